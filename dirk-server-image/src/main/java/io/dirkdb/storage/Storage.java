@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
@@ -32,9 +33,9 @@ import java.util.stream.Stream;
  * in one data directory (format and recovery rules: docs/storage-format.md).
  *
  * <p>Writes: {@link #append} buffers a record and hands out its LSN; {@link #awaitDurable} returns
- * once the record is fsynced. Waiters share fsyncs (group commit): the first waiter to get the
- * flush lock writes and fsyncs everything buffered so far, for everyone; the others find their
- * record durable when they get the lock. After a failed write or fsync the log is in an unknown
+ * once the record is fsynced. Waiters share fsyncs (group commit): a waiter that finds no fsync
+ * under way becomes the leader and writes and fsyncs everything buffered so far, for everyone;
+ * waiters arriving meanwhile sleep, and their records go out together in the next round. After a failed write or fsync the log is in an unknown
  * state on disk, so this object refuses every further write until the member restarts and recovers.
  */
 public final class Storage implements AutoCloseable {
@@ -76,8 +77,11 @@ public final class Storage implements AutoCloseable {
     private final ConcurrentSkipListMap<Long, Path> segments = new ConcurrentSkipListMap<>();
     /** Guards the buffer of appended records and the LSN counter. */
     private final ReentrantLock appendLock = new ReentrantLock();
-    /** Held by the one thread writing and fsyncing the log (the group-commit leader). */
-    private final ReentrantLock flushLock = new ReentrantLock();
+    /** Guards {@code logOwned}; waiters for durability sleep on {@code logReleased}. */
+    private final ReentrantLock syncLock = new ReentrantLock();
+    private final Condition logReleased = syncLock.newCondition();
+    /** True while one thread owns the log file: the group-commit leader, or a truncate/install/close. */
+    private boolean logOwned;
     /** Serializes checkpoints, truncations and snapshot installs. */
     private final ReentrantLock maintenanceLock = new ReentrantLock();
     private final AtomicLong syncCount = new AtomicLong();
@@ -88,7 +92,7 @@ public final class Storage implements AutoCloseable {
     private volatile long lastLsn;
     private volatile long lastEpoch;
 
-    // guarded by flushLock
+    // owned by the thread that set logOwned
     private ByteBuffer flushing = ByteBuffer.allocate(INITIAL_BUFFER_BYTES);
     private FileChannel active;
     private long activeBytes;
@@ -401,26 +405,61 @@ public final class Storage implements AutoCloseable {
         if (lsn > lastLsn) {
             throw new IllegalArgumentException("LSN " + lsn + " was never appended (last LSN is " + lastLsn + ")");
         }
-        flushLock.lock();
+        syncLock.lock();
         try {
-            if (lsn <= durableLsn) {
-                return;
+            while (true) {
+                if (lsn <= durableLsn) {
+                    return;
+                }
+                IOException failed = failure;
+                if (failed != null) {
+                    throw new IOException(failed.getMessage(), failed);
+                }
+                if (closed) {
+                    throw new IllegalStateException("storage in " + dataDirectory + " is closed");
+                }
+                if (!logOwned) {
+                    break;
+                }
+                // Someone is fsyncing; records appended meanwhile go out together in the next round.
+                logReleased.awaitUninterruptibly();
             }
-            IOException failed = failure;
-            if (failed != null) {
-                throw new IOException(failed.getMessage(), failed);
-            }
-            if (closed) {
-                throw new IllegalStateException("storage in " + dataDirectory + " is closed");
-            }
-            flushLocked();
+            logOwned = true;
         } finally {
-            flushLock.unlock();
+            syncLock.unlock();
+        }
+        try {
+            flushBuffered();
+        } finally {
+            releaseLog();
         }
     }
 
-    /** Writes and fsyncs everything appended so far. Caller holds flushLock. */
-    private void flushLocked() throws IOException {
+    /** Waits until no thread writes the log and takes it over; pair with {@link #releaseLog()}. */
+    private void ownLog() {
+        syncLock.lock();
+        try {
+            while (logOwned) {
+                logReleased.awaitUninterruptibly();
+            }
+            logOwned = true;
+        } finally {
+            syncLock.unlock();
+        }
+    }
+
+    private void releaseLog() {
+        syncLock.lock();
+        try {
+            logOwned = false;
+            logReleased.signalAll();
+        } finally {
+            syncLock.unlock();
+        }
+    }
+
+    /** Writes and fsyncs everything appended so far. Caller owns the log. */
+    private void flushBuffered() throws IOException {
         long upTo;
         long firstLsn;
         appendLock.lock();
@@ -470,7 +509,7 @@ public final class Storage implements AutoCloseable {
         return described;
     }
 
-    /** Starts a new segment for records from {@code firstLsn}. Caller holds flushLock (or is recovering). */
+    /** Starts a new segment for records from {@code firstLsn}. Caller owns the log (or is recovering). */
     private void startSegment(long firstLsn) throws IOException {
         Path file = walDirectory.resolve(LogSegments.fileName(firstLsn));
         FileChannel channel = options.opener().open(file,
@@ -587,10 +626,10 @@ public final class Storage implements AutoCloseable {
      */
     public SnapshotFile installSnapshot(InputStream shipped) throws IOException {
         maintenanceLock.lock();
-        flushLock.lock();
+        ownLog();
         try {
             if (failure == null) {
-                flushLocked();
+                flushBuffered();
             }
             Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped);
             appendLock.lock();
@@ -633,7 +672,7 @@ public final class Storage implements AutoCloseable {
                 appendLock.unlock();
             }
         } finally {
-            flushLock.unlock();
+            releaseLog();
             maintenanceLock.unlock();
         }
     }
@@ -647,10 +686,10 @@ public final class Storage implements AutoCloseable {
      */
     public void truncateAfter(long lsn) throws IOException {
         maintenanceLock.lock();
-        flushLock.lock();
+        ownLog();
         try {
             checkWritable();
-            flushLocked();
+            flushBuffered();
             appendLock.lock();
             try {
                 if (lsn >= lastLsn) {
@@ -685,7 +724,7 @@ public final class Storage implements AutoCloseable {
                 appendLock.unlock();
             }
         } finally {
-            flushLock.unlock();
+            releaseLog();
             maintenanceLock.unlock();
         }
     }
@@ -767,14 +806,14 @@ public final class Storage implements AutoCloseable {
         if (closed) {
             return;
         }
-        flushLock.lock();
+        ownLog();
         try {
             if (closed) {
                 return;
             }
             try {
                 if (failure == null) {
-                    flushLocked();
+                    flushBuffered();
                 }
             } finally {
                 closed = true;
@@ -787,7 +826,7 @@ public final class Storage implements AutoCloseable {
                 }
             }
         } finally {
-            flushLock.unlock();
+            releaseLog();
         }
     }
 

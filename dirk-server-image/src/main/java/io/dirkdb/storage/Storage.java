@@ -174,8 +174,8 @@ public final class Storage implements AutoCloseable {
             snapshotLsn = snapshot.lsn();
             epoch = snapshot.epoch();
             latestSnapshot = snapshot;
-            deleteSnapshotsOtherThan(snapshot);
         }
+        tidySnapshotsAfterRecovery(snapshotLsn);
         if (!found.isEmpty() && found.firstKey() > snapshotLsn + 1) {
             throw new CorruptLogException("the log starts at LSN " + found.firstKey() + " but the snapshot covers only up to LSN "
                     + snapshotLsn + "; records in between are missing");
@@ -319,6 +319,25 @@ public final class Storage implements AutoCloseable {
                 if (AtomicFile.isTemporary(file)) {
                     LOG.log(Level.INFO, "deleting {0}, left by an interrupted write", file);
                     Files.deleteIfExists(file);
+                }
+            }
+        }
+    }
+
+    /**
+     * Deletes snapshots older than the one recovery used (a crash after a checkpoint's rename left
+     * them) and renames newer ones, which failed their checksum, to "*.damaged" for inspection.
+     */
+    private void tidySnapshotsAfterRecovery(long usedLsn) throws IOException {
+        try (Stream<Path> files = Files.list(snapshotDirectory)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                long lsn = Snapshots.lsnOf(file);
+                if (lsn >= 0 && lsn < usedLsn) {
+                    Files.deleteIfExists(file);
+                } else if (lsn > usedLsn || (lsn == usedLsn && latestSnapshot == null)) {
+                    Path aside = file.resolveSibling(file.getFileName() + ".damaged");
+                    Files.move(file, aside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    LOG.log(Level.WARNING, "moved damaged snapshot {0} aside to {1}", file, aside);
                 }
             }
         }
@@ -626,54 +645,66 @@ public final class Storage implements AutoCloseable {
      */
     public SnapshotFile installSnapshot(InputStream shipped) throws IOException {
         maintenanceLock.lock();
-        ownLog();
         try {
-            if (failure == null) {
-                flushBuffered();
-            }
+            checkWritable();
+            // Received before taking the log, so appends and fsyncs go on during the transfer.
             Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped);
-            appendLock.lock();
             try {
-                SnapshotFile installed = received.file();
-                try {
-                    checkWritable();
-                } catch (IOException | RuntimeException e) {
-                    Files.deleteIfExists(received.temporary());
-                    throw e;
-                }
-                try {
-                    // Old log goes first, newest segment first: a crash in between leaves the old snapshot
-                    // and a prefix of its log, an older but consistent state.
-                    active.close();
-                    for (Path file : segments.descendingMap().values()) {
-                        Files.deleteIfExists(file);
-                    }
-                    segments.clear();
-                    AtomicFile.syncDirectory(walDirectory);
-                    AtomicFile.moveIntoPlace(received.temporary(), received.target());
-                    latestSnapshot = installed;
-                    deleteSnapshotsOtherThan(installed);
-                    active = null;
-                    startSegment(installed.lsn() + 1);
-                } catch (IOException e) {
-                    failure = describeFailure(e);
-                    throw e;
-                }
-                pending.clear();
-                pendingFirstLsn = 0;
-                lastLsn = installed.lsn();
-                lastEpoch = installed.epoch();
-                durableLsn = installed.lsn();
-                logGeneration++;
-                Snapshots.load(installed, machine);
-                LOG.log(Level.INFO, "installed a shipped snapshot at LSN {0} in {1}", installed.lsn(), dataDirectory);
-                return installed;
+                ownLog();
+            } catch (RuntimeException | Error e) {
+                Files.deleteIfExists(received.temporary());
+                throw e;
+            }
+            try {
+                return replaceLogBy(received);
             } finally {
-                appendLock.unlock();
+                releaseLog();
             }
         } finally {
-            releaseLog();
             maintenanceLock.unlock();
+        }
+    }
+
+    /** Caller owns the log and holds the maintenance lock. */
+    private SnapshotFile replaceLogBy(Snapshots.ShippedSnapshot received) throws IOException {
+        appendLock.lock();
+        try {
+            try {
+                // Under the append lock, so no record slips in between this flush and the replacement.
+                checkWritable();
+                flushBuffered();
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(received.temporary());
+                throw e;
+            }
+            SnapshotFile installed = received.file();
+            try {
+                // Old log goes first, newest segment first: a crash in between leaves the old snapshot
+                // and a prefix of its log, an older but consistent state.
+                active.close();
+                active = null;
+                for (Path file : segments.descendingMap().values()) {
+                    Files.deleteIfExists(file);
+                }
+                segments.clear();
+                AtomicFile.syncDirectory(walDirectory);
+                AtomicFile.moveIntoPlace(received.temporary(), received.target());
+                latestSnapshot = installed;
+                deleteSnapshotsOtherThan(installed);
+                startSegment(installed.lsn() + 1);
+            } catch (IOException e) {
+                failure = describeFailure(e);
+                throw e;
+            }
+            lastLsn = installed.lsn();
+            lastEpoch = installed.epoch();
+            durableLsn = installed.lsn();
+            logGeneration++;
+            Snapshots.load(installed, machine);
+            LOG.log(Level.INFO, "installed a shipped snapshot at LSN {0} in {1}", installed.lsn(), dataDirectory);
+            return installed;
+        } finally {
+            appendLock.unlock();
         }
     }
 
@@ -688,10 +719,11 @@ public final class Storage implements AutoCloseable {
         maintenanceLock.lock();
         ownLog();
         try {
-            checkWritable();
-            flushBuffered();
             appendLock.lock();
             try {
+                // Under the append lock, so no record slips in between this flush and the cut.
+                checkWritable();
+                flushBuffered();
                 if (lsn >= lastLsn) {
                     return;
                 }

@@ -170,4 +170,28 @@ class RecoveryTest {
                 .hasMessageContaining("fails its checksum")
                 .hasMessageContaining("resync");
     }
+
+    @Test
+    void damagedSnapshotIsSetAsideWhenTheLogStillReachesBackToTheStart() throws IOException {
+        RecordingMachine machine = new RecordingMachine();
+        try (Storage storage = Storage.open(dir, machine)) {
+            for (int i = 1; i <= 5; i++) {
+                long lsn = storage.append(1, bytes("rec-0" + i));
+                machine.apply(new LogRecord(lsn, 1, bytes("rec-0" + i)));
+            }
+            storage.checkpoint(5, 1, machine::writeSnapshot);
+            storage.awaitDurable(storage.append(1, bytes("rec-06")));
+        }
+        Path snapshot = dir.resolve(Storage.SNAPSHOT_DIR).resolve(Snapshots.fileName(5));
+        StorageFiles.flipByte(snapshot, Files.size(snapshot) - 1);
+
+        RecordingMachine reopened = new RecordingMachine();
+        try (Storage storage = Storage.open(dir, reopened)) {
+            assertThat(reopened.payloads).containsExactly("rec-01", "rec-02", "rec-03", "rec-04", "rec-05", "rec-06");
+            assertThat(reopened.snapshotsRead).isZero();
+            assertThat(storage.latestSnapshot()).isEmpty();
+        }
+        assertThat(snapshot).doesNotExist();
+        assertThat(snapshot.resolveSibling(snapshot.getFileName() + ".damaged")).exists();
+    }
 }

@@ -65,18 +65,27 @@ public final class LogReader implements Iterator<LogRecord>, AutoCloseable {
         if (next != null) {
             return true;
         }
-        if (storage.logGeneration() != generation) {
-            throw new IllegalStateException("the log was cut back or replaced after this reader was opened; open a new one");
-        }
+        checkLogUnchanged();
         if (segment == null || nextLsn > storage.durableLsn()) {
             return false;
         }
+        LogRecord record;
         try {
-            next = read();
+            record = read();
         } catch (IOException e) {
+            checkLogUnchanged();
             throw new UncheckedIOException(e);
         }
+        // A cut or replacement during the read may have handed us a record of the old history.
+        checkLogUnchanged();
+        next = record;
         return true;
+    }
+
+    private void checkLogUnchanged() {
+        if (storage.logGeneration() != generation) {
+            throw new IllegalStateException("the log was cut back or replaced after this reader was opened; open a new one");
+        }
     }
 
     @Override

@@ -35,8 +35,13 @@ import java.util.stream.Stream;
  * <p>Writes: {@link #append} buffers a record and hands out its LSN; {@link #awaitDurable} returns
  * once the record is fsynced. Waiters share fsyncs (group commit): a waiter that finds no fsync
  * under way becomes the leader and writes and fsyncs everything buffered so far, for everyone;
- * waiters arriving meanwhile sleep, and their records go out together in the next round. After a failed write or fsync the log is in an unknown
- * state on disk, so this object refuses every further write until the member restarts and recovers.
+ * waiters arriving meanwhile sleep, and their records go out together in the next round. After a
+ * failed write or fsync the log is in an unknown state on disk, so this object refuses every
+ * further write until the member restarts and recovers.
+ *
+ * <p>Threads: append, awaitDurable, readFrom and the getters may be called from any thread.
+ * Checkpoint, truncateAfter and installSnapshot serialize among themselves; the last two also
+ * rebuild the state machine, so the caller keeps its own threads off it meanwhile.
  */
 public final class Storage implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Storage.class.getName());
@@ -128,6 +133,7 @@ public final class Storage implements AutoCloseable {
         Path dir = dataDirectory.toAbsolutePath();
         Files.createDirectories(dir.resolve(WAL_DIR));
         Files.createDirectories(dir.resolve(SNAPSHOT_DIR));
+        AtomicFile.syncDirectory(dir);
         Path lockFile = dir.resolve(LOCK_FILE);
         FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
@@ -175,7 +181,6 @@ public final class Storage implements AutoCloseable {
             epoch = snapshot.epoch();
             latestSnapshot = snapshot;
         }
-        tidySnapshotsAfterRecovery(snapshotLsn);
         if (!found.isEmpty() && found.firstKey() > snapshotLsn + 1) {
             throw new CorruptLogException("the log starts at LSN " + found.firstKey() + " but the snapshot covers only up to LSN "
                     + snapshotLsn + "; records in between are missing");
@@ -214,6 +219,7 @@ public final class Storage implements AutoCloseable {
         lastLsn = logEnd;
         durableLsn = logEnd;
         lastEpoch = epoch;
+        tidySnapshotsAfterRecovery(snapshotLsn);
         LOG.log(Level.INFO, "storage in {0} recovered: snapshot at LSN {1}, log up to LSN {2}", dataDirectory,
                 snapshotLsn, logEnd);
     }
@@ -362,7 +368,7 @@ public final class Storage implements AutoCloseable {
      * @throws IOException if an earlier write failed (the storage then refuses every append)
      */
     public long append(long epoch, byte[] payload) throws IOException {
-        return appendRecord(0, epoch, payload);
+        return appendRecord(false, 0, epoch, payload);
     }
 
     /**
@@ -370,10 +376,10 @@ public final class Storage implements AutoCloseable {
      * {@link #lastLsn()} + 1. Durability as for {@link #append}.
      */
     public void appendReplicated(LogRecord record) throws IOException {
-        appendRecord(record.lsn(), record.epoch(), record.payload());
+        appendRecord(true, record.lsn(), record.epoch(), record.payload());
     }
 
-    private long appendRecord(long requiredLsn, long epoch, byte[] payload) throws IOException {
+    private long appendRecord(boolean replicated, long requiredLsn, long epoch, byte[] payload) throws IOException {
         Objects.requireNonNull(payload, "payload");
         if (payload.length > LogSegments.MAX_PAYLOAD_BYTES) {
             throw new IllegalArgumentException("a log record holds at most " + LogSegments.MAX_PAYLOAD_BYTES
@@ -385,7 +391,7 @@ public final class Storage implements AutoCloseable {
         try {
             checkWritable();
             lsn = lastLsn + 1;
-            if (requiredLsn != 0 && requiredLsn != lsn) {
+            if (replicated && requiredLsn != lsn) {
                 throw new IllegalArgumentException("replicated record has LSN " + requiredLsn + " but the log expects LSN " + lsn);
             }
             int frameBytes = LogSegments.frameBytes(payload.length);

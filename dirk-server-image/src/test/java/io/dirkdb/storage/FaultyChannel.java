@@ -8,15 +8,25 @@ import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
-/** A file channel that fails its next force or write with a chosen error, as a full disk would. */
+/**
+ * A file channel with the faults of a real disk put in on purpose: writes and forces fail with a
+ * chosen error (as on a full disk), and forces take a chosen time (a slow disk).
+ */
 final class FaultyChannel extends FileChannel {
     private final FileChannel delegate;
     private final AtomicReference<IOException> nextFault;
+    private final long forceLatencyNanos;
 
     FaultyChannel(FileChannel delegate, AtomicReference<IOException> nextFault) {
+        this(delegate, nextFault, 0);
+    }
+
+    FaultyChannel(FileChannel delegate, AtomicReference<IOException> nextFault, long forceLatencyNanos) {
         this.delegate = delegate;
         this.nextFault = nextFault;
+        this.forceLatencyNanos = forceLatencyNanos;
     }
 
     private void maybeFail() throws IOException {
@@ -35,7 +45,13 @@ final class FaultyChannel extends FileChannel {
     @Override
     public void force(boolean metaData) throws IOException {
         maybeFail();
+        long start = System.nanoTime();
         delegate.force(metaData);
+        // Stands in for disk latency so the test does not depend on how fast this machine's fsync is.
+        long left = forceLatencyNanos - (System.nanoTime() - start);
+        if (left > 0) {
+            LockSupport.parkNanos(left);
+        }
     }
 
     @Override

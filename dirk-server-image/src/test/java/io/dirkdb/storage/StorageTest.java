@@ -69,4 +69,52 @@ class StorageTest {
             assertThat(storage.lastLsn()).isEqualTo(4);
         }
     }
+
+    @Test
+    void closeMakesRecordsDurableEvenIfNobodyAwaitedThem() throws IOException {
+        try (Storage storage = Storage.open(dir, new RecordingMachine())) {
+            storage.append(1, bytes("x"));
+            storage.append(1, bytes("y"));
+            assertThat(storage.durableLsn()).isZero();
+        }
+        RecordingMachine machine = new RecordingMachine();
+        try (Storage ignored = Storage.open(dir, machine)) {
+            assertThat(machine.payloads).containsExactly("x", "y");
+        }
+    }
+
+    @Test
+    void awaitingAnLsnNeverAppendedIsAnError() throws IOException {
+        try (Storage storage = Storage.open(dir, new RecordingMachine())) {
+            storage.append(1, bytes("x"));
+            assertThatThrownBy(() -> storage.awaitDurable(2))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("never appended");
+        }
+    }
+
+    @Test
+    void closedStorageRefusesAppends() throws IOException {
+        Storage storage = Storage.open(dir, new RecordingMachine());
+        storage.close();
+        assertThatThrownBy(() -> storage.append(1, bytes("late")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+    }
+
+    @Test
+    void checkpointBehindTheLatestSnapshotIsRefused() throws IOException {
+        RecordingMachine machine = new RecordingMachine();
+        try (Storage storage = Storage.open(dir, machine)) {
+            storage.append(1, bytes("a"));
+            storage.append(1, bytes("b"));
+            storage.checkpoint(2, 1, machine::writeSnapshot);
+            assertThatThrownBy(() -> storage.checkpoint(1, 1, machine::writeSnapshot))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("already covers up to LSN 2");
+            assertThatThrownBy(() -> storage.checkpoint(3, 1, machine::writeSnapshot))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("log ends at 2");
+        }
+    }
 }

@@ -10,7 +10,6 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -599,12 +598,12 @@ public final class Storage implements AutoCloseable {
      */
     public void checkpoint(long lsn, long epoch, SnapshotWriter writer) throws IOException {
         Objects.requireNonNull(writer, "writer");
-        if (lsn > lastLsn) {
-            throw new IllegalArgumentException("cannot checkpoint at LSN " + lsn + ": the log ends at " + lastLsn);
-        }
         maintenanceLock.lock();
         try {
             checkWritable();
+            if (lsn > lastLsn) {
+                throw new IllegalArgumentException("cannot checkpoint at LSN " + lsn + ": the log ends at " + lastLsn);
+            }
             SnapshotFile previous = latestSnapshot;
             if (previous != null && lsn < previous.lsn()) {
                 throw new IllegalArgumentException("cannot checkpoint at LSN " + lsn
@@ -734,8 +733,12 @@ public final class Storage implements AutoCloseable {
                     return;
                 }
                 SnapshotFile snapshot = latestSnapshot;
-                long snapshotLsn = snapshot == null ? 0 : snapshot.lsn();
-                if (lsn < snapshotLsn || snapshot == null) {
+                if (snapshot == null) {
+                    throw new CorruptLogException("cannot cut the log back to LSN " + lsn
+                            + ": there is no valid snapshot to rebuild the state from; this member needs a resync");
+                }
+                long snapshotLsn = snapshot.lsn();
+                if (lsn < snapshotLsn) {
                     throw new LogNotRetainedException("cannot cut the log back to LSN " + lsn
                             + ": the latest snapshot already covers up to LSN " + snapshotLsn
                             + "; this member needs a resync", lsn, snapshotLsn);

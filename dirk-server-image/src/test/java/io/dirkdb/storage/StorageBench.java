@@ -43,10 +43,29 @@ public final class StorageBench {
         Path work = Path.of(args.length > 0 ? args[0] : "target/storage-bench").toAbsolutePath();
         java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
         deleteTree(work);
+        bareFsync(work.resolve("bare"), 2_000);
         durableAppends(work.resolve("one-thread"), 1, 5_000);
         durableAppends(work.resolve("eight-threads"), 8, 40_000);
         recovery(work.resolve("recovery"), 1_000_000);
         deleteTree(work);
+    }
+
+    /** The floor for one thread: a plain write plus fdatasync per record, without Storage. */
+    private static void bareFsync(Path dir, int records) throws IOException {
+        Files.createDirectories(dir);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve("probe"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(LogSegments.frameBytes(RECORD_BYTES));
+            long start = System.nanoTime();
+            for (int i = 0; i < records; i++) {
+                record.clear();
+                channel.write(record);
+                channel.force(false);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf(Locale.ROOT, "baseline: bare write+fdatasync of one record = %.3f ms (%,.0f/s)%n",
+                    seconds * 1000 / records, records / seconds);
+        }
     }
 
     private static void durableAppends(Path dir, int threads, int records) throws Exception {

@@ -74,6 +74,11 @@ public final class Engine implements AutoCloseable {
         return new Engine(new Journal.InMemory(), false);
     }
 
+    /** An engine over any journal; tests use it to watch the records the engine writes. */
+    static Engine withJournal(Journal journal) {
+        return new Engine(journal, true);
+    }
+
     /** Parses and runs one statement (text without its closing {@code ;}). */
     public Result execute(Session session, String text) {
         return execute(session, Parser.parse(text));

@@ -51,8 +51,8 @@ public final class Engine implements AutoCloseable {
     private volatile long epoch = 1;
     private volatile String writeRefusal;
     private volatile String storageFailure;
-    private long recordsSinceCheckpoint;
-    private long bytesSinceCheckpoint;
+    private volatile long recordsSinceCheckpoint;
+    private volatile long bytesSinceCheckpoint;
     private boolean closed;
 
     private Engine(Journal journal, boolean background) {
@@ -212,14 +212,8 @@ public final class Engine implements AutoCloseable {
         if (checkpointer == null) {
             return;
         }
-        boolean wanted;
-        lock.readLock().lock();
-        try {
-            wanted = journal.wantsCheckpoint(recordsSinceCheckpoint, bytesSinceCheckpoint);
-        } finally {
-            lock.readLock().unlock();
-        }
-        if (wanted && checkpointRunning.compareAndSet(false, true)) {
+        // The counters are read without the lock: a stale value only delays a checkpoint a little.
+        if (journal.wantsCheckpoint(recordsSinceCheckpoint, bytesSinceCheckpoint) && checkpointRunning.compareAndSet(false, true)) {
             checkpointer.execute(() -> {
                 try {
                     checkpoint();
@@ -241,10 +235,8 @@ public final class Engine implements AutoCloseable {
         try {
             long lsn = appliedLsn;
             journal.checkpoint(lsn, epoch, out -> ChangeCodec.writeSnapshot(catalog, out));
-            synchronized (this) {
-                recordsSinceCheckpoint = 0;
-                bytesSinceCheckpoint = 0;
-            }
+            recordsSinceCheckpoint = 0;
+            bytesSinceCheckpoint = 0;
         } catch (IOException e) {
             throw new DirkException("the checkpoint could not be written: " + e.getMessage(), e);
         } finally {

@@ -534,9 +534,38 @@ final class QueryExecutor {
         columns.addAll(right.columns());
         Compiled condition = join.condition() == null ? null : compile(join.condition(), columns, null);
         boolean[] rightMatched = new boolean[right.rows().size()];
+        int[] equiJoin = join.condition() == null ? null : equiJoinColumns(join.condition(), columns, leftWidth);
+        Map<Object, List<Integer>> rightByKey = null;
+        if (equiJoin != null) {
+            // An equality between a left and a right column: probe a hash of the right rows
+            // instead of trying every pair; the whole condition is still checked on each pair.
+            rightByKey = new java.util.HashMap<>();
+            for (int j = 0; j < right.rows().size(); j++) {
+                Object value = right.rows().get(j)[equiJoin[1] - leftWidth];
+                if (value != null) {
+                    rightByKey.computeIfAbsent(joinKey(value), k -> new ArrayList<>()).add(j);
+                }
+            }
+        }
+        List<Integer> everyRight = new java.util.AbstractList<>() {
+            @Override
+            public Integer get(int index) {
+                return index;
+            }
+
+            @Override
+            public int size() {
+                return right.rows().size();
+            }
+        };
         for (Object[] l : left.rows()) {
             boolean matched = false;
-            for (int j = 0; j < right.rows().size(); j++) {
+            List<Integer> partners = everyRight;
+            if (rightByKey != null) {
+                Object value = l[equiJoin[0]];
+                partners = value == null ? List.of() : rightByKey.getOrDefault(joinKey(value), List.of());
+            }
+            for (int j : partners) {
                 Object[] row = concat(l, right.rows().get(j), leftWidth, rightWidth);
                 if (condition == null || Boolean.TRUE.equals(Values.truth(condition.eval(row)))) {
                     out.add(row);
@@ -556,6 +585,32 @@ final class QueryExecutor {
             }
         }
         return new Rows(left.name(), columns, out);
+    }
+
+    /** Equal values of any two kinds meet under the same key (a date and its ISO text too). */
+    private static Object joinKey(Object value) {
+        return value instanceof java.time.LocalDate date ? date.toString() : Values.key(value);
+    }
+
+    /**
+     * The positions {left, right} of a {@code left.col = right.col} conjunct of the join
+     * condition, or null when it has none.
+     */
+    private static int[] equiJoinColumns(Expression condition, List<Col> columns, int leftWidth) {
+        for (Expression conjunct : conjuncts(condition, new ArrayList<>())) {
+            if (conjunct instanceof Expression.Binary binary && binary.operator() == Expression.Operator.EQUAL
+                    && binary.left() instanceof Expression.ColumnRef a && binary.right() instanceof Expression.ColumnRef b) {
+                int i = resolve(a, columns);
+                int j = resolve(b, columns);
+                if (i < leftWidth && j >= leftWidth) {
+                    return new int[] {i, j};
+                }
+                if (j < leftWidth && i >= leftWidth) {
+                    return new int[] {j, i};
+                }
+            }
+        }
+        return null;
     }
 
     private static Object[] concat(Object[] left, Object[] right, int leftWidth, int rightWidth) {

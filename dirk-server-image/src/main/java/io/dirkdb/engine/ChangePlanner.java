@@ -179,6 +179,10 @@ final class ChangePlanner {
                 }
                 Object[] computed = new Object[row.size()];
                 for (int i = 0; i < computed.length; i++) {
+                    if (row.get(i) instanceof Expression.ColumnRef word) {
+                        throw new DirkException("sanda takes values, not names: write text in quotes, e.g. '"
+                                + word.display() + "'");
+                    }
                     computed[i] = Values.stored(QueryExecutor.compile(row.get(i), List.of(), null).eval(null));
                 }
                 values.add(computed);

@@ -281,16 +281,47 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Applies a record received from the primary, in LSN order. For now it changes memory only;
-     * appending it to this member's own log (with its LSN and epoch) belongs to the replication
-     * work.
+     * Applies a record received from the primary, in LSN order: appends it to this member's log
+     * with the primary's LSN and epoch, then applies it to memory. It does not wait for the
+     * fsync, so a stream of records shares fsyncs: call {@link #awaitDurable} before
+     * acknowledging. Works whether or not this member accepts client writes.
+     *
+     * @throws DirkException when the record cannot be logged (this member then refuses writes)
      */
     public void applyReplicated(LogRecord record) {
         lock.writeLock().lock();
         try {
-            machine.apply(record);
+            if (storageFailure != null) {
+                throw new DirkException(Messages.STORAGE_FAILED);
+            }
+            Change change;
+            try {
+                change = ChangeCodec.decode(record.payload());
+            } catch (IOException e) {
+                throw new DirkException("log record " + record.lsn() + " from the primary cannot be decoded", e);
+            }
+            try {
+                journal.appendReplicated(record);
+            } catch (IOException | RuntimeException e) {
+                throw storageFailed(e);
+            }
+            catalog.apply(change);
+            appliedLsn = record.lsn();
+            epoch = Math.max(epoch, record.epoch());
+            recordsSinceCheckpoint++;
+            bytesSinceCheckpoint += record.payload().length;
         } finally {
             lock.writeLock().unlock();
+        }
+        maybeCheckpoint();
+    }
+
+    /** Blocks until every record up to {@code lsn} is on disk (for acknowledging replicated records). */
+    public void awaitDurable(long lsn) {
+        try {
+            journal.awaitDurable(lsn);
+        } catch (IOException | RuntimeException e) {
+            throw storageFailed(e);
         }
     }
 

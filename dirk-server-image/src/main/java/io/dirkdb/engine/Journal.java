@@ -18,6 +18,9 @@ interface Journal extends AutoCloseable {
     /** Appends one record and returns its LSN; called under the engine's write lock, in apply order. */
     long append(long epoch, byte[] payload) throws IOException;
 
+    /** Appends a record received from the primary, keeping its LSN and epoch (the next LSN expected). */
+    void appendReplicated(io.dirkdb.storage.LogRecord record) throws IOException;
+
     /** Blocks until the record {@code lsn} is on disk; called after the write lock is released. */
     void awaitDurable(long lsn) throws IOException;
 
@@ -39,6 +42,11 @@ interface Journal extends AutoCloseable {
         @Override
         public long append(long epoch, byte[] payload) {
             return ++lastLsn;
+        }
+
+        @Override
+        public void appendReplicated(io.dirkdb.storage.LogRecord record) {
+            lastLsn = record.lsn();
         }
 
         @Override

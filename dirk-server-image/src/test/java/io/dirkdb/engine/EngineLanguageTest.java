@@ -319,6 +319,7 @@ class EngineLanguageTest {
         assertThatThrownBy(() -> run("manampia ao@ etu (zz) sanda (1)")).hasMessage("column 'zz' does not exist in table 'etu'");
         assertThatThrownBy(() -> run("manamboara tabilao etu (a DATY)")).hasMessage("a table named 'etu' already exists in database 'd'");
         assertThatThrownBy(() -> run("alaivo 1 / 0")).hasMessage("division by zero");
+        assertThatThrownBy(() -> run("manampia ao@ etu (nom) sanda (Toto)")).hasMessageContaining("in quotes, e.g. 'Toto'");
     }
 
     @Test

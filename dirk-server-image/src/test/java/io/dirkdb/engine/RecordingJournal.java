@@ -24,6 +24,14 @@ final class RecordingJournal implements Journal {
     }
 
     @Override
+    public synchronized void appendReplicated(LogRecord record) throws IOException {
+        if (record.lsn() != records.size() + 1) {
+            throw new IOException("expected LSN " + (records.size() + 1) + " but got " + record.lsn());
+        }
+        records.add(record);
+    }
+
+    @Override
     public void awaitDurable(long lsn) {}
 
     @Override

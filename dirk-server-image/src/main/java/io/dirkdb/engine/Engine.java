@@ -55,8 +55,16 @@ public final class Engine implements AutoCloseable {
     private volatile long bytesSinceCheckpoint;
     private boolean closed;
 
-    private Engine(Journal journal, boolean background) {
-        this.journal = journal;
+    /** Opens a journal; storage replays into the engine's state machine while it opens. */
+    @FunctionalInterface
+    interface JournalOpener {
+        Journal open(StateMachine machine) throws IOException;
+    }
+
+    private Engine(JournalOpener opener, boolean background) throws IOException {
+        this.journal = opener.open(machine);
+        this.appliedLsn = journal.lastLsn();
+        this.epoch = Math.max(1, journal.lastEpoch());
         this.checkpointer = background ? Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "dirk-checkpoint");
             thread.setDaemon(true);
@@ -64,19 +72,34 @@ public final class Engine implements AutoCloseable {
         }) : null;
     }
 
-    /** Opens (recovering if needed) the engine whose files live in {@code dataDirectory}. */
+    /**
+     * Opens (recovering if needed) the engine whose files live in {@code dataDirectory}: the
+     * latest snapshot, then every log record after it. Writes are allowed at the epoch of the
+     * last record (at least 1) until {@link #refuseWrites} says otherwise.
+     *
+     * @throws DirkException when the directory cannot be opened or its log is damaged
+     */
     public static Engine open(Path dataDirectory) {
+        // Wired to io.dirkdb.storage.Storage once that lands in main.
         throw new DirkException("durable storage is not available in this build yet");
     }
 
     /** An engine without files, for tests of the language. */
     public static Engine inMemory() {
-        return new Engine(new Journal.InMemory(), false);
+        return withJournal(new Journal.InMemory(), false);
     }
 
     /** An engine over any journal; tests use it to watch the records the engine writes. */
     static Engine withJournal(Journal journal) {
-        return new Engine(journal, true);
+        return withJournal(journal, true);
+    }
+
+    private static Engine withJournal(Journal journal, boolean background) {
+        try {
+            return new Engine(machine -> journal, background);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // the journal is already open
+        }
     }
 
     /** Parses and runs one statement (text without its closing {@code ;}). */
@@ -333,6 +356,15 @@ public final class Engine implements AutoCloseable {
     /** Flushes the log and stops; statements already running finish first. */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** Stops without the final checkpoint, as a crash after the last fsync would; for recovery tests. */
+    void closeWithoutCheckpoint() {
+        close(false);
+    }
+
+    private void close(boolean finalCheckpoint) {
         lock.writeLock().lock();
         try {
             if (closed) {
@@ -349,7 +381,7 @@ public final class Engine implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            if (storageFailure == null) {
+            if (finalCheckpoint && storageFailure == null) {
                 try {
                     checkpoint();
                 } catch (DirkException e) {

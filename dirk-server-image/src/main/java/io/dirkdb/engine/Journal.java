@@ -26,6 +26,9 @@ interface Journal extends AutoCloseable {
 
     long lastLsn();
 
+    /** The epoch of the last record (or of the snapshot when no record follows it); 0 when empty. */
+    long lastEpoch();
+
     /** Records a snapshot matching {@code lsn}; called under the engine's read lock. */
     void checkpoint(long lsn, long epoch, SnapshotWriter writer) throws IOException;
 
@@ -55,6 +58,11 @@ interface Journal extends AutoCloseable {
         @Override
         public long lastLsn() {
             return lastLsn;
+        }
+
+        @Override
+        public long lastEpoch() {
+            return 0;
         }
 
         @Override

@@ -40,6 +40,11 @@ final class RecordingJournal implements Journal {
     }
 
     @Override
+    public synchronized long lastEpoch() {
+        return records.isEmpty() ? 0 : records.get(records.size() - 1).epoch();
+    }
+
+    @Override
     public synchronized void checkpoint(long lsn, long epoch, SnapshotWriter writer) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         writer.write(out);

@@ -117,7 +117,9 @@ public final class Engine implements AutoCloseable {
         if (statement instanceof ControlStatement) {
             throw new DirkException("dirk control requests are answered by the server, not by the engine");
         }
-        SqlStatement sql = (SqlStatement) statement;
+        if (!(statement instanceof SqlStatement sql)) {
+            throw new IllegalArgumentException("not a statement of the parser: " + statement);
+        }
         if (sql instanceof SqlStatement.Use use) {
             lock.readLock().lock();
             try {

@@ -47,7 +47,7 @@ public final class FakeDatabase implements Database {
 
     @Override
     public Statement parse(String text) {
-        String t = text.strip();
+        String t = text.replaceAll("--[^\n]*", "").strip();
         if (t.equals("dirk heartbeat")) {
             return new ControlStatement.Heartbeat();
         }

@@ -118,6 +118,11 @@ public final class ReplyCache {
         return entry.reply();
     }
 
+    /** Counts a read that went upstream without a lookup (its session may not use the cache yet). */
+    public void recordMiss() {
+        misses.increment();
+    }
+
     /** Taken before a missed read goes upstream. */
     public synchronized Ticket ticket(String database) {
         return new Ticket(schemaGeneration, state(database).generation);

@@ -92,7 +92,7 @@ public final class BackendPool implements AutoCloseable {
             return UpstreamConnection.open(member, password, timeoutMillis);
         } catch (IOException e) {
             connections.inUse.release();
-            throw new DirkException("cannot connect to " + member + ": " + describe(e));
+            throw new DirkException("cannot connect to " + member + ": " + UpstreamConnection.describe(e));
         } catch (RuntimeException e) {
             connections.inUse.release();
             throw e;
@@ -143,19 +143,6 @@ public final class BackendPool implements AutoCloseable {
             throw new IllegalArgumentException("not a member of this pool: " + member);
         }
         return connections;
-    }
-
-    /** A short reason for a client, without a stack trace. */
-    static String describe(IOException e) {
-        String message = e.getMessage();
-        String kind = e.getClass().getSimpleName();
-        if (e instanceof java.io.EOFException) {
-            return "the connection was closed";
-        }
-        if (e instanceof java.net.SocketTimeoutException) {
-            return "no answer in time";
-        }
-        return message == null || message.isBlank() ? kind : message.toLowerCase(java.util.Locale.ROOT);
     }
 
     @Override

@@ -81,7 +81,7 @@ public final class HeartbeatProber implements AutoCloseable {
                 change = table.recordHeartbeat(member, HeartbeatReport.parse(message), sentAt);
             } catch (IOException e) {
                 dropConnection(member);
-                change = table.recordUnreachable(member, BackendPool.describe(e), sentAt);
+                change = table.recordUnreachable(member, UpstreamConnection.describe(e), sentAt);
             } catch (RuntimeException e) {
                 dropConnection(member);
                 change = table.recordUnreachable(member, e.getMessage(), sentAt);

@@ -238,7 +238,7 @@ final class ProxySession implements RelayServer.Session {
         // Its other idle connections are likely as dead as this one.
         proxy.pool().closeIdle(connection.address());
         return new MemberFailure("member " + connection.address() + " failed during the request ("
-                + BackendPool.describe(e) + "); a write may or may not have been applied");
+                + UpstreamConnection.describe(e) + "); a write may or may not have been applied");
     }
 
     /** A member broke the connection or did not answer: the client gets an error naming it. */

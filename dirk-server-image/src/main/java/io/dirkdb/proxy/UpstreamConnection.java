@@ -130,6 +130,19 @@ public final class UpstreamConnection implements AutoCloseable {
         return lines.length >= 2 && lines[0].equals("RESULT_MESSAGE") ? lines[1] : lines[lines.length - 2];
     }
 
+    /** A short reason for a client, without a stack trace. */
+    public static String describe(IOException e) {
+        if (e instanceof java.io.EOFException) {
+            return "the connection was closed";
+        }
+        if (e instanceof java.net.SocketTimeoutException) {
+            return "no answer in time";
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName()
+                : message.toLowerCase(java.util.Locale.ROOT);
+    }
+
     @Override
     public void close() {
         broken = true;

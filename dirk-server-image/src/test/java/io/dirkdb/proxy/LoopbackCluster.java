@@ -17,13 +17,13 @@ import java.util.Map;
 import java.util.Set;
 
 /** Real member servers on 127.0.0.2, 127.0.0.3, ... with {@link RecordingDatabase}s behind them. */
-final class LoopbackCluster implements AutoCloseable {
-    final Map<String, MemberServer> servers = new LinkedHashMap<>();
+public final class LoopbackCluster implements AutoCloseable {
+    public final Map<String, MemberServer> servers = new LinkedHashMap<>();
     final Map<String, RecordingDatabase> databases = new LinkedHashMap<>();
-    final List<MemberAddress> addresses = new ArrayList<>();
+    public final List<MemberAddress> addresses = new ArrayList<>();
 
     /** Starts members m1..mN: m1 primary, the others secondaries. */
-    static LoopbackCluster start(int members, String password, String... knownDatabases) {
+    public static LoopbackCluster start(int members, String password, String... knownDatabases) {
         LoopbackCluster cluster = new LoopbackCluster();
         for (int i = 1; i <= members; i++) {
             cluster.add("m" + i, i == 1 ? Role.PRIMARY : Role.SECONDARY, password, Set.of(knownDatabases));
@@ -46,16 +46,16 @@ final class LoopbackCluster implements AutoCloseable {
         }
     }
 
-    MemberAddress address(String id) {
+    public MemberAddress address(String id) {
         return addresses.stream().filter(a -> a.id().equals(id)).findFirst().orElseThrow();
     }
 
-    RecordingDatabase database(String id) {
+    public RecordingDatabase database(String id) {
         return databases.get(id);
     }
 
     /** Sends a control statement straight to a member, as the operator does. */
-    Reply control(String id, String statement, String password) throws IOException {
+    public Reply control(String id, String statement, String password) throws IOException {
         MemberAddress address = address(id);
         try (DirkConnection connection = DirkConnection.open(address.host(), address.port())) {
             if (password != null) {
@@ -65,7 +65,7 @@ final class LoopbackCluster implements AutoCloseable {
         }
     }
 
-    void stop(String id) {
+    public void stop(String id) {
         servers.get(id).close();
     }
 

@@ -18,16 +18,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * naming the member and the session's database, counts the writes it gets (each adds one to its
  * LSN), and knows the databases given to it. Routing tests need nothing more.
  */
-final class RecordingDatabase implements Database {
+public final class RecordingDatabase implements Database {
     /** One statement that reached this member: its kind and the database its session was on. */
-    record Executed(StatementKind kind, String database, Set<String> tables) {}
+    public record Executed(StatementKind kind, String database, Set<String> tables) {}
 
     private final String memberId;
     private final Set<String> databases;
     private final AtomicLong lsn = new AtomicLong();
     private final List<Executed> executed = new CopyOnWriteArrayList<>();
 
-    RecordingDatabase(String memberId, Set<String> databases) {
+    public RecordingDatabase(String memberId, Set<String> databases) {
         this.memberId = memberId;
         this.databases = databases;
     }
@@ -48,6 +48,9 @@ final class RecordingDatabase implements Database {
         }
         executed.add(new Executed(statement.kind(), session.currentDatabase(),
                 statement.kind() == StatementKind.READ ? statement.readTables() : statement.writtenTables()));
+        if (statement.readTables().contains("missing")) {
+            throw new DirkException("tsy misy ny tabilao missing");
+        }
         if (statement.kind() == StatementKind.READ) {
             return new Result.Relation("served", List.of(new Result.Column("member", ""), new Result.Column("tahiry", "")),
                     List.of(List.of(memberId, String.valueOf(session.currentDatabase()))));
@@ -56,11 +59,11 @@ final class RecordingDatabase implements Database {
         return new Result.Message("Tafinditra ny fiovana ny tabilao");
     }
 
-    List<Executed> executed() {
+    public List<Executed> executed() {
         return executed;
     }
 
-    long countOf(StatementKind kind) {
+    public long countOf(StatementKind kind) {
         return executed.stream().filter(e -> e.kind() == kind).count();
     }
 

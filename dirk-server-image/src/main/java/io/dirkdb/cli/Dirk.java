@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The one entry point: {@code dirk server|client|bench|...}. */
 @Command(name = "dirk", mixinStandardHelpOptions = true, version = "dirk 0.1.0",
         description = "DirkDB: server, client and cluster tools.",
-        subcommands = {ServerCommand.class, ClientCommand.class})
+        subcommands = {ServerCommand.class, ClientCommand.class, BenchCommand.class})
 public final class Dirk implements Runnable {
 
     public static void main(String[] args) {

@@ -1,13 +1,13 @@
 package io.dirkdb.server;
 
-import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -100,11 +100,10 @@ public record ClusterConfig(Integer configVersion, LoadBalancer loadBalancer, Li
         try {
             config = JSON.readValue(content, ClusterConfig.class);
         } catch (JsonMappingException e) {
-            throw new ConfigException(file + ": " + describe(e));
+            JsonParseException parseError = parseErrorIn(e);
+            throw new ConfigException(file + ": " + (parseError != null ? malformed(parseError) : describe(e, content)));
         } catch (JsonProcessingException e) {
-            var where = e.getLocation();
-            throw new ConfigException(file + ": malformed JSON at line " + where.getLineNr() + ", column "
-                    + where.getColumnNr() + ": " + firstLine(e.getOriginalMessage()));
+            throw new ConfigException(file + ": " + malformed(e));
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read the file (" + e.getMessage() + ")");
         }
@@ -150,21 +149,62 @@ public record ClusterConfig(Integer configVersion, LoadBalancer loadBalancer, Li
     }
 
     /** "instances[1].port: expected a number, got \"abc\"" from a Jackson mapping error. */
-    private static String describe(JsonMappingException e) {
+    private static String describe(JsonMappingException e, byte[] content) {
         String path = path(e.getPath());
-        String expected = e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException mismatch
-                ? expectedType(mismatch.getTargetType()) : null;
-        String got = null;
-        if (e instanceof InvalidFormatException invalid) {
-            Object value = invalid.getValue();
-            got = value instanceof String s ? quote(s) : String.valueOf(value);
-        } else if (e.getProcessor() instanceof JsonParser parser) {
-            got = describeToken(parser);
-        }
+        String expected = e instanceof MismatchedInputException mismatch ? expectedType(mismatch.getTargetType()) : null;
         if (expected == null) {
             return (path.isEmpty() ? "" : path + ": ") + firstLine(e.getOriginalMessage());
         }
+        String got = describeValue(valueAt(content, e.getPath()));
         return (path.isEmpty() ? "(top level)" : path) + ": expected " + expected + (got == null ? "" : ", got " + got);
+    }
+
+    /** The JSON value a mapping error points at: the file parsed (it is valid JSON) and walked along the path. */
+    private static JsonNode valueAt(byte[] content, List<JsonMappingException.Reference> references) {
+        try {
+            JsonNode node = JSON.readTree(content);
+            for (JsonMappingException.Reference reference : references) {
+                node = reference.getIndex() >= 0 ? node.get(reference.getIndex()) : node.get(reference.getFieldName());
+                if (node == null) {
+                    return null;
+                }
+            }
+            return node;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static String describeValue(JsonNode value) {
+        if (value == null) {
+            return null;
+        }
+        if (value.isTextual()) {
+            return quote(value.asText());
+        }
+        if (value.isObject()) {
+            return "an object";
+        }
+        if (value.isArray()) {
+            return "an array";
+        }
+        return value.toString(); // numbers, true, false, null
+    }
+
+    /** The parse error behind a mapping error, when the file is not valid JSON at all. */
+    private static JsonParseException parseErrorIn(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof JsonParseException parse) {
+                return parse;
+            }
+        }
+        return null;
+    }
+
+    private static String malformed(JsonProcessingException e) {
+        var where = e.getLocation();
+        String at = where == null ? "" : " at line " + where.getLineNr() + ", column " + where.getColumnNr();
+        return "malformed JSON" + at + ": " + firstLine(e.getOriginalMessage());
     }
 
     private static String path(List<JsonMappingException.Reference> references) {
@@ -203,34 +243,6 @@ public record ClusterConfig(Integer configVersion, LoadBalancer loadBalancer, Li
             return "an array";
         }
         return "an object";
-    }
-
-    private static String describeToken(JsonParser parser) {
-        JsonToken token = parser.currentToken();
-        if (token == null) {
-            return null;
-        }
-        try {
-            switch (token) {
-                case VALUE_STRING:
-                    return quote(parser.getText());
-                case VALUE_NUMBER_INT:
-                case VALUE_NUMBER_FLOAT:
-                case VALUE_TRUE:
-                case VALUE_FALSE:
-                case VALUE_NULL:
-                    return parser.getText();
-                case START_OBJECT:
-                case FIELD_NAME:
-                    return "an object";
-                case START_ARRAY:
-                    return "an array";
-                default:
-                    return null;
-            }
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     private static String quote(String text) {

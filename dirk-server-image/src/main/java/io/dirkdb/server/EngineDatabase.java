@@ -20,6 +20,11 @@ public final class EngineDatabase implements Database {
         return new EngineDatabase(Engine.open(dataDirectory));
     }
 
+    /** An engine without files (tests, benchmarks of the network layer). */
+    public static EngineDatabase inMemory() {
+        return new EngineDatabase(Engine.inMemory());
+    }
+
     @Override
     public Statement parse(String text) {
         return Parser.parse(text);

@@ -1,5 +1,7 @@
 package io.dirkdb.proxy;
 
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

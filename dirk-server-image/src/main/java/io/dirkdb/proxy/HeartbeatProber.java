@@ -1,7 +1,7 @@
 package io.dirkdb.proxy;
 
-import io.dirkdb.DirkException;
-import io.dirkdb.protocol.RawReply;
+import io.dirkdb.heartbeat.HeartbeatProbe;
+import io.dirkdb.heartbeat.MemberAddress;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Sends {@code dirk heartbeat;} to every member every interval, on a connection of its own per
+ * Sends {@code dirk heartbeat;} to every member every interval, through a {@link HeartbeatProbe} per
  * member, and records the answers in the {@link BackendTable}. Logs the monitoring lines on each
  * change of a member's health, and empties the pool of a member that went down.
  */
@@ -23,7 +23,7 @@ public final class HeartbeatProber implements AutoCloseable {
     private final long intervalMillis;
     private final int timeoutMillis;
     private final ScheduledExecutorService scheduler;
-    private final Map<String, UpstreamConnection> connections = new ConcurrentHashMap<>();
+    private final Map<String, HeartbeatProbe> probes = new ConcurrentHashMap<>();
     /** One probe at a time per member: the scheduled one and {@link #probeNow} share its connection. */
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
@@ -67,23 +67,12 @@ public final class HeartbeatProber implements AutoCloseable {
             long sentAt = System.nanoTime();
             BackendTable.HealthChange change;
             try {
-                UpstreamConnection connection = connections.get(member.id());
-                if (connection == null || connection.broken()) {
-                    connection = UpstreamConnection.open(member, null, timeoutMillis);
-                    connections.put(member.id(), connection);
-                }
-                sentAt = System.nanoTime();
-                RawReply reply = connection.execute("dirk heartbeat");
-                String message = UpstreamConnection.messageOf(reply);
-                if (reply.isError()) {
-                    throw new DirkException("the heartbeat was refused: " + message);
-                }
-                change = table.recordHeartbeat(member, HeartbeatReport.parse(message), sentAt);
+                HeartbeatProbe probe = probes.computeIfAbsent(member.id(),
+                        id -> new HeartbeatProbe(member, timeoutMillis));
+                change = table.recordHeartbeat(member, probe.probe(), sentAt);
             } catch (IOException e) {
-                dropConnection(member);
                 change = table.recordUnreachable(member, UpstreamConnection.describe(e), sentAt);
             } catch (RuntimeException e) {
-                dropConnection(member);
                 change = table.recordUnreachable(member, e.getMessage(), sentAt);
             }
             if (change.changed() && change.current().health() != MemberHealth.SERVING && pool != null) {
@@ -100,17 +89,10 @@ public final class HeartbeatProber implements AutoCloseable {
         return locks.computeIfAbsent(member.id(), id -> new Object());
     }
 
-    private void dropConnection(MemberAddress member) {
-        UpstreamConnection connection = connections.remove(member.id());
-        if (connection != null) {
-            connection.close();
-        }
-    }
-
     @Override
     public void close() {
         scheduler.shutdownNow();
-        connections.values().forEach(UpstreamConnection::close);
-        connections.clear();
+        probes.values().forEach(HeartbeatProbe::close);
+        probes.clear();
     }
 }

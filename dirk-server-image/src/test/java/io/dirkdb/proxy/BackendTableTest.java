@@ -2,6 +2,8 @@ package io.dirkdb.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.dirkdb.proxy;
+package io.dirkdb.heartbeat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,17 +7,23 @@ import java.io.IOException;
 import java.util.Locale;
 
 /**
- * What a member said to {@code dirk heartbeat;}: its role, its epoch, its last LSN and whether it
- * is ready to serve. A member that is ready but whose role is not one we know is treated as unusable.
+ * What a member said to {@code dirk heartbeat;}: its role, its epoch, its last LSN, whether it
+ * is ready to serve, and whether its log diverged from its primary's (it then needs a resync).
+ * A member that is ready but whose role is not one we know is treated as unusable.
  *
  * @param role {@code primary}, {@code secondary} or {@code fenced} (lower case, as on the wire)
  */
-public record HeartbeatReport(String role, long epoch, long lsn, boolean ready) {
+public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged) {
     public static final String PRIMARY = "primary";
     public static final String SECONDARY = "secondary";
     public static final String FENCED = "fenced";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A report of a member whose log has not diverged. */
+    public HeartbeatReport(String role, long epoch, long lsn, boolean ready) {
+        this(role, epoch, lsn, ready, false);
+    }
 
     public boolean isPrimary() {
         return ready && PRIMARY.equals(role);
@@ -29,7 +35,8 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready) 
 
     /**
      * Parses the one-line JSON message of a heartbeat reply, e.g.
-     * {@code {"id":"m1","role":"primary","epoch":3,"lsn":120,"ready":true}}.
+     * {@code {"id":"m1","role":"primary","epoch":3,"lsn":120,"ready":true}}; an optional
+     * {@code "diverged":true} says the member's log went past its primary's history.
      *
      * @throws DirkException when the text is not such a message
      */
@@ -44,7 +51,8 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready) 
             throw new DirkException("the heartbeat reply has no role: " + abbreviate(json));
         }
         return new HeartbeatReport(node.path("role").asText().toLowerCase(Locale.ROOT),
-                node.path("epoch").asLong(0), node.path("lsn").asLong(-1), node.path("ready").asBoolean(true));
+                node.path("epoch").asLong(0), node.path("lsn").asLong(-1), node.path("ready").asBoolean(true),
+                node.path("diverged").asBoolean(false));
     }
 
     private static String abbreviate(String text) {

@@ -350,6 +350,47 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces this member's whole state and log by a snapshot shipped from the primary (a
+     * resync), keeping every statement out meanwhile. Afterwards {@link #lastLsn} is the
+     * snapshot's LSN and the log continues after it.
+     *
+     * @throws DirkException when the snapshot is damaged or cannot be stored
+     */
+    public void installSnapshot(InputStream shipped) {
+        lock.writeLock().lock();
+        try {
+            journal.installSnapshot(shipped);
+            appliedLsn = journal.lastLsn();
+            epoch = Math.max(epoch, journal.lastEpoch());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "installing a shipped snapshot failed", e);
+            throw new DirkException("the shipped snapshot could not be installed: " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Forgets every record after {@code lsn} (this member went past the fork point of a new
+     * primary) and rebuilds the state from the latest snapshot and the log left, keeping every
+     * statement out meanwhile.
+     *
+     * @throws DirkException when the log cannot be cut back there (a resync is then needed)
+     */
+    public void truncateAfter(long lsn) {
+        lock.writeLock().lock();
+        try {
+            journal.truncateAfter(lsn);
+            appliedLsn = journal.lastLsn();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cutting the log back to LSN " + lsn + " failed", e);
+            throw new DirkException("the log could not be cut back to LSN " + lsn + ": " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
     /** The state machine storage drives during recovery (and replication, later). */
     StateMachine stateMachine() {
         return machine;

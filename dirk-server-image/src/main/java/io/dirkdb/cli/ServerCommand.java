@@ -1,0 +1,201 @@
+package io.dirkdb.cli;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.server.ClusterConfig;
+import io.dirkdb.server.EngineDatabase;
+import io.dirkdb.server.Member;
+import io.dirkdb.server.MemberServer;
+import io.dirkdb.server.Role;
+import io.dirkdb.server.ServerSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dirk server}: runs one member on a data directory until SIGTERM. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Runs a DirkDB member (a standalone primary without a config file).",
+                "Flags override config.json; SIGTERM stops it cleanly (exit 0)."})
+public final class ServerCommand implements Callable<Integer> {
+    static final int EXIT_CONFIG = 2;
+    static final int EXIT_FAILURE = 1;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "config.json of the cluster (else -Ddirk.configPath, else $DIRK_CONFIG_PATH, else ./config.json if present)")
+    String config;
+
+    @Option(names = "--id", paramLabel = "ID",
+            description = "this member's instance id in the config (else -Ddirk.instanceId, else $DIRK_INSTANCE_ID)")
+    String id;
+
+    @Option(names = "--host", paramLabel = "ADDRESS",
+            description = "address to listen on (default: the instance's host, else 127.0.0.1)")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT",
+            description = "port to listen on, 0 for any free port (default: the instance's port, else 3948)")
+    Integer port;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "data directory (default: the instance's dataDirectory)")
+    Path dataDirectory;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "file holding the password clients must give with `dirk auth` (else $DIRK_PASSWORD; default: no authentication)")
+    Path passwordFile;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "256",
+            description = "client connections served at once; more are refused (default: ${DEFAULT-VALUE})")
+    int maxConnections;
+
+    @Option(names = "--max-request-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "largest request accepted; a larger one is answered with an error (default: ${DEFAULT-VALUE})")
+    int maxRequestBytes;
+
+    @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "on SIGTERM, how long statements in flight may take to finish (default: ${DEFAULT-VALUE})")
+    int shutdownGraceSeconds;
+
+    private final Map<String, String> environment;
+
+    public ServerCommand() {
+        this(System.getenv());
+    }
+
+    ServerCommand(Map<String, String> environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        Plan plan;
+        try {
+            plan = plan();
+        } catch (DirkException e) {
+            err.println(e.getMessage());
+            err.flush();
+            return EXIT_CONFIG;
+        }
+        MemberServer server;
+        try {
+            Files.createDirectories(plan.dataDirectory);
+            EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
+            Member member;
+            try {
+                member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role);
+            } catch (RuntimeException e) {
+                database.close();
+                throw e;
+            }
+            try {
+                server = MemberServer.start(member, plan.settings);
+            } catch (IOException e) {
+                member.close();
+                err.println("dirk server: cannot listen on " + plan.settings.host() + ":" + plan.settings.port()
+                        + ": " + e.getMessage());
+                err.flush();
+                return EXIT_FAILURE;
+            }
+        } catch (DirkException e) {
+            err.println("dirk server: " + e.getMessage());
+            err.flush();
+            return EXIT_FAILURE;
+        } catch (IOException e) {
+            err.println("dirk server: cannot create the data directory " + plan.dataDirectory + ": " + e.getMessage());
+            err.flush();
+            return EXIT_FAILURE;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            System.out.flush();
+            System.err.flush();
+            // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
+            Runtime.getRuntime().halt(0);
+        }, "dirk-shutdown"));
+        var state = server.member().state();
+        out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()
+                + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory);
+        out.flush();
+        try {
+            server.awaitStopped();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** What to run, from the flags, the config file and the environment. */
+    record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings) {}
+
+    Plan plan() {
+        Optional<Path> configFile = ClusterConfig.locate(config, environment);
+        ClusterConfig.Instance instance = null;
+        String memberId = ClusterConfig.locateInstanceId(id, environment);
+        if (configFile.isPresent()) {
+            Path file = configFile.get();
+            ClusterConfig cluster = ClusterConfig.load(file);
+            if (memberId == null) {
+                if (cluster.instances().size() != 1) {
+                    throw new DirkException(file + ": which instance is this? give --id (or -Ddirk.instanceId, "
+                            + "or DIRK_INSTANCE_ID)");
+                }
+                memberId = cluster.instances().get(0).id();
+            }
+            instance = cluster.instance(file, memberId);
+        }
+        Path directory = dataDirectory;
+        if (directory == null && instance != null && instance.dataDirectory() != null) {
+            directory = Path.of(instance.dataDirectory());
+        }
+        if (directory == null) {
+            throw new DirkException("dirk server: no data directory: give --data-dir (or an instance's dataDirectory in "
+                    + "config.json)");
+        }
+        String listenHost = host != null ? host : instance != null ? instance.host() : ServerSettings.DEFAULT_HOST;
+        int listenPort = port != null ? port : instance != null ? instance.port() : ServerSettings.DEFAULT_PORT;
+        if (listenPort < 0 || listenPort > 65535) {
+            throw new DirkException("dirk server: --port: expected a port between 0 and 65535, got " + listenPort);
+        }
+        if (maxConnections < 1) {
+            throw new DirkException("dirk server: --max-connections: expected at least 1, got " + maxConnections);
+        }
+        if (maxRequestBytes < 1) {
+            throw new DirkException("dirk server: --max-request-bytes: expected at least 1, got " + maxRequestBytes);
+        }
+        Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
+                ? Role.PRIMARY : Role.SECONDARY;
+        ServerSettings settings = new ServerSettings(listenHost, listenPort, password(), maxConnections,
+                maxRequestBytes, java.time.Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
+        return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings);
+    }
+
+    private String password() {
+        String password;
+        if (passwordFile != null) {
+            try {
+                password = Files.readString(passwordFile, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw new DirkException(passwordFile + ": cannot read the password file (" + e.getMessage() + ")");
+            }
+            if (password.isEmpty()) {
+                throw new DirkException(passwordFile + ": the password file is empty");
+            }
+            return password;
+        }
+        password = environment.get("DIRK_PASSWORD");
+        return password == null || password.isEmpty() ? null : password;
+    }
+}

@@ -8,6 +8,7 @@ import io.dirkdb.sql.SqlStatement;
 import io.dirkdb.sql.Statement;
 import io.dirkdb.storage.LogRecord;
 import io.dirkdb.storage.StateMachine;
+import io.dirkdb.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -80,8 +81,12 @@ public final class Engine implements AutoCloseable {
      * @throws DirkException when the directory cannot be opened or its log is damaged
      */
     public static Engine open(Path dataDirectory) {
-        // Wired to io.dirkdb.storage.Storage once that lands in main.
-        throw new DirkException("durable storage is not available in this build yet");
+        try {
+            return new Engine(machine -> new StorageJournal(Storage.open(dataDirectory, machine)), true);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot open data directory " + dataDirectory, e);
+            throw new DirkException("cannot open the data directory " + dataDirectory + ": " + e.getMessage(), e);
+        }
     }
 
     /** An engine without files, for tests of the language. */
@@ -389,6 +394,14 @@ public final class Engine implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * The storage under this engine, for log shipping (reading records from an LSN, the latest
+     * snapshot); empty for an in-memory engine. Change state only through the engine.
+     */
+    public java.util.Optional<Storage> storage() {
+        return journal instanceof StorageJournal durable ? java.util.Optional.of(durable.storage()) : java.util.Optional.empty();
     }
 
     /** The state machine storage drives during recovery (and replication, later). */

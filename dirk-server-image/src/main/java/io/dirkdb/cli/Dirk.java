@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The one entry point: {@code dirk server|client|bench|...}. */
 @Command(name = "dirk", mixinStandardHelpOptions = true, version = "dirk 0.1.0",
         description = "DirkDB: server, client and cluster tools.",
-        subcommands = {ServerCommand.class, ClientCommand.class, BenchCommand.class})
+        subcommands = {ServerCommand.class, ClientCommand.class, BenchCommand.class, ProxyCommand.class,
+                CacheCommand.class})
 public final class Dirk implements Runnable {
 
     public static void main(String[] args) {

@@ -163,7 +163,7 @@ public final class DemoCommand implements Callable<Integer> {
         for (Piece piece : Piece.values()) {
             String role = cluster.role(piece);
             int http = cluster.httpPort(piece);
-            out.printf("  %-22s %s:%d%s%n", piece.label + (role == null ? "" : " (" + role + ")"), DemoCluster.HOST,
+            out.printf("  %-26s %s:%d%s%n", piece.label + (role == null ? "" : " (" + role + ")"), DemoCluster.HOST,
                     cluster.port(piece), http < 0 ? "" : "   http://" + DemoCluster.HOST + ":" + http + "/health/ready");
         }
         SupervisorSettings watch = plan.supervisor();

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Each round probes every member at once, then decides. A member that comes back later as a
  * primary of an older epoch is fenced and told to follow the current primary; one that reports a
- * diverged log is logged as needing {@code dirk resync}. Every step is logged; a step that fails is
+ * diverged log (or one too far behind) is rebuilt with {@code dirk resync}. Every step is logged; a step that fails is
  * tried again on a later round, and with no safe candidate nothing is promoted.
  */
 public final class LocalSupervisor implements AutoCloseable {
@@ -41,7 +41,7 @@ public final class LocalSupervisor implements AutoCloseable {
         String failure;
         boolean everAnswered;
         String followingKey; // "<primary id>@<epoch>" it was last told to follow
-        boolean divergenceLogged;
+        String resyncKey; // "<primary id>@<epoch>" it was last told to resync from
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -195,8 +195,9 @@ public final class LocalSupervisor implements AutoCloseable {
         } else {
             lostSinceNanos = -1;
         }
-        if (currentPrimary != null && !primaryLost(members.get(currentPrimary))) {
-            bringMembersInLine(members.get(currentPrimary));
+        Tracked now = currentPrimary == null ? null : members.get(currentPrimary);
+        if (now != null && now.answering() && !primaryLost(now)) {
+            bringMembersInLine(now); // only while the primary answers: members are pointed at a live one
         }
     }
 
@@ -274,24 +275,17 @@ public final class LocalSupervisor implements AutoCloseable {
 
     /**
      * Every answering member other than the primary must follow it: an older primary is fenced
-     * first; a member not yet told about this primary is told; a diverged one is reported.
+     * first; a member not yet following this primary is told to; one whose log cannot continue from
+     * the primary's (diverged, or too far behind) is rebuilt by a resync, once per primary.
      */
     private void bringMembersInLine(Tracked primary) {
         String key = primary.address.id() + "@" + currentEpoch;
+        String primaryEndpoint = primary.address.host() + ":" + primary.address.port();
         for (Tracked member : members.values()) {
             if (member == primary || !member.answering() || !member.report.ready()) {
                 continue; // a member starting or stopping is dealt with once it is up
             }
             HeartbeatReport report = member.report;
-            if (report.diverged()) {
-                if (!member.divergenceLogged) {
-                    LOG.log(Level.WARNING, "{0} has a log that diverged from {1}''s history: it needs `dirk resync` "
-                            + "before it can follow", member.address, primary.address);
-                    member.divergenceLogged = true;
-                }
-                continue;
-            }
-            member.divergenceLogged = false;
             if (HeartbeatReport.PRIMARY.equals(report.role())) {
                 if (report.epoch() >= currentEpoch) {
                     continue; // not older than ours: promoted by someone else; never fence it blindly
@@ -305,8 +299,12 @@ public final class LocalSupervisor implements AutoCloseable {
                     continue;
                 }
                 member.followingKey = null;
+            } else if (report.mustResync()) {
+                resync(member, primary, key);
+                continue;
             }
-            if (key.equals(member.followingKey)) {
+            if (key.equals(member.followingKey)
+                    || HeartbeatReport.SECONDARY.equals(report.role()) && primaryEndpoint.equals(report.following())) {
                 continue;
             }
             try {
@@ -320,12 +318,31 @@ public final class LocalSupervisor implements AutoCloseable {
         }
     }
 
+    /** Rebuilds a member that cannot follow: tried once per primary, then left to a person, with the command. */
+    private void resync(Tracked member, Tracked primary, String key) {
+        if (key.equals(member.resyncKey)) {
+            return;
+        }
+        member.resyncKey = key;
+        String why = member.report.diverged() ? "its log diverged from the history of " + primary.address
+                : "it is too far behind " + primary.address;
+        LOG.log(Level.WARNING, "{0} needs `dirk resync`: {1}; rebuilding it", member.address, why);
+        try {
+            LOG.log(Level.INFO, "resync of {0} from {1}: {2}", member.address, primary.address,
+                    control.resync(member.address, primary.address));
+            member.followingKey = key; // a resync ends with the member following the primary
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "resync of {0} failed: {1}; run `dirk resync ''{2}'' {3};` on it by hand",
+                    member.address, e.getMessage(), primary.address.host(), primary.address.port());
+        }
+    }
+
     private MemberObservation observe(Tracked member) {
         HeartbeatReport report = member.report;
         String role = report == null ? "" : report.ready() ? report.role() : "";
         return new MemberObservation(member.address.id(), true, member.missed, role,
                 report == null ? 0 : report.epoch(), report == null ? -1 : report.lsn(),
-                report != null && report.diverged());
+                report != null && report.mustResync());
     }
 
     @Override

@@ -23,6 +23,9 @@ public interface MemberControl extends AutoCloseable {
     /** {@code dirk follow 'host' port;}: the member becomes a secondary of {@code primary}. */
     String follow(MemberAddress member, MemberAddress primary) throws IOException;
 
+    /** {@code dirk resync 'host' port;}: the member rebuilds itself from {@code primary}, then follows it. */
+    String resync(MemberAddress member, MemberAddress primary) throws IOException;
+
     @Override
     void close();
 }

@@ -55,6 +55,11 @@ public final class NetworkMemberControl implements MemberControl {
         return run(member, "dirk follow " + DirkConnection.quote(primary.host()) + " " + primary.port() + ";");
     }
 
+    @Override
+    public String resync(MemberAddress member, MemberAddress primary) throws IOException {
+        return run(member, "dirk resync " + DirkConnection.quote(primary.host()) + " " + primary.port() + ";");
+    }
+
     private String run(MemberAddress member, String statement) throws IOException {
         try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), controlTimeoutMillis)) {
             if (password != null) {

@@ -20,6 +20,7 @@ final class FakeMembers implements MemberControl {
         long highestEpochSeen;
         long lsn;
         boolean diverged;
+        String following; // host:port of the primary it says it follows
 
         Fake(MemberAddress address, String role, long epoch, long lsn) {
             this.address = address;
@@ -59,7 +60,7 @@ final class FakeMembers implements MemberControl {
     @Override
     public synchronized HeartbeatReport heartbeat(MemberAddress member) throws IOException {
         Fake fake = reachable(member);
-        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged);
+        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following);
     }
 
     @Override
@@ -88,7 +89,17 @@ final class FakeMembers implements MemberControl {
         actions.add("follow " + member.id() + " " + primary.id());
         Fake fake = reachable(member);
         fake.role = HeartbeatReport.SECONDARY;
+        fake.following = primary.host() + ":" + primary.port();
         return "following " + primary.id();
+    }
+
+    @Override
+    public synchronized String resync(MemberAddress member, MemberAddress primary) throws IOException {
+        actions.add("resync " + member.id() + " " + primary.id());
+        Fake fake = reachable(member);
+        fake.diverged = false;
+        fake.role = HeartbeatReport.SECONDARY;
+        return "rebuilt from " + primary.id();
     }
 
     @Override

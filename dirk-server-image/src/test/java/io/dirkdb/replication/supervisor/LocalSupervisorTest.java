@@ -99,14 +99,27 @@ class LocalSupervisorTest {
     }
 
     @Test
-    void divergedMemberIsNeitherPromotedNorRepointed() {
+    void divergedMemberIsNotPromotedButRebuiltFromTheNewPrimaryOnce() {
         supervisor(ReplicationMode.ASYNC);
         rounds(1);
         cluster.get("m2").diverged = true; // highest LSN, but its log is not the primary's
         cluster.get("m1").answering = false;
         cluster.actions.clear();
         rounds(3);
-        assertThat(cluster.actions).containsExactly("fence m1", "promote m3 2");
+        assertThat(cluster.actions).containsExactly("fence m1", "promote m3 2", "resync m2 m3");
+        cluster.get("m2").diverged = true; // the resync did not help: left to a person, not retried
+        rounds(3);
+        assertThat(cluster.actions).hasSize(3);
+    }
+
+    @Test
+    void secondaryAlreadyFollowingThePrimaryIsNotToldAgain() {
+        var m1 = cluster.get("m1").address;
+        cluster.get("m2").following = m1.host() + ":" + m1.port();
+        cluster.get("m3").following = m1.host() + ":" + m1.port();
+        supervisor(ReplicationMode.SYNC);
+        rounds(3);
+        assertThat(cluster.actions).isEmpty();
     }
 
     @Test

@@ -374,4 +374,20 @@ class EngineLanguageTest {
         run("Manampia #AO@ notes sanda (1, 'a') -- the first row");
         assertThat(rows("ALAIVO alaivoxyz -- comment\n #AO@ notes #REHEFA nom = 'a'")).containsExactly(List.of(1L));
     }
+
+    @Test
+    void dateColumnsMeetDateTextInIndexedLookupsAndJoins() {
+        run("manamboara tabilao ev (n ISA(null,null), d DATY)");
+        StringBuilder insert = new StringBuilder("manampia ao@ ev sanda ");
+        LocalDate start = LocalDate.of(2020, 1, 1);
+        for (int i = 0; i < 2000; i++) {
+            insert.append(i == 0 ? "" : ",").append("(").append(i).append(",'").append(start.plusDays(i)).append("')");
+        }
+        run(insert.toString());
+        assertThat(rows("alaivo n ao@ ev rehefa d = '2020-01-11'")).containsExactly(List.of(10L));
+        run("manamboara tabilao labels (day LAHATSORATRA(null,null), label LAHATSORATRA(null,null))");
+        run("manampia ao@ labels sanda ('2020-01-03', 'two'), ('2020-01-04', 'three')");
+        assertThat(rows("alaivo n, label ao@ ev #tonona labels #ka ev.d = labels.day"))
+                .containsExactly(List.of(2L, "two"), List.of(3L, "three"));
+    }
 }

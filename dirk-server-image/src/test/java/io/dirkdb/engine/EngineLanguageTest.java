@@ -101,6 +101,9 @@ class EngineLanguageTest {
         assertThat(rows("alaivo 7 + 3, 7 * 3, 6 / 3, 7 / 2, 7.0 / 7, sum(age), avg(age) ao@ etu"))
                 .containsExactly(List.of(10L, 21L, 2L, 3.5, 1.0, 62L, 62.0 / 3));
         assertThat(rows("alaivo count(age), min(nom), max(age) ao@ etu")).containsExactly(List.of(3L, "Be", 22L));
+        assertThat(rows("alaivo 'a' + 'b', 2 = 2.0, 'x' = 1, 5 - -2")).containsExactly(List.of("ab", 1L, 0L, 7L));
+        assertThatThrownBy(() -> run("alaivo 9223372036854775807 + 1")).hasMessageContaining("integer overflow");
+        assertThatThrownBy(() -> run("alaivo 'x' < 1")).hasMessage("cannot compare text 'x' with number 1");
     }
 
     @Test

@@ -87,9 +87,10 @@ class ParserTest {
 
     @Test
     void aliasesWithAntsoOrBare() {
-        Select select = select("alaivo nom antso n, age a ao@ etu e");
-        assertThat(select.items()).extracting(i -> ((Query.SelectItem.Item) i).alias()).containsExactly("n", "a");
+        Select select = select("alaivo nom antso n, age a, id #antso i ao@ etu e");
+        assertThat(select.items()).extracting(i -> ((Query.SelectItem.Item) i).alias()).containsExactly("n", "a", "i");
         assertThat(select.from()).isEqualTo(new Source.Table("etu", "e"));
+        assertThat(select("alaivo * ao@ etu #antso x").from()).isEqualTo(new Source.Table("etu", "x"));
     }
 
     @ParameterizedTest

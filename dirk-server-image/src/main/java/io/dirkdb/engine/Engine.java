@@ -8,6 +8,7 @@ import io.dirkdb.sql.SqlStatement;
 import io.dirkdb.sql.Statement;
 import io.dirkdb.storage.LogRecord;
 import io.dirkdb.storage.StateMachine;
+import io.dirkdb.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -80,8 +81,12 @@ public final class Engine implements AutoCloseable {
      * @throws DirkException when the directory cannot be opened or its log is damaged
      */
     public static Engine open(Path dataDirectory) {
-        // Wired to io.dirkdb.storage.Storage once that lands in main.
-        throw new DirkException("durable storage is not available in this build yet");
+        try {
+            return new Engine(machine -> new StorageJournal(Storage.open(dataDirectory, machine)), true);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot open data directory " + dataDirectory, e);
+            throw new DirkException("cannot open the data directory " + dataDirectory + ": " + e.getMessage(), e);
+        }
     }
 
     /** An engine without files, for tests of the language. */
@@ -348,6 +353,55 @@ public final class Engine implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw storageFailed(e);
         }
+    }
+
+    /**
+     * Replaces this member's whole state and log by a snapshot shipped from the primary (a
+     * resync), keeping every statement out meanwhile. Afterwards {@link #lastLsn} is the
+     * snapshot's LSN and the log continues after it.
+     *
+     * @throws DirkException when the snapshot is damaged or cannot be stored
+     */
+    public void installSnapshot(InputStream shipped) {
+        lock.writeLock().lock();
+        try {
+            journal.installSnapshot(shipped);
+            appliedLsn = journal.lastLsn();
+            epoch = Math.max(epoch, journal.lastEpoch());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "installing a shipped snapshot failed", e);
+            throw new DirkException("the shipped snapshot could not be installed: " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Forgets every record after {@code lsn} (this member went past the fork point of a new
+     * primary) and rebuilds the state from the latest snapshot and the log left, keeping every
+     * statement out meanwhile.
+     *
+     * @throws DirkException when the log cannot be cut back there (a resync is then needed)
+     */
+    public void truncateAfter(long lsn) {
+        lock.writeLock().lock();
+        try {
+            journal.truncateAfter(lsn);
+            appliedLsn = journal.lastLsn();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cutting the log back to LSN " + lsn + " failed", e);
+            throw new DirkException("the log could not be cut back to LSN " + lsn + ": " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * The storage under this engine, for log shipping (reading records from an LSN, the latest
+     * snapshot); empty for an in-memory engine. Change state only through the engine.
+     */
+    public java.util.Optional<Storage> storage() {
+        return journal instanceof StorageJournal durable ? java.util.Optional.of(durable.storage()) : java.util.Optional.empty();
     }
 
     /** The state machine storage drives during recovery (and replication, later). */

@@ -53,6 +53,16 @@ final class RecordingJournal implements Journal {
     }
 
     @Override
+    public void installSnapshot(java.io.InputStream shipped) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void truncateAfter(long lsn) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
     public boolean wantsCheckpoint(long records, long bytes) {
         return false;
     }

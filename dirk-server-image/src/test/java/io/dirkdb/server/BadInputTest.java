@@ -61,7 +61,7 @@ class BadInputTest {
     void randomAndBrokenRequestsGetErrorsAndLeaveDataIntact() throws Exception {
         ServerSettings settings = ServerSettings.loopback(0).withMaxRequestBytes(MAX_REQUEST_BYTES);
         try (MemberServer server = MemberServer.start(
-                Member.start("m1", EngineDatabase.inMemory(), dataDirectory, Role.PRIMARY), settings)) {
+                Member.start("m1", EngineDatabase.open(dataDirectory), dataDirectory, Role.PRIMARY), settings)) {
             String before;
             try (RawClient setup = new RawClient(server.address())) {
                 setup.ask("manamboara tahiry fuzz;");

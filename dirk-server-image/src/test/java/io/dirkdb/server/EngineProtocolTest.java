@@ -21,7 +21,7 @@ class EngineProtocolTest {
 
     @BeforeEach
     void start() throws IOException {
-        server = MemberServer.start(Member.start("m1", EngineDatabase.inMemory(), dataDirectory, Role.PRIMARY),
+        server = MemberServer.start(Member.start("m1", EngineDatabase.open(dataDirectory), dataDirectory, Role.PRIMARY),
                 ServerSettings.loopback(0));
         client = new RawClient(server.address());
     }

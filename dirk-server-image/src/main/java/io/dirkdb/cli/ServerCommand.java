@@ -139,14 +139,20 @@ public final class ServerCommand implements Callable<Integer> {
         }
         HealthHttpServer httpServer = http;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            int status = 0;
+            try {
+                server.close();
+            } catch (RuntimeException e) {
+                System.err.println("dirk server: the stop did not complete cleanly: " + e);
+                status = EXIT_FAILURE;
+            }
             if (httpServer != null) {
                 httpServer.close();
             }
             System.out.flush();
             System.err.flush();
             // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
-            Runtime.getRuntime().halt(0);
+            Runtime.getRuntime().halt(status);
         }, "dirk-shutdown"));
         var state = server.member().state();
         out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()

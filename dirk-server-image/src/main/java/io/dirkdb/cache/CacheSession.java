@@ -44,6 +44,13 @@ final class CacheSession implements RelayServer.Session {
         if (RequestScanner.isBlank(text)) {
             return ReplyWriter.encodeError("empty statement");
         }
+        if (trusted) {
+            // Only reads are ever stored, so a hit needs no parse: the same text parses the same way.
+            byte[] cached = cache.peek(database, text);
+            if (cached != null) {
+                return cached;
+            }
+        }
         Statement statement;
         try {
             statement = Parser.parse(text);
@@ -68,14 +75,7 @@ final class CacheSession implements RelayServer.Session {
     }
 
     private byte[] read(String text, Set<String> readTables) {
-        if (trusted) {
-            byte[] cached = cache.get(database, text);
-            if (cached != null) {
-                return cached;
-            }
-        } else {
-            cache.recordMiss();
-        }
+        cache.recordMiss();
         ReplyCache.Ticket ticket = cache.ticket(database);
         RawReply reply = forward(text);
         if (!reply.isError()) {

@@ -158,8 +158,8 @@ final class ProxySession implements RelayServer.Session {
         while (true) {
             Optional<MemberAddress> primary;
             try {
-                primary = proxy.table().awaitWriteTarget(Math.max(0,
-                        TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                long leftNanos = Math.max(0, deadline - System.nanoTime());
+                primary = proxy.table().awaitWriteTarget((leftNanos + 999_999) / 1_000_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new DirkException("the proxy is stopping");

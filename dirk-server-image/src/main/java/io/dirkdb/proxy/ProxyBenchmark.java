@@ -37,8 +37,14 @@ public final class ProxyBenchmark {
         }
     }
 
-    /** The figures measured, in lookups per second. */
-    public record Figures(double direct, double throughProxy, double directRepeated, double cacheHits) {
+    /** Reads by equality on the indexed id: the cheapest read there is. */
+    private static final String POINT_LOOKUP = "alaivo v #ao@ look #rehefa id = ";
+    /** Reads by equality on a column without an index: the member scans the table. */
+    private static final String SCAN = "alaivo id #ao@ look #rehefa v = 'row ";
+
+    /** The figures measured, in reads per second. */
+    public record Figures(double direct, double throughProxy, double directRepeated, double cacheHits,
+            double directScans, double cachedScans) {
         public double proxyShare() {
             return throughProxy / direct;
         }
@@ -74,34 +80,48 @@ public final class ProxyBenchmark {
             int memberPort = member.port();
             // Warm up every path (JIT, pools) before measuring.
             int warmUp = Math.max(settings.connections(), settings.lookups() / 10);
-            measure(memberPort, settings.rows(), warmUp, settings.connections());
-            measure(proxy.port(), settings.rows(), warmUp, settings.connections());
-            measure(cache.port(), settings.hotKeys(), warmUp, settings.connections());
+            measure(memberPort, POINT_LOOKUP, settings.rows(), warmUp, settings.connections());
+            measure(proxy.port(), POINT_LOOKUP, settings.rows(), warmUp, settings.connections());
+            measure(cache.port(), POINT_LOOKUP, settings.hotKeys(), warmUp, settings.connections());
 
             // Other processes share the machine: each figure is the best of a few rounds, interleaved.
             double direct = 0;
             double throughProxy = 0;
             double directRepeated = 0;
             double cacheHits = 0;
+            double directScans = 0;
+            double cachedScans = 0;
+            int scans = Math.max(settings.connections(), settings.lookups() / 20);
             for (int round = 0; round < settings.rounds(); round++) {
-                direct = Math.max(direct, measure(memberPort, settings.rows(), settings.lookups(), settings.connections()));
-                throughProxy = Math.max(throughProxy,
-                        measure(proxy.port(), settings.rows(), settings.lookups(), settings.connections()));
-                directRepeated = Math.max(directRepeated,
-                        measure(memberPort, settings.hotKeys(), settings.lookups(), settings.connections()));
-                cacheHits = Math.max(cacheHits,
-                        measure(cache.port(), settings.hotKeys(), settings.lookups(), settings.connections()));
+                direct = Math.max(direct, measure(memberPort, POINT_LOOKUP, settings.rows(), settings.lookups(),
+                        settings.connections()));
+                throughProxy = Math.max(throughProxy, measure(proxy.port(), POINT_LOOKUP, settings.rows(),
+                        settings.lookups(), settings.connections()));
+                directRepeated = Math.max(directRepeated, measure(memberPort, POINT_LOOKUP, settings.hotKeys(),
+                        settings.lookups(), settings.connections()));
+                cacheHits = Math.max(cacheHits, measure(cache.port(), POINT_LOOKUP, settings.hotKeys(),
+                        settings.lookups(), settings.connections()));
+                directScans = Math.max(directScans, measure(memberPort, SCAN, settings.hotKeys(), scans,
+                        settings.connections()));
+                cachedScans = Math.max(cachedScans, measure(cache.port(), SCAN, settings.hotKeys(), scans,
+                        settings.connections()));
             }
-            Figures figures = new Figures(direct, throughProxy, directRepeated, cacheHits);
+            Figures figures = new Figures(direct, throughProxy, directRepeated, cacheHits, directScans, cachedScans);
             out.printf(Locale.ROOT, "point lookups on %d rows, %d connections, %d lookups a measure, best of %d rounds%n",
                     settings.rows(), settings.connections(), settings.lookups(), settings.rounds());
             out.printf(Locale.ROOT, "  straight to the member: %.0f/s%n", direct);
             out.printf(Locale.ROOT, "  through the proxy:      %.0f/s = %.0f%% of straight (target >= 85%%)%n",
                     throughProxy, 100 * figures.proxyShare());
-            out.printf(Locale.ROOT, "repeated lookups of %d ids%n", settings.hotKeys());
+            out.printf(Locale.ROOT, "repeated point lookups of %d ids%n", settings.hotKeys());
             out.printf(Locale.ROOT, "  straight to the member: %.0f/s%n", directRepeated);
-            out.printf(Locale.ROOT, "  cache hits:             %.0f/s = %.1fx straight (target >= 3x), hit ratio %.3f%n",
-                    cacheHits, figures.cacheSpeedup(),
+            out.printf(Locale.ROOT, "  cache hits:             %.0f/s = %.1fx straight (target >= 3x)%n",
+                    cacheHits, figures.cacheSpeedup());
+            out.printf(Locale.ROOT, "repeated scans (equality on a column without index) for %d values%n",
+                    settings.hotKeys());
+            out.printf(Locale.ROOT, "  straight to the member: %.0f/s%n", directScans);
+            out.printf(Locale.ROOT, "  cache hits:             %.0f/s = %.1fx straight%n", cachedScans,
+                    cachedScans / directScans);
+            out.printf(Locale.ROOT, "cache hit ratio over the run: %.3f%n",
                     cache.cache().hitCount() / Math.max(1, cache.cache().hitCount() + cache.cache().missCount()));
             return figures;
         } finally {
@@ -131,10 +151,10 @@ public final class ProxyBenchmark {
     }
 
     /**
-     * Point lookups of ids drawn from {@code 0..keys-1}, on {@code connections} connections; lookups
+     * Reads of keys drawn from {@code 0..keys-1}, on {@code connections} connections; lookups
      * per second. The client reads replies undecoded, so that its own work weighs little in the figure.
      */
-    private static double measure(int port, int keys, int lookups, int connections) throws Exception {
+    private static double measure(int port, String query, int keys, int lookups, int connections) throws Exception {
         int perConnection = Math.max(1, lookups / connections);
         ExecutorService threads = Executors.newFixedThreadPool(connections);
         MemberAddress target = new MemberAddress("measured", "127.0.0.1", port);
@@ -152,7 +172,8 @@ public final class ProxyBenchmark {
                 SplittableRandom random = new SplittableRandom(c);
                 done.add(threads.submit(() -> {
                     for (int i = 0; i < perConnection; i++) {
-                        check(connection.execute("alaivo v #ao@ look #rehefa id = " + random.nextInt(keys)));
+                        int key = random.nextInt(keys);
+                        check(connection.execute(query == SCAN ? query + key + "'" : query + key));
                     }
                     return null;
                 }));

@@ -8,6 +8,7 @@ import io.dirkdb.sql.SqlStatement;
 import io.dirkdb.sql.Statement;
 import io.dirkdb.storage.LogRecord;
 import io.dirkdb.storage.StateMachine;
+import io.dirkdb.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -55,8 +56,16 @@ public final class Engine implements AutoCloseable {
     private volatile long bytesSinceCheckpoint;
     private boolean closed;
 
-    private Engine(Journal journal, boolean background) {
-        this.journal = journal;
+    /** Opens a journal; storage replays into the engine's state machine while it opens. */
+    @FunctionalInterface
+    interface JournalOpener {
+        Journal open(StateMachine machine) throws IOException;
+    }
+
+    private Engine(JournalOpener opener, boolean background) throws IOException {
+        this.journal = opener.open(machine);
+        this.appliedLsn = journal.lastLsn();
+        this.epoch = Math.max(1, journal.lastEpoch());
         this.checkpointer = background ? Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "dirk-checkpoint");
             thread.setDaemon(true);
@@ -64,19 +73,38 @@ public final class Engine implements AutoCloseable {
         }) : null;
     }
 
-    /** Opens (recovering if needed) the engine whose files live in {@code dataDirectory}. */
+    /**
+     * Opens (recovering if needed) the engine whose files live in {@code dataDirectory}: the
+     * latest snapshot, then every log record after it. Writes are allowed at the epoch of the
+     * last record (at least 1) until {@link #refuseWrites} says otherwise.
+     *
+     * @throws DirkException when the directory cannot be opened or its log is damaged
+     */
     public static Engine open(Path dataDirectory) {
-        throw new DirkException("durable storage is not available in this build yet");
+        try {
+            return new Engine(machine -> new StorageJournal(Storage.open(dataDirectory, machine)), true);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot open data directory " + dataDirectory, e);
+            throw new DirkException("cannot open the data directory " + dataDirectory + ": " + e.getMessage(), e);
+        }
     }
 
     /** An engine without files, for tests of the language. */
     public static Engine inMemory() {
-        return new Engine(new Journal.InMemory(), false);
+        return withJournal(new Journal.InMemory(), false);
     }
 
     /** An engine over any journal; tests use it to watch the records the engine writes. */
     static Engine withJournal(Journal journal) {
-        return new Engine(journal, true);
+        return withJournal(journal, true);
+    }
+
+    private static Engine withJournal(Journal journal, boolean background) {
+        try {
+            return new Engine(machine -> journal, background);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // the journal is already open
+        }
     }
 
     /** Parses and runs one statement (text without its closing {@code ;}). */
@@ -94,7 +122,9 @@ public final class Engine implements AutoCloseable {
         if (statement instanceof ControlStatement) {
             throw new DirkException("dirk control requests are answered by the server, not by the engine");
         }
-        SqlStatement sql = (SqlStatement) statement;
+        if (!(statement instanceof SqlStatement sql)) {
+            throw new IllegalArgumentException("not a statement of the parser: " + statement);
+        }
         if (sql instanceof SqlStatement.Use use) {
             lock.readLock().lock();
             try {
@@ -325,6 +355,55 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces this member's whole state and log by a snapshot shipped from the primary (a
+     * resync), keeping every statement out meanwhile. Afterwards {@link #lastLsn} is the
+     * snapshot's LSN and the log continues after it.
+     *
+     * @throws DirkException when the snapshot is damaged or cannot be stored
+     */
+    public void installSnapshot(InputStream shipped) {
+        lock.writeLock().lock();
+        try {
+            journal.installSnapshot(shipped);
+            appliedLsn = journal.lastLsn();
+            epoch = Math.max(epoch, journal.lastEpoch());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "installing a shipped snapshot failed", e);
+            throw new DirkException("the shipped snapshot could not be installed: " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Forgets every record after {@code lsn} (this member went past the fork point of a new
+     * primary) and rebuilds the state from the latest snapshot and the log left, keeping every
+     * statement out meanwhile.
+     *
+     * @throws DirkException when the log cannot be cut back there (a resync is then needed)
+     */
+    public void truncateAfter(long lsn) {
+        lock.writeLock().lock();
+        try {
+            journal.truncateAfter(lsn);
+            appliedLsn = journal.lastLsn();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cutting the log back to LSN " + lsn + " failed", e);
+            throw new DirkException("the log could not be cut back to LSN " + lsn + ": " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * The storage under this engine, for log shipping (reading records from an LSN, the latest
+     * snapshot); empty for an in-memory engine. Change state only through the engine.
+     */
+    public java.util.Optional<Storage> storage() {
+        return journal instanceof StorageJournal durable ? java.util.Optional.of(durable.storage()) : java.util.Optional.empty();
+    }
+
     /** The state machine storage drives during recovery (and replication, later). */
     StateMachine stateMachine() {
         return machine;
@@ -333,6 +412,15 @@ public final class Engine implements AutoCloseable {
     /** Flushes the log and stops; statements already running finish first. */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** Stops without the final checkpoint, as a crash after the last fsync would; for recovery tests. */
+    void closeWithoutCheckpoint() {
+        close(false);
+    }
+
+    private void close(boolean finalCheckpoint) {
         lock.writeLock().lock();
         try {
             if (closed) {
@@ -349,7 +437,7 @@ public final class Engine implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            if (storageFailure == null) {
+            if (finalCheckpoint && storageFailure == null) {
                 try {
                     checkpoint();
                 } catch (DirkException e) {

@@ -26,8 +26,23 @@ interface Journal extends AutoCloseable {
 
     long lastLsn();
 
+    /** The epoch of the last record (or of the snapshot when no record follows it); 0 when empty. */
+    long lastEpoch();
+
     /** Records a snapshot matching {@code lsn}; called under the engine's read lock. */
     void checkpoint(long lsn, long epoch, SnapshotWriter writer) throws IOException;
+
+    /**
+     * Replaces state and log by a snapshot shipped from another member; the journal makes the
+     * engine's state machine read it. Called under the engine's write lock.
+     */
+    void installSnapshot(java.io.InputStream shipped) throws IOException;
+
+    /**
+     * Cuts the log back so {@code lsn} is its last record and rebuilds the state machine from the
+     * latest snapshot and the log left. Called under the engine's write lock.
+     */
+    void truncateAfter(long lsn) throws IOException;
 
     /** True when it is worth taking a checkpoint now. */
     boolean wantsCheckpoint(long recordsSinceCheckpoint, long bytesSinceCheckpoint);
@@ -58,7 +73,22 @@ interface Journal extends AutoCloseable {
         }
 
         @Override
+        public long lastEpoch() {
+            return 0;
+        }
+
+        @Override
         public void checkpoint(long lsn, long epoch, SnapshotWriter writer) {}
+
+        @Override
+        public void installSnapshot(java.io.InputStream shipped) {
+            throw new UnsupportedOperationException("an in-memory engine has no snapshots to install");
+        }
+
+        @Override
+        public void truncateAfter(long lsn) {
+            throw new UnsupportedOperationException("an in-memory engine keeps no log to cut back");
+        }
 
         @Override
         public boolean wantsCheckpoint(long records, long bytes) {

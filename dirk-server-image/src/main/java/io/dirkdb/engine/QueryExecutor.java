@@ -329,7 +329,7 @@ final class QueryExecutor {
                 case COUNT -> { }
                 case SUM, AVG -> {
                     if (!(value instanceof Number number)) {
-                        throw new DirkException(function.name().toLowerCase() + " needs numbers, but found "
+                        throw new DirkException(function.name().toLowerCase(java.util.Locale.ROOT) + " needs numbers, but found "
                                 + Values.describe(value));
                     }
                     doubleSum += number.doubleValue();

@@ -99,6 +99,7 @@ public final class MemberServer implements AutoCloseable {
             } catch (IOException e) {
                 if (!serverSocket.isClosed()) {
                     LOG.log(System.Logger.Level.WARNING, "accept failed: {0}", e.toString());
+                    pauseAfterAcceptFailure(); // e.g. out of file descriptors: do not spin
                 }
                 continue;
             }
@@ -125,6 +126,14 @@ public final class MemberServer implements AutoCloseable {
                 activeConnections.decrementAndGet();
                 closeQuietly(socket);
             }
+        }
+    }
+
+    private static void pauseAfterAcceptFailure() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -186,6 +195,7 @@ public final class MemberServer implements AutoCloseable {
         }
         try {
             member.close();
+            LOG.log(System.Logger.Level.INFO, "member {0} stopped", member.id());
         } finally {
             stopped.countDown();
         }

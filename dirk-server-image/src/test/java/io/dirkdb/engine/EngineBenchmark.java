@@ -13,9 +13,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * Prints in-process figures of the engine alone (no network, no fsync): statement overhead
  * for inserts and point lookups, and snapshot size and timings for a million rows. Run with
  * {@code java -cp dirk-server-image/target/classes:dirk-server-image/target/test-classes io.dirkdb.engine.EngineBenchmark}.
+ * With a directory argument it also measures durable single-row inserts (fsync, group commit)
+ * in a fresh data directory there.
  */
 public final class EngineBenchmark {
     public static void main(String[] args) throws Exception {
+        if (args.length > 0) {
+            durableInserts(java.nio.file.Path.of(args[0]));
+        }
         Engine engine = Engine.inMemory();
         Session session = new Session();
         engine.execute(session, "manamboara tahiry bench");
@@ -72,6 +77,33 @@ public final class EngineBenchmark {
         System.out.printf("snapshot of 1,000,000 rows: %.1f MiB, written in %.2f s, loaded in %.2f s%n",
                 bytes.length / 1048576.0, writeSeconds, readSeconds);
         engine.close();
+    }
+
+    private static void durableInserts(java.nio.file.Path directory) throws Exception {
+        java.nio.file.Path data = java.nio.file.Files.createTempDirectory(directory, "engine-bench");
+        try (Engine engine = Engine.open(data)) {
+            Session session = new Session();
+            engine.execute(session, "manamboara tahiry bench");
+            engine.execute(session, "ampiasao bench");
+            engine.execute(session, "manamboara tabilao t (id ISA(null,null), name LAHATSORATRA(null,50))");
+            for (int threads : new int[] {1, 8}) {
+                int perThread = threads == 1 ? 5_000 : 2_500;
+                long start = System.nanoTime();
+                run(threads, t -> {
+                    Session s = new Session();
+                    engine.execute(s, "ampiasao bench");
+                    for (int i = 0; i < perThread; i++) {
+                        long id = (long) threads * 10_000_000 + (long) t * 1_000_000 + i;
+                        engine.execute(s, "manampia ao@ t (id, name) sanda (" + id + ", 'name" + id + "')");
+                    }
+                });
+                double seconds = (System.nanoTime() - start) / 1e9;
+                System.out.printf("durable single-row inserts, %d thread(s): %.0f/s%n", threads, perThread * threads / seconds);
+            }
+            long start = System.nanoTime();
+            engine.checkpoint();
+            System.out.printf("checkpoint of 25,000 rows: %.2f s%n", (System.nanoTime() - start) / 1e9);
+        }
     }
 
     interface Work {

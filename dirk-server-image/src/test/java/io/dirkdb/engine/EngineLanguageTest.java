@@ -366,4 +366,12 @@ class EngineLanguageTest {
         run("manampia ao@ big sanda (4321, 'back')");
         assertThat(rows("alaivo v ao@ big rehefa 4321 = k")).containsExactly(List.of("back"));
     }
+
+    @Test
+    void commentsAndMixedCaseKeywordsRunThroughTheEngine() {
+        run("MANAMBOARA TABILAO notes (alaivoxyz ISA(null,null), -- a column whose name starts with a keyword\n"
+                + " nom LAHATSORATRA(null,null))");
+        run("Manampia #AO@ notes sanda (1, 'a') -- the first row");
+        assertThat(rows("ALAIVO alaivoxyz -- comment\n #AO@ notes #REHEFA nom = 'a'")).containsExactly(List.of(1L));
+    }
 }

@@ -40,11 +40,26 @@ final class RecordingJournal implements Journal {
     }
 
     @Override
+    public synchronized long lastEpoch() {
+        return records.isEmpty() ? 0 : records.get(records.size() - 1).epoch();
+    }
+
+    @Override
     public synchronized void checkpoint(long lsn, long epoch, SnapshotWriter writer) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         writer.write(out);
         snapshot = out.toByteArray();
         snapshotLsn = lsn;
+    }
+
+    @Override
+    public void installSnapshot(java.io.InputStream shipped) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void truncateAfter(long lsn) {
+        throw new UnsupportedOperationException();
     }
 
     @Override

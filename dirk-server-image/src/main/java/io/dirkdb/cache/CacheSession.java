@@ -5,6 +5,7 @@ import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.proxy.DatabaseStatements;
 import io.dirkdb.proxy.RelayServer;
 import io.dirkdb.proxy.UpstreamConnection;
 import io.dirkdb.sql.ControlStatement;
@@ -64,7 +65,7 @@ final class CacheSession implements RelayServer.Session {
             case WRITE:
                 return write(text, statement.writtenTables());
             case SCHEMA:
-                return schemaChange(text);
+                return schemaChange(text, statement);
             case USE:
                 return use(text, ((SqlStatement.Use) statement).database());
             case CONTROL:
@@ -96,10 +97,15 @@ final class CacheSession implements RelayServer.Session {
         }
     }
 
-    private byte[] schemaChange(String text) {
+    private byte[] schemaChange(String text, Statement statement) {
         cache.beginSchemaChange();
         try {
-            return forward(text).frames();
+            RawReply reply = forward(text);
+            if (!reply.isError() && DatabaseStatements.dropsDatabase(statement, database)) {
+                // The upstream session left the dropped database; so do this session's keys.
+                database = null;
+            }
+            return reply.frames();
         } finally {
             cache.endSchemaChange();
         }

@@ -21,9 +21,8 @@ public class OperatorLeaderElection {
       @ConfigProperty(name = "dirk.operator.leader-election.exit-on-stop-leading", defaultValue = "true")
       boolean exitOnStopLeading) {
     // A replica that lost the lease exits so Kubernetes restarts it as a clean follower; tests keep the JVM.
-    var builder = LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(LEASE_NAME)
-        .withExitOnStopLeading(exitOnStopLeading);
+    var builder = LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(LEASE_NAME);
     leaseNamespace.filter(ns -> !ns.isBlank()).ifPresent(builder::withLeaseNamespace);
-    return builder.build();
+    return exitOnStopLeading ? builder.build() : builder.buildForTest(false);
   }
 }

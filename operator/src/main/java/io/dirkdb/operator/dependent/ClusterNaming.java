@@ -1,6 +1,8 @@
 package io.dirkdb.operator.dependent;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,6 +79,21 @@ public final class ClusterNaming {
   /** Stable DNS name of a member through the headless Service. */
   public static String memberHost(DirkCluster c, String podName) {
     return podName + "." + membersService(c) + "." + c.getMetadata().getNamespace() + ".svc";
+  }
+
+  /**
+   * The owner reference every child carries: controller true, so {@code kubectl describe} names the
+   * cluster and Kubernetes garbage-collects the child when the DirkCluster is deleted.
+   */
+  public static OwnerReference controllerReference(DirkCluster c) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(c.getApiVersion())
+        .withKind(c.getKind())
+        .withName(c.getMetadata().getName())
+        .withUid(c.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
   }
 
   public static Map<String, String> labels(DirkCluster c, String component) {

@@ -22,6 +22,7 @@ public class ConfigMapDependent extends CRUDKubernetesDependentResource<ConfigMa
         .withNewMetadata()
         .withName(ClusterNaming.configMap(cluster))
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_CLUSTER))
         .endMetadata()
         .addToData(ClusterNaming.CONFIG_KEY, ClusterConfigRenderer.render(cluster))

@@ -33,6 +33,7 @@ public class CredentialsSecretDependent extends KubernetesDependentResource<Secr
         .withNewMetadata()
         .withName(ClusterNaming.generatedSecret(cluster))
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_CLUSTER))
         .endMetadata()
         .withType("Opaque")

@@ -36,6 +36,7 @@ public final class MemberStatefulSets {
         .withNewMetadata()
         .withName(name)
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_MEMBER))
         .endMetadata()
         .withNewSpec()

@@ -23,6 +23,7 @@ public class MembersDisruptionBudgetDependent extends CRUDKubernetesDependentRes
         .withNewMetadata()
         .withName(ClusterNaming.disruptionBudget(cluster))
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_MEMBER))
         .endMetadata()
         .withNewSpec()

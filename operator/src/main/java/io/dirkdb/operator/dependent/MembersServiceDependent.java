@@ -25,6 +25,7 @@ public class MembersServiceDependent extends CRUDKubernetesDependentResource<Ser
         .withNewMetadata()
         .withName(ClusterNaming.membersService(cluster))
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_MEMBER))
         .endMetadata()
         .withNewSpec()

@@ -26,6 +26,7 @@ public class PrimaryServiceDependent extends CRUDKubernetesDependentResource<Ser
         .withNewMetadata()
         .withName(ClusterNaming.primaryService(cluster))
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_MEMBER))
         .endMetadata()
         .withNewSpec()

@@ -39,6 +39,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withNewMetadata()
         .withName(ClusterNaming.proxy(cluster))
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_PROXY))
         .endMetadata()
         .withNewSpec()

@@ -24,6 +24,7 @@ public class ProxyServiceDependent extends CRUDKubernetesDependentResource<Servi
         .withNewMetadata()
         .withName(ClusterNaming.proxy(cluster))
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_PROXY))
         .endMetadata()
         .withNewSpec()

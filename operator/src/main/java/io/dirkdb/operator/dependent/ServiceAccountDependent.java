@@ -22,6 +22,7 @@ public class ServiceAccountDependent extends CRUDKubernetesDependentResource<Ser
         .withNewMetadata()
         .withName(ClusterNaming.serviceAccount(cluster))
         .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_CLUSTER))
         .endMetadata()
         .withAutomountServiceAccountToken(false)

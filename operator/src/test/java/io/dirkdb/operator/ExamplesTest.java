@@ -19,7 +19,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.Test;
 
 /** Each manifest in examples/ yields exactly the expected children, with their fields, labels and owner. */
 @QuarkusTest
-@WithKubernetesTestServer(crud = true, setup = OperatorTestServerSetup.class)
 class ExamplesTest {
 
   @Inject

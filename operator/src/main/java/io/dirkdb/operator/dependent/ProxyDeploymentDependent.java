@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.Matcher;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import java.util.ArrayList;
@@ -25,6 +26,24 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
 
   public ProxyDeploymentDependent() {
     super(Deployment.class);
+  }
+
+  /**
+   * Without server-side apply, the generic matcher ignores what the desired object no longer has,
+   * so dropping the cache sidecar would go unnoticed: compare the container list as well.
+   */
+  @Override
+  public Matcher.Result<Deployment> match(Deployment actual, Deployment desired, DirkCluster cluster,
+      Context<DirkCluster> context) {
+    Matcher.Result<Deployment> result = super.match(actual, desired, cluster, context);
+    if (result.matched() && !containerNames(actual).equals(containerNames(desired))) {
+      return Matcher.Result.computed(false, desired);
+    }
+    return result;
+  }
+
+  private static List<String> containerNames(Deployment deployment) {
+    return deployment.getSpec().getTemplate().getSpec().getContainers().stream().map(Container::getName).toList();
   }
 
   @Override

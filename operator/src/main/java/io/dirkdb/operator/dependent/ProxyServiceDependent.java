@@ -6,6 +6,9 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.Matcher;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import java.util.List;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
@@ -15,6 +18,21 @@ public class ProxyServiceDependent extends CRUDKubernetesDependentResource<Servi
 
   public ProxyServiceDependent() {
     super(Service.class);
+  }
+
+  /** Without server-side apply, a dropped port goes unnoticed by the generic matcher: compare them too. */
+  @Override
+  public Matcher.Result<Service> match(Service actual, Service desired, DirkCluster cluster,
+      Context<DirkCluster> context) {
+    Matcher.Result<Service> result = super.match(actual, desired, cluster, context);
+    if (result.matched() && !portNames(actual).equals(portNames(desired))) {
+      return Matcher.Result.computed(false, desired);
+    }
+    return result;
+  }
+
+  private static List<String> portNames(Service service) {
+    return service.getSpec().getPorts().stream().map(ServicePort::getName).toList();
   }
 
   @Override

@@ -36,19 +36,15 @@ final class FailoverRig implements AutoCloseable {
     static FailoverRig start(Path directory, SupervisorSettings settings) throws Exception {
         Files.createDirectories(directory);
         Path config = directory.resolve("config.json");
-        Files.writeString(config, """
-                {"configVersion": 1,
-                 "instances": [
-                   {"id": "m1", "role": "MASTER", "host": "127.0.0.1", "port": 0},
-                   {"id": "m2", "role": "REPLICA", "host": "127.0.0.1", "port": 0}]}
-                """);
+        writeConfig(config, 0, settings.mode());
         Path logs = directory.resolve("logs");
         ServerProcess m1 = null;
         ServerProcess m2 = null;
         RoutingProxy proxy = null;
         try {
-            m1 = ServerProcess.start(logs, memberArgs(directory, config, "m1", settings.mode()));
-            m2 = ServerProcess.start(logs, memberArgs(directory, config, "m2", settings.mode()));
+            m1 = ServerProcess.start(logs, memberArgs(directory, config, "m1"));
+            writeConfig(config, m1.port(), settings.mode()); // m1's port is known now: m2 follows it from the start
+            m2 = ServerProcess.start(logs, memberArgs(directory, config, "m2"));
             List<MemberAddress> members = List.of(new MemberAddress("m1", "127.0.0.1", m1.port()),
                     new MemberAddress("m2", "127.0.0.1", m2.port()));
             proxy = RoutingProxy.start(ProxySettings.loopback(members)
@@ -71,7 +67,17 @@ final class FailoverRig implements AutoCloseable {
         }
     }
 
-    private static String[] memberArgs(Path directory, Path config, String id, ReplicationMode mode) {
+    private static void writeConfig(Path config, int m1Port, ReplicationMode mode) throws IOException {
+        Files.writeString(config, """
+                {"configVersion": 1,
+                 "instances": [
+                   {"id": "m1", "role": "MASTER", "host": "127.0.0.1", "port": %d},
+                   {"id": "m2", "role": "REPLICA", "host": "127.0.0.1", "port": 0}],
+                 "replication": {"mode": "%s"}}
+                """.formatted(m1Port, mode.wireName()));
+    }
+
+    private static String[] memberArgs(Path directory, Path config, String id) {
         return new String[] {"--config", config.toString(), "--id", id, "--data-dir", directory.resolve(id).toString()};
     }
 

@@ -132,6 +132,10 @@ final class DemoCluster implements AutoCloseable {
         Files.createDirectories(plan.dataDirectory());
         MemberServer m1 = startMember(Piece.M1, Role.PRIMARY);
         MemberServer m2 = startMember(Piece.M2, Role.SECONDARY);
+        var m2State = m2.member().state();
+        if (m2State.role() == Role.SECONDARY && m2State.primaryHost() == null) {
+            m2.member().follow(HOST, m1.port()); // a fresh REPLICA follows the config's MASTER from the start
+        }
         Path config = writeConfig(m1.port(), m2.port());
 
         PrometheusMeterRegistry proxyRegistry = HealthHttpServer.newRegistry();
@@ -249,6 +253,14 @@ final class DemoCluster implements AutoCloseable {
                 "--heartbeat-interval-ms", Long.toString(plan.supervisor().heartbeatIntervalMillis()),
                 "--write-wait-ms", Long.toString(plan.writeWaitMillis()));
         return command.settings();
+    }
+
+    /**
+     * Waits up to {@code millis} until the proxy knows a primary to send writes to, so the first
+     * statements of a script do not wait for it. False when it does not within that time.
+     */
+    boolean awaitWritable(long millis) throws InterruptedException {
+        return proxy.table().awaitWriteTarget(millis).isPresent();
     }
 
     int port(Piece piece) {

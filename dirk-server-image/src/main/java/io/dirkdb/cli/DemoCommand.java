@@ -130,6 +130,13 @@ public final class DemoCommand implements Callable<Integer> {
             Runtime.getRuntime().halt(0);
         }, "dirk-demo-shutdown"));
         describe(cluster, plan, out, noShell ? null : logFile);
+        try {
+            if (!cluster.awaitWritable(plan.writeWaitMillis())) {
+                out.println("dirk demo: no primary yet; writes wait for one (see the log)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (noShell) {
             out.println("dirk demo ready: client port " + cluster.port(Piece.CACHE));
             out.flush();

@@ -2,6 +2,7 @@ package io.dirkdb.bench;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.engine.Result;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;
@@ -114,7 +115,7 @@ public final class ServerBenchmark {
             try (DirkConnection connection = connectTo(database)) {
                 for (int i = 0; i < perConnection; i++) {
                     Reply reply = check(connection.execute("alaivo v #ao@ look #rehefa id = " + random.nextInt(rows)));
-                    if (!(reply.result() instanceof io.dirkdb.engine.Result.Relation relation)
+                    if (!(reply.result() instanceof Result.Relation relation)
                             || relation.rows().size() != 1) {
                         throw new IllegalStateException("a point lookup did not return one row");
                     }

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +56,7 @@ public final class MemberServer implements AutoCloseable {
                     return thread;
                 });
         this.rejectionThread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
-                new java.util.concurrent.LinkedBlockingQueue<>(1024), task -> {
+                new LinkedBlockingQueue<>(1024), task -> {
                     Thread thread = new Thread(task, "dirk-reject");
                     thread.setDaemon(true);
                     return thread;

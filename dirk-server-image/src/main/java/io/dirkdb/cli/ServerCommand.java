@@ -8,6 +8,8 @@ import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;
 import io.dirkdb.server.Role;
 import io.dirkdb.server.ServerSettings;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -98,6 +100,8 @@ public final class ServerCommand implements Callable<Integer> {
         }
         MemberServer server;
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
+        new JvmMemoryMetrics().bindTo(registry); // heap use, next to the member's own meters
+        new JvmGcMetrics().bindTo(registry);
         try {
             Files.createDirectories(plan.dataDirectory);
             EngineDatabase database = EngineDatabase.open(plan.dataDirectory);

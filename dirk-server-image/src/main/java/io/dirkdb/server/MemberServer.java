@@ -45,7 +45,7 @@ public final class MemberServer implements AutoCloseable {
 
     private MemberServer(Member member, ServerSettings settings, ServerSocket serverSocket, MeterRegistry registry) {
         this.member = member;
-        this.metrics = new ServerMetrics(registry, member, activeConnections::get);
+        this.metrics = new ServerMetrics(registry, member, activeConnections);
         this.settings = settings;
         this.serverSocket = serverSocket;
         AtomicLong threadNumber = new AtomicLong();

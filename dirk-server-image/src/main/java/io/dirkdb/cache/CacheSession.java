@@ -19,9 +19,10 @@ import java.util.Set;
  * One client of the cache. Reads are looked up by (current database, exact text); everything else
  * goes upstream, writes and schema changes dropping what they make stale on their way.
  *
- * <p>A cached reply is served only to a session the upstream has already answered without an
- * error: when the upstream requires {@code dirk auth}, a client that has not given it gets
- * nothing from the cache that it could not get upstream.
+ * <p>A cached reply is served only to a session the upstream has already answered a statement
+ * (not a heartbeat, which needs no password) without an error: when the upstream requires
+ * {@code dirk auth}, a client that has not given it gets nothing from the cache that it could
+ * not get upstream.
  */
 final class CacheSession implements RelayServer.Session {
     private final CachingProxy owner;
@@ -80,6 +81,7 @@ final class CacheSession implements RelayServer.Session {
         ReplyCache.Ticket ticket = cache.ticket(database);
         RawReply reply = forward(text);
         if (!reply.isError()) {
+            trusted = true;
             cache.put(database, text, readTables, reply.frames(), ticket);
         }
         return reply.frames();
@@ -91,6 +93,7 @@ final class CacheSession implements RelayServer.Session {
         RawReply reply = null;
         try {
             reply = forward(text);
+            trusted |= !reply.isError();
             return reply.frames();
         } finally {
             cache.endWrite(writtenIn, writtenTables, reply != null && !reply.isError());
@@ -101,6 +104,7 @@ final class CacheSession implements RelayServer.Session {
         cache.beginSchemaChange();
         try {
             RawReply reply = forward(text);
+            trusted |= !reply.isError();
             if (!reply.isError() && DatabaseStatements.dropsDatabase(statement, database)) {
                 // The upstream session left the dropped database; so do this session's keys.
                 database = null;
@@ -114,6 +118,7 @@ final class CacheSession implements RelayServer.Session {
     private byte[] use(String text, String wanted) {
         RawReply reply = forward(text);
         if (!reply.isError()) {
+            trusted = true;
             database = wanted;
         }
         return reply.frames();
@@ -135,11 +140,7 @@ final class CacheSession implements RelayServer.Session {
             if (upstream == null || upstream.broken()) {
                 upstream = reconnect();
             }
-            RawReply reply = upstream.execute(text);
-            if (!reply.isError()) {
-                trusted = true;
-            }
-            return reply;
+            return upstream.execute(text);
         } catch (IOException e) {
             owner.countUpstreamFailure();
             if (upstream != null) {

@@ -160,4 +160,20 @@ class CachingProxyTest {
         assertThat(upstreamReadsOf("t")).isEqualTo(2);
         assertThat(new String(other.frames())).contains("\"null\"");
     }
+
+    @Test
+    void aClientThatHasNotAuthenticatedGetsNothingFromTheCache() throws Exception {
+        cluster = LoopbackCluster.start(1, "s3cret", "shop");
+        MemberAddress member = cluster.address("m1");
+        cache = CachingProxy.start(CacheSettings.loopback(member.host(), member.port(), 60_000, 200), registry);
+        DirkConnection authenticated = client();
+        DirkConnection stranger = client();
+        ok(authenticated.authenticate("s3cret"));
+        ok(authenticated.execute("alaivo * ao@ t"));
+
+        ok(stranger.execute("dirk heartbeat"));
+        Reply reply = stranger.execute("alaivo * ao@ t");
+
+        assertThat(reply.messageText()).isEqualTo("Hadisoana : authentication required");
+    }
 }

@@ -54,6 +54,12 @@ public final class RoutingProxy implements AutoCloseable {
         Gauge.builder("dirk.proxy.members.serving", table,
                 t -> t.views().stream().filter(v -> v.health() == MemberHealth.SERVING).count())
                 .description("members that answer their heartbeat and can serve").register(registry);
+        for (MemberAddress member : settings.members()) {
+            Gauge.builder("dirk.proxy.member.serving", table,
+                    t -> t.view(member.id()).health() == MemberHealth.SERVING ? 1 : 0)
+                    .tag("member", member.id())
+                    .description("1 when the member answers its heartbeat and can serve, 0 otherwise").register(registry);
+        }
         prober.start();
         try {
             this.server = RelayServer.start("proxy", settings.host(), settings.port(), settings.maxConnections(),

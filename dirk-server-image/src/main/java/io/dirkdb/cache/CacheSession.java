@@ -13,6 +13,7 @@ import io.dirkdb.sql.Parser;
 import io.dirkdb.sql.SqlStatement;
 import io.dirkdb.sql.Statement;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -23,6 +24,11 @@ import java.util.Set;
  * (not a heartbeat, which needs no password) without an error: when the upstream requires
  * {@code dirk auth}, a client that has not given it gets nothing from the cache that it could
  * not get upstream.
+ *
+ * <p>A session that has written in a database gets no cached replies there any more: another
+ * client's read, served by a secondary that had not yet received this session's write, may have
+ * filled the entry after the write dropped the old one. Its reads go upstream, where the proxy
+ * sends them only to members holding its writes; their replies still fill the cache for others.
  */
 final class CacheSession implements RelayServer.Session {
     private final CachingProxy owner;
@@ -31,6 +37,8 @@ final class CacheSession implements RelayServer.Session {
     private String database;
     private String authenticationText;
     private boolean trusted;
+    /** Databases this session has written in: it reads them upstream, see the class comment. */
+    private final Set<String> databasesWritten = new HashSet<>();
 
     CacheSession(CachingProxy owner) {
         this.owner = owner;
@@ -46,7 +54,7 @@ final class CacheSession implements RelayServer.Session {
         if (RequestScanner.isBlank(text)) {
             return ReplyWriter.encodeError("empty statement");
         }
-        if (trusted) {
+        if (trusted && !databasesWritten.contains(database)) {
             // Only reads are ever stored, so a hit needs no parse: the same text parses the same way.
             byte[] cached = cache.peek(database, text);
             if (cached != null) {
@@ -93,7 +101,10 @@ final class CacheSession implements RelayServer.Session {
         RawReply reply = null;
         try {
             reply = forward(text);
-            trusted |= !reply.isError();
+            if (!reply.isError()) {
+                trusted = true;
+                databasesWritten.add(writtenIn);
+            }
             return reply.frames();
         } finally {
             cache.endWrite(writtenIn, writtenTables, reply != null && !reply.isError());

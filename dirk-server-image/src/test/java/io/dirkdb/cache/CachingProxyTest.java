@@ -93,18 +93,34 @@ class CachingProxyTest {
 
     @Test
     void aWriteThroughTheCacheDropsTheReadsOfItsTableAndKeepsTheOthers() throws Exception {
-        DirkConnection client = cacheInFront(60_000, 200);
-        ok(client.execute("manampia ao@ t (id) sanda (1)"));
-        ok(client.execute("manampia ao@ u (id) sanda (1)"));
-        ok(client.execute("alaivo * ao@ t"));
-        ok(client.execute("alaivo * ao@ u"));
+        DirkConnection writer = cacheInFront(60_000, 200);
+        DirkConnection reader = client();
+        ok(writer.execute("manampia ao@ t (id) sanda (1)"));
+        ok(writer.execute("manampia ao@ u (id) sanda (1)"));
+        ok(reader.execute("alaivo * ao@ t"));
+        ok(reader.execute("alaivo * ao@ u"));
 
-        ok(client.execute("havaozy t ova id = 2"));
-        ok(client.execute("alaivo * ao@ t"));
-        ok(client.execute("alaivo * ao@ u"));
+        ok(writer.execute("havaozy t ova id = 2"));
+        ok(reader.execute("alaivo * ao@ t"));
+        ok(reader.execute("alaivo * ao@ u"));
 
         assertThat(upstreamReadsOf("t")).isEqualTo(2);
         assertThat(upstreamReadsOf("u")).isEqualTo(1);
+    }
+
+    @Test
+    void aSessionThatHasWrittenReadsUpstreamWhileItsRepliesServeOthers() throws Exception {
+        DirkConnection writer = cacheInFront(60_000, 200);
+        DirkConnection reader = client();
+        ok(reader.execute("alaivo * ao@ other"));
+        ok(writer.execute("manampia ao@ t (id) sanda (1)"));
+
+        ok(writer.execute("alaivo * ao@ t"));
+        ok(writer.execute("alaivo * ao@ t"));
+        ok(reader.execute("alaivo * ao@ t"));
+
+        assertThat(upstreamReadsOf("t")).isEqualTo(2);
+        assertThat(registry.counter("dirk.cache.hits").count()).isEqualTo(1);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.dirkdb.proxy;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -19,6 +20,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The network face shared by the proxy and the cache: accepts clients (one thread each, at most
@@ -40,14 +42,14 @@ public final class RelayServer implements AutoCloseable {
     private final String name;
     private final ServerSocket serverSocket;
     private final int maxRequestBytes;
-    private final java.util.function.Supplier<Session> sessions;
+    private final Supplier<Session> sessions;
     private final ThreadPoolExecutor connectionThreads;
     private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closing;
 
     private RelayServer(String name, ServerSocket serverSocket, int maxConnections, int maxRequestBytes,
-            java.util.function.Supplier<Session> sessions) {
+            Supplier<Session> sessions) {
         this.name = name;
         this.serverSocket = serverSocket;
         this.maxRequestBytes = maxRequestBytes;
@@ -69,7 +71,7 @@ public final class RelayServer implements AutoCloseable {
      * @param name for thread names and logs: {@code proxy} or {@code cache}
      */
     public static RelayServer start(String name, String host, int port, int maxConnections, int maxRequestBytes,
-            java.util.function.Supplier<Session> sessions) throws IOException {
+            Supplier<Session> sessions) throws IOException {
         ServerSocket socket = new ServerSocket();
         socket.setReuseAddress(true);
         try {
@@ -149,7 +151,7 @@ public final class RelayServer implements AutoCloseable {
     private byte[] answer(Session session, Request request, Socket socket) {
         try {
             return session.answer(request);
-        } catch (io.dirkdb.DirkException e) {
+        } catch (DirkException e) {
             return ReplyWriter.encodeError(e.getMessage());
         } catch (RuntimeException | Error e) {
             String ref = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);

@@ -32,7 +32,7 @@ public final class RelayServer implements AutoCloseable {
 
     /** What serves one client connection: answers its requests in order. */
     public interface Session extends AutoCloseable {
-        /** The reply frames for one request. A {@link io.dirkdb.DirkException} never escapes: it is an error reply. */
+        /** The reply frames for one request; a {@link DirkException} thrown here becomes an error reply. */
         byte[] answer(Request request);
 
         @Override

@@ -230,6 +230,29 @@ class RoutingProxyTest {
     }
 
     @Test
+    void membersAddedAndRemovedWhileRunningGainAndLoseTraffic() throws Exception {
+        cluster = LoopbackCluster.start(3, null);
+        startProxy(ProxySettings.loopback(List.of(cluster.address("m1"))));
+        DirkConnection client = client();
+
+        proxy.replaceMembers(cluster.addresses);
+        await().atMost(Duration.ofSeconds(10)).until(() -> proxy.table().views().stream()
+                .allMatch(v -> v.health() == MemberHealth.SERVING));
+        List<String> spread = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            spread.add(servedBy(client.execute("alaivo * ao@ t")));
+        }
+        proxy.replaceMembers(List.of(cluster.address("m1"), cluster.address("m3")));
+        List<String> after = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            after.add(servedBy(client.execute("alaivo * ao@ t")));
+        }
+
+        assertThat(spread).contains("m1", "m2", "m3");
+        assertThat(after).doesNotContain("m2").contains("m1", "m3");
+    }
+
+    @Test
     void aWriteWithNoPrimaryWaitsThenFailsWithAClearError() throws Exception {
         cluster = LoopbackCluster.start(2, null);
         cluster.control("m1", "dirk fence", null);

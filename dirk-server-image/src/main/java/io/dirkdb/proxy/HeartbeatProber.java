@@ -27,7 +27,7 @@ public final class HeartbeatProber implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Map<MemberAddress, UpstreamConnection> connections = new ConcurrentHashMap<>();
     private final Map<MemberAddress, ScheduledFuture<?>> schedules = new ConcurrentHashMap<>();
-    /** One probe at a time per member: the scheduled one and {@link #probeNow} share its connection. */
+    /** One probe at a time per member: the scheduled one and {@link #probeAllNow} share its connection. */
     private final Map<MemberAddress, Object> locks = new ConcurrentHashMap<>();
 
     /** @param pool emptied for a member that goes down; may be null */

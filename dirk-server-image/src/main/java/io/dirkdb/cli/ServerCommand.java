@@ -1,6 +1,7 @@
 package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.server.ClusterConfig;
 import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,6 +48,10 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT",
             description = "port to listen on, 0 for any free port (default: the instance's port, else 3948)")
     Integer port;
+
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
+    Integer httpPort;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "data directory (default: the instance's dataDirectory)")
@@ -90,6 +96,7 @@ public final class ServerCommand implements Callable<Integer> {
             return EXIT_CONFIG;
         }
         MemberServer server;
+        PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         try {
             Files.createDirectories(plan.dataDirectory);
             EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
@@ -101,7 +108,7 @@ public final class ServerCommand implements Callable<Integer> {
                 throw e;
             }
             try {
-                server = MemberServer.start(member, plan.settings);
+                server = MemberServer.start(member, plan.settings, registry);
             } catch (IOException e) {
                 member.close();
                 err.println("dirk server: cannot listen on " + plan.settings.host() + ":" + plan.settings.port()
@@ -118,16 +125,39 @@ public final class ServerCommand implements Callable<Integer> {
             err.flush();
             return EXIT_FAILURE;
         }
+        HealthHttpServer http = null;
+        if (httpPort != null) {
+            try {
+                http = HealthHttpServer.start(plan.settings.host(), httpPort, registry, server::readiness);
+            } catch (IOException e) {
+                server.close();
+                err.println("dirk server: cannot serve HTTP on " + plan.settings.host() + ":" + httpPort + ": "
+                        + e.getMessage());
+                err.flush();
+                return EXIT_FAILURE;
+            }
+        }
+        HealthHttpServer httpServer = http;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            int status = 0;
+            try {
+                server.close();
+            } catch (RuntimeException e) {
+                System.err.println("dirk server: the stop did not complete cleanly: " + e);
+                status = EXIT_FAILURE;
+            }
+            if (httpServer != null) {
+                httpServer.close();
+            }
             System.out.flush();
             System.err.flush();
             // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
-            Runtime.getRuntime().halt(0);
+            Runtime.getRuntime().halt(status);
         }, "dirk-shutdown"));
         var state = server.member().state();
         out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()
-                + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory);
+                + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory
+                + (http == null ? "" : ", HTTP on port " + http.port()));
         out.flush();
         try {
             server.awaitStopped();
@@ -168,6 +198,9 @@ public final class ServerCommand implements Callable<Integer> {
         int listenPort = port != null ? port : instance != null ? instance.port() : ServerSettings.DEFAULT_PORT;
         if (listenPort < 0 || listenPort > 65535) {
             throw new DirkException("dirk server: --port: expected a port between 0 and 65535, got " + listenPort);
+        }
+        if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
+            throw new DirkException("dirk server: --http-port: expected a port between 0 and 65535, got " + httpPort);
         }
         if (maxConnections < 1) {
             throw new DirkException("dirk server: --max-connections: expected at least 1, got " + maxConnections);

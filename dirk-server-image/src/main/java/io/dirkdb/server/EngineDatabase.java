@@ -42,12 +42,12 @@ public final class EngineDatabase implements Database {
 
     @Override
     public void allowWrites(long epoch) {
-        // The engine's own write gate lands with the engine; until then the member's role check guards writes.
+        engine.allowWrites(epoch);
     }
 
     @Override
     public void refuseWrites(String reason) {
-        // See allowWrites.
+        engine.refuseWrites(reason);
     }
 
     @Override

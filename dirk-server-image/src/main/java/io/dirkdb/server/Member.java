@@ -60,6 +60,10 @@ public final class Member implements AutoCloseable {
         return state;
     }
 
+    public boolean isReady() {
+        return ready;
+    }
+
     /** Marks the member as going away: heartbeats then say {@code "ready":false}. */
     void markNotReady() {
         ready = false;

@@ -22,7 +22,7 @@ public final class CachingProxy implements AutoCloseable {
     private CachingProxy(CacheSettings settings, MeterRegistry registry) throws IOException {
         this.settings = settings;
         this.upstream = new MemberAddress("upstream", settings.upstreamHost(), settings.upstreamPort());
-        this.cache = new ReplyCache(settings.ttlMillis(), settings.maxEntries(), registry);
+        this.cache = new ReplyCache(settings.ttlMillis(), settings.maxEntries(), settings.maxEntryBytes(), registry);
         this.upstreamFailures = Counter.builder("dirk.cache.upstream.failures")
                 .description("requests that failed because the upstream broke the connection or did not answer")
                 .register(registry);

@@ -51,6 +51,10 @@ public final class CacheCommand implements Callable<Integer> {
             description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
     Integer httpPort;
 
+    @Option(names = "--max-entry-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "replies larger than this are not cached (default: ${DEFAULT-VALUE})")
+    int maxEntryBytes;
+
     @Option(names = "--upstream-timeout-ms", paramLabel = "MILLIS", defaultValue = "60000",
             description = "bound on connecting to the upstream and waiting for one reply (default: ${DEFAULT-VALUE})")
     int upstreamTimeoutMillis;
@@ -70,7 +74,7 @@ public final class CacheCommand implements Callable<Integer> {
         CacheSettings settings;
         try {
             settings = new CacheSettings(upstreamHost, upstreamPort, host, listenPort, ttlMillis, maxEntries,
-                    maxConnections, maxRequestBytes, upstreamTimeoutMillis);
+                    maxEntryBytes, maxConnections, maxRequestBytes, upstreamTimeoutMillis);
         } catch (IllegalArgumentException e) {
             err.println("dirk cache: " + e.getMessage());
             err.flush();

@@ -155,17 +155,6 @@ public final class BackendPool implements AutoCloseable {
         toClose.forEach(UpstreamConnection::close);
     }
 
-    /** Idle connections kept for a member (for tests and metrics). */
-    public int idleCount(MemberAddress member) {
-        MemberConnections connections = byMember.get(member);
-        if (connections == null) {
-            return 0;
-        }
-        synchronized (connections) {
-            return connections.idle.size();
-        }
-    }
-
     @Override
     public void close() {
         closed = true;

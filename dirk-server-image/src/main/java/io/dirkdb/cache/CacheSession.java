@@ -147,10 +147,16 @@ final class CacheSession implements RelayServer.Session {
 
     /** Sends a request upstream on this client's connection, opening (and restoring) it when needed. */
     private RawReply forward(String text) {
-        try {
-            if (upstream == null || upstream.broken()) {
+        if (upstream == null || upstream.broken()) {
+            try {
                 upstream = reconnect();
+            } catch (IOException e) {
+                owner.countUpstreamFailure();
+                throw new DirkException("cannot reach the upstream " + owner.upstream().host() + ":"
+                        + owner.upstream().port() + " (" + UpstreamConnection.describe(e) + ")");
             }
+        }
+        try {
             return upstream.execute(text);
         } catch (IOException e) {
             owner.countUpstreamFailure();

@@ -8,6 +8,10 @@ import io.dirkdb.protocol.Reply;
 import io.dirkdb.proxy.LoopbackCluster;
 import io.dirkdb.proxy.MemberAddress;
 import io.dirkdb.proxy.RecordingDatabase;
+import io.dirkdb.server.Member;
+import io.dirkdb.server.MemberServer;
+import io.dirkdb.server.Role;
+import io.dirkdb.server.ServerSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
@@ -191,5 +195,26 @@ class CachingProxyTest {
         Reply reply = stranger.execute("alaivo * ao@ t");
 
         assertThat(reply.messageText()).isEqualTo("Hadisoana : authentication required");
+    }
+
+    @Test
+    void anUnreachableUpstreamIsAClearErrorAndTheClientGoesOnOnceItIsBack() throws Exception {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        cache = CachingProxy.start(CacheSettings.loopback("127.0.0.1", port, 60_000, 200), registry);
+        DirkConnection client = client();
+
+        Reply refused = client.execute("alaivo * ao@ t");
+        MemberServer upstream = MemberServer.start(Member.start("m1", new RecordingDatabase("m1", Set.of()), null,
+                Role.PRIMARY), new ServerSettings("127.0.0.1", port, null, 16, 1 << 20, Duration.ofSeconds(1)));
+        try {
+            assertThat(refused.messageText()).isEqualTo("Hadisoana : cannot reach the upstream 127.0.0.1:" + port
+                    + " (connection refused)");
+            ok(client.execute("alaivo * ao@ t"));
+        } finally {
+            upstream.close();
+        }
     }
 }

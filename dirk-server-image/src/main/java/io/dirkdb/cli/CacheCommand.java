@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code dirk cache upstreamHost upstreamPort listenPort ttlMillis maxEntries}: the caching proxy. */
 @Command(name = "cache", mixinStandardHelpOptions = true,
-        description = {"Runs the caching proxy: answers repeated reads (same database, same text) from memory",
-                "within their time-to-live, forwards everything else; a write drops the entries of its table."})
+        description = {"Runs the caching proxy in front of the proxy.",
+                "Repeated reads (same database, same text) are answered from memory within their time-to-live;",
+                "everything else is forwarded, and a write drops the cached reads of its table."})
 public final class CacheCommand implements Callable<Integer> {
 
     @Spec

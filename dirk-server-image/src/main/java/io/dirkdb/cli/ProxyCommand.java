@@ -25,8 +25,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code dirk proxy}: the routing proxy in front of the members of config.json. */
 @Command(name = "proxy", mixinStandardHelpOptions = true,
-        description = {"Runs the routing proxy: writes to the primary with the highest epoch, reads round-robin",
-                "over the serving members, roles learnt from heartbeats. Members come from config.json."})
+        description = {"Runs the routing proxy in front of the members of config.json.",
+                "Writes go to the primary with the highest epoch, reads round-robin over the serving members;",
+                "roles are learnt from heartbeats."})
 public final class ProxyCommand implements Callable<Integer> {
 
     @Spec

@@ -253,6 +253,21 @@ class RoutingProxyTest {
     }
 
     @Test
+    void aRefusedAmpiasaoLeavesTheSessionOnItsDatabase() throws Exception {
+        cluster = LoopbackCluster.start(2, null, "shop");
+        startProxy(ProxySettings.loopback(cluster.addresses));
+        DirkConnection client = client();
+        assertThat(client.execute("ampiasao shop").isError()).isFalse();
+
+        Reply refused = client.execute("ampiasao nowhere");
+
+        assertThat(refused.messageText()).isEqualTo("Hadisoana : tsy misy ny tahiry nowhere");
+        for (int i = 0; i < 4; i++) {
+            assertThat(databaseSeen(client.execute("alaivo * ao@ t"))).isEqualTo("shop");
+        }
+    }
+
+    @Test
     void aWriteWithNoPrimaryWaitsThenFailsWithAClearError() throws Exception {
         cluster = LoopbackCluster.start(2, null);
         cluster.control("m1", "dirk fence", null);

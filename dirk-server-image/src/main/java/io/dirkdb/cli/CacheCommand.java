@@ -5,6 +5,7 @@ import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.http.HealthHttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.time.Duration;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -60,6 +61,10 @@ public final class CacheCommand implements Callable<Integer> {
             description = "bound on connecting to the upstream and waiting for one reply (default: ${DEFAULT-VALUE})")
     int upstreamTimeoutMillis;
 
+    @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "on SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE})")
+    int shutdownGraceSeconds;
+
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
             description = "client connections served at once (default: ${DEFAULT-VALUE})")
     int maxConnections;
@@ -107,7 +112,7 @@ public final class CacheCommand implements Callable<Integer> {
             if (httpServer != null) {
                 httpServer.close();
             }
-            cache.close();
+            cache.close(Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
             stopped.countDown();
             System.out.flush();
             System.err.flush();

@@ -9,6 +9,7 @@ import io.dirkdb.proxy.RoutingProxy;
 import io.dirkdb.server.ClusterConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.time.Duration;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,6 +78,10 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "how often config.json is reread to follow added or removed members, 0 never (default: ${DEFAULT-VALUE})")
     long configReloadIntervalMillis;
 
+    @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "on SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE})")
+    int shutdownGraceSeconds;
+
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
             description = "client connections served at once (default: ${DEFAULT-VALUE})")
     int maxConnections;
@@ -142,7 +147,7 @@ public final class ProxyCommand implements Callable<Integer> {
             if (httpServer != null) {
                 httpServer.close();
             }
-            proxy.close();
+            proxy.close(Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
             stopped.countDown();
             System.out.flush();
             System.err.flush();

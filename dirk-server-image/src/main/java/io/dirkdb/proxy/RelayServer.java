@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +20,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -47,6 +49,7 @@ public final class RelayServer implements AutoCloseable {
     private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closing;
+    private final AtomicInteger inFlight = new AtomicInteger();
 
     private RelayServer(String name, ServerSocket serverSocket, int maxConnections, int maxRequestBytes,
             Supplier<Session> sessions) {
@@ -137,8 +140,22 @@ public final class RelayServer implements AutoCloseable {
                 requests.clear();
                 scanner.feed(buffer, 0, count, requests::add);
                 for (Request request : requests) {
-                    out.write(answer(session, request, socket));
-                    out.flush();
+                    if (closing) {
+                        out.write(ReplyWriter.encodeError("the " + name + " is shutting down, connect again"));
+                        out.flush();
+                        return;
+                    }
+                    inFlight.incrementAndGet();
+                    try {
+                        out.write(answer(session, request, socket));
+                        out.flush();
+                    } finally {
+                        if (inFlight.decrementAndGet() == 0 && closing) {
+                            synchronized (inFlight) {
+                                inFlight.notifyAll();
+                            }
+                        }
+                    }
                 }
             }
         } catch (IOException e) {
@@ -169,14 +186,33 @@ public final class RelayServer implements AutoCloseable {
         }
     }
 
-    /** Stops accepting and closes every client connection. */
+    /** Stops accepting and closes every client connection at once. */
     @Override
     public void close() {
+        close(Duration.ZERO);
+    }
+
+    /**
+     * Stops accepting, lets the requests in flight finish (for at most {@code grace}; a new request
+     * meanwhile is answered with an error), then closes every client connection.
+     */
+    public void close(Duration grace) {
         closing = true;
         try {
             serverSocket.close();
         } catch (IOException e) {
             // Already closed.
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        synchronized (inFlight) {
+            while (inFlight.get() > 0 && deadline - System.nanoTime() > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(inFlight, deadline - System.nanoTime());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
         openSockets.forEach(RelayServer::closeQuietly);
         connectionThreads.shutdownNow();

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.security.NoSuchAlgorithmException;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -189,7 +190,12 @@ public final class RoutingProxy implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        close(Duration.ZERO);
+    }
+
+    /** Stops serving, letting the requests in flight finish for at most {@code grace}. */
+    public void close(Duration grace) {
+        server.close(grace);
         prober.close();
         pool.close();
     }

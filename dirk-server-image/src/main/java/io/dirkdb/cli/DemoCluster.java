@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.cache.CacheSettings;
 import io.dirkdb.cache.CachingProxy;
+import io.dirkdb.cache.ReplyCache;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
@@ -146,7 +147,8 @@ final class DemoCluster implements AutoCloseable {
 
         PrometheusMeterRegistry cacheRegistry = HealthHttpServer.newRegistry();
         CacheSettings cacheSettings = new CacheSettings(HOST, proxy.port(), HOST, Piece.CACHE.port(plan.basePort()),
-                plan.cacheTtlMillis(), plan.cacheMaxEntries(), CacheSettings.DEFAULT_MAX_CONNECTIONS,
+                plan.cacheTtlMillis(), plan.cacheMaxEntries(), ReplyCache.DEFAULT_MAX_ENTRY_BYTES,
+                CacheSettings.DEFAULT_MAX_CONNECTIONS,
                 RequestScanner.DEFAULT_MAX_REQUEST_BYTES, CacheSettings.DEFAULT_UPSTREAM_TIMEOUT_MILLIS);
         cache = bind(Piece.CACHE, cacheSettings.port(), false, () -> CachingProxy.start(cacheSettings, cacheRegistry));
         ports.put(Piece.CACHE, cache.port());

@@ -348,6 +348,17 @@ public final class Storage implements AutoCloseable {
         }
     }
 
+    private void deleteSnapshotsFrom(long lsn) throws IOException {
+        try (Stream<Path> files = Files.list(snapshotDirectory)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (Snapshots.lsnOf(file) >= lsn) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        }
+        AtomicFile.syncDirectory(snapshotDirectory);
+    }
+
     private void deleteSnapshotsOtherThan(SnapshotFile keep) throws IOException {
         try (Stream<Path> files = Files.list(snapshotDirectory)) {
             for (Path file : (Iterable<Path>) files::iterator) {
@@ -684,8 +695,9 @@ public final class Storage implements AutoCloseable {
             }
             SnapshotFile installed = received.file();
             try {
-                // Old log goes first, newest segment first: a crash in between leaves the old snapshot
-                // and a prefix of its log, an older but consistent state.
+                // Old log goes first, newest segment first, then any snapshot at or past the new one (a
+                // diverged member may have checkpointed beyond the fork): a crash at any step leaves an
+                // older snapshot with a prefix of its log, or nothing, both consistent states.
                 active.close();
                 active = null;
                 for (Path file : segments.descendingMap().values()) {
@@ -693,6 +705,7 @@ public final class Storage implements AutoCloseable {
                 }
                 segments.clear();
                 AtomicFile.syncDirectory(walDirectory);
+                deleteSnapshotsFrom(installed.lsn());
                 AtomicFile.moveIntoPlace(received.temporary(), received.target());
                 latestSnapshot = installed;
                 deleteSnapshotsOtherThan(installed);

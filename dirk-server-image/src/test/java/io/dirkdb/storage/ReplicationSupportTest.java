@@ -172,4 +172,34 @@ class ReplicationSupportTest {
             }
         }
     }
+
+    @Test
+    void shippedSnapshotOlderThanTheSecondarysOwnReplacesItToo() throws IOException {
+        RecordingMachine primaryMachine = new RecordingMachine();
+        RecordingMachine secondaryMachine = new RecordingMachine();
+        try (Storage primary = Storage.open(primaryDir, primaryMachine);
+             Storage secondary = Storage.open(secondaryDir, secondaryMachine)) {
+            for (int i = 1; i <= 3; i++) {
+                write(primary, primaryMachine, 2, "p" + i);
+            }
+            primary.checkpoint(3, 2, primaryMachine::writeSnapshot);
+            // A member of an older epoch that went far past the fork point and checkpointed there.
+            for (int i = 1; i <= 8; i++) {
+                write(secondary, secondaryMachine, 1, "stale" + i);
+            }
+            secondary.checkpoint(8, 1, secondaryMachine::writeSnapshot);
+
+            try (InputStream in = Files.newInputStream(primary.latestSnapshot().orElseThrow().path())) {
+                secondary.installSnapshot(in);
+            }
+            assertThat(secondaryMachine.payloads).containsExactly("p1", "p2", "p3");
+            assertThat(secondary.latestSnapshot()).get().extracting(SnapshotFile::lsn).isEqualTo(3L);
+            assertThat(secondary.append(2, bytes("p4"))).isEqualTo(4);
+        }
+        assertThat(secondaryDir.resolve(Storage.SNAPSHOT_DIR).toFile().list()).containsExactly(Snapshots.fileName(3));
+        RecordingMachine reopened = new RecordingMachine();
+        try (Storage ignored = Storage.open(secondaryDir, reopened)) {
+            assertThat(reopened.payloads).containsExactly("p1", "p2", "p3", "p4");
+        }
+    }
 }

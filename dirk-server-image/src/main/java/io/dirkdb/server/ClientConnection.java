@@ -78,6 +78,10 @@ final class ClientConnection implements Runnable {
                 reply = ReplyWriter.encode(run(request));
             } catch (DirkException e) {
                 reply = ReplyWriter.encodeError(e.getMessage());
+            } catch (StackOverflowError e) {
+                // Recursion is bounded by the request size only; the stack unwound, the member is fine.
+                LOG.log(System.Logger.Level.WARNING, "a request nested too deeply overflowed the stack");
+                reply = ReplyWriter.encodeError("the statement is nested too deeply");
             } catch (RuntimeException | Error e) {
                 String ref = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
                 LOG.log(System.Logger.Level.ERROR, "internal error (ref " + ref + ") on a request of "

@@ -88,6 +88,13 @@ class MemberServerTest {
     }
 
     @Test
+    void stackOverflowIsAClearErrorAndTheConnectionGoesOn() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask("recurse;")).isEqualTo("RESULT_MESSAGE\nHadisoana : the statement is nested too deeply\nEND\n");
+        assertThat(client.ask("say ok;")).isEqualTo("RESULT_MESSAGE\nok\nEND\n");
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() throws IOException {
         RawClient client = connect(start());
         client.send("say one;\n say two;say 'three;';");

@@ -72,6 +72,7 @@ public final class FakeDatabase implements Database {
             case "numbers":
             case "say":
             case "boom":
+            case "recurse":
                 return new FakeStatement(StatementKind.READ, words[0], argument);
             case "put":
             case "slow":
@@ -101,6 +102,8 @@ public final class FakeDatabase implements Database {
                 return new Result.Message("Ny tahiry : " + fake.argument() + " dia miasa ankehitriny");
             case "boom":
                 throw new IllegalStateException("secret internal detail");
+            case "recurse":
+                return recurse(0);
             case "slow":
                 slowStatementsStarted.incrementAndGet();
                 try {
@@ -114,6 +117,10 @@ public final class FakeDatabase implements Database {
             default:
                 throw new AssertionError(fake);
         }
+    }
+
+    private static Result recurse(int depth) {
+        return depth < 0 ? null : recurse(depth + 1);
     }
 
     private synchronized Result write(String what) {

@@ -25,6 +25,11 @@ public final class EngineDatabase implements Database {
         return new EngineDatabase(Engine.inMemory());
     }
 
+    /** The engine itself, for replication (applying shipped records, installing snapshots). */
+    public Engine engine() {
+        return engine;
+    }
+
     @Override
     public Statement parse(String text) {
         return Parser.parse(text);
@@ -42,12 +47,12 @@ public final class EngineDatabase implements Database {
 
     @Override
     public void allowWrites(long epoch) {
-        // The engine's own write gate lands with the engine; until then the member's role check guards writes.
+        engine.allowWrites(epoch);
     }
 
     @Override
     public void refuseWrites(String reason) {
-        // See allowWrites.
+        engine.refuseWrites(reason);
     }
 
     @Override

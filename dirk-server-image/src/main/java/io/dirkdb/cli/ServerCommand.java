@@ -1,6 +1,10 @@
 package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.replication.ReplicationMode;
+import io.dirkdb.replication.ReplicationSettings;
+import io.dirkdb.replication.Replicator;
 import io.dirkdb.server.ClusterConfig;
 import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;
@@ -67,6 +71,20 @@ public final class ServerCommand implements Callable<Integer> {
             description = "on SIGTERM, how long statements in flight may take to finish (default: ${DEFAULT-VALUE})")
     int shutdownGraceSeconds;
 
+    @Option(names = "--replication-mode", paramLabel = "MODE",
+            description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
+                    + "(default: config.json replication.mode, else async)")
+    String replicationMode;
+
+    @Option(names = "--sync-timeout-ms", paramLabel = "MILLIS", defaultValue = "5000",
+            description = "in sync mode, how long a write waits for a secondary before it fails (default: ${DEFAULT-VALUE})")
+    long syncTimeoutMillis;
+
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "serve /health/live, /health/ready and /metrics (Prometheus) on this port, 0 for any free one "
+                    + "(default: no HTTP)")
+    Integer httpPort;
+
     private final Map<String, String> environment;
 
     public ServerCommand() {
@@ -90,19 +108,44 @@ public final class ServerCommand implements Callable<Integer> {
             return EXIT_CONFIG;
         }
         MemberServer server;
+        HealthHttpServer http = null;
         try {
             Files.createDirectories(plan.dataDirectory);
             EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
             Member member;
             try {
                 member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role);
+                if (member.state().role() == Role.SECONDARY && member.state().primaryHost() == null
+                        && plan.primaryHost != null) {
+                    member.follow(plan.primaryHost, plan.primaryPort); // a REPLICA follows the config's MASTER
+                }
             } catch (RuntimeException e) {
                 database.close();
                 throw e;
             }
+            var registry = HealthHttpServer.newRegistry();
+            Replicator.attach(member, database.engine(), plan.replication, registry);
+            if (plan.httpPort != null) {
+                try {
+                    http = HealthHttpServer.start(plan.settings.host(), plan.httpPort, registry,
+                            () -> member.servesRole()
+                                    ? HealthHttpServer.Readiness.ready(member.state().role().wireName())
+                                    : HealthHttpServer.Readiness.notReady(member.state().role().wireName()
+                                            + " not serving (fenced, or not streaming from its primary)"));
+                } catch (IOException e) {
+                    member.close();
+                    err.println("dirk server: cannot serve HTTP on " + plan.settings.host() + ":" + plan.httpPort + ": "
+                            + e.getMessage());
+                    err.flush();
+                    return EXIT_FAILURE;
+                }
+            }
             try {
                 server = MemberServer.start(member, plan.settings);
             } catch (IOException e) {
+                if (http != null) {
+                    http.close();
+                }
                 member.close();
                 err.println("dirk server: cannot listen on " + plan.settings.host() + ":" + plan.settings.port()
                         + ": " + e.getMessage());
@@ -118,7 +161,11 @@ public final class ServerCommand implements Callable<Integer> {
             err.flush();
             return EXIT_FAILURE;
         }
+        HealthHttpServer httpServer = http;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (httpServer != null) {
+                httpServer.close();
+            }
             server.close();
             System.out.flush();
             System.err.flush();
@@ -127,7 +174,12 @@ public final class ServerCommand implements Callable<Integer> {
         }, "dirk-shutdown"));
         var state = server.member().state();
         out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()
-                + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory);
+                + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory
+                + ", replication " + plan.replication.mode().wireName()
+                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
+        if (http != null) {
+            out.println("dirk server " + plan.memberId + " serving HTTP on " + plan.settings.host() + ":" + http.port());
+        }
         out.flush();
         try {
             server.awaitStopped();
@@ -138,15 +190,17 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     /** What to run, from the flags, the config file and the environment. */
-    record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings) {}
+    record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
+                String primaryHost, int primaryPort, Integer httpPort) {}
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
         ClusterConfig.Instance instance = null;
+        ClusterConfig cluster = null;
         String memberId = ClusterConfig.locateInstanceId(id, environment);
         if (configFile.isPresent()) {
             Path file = configFile.get();
-            ClusterConfig cluster = ClusterConfig.load(file);
+            cluster = ClusterConfig.load(file);
             if (memberId == null) {
                 if (cluster.instances().size() != 1) {
                     throw new DirkException(file + ": which instance is this? give --id (or -Ddirk.instanceId, "
@@ -179,7 +233,31 @@ public final class ServerCommand implements Callable<Integer> {
                 ? Role.PRIMARY : Role.SECONDARY;
         ServerSettings settings = new ServerSettings(listenHost, listenPort, password(), maxConnections,
                 maxRequestBytes, java.time.Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
-        return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings);
+        String modeName = replicationMode != null ? replicationMode
+                : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
+        ReplicationMode mode;
+        try {
+            mode = ReplicationMode.parse(modeName);
+        } catch (IllegalArgumentException e) {
+            throw new DirkException("dirk server: --replication-mode: " + e.getMessage());
+        }
+        if (syncTimeoutMillis < 1) {
+            throw new DirkException("dirk server: --sync-timeout-ms: expected at least 1, got " + syncTimeoutMillis);
+        }
+        if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
+            throw new DirkException("dirk server: --http-port: expected a port between 0 and 65535, got " + httpPort);
+        }
+        ReplicationSettings replication = ReplicationSettings.defaults(mode)
+                .withSyncTimeout(java.time.Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
+        ClusterConfig.Instance master = null;
+        if (cluster != null && role == Role.SECONDARY) {
+            String self = memberId;
+            master = cluster.instances().stream()
+                    .filter(i -> i.role() == ClusterConfig.InstanceRole.MASTER && !i.id().equals(self))
+                    .findFirst().orElse(null);
+        }
+        return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
+                master == null ? null : master.host(), master == null ? 0 : master.port(), httpPort);
     }
 
     private String password() {

@@ -56,6 +56,11 @@ public final class EngineDatabase implements Database {
     }
 
     @Override
+    public boolean writesAllowed() {
+        return engine.writesAllowed();
+    }
+
+    @Override
     public void close() {
         engine.close();
     }

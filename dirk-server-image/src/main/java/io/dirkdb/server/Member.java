@@ -71,9 +71,17 @@ public final class Member implements AutoCloseable {
         return replication;
     }
 
-    /** True while the member is up and replication lets it serve its role. */
-    public boolean ready() {
-        return ready && replication.ready();
+    /**
+     * True while the member is up and can serve its role: a primary accepting writes, a secondary
+     * streaming and not diverged (the HTTP readiness probe). The heartbeat's {@code "ready"} stays
+     * "up and not stopping", so a failover still sees secondaries whose primary is gone.
+     */
+    public boolean servesRole() {
+        MemberState current = state;
+        if (!ready || current.role() == Role.FENCED) {
+            return false;
+        }
+        return current.role() == Role.PRIMARY ? database.writesAllowed() : replication.ready();
     }
 
     /**
@@ -157,7 +165,7 @@ public final class Member implements AutoCloseable {
         node.put("role", current.role().wireName());
         node.put("epoch", current.epoch());
         node.put("lsn", database.lastLsn());
-        node.put("ready", ready());
+        node.put("ready", ready);
         replication.describe(node);
         try {
             return JSON.writeValueAsString(node);

@@ -167,6 +167,7 @@ final class LogFollower {
         long knownEpoch = member.state().highestEpochSeen();
         JsonNode hello = peer.requestJson("dirk stream " + fromLsn + " " + epochAtFromLsn + " " + knownEpoch + ";");
         if (hello.hasNonNull("refused")) {
+            member.observeEpoch(hello.path("epoch").asLong()); // a newer primary's epoch is worth knowing even when it refuses
             Refusal why = switch (hello.get("refused").asText()) {
                 case "diverged" -> Refusal.DIVERGED;
                 case "needsResync" -> Refusal.NEEDS_RESYNC;

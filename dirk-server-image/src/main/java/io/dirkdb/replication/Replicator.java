@@ -426,8 +426,9 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
-    private static void refuse(DataOutputStream out, String why, String reason) throws IOException {
-        ObjectNode node = PeerChannel.JSON.createObjectNode().put("refused", why).put("reason", reason);
+    private void refuse(DataOutputStream out, String why, String reason) throws IOException {
+        ObjectNode node = PeerChannel.JSON.createObjectNode().put("refused", why).put("reason", reason)
+                .put("epoch", member.state().highestEpochSeen());
         out.write(ReplyWriter.encodeMessage(node.toString()));
         out.flush();
     }

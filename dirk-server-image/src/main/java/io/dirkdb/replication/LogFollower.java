@@ -8,7 +8,6 @@ import io.dirkdb.storage.LogRecord;
 import io.dirkdb.storage.Storage;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -105,7 +104,10 @@ final class LogFollower {
     /** Stops following; once this returns, no further record is applied. */
     void stop() {
         stopped = true;
-        thread.interrupt();
+        // Never interrupt the thread: an interrupt during a log write closes the channel and fails storage for good.
+        synchronized (this) {
+            notifyAll();
+        }
         PeerChannel current = channel;
         if (current != null) {
             current.close();
@@ -148,7 +150,11 @@ final class LogFollower {
             }
             backoff = streamed ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, settings.maxBackoff().toMillis());
             try {
-                TimeUnit.MILLISECONDS.sleep(backoff);
+                synchronized (this) {
+                    if (!stopped) {
+                        wait(backoff);
+                    }
+                }
             } catch (InterruptedException e) {
                 return;
             }

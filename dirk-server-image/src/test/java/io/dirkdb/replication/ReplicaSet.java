@@ -26,7 +26,8 @@ import java.util.Map;
 final class ReplicaSet implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    record Node(String id, String host, int port, Path directory, MemberServer server, Replicator replicator) {}
+    record Node(String id, String host, int port, Path directory, MemberServer server, Replicator replicator,
+                EngineDatabase database) {}
 
     private final Path root;
     private final ReplicationSettings settings;
@@ -60,7 +61,7 @@ final class ReplicaSet implements AutoCloseable {
         try {
             MemberServer server = MemberServer.start(member, new ServerSettings(host, port, settings.peerPassword(), 64,
                     RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofSeconds(1)));
-            Node node = new Node(id, host, server.port(), directory, server, replicator);
+            Node node = new Node(id, host, server.port(), directory, server, replicator, database);
             nodes.put(id, node);
             return node;
         } catch (IOException e) {
@@ -120,8 +121,16 @@ final class ReplicaSet implements AutoCloseable {
 
     /** Every database, table and row of member {@code id}, read through SELECTs, to compare members. */
     Map<String, List<List<Object>>> contents(String id) throws IOException {
+        return contents(nodes.get(id).host(), nodes.get(id).port());
+    }
+
+    /** The same for any member, e.g. one running in another process. */
+    Map<String, List<List<Object>>> contents(String host, int port) throws IOException {
         Map<String, List<List<Object>>> contents = new java.util.TreeMap<>();
-        try (DirkConnection connection = connect(id)) {
+        try (DirkConnection connection = DirkConnection.open(host, port)) {
+            if (settings.peerPassword() != null) {
+                connection.authenticate(settings.peerPassword());
+            }
             for (String database : names(connection.execute("asehoy ny tahiry"))) {
                 checked(connection.execute("ampiasao " + database));
                 for (String table : names(connection.execute("asehoy ny tabilao"))) {

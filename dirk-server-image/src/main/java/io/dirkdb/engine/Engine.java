@@ -264,7 +264,10 @@ public final class Engine implements AutoCloseable {
         lock.readLock().lock();
         try {
             long lsn = appliedLsn;
-            journal.checkpoint(lsn, epoch, out -> ChangeCodec.writeSnapshot(catalog, out));
+            // The snapshot carries the epoch of its last record (writers are held off, so that is the log's last
+            // one): a secondary rebuilt from it proves its place in the history with that epoch.
+            long recordEpoch = journal.lastLsn() == lsn && journal.lastEpoch() > 0 ? journal.lastEpoch() : epoch;
+            journal.checkpoint(lsn, recordEpoch, out -> ChangeCodec.writeSnapshot(catalog, out));
             recordsSinceCheckpoint = 0;
             bytesSinceCheckpoint = 0;
         } catch (IOException e) {

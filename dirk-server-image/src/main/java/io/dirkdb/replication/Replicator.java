@@ -67,6 +67,7 @@ public final class Replicator implements ReplicationLink {
     private volatile long highestSecondaryAck;
     private final ConcurrentSkipListMap<Long, CommitTime> commitTimes = new ConcurrentSkipListMap<>();
     private final AtomicLong ackedToClients = new AtomicLong();
+    private volatile long lastCommitWallMillis;
 
     // guarded by this
     private LogFollower follower;
@@ -212,7 +213,13 @@ public final class Replicator implements ReplicationLink {
 
     @Override
     public void afterWrite(long lsn) {
-        commitTimes.putIfAbsent(lsn, new CommitTime(System.nanoTime(), System.currentTimeMillis()));
+        long wallMillis = System.currentTimeMillis();
+        lastCommitWallMillis = wallMillis;
+        commitTimes.put(lsn, new CommitTime(System.nanoTime(), wallMillis));
+        if (highestSecondaryAck >= lsn) {
+            // A secondary was faster than this thread: it already holds the record.
+            claimAcknowledged(lsn, System.nanoTime());
+        }
         while (commitTimes.size() > MAX_COMMIT_TIMES) {
             commitTimes.pollFirstEntry();
         }
@@ -262,12 +269,17 @@ public final class Replicator implements ReplicationLink {
             }
         }
         if (lsn > previous) {
-            long now = System.nanoTime();
-            Map<Long, CommitTime> newlyAcked = commitTimes.subMap(previous, false, lsn, true);
-            for (CommitTime time : newlyAcked.values()) {
-                metrics.acknowledged(now - time.nanos());
+            claimAcknowledged(lsn, System.nanoTime());
+        }
+    }
+
+    /** Records the ack latency of every commit up to {@code lsn} not yet counted; each is claimed once. */
+    private void claimAcknowledged(long lsn, long now) {
+        for (Long key : commitTimes.headMap(lsn, true).keySet()) {
+            CommitTime time = commitTimes.remove(key);
+            if (time != null) {
+                metrics.acknowledged(Math.max(0, now - time.nanos()));
             }
-            commitTimes.headMap(lsn, true).clear();
         }
     }
 
@@ -367,7 +379,9 @@ public final class Replicator implements ReplicationLink {
             }
             if (!batch.isEmpty()) {
                 CommitTime written = commitTimes.get(lastInBatch);
-                long[] sizes = batch.send(storage.durableLsn(), written == null ? 0 : written.wallMillis());
+                // Already acknowledged by another secondary (its time is claimed): the newest commit is close enough.
+                long writtenAt = written != null ? written.wallMillis() : lastCommitWallMillis;
+                long[] sizes = batch.send(storage.durableLsn(), writtenAt);
                 metrics.shipped(sizes[0], sizes[1]);
                 lastSent = System.nanoTime();
                 continue;

@@ -39,7 +39,7 @@ final class ReplicationMetrics {
                 .register(registry);
         Gauge.builder("dirk.replication.lag.ms", lagMillis)
                 .description("time since the newest applied record was written on the primary (0 when caught up)")
-                .baseUnit("milliseconds").register(registry);
+                .register(registry);
         ackLatency = Timer.builder("dirk.replication.ack.latency")
                 .description("from a write's commit on the primary to its first secondary acknowledgement")
                 .publishPercentiles(0.5, 0.99).register(registry);

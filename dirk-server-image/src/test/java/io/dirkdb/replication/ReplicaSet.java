@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.engine.Result;
+import io.dirkdb.http.HealthHttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.RequestScanner;
 import io.dirkdb.server.EngineDatabase;
@@ -27,7 +29,7 @@ final class ReplicaSet implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     record Node(String id, String host, int port, Path directory, MemberServer server, Replicator replicator,
-                EngineDatabase database) {}
+                EngineDatabase database, Member member, PrometheusMeterRegistry registry) {}
 
     private final Path root;
     private final ReplicationSettings settings;
@@ -57,11 +59,12 @@ final class ReplicaSet implements AutoCloseable {
         if (primary != null && member.state().primaryHost() == null) {
             member.follow(primary.host(), primary.port());
         }
-        Replicator replicator = Replicator.attach(member, database.engine(), settings, null);
+        PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
+        Replicator replicator = Replicator.attach(member, database.engine(), settings, registry);
         try {
             MemberServer server = MemberServer.start(member, new ServerSettings(host, port, settings.peerPassword(), 64,
                     RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofSeconds(1)));
-            Node node = new Node(id, host, server.port(), directory, server, replicator, database);
+            Node node = new Node(id, host, server.port(), directory, server, replicator, database, member, registry);
             nodes.put(id, node);
             return node;
         } catch (IOException e) {

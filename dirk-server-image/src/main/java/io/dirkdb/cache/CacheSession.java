@@ -5,6 +5,7 @@ import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.proxy.DatabaseStatements;
 import io.dirkdb.proxy.RelayServer;
 import io.dirkdb.proxy.UpstreamConnection;
 import io.dirkdb.sql.ControlStatement;
@@ -44,6 +45,13 @@ final class CacheSession implements RelayServer.Session {
         if (RequestScanner.isBlank(text)) {
             return ReplyWriter.encodeError("empty statement");
         }
+        if (trusted) {
+            // Only reads are ever stored, so a hit needs no parse: the same text parses the same way.
+            byte[] cached = cache.peek(database, text);
+            if (cached != null) {
+                return cached;
+            }
+        }
         Statement statement;
         try {
             statement = Parser.parse(text);
@@ -57,7 +65,7 @@ final class CacheSession implements RelayServer.Session {
             case WRITE:
                 return write(text, statement.writtenTables());
             case SCHEMA:
-                return schemaChange(text);
+                return schemaChange(text, statement);
             case USE:
                 return use(text, ((SqlStatement.Use) statement).database());
             case CONTROL:
@@ -68,14 +76,7 @@ final class CacheSession implements RelayServer.Session {
     }
 
     private byte[] read(String text, Set<String> readTables) {
-        if (trusted) {
-            byte[] cached = cache.get(database, text);
-            if (cached != null) {
-                return cached;
-            }
-        } else {
-            cache.recordMiss();
-        }
+        cache.recordMiss();
         ReplyCache.Ticket ticket = cache.ticket(database);
         RawReply reply = forward(text);
         if (!reply.isError()) {
@@ -96,10 +97,15 @@ final class CacheSession implements RelayServer.Session {
         }
     }
 
-    private byte[] schemaChange(String text) {
+    private byte[] schemaChange(String text, Statement statement) {
         cache.beginSchemaChange();
         try {
-            return forward(text).frames();
+            RawReply reply = forward(text);
+            if (!reply.isError() && DatabaseStatements.dropsDatabase(statement, database)) {
+                // The upstream session left the dropped database; so do this session's keys.
+                database = null;
+            }
+            return reply.frames();
         } finally {
             cache.endSchemaChange();
         }

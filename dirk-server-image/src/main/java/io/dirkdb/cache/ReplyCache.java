@@ -103,6 +103,18 @@ public final class ReplyCache {
 
     /** The cached reply of this read, or null (a miss, counted). */
     public synchronized byte[] get(String database, String text) {
+        byte[] reply = peek(database, text);
+        if (reply == null) {
+            misses.increment();
+        }
+        return reply;
+    }
+
+    /**
+     * The cached reply of this text, or null; counts a hit but not a miss (the caller counts a
+     * miss with {@link #recordMiss()} once it knows the text is a read).
+     */
+    public synchronized byte[] peek(String database, String text) {
         Key key = new Key(database, text);
         Entry entry = entries.get(key);
         if (entry != null && nanoClock.getAsLong() - entry.expiresAtNanos() >= 0) {
@@ -111,14 +123,13 @@ public final class ReplyCache {
             entry = null;
         }
         if (entry == null) {
-            misses.increment();
             return null;
         }
         hits.increment();
         return entry.reply();
     }
 
-    /** Counts a read that went upstream without a lookup (its session may not use the cache yet). */
+    /** Counts a read that was not answered from the cache. */
     public void recordMiss() {
         misses.increment();
     }

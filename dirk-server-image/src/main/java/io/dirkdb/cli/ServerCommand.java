@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -51,6 +52,19 @@ public final class ServerCommand implements Callable<Integer> {
             description = "port to listen on, 0 for any free port (default: the instance's port, else 3948)")
     Integer port;
 
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
+    Integer httpPort;
+
+    @Option(names = "--replication-mode", paramLabel = "MODE",
+            description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
+                    + "(default: config.json replication.mode, else async)")
+    String replicationMode;
+
+    @Option(names = "--sync-timeout-ms", paramLabel = "MILLIS", defaultValue = "5000",
+            description = "in sync mode, how long a write waits for a secondary before it fails (default: ${DEFAULT-VALUE})")
+    long syncTimeoutMillis;
+
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "data directory (default: the instance's dataDirectory)")
     Path dataDirectory;
@@ -70,20 +84,6 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
             description = "on SIGTERM, how long statements in flight may take to finish (default: ${DEFAULT-VALUE})")
     int shutdownGraceSeconds;
-
-    @Option(names = "--replication-mode", paramLabel = "MODE",
-            description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
-                    + "(default: config.json replication.mode, else async)")
-    String replicationMode;
-
-    @Option(names = "--sync-timeout-ms", paramLabel = "MILLIS", defaultValue = "5000",
-            description = "in sync mode, how long a write waits for a secondary before it fails (default: ${DEFAULT-VALUE})")
-    long syncTimeoutMillis;
-
-    @Option(names = "--http-port", paramLabel = "PORT",
-            description = "serve /health/live, /health/ready and /metrics (Prometheus) on this port, 0 for any free one "
-                    + "(default: no HTTP)")
-    Integer httpPort;
 
     private final Map<String, String> environment;
 
@@ -108,7 +108,7 @@ public final class ServerCommand implements Callable<Integer> {
             return EXIT_CONFIG;
         }
         MemberServer server;
-        HealthHttpServer http = null;
+        PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         try {
             Files.createDirectories(plan.dataDirectory);
             EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
@@ -119,33 +119,14 @@ public final class ServerCommand implements Callable<Integer> {
                         && plan.primaryHost != null) {
                     member.follow(plan.primaryHost, plan.primaryPort); // a REPLICA follows the config's MASTER
                 }
+                Replicator.attach(member, database.engine(), plan.replication, registry);
             } catch (RuntimeException e) {
                 database.close();
                 throw e;
             }
-            var registry = HealthHttpServer.newRegistry();
-            Replicator.attach(member, database.engine(), plan.replication, registry);
-            if (plan.httpPort != null) {
-                try {
-                    http = HealthHttpServer.start(plan.settings.host(), plan.httpPort, registry,
-                            () -> member.servesRole()
-                                    ? HealthHttpServer.Readiness.ready(member.state().role().wireName())
-                                    : HealthHttpServer.Readiness.notReady(member.state().role().wireName()
-                                            + " not serving (fenced, or not streaming from its primary)"));
-                } catch (IOException e) {
-                    member.close();
-                    err.println("dirk server: cannot serve HTTP on " + plan.settings.host() + ":" + plan.httpPort + ": "
-                            + e.getMessage());
-                    err.flush();
-                    return EXIT_FAILURE;
-                }
-            }
             try {
-                server = MemberServer.start(member, plan.settings);
+                server = MemberServer.start(member, plan.settings, registry);
             } catch (IOException e) {
-                if (http != null) {
-                    http.close();
-                }
                 member.close();
                 err.println("dirk server: cannot listen on " + plan.settings.host() + ":" + plan.settings.port()
                         + ": " + e.getMessage());
@@ -161,25 +142,40 @@ public final class ServerCommand implements Callable<Integer> {
             err.flush();
             return EXIT_FAILURE;
         }
+        HealthHttpServer http = null;
+        if (httpPort != null) {
+            try {
+                http = HealthHttpServer.start(plan.settings.host(), httpPort, registry, server::readiness);
+            } catch (IOException e) {
+                server.close();
+                err.println("dirk server: cannot serve HTTP on " + plan.settings.host() + ":" + httpPort + ": "
+                        + e.getMessage());
+                err.flush();
+                return EXIT_FAILURE;
+            }
+        }
         HealthHttpServer httpServer = http;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            int status = 0;
+            try {
+                server.close();
+            } catch (RuntimeException e) {
+                System.err.println("dirk server: the stop did not complete cleanly: " + e);
+                status = EXIT_FAILURE;
+            }
             if (httpServer != null) {
                 httpServer.close();
             }
-            server.close();
             System.out.flush();
             System.err.flush();
             // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
-            Runtime.getRuntime().halt(0);
+            Runtime.getRuntime().halt(status);
         }, "dirk-shutdown"));
         var state = server.member().state();
         out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()
                 + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory
-                + ", replication " + plan.replication.mode().wireName()
+                + (http == null ? "" : ", HTTP on port " + http.port()) + ", replication " + plan.replication.mode().wireName()
                 + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
-        if (http != null) {
-            out.println("dirk server " + plan.memberId + " serving HTTP on " + plan.settings.host() + ":" + http.port());
-        }
         out.flush();
         try {
             server.awaitStopped();
@@ -191,7 +187,7 @@ public final class ServerCommand implements Callable<Integer> {
 
     /** What to run, from the flags, the config file and the environment. */
     record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
-                String primaryHost, int primaryPort, Integer httpPort) {}
+                String primaryHost, int primaryPort) {}
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
@@ -223,6 +219,9 @@ public final class ServerCommand implements Callable<Integer> {
         if (listenPort < 0 || listenPort > 65535) {
             throw new DirkException("dirk server: --port: expected a port between 0 and 65535, got " + listenPort);
         }
+        if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
+            throw new DirkException("dirk server: --http-port: expected a port between 0 and 65535, got " + httpPort);
+        }
         if (maxConnections < 1) {
             throw new DirkException("dirk server: --max-connections: expected at least 1, got " + maxConnections);
         }
@@ -244,9 +243,6 @@ public final class ServerCommand implements Callable<Integer> {
         if (syncTimeoutMillis < 1) {
             throw new DirkException("dirk server: --sync-timeout-ms: expected at least 1, got " + syncTimeoutMillis);
         }
-        if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
-            throw new DirkException("dirk server: --http-port: expected a port between 0 and 65535, got " + httpPort);
-        }
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
                 .withSyncTimeout(java.time.Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
         ClusterConfig.Instance master = null;
@@ -257,7 +253,7 @@ public final class ServerCommand implements Callable<Integer> {
                     .findFirst().orElse(null);
         }
         return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
-                master == null ? null : master.host(), master == null ? 0 : master.port(), httpPort);
+                master == null ? null : master.host(), master == null ? 0 : master.port());
     }
 
     private String password() {

@@ -1,7 +1,9 @@
 package io.dirkdb.client;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.ReplyReader;
+import io.dirkdb.protocol.RequestScanner;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -38,15 +40,38 @@ public final class DirkConnection implements AutoCloseable {
         }
     }
 
-    /** Runs one statement (a closing {@code ;} is added when missing) and returns its reply. */
+    /**
+     * Runs one statement (its closing {@code ;} is added when missing) and returns its reply.
+     *
+     * @throws DirkException when the text is not exactly one statement (a quote left open, two statements)
+     */
     public Reply execute(String statement) throws IOException {
-        String text = statement.strip();
-        if (!text.endsWith(";")) {
-            text = text + ";";
-        }
-        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.write(frame(statement));
         out.flush();
         return replies.read();
+    }
+
+    /**
+     * The bytes of one request: the statement as given when it already ends with its own
+     * {@code ;}, else followed by a newline (ending a trailing comment) and {@code ;}.
+     */
+    static byte[] frame(String statement) {
+        byte[] bytes = statement.getBytes(StandardCharsets.UTF_8);
+        if (isOneRequest(bytes)) {
+            return bytes;
+        }
+        byte[] terminated = (statement + "\n;").getBytes(StandardCharsets.UTF_8);
+        if (isOneRequest(terminated)) {
+            return terminated;
+        }
+        throw new DirkException("not one whole statement (a quote left open, or several statements): "
+                + (statement.length() > 60 ? statement.substring(0, 60) + "..." : statement));
+    }
+
+    private static boolean isOneRequest(byte[] bytes) {
+        RequestScanner scanner = new RequestScanner(Integer.MAX_VALUE - 8);
+        return scanner.feed(bytes).size() == 1
+                && (!scanner.hasPartialRequest() || RequestScanner.isBlank(scanner.partialText()));
     }
 
     /** Sends {@code dirk auth '<password>'}, quoting the password as a DirkDB string. */

@@ -1,5 +1,6 @@
 package io.dirkdb.client;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -90,8 +91,12 @@ public final class InteractiveShell {
         } else {
             String text = ((Request.Text) request).text();
             if (!RequestScanner.isBlank(text)) {
-                Reply reply = session.run(text);
-                out.print(ResultPrinter.render(reply.result()));
+                try {
+                    Reply reply = session.run(text);
+                    out.print(ResultPrinter.render(reply.result()));
+                } catch (DirkException e) {
+                    out.println("Hadisoana : " + e.getMessage());
+                }
             }
         }
         out.flush();

@@ -1,5 +1,6 @@
 package io.dirkdb.client;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -62,9 +63,17 @@ public final class ScriptRunner {
             if (command == ClientCommands.CLEAR) {
                 continue; // nothing to clear in a script's output
             }
-            Reply reply = session.run(text);
-            if (reply.isError()) {
-                err.println(reply.messageText());
+            Reply reply;
+            try {
+                reply = session.run(text);
+            } catch (DirkException e) {
+                reply = null;
+                err.println("Hadisoana : " + e.getMessage());
+            }
+            if (reply == null || reply.isError()) {
+                if (reply != null) {
+                    err.println(reply.messageText());
+                }
                 failed = true;
                 if (!continueOnError) {
                     break;

@@ -202,33 +202,68 @@ final class ChangeCodec {
 
     // ------------------------------------------------------------------ snapshots
 
+    /** A table's rows as they were at capture time; rows are never changed in place, so references suffice. */
+    record TableImage(String name, List<Table.Column> columns, long nextRowId, long[] rowIds, Object[][] rows) {}
+
+    record DatabaseImage(String name, List<Map.Entry<String, TypeSpec>> domains, List<TableImage> tables,
+                         List<Database.View> views) {}
+
+    /**
+     * Captures the catalog for a snapshot: a copy of references only, taken under the read lock
+     * in a few milliseconds per million rows, so the snapshot is encoded and written without
+     * holding writers back.
+     */
+    static List<DatabaseImage> capture(Catalog catalog) {
+        List<DatabaseImage> images = new ArrayList<>(catalog.databases.size());
+        for (Database database : catalog.databases.values()) {
+            List<TableImage> tables = new ArrayList<>(database.tables.size());
+            for (Table table : database.tables.values()) {
+                long[] ids = new long[table.rows.size()];
+                Object[][] rows = new Object[ids.length][];
+                int i = 0;
+                for (Map.Entry<Long, Object[]> row : table.rows.entrySet()) {
+                    ids[i] = row.getKey();
+                    rows[i++] = row.getValue();
+                }
+                tables.add(new TableImage(table.name, table.columns, table.nextRowId, ids, rows));
+            }
+            images.add(new DatabaseImage(database.name, List.copyOf(database.domains.entrySet().stream()
+                    .map(e -> Map.entry(e.getKey(), e.getValue())).toList()), tables, List.copyOf(database.views.values())));
+        }
+        return images;
+    }
+
     static void writeSnapshot(Catalog catalog, OutputStream stream) throws IOException {
+        writeSnapshot(capture(catalog), stream);
+    }
+
+    static void writeSnapshot(List<DatabaseImage> databases, OutputStream stream) throws IOException {
         Writer out = new Writer(stream);
         out.int32(SNAPSHOT_MAGIC);
         out.varint(SNAPSHOT_VERSION);
-        out.varint(catalog.databases.size());
-        for (Database database : catalog.databases.values()) {
-            out.string(database.name);
-            out.varint(database.domains.size());
-            for (Map.Entry<String, TypeSpec> domain : database.domains.entrySet()) {
+        out.varint(databases.size());
+        for (DatabaseImage database : databases) {
+            out.string(database.name());
+            out.varint(database.domains().size());
+            for (Map.Entry<String, TypeSpec> domain : database.domains()) {
                 out.string(domain.getKey());
                 writeType(out, domain.getValue());
             }
-            out.varint(database.tables.size());
-            for (Table table : database.tables.values()) {
-                out.string(table.name);
-                writeColumns(out, table.columns);
-                out.varint(table.nextRowId);
-                out.varint(table.rows.size());
+            out.varint(database.tables().size());
+            for (TableImage table : database.tables()) {
+                out.string(table.name());
+                writeColumns(out, table.columns());
+                out.varint(table.nextRowId());
+                out.varint(table.rowIds().length);
                 long previousId = 0;
-                for (Map.Entry<Long, Object[]> row : table.rows.entrySet()) {
-                    out.varint(row.getKey() - previousId); // ids ascend: small deltas
-                    previousId = row.getKey();
-                    writeRow(out, row.getValue());
+                for (int i = 0; i < table.rowIds().length; i++) {
+                    out.varint(table.rowIds()[i] - previousId); // ids ascend: small deltas
+                    previousId = table.rowIds()[i];
+                    writeRow(out, table.rows()[i]);
                 }
             }
-            out.varint(database.views.size());
-            for (Database.View view : database.views.values()) {
+            out.varint(database.views().size());
+            for (Database.View view : database.views()) {
                 out.string(view.name());
                 out.string(view.queryText());
             }

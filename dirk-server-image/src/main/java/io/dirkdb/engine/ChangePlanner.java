@@ -251,9 +251,9 @@ final class ChangePlanner {
 
     private static List<Map.Entry<Long, Object[]>> matching(Database database, Table table, Expression where) {
         QueryExecutor executor = new QueryExecutor(database, Messages.NO_DATABASE);
-        List<Map.Entry<Long, Object[]>> candidates = executor.candidates(table, table.name, where);
+        java.util.Collection<Map.Entry<Long, Object[]>> candidates = executor.candidates(table, table.name, where);
         if (where == null) {
-            return candidates;
+            return new ArrayList<>(candidates);
         }
         QueryExecutor.Compiled condition =
                 QueryExecutor.compile(where, QueryExecutor.tableColumns(table, table.name), null);

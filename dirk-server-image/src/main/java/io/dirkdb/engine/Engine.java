@@ -45,6 +45,11 @@ public final class Engine implements AutoCloseable {
     private final ExecutorService checkpointer;
     private final AtomicBoolean checkpointRunning = new AtomicBoolean();
     private final Machine machine = new Machine();
+    /**
+     * Held by a checkpoint from capture to the end of its write, and by snapshot installs and log
+     * cuts: a snapshot captured before the log is replaced or cut must not be written after it.
+     */
+    private final Object maintenance = new Object();
 
     // Guarded by lock (written under the write lock).
     private Catalog catalog = new Catalog();
@@ -257,23 +262,33 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Writes a snapshot of the current state and lets storage drop the log before it. Blocks
-     * writers (not readers) while the snapshot is written.
+     * Writes a snapshot of the current state and lets storage drop the log before it. Writers
+     * wait only while the catalog is captured (references, not data); the snapshot is then
+     * encoded and written while statements go on.
      */
     public void checkpoint() {
-        lock.readLock().lock();
-        try {
-            long lsn = appliedLsn;
-            // The snapshot carries the epoch of its last record (writers are held off, so that is the log's last
-            // one): a secondary rebuilt from it proves its place in the history with that epoch.
-            long recordEpoch = journal.lastLsn() == lsn && journal.lastEpoch() > 0 ? journal.lastEpoch() : epoch;
-            journal.checkpoint(lsn, recordEpoch, out -> ChangeCodec.writeSnapshot(catalog, out));
-            recordsSinceCheckpoint = 0;
-            bytesSinceCheckpoint = 0;
-        } catch (IOException e) {
-            throw new DirkException("the checkpoint could not be written: " + e.getMessage(), e);
-        } finally {
-            lock.readLock().unlock();
+        long lsn;
+        long snapshotEpoch;
+        List<ChangeCodec.DatabaseImage> image;
+        synchronized (maintenance) {
+            lock.readLock().lock();
+            try {
+                lsn = appliedLsn;
+                // The snapshot carries the epoch of its last record (writers are held off, so that is the log's
+                // last one): a secondary rebuilt from it proves its place in the history with that epoch.
+                snapshotEpoch = journal.lastLsn() == lsn && journal.lastEpoch() > 0 ? journal.lastEpoch() : epoch;
+                image = ChangeCodec.capture(catalog);
+                recordsSinceCheckpoint = 0;
+                bytesSinceCheckpoint = 0;
+            } finally {
+                lock.readLock().unlock();
+            }
+            try {
+                journal.checkpoint(lsn, snapshotEpoch, out -> ChangeCodec.writeSnapshot(image, out));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "checkpoint at LSN " + lsn + " failed", e);
+                throw new DirkException("the checkpoint could not be written: " + e.getMessage(), e);
+            }
         }
     }
 
@@ -366,6 +381,12 @@ public final class Engine implements AutoCloseable {
      * @throws DirkException when the snapshot is damaged or cannot be stored
      */
     public void installSnapshot(InputStream shipped) {
+        synchronized (maintenance) {
+            installSnapshotLocked(shipped);
+        }
+    }
+
+    private void installSnapshotLocked(InputStream shipped) {
         lock.writeLock().lock();
         try {
             journal.installSnapshot(shipped);
@@ -387,6 +408,12 @@ public final class Engine implements AutoCloseable {
      * @throws DirkException when the log cannot be cut back there (a resync is then needed)
      */
     public void truncateAfter(long lsn) {
+        synchronized (maintenance) {
+            truncateAfterLocked(lsn);
+        }
+    }
+
+    private void truncateAfterLocked(long lsn) {
         lock.writeLock().lock();
         try {
             journal.truncateAfter(lsn);

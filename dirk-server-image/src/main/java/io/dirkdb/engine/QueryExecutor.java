@@ -113,8 +113,9 @@ final class QueryExecutor {
             Table table = table(tableSource.name());
             String origin = tableSource.alias() != null ? tableSource.alias() : table.name;
             List<Col> columns = tableColumns(table, origin);
-            List<Object[]> rows = new ArrayList<>();
-            for (Map.Entry<Long, Object[]> entry : candidates(table, origin, select.where())) {
+            Collection<Map.Entry<Long, Object[]>> candidates = candidates(table, origin, select.where());
+            List<Object[]> rows = new ArrayList<>(candidates.size());
+            for (Map.Entry<Long, Object[]> entry : candidates) {
                 rows.add(entry.getValue());
             }
             source = new Rows(table.name, columns, rows);
@@ -392,7 +393,7 @@ final class QueryExecutor {
      * has a conjunct {@code column = constant} and the table is big, the equality index answers;
      * otherwise every row is a candidate. The caller still applies the whole condition.
      */
-    List<Map.Entry<Long, Object[]>> candidates(Table table, String origin, Expression where) {
+    Collection<Map.Entry<Long, Object[]>> candidates(Table table, String origin, Expression where) {
         if (where != null && table.rows.size() >= Table.INDEX_THRESHOLD) {
             for (Expression conjunct : conjuncts(where, new ArrayList<>())) {
                 if (!(conjunct instanceof Expression.Binary binary)
@@ -431,7 +432,7 @@ final class QueryExecutor {
                 return table.rowsWithIds(ids);
             }
         }
-        return new ArrayList<>(table.rows.entrySet());
+        return table.rows.entrySet(); // read only: callers iterate, under the engine's lock
     }
 
     private static List<Expression> conjuncts(Expression expression, List<Expression> into) {

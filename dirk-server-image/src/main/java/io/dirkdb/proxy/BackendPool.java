@@ -27,7 +27,7 @@ public final class BackendPool implements AutoCloseable {
 
         MemberConnections(MemberAddress address) {
             this.address = address;
-            this.inUse = new Semaphore(perMember, true);
+            this.inUse = new Semaphore(perMember);
         }
     }
 

@@ -9,6 +9,7 @@ import io.dirkdb.sql.ControlStatement;
 import io.dirkdb.sql.Parser;
 import io.dirkdb.sql.SqlStatement;
 import io.dirkdb.sql.Statement;
+import io.dirkdb.sql.StatementKind;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -78,13 +79,13 @@ final class ProxySession implements RelayServer.Session {
                 return use(text, ((SqlStatement.Use) statement).database());
             case READ:
                 proxy.count(RoutingProxy.Traffic.READ);
-                return read(text);
+                return read(text, statement);
             case WRITE:
                 proxy.count(RoutingProxy.Traffic.WRITE);
-                return write(text, false);
+                return write(text, statement);
             case SCHEMA:
                 proxy.count(RoutingProxy.Traffic.SCHEMA);
-                return write(text, true);
+                return write(text, statement);
             default:
                 throw new IllegalStateException("unknown statement kind " + statement.kind());
         }
@@ -116,7 +117,7 @@ final class ProxySession implements RelayServer.Session {
         if (primary.isEmpty()) {
             return ReplyWriter.encodeError(parseError.getMessage());
         }
-        return runOn(primary.get(), text, false).frames();
+        return runOn(primary.get(), text, null).frames();
     }
 
     private byte[] use(String text, String wanted) {
@@ -135,31 +136,31 @@ final class ProxySession implements RelayServer.Session {
         }
     }
 
-    private byte[] read(String text) {
+    private byte[] read(String text, Statement statement) {
         MemberAddress first = proxy.table().readTarget(writes)
                 .orElseThrow(() -> new DirkException("no member can serve reads: none answers its heartbeat"));
         try {
-            return runOn(first, text, false).frames();
+            return runOn(first, text, statement).frames();
         } catch (MemberFailure failure) {
             // A read changes nothing: it may run again on another member.
             for (int attempt = 0; attempt < proxy.table().members().size(); attempt++) {
                 Optional<MemberAddress> other = proxy.table().readTarget(writes);
                 if (other.isPresent() && !other.get().equals(first)) {
-                    return runOn(other.get(), text, false).frames();
+                    return runOn(other.get(), text, statement).frames();
                 }
             }
             throw failure;
         }
     }
 
-    private byte[] write(String text, boolean schema) {
+    private byte[] write(String text, Statement statement) {
         long waitMillis = proxy.settings().writeWaitMillis();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         while (true) {
             Optional<MemberAddress> primary;
             try {
-                primary = proxy.table().awaitWriteTarget(Math.max(0,
-                        TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                long leftNanos = Math.max(0, deadline - System.nanoTime());
+                primary = proxy.table().awaitWriteTarget((leftNanos + 999_999) / 1_000_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new DirkException("the proxy is stopping");
@@ -168,7 +169,7 @@ final class ProxySession implements RelayServer.Session {
                 proxy.countWriteWithoutPrimary();
                 throw new DirkException("no primary available after " + waitMillis + " ms");
             }
-            RawReply reply = runOn(primary.get(), text, schema);
+            RawReply reply = runOn(primary.get(), text, statement);
             if (reply.isError() && UpstreamConnection.messageOf(reply).contains(NOT_PRIMARY_REFUSAL)
                     && deadline - System.nanoTime() > 0) {
                 // Our view was stale (the member stepped down since its last heartbeat): nothing was
@@ -180,16 +181,26 @@ final class ProxySession implements RelayServer.Session {
             }
             if (!reply.isError()) {
                 writes.recordWrite(System.nanoTime());
+                if (DatabaseStatements.dropsDatabase(statement, database)) {
+                    // The member's session left the dropped database; so does this one.
+                    database = null;
+                }
             }
             return reply.frames();
         }
     }
 
-    /** Runs a statement on a member, on this session's database. */
-    private RawReply runOn(MemberAddress member, String text, boolean schema) {
+    /**
+     * Runs a statement on a member, on this session's database (unless the statement concerns
+     * databases themselves: creating, dropping or listing one works whatever the current one is).
+     *
+     * @param statement null for a text that did not parse
+     */
+    private RawReply runOn(MemberAddress member, String text, Statement statement) {
         UpstreamConnection connection = acquire(member, database);
+        boolean schema = statement != null && statement.kind() == StatementKind.SCHEMA;
         try {
-            if (database != null) {
+            if (database != null && !DatabaseStatements.independentOfCurrentDatabase(statement)) {
                 RawReply switched = useDatabase(connection);
                 if (switched != null && switched.isError()) {
                     return switched;

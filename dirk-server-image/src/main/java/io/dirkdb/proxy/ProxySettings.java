@@ -51,6 +51,11 @@ public record ProxySettings(String host, int port, List<MemberAddress> members, 
                 backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes);
     }
 
+    public ProxySettings withBackendTimeoutMillis(int millis) {
+        return new ProxySettings(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis,
+                connectionsPerMember, millis, maxReadLagLsn, maxConnections, maxRequestBytes);
+    }
+
     public ProxySettings withPassword(String secret) {
         return new ProxySettings(host, port, members, secret, writeWaitMillis, heartbeatIntervalMillis,
                 connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes);

@@ -1,19 +1,14 @@
 package io.dirkdb.replication;
 
-import io.dirkdb.sql.StatementKind;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.util.EnumMap;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /** The member's meters (Prometheus names in docs/replication-protocol.md). */
 final class ReplicationMetrics {
-    private final Map<StatementKind, Counter> statements = new EnumMap<>(StatementKind.class);
     private final Counter shippedRaw;
     private final Counter shippedCompressed;
     private final Counter receivedRaw;
@@ -21,10 +16,6 @@ final class ReplicationMetrics {
     private final Timer ackLatency;
 
     ReplicationMetrics(MeterRegistry registry, Supplier<Number> lagLsn, Supplier<Number> lagMillis) {
-        for (StatementKind kind : StatementKind.values()) {
-            statements.put(kind, Counter.builder("dirk.statements").description("client statements run, by kind")
-                    .tag("kind", kind.name().toLowerCase(Locale.ROOT)).register(registry));
-        }
         shippedRaw = Counter.builder("dirk.replication.shipped.bytes").baseUnit("bytes")
                 .description("log bytes shipped to secondaries").tag("form", "raw").register(registry);
         shippedCompressed = Counter.builder("dirk.replication.shipped.bytes").baseUnit("bytes")
@@ -43,10 +34,6 @@ final class ReplicationMetrics {
         ackLatency = Timer.builder("dirk.replication.ack.latency")
                 .description("from a write's commit on the primary to its first secondary acknowledgement")
                 .publishPercentiles(0.5, 0.99).register(registry);
-    }
-
-    void statement(StatementKind kind) {
-        statements.get(kind).increment();
     }
 
     void shipped(long raw, long compressed) {

@@ -11,7 +11,6 @@ import io.dirkdb.server.MemberState;
 import io.dirkdb.server.ReplicationLink;
 import io.dirkdb.server.Role;
 import io.dirkdb.sql.ControlStatement;
-import io.dirkdb.sql.StatementKind;
 import io.dirkdb.storage.LogNotRetainedException;
 import io.dirkdb.storage.LogReader;
 import io.dirkdb.storage.LogRecord;
@@ -189,11 +188,6 @@ public final class Replicator implements ReplicationLink {
     private long lagMillis() {
         LogFollower current = currentFollower();
         return current == null ? 0 : current.lagMillis();
-    }
-
-    @Override
-    public void statementCompleted(StatementKind kind) {
-        metrics.statement(kind);
     }
 
     /** Raw and compressed bytes shipped so far, and the ack latency timer (benchmarks). */

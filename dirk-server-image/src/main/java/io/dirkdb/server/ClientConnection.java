@@ -26,12 +26,14 @@ final class ClientConnection implements Runnable {
     private final Member member;
     private final ServerSettings settings;
     private final InFlightStatements inFlight;
+    private final ServerMetrics metrics;
     private final Runnable onClose;
     private final Session session = new Session();
     private boolean authenticated;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
-            Runnable onClose) {
+            ServerMetrics metrics, Runnable onClose) {
+        this.metrics = metrics;
         this.socket = socket;
         this.member = member;
         this.settings = settings;
@@ -109,12 +111,15 @@ final class ClientConnection implements Runnable {
             try {
                 reply = ReplyWriter.encode(run(request));
             } catch (DirkException e) {
+                metrics.error();
                 reply = ReplyWriter.encodeError(e.getMessage());
             } catch (StackOverflowError e) {
+                metrics.error();
                 // Recursion is bounded by the request size only; the stack unwound, the member is fine.
                 LOG.log(System.Logger.Level.WARNING, "a request nested too deeply overflowed the stack");
                 reply = ReplyWriter.encodeError("the statement is nested too deeply");
             } catch (RuntimeException | Error e) {
+                metrics.error();
                 String ref = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
                 LOG.log(System.Logger.Level.ERROR, "internal error (ref " + ref + ") on a request of "
                         + socket.getRemoteSocketAddress(), e);
@@ -150,6 +155,7 @@ final class ClientConnection implements Runnable {
         if (!authenticated && !(statement instanceof ControlStatement.Heartbeat)) {
             throw new DirkException("authentication required");
         }
+        metrics.statement(statement.kind());
         if (statement instanceof ControlStatement control) {
             return member.control(control);
         }
@@ -161,7 +167,6 @@ final class ClientConnection implements Runnable {
             // The record is durable here; sync mode also waits for a secondary before acknowledging.
             member.replication().afterWrite(member.database().lastLsn());
         }
-        member.replication().statementCompleted(statement.kind());
         return result;
     }
 

@@ -61,6 +61,10 @@ public final class Member implements AutoCloseable {
         return state;
     }
 
+    public boolean isReady() {
+        return ready;
+    }
+
     /** Connects replication and tells it the current role (a secondary starts following). */
     public synchronized void attachReplication(ReplicationLink link) {
         replication = link;

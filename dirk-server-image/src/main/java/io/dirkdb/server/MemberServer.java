@@ -1,6 +1,9 @@
 package io.dirkdb.server;
 
+import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.protocol.ReplyWriter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -36,10 +39,12 @@ public final class MemberServer implements AutoCloseable {
     private final InFlightStatements inFlight = new InFlightStatements();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread acceptor;
+    private final ServerMetrics metrics;
     private boolean closing; // guarded by this
 
-    private MemberServer(Member member, ServerSettings settings, ServerSocket serverSocket) {
+    private MemberServer(Member member, ServerSettings settings, ServerSocket serverSocket, MeterRegistry registry) {
         this.member = member;
+        this.metrics = new ServerMetrics(registry, member, activeConnections::get);
         this.settings = settings;
         this.serverSocket = serverSocket;
         AtomicLong threadNumber = new AtomicLong();
@@ -60,6 +65,11 @@ public final class MemberServer implements AutoCloseable {
 
     /** Binds {@code settings.host():settings.port()} (port 0: any free port) and starts accepting. */
     public static MemberServer start(Member member, ServerSettings settings) throws IOException {
+        return start(member, settings, new SimpleMeterRegistry());
+    }
+
+    /** As {@link #start(Member, ServerSettings)}, recording the member's meters in {@code registry}. */
+    public static MemberServer start(Member member, ServerSettings settings, MeterRegistry registry) throws IOException {
         ServerSocket socket = new ServerSocket();
         socket.setReuseAddress(true);
         try {
@@ -68,7 +78,7 @@ public final class MemberServer implements AutoCloseable {
             socket.close();
             throw e;
         }
-        MemberServer server = new MemberServer(member, settings, socket);
+        MemberServer server = new MemberServer(member, settings, socket, registry);
         server.acceptor.start();
         return server;
     }
@@ -84,6 +94,19 @@ public final class MemberServer implements AutoCloseable {
 
     public Member member() {
         return member;
+    }
+
+    /** For {@code /health/ready}: ready while accepting statements. */
+    public HealthHttpServer.Readiness readiness() {
+        MemberState state = member.state();
+        String detail = member.id() + " " + state.role().wireName() + " at epoch " + state.epoch() + ", LSN "
+                + member.database().lastLsn() + ", " + activeConnections.get() + " connections";
+        if (!member.isReady()) {
+            return HealthHttpServer.Readiness.notReady("stopping: " + detail);
+        }
+        // A primary must accept writes; a secondary must stream from its primary without having diverged.
+        return member.servesRole() ? HealthHttpServer.Readiness.ready(detail)
+                : HealthHttpServer.Readiness.notReady("not serving its role: " + detail);
     }
 
     /** Blocks until {@link #close()} has finished. */
@@ -111,11 +134,12 @@ public final class MemberServer implements AutoCloseable {
             }
             if (activeConnections.incrementAndGet() > settings.maxConnections()) {
                 activeConnections.decrementAndGet();
+                metrics.refusedConnection();
                 rejectionThread.execute(() -> refuse(socket));
                 continue;
             }
             openSockets.add(socket);
-            ClientConnection connection = new ClientConnection(socket, member, settings, inFlight, () -> {
+            ClientConnection connection = new ClientConnection(socket, member, settings, inFlight, metrics, () -> {
                 openSockets.remove(socket);
                 activeConnections.decrementAndGet();
             });

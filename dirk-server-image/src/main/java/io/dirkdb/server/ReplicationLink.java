@@ -3,7 +3,6 @@ package io.dirkdb.server;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.sql.ControlStatement;
-import io.dirkdb.sql.StatementKind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,9 +20,6 @@ public interface ReplicationLink extends AutoCloseable {
 
     /** Adds the replication fields to a heartbeat. */
     void describe(ObjectNode heartbeat);
-
-    /** A client statement of this kind finished (metrics). */
-    void statementCompleted(StatementKind kind);
 
     /**
      * Called after a client write whose record ends at {@code lsn} is durable on this primary and
@@ -55,9 +51,6 @@ public interface ReplicationLink extends AutoCloseable {
 
         @Override
         public void describe(ObjectNode heartbeat) {}
-
-        @Override
-        public void statementCompleted(StatementKind kind) {}
 
         @Override
         public void afterWrite(long lsn) {}

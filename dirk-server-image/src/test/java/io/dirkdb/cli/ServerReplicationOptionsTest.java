@@ -59,10 +59,9 @@ class ServerReplicationOptionsTest {
     }
 
     @Test
-    void syncTimeoutAndHttpPortAreTakenFromFlags() throws IOException {
-        ServerCommand.Plan plan = plan("", "--id", "m1", "--sync-timeout-ms", "250", "--http-port", "0");
+    void syncTimeoutIsTakenFromTheFlag() throws IOException {
+        ServerCommand.Plan plan = plan("", "--id", "m1", "--sync-timeout-ms", "250");
         assertThat(plan.replication().syncTimeout().toMillis()).isEqualTo(250);
-        assertThat(plan.httpPort()).isZero();
     }
 
     @Test

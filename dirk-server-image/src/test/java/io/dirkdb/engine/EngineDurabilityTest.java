@@ -107,4 +107,19 @@ class EngineDurabilityTest {
         engine.execute(session, "manamboara tahiry b");
         assertThat(journal.records).extracting(LogRecord::epoch).containsExactly(1L, 3L);
     }
+
+    @Test
+    void aCheckpointIsTakenInTheBackgroundOnceTheLogHasGrown() throws IOException {
+        RecordingJournal journal = new RecordingJournal();
+        journal.checkpointEveryRecords = 5;
+        Engine engine = scripted(journal);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> journal.snapshotLsn >= 5);
+        Engine restored = Engine.inMemory();
+        restored.stateMachine().readSnapshot(new ByteArrayInputStream(journal.snapshot));
+        for (LogRecord record : journal.records.subList((int) journal.snapshotLsn, journal.records.size())) {
+            restored.applyReplicated(record);
+        }
+        assertThat(everything(restored)).isEqualTo(everything(engine));
+    }
 }

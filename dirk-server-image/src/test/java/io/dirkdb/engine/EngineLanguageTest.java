@@ -101,6 +101,9 @@ class EngineLanguageTest {
         assertThat(rows("alaivo 7 + 3, 7 * 3, 6 / 3, 7 / 2, 7.0 / 7, sum(age), avg(age) ao@ etu"))
                 .containsExactly(List.of(10L, 21L, 2L, 3.5, 1.0, 62L, 62.0 / 3));
         assertThat(rows("alaivo count(age), min(nom), max(age) ao@ etu")).containsExactly(List.of(3L, "Be", 22L));
+        assertThat(rows("alaivo 'a' + 'b', 2 = 2.0, 'x' = 1, 5 - -2")).containsExactly(List.of("ab", 1L, 0L, 7L));
+        assertThatThrownBy(() -> run("alaivo 9223372036854775807 + 1")).hasMessageContaining("integer overflow");
+        assertThatThrownBy(() -> run("alaivo 'x' < 1")).hasMessage("cannot compare text 'x' with number 1");
     }
 
     @Test
@@ -373,5 +376,21 @@ class EngineLanguageTest {
                 + " nom LAHATSORATRA(null,null))");
         run("Manampia #AO@ notes sanda (1, 'a') -- the first row");
         assertThat(rows("ALAIVO alaivoxyz -- comment\n #AO@ notes #REHEFA nom = 'a'")).containsExactly(List.of(1L));
+    }
+
+    @Test
+    void dateColumnsMeetDateTextInIndexedLookupsAndJoins() {
+        run("manamboara tabilao ev (n ISA(null,null), d DATY)");
+        StringBuilder insert = new StringBuilder("manampia ao@ ev sanda ");
+        LocalDate start = LocalDate.of(2020, 1, 1);
+        for (int i = 0; i < 2000; i++) {
+            insert.append(i == 0 ? "" : ",").append("(").append(i).append(",'").append(start.plusDays(i)).append("')");
+        }
+        run(insert.toString());
+        assertThat(rows("alaivo n ao@ ev rehefa d = '2020-01-11'")).containsExactly(List.of(10L));
+        run("manamboara tabilao labels (day LAHATSORATRA(null,null), label LAHATSORATRA(null,null))");
+        run("manampia ao@ labels sanda ('2020-01-03', 'two'), ('2020-01-04', 'three')");
+        assertThat(rows("alaivo n, label ao@ ev #tonona labels #ka ev.d = labels.day"))
+                .containsExactly(List.of(2L, "two"), List.of(3L, "three"));
     }
 }

@@ -103,4 +103,55 @@ class EngineStorageTest {
             assertThat(engine.epoch()).isEqualTo(4);
         }
     }
+
+    @Test
+    void aSecondaryRebuiltFromTheShippedSnapshotHasEverything(@TempDir Path secondaryData) throws Exception {
+        try (Engine primary = Engine.open(data); Engine secondary = Engine.open(secondaryData)) {
+            populate(primary);
+            primary.checkpoint();
+            secondary.execute(new Session(), "manamboara tahiry diverged");
+            Path snapshot = primary.storage().orElseThrow().latestSnapshot().orElseThrow().path();
+            try (var shipped = Files.newInputStream(snapshot)) {
+                secondary.installSnapshot(shipped);
+            }
+            assertThat(secondary.lastLsn()).isEqualTo(primary.lastLsn());
+            assertPopulated(secondary);
+            assertThat(rows(secondary, new Session(), "asehoy ny tahiry")).containsExactly(List.of("examen2"));
+        }
+    }
+
+    @Test
+    void truncateAfterForgetsTheRecordsPastTheForkPoint() {
+        try (Engine engine = Engine.open(data)) {
+            populate(engine);
+            engine.checkpoint();
+            long fork = engine.lastLsn();
+            Session session = new Session();
+            engine.execute(session, "ampiasao examen2");
+            engine.execute(session, "fafao ao@ ENA");
+            engine.execute(session, "manamboara tahiry later");
+            engine.truncateAfter(fork);
+            assertThat(engine.lastLsn()).isEqualTo(fork);
+            assertPopulated(engine);
+            assertThat(rows(engine, session, "asehoy ny tahiry")).containsExactly(List.of("examen2"));
+        }
+    }
+
+    @Test
+    void replicatedRecordsAreLoggedAndSurviveARestart(@TempDir Path secondaryData) throws Exception {
+        try (Engine primary = Engine.open(data); Engine secondary = Engine.open(secondaryData)) {
+            populate(primary);
+            secondary.refuseWrites("this member is a secondary");
+            try (var records = primary.storage().orElseThrow().readFrom(1)) {
+                while (records.hasNext()) {
+                    secondary.applyReplicated(records.next());
+                }
+            }
+            secondary.awaitDurable(secondary.lastLsn());
+            assertThat(secondary.lastLsn()).isEqualTo(primary.lastLsn());
+        }
+        try (Engine secondary = Engine.open(secondaryData)) {
+            assertPopulated(secondary);
+        }
+    }
 }

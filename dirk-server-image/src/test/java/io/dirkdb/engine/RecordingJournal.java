@@ -9,8 +9,10 @@ import java.util.List;
 /** A journal that keeps every record and the last snapshot in memory, and can be told to fail. */
 final class RecordingJournal implements Journal {
     final List<LogRecord> records = new ArrayList<>();
-    byte[] snapshot;
-    long snapshotLsn;
+    volatile byte[] snapshot;
+    volatile long snapshotLsn;
+    /** Asks for a checkpoint once this many records were logged since the last one; 0 never. */
+    volatile long checkpointEveryRecords;
     volatile IOException failure;
 
     @Override
@@ -64,7 +66,7 @@ final class RecordingJournal implements Journal {
 
     @Override
     public boolean wantsCheckpoint(long records, long bytes) {
-        return false;
+        return checkpointEveryRecords > 0 && records >= checkpointEveryRecords;
     }
 
     @Override

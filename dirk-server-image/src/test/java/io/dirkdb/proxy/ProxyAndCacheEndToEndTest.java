@@ -87,4 +87,21 @@ class ProxyAndCacheEndToEndTest {
         ok("ampiasao a");
         assertThat(rows("alaivo * #ao@ t")).hasSize(1);
     }
+
+    @Test
+    void aDroppedCurrentDatabaseCanBeCreatedAgainThroughTheCacheAndTheProxy() throws Exception {
+        ok("manamboara tahiry shop");
+        ok("ampiasao shop");
+        ok("manamboara tabilao t (id ISA(null,null))");
+        ok("manampia ao@ t (id) sanda (1)");
+        assertThat(rows("alaivo * #ao@ t")).hasSize(1);
+
+        ok("ravao ny tahiry shop");
+        ok("manamboara tahiry shop");
+        ok("ampiasao shop");
+        ok("manamboara tabilao t (id ISA(null,null))");
+
+        assertThat(rows("alaivo * #ao@ t")).isEmpty();
+        assertThat(rows("asehoy ny tahiry")).extracting(row -> row.get(0)).contains("shop");
+    }
 }

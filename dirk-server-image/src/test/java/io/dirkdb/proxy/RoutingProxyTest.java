@@ -164,6 +164,24 @@ class RoutingProxyTest {
     }
 
     @Test
+    void readsGoOnWithoutAnErrorWhenASecondaryDies() throws Exception {
+        cluster = LoopbackCluster.start(3, null);
+        startProxy(ProxySettings.loopback(cluster.addresses).withHeartbeatIntervalMillis(60_000));
+        DirkConnection client = client();
+        for (int i = 0; i < 3; i++) {
+            servedBy(client.execute("alaivo * ao@ t"));
+        }
+
+        cluster.stop("m2");
+
+        List<String> servers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            servers.add(servedBy(client.execute("alaivo * ao@ t")));
+        }
+        assertThat(servers).doesNotContain("m2").contains("m1", "m3");
+    }
+
+    @Test
     void aWriteWithNoPrimaryWaitsThenFailsWithAClearError() throws Exception {
         cluster = LoopbackCluster.start(2, null);
         cluster.control("m1", "dirk fence", null);

@@ -63,7 +63,7 @@ final class ReplicaSet implements AutoCloseable {
         Replicator replicator = Replicator.attach(member, database.engine(), settings, registry);
         try {
             MemberServer server = MemberServer.start(member, new ServerSettings(host, port, settings.peerPassword(), 64,
-                    RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofSeconds(1)));
+                    RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofSeconds(1)), registry);
             Node node = new Node(id, host, server.port(), directory, server, replicator, database, member, registry);
             nodes.put(id, node);
             return node;

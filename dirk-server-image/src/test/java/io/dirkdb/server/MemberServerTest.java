@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.dirkdb.testing.FakeDatabase;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.dirkdb.testing.RawClient;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -219,6 +220,32 @@ class MemberServerTest {
         assertThat(client.reply()).isEqualTo("RESULT_MESSAGE\nHadisoana : request too large: 100007 bytes, "
                 + "the limit is 1024 bytes (--max-request-bytes)\nEND\n");
         assertThat(client.reply()).isEqualTo("RESULT_MESSAGE\nafter\nEND\n");
+    }
+
+    @Test
+    void metersCountStatementsErrorsAndRefusedConnectionsAndShowTheRole() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withMaxConnections(1), registry);
+        toClose.add(server);
+        RawClient client = connect(server);
+        client.ask("put a;");
+        client.ask("say b;");
+        client.ask("nonsense;");
+        connect(server).reply(); // refused: past the limit
+        assertThat(registry.get("dirk.server.statements").tag("kind", "write").counter().count()).isEqualTo(1);
+        assertThat(registry.get("dirk.server.statements").tag("kind", "read").counter().count()).isEqualTo(1);
+        assertThat(registry.get("dirk.server.errors").counter().count()).isEqualTo(1);
+        assertThat(registry.get("dirk.server.connections.refused").counter().count()).isEqualTo(1);
+        assertThat(registry.get("dirk.member.lsn").gauge().value()).isEqualTo(1);
+        assertThat(registry.get("dirk.member.role").tag("role", "primary").gauge().value()).isEqualTo(1);
+        assertThat(server.readiness().ready()).isTrue();
+        assertThat(server.readiness().detail()).startsWith("m1 primary at epoch 1, LSN 1");
+        client.ask("dirk fence;");
+        assertThat(registry.get("dirk.member.role").tag("role", "fenced").gauge().value()).isEqualTo(1);
+        server.close();
+        assertThat(server.readiness().ready()).isFalse();
     }
 
     @Test

@@ -87,9 +87,10 @@ class ParserTest {
 
     @Test
     void aliasesWithAntsoOrBare() {
-        Select select = select("alaivo nom antso n, age a ao@ etu e");
-        assertThat(select.items()).extracting(i -> ((Query.SelectItem.Item) i).alias()).containsExactly("n", "a");
+        Select select = select("alaivo nom antso n, age a, id #antso i ao@ etu e");
+        assertThat(select.items()).extracting(i -> ((Query.SelectItem.Item) i).alias()).containsExactly("n", "a", "i");
         assertThat(select.from()).isEqualTo(new Source.Table("etu", "e"));
+        assertThat(select("alaivo * ao@ etu #antso x").from()).isEqualTo(new Source.Table("etu", "x"));
     }
 
     @ParameterizedTest
@@ -234,5 +235,27 @@ class ParserTest {
     void semicolonInsideQuotesIsText() {
         Select select = select("alaivo 'a;b'");
         assertThat(((Query.SelectItem.Item) select.items().get(0)).expression()).isEqualTo(new Expression.Literal("a;b"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "alaivo * ao@ a #tonona b #ka a.x = b.x               | READ   | a b |",
+            "alaivo * ao@ (alaivo * ao@ a) x + alaivo * ao@ c     | READ   | a c |",
+            "asehoy ny tabilao                                    | READ   |     |",
+            "ampiasao d                                           | USE    |     |",
+            "manampia ao@ t (a) alaivo b ao@ u                    | WRITE  | u   | t",
+            "manampia ao@ t sanda (1)                             | WRITE  |     | t",
+            "havaozy t ova a = 1                                  | WRITE  | t   | t",
+            "fafao ao@ t                                          | WRITE  | t   | t",
+            "manamboara tabilao t (a DATY)                        | SCHEMA |     | t",
+            "manamboara jery v @ alaivo * ao@ t                   | SCHEMA | t   | v",
+            "ravao ny tabilao t                                   | SCHEMA |     | t",
+            "manamboara tahiry d                                  | SCHEMA |     | d"})
+    void kindAndTablesTellTheProxyAndTheCacheWhatAStatementTouches(
+            String text, StatementKind kind, String read, String written) {
+        Statement statement = Parser.parse(text);
+        assertThat(statement.kind()).isEqualTo(kind);
+        assertThat(statement.readTables()).containsExactlyInAnyOrder(read == null ? new String[0] : read.split(" "));
+        assertThat(statement.writtenTables()).containsExactlyInAnyOrder(written == null ? new String[0] : written.split(" "));
     }
 }

@@ -1,0 +1,39 @@
+package io.dirkdb.operator.api.v1alpha1;
+
+/**
+ * The cross-field rules of a DirkCluster, written once: the CRD carries them as CEL
+ * ({@code x-kubernetes-validations}) and the reconciler's validator checks the same rules in Java
+ * for clusters that reached it without an API server enforcing them.
+ */
+public final class DirkClusterRules {
+
+  public static final String SYNC_NEEDS_SECONDARY = "self.replication.mode != 'sync' || self.secondaries >= 1";
+  public static final String SYNC_NEEDS_SECONDARY_MESSAGE =
+      "replication.mode 'sync' needs at least one secondary: set spec.secondaries to 1 or more, or use mode 'async'";
+
+  public static final String CACHE_PORT_DIFFERS = "!self.cache.enabled || self.cache.port != self.proxy.port";
+  public static final String CACHE_PORT_DIFFERS_MESSAGE =
+      "cache.port must differ from proxy.port: the cache and the proxy share one pod";
+
+  public static final String PORTS_AVOID_HEALTH =
+      "!(self.proxy.port in [8080, 8081]) && !(self.cache.enabled && self.cache.port in [8080, 8081])";
+  public static final String PORTS_AVOID_HEALTH_MESSAGE =
+      "proxy.port and cache.port must not be 8080 or 8081: the proxy pod serves its health endpoints there";
+
+  public static final String FAILOVER_DETECTION_BOUNDED =
+      "!self.failover.enabled || self.failover.heartbeatIntervalMs * self.failover.failureThreshold <= 60000";
+  public static final String FAILOVER_DETECTION_BOUNDED_MESSAGE =
+      "failover.heartbeatIntervalMs times failover.failureThreshold must be at most 60000 ms,"
+          + " or a lost primary goes unnoticed for over a minute";
+
+  /** At the root: CEL sees metadata.name only there. */
+  public static final String TARGET_PRIMARY_IS_MEMBER =
+      "!has(self.spec.targetPrimary) || self.spec.targetPrimary == self.metadata.name + '-primary-0'"
+          + " || (self.spec.targetPrimary.startsWith(self.metadata.name + '-secondary-')"
+          + " && self.spec.targetPrimary.substring(size(self.metadata.name) + 11).matches('^(0|[1-9][0-9]*)$')"
+          + " && int(self.spec.targetPrimary.substring(size(self.metadata.name) + 11)) < self.spec.secondaries)";
+  public static final String TARGET_PRIMARY_IS_MEMBER_MESSAGE =
+      "targetPrimary must name a member of this cluster: <name>-primary-0 or <name>-secondary-<i> with i below spec.secondaries";
+
+  private DirkClusterRules() {}
+}

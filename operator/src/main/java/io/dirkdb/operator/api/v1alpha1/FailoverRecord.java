@@ -1,0 +1,40 @@
+package io.dirkdb.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** The last failover or switchover, written before its first step so a restarted operator resumes it. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class FailoverRecord {
+
+  @JsonPropertyDescription("When the operator started the failover (RFC 3339).")
+  private String startedAt;
+
+  @JsonPropertyDescription("When the new primary was in place (RFC 3339); unset while in progress.")
+  private String completedAt;
+
+  @JsonPropertyDescription("The primary that was lost or handed over.")
+  private String fromPrimary;
+
+  @JsonPropertyDescription("The member promoted.")
+  private String toPrimary;
+
+  @JsonPropertyDescription("Epoch of the new primary.")
+  private Long epoch;
+
+  @JsonPropertyDescription("Why: e.g. PrimaryUnreachable, PodNotReady, Switchover.")
+  private String reason;
+
+  public String getStartedAt() { return startedAt; }
+  public void setStartedAt(String startedAt) { this.startedAt = startedAt; }
+  public String getCompletedAt() { return completedAt; }
+  public void setCompletedAt(String completedAt) { this.completedAt = completedAt; }
+  public String getFromPrimary() { return fromPrimary; }
+  public void setFromPrimary(String fromPrimary) { this.fromPrimary = fromPrimary; }
+  public String getToPrimary() { return toPrimary; }
+  public void setToPrimary(String toPrimary) { this.toPrimary = toPrimary; }
+  public Long getEpoch() { return epoch; }
+  public void setEpoch(Long epoch) { this.epoch = epoch; }
+  public String getReason() { return reason; }
+  public void setReason(String reason) { this.reason = reason; }
+}

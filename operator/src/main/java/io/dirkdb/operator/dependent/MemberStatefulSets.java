@@ -1,0 +1,141 @@
+package io.dirkdb.operator.dependent;
+
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
+import io.dirkdb.operator.api.v1alpha1.StorageSpec;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Builds the two member StatefulSets; they differ only in name, size and (during a roll) image. */
+public final class MemberStatefulSets {
+
+  public static final String DATA_VOLUME = "data";
+  public static final String DATA_MOUNT = "/var/lib/dirk";
+  static final String CONTAINER = "dirk";
+
+  private MemberStatefulSets() {}
+
+  static StatefulSet build(DirkCluster cluster, String name, int replicas, String image) {
+    DirkClusterSpec spec = cluster.getSpec();
+    Map<String, String> podLabels = new LinkedHashMap<>(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_MEMBER));
+    podLabels.put(ClusterNaming.LABEL_STATEFULSET, name);
+    Map<String, String> selector = new LinkedHashMap<>(ClusterNaming.memberSelector(cluster));
+    selector.put(ClusterNaming.LABEL_STATEFULSET, name);
+    StorageSpec storage = spec.getStorage();
+
+    return new StatefulSetBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(cluster.getMetadata().getNamespace())
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
+        .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_MEMBER))
+        .endMetadata()
+        .withNewSpec()
+        .withReplicas(replicas)
+        .withServiceName(ClusterNaming.membersService(cluster))
+        .withPodManagementPolicy("Parallel")
+        .withNewUpdateStrategy().withType("RollingUpdate").endUpdateStrategy()
+        .withNewPersistentVolumeClaimRetentionPolicy()
+        .withWhenScaled(storage.isDeleteClaimOnScaleDown() ? "Delete" : "Retain")
+        .withWhenDeleted("Retain")
+        .endPersistentVolumeClaimRetentionPolicy()
+        .withNewSelector().withMatchLabels(selector).endSelector()
+        .withNewTemplate()
+        .withNewMetadata().withLabels(podLabels).endMetadata()
+        .withNewSpec()
+        .withServiceAccountName(ClusterNaming.serviceAccount(cluster))
+        .withAutomountServiceAccountToken(false)
+        .withEnableServiceLinks(false)
+        .withSecurityContext(PodDefaults.podSecurityContext())
+        .withNodeSelector(PodDefaults.nodeSelector(cluster))
+        .withTolerations(spec.getScheduling() == null ? null : spec.getScheduling().getTolerations())
+        .withAffinity(PodDefaults.memberAffinity(cluster))
+        .withContainers(new ContainerBuilder()
+            .withName(CONTAINER)
+            .withImage(image)
+            .withImagePullPolicy(spec.getImagePullPolicy().name())
+            .withArgs(serverArgs())
+            .withEnv(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster))
+            .withPorts(
+                new ContainerPortBuilder().withName("sql").withContainerPort(ClusterNaming.MEMBER_PORT).build(),
+                new ContainerPortBuilder().withName("http").withContainerPort(ClusterNaming.MEMBER_HTTP_PORT).build())
+            // Recovery replays the log before the server answers: give it time before liveness counts.
+            .withStartupProbe(PodDefaults.httpProbe("/health/live", ClusterNaming.MEMBER_HTTP_PORT, 2, 90))
+            .withLivenessProbe(PodDefaults.httpProbe("/health/live", ClusterNaming.MEMBER_HTTP_PORT, 10, 3))
+            .withReadinessProbe(PodDefaults.httpProbe("/health/ready", ClusterNaming.MEMBER_HTTP_PORT, 2, 2))
+            .withResources(PodDefaults.resources(spec.getResources().getMembers(), "100m", "256Mi"))
+            .withSecurityContext(PodDefaults.containerSecurityContext())
+            .withVolumeMounts(
+                new VolumeMountBuilder().withName(DATA_VOLUME).withMountPath(DATA_MOUNT).build(),
+                PodDefaults.configMount(),
+                PodDefaults.tmpMount())
+            .build())
+        .withVolumes(PodDefaults.configVolume(cluster), PodDefaults.tmpVolume())
+        .endSpec()
+        .endTemplate()
+        .withVolumeClaimTemplates(new PersistentVolumeClaimBuilder()
+            .withNewMetadata().withName(DATA_VOLUME).withLabels(ClusterNaming.memberSelector(cluster)).endMetadata()
+            .withNewSpec()
+            .withAccessModes("ReadWriteOnce")
+            .withStorageClassName(storage.getStorageClassName())
+            .withNewResources().withRequests(Map.of("storage", new Quantity(storage.getSize()))).endResources()
+            .endSpec()
+            .build())
+        .endSpec()
+        .build();
+  }
+
+  static List<String> serverArgs() {
+    return List.of("server",
+        "--config", PodDefaults.CONFIG_PATH,
+        "--data-dir", ClusterConfigRenderer.DATA_DIRECTORY,
+        "--host", "0.0.0.0",
+        "--port", String.valueOf(ClusterNaming.MEMBER_PORT),
+        "--http-port", String.valueOf(ClusterNaming.MEMBER_HTTP_PORT));
+  }
+
+  /** The image of the member container of a StatefulSet as it is now. */
+  public static Optional<String> image(StatefulSet statefulSet) {
+    return statefulSet.getSpec().getTemplate().getSpec().getContainers().stream()
+        .filter(c -> CONTAINER.equals(c.getName()))
+        .map(c -> c.getImage())
+        .findFirst();
+  }
+
+  /**
+   * True when every pod of the StatefulSet runs the given image and is ready, as the StatefulSet
+   * controller reports it. The primary waits for this before it gets a new image.
+   */
+  public static boolean rolledOutWith(StatefulSet statefulSet, String image) {
+    if (!image.equals(image(statefulSet).orElse(null))) {
+      return false;
+    }
+    int desired = statefulSet.getSpec().getReplicas() == null ? 1 : statefulSet.getSpec().getReplicas();
+    if (desired == 0) {
+      return true;
+    }
+    var status = statefulSet.getStatus();
+    if (status == null) {
+      return false;
+    }
+    Long generation = statefulSet.getMetadata().getGeneration();
+    boolean observed = generation == null || (status.getObservedGeneration() != null && status.getObservedGeneration() >= generation);
+    boolean sameRevision = status.getUpdateRevision() == null || status.getUpdateRevision().equals(status.getCurrentRevision());
+    return observed && sameRevision
+        && orZero(status.getUpdatedReplicas()) >= desired
+        && orZero(status.getReadyReplicas()) >= desired;
+  }
+
+  private static int orZero(Integer value) {
+    return value == null ? 0 : value;
+  }
+}

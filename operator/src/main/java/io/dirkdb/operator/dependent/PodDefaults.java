@@ -1,0 +1,132 @@
+package io.dirkdb.operator.dependent;
+
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.SchedulingSpec;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import java.util.Map;
+
+/** The hardening, resources, probes and mounts every DirkDB pod gets. */
+final class PodDefaults {
+
+  /** The image's non-root user; any non-zero id works since nothing is written outside the mounts. */
+  static final long RUN_AS_USER = 10001L;
+  static final String CONFIG_VOLUME = "config";
+  static final String TMP_VOLUME = "tmp";
+  static final String CONFIG_DIR = "/etc/dirk";
+  static final String CONFIG_PATH = CONFIG_DIR + "/" + ClusterNaming.CONFIG_KEY;
+
+  private PodDefaults() {}
+
+  static PodSecurityContext podSecurityContext() {
+    return new PodSecurityContextBuilder()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(RUN_AS_USER)
+        .withRunAsGroup(RUN_AS_USER)
+        .withFsGroup(RUN_AS_USER)
+        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+        .build();
+  }
+
+  static SecurityContext containerSecurityContext() {
+    return new SecurityContextBuilder()
+        .withRunAsNonRoot(true)
+        .withReadOnlyRootFilesystem(true)
+        .withAllowPrivilegeEscalation(false)
+        .withPrivileged(false)
+        .withNewCapabilities().withDrop("ALL").endCapabilities()
+        .build();
+  }
+
+  /** The user's requirements, or modest requests so the scheduler can place the pod honestly. */
+  static ResourceRequirements resources(ResourceRequirements requested, String cpu, String memory) {
+    if (requested != null && requested.getRequests() != null && !requested.getRequests().isEmpty()) {
+      return requested;
+    }
+    ResourceRequirementsBuilder builder = requested == null
+        ? new ResourceRequirementsBuilder() : new ResourceRequirementsBuilder(requested);
+    return builder.withRequests(Map.of("cpu", new Quantity(cpu), "memory", new Quantity(memory))).build();
+  }
+
+  static Probe httpProbe(String path, int port, int periodSeconds, int failureThreshold) {
+    return new ProbeBuilder()
+        .withNewHttpGet().withPath(path).withPort(new IntOrString(port)).endHttpGet()
+        .withPeriodSeconds(periodSeconds)
+        .withTimeoutSeconds(2)
+        .withFailureThreshold(failureThreshold)
+        .build();
+  }
+
+  static EnvVar passwordEnv(DirkCluster cluster) {
+    return new EnvVarBuilder().withName("DIRK_PASSWORD")
+        .withNewValueFrom().withNewSecretKeyRef()
+        .withName(ClusterNaming.credentialsSecret(cluster)).withKey(ClusterNaming.PASSWORD_KEY)
+        .endSecretKeyRef().endValueFrom()
+        .build();
+  }
+
+  static EnvVar instanceIdEnv() {
+    return new EnvVarBuilder().withName("DIRK_INSTANCE_ID")
+        .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
+        .build();
+  }
+
+  static Volume configVolume(DirkCluster cluster) {
+    return new VolumeBuilder().withName(CONFIG_VOLUME)
+        .withNewConfigMap().withName(ClusterNaming.configMap(cluster)).endConfigMap()
+        .build();
+  }
+
+  /** The root filesystem is read-only; the JVM and the server still need a scratch directory. */
+  static Volume tmpVolume() {
+    return new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().endEmptyDir().build();
+  }
+
+  static VolumeMount configMount() {
+    return new VolumeMountBuilder().withName(CONFIG_VOLUME).withMountPath(CONFIG_DIR).withReadOnly(true).build();
+  }
+
+  static VolumeMount tmpMount() {
+    return new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build();
+  }
+
+  static Map<String, String> nodeSelector(DirkCluster cluster) {
+    SchedulingSpec scheduling = cluster.getSpec().getScheduling();
+    return scheduling == null || scheduling.getNodeSelector() == null ? null : scheduling.getNodeSelector();
+  }
+
+  /** The user's affinity, or a preferred spread of the members over nodes. */
+  static Affinity memberAffinity(DirkCluster cluster) {
+    SchedulingSpec scheduling = cluster.getSpec().getScheduling();
+    if (scheduling != null && scheduling.getAffinity() != null) {
+      return scheduling.getAffinity();
+    }
+    return new AffinityBuilder()
+        .withNewPodAntiAffinity()
+        .addNewPreferredDuringSchedulingIgnoredDuringExecution()
+        .withWeight(100)
+        .withNewPodAffinityTerm()
+        .withTopologyKey("kubernetes.io/hostname")
+        .withNewLabelSelector().withMatchLabels(ClusterNaming.memberSelector(cluster)).endLabelSelector()
+        .endPodAffinityTerm()
+        .endPreferredDuringSchedulingIgnoredDuringExecution()
+        .endPodAntiAffinity()
+        .build();
+  }
+}

@@ -1,0 +1,23 @@
+package io.dirkdb.operator.dependent;
+
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+
+/** StatefulSet {@code <name>-secondary}: {@code spec.secondaries} members; takes a new image first. */
+@KubernetesDependent(informer = @Informer(labelSelector = ClusterNaming.MANAGED_SELECTOR))
+public class SecondaryStatefulSetDependent extends CRUDKubernetesDependentResource<StatefulSet, DirkCluster> {
+
+  public SecondaryStatefulSetDependent() {
+    super(StatefulSet.class);
+  }
+
+  @Override
+  protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
+    return MemberStatefulSets.build(cluster, ClusterNaming.secondaryStatefulSet(cluster),
+        cluster.getSpec().getSecondaries(), cluster.getSpec().getImage());
+  }
+}

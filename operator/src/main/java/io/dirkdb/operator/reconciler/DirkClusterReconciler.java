@@ -1,0 +1,143 @@
+package io.dirkdb.operator.reconciler;
+
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
+import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.dependent.ConfigMapDependent;
+import io.dirkdb.operator.dependent.CredentialsSecretDependent;
+import io.dirkdb.operator.dependent.GeneratesCredentialsCondition;
+import io.dirkdb.operator.dependent.MembersDisruptionBudgetDependent;
+import io.dirkdb.operator.dependent.MembersServiceDependent;
+import io.dirkdb.operator.dependent.PrimaryServiceDependent;
+import io.dirkdb.operator.dependent.PrimaryStatefulSetDependent;
+import io.dirkdb.operator.dependent.ProxyDeploymentDependent;
+import io.dirkdb.operator.dependent.ProxyServiceDependent;
+import io.dirkdb.operator.dependent.SecondaryStatefulSetDependent;
+import io.dirkdb.operator.dependent.ServiceAccountDependent;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.jboss.logging.Logger;
+
+/**
+ * Reconciles a DirkCluster in four steps: observe it, validate its spec, reconcile its children
+ * (the workflow below, run only for a valid spec so an invalid one leaves no half-made children),
+ * and record the status.
+ */
+@ControllerConfiguration(name = DirkClusterReconciler.NAME)
+@Workflow(explicitInvocation = true, dependents = {
+    @Dependent(name = "service-account", type = ServiceAccountDependent.class),
+    @Dependent(name = "credentials", type = CredentialsSecretDependent.class,
+        reconcilePrecondition = GeneratesCredentialsCondition.class),
+    @Dependent(name = "config", type = ConfigMapDependent.class),
+    @Dependent(name = "members-service", type = MembersServiceDependent.class),
+    @Dependent(name = "primary-service", type = PrimaryServiceDependent.class),
+    @Dependent(name = "secondary-statefulset", type = SecondaryStatefulSetDependent.class),
+    @Dependent(name = "primary-statefulset", type = PrimaryStatefulSetDependent.class),
+    @Dependent(name = "proxy-deployment", type = ProxyDeploymentDependent.class),
+    @Dependent(name = "proxy-service", type = ProxyServiceDependent.class),
+    @Dependent(name = "disruption-budget", type = MembersDisruptionBudgetDependent.class),
+})
+public class DirkClusterReconciler implements Reconciler<DirkCluster> {
+
+  /** Controller name, as in {@code quarkus.operator-sdk.controllers.dirkcluster.namespaces}. */
+  public static final String NAME = "dirkcluster";
+  static final String MEMBER_PODS = "member-pods";
+  private static final Logger LOG = Logger.getLogger(DirkClusterReconciler.class);
+
+  private final DirkClusterValidator validator = new DirkClusterValidator();
+
+  @Override
+  public List<EventSource<?, DirkCluster>> prepareEventSources(EventSourceContext<DirkCluster> context) {
+    // Member pods are made by the StatefulSets, not owned by the DirkCluster: map them back by label.
+    var config = InformerEventSourceConfiguration.from(Pod.class, DirkCluster.class)
+        .withName(MEMBER_PODS)
+        .withLabelSelector(ClusterNaming.MEMBER_POD_SELECTOR)
+        .withSecondaryToPrimaryMapper(pod -> {
+          var labels = pod.getMetadata().getLabels();
+          String instance = labels == null ? null : labels.get(ClusterNaming.LABEL_INSTANCE);
+          return instance == null ? Set.of() : Set.of(new ResourceID(instance, pod.getMetadata().getNamespace()));
+        })
+        .build();
+    return List.of(new InformerEventSource<>(config, context));
+  }
+
+  @Override
+  public UpdateControl<DirkCluster> reconcile(DirkCluster cluster, Context<DirkCluster> context) {
+    String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
+
+    List<SpecViolation> violations = validator.validate(cluster);
+    if (!violations.isEmpty()) {
+      DirkClusterStatus status = ClusterStatusAggregator.invalid(cluster, violations);
+      if (!sameSpecValidMessage(cluster.getStatus(), status)) {
+        String message = ClusterStatusAggregator.describe(violations);
+        LOG.warnf("DirkCluster %s: invalid spec, nothing created or changed: %s", id, message);
+        ClusterEvents.warning(context.getClient(), cluster, violations.get(0).reason(), message);
+      }
+      return patchIfChanged(cluster, status);
+    }
+
+    context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+
+    List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
+        .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
+        .toList();
+    memberPods = MemberRoleLabeler.labelNewMembers(context.getClient(), cluster, memberPods);
+    var proxy = context.getSecondaryResourcesAsStream(Deployment.class)
+        .filter(d -> ClusterNaming.proxy(cluster).equals(d.getMetadata().getName()))
+        .findFirst();
+    DirkClusterStatus status = ClusterStatusAggregator.observed(cluster, memberPods, proxy);
+    if (cluster.getStatus() == null || cluster.getStatus().getPhase() != status.getPhase()) {
+      LOG.infof("DirkCluster %s: phase %s, %s members ready", id, status.getPhase(), status.getReadyMembers());
+    }
+    return patchIfChanged(cluster, status);
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<DirkCluster> updateErrorStatus(DirkCluster cluster, Context<DirkCluster> context,
+      Exception e) {
+    LOG.errorf(e, "DirkCluster %s/%s: reconciliation failed; it will be retried", cluster.getMetadata().getNamespace(),
+        cluster.getMetadata().getName());
+    DirkClusterStatus status = cluster.getStatus() == null ? new DirkClusterStatus() : cluster.getStatus();
+    // The exception's text stays in the log; the status says what happened and where to look.
+    status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_READY, false,
+        "ReconcileError", "the operator could not apply the spec (" + e.getClass().getSimpleName()
+            + "); it retries; see the operator log", cluster.getMetadata().getGeneration()));
+    cluster.setStatus(status);
+    return ErrorStatusUpdateControl.patchStatus(cluster);
+  }
+
+  private static boolean sameSpecValidMessage(DirkClusterStatus before, DirkClusterStatus after) {
+    if (before == null) {
+      return false;
+    }
+    var old = before.condition(DirkClusterStatus.CONDITION_SPEC_VALID);
+    var now = after.condition(DirkClusterStatus.CONDITION_SPEC_VALID);
+    return old.isPresent() && now.isPresent() && Objects.equals(old.map(Condition::getStatus), now.map(Condition::getStatus))
+        && Objects.equals(old.map(Condition::getMessage), now.map(Condition::getMessage));
+  }
+
+  private static UpdateControl<DirkCluster> patchIfChanged(DirkCluster cluster, DirkClusterStatus status) {
+    if (cluster.getStatus() != null && Serialization.asJson(cluster.getStatus()).equals(Serialization.asJson(status))) {
+      return UpdateControl.noUpdate();
+    }
+    cluster.setStatus(status);
+    return UpdateControl.patchStatus(cluster);
+  }
+}

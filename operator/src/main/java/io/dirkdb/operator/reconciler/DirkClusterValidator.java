@@ -1,0 +1,72 @@
+package io.dirkdb.operator.reconciler;
+
+import io.dirkdb.operator.api.v1alpha1.CacheSpec;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.DirkClusterRules;
+import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
+import io.dirkdb.operator.api.v1alpha1.FailoverSpec;
+import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.dirkdb.operator.dependent.ClusterNaming;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checks a DirkCluster before anything is made from it. The cross-field rules are the CRD's CEL rules
+ * ({@link DirkClusterRules}) checked again in Java, for API servers or clients that did not enforce
+ * them; a few single-field bounds the builders depend on are checked too. Stateless: the reconciler
+ * uses it, and an admission webhook could.
+ */
+public final class DirkClusterValidator {
+
+  public List<SpecViolation> validate(DirkCluster cluster) {
+    List<SpecViolation> violations = new ArrayList<>();
+    DirkClusterSpec spec = cluster.getSpec();
+    if (spec == null) {
+      violations.add(new SpecViolation("spec", "SpecMissing", "the DirkCluster has no spec"));
+      return violations;
+    }
+    if (spec.getProxy() == null || spec.getCache() == null || spec.getReplication() == null
+        || spec.getFailover() == null || spec.getStorage() == null || spec.getResources() == null
+        || spec.getReplication().getMode() == null || spec.getImagePullPolicy() == null) {
+      violations.add(new SpecViolation("spec", "SectionNull",
+          "spec sections proxy, cache, replication, failover, storage and resources must not be null; omit them for defaults"));
+      return violations;
+    }
+    if (spec.getSecondaries() < 0 || spec.getSecondaries() > DirkClusterSpec.MAX_SECONDARIES) {
+      violations.add(new SpecViolation("spec.secondaries", "SecondariesOutOfRange",
+          "spec.secondaries must be between 0 and " + DirkClusterSpec.MAX_SECONDARIES));
+    }
+    if (spec.getImage() == null || spec.getImage().isBlank()) {
+      violations.add(new SpecViolation("spec.image", "ImageMissing", "spec.image must name a container image"));
+    }
+
+    if (spec.getReplication().getMode() == ReplicationMode.SYNC && spec.getSecondaries() < 1) {
+      violations.add(new SpecViolation("spec.secondaries", "SyncNeedsSecondary",
+          DirkClusterRules.SYNC_NEEDS_SECONDARY_MESSAGE));
+    }
+    CacheSpec cache = spec.getCache();
+    int proxyPort = spec.getProxy().getPort();
+    if (cache.isEnabled() && cache.getPort() == proxyPort) {
+      violations.add(new SpecViolation("spec.cache.port", "CachePortClash", DirkClusterRules.CACHE_PORT_DIFFERS_MESSAGE));
+    }
+    if (isHealthPort(proxyPort) || (cache.isEnabled() && isHealthPort(cache.getPort()))) {
+      violations.add(new SpecViolation("spec.proxy.port", "PortReservedForHealth",
+          DirkClusterRules.PORTS_AVOID_HEALTH_MESSAGE));
+    }
+    FailoverSpec failover = spec.getFailover();
+    if (failover.isEnabled() && (long) failover.getHeartbeatIntervalMs() * failover.getFailureThreshold() > 60_000) {
+      violations.add(new SpecViolation("spec.failover.failureThreshold", "FailoverDetectionTooSlow",
+          DirkClusterRules.FAILOVER_DETECTION_BOUNDED_MESSAGE));
+    }
+    String target = spec.getTargetPrimary();
+    if (target != null && !ClusterNaming.memberNames(cluster).contains(target)) {
+      violations.add(new SpecViolation("spec.targetPrimary", "TargetPrimaryNotMember",
+          DirkClusterRules.TARGET_PRIMARY_IS_MEMBER_MESSAGE));
+    }
+    return violations;
+  }
+
+  private static boolean isHealthPort(int port) {
+    return port == ClusterNaming.PROXY_HTTP_PORT || port == ClusterNaming.CACHE_HTTP_PORT;
+  }
+}

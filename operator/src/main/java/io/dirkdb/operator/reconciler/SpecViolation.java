@@ -1,0 +1,10 @@
+package io.dirkdb.operator.reconciler;
+
+/**
+ * One broken rule of a DirkCluster spec.
+ *
+ * @param field the spec field to change, e.g. {@code spec.secondaries}
+ * @param reason a CamelCase reason for the condition and the Event, e.g. {@code SyncNeedsSecondary}
+ * @param message what is wrong and how to fix it, for a person
+ */
+public record SpecViolation(String field, String reason, String message) {}

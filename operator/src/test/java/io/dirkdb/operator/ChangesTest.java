@@ -1,0 +1,161 @@
+package io.dirkdb.operator;
+
+import static io.dirkdb.operator.TestClusters.PATIENCE;
+import static io.dirkdb.operator.TestClusters.awaitChildren;
+import static io.dirkdb.operator.TestClusters.standardChildren;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/** A spec change changes exactly the children that depend on it, in the right order. */
+@QuarkusTest
+class ChangesTest {
+
+  @Inject
+  KubernetesClient client;
+
+  @Test
+  void scalingSecondariesChangesOnlyTheSecondariesAndTheConfig() throws Exception {
+    String ns = "change-scale";
+    Map<String, String> before = startBasicCluster(ns);
+
+    edit(ns, c -> c.getSpec().setSecondaries(3));
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(statefulSet(ns, "demo-secondary").getSpec().getReplicas()).isEqualTo(3);
+      assertThat(new ObjectMapper().readTree(configJson(ns)).get("instances")).hasSize(4);
+    });
+    awaitReconciled(ns);
+    assertThat(changedSince(ns, before)).containsExactlyInAnyOrder("StatefulSet/demo-secondary", "ConfigMap/demo-config");
+
+    edit(ns, c -> c.getSpec().setSecondaries(1));
+    await().atMost(PATIENCE).untilAsserted(() ->
+        assertThat(statefulSet(ns, "demo-secondary").getSpec().getReplicas()).isEqualTo(1));
+    // The removed members' volume claims stay unless the spec asks to delete them.
+    assertThat(statefulSet(ns, "demo-secondary").getSpec().getPersistentVolumeClaimRetentionPolicy().getWhenScaled())
+        .isEqualTo("Retain");
+
+    edit(ns, c -> c.getSpec().getStorage().setDeleteClaimOnScaleDown(true));
+    await().atMost(PATIENCE).untilAsserted(() -> assertThat(statefulSet(ns, "demo-secondary").getSpec()
+        .getPersistentVolumeClaimRetentionPolicy().getWhenScaled()).isEqualTo("Delete"));
+  }
+
+  @Test
+  void imageChangeRollsTheSecondariesFirstAndThePrimaryLast() {
+    String ns = "change-image";
+    startBasicCluster(ns);
+    Kubelet kubelet = new Kubelet(client, ns);
+    kubelet.finishRollout("demo-secondary");
+    kubelet.finishRollout("demo-primary");
+
+    edit(ns, c -> c.getSpec().setImage("dirkdb/dirk:0.2.0"));
+    await().atMost(PATIENCE).untilAsserted(() ->
+        assertThat(memberImage(ns, "demo-secondary")).isEqualTo("dirkdb/dirk:0.2.0"));
+    awaitReconciled(ns);
+    assertThat(memberImage(ns, "demo-primary"))
+        .as("the primary keeps its image while the secondaries roll")
+        .isEqualTo("dirkdb/dirk:0.1.0");
+
+    kubelet.finishRollout("demo-secondary");
+    await().atMost(PATIENCE).untilAsserted(() ->
+        assertThat(memberImage(ns, "demo-primary")).isEqualTo("dirkdb/dirk:0.2.0"));
+  }
+
+  @Test
+  void cacheChangeRollsOnlyTheProxy() {
+    String ns = "change-cache";
+    Map<String, String> before = startBasicCluster(ns);
+
+    edit(ns, c -> c.getSpec().getCache().setTtlMillis(10_000));
+    await().atMost(PATIENCE).untilAsserted(() -> assertThat(cacheContainer(ns).getArgs()).contains("10000"));
+    awaitReconciled(ns);
+    assertThat(changedSince(ns, before)).containsExactly("Deployment/demo-proxy");
+
+    Map<String, String> cached = versions(ns);
+    edit(ns, c -> c.getSpec().getCache().setEnabled(false));
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(client.apps().deployments().inNamespace(ns).withName("demo-proxy").require().getSpec().getTemplate()
+          .getSpec().getContainers()).extracting(Container::getName).containsExactly("proxy");
+      assertThat(client.services().inNamespace(ns).withName("demo-proxy").require().getSpec().getPorts())
+          .extracting(ServicePort::getPort).containsExactly(3949);
+    });
+    awaitReconciled(ns);
+    assertThat(changedSince(ns, cached)).containsExactlyInAnyOrder("Deployment/demo-proxy", "Service/demo-proxy");
+  }
+
+  /** Creates examples/basic.yaml in the namespace and returns the resourceVersion of every child. */
+  private Map<String, String> startBasicCluster(String ns) {
+    TestClusters.create(client, ns, TestClusters.example(client, "basic.yaml"));
+    awaitChildren(client, ns, standardChildren("demo", true));
+    awaitReconciled(ns);
+    return versions(ns);
+  }
+
+  /** Waits until the operator has recorded a status for the current generation of the spec. */
+  private void awaitReconciled(String ns) {
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      DirkCluster cluster = client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require();
+      assertThat(cluster.getStatus()).isNotNull();
+      assertThat(cluster.getStatus().getObservedGeneration()).isEqualTo(cluster.getMetadata().getGeneration());
+    });
+  }
+
+  /** Changes the spec and checks that the API server counted a new generation, which awaitReconciled uses. */
+  private void edit(String ns, Consumer<DirkCluster> change) {
+    long before = client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require().getMetadata()
+        .getGeneration();
+    DirkCluster edited = client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
+      change.accept(c);
+      return c;
+    });
+    assertThat(edited.getMetadata().getGeneration()).isGreaterThan(before);
+  }
+
+  private Map<String, String> versions(String ns) {
+    Map<String, String> versions = new TreeMap<>();
+    TestClusters.children(client, ns).forEach(o ->
+        versions.put(o.getKind() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion()));
+    return versions;
+  }
+
+  private Set<String> changedSince(String ns, Map<String, String> before) {
+    Map<String, String> now = versions(ns);
+    Set<String> changed = new java.util.TreeSet<>();
+    now.forEach((key, version) -> {
+      if (!version.equals(before.get(key))) {
+        changed.add(key);
+      }
+    });
+    before.keySet().stream().filter(k -> !now.containsKey(k)).forEach(changed::add);
+    return changed;
+  }
+
+  private StatefulSet statefulSet(String ns, String name) {
+    return client.apps().statefulSets().inNamespace(ns).withName(name).require();
+  }
+
+  private String memberImage(String ns, String name) {
+    return statefulSet(ns, name).getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+  }
+
+  private String configJson(String ns) {
+    return client.configMaps().inNamespace(ns).withName("demo-config").require().getData().get("config.json");
+  }
+
+  private Container cacheContainer(String ns) {
+    return client.apps().deployments().inNamespace(ns).withName("demo-proxy").require().getSpec().getTemplate().getSpec()
+        .getContainers().stream().filter(c -> c.getName().equals("cache")).findFirst().orElseThrow();
+  }
+}

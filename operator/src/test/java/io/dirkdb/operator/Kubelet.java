@@ -1,0 +1,86 @@
+package io.dirkdb.operator;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
+
+/**
+ * Plays the StatefulSet controller, the Deployment controller and the kubelet, which the mock API
+ * server lacks: makes the pods a StatefulSet asks for and reports readiness and rollouts.
+ */
+final class Kubelet {
+
+  private final KubernetesClient client;
+  private final String namespace;
+
+  Kubelet(KubernetesClient client, String namespace) {
+    this.client = client;
+    this.namespace = namespace;
+  }
+
+  /** Creates the pods of a StatefulSet from its template, ready or not; returns their names. */
+  List<String> startPods(String statefulSetName, boolean ready) {
+    StatefulSet sts = client.apps().statefulSets().inNamespace(namespace).withName(statefulSetName).require();
+    int replicas = sts.getSpec().getReplicas();
+    for (int i = 0; i < replicas; i++) {
+      String name = statefulSetName + "-" + i;
+      if (client.pods().inNamespace(namespace).withName(name).get() == null) {
+        Pod pod = new PodBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(namespace)
+            .withLabels(sts.getSpec().getTemplate().getMetadata().getLabels())
+            .endMetadata()
+            .withSpec(sts.getSpec().getTemplate().getSpec())
+            .build();
+        client.pods().inNamespace(namespace).resource(pod).create();
+      }
+      setReady(name, ready);
+    }
+    return java.util.stream.IntStream.range(0, replicas).mapToObj(i -> statefulSetName + "-" + i).toList();
+  }
+
+  void setReady(String podName, boolean ready) {
+    client.pods().inNamespace(namespace).withName(podName).editStatus(pod -> new PodBuilder(pod)
+        .withNewStatus()
+        .withPhase("Running")
+        .withPodIP("127.0.0.1")
+        .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False").build())
+        .endStatus()
+        .build());
+  }
+
+  /** Reports that every pod of the StatefulSet runs its current template and is ready. */
+  void finishRollout(String statefulSetName) {
+    client.apps().statefulSets().inNamespace(namespace).withName(statefulSetName).editStatus(sts -> {
+      int replicas = sts.getSpec().getReplicas();
+      String revision = statefulSetName + "-" + Integer.toHexString(sts.getSpec().getTemplate().hashCode());
+      sts.setStatus(new io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder()
+          .withReplicas(replicas)
+          .withReadyReplicas(replicas)
+          .withUpdatedReplicas(replicas)
+          .withAvailableReplicas(replicas)
+          .withCurrentRevision(revision)
+          .withUpdateRevision(revision)
+          .withObservedGeneration(sts.getMetadata().getGeneration())
+          .build());
+      return sts;
+    });
+  }
+
+  void proxyReady(String deploymentName) {
+    client.apps().deployments().inNamespace(namespace).withName(deploymentName).editStatus(d -> {
+      Deployment copy = d;
+      int replicas = d.getSpec().getReplicas();
+      copy.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+          .withReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas).withUpdatedReplicas(replicas)
+          .withObservedGeneration(d.getMetadata().getGeneration())
+          .build());
+      return copy;
+    });
+  }
+}

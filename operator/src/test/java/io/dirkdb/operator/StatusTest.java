@@ -1,0 +1,128 @@
+package io.dirkdb.operator;
+
+import static io.dirkdb.operator.TestClusters.PATIENCE;
+import static io.dirkdb.operator.TestClusters.awaitChildren;
+import static io.dirkdb.operator.TestClusters.standardChildren;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.MemberStatus;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Pod, StatefulSet and Deployment status, set by the test playing the kubelet, drive the DirkCluster status. */
+@QuarkusTest
+class StatusTest {
+
+  @Inject
+  KubernetesClient client;
+
+  @Test
+  void readyPodsMakeTheClusterReadyWithRightPrinterColumns() throws Exception {
+    String ns = "status-ready";
+    TestClusters.create(client, ns, TestClusters.example(client, "basic.yaml"));
+    awaitChildren(client, ns, standardChildren("demo", true));
+    await().atMost(PATIENCE).untilAsserted(() -> assertThat(phase(ns)).isEqualTo(ClusterPhase.Pending));
+
+    Kubelet kubelet = new Kubelet(client, ns);
+    kubelet.startPods("demo-primary", false);
+    kubelet.startPods("demo-secondary", false);
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(phase(ns)).isEqualTo(ClusterPhase.Creating);
+      assertThat(cluster(ns).getStatus().getReadyMembers()).isEqualTo("0/2");
+    });
+
+    kubelet.setReady("demo-primary-0", true);
+    kubelet.setReady("demo-secondary-0", true);
+    kubelet.finishRollout("demo-primary");
+    kubelet.finishRollout("demo-secondary");
+    kubelet.proxyReady("demo-proxy");
+    await().atMost(PATIENCE).untilAsserted(() -> assertThat(phase(ns)).isEqualTo(ClusterPhase.Ready));
+
+    DirkCluster ready = cluster(ns);
+    assertThat(ready.getStatus().getCurrentPrimary()).isEqualTo("demo-primary-0");
+    assertThat(ready.getStatus().getReadyMembers()).isEqualTo("2/2");
+    assertThat(ready.getStatus().getSecondaries()).isEqualTo(1);
+    assertThat(ready.getStatus().getObservedGeneration()).isEqualTo(ready.getMetadata().getGeneration());
+    assertThat(ready.getStatus().getMembers())
+        .extracting(MemberStatus::getName, MemberStatus::getRole, MemberStatus::isReady)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("demo-primary-0", "primary", true),
+            org.assertj.core.groups.Tuple.tuple("demo-secondary-0", "secondary", true));
+    assertThat(ready.getStatus().condition("Ready")).hasValueSatisfying(c -> {
+      assertThat(c.getStatus()).isEqualTo("True");
+      assertThat(c.getReason()).isEqualTo("AllReady");
+      assertThat(c.getLastTransitionTime()).isNotBlank();
+    });
+    assertThat(ready.getStatus().condition("SpecValid")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+    assertThat(client.pods().inNamespace(ns).withName("demo-primary-0").require().getMetadata().getLabels())
+        .containsEntry("dirkdb.io/role", "primary");
+    assertThat(client.pods().inNamespace(ns).withName("demo-secondary-0").require().getMetadata().getLabels())
+        .containsEntry("dirkdb.io/role", "secondary");
+    // The merge patch of the role label left the pod status the kubelet wrote alone.
+    assertThat(client.pods().inNamespace(ns).withName("demo-primary-0").require().getStatus().getPodIP())
+        .isEqualTo("127.0.0.1");
+
+    assertThat(printerColumns(ready)).containsExactly(
+        Map.entry("Phase", "Ready"), Map.entry("Primary", "demo-primary-0"), Map.entry("Ready", "2/2"),
+        Map.entry("Age", ready.getMetadata().getCreationTimestamp()));
+
+    kubelet.setReady("demo-secondary-0", false);
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      DirkCluster degraded = cluster(ns);
+      assertThat(degraded.getStatus().getPhase()).isEqualTo(ClusterPhase.Degraded);
+      assertThat(degraded.getStatus().getReadyMembers()).isEqualTo("1/2");
+      assertThat(degraded.getStatus().condition("Ready")).hasValueSatisfying(c -> {
+        assertThat(c.getStatus()).isEqualTo("False");
+        assertThat(c.getReason()).isEqualTo("MembersNotReady");
+      });
+    });
+  }
+
+  @Test
+  void aPodThatAlreadyHasARoleKeepsIt() {
+    String ns = "status-keep-role";
+    TestClusters.create(client, ns, TestClusters.example(client, "basic.yaml"));
+    awaitChildren(client, ns, standardChildren("demo", true));
+    Kubelet kubelet = new Kubelet(client, ns);
+    kubelet.startPods("demo-secondary", true);
+    client.pods().inNamespace(ns).withName("demo-secondary-0").edit(p -> {
+      p.getMetadata().getLabels().put("dirkdb.io/role", "fenced");
+      return p;
+    });
+    kubelet.setReady("demo-secondary-0", true);
+    kubelet.startPods("demo-primary", true);
+    await().atMost(PATIENCE).untilAsserted(() -> assertThat(cluster(ns).getStatus().getMembers())
+        .extracting(MemberStatus::getRole).containsExactly("primary", "fenced"));
+  }
+
+  /** Evaluates each printer column of the CRD the API server holds against the stored DirkCluster. */
+  private Map<String, String> printerColumns(DirkCluster cluster) {
+    JsonNode tree = new ObjectMapper().valueToTree(client.getKubernetesSerialization().convertValue(cluster, Map.class));
+    Map<String, String> values = new LinkedHashMap<>();
+    for (CustomResourceColumnDefinition column : client.apiextensions().v1().customResourceDefinitions()
+        .withName("dirkclusters.dirkdb.io").require().getSpec().getVersions().get(0).getAdditionalPrinterColumns()) {
+      JsonNode node = tree.at(column.getJsonPath().replace('.', '/'));
+      values.put(column.getName(), node.isMissingNode() ? null : node.asText());
+    }
+    return values;
+  }
+
+  private ClusterPhase phase(String ns) {
+    DirkCluster cluster = cluster(ns);
+    return cluster.getStatus() == null ? null : cluster.getStatus().getPhase();
+  }
+
+  private DirkCluster cluster(String ns) {
+    return client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require();
+  }
+}

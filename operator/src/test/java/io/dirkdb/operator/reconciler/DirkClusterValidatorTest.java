@@ -1,0 +1,72 @@
+package io.dirkdb.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import org.junit.jupiter.api.Test;
+
+/** The validator, without an API server: the defaults pass, each broken rule is named once. */
+class DirkClusterValidatorTest {
+
+  private final DirkClusterValidator validator = new DirkClusterValidator();
+
+  @Test
+  void defaultSpecPasses() {
+    assertThat(validator.validate(cluster())).isEmpty();
+  }
+
+  @Test
+  void syncWithoutSecondaryIsRejectedButSyncWithOneIsNot() {
+    DirkCluster cluster = cluster();
+    cluster.getSpec().getReplication().setMode(ReplicationMode.SYNC);
+    assertThat(validator.validate(cluster)).isEmpty();
+    cluster.getSpec().setSecondaries(0);
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("SyncNeedsSecondary");
+  }
+
+  @Test
+  void cachePortClashCountsOnlyWhileTheCacheRuns() {
+    DirkCluster cluster = cluster();
+    cluster.getSpec().getCache().setPort(3949);
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("CachePortClash");
+    cluster.getSpec().getCache().setEnabled(false);
+    assertThat(validator.validate(cluster)).isEmpty();
+  }
+
+  @Test
+  void targetPrimaryMustBeADesiredMember() {
+    DirkCluster cluster = cluster();
+    cluster.getSpec().setTargetPrimary("demo-secondary-0");
+    assertThat(validator.validate(cluster)).isEmpty();
+    cluster.getSpec().setTargetPrimary("demo-secondary-1");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::field).containsExactly("spec.targetPrimary");
+    cluster.getSpec().setTargetPrimary("other-primary-0");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::field).containsExactly("spec.targetPrimary");
+  }
+
+  @Test
+  void everyBrokenRuleIsReportedNotJustTheFirst() {
+    DirkCluster cluster = cluster();
+    cluster.getSpec().setSecondaries(0);
+    cluster.getSpec().getReplication().setMode(ReplicationMode.SYNC);
+    cluster.getSpec().getProxy().setPort(8081);
+    cluster.getSpec().getFailover().setHeartbeatIntervalMs(60_000);
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason)
+        .containsExactly("SyncNeedsSecondary", "PortReservedForHealth", "FailoverDetectionTooSlow");
+  }
+
+  @Test
+  void nullSectionIsReportedInsteadOfFailingLater() {
+    DirkCluster cluster = cluster();
+    cluster.getSpec().setCache(null);
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("SectionNull");
+  }
+
+  private static DirkCluster cluster() {
+    DirkCluster cluster = new DirkCluster();
+    cluster.setMetadata(new ObjectMetaBuilder().withName("demo").withNamespace("ns").build());
+    return cluster;
+  }
+}

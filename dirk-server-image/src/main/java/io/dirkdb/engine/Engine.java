@@ -207,6 +207,7 @@ public final class Engine implements AutoCloseable {
             }
             catalog.apply(plan.change());
             appliedLsn = lsn;
+            session.recordWrite(lsn);
             recordsSinceCheckpoint++;
             bytesSinceCheckpoint += payload.length;
             if (plan.change() instanceof Change.DropDatabase drop

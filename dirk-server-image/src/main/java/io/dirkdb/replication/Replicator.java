@@ -482,7 +482,13 @@ public final class Replicator implements ReplicationLink {
             if (resync.host().equals(host) && resync.port() == port) {
                 return "a resync from " + host + ":" + port + " is already in progress";
             }
-            throw new DirkException("a resync from " + resync.host() + ":" + resync.port() + " is in progress");
+            // Another source was chosen (the first one may be stalled or gone): drop the copy under way.
+            LOG.log(Level.WARNING, "abandoning the resync from {0}:{1} for one from {2}:{3}", resync.host(), resync.port(),
+                    host, port);
+            if (!resync.cancel()) {
+                throw new DirkException("a resync from " + resync.host() + ":" + resync.port()
+                        + " is installing its snapshot; try again in a moment");
+            }
         }
         if (follower != null) {
             follower.stop();
@@ -504,6 +510,8 @@ public final class Replicator implements ReplicationLink {
         private volatile long snapshotLsn;
         private volatile String error;
         private volatile boolean running = true;
+        private volatile boolean cancelled;
+        private volatile PeerChannel channel;
 
         ResyncTask(String host, int port) {
             this.host = host;
@@ -528,6 +536,21 @@ public final class Replicator implements ReplicationLink {
             thread.start();
         }
 
+        /** Stops the copy by closing its connection; returns false if the task did not end within 10 s. */
+        boolean cancel() {
+            cancelled = true;
+            PeerChannel current = channel;
+            if (current != null) {
+                current.close();
+            }
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return !thread.isAlive();
+        }
+
         void describe(ObjectNode node) {
             node.put("source", host + ":" + port);
             node.put("phase", phase);
@@ -541,6 +564,10 @@ public final class Replicator implements ReplicationLink {
 
         private void run() {
             try (PeerChannel source = PeerChannel.open(host, port, settings.peerPassword(), 30_000)) {
+                channel = source;
+                if (cancelled) {
+                    throw new IOException("cancelled");
+                }
                 JsonNode header = source.requestJson("dirk snapshot;");
                 totalBytes = header.path("size").asLong();
                 snapshotLsn = header.path("lsn").asLong();
@@ -573,9 +600,10 @@ public final class Replicator implements ReplicationLink {
                 phase = "failed";
                 LOG.log(Level.WARNING, "Erreur réplication sur {0}:{1}: resync failed: {2}", host, port, e.getMessage());
             } finally {
-                synchronized (Replicator.this) {
-                    running = false;
-                }
+                running = false;
+            }
+            if (cancelled) {
+                return; // the resync that replaced this one decides what comes next
             }
             if (!"failed".equals(phase)) {
                 member.follow(host, port); // persists the new primary and starts following it

@@ -162,10 +162,11 @@ final class ClientConnection implements Runnable {
         if (statement.kind().changesData()) {
             member.checkWritable();
         }
+        long writtenBefore = session.lastWriteLsn();
         Result result = member.database().execute(session, statement);
-        if (statement.kind().changesData()) {
+        if (session.lastWriteLsn() != writtenBefore) {
             // The record is durable here; sync mode also waits for a secondary before acknowledging.
-            member.replication().afterWrite(member.database().lastLsn());
+            member.replication().afterWrite(session.lastWriteLsn());
         }
         return result;
     }

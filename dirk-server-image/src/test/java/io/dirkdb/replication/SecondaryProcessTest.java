@@ -165,19 +165,79 @@ class SecondaryProcessTest {
         awaitSecondaryEqualsPrimary();
     }
 
-    private static void shipHalf(ServerSocket server, SnapshotFile snapshot, byte[] bytes) {
-        try (Socket socket = server.accept()) {
-            InputStream in = socket.getInputStream();
-            while (in.read() != ';') {
-                // the request: dirk snapshot;
+    @Test
+    void resyncWhoseToolWasKilledMidCopyEndsConsistentWhenRunAgainFromAnotherSource() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        createShop();
+        insertRows(0, 300);
+        members.node("m1").database().engine().checkpoint();
+        SnapshotFile snapshot = members.node("m1").database().engine().storage().orElseThrow().latestSnapshot().orElseThrow();
+        byte[] snapshotBytes = Files.readAllBytes(snapshot.path());
+        secondary = startSecondary();
+        awaitSecondaryEqualsPrimary();
+
+        try (ServerSocket stalling = new ServerSocket()) {
+            stalling.bind(new InetSocketAddress("127.0.0.5", 0));
+            Thread source = new Thread(() -> shipHalf(stalling, snapshot, snapshotBytes));
+            source.setDaemon(true);
+            source.start();
+            Process tool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "resync", "--from",
+                    "127.0.0.5:" + stalling.getLocalPort(), "--to", "127.0.0.1:" + secondary.port(), "--poll-ms", "50")
+                    .redirectErrorStream(true).start();
+            try {
+                java.io.BufferedReader lines = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(tool.getInputStream(), StandardCharsets.UTF_8));
+                String line;
+                while ((line = lines.readLine()) != null && !line.matches("copied [1-9].*")) {
+                    // wait for the copy to be under way
+                }
+                assertThat(line).as("the tool's progress").isNotNull();
+            } finally {
+                tool.destroyForcibly().waitFor();
             }
-            String header = "{\"lsn\":" + snapshot.lsn() + ",\"epoch\":" + snapshot.epoch() + ",\"size\":" + bytes.length + "}";
-            socket.getOutputStream().write(ReplyWriter.encodeMessage(header));
-            socket.getOutputStream().write(bytes, 0, bytes.length / 2);
-            socket.getOutputStream().flush();
-            in.read(); // stalls until the target dies
-        } catch (IOException e) {
-            // the target was killed: expected
+            // Run again, from the real primary: the stalled copy is abandoned for this one.
+            ResyncTool.Outcome outcome = resync(members.node("m1").host(), members.node("m1").port());
+            assertThat(outcome.consistent()).as(outcome.message()).isTrue();
+        }
+        awaitSecondaryEqualsPrimary();
+        insertRows(300, 310);
+        awaitSecondaryEqualsPrimary();
+    }
+
+    /** Answers heartbeats, and ships half of the snapshot to whoever asks for it, then stalls. */
+    private static void shipHalf(ServerSocket server, SnapshotFile snapshot, byte[] bytes) {
+        while (!server.isClosed()) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                return; // the test is over
+            }
+            Thread connection = new Thread(() -> {
+                try (socket) {
+                    InputStream in = socket.getInputStream();
+                    StringBuilder request = new StringBuilder();
+                    for (int c = in.read(); c >= 0 && c != ';'; c = in.read()) {
+                        request.append((char) c);
+                    }
+                    if (request.toString().contains("heartbeat")) {
+                        socket.getOutputStream().write(ReplyWriter.encodeMessage("{\"role\":\"primary\",\"lsn\":0}"));
+                        return;
+                    }
+                    String header = "{\"lsn\":" + snapshot.lsn() + ",\"epoch\":" + snapshot.epoch() + ",\"size\":"
+                            + bytes.length + "}";
+                    socket.getOutputStream().write(ReplyWriter.encodeMessage(header));
+                    socket.getOutputStream().write(bytes, 0, bytes.length / 2);
+                    socket.getOutputStream().flush();
+                    in.read(); // stalls until the target gives up on this copy or dies
+                } catch (IOException e) {
+                    // the target went away: expected
+                }
+            });
+            connection.setDaemon(true);
+            connection.start();
         }
     }
 

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
@@ -57,9 +59,19 @@ final class KubeTools {
       if (inCi()) {
         fail(reason + " (CI=true, so the chart checks may not be skipped)");
       }
+      skipNotice(reason);
       Assumptions.abort(reason);
     }
     return path;
+  }
+
+  private static final Set<String> NOTICES_PRINTED = new HashSet<>();
+
+  /** Surefire counts skipped tests without their reason: say it once in the build output. */
+  static synchronized void skipNotice(String reason) {
+    if (NOTICES_PRINTED.add(reason)) {
+      System.out.println("[SKIPPED] " + reason);
+    }
   }
 
   /** Runs a tool and returns its standard output; a non-zero exit fails the test with its messages. */

@@ -90,10 +90,12 @@ class ChartTest {
   @Test
   void notesTellTheNextCommands() {
     String out = KubeTools.run(KubeTools.helm(), "install", "dirk-operator", KubeTools.chart().toString(),
-        "--namespace", "dirk-system", "--dry-run=client", "--set", "dirkImage.tag=9.9.9");
+        "--namespace", "dirk-system", "--dry-run=client", "--set", "dirkImage.tag=9.9.9",
+        "--set", "dirkImage.pullPolicy=Always");
     String notes = out.substring(out.indexOf("NOTES:"));
     assertThat(notes).contains("kubectl -n dirk-system rollout status deployment/dirk-operator",
-        "kubectl apply -f examples/basic.yaml", "dirkdb/dirk:9.9.9", "kubectl get dirkclusters",
+        "kubectl apply -f examples/basic.yaml", "image: dirkdb/dirk:9.9.9", "imagePullPolicy: Always",
+        "kubectl get dirkclusters",
         "kubectl port-forward svc/demo-proxy 3949", "./dirk client 127.0.0.1 3949",
         "kubectl describe dirkcluster demo");
   }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.dirkdb.client.DirkConnection;
@@ -50,6 +52,7 @@ class K3sEndToEndTest {
   private static final String CLUSTER = "demo";
   private static final int ROWS = 50;
   private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static K3sContainer k3s;
   private static Path kubeconfig;
@@ -129,7 +132,7 @@ class K3sEndToEndTest {
         assertThat(rowCount(db)).isEqualTo(ROWS);
       }
       // basic.yaml replicates asynchronously: lose the primary only once the secondary holds every row.
-      awaitSecondaryCaughtUp();
+      awaitSecondaryCaughtUp(port);
 
       String oldPrimary = kubectl("get", "dirkcluster", CLUSTER, "-n", NAMESPACE, "-o", "jsonpath={.status.currentPrimary}").trim();
       assertThat(oldPrimary).isNotEmpty();
@@ -197,13 +200,21 @@ class K3sEndToEndTest {
         phase.equals(kubectl("get", "dirkcluster", CLUSTER, "-n", NAMESPACE, "-o", "jsonpath={.status.phase}").trim()));
   }
 
-  private static void awaitSecondaryCaughtUp() {
-    await("secondary caught up with the primary").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+  /** Waits until every member the proxy sees serves at the primary's LSN, as its heartbeat reports. */
+  private static void awaitSecondaryCaughtUp(int port) {
+    await("secondary caught up with the primary").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
         .until(() -> {
-          String lsns = kubectl("get", "dirkcluster", CLUSTER, "-n", NAMESPACE, "-o",
-              "jsonpath={range .status.members[*]}{.lsn}{\" \"}{end}").trim();
-          String[] each = lsns.split("\\s+");
-          return each.length == 2 && !each[0].isEmpty() && each[0].equals(each[1]);
+          try (DirkConnection db = DirkConnection.open("127.0.0.1", port)) {
+            JsonNode heartbeat = JSON.readTree(db.execute("dirk heartbeat").messageText());
+            List<Long> lsns = new ArrayList<>();
+            for (JsonNode member : heartbeat.path("members")) {
+              if (!"serving".equals(member.path("health").asText())) {
+                return false;
+              }
+              lsns.add(member.path("lsn").asLong());
+            }
+            return lsns.size() == 2 && lsns.get(0).equals(lsns.get(1));
+          }
         });
   }
 

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class KubeTools {
 
-  private static final long TIMEOUT_SECONDS = 120;
+  /** Long enough for helm install --wait on a fresh K3s; a hung tool fails the test after it. */
+  private static final long TIMEOUT_SECONDS = 360;
 
   private KubeTools() {}
 

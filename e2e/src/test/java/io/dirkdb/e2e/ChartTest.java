@@ -46,7 +46,8 @@ class ChartTest {
     assertThat(container.path("imagePullPolicy").asText()).isEqualTo("IfNotPresent");
     assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean(true)).isFalse();
     assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
-    assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/ready");
+    // /q/health/ready is DOWN on a standby replica: a rolling update would wait forever for the new pod.
+    assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
     assertThat(container.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
     assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(8080);
     assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_WATCH_NAMESPACES")).isEmpty();

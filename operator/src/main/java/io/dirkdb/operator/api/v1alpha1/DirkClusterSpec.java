@@ -40,8 +40,10 @@ public class DirkClusterSpec {
   @Max(MAX_SECONDARIES)
   private int secondaries = 1;
 
-  @JsonPropertyDescription("Persistent volume of each member.")
+  @JsonPropertyDescription("Persistent volume of each member; fixed once the cluster exists.")
   @Default("{}")
+  @ValidationRule(value = DirkClusterRules.STORAGE_FIXED, message = DirkClusterRules.STORAGE_FIXED_MESSAGE,
+      reason = "FieldValueForbidden")
   private StorageSpec storage = new StorageSpec();
 
   @JsonPropertyDescription("Compute resources of the members, the proxy and the cache; defaults set modest requests.")

@@ -102,6 +102,32 @@ class ProxyOverReplicationTest {
         }
     }
 
+    @Test
+    void writesGoOnThroughTheSameClientConnectionAfterAFailover() throws Exception {
+        startMember("m1", Role.PRIMARY, null);
+        startMember("m2", Role.SECONDARY, addresses.get(0));
+        proxy = RoutingProxy.start(ProxySettings.loopback(addresses).withHeartbeatIntervalMillis(50),
+                new SimpleMeterRegistry());
+        await().atMost(Duration.ofSeconds(10)).until(() -> proxy.table().writeTarget().isPresent());
+
+        try (DirkConnection client = DirkConnection.open("127.0.0.1", proxy.port())) {
+            client.setReadTimeoutMillis(30_000);
+            ok(client, "manamboara tahiry shop");
+            ok(client, "ampiasao shop");
+            ok(client, "manamboara tabilao t (id ISA(null,null))");
+            ok(client, "manampia ao@ t (id) sanda (1)");
+            await().atMost(Duration.ofSeconds(10)).until(() -> sameLsnEverywhere());
+
+            // What the operator does: fence the old primary, promote the secondary with a higher epoch.
+            control(addresses.get(0), "dirk fence");
+            control(addresses.get(1), "dirk promote 2");
+            ok(client, "manampia ao@ t (id) sanda (2)");
+
+            assertThat(proxy.table().writeTarget()).contains(addresses.get(1));
+            assertThat(count(client)).isEqualTo(2);
+        }
+    }
+
     private boolean sameLsnEverywhere() {
         long primaryLsn = proxy.table().view("m1").report().lsn();
         return proxy.table().views().stream().allMatch(v -> v.report() != null && v.report().lsn() == primaryLsn);

@@ -138,6 +138,14 @@ final class LogFollower {
                 streaming = false;
                 problem = e.getMessage();
                 LOG.log(Level.WARNING, "Erreur réplication sur {0}: {1}", primary(), e.getMessage());
+            } catch (RuntimeException e) {
+                if (stopped) {
+                    return;
+                }
+                // Unexpected: keep the details in the log, keep retrying like any other failure.
+                streaming = false;
+                problem = "internal error, see the member's log";
+                LOG.log(Level.ERROR, "Erreur réplication sur " + primary() + ": unexpected failure", e);
             } finally {
                 PeerChannel current = channel;
                 channel = null;

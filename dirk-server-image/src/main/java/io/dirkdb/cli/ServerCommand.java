@@ -11,15 +11,18 @@ import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;
 import io.dirkdb.server.Role;
 import io.dirkdb.server.ServerSettings;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -109,6 +112,8 @@ public final class ServerCommand implements Callable<Integer> {
         }
         MemberServer server;
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
+        new JvmMemoryMetrics().bindTo(registry); // heap use, next to the member's own meters
+        new JvmGcMetrics().bindTo(registry);
         try {
             Files.createDirectories(plan.dataDirectory);
             EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
@@ -166,6 +171,8 @@ public final class ServerCommand implements Callable<Integer> {
             if (httpServer != null) {
                 httpServer.close();
             }
+            // Written directly: the logging system may already be shut down by its own hook.
+            System.err.println("dirk server " + plan.memberId() + (status == 0 ? " stopped" : " stopped with errors"));
             System.out.flush();
             System.err.flush();
             // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
@@ -231,7 +238,7 @@ public final class ServerCommand implements Callable<Integer> {
         Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
                 ? Role.PRIMARY : Role.SECONDARY;
         ServerSettings settings = new ServerSettings(listenHost, listenPort, password(), maxConnections,
-                maxRequestBytes, java.time.Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
+                maxRequestBytes, Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
         String modeName = replicationMode != null ? replicationMode
                 : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
         ReplicationMode mode;

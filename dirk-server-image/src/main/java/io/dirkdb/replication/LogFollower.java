@@ -195,7 +195,8 @@ final class LogFollower {
         refusal = null;
         problem = null;
         streaming = true;
-        LOG.log(Level.INFO, "streaming from {0} (epoch {1}) after LSN {2}", primary(), primaryEpoch, fromLsn);
+        LOG.log(Level.INFO, "streaming from {0} (epoch {1}) after LSN {2}", primary(), String.valueOf(primaryEpoch),
+                String.valueOf(fromLsn));
         try (ReplicationFrames.FrameReader frames = new ReplicationFrames.FrameReader(peer.in)) {
             while (!stopped) {
                 Object frame = frames.next();

@@ -163,6 +163,16 @@ class ChartRbacTest {
     }
   }
 
+  @Test
+  void aReconcilerWithCleanupMayWriteItsFinalizer() throws IOException {
+    // JOSDK adds and removes its finalizer on the DirkCluster itself for a Cleaner: that needs patch.
+    boolean cleaner = Pattern.compile("implements[^{]*\\bCleaner<DirkCluster>").matcher(operatorSources()).find();
+    boolean mayPatch = OperatorPermissions.triples(Scope.WATCHED_NAMESPACES)
+        .contains(OperatorPermissions.triple("dirkdb.io", "dirkclusters", "patch"));
+    assertThat(mayPatch).as(cleaner ? "the reconciler is a Cleaner: grant patch on dirkclusters"
+        : "no Cleaner, no finalizer: patch on dirkclusters is not needed").isEqualTo(cleaner);
+  }
+
   static Manifests render(String... extraArgs) {
     List<String> args = new ArrayList<>(List.of("template", "dirk-operator", KubeTools.chart().toString(),
         "--namespace", NAMESPACE));

@@ -2,16 +2,20 @@ package io.dirkdb.bench;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.engine.Result;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;
 import io.dirkdb.server.Role;
 import io.dirkdb.server.ServerSettings;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +24,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Measures what users feel: durable single-row inserts per second (1 and N connections), point
@@ -30,6 +37,8 @@ public final class ServerBenchmark {
     /** What to run. {@code startupRows} 0 skips the start-up measure (it needs an embedded server). */
     public record Settings(String host, int port, String password, int inserts, int insertConnections,
             int lookupRows, int lookups, int lookupConnections, int startupRows) {}
+
+    private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
 
     private final Settings settings;
     private final PrintStream out;
@@ -75,6 +84,42 @@ public final class ServerBenchmark {
         }
         if (settings.startupRows() > 0) {
             measureStartup(settings, dataDirectory, out);
+            measureColdStartup(settings, dataDirectory, out);
+        }
+    }
+
+    /** Start-up in a fresh JVM (no warm JIT, as after a pod restart): time until it answers a heartbeat. */
+    private static void measureColdStartup(Settings settings, Path dataDirectory, PrintStream out) throws Exception {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "server",
+                "--data-dir", dataDirectory.toString(), "--host", "127.0.0.1", "--port", "0");
+        long started = System.nanoTime();
+        Process server = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8));
+            Matcher listening = null;
+            String line;
+            while ((line = lines.readLine()) != null) {
+                listening = LISTENING.matcher(line);
+                if (listening.find()) {
+                    break;
+                }
+            }
+            if (line == null) {
+                out.println("cold start-up: the server process did not start");
+                return;
+            }
+            try (DirkConnection connection = DirkConnection.open("127.0.0.1", Integer.parseInt(listening.group(1)))) {
+                check(connection.execute("dirk heartbeat"));
+            }
+            out.printf(Locale.ROOT, "cold start-up of a new JVM on %d rows: accepting connections after %.2f s%n",
+                    settings.startupRows(), (System.nanoTime() - started) / 1e9);
+        } finally {
+            server.destroy(); // SIGTERM: a clean stop
+            if (!server.waitFor(60, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
         }
     }
 
@@ -114,7 +159,7 @@ public final class ServerBenchmark {
             try (DirkConnection connection = connectTo(database)) {
                 for (int i = 0; i < perConnection; i++) {
                     Reply reply = check(connection.execute("alaivo v #ao@ look #rehefa id = " + random.nextInt(rows)));
-                    if (!(reply.result() instanceof io.dirkdb.engine.Result.Relation relation)
+                    if (!(reply.result() instanceof Result.Relation relation)
                             || relation.rows().size() != 1) {
                         throw new IllegalStateException("a point lookup did not return one row");
                     }

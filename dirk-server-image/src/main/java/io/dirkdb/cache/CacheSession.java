@@ -13,15 +13,22 @@ import io.dirkdb.sql.Parser;
 import io.dirkdb.sql.SqlStatement;
 import io.dirkdb.sql.Statement;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.Set;
 
 /**
  * One client of the cache. Reads are looked up by (current database, exact text); everything else
  * goes upstream, writes and schema changes dropping what they make stale on their way.
  *
- * <p>A cached reply is served only to a session the upstream has already answered without an
- * error: when the upstream requires {@code dirk auth}, a client that has not given it gets
- * nothing from the cache that it could not get upstream.
+ * <p>A cached reply is served only to a session the upstream has already answered a statement
+ * (not a heartbeat, which needs no password) without an error: when the upstream requires
+ * {@code dirk auth}, a client that has not given it gets nothing from the cache that it could
+ * not get upstream.
+ *
+ * <p>A session that has written in a database gets no cached replies there any more: another
+ * client's read, served by a secondary that had not yet received this session's write, may have
+ * filled the entry after the write dropped the old one. Its reads go upstream, where the proxy
+ * sends them only to members holding its writes; their replies still fill the cache for others.
  */
 final class CacheSession implements RelayServer.Session {
     private final CachingProxy owner;
@@ -30,6 +37,8 @@ final class CacheSession implements RelayServer.Session {
     private String database;
     private String authenticationText;
     private boolean trusted;
+    /** Databases this session has written in: it reads them upstream, see the class comment. */
+    private final Set<String> databasesWritten = new HashSet<>();
 
     CacheSession(CachingProxy owner) {
         this.owner = owner;
@@ -45,7 +54,7 @@ final class CacheSession implements RelayServer.Session {
         if (RequestScanner.isBlank(text)) {
             return ReplyWriter.encodeError("empty statement");
         }
-        if (trusted) {
+        if (trusted && !databasesWritten.contains(database)) {
             // Only reads are ever stored, so a hit needs no parse: the same text parses the same way.
             byte[] cached = cache.peek(database, text);
             if (cached != null) {
@@ -80,6 +89,7 @@ final class CacheSession implements RelayServer.Session {
         ReplyCache.Ticket ticket = cache.ticket(database);
         RawReply reply = forward(text);
         if (!reply.isError()) {
+            trusted = true;
             cache.put(database, text, readTables, reply.frames(), ticket);
         }
         return reply.frames();
@@ -91,6 +101,10 @@ final class CacheSession implements RelayServer.Session {
         RawReply reply = null;
         try {
             reply = forward(text);
+            if (!reply.isError()) {
+                trusted = true;
+                databasesWritten.add(writtenIn);
+            }
             return reply.frames();
         } finally {
             cache.endWrite(writtenIn, writtenTables, reply != null && !reply.isError());
@@ -101,6 +115,7 @@ final class CacheSession implements RelayServer.Session {
         cache.beginSchemaChange();
         try {
             RawReply reply = forward(text);
+            trusted |= !reply.isError();
             if (!reply.isError() && DatabaseStatements.dropsDatabase(statement, database)) {
                 // The upstream session left the dropped database; so do this session's keys.
                 database = null;
@@ -114,6 +129,7 @@ final class CacheSession implements RelayServer.Session {
     private byte[] use(String text, String wanted) {
         RawReply reply = forward(text);
         if (!reply.isError()) {
+            trusted = true;
             database = wanted;
         }
         return reply.frames();
@@ -131,15 +147,17 @@ final class CacheSession implements RelayServer.Session {
 
     /** Sends a request upstream on this client's connection, opening (and restoring) it when needed. */
     private RawReply forward(String text) {
-        try {
-            if (upstream == null || upstream.broken()) {
+        if (upstream == null || upstream.broken()) {
+            try {
                 upstream = reconnect();
+            } catch (IOException e) {
+                owner.countUpstreamFailure();
+                throw new DirkException("cannot reach the upstream " + owner.upstream().host() + ":"
+                        + owner.upstream().port() + " (" + UpstreamConnection.describe(e) + ")");
             }
-            RawReply reply = upstream.execute(text);
-            if (!reply.isError()) {
-                trusted = true;
-            }
-            return reply;
+        }
+        try {
+            return upstream.execute(text);
         } catch (IOException e) {
             owner.countUpstreamFailure();
             if (upstream != null) {

@@ -9,7 +9,7 @@ import io.dirkdb.protocol.RequestScanner;
  * @param upstreamTimeoutMillis bounds connecting to the upstream and waiting for one reply
  */
 public record CacheSettings(String upstreamHost, int upstreamPort, String host, int port, long ttlMillis,
-        int maxEntries, int maxConnections, int maxRequestBytes, int upstreamTimeoutMillis) {
+        int maxEntries, int maxEntryBytes, int maxConnections, int maxRequestBytes, int upstreamTimeoutMillis) {
     public static final String DEFAULT_UPSTREAM_HOST = "127.0.0.1";
     public static final int DEFAULT_UPSTREAM_PORT = 3949;
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -32,6 +32,9 @@ public record CacheSettings(String upstreamHost, int upstreamPort, String host, 
         if (maxEntries < 0) {
             throw new IllegalArgumentException("maxEntries: expected 0 or more, got " + maxEntries);
         }
+        if (maxEntryBytes < 0) {
+            throw new IllegalArgumentException("--max-entry-bytes: expected 0 or more, got " + maxEntryBytes);
+        }
         if (maxConnections < 1 || maxRequestBytes < 1 || upstreamTimeoutMillis < 0) {
             throw new IllegalArgumentException("cache limits out of range");
         }
@@ -40,6 +43,6 @@ public record CacheSettings(String upstreamHost, int upstreamPort, String host, 
     /** A cache on loopback (any free port) in front of {@code upstreamHost:upstreamPort}. */
     public static CacheSettings loopback(String upstreamHost, int upstreamPort, long ttlMillis, int maxEntries) {
         return new CacheSettings(upstreamHost, upstreamPort, DEFAULT_HOST, 0, ttlMillis, maxEntries,
-                DEFAULT_MAX_CONNECTIONS, RequestScanner.DEFAULT_MAX_REQUEST_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MILLIS);
+                ReplyCache.DEFAULT_MAX_ENTRY_BYTES, DEFAULT_MAX_CONNECTIONS, RequestScanner.DEFAULT_MAX_REQUEST_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MILLIS);
     }
 }

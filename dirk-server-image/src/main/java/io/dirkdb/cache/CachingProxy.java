@@ -6,6 +6,7 @@ import io.dirkdb.proxy.RelayServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.time.Duration;
 
 /**
  * The caching proxy ({@code dirk cache}): sits in front of the routing proxy, answers repeated
@@ -22,7 +23,7 @@ public final class CachingProxy implements AutoCloseable {
     private CachingProxy(CacheSettings settings, MeterRegistry registry) throws IOException {
         this.settings = settings;
         this.upstream = new MemberAddress("upstream", settings.upstreamHost(), settings.upstreamPort());
-        this.cache = new ReplyCache(settings.ttlMillis(), settings.maxEntries(), registry);
+        this.cache = new ReplyCache(settings.ttlMillis(), settings.maxEntries(), settings.maxEntryBytes(), registry);
         this.upstreamFailures = Counter.builder("dirk.cache.upstream.failures")
                 .description("requests that failed because the upstream broke the connection or did not answer")
                 .register(registry);
@@ -63,6 +64,11 @@ public final class CachingProxy implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        close(Duration.ZERO);
+    }
+
+    /** Stops serving, letting the requests in flight finish for at most {@code grace}. */
+    public void close(Duration grace) {
+        server.close(grace);
     }
 }

@@ -46,8 +46,12 @@ public final class ReplyCache {
         final Set<String> knownBaseTables = new HashSet<>();
     }
 
+    /** Replies larger than this are not kept: {@code maxEntries} of them must fit in memory. */
+    public static final int DEFAULT_MAX_ENTRY_BYTES = 1 << 20;
+
     private final long ttlNanos;
     private final int maxEntries;
+    private final int maxEntryBytes;
     private final LongSupplier nanoClock;
     private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
     private final Map<String, DatabaseState> databases = new HashMap<>();
@@ -61,17 +65,18 @@ public final class ReplyCache {
     private final Counter evictedInvalidated;
     private final Counter refusedStale;
 
-    public ReplyCache(long ttlMillis, int maxEntries, MeterRegistry registry) {
-        this(ttlMillis, maxEntries, registry, System::nanoTime);
+    public ReplyCache(long ttlMillis, int maxEntries, int maxEntryBytes, MeterRegistry registry) {
+        this(ttlMillis, maxEntries, maxEntryBytes, registry, System::nanoTime);
     }
 
     /** @param nanoClock the time source for expiry, {@link System#nanoTime()} outside tests */
-    public ReplyCache(long ttlMillis, int maxEntries, MeterRegistry registry, LongSupplier nanoClock) {
-        if (ttlMillis < 0 || maxEntries < 0) {
-            throw new IllegalArgumentException("ttlMillis and maxEntries must not be negative");
+    public ReplyCache(long ttlMillis, int maxEntries, int maxEntryBytes, MeterRegistry registry, LongSupplier nanoClock) {
+        if (ttlMillis < 0 || maxEntries < 0 || maxEntryBytes < 0) {
+            throw new IllegalArgumentException("ttlMillis, maxEntries and maxEntryBytes must not be negative");
         }
         this.ttlNanos = TimeUnit.MILLISECONDS.toNanos(ttlMillis);
         this.maxEntries = maxEntries;
+        this.maxEntryBytes = maxEntryBytes;
         this.nanoClock = nanoClock;
         this.hits = Counter.builder("dirk.cache.hits").description("reads answered from the cache").register(registry);
         this.misses = Counter.builder("dirk.cache.misses").description("reads sent upstream").register(registry);
@@ -140,13 +145,13 @@ public final class ReplyCache {
     }
 
     /**
-     * Stores the reply of a read that missed, unless it is an error, caching is off, or a write or
+     * Stores the reply of a read that missed, unless it is an error, too large, caching is off, or a write or
      * schema change in its database overlapped the read.
      *
      * @return whether it was stored
      */
     public synchronized boolean put(String database, String text, Set<String> readTables, byte[] reply, Ticket ticket) {
-        if (maxEntries == 0 || ttlNanos == 0 || isErrorReply(reply)) {
+        if (maxEntries == 0 || ttlNanos == 0 || reply.length > maxEntryBytes || isErrorReply(reply)) {
             return false;
         }
         DatabaseState state = state(database);

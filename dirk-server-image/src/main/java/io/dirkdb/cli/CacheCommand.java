@@ -5,6 +5,7 @@ import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.http.HealthHttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.time.Duration;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -16,8 +17,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code dirk cache upstreamHost upstreamPort listenPort ttlMillis maxEntries}: the caching proxy. */
 @Command(name = "cache", mixinStandardHelpOptions = true,
-        description = {"Runs the caching proxy: answers repeated reads (same database, same text) from memory",
-                "within their time-to-live, forwards everything else; a write drops the entries of its table."})
+        description = {"Runs the caching proxy in front of the proxy.",
+                "Repeated reads (same database, same text) are answered from memory within their time-to-live;",
+                "everything else is forwarded, and a write drops the cached reads of its table."})
 public final class CacheCommand implements Callable<Integer> {
 
     @Spec
@@ -51,9 +53,17 @@ public final class CacheCommand implements Callable<Integer> {
             description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
     Integer httpPort;
 
+    @Option(names = "--max-entry-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "replies larger than this are not cached (default: ${DEFAULT-VALUE})")
+    int maxEntryBytes;
+
     @Option(names = "--upstream-timeout-ms", paramLabel = "MILLIS", defaultValue = "60000",
             description = "bound on connecting to the upstream and waiting for one reply (default: ${DEFAULT-VALUE})")
     int upstreamTimeoutMillis;
+
+    @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "on SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE})")
+    int shutdownGraceSeconds;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
             description = "client connections served at once (default: ${DEFAULT-VALUE})")
@@ -70,7 +80,7 @@ public final class CacheCommand implements Callable<Integer> {
         CacheSettings settings;
         try {
             settings = new CacheSettings(upstreamHost, upstreamPort, host, listenPort, ttlMillis, maxEntries,
-                    maxConnections, maxRequestBytes, upstreamTimeoutMillis);
+                    maxEntryBytes, maxConnections, maxRequestBytes, upstreamTimeoutMillis);
         } catch (IllegalArgumentException e) {
             err.println("dirk cache: " + e.getMessage());
             err.flush();
@@ -102,7 +112,7 @@ public final class CacheCommand implements Callable<Integer> {
             if (httpServer != null) {
                 httpServer.close();
             }
-            cache.close();
+            cache.close(Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
             stopped.countDown();
             System.out.flush();
             System.err.flush();

@@ -3,11 +3,13 @@ package io.dirkdb.cli;
 import io.dirkdb.DirkException;
 import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.proxy.MemberAddress;
+import io.dirkdb.proxy.MemberListWatcher;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
 import io.dirkdb.server.ClusterConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.time.Duration;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,8 +26,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code dirk proxy}: the routing proxy in front of the members of config.json. */
 @Command(name = "proxy", mixinStandardHelpOptions = true,
-        description = {"Runs the routing proxy: writes to the primary with the highest epoch, reads round-robin",
-                "over the serving members, roles learnt from heartbeats. Members come from config.json."})
+        description = {"Runs the routing proxy in front of the members of config.json.",
+                "Writes go to the primary with the highest epoch, reads round-robin over the serving members;",
+                "roles are learnt from heartbeats."})
 public final class ProxyCommand implements Callable<Integer> {
 
     @Spec
@@ -71,6 +74,14 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "a secondary more log records than this behind the primary gets no reads (default: ${DEFAULT-VALUE})")
     long maxReadLag;
 
+    @Option(names = "--config-reload-interval-ms", paramLabel = "MILLIS", defaultValue = "5000",
+            description = "how often config.json is reread to follow added or removed members, 0 never (default: ${DEFAULT-VALUE})")
+    long configReloadIntervalMillis;
+
+    @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "on SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE})")
+    int shutdownGraceSeconds;
+
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
             description = "client connections served at once (default: ${DEFAULT-VALUE})")
     int maxConnections;
@@ -94,7 +105,9 @@ public final class ProxyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ProxySettings settings;
+        Path configFile;
         try {
+            configFile = configFile();
             settings = settings();
         } catch (DirkException | IllegalArgumentException e) {
             err.println("dirk proxy: " + e.getMessage());
@@ -121,13 +134,20 @@ public final class ProxyCommand implements Callable<Integer> {
                 return ServerCommand.EXIT_FAILURE;
             }
         }
+        MemberListWatcher watcher = configReloadIntervalMillis > 0
+                ? new MemberListWatcher(configFile, ProxyCommand::members, settings.members(), proxy::replaceMembers)
+                        .start(configReloadIntervalMillis)
+                : null;
         CountDownLatch stopped = new CountDownLatch(1);
         HealthHttpServer httpServer = http;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (watcher != null) {
+                watcher.close();
+            }
             if (httpServer != null) {
                 httpServer.close();
             }
-            proxy.close();
+            proxy.close(Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
             stopped.countDown();
             System.out.flush();
             System.err.flush();
@@ -145,10 +165,17 @@ public final class ProxyCommand implements Callable<Integer> {
         return 0;
     }
 
-    ProxySettings settings() {
-        Path file = ClusterConfig.locate(config, environment).orElseThrow(() -> new DirkException(
+    private Path configFile() {
+        return ClusterConfig.locate(config, environment).orElseThrow(() -> new DirkException(
                 "no config.json: give --config (or -Ddirk.configPath, or DIRK_CONFIG_PATH) naming the members"));
-        ClusterConfig cluster = ClusterConfig.load(file);
+    }
+
+    /** The members of a config file. @throws DirkException naming the file and what is wrong */
+    static List<MemberAddress> members(Path file) {
+        return members(file, ClusterConfig.load(file));
+    }
+
+    private static List<MemberAddress> members(Path file, ClusterConfig cluster) {
         List<MemberAddress> members = new ArrayList<>();
         for (ClusterConfig.Instance instance : cluster.instances()) {
             if (instance.port() == 0) {
@@ -156,6 +183,13 @@ public final class ProxyCommand implements Callable<Integer> {
             }
             members.add(new MemberAddress(instance.id(), instance.host(), instance.port()));
         }
+        return members;
+    }
+
+    ProxySettings settings() {
+        Path file = configFile();
+        ClusterConfig cluster = ClusterConfig.load(file);
+        List<MemberAddress> members = members(file, cluster);
         ClusterConfig.LoadBalancer balancer = cluster.loadBalancer();
         String listenHost = host != null ? host
                 : balancer != null && balancer.listenHost() != null ? balancer.listenHost() : ProxySettings.DEFAULT_HOST;
@@ -169,6 +203,8 @@ public final class ProxyCommand implements Callable<Integer> {
         require(connectionsPerMember >= 1, "--connections-per-member: expected at least 1, got " + connectionsPerMember);
         require(backendTimeoutMillis >= 0, "--backend-timeout-ms: expected 0 or more, got " + backendTimeoutMillis);
         require(maxReadLag >= 0, "--max-read-lag: expected 0 or more, got " + maxReadLag);
+        require(configReloadIntervalMillis >= 0, "--config-reload-interval-ms: expected 0 or more, got "
+                + configReloadIntervalMillis);
         require(maxConnections >= 1, "--max-connections: expected at least 1, got " + maxConnections);
         require(maxRequestBytes >= 1, "--max-request-bytes: expected at least 1, got " + maxRequestBytes);
         return new ProxySettings(listenHost, listenPort, members, password(), writeWaitMillis, heartbeatIntervalMillis,

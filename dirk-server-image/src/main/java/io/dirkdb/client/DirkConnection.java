@@ -4,7 +4,6 @@ import io.dirkdb.DirkException;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.ReplyReader;
 import io.dirkdb.protocol.RequestScanner;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -25,7 +24,7 @@ public final class DirkConnection implements AutoCloseable {
     private DirkConnection(Socket socket) throws IOException {
         this.socket = socket;
         this.out = socket.getOutputStream();
-        this.replies = new ReplyReader(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
+        this.replies = new ReplyReader(socket.getInputStream());
     }
 
     public static DirkConnection open(String host, int port) throws IOException {

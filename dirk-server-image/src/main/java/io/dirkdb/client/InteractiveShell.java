@@ -32,55 +32,61 @@ public final class InteractiveShell {
         this.target = target;
     }
 
+    /** Runs on the system terminal until the user quits. */
     public int run() throws IOException {
         try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
-            DefaultParser parser = new DefaultParser();
-            parser.setEofOnUnclosedQuote(false); // our own scanner decides where a statement ends
-            LineReader reader = LineReaderBuilder.builder()
-                    .terminal(terminal)
-                    .appName("dirk")
-                    .parser(parser)
-                    .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".dirk_history"))
-                    .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true) // '!' is NOT in DirkDB
-                    .build();
-            PrintWriter out = terminal.writer();
-            out.println("Connected to " + target + ". Statements end with ';'. vonjy for help, miala to quit.");
-            RequestScanner scanner = new RequestScanner(Integer.MAX_VALUE - 8);
-            while (true) {
-                String line;
-                try {
-                    line = reader.readLine(scanner.hasPartialRequest() ? continuationPrompt() : prompt());
-                } catch (UserInterruptException e) {
-                    scanner.reset(); // Ctrl-C drops the statement being typed
-                    continue;
-                } catch (EndOfFileException e) {
+            return run(terminal, Path.of(System.getProperty("user.home"), ".dirk_history"));
+        }
+    }
+
+    /** Runs on {@code terminal}, keeping the history in {@code historyFile}, until the user quits. */
+    public int run(Terminal terminal, Path historyFile) throws IOException {
+        DefaultParser parser = new DefaultParser();
+        parser.setEofOnUnclosedQuote(false); // our own scanner decides where a statement ends
+        LineReader reader = LineReaderBuilder.builder()
+                .terminal(terminal)
+                .appName("dirk")
+                .parser(parser)
+                .variable(LineReader.HISTORY_FILE, historyFile)
+                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true) // '!' is NOT in DirkDB
+                .build();
+        PrintWriter out = terminal.writer();
+        out.println("Connected to " + target + ". Statements end with ';'. vonjy for help, miala to quit.");
+        RequestScanner scanner = new RequestScanner(Integer.MAX_VALUE - 8);
+        while (true) {
+            String line;
+            try {
+                line = reader.readLine(scanner.hasPartialRequest() ? continuationPrompt() : prompt());
+            } catch (UserInterruptException e) {
+                scanner.reset(); // Ctrl-C drops the statement being typed
+                continue;
+            } catch (EndOfFileException e) {
+                return 0;
+            }
+            if (!scanner.hasPartialRequest()) {
+                ClientCommands command = ClientCommands.of(line);
+                if (command == ClientCommands.QUIT) {
                     return 0;
                 }
-                if (!scanner.hasPartialRequest()) {
-                    ClientCommands command = ClientCommands.of(line);
-                    if (command == ClientCommands.QUIT) {
-                        return 0;
-                    }
-                    if (command == ClientCommands.CLEAR) {
-                        terminal.puts(InfoCmp.Capability.clear_screen);
-                        terminal.flush();
-                        continue;
-                    }
-                    if (command == ClientCommands.HELP) {
-                        out.print(ClientCommands.HELP_TEXT);
-                        out.flush();
-                        continue;
-                    }
+                if (command == ClientCommands.CLEAR) {
+                    terminal.puts(InfoCmp.Capability.clear_screen);
+                    terminal.flush();
+                    continue;
                 }
-                List<Request> requests = new ArrayList<>();
-                byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
-                scanner.feed(bytes, 0, bytes.length, requests::add);
-                if (scanner.hasPartialRequest() && RequestScanner.isBlank(scanner.partialText())) {
-                    scanner.reset(); // only a comment or blank line: no statement pending
+                if (command == ClientCommands.HELP) {
+                    out.print(ClientCommands.HELP_TEXT);
+                    out.flush();
+                    continue;
                 }
-                for (Request request : requests) {
-                    runOne(request, out);
-                }
+            }
+            List<Request> requests = new ArrayList<>();
+            byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
+            scanner.feed(bytes, 0, bytes.length, requests::add);
+            if (scanner.hasPartialRequest() && RequestScanner.isBlank(scanner.partialText())) {
+                scanner.reset(); // only a comment or blank line: no statement pending
+            }
+            for (Request request : requests) {
+                runOne(request, out);
             }
         }
     }

@@ -3,7 +3,6 @@ package io.dirkdb.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dirkdb.engine.Result;
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -23,9 +22,13 @@ public final class ReplyReader {
 
     private final InputStream in;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+    // Own buffer, scanned for line ends a chunk at a time (a byte-by-byte read costs a call per byte).
+    private final byte[] buffer = new byte[64 * 1024];
+    private int position;
+    private int limit;
 
     public ReplyReader(InputStream in) {
-        this.in = in instanceof BufferedInputStream ? in : new BufferedInputStream(in, 64 * 1024);
+        this.in = in;
     }
 
     /** Reads one whole reply and decodes it. */
@@ -131,19 +134,30 @@ public final class ReplyReader {
     private String readLine(ByteArrayOutputStream frames) throws IOException {
         line.reset();
         while (true) {
-            int b = in.read();
-            if (b < 0) {
-                throw new EOFException(line.size() == 0 && frames.size() == 0
-                        ? "the connection was closed" : "the connection was closed in the middle of a reply");
+            if (position == limit) {
+                int count = in.read(buffer);
+                if (count < 0) {
+                    throw new EOFException(line.size() == 0 && frames.size() == 0
+                            ? "the connection was closed" : "the connection was closed in the middle of a reply");
+                }
+                position = 0;
+                limit = count;
             }
-            frames.write(b);
-            if (b == '\n') {
+            int end = position;
+            while (end < limit && buffer[end] != '\n') {
+                end++;
+            }
+            line.write(buffer, position, end - position);
+            if (end < limit) { // found the line end
+                frames.write(buffer, position, end - position + 1);
+                position = end + 1;
                 return line.toString(StandardCharsets.UTF_8);
             }
-            if (line.size() >= MAX_LINE_BYTES) {
+            frames.write(buffer, position, end - position);
+            position = limit;
+            if (line.size() > MAX_LINE_BYTES) {
                 throw new ProtocolException("a reply line is longer than " + MAX_LINE_BYTES + " bytes");
             }
-            line.write(b);
         }
     }
 }

@@ -34,7 +34,7 @@ public final class BackendPool implements AutoCloseable {
     private final int perMember;
     private final String password;
     private final int timeoutMillis;
-    private final Map<String, MemberConnections> byMember = new ConcurrentHashMap<>();
+    private final Map<MemberAddress, MemberConnections> byMember = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /**
@@ -48,8 +48,21 @@ public final class BackendPool implements AutoCloseable {
         this.perMember = perMember;
         this.password = password;
         this.timeoutMillis = timeoutMillis;
+        replaceMembers(members);
+    }
+
+    /** Follows a change of members: a removed member's idle connections are closed, its busy ones on release. */
+    public void replaceMembers(List<MemberAddress> members) {
         for (MemberAddress member : members) {
-            byMember.put(member.id(), new MemberConnections(member));
+            byMember.computeIfAbsent(member, MemberConnections::new);
+        }
+        for (MemberAddress known : List.copyOf(byMember.keySet())) {
+            if (!members.contains(known)) {
+                MemberConnections removed = byMember.remove(known);
+                if (removed != null) {
+                    closeIdle(removed);
+                }
+            }
         }
     }
 
@@ -61,7 +74,10 @@ public final class BackendPool implements AutoCloseable {
      * @throws DirkException when the member cannot be reached or all its connections stay busy
      */
     public UpstreamConnection acquire(MemberAddress member, String database) throws InterruptedException {
-        MemberConnections connections = connectionsOf(member);
+        MemberConnections connections = byMember.get(member);
+        if (connections == null) {
+            throw new DirkException(member + " is no longer a member of the cluster");
+        }
         if (!connections.inUse.tryAcquire(timeoutMillis == 0 ? Long.MAX_VALUE : timeoutMillis, TimeUnit.MILLISECONDS)) {
             throw new DirkException("all " + perMember + " connections to " + member + " stayed busy for "
                     + timeoutMillis + " ms");
@@ -101,7 +117,11 @@ public final class BackendPool implements AutoCloseable {
 
     /** Gives a connection back after use; a broken one is closed instead of kept. */
     public void release(UpstreamConnection connection) {
-        MemberConnections connections = connectionsOf(connection.address());
+        MemberConnections connections = byMember.get(connection.address());
+        if (connections == null) {
+            connection.close(); // its member left the cluster while it was in use
+            return;
+        }
         boolean keep = !connection.broken() && !closed;
         if (keep) {
             synchronized (connections) {
@@ -120,7 +140,13 @@ public final class BackendPool implements AutoCloseable {
 
     /** Closes the idle connections of a member that went down: they would fail on first use. */
     public void closeIdle(MemberAddress member) {
-        MemberConnections connections = connectionsOf(member);
+        MemberConnections connections = byMember.get(member);
+        if (connections != null) {
+            closeIdle(connections);
+        }
+    }
+
+    private void closeIdle(MemberConnections connections) {
         List<UpstreamConnection> toClose;
         synchronized (connections) {
             toClose = new ArrayList<>(connections.idle);
@@ -129,27 +155,11 @@ public final class BackendPool implements AutoCloseable {
         toClose.forEach(UpstreamConnection::close);
     }
 
-    /** Idle connections kept for a member (for tests and metrics). */
-    public int idleCount(MemberAddress member) {
-        MemberConnections connections = connectionsOf(member);
-        synchronized (connections) {
-            return connections.idle.size();
-        }
-    }
-
-    private MemberConnections connectionsOf(MemberAddress member) {
-        MemberConnections connections = byMember.get(member.id());
-        if (connections == null) {
-            throw new IllegalArgumentException("not a member of this pool: " + member);
-        }
-        return connections;
-    }
-
     @Override
     public void close() {
         closed = true;
         for (MemberConnections connections : byMember.values()) {
-            closeIdle(connections.address);
+            closeIdle(connections);
         }
     }
 }

@@ -28,7 +28,7 @@ public final class BackendTable {
         }
     }
 
-    private final List<MemberAddress> members;
+    private List<MemberAddress> members;
     private final Map<String, MemberView> views = new LinkedHashMap<>();
     private final long maxReadLagLsn;
     private final AtomicLong readTurn = new AtomicLong();
@@ -37,20 +37,37 @@ public final class BackendTable {
      * @param maxReadLagLsn a secondary whose LSN is more than this behind the primary's gets no reads
      */
     public BackendTable(List<MemberAddress> members, long maxReadLagLsn) {
-        if (members.isEmpty()) {
+        this.maxReadLagLsn = maxReadLagLsn;
+        replaceMembers(members);
+    }
+
+    /** The members now, in configuration order. */
+    public synchronized List<MemberAddress> members() {
+        return members;
+    }
+
+    /**
+     * Changes the members (the configuration was edited, e.g. a secondary added): a member kept at
+     * the same address keeps what its heartbeats said, a new one is unknown until probed, a removed
+     * one gets no more traffic.
+     */
+    public synchronized void replaceMembers(List<MemberAddress> next) {
+        if (next.isEmpty()) {
             throw new IllegalArgumentException("a proxy needs at least one member");
         }
-        this.members = List.copyOf(members);
-        this.maxReadLagLsn = maxReadLagLsn;
-        for (MemberAddress member : this.members) {
-            if (views.put(member.id(), new MemberView(member, null, MemberHealth.UNKNOWN, null, 0, 0)) != null) {
+        Map<String, MemberView> kept = new LinkedHashMap<>();
+        for (MemberAddress member : next) {
+            MemberView previous = views.get(member.id());
+            MemberView view = previous != null && previous.address().equals(member) ? previous
+                    : new MemberView(member, null, MemberHealth.UNKNOWN, null, 0, 0);
+            if (kept.put(member.id(), view) != null) {
                 throw new IllegalArgumentException("member id " + member.id() + " appears twice");
             }
         }
-    }
-
-    public List<MemberAddress> members() {
-        return members;
+        views.clear();
+        views.putAll(kept);
+        members = List.copyOf(next);
+        notifyAll();
     }
 
     public synchronized MemberView view(String memberId) {
@@ -65,10 +82,14 @@ public final class BackendTable {
      * Records a heartbeat answer.
      *
      * @param probedAtNanos {@link System#nanoTime()} when the heartbeat request was sent
+     * @return the change, or null when {@code member} is no longer a member
      */
     public HealthChange recordHeartbeat(MemberAddress member, HeartbeatReport report, long probedAtNanos) {
         synchronized (this) {
             MemberView previous = existing(member);
+            if (previous == null) {
+                return null;
+            }
             MemberView current = new MemberView(member, report, MemberHealth.SERVING, null, probedAtNanos, 0);
             views.put(member.id(), current);
             current = reassess(current);
@@ -78,10 +99,17 @@ public final class BackendTable {
         }
     }
 
-    /** Records that a member did not answer its heartbeat (refused, timed out, closed). */
+    /**
+     * Records that a member did not answer its heartbeat (refused, timed out, closed).
+     *
+     * @return the change, or null when {@code member} is no longer a member
+     */
     public HealthChange recordUnreachable(MemberAddress member, String failure, long probedAtNanos) {
         synchronized (this) {
             MemberView previous = existing(member);
+            if (previous == null) {
+                return null;
+            }
             MemberView current = new MemberView(member, null, MemberHealth.DOWN, failure, probedAtNanos, 0);
             views.put(member.id(), current);
             notifyAll();
@@ -149,12 +177,10 @@ public final class BackendTable {
                 .map(List::of).orElse(List.of());
     }
 
+    /** The view of this member at this address, or null when it has left (a probe may race its removal). */
     private MemberView existing(MemberAddress member) {
         MemberView view = views.get(member.id());
-        if (view == null || !view.address().equals(member)) {
-            throw new IllegalArgumentException("not a member of this table: " + member);
-        }
-        return view;
+        return view == null || !view.address().equals(member) ? null : view;
     }
 
     private MemberView primaryView() {

@@ -3,10 +3,12 @@ package io.dirkdb.proxy;
 import io.dirkdb.DirkException;
 import io.dirkdb.protocol.RawReply;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,9 +25,10 @@ public final class HeartbeatProber implements AutoCloseable {
     private final long intervalMillis;
     private final int timeoutMillis;
     private final ScheduledExecutorService scheduler;
-    private final Map<String, UpstreamConnection> connections = new ConcurrentHashMap<>();
-    /** One probe at a time per member: the scheduled one and {@link #probeNow} share its connection. */
-    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Map<MemberAddress, UpstreamConnection> connections = new ConcurrentHashMap<>();
+    private final Map<MemberAddress, ScheduledFuture<?>> schedules = new ConcurrentHashMap<>();
+    /** One probe at a time per member: the scheduled one and {@link #probeAllNow} share its connection. */
+    private final Map<MemberAddress, Object> locks = new ConcurrentHashMap<>();
 
     /** @param pool emptied for a member that goes down; may be null */
     public HeartbeatProber(BackendTable table, BackendPool pool, long intervalMillis) {
@@ -38,7 +41,7 @@ public final class HeartbeatProber implements AutoCloseable {
         // A member that takes longer than this to say its role is as good as down for routing.
         this.timeoutMillis = (int) Math.max(1000, Math.min(Integer.MAX_VALUE, 2 * intervalMillis));
         AtomicLong threads = new AtomicLong();
-        this.scheduler = Executors.newScheduledThreadPool(Math.min(table.members().size(), 8), task -> {
+        this.scheduler = Executors.newScheduledThreadPool(Math.max(2, Math.min(table.members().size(), 8)), task -> {
             Thread thread = new Thread(task, "dirk-heartbeat-" + threads.incrementAndGet());
             thread.setDaemon(true);
             return thread;
@@ -47,8 +50,24 @@ public final class HeartbeatProber implements AutoCloseable {
 
     /** Probes every member once now (so the proxy starts with a view), then every interval. */
     public void start() {
-        for (MemberAddress member : table.members()) {
-            scheduler.scheduleWithFixedDelay(() -> probe(member), 0, intervalMillis, TimeUnit.MILLISECONDS);
+        followMembers();
+    }
+
+    /** Starts probing members new in the table and stops probing those gone from it. */
+    public synchronized void followMembers() {
+        List<MemberAddress> members = table.members();
+        for (MemberAddress member : members) {
+            schedules.computeIfAbsent(member, m ->
+                    scheduler.scheduleWithFixedDelay(() -> probe(m), 0, intervalMillis, TimeUnit.MILLISECONDS));
+        }
+        for (MemberAddress known : List.copyOf(schedules.keySet())) {
+            if (!members.contains(known)) {
+                schedules.remove(known).cancel(false);
+                synchronized (connectionLock(known)) {
+                    dropConnection(known);
+                }
+                locks.remove(known);
+            }
         }
     }
 
@@ -67,10 +86,10 @@ public final class HeartbeatProber implements AutoCloseable {
             long sentAt = System.nanoTime();
             BackendTable.HealthChange change;
             try {
-                UpstreamConnection connection = connections.get(member.id());
+                UpstreamConnection connection = connections.get(member);
                 if (connection == null || connection.broken()) {
                     connection = UpstreamConnection.open(member, null, timeoutMillis);
-                    connections.put(member.id(), connection);
+                    connections.put(member, connection);
                 }
                 sentAt = System.nanoTime();
                 RawReply reply = connection.execute("dirk heartbeat");
@@ -86,6 +105,10 @@ public final class HeartbeatProber implements AutoCloseable {
                 dropConnection(member);
                 change = table.recordUnreachable(member, e.getMessage(), sentAt);
             }
+            if (change == null) {
+                dropConnection(member); // it left the cluster while being probed
+                return;
+            }
             if (change.changed() && change.current().health() != MemberHealth.SERVING && pool != null) {
                 pool.closeIdle(member);
             }
@@ -97,11 +120,11 @@ public final class HeartbeatProber implements AutoCloseable {
     }
 
     private Object connectionLock(MemberAddress member) {
-        return locks.computeIfAbsent(member.id(), id -> new Object());
+        return locks.computeIfAbsent(member, m -> new Object());
     }
 
     private void dropConnection(MemberAddress member) {
-        UpstreamConnection connection = connections.remove(member.id());
+        UpstreamConnection connection = connections.remove(member);
         if (connection != null) {
             connection.close();
         }

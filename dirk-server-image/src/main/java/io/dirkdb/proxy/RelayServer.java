@@ -1,5 +1,6 @@
 package io.dirkdb.proxy;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -9,6 +10,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -18,7 +20,9 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The network face shared by the proxy and the cache: accepts clients (one thread each, at most
@@ -30,7 +34,7 @@ public final class RelayServer implements AutoCloseable {
 
     /** What serves one client connection: answers its requests in order. */
     public interface Session extends AutoCloseable {
-        /** The reply frames for one request. A {@link io.dirkdb.DirkException} never escapes: it is an error reply. */
+        /** The reply frames for one request; a {@link DirkException} thrown here becomes an error reply. */
         byte[] answer(Request request);
 
         @Override
@@ -40,14 +44,15 @@ public final class RelayServer implements AutoCloseable {
     private final String name;
     private final ServerSocket serverSocket;
     private final int maxRequestBytes;
-    private final java.util.function.Supplier<Session> sessions;
+    private final Supplier<Session> sessions;
     private final ThreadPoolExecutor connectionThreads;
     private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closing;
+    private final AtomicInteger inFlight = new AtomicInteger();
 
     private RelayServer(String name, ServerSocket serverSocket, int maxConnections, int maxRequestBytes,
-            java.util.function.Supplier<Session> sessions) {
+            Supplier<Session> sessions) {
         this.name = name;
         this.serverSocket = serverSocket;
         this.maxRequestBytes = maxRequestBytes;
@@ -69,7 +74,7 @@ public final class RelayServer implements AutoCloseable {
      * @param name for thread names and logs: {@code proxy} or {@code cache}
      */
     public static RelayServer start(String name, String host, int port, int maxConnections, int maxRequestBytes,
-            java.util.function.Supplier<Session> sessions) throws IOException {
+            Supplier<Session> sessions) throws IOException {
         ServerSocket socket = new ServerSocket();
         socket.setReuseAddress(true);
         try {
@@ -135,8 +140,22 @@ public final class RelayServer implements AutoCloseable {
                 requests.clear();
                 scanner.feed(buffer, 0, count, requests::add);
                 for (Request request : requests) {
-                    out.write(answer(session, request, socket));
-                    out.flush();
+                    if (closing) {
+                        out.write(ReplyWriter.encodeError("the " + name + " is shutting down, connect again"));
+                        out.flush();
+                        return;
+                    }
+                    inFlight.incrementAndGet();
+                    try {
+                        out.write(answer(session, request, socket));
+                        out.flush();
+                    } finally {
+                        if (inFlight.decrementAndGet() == 0 && closing) {
+                            synchronized (inFlight) {
+                                inFlight.notifyAll();
+                            }
+                        }
+                    }
                 }
             }
         } catch (IOException e) {
@@ -149,7 +168,7 @@ public final class RelayServer implements AutoCloseable {
     private byte[] answer(Session session, Request request, Socket socket) {
         try {
             return session.answer(request);
-        } catch (io.dirkdb.DirkException e) {
+        } catch (DirkException e) {
             return ReplyWriter.encodeError(e.getMessage());
         } catch (RuntimeException | Error e) {
             String ref = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
@@ -167,14 +186,33 @@ public final class RelayServer implements AutoCloseable {
         }
     }
 
-    /** Stops accepting and closes every client connection. */
+    /** Stops accepting and closes every client connection at once. */
     @Override
     public void close() {
+        close(Duration.ZERO);
+    }
+
+    /**
+     * Stops accepting, lets the requests in flight finish (for at most {@code grace}; a new request
+     * meanwhile is answered with an error), then closes every client connection.
+     */
+    public void close(Duration grace) {
         closing = true;
         try {
             serverSocket.close();
         } catch (IOException e) {
             // Already closed.
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        synchronized (inFlight) {
+            while (inFlight.get() > 0 && deadline - System.nanoTime() > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(inFlight, deadline - System.nanoTime());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
         openSockets.forEach(RelayServer::closeQuietly);
         connectionThreads.shutdownNow();

@@ -6,13 +6,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.http.HealthHttpServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.security.NoSuchAlgorithmException;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The routing proxy ({@code dirk proxy}): clients speak the DirkDB protocol to it as to a member;
@@ -33,6 +39,8 @@ public final class RoutingProxy implements AutoCloseable {
     private final Map<Traffic, Counter> requests = new EnumMap<>(Traffic.class);
     private final Counter memberFailures;
     private final Counter writesWithoutPrimary;
+    private final MeterRegistry registry;
+    private final Map<String, Meter> memberGauges = new HashMap<>();
 
     private RoutingProxy(ProxySettings settings, MeterRegistry registry) throws IOException {
         this.settings = settings;
@@ -54,6 +62,8 @@ public final class RoutingProxy implements AutoCloseable {
         Gauge.builder("dirk.proxy.members.serving", table,
                 t -> t.views().stream().filter(v -> v.health() == MemberHealth.SERVING).count())
                 .description("members that answer their heartbeat and can serve").register(registry);
+        this.registry = registry;
+        followMemberGauges();
         prober.start();
         try {
             this.server = RelayServer.start("proxy", settings.host(), settings.port(), settings.maxConnections(),
@@ -76,6 +86,37 @@ public final class RoutingProxy implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /**
+     * Changes the members without a restart (config.json was edited): new members are probed at
+     * once and get traffic once they answer; removed ones get no new requests, and their
+     * connections close as the requests in flight on them finish.
+     */
+    public synchronized void replaceMembers(List<MemberAddress> members) {
+        table.replaceMembers(members);
+        pool.replaceMembers(members);
+        prober.followMembers();
+        followMemberGauges();
+    }
+
+    private synchronized void followMemberGauges() {
+        Set<String> ids = new HashSet<>();
+        for (MemberAddress member : table.members()) {
+            ids.add(member.id());
+            memberGauges.computeIfAbsent(member.id(), id -> Gauge.builder("dirk.proxy.member.serving", table,
+                            t -> t.view(id) != null && t.view(id).health() == MemberHealth.SERVING ? 1 : 0)
+                    .tag("member", id)
+                    .description("1 when the member answers its heartbeat and can serve, 0 otherwise")
+                    .register(registry));
+        }
+        memberGauges.entrySet().removeIf(entry -> {
+            if (ids.contains(entry.getKey())) {
+                return false;
+            }
+            registry.remove(entry.getValue());
+            return true;
+        });
     }
 
     public ProxySettings settings() {
@@ -149,7 +190,12 @@ public final class RoutingProxy implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        close(Duration.ZERO);
+    }
+
+    /** Stops serving, letting the requests in flight finish for at most {@code grace}. */
+    public void close(Duration grace) {
+        server.close(grace);
         prober.close();
         pool.close();
     }

@@ -94,13 +94,9 @@ public final class UpstreamConnection implements AutoCloseable {
         return reply;
     }
 
-    /** The database the far side's session uses, as far as known; null when none was chosen. */
+    /** The database the far side's session uses: null when none was chosen, a marker no name equals when unknown. */
     public String database() {
         return database;
-    }
-
-    public boolean databaseKnown() {
-        return database != UNKNOWN;
     }
 
     /** Records the database a USE sent by a client switched to. */

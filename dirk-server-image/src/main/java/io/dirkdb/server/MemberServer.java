@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +45,7 @@ public final class MemberServer implements AutoCloseable {
 
     private MemberServer(Member member, ServerSettings settings, ServerSocket serverSocket, MeterRegistry registry) {
         this.member = member;
-        this.metrics = new ServerMetrics(registry, member, activeConnections::get);
+        this.metrics = new ServerMetrics(registry, member, activeConnections);
         this.settings = settings;
         this.serverSocket = serverSocket;
         AtomicLong threadNumber = new AtomicLong();
@@ -55,7 +56,7 @@ public final class MemberServer implements AutoCloseable {
                     return thread;
                 });
         this.rejectionThread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
-                new java.util.concurrent.LinkedBlockingQueue<>(1024), task -> {
+                new LinkedBlockingQueue<>(1024), task -> {
                     Thread thread = new Thread(task, "dirk-reject");
                     thread.setDaemon(true);
                     return thread;
@@ -101,8 +102,12 @@ public final class MemberServer implements AutoCloseable {
         MemberState state = member.state();
         String detail = member.id() + " " + state.role().wireName() + " at epoch " + state.epoch() + ", LSN "
                 + member.database().lastLsn() + ", " + activeConnections.get() + " connections";
-        return member.isReady() ? HealthHttpServer.Readiness.ready(detail)
-                : HealthHttpServer.Readiness.notReady("stopping: " + detail);
+        if (!member.isReady()) {
+            return HealthHttpServer.Readiness.notReady("stopping: " + detail);
+        }
+        // A primary must accept writes; a secondary must stream from its primary without having diverged.
+        return member.servesRole() ? HealthHttpServer.Readiness.ready(detail)
+                : HealthHttpServer.Readiness.notReady("not serving its role: " + detail);
     }
 
     /** Blocks until {@link #close()} has finished. */

@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.function.IntSupplier;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The meters of a member: what it is (role, epoch, LSN) and what it does (connections, statements, errors). */
 final class ServerMetrics {
@@ -14,7 +14,8 @@ final class ServerMetrics {
     private final Counter errors;
     private final Counter refusedConnections;
 
-    ServerMetrics(MeterRegistry registry, Member member, IntSupplier activeConnections) {
+    /** Gauges hold their object weakly: {@code activeConnections} and {@code member} must live as long as the server. */
+    ServerMetrics(MeterRegistry registry, Member member, AtomicInteger activeConnections) {
         for (StatementKind kind : StatementKind.values()) {
             statements.put(kind, Counter.builder("dirk.server.statements").tag("kind", kind.name().toLowerCase())
                     .description("statements run, by kind").register(registry));
@@ -22,7 +23,7 @@ final class ServerMetrics {
         errors = Counter.builder("dirk.server.errors").description("requests answered with Hadisoana").register(registry);
         refusedConnections = Counter.builder("dirk.server.connections.refused")
                 .description("connections refused past --max-connections").register(registry);
-        Gauge.builder("dirk.server.connections", activeConnections, IntSupplier::getAsInt)
+        Gauge.builder("dirk.server.connections", activeConnections, AtomicInteger::get)
                 .description("client connections open now").register(registry);
         Gauge.builder("dirk.member.epoch", member, m -> m.state().epoch())
                 .description("epoch of this member's role").register(registry);

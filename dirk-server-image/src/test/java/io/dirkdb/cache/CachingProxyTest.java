@@ -8,6 +8,10 @@ import io.dirkdb.protocol.Reply;
 import io.dirkdb.proxy.LoopbackCluster;
 import io.dirkdb.proxy.MemberAddress;
 import io.dirkdb.proxy.RecordingDatabase;
+import io.dirkdb.server.Member;
+import io.dirkdb.server.MemberServer;
+import io.dirkdb.server.Role;
+import io.dirkdb.server.ServerSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
@@ -93,18 +97,34 @@ class CachingProxyTest {
 
     @Test
     void aWriteThroughTheCacheDropsTheReadsOfItsTableAndKeepsTheOthers() throws Exception {
-        DirkConnection client = cacheInFront(60_000, 200);
-        ok(client.execute("manampia ao@ t (id) sanda (1)"));
-        ok(client.execute("manampia ao@ u (id) sanda (1)"));
-        ok(client.execute("alaivo * ao@ t"));
-        ok(client.execute("alaivo * ao@ u"));
+        DirkConnection writer = cacheInFront(60_000, 200);
+        DirkConnection reader = client();
+        ok(writer.execute("manampia ao@ t (id) sanda (1)"));
+        ok(writer.execute("manampia ao@ u (id) sanda (1)"));
+        ok(reader.execute("alaivo * ao@ t"));
+        ok(reader.execute("alaivo * ao@ u"));
 
-        ok(client.execute("havaozy t ova id = 2"));
-        ok(client.execute("alaivo * ao@ t"));
-        ok(client.execute("alaivo * ao@ u"));
+        ok(writer.execute("havaozy t ova id = 2"));
+        ok(reader.execute("alaivo * ao@ t"));
+        ok(reader.execute("alaivo * ao@ u"));
 
         assertThat(upstreamReadsOf("t")).isEqualTo(2);
         assertThat(upstreamReadsOf("u")).isEqualTo(1);
+    }
+
+    @Test
+    void aSessionThatHasWrittenReadsUpstreamWhileItsRepliesServeOthers() throws Exception {
+        DirkConnection writer = cacheInFront(60_000, 200);
+        DirkConnection reader = client();
+        ok(reader.execute("alaivo * ao@ other"));
+        ok(writer.execute("manampia ao@ t (id) sanda (1)"));
+
+        ok(writer.execute("alaivo * ao@ t"));
+        ok(writer.execute("alaivo * ao@ t"));
+        ok(reader.execute("alaivo * ao@ t"));
+
+        assertThat(upstreamReadsOf("t")).isEqualTo(2);
+        assertThat(registry.counter("dirk.cache.hits").count()).isEqualTo(1);
     }
 
     @Test
@@ -159,5 +179,42 @@ class CachingProxyTest {
 
         assertThat(upstreamReadsOf("t")).isEqualTo(2);
         assertThat(new String(other.frames())).contains("\"null\"");
+    }
+
+    @Test
+    void aClientThatHasNotAuthenticatedGetsNothingFromTheCache() throws Exception {
+        cluster = LoopbackCluster.start(1, "s3cret", "shop");
+        MemberAddress member = cluster.address("m1");
+        cache = CachingProxy.start(CacheSettings.loopback(member.host(), member.port(), 60_000, 200), registry);
+        DirkConnection authenticated = client();
+        DirkConnection stranger = client();
+        ok(authenticated.authenticate("s3cret"));
+        ok(authenticated.execute("alaivo * ao@ t"));
+
+        ok(stranger.execute("dirk heartbeat"));
+        Reply reply = stranger.execute("alaivo * ao@ t");
+
+        assertThat(reply.messageText()).isEqualTo("Hadisoana : authentication required");
+    }
+
+    @Test
+    void anUnreachableUpstreamIsAClearErrorAndTheClientGoesOnOnceItIsBack() throws Exception {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        cache = CachingProxy.start(CacheSettings.loopback("127.0.0.1", port, 60_000, 200), registry);
+        DirkConnection client = client();
+
+        Reply refused = client.execute("alaivo * ao@ t");
+        MemberServer upstream = MemberServer.start(Member.start("m1", new RecordingDatabase("m1", Set.of()), null,
+                Role.PRIMARY), new ServerSettings("127.0.0.1", port, null, 16, 1 << 20, Duration.ofSeconds(1)));
+        try {
+            assertThat(refused.messageText()).isEqualTo("Hadisoana : cannot reach the upstream 127.0.0.1:" + port
+                    + " (connection refused)");
+            ok(client.execute("alaivo * ao@ t"));
+        } finally {
+            upstream.close();
+        }
     }
 }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class ReplyCacheTest {
     private final AtomicLong now = new AtomicLong(1_000);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final ReplyCache cache = new ReplyCache(3000, 200, registry, now::get);
+    private final ReplyCache cache = new ReplyCache(3000, 200, 4096, registry, now::get);
 
     private static byte[] relation(String name) {
         return ("RELATION_JSON_PAGE 1/1\n{\"type\":\"relation\",\"name\":\"" + name
@@ -121,7 +121,7 @@ class ReplyCacheTest {
     @Test
     void theLeastRecentlyUsedEntryGoesWhenTheBoundIsReached() {
         SimpleMeterRegistry smallRegistry = new SimpleMeterRegistry();
-        ReplyCache small = new ReplyCache(3000, 2, smallRegistry, now::get);
+        ReplyCache small = new ReplyCache(3000, 2, 4096, smallRegistry, now::get);
         small.put("d", "a", Set.of("a"), relation("a"), small.ticket("d"));
         small.put("d", "b", Set.of("b"), relation("b"), small.ticket("d"));
         small.get("d", "a");
@@ -132,5 +132,13 @@ class ReplyCacheTest {
         assertThat(small.get("d", "a")).isNotNull();
         assertThat(small.get("d", "c")).isNotNull();
         assertThat(smallRegistry.counter("dirk.cache.evictions", "reason", "lru").count()).isEqualTo(1);
+    }
+
+    @Test
+    void aReplyLargerThanTheEntryBoundIsNotCached() {
+        byte[] large = relation("x".repeat(5000));
+
+        assertThat(cache.put("shop", "alaivo * ao@ t", Set.of("t"), large, cache.ticket("shop"))).isFalse();
+        assertThat(cache.size()).isZero();
     }
 }

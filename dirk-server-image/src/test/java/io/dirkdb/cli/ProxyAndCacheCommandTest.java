@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dirkdb.proxy.MemberAddress;
+import io.dirkdb.proxy.MemberListWatcher;
 import io.dirkdb.proxy.ProxySettings;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -103,5 +106,25 @@ class ProxyAndCacheCommandTest {
     @Test
     void theProxyAndTheCacheAreSubcommandsOfDirk() {
         assertThat(Dirk.commandLine().getSubcommands()).containsKeys("proxy", "cache");
+    }
+
+    @Test
+    void anEditedConfigJsonHandsTheNewMembersOnAndABrokenOneKeepsThem() throws Exception {
+        Path file = config("{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948}]}");
+        List<List<MemberAddress>> handed = new ArrayList<>();
+        try (MemberListWatcher watcher = new MemberListWatcher(file, ProxyCommand::members,
+                ProxyCommand.members(file), handed::add)) {
+            watcher.check();
+            assertThat(handed).isEmpty();
+
+            config("{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948},"
+                    + "{\"id\":\"m2\",\"role\":\"REPLICA\",\"host\":\"127.0.0.3\",\"port\":3948}]}");
+            watcher.check();
+            config("{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":\"x\"}]}");
+            watcher.check();
+        }
+
+        assertThat(handed).containsExactly(List.of(new MemberAddress("m1", "127.0.0.2", 3948),
+                new MemberAddress("m2", "127.0.0.3", 3948)));
     }
 }

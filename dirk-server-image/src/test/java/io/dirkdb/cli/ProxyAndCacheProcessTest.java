@@ -81,13 +81,15 @@ class ProxyAndCacheProcessTest {
         int[] cache = start("cache", "127.0.0.1", String.valueOf(proxy[0]), "0", "3000", "200", "--http-port", "0");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> get(proxy[1], "/health/ready").startsWith("200"));
-        try (DirkConnection client = DirkConnection.open("127.0.0.1", cache[0])) {
-            assertThat(client.execute("manamboara tahiry shop").isError()).isFalse();
-            assertThat(client.execute("ampiasao shop").isError()).isFalse();
-            assertThat(client.execute("manamboara tabilao t (id ISA(null,null))").isError()).isFalse();
-            assertThat(client.execute("manampia ao@ t (id) sanda (7)").isError()).isFalse();
+        try (DirkConnection writer = DirkConnection.open("127.0.0.1", cache[0]);
+             DirkConnection reader = DirkConnection.open("127.0.0.1", cache[0])) {
+            assertThat(writer.execute("manamboara tahiry shop").isError()).isFalse();
+            assertThat(writer.execute("ampiasao shop").isError()).isFalse();
+            assertThat(writer.execute("manamboara tabilao t (id ISA(null,null))").isError()).isFalse();
+            assertThat(writer.execute("manampia ao@ t (id) sanda (7)").isError()).isFalse();
+            assertThat(reader.execute("ampiasao shop").isError()).isFalse();
             for (int i = 0; i < 3; i++) {
-                Result.Relation relation = (Result.Relation) client.execute("alaivo * #ao@ t").result();
+                Result.Relation relation = (Result.Relation) reader.execute("alaivo * #ao@ t").result();
                 assertThat(relation.rows()).containsExactly(List.of(7L));
             }
         }

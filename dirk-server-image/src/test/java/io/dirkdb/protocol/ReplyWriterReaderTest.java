@@ -8,6 +8,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
@@ -105,6 +106,21 @@ class ReplyWriterReaderTest {
         Reply reply = new ReplyReader(new ByteArrayInputStream(frames)).read();
         assertThat(reply.result()).isEqualTo(sent);
         assertThat(reply.isError()).isFalse();
+        assertThat(reply.frames()).isEqualTo(frames);
+    }
+
+    @Test
+    void readerReassemblesARelationArrivingOneByteAtATime() throws IOException {
+        Result.Relation sent = numbers(45);
+        byte[] frames = ReplyWriter.encode(sent);
+        InputStream trickle = new ByteArrayInputStream(frames) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1));
+            }
+        };
+        Reply reply = new ReplyReader(trickle).read();
+        assertThat(reply.result()).isEqualTo(sent);
         assertThat(reply.frames()).isEqualTo(frames);
     }
 

@@ -142,4 +142,35 @@ class BackendTableTest {
 
         assertThat(report).isEqualTo(new HeartbeatReport("primary", 3, 120, true));
     }
+
+    @Test
+    void aChangeOfMembersKeepsWhatKeptMembersSaidAndDropsTheOthers() {
+        table.recordHeartbeat(m1, primary(1, 10), 1);
+        table.recordHeartbeat(m2, secondary(1, 10), 1);
+        MemberAddress m4 = new MemberAddress("m4", "127.0.0.5", 3948);
+
+        table.replaceMembers(List.of(m1, m4));
+
+        assertThat(table.members()).containsExactly(m1, m4);
+        assertThat(table.writeTarget()).contains(m1);
+        assertThat(table.view("m4").health()).isEqualTo(MemberHealth.UNKNOWN);
+        assertThat(table.view("m2")).isNull();
+        assertThat(table.recordHeartbeat(m2, secondary(1, 10), 2)).isNull();
+        for (int i = 0; i < 3; i++) {
+            assertThat(table.readTarget(new ReadYourWrites())).contains(m1);
+        }
+    }
+
+    @Test
+    void aMemberThatMovedToAnotherAddressIsUnknownUntilProbedThere() {
+        table.recordHeartbeat(m1, primary(1, 10), 1);
+        MemberAddress moved = new MemberAddress("m1", "127.0.0.9", 3948);
+
+        table.replaceMembers(List.of(moved, m2, m3));
+
+        assertThat(table.writeTarget()).isEmpty();
+        assertThat(table.recordHeartbeat(m1, primary(1, 10), 2)).isNull();
+        table.recordHeartbeat(moved, primary(1, 10), 3);
+        assertThat(table.writeTarget()).contains(moved);
+    }
 }

@@ -86,6 +86,54 @@ class RoutingProxyTest {
     }
 
     @Test
+    void whenTwoMembersSayPrimaryWritesGoToTheHigherEpoch() throws Exception {
+        cluster = LoopbackCluster.start(2, null);
+        startProxy(ProxySettings.loopback(cluster.addresses));
+        cluster.control("m2", "dirk promote 5", null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> proxy.table().writeTarget().equals(Optional.of(cluster.address("m2"))));
+
+        Reply reply = client().execute("manampia ao@ t (id) sanda (1)");
+
+        assertThat(reply.isError()).as(reply.messageText()).isFalse();
+        assertThat(cluster.database("m2").countOf(StatementKind.WRITE)).isEqualTo(1);
+        assertThat(cluster.database("m1").countOf(StatementKind.WRITE)).isZero();
+    }
+
+    @Test
+    void aMemberThatAcceptsConnectionsButNeverAnswersIsMarkedDown() throws Exception {
+        cluster = LoopbackCluster.start(1, null);
+        try (ServerSocket silent = new ServerSocket()) {
+            silent.bind(new InetSocketAddress("127.0.0.8", 0));
+            List<Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        accepted.add(silent.accept());
+                    }
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            MemberAddress hanging = new MemberAddress("m8", "127.0.0.8", silent.getLocalPort());
+            List<MemberAddress> members = new ArrayList<>(cluster.addresses);
+            members.add(hanging);
+            proxy = RoutingProxy.start(ProxySettings.loopback(members).withHeartbeatIntervalMillis(50),
+                    new SimpleMeterRegistry());
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> proxy.table().view("m8").health() == MemberHealth.DOWN);
+            assertThat(proxy.table().view("m8").failure()).isEqualTo("no answer in time");
+            for (int i = 0; i < 4; i++) {
+                assertThat(servedBy(client().execute("alaivo * ao@ t"))).isEqualTo("m1");
+            }
+            for (Socket socket : accepted) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
     void aWriteRefusedByAMemberThatSteppedDownSinceItsHeartbeatGoesToTheNewPrimary() throws Exception {
         cluster = LoopbackCluster.start(2, null);
         proxy = RoutingProxy.start(ProxySettings.loopback(cluster.addresses).withHeartbeatIntervalMillis(60_000),
@@ -179,6 +227,44 @@ class RoutingProxyTest {
             servers.add(servedBy(client.execute("alaivo * ao@ t")));
         }
         assertThat(servers).doesNotContain("m2").contains("m1", "m3");
+    }
+
+    @Test
+    void membersAddedAndRemovedWhileRunningGainAndLoseTraffic() throws Exception {
+        cluster = LoopbackCluster.start(3, null);
+        startProxy(ProxySettings.loopback(List.of(cluster.address("m1"))));
+        DirkConnection client = client();
+
+        proxy.replaceMembers(cluster.addresses);
+        await().atMost(Duration.ofSeconds(10)).until(() -> proxy.table().views().stream()
+                .allMatch(v -> v.health() == MemberHealth.SERVING));
+        List<String> spread = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            spread.add(servedBy(client.execute("alaivo * ao@ t")));
+        }
+        proxy.replaceMembers(List.of(cluster.address("m1"), cluster.address("m3")));
+        List<String> after = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            after.add(servedBy(client.execute("alaivo * ao@ t")));
+        }
+
+        assertThat(spread).contains("m1", "m2", "m3");
+        assertThat(after).doesNotContain("m2").contains("m1", "m3");
+    }
+
+    @Test
+    void aRefusedAmpiasaoLeavesTheSessionOnItsDatabase() throws Exception {
+        cluster = LoopbackCluster.start(2, null, "shop");
+        startProxy(ProxySettings.loopback(cluster.addresses));
+        DirkConnection client = client();
+        assertThat(client.execute("ampiasao shop").isError()).isFalse();
+
+        Reply refused = client.execute("ampiasao nowhere");
+
+        assertThat(refused.messageText()).isEqualTo("Hadisoana : tsy misy ny tahiry nowhere");
+        for (int i = 0; i < 4; i++) {
+            assertThat(databaseSeen(client.execute("alaivo * ao@ t"))).isEqualTo("shop");
+        }
     }
 
     @Test

@@ -239,6 +239,8 @@ class MemberServerTest {
         assertThat(registry.get("dirk.server.errors").counter().count()).isEqualTo(1);
         assertThat(registry.get("dirk.server.connections.refused").counter().count()).isEqualTo(1);
         assertThat(registry.get("dirk.member.lsn").gauge().value()).isEqualTo(1);
+        System.gc(); // gauges hold their objects weakly: they must survive a collection
+        assertThat(registry.get("dirk.server.connections").gauge().value()).isEqualTo(1);
         assertThat(registry.get("dirk.member.role").tag("role", "primary").gauge().value()).isEqualTo(1);
         assertThat(server.readiness().ready()).isTrue();
         assertThat(server.readiness().detail()).startsWith("m1 primary at epoch 1, LSN 1");

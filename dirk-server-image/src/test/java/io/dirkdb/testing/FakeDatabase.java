@@ -78,7 +78,8 @@ public final class FakeDatabase implements Database {
             case "slow":
                 return new FakeStatement(StatementKind.WRITE, words[0], argument);
             case "use":
-                return new FakeStatement(StatementKind.USE, words[0], argument);
+            case "ampiasao":
+                return new FakeStatement(StatementKind.USE, "use", argument);
             default:
                 throw new DirkException("unknown statement: " + words[0]);
         }

@@ -30,6 +30,8 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -82,7 +84,13 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
   public UpdateControl<DirkCluster> reconcile(DirkCluster cluster, Context<DirkCluster> context) {
     String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
 
-    List<SpecViolation> violations = validator.validate(cluster);
+    List<SpecViolation> violations = new ArrayList<>(validator.validate(cluster));
+    if (violations.isEmpty()) {
+      context.getSecondaryResourcesAsStream(StatefulSet.class)
+          .filter(sts -> ClusterNaming.primaryStatefulSet(cluster).equals(sts.getMetadata().getName()))
+          .findFirst()
+          .ifPresent(existing -> violations.addAll(validator.validateStorageUnchanged(cluster, existing)));
+    }
     if (!violations.isEmpty()) {
       DirkClusterStatus status = ClusterStatusAggregator.invalid(cluster, violations);
       if (!sameSpecValidMessage(cluster.getStatus(), status)) {

@@ -101,6 +101,18 @@ class ChartRbacTest {
   }
 
   @Test
+  void anExistingServiceAccountIsTheOneBoundAndRun() {
+    Manifests chart = render("--set", "serviceAccount.create=false", "--set", "serviceAccount.name=platform-operator");
+    assertThat(chart.ofKind("ServiceAccount")).isEmpty();
+    assertThat(chart.get("Deployment", "dirk-operator").at("/spec/template/spec/serviceAccountName").asText())
+        .isEqualTo("platform-operator");
+    for (JsonNode binding : List.of(chart.get("ClusterRoleBinding", "dirk-operator"),
+        chart.get("RoleBinding", "dirk-operator-leader-election"))) {
+      assertThat(binding.at("/subjects/0/name").asText()).isEqualTo("platform-operator");
+    }
+  }
+
+  @Test
   void permissionTableNamesEveryKindTheOperatorReadsOrWrites() throws IOException {
     String sources = operatorSources();
     Set<String> used = new TreeSet<>();

@@ -3,13 +3,25 @@ package io.dirkdb.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The one entry point: {@code dirk server|client|...}. */
+/** The one entry point: {@code dirk server|client|bench|...}. */
 @Command(name = "dirk", mixinStandardHelpOptions = true, version = "dirk 0.1.0",
-        description = "DirkDB: server, client and cluster tools.")
+        description = "DirkDB: server, client and cluster tools.",
+        subcommands = {ServerCommand.class, ClientCommand.class, BenchCommand.class, ProxyCommand.class,
+                CacheCommand.class, ResyncCommand.class})
 public final class Dirk implements Runnable {
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Dirk()).execute(args));
+        // One line per log record, unless the user configured logging.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format",
+                    "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+        }
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command tree, for tests that run a command in-process. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Dirk());
     }
 
     @Override

@@ -1,22 +1,120 @@
 package io.dirkdb.engine;
 
+import io.dirkdb.DirkException;
+import io.dirkdb.sql.ControlStatement;
+import io.dirkdb.sql.Parser;
+import io.dirkdb.sql.Query;
+import io.dirkdb.sql.SqlStatement;
 import io.dirkdb.sql.Statement;
+import io.dirkdb.storage.LogRecord;
+import io.dirkdb.storage.StateMachine;
+import io.dirkdb.storage.Storage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * The database engine of one member: the catalog and its data, kept in memory and
- * made durable through {@link io.dirkdb.storage.Storage}.
+ * The database engine of one member: the catalog and its data, kept in memory and made
+ * durable through {@link io.dirkdb.storage.Storage}.
+ *
+ * <p>Concurrency: one read-write lock. Queries share the read lock; a WRITE or SCHEMA
+ * statement takes the write lock to validate its whole change, append it to the log as one
+ * record, and apply it to memory; it then releases the lock and waits for the record to be
+ * fsynced, so concurrent writers share fsyncs (group commit). A reader may therefore see a
+ * change whose writer has not been acknowledged yet; it is never half applied.
+ *
+ * <p>Storage failure: if appending or syncing fails (disk full, I/O error), the statement gets
+ * {@code the write could not be made durable: ...} and the engine refuses every later write
+ * until it is restarted, since memory may be ahead of the disk. Reads go on.
  */
 public final class Engine implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
 
-    /** Opens (recovering if needed) the engine whose files live in {@code dataDirectory}. */
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final Journal journal;
+    private final ExecutorService checkpointer;
+    private final AtomicBoolean checkpointRunning = new AtomicBoolean();
+    private final Machine machine = new Machine();
+    /**
+     * Held by a checkpoint from capture to the end of its write, and by snapshot installs and log
+     * cuts: a snapshot captured before the log is replaced or cut must not be written after it.
+     */
+    private final Object maintenance = new Object();
+
+    // Guarded by lock (written under the write lock).
+    private Catalog catalog = new Catalog();
+    private volatile long appliedLsn;
+    private volatile long epoch = 1;
+    private volatile String writeRefusal;
+    private volatile String storageFailure;
+    private volatile long recordsSinceCheckpoint;
+    private volatile long bytesSinceCheckpoint;
+    private boolean closed;
+
+    /** Opens a journal; storage replays into the engine's state machine while it opens. */
+    @FunctionalInterface
+    interface JournalOpener {
+        Journal open(StateMachine machine) throws IOException;
+    }
+
+    private Engine(JournalOpener opener, boolean background) throws IOException {
+        this.journal = opener.open(machine);
+        this.appliedLsn = journal.lastLsn();
+        this.epoch = Math.max(1, journal.lastEpoch());
+        this.checkpointer = background ? Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "dirk-checkpoint");
+            thread.setDaemon(true);
+            return thread;
+        }) : null;
+    }
+
+    /**
+     * Opens (recovering if needed) the engine whose files live in {@code dataDirectory}: the
+     * latest snapshot, then every log record after it. Writes are allowed at the epoch of the
+     * last record (at least 1) until {@link #refuseWrites} says otherwise.
+     *
+     * @throws DirkException when the directory cannot be opened or its log is damaged
+     */
     public static Engine open(Path dataDirectory) {
-        throw new UnsupportedOperationException("engine not written yet");
+        try {
+            return new Engine(machine -> new StorageJournal(Storage.open(dataDirectory, machine)), true);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot open data directory " + dataDirectory, e);
+            throw new DirkException("cannot open the data directory " + dataDirectory + ": " + e.getMessage(), e);
+        }
     }
 
     /** An engine without files, for tests of the language. */
     public static Engine inMemory() {
-        throw new UnsupportedOperationException("engine not written yet");
+        return withJournal(new Journal.InMemory(), false);
+    }
+
+    /** An engine over any journal; tests use it to watch the records the engine writes. */
+    static Engine withJournal(Journal journal) {
+        return withJournal(journal, true);
+    }
+
+    private static Engine withJournal(Journal journal, boolean background) {
+        try {
+            return new Engine(machine -> journal, background);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // the journal is already open
+        }
+    }
+
+    /** Parses and runs one statement (text without its closing {@code ;}). */
+    public Result execute(Session session, String text) {
+        return execute(session, Parser.parse(text));
     }
 
     /**
@@ -26,15 +124,388 @@ public final class Engine implements AutoCloseable {
      * @throws io.dirkdb.DirkException with a message for the user
      */
     public Result execute(Session session, Statement statement) {
-        throw new UnsupportedOperationException("engine not written yet");
+        if (statement instanceof ControlStatement) {
+            throw new DirkException("dirk control requests are answered by the server, not by the engine");
+        }
+        if (!(statement instanceof SqlStatement sql)) {
+            throw new IllegalArgumentException("not a statement of the parser: " + statement);
+        }
+        if (sql instanceof SqlStatement.Use use) {
+            lock.readLock().lock();
+            try {
+                if (catalog.database(use.database()) == null) {
+                    throw new DirkException(Messages.databaseMissing(use.database()));
+                }
+                session.useDatabase(use.database());
+                return new Result.Message(Messages.use(use.database()));
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+        if (!sql.kind().changesData()) {
+            lock.readLock().lock();
+            try {
+                return read(session, sql);
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+        return write(session, sql);
+    }
+
+    private Result read(Session session, SqlStatement statement) {
+        if (statement instanceof SqlStatement.Show show) {
+            List<String> names = new ArrayList<>();
+            if (show.objectKind() == SqlStatement.ObjectKind.DATABASE) {
+                names.addAll(catalog.databases.keySet());
+            } else {
+                Database database = ChangePlanner.currentDatabase(catalog, session.currentDatabase());
+                switch (show.objectKind()) {
+                    case TABLE -> names.addAll(database.tables.keySet());
+                    case DOMAIN -> names.addAll(database.domains.keySet());
+                    default -> names.addAll(database.views.keySet());
+                }
+            }
+            List<List<Object>> rows = new ArrayList<>();
+            for (String name : names) {
+                rows.add(List.of(name));
+            }
+            return new Result.Relation(show.objectKind().word,
+                    List.of(new Result.Column(Messages.SHOW_COLUMN, "")), rows);
+        }
+        Query query = (Query) statement;
+        String name = session.currentDatabase();
+        Database database = name == null ? null : catalog.database(name);
+        String missing = name == null ? Messages.NO_DATABASE : Messages.databaseGone(name);
+        QueryExecutor.Rows rows = new QueryExecutor(database, missing).execute(query);
+        List<Result.Column> columns = new ArrayList<>(rows.columns().size());
+        for (QueryExecutor.Col column : rows.columns()) {
+            columns.add(new Result.Column(column.name(), column.origin()));
+        }
+        List<List<Object>> out = new ArrayList<>(rows.rows().size());
+        for (Object[] row : rows.rows()) {
+            out.add(Collections.unmodifiableList(Arrays.asList(row)));
+        }
+        return new Result.Relation(rows.name(), columns, out);
+    }
+
+    private Result write(Session session, SqlStatement statement) {
+        long lsn;
+        ChangePlanner.Plan plan;
+        lock.writeLock().lock();
+        try {
+            checkWritable();
+            plan = new ChangePlanner(catalog).plan(statement, session.currentDatabase());
+            if (plan.change() == null) {
+                return new Result.Message(plan.message());
+            }
+            byte[] payload = ChangeCodec.encode(plan.change());
+            try {
+                lsn = journal.append(epoch, payload);
+            } catch (IOException | RuntimeException e) {
+                throw storageFailed(e);
+            }
+            catalog.apply(plan.change());
+            appliedLsn = lsn;
+            session.recordWrite(lsn);
+            recordsSinceCheckpoint++;
+            bytesSinceCheckpoint += payload.length;
+            if (plan.change() instanceof Change.DropDatabase drop
+                    && drop.database().equals(session.currentDatabase())) {
+                session.useDatabase(null);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+        try {
+            journal.awaitDurable(lsn);
+        } catch (IOException | RuntimeException e) {
+            throw storageFailed(e);
+        }
+        maybeCheckpoint();
+        return new Result.Message(plan.message());
+    }
+
+    private void checkWritable() {
+        if (closed) {
+            throw new DirkException("the engine is closed");
+        }
+        if (storageFailure != null) {
+            throw new DirkException(Messages.STORAGE_FAILED);
+        }
+        if (writeRefusal != null) {
+            throw new DirkException(Messages.writesRefused(writeRefusal));
+        }
+    }
+
+    private DirkException storageFailed(Exception e) {
+        storageFailure = String.valueOf(e.getMessage());
+        LOG.log(System.Logger.Level.ERROR, "a write could not be made durable; refusing writes until restart", e);
+        return new DirkException(Messages.notDurable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+    }
+
+    private void maybeCheckpoint() {
+        if (checkpointer == null) {
+            return;
+        }
+        // The counters are read without the lock: a stale value only delays a checkpoint a little.
+        if (journal.wantsCheckpoint(recordsSinceCheckpoint, bytesSinceCheckpoint) && checkpointRunning.compareAndSet(false, true)) {
+            checkpointer.execute(() -> {
+                try {
+                    checkpoint();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "background checkpoint failed", e);
+                } finally {
+                    checkpointRunning.set(false);
+                }
+            });
+        }
+    }
+
+    /**
+     * Writes a snapshot of the current state and lets storage drop the log before it. Writers
+     * wait only while the catalog is captured (references, not data); the snapshot is then
+     * encoded and written while statements go on.
+     */
+    public void checkpoint() {
+        long lsn;
+        long snapshotEpoch;
+        List<ChangeCodec.DatabaseImage> image;
+        synchronized (maintenance) {
+            lock.readLock().lock();
+            try {
+                lsn = appliedLsn;
+                // The snapshot carries the epoch of its last record (writers are held off, so that is the log's
+                // last one): a secondary rebuilt from it proves its place in the history with that epoch.
+                snapshotEpoch = journal.lastLsn() == lsn && journal.lastEpoch() > 0 ? journal.lastEpoch() : epoch;
+                image = ChangeCodec.capture(catalog);
+                recordsSinceCheckpoint = 0;
+                bytesSinceCheckpoint = 0;
+            } finally {
+                lock.readLock().unlock();
+            }
+            try {
+                journal.checkpoint(lsn, snapshotEpoch, out -> ChangeCodec.writeSnapshot(image, out));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "checkpoint at LSN " + lsn + " failed", e);
+                throw new DirkException("the checkpoint could not be written: " + e.getMessage(), e);
+            }
+        }
     }
 
     /** The LSN of the last record applied (0 when none). */
     public long lastLsn() {
-        throw new UnsupportedOperationException("engine not written yet");
+        return appliedLsn;
+    }
+
+    /** The epoch stamped on the records this member appends. */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Lets WRITE and SCHEMA statements run again, stamping their records with {@code epoch}. */
+    public void allowWrites(long epoch) {
+        lock.writeLock().lock();
+        try {
+            this.epoch = epoch;
+            this.writeRefusal = null;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Makes every later WRITE or SCHEMA statement fail with {@code reason} (a secondary, a fenced member). */
+    public void refuseWrites(String reason) {
+        lock.writeLock().lock();
+        try {
+            this.writeRefusal = reason;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** True when WRITE and SCHEMA statements are accepted now. */
+    public boolean writesAllowed() {
+        return writeRefusal == null && storageFailure == null && !closed;
+    }
+
+    /**
+     * Applies a record received from the primary, in LSN order: appends it to this member's log
+     * with the primary's LSN and epoch, then applies it to memory. It does not wait for the
+     * fsync, so a stream of records shares fsyncs: call {@link #awaitDurable} before
+     * acknowledging. Works whether or not this member accepts client writes.
+     *
+     * @throws DirkException when the record cannot be logged (this member then refuses writes)
+     */
+    public void applyReplicated(LogRecord record) {
+        lock.writeLock().lock();
+        try {
+            if (storageFailure != null) {
+                throw new DirkException(Messages.STORAGE_FAILED);
+            }
+            Change change;
+            try {
+                change = ChangeCodec.decode(record.payload());
+            } catch (IOException e) {
+                throw new DirkException("log record " + record.lsn() + " from the primary cannot be decoded", e);
+            }
+            try {
+                journal.appendReplicated(record);
+            } catch (IOException | RuntimeException e) {
+                throw storageFailed(e);
+            }
+            catalog.apply(change);
+            appliedLsn = record.lsn();
+            epoch = Math.max(epoch, record.epoch());
+            recordsSinceCheckpoint++;
+            bytesSinceCheckpoint += record.payload().length;
+        } finally {
+            lock.writeLock().unlock();
+        }
+        maybeCheckpoint();
+    }
+
+    /** Blocks until every record up to {@code lsn} is on disk (for acknowledging replicated records). */
+    public void awaitDurable(long lsn) {
+        try {
+            journal.awaitDurable(lsn);
+        } catch (IOException | RuntimeException e) {
+            throw storageFailed(e);
+        }
+    }
+
+    /**
+     * Replaces this member's whole state and log by a snapshot shipped from the primary (a
+     * resync), keeping every statement out meanwhile. Afterwards {@link #lastLsn} is the
+     * snapshot's LSN and the log continues after it.
+     *
+     * @throws DirkException when the snapshot is damaged or cannot be stored
+     */
+    public void installSnapshot(InputStream shipped) {
+        synchronized (maintenance) {
+            installSnapshotLocked(shipped);
+        }
+    }
+
+    private void installSnapshotLocked(InputStream shipped) {
+        lock.writeLock().lock();
+        try {
+            journal.installSnapshot(shipped);
+            appliedLsn = journal.lastLsn();
+            epoch = Math.max(epoch, journal.lastEpoch());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "installing a shipped snapshot failed", e);
+            throw new DirkException("the shipped snapshot could not be installed: " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Forgets every record after {@code lsn} (this member went past the fork point of a new
+     * primary) and rebuilds the state from the latest snapshot and the log left, keeping every
+     * statement out meanwhile.
+     *
+     * @throws DirkException when the log cannot be cut back there (a resync is then needed)
+     */
+    public void truncateAfter(long lsn) {
+        synchronized (maintenance) {
+            truncateAfterLocked(lsn);
+        }
+    }
+
+    private void truncateAfterLocked(long lsn) {
+        lock.writeLock().lock();
+        try {
+            journal.truncateAfter(lsn);
+            appliedLsn = journal.lastLsn();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cutting the log back to LSN " + lsn + " failed", e);
+            throw new DirkException("the log could not be cut back to LSN " + lsn + ": " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * The storage under this engine, for log shipping (reading records from an LSN, the latest
+     * snapshot); empty for an in-memory engine. Change state only through the engine.
+     */
+    public java.util.Optional<Storage> storage() {
+        return journal instanceof StorageJournal durable ? java.util.Optional.of(durable.storage()) : java.util.Optional.empty();
+    }
+
+    /** The state machine storage drives during recovery (and replication, later). */
+    StateMachine stateMachine() {
+        return machine;
     }
 
     /** Flushes the log and stops; statements already running finish first. */
     @Override
-    public void close() {}
+    public void close() {
+        close(true);
+    }
+
+    /** Stops without the final checkpoint, as a crash after the last fsync would; for recovery tests. */
+    void closeWithoutCheckpoint() {
+        close(false);
+    }
+
+    private void close(boolean finalCheckpoint) {
+        lock.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+        if (checkpointer != null) {
+            checkpointer.shutdown();
+            try {
+                checkpointer.awaitTermination(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (finalCheckpoint && storageFailure == null) {
+                try {
+                    checkpoint();
+                } catch (DirkException e) {
+                    LOG.log(System.Logger.Level.WARNING, "final checkpoint failed; the log still holds every change", e);
+                }
+            }
+        }
+        try {
+            journal.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing storage failed", e);
+        }
+    }
+
+    /** Recovery and replication enter here: records in LSN order, snapshots whole. */
+    private final class Machine implements StateMachine {
+        @Override
+        public void apply(LogRecord record) {
+            Change change;
+            try {
+                change = ChangeCodec.decode(record.payload());
+            } catch (IOException e) {
+                throw new IllegalStateException("log record " + record.lsn() + " cannot be decoded", e);
+            }
+            catalog.apply(change);
+            appliedLsn = record.lsn();
+            epoch = Math.max(epoch, record.epoch());
+        }
+
+        @Override
+        public void writeSnapshot(OutputStream out) throws IOException {
+            ChangeCodec.writeSnapshot(catalog, out);
+        }
+
+        @Override
+        public void readSnapshot(InputStream in) throws IOException {
+            catalog = ChangeCodec.readSnapshot(in);
+        }
+    }
 }

@@ -9,36 +9,82 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Replaces a small file so that a crash leaves either the old or the new content, never a mix. */
+/** Replaces a file so that a crash leaves either the old or the new content, never a mix. */
 public final class AtomicFile {
     private AtomicFile() {}
 
+    /** Streams a file's content into an open channel; the channel is forced and closed by the caller. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(FileChannel channel) throws IOException;
+    }
+
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, channel -> writeFully(channel, ByteBuffer.wrap(content)));
+    }
+
+    public static void write(Path target, Content content) throws IOException {
+        moveIntoPlace(writeTemporary(target, content), target);
+    }
+
+    /**
+     * First half of {@link #write}: writes {@code content} next to {@code target} under a temporary
+     * name and fsyncs it. Callers that must do something between writing and publishing (deleting
+     * what the new file replaces) call {@link #moveIntoPlace} themselves.
+     */
+    public static Path writeTemporary(Path target, Content content) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = dir.resolve(target.getFileName() + ".tmp");
+        Path tmp = temporaryFor(target);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(content);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
+            content.writeTo(ch);
             ch.force(true);
+        } catch (IOException | RuntimeException | Error e) {
+            Files.deleteIfExists(tmp);
+            throw e;
         }
+        return tmp;
+    }
+
+    /** Second half of {@link #write}: renames the fsynced temporary file over the target and makes the rename durable. */
+    public static void moveIntoPlace(Path tmp, Path target) throws IOException {
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
-        syncDirectory(dir);
+        syncDirectory(target.toAbsolutePath().getParent());
     }
 
-    /** Makes a rename or a new file in {@code dir} durable. */
+    /** The name {@link #writeTemporary} uses; a file by that name left after a crash is garbage. */
+    public static Path temporaryFor(Path target) {
+        return target.resolveSibling(target.getFileName() + ".tmp");
+    }
+
+    public static boolean isTemporary(Path file) {
+        return file.getFileName().toString().endsWith(".tmp");
+    }
+
+    /** Makes a rename, a new file or a deletion in {@code dir} durable. */
     public static void syncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException e) {
             // Some file systems refuse to open a directory for sync; the rename is then as durable as they allow.
+        }
+    }
+
+    static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            at += channel.write(buffer, at);
         }
     }
 }

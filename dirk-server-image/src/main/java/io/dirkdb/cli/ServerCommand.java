@@ -1,0 +1,282 @@
+package io.dirkdb.cli;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.replication.ReplicationMode;
+import io.dirkdb.replication.ReplicationSettings;
+import io.dirkdb.replication.Replicator;
+import io.dirkdb.server.ClusterConfig;
+import io.dirkdb.server.EngineDatabase;
+import io.dirkdb.server.Member;
+import io.dirkdb.server.MemberServer;
+import io.dirkdb.server.Role;
+import io.dirkdb.server.ServerSettings;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dirk server}: runs one member on a data directory until SIGTERM. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Runs a DirkDB member (a standalone primary without a config file).",
+                "Flags override config.json; SIGTERM stops it cleanly (exit 0)."})
+public final class ServerCommand implements Callable<Integer> {
+    static final int EXIT_CONFIG = 2;
+    static final int EXIT_FAILURE = 1;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "config.json of the cluster (else -Ddirk.configPath, else $DIRK_CONFIG_PATH, else ./config.json if present)")
+    String config;
+
+    @Option(names = "--id", paramLabel = "ID",
+            description = "this member's instance id in the config (else -Ddirk.instanceId, else $DIRK_INSTANCE_ID)")
+    String id;
+
+    @Option(names = "--host", paramLabel = "ADDRESS",
+            description = "address to listen on (default: the instance's host, else 127.0.0.1)")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT",
+            description = "port to listen on, 0 for any free port (default: the instance's port, else 3948)")
+    Integer port;
+
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
+    Integer httpPort;
+
+    @Option(names = "--replication-mode", paramLabel = "MODE",
+            description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
+                    + "(default: config.json replication.mode, else async)")
+    String replicationMode;
+
+    @Option(names = "--sync-timeout-ms", paramLabel = "MILLIS", defaultValue = "5000",
+            description = "in sync mode, how long a write waits for a secondary before it fails (default: ${DEFAULT-VALUE})")
+    long syncTimeoutMillis;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "data directory (default: the instance's dataDirectory)")
+    Path dataDirectory;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "file holding the password clients must give with `dirk auth` (else $DIRK_PASSWORD; default: no authentication)")
+    Path passwordFile;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "256",
+            description = "client connections served at once; more are refused (default: ${DEFAULT-VALUE})")
+    int maxConnections;
+
+    @Option(names = "--max-request-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "largest request accepted; a larger one is answered with an error (default: ${DEFAULT-VALUE})")
+    int maxRequestBytes;
+
+    @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "on SIGTERM, how long statements in flight may take to finish (default: ${DEFAULT-VALUE})")
+    int shutdownGraceSeconds;
+
+    private final Map<String, String> environment;
+
+    public ServerCommand() {
+        this(System.getenv());
+    }
+
+    ServerCommand(Map<String, String> environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        Plan plan;
+        try {
+            plan = plan();
+        } catch (DirkException e) {
+            err.println(e.getMessage());
+            err.flush();
+            return EXIT_CONFIG;
+        }
+        MemberServer server;
+        PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
+        new JvmMemoryMetrics().bindTo(registry); // heap use, next to the member's own meters
+        new JvmGcMetrics().bindTo(registry);
+        try {
+            Files.createDirectories(plan.dataDirectory);
+            EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
+            Member member;
+            try {
+                member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role);
+                if (member.state().role() == Role.SECONDARY && member.state().primaryHost() == null
+                        && plan.primaryHost != null) {
+                    member.follow(plan.primaryHost, plan.primaryPort); // a REPLICA follows the config's MASTER
+                }
+                Replicator.attach(member, database.engine(), plan.replication, registry);
+            } catch (RuntimeException e) {
+                database.close();
+                throw e;
+            }
+            try {
+                server = MemberServer.start(member, plan.settings, registry);
+            } catch (IOException e) {
+                member.close();
+                err.println("dirk server: cannot listen on " + plan.settings.host() + ":" + plan.settings.port()
+                        + ": " + e.getMessage());
+                err.flush();
+                return EXIT_FAILURE;
+            }
+        } catch (DirkException e) {
+            err.println("dirk server: " + e.getMessage());
+            err.flush();
+            return EXIT_FAILURE;
+        } catch (IOException e) {
+            err.println("dirk server: cannot create the data directory " + plan.dataDirectory + ": " + e.getMessage());
+            err.flush();
+            return EXIT_FAILURE;
+        }
+        HealthHttpServer http = null;
+        if (httpPort != null) {
+            try {
+                http = HealthHttpServer.start(plan.settings.host(), httpPort, registry, server::readiness);
+            } catch (IOException e) {
+                server.close();
+                err.println("dirk server: cannot serve HTTP on " + plan.settings.host() + ":" + httpPort + ": "
+                        + e.getMessage());
+                err.flush();
+                return EXIT_FAILURE;
+            }
+        }
+        HealthHttpServer httpServer = http;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            int status = 0;
+            try {
+                server.close();
+            } catch (RuntimeException e) {
+                System.err.println("dirk server: the stop did not complete cleanly: " + e);
+                status = EXIT_FAILURE;
+            }
+            if (httpServer != null) {
+                httpServer.close();
+            }
+            // Written directly: the logging system may already be shut down by its own hook.
+            System.err.println("dirk server " + plan.memberId() + (status == 0 ? " stopped" : " stopped with errors"));
+            System.out.flush();
+            System.err.flush();
+            // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
+            Runtime.getRuntime().halt(status);
+        }, "dirk-shutdown"));
+        var state = server.member().state();
+        out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()
+                + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory
+                + (http == null ? "" : ", HTTP on port " + http.port()) + ", replication " + plan.replication.mode().wireName()
+                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
+        out.flush();
+        try {
+            server.awaitStopped();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** What to run, from the flags, the config file and the environment. */
+    record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
+                String primaryHost, int primaryPort) {}
+
+    Plan plan() {
+        Optional<Path> configFile = ClusterConfig.locate(config, environment);
+        ClusterConfig.Instance instance = null;
+        ClusterConfig cluster = null;
+        String memberId = ClusterConfig.locateInstanceId(id, environment);
+        if (configFile.isPresent()) {
+            Path file = configFile.get();
+            cluster = ClusterConfig.load(file);
+            if (memberId == null) {
+                if (cluster.instances().size() != 1) {
+                    throw new DirkException(file + ": which instance is this? give --id (or -Ddirk.instanceId, "
+                            + "or DIRK_INSTANCE_ID)");
+                }
+                memberId = cluster.instances().get(0).id();
+            }
+            instance = cluster.instance(file, memberId);
+        }
+        Path directory = dataDirectory;
+        if (directory == null && instance != null && instance.dataDirectory() != null) {
+            directory = Path.of(instance.dataDirectory());
+        }
+        if (directory == null) {
+            throw new DirkException("dirk server: no data directory: give --data-dir (or an instance's dataDirectory in "
+                    + "config.json)");
+        }
+        String listenHost = host != null ? host : instance != null ? instance.host() : ServerSettings.DEFAULT_HOST;
+        int listenPort = port != null ? port : instance != null ? instance.port() : ServerSettings.DEFAULT_PORT;
+        if (listenPort < 0 || listenPort > 65535) {
+            throw new DirkException("dirk server: --port: expected a port between 0 and 65535, got " + listenPort);
+        }
+        if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
+            throw new DirkException("dirk server: --http-port: expected a port between 0 and 65535, got " + httpPort);
+        }
+        if (maxConnections < 1) {
+            throw new DirkException("dirk server: --max-connections: expected at least 1, got " + maxConnections);
+        }
+        if (maxRequestBytes < 1) {
+            throw new DirkException("dirk server: --max-request-bytes: expected at least 1, got " + maxRequestBytes);
+        }
+        Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
+                ? Role.PRIMARY : Role.SECONDARY;
+        ServerSettings settings = new ServerSettings(listenHost, listenPort, password(), maxConnections,
+                maxRequestBytes, Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
+        String modeName = replicationMode != null ? replicationMode
+                : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
+        ReplicationMode mode;
+        try {
+            mode = ReplicationMode.parse(modeName);
+        } catch (IllegalArgumentException e) {
+            throw new DirkException("dirk server: --replication-mode: " + e.getMessage());
+        }
+        if (syncTimeoutMillis < 1) {
+            throw new DirkException("dirk server: --sync-timeout-ms: expected at least 1, got " + syncTimeoutMillis);
+        }
+        ReplicationSettings replication = ReplicationSettings.defaults(mode)
+                .withSyncTimeout(java.time.Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
+        ClusterConfig.Instance master = null;
+        if (cluster != null && role == Role.SECONDARY) {
+            String self = memberId;
+            master = cluster.instances().stream()
+                    .filter(i -> i.role() == ClusterConfig.InstanceRole.MASTER && !i.id().equals(self))
+                    .findFirst().orElse(null);
+        }
+        return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
+                master == null ? null : master.host(), master == null ? 0 : master.port());
+    }
+
+    private String password() {
+        String password;
+        if (passwordFile != null) {
+            try {
+                password = Files.readString(passwordFile, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw new DirkException(passwordFile + ": cannot read the password file (" + e.getMessage() + ")");
+            }
+            if (password.isEmpty()) {
+                throw new DirkException(passwordFile + ": the password file is empty");
+            }
+            return password;
+        }
+        password = environment.get("DIRK_PASSWORD");
+        return password == null || password.isEmpty() ? null : password;
+    }
+}

@@ -1,0 +1,95 @@
+package io.dirkdb.client;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.ReplyReader;
+import io.dirkdb.protocol.RequestScanner;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A connection to a DirkDB server, proxy or cache: sends one statement, reads its whole reply.
+ * Not thread-safe: one connection per thread.
+ */
+public final class DirkConnection implements AutoCloseable {
+    private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
+
+    private final Socket socket;
+    private final OutputStream out;
+    private final ReplyReader replies;
+
+    private DirkConnection(Socket socket) throws IOException {
+        this.socket = socket;
+        this.out = socket.getOutputStream();
+        this.replies = new ReplyReader(socket.getInputStream());
+    }
+
+    public static DirkConnection open(String host, int port) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
+            return new DirkConnection(socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs one statement (its closing {@code ;} is added when missing) and returns its reply.
+     *
+     * @throws DirkException when the text is not exactly one statement (a quote left open, two statements)
+     */
+    public Reply execute(String statement) throws IOException {
+        out.write(frame(statement));
+        out.flush();
+        return replies.read();
+    }
+
+    /**
+     * The bytes of one request: the statement as given when it already ends with its own
+     * {@code ;}, else followed by a newline (ending a trailing comment) and {@code ;}.
+     */
+    static byte[] frame(String statement) {
+        byte[] bytes = statement.getBytes(StandardCharsets.UTF_8);
+        if (isOneRequest(bytes)) {
+            return bytes;
+        }
+        byte[] terminated = (statement + "\n;").getBytes(StandardCharsets.UTF_8);
+        if (isOneRequest(terminated)) {
+            return terminated;
+        }
+        throw new DirkException("not one whole statement (a quote left open, or several statements): "
+                + (statement.length() > 60 ? statement.substring(0, 60) + "..." : statement));
+    }
+
+    private static boolean isOneRequest(byte[] bytes) {
+        RequestScanner scanner = new RequestScanner(Integer.MAX_VALUE - 8);
+        return scanner.feed(bytes).size() == 1
+                && (!scanner.hasPartialRequest() || RequestScanner.isBlank(scanner.partialText()));
+    }
+
+    /** Sends {@code dirk auth '<password>'}, quoting the password as a DirkDB string. */
+    public Reply authenticate(String password) throws IOException {
+        return execute("dirk auth " + quote(password));
+    }
+
+    /** A DirkDB string literal: single quotes, with backslashes and quotes escaped. */
+    public static String quote(String text) {
+        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    /** Bounds how long a read waits for a reply (0: forever). */
+    public void setReadTimeoutMillis(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

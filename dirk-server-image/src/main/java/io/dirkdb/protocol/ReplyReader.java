@@ -1,0 +1,163 @@
+package io.dirkdb.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dirkdb.engine.Result;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads replies from a server (or a proxy) and reassembles relations of any size from their
+ * pages. Not thread-safe: one reader per connection.
+ */
+public final class ReplyReader {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** A line longer than this is no reply of ours (a page of 20 rows stays far below). */
+    private static final int MAX_LINE_BYTES = 64 << 20;
+
+    private final InputStream in;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+    // Own buffer, scanned for line ends a chunk at a time (a byte-by-byte read costs a call per byte).
+    private final byte[] buffer = new byte[64 * 1024];
+    private int position;
+    private int limit;
+
+    public ReplyReader(InputStream in) {
+        this.in = in;
+    }
+
+    /** Reads one whole reply and decodes it. */
+    public Reply read() throws IOException {
+        ByteArrayOutputStream frames = new ByteArrayOutputStream(256);
+        String first = readLine(frames);
+        if (first.equals(Frames.MESSAGE)) {
+            String text = readLine(frames);
+            expect(Frames.END, readLine(frames));
+            return new Reply(new Result.Message(text), frames.toByteArray());
+        }
+        String name = null;
+        List<Result.Column> columns = null;
+        List<List<Object>> rows = new ArrayList<>();
+        String marker = first;
+        while (marker.startsWith(Frames.PAGE + " ")) {
+            JsonNode page = parsePage(readLine(frames));
+            if (columns == null) {
+                name = page.path("name").asText("");
+                columns = new ArrayList<>();
+                for (JsonNode column : page.path("columns")) {
+                    columns.add(new Result.Column(column.path("name").asText(""), column.path("origin").asText("")));
+                }
+            }
+            for (JsonNode row : page.path("rows")) {
+                List<Object> values = new ArrayList<>(row.size());
+                for (JsonNode value : row) {
+                    values.add(toValue(value));
+                }
+                rows.add(values);
+            }
+            marker = readLine(frames);
+        }
+        if (columns == null) {
+            throw new ProtocolException("unexpected reply line: " + abbreviate(first));
+        }
+        expect(Frames.RELATION_END, marker);
+        expect(Frames.MESSAGE, readLine(frames));
+        readLine(frames); // the closing message, "OK"
+        expect(Frames.END, readLine(frames));
+        return new Reply(new Result.Relation(name, List.copyOf(columns), rows), frames.toByteArray());
+    }
+
+    /** Reads the frames of one reply without decoding its pages. */
+    public RawReply readRaw() throws IOException {
+        ByteArrayOutputStream frames = new ByteArrayOutputStream(256);
+        String first = readLine(frames);
+        if (first.equals(Frames.MESSAGE)) {
+            String text = readLine(frames);
+            expect(Frames.END, readLine(frames));
+            return new RawReply(frames.toByteArray(), text.startsWith(Frames.ERROR_PREFIX));
+        }
+        if (!first.startsWith(Frames.PAGE + " ")) {
+            throw new ProtocolException("unexpected reply line: " + abbreviate(first));
+        }
+        String marker = first;
+        while (marker.startsWith(Frames.PAGE + " ")) {
+            readLine(frames);
+            marker = readLine(frames);
+        }
+        expect(Frames.RELATION_END, marker);
+        expect(Frames.MESSAGE, readLine(frames));
+        readLine(frames);
+        expect(Frames.END, readLine(frames));
+        return new RawReply(frames.toByteArray(), false);
+    }
+
+    private static JsonNode parsePage(String text) throws ProtocolException {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new ProtocolException("a relation page is not valid JSON");
+        }
+    }
+
+    private static Object toValue(JsonNode value) {
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (value.isIntegralNumber()) {
+            return value.canConvertToLong() ? value.longValue() : value.decimalValue();
+        }
+        if (value.isNumber()) {
+            return value.doubleValue();
+        }
+        if (value.isBoolean()) {
+            return value.booleanValue();
+        }
+        return value.asText();
+    }
+
+    private static void expect(String wanted, String got) throws ProtocolException {
+        if (!wanted.equals(got)) {
+            throw new ProtocolException("expected " + wanted + ", got: " + abbreviate(got));
+        }
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 80 ? text : text.substring(0, 80) + "...";
+    }
+
+    /** Reads one line (without its {@code \n}), copying its bytes, {@code \n} included, into {@code frames}. */
+    private String readLine(ByteArrayOutputStream frames) throws IOException {
+        line.reset();
+        while (true) {
+            if (position == limit) {
+                int count = in.read(buffer);
+                if (count < 0) {
+                    throw new EOFException(line.size() == 0 && frames.size() == 0
+                            ? "the connection was closed" : "the connection was closed in the middle of a reply");
+                }
+                position = 0;
+                limit = count;
+            }
+            int end = position;
+            while (end < limit && buffer[end] != '\n') {
+                end++;
+            }
+            line.write(buffer, position, end - position);
+            if (end < limit) { // found the line end
+                frames.write(buffer, position, end - position + 1);
+                position = end + 1;
+                return line.toString(StandardCharsets.UTF_8);
+            }
+            frames.write(buffer, position, end - position);
+            position = limit;
+            if (line.size() > MAX_LINE_BYTES) {
+                throw new ProtocolException("a reply line is longer than " + MAX_LINE_BYTES + " bytes");
+            }
+        }
+    }
+}

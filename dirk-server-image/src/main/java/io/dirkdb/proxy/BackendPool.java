@@ -1,0 +1,165 @@
+package io.dirkdb.proxy;
+
+import io.dirkdb.DirkException;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Connections to the members, kept open between statements: at most {@code perMember} in use at
+ * once for each member, and as many kept idle. A connection is handed out preferably on the
+ * database the client uses, so that no {@code ampiasao} needs to go first.
+ */
+public final class BackendPool implements AutoCloseable {
+
+    private final class MemberConnections {
+        final MemberAddress address;
+        final Semaphore inUse;
+        final Deque<UpstreamConnection> idle = new ArrayDeque<>();
+
+        MemberConnections(MemberAddress address) {
+            this.address = address;
+            this.inUse = new Semaphore(perMember);
+        }
+    }
+
+    private final int perMember;
+    private final String password;
+    private final int timeoutMillis;
+    private final Map<MemberAddress, MemberConnections> byMember = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /**
+     * @param password sent with {@code dirk auth} on every new connection, null for none
+     * @param timeoutMillis bounds connecting, waiting for a free connection and waiting for a reply
+     */
+    public BackendPool(List<MemberAddress> members, int perMember, String password, int timeoutMillis) {
+        if (perMember < 1) {
+            throw new IllegalArgumentException("at least one connection per member is needed");
+        }
+        this.perMember = perMember;
+        this.password = password;
+        this.timeoutMillis = timeoutMillis;
+        replaceMembers(members);
+    }
+
+    /** Follows a change of members: a removed member's idle connections are closed, its busy ones on release. */
+    public void replaceMembers(List<MemberAddress> members) {
+        for (MemberAddress member : members) {
+            byMember.computeIfAbsent(member, MemberConnections::new);
+        }
+        for (MemberAddress known : List.copyOf(byMember.keySet())) {
+            if (!members.contains(known)) {
+                MemberConnections removed = byMember.remove(known);
+                if (removed != null) {
+                    closeIdle(removed);
+                }
+            }
+        }
+    }
+
+    /**
+     * A connection to {@code member} whose session can be brought to {@code database}: one already
+     * on it if idle, else any (the caller switches it), and for a client on no database one on
+     * none (a session cannot leave a database, so a fresh one).
+     *
+     * @throws DirkException when the member cannot be reached or all its connections stay busy
+     */
+    public UpstreamConnection acquire(MemberAddress member, String database) throws InterruptedException {
+        MemberConnections connections = byMember.get(member);
+        if (connections == null) {
+            throw new DirkException(member + " is no longer a member of the cluster");
+        }
+        if (!connections.inUse.tryAcquire(timeoutMillis == 0 ? Long.MAX_VALUE : timeoutMillis, TimeUnit.MILLISECONDS)) {
+            throw new DirkException("all " + perMember + " connections to " + member + " stayed busy for "
+                    + timeoutMillis + " ms");
+        }
+        UpstreamConnection chosen = null;
+        List<UpstreamConnection> unsuitable = new ArrayList<>();
+        synchronized (connections) {
+            for (Iterator<UpstreamConnection> it = connections.idle.iterator(); it.hasNext(); ) {
+                UpstreamConnection candidate = it.next();
+                if (Objects.equals(candidate.database(), database)) {
+                    it.remove();
+                    chosen = candidate;
+                    break;
+                }
+            }
+            if (chosen == null && database != null && !connections.idle.isEmpty()) {
+                chosen = connections.idle.pollFirst();
+            }
+            if (chosen == null && database == null && connections.idle.size() >= perMember) {
+                unsuitable.add(connections.idle.pollLast());
+            }
+        }
+        unsuitable.forEach(UpstreamConnection::close);
+        if (chosen != null) {
+            return chosen;
+        }
+        try {
+            return UpstreamConnection.open(member, password, timeoutMillis);
+        } catch (IOException e) {
+            connections.inUse.release();
+            throw new DirkException("cannot connect to " + member + ": " + UpstreamConnection.describe(e));
+        } catch (RuntimeException e) {
+            connections.inUse.release();
+            throw e;
+        }
+    }
+
+    /** Gives a connection back after use; a broken one is closed instead of kept. */
+    public void release(UpstreamConnection connection) {
+        MemberConnections connections = byMember.get(connection.address());
+        if (connections == null) {
+            connection.close(); // its member left the cluster while it was in use
+            return;
+        }
+        boolean keep = !connection.broken() && !closed;
+        if (keep) {
+            synchronized (connections) {
+                if (connections.idle.size() < perMember) {
+                    connections.idle.addFirst(connection);
+                } else {
+                    keep = false;
+                }
+            }
+        }
+        if (!keep) {
+            connection.close();
+        }
+        connections.inUse.release();
+    }
+
+    /** Closes the idle connections of a member that went down: they would fail on first use. */
+    public void closeIdle(MemberAddress member) {
+        MemberConnections connections = byMember.get(member);
+        if (connections != null) {
+            closeIdle(connections);
+        }
+    }
+
+    private void closeIdle(MemberConnections connections) {
+        List<UpstreamConnection> toClose;
+        synchronized (connections) {
+            toClose = new ArrayList<>(connections.idle);
+            connections.idle.clear();
+        }
+        toClose.forEach(UpstreamConnection::close);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (MemberConnections connections : byMember.values()) {
+            closeIdle(connections);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package io.dirkdb.proxy;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.protocol.RawReply;
+import io.dirkdb.protocol.ReplyWriter;
+import io.dirkdb.protocol.Request;
+import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.sql.ControlStatement;
+import io.dirkdb.sql.Parser;
+import io.dirkdb.sql.SqlStatement;
+import io.dirkdb.sql.Statement;
+import io.dirkdb.sql.StatementKind;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client of the proxy. The parser says what each request is:
+ * <ul>
+ *   <li>a write or schema change goes to the primary with the highest epoch, waiting up to
+ *       {@code --write-wait-ms} for one when there is none;</li>
+ *   <li>a read goes round-robin to a serving member, once this session has written only to one
+ *       that holds its writes ({@link ReadYourWrites}); if that member fails, once more elsewhere;</li>
+ *   <li>{@code ampiasao D} goes to the primary (else a reader) and, once accepted, D is carried to
+ *       every member connection this session uses;</li>
+ *   <li>a text that does not parse goes to the primary when there is one, so the client sees the
+ *       member's own error (the members decide the language, e.g. during a rolling upgrade), and
+ *       is answered with the proxy's parse error when there is none;</li>
+ *   <li>{@code dirk auth} and {@code dirk heartbeat} are answered by the proxy itself; the member
+ *       controls ({@code promote}, {@code fence}, {@code follow}) are refused: they go to a member.</li>
+ * </ul>
+ */
+final class ProxySession implements RelayServer.Session {
+    /** How a member that is not (or no longer) primary refuses a write; nothing was applied then. */
+    private static final String NOT_PRIMARY_REFUSAL = "writes go to the primary";
+
+    private final RoutingProxy proxy;
+    private final ReadYourWrites writes = new ReadYourWrites();
+    private String database;
+    private boolean authenticated;
+
+    ProxySession(RoutingProxy proxy) {
+        this.proxy = proxy;
+        this.authenticated = proxy.settings().password() == null;
+    }
+
+    @Override
+    public byte[] answer(Request request) {
+        if (request instanceof Request.Rejected rejected) {
+            return ReplyWriter.encodeError(rejected.reason());
+        }
+        String text = ((Request.Text) request).text();
+        if (RequestScanner.isBlank(text)) {
+            return ReplyWriter.encodeError("empty statement");
+        }
+        Statement statement;
+        try {
+            statement = Parser.parse(text);
+        } catch (DirkException parseError) {
+            if (!authenticated) {
+                return ReplyWriter.encodeError("authentication required");
+            }
+            proxy.count(RoutingProxy.Traffic.UNPARSED);
+            return forwardUnparsed(text, parseError);
+        }
+        if (statement instanceof ControlStatement.Auth auth) {
+            proxy.count(RoutingProxy.Traffic.CONTROL);
+            return authenticate(auth.password());
+        }
+        if (!authenticated && !(statement instanceof ControlStatement.Heartbeat)) {
+            return ReplyWriter.encodeError("authentication required");
+        }
+        switch (statement.kind()) {
+            case CONTROL:
+                proxy.count(RoutingProxy.Traffic.CONTROL);
+                return control((ControlStatement) statement);
+            case USE:
+                proxy.count(RoutingProxy.Traffic.USE);
+                return use(text, ((SqlStatement.Use) statement).database());
+            case READ:
+                proxy.count(RoutingProxy.Traffic.READ);
+                return read(text, statement);
+            case WRITE:
+                proxy.count(RoutingProxy.Traffic.WRITE);
+                return write(text, statement);
+            case SCHEMA:
+                proxy.count(RoutingProxy.Traffic.SCHEMA);
+                return write(text, statement);
+            default:
+                throw new IllegalStateException("unknown statement kind " + statement.kind());
+        }
+    }
+
+    private byte[] authenticate(String offered) {
+        String expected = proxy.settings().password();
+        if (expected == null) {
+            authenticated = true;
+            return ReplyWriter.encodeMessage("authenticated (this proxy needs no password)");
+        }
+        if (offered != null && RoutingProxy.sameSecret(offered, expected)) {
+            authenticated = true;
+            return ReplyWriter.encodeMessage("authenticated");
+        }
+        authenticated = false;
+        return ReplyWriter.encodeError("authentication failed");
+    }
+
+    private byte[] control(ControlStatement statement) {
+        if (statement instanceof ControlStatement.Heartbeat) {
+            return ReplyWriter.encodeMessage(proxy.heartbeat());
+        }
+        return ReplyWriter.encodeError("dirk promote, fence and follow go to a member directly, not through the proxy");
+    }
+
+    private byte[] forwardUnparsed(String text, DirkException parseError) {
+        Optional<MemberAddress> primary = proxy.table().writeTarget();
+        if (primary.isEmpty()) {
+            return ReplyWriter.encodeError(parseError.getMessage());
+        }
+        return runOn(primary.get(), text, null).frames();
+    }
+
+    private byte[] use(String text, String wanted) {
+        MemberAddress target = proxy.table().writeTarget().or(() -> proxy.table().readTarget(writes))
+                .orElseThrow(() -> new DirkException("no member is available"));
+        UpstreamConnection connection = acquire(target, wanted);
+        try {
+            RawReply reply = send(connection, text);
+            if (!reply.isError()) {
+                connection.databaseChosen(wanted);
+                database = wanted;
+            }
+            return reply.frames();
+        } finally {
+            proxy.pool().release(connection);
+        }
+    }
+
+    private byte[] read(String text, Statement statement) {
+        MemberAddress first = proxy.table().readTarget(writes)
+                .orElseThrow(() -> new DirkException("no member can serve reads: none answers its heartbeat"));
+        try {
+            return runOn(first, text, statement).frames();
+        } catch (MemberFailure failure) {
+            // A read changes nothing: it may run again on another member.
+            for (int attempt = 0; attempt < proxy.table().members().size(); attempt++) {
+                Optional<MemberAddress> other = proxy.table().readTarget(writes);
+                if (other.isPresent() && !other.get().equals(first)) {
+                    return runOn(other.get(), text, statement).frames();
+                }
+            }
+            throw failure;
+        }
+    }
+
+    private byte[] write(String text, Statement statement) {
+        long waitMillis = proxy.settings().writeWaitMillis();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        while (true) {
+            Optional<MemberAddress> primary;
+            try {
+                long leftNanos = Math.max(0, deadline - System.nanoTime());
+                primary = proxy.table().awaitWriteTarget((leftNanos + 999_999) / 1_000_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DirkException("the proxy is stopping");
+            }
+            if (primary.isEmpty()) {
+                proxy.countWriteWithoutPrimary();
+                throw new DirkException("no primary available after " + waitMillis + " ms");
+            }
+            RawReply reply = runOn(primary.get(), text, statement);
+            if (reply.isError() && UpstreamConnection.messageOf(reply).contains(NOT_PRIMARY_REFUSAL)
+                    && deadline - System.nanoTime() > 0) {
+                // Our view was stale (the member stepped down since its last heartbeat): nothing was
+                // applied, so look again and send it to the primary there is now.
+                proxy.prober().probeAllNow();
+                if (!proxy.table().writeTarget().equals(primary)) {
+                    continue;
+                }
+            }
+            if (!reply.isError()) {
+                writes.recordWrite(System.nanoTime());
+                if (DatabaseStatements.dropsDatabase(statement, database)) {
+                    // The member's session left the dropped database; so does this one.
+                    database = null;
+                }
+            }
+            return reply.frames();
+        }
+    }
+
+    /**
+     * Runs a statement on a member, on this session's database (unless the statement concerns
+     * databases themselves: creating, dropping or listing one works whatever the current one is).
+     *
+     * @param statement null for a text that did not parse
+     */
+    private RawReply runOn(MemberAddress member, String text, Statement statement) {
+        UpstreamConnection connection = acquire(member, database);
+        boolean schema = statement != null && statement.kind() == StatementKind.SCHEMA;
+        try {
+            if (database != null && !DatabaseStatements.independentOfCurrentDatabase(statement)) {
+                RawReply switched = useDatabase(connection);
+                if (switched != null && switched.isError()) {
+                    return switched;
+                }
+            }
+            RawReply reply = send(connection, text);
+            if (schema) {
+                connection.forgetDatabase();
+            }
+            return reply;
+        } finally {
+            proxy.pool().release(connection);
+        }
+    }
+
+    private UpstreamConnection acquire(MemberAddress member, String wantedDatabase) {
+        try {
+            return proxy.pool().acquire(member, wantedDatabase);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DirkException("the proxy is stopping");
+        } catch (DirkException e) {
+            proxy.countMemberFailure();
+            throw new MemberFailure(e.getMessage());
+        }
+    }
+
+    private RawReply useDatabase(UpstreamConnection connection) {
+        try {
+            return connection.useDatabase(database);
+        } catch (IOException e) {
+            throw failed(connection, e);
+        }
+    }
+
+    private RawReply send(UpstreamConnection connection, String text) {
+        try {
+            return connection.execute(text);
+        } catch (IOException e) {
+            throw failed(connection, e);
+        }
+    }
+
+    private MemberFailure failed(UpstreamConnection connection, IOException e) {
+        proxy.countMemberFailure();
+        // Its other idle connections are likely as dead as this one.
+        proxy.pool().closeIdle(connection.address());
+        return new MemberFailure("member " + connection.address() + " failed during the request ("
+                + UpstreamConnection.describe(e) + "); a write may or may not have been applied");
+    }
+
+    /** A member broke the connection or did not answer: the client gets an error naming it. */
+    private static final class MemberFailure extends DirkException {
+        MemberFailure(String message) {
+            super(message);
+        }
+    }
+}

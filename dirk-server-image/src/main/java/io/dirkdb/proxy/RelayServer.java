@@ -1,0 +1,225 @@
+package io.dirkdb.proxy;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.protocol.ReplyWriter;
+import io.dirkdb.protocol.Request;
+import io.dirkdb.protocol.RequestScanner;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The network face shared by the proxy and the cache: accepts clients (one thread each, at most
+ * {@code maxConnections}), cuts their byte streams into requests and sends each answer in one
+ * write and one flush on a TCP_NODELAY socket.
+ */
+public final class RelayServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.dirkdb.proxy");
+
+    /** What serves one client connection: answers its requests in order. */
+    public interface Session extends AutoCloseable {
+        /** The reply frames for one request; a {@link DirkException} thrown here becomes an error reply. */
+        byte[] answer(Request request);
+
+        @Override
+        default void close() {}
+    }
+
+    private final String name;
+    private final ServerSocket serverSocket;
+    private final int maxRequestBytes;
+    private final Supplier<Session> sessions;
+    private final ThreadPoolExecutor connectionThreads;
+    private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
+    private final Thread acceptor;
+    private volatile boolean closing;
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    private RelayServer(String name, ServerSocket serverSocket, int maxConnections, int maxRequestBytes,
+            Supplier<Session> sessions) {
+        this.name = name;
+        this.serverSocket = serverSocket;
+        this.maxRequestBytes = maxRequestBytes;
+        this.sessions = sessions;
+        AtomicLong threadNumber = new AtomicLong();
+        this.connectionThreads = new ThreadPoolExecutor(0, maxConnections, 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), task -> {
+                    Thread thread = new Thread(task, "dirk-" + name + "-" + threadNumber.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        this.acceptor = new Thread(this::acceptLoop, "dirk-" + name + "-accept");
+        this.acceptor.setDaemon(true);
+    }
+
+    /**
+     * Binds {@code host:port} (0: any free port) and starts serving.
+     *
+     * @param name for thread names and logs: {@code proxy} or {@code cache}
+     */
+    public static RelayServer start(String name, String host, int port, int maxConnections, int maxRequestBytes,
+            Supplier<Session> sessions) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        try {
+            socket.bind(new InetSocketAddress(host, port), 512);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+        RelayServer server = new RelayServer(name, socket, maxConnections, maxRequestBytes, sessions);
+        server.acceptor.start();
+        return server;
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) serverSocket.getLocalSocketAddress();
+    }
+
+    public int port() {
+        return serverSocket.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        while (!closing) {
+            Socket socket;
+            try {
+                socket = serverSocket.accept();
+            } catch (IOException e) {
+                if (!closing) {
+                    LOG.log(System.Logger.Level.ERROR, name + ": accept failed: " + e.getMessage());
+                }
+                continue;
+            }
+            try {
+                socket.setTcpNoDelay(true);
+                openSockets.add(socket);
+                connectionThreads.execute(() -> serve(socket));
+            } catch (RejectedExecutionException e) {
+                refuse(socket, "too many connections to this " + name + ", try again later");
+            } catch (IOException e) {
+                closeQuietly(socket);
+            }
+        }
+    }
+
+    private void refuse(Socket socket, String reason) {
+        openSockets.remove(socket);
+        try (socket) {
+            socket.getOutputStream().write(ReplyWriter.encodeError(reason));
+        } catch (IOException e) {
+            // The client is gone already.
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket; Session session = sessions.get()) {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            RequestScanner scanner = new RequestScanner(maxRequestBytes);
+            byte[] buffer = new byte[64 * 1024];
+            List<Request> requests = new ArrayList<>();
+            int count;
+            while ((count = in.read(buffer)) >= 0) {
+                requests.clear();
+                scanner.feed(buffer, 0, count, requests::add);
+                for (Request request : requests) {
+                    if (closing) {
+                        out.write(ReplyWriter.encodeError("the " + name + " is shutting down, connect again"));
+                        out.flush();
+                        return;
+                    }
+                    inFlight.incrementAndGet();
+                    try {
+                        out.write(answer(session, request, socket));
+                        out.flush();
+                    } finally {
+                        if (inFlight.decrementAndGet() == 0 && closing) {
+                            synchronized (inFlight) {
+                                inFlight.notifyAll();
+                            }
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: connection ended: {1}", name, e.toString());
+        } finally {
+            openSockets.remove(socket);
+        }
+    }
+
+    private byte[] answer(Session session, Request request, Socket socket) {
+        try {
+            return session.answer(request);
+        } catch (DirkException e) {
+            return ReplyWriter.encodeError(e.getMessage());
+        } catch (RuntimeException | Error e) {
+            String ref = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+            LOG.log(System.Logger.Level.ERROR, name + ": internal error (ref " + ref + ") on a request of "
+                    + socket.getRemoteSocketAddress(), e);
+            return ReplyWriter.encodeError("internal error, see the " + name + " log (ref " + ref + ")");
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // Nothing more to do with it.
+        }
+    }
+
+    /** Stops accepting and closes every client connection at once. */
+    @Override
+    public void close() {
+        close(Duration.ZERO);
+    }
+
+    /**
+     * Stops accepting, lets the requests in flight finish (for at most {@code grace}; a new request
+     * meanwhile is answered with an error), then closes every client connection.
+     */
+    public void close(Duration grace) {
+        closing = true;
+        try {
+            serverSocket.close();
+        } catch (IOException e) {
+            // Already closed.
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        synchronized (inFlight) {
+            while (inFlight.get() > 0 && deadline - System.nanoTime() > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(inFlight, deadline - System.nanoTime());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        openSockets.forEach(RelayServer::closeQuietly);
+        connectionThreads.shutdownNow();
+        try {
+            acceptor.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.dirkdb.proxy;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.protocol.RawReply;
+import io.dirkdb.protocol.ReplyReader;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * A connection from the proxy to a member, or from the cache to the proxy: sends a request and
+ * reads its reply frames undecoded, to pass them on as they came. It remembers the database its
+ * session on the far side uses, so a pool can hand it to a client of another database and switch
+ * it first. Not thread-safe: one user at a time.
+ */
+public final class UpstreamConnection implements AutoCloseable {
+    /** The far side's current database is not known (after a schema change it may have been dropped). */
+    private static final String UNKNOWN = new String("<unknown>");
+
+    private final MemberAddress address;
+    private final Socket socket;
+    private final OutputStream out;
+    private final ReplyReader replies;
+    private String database;
+    private volatile boolean broken;
+
+    private UpstreamConnection(MemberAddress address, Socket socket) throws IOException {
+        this.address = address;
+        this.socket = socket;
+        this.out = socket.getOutputStream();
+        this.replies = new ReplyReader(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
+    }
+
+    /**
+     * Connects, and authenticates with {@code dirk auth} when {@code password} is not null.
+     *
+     * @param timeoutMillis bounds the connect and every wait for a reply (0: no bound)
+     * @throws IOException when the far side cannot be reached
+     * @throws DirkException when it refuses the password
+     */
+    public static UpstreamConnection open(MemberAddress address, String password, int timeoutMillis) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setKeepAlive(true);
+            socket.connect(new InetSocketAddress(address.host(), address.port()), timeoutMillis);
+            socket.setSoTimeout(timeoutMillis);
+            UpstreamConnection connection = new UpstreamConnection(address, socket);
+            if (password != null) {
+                RawReply reply = connection.execute("dirk auth " + quote(password));
+                if (reply.isError()) {
+                    throw new DirkException(address + " refused the password given to the proxy ("
+                            + messageOf(reply) + ")");
+                }
+            }
+            return connection;
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    public MemberAddress address() {
+        return address;
+    }
+
+    /**
+     * Sends one request (its text without the closing {@code ;}) and reads the whole reply.
+     * The text came out of a request scanner, so it cannot end inside a string or a comment and
+     * the {@code ;} added here ends it.
+     */
+    public RawReply execute(String text) throws IOException {
+        try {
+            out.write((text + ";").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return replies.readRaw();
+        } catch (IOException | RuntimeException e) {
+            broken = true;
+            throw e;
+        }
+    }
+
+    /** Switches the far side's session to {@code wanted} when it is on another database. */
+    public RawReply useDatabase(String wanted) throws IOException {
+        if (wanted == null || Objects.equals(wanted, database) && database != UNKNOWN) {
+            return null;
+        }
+        RawReply reply = execute("ampiasao " + wanted);
+        database = reply.isError() ? UNKNOWN : wanted;
+        return reply;
+    }
+
+    /** The database the far side's session uses: null when none was chosen, a marker no name equals when unknown. */
+    public String database() {
+        return database;
+    }
+
+    /** Records the database a USE sent by a client switched to. */
+    public void databaseChosen(String name) {
+        database = name;
+    }
+
+    /** After a schema change the far side's database may be gone: check it before the next statement. */
+    public void forgetDatabase() {
+        database = UNKNOWN;
+    }
+
+    /** True once a send or a read failed: the connection must not be reused. */
+    public boolean broken() {
+        return broken;
+    }
+
+    /** A DirkDB string literal: single quotes, backslashes and quotes escaped. */
+    public static String quote(String text) {
+        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    /** The message line of a reply (for errors: {@code Hadisoana : ...}). */
+    public static String messageOf(RawReply reply) {
+        String text = new String(reply.frames(), StandardCharsets.UTF_8);
+        String[] lines = text.split("\n");
+        return lines.length >= 2 && lines[0].equals("RESULT_MESSAGE") ? lines[1] : lines[lines.length - 2];
+    }
+
+    /** A short reason for a client, without a stack trace. */
+    public static String describe(IOException e) {
+        if (e instanceof java.io.EOFException) {
+            return "the connection was closed";
+        }
+        if (e instanceof java.net.SocketTimeoutException) {
+            return "no answer in time";
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName()
+                : message.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Override
+    public void close() {
+        broken = true;
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // Closing a socket that failed: nothing left to do.
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.dirkdb.replication;
+
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The one place that decides when a primary counts as lost and which member replaces it.
+ * It is pure: the local supervisor and the operator feed it observations and act on its answer.
+ *
+ * <p>Safety rule in {@link ReplicationMode#SYNC}: a write is acknowledged once one secondary has it,
+ * and every secondary's log is a prefix of the primary's, so the secondary with the highest LSN holds
+ * every acknowledged write, but only if every secondary answered: one that did not might hold the
+ * newest acknowledged writes. So in sync mode every secondary must answer, unless data loss is allowed.
+ * In async mode the best answering secondary is promoted; writes it had not received are lost, which
+ * is what async promises.
+ */
+public final class FailoverPolicy {
+    private final int failureThreshold;
+    private final Duration failoverDelay;
+    private final ReplicationMode mode;
+    private final boolean allowDataLoss;
+
+    public FailoverPolicy(int failureThreshold, Duration failoverDelay, ReplicationMode mode, boolean allowDataLoss) {
+        if (failureThreshold < 1) {
+            throw new IllegalArgumentException("failureThreshold must be at least 1, got " + failureThreshold);
+        }
+        if (failoverDelay.isNegative()) {
+            throw new IllegalArgumentException("failoverDelay must not be negative, got " + failoverDelay);
+        }
+        this.failureThreshold = failureThreshold;
+        this.failoverDelay = failoverDelay;
+        this.mode = Objects.requireNonNull(mode);
+        this.allowDataLoss = allowDataLoss;
+    }
+
+    /** The primary is lost when its process or pod is gone, or after {@code failureThreshold} misses in a row. */
+    public boolean primaryLost(MemberObservation primary) {
+        return !primary.running() || primary.missedHeartbeats() >= failureThreshold;
+    }
+
+    /** A lost primary is replaced only once it has been lost for the configured delay. */
+    public boolean delayElapsed(Duration lostFor) {
+        return lostFor.compareTo(failoverDelay) >= 0;
+    }
+
+    /**
+     * Chooses the member to promote among {@code secondaries} (every member but the lost primary).
+     *
+     * @param highestEpochSeen the highest epoch any member or record has shown; the new primary gets one more
+     */
+    public Election elect(List<MemberObservation> secondaries, long highestEpochSeen) {
+        List<MemberObservation> eligible = secondaries.stream()
+                .filter(MemberObservation::answering)
+                .filter(m -> !m.diverged())
+                .filter(m -> !"fenced".equals(m.role()))
+                .toList();
+        Optional<MemberObservation> best = eligible.stream()
+                .max(Comparator.comparingLong(MemberObservation::lsn)
+                        // Equal logs: the lowest name wins, so every supervisor picks the same one.
+                        .thenComparing(MemberObservation::member, Comparator.reverseOrder()));
+        if (best.isEmpty()) {
+            return new Election.NoSafeCandidate(secondaries.isEmpty()
+                    ? "there is no secondary to promote"
+                    : "no secondary is answering heartbeats with a usable log (" + describe(secondaries) + ")");
+        }
+        if (mode == ReplicationMode.SYNC && !allowDataLoss) {
+            List<String> silent = secondaries.stream()
+                    .filter(m -> !m.answering() && !m.diverged())
+                    .map(MemberObservation::member)
+                    .toList();
+            if (!silent.isEmpty()) {
+                return new Election.NoSafeCandidate("sync replication: " + String.join(", ", silent)
+                        + " did not answer and may hold the newest acknowledged writes; promoting "
+                        + best.get().member() + " could lose them (set failover.allowDataLoss to accept that)");
+            }
+        }
+        MemberObservation chosen = best.get();
+        return new Election.Promote(chosen.member(), highestEpochSeen + 1, chosen.lsn());
+    }
+
+    private static String describe(List<MemberObservation> members) {
+        StringBuilder out = new StringBuilder();
+        for (MemberObservation m : members) {
+            if (!out.isEmpty()) {
+                out.append("; ");
+            }
+            out.append(m.member()).append(": ");
+            if (!m.running()) {
+                out.append("not running");
+            } else if (m.diverged()) {
+                out.append("diverged, needs a resync");
+            } else if (!m.answering()) {
+                out.append("missed ").append(m.missedHeartbeats()).append(" heartbeats");
+            } else {
+                out.append(m.role());
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,199 @@
+package io.dirkdb.server;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.engine.Result;
+import io.dirkdb.engine.Session;
+import io.dirkdb.protocol.ReplyWriter;
+import io.dirkdb.protocol.Request;
+import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.sql.ControlStatement;
+import io.dirkdb.sql.Statement;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** One client connection: reads requests, runs them in order, answers each with one write. */
+final class ClientConnection implements Runnable {
+    private static final System.Logger LOG = System.getLogger("io.dirkdb.server");
+
+    private final Socket socket;
+    private final Member member;
+    private final ServerSettings settings;
+    private final InFlightStatements inFlight;
+    private final ServerMetrics metrics;
+    private final Runnable onClose;
+    private final Session session = new Session();
+    private boolean authenticated;
+
+    ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
+            ServerMetrics metrics, Runnable onClose) {
+        this.metrics = metrics;
+        this.socket = socket;
+        this.member = member;
+        this.settings = settings;
+        this.inFlight = inFlight;
+        this.onClose = onClose;
+        this.authenticated = settings.password() == null;
+    }
+
+    @Override
+    public void run() {
+        try (socket) {
+            InputStream in = socket.getInputStream();
+            ReplyWriter out = new ReplyWriter(socket.getOutputStream());
+            RequestScanner scanner = new RequestScanner(settings.maxRequestBytes());
+            byte[] buffer = new byte[64 * 1024];
+            List<Request> requests = new ArrayList<>();
+            int count;
+            while ((count = in.read(buffer)) >= 0) {
+                requests.clear();
+                scanner.feed(buffer, 0, count, requests::add);
+                for (Request request : requests) {
+                    ControlStatement binaryMode = binaryModeRequest(request);
+                    if (binaryMode != null) {
+                        // The connection now belongs to replication until either side closes it.
+                        member.replication().serve(binaryMode, socket, in, socket.getOutputStream());
+                        return;
+                    }
+                    if (!answer(request, out)) {
+                        return;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // The client went away or the server is stopping: nothing to answer.
+            LOG.log(System.Logger.Level.DEBUG, "connection ended: {0}", e.toString());
+        } finally {
+            onClose.run();
+        }
+    }
+
+    /**
+     * The request if it switches the connection to a binary mode ({@code dirk stream}, {@code dirk
+     * snapshot}) and the connection is authenticated; null for every other request. Only requests
+     * starting with the control word are parsed here, so ordinary statements are parsed once.
+     */
+    private ControlStatement binaryModeRequest(Request request) {
+        if (!authenticated || !(request instanceof Request.Text text) || !startsWithControlWord(text.text())) {
+            return null;
+        }
+        try {
+            Statement statement = member.database().parse(text.text());
+            return statement instanceof ControlStatement.Stream || statement instanceof ControlStatement.Snapshot
+                    ? (ControlStatement) statement : null;
+        } catch (DirkException e) {
+            return null; // answered as usual, with the parser's message
+        }
+    }
+
+    private static boolean startsWithControlWord(String text) {
+        int i = 0;
+        while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return text.regionMatches(true, i, "dirk", 0, 4);
+    }
+
+    /** Runs one request and sends its reply. @return false when the server is stopping */
+    private boolean answer(Request request, ReplyWriter out) throws IOException {
+        if (!inFlight.enter()) {
+            out.sendError("the server is shutting down");
+            return false;
+        }
+        try {
+            byte[] reply;
+            try {
+                reply = ReplyWriter.encode(run(request));
+            } catch (DirkException e) {
+                metrics.error();
+                reply = ReplyWriter.encodeError(e.getMessage());
+            } catch (StackOverflowError e) {
+                metrics.error();
+                // Recursion is bounded by the request size only; the stack unwound, the member is fine.
+                LOG.log(System.Logger.Level.WARNING, "a request nested too deeply overflowed the stack");
+                reply = ReplyWriter.encodeError("the statement is nested too deeply");
+            } catch (RuntimeException | Error e) {
+                metrics.error();
+                String ref = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+                LOG.log(System.Logger.Level.ERROR, "internal error (ref " + ref + ") on a request of "
+                        + socket.getRemoteSocketAddress(), e);
+                reply = ReplyWriter.encodeError("internal error, see the server log (ref " + ref + ")");
+            }
+            out.sendFrames(reply);
+            return true;
+        } finally {
+            inFlight.exit();
+        }
+    }
+
+    private Result run(Request request) {
+        if (request instanceof Request.Rejected rejected) {
+            throw new DirkException(rejected.reason());
+        }
+        String text = ((Request.Text) request).text();
+        if (RequestScanner.isBlank(text)) {
+            throw new DirkException("empty statement");
+        }
+        Statement statement;
+        try {
+            statement = member.database().parse(text);
+        } catch (DirkException e) {
+            if (!authenticated) {
+                throw new DirkException("authentication required");
+            }
+            throw e;
+        }
+        if (statement instanceof ControlStatement.Auth auth) {
+            return new Result.Message(authenticate(auth.password()));
+        }
+        if (!authenticated && !(statement instanceof ControlStatement.Heartbeat)) {
+            throw new DirkException("authentication required");
+        }
+        metrics.statement(statement.kind());
+        if (statement instanceof ControlStatement control) {
+            return member.control(control);
+        }
+        if (statement.kind().changesData()) {
+            member.checkWritable();
+        }
+        long writtenBefore = session.lastWriteLsn();
+        Result result = member.database().execute(session, statement);
+        if (session.lastWriteLsn() != writtenBefore) {
+            // The record is durable here; sync mode also waits for a secondary before acknowledging.
+            member.replication().afterWrite(session.lastWriteLsn());
+        }
+        return result;
+    }
+
+    private String authenticate(String offered) {
+        String expected = settings.password();
+        if (expected == null) {
+            authenticated = true;
+            return "authenticated (this member needs no password)";
+        }
+        if (offered != null && sameSecret(offered, expected)) {
+            authenticated = true;
+            return "authenticated";
+        }
+        authenticated = false;
+        throw new DirkException("authentication failed");
+    }
+
+    /** Compares digests, in constant time, so neither the content nor the length of the password leaks. */
+    private static boolean sameSecret(String offered, String expected) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] a = sha.digest(offered.getBytes(StandardCharsets.UTF_8));
+            byte[] b = sha.digest(expected.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.isEqual(a, b);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.dirkdb.server;
+
+import io.dirkdb.engine.Result;
+import io.dirkdb.engine.Session;
+import io.dirkdb.sql.Statement;
+
+/**
+ * What the server needs from the language and the engine. Production uses
+ * {@link EngineDatabase}; tests of the network layer may plug in a small fake.
+ */
+public interface Database extends AutoCloseable {
+
+    /** @throws io.dirkdb.DirkException when the text is not a valid statement */
+    Statement parse(String text);
+
+    /** Runs a data, schema or USE statement. @throws io.dirkdb.DirkException with a message for the user */
+    Result execute(Session session, Statement statement);
+
+    /** The LSN of the last change applied (0 when none). */
+    long lastLsn();
+
+    /** From now on, writes are accepted, stamped with {@code epoch}. */
+    void allowWrites(long epoch);
+
+    /** From now on, writes are refused with {@code reason}; a write already holding the write lock finishes. */
+    void refuseWrites(String reason);
+
+    /** True when writes are accepted now (the role allows them and storage has not failed). */
+    default boolean writesAllowed() {
+        return true;
+    }
+
+    /** Flushes and closes; statements already running finish first. */
+    @Override
+    void close();
+}

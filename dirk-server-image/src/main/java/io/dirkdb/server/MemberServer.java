@@ -1,0 +1,236 @@
+package io.dirkdb.server;
+
+import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.ReplyWriter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The network face of a member: accepts clients (one thread each, at most
+ * {@code maxConnections}), and stops cleanly: no new connection, statements in flight finish,
+ * then the database is closed.
+ */
+public final class MemberServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.dirkdb.server");
+
+    private final Member member;
+    private final ServerSettings settings;
+    private final ServerSocket serverSocket;
+    private final ExecutorService connectionThreads;
+    private final ExecutorService rejectionThread;
+    private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger activeConnections = new AtomicInteger();
+    private final InFlightStatements inFlight = new InFlightStatements();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Thread acceptor;
+    private final ServerMetrics metrics;
+    private boolean closing; // guarded by this
+
+    private MemberServer(Member member, ServerSettings settings, ServerSocket serverSocket, MeterRegistry registry) {
+        this.member = member;
+        this.metrics = new ServerMetrics(registry, member, activeConnections);
+        this.settings = settings;
+        this.serverSocket = serverSocket;
+        AtomicLong threadNumber = new AtomicLong();
+        this.connectionThreads = new ThreadPoolExecutor(0, settings.maxConnections(), 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), task -> {
+                    Thread thread = new Thread(task, "dirk-connection-" + threadNumber.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        this.rejectionThread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(1024), task -> {
+                    Thread thread = new Thread(task, "dirk-reject");
+                    thread.setDaemon(true);
+                    return thread;
+                }, new ThreadPoolExecutor.DiscardPolicy());
+        this.acceptor = new Thread(this::acceptLoop, "dirk-accept");
+    }
+
+    /** Binds {@code settings.host():settings.port()} (port 0: any free port) and starts accepting. */
+    public static MemberServer start(Member member, ServerSettings settings) throws IOException {
+        return start(member, settings, new SimpleMeterRegistry());
+    }
+
+    /** As {@link #start(Member, ServerSettings)}, recording the member's meters in {@code registry}. */
+    public static MemberServer start(Member member, ServerSettings settings, MeterRegistry registry) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        try {
+            socket.bind(new InetSocketAddress(settings.host(), settings.port()), 512);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+        MemberServer server = new MemberServer(member, settings, socket, registry);
+        server.acceptor.start();
+        return server;
+    }
+
+    /** The address actually bound (its port is the real one when 0 was asked for). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) serverSocket.getLocalSocketAddress();
+    }
+
+    public int port() {
+        return serverSocket.getLocalPort();
+    }
+
+    public Member member() {
+        return member;
+    }
+
+    /** For {@code /health/ready}: ready while accepting statements. */
+    public HealthHttpServer.Readiness readiness() {
+        MemberState state = member.state();
+        String detail = member.id() + " " + state.role().wireName() + " at epoch " + state.epoch() + ", LSN "
+                + member.database().lastLsn() + ", " + activeConnections.get() + " connections";
+        if (!member.isReady()) {
+            return HealthHttpServer.Readiness.notReady("stopping: " + detail);
+        }
+        // A primary must accept writes; a secondary must stream from its primary without having diverged.
+        return member.servesRole() ? HealthHttpServer.Readiness.ready(detail)
+                : HealthHttpServer.Readiness.notReady("not serving its role: " + detail);
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    private void acceptLoop() {
+        while (!serverSocket.isClosed()) {
+            Socket socket;
+            try {
+                socket = serverSocket.accept();
+            } catch (IOException e) {
+                if (!serverSocket.isClosed()) {
+                    LOG.log(System.Logger.Level.WARNING, "accept failed: {0}", e.toString());
+                    pauseAfterAcceptFailure(); // e.g. out of file descriptors: do not spin
+                }
+                continue;
+            }
+            try {
+                socket.setTcpNoDelay(true);
+            } catch (SocketException e) {
+                closeQuietly(socket);
+                continue;
+            }
+            if (activeConnections.incrementAndGet() > settings.maxConnections()) {
+                activeConnections.decrementAndGet();
+                metrics.refusedConnection();
+                rejectionThread.execute(() -> refuse(socket));
+                continue;
+            }
+            openSockets.add(socket);
+            ClientConnection connection = new ClientConnection(socket, member, settings, inFlight, metrics, () -> {
+                openSockets.remove(socket);
+                activeConnections.decrementAndGet();
+            });
+            try {
+                connectionThreads.execute(connection);
+            } catch (RuntimeException e) { // rejected: the pool is shut down
+                openSockets.remove(socket);
+                activeConnections.decrementAndGet();
+                closeQuietly(socket);
+            }
+        }
+    }
+
+    private static void pauseAfterAcceptFailure() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Answers a connection past the limit, then closes it once the client has read the answer. */
+    private void refuse(Socket socket) {
+        try (socket) {
+            socket.getOutputStream().write(ReplyWriter.encodeError(
+                    "too many connections (limit " + settings.maxConnections() + ")"));
+            socket.getOutputStream().flush();
+            socket.shutdownOutput();
+            // Closing with unread request bytes would reset the connection and could destroy the
+            // answer before the client reads it: drain briefly first.
+            socket.setSoTimeout(200);
+            InputStream in = socket.getInputStream();
+            byte[] sink = new byte[4096];
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (System.nanoTime() < deadline && in.read(sink) >= 0) {
+                // discard
+            }
+        } catch (SocketTimeoutException e) {
+            // The client keeps its side open; the answer is out, close ours.
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "refusing a connection failed: {0}", e.toString());
+        }
+    }
+
+    /**
+     * Stops: no new connection or statement, statements in flight finish (up to the grace
+     * period) and send their replies, connections close, then the database is closed.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        member.markNotReady();
+        closeQuietly(serverSocket);
+        try {
+            if (!inFlight.closeAndAwait(settings.shutdownGrace())) {
+                LOG.log(System.Logger.Level.WARNING, "statements still running after {0}; stopping anyway",
+                        settings.shutdownGrace());
+            }
+            acceptor.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Socket socket : openSockets) {
+            closeQuietly(socket);
+        }
+        connectionThreads.shutdown();
+        rejectionThread.shutdownNow();
+        try {
+            connectionThreads.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            member.close();
+            LOG.log(System.Logger.Level.INFO, "member {0} stopped", member.id());
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            // already closed or broken: nothing to do
+        }
+    }
+}

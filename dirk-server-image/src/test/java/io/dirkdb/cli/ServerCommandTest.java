@@ -1,0 +1,130 @@
+package io.dirkdb.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dirkdb.server.Role;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** How `dirk server` reads its flags, config file and environment (without starting a member). */
+class ServerCommandTest {
+    private static final String CONFIG = """
+            {"configVersion": 1,
+             "instances": [
+               {"id": "m1", "role": "MASTER", "host": "127.0.0.2", "port": 3948, "dataDirectory": "data/m1"},
+               {"id": "m2", "role": "REPLICA", "host": "127.0.0.3", "port": 3950, "dataDirectory": "data/m2"}]}
+            """;
+
+    @TempDir
+    Path directory;
+
+    private final StringWriter err = new StringWriter();
+
+    private int run(Map<String, String> environment, String... args) {
+        CommandLine command = new CommandLine(new ServerCommand(environment));
+        command.setErr(new PrintWriter(err, true));
+        command.setOut(new PrintWriter(new StringWriter(), true));
+        return command.execute(args);
+    }
+
+    private ServerCommand.Plan plan(Map<String, String> environment, String... args) {
+        ServerCommand server = new ServerCommand(environment);
+        new CommandLine(server).parseArgs(args);
+        return server.plan();
+    }
+
+    private Path config(String content) throws IOException {
+        Path file = directory.resolve("config.json");
+        Files.writeString(file, content);
+        return file;
+    }
+
+    @Test
+    void missingConfigFileIsOneLineOnStderrAndExitCode2() {
+        Path file = directory.resolve("absent.json");
+        assertThat(run(Map.of(), "--config", file.toString())).isEqualTo(2);
+        assertThat(err.toString()).isEqualTo(file + ": file not found" + System.lineSeparator());
+    }
+
+    @Test
+    void wrongFieldTypeInConfigIsOneLineNamingFileAndField() throws IOException {
+        Path file = config(CONFIG.replace("\"port\": 3950", "\"port\": \"abc\""));
+        assertThat(run(Map.of(), "--config", file.toString(), "--id", "m1")).isEqualTo(2);
+        assertThat(err.toString()).isEqualTo(file + ": instances[1].port: expected a number, got \"abc\""
+                + System.lineSeparator());
+    }
+
+    @Test
+    void badJsonInConfigFromTheEnvironmentIsOneLine() throws IOException {
+        Path file = config("{\"instances\": [");
+        assertThat(run(Map.of("DIRK_CONFIG_PATH", file.toString(), "DIRK_INSTANCE_ID", "m1"))).isEqualTo(2);
+        assertThat(err.toString()).startsWith(file + ": malformed JSON at line 1").endsWith(System.lineSeparator());
+        assertThat(err.toString().strip()).doesNotContain("\n");
+    }
+
+    @Test
+    void unknownInstanceIdIsAConfigError() throws IOException {
+        Path file = config(CONFIG);
+        assertThat(run(Map.of(), "--config", file.toString(), "--id", "m7")).isEqualTo(2);
+        assertThat(err.toString()).startsWith(file + ": instances: no instance with id \"m7\"");
+    }
+
+    @Test
+    void replicaInstanceStartsAsSecondaryOnItsConfiguredAddress() throws IOException {
+        Path file = config(CONFIG);
+        ServerCommand.Plan plan = plan(Map.of("DIRK_INSTANCE_ID", "m2"), "--config", file.toString());
+        assertThat(plan.memberId()).isEqualTo("m2");
+        assertThat(plan.role()).isEqualTo(Role.SECONDARY);
+        assertThat(plan.dataDirectory()).isEqualTo(Path.of("data/m2"));
+        assertThat(plan.settings().host()).isEqualTo("127.0.0.3");
+        assertThat(plan.settings().port()).isEqualTo(3950);
+    }
+
+    @Test
+    void flagsOverrideTheConfig() throws IOException {
+        Path file = config(CONFIG);
+        ServerCommand.Plan plan = plan(Map.of(), "--config", file.toString(), "--id", "m1", "--host", "127.0.0.9",
+                "--port", "0", "--data-dir", directory.resolve("d").toString(), "--max-connections", "3",
+                "--max-request-bytes", "100");
+        assertThat(plan.role()).isEqualTo(Role.PRIMARY);
+        assertThat(plan.dataDirectory()).isEqualTo(directory.resolve("d"));
+        assertThat(plan.settings().host()).isEqualTo("127.0.0.9");
+        assertThat(plan.settings().port()).isZero();
+        assertThat(plan.settings().maxConnections()).isEqualTo(3);
+        assertThat(plan.settings().maxRequestBytes()).isEqualTo(100);
+    }
+
+    @Test
+    void withoutConfigItIsAStandalonePrimaryOnLoopback() {
+        ServerCommand.Plan plan = plan(Map.of(), "--data-dir", directory.toString());
+        assertThat(plan.memberId()).isEqualTo("standalone");
+        assertThat(plan.role()).isEqualTo(Role.PRIMARY);
+        assertThat(plan.settings().host()).isEqualTo("127.0.0.1");
+        assertThat(plan.settings().port()).isEqualTo(3948);
+        assertThat(plan.settings().password()).isNull();
+        assertThat(plan.settings().maxConnections()).isEqualTo(256);
+        assertThat(plan.settings().maxRequestBytes()).isEqualTo(1 << 20);
+    }
+
+    @Test
+    void passwordComesFromItsFileElseTheEnvironment() throws IOException {
+        Path secret = directory.resolve("pw");
+        Files.writeString(secret, "hunter2\n");
+        assertThat(plan(Map.of("DIRK_PASSWORD", "env"), "--data-dir", "d", "--password-file", secret.toString())
+                .settings().password()).isEqualTo("hunter2");
+        assertThat(plan(Map.of("DIRK_PASSWORD", "env"), "--data-dir", "d").settings().password()).isEqualTo("env");
+    }
+
+    @Test
+    void withoutDataDirectoryItSaysWhatIsMissing() {
+        assertThat(run(Map.of())).isEqualTo(2);
+        assertThat(err.toString()).contains("no data directory: give --data-dir");
+    }
+}

@@ -1,0 +1,99 @@
+package io.dirkdb.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FailoverPolicyTest {
+
+    private static MemberObservation secondary(String name, long lsn) {
+        return new MemberObservation(name, true, 0, "secondary", 3, lsn, false);
+    }
+
+    private static MemberObservation silent(String name, int misses) {
+        return new MemberObservation(name, true, misses, "secondary", 3, 0, false);
+    }
+
+    private final FailoverPolicy async = new FailoverPolicy(3, Duration.ZERO, ReplicationMode.ASYNC, false);
+    private final FailoverPolicy sync = new FailoverPolicy(3, Duration.ZERO, ReplicationMode.SYNC, false);
+
+    @Test
+    void primaryMissingFewerHeartbeatsThanThresholdIsNotLost() {
+        assertThat(async.primaryLost(new MemberObservation("p", true, 2, "primary", 3, 10, false))).isFalse();
+        assertThat(async.primaryLost(new MemberObservation("p", true, 3, "primary", 3, 10, false))).isTrue();
+    }
+
+    @Test
+    void primaryWhosePodIsGoneIsLostAtOnce() {
+        assertThat(async.primaryLost(new MemberObservation("p", false, 0, "primary", 3, 10, false))).isTrue();
+    }
+
+    @Test
+    void failoverWaitsForTheConfiguredDelay() {
+        FailoverPolicy delayed = new FailoverPolicy(3, Duration.ofSeconds(5), ReplicationMode.ASYNC, false);
+        assertThat(delayed.delayElapsed(Duration.ofSeconds(4))).isFalse();
+        assertThat(delayed.delayElapsed(Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
+    void promotesSecondaryWithHighestLsnAtNextEpoch() {
+        Election e = async.elect(List.of(secondary("a", 10), secondary("b", 42), secondary("c", 41)), 3);
+        assertThat(e).isEqualTo(new Election.Promote("b", 4, 42));
+    }
+
+    @Test
+    void equalLogsPickTheLowestNameSoEverySupervisorAgrees() {
+        Election e = async.elect(List.of(secondary("m3", 7), secondary("m2", 7)), 1);
+        assertThat(e).isEqualTo(new Election.Promote("m2", 2, 7));
+    }
+
+    @Test
+    void neverPromotesDivergedFencedOrSilentMembers() {
+        Election e = async.elect(List.of(
+                new MemberObservation("diverged", true, 0, "secondary", 3, 99, true),
+                new MemberObservation("fenced", true, 0, "fenced", 3, 98, false),
+                silent("silent", 1),
+                secondary("ok", 5)), 3);
+        assertThat(e).isEqualTo(new Election.Promote("ok", 4, 5));
+    }
+
+    @Test
+    void noCandidateExplainsWhy() {
+        Election e = async.elect(List.of(
+                new MemberObservation("gone", false, 0, "", 0, 0, false),
+                new MemberObservation("div", true, 0, "secondary", 3, 9, true)), 3);
+        assertThat(e).isInstanceOfSatisfying(Election.NoSafeCandidate.class, n ->
+                assertThat(n.reason()).contains("gone: not running").contains("div: diverged"));
+        assertThat(async.elect(List.of(), 3)).isInstanceOf(Election.NoSafeCandidate.class);
+    }
+
+    @Test
+    void syncModeRefusesWhenASecondaryMightHoldNewerAcknowledgedWrites() {
+        Election e = sync.elect(List.of(secondary("a", 10), silent("b", 3)), 3);
+        assertThat(e).isInstanceOfSatisfying(Election.NoSafeCandidate.class, n ->
+                assertThat(n.reason()).contains("b did not answer").contains("allowDataLoss"));
+    }
+
+    @Test
+    void syncModePromotesWhenEverySecondaryAnswered() {
+        assertThat(sync.elect(List.of(secondary("a", 10), secondary("b", 12)), 3))
+                .isEqualTo(new Election.Promote("b", 4, 12));
+    }
+
+    @Test
+    void allowDataLossLetsSyncModePromoteTheBestAnsweringSecondary() {
+        FailoverPolicy lossy = new FailoverPolicy(3, Duration.ZERO, ReplicationMode.SYNC, true);
+        assertThat(lossy.elect(List.of(secondary("a", 10), silent("b", 3)), 3))
+                .isEqualTo(new Election.Promote("a", 4, 10));
+    }
+
+    @Test
+    void rejectsNonsenseSettings() {
+        assertThatThrownBy(() -> new FailoverPolicy(0, Duration.ZERO, ReplicationMode.ASYNC, false))
+                .hasMessageContaining("failureThreshold");
+        assertThatThrownBy(() -> ReplicationMode.parse("quorum")).hasMessageContaining("async or sync");
+    }
+}

@@ -1,0 +1,265 @@
+package io.dirkdb.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dirkdb.testing.FakeDatabase;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.dirkdb.testing.RawClient;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server's network behaviour, over raw TCP, with a fake engine. */
+class MemberServerTest {
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private FakeDatabase database;
+
+    @TempDir
+    Path dataDirectory;
+
+    private MemberServer start(ServerSettings settings, Role role) throws IOException {
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, role), settings);
+        toClose.add(server);
+        return server;
+    }
+
+    private MemberServer start() throws IOException {
+        return start(ServerSettings.loopback(0), Role.PRIMARY);
+    }
+
+    private RawClient connect(MemberServer server) throws IOException {
+        RawClient client = new RawClient(server.address());
+        toClose.add(client);
+        return client;
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    private static String page(int page, int total, int from, int to) {
+        StringBuilder rows = new StringBuilder();
+        for (int i = from; i <= to; i++) {
+            rows.append(i == from ? "" : ",").append('[').append(i).append(']');
+        }
+        return "RELATION_JSON_PAGE " + page + "/" + total + "\n"
+                + "{\"type\":\"relation\",\"name\":\"etu\",\"page\":" + page + ",\"totalPages\":" + total
+                + ",\"columns\":[{\"name\":\"id\",\"origin\":\"etu\"}],\"rows\":[" + rows + "]}\n";
+    }
+
+    @Test
+    void resultOfFortyFiveRowsComesInThreePagesByteForByte() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask("numbers 45;")).isEqualTo(page(1, 3, 1, 20) + page(2, 3, 21, 40) + page(3, 3, 41, 45)
+                + "RELATION_JSON_END\nRESULT_MESSAGE\nOK\nEND\n");
+    }
+
+    @Test
+    void messageIsResultMessageTextEnd() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask("say Tafinditra ny fiovana ny tabilao;"))
+                .isEqualTo("RESULT_MESSAGE\nTafinditra ny fiovana ny tabilao\nEND\n");
+    }
+
+    @Test
+    void errorLeavesTheConnectionUsable() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask("nonsense here;")).isEqualTo("RESULT_MESSAGE\nHadisoana : unknown statement: nonsense\nEND\n");
+        assertThat(client.ask("say still here;")).isEqualTo("RESULT_MESSAGE\nstill here\nEND\n");
+    }
+
+    @Test
+    void internalFailureTextNeverReachesTheClient() throws IOException {
+        RawClient client = connect(start());
+        String reply = client.ask("boom;");
+        assertThat(reply).matches("RESULT_MESSAGE\nHadisoana : internal error, see the server log \\(ref [0-9a-f]+\\)\nEND\n")
+                .doesNotContain("secret");
+        assertThat(client.ask("say ok;")).isEqualTo("RESULT_MESSAGE\nok\nEND\n");
+    }
+
+    @Test
+    void stackOverflowIsAClearErrorAndTheConnectionGoesOn() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask("recurse;")).isEqualTo("RESULT_MESSAGE\nHadisoana : the statement is nested too deeply\nEND\n");
+        assertThat(client.ask("say ok;")).isEqualTo("RESULT_MESSAGE\nok\nEND\n");
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws IOException {
+        RawClient client = connect(start());
+        client.send("say one;\n say two;say 'three;';");
+        assertThat(client.reply()).isEqualTo("RESULT_MESSAGE\none\nEND\n");
+        assertThat(client.reply()).isEqualTo("RESULT_MESSAGE\ntwo\nEND\n");
+        assertThat(client.reply()).isEqualTo("RESULT_MESSAGE\n'three;'\nEND\n");
+    }
+
+    @Test
+    void emptyStatementIsAnError() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask(" -- only a comment\n;")).isEqualTo("RESULT_MESSAGE\nHadisoana : empty statement\nEND\n");
+    }
+
+    @Test
+    void heartbeatReportsIdRoleEpochLsnAndReadiness() throws IOException {
+        RawClient client = connect(start());
+        client.ask("put a;");
+        client.ask("put b;");
+        assertThat(client.ask("dirk heartbeat;"))
+                .isEqualTo("RESULT_MESSAGE\n{\"id\":\"m1\",\"role\":\"primary\",\"epoch\":1,\"lsn\":2,\"ready\":true}\nEND\n");
+    }
+
+    @Test
+    void secondaryRefusesWrites() throws IOException {
+        RawClient client = connect(start(ServerSettings.loopback(0), Role.SECONDARY));
+        assertThat(client.ask("put x;"))
+                .isEqualTo("RESULT_MESSAGE\nHadisoana : this member is a secondary (epoch 0): writes go to the primary\nEND\n");
+        assertThat(client.ask("say reads still work;")).isEqualTo("RESULT_MESSAGE\nreads still work\nEND\n");
+        assertThat(database.writes).isEmpty();
+    }
+
+    @Test
+    void fencedPrimaryRefusesWritesUntilPromotedWithAHigherEpoch() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask("put before;")).isEqualTo("RESULT_MESSAGE\nTafinditra ny fiovana ny tabilao\nEND\n");
+        assertThat(client.ask("dirk fence;")).isEqualTo("RESULT_MESSAGE\nfenced at epoch 1: writes are refused\nEND\n");
+        assertThat(client.ask("put after;"))
+                .isEqualTo("RESULT_MESSAGE\nHadisoana : this member is fenced (epoch 1): writes go to the primary\nEND\n");
+        assertThat(client.ask("dirk promote 1;")).isEqualTo("RESULT_MESSAGE\nHadisoana : cannot promote to epoch 1: "
+                + "this member has already seen epoch 1 (the new epoch must be higher)\nEND\n");
+        assertThat(client.ask("dirk promote 3;")).isEqualTo("RESULT_MESSAGE\nprimary at epoch 3\nEND\n");
+        assertThat(client.ask("put again;")).isEqualTo("RESULT_MESSAGE\nTafinditra ny fiovana ny tabilao\nEND\n");
+        assertThat(database.writes).containsExactly("before", "again");
+    }
+
+    @Test
+    void promoteWithALowerEpochIsRefused() throws IOException {
+        RawClient client = connect(start());
+        client.ask("dirk promote 5;");
+        assertThat(client.ask("dirk promote 4;")).startsWith("RESULT_MESSAGE\nHadisoana : cannot promote to epoch 4");
+        assertThat(client.ask("dirk heartbeat;")).contains("\"role\":\"primary\",\"epoch\":5");
+    }
+
+    @Test
+    void followMakesASecondaryThatRecordsItsPrimary() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask("dirk follow '127.0.0.9' 3948;"))
+                .isEqualTo("RESULT_MESSAGE\nsecondary at epoch 1, following 127.0.0.9:3948\nEND\n");
+        assertThat(client.ask("put x;")).contains("this member is a secondary (epoch 1)");
+        assertThat(MemberState.load(dataDirectory))
+                .isEqualTo(new MemberState(Role.SECONDARY, 1, 1, "127.0.0.9", 3948));
+    }
+
+    @Test
+    void roleAndEpochSurviveARestart() throws Exception {
+        MemberServer first = start();
+        RawClient client = connect(first);
+        client.ask("dirk promote 7;");
+        client.ask("dirk fence;");
+        first.close();
+        assertThat(database.closed).isTrue();
+
+        // Even a config saying MASTER does not undo a fence: the saved state wins.
+        RawClient again = connect(start(ServerSettings.loopback(0), Role.PRIMARY));
+        assertThat(again.ask("dirk heartbeat;")).contains("\"role\":\"fenced\",\"epoch\":7");
+        assertThat(again.ask("put x;")).contains("this member is fenced (epoch 7)");
+        assertThat(again.ask("dirk promote 7;")).contains("cannot promote to epoch 7");
+    }
+
+    @Test
+    void withAPasswordOnlyHeartbeatWorksBeforeAuthentication() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("s3cr'et"), Role.PRIMARY);
+        RawClient client = connect(server);
+        assertThat(client.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
+        assertThat(client.ask("say hi;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");
+        assertThat(client.ask("dirk promote 9;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");
+        assertThat(client.ask("gibberish;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");
+        assertThat(client.ask("dirk auth 'wrong';")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication failed\nEND\n");
+        assertThat(client.ask("say hi;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");
+        assertThat(client.ask("dirk auth 's3cr''et';")).isEqualTo("RESULT_MESSAGE\nauthenticated\nEND\n");
+        assertThat(client.ask("say hi;")).isEqualTo("RESULT_MESSAGE\nhi\nEND\n");
+
+        RawClient other = connect(server);
+        assertThat(other.ask("say hi;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");
+    }
+
+    @Test
+    void connectionPastTheLimitIsToldWhyAndClosed() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withMaxConnections(2), Role.PRIMARY);
+        RawClient first = connect(server);
+        RawClient second = connect(server);
+        assertThat(first.ask("say 1;")).contains("1");
+        assertThat(second.ask("say 2;")).contains("2");
+        RawClient third = connect(server);
+        assertThat(third.reply()).isEqualTo("RESULT_MESSAGE\nHadisoana : too many connections (limit 2)\nEND\n");
+        assertThat(third.socket().getInputStream().read()).isEqualTo(-1);
+
+        first.close();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            try (RawClient fourth = new RawClient(server.address())) {
+                assertThat(fourth.ask("say back;")).isEqualTo("RESULT_MESSAGE\nback\nEND\n");
+            }
+        });
+    }
+
+    @Test
+    void oversizedRequestIsAnsweredWithAnErrorAndTheConnectionGoesOn() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withMaxRequestBytes(1024), Role.PRIMARY);
+        RawClient client = connect(server);
+        client.send("say '" + "x".repeat(100_000) + ";';say after;");
+        assertThat(client.reply()).isEqualTo("RESULT_MESSAGE\nHadisoana : request too large: 100007 bytes, "
+                + "the limit is 1024 bytes (--max-request-bytes)\nEND\n");
+        assertThat(client.reply()).isEqualTo("RESULT_MESSAGE\nafter\nEND\n");
+    }
+
+    @Test
+    void metersCountStatementsErrorsAndRefusedConnectionsAndShowTheRole() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withMaxConnections(1), registry);
+        toClose.add(server);
+        RawClient client = connect(server);
+        client.ask("put a;");
+        client.ask("say b;");
+        client.ask("nonsense;");
+        connect(server).reply(); // refused: past the limit
+        assertThat(registry.get("dirk.server.statements").tag("kind", "write").counter().count()).isEqualTo(1);
+        assertThat(registry.get("dirk.server.statements").tag("kind", "read").counter().count()).isEqualTo(1);
+        assertThat(registry.get("dirk.server.errors").counter().count()).isEqualTo(1);
+        assertThat(registry.get("dirk.server.connections.refused").counter().count()).isEqualTo(1);
+        assertThat(registry.get("dirk.member.lsn").gauge().value()).isEqualTo(1);
+        System.gc(); // gauges hold their objects weakly: they must survive a collection
+        assertThat(registry.get("dirk.server.connections").gauge().value()).isEqualTo(1);
+        assertThat(registry.get("dirk.member.role").tag("role", "primary").gauge().value()).isEqualTo(1);
+        assertThat(server.readiness().ready()).isTrue();
+        assertThat(server.readiness().detail()).startsWith("m1 primary at epoch 1, LSN 1");
+        client.ask("dirk fence;");
+        assertThat(registry.get("dirk.member.role").tag("role", "fenced").gauge().value()).isEqualTo(1);
+        server.close();
+        assertThat(server.readiness().ready()).isFalse();
+    }
+
+    @Test
+    void stopLetsAStatementInFlightFinishAndAnswer() throws Exception {
+        MemberServer server = start();
+        RawClient client = connect(server);
+        client.send("slow 500;");
+        await().atMost(Duration.ofSeconds(5)).until(() -> database.slowStatementsStarted.get() == 1);
+        CompletableFuture<Void> stop = CompletableFuture.runAsync(server::close);
+        assertThat(client.reply()).isEqualTo("RESULT_MESSAGE\nTafinditra ny fiovana ny tabilao\nEND\n");
+        stop.get();
+        assertThat(database.writes).containsExactly("500");
+        assertThat(database.closed).isTrue();
+    }
+}

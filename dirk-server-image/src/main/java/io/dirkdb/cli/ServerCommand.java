@@ -2,6 +2,9 @@ package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.replication.ReplicationMode;
+import io.dirkdb.replication.ReplicationSettings;
+import io.dirkdb.replication.Replicator;
 import io.dirkdb.server.ClusterConfig;
 import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;
@@ -56,6 +59,15 @@ public final class ServerCommand implements Callable<Integer> {
             description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
     Integer httpPort;
 
+    @Option(names = "--replication-mode", paramLabel = "MODE",
+            description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
+                    + "(default: config.json replication.mode, else async)")
+    String replicationMode;
+
+    @Option(names = "--sync-timeout-ms", paramLabel = "MILLIS", defaultValue = "5000",
+            description = "in sync mode, how long a write waits for a secondary before it fails (default: ${DEFAULT-VALUE})")
+    long syncTimeoutMillis;
+
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "data directory (default: the instance's dataDirectory)")
     Path dataDirectory;
@@ -108,6 +120,11 @@ public final class ServerCommand implements Callable<Integer> {
             Member member;
             try {
                 member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role);
+                if (member.state().role() == Role.SECONDARY && member.state().primaryHost() == null
+                        && plan.primaryHost != null) {
+                    member.follow(plan.primaryHost, plan.primaryPort); // a REPLICA follows the config's MASTER
+                }
+                Replicator.attach(member, database.engine(), plan.replication, registry);
             } catch (RuntimeException e) {
                 database.close();
                 throw e;
@@ -164,7 +181,8 @@ public final class ServerCommand implements Callable<Integer> {
         var state = server.member().state();
         out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()
                 + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory
-                + (http == null ? "" : ", HTTP on port " + http.port()));
+                + (http == null ? "" : ", HTTP on port " + http.port()) + ", replication " + plan.replication.mode().wireName()
+                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
         out.flush();
         try {
             server.awaitStopped();
@@ -175,15 +193,17 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     /** What to run, from the flags, the config file and the environment. */
-    record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings) {}
+    record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
+                String primaryHost, int primaryPort) {}
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
         ClusterConfig.Instance instance = null;
+        ClusterConfig cluster = null;
         String memberId = ClusterConfig.locateInstanceId(id, environment);
         if (configFile.isPresent()) {
             Path file = configFile.get();
-            ClusterConfig cluster = ClusterConfig.load(file);
+            cluster = ClusterConfig.load(file);
             if (memberId == null) {
                 if (cluster.instances().size() != 1) {
                     throw new DirkException(file + ": which instance is this? give --id (or -Ddirk.instanceId, "
@@ -219,7 +239,28 @@ public final class ServerCommand implements Callable<Integer> {
                 ? Role.PRIMARY : Role.SECONDARY;
         ServerSettings settings = new ServerSettings(listenHost, listenPort, password(), maxConnections,
                 maxRequestBytes, Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
-        return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings);
+        String modeName = replicationMode != null ? replicationMode
+                : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
+        ReplicationMode mode;
+        try {
+            mode = ReplicationMode.parse(modeName);
+        } catch (IllegalArgumentException e) {
+            throw new DirkException("dirk server: --replication-mode: " + e.getMessage());
+        }
+        if (syncTimeoutMillis < 1) {
+            throw new DirkException("dirk server: --sync-timeout-ms: expected at least 1, got " + syncTimeoutMillis);
+        }
+        ReplicationSettings replication = ReplicationSettings.defaults(mode)
+                .withSyncTimeout(java.time.Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
+        ClusterConfig.Instance master = null;
+        if (cluster != null && role == Role.SECONDARY) {
+            String self = memberId;
+            master = cluster.instances().stream()
+                    .filter(i -> i.role() == ClusterConfig.InstanceRole.MASTER && !i.id().equals(self))
+                    .findFirst().orElse(null);
+        }
+        return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
+                master == null ? null : master.host(), master == null ? 0 : master.port());
     }
 
     private String password() {

@@ -207,6 +207,7 @@ public final class Engine implements AutoCloseable {
             }
             catalog.apply(plan.change());
             appliedLsn = lsn;
+            session.recordWrite(lsn);
             recordsSinceCheckpoint++;
             bytesSinceCheckpoint += payload.length;
             if (plan.change() instanceof Change.DropDatabase drop
@@ -274,7 +275,9 @@ public final class Engine implements AutoCloseable {
             lock.readLock().lock();
             try {
                 lsn = appliedLsn;
-                snapshotEpoch = epoch;
+                // The snapshot carries the epoch of its last record (writers are held off, so that is the log's
+                // last one): a secondary rebuilt from it proves its place in the history with that epoch.
+                snapshotEpoch = journal.lastLsn() == lsn && journal.lastEpoch() > 0 ? journal.lastEpoch() : epoch;
                 image = ChangeCodec.capture(catalog);
                 recordsSinceCheckpoint = 0;
                 bytesSinceCheckpoint = 0;

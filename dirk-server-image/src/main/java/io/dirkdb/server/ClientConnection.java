@@ -55,6 +55,12 @@ final class ClientConnection implements Runnable {
                 requests.clear();
                 scanner.feed(buffer, 0, count, requests::add);
                 for (Request request : requests) {
+                    ControlStatement binaryMode = binaryModeRequest(request);
+                    if (binaryMode != null) {
+                        // The connection now belongs to replication until either side closes it.
+                        member.replication().serve(binaryMode, socket, in, socket.getOutputStream());
+                        return;
+                    }
                     if (!answer(request, out)) {
                         return;
                     }
@@ -66,6 +72,32 @@ final class ClientConnection implements Runnable {
         } finally {
             onClose.run();
         }
+    }
+
+    /**
+     * The request if it switches the connection to a binary mode ({@code dirk stream}, {@code dirk
+     * snapshot}) and the connection is authenticated; null for every other request. Only requests
+     * starting with the control word are parsed here, so ordinary statements are parsed once.
+     */
+    private ControlStatement binaryModeRequest(Request request) {
+        if (!authenticated || !(request instanceof Request.Text text) || !startsWithControlWord(text.text())) {
+            return null;
+        }
+        try {
+            Statement statement = member.database().parse(text.text());
+            return statement instanceof ControlStatement.Stream || statement instanceof ControlStatement.Snapshot
+                    ? (ControlStatement) statement : null;
+        } catch (DirkException e) {
+            return null; // answered as usual, with the parser's message
+        }
+    }
+
+    private static boolean startsWithControlWord(String text) {
+        int i = 0;
+        while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return text.regionMatches(true, i, "dirk", 0, 4);
     }
 
     /** Runs one request and sends its reply. @return false when the server is stopping */
@@ -130,7 +162,13 @@ final class ClientConnection implements Runnable {
         if (statement.kind().changesData()) {
             member.checkWritable();
         }
-        return member.database().execute(session, statement);
+        long writtenBefore = session.lastWriteLsn();
+        Result result = member.database().execute(session, statement);
+        if (session.lastWriteLsn() != writtenBefore) {
+            // The record is durable here; sync mode also waits for a secondary before acknowledging.
+            member.replication().afterWrite(session.lastWriteLsn());
+        }
+        return result;
     }
 
     private String authenticate(String offered) {

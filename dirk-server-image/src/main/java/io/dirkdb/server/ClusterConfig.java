@@ -28,7 +28,7 @@ import java.util.stream.Collectors;
  *  "instances": [{"id": "m1", "role": "MASTER", "host": "127.0.0.1", "port": 3948, "dataDirectory": "data/m1"}],
  *  "routing": {"reads": {"strategy": "ROUND_ROBIN", "includeRoles": ["MASTER"]},
  *              "writes": {"mode": "MULTI_PRIMARY", "partition": "DB_OBJECT", "hash": "RENDEZVOUS"}},
- *  "replication": {"type": "FILE", "intervalSeconds": 2}}
+ *  "replication": {"type": "FILE", "intervalSeconds": 2, "mode": "sync"}}
  * </pre>
  * Unknown fields are ignored; present fields must have the right type.
  */
@@ -53,7 +53,22 @@ public record ClusterConfig(Integer configVersion, LoadBalancer loadBalancer, Li
 
     public record Writes(String mode, String partition, String hash) {}
 
-    public record Replication(String type, Integer intervalSeconds) {}
+    /**
+     * @param mode {@code async} or {@code sync}; when absent, a {@code type} of {@code async} or
+     *             {@code sync} is taken as the mode (the original's {@code "FILE"} means async)
+     */
+    public record Replication(String type, Integer intervalSeconds, String mode) {
+        /** The replication mode named here ({@code async} when none is). */
+        public String modeName() {
+            if (mode != null && !mode.isBlank()) {
+                return mode;
+            }
+            if (type != null && (type.equalsIgnoreCase("sync") || type.equalsIgnoreCase("async"))) {
+                return type;
+            }
+            return "async";
+        }
+    }
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
@@ -134,6 +149,11 @@ public record ClusterConfig(Integer configVersion, LoadBalancer loadBalancer, Li
                 require(!instances.get(j).id().equals(instance.id()),
                         at + ".id: \"" + instance.id() + "\" is already the id of instances[" + j + "]");
             }
+        }
+        if (replication != null) {
+            String mode = replication.modeName();
+            require(mode.equalsIgnoreCase("async") || mode.equalsIgnoreCase("sync"),
+                    file + ": replication.mode: expected \"async\" or \"sync\", got \"" + mode + "\"");
         }
         if (loadBalancer != null && loadBalancer.listenPort() != null) {
             int port = loadBalancer.listenPort();

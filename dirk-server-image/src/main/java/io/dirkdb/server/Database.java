@@ -25,6 +25,11 @@ public interface Database extends AutoCloseable {
     /** From now on, writes are refused with {@code reason}; a write already holding the write lock finishes. */
     void refuseWrites(String reason);
 
+    /** True when writes are accepted now (the role allows them and storage has not failed). */
+    default boolean writesAllowed() {
+        return true;
+    }
+
     /** Flushes and closes; statements already running finish first. */
     @Override
     void close();

@@ -25,6 +25,11 @@ public final class EngineDatabase implements Database {
         return new EngineDatabase(Engine.inMemory());
     }
 
+    /** The engine itself, for replication (applying shipped records, installing snapshots). */
+    public Engine engine() {
+        return engine;
+    }
+
     @Override
     public Statement parse(String text) {
         return Parser.parse(text);
@@ -48,6 +53,11 @@ public final class EngineDatabase implements Database {
     @Override
     public void refuseWrites(String reason) {
         engine.refuseWrites(reason);
+    }
+
+    @Override
+    public boolean writesAllowed() {
+        return engine.writesAllowed();
     }
 
     @Override

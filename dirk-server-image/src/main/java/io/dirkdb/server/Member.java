@@ -23,6 +23,7 @@ public final class Member implements AutoCloseable {
     private final Path dataDirectory; // null: state kept in memory only (tests)
     private volatile MemberState state;
     private volatile boolean ready = true;
+    private volatile ReplicationLink replication = ReplicationLink.NONE;
 
     private Member(String id, Database database, Path dataDirectory, MemberState state) {
         this.id = id;
@@ -64,6 +65,61 @@ public final class Member implements AutoCloseable {
         return ready;
     }
 
+    /** Connects replication and tells it the current role (a secondary starts following). */
+    public synchronized void attachReplication(ReplicationLink link) {
+        replication = link;
+        link.roleChanged(state);
+    }
+
+    public ReplicationLink replication() {
+        return replication;
+    }
+
+    /**
+     * True while the member is up and can serve its role: a primary accepting writes, a secondary
+     * streaming and not diverged (the HTTP readiness probe). The heartbeat's {@code "ready"} stays
+     * "up and not stopping", so a failover still sees secondaries whose primary is gone.
+     */
+    public boolean servesRole() {
+        MemberState current = state;
+        if (!ready || current.role() == Role.FENCED) {
+            return false;
+        }
+        return current.role() == Role.PRIMARY ? database.writesAllowed() : replication.ready();
+    }
+
+    /**
+     * Records that a record or a peer carried {@code epoch}, so a later promotion must exceed it.
+     * Epochs only go up: a lower one changes nothing.
+     */
+    public synchronized void observeEpoch(long epoch) {
+        MemberState current = state;
+        if (epoch <= current.highestEpochSeen()) {
+            return;
+        }
+        MemberState next = new MemberState(current.role(), current.epoch(), epoch, current.primaryHost(),
+                current.primaryPort());
+        save(next);
+        state = next;
+    }
+
+    /**
+     * A primary that learns of a higher epoch steps down (fenced): another member was promoted, so
+     * writes here would fork the history.
+     */
+    public synchronized void stepDown(long higherEpoch) {
+        MemberState current = state;
+        if (current.role() != Role.PRIMARY || higherEpoch <= current.epoch()) {
+            return;
+        }
+        MemberState next = new MemberState(Role.FENCED, current.epoch(), Math.max(higherEpoch,
+                current.highestEpochSeen()), null, 0);
+        database.refuseWrites(refusal(next));
+        state = next;
+        save(next);
+        replication.roleChanged(next);
+    }
+
     /** Marks the member as going away: heartbeats then say {@code "ready":false}. */
     void markNotReady() {
         ready = false;
@@ -91,6 +147,17 @@ public final class Member implements AutoCloseable {
         if (statement instanceof ControlStatement.Follow follow) {
             return new Result.Message(follow(follow.host(), follow.port()));
         }
+        if (statement instanceof ControlStatement.Resync resync) {
+            if (state.role() == Role.PRIMARY) {
+                throw new DirkException("this member is the primary (epoch " + state.epoch()
+                        + "); fence it before rebuilding it by a resync");
+            }
+            return new Result.Message(replication.resync(resync.host(), resync.port()));
+        }
+        if (statement instanceof ControlStatement.Stream || statement instanceof ControlStatement.Snapshot) {
+            throw new DirkException("dirk stream and dirk snapshot must be the first request after authentication "
+                    + "on a connection of their own");
+        }
         throw new IllegalArgumentException("not a member control statement: " + statement);
     }
 
@@ -103,6 +170,7 @@ public final class Member implements AutoCloseable {
         node.put("epoch", current.epoch());
         node.put("lsn", database.lastLsn());
         node.put("ready", ready);
+        replication.describe(node);
         try {
             return JSON.writeValueAsString(node);
         } catch (JsonProcessingException e) {
@@ -119,6 +187,8 @@ public final class Member implements AutoCloseable {
         MemberState next = new MemberState(Role.PRIMARY, epoch, epoch, null, 0);
         save(next);
         state = next;
+        // Following stops (and its last batch lands) before the first client write is let in.
+        replication.roleChanged(next);
         database.allowWrites(epoch);
         return "primary at epoch " + epoch;
     }
@@ -130,6 +200,7 @@ public final class Member implements AutoCloseable {
         database.refuseWrites(refusal(next));
         state = next;
         save(next);
+        replication.roleChanged(next);
         return "fenced at epoch " + next.epoch() + ": writes are refused";
     }
 
@@ -142,11 +213,13 @@ public final class Member implements AutoCloseable {
         database.refuseWrites(refusal(next));
         state = next;
         save(next);
+        replication.roleChanged(next);
         return "secondary at epoch " + next.epoch() + ", following " + host + ":" + port;
     }
 
     @Override
     public void close() {
+        replication.close();
         database.close();
     }
 

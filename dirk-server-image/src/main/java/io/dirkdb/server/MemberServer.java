@@ -102,8 +102,12 @@ public final class MemberServer implements AutoCloseable {
         MemberState state = member.state();
         String detail = member.id() + " " + state.role().wireName() + " at epoch " + state.epoch() + ", LSN "
                 + member.database().lastLsn() + ", " + activeConnections.get() + " connections";
-        return member.isReady() ? HealthHttpServer.Readiness.ready(detail)
-                : HealthHttpServer.Readiness.notReady("stopping: " + detail);
+        if (!member.isReady()) {
+            return HealthHttpServer.Readiness.notReady("stopping: " + detail);
+        }
+        // A primary must accept writes; a secondary must stream from its primary without having diverged.
+        return member.servesRole() ? HealthHttpServer.Readiness.ready(detail)
+                : HealthHttpServer.Readiness.notReady("not serving its role: " + detail);
     }
 
     /** Blocks until {@link #close()} has finished. */

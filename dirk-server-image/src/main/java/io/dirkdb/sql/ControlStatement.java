@@ -11,7 +11,12 @@ import java.util.Set;
  *   dirk promote 7;                 -- become primary with epoch 7 (must exceed any seen)
  *   dirk fence;                     -- step down: refuse writes until promoted again
  *   dirk follow 'host' 3948;        -- become a secondary streaming from that primary
+ *   dirk stream 120 3 4;            -- (secondaries) stream the log after LSN 120, whose epoch is 3;
+ *                                   --   the caller has seen epoch 4; the connection turns binary
+ *   dirk snapshot;                  -- (resync) ship the latest snapshot; the connection turns binary
+ *   dirk resync 'host' 3948;        -- rebuild this member from that member's snapshot and log, then follow it
  * </pre>
+ * The binary modes are described in docs/replication-protocol.md.
  */
 public sealed interface ControlStatement extends Statement {
 
@@ -39,4 +44,19 @@ public sealed interface ControlStatement extends Statement {
     record Fence() implements ControlStatement {}
 
     record Follow(String host, int port) implements ControlStatement {}
+
+    /**
+     * A secondary asks for the log after {@code fromLsn}.
+     *
+     * @param epochAtFromLsn the epoch of the secondary's record {@code fromLsn} (0 when it holds none): the primary
+     *                       checks its own record there has the same one
+     * @param knownEpoch     the highest epoch the secondary has seen; a primary of a lower epoch steps down
+     */
+    record Stream(long fromLsn, long epochAtFromLsn, long knownEpoch) implements ControlStatement {}
+
+    /** Ships the latest snapshot (a member being rebuilt asks for it). */
+    record Snapshot() implements ControlStatement {}
+
+    /** Rebuilds this member from another member's latest snapshot and the log after it, then follows that member. */
+    record Resync(String host, int port) implements ControlStatement {}
 }

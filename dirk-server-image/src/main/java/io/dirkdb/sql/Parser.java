@@ -94,20 +94,42 @@ public final class Parser {
             case "auth" -> new ControlStatement.Auth(string("a password"));
             case "promote" -> new ControlStatement.Promote(integer("an epoch"));
             case "follow" -> {
-                Token host = advance();
-                if (host.type() != Token.Type.STRING && host.type() != Token.Type.WORD) {
-                    throw new DirkException("expected a host name after 'dirk follow' but found " + host.describe());
+                String hostName = hostName("dirk follow");
+                yield new ControlStatement.Follow(hostName, port());
+            }
+            case "stream" -> {
+                long fromLsn = integer("the last LSN the secondary holds");
+                long epochAtFromLsn = integer("the epoch of that record");
+                long knownEpoch = peek().type() == Token.Type.NUMBER ? integer("the highest epoch known") : epochAtFromLsn;
+                if (fromLsn < 0 || epochAtFromLsn < 0 || knownEpoch < 0) {
+                    throw new DirkException("dirk stream needs LSNs and epochs of 0 or more");
                 }
-                String hostName = host.type() == Token.Type.STRING ? (String) host.value() : host.text();
-                long port = integer("a port");
-                if (port < 1 || port > 65535) {
-                    throw new DirkException("port " + port + " is not between 1 and 65535");
-                }
-                yield new ControlStatement.Follow(hostName, (int) port);
+                yield new ControlStatement.Stream(fromLsn, epochAtFromLsn, knownEpoch);
+            }
+            case "snapshot" -> new ControlStatement.Snapshot();
+            case "resync" -> {
+                String hostName = hostName("dirk resync");
+                yield new ControlStatement.Resync(hostName, port());
             }
             default -> throw new DirkException("unknown control request " + verb.describe()
-                    + "; expected heartbeat, auth, promote, fence or follow");
+                    + "; expected heartbeat, auth, promote, fence, follow, stream, snapshot or resync");
         };
+    }
+
+    private String hostName(String after) {
+        Token host = advance();
+        if (host.type() != Token.Type.STRING && host.type() != Token.Type.WORD) {
+            throw new DirkException("expected a host name after '" + after + "' but found " + host.describe());
+        }
+        return host.type() == Token.Type.STRING ? (String) host.value() : host.text();
+    }
+
+    private int port() {
+        long port = integer("a port");
+        if (port < 1 || port > 65535) {
+            throw new DirkException("port " + port + " is not between 1 and 65535");
+        }
+        return (int) port;
     }
 
     private SqlStatement create() {

@@ -40,7 +40,7 @@ class ClusterConfigTest {
                 ClusterConfig.InstanceRole.REPLICA, "127.0.0.1", 3950, "data/m2"));
         assertThat(config.routing().reads().includeRoles()).containsExactly("MASTER");
         assertThat(config.routing().writes().hash()).isEqualTo("RENDEZVOUS");
-        assertThat(config.replication()).isEqualTo(new ClusterConfig.Replication("FILE", 2));
+        assertThat(config.replication()).isEqualTo(new ClusterConfig.Replication("FILE", 2, null));
     }
 
     @Test

@@ -4,9 +4,14 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Plays the StatefulSet controller, the Deployment controller and the kubelet, which the mock API
@@ -24,6 +29,11 @@ final class Kubelet {
 
   /** Creates the pods of a StatefulSet from its template, ready or not; returns their names. */
   List<String> startPods(String statefulSetName, boolean ready) {
+    return startPods(statefulSetName, ready, Map.of());
+  }
+
+  /** As above, the pods carrying extra labels from the start (e.g. a role set before a restart). */
+  List<String> startPods(String statefulSetName, boolean ready, Map<String, String> extraLabels) {
     StatefulSet sts = client.apps().statefulSets().inNamespace(namespace).withName(statefulSetName).require();
     int replicas = sts.getSpec().getReplicas();
     for (int i = 0; i < replicas; i++) {
@@ -34,6 +44,7 @@ final class Kubelet {
             .withName(name)
             .withNamespace(namespace)
             .withLabels(sts.getSpec().getTemplate().getMetadata().getLabels())
+            .addToLabels(extraLabels)
             .endMetadata()
             .withSpec(sts.getSpec().getTemplate().getSpec())
             .build();
@@ -41,25 +52,39 @@ final class Kubelet {
       }
       setReady(name, ready);
     }
-    return java.util.stream.IntStream.range(0, replicas).mapToObj(i -> statefulSetName + "-" + i).toList();
+    return IntStream.range(0, replicas).mapToObj(i -> statefulSetName + "-" + i).toList();
   }
 
   void setReady(String podName, boolean ready) {
-    client.pods().inNamespace(namespace).withName(podName).editStatus(pod -> new PodBuilder(pod)
+    retryOnConflict(() -> client.pods().inNamespace(namespace).withName(podName).editStatus(pod -> new PodBuilder(pod)
         .withNewStatus()
         .withPhase("Running")
         .withPodIP("127.0.0.1")
         .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False").build())
         .endStatus()
-        .build());
+        .build()));
+  }
+
+  /** Like the real controllers: the operator may write the same object meanwhile; read again and retry. */
+  private static void retryOnConflict(Runnable write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        write.run();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** Reports that every pod of the StatefulSet runs its current template and is ready. */
   void finishRollout(String statefulSetName) {
-    client.apps().statefulSets().inNamespace(namespace).withName(statefulSetName).editStatus(sts -> {
+    retryOnConflict(() -> client.apps().statefulSets().inNamespace(namespace).withName(statefulSetName).editStatus(sts -> {
       int replicas = sts.getSpec().getReplicas();
       String revision = statefulSetName + "-" + Integer.toHexString(sts.getSpec().getTemplate().hashCode());
-      sts.setStatus(new io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder()
+      sts.setStatus(new StatefulSetStatusBuilder()
           .withReplicas(replicas)
           .withReadyReplicas(replicas)
           .withUpdatedReplicas(replicas)
@@ -69,18 +94,18 @@ final class Kubelet {
           .withObservedGeneration(sts.getMetadata().getGeneration())
           .build());
       return sts;
-    });
+    }));
   }
 
   void proxyReady(String deploymentName) {
-    client.apps().deployments().inNamespace(namespace).withName(deploymentName).editStatus(d -> {
+    retryOnConflict(() -> client.apps().deployments().inNamespace(namespace).withName(deploymentName).editStatus(d -> {
       Deployment copy = d;
       int replicas = d.getSpec().getReplicas();
-      copy.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+      copy.setStatus(new DeploymentStatusBuilder()
           .withReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas).withUpdatedReplicas(replicas)
           .withObservedGeneration(d.getMetadata().getGeneration())
           .build());
       return copy;
-    });
+    }));
   }
 }

@@ -94,12 +94,7 @@ class StatusTest {
     TestClusters.create(client, ns, TestClusters.example(client, "basic.yaml"));
     awaitChildren(client, ns, standardChildren("demo", true));
     Kubelet kubelet = new Kubelet(client, ns);
-    kubelet.startPods("demo-secondary", true);
-    client.pods().inNamespace(ns).withName("demo-secondary-0").edit(p -> {
-      p.getMetadata().getLabels().put("dirkdb.io/role", "fenced");
-      return p;
-    });
-    kubelet.setReady("demo-secondary-0", true);
+    kubelet.startPods("demo-secondary", true, Map.of("dirkdb.io/role", "fenced"));
     kubelet.startPods("demo-primary", true);
     await().atMost(PATIENCE).untilAsserted(() -> assertThat(cluster(ns).getStatus().getMembers())
         .extracting(MemberStatus::getRole).containsExactly("primary", "fenced"));

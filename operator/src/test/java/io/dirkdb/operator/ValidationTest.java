@@ -70,6 +70,9 @@ class ValidationTest {
         DirkClusterRules.CACHE_PORT_DIFFERS + " => " + DirkClusterRules.CACHE_PORT_DIFFERS_MESSAGE,
         DirkClusterRules.PORTS_AVOID_HEALTH + " => " + DirkClusterRules.PORTS_AVOID_HEALTH_MESSAGE,
         DirkClusterRules.FAILOVER_DETECTION_BOUNDED + " => " + DirkClusterRules.FAILOVER_DETECTION_BOUNDED_MESSAGE);
+    JsonNode storageRule = props.at("/storage/x-kubernetes-validations/0");
+    assertThat(storageRule.get("rule").asText()).isEqualTo(DirkClusterRules.STORAGE_FIXED);
+    assertThat(storageRule.get("message").asText()).isEqualTo(DirkClusterRules.STORAGE_FIXED_MESSAGE);
     JsonNode rootRule = version.at("/schema/openAPIV3Schema/x-kubernetes-validations/0");
     assertThat(rootRule.get("rule").asText()).isEqualTo(DirkClusterRules.TARGET_PRIMARY_IS_MEMBER);
     assertThat(rootRule.get("message").asText()).isEqualTo(DirkClusterRules.TARGET_PRIMARY_IS_MEMBER_MESSAGE);
@@ -151,6 +154,28 @@ class ValidationTest {
       assertThat(client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require().getStatus()
           .condition("SpecValid")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
     });
+  }
+
+  @Test
+  void storageChangeOfARunningClusterIsRefusedWithItsReason() {
+    String ns = "invalid-storage-change";
+    TestClusters.create(client, ns, TestClusters.example(client, "basic.yaml"));
+    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren("demo", true));
+    String primaryVersion = client.apps().statefulSets().inNamespace(ns).withName("demo-primary").require()
+        .getMetadata().getResourceVersion();
+
+    client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
+      c.getSpec().getStorage().setSize("2Gi");
+      return c;
+    });
+    await().atMost(PATIENCE).untilAsserted(() -> assertThat(
+        client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require().getStatus()
+            .condition("SpecValid")).hasValueSatisfying(c -> {
+              assertThat(c.getReason()).isEqualTo("StorageFixed");
+              assertThat(c.getMessage()).contains(DirkClusterRules.STORAGE_FIXED_MESSAGE);
+            }));
+    assertThat(client.apps().statefulSets().inNamespace(ns).withName("demo-primary").require().getMetadata()
+        .getResourceVersion()).isEqualTo(primaryVersion);
   }
 
   private List<Event> warnings(String ns) {

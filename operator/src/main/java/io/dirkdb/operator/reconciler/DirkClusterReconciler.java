@@ -30,6 +30,8 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -40,6 +42,7 @@ import org.jboss.logging.Logger;
  * (the workflow below, run only for a valid spec so an invalid one leaves no half-made children),
  * and record the status.
  */
+// Dependents of one kind share one informer (one cache, one watch); each finds its object by name.
 @ControllerConfiguration(name = DirkClusterReconciler.NAME)
 @Workflow(explicitInvocation = true, dependents = {
     @Dependent(name = "service-account", type = ServiceAccountDependent.class),
@@ -47,11 +50,12 @@ import org.jboss.logging.Logger;
         reconcilePrecondition = GeneratesCredentialsCondition.class),
     @Dependent(name = "config", type = ConfigMapDependent.class),
     @Dependent(name = "members-service", type = MembersServiceDependent.class),
-    @Dependent(name = "primary-service", type = PrimaryServiceDependent.class),
+    @Dependent(name = "primary-service", type = PrimaryServiceDependent.class, useEventSourceWithName = "members-service"),
     @Dependent(name = "secondary-statefulset", type = SecondaryStatefulSetDependent.class),
-    @Dependent(name = "primary-statefulset", type = PrimaryStatefulSetDependent.class),
+    @Dependent(name = "primary-statefulset", type = PrimaryStatefulSetDependent.class,
+        useEventSourceWithName = "secondary-statefulset"),
     @Dependent(name = "proxy-deployment", type = ProxyDeploymentDependent.class),
-    @Dependent(name = "proxy-service", type = ProxyServiceDependent.class),
+    @Dependent(name = "proxy-service", type = ProxyServiceDependent.class, useEventSourceWithName = "members-service"),
     @Dependent(name = "disruption-budget", type = MembersDisruptionBudgetDependent.class),
 })
 public class DirkClusterReconciler implements Reconciler<DirkCluster> {
@@ -82,7 +86,13 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
   public UpdateControl<DirkCluster> reconcile(DirkCluster cluster, Context<DirkCluster> context) {
     String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
 
-    List<SpecViolation> violations = validator.validate(cluster);
+    List<SpecViolation> violations = new ArrayList<>(validator.validate(cluster));
+    if (violations.isEmpty()) {
+      context.getSecondaryResourcesAsStream(StatefulSet.class)
+          .filter(sts -> ClusterNaming.primaryStatefulSet(cluster).equals(sts.getMetadata().getName()))
+          .findFirst()
+          .ifPresent(existing -> violations.addAll(validator.validateStorageUnchanged(cluster, existing)));
+    }
     if (!violations.isEmpty()) {
       DirkClusterStatus status = ClusterStatusAggregator.invalid(cluster, violations);
       if (!sameSpecValidMessage(cluster.getStatus(), status)) {

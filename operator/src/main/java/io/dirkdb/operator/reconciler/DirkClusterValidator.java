@@ -7,7 +7,11 @@ import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
 import io.dirkdb.operator.api.v1alpha1.FailoverSpec;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.api.v1alpha1.StorageSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import java.util.ArrayList;
+import java.util.Objects;
 import java.util.List;
 
 /**
@@ -64,6 +68,27 @@ public final class DirkClusterValidator {
           DirkClusterRules.TARGET_PRIMARY_IS_MEMBER_MESSAGE));
     }
     return violations;
+  }
+
+  /**
+   * The storage of a running cluster against its primary StatefulSet's volume claim template: the
+   * CRD's transition rule in Java, since only the existing StatefulSet remembers the old value.
+   */
+  public List<SpecViolation> validateStorageUnchanged(DirkCluster cluster, StatefulSet existingPrimary) {
+    var claims = existingPrimary.getSpec().getVolumeClaimTemplates();
+    if (claims == null || claims.isEmpty()) {
+      return List.of();
+    }
+    var claim = claims.get(0).getSpec();
+    StorageSpec storage = cluster.getSpec().getStorage();
+    Quantity existingSize = claim.getResources() == null || claim.getResources().getRequests() == null ? null
+        : claim.getResources().getRequests().get("storage");
+    boolean sizeChanged = existingSize != null && !existingSize.equals(new Quantity(storage.getSize()));
+    boolean classChanged = !Objects.equals(claim.getStorageClassName(), storage.getStorageClassName());
+    if (sizeChanged || classChanged) {
+      return List.of(new SpecViolation("spec.storage", "StorageFixed", DirkClusterRules.STORAGE_FIXED_MESSAGE));
+    }
+    return List.of();
   }
 
   private static boolean isHealthPort(int port) {

@@ -26,6 +26,14 @@ public final class DirkClusterRules {
       "failover.heartbeatIntervalMs times failover.failureThreshold must be at most 60000 ms,"
           + " or a lost primary goes unnoticed for over a minute";
 
+  /** A transition rule on spec.storage: the StatefulSets' volume claim templates cannot change. */
+  public static final String STORAGE_FIXED = "self.size == oldSelf.size"
+      + " && has(self.storageClassName) == has(oldSelf.storageClassName)"
+      + " && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)";
+  public static final String STORAGE_FIXED_MESSAGE =
+      "storage.size and storage.storageClassName cannot change once the cluster exists:"
+          + " Kubernetes does not let a StatefulSet's volume claims change; set them back";
+
   /** At the root: CEL sees metadata.name only there. */
   public static final String TARGET_PRIMARY_IS_MEMBER =
       "!has(self.spec.targetPrimary) || self.spec.targetPrimary == self.metadata.name + '-primary-0'"

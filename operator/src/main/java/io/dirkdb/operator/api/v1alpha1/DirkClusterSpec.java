@@ -6,6 +6,7 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 
@@ -40,8 +41,10 @@ public class DirkClusterSpec {
   @Max(MAX_SECONDARIES)
   private int secondaries = 1;
 
-  @JsonPropertyDescription("Persistent volume of each member.")
+  @JsonPropertyDescription("Persistent volume of each member; fixed once the cluster exists.")
   @Default("{}")
+  @ValidationRule(value = DirkClusterRules.STORAGE_FIXED, message = DirkClusterRules.STORAGE_FIXED_MESSAGE,
+      reason = "FieldValueForbidden")
   private StorageSpec storage = new StorageSpec();
 
   @JsonPropertyDescription("Compute resources of the members, the proxy and the cache; defaults set modest requests.")
@@ -74,6 +77,7 @@ public class DirkClusterSpec {
 
   @JsonPropertyDescription("Member to make primary by a clean switchover, e.g. demo-secondary-0; unset keeps the current one.")
   @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+  @Size(max = 63)
   private String targetPrimary;
 
   public String getImage() { return image; }

@@ -1,0 +1,632 @@
+package io.dirkdb.replication;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dirkdb.DirkException;
+import io.dirkdb.engine.Engine;
+import io.dirkdb.protocol.ReplyWriter;
+import io.dirkdb.server.Member;
+import io.dirkdb.server.MemberState;
+import io.dirkdb.server.ReplicationLink;
+import io.dirkdb.server.Role;
+import io.dirkdb.sql.ControlStatement;
+import io.dirkdb.storage.LogNotRetainedException;
+import io.dirkdb.storage.LogReader;
+import io.dirkdb.storage.LogRecord;
+import io.dirkdb.storage.SnapshotFile;
+import io.dirkdb.storage.Storage;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Replication of one member (ARCHITECTURE.md "Replication"): as a primary it ships its log to
+ * the secondaries that pull it ({@code dirk stream}) and, in sync mode, holds each write's
+ * acknowledgement until a secondary has the record durably; as a secondary it follows its
+ * primary ({@link LogFollower}); as a member being rebuilt it pulls a snapshot and the log
+ * after it ({@code dirk resync}).
+ */
+public final class Replicator implements ReplicationLink {
+    private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
+    /** An idle stream carries a keepalive this often, so the secondary knows the primary's end and that it lives. */
+    static final long KEEPALIVE_MILLIS = 500;
+    /** Commit times kept for lag figures; older ones are dropped. */
+    private static final int MAX_COMMIT_TIMES = 100_000;
+
+    private final Member member;
+    private final Engine engine;
+    private final Storage storage;
+    private final ReplicationSettings settings;
+    private final ReplicationMetrics metrics;
+
+    /** Secondaries streaming from this member, by connection. */
+    private final Map<Long, ConnectedSecondary> secondaries = new ConcurrentHashMap<>();
+    private final AtomicLong connectionIds = new AtomicLong();
+    /** Signals shippers that more of the log is durable, and sync writers that a secondary acknowledged. */
+    private final Object progress = new Object();
+    private long logVersion; // guarded by progress
+    private volatile long highestSecondaryAck;
+    private final ConcurrentSkipListMap<Long, CommitTime> commitTimes = new ConcurrentSkipListMap<>();
+    private final AtomicLong ackedToClients = new AtomicLong();
+    private volatile long lastCommitWallMillis;
+
+    // guarded by this
+    private LogFollower follower;
+    private ResyncTask resync;
+    private volatile boolean closed;
+
+    private record CommitTime(long nanos, long wallMillis) {}
+
+    private record ConnectedSecondary(String address, AtomicLong ackedLsn) {}
+
+    private Replicator(Member member, Engine engine, Storage storage, ReplicationSettings settings, MeterRegistry registry) {
+        this.member = member;
+        this.engine = engine;
+        this.storage = storage;
+        this.settings = settings;
+        this.metrics = new ReplicationMetrics(registry, this::lagLsn, this::lagMillis);
+        this.ackedToClients.set(storage.durableLsn());
+    }
+
+    /**
+     * Connects replication to {@code member}, whose database is {@code engine} on durable storage,
+     * and starts following when the member is a secondary.
+     *
+     * @param registry where the meters go (null: a private registry)
+     */
+    public static Replicator attach(Member member, Engine engine, ReplicationSettings settings, MeterRegistry registry) {
+        Storage storage = engine.storage().orElseThrow(
+                () -> new IllegalArgumentException("replication needs an engine on a data directory"));
+        Replicator replicator = new Replicator(member, engine, storage, settings,
+                registry == null ? new SimpleMeterRegistry() : registry);
+        member.attachReplication(replicator);
+        return replicator;
+    }
+
+    public ReplicationSettings settings() {
+        return settings;
+    }
+
+    // ---------------------------------------------------------------- roles
+
+    @Override
+    public synchronized void roleChanged(MemberState state) {
+        if (closed) {
+            return;
+        }
+        boolean follows = state.role() == Role.SECONDARY && state.primaryHost() != null;
+        if (follower != null) {
+            boolean same = follows && follower.host().equals(state.primaryHost()) && follower.port() == state.primaryPort();
+            if (same && follower.refusal() == null) {
+                return;
+            }
+            follower.stop();
+            follower = null;
+        }
+        if (follows && !resyncRunning()) {
+            follower = new LogFollower(state.primaryHost(), state.primaryPort(), member, engine, storage, settings,
+                    metrics, this::logAdvanced);
+            follower.start();
+        }
+    }
+
+    private boolean resyncRunning() {
+        return resync != null && resync.running();
+    }
+
+    @Override
+    public boolean ready() {
+        LogFollower current = currentFollower();
+        return current != null && current.streaming() && current.refusal() == null;
+    }
+
+    private synchronized LogFollower currentFollower() {
+        return follower;
+    }
+
+    private synchronized ResyncTask currentResync() {
+        return resync;
+    }
+
+    // ---------------------------------------------------------------- heartbeat and metrics
+
+    @Override
+    public void describe(ObjectNode heartbeat) {
+        MemberState state = member.state();
+        heartbeat.put("replicationMode", settings.mode().wireName());
+        LogFollower current = currentFollower();
+        if (state.role() == Role.SECONDARY && state.primaryHost() != null) {
+            heartbeat.put("primary", state.primaryHost() + ":" + state.primaryPort());
+        } else {
+            heartbeat.putNull("primary");
+        }
+        heartbeat.put("streaming", current != null && current.streaming());
+        heartbeat.put("lagLsn", lagLsn());
+        heartbeat.put("lagMs", lagMillis());
+        LogFollower.Refusal refusal = current == null ? null : current.refusal();
+        heartbeat.put("diverged", refusal == LogFollower.Refusal.DIVERGED);
+        heartbeat.put("needsResync", refusal == LogFollower.Refusal.NEEDS_RESYNC);
+        if (current != null && current.problem() != null) {
+            heartbeat.put("replicationError", current.problem());
+        }
+        if (state.role() == Role.PRIMARY) {
+            heartbeat.put("ackedLsn", ackedToClients.get());
+        }
+        ArrayNode list = heartbeat.putArray("secondaries");
+        for (ConnectedSecondary secondary : secondaries.values()) {
+            list.addObject().put("address", secondary.address()).put("ackedLsn", secondary.ackedLsn().get());
+        }
+        ResyncTask task = currentResync();
+        if (task != null) {
+            task.describe(heartbeat.putObject("resync"));
+        }
+    }
+
+    private long lagLsn() {
+        LogFollower current = currentFollower();
+        return current == null ? 0 : current.lagLsn();
+    }
+
+    private long lagMillis() {
+        LogFollower current = currentFollower();
+        return current == null ? 0 : current.lagMillis();
+    }
+
+    /** Raw and compressed bytes shipped so far, and the ack latency timer (benchmarks). */
+    public long shippedRawBytes() {
+        return metrics.shippedRawBytes();
+    }
+
+    public long shippedCompressedBytes() {
+        return metrics.shippedCompressedBytes();
+    }
+
+    public io.micrometer.core.instrument.Timer ackLatency() {
+        return metrics.ackLatency();
+    }
+
+    // ---------------------------------------------------------------- writes on the primary
+
+    @Override
+    public void afterWrite(long lsn) {
+        long wallMillis = System.currentTimeMillis();
+        lastCommitWallMillis = wallMillis;
+        commitTimes.put(lsn, new CommitTime(System.nanoTime(), wallMillis));
+        if (highestSecondaryAck >= lsn) {
+            // A secondary was faster than this thread: it already holds the record.
+            claimAcknowledged(lsn, System.nanoTime());
+        }
+        while (commitTimes.size() > MAX_COMMIT_TIMES) {
+            commitTimes.pollFirstEntry();
+        }
+        logAdvanced();
+        if (settings.mode() == ReplicationMode.SYNC) {
+            awaitSecondary(lsn);
+        }
+        ackedToClients.accumulateAndGet(lsn, Math::max);
+    }
+
+    private void awaitSecondary(long lsn) {
+        long deadline = System.nanoTime() + settings.syncTimeout().toNanos();
+        synchronized (progress) {
+            while (highestSecondaryAck < lsn) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new DirkException("the write is durable on the primary (LSN " + lsn + ") but no secondary confirmed it within "
+                            + settings.syncTimeout().toMillis() + " ms, so it is not acknowledged (sync replication; "
+                            + secondaries.size() + " secondaries connected)");
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(progress, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new DirkException("the write is durable on the primary but was interrupted while waiting for a secondary");
+                }
+            }
+        }
+    }
+
+    /** More of the log is durable: wake the shippers. */
+    private void logAdvanced() {
+        synchronized (progress) {
+            logVersion++;
+            progress.notifyAll();
+        }
+    }
+
+    private void acknowledged(ConnectedSecondary secondary, long lsn) {
+        secondary.ackedLsn().accumulateAndGet(lsn, Math::max);
+        long previous;
+        synchronized (progress) {
+            previous = highestSecondaryAck;
+            if (lsn > previous) {
+                highestSecondaryAck = lsn;
+                progress.notifyAll();
+            }
+        }
+        if (lsn > previous) {
+            claimAcknowledged(lsn, System.nanoTime());
+        }
+    }
+
+    /** Records the ack latency of every commit up to {@code lsn} not yet counted; each is claimed once. */
+    private void claimAcknowledged(long lsn, long now) {
+        for (Long key : commitTimes.headMap(lsn, true).keySet()) {
+            CommitTime time = commitTimes.remove(key);
+            if (time != null) {
+                metrics.acknowledged(Math.max(0, now - time.nanos()));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- serving other members
+
+    @Override
+    public void serve(ControlStatement statement, Socket socket, InputStream in, OutputStream out) throws IOException {
+        DataOutputStream frames = new DataOutputStream(new BufferedOutputStream(out, 64 << 10));
+        if (statement instanceof ControlStatement.Snapshot) {
+            serveSnapshot(frames);
+        } else {
+            serveStream((ControlStatement.Stream) statement, socket, new DataInputStream(new BufferedInputStream(in)), frames);
+        }
+    }
+
+    private void serveStream(ControlStatement.Stream request, Socket socket, DataInputStream in, DataOutputStream out)
+            throws IOException {
+        String peer = String.valueOf(socket.getRemoteSocketAddress());
+        MemberState state = member.state();
+        if (request.knownEpoch() > state.highestEpochSeen()) {
+            if (state.role() == Role.PRIMARY) {
+                LOG.log(Level.WARNING, "{0} has seen epoch {1}, above this primary''s epoch {2}: stepping down", peer,
+                        String.valueOf(request.knownEpoch()), String.valueOf(state.epoch()));
+                member.stepDown(request.knownEpoch());
+            }
+            refuse(out, "stalePrimary", "this member is at epoch " + state.epoch() + " but the secondary has seen epoch "
+                    + request.knownEpoch() + "; follow the newer primary");
+            return;
+        }
+        long fromLsn = request.fromLsn();
+        long end = storage.durableLsn();
+        if (fromLsn > end) {
+            refuse(out, "diverged", "the secondary holds LSN " + fromLsn + " but this member's log ends at LSN " + end);
+            return;
+        }
+        long epochHere;
+        try {
+            epochHere = epochAt(fromLsn);
+        } catch (LogNotRetainedException e) {
+            refuse(out, "needsResync", "this member no longer keeps LSN " + fromLsn + " (oldest kept: "
+                    + storage.oldestRetainedLsn() + "); rebuild the secondary with dirk resync");
+            return;
+        }
+        if (epochHere != request.epochAtFromLsn()) {
+            refuse(out, "diverged", "record " + fromLsn + " has epoch " + epochHere + " here but epoch "
+                    + request.epochAtFromLsn() + " on the secondary: the logs forked; rebuild it with dirk resync");
+            return;
+        }
+        LogReader reader;
+        try {
+            reader = storage.readFrom(fromLsn + 1);
+        } catch (LogNotRetainedException e) {
+            refuse(out, "needsResync", "this member no longer keeps the records after LSN " + fromLsn
+                    + "; rebuild the secondary with dirk resync");
+            return;
+        }
+        ObjectNode hello = PeerChannel.JSON.createObjectNode().put("streaming", true).put("epoch", state.epoch())
+                .put("lastLsn", end);
+        out.write(ReplyWriter.encodeMessage(hello.toString()));
+        out.flush();
+        long id = connectionIds.incrementAndGet();
+        ConnectedSecondary secondary = new ConnectedSecondary(peer, new AtomicLong(fromLsn));
+        secondaries.put(id, secondary);
+        Thread acks = new Thread(() -> readAcks(socket, in, secondary), "dirk-acks-" + peer);
+        acks.setDaemon(true);
+        acks.start();
+        LOG.log(Level.INFO, "shipping the log after LSN {0} to {1}", String.valueOf(fromLsn), peer);
+        try (reader; ReplicationFrames.BatchWriter batch = new ReplicationFrames.BatchWriter(out)) {
+            ship(socket, reader, batch, out);
+        } catch (UncheckedIOException | IllegalStateException e) {
+            // A checkpoint removed what the reader needed next, or a resync replaced this log: the secondary reconnects.
+            LOG.log(Level.WARNING, "stopped shipping to {0}: {1}", peer, e.getMessage());
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "stream to {0} ended: {1}", peer, e.toString());
+        } finally {
+            secondaries.remove(id);
+            socket.close();
+        }
+    }
+
+    private void ship(Socket socket, LogReader reader, ReplicationFrames.BatchWriter batch, DataOutputStream out)
+            throws IOException {
+        long lastSent = System.nanoTime();
+        while (!socket.isClosed() && !isClosed()) {
+            long seen;
+            synchronized (progress) {
+                seen = logVersion;
+            }
+            long lastInBatch = 0;
+            while (reader.hasNext()) {
+                LogRecord record = reader.next();
+                batch.add(record);
+                lastInBatch = record.lsn();
+                if (batch.full()) {
+                    break;
+                }
+            }
+            if (!batch.isEmpty()) {
+                CommitTime written = commitTimes.get(lastInBatch);
+                // Already acknowledged by another secondary (its time is claimed): the newest commit is close enough.
+                long writtenAt = written != null ? written.wallMillis() : lastCommitWallMillis;
+                long[] sizes = batch.send(storage.durableLsn(), writtenAt);
+                metrics.shipped(sizes[0], sizes[1]);
+                lastSent = System.nanoTime();
+                continue;
+            }
+            if (System.nanoTime() - lastSent >= TimeUnit.MILLISECONDS.toNanos(KEEPALIVE_MILLIS)) {
+                ReplicationFrames.writeKeepalive(out, storage.durableLsn(), member.state().epoch());
+                lastSent = System.nanoTime();
+            }
+            synchronized (progress) {
+                if (logVersion == seen) {
+                    try {
+                        // Writes through this member signal; the timeout also catches records made durable otherwise.
+                        progress.wait(50);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    private void readAcks(Socket socket, DataInputStream in, ConnectedSecondary secondary) {
+        try {
+            while (true) {
+                acknowledged(secondary, ReplicationFrames.readAck(in));
+            }
+        } catch (IOException e) {
+            try {
+                socket.close(); // wakes the shipper
+            } catch (IOException ignored) {
+                // already closed
+            }
+        }
+    }
+
+    /** The epoch of this member's record {@code lsn} (0 for LSN 0). */
+    private long epochAt(long lsn) throws IOException {
+        if (lsn == 0) {
+            return 0;
+        }
+        SnapshotFile snapshot = storage.latestSnapshot().orElse(null);
+        if (snapshot != null && snapshot.lsn() == lsn) {
+            return snapshot.epoch();
+        }
+        try (LogReader reader = storage.readFrom(lsn)) {
+            if (!reader.hasNext()) {
+                throw new IOException("record " + lsn + " is not durable yet");
+            }
+            return reader.next().epoch();
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof LogNotRetainedException gone) {
+                throw gone;
+            }
+            throw e.getCause();
+        }
+    }
+
+    private void refuse(DataOutputStream out, String why, String reason) throws IOException {
+        ObjectNode node = PeerChannel.JSON.createObjectNode().put("refused", why).put("reason", reason)
+                .put("epoch", member.state().highestEpochSeen());
+        out.write(ReplyWriter.encodeMessage(node.toString()));
+        out.flush();
+    }
+
+    private void serveSnapshot(DataOutputStream out) throws IOException {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            SnapshotFile snapshot = storage.latestSnapshot().orElse(null);
+            if (snapshot == null) {
+                out.write(ReplyWriter.encodeError("this member has no snapshot to ship"));
+                out.flush();
+                return;
+            }
+            InputStream file;
+            try {
+                // Opened once: a checkpoint may delete the file later, the open handle still reads it.
+                file = Files.newInputStream(snapshot.path());
+            } catch (NoSuchFileException e) {
+                continue; // a checkpoint replaced it meanwhile: take the newer one
+            }
+            try (file) {
+                ObjectNode header = PeerChannel.JSON.createObjectNode().put("lsn", snapshot.lsn())
+                        .put("epoch", snapshot.epoch()).put("size", snapshot.size());
+                out.write(ReplyWriter.encodeMessage(header.toString()));
+                long copied = file.transferTo(out);
+                out.flush();
+                metrics.shipped(copied, copied);
+                LOG.log(Level.INFO, "shipped the snapshot at LSN {0} ({1} bytes)", String.valueOf(snapshot.lsn()), String.valueOf(copied));
+            }
+            return;
+        }
+        out.write(ReplyWriter.encodeError("the snapshot kept changing while it was being opened; try again"));
+        out.flush();
+    }
+
+    // ---------------------------------------------------------------- resync of this member
+
+    @Override
+    public synchronized String resync(String host, int port) {
+        if (closed) {
+            throw new DirkException("this member is stopping");
+        }
+        if (resyncRunning()) {
+            if (resync.host().equals(host) && resync.port() == port) {
+                return "a resync from " + host + ":" + port + " is already in progress";
+            }
+            // Another source was chosen (the first one may be stalled or gone): drop the copy under way.
+            LOG.log(Level.WARNING, "abandoning the resync from {0} for one from {1}", resync.host() + ":" + resync.port(),
+                    host + ":" + port);
+            if (!resync.cancel()) {
+                throw new DirkException("a resync from " + resync.host() + ":" + resync.port()
+                        + " is installing its snapshot; try again in a moment");
+            }
+        }
+        if (follower != null) {
+            follower.stop();
+            follower = null;
+        }
+        resync = new ResyncTask(host, port);
+        resync.start();
+        return "resync from " + host + ":" + port + " started";
+    }
+
+    /** Rebuilds this member from another one's snapshot, then follows that member for the log after it. */
+    final class ResyncTask {
+        private final String host;
+        private final int port;
+        private final Thread thread;
+        private volatile String phase = "connecting";
+        private volatile long bytes;
+        private volatile long totalBytes;
+        private volatile long snapshotLsn;
+        private volatile String error;
+        private volatile boolean running = true;
+        private volatile boolean cancelled;
+        private volatile PeerChannel channel;
+
+        ResyncTask(String host, int port) {
+            this.host = host;
+            this.port = port;
+            this.thread = new Thread(this::run, "dirk-resync");
+            this.thread.setDaemon(true);
+        }
+
+        String host() {
+            return host;
+        }
+
+        int port() {
+            return port;
+        }
+
+        boolean running() {
+            return running;
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        /** Stops the copy by closing its connection; returns false if the task did not end within 10 s. */
+        boolean cancel() {
+            cancelled = true;
+            PeerChannel current = channel;
+            if (current != null) {
+                current.close();
+            }
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return !thread.isAlive();
+        }
+
+        void describe(ObjectNode node) {
+            node.put("source", host + ":" + port);
+            node.put("phase", phase);
+            node.put("bytes", bytes);
+            node.put("totalBytes", totalBytes);
+            node.put("snapshotLsn", snapshotLsn);
+            if (error != null) {
+                node.put("error", error);
+            }
+        }
+
+        private void run() {
+            try (PeerChannel source = PeerChannel.open(host, port, settings.peerPassword(), 30_000)) {
+                channel = source;
+                if (cancelled) {
+                    throw new IOException("cancelled");
+                }
+                JsonNode header = source.requestJson("dirk snapshot;");
+                totalBytes = header.path("size").asLong();
+                snapshotLsn = header.path("lsn").asLong();
+                member.observeEpoch(header.path("epoch").asLong());
+                phase = "copying";
+                LOG.log(Level.INFO, "resync from {0}: copying the snapshot at LSN {1} ({2} bytes)", host + ":" + port,
+                        String.valueOf(snapshotLsn), String.valueOf(totalBytes));
+                engine.installSnapshot(new FilterInputStream(source.in) {
+                    @Override
+                    public int read() throws IOException {
+                        int b = super.read();
+                        if (b >= 0) {
+                            bytes++;
+                        }
+                        return b;
+                    }
+
+                    @Override
+                    public int read(byte[] buffer, int offset, int length) throws IOException {
+                        int n = super.read(buffer, offset, length);
+                        if (n > 0) {
+                            bytes += n;
+                        }
+                        return n;
+                    }
+                });
+                phase = "streaming";
+            } catch (IOException | DirkException | UncheckedIOException e) {
+                error = e.getMessage();
+                phase = "failed";
+                LOG.log(Level.WARNING, "Erreur réplication sur {0}: resync failed: {1}", host + ":" + port, e.getMessage());
+            } finally {
+                running = false;
+            }
+            if (cancelled) {
+                return; // the resync that replaced this one decides what comes next
+            }
+            if (!"failed".equals(phase)) {
+                member.follow(host, port); // persists the new primary and starts following it
+            } else {
+                roleChanged(member.state()); // go back to following whoever the member followed
+            }
+        }
+    }
+
+    private boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        LogFollower stopping;
+        synchronized (this) {
+            closed = true;
+            stopping = follower;
+            follower = null;
+        }
+        if (stopping != null) {
+            stopping.stop();
+        }
+    }
+}

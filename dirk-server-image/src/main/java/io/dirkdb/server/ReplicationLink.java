@@ -1,0 +1,76 @@
+package io.dirkdb.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dirkdb.DirkException;
+import io.dirkdb.sql.ControlStatement;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+
+/**
+ * What a member asks of replication (io.dirkdb.replication): follow a primary, ship the log to
+ * secondaries, wait for them in sync mode, report in the heartbeat. A member without replication
+ * (tests of the network layer, a standalone server without it) uses {@link #NONE}.
+ */
+public interface ReplicationLink extends AutoCloseable {
+
+    /** The member's role or primary changed (start, promote, fence, follow): start or stop following. */
+    void roleChanged(MemberState state);
+
+    /** Adds the replication fields to a heartbeat. */
+    void describe(ObjectNode heartbeat);
+
+    /**
+     * Called after a client write whose record ends at {@code lsn} is durable on this primary and
+     * before it is acknowledged: in sync mode, waits for a secondary to hold it durably.
+     *
+     * @throws DirkException when the write cannot be acknowledged (no secondary in time)
+     */
+    void afterWrite(long lsn);
+
+    /**
+     * Takes over a connection that asked for a binary mode ({@code dirk stream}, {@code dirk snapshot});
+     * returns when the peer or this member closes it.
+     */
+    void serve(ControlStatement statement, Socket socket, InputStream in, OutputStream out) throws IOException;
+
+    /** Answers {@code dirk resync 'host' port}: starts rebuilding this member from that one. */
+    String resync(String host, int port);
+
+    /** True when replication lets this member serve its role (a secondary streaming and not diverged). */
+    boolean ready();
+
+    @Override
+    void close();
+
+    /** No replication: nothing is shipped, writes are acknowledged after the local fsync. */
+    ReplicationLink NONE = new ReplicationLink() {
+        @Override
+        public void roleChanged(MemberState state) {}
+
+        @Override
+        public void describe(ObjectNode heartbeat) {}
+
+        @Override
+        public void afterWrite(long lsn) {}
+
+        @Override
+        public void serve(ControlStatement statement, Socket socket, InputStream in, OutputStream out) {
+            throw new DirkException("this member does not ship its log (replication is off)");
+        }
+
+        @Override
+        public String resync(String host, int port) {
+            throw new DirkException("this member cannot be resynced (replication is off)");
+        }
+
+        @Override
+        public boolean ready() {
+            return true;
+        }
+
+        @Override
+        public void close() {}
+    };
+}

@@ -1,0 +1,124 @@
+package io.dirkdb.replication;
+
+import static io.dirkdb.replication.LogShippingTest.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FailoverDivergenceTest {
+    @TempDir
+    Path root;
+
+    private ReplicaSet members;
+
+    @AfterEach
+    void stop() {
+        if (members != null) {
+            members.close();
+        }
+    }
+
+    private void awaitLsn(String id, long lsn) {
+        await().atMost(Duration.ofSeconds(5)).until(() -> members.heartbeat(id).path("lsn").asLong() == lsn);
+    }
+
+    private String address(String id) {
+        return "'" + members.node(id).host() + "' " + members.node(id).port();
+    }
+
+    @Test
+    void oldPrimaryStepsDownAndSecondaryPastTheForkReportsDiverged() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        members.startSecondary("m3", "m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        awaitLsn("m2", 1);
+        awaitLsn("m3", 1);
+
+        // m2 loses its primary; m1 goes on writing, and m3 gets those records: m3 is past the fork.
+        ok(members.execute("m2", "dirk follow '127.0.0.99' 9"));
+        ok(members.execute("m1", "manamboara tahiry lost"));
+        awaitLsn("m3", 2);
+
+        ok(members.execute("m2", "dirk promote 2"));
+        ok(members.execute("m2", "manamboara tahiry after_failover"));
+        ok(members.execute("m2", "manamboara tahiry more"));
+
+        ok(members.execute("m3", "dirk follow " + address("m2")));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m3");
+            assertThat(beat.path("diverged").asBoolean()).isTrue();
+            assertThat(beat.path("streaming").asBoolean()).isFalse();
+        });
+        // It applied nothing of the new primary's history.
+        assertThat(members.heartbeat("m3").path("lsn").asLong()).isEqualTo(2);
+
+        // m3 has now seen epoch 2: pointed back at the old primary, it makes it step down.
+        ok(members.execute("m3", "dirk follow " + address("m1")));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(members.heartbeat("m1").path("role").asText()).isEqualTo("fenced"));
+        assertThat(members.execute("m1", "manamboara tahiry split_brain").errorMessage()).contains("fenced");
+        assertThat(members.heartbeat("m3").path("streaming").asBoolean()).isFalse();
+    }
+
+    @Test
+    void secondaryNeedingRecordsThePrimaryNoLongerKeepsReportsNeedsResyncUntilResynced() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        ok(members.execute("m1", "manamboara tahiry stock"));
+        members.node("m1").database().engine().checkpoint();
+        // m2 is rebuilt from m1's snapshot, so its own log starts after LSN 2; then it becomes the primary.
+        members.startSecondary("m2", "m1");
+        ResyncTool.Outcome rebuilt = resync("m1", "m2");
+        assertThat(rebuilt.consistent()).as(rebuilt.message()).isTrue();
+        ok(members.execute("m1", "dirk fence"));
+        ok(members.execute("m2", "dirk promote 2"));
+        ok(members.execute("m2", "manamboara tahiry after"));
+
+        members.startSecondary("m3", "m2"); // empty: it needs LSN 1, which m2 never had in its log
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m3");
+            assertThat(beat.path("needsResync").asBoolean()).isTrue();
+            assertThat(beat.path("replicationError").asText()).contains("dirk resync");
+        });
+        ResyncTool.Outcome outcome = resync("m2", "m3");
+        assertThat(outcome.consistent()).as(outcome.message()).isTrue();
+        assertThat(members.contents("m3")).isEqualTo(members.contents("m2"));
+        assertThat(members.heartbeat("m3").path("needsResync").asBoolean()).isFalse();
+    }
+
+    private ResyncTool.Outcome resync(String from, String to) throws InterruptedException {
+        return new ResyncTool(new ResyncTool.Endpoint(members.node(from).host(), members.node(from).port()),
+                new ResyncTool.Endpoint(members.node(to).host(), members.node(to).port()), null, Duration.ofSeconds(20),
+                Duration.ofMillis(20), new java.io.PrintStream(java.io.OutputStream.nullOutputStream())).run();
+    }
+
+    @Test
+    void promotedSecondaryStopsFollowingAndOthersFollowIt() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        members.startSecondary("m3", "m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        awaitLsn("m2", 1);
+        awaitLsn("m3", 1);
+        members.stop("m1");
+        ok(members.execute("m2", "dirk promote 2"));
+        ok(members.execute("m3", "dirk follow " + address("m2")));
+        ok(members.execute("m2", "manamboara tahiry after_failover"));
+        awaitLsn("m3", 2);
+        JsonNode beat = members.heartbeat("m3");
+        assertThat(beat.path("streaming").asBoolean()).isTrue();
+        assertThat(beat.path("diverged").asBoolean()).isFalse();
+        assertThat(members.heartbeat("m2").path("streaming").asBoolean()).isFalse();
+        assertThat(members.heartbeat("m2").path("epoch").asLong()).isEqualTo(2);
+    }
+}

@@ -1,0 +1,164 @@
+package io.dirkdb.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.protocol.Reply;
+import io.dirkdb.proxy.ProxySettings;
+import io.dirkdb.proxy.RoutingProxy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LogShippingTest {
+    @TempDir
+    Path root;
+
+    private ReplicaSet members;
+
+    @AfterEach
+    void stop() {
+        if (members != null) {
+            members.close();
+        }
+    }
+
+    @Test
+    void secondaryAppliesPrimaryWritesAndReportsItsStream() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        try (DirkConnection client = members.connect("m1")) {
+            ok(client.execute("manamboara tahiry shop"));
+            ok(client.execute("ampiasao shop"));
+            ok(client.execute("manamboara tabilao item(id ISA(null,null), name LAHATSORATRA(null,null))"));
+            ok(client.execute("manampia ao@ item (id, name) sanda (1, 'pen'), (2, 'ink')"));
+        }
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(members.rows("m2", "shop", "alaivo * ao@ item")).containsExactly(List.of(1L, "pen"), List.of(2L, "ink")));
+        JsonNode secondary = members.heartbeat("m2");
+        assertThat(secondary.path("streaming").asBoolean()).isTrue();
+        assertThat(secondary.path("primary").asText()).isEqualTo(members.node("m1").host() + ":" + members.node("m1").port());
+        assertThat(secondary.path("diverged").asBoolean()).isFalse();
+        assertThat(secondary.path("replicationMode").asText()).isEqualTo("async");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode primary = members.heartbeat("m1");
+            assertThat(primary.path("ackedLsn").asLong()).isEqualTo(3);
+            assertThat(primary.path("secondaries").get(0).path("ackedLsn").asLong()).isEqualTo(3);
+        });
+        assertThat(members.execute("m2", "manamboara tahiry other").errorMessage()).contains("writes go to the primary");
+    }
+
+    @Test
+    void secondaryReconnectsByItselfWhenItsPrimaryComesBack() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC).withMaxBackoff(Duration.ofMillis(400)));
+        ReplicaSet.Node primary = members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        ok(members.execute("m1", "manamboara tahiry before"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> members.heartbeat("m2").path("lsn").asLong() == 1);
+        members.stop("m1");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m2");
+            assertThat(beat.path("streaming").asBoolean()).isFalse();
+            assertThat(beat.path("replicationError").asText()).isNotEmpty();
+        });
+        members.start("m1", io.dirkdb.server.Role.PRIMARY, null, primary.port());
+        ok(members.execute("m1", "manamboara tahiry after"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m2");
+            assertThat(beat.path("lsn").asLong()).isEqualTo(2);
+            assertThat(beat.path("streaming").asBoolean()).isTrue();
+        });
+    }
+
+    @Test
+    void everyMemberEndsEqualToThePrimaryAfterConcurrentClientsWriteThroughTheProxy() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        members.startSecondary("m3", "m1");
+        List<MemberAddress> addresses = new ArrayList<>();
+        for (String id : List.of("m1", "m2", "m3")) {
+            addresses.add(new MemberAddress(id, members.node(id).host(), members.node(id).port()));
+        }
+        try (RoutingProxy proxy = RoutingProxy.start(ProxySettings.loopback(addresses).withHeartbeatIntervalMillis(50),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                try (DirkConnection probe = DirkConnection.open("127.0.0.1", proxy.port())) {
+                    return !probe.execute("manamboara tahiry warmup").isError();
+                }
+            });
+            ExecutorService clients = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Integer>> done = new ArrayList<>();
+                for (int c = 0; c < 4; c++) {
+                    int client = c;
+                    done.add(clients.submit(() -> runMixedStatements(proxy.port(), client, 250)));
+                }
+                for (Future<Integer> future : done) {
+                    assertThat(future.get()).isEqualTo(250);
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+        }
+        var expected = members.contents("m1");
+        assertThat(expected).hasSizeGreaterThan(8);
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+            assertThat(members.contents("m2")).isEqualTo(expected);
+            assertThat(members.contents("m3")).isEqualTo(expected);
+        });
+    }
+
+    /** Creates, fills, updates, deletes from and drops tables of its own database; returns the statements that succeeded. */
+    private static int runMixedStatements(int proxyPort, int client, int count) throws Exception {
+        int succeeded = 0;
+        try (DirkConnection connection = DirkConnection.open("127.0.0.1", proxyPort)) {
+            List<String> statements = new ArrayList<>();
+            statements.add("manamboara tahiry c" + client);
+            statements.add("ampiasao c" + client);
+            int table = 0;
+            int row = 0;
+            while (statements.size() < count) {
+                int step = statements.size();
+                if (step % 30 == 2) {
+                    table++;
+                    statements.add("manamboara tabilao t" + table + " (id ISA(null,null), v LAHATSORATRA(null,null))");
+                } else if (step % 60 == 59 && table > 1) {
+                    statements.add("ravao ny tabilao t" + (table - 1));
+                } else if (step % 7 == 3) {
+                    statements.add("havaozy t" + table + " ova v = 'u" + step + "' #rehefa id = " + (row - 1));
+                } else if (step % 11 == 5) {
+                    statements.add("fafao ao@ t" + table + " #rehefa id = " + (row - 2));
+                } else {
+                    row++;
+                    statements.add("manampia ao@ t" + table + " (id, v) sanda (" + row + ", 'row " + client + "-" + row
+                            + "'), (" + (row + 100000) + ", null)");
+                }
+            }
+            for (String statement : statements) {
+                Reply reply = connection.execute(statement);
+                if (reply.isError()) {
+                    throw new AssertionError("client " + client + ": " + statement + " -> " + reply.errorMessage());
+                }
+                succeeded++;
+            }
+        }
+        return succeeded;
+    }
+
+    static void ok(Reply reply) {
+        assertThat(reply.errorMessage()).isNull();
+    }
+}

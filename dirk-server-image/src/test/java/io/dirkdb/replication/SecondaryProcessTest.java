@@ -1,0 +1,251 @@
+package io.dirkdb.replication;
+
+import static io.dirkdb.replication.LogShippingTest.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.protocol.ReplyWriter;
+import io.dirkdb.storage.SnapshotFile;
+import io.dirkdb.testing.ServerProcess;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A secondary in its own JVM (so it can be killed) following an in-process primary. */
+class SecondaryProcessTest {
+    @TempDir
+    Path root;
+
+    private ReplicaSet members;
+    private ServerProcess secondary;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (secondary != null) {
+            secondary.close();
+        }
+        if (members != null) {
+            members.close();
+        }
+    }
+
+    private Path secondaryConfig() throws IOException {
+        ReplicaSet.Node primary = members.node("m1");
+        Path config = root.resolve("config.json");
+        Files.writeString(config, """
+                {"instances": [
+                  {"id": "m1", "role": "MASTER", "host": "%s", "port": %d, "dataDirectory": "%s"},
+                  {"id": "m2", "role": "REPLICA", "host": "127.0.0.1", "port": 0, "dataDirectory": "%s"}],
+                 "replication": {"type": "FILE", "mode": "async"}}
+                """.formatted(primary.host(), primary.port(), primary.directory(), root.resolve("m2")));
+        return config;
+    }
+
+    private ServerProcess startSecondary() throws Exception {
+        return ServerProcess.start(root.resolve("logs"), "--config", secondaryConfig().toString(), "--id", "m2");
+    }
+
+    private void insertRows(int from, int to) throws IOException {
+        try (DirkConnection client = members.connect("m1")) {
+            ok(client.execute("ampiasao shop"));
+            for (int i = from; i < to; i++) {
+                ok(client.execute("manampia ao@ item (id, name) sanda (" + i + ", 'item number " + i + "')"));
+            }
+        }
+    }
+
+    private void createShop() throws IOException {
+        try (DirkConnection client = members.connect("m1")) {
+            ok(client.execute("manamboara tahiry shop"));
+            ok(client.execute("ampiasao shop"));
+            ok(client.execute("manamboara tabilao item(id ISA(null,null), name LAHATSORATRA(null,null))"));
+        }
+    }
+
+    private void awaitSecondaryEqualsPrimary() throws IOException {
+        var expected = members.contents("m1");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(members.contents("127.0.0.1", secondary.port())).isEqualTo(expected));
+    }
+
+    private JsonNode secondaryHeartbeat() throws IOException {
+        try (DirkConnection connection = DirkConnection.open("127.0.0.1", secondary.port())) {
+            return ReplicaSet.JSON.readTree(connection.execute("dirk heartbeat").messageText());
+        }
+    }
+
+    private ResyncTool.Outcome resync(String sourceHost, int sourcePort) throws InterruptedException {
+        return new ResyncTool(new ResyncTool.Endpoint(sourceHost, sourcePort),
+                new ResyncTool.Endpoint("127.0.0.1", secondary.port()), null, Duration.ofSeconds(30),
+                Duration.ofMillis(50), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
+    }
+
+    @Test
+    void killedSecondaryCatchesUpAfterRestart() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        createShop();
+        insertRows(0, 100);
+        secondary = startSecondary();
+        awaitSecondaryEqualsPrimary();
+
+        secondary.kill();
+        insertRows(100, 300);
+        secondary = startSecondary();
+        awaitSecondaryEqualsPrimary();
+        assertThat(secondaryHeartbeat().path("streaming").asBoolean()).isTrue();
+    }
+
+    @Test
+    void wipedSecondaryIsRebuiltByResync() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        createShop();
+        insertRows(0, 200);
+        members.node("m1").database().engine().checkpoint();
+        insertRows(200, 250);
+        secondary = startSecondary();
+        awaitSecondaryEqualsPrimary();
+
+        secondary.kill();
+        deleteTree(root.resolve("m2"));
+        secondary = startSecondary();
+        ResyncTool.Outcome outcome = resync(members.node("m1").host(), members.node("m1").port());
+        assertThat(outcome.consistent()).as(outcome.message()).isTrue();
+        awaitSecondaryEqualsPrimary();
+        insertRows(250, 260); // and it goes on following
+        awaitSecondaryEqualsPrimary();
+    }
+
+    @Test
+    void resyncInterruptedByAKilledTargetEndsConsistentWhenRunAgain() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        createShop();
+        insertRows(0, 300);
+        members.node("m1").database().engine().checkpoint();
+        SnapshotFile snapshot = members.node("m1").database().engine().storage().orElseThrow().latestSnapshot().orElseThrow();
+        byte[] snapshotBytes = Files.readAllBytes(snapshot.path());
+        secondary = startSecondary();
+        awaitSecondaryEqualsPrimary();
+
+        // A source that ships half of the snapshot, then stalls: the target is caught mid-copy.
+        try (ServerSocket stalling = new ServerSocket()) {
+            stalling.bind(new InetSocketAddress("127.0.0.5", 0));
+            Thread source = new Thread(() -> shipHalf(stalling, snapshot, snapshotBytes));
+            source.setDaemon(true);
+            source.start();
+            try (DirkConnection target = DirkConnection.open("127.0.0.1", secondary.port())) {
+                ok(target.execute("dirk resync '127.0.0.5' " + stalling.getLocalPort()));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                JsonNode resync = secondaryHeartbeat().path("resync");
+                return resync.path("phase").asText().equals("copying") && resync.path("bytes").asLong() > 0;
+            });
+            secondary.kill();
+        }
+        secondary = startSecondary();
+        ResyncTool.Outcome outcome = resync(members.node("m1").host(), members.node("m1").port());
+        assertThat(outcome.consistent()).as(outcome.message()).isTrue();
+        awaitSecondaryEqualsPrimary();
+    }
+
+    @Test
+    void resyncWhoseToolWasKilledMidCopyEndsConsistentWhenRunAgainFromAnotherSource() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        createShop();
+        insertRows(0, 300);
+        members.node("m1").database().engine().checkpoint();
+        SnapshotFile snapshot = members.node("m1").database().engine().storage().orElseThrow().latestSnapshot().orElseThrow();
+        byte[] snapshotBytes = Files.readAllBytes(snapshot.path());
+        secondary = startSecondary();
+        awaitSecondaryEqualsPrimary();
+
+        try (ServerSocket stalling = new ServerSocket()) {
+            stalling.bind(new InetSocketAddress("127.0.0.5", 0));
+            Thread source = new Thread(() -> shipHalf(stalling, snapshot, snapshotBytes));
+            source.setDaemon(true);
+            source.start();
+            Process tool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "resync", "--from",
+                    "127.0.0.5:" + stalling.getLocalPort(), "--to", "127.0.0.1:" + secondary.port(), "--poll-ms", "50")
+                    .redirectErrorStream(true).start();
+            try {
+                java.io.BufferedReader lines = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(tool.getInputStream(), StandardCharsets.UTF_8));
+                String line;
+                while ((line = lines.readLine()) != null && !line.matches("copied [1-9].*")) {
+                    // wait for the copy to be under way
+                }
+                assertThat(line).as("the tool's progress").isNotNull();
+            } finally {
+                tool.destroyForcibly().waitFor();
+            }
+            // Run again, from the real primary: the stalled copy is abandoned for this one.
+            ResyncTool.Outcome outcome = resync(members.node("m1").host(), members.node("m1").port());
+            assertThat(outcome.consistent()).as(outcome.message()).isTrue();
+        }
+        awaitSecondaryEqualsPrimary();
+        insertRows(300, 310);
+        awaitSecondaryEqualsPrimary();
+    }
+
+    /** Answers heartbeats, and ships half of the snapshot to whoever asks for it, then stalls. */
+    private static void shipHalf(ServerSocket server, SnapshotFile snapshot, byte[] bytes) {
+        while (!server.isClosed()) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                return; // the test is over
+            }
+            Thread connection = new Thread(() -> {
+                try (socket) {
+                    InputStream in = socket.getInputStream();
+                    StringBuilder request = new StringBuilder();
+                    for (int c = in.read(); c >= 0 && c != ';'; c = in.read()) {
+                        request.append((char) c);
+                    }
+                    if (request.toString().contains("heartbeat")) {
+                        socket.getOutputStream().write(ReplyWriter.encodeMessage("{\"role\":\"primary\",\"lsn\":0}"));
+                        return;
+                    }
+                    String header = "{\"lsn\":" + snapshot.lsn() + ",\"epoch\":" + snapshot.epoch() + ",\"size\":"
+                            + bytes.length + "}";
+                    socket.getOutputStream().write(ReplyWriter.encodeMessage(header));
+                    socket.getOutputStream().write(bytes, 0, bytes.length / 2);
+                    socket.getOutputStream().flush();
+                    in.read(); // stalls until the target gives up on this copy or dies
+                } catch (IOException e) {
+                    // the target went away: expected
+                }
+            });
+            connection.setDaemon(true);
+            connection.start();
+        }
+    }
+
+    private static void deleteTree(Path directory) throws IOException {
+        try (Stream<Path> files = Files.walk(directory)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(file);
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+{{/* Names and labels shared by every template of the chart. */}}
+
+{{/* The release's full name, at most 63 characters (a DNS label). */}}
+{{- define "dirk-operator.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dirk-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "dirk-operator.labels" -}}
+{{ include "dirk-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: operator
+app.kubernetes.io/part-of: dirkdb
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "dirk-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "dirk-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dirk-operator.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "dirk-operator.dirkImage" -}}
+{{- printf "%s:%s" .Values.dirkImage.repository (default .Chart.AppVersion .Values.dirkImage.tag) -}}
+{{- end -}}
+
+{{- define "dirk-operator.leaseNamespace" -}}
+{{- default .Release.Namespace .Values.leaderElection.leaseNamespace -}}
+{{- end -}}
+
+{{/*
+The rights the operator needs on DirkClusters and on what it makes for them, in every watched
+namespace. e2e/src/test/java/io/dirkdb/e2e/OperatorPermissions.java lists each with its use, and
+ChartRbacTest fails when the two differ.
+*/}}
+{{- define "dirk-operator.clusterRules" -}}
+# DirkClusters: the primary resource, watched; status written by patch.
+- apiGroups: ["dirkdb.io"]
+  resources: ["dirkclusters"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["dirkdb.io"]
+  resources: ["dirkclusters/status"]
+  verbs: ["patch"]
+# Children carry an owner reference with blockOwnerDeletion, which some API servers only accept from
+# whoever may update the owner's finalizers.
+- apiGroups: ["dirkdb.io"]
+  resources: ["dirkclusters/finalizers"]
+  verbs: ["update"]
+# The children the operator creates and keeps in line by server-side apply.
+- apiGroups: ["apps"]
+  resources: ["statefulsets", "deployments"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: [""]
+  resources: ["services", "configmaps", "serviceaccounts"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+# The generated credentials: created once, never changed, deleted when spec.auth.secretName takes over.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch", "create", "delete"]
+# Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch", "patch"]
+# Resync Jobs that rebuild a member from the primary.
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Events a user sees in kubectl describe dirkcluster (both Event APIs).
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create"]
+{{- end -}}

@@ -1,0 +1,125 @@
+package io.dirkdb.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.cel.common.types.SimpleType;
+import dev.cel.compiler.CelCompiler;
+import dev.cel.compiler.CelCompilerFactory;
+import dev.cel.extensions.CelExtensions;
+import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelRuntime;
+import dev.cel.runtime.CelRuntimeFactory;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.reconciler.DirkClusterValidator;
+import io.dirkdb.operator.reconciler.SpecViolation;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The CEL rules of the committed CRD, compiled and evaluated the way the API server does (CEL with
+ * the strings extension), against the examples and against each broken spec; the operator's Java
+ * validator must agree with them.
+ */
+class CelRulesTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_LONG_FOR_INTS);
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+  private static final CelCompiler COMPILER = CelCompilerFactory.standardCelCompilerBuilder()
+      .addVar("self", SimpleType.DYN)
+      .addVar("oldSelf", SimpleType.DYN)
+      .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+      .addLibraries(CelExtensions.strings())
+      .build();
+  private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
+      .addLibraries(CelExtensions.strings())
+      .build();
+
+  record Rule(String where, String expression, String message) {}
+
+  @ParameterizedTest
+  @ValueSource(strings = {"basic.yaml", "ha-sync.yaml", "no-cache.yaml", "with-auth.yaml"})
+  void everyExamplePassesEveryRule(String example) throws Exception {
+    DirkCluster cluster = SERIALIZATION.unmarshal(Files.readString(TestClusters.EXAMPLES.resolve(example)), DirkCluster.class);
+    assertThat(brokenRules(cluster)).isEmpty();
+    assertThat(new DirkClusterValidator().validate(cluster)).isEmpty();
+  }
+
+  static Stream<Arguments> brokenSpecs() {
+    return ValidationTest.crossFieldRules();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("brokenSpecs")
+  void eachBrokenSpecFailsExactlyItsRuleInCelAndInJava(String name, Consumer<DirkCluster> breakIt, String reason,
+      String message) throws Exception {
+    DirkCluster cluster = SERIALIZATION.unmarshal(Files.readString(TestClusters.EXAMPLES.resolve("basic.yaml")),
+        DirkCluster.class);
+    breakIt.accept(cluster);
+    assertThat(brokenRules(cluster)).containsExactly(message);
+    assertThat(new DirkClusterValidator().validate(cluster)).extracting(SpecViolation::message).containsExactly(message);
+  }
+
+  @Test
+  void storageTransitionRuleRefusesANewSizeOrClassOnly() throws Exception {
+    Rule rule = rules().stream().filter(r -> r.where().equals("storage")).findFirst().orElseThrow();
+    Map<String, Object> old = Map.of("size", "1Gi", "deleteClaimOnScaleDown", false);
+    assertThat(eval(rule, old, old)).isTrue();
+    assertThat(eval(rule, Map.of("size", "1Gi", "deleteClaimOnScaleDown", true), old)).isTrue();
+    assertThat(eval(rule, Map.of("size", "2Gi", "deleteClaimOnScaleDown", false), old)).isFalse();
+    assertThat(eval(rule, Map.of("size", "1Gi", "storageClassName", "fast", "deleteClaimOnScaleDown", false), old)).isFalse();
+  }
+
+  /** Messages of the rules the cluster breaks, evaluated at their place in the schema. */
+  private static List<String> brokenRules(DirkCluster cluster) throws Exception {
+    Map<?, ?> root = JSON.readValue(SERIALIZATION.asJson(cluster), Map.class);
+    List<String> broken = new ArrayList<>();
+    for (Rule rule : rules()) {
+      Object self = switch (rule.where()) {
+        case "root" -> root;
+        case "spec" -> root.get("spec");
+        default -> null; // transition rules need an old object: tested on their own
+      };
+      if (self != null && !eval(rule, self, null)) {
+        broken.add(rule.message());
+      }
+    }
+    return broken;
+  }
+
+  private static boolean eval(Rule rule, Object self, Object oldSelf) throws Exception {
+    var program = RUNTIME.createProgram(COMPILER.compile(rule.expression()).getAst());
+    Map<String, Object> input = oldSelf == null ? Map.of("self", self) : Map.of("self", self, "oldSelf", oldSelf);
+    return (Boolean) program.eval(input);
+  }
+
+  private static List<Rule> rules() throws Exception {
+    JsonNode schema = new ObjectMapper(new YAMLFactory())
+        .readTree(Files.readString(Path.of("..", "crds", "dirkclusters.dirkdb.io-v1.yml")))
+        .at("/spec/versions/0/schema/openAPIV3Schema");
+    List<Rule> rules = new ArrayList<>();
+    schema.get("x-kubernetes-validations").forEach(r -> rules.add(rule("root", r)));
+    schema.at("/properties/spec/x-kubernetes-validations").forEach(r -> rules.add(rule("spec", r)));
+    schema.at("/properties/spec/properties/storage/x-kubernetes-validations").forEach(r -> rules.add(rule("storage", r)));
+    assertThat(rules).hasSize(6);
+    return rules;
+  }
+
+  private static Rule rule(String where, JsonNode node) {
+    return new Rule(where, node.get("rule").asText(), node.get("message").asText());
+  }
+}

@@ -7,12 +7,13 @@ import io.dirkdb.DirkException;
 import io.dirkdb.cache.CacheSettings;
 import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.cache.ReplyCache;
-import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.protocol.RequestScanner;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
+import io.dirkdb.replication.ReplicationSettings;
+import io.dirkdb.replication.Replicator;
 import io.dirkdb.replication.supervisor.LocalSupervisor;
 import io.dirkdb.replication.supervisor.NetworkMemberControl;
 import io.dirkdb.replication.supervisor.SupervisorSettings;
@@ -35,7 +36,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The original's whole topology in one process, for {@code dirk demo}: members m1 (primary) and
- * m2 (secondary), the routing proxy reading the {@code config.json} written for them, the cache in
+ * m2 (secondary, streaming m1's log), the routing proxy reading the {@code config.json} written for them, the cache in
  * front of it, the local supervisor doing heartbeats and failover, and an HTTP health/metrics port
  * per piece. {@link #close()} stops it all, the supervisor first (so a stopping primary is not
  * failed over) and the members last (so they flush their logs after the last request).
@@ -166,9 +167,12 @@ final class DemoCluster implements AutoCloseable {
         Path directory = plan.dataDirectory().resolve(piece.label);
         Files.createDirectories(directory);
         EngineDatabase database = EngineDatabase.open(directory);
+        PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         Member member;
         try {
             member = Member.start(piece.label, database, directory, configuredRole);
+            Replicator.attach(member, database.engine(), ReplicationSettings.defaults(plan.supervisor().mode()),
+                    registry);
         } catch (RuntimeException e) {
             database.close();
             throw e;
@@ -183,12 +187,9 @@ final class DemoCluster implements AutoCloseable {
         }
         members.add(server);
         ports.put(piece, server.port());
-        PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
-        startHttp(piece, registry, () -> {
-            String heartbeat = member.heartbeat();
-            return HeartbeatReport.parse(heartbeat).ready() ? HealthHttpServer.Readiness.ready(heartbeat)
-                    : HealthHttpServer.Readiness.notReady(heartbeat);
-        });
+        // Ready when it serves its role: a primary taking writes, a secondary streaming from its primary.
+        startHttp(piece, registry, () -> member.servesRole() ? HealthHttpServer.Readiness.ready(member.heartbeat())
+                : HealthHttpServer.Readiness.notReady(member.heartbeat()));
         return server;
     }
 

@@ -38,6 +38,15 @@ class DemoProcessTest {
                 Reply rows = ok(client, "alaivo * #ao@ t;");
                 assertThat(((Result.Relation) rows.result()).rows()).hasSize(2);
             }
+            int m2Port = demo.output().stream().filter(line -> line.strip().startsWith("m2 ("))
+                    .map(line -> line.replaceAll("^.*?127\\.0\\.0\\.1:(\\d+).*", "$1")).map(Integer::parseInt)
+                    .findFirst().orElseThrow();
+            try (DirkConnection m2 = DirkConnection.open("127.0.0.1", m2Port)) {
+                ok(m2, "ampiasao demo;");
+                Reply replicated = ok(m2, "alaivo id #ao@ t;");
+                assertThat(((Result.Relation) replicated.result()).rows()).as("sync replication: on m2 once acknowledged")
+                        .hasSize(2);
+            }
             assertThat(demo.terminate()).as("exit code after SIGTERM; log: " + demo.log()).isZero();
         }
         assertThat(data.resolve(DemoCluster.CONFIG_FILE)).exists();

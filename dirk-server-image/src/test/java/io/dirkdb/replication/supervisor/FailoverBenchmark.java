@@ -24,7 +24,7 @@ public final class FailoverBenchmark {
         Path work = Path.of(args.length > 1 ? args[1] : "target/failover-bench");
         SupervisorSettings settings = SupervisorSettings.defaults(ReplicationMode.SYNC);
         System.out.printf(Locale.ROOT, "failover gap: SIGKILL of the primary -> first acknowledged write through the "
-                + "proxy (heartbeat %d ms, timeout %d ms, threshold %d, %s)%n", settings.heartbeatIntervalMillis(),
+                + "proxy (3 members, heartbeat %d ms, timeout %d ms, threshold %d, %s)%n", settings.heartbeatIntervalMillis(),
                 settings.heartbeatTimeoutMillis(), settings.failureThreshold(), settings.mode().wireName());
         List<Long> gaps = new ArrayList<>();
         for (int run = 1; run <= runs; run++) {
@@ -43,7 +43,7 @@ public final class FailoverBenchmark {
     }
 
     private static long oneRun(Path directory, SupervisorSettings settings) throws Exception {
-        try (FailoverRig rig = FailoverRig.start(directory, settings)) {
+        try (FailoverRig rig = FailoverRig.start(directory, 3, settings)) {
             awaitTrue(() -> "m1".equals(rig.supervisor.currentPrimary()) && rig.proxy.table().writeTarget().isPresent(),
                     20_000);
             try (ContinuousWriter writer = new ContinuousWriter("127.0.0.1", rig.proxy.port(), List.of(),
@@ -52,7 +52,7 @@ public final class FailoverBenchmark {
                 // A few idle heartbeats so the kill lands at a random point of the heartbeat cycle.
                 Thread.sleep((long) (Math.random() * settings.heartbeatIntervalMillis()));
                 long killedAt = System.nanoTime();
-                rig.m1.kill();
+                rig.process("m1").kill();
                 awaitTrue(() -> writer.firstAckSentAfter(killedAt) != null, 60_000);
                 ContinuousWriter.Ack first = writer.firstAckSentAfter(killedAt);
                 return TimeUnit.NANOSECONDS.toMillis(first.ackedNanos() - killedAt);

@@ -11,74 +11,71 @@ import io.dirkdb.testing.ServerProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Two members in processes of their own (so the primary can be SIGKILLed), with the routing proxy
- * and the local supervisor in this JVM: the failover path of {@code dirk demo}, crash included.
+ * Members m1 (primary) and m2... (secondaries streaming from it) in processes of their own, so the
+ * primary can be SIGKILLed, with the routing proxy and the local supervisor in this JVM: the
+ * failover path of {@code dirk demo}, crash included. With sync replication a write is acknowledged
+ * once a secondary has it, so after losing the primary a third member is what lets writes go on.
  */
 final class FailoverRig implements AutoCloseable {
-    final ServerProcess m1;
-    final ServerProcess m2;
-    final RoutingProxy proxy;
-    final LocalSupervisor supervisor;
-    private final List<MemberAddress> members;
+    final Map<String, ServerProcess> processes = new LinkedHashMap<>();
+    final List<MemberAddress> members = new ArrayList<>();
+    RoutingProxy proxy;
+    LocalSupervisor supervisor;
 
-    private FailoverRig(ServerProcess m1, ServerProcess m2, RoutingProxy proxy, LocalSupervisor supervisor,
-                        List<MemberAddress> members) {
-        this.m1 = m1;
-        this.m2 = m2;
-        this.proxy = proxy;
-        this.supervisor = supervisor;
-        this.members = members;
-    }
+    private FailoverRig() {}
 
-    static FailoverRig start(Path directory, SupervisorSettings settings) throws Exception {
+    static FailoverRig start(Path directory, int memberCount, SupervisorSettings settings) throws Exception {
         Files.createDirectories(directory);
         Path config = directory.resolve("config.json");
-        writeConfig(config, 0, settings.mode());
         Path logs = directory.resolve("logs");
-        ServerProcess m1 = null;
-        ServerProcess m2 = null;
-        RoutingProxy proxy = null;
+        FailoverRig rig = new FailoverRig();
         try {
-            m1 = ServerProcess.start(logs, memberArgs(directory, config, "m1"));
-            writeConfig(config, m1.port(), settings.mode()); // m1's port is known now: m2 follows it from the start
-            m2 = ServerProcess.start(logs, memberArgs(directory, config, "m2"));
-            List<MemberAddress> members = List.of(new MemberAddress("m1", "127.0.0.1", m1.port()),
-                    new MemberAddress("m2", "127.0.0.1", m2.port()));
-            proxy = RoutingProxy.start(ProxySettings.loopback(members)
+            writeConfig(config, memberCount, 0, settings.mode());
+            for (int i = 1; i <= memberCount; i++) {
+                String id = "m" + i;
+                ServerProcess process = ServerProcess.start(logs, "--config", config.toString(), "--id", id,
+                        "--data-dir", directory.resolve(id).toString());
+                rig.processes.put(id, process);
+                rig.members.add(new MemberAddress(id, "127.0.0.1", process.port()));
+                if (i == 1) {
+                    // m1's port is known now: the secondaries follow it from the start.
+                    writeConfig(config, memberCount, process.port(), settings.mode());
+                }
+            }
+            rig.proxy = RoutingProxy.start(ProxySettings.loopback(rig.members)
                     .withHeartbeatIntervalMillis(settings.heartbeatIntervalMillis()), HealthHttpServer.newRegistry());
-            LocalSupervisor supervisor = new LocalSupervisor(members, settings,
+            rig.supervisor = new LocalSupervisor(rig.members, settings,
                     new NetworkMemberControl(settings.heartbeatTimeoutMillis(), 2000, null));
-            supervisor.start();
-            return new FailoverRig(m1, m2, proxy, supervisor, members);
+            rig.supervisor.start();
+            return rig;
         } catch (Exception | Error e) {
-            if (proxy != null) {
-                proxy.close();
-            }
-            if (m2 != null) {
-                m2.close();
-            }
-            if (m1 != null) {
-                m1.close();
-            }
+            rig.close();
             throw e;
         }
     }
 
-    private static void writeConfig(Path config, int m1Port, ReplicationMode mode) throws IOException {
+    private static void writeConfig(Path config, int memberCount, int m1Port, ReplicationMode mode) throws IOException {
+        StringBuilder instances = new StringBuilder();
+        for (int i = 1; i <= memberCount; i++) {
+            instances.append(i == 1 ? "" : ",\n").append("""
+                    {"id": "m%d", "role": "%s", "host": "127.0.0.1", "port": %d}"""
+                    .formatted(i, i == 1 ? "MASTER" : "REPLICA", i == 1 ? m1Port : 0));
+        }
         Files.writeString(config, """
                 {"configVersion": 1,
-                 "instances": [
-                   {"id": "m1", "role": "MASTER", "host": "127.0.0.1", "port": %d},
-                   {"id": "m2", "role": "REPLICA", "host": "127.0.0.1", "port": 0}],
+                 "instances": [%s],
                  "replication": {"mode": "%s"}}
-                """.formatted(m1Port, mode.wireName()));
+                """.formatted(instances, mode.wireName()));
     }
 
-    private static String[] memberArgs(Path directory, Path config, String id) {
-        return new String[] {"--config", config.toString(), "--id", id, "--data-dir", directory.resolve(id).toString()};
+    ServerProcess process(String id) {
+        return processes.get(id);
     }
 
     MemberAddress address(String id) {
@@ -93,9 +90,14 @@ final class FailoverRig implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        supervisor.close();
-        proxy.close();
-        m1.close();
-        m2.close();
+        if (supervisor != null) {
+            supervisor.close();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        for (ServerProcess process : processes.values()) {
+            process.close();
+        }
     }
 }

@@ -620,13 +620,18 @@ public final class Replicator implements ReplicationLink {
     @Override
     public void close() {
         LogFollower stopping;
+        ResyncTask copying;
         synchronized (this) {
             closed = true;
             stopping = follower;
             follower = null;
+            copying = resyncRunning() ? resync : null;
         }
         if (stopping != null) {
             stopping.stop();
+        }
+        if (copying != null) {
+            copying.cancel(); // the database closes next: no snapshot may be half installed by then
         }
     }
 }

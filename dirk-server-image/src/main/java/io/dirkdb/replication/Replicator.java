@@ -113,6 +113,10 @@ public final class Replicator implements ReplicationLink {
             return;
         }
         boolean follows = state.role() == Role.SECONDARY && state.primaryHost() != null;
+        if (state.role() == Role.PRIMARY && resyncRunning()) {
+            LOG.log(Level.WARNING, "promoted during a resync from {0}: the resync is abandoned", resync.host() + ":" + resync.port());
+            resync.cancelNow(); // a primary's state must not be replaced under its writers
+        }
         if (follower != null) {
             boolean same = follows && follower.host().equals(state.primaryHost()) && follower.port() == state.primaryPort();
             if (same && follower.refusal() == null) {
@@ -524,6 +528,15 @@ public final class Replicator implements ReplicationLink {
             return host;
         }
 
+        /** Stops the copy without waiting for the task to end. */
+        void cancelNow() {
+            cancelled = true;
+            PeerChannel current = channel;
+            if (current != null) {
+                current.close();
+            }
+        }
+
         int port() {
             return port;
         }
@@ -538,11 +551,7 @@ public final class Replicator implements ReplicationLink {
 
         /** Stops the copy by closing its connection; returns false if the task did not end within 10 s. */
         boolean cancel() {
-            cancelled = true;
-            PeerChannel current = channel;
-            if (current != null) {
-                current.close();
-            }
+            cancelNow();
             try {
                 thread.join(10_000);
             } catch (InterruptedException e) {
@@ -606,7 +615,8 @@ public final class Replicator implements ReplicationLink {
                 return; // the resync that replaced this one decides what comes next
             }
             if (!"failed".equals(phase)) {
-                member.follow(host, port); // persists the new primary and starts following it
+                // Persists the new primary and starts following it, unless the member was promoted meanwhile.
+                member.followUnlessPrimary(host, port);
             } else {
                 roleChanged(member.state()); // go back to following whoever the member followed
             }

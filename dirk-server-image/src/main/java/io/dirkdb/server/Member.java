@@ -217,6 +217,15 @@ public final class Member implements AutoCloseable {
         return "secondary at epoch " + next.epoch() + ", following " + host + ":" + port;
     }
 
+    /** Follows {@code host:port} unless this member is the primary now (a resync ending after a promotion). */
+    public synchronized boolean followUnlessPrimary(String host, int port) {
+        if (state.role() == Role.PRIMARY) {
+            return false;
+        }
+        follow(host, port);
+        return true;
+    }
+
     @Override
     public void close() {
         replication.close();

@@ -1,6 +1,5 @@
 package io.dirkdb.replication;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
@@ -22,7 +21,6 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -498,129 +496,9 @@ public final class Replicator implements ReplicationLink {
             follower.stop();
             follower = null;
         }
-        resync = new ResyncTask(host, port);
+        resync = new ResyncTask(host, port, member, engine, settings.peerPassword(), () -> roleChanged(member.state()));
         resync.start();
         return "resync from " + host + ":" + port + " started";
-    }
-
-    /** Rebuilds this member from another one's snapshot, then follows that member for the log after it. */
-    final class ResyncTask {
-        private final String host;
-        private final int port;
-        private final Thread thread;
-        private volatile String phase = "connecting";
-        private volatile long bytes;
-        private volatile long totalBytes;
-        private volatile long snapshotLsn;
-        private volatile String error;
-        private volatile boolean running = true;
-        private volatile boolean cancelled;
-        private volatile PeerChannel channel;
-
-        ResyncTask(String host, int port) {
-            this.host = host;
-            this.port = port;
-            this.thread = new Thread(this::run, "dirk-resync");
-            this.thread.setDaemon(true);
-        }
-
-        String host() {
-            return host;
-        }
-
-        /** Stops the copy without waiting for the task to end. */
-        void cancelNow() {
-            cancelled = true;
-            PeerChannel current = channel;
-            if (current != null) {
-                current.close();
-            }
-        }
-
-        int port() {
-            return port;
-        }
-
-        boolean running() {
-            return running;
-        }
-
-        void start() {
-            thread.start();
-        }
-
-        /** Stops the copy by closing its connection; returns false if the task did not end within 10 s. */
-        boolean cancel() {
-            cancelNow();
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return !thread.isAlive();
-        }
-
-        void describe(ObjectNode node) {
-            node.put("source", host + ":" + port);
-            node.put("phase", phase);
-            node.put("bytes", bytes);
-            node.put("totalBytes", totalBytes);
-            node.put("snapshotLsn", snapshotLsn);
-            if (error != null) {
-                node.put("error", error);
-            }
-        }
-
-        private void run() {
-            try (PeerChannel source = PeerChannel.open(host, port, settings.peerPassword(), 30_000)) {
-                channel = source;
-                if (cancelled) {
-                    throw new IOException("cancelled");
-                }
-                JsonNode header = source.requestJson("dirk snapshot;");
-                totalBytes = header.path("size").asLong();
-                snapshotLsn = header.path("lsn").asLong();
-                member.observeEpoch(header.path("epoch").asLong());
-                phase = "copying";
-                LOG.log(Level.INFO, "resync from {0}: copying the snapshot at LSN {1} ({2} bytes)", host + ":" + port,
-                        String.valueOf(snapshotLsn), String.valueOf(totalBytes));
-                engine.installSnapshot(new FilterInputStream(source.in) {
-                    @Override
-                    public int read() throws IOException {
-                        int b = super.read();
-                        if (b >= 0) {
-                            bytes++;
-                        }
-                        return b;
-                    }
-
-                    @Override
-                    public int read(byte[] buffer, int offset, int length) throws IOException {
-                        int n = super.read(buffer, offset, length);
-                        if (n > 0) {
-                            bytes += n;
-                        }
-                        return n;
-                    }
-                });
-                phase = "streaming";
-            } catch (IOException | DirkException | UncheckedIOException e) {
-                error = e.getMessage();
-                phase = "failed";
-                LOG.log(Level.WARNING, "Erreur réplication sur {0}: resync failed: {1}", host + ":" + port, e.getMessage());
-            } finally {
-                running = false;
-            }
-            if (cancelled) {
-                return; // the resync that replaced this one decides what comes next
-            }
-            if (!"failed".equals(phase)) {
-                // Persists the new primary and starts following it, unless the member was promoted meanwhile.
-                member.followUnlessPrimary(host, port);
-            } else {
-                roleChanged(member.state()); // go back to following whoever the member followed
-            }
-        }
     }
 
     private boolean isClosed() {

@@ -293,7 +293,7 @@ public final class Replicator implements ReplicationLink {
 
     private void serveStream(ControlStatement.Stream request, Socket socket, DataInputStream in, DataOutputStream out)
             throws IOException {
-        String peer = String.valueOf(socket.getRemoteSocketAddress());
+        String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         MemberState state = member.state();
         if (request.knownEpoch() > state.highestEpochSeen()) {
             if (state.role() == Role.PRIMARY) {

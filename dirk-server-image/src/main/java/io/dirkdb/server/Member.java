@@ -89,16 +89,18 @@ public final class Member implements AutoCloseable {
     }
 
     /**
-     * Records that a record or a peer carried {@code epoch}, so a later promotion must exceed it.
-     * Epochs only go up: a lower one changes nothing.
+     * Records that a record or a peer carried {@code epoch}, so a later promotion must exceed it; a
+     * secondary also takes it as the epoch it reports (the epoch of the primary it follows), so a
+     * failover computes the next epoch from it. Epochs only go up: a lower one changes nothing.
      */
     public synchronized void observeEpoch(long epoch) {
         MemberState current = state;
-        if (epoch <= current.highestEpochSeen()) {
+        boolean follower = current.role() == Role.SECONDARY;
+        if (epoch <= current.highestEpochSeen() && (!follower || epoch <= current.epoch())) {
             return;
         }
-        MemberState next = new MemberState(current.role(), current.epoch(), epoch, current.primaryHost(),
-                current.primaryPort());
+        MemberState next = new MemberState(current.role(), follower ? Math.max(current.epoch(), epoch) : current.epoch(),
+                Math.max(epoch, current.highestEpochSeen()), current.primaryHost(), current.primaryPort());
         save(next);
         state = next;
     }

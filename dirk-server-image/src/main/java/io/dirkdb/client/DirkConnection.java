@@ -28,10 +28,19 @@ public final class DirkConnection implements AutoCloseable {
     }
 
     public static DirkConnection open(String host, int port) throws IOException {
+        return open(host, port, CONNECT_TIMEOUT_MILLIS);
+    }
+
+    /**
+     * Connects within {@code timeoutMillis}, which also bounds every wait for a reply (0: no bound),
+     * for callers that must tell a slow peer from a lost one (heartbeats, failover steps).
+     */
+    public static DirkConnection open(String host, int port, int timeoutMillis) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
+            socket.connect(new InetSocketAddress(host, port), timeoutMillis);
+            socket.setSoTimeout(timeoutMillis);
             return new DirkConnection(socket);
         } catch (IOException e) {
             socket.close();

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
-import io.dirkdb.proxy.MemberAddress;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -28,10 +28,15 @@ public final class DirkConnection implements AutoCloseable {
     }
 
     public static DirkConnection open(String host, int port) throws IOException {
+        return open(host, port, CONNECT_TIMEOUT_MILLIS);
+    }
+
+    /** As {@link #open(String, int)}, giving up connecting after {@code connectTimeoutMillis} (e.g. a probe). */
+    public static DirkConnection open(String host, int port, int connectTimeoutMillis) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
+            socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
             return new DirkConnection(socket);
         } catch (IOException e) {
             socket.close();

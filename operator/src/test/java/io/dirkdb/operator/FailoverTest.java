@@ -212,11 +212,13 @@ class FailoverTest {
     String ns = "switchover";
     try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
       live.startProxy();
-      setTargetPrimary(ns, "demo-secondary-9");
+      // A target that does not answer is not eligible: the switchover waits, and says why.
+      live.kill(SECONDARY_1);
+      setTargetPrimary(ns, SECONDARY_1);
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
         assertThat(cluster(ns).getStatus().condition("TargetPrimaryEligible")).hasValueSatisfying(c -> {
           assertThat(c.getStatus()).isEqualTo("False");
-          assertThat(c.getMessage()).contains("demo-secondary-9 is not a member");
+          assertThat(c.getMessage()).contains(SECONDARY_1 + " does not answer heartbeats");
         });
         assertThat(eventReasons(ns)).contains("SwitchoverBlocked");
       });

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jline.terminal.Terminal;
-import org.jline.terminal.TerminalBuilder;
+import org.jline.terminal.impl.DumbTerminal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,8 +39,7 @@ class InteractiveShellTest {
             keyboard.flush();
             try (keyboard;
                     ClientSession session = new ClientSession(DirkConnection.open("127.0.0.1", server.port()));
-                    Terminal terminal = TerminalBuilder.builder().system(false).type("dumb").streams(keys, screen)
-                            .build()) {
+                    Terminal terminal = new DumbTerminal("test", "dumb", keys, screen, StandardCharsets.UTF_8)) {
                 exit = new InteractiveShell(session, "test").run(terminal, history);
             }
             String shown = screen.toString(StandardCharsets.UTF_8);

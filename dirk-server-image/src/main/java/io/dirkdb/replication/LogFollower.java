@@ -138,6 +138,14 @@ final class LogFollower {
                 streaming = false;
                 problem = e.getMessage();
                 LOG.log(Level.WARNING, "Erreur réplication sur {0}: {1}", primary(), e.getMessage());
+            } catch (RuntimeException e) {
+                if (stopped) {
+                    return;
+                }
+                // Unexpected: keep the details in the log, keep retrying like any other failure.
+                streaming = false;
+                problem = "internal error, see the member's log";
+                LOG.log(Level.ERROR, "Erreur réplication sur " + primary() + ": unexpected failure", e);
             } finally {
                 PeerChannel current = channel;
                 channel = null;
@@ -187,7 +195,8 @@ final class LogFollower {
         refusal = null;
         problem = null;
         streaming = true;
-        LOG.log(Level.INFO, "streaming from {0} (epoch {1}) after LSN {2}", primary(), primaryEpoch, fromLsn);
+        LOG.log(Level.INFO, "streaming from {0} (epoch {1}) after LSN {2}", primary(), String.valueOf(primaryEpoch),
+                String.valueOf(fromLsn));
         try (ReplicationFrames.FrameReader frames = new ReplicationFrames.FrameReader(peer.in)) {
             while (!stopped) {
                 Object frame = frames.next();

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.protocol.Reply;
-import io.dirkdb.protocol.ReplyReader;
+import io.dirkdb.engine.Result;
+import io.dirkdb.protocol.Frames;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -16,8 +19,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A connection from this member to another one that is switched into a binary mode: the
- * statement exchange (auth, then {@code dirk stream} or {@code dirk snapshot}) goes through the
- * ordinary reply reader, then the same buffered streams carry the frames.
+ * statement exchange (auth, then {@code dirk stream} or {@code dirk snapshot}) is read here line
+ * by line from the same buffered stream that then carries the frames. (A general reply reader
+ * reads ahead, and would swallow the first frames.)
  */
 final class PeerChannel implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -26,15 +30,13 @@ final class PeerChannel implements AutoCloseable {
     final Socket socket;
     final DataInputStream in;
     final DataOutputStream out;
-    private final ReplyReader replies;
+    private static final int MAX_LINE_BYTES = 1 << 20;
 
     private PeerChannel(Socket socket) throws IOException {
         this.socket = socket;
         BufferedInputStream buffered = new BufferedInputStream(socket.getInputStream(), 64 << 10);
         this.in = new DataInputStream(buffered);
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
-        // The same buffered stream under both readers, so bytes read ahead stay available to the frames.
-        this.replies = new ReplyReader(buffered);
     }
 
     /** Connects and authenticates when a password is given. */
@@ -58,11 +60,41 @@ final class PeerChannel implements AutoCloseable {
         }
     }
 
-    /** Sends one statement and reads its reply. */
+    /** Sends one statement and reads its reply, which must be a message (errors are messages too). */
     Reply request(String statement) throws IOException {
         out.write(statement.getBytes(StandardCharsets.UTF_8));
         out.flush();
-        return replies.read();
+        String kind = readLine();
+        if (!kind.equals(Frames.MESSAGE)) {
+            throw new IOException("expected a message in reply to " + firstWords(statement) + " but got " + kind);
+        }
+        String text = readLine();
+        String end = readLine();
+        if (!end.equals(Frames.END)) {
+            throw new IOException("a reply to " + firstWords(statement) + " does not end where it should");
+        }
+        return new Reply(new Result.Message(text), new byte[0]);
+    }
+
+    private String readLine() throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream(128);
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException("the member closed the connection");
+            }
+            if (b == '\n') {
+                return line.toString(StandardCharsets.UTF_8);
+            }
+            if (line.size() >= MAX_LINE_BYTES) {
+                throw new IOException("a reply line is longer than " + MAX_LINE_BYTES + " bytes");
+            }
+            line.write(b);
+        }
+    }
+
+    private static String firstWords(String statement) {
+        return statement.startsWith("dirk auth") ? "dirk auth" : statement.strip();
     }
 
     /** Sends a statement whose reply is a JSON message; an error reply becomes an IOException. */

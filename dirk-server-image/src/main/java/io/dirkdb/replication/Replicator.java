@@ -296,7 +296,7 @@ public final class Replicator implements ReplicationLink {
         if (request.knownEpoch() > state.highestEpochSeen()) {
             if (state.role() == Role.PRIMARY) {
                 LOG.log(Level.WARNING, "{0} has seen epoch {1}, above this primary''s epoch {2}: stepping down", peer,
-                        request.knownEpoch(), state.epoch());
+                        String.valueOf(request.knownEpoch()), String.valueOf(state.epoch()));
                 member.stepDown(request.knownEpoch());
             }
             refuse(out, "stalePrimary", "this member is at epoch " + state.epoch() + " but the secondary has seen epoch "
@@ -340,7 +340,7 @@ public final class Replicator implements ReplicationLink {
         Thread acks = new Thread(() -> readAcks(socket, in, secondary), "dirk-acks-" + peer);
         acks.setDaemon(true);
         acks.start();
-        LOG.log(Level.INFO, "shipping the log after LSN {0} to {1}", fromLsn, peer);
+        LOG.log(Level.INFO, "shipping the log after LSN {0} to {1}", String.valueOf(fromLsn), peer);
         try (reader; ReplicationFrames.BatchWriter batch = new ReplicationFrames.BatchWriter(out)) {
             ship(socket, reader, batch, out);
         } catch (UncheckedIOException | IllegalStateException e) {
@@ -463,7 +463,7 @@ public final class Replicator implements ReplicationLink {
                 long copied = file.transferTo(out);
                 out.flush();
                 metrics.shipped(copied, copied);
-                LOG.log(Level.INFO, "shipped the snapshot at LSN {0} ({1} bytes)", snapshot.lsn(), copied);
+                LOG.log(Level.INFO, "shipped the snapshot at LSN {0} ({1} bytes)", String.valueOf(snapshot.lsn()), String.valueOf(copied));
             }
             return;
         }
@@ -483,8 +483,8 @@ public final class Replicator implements ReplicationLink {
                 return "a resync from " + host + ":" + port + " is already in progress";
             }
             // Another source was chosen (the first one may be stalled or gone): drop the copy under way.
-            LOG.log(Level.WARNING, "abandoning the resync from {0}:{1} for one from {2}:{3}", resync.host(), resync.port(),
-                    host, port);
+            LOG.log(Level.WARNING, "abandoning the resync from {0} for one from {1}", resync.host() + ":" + resync.port(),
+                    host + ":" + port);
             if (!resync.cancel()) {
                 throw new DirkException("a resync from " + resync.host() + ":" + resync.port()
                         + " is installing its snapshot; try again in a moment");
@@ -573,8 +573,8 @@ public final class Replicator implements ReplicationLink {
                 snapshotLsn = header.path("lsn").asLong();
                 member.observeEpoch(header.path("epoch").asLong());
                 phase = "copying";
-                LOG.log(Level.INFO, "resync from {0}:{1}: copying the snapshot at LSN {2} ({3} bytes)", host, port,
-                        snapshotLsn, totalBytes);
+                LOG.log(Level.INFO, "resync from {0}: copying the snapshot at LSN {1} ({2} bytes)", host + ":" + port,
+                        String.valueOf(snapshotLsn), String.valueOf(totalBytes));
                 engine.installSnapshot(new FilterInputStream(source.in) {
                     @Override
                     public int read() throws IOException {
@@ -598,7 +598,7 @@ public final class Replicator implements ReplicationLink {
             } catch (IOException | DirkException | UncheckedIOException e) {
                 error = e.getMessage();
                 phase = "failed";
-                LOG.log(Level.WARNING, "Erreur réplication sur {0}:{1}: resync failed: {2}", host, port, e.getMessage());
+                LOG.log(Level.WARNING, "Erreur réplication sur {0}: resync failed: {1}", host + ":" + port, e.getMessage());
             } finally {
                 running = false;
             }

@@ -69,6 +69,39 @@ class FailoverDivergenceTest {
     }
 
     @Test
+    void secondaryNeedingRecordsThePrimaryNoLongerKeepsReportsNeedsResyncUntilResynced() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        ok(members.execute("m1", "manamboara tahiry stock"));
+        members.node("m1").database().engine().checkpoint();
+        // m2 is rebuilt from m1's snapshot, so its own log starts after LSN 2; then it becomes the primary.
+        members.startSecondary("m2", "m1");
+        ResyncTool.Outcome rebuilt = resync("m1", "m2");
+        assertThat(rebuilt.consistent()).as(rebuilt.message()).isTrue();
+        ok(members.execute("m1", "dirk fence"));
+        ok(members.execute("m2", "dirk promote 2"));
+        ok(members.execute("m2", "manamboara tahiry after"));
+
+        members.startSecondary("m3", "m2"); // empty: it needs LSN 1, which m2 never had in its log
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m3");
+            assertThat(beat.path("needsResync").asBoolean()).isTrue();
+            assertThat(beat.path("replicationError").asText()).contains("dirk resync");
+        });
+        ResyncTool.Outcome outcome = resync("m2", "m3");
+        assertThat(outcome.consistent()).as(outcome.message()).isTrue();
+        assertThat(members.contents("m3")).isEqualTo(members.contents("m2"));
+        assertThat(members.heartbeat("m3").path("needsResync").asBoolean()).isFalse();
+    }
+
+    private ResyncTool.Outcome resync(String from, String to) throws InterruptedException {
+        return new ResyncTool(new ResyncTool.Endpoint(members.node(from).host(), members.node(from).port()),
+                new ResyncTool.Endpoint(members.node(to).host(), members.node(to).port()), null, Duration.ofSeconds(20),
+                Duration.ofMillis(20), new java.io.PrintStream(java.io.OutputStream.nullOutputStream())).run();
+    }
+
+    @Test
     void promotedSecondaryStopsFollowingAndOthersFollowIt() throws Exception {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
         members.startPrimary("m1");

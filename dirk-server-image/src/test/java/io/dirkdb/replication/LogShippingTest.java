@@ -61,6 +61,28 @@ class LogShippingTest {
     }
 
     @Test
+    void secondaryReconnectsByItselfWhenItsPrimaryComesBack() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC).withMaxBackoff(Duration.ofMillis(400)));
+        ReplicaSet.Node primary = members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        ok(members.execute("m1", "manamboara tahiry before"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> members.heartbeat("m2").path("lsn").asLong() == 1);
+        members.stop("m1");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m2");
+            assertThat(beat.path("streaming").asBoolean()).isFalse();
+            assertThat(beat.path("replicationError").asText()).isNotEmpty();
+        });
+        members.start("m1", io.dirkdb.server.Role.PRIMARY, null, primary.port());
+        ok(members.execute("m1", "manamboara tahiry after"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m2");
+            assertThat(beat.path("lsn").asLong()).isEqualTo(2);
+            assertThat(beat.path("streaming").asBoolean()).isTrue();
+        });
+    }
+
+    @Test
     void everyMemberEndsEqualToThePrimaryAfterConcurrentClientsWriteThroughTheProxy() throws Exception {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
         members.startPrimary("m1");

@@ -183,13 +183,27 @@ final class LiveCluster implements AutoCloseable {
         .withSpec(spec)
         .build();
     client.pods().inNamespace(namespace).resource(pod).create();
-    client.pods().inNamespace(namespace).withName(live.pod()).editStatus(p -> new PodBuilder(p)
+    retryOnConflict(() -> client.pods().inNamespace(namespace).withName(live.pod()).editStatus(p -> new PodBuilder(p)
         .withNewStatus()
         .withPhase("Running")
         .withPodIP(live.host())
         .withConditions(new PodConditionBuilder().withType("Ready").withStatus("True").build())
         .endStatus()
-        .build());
+        .build()));
+  }
+
+  /** The operator labels pods meanwhile: read again and retry, as the real kubelet does. */
+  private static void retryOnConflict(Runnable write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        write.run();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 20) {
+          throw e;
+        }
+      }
+    }
   }
 
   LiveMember member(String pod) {
@@ -270,9 +284,8 @@ final class LiveCluster implements AutoCloseable {
           jobLog.add(jobName + " " + String.join(" ", args.subList(0, 5)) + " -> exit " + exit);
         }
         String now = Instant.now().toString();
-        for (int attempt = 0; ; attempt++) {
-          try {
-            client.batch().v1().jobs().inNamespace(namespace).withName(jobName).editStatus(j -> new JobBuilder(j)
+        retryOnConflict(() -> client.batch().v1().jobs().inNamespace(namespace).withName(jobName)
+            .editStatus(j -> new JobBuilder(j)
                 .withNewStatus()
                 .withSucceeded(exit == 0 ? 1 : 0)
                 .withFailed(exit == 0 ? 0 : 1)
@@ -280,14 +293,7 @@ final class LiveCluster implements AutoCloseable {
                 .withConditions(new JobConditionBuilder().withType(exit == 0 ? "Complete" : "Failed").withStatus("True")
                     .withLastTransitionTime(now).build())
                 .endStatus()
-                .build());
-            break;
-          } catch (KubernetesClientException e) {
-            if (e.getCode() != 409 || attempt > 10) {
-              throw e;
-            }
-          }
-        }
+                .build()));
       }
     } catch (RuntimeException e) {
       System.err.println("test kubelet: running Jobs failed: " + e);

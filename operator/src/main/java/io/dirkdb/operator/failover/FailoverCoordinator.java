@@ -165,11 +165,7 @@ public class FailoverCoordinator {
       }
       String primary = ClusterStatusAggregator.currentPrimary(cluster);
       FailoverSpec spec = cluster.getSpec().getFailover();
-      ReplicationMode mode = cluster.getSpec().getReplication().getMode();
-      FailoverPolicy policy = new FailoverPolicy(spec.getFailureThreshold(),
-          Duration.ofSeconds(spec.getFailoverDelaySeconds()), mode == ReplicationMode.SYNC
-              ? io.dirkdb.replication.ReplicationMode.SYNC : io.dirkdb.replication.ReplicationMode.ASYNC,
-          spec.isAllowDataLoss());
+      FailoverPolicy policy = policy(spec);
       boolean established = status.getPhase() != null && status.getPhase() != ClusterPhase.Pending
           && status.getPhase() != ClusterPhase.Creating;
       MemberObservation primaryObservation = observe(primary, true);
@@ -244,10 +240,18 @@ public class FailoverCoordinator {
             + String.join(", ", pods.keySet()) + ")";
       }
       ProbeResult targetResult = results.get(target);
-      if (targetResult == null || !targetResult.answering()) {
+      Optional<MemberEndpoint> targetEndpoint = endpoint(target);
+      MemberHeartbeat heartbeat = null;
+      if (targetResult != null && targetResult.answering() && targetEndpoint.isPresent()) {
+        try {
+          heartbeat = control.heartbeat(targetEndpoint.get()); // fresh: the fence must not wait for a dead target
+        } catch (Exception e) {
+          heartbeat = null;
+        }
+      }
+      if (heartbeat == null) {
         return "spec.targetPrimary " + target + " does not answer heartbeats; the switchover waits for it";
       }
-      MemberHeartbeat heartbeat = targetResult.last();
       if (!heartbeat.isSecondary() || heartbeat.diverged() || heartbeat.needsResync()) {
         return "spec.targetPrimary " + target + " is " + heartbeat.role()
             + (heartbeat.diverged() || heartbeat.needsResync() ? " and needs a resync" : "")
@@ -324,6 +328,9 @@ public class FailoverCoordinator {
         }
       } catch (Exception e) {
         LOG.warnf("DirkCluster %s: could not promote %s at epoch %d yet: %s", name, to, epoch, e.getMessage());
+        if (candidateLost(to)) {
+          return switchover ? abortSwitchover(record, oldPrimary) : reelect(record);
+        }
         return Optional.of(RECHECK);
       }
       relabel(to, ClusterNaming.ROLE_PRIMARY);
@@ -356,6 +363,83 @@ public class FailoverCoordinator {
       LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);
       ClusterEvents.normal(client, cluster, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
       return Optional.of(RECHECK);
+    }
+
+    /** The candidate died during the hand-over: as lost as a primary would be by the same rule. */
+    private boolean candidateLost(String candidate) {
+      ProbeResult result = results.get(candidate);
+      Pod pod = pods.get(candidate);
+      return pod == null || MemberEndpoint.of(pod).isEmpty()
+          || (result != null && result.missed() >= cluster.getSpec().getFailover().getFailureThreshold());
+    }
+
+    /** A failover whose candidate died before its promotion elects another one, with a higher epoch. */
+    private Optional<Duration> reelect(FailoverRecord record) {
+      FailoverSpec spec = cluster.getSpec().getFailover();
+      FailoverPolicy policy = policy(spec);
+      List<MemberObservation> others = pods.keySet().stream()
+          .filter(n -> !n.equals(record.getFromPrimary()) && !n.equals(record.getToPrimary()))
+          .map(n -> observe(n, false)).toList();
+      Election election = policy.elect(others, Math.max(highestEpochSeen(), record.getEpoch()));
+      if (election instanceof Election.Promote promote) {
+        String message = "candidate " + record.getToPrimary() + " was lost before its promotion; promoting "
+            + promote.member() + " at epoch " + promote.newEpoch() + " instead";
+        record.setToPrimary(promote.member());
+        record.setEpoch(promote.newEpoch());
+        status().setLastFailover(record);
+        setCondition(true, "FailoverStarted", message);
+        writeStatus();
+        LOG.warnf("DirkCluster %s: %s", name, message);
+        ClusterEvents.warning(client, cluster, "FailoverStarted", message);
+        return resume(record);
+      }
+      String why = ((Election.NoSafeCandidate) election).reason();
+      LOG.warnf("DirkCluster %s: failover candidate %s lost and no other may replace it: %s", name,
+          record.getToPrimary(), why);
+      return Optional.of(RECHECK);
+    }
+
+    /**
+     * A switchover whose target died before its promotion gives the primary role back to the old
+     * primary, which was only fenced (it has every write): promoted with the switchover's epoch.
+     */
+    private Optional<Duration> abortSwitchover(FailoverRecord record, Optional<MemberEndpoint> oldPrimary) {
+      if (oldPrimary.isEmpty()) {
+        return Optional.of(RECHECK);
+      }
+      try {
+        MemberHeartbeat heartbeat = control.heartbeat(oldPrimary.get());
+        if (!(heartbeat.isPrimary() && heartbeat.epoch() >= record.getEpoch())) {
+          control.promote(oldPrimary.get(), record.getEpoch());
+        }
+      } catch (Exception e) {
+        LOG.warnf("DirkCluster %s: could not give the primary role back to %s yet: %s", name,
+            record.getFromPrimary(), e.getMessage());
+        return Optional.of(RECHECK);
+      }
+      relabel(record.getFromPrimary(), ClusterNaming.ROLE_PRIMARY);
+      String message = "switchover to " + record.getToPrimary() + " abandoned: it stopped answering before its "
+          + "promotion; " + record.getFromPrimary() + " is primary again at epoch " + record.getEpoch();
+      record.setCompletedAt(now());
+      record.setStep("Abandoned");
+      record.setToPrimary(record.getFromPrimary());
+      DirkClusterStatus status = status();
+      status.setLastFailover(record);
+      status.setCurrentPrimary(record.getFromPrimary());
+      status.setPhase(ClusterPhase.Degraded);
+      setCondition(false, "SwitchoverAbandoned", message);
+      setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, false, "TargetLost", message);
+      writeStatus();
+      LOG.warnf("DirkCluster %s: %s", name, message);
+      ClusterEvents.warning(client, cluster, "SwitchoverAbandoned", message);
+      return Optional.of(RECHECK);
+    }
+
+    private FailoverPolicy policy(FailoverSpec spec) {
+      ReplicationMode mode = cluster.getSpec().getReplication().getMode();
+      return new FailoverPolicy(spec.getFailureThreshold(), Duration.ofSeconds(spec.getFailoverDelaySeconds()),
+          mode == ReplicationMode.SYNC ? io.dirkdb.replication.ReplicationMode.SYNC
+              : io.dirkdb.replication.ReplicationMode.ASYNC, spec.isAllowDataLoss());
     }
 
     /** Waits (bounded) until the target holds every record of the fenced old primary. */

@@ -306,6 +306,8 @@ final class LiveCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    // Deleting the cluster stops the operator's probes of members that are about to go.
+    client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
     jobRunner.shutdownNow();
     if (proxy != null) {
       proxy.close();

@@ -492,8 +492,10 @@ public class FailoverCoordinator {
     }
 
     private void block(ResourceID id, String why) {
-      String previous = blocked.put(id, why);
-      if (!why.equals(previous)) {
+      // The same blockage with other miss counts is not news: one Event per distinct reason.
+      String key = why.replaceAll("\\d+ heartbeats", "heartbeats");
+      String previous = blocked.put(id, key);
+      if (!key.equals(previous)) {
         LOG.warnf("DirkCluster %s: failover blocked: %s", name, why);
         ClusterEvents.warning(client, cluster, "FailoverBlocked", why
             + ". Bring the missing member back, or set spec.failover.allowDataLoss=true to promote anyway");

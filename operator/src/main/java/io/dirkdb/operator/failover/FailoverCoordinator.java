@@ -313,6 +313,7 @@ public class FailoverCoordinator {
           relabel(podName, ClusterNaming.ROLE_FENCED);
         }
       }
+      advance(record, STEP_FENCED);
       Optional<MemberEndpoint> candidate = endpoint(to);
       if (candidate.isEmpty()) {
         LOG.warnf("DirkCluster %s: candidate %s has no address yet; the failover waits", name, to);
@@ -334,6 +335,7 @@ public class FailoverCoordinator {
         return Optional.of(RECHECK);
       }
       relabel(to, ClusterNaming.ROLE_PRIMARY);
+      advance(record, STEP_PROMOTED);
       for (String member : pods.keySet()) {
         if (member.equals(to) || (member.equals(from) && !switchover)) {
           continue; // a failed primary may have writes nobody has: it rejoins by a resync
@@ -363,6 +365,16 @@ public class FailoverCoordinator {
       LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);
       ClusterEvents.normal(client, cluster, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
       return Optional.of(RECHECK);
+    }
+
+    /** Records the step reached (once), so a person or a restarted operator sees how far it got. */
+    private void advance(FailoverRecord record, String step) {
+      List<String> order = List.of(STEP_STARTED, STEP_FENCED, STEP_PROMOTED, STEP_COMPLETED);
+      if (order.indexOf(step) > order.indexOf(record.getStep())) {
+        record.setStep(step);
+        status().setLastFailover(record);
+        writeStatus();
+      }
     }
 
     /** The candidate died during the hand-over: as lost as a primary would be by the same rule. */

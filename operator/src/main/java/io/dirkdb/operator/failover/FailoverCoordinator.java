@@ -166,7 +166,12 @@ public class FailoverCoordinator {
       String primary = ClusterStatusAggregator.currentPrimary(cluster);
       FailoverSpec spec = cluster.getSpec().getFailover();
       FailoverPolicy policy = policy(spec);
-      boolean established = status.getPhase() != null && status.getPhase() != ClusterPhase.Pending
+      // Only a primary that was seen answering can be lost: a cluster still coming up has nothing to fail over.
+      // The status keeps the last heartbeat's epoch, so a restarted operator still knows the primary answered once.
+      boolean heardOnce = (results.get(primary) != null && results.get(primary).last() != null)
+          || (status.getMembers() != null && status.getMembers().stream()
+              .anyMatch(m -> m.getName().equals(primary) && m.getEpoch() != null));
+      boolean established = heardOnce && status.getPhase() != null && status.getPhase() != ClusterPhase.Pending
           && status.getPhase() != ClusterPhase.Creating;
       MemberObservation primaryObservation = observe(primary, true);
       if (spec.isEnabled() && established && policy.primaryLost(primaryObservation)) {

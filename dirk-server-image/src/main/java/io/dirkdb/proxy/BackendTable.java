@@ -167,7 +167,12 @@ public final class BackendTable {
             session.learnRequiredLsn(primary.report().lsn());
         }
         if (session.requiredLsn() >= 0) {
-            return candidates.stream().filter(v -> v.report().lsn() >= session.requiredLsn()).toList();
+            List<MemberView> holding = candidates.stream()
+                    .filter(v -> v.report().lsn() >= session.requiredLsn()).toList();
+            if (!holding.isEmpty()) {
+                return holding;
+            }
+            // None has it: after a failover in async mode the write may be lost; the primary is the truth now.
         }
         if (primary != null) {
             return List.of(primary);

@@ -173,4 +173,18 @@ class BackendTableTest {
         table.recordHeartbeat(moved, primary(1, 10), 3);
         assertThat(table.writeTarget()).contains(moved);
     }
+
+    @Test
+    void aSessionWhoseWriteNoMemberHoldsAfterAFailoverReadsFromTheNewPrimary() {
+        table.recordHeartbeat(m1, primary(1, 11), 100);
+        ReadYourWrites session = new ReadYourWrites();
+        session.recordWrite(50);
+        assertThat(table.readTarget(session)).contains(m1);
+
+        table.recordUnreachable(m1, "connection refused", 200);
+        table.recordHeartbeat(m2, primary(2, 10), 200);
+        table.recordHeartbeat(m3, secondary(2, 10), 200);
+
+        assertThat(table.readTarget(session)).contains(m2);
+    }
 }

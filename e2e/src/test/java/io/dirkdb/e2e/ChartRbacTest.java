@@ -101,6 +101,18 @@ class ChartRbacTest {
   }
 
   @Test
+  void anExistingServiceAccountIsTheOneBoundAndRun() {
+    Manifests chart = render("--set", "serviceAccount.create=false", "--set", "serviceAccount.name=platform-operator");
+    assertThat(chart.ofKind("ServiceAccount")).isEmpty();
+    assertThat(chart.get("Deployment", "dirk-operator").at("/spec/template/spec/serviceAccountName").asText())
+        .isEqualTo("platform-operator");
+    for (JsonNode binding : List.of(chart.get("ClusterRoleBinding", "dirk-operator"),
+        chart.get("RoleBinding", "dirk-operator-leader-election"))) {
+      assertThat(binding.at("/subjects/0/name").asText()).isEqualTo("platform-operator");
+    }
+  }
+
+  @Test
   void permissionTableNamesEveryKindTheOperatorReadsOrWrites() throws IOException {
     String sources = operatorSources();
     Set<String> used = new TreeSet<>();
@@ -161,6 +173,16 @@ class ChartRbacTest {
           .as(dependent + " may be deleted by the workflow")
           .contains(OperatorPermissions.triple(group, groupResource[1], "delete"));
     }
+  }
+
+  @Test
+  void aReconcilerWithCleanupMayWriteItsFinalizer() throws IOException {
+    // JOSDK adds and removes its finalizer on the DirkCluster itself for a Cleaner: that needs patch.
+    boolean cleaner = Pattern.compile("implements[^{]*\\bCleaner<DirkCluster>").matcher(operatorSources()).find();
+    boolean mayPatch = OperatorPermissions.triples(Scope.WATCHED_NAMESPACES)
+        .contains(OperatorPermissions.triple("dirkdb.io", "dirkclusters", "patch"));
+    assertThat(mayPatch).as(cleaner ? "the reconciler is a Cleaner: grant patch on dirkclusters"
+        : "no Cleaner, no finalizer: patch on dirkclusters is not needed").isEqualTo(cleaner);
   }
 
   static Manifests render(String... extraArgs) {

@@ -79,8 +79,9 @@ final class OperatorPermissions {
       new Permission("events.k8s.io", "events", List.of("create"), Scope.WATCHED_NAMESPACES,
           "failover Events through events.k8s.io/v1", "\\.events\\(\\)\\.v1\\(\\)",
           "the failover change records its Events through events.k8s.io"),
-      new Permission("coordination.k8s.io", "leases", List.of("get", "create", "update"), Scope.LEASE_NAMESPACE,
-          "OperatorLeaderElection: Fabric8's LeaseLock reads, creates and renews (PUT) the Lease",
+      new Permission("coordination.k8s.io", "leases", List.of("get", "create", "update", "patch"),
+          Scope.LEASE_NAMESPACE, "OperatorLeaderElection: Fabric8 7.5's ResourceLock gets, creates and renews the "
+              + "Lease by JSON merge patch; JOSDK's LeaderElectionManager.checkLeaseAccess demands get, create, update",
           "LeaderElectionConfiguration", null));
 
   private OperatorPermissions() {}

@@ -4,10 +4,14 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Plays the StatefulSet controller, the Deployment controller and the kubelet, which the mock API
@@ -25,11 +29,11 @@ final class Kubelet {
 
   /** Creates the pods of a StatefulSet from its template, ready or not; returns their names. */
   List<String> startPods(String statefulSetName, boolean ready) {
-    return startPods(statefulSetName, ready, java.util.Map.of());
+    return startPods(statefulSetName, ready, Map.of());
   }
 
   /** As above, the pods carrying extra labels from the start (e.g. a role set before a restart). */
-  List<String> startPods(String statefulSetName, boolean ready, java.util.Map<String, String> extraLabels) {
+  List<String> startPods(String statefulSetName, boolean ready, Map<String, String> extraLabels) {
     StatefulSet sts = client.apps().statefulSets().inNamespace(namespace).withName(statefulSetName).require();
     int replicas = sts.getSpec().getReplicas();
     for (int i = 0; i < replicas; i++) {
@@ -48,7 +52,7 @@ final class Kubelet {
       }
       setReady(name, ready);
     }
-    return java.util.stream.IntStream.range(0, replicas).mapToObj(i -> statefulSetName + "-" + i).toList();
+    return IntStream.range(0, replicas).mapToObj(i -> statefulSetName + "-" + i).toList();
   }
 
   void setReady(String podName, boolean ready) {
@@ -80,7 +84,7 @@ final class Kubelet {
     retryOnConflict(() -> client.apps().statefulSets().inNamespace(namespace).withName(statefulSetName).editStatus(sts -> {
       int replicas = sts.getSpec().getReplicas();
       String revision = statefulSetName + "-" + Integer.toHexString(sts.getSpec().getTemplate().hashCode());
-      sts.setStatus(new io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder()
+      sts.setStatus(new StatefulSetStatusBuilder()
           .withReplicas(replicas)
           .withReadyReplicas(replicas)
           .withUpdatedReplicas(replicas)
@@ -97,7 +101,7 @@ final class Kubelet {
     retryOnConflict(() -> client.apps().deployments().inNamespace(namespace).withName(deploymentName).editStatus(d -> {
       Deployment copy = d;
       int replicas = d.getSpec().getReplicas();
-      copy.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+      copy.setStatus(new DeploymentStatusBuilder()
           .withReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas).withUpdatedReplicas(replicas)
           .withObservedGeneration(d.getMetadata().getGeneration())
           .build());

@@ -5,6 +5,7 @@ import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.dependent.ClusterNaming;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.util.ArrayList;
@@ -80,7 +81,7 @@ public final class ClusterStatusAggregator {
       allReady = true;
     }
     status.setPhase(phase(previous.getPhase(), allReady, podsByName.isEmpty()));
-    List<io.fabric8.kubernetes.api.model.Condition> conditions = Conditions.set(previous.getConditions(),
+    List<Condition> conditions = Conditions.set(previous.getConditions(),
         DirkClusterStatus.CONDITION_SPEC_VALID, true, "Valid", "the spec passed every rule", generation);
     status.setConditions(Conditions.set(conditions, DirkClusterStatus.CONDITION_READY, allReady, reason, message,
         generation));
@@ -99,7 +100,7 @@ public final class ClusterStatusAggregator {
     status.setObservedGeneration(generation);
     status.setPhase(ClusterPhase.Failed);
     String message = describe(violations);
-    List<io.fabric8.kubernetes.api.model.Condition> conditions = Conditions.set(previous.getConditions(),
+    List<Condition> conditions = Conditions.set(previous.getConditions(),
         DirkClusterStatus.CONDITION_SPEC_VALID, false, violations.get(0).reason(), message, generation);
     status.setConditions(Conditions.set(conditions, DirkClusterStatus.CONDITION_READY, false, "InvalidSpec",
         "the spec is invalid; no child was created or changed: " + message, generation));

@@ -48,6 +48,7 @@ import org.jboss.logging.Logger;
  * (the workflow below, run only for a valid spec so an invalid one leaves no half-made children),
  * and record the status.
  */
+// Dependents of one kind share one informer (one cache, one watch); each finds its object by name.
 @ControllerConfiguration(name = DirkClusterReconciler.NAME)
 @Workflow(explicitInvocation = true, dependents = {
     @Dependent(name = "service-account", type = ServiceAccountDependent.class),
@@ -55,11 +56,12 @@ import org.jboss.logging.Logger;
         reconcilePrecondition = GeneratesCredentialsCondition.class),
     @Dependent(name = "config", type = ConfigMapDependent.class),
     @Dependent(name = "members-service", type = MembersServiceDependent.class),
-    @Dependent(name = "primary-service", type = PrimaryServiceDependent.class),
+    @Dependent(name = "primary-service", type = PrimaryServiceDependent.class, useEventSourceWithName = "members-service"),
     @Dependent(name = "secondary-statefulset", type = SecondaryStatefulSetDependent.class),
-    @Dependent(name = "primary-statefulset", type = PrimaryStatefulSetDependent.class),
+    @Dependent(name = "primary-statefulset", type = PrimaryStatefulSetDependent.class,
+        useEventSourceWithName = "secondary-statefulset"),
     @Dependent(name = "proxy-deployment", type = ProxyDeploymentDependent.class),
-    @Dependent(name = "proxy-service", type = ProxyServiceDependent.class),
+    @Dependent(name = "proxy-service", type = ProxyServiceDependent.class, useEventSourceWithName = "members-service"),
     @Dependent(name = "disruption-budget", type = MembersDisruptionBudgetDependent.class),
 })
 public class DirkClusterReconciler implements Reconciler<DirkCluster> {

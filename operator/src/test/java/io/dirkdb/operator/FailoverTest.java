@@ -258,27 +258,7 @@ class FailoverTest {
 
   private LiveCluster startCluster(String ns, ReplicationMode mode, int secondaries,
       Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
-    DirkCluster cluster = TestClusters.example(client, "basic.yaml");
-    cluster.getSpec().setSecondaries(secondaries);
-    cluster.getSpec().getReplication().setMode(mode);
-    adjust.accept(cluster.getSpec());
-    TestClusters.create(client, ns, cluster);
-    awaitChildren(client, ns, standardChildren(NAME, true));
-    LiveCluster live = new LiveCluster(client, ns, NAME, mode == ReplicationMode.SYNC
-        ? io.dirkdb.replication.ReplicationMode.SYNC : io.dirkdb.replication.ReplicationMode.ASYNC);
-    try {
-      live.startAll();
-      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-        DirkCluster c = cluster(ns);
-        assertThat(c.getStatus().getPhase()).isEqualTo(ClusterPhase.Ready);
-        assertThat(role(ns, PRIMARY)).isEqualTo("primary");
-        assertThat(c.getStatus().getMembers()).allSatisfy(m -> assertThat(m.getEpoch()).isNotNull());
-      });
-      return live;
-    } catch (RuntimeException | Error e) {
-      live.close();
-      throw e;
-    }
+    return LiveCluster.start(client, ns, NAME, mode, secondaries, adjust);
   }
 
   private void setTargetPrimary(String ns, String target) {

@@ -83,6 +83,41 @@ final class LiveCluster implements AutoCloseable {
     jobRunner.scheduleWithFixedDelay(this::runNewJobs, 100, 100, TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Creates DirkCluster {@code name} from examples/basic.yaml with these settings in namespace {@code ns},
+   * starts its members, and returns once the operator calls it Ready and has heard every member.
+   */
+  static LiveCluster start(KubernetesClient client, String ns, String name,
+      io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
+      java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
+    io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, "basic.yaml");
+    cluster.getMetadata().setName(name);
+    cluster.getSpec().setSecondaries(secondaries);
+    cluster.getSpec().getReplication().setMode(mode);
+    adjust.accept(cluster.getSpec());
+    TestClusters.create(client, ns, cluster);
+    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
+    LiveCluster live = new LiveCluster(client, ns, name, mode == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
+        ? ReplicationMode.SYNC : ReplicationMode.ASYNC);
+    try {
+      live.startAll();
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        var c = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(ns).withName(name)
+            .require();
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getPhase())
+            .isEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
+        org.assertj.core.api.Assertions.assertThat(client.pods().inNamespace(ns).withName(name + "-primary-0").require()
+            .getMetadata().getLabels()).containsEntry("dirkdb.io/role", "primary");
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getMembers())
+            .allSatisfy(m -> org.assertj.core.api.Assertions.assertThat(m.getEpoch()).isNotNull());
+      });
+      return live;
+    } catch (RuntimeException | Error e) {
+      live.close();
+      throw e;
+    }
+  }
+
   String password() {
     return password;
   }

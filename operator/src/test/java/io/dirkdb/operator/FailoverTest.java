@@ -142,6 +142,22 @@ class FailoverTest {
   }
 
   @Test
+  void aPrimaryWhosePodIsGoneIsReplacedWithoutWaitingForMissedHeartbeats() throws Exception {
+    String ns = "failover-pod-gone";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> spec.getFailover().setFailureThreshold(40))) {
+      live.kill(PRIMARY);
+      client.pods().inNamespace(ns).withName(PRIMARY).delete();
+      // 40 misses would take 20 s; a pod that is gone needs none.
+      await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+        assertThat(c.getStatus().getLastFailover().getReason()).isEqualTo("PrimaryPodNotReady");
+        assertThat(role(ns, SECONDARY)).isEqualTo("primary");
+      });
+    }
+  }
+
+  @Test
   void withNoSafeCandidateNothingIsPromotedAndTheClusterIsDegraded() throws Exception {
     String ns = "failover-blocked";
     try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {

@@ -26,7 +26,8 @@ import org.jboss.logging.Logger;
  * never on a reconcile thread. At most one probe per member is in flight: one still unanswered when the
  * next is due counts as a miss, so a hanging member cannot pile up work. When what it sees changes in a
  * way that matters (a member stops or starts answering, its role, epoch or health changes, a miss), it
- * calls the listener, which asks the reconciler to look again.
+ * calls the listener, which asks the reconciler to look again. A probe still queued because every
+ * thread is busy counts as no miss: a saturated prober must not make a healthy primary look lost.
  *
  * <p>Clusters are watched from the reconciler, which runs only on the Lease holder, so a follower
  * replica probes nothing.
@@ -156,16 +157,24 @@ public class HeartbeatProber {
         for (MemberProbe probe : members.values()) {
           if (probe.inFlight.compareAndSet(false, true)) {
             probes.execute(() -> {
+              probe.lateCounted = false;
+              probe.startedAt = System.nanoTime();
               try {
                 probe.probe(control);
               } finally {
+                probe.startedAt = 0;
                 probe.inFlight.set(false);
               }
               report();
             });
-          } else {
-            probe.missed.incrementAndGet(); // still waiting for the last answer: that one is late
+          } else if (probe.startedAt != 0
+              && System.nanoTime() - probe.startedAt >= TimeUnit.MILLISECONDS.toNanos(intervalMillis)) {
+            probe.missed.incrementAndGet(); // sent an interval ago and still unanswered: that one is late
+            probe.lateCounted = true;
             report();
+          } else {
+            // Queued behind other probes: our backlog, not the member's silence, so no miss is counted.
+            LOG.debugf("heartbeat of %s still queued: the prober's threads are all busy", probe.endpoint.member());
           }
         }
       } catch (RuntimeException e) {
@@ -204,6 +213,10 @@ public class HeartbeatProber {
     final AtomicBoolean inFlight = new AtomicBoolean();
     final AtomicInteger missed = new AtomicInteger();
     volatile MemberHeartbeat last;
+    /** When the probe in flight was sent (System.nanoTime), 0 while none is. */
+    volatile long startedAt;
+    /** Whether the tick already counted the probe in flight as missed. */
+    volatile boolean lateCounted;
 
     MemberProbe(MemberEndpoint endpoint) {
       this.endpoint = endpoint;
@@ -214,7 +227,8 @@ public class HeartbeatProber {
         last = control.heartbeat(endpoint);
         missed.set(0);
       } catch (Exception e) {
-        int misses = missed.incrementAndGet();
+        // A probe already counted late by the tick is one miss, not two.
+        int misses = lateCounted ? missed.get() : missed.incrementAndGet();
         LOG.debugf("heartbeat of %s (%s) missed (%d in a row): %s", endpoint.member(), endpoint.address(), misses,
             e.getMessage());
       }

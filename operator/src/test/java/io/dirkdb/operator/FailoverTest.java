@@ -91,9 +91,13 @@ class FailoverTest {
         assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverCompleted");
 
         // The old primary's pod comes back: a resync Job rebuilds it, then it is a secondary again.
+        // The first Job fails: it is reported and retried after the backoff (1 s in tests).
+        live.failNextJobs(1);
         live.restartPod(PRIMARY);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(eventReasons(ns)).contains("ResyncFailed"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-          assertThat(jobs(ns)).extracting(j -> j.getMetadata().getName()).contains("demo-resync-demo-primary-0-1");
+          assertThat(jobs(ns)).extracting(j -> j.getMetadata().getName())
+              .containsExactlyInAnyOrder("demo-resync-demo-primary-0-1", "demo-resync-demo-primary-0-2");
           assertThat(role(ns, PRIMARY)).isEqualTo("secondary");
           try (DirkConnection c = live.connect(PRIMARY)) {
             MemberHeartbeat heartbeat = MemberHeartbeat.parse(c.execute("dirk heartbeat").messageText());
@@ -103,7 +107,7 @@ class FailoverTest {
           }
           assertThat(live.contents(PRIMARY)).isEqualTo(live.contents(promoted));
         });
-        Job job = client.batch().v1().jobs().inNamespace(ns).withName("demo-resync-demo-primary-0-1").require();
+        Job job = client.batch().v1().jobs().inNamespace(ns).withName("demo-resync-demo-primary-0-2").require();
         assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
             .containsExactly("resync", "--from", live.member(promoted).host() + ":" + live.member(promoted).port(),
                 "--to", live.member(PRIMARY).host() + ":" + live.member(PRIMARY).port());

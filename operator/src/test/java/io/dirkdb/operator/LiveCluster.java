@@ -70,6 +70,7 @@ final class LiveCluster implements AutoCloseable {
   private final Set<String> jobsSeen = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService jobRunner = Executors.newSingleThreadScheduledExecutor();
   private final List<String> jobLog = new ArrayList<>();
+  private final AtomicInteger jobsToFail = new AtomicInteger();
   private RoutingProxy proxy;
 
   LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode) throws IOException {
@@ -298,6 +299,11 @@ final class LiveCluster implements AutoCloseable {
     return ((Result.Relation) check(reply).result()).rows().stream().map(row -> (String) row.get(0)).sorted().toList();
   }
 
+  /** The next {@code count} resync Jobs fail. */
+  void failNextJobs(int count) {
+    jobsToFail.set(count);
+  }
+
   List<String> jobLog() {
     synchronized (jobLog) {
       return List.copyOf(jobLog);
@@ -314,7 +320,9 @@ final class LiveCluster implements AutoCloseable {
         }
         List<String> args = new ArrayList<>(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
         args.addAll(List.of("--password", password, "--timeout-seconds", "30", "--poll-ms", "50"));
-        int exit = Dirk.commandLine().execute(args.toArray(String[]::new));
+        // A Job told to fail exits 1 without running, as a resync whose source vanished would.
+        int exit = jobsToFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 1
+            : Dirk.commandLine().execute(args.toArray(String[]::new));
         synchronized (jobLog) {
           jobLog.add(jobName + " " + String.join(" ", args.subList(0, 5)) + " -> exit " + exit);
         }

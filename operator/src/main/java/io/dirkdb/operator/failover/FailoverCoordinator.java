@@ -34,6 +34,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -74,9 +75,13 @@ public class FailoverCoordinator {
   /** The last blocked reason reported per cluster, so a blocked failover is one Event, not one per pass. */
   private final Map<ResourceID, String> blocked = new ConcurrentHashMap<>();
 
+  private final Duration resyncFirstBackoff;
+
   @Inject
-  public FailoverCoordinator(HeartbeatProber prober) {
+  public FailoverCoordinator(HeartbeatProber prober,
+      @ConfigProperty(name = "dirk.operator.resync.first-backoff-seconds", defaultValue = "10") int resyncBackoffSeconds) {
     this.prober = prober;
+    this.resyncFirstBackoff = Duration.ofSeconds(Math.max(1, resyncBackoffSeconds));
   }
 
   /**
@@ -484,7 +489,7 @@ public class FailoverCoordinator {
         return Optional.empty(); // the first labels are the labeller's; nothing to rejoin yet
       }
       ResyncCoordinator.Outcome outcome = ResyncCoordinator.reconcile(client, cluster, currentPods(), results,
-          endpoint.get(), result.last().epoch(), control);
+          endpoint.get(), result.last().epoch(), control, resyncFirstBackoff);
       boolean wasResyncing = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
           .filter(c -> "True".equals(c.getStatus())).isPresent();
       if (!outcome.running().isEmpty()) {

@@ -34,7 +34,8 @@ import org.jboss.logging.Logger;
 public final class ResyncCoordinator {
 
   private static final Logger LOG = Logger.getLogger(ResyncCoordinator.class);
-  static final Duration FIRST_BACKOFF = Duration.ofSeconds(10);
+  /** The wait before the first retry of a failed resync; it doubles per failure in a row. */
+  public static final Duration DEFAULT_FIRST_BACKOFF = Duration.ofSeconds(10);
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
   static final Duration SETTLE = Duration.ofSeconds(10);
 
@@ -47,7 +48,8 @@ public final class ResyncCoordinator {
    * One pass over the members other than the primary, which answers as primary at {@code primary}.
    */
   public static Outcome reconcile(KubernetesClient client, DirkCluster cluster, List<Pod> pods,
-      Map<String, ProbeResult> results, MemberEndpoint primary, long primaryEpoch, MemberControl control) {
+      Map<String, ProbeResult> results, MemberEndpoint primary, long primaryEpoch, MemberControl control,
+      Duration firstBackoff) {
     List<String> running = new ArrayList<>();
     Optional<Duration> recheck = Optional.empty();
     String namespace = cluster.getMetadata().getNamespace();
@@ -113,7 +115,7 @@ public final class ResyncCoordinator {
         failures++;
       }
       if (failures > 0) {
-        Duration wait = backoff(failures);
+        Duration wait = backoff(failures, firstBackoff);
         Instant retryAt = ResyncJobs.finishedAt(latest.get()).plus(wait);
         Duration left = Duration.between(Instant.now(), retryAt);
         if (!left.isNegative() && !left.isZero()) {
@@ -144,8 +146,8 @@ public final class ResyncCoordinator {
     return new Outcome(running, recheck);
   }
 
-  static Duration backoff(int failures) {
-    Duration wait = FIRST_BACKOFF.multipliedBy(1L << Math.min(failures - 1, 10));
+  static Duration backoff(int failures, Duration first) {
+    Duration wait = first.multipliedBy(1L << Math.min(failures - 1, 10));
     return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
   }
 

@@ -36,9 +36,9 @@ class ResyncJobsTest {
 
   @Test
   void retriesBackOffFromTenSecondsDoublingUpToFiveMinutes() {
-    assertThat(ResyncCoordinator.backoff(1)).isEqualTo(Duration.ofSeconds(10));
-    assertThat(ResyncCoordinator.backoff(2)).isEqualTo(Duration.ofSeconds(20));
-    assertThat(ResyncCoordinator.backoff(4)).isEqualTo(Duration.ofSeconds(80));
-    assertThat(ResyncCoordinator.backoff(20)).isEqualTo(Duration.ofMinutes(5));
+    assertThat(ResyncCoordinator.backoff(1, ResyncCoordinator.DEFAULT_FIRST_BACKOFF)).isEqualTo(Duration.ofSeconds(10));
+    assertThat(ResyncCoordinator.backoff(2, ResyncCoordinator.DEFAULT_FIRST_BACKOFF)).isEqualTo(Duration.ofSeconds(20));
+    assertThat(ResyncCoordinator.backoff(4, ResyncCoordinator.DEFAULT_FIRST_BACKOFF)).isEqualTo(Duration.ofSeconds(80));
+    assertThat(ResyncCoordinator.backoff(20, ResyncCoordinator.DEFAULT_FIRST_BACKOFF)).isEqualTo(Duration.ofMinutes(5));
   }
 }

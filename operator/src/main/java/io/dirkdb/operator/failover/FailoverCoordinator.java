@@ -25,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -530,8 +529,9 @@ public class FailoverCoordinator {
     private MemberObservation observe(String member, boolean primary) {
       Pod pod = pods.get(member);
       ProbeResult result = results.get(member);
-      boolean running = pod != null && pod.getMetadata().getDeletionTimestamp() != null ? false
-          : pod != null && (primary ? ClusterStatusAggregator.isReady(pod) : MemberEndpoint.of(pod).isPresent());
+      // The primary must be Ready; a secondary need only have an address (it is not Ready while its primary is gone).
+      boolean running = pod != null && pod.getMetadata().getDeletionTimestamp() == null
+          && (primary ? ClusterStatusAggregator.isReady(pod) : MemberEndpoint.of(pod).isPresent());
       MemberHeartbeat last = result == null ? null : result.last();
       return new MemberObservation(member, running, result == null ? 0 : result.missed(),
           last == null ? "" : last.role(), last == null ? 0 : last.epoch(), last == null ? 0 : last.lsn(),

@@ -11,14 +11,24 @@ import java.util.UUID;
 import org.jboss.logging.Logger;
 
 /** Kubernetes Events about a DirkCluster, for what a user must see in {@code kubectl describe}. */
-final class ClusterEvents {
+public final class ClusterEvents {
 
   private static final Logger LOG = Logger.getLogger(ClusterEvents.class);
   static final String SOURCE = "dirk-operator";
 
   private ClusterEvents() {}
 
-  static void warning(KubernetesClient client, DirkCluster cluster, String reason, String message) {
+  public static void warning(KubernetesClient client, DirkCluster cluster, String reason, String message) {
+    record(client, cluster, "Warning", reason, message);
+  }
+
+  /** An Event of type Normal: something a user may want to see happened as planned. */
+  public static void normal(KubernetesClient client, DirkCluster cluster, String reason, String message) {
+    record(client, cluster, "Normal", reason, message);
+  }
+
+  /** @param type Normal or Warning */
+  public static void record(KubernetesClient client, DirkCluster cluster, String type, String reason, String message) {
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     Event event = new EventBuilder()
         .withNewMetadata()
@@ -33,7 +43,7 @@ final class ClusterEvents {
         .withUid(cluster.getMetadata().getUid())
         .withResourceVersion(cluster.getMetadata().getResourceVersion())
         .endInvolvedObject()
-        .withType("Warning")
+        .withType(type)
         .withReason(reason)
         .withMessage(message)
         .withNewSource().withComponent(SOURCE).endSource()

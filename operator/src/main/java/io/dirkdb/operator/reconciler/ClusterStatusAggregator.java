@@ -16,7 +16,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /** Turns what the operator observes (member pods, the proxy Deployment) into the DirkCluster status. */
-final class ClusterStatusAggregator {
+public final class ClusterStatusAggregator {
 
   private ClusterStatusAggregator() {}
 
@@ -111,13 +111,13 @@ final class ClusterStatusAggregator {
     return violations.stream().map(v -> v.field() + ": " + v.message()).collect(Collectors.joining("; "));
   }
 
-  static String currentPrimary(DirkCluster cluster) {
+  public static String currentPrimary(DirkCluster cluster) {
     DirkClusterStatus status = cluster.getStatus();
     return status != null && status.getCurrentPrimary() != null
         ? status.getCurrentPrimary() : ClusterNaming.initialPrimary(cluster);
   }
 
-  static boolean isReady(Pod pod) {
+  public static boolean isReady(Pod pod) {
     return pod.getStatus() != null && pod.getStatus().getConditions() != null
         && pod.getStatus().getConditions().stream()
             .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));

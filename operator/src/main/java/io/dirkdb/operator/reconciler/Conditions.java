@@ -8,11 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Sets conditions the Kubernetes way: lastTransitionTime moves only when the status flips. */
-final class Conditions {
+public final class Conditions {
 
   private Conditions() {}
 
-  static List<Condition> set(List<Condition> previous, String type, boolean status, String reason, String message,
+  public static List<Condition> set(List<Condition> previous, String type, boolean status, String reason, String message,
       Long generation) {
     List<Condition> result = new ArrayList<>();
     String statusText = status ? "True" : "False";

@@ -14,7 +14,13 @@ import io.dirkdb.operator.dependent.ProxyDeploymentDependent;
 import io.dirkdb.operator.dependent.ProxyServiceDependent;
 import io.dirkdb.operator.dependent.SecondaryStatefulSetDependent;
 import io.dirkdb.operator.dependent.ServiceAccountDependent;
+import io.dirkdb.operator.failover.FailoverCoordinator;
+import io.dirkdb.operator.failover.HeartbeatEventSource;
+import io.dirkdb.operator.failover.HeartbeatProber;
+import io.dirkdb.operator.resync.ResyncJobs;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import jakarta.inject.Inject;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -67,6 +73,12 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
 
   private final DirkClusterValidator validator = new DirkClusterValidator();
 
+  @Inject
+  HeartbeatProber prober;
+
+  @Inject
+  FailoverCoordinator failover;
+
   @Override
   public List<EventSource<?, DirkCluster>> prepareEventSources(EventSourceContext<DirkCluster> context) {
     // Member pods are made by the StatefulSets, not owned by the DirkCluster: map them back by label.
@@ -79,7 +91,13 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
           return instance == null ? Set.of() : Set.of(new ResourceID(instance, pod.getMetadata().getNamespace()));
         })
         .build();
-    return List.of(new InformerEventSource<>(config, context));
+    // Resync Jobs are owned by the DirkCluster; their progress drives the rejoin steps.
+    var jobs = InformerEventSourceConfiguration.from(Job.class, DirkCluster.class)
+        .withName("resync-jobs")
+        .withLabelSelector(ResyncJobs.SELECTOR)
+        .build();
+    return List.of(new InformerEventSource<>(config, context), new InformerEventSource<>(jobs, context),
+        new HeartbeatEventSource(prober));
   }
 
   @Override
@@ -109,14 +127,20 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
         .toList();
     memberPods = MemberRoleLabeler.labelNewMembers(context.getClient(), cluster, memberPods);
+    FailoverCoordinator.Outcome roles = failover.reconcile(context.getClient(), cluster, memberPods);
+    DirkCluster stored = roles.cluster(); // its status may have been written by the failover steps
+    memberPods = roles.pods();
     var proxy = context.getSecondaryResourcesAsStream(Deployment.class)
         .filter(d -> ClusterNaming.proxy(cluster).equals(d.getMetadata().getName()))
         .findFirst();
-    DirkClusterStatus status = ClusterStatusAggregator.observed(cluster, memberPods, proxy);
-    if (cluster.getStatus() == null || cluster.getStatus().getPhase() != status.getPhase()) {
+    DirkClusterStatus status = ClusterStatusAggregator.observed(stored, memberPods, proxy);
+    failover.describeMembers(stored, status);
+    if (stored.getStatus() == null || stored.getStatus().getPhase() != status.getPhase()) {
       LOG.infof("DirkCluster %s: phase %s, %s members ready", id, status.getPhase(), status.getReadyMembers());
     }
-    return patchIfChanged(cluster, status);
+    UpdateControl<DirkCluster> update = patchIfChanged(stored, status);
+    roles.recheckAfter().ifPresent(after -> update.rescheduleAfter(after.toMillis()));
+    return update;
   }
 
   @Override

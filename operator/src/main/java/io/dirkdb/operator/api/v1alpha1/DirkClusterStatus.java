@@ -14,6 +14,12 @@ public class DirkClusterStatus {
 
   public static final String CONDITION_READY = "Ready";
   public static final String CONDITION_SPEC_VALID = "SpecValid";
+  /** True while a failover or switchover runs; False with the reason it ended or was blocked. */
+  public static final String CONDITION_FAILOVER = "FailingOver";
+  /** False when spec.targetPrimary names a member that cannot take over now, with why. */
+  public static final String CONDITION_TARGET_PRIMARY_ELIGIBLE = "TargetPrimaryEligible";
+  /** True while a resync Job rebuilds a member; its message names the Job. */
+  public static final String CONDITION_RESYNCING = "Resyncing";
 
   @JsonPropertyDescription("Pending, Creating, Ready, Degraded, FailingOver, Resyncing or Failed.")
   private ClusterPhase phase;
@@ -31,7 +37,7 @@ public class DirkClusterStatus {
   @JsonPropertyDescription("Every desired member with its role and readiness.")
   private List<MemberStatus> members = new ArrayList<>();
 
-  @JsonPropertyDescription("Ready and SpecValid, following the Kubernetes API conventions.")
+  @JsonPropertyDescription("Ready, SpecValid, FailingOver, TargetPrimaryEligible, Resyncing (Kubernetes API conventions).")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The last failover or switchover.")

@@ -25,6 +25,12 @@ public class FailoverRecord {
   @JsonPropertyDescription("Why: e.g. PrimaryUnreachable, PodNotReady, Switchover.")
   private String reason;
 
+  @JsonPropertyDescription("Last step done: Started, Fenced, Promoted, Completed (or Abandoned: a switchover whose target was lost).")
+  private String step;
+
+  @JsonPropertyDescription("metadata.generation of the spec when it started (a switchover answers that spec).")
+  private Long generation;
+
   public String getStartedAt() { return startedAt; }
   public void setStartedAt(String startedAt) { this.startedAt = startedAt; }
   public String getCompletedAt() { return completedAt; }
@@ -37,4 +43,14 @@ public class FailoverRecord {
   public void setEpoch(Long epoch) { this.epoch = epoch; }
   public String getReason() { return reason; }
   public void setReason(String reason) { this.reason = reason; }
+  public String getStep() { return step; }
+  public void setStep(String step) { this.step = step; }
+  public Long getGeneration() { return generation; }
+  public void setGeneration(Long generation) { this.generation = generation; }
+
+  /** True from the record's first write until its last step. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public boolean inProgress() {
+    return startedAt != null && completedAt == null;
+  }
 }

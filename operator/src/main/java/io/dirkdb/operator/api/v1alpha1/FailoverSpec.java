@@ -30,6 +30,10 @@ public class FailoverSpec {
   @Max(3600)
   private int failoverDelaySeconds;
 
+  @JsonPropertyDescription("Promote even when that may lose acknowledged writes (sync mode with a silent secondary).")
+  @Default("false")
+  private boolean allowDataLoss;
+
   public boolean isEnabled() { return enabled; }
   public void setEnabled(boolean enabled) { this.enabled = enabled; }
   public int getHeartbeatIntervalMs() { return heartbeatIntervalMs; }
@@ -38,4 +42,6 @@ public class FailoverSpec {
   public void setFailureThreshold(int failureThreshold) { this.failureThreshold = failureThreshold; }
   public int getFailoverDelaySeconds() { return failoverDelaySeconds; }
   public void setFailoverDelaySeconds(int failoverDelaySeconds) { this.failoverDelaySeconds = failoverDelaySeconds; }
+  public boolean isAllowDataLoss() { return allowDataLoss; }
+  public void setAllowDataLoss(boolean allowDataLoss) { this.allowDataLoss = allowDataLoss; }
 }

@@ -26,6 +26,9 @@ public class MemberStatus {
   @JsonPropertyDescription("Log records the member is behind the primary.")
   private Long lag;
 
+  @JsonPropertyDescription("Heartbeats the member missed in a row (0 while it answers).")
+  private Integer missedHeartbeats;
+
   public MemberStatus() {}
 
   public MemberStatus(String name, String role, boolean ready) {
@@ -46,15 +49,18 @@ public class MemberStatus {
   public void setReady(boolean ready) { this.ready = ready; }
   public Long getLag() { return lag; }
   public void setLag(Long lag) { this.lag = lag; }
+  public Integer getMissedHeartbeats() { return missedHeartbeats; }
+  public void setMissedHeartbeats(Integer missedHeartbeats) { this.missedHeartbeats = missedHeartbeats; }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof MemberStatus m && ready == m.ready && Objects.equals(name, m.name) && Objects.equals(role, m.role)
-        && Objects.equals(epoch, m.epoch) && Objects.equals(lsn, m.lsn) && Objects.equals(lag, m.lag);
+        && Objects.equals(epoch, m.epoch) && Objects.equals(lsn, m.lsn) && Objects.equals(lag, m.lag)
+        && Objects.equals(missedHeartbeats, m.missedHeartbeats);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, role, epoch, lsn, ready, lag);
+    return Objects.hash(name, role, epoch, lsn, ready, lag, missedHeartbeats);
   }
 }

@@ -1,0 +1,617 @@
+package io.dirkdb.operator.failover;
+
+import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
+import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
+import io.dirkdb.operator.api.v1alpha1.FailoverSpec;
+import io.dirkdb.operator.api.v1alpha1.MemberStatus;
+import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.reconciler.ClusterEvents;
+import io.dirkdb.operator.reconciler.ClusterStatusAggregator;
+import io.dirkdb.operator.reconciler.Conditions;
+import io.dirkdb.operator.resync.ResyncCoordinator;
+import io.dirkdb.replication.Election;
+import io.dirkdb.replication.FailoverPolicy;
+import io.dirkdb.replication.MemberObservation;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Failover, switchover and rejoin of one cluster, as small idempotent steps driven by the prober's
+ * picture and recorded in the DirkCluster status before anything moves:
+ * <ol>
+ *   <li>the primary is lost ({@link FailoverPolicy#primaryLost}) for {@code failoverDelaySeconds};</li>
+ *   <li>the election of the same {@link FailoverPolicy} the local supervisor uses picks the candidate;</li>
+ *   <li>{@code status.lastFailover} (step Started, old primary, candidate, new epoch) and phase FailingOver
+ *       are written with optimistic locking, then Event FailoverStarted;</li>
+ *   <li>the old primary is labelled {@code fenced} and told {@code dirk fence} if it answers;</li>
+ *   <li>the candidate is promoted with the new epoch, then labelled {@code primary};</li>
+ *   <li>the other secondaries are told to follow it; status (currentPrimary, the record completed, the
+ *       FailingOver condition) and Event FailoverCompleted.</li>
+ * </ol>
+ * A restarted operator finds the record in progress and runs the remaining steps; each checks first
+ * whether it is already done. A switchover ({@code spec.targetPrimary}) runs the same steps, fencing the
+ * old primary first (the proxy holds writes while there is no primary), waiting until the target has
+ * the old primary's last LSN, and making the old primary follow the new one.
+ */
+@ApplicationScoped
+public class FailoverCoordinator {
+
+  private static final Logger LOG = Logger.getLogger(FailoverCoordinator.class);
+  static final String STEP_STARTED = "Started";
+  static final String STEP_FENCED = "Fenced";
+  static final String STEP_PROMOTED = "Promoted";
+  static final String STEP_COMPLETED = "Completed";
+  static final String REASON_SWITCHOVER = "Switchover";
+  /** How long one reconcile waits for a switchover target to catch up before it looks again later. */
+  private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
+  private static final Duration RECHECK = Duration.ofSeconds(1);
+  private static final int CONTROL_TIMEOUT_MILLIS = 2000;
+
+  private final HeartbeatProber prober;
+  /** When each cluster's primary was first seen lost (in memory: a restarted operator waits the delay again). */
+  private final Map<ResourceID, Instant> lostSince = new ConcurrentHashMap<>();
+  /** The last blocked reason reported per cluster, so a blocked failover is one Event, not one per pass. */
+  private final Map<ResourceID, String> blocked = new ConcurrentHashMap<>();
+
+  private final Duration resyncFirstBackoff;
+
+  @Inject
+  public FailoverCoordinator(HeartbeatProber prober,
+      @ConfigProperty(name = "dirk.operator.resync.first-backoff-seconds", defaultValue = "10") int resyncBackoffSeconds) {
+    this.prober = prober;
+    this.resyncFirstBackoff = Duration.ofSeconds(Math.max(1, resyncBackoffSeconds));
+  }
+
+  /**
+   * What one pass left: the cluster as stored now (its status may have been written), the member pods
+   * with their labels now, and when to look again without news.
+   */
+  public record Outcome(DirkCluster cluster, List<Pod> pods, Optional<Duration> recheckAfter) {}
+
+  public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods) {
+    ResourceID id = ResourceID.fromResource(cached);
+    FailoverSpec spec = cached.getSpec().getFailover();
+    String password = password(client, cached);
+    Map<String, MemberEndpoint> endpoints = new LinkedHashMap<>();
+    pods.forEach(p -> MemberEndpoint.of(p).ifPresent(e -> endpoints.put(e.member(), e)));
+    prober.watch(id, spec.getHeartbeatIntervalMs(), password, endpoints.values());
+
+    // The informer's copy may predate our own last status write; failover decisions read the stored one.
+    DirkCluster cluster = Optional.ofNullable(client.resource(cached).get()).orElse(cached);
+    Pass pass = new Pass(client, cluster, pods, prober.results(id), new MemberControl(password, CONTROL_TIMEOUT_MILLIS));
+    Optional<Duration> recheck = pass.run(id);
+    return new Outcome(pass.cluster, pass.currentPods(), recheck);
+  }
+
+  /** Adds the prober's figures (epoch, LSN, lag, misses) to the members of a status about to be written. */
+  public void describeMembers(DirkCluster cluster, DirkClusterStatus status) {
+    Map<String, ProbeResult> results = prober.results(ResourceID.fromResource(cluster));
+    for (MemberStatus member : status.getMembers()) {
+      ProbeResult result = results.get(member.getName());
+      if (result == null) {
+        continue;
+      }
+      member.setMissedHeartbeats(result.missed());
+      if (result.last() != null) {
+        member.setEpoch(result.last().epoch());
+        member.setLsn(result.last().lsn());
+        member.setLag(result.last().isSecondary() ? result.last().lagLsn() : 0L);
+      }
+    }
+    if (blocked.containsKey(ResourceID.fromResource(cluster)) && status.getPhase() != ClusterPhase.FailingOver) {
+      status.setPhase(ClusterPhase.Degraded);
+    }
+  }
+
+  private String password(KubernetesClient client, DirkCluster cluster) {
+    Secret secret = client.secrets().inNamespace(cluster.getMetadata().getNamespace())
+        .withName(ClusterNaming.credentialsSecret(cluster)).get();
+    if (secret == null) {
+      return null;
+    }
+    if (secret.getData() != null && secret.getData().get(ClusterNaming.PASSWORD_KEY) != null) {
+      return new String(Base64.getDecoder().decode(secret.getData().get(ClusterNaming.PASSWORD_KEY)),
+          StandardCharsets.UTF_8);
+    }
+    return secret.getStringData() == null ? null : secret.getStringData().get(ClusterNaming.PASSWORD_KEY);
+  }
+
+  /** One reconcile's worth of work on one cluster. */
+  private final class Pass {
+    final KubernetesClient client;
+    DirkCluster cluster;
+    final Map<String, Pod> pods;
+    final Map<String, ProbeResult> results;
+    final MemberControl control;
+    final String name;
+
+    Pass(KubernetesClient client, DirkCluster cluster, List<Pod> pods, Map<String, ProbeResult> results,
+        MemberControl control) {
+      this.client = client;
+      this.cluster = cluster;
+      this.pods = pods.stream().collect(Collectors.toMap(p -> p.getMetadata().getName(), Function.identity(),
+          (a, b) -> a, LinkedHashMap::new));
+      this.results = results;
+      this.control = control;
+      this.name = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
+    }
+
+    List<Pod> currentPods() {
+      return List.copyOf(pods.values());
+    }
+
+    Optional<Duration> run(ResourceID id) {
+      DirkClusterStatus status = status();
+      FailoverRecord record = status.getLastFailover();
+      if (record != null && record.inProgress()) {
+        return resume(record);
+      }
+      String primary = ClusterStatusAggregator.currentPrimary(cluster);
+      FailoverSpec spec = cluster.getSpec().getFailover();
+      FailoverPolicy policy = policy(spec);
+      // Only a primary that was seen answering can be lost: a cluster still coming up has nothing to fail over.
+      // The status keeps the last heartbeat's epoch, so a restarted operator still knows the primary answered once.
+      boolean heardOnce = (results.get(primary) != null && results.get(primary).last() != null)
+          || (status.getMembers() != null && status.getMembers().stream()
+              .anyMatch(m -> m.getName().equals(primary) && m.getEpoch() != null));
+      boolean established = heardOnce && status.getPhase() != null && status.getPhase() != ClusterPhase.Pending
+          && status.getPhase() != ClusterPhase.Creating;
+      MemberObservation primaryObservation = observe(primary, true);
+      if (spec.isEnabled() && established && policy.primaryLost(primaryObservation)) {
+        Instant since = lostSince.computeIfAbsent(id, k -> Instant.now());
+        Duration lostFor = Duration.between(since, Instant.now());
+        if (!policy.delayElapsed(lostFor)) {
+          return Optional.of(Duration.ofSeconds(spec.getFailoverDelaySeconds()).minus(lostFor).plusMillis(50));
+        }
+        String reason = primaryObservation.running() ? "PrimaryUnreachable" : "PrimaryPodNotReady";
+        List<MemberObservation> others = pods.keySet().stream().filter(n -> !n.equals(primary))
+            .map(n -> observe(n, false)).toList();
+        Election election = policy.elect(others, highestEpochSeen());
+        if (election instanceof Election.NoSafeCandidate none) {
+          block(id, "primary " + primary + " is lost (" + describe(primaryObservation) + ") and no member may "
+              + "replace it: " + none.reason());
+          return Optional.of(RECHECK);
+        }
+        Election.Promote promote = (Election.Promote) election;
+        blocked.remove(id);
+        lostSince.remove(id);
+        return start(primary, promote.member(), promote.newEpoch(), reason,
+            "primary " + primary + " is lost (" + describe(primaryObservation) + "); promoting " + promote.member()
+                + " (LSN " + promote.lsn() + ") at epoch " + promote.newEpoch());
+      }
+      lostSince.remove(id);
+      if (blocked.remove(id) != null) {
+        setCondition(false, "PrimaryAvailable", "the primary " + primary + " answers again");
+      }
+      Optional<Duration> switchover = switchover(primary);
+      if (switchover != null) {
+        return switchover;
+      }
+      return rejoin(primary);
+    }
+
+    /** Returns null when no switchover was asked for. */
+    private Optional<Duration> switchover(String primary) {
+      String target = cluster.getSpec().getTargetPrimary();
+      FailoverRecord last = status().getLastFailover();
+      boolean answeredByFailover = last != null && !REASON_SWITCHOVER.equals(last.getReason())
+          && java.util.Objects.equals(last.getGeneration(), cluster.getMetadata().getGeneration());
+      if (target == null || target.isBlank() || target.equals(primary) || answeredByFailover) {
+        if (status().condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)
+            .filter(c -> "False".equals(c.getStatus())).isPresent()) {
+          setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, true, "NoSwitchoverPending",
+              "no switchover is pending");
+          writeStatus();
+        }
+        return null;
+      }
+      String problem = ineligible(target, primary);
+      if (problem != null) {
+        boolean known = status().condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)
+            .filter(c -> "False".equals(c.getStatus()) && problem.equals(c.getMessage())).isPresent();
+        if (!known) {
+          setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, false, "TargetNotEligible", problem);
+          writeStatus();
+          ClusterEvents.warning(client, cluster, "SwitchoverBlocked", problem);
+        }
+        return Optional.of(RECHECK.multipliedBy(5));
+      }
+      setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, true, "TargetEligible",
+          target + " can take over from " + primary);
+      return start(primary, target, highestEpochSeen() + 1, REASON_SWITCHOVER,
+          "switchover asked by spec.targetPrimary: handing " + primary + " over to " + target);
+    }
+
+    private String ineligible(String target, String primary) {
+      if (!pods.containsKey(target)) {
+        return "spec.targetPrimary " + target + " is not a member of this cluster (members: "
+            + String.join(", ", pods.keySet()) + ")";
+      }
+      ProbeResult targetResult = results.get(target);
+      Optional<MemberEndpoint> targetEndpoint = endpoint(target);
+      MemberHeartbeat heartbeat = null;
+      if (targetResult != null && targetResult.answering() && targetEndpoint.isPresent()) {
+        try {
+          heartbeat = control.heartbeat(targetEndpoint.get()); // fresh: the fence must not wait for a dead target
+        } catch (Exception e) {
+          heartbeat = null;
+        }
+      }
+      if (heartbeat == null) {
+        return "spec.targetPrimary " + target + " does not answer heartbeats; the switchover waits for it";
+      }
+      if (!heartbeat.isSecondary() || heartbeat.diverged() || heartbeat.needsResync()) {
+        return "spec.targetPrimary " + target + " is " + heartbeat.role()
+            + (heartbeat.diverged() || heartbeat.needsResync() ? " and needs a resync" : "")
+            + "; only a healthy secondary can take over";
+      }
+      ProbeResult primaryResult = results.get(primary);
+      if (primaryResult == null || !primaryResult.answering()) {
+        return "the primary " + primary + " does not answer; a switchover needs both members (a lost primary is"
+            + " replaced by a failover)";
+      }
+      return null;
+    }
+
+    private Optional<Duration> start(String from, String to, long epoch, String reason, String message) {
+      FailoverRecord record = new FailoverRecord();
+      record.setStartedAt(now());
+      record.setFromPrimary(from);
+      record.setToPrimary(to);
+      record.setEpoch(epoch);
+      record.setReason(reason);
+      record.setStep(STEP_STARTED);
+      record.setGeneration(cluster.getMetadata().getGeneration());
+      DirkClusterStatus status = status();
+      status.setLastFailover(record);
+      status.setPhase(ClusterPhase.FailingOver);
+      boolean switchover = REASON_SWITCHOVER.equals(reason);
+      setCondition(true, switchover ? "SwitchoverStarted" : "FailoverStarted", message);
+      writeStatus(); // before anything moves: a restarted operator resumes from here
+      LOG.infof("DirkCluster %s: %s", name, message);
+      ClusterEvents.record(client, cluster, switchover ? "Normal" : "Warning",
+          switchover ? "SwitchoverStarted" : "FailoverStarted", message);
+      return resume(record);
+    }
+
+    private Optional<Duration> resume(FailoverRecord record) {
+      boolean switchover = REASON_SWITCHOVER.equals(record.getReason());
+      String from = record.getFromPrimary();
+      String to = record.getToPrimary();
+      long epoch = record.getEpoch();
+
+      // Fence: Services stop selecting the old primary before anything else moves.
+      Optional<MemberEndpoint> oldPrimary = endpoint(from);
+      relabel(from, ClusterNaming.ROLE_FENCED);
+      if (oldPrimary.isPresent()) {
+        try {
+          control.fence(oldPrimary.get());
+        } catch (Exception e) {
+          if (switchover) {
+            LOG.warnf("DirkCluster %s: switchover waits: %s could not be fenced: %s", name, from, e.getMessage());
+            return Optional.of(RECHECK);
+          }
+          LOG.infof("DirkCluster %s: old primary %s did not take the fence (%s); its label keeps it out", name,
+              from, e.getMessage());
+        }
+      }
+      for (Pod pod : List.copyOf(pods.values())) { // never two pods labelled primary
+        String podName = pod.getMetadata().getName();
+        if (!podName.equals(to) && ClusterNaming.ROLE_PRIMARY.equals(RoleLabels.role(pod))) {
+          relabel(podName, ClusterNaming.ROLE_FENCED);
+        }
+      }
+      advance(record, STEP_FENCED);
+      Optional<MemberEndpoint> candidate = endpoint(to);
+      if (candidate.isEmpty()) {
+        LOG.warnf("DirkCluster %s: candidate %s has no address yet; the failover waits", name, to);
+        return Optional.of(RECHECK);
+      }
+      try {
+        MemberHeartbeat heartbeat = control.heartbeat(candidate.get());
+        if (!(heartbeat.isPrimary() && heartbeat.epoch() >= epoch)) {
+          if (switchover && oldPrimary.isPresent() && !caughtUp(candidate.get(), oldPrimary.get())) {
+            return Optional.of(RECHECK);
+          }
+          control.promote(candidate.get(), epoch);
+        }
+      } catch (Exception e) {
+        LOG.warnf("DirkCluster %s: could not promote %s at epoch %d yet: %s", name, to, epoch, e.getMessage());
+        if (candidateLost(to)) {
+          return switchover ? abortSwitchover(record, oldPrimary) : reelect(record);
+        }
+        return Optional.of(RECHECK);
+      }
+      relabel(to, ClusterNaming.ROLE_PRIMARY);
+      advance(record, STEP_PROMOTED);
+      for (String member : pods.keySet()) {
+        if (member.equals(to) || (member.equals(from) && !switchover)) {
+          continue; // a failed primary may have writes nobody has: it rejoins by a resync
+        }
+        endpoint(member).ifPresent(e -> {
+          try {
+            control.follow(e, candidate.get());
+            if (ClusterNaming.ROLE_FENCED.equals(RoleLabels.role(pods.get(member))) && member.equals(from)) {
+              relabel(member, ClusterNaming.ROLE_SECONDARY);
+            }
+          } catch (Exception ex) {
+            LOG.infof("DirkCluster %s: %s will be pointed at %s later: %s", name, member, to, ex.getMessage());
+          }
+        });
+      }
+      DirkClusterStatus status = status();
+      record.setCompletedAt(now());
+      record.setStep(STEP_COMPLETED);
+      status.setLastFailover(record);
+      status.setCurrentPrimary(to);
+      status.setPhase(ClusterPhase.Degraded); // the aggregator makes it Ready once every member is
+      long millis = Duration.between(Instant.parse(record.getStartedAt()), Instant.now()).toMillis();
+      String message = (switchover ? "switchover" : "failover") + " done: " + to + " is primary at epoch " + epoch
+          + " (was " + from + ")";
+      setCondition(false, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
+      writeStatus();
+      LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);
+      ClusterEvents.normal(client, cluster, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
+      return Optional.of(RECHECK);
+    }
+
+    /** Records the step reached (once), so a person or a restarted operator sees how far it got. */
+    private void advance(FailoverRecord record, String step) {
+      List<String> order = List.of(STEP_STARTED, STEP_FENCED, STEP_PROMOTED, STEP_COMPLETED);
+      if (order.indexOf(step) > order.indexOf(record.getStep())) {
+        record.setStep(step);
+        status().setLastFailover(record);
+        writeStatus();
+      }
+    }
+
+    /** The candidate died during the hand-over: as lost as a primary would be by the same rule. */
+    private boolean candidateLost(String candidate) {
+      ProbeResult result = results.get(candidate);
+      Pod pod = pods.get(candidate);
+      return pod == null || MemberEndpoint.of(pod).isEmpty()
+          || (result != null && result.missed() >= cluster.getSpec().getFailover().getFailureThreshold());
+    }
+
+    /** A failover whose candidate died before its promotion elects another one, with a higher epoch. */
+    private Optional<Duration> reelect(FailoverRecord record) {
+      FailoverSpec spec = cluster.getSpec().getFailover();
+      FailoverPolicy policy = policy(spec);
+      List<MemberObservation> others = pods.keySet().stream()
+          .filter(n -> !n.equals(record.getFromPrimary()) && !n.equals(record.getToPrimary()))
+          .map(n -> observe(n, false)).toList();
+      Election election = policy.elect(others, Math.max(highestEpochSeen(), record.getEpoch()));
+      if (election instanceof Election.Promote promote) {
+        String message = "candidate " + record.getToPrimary() + " was lost before its promotion; promoting "
+            + promote.member() + " at epoch " + promote.newEpoch() + " instead";
+        record.setToPrimary(promote.member());
+        record.setEpoch(promote.newEpoch());
+        status().setLastFailover(record);
+        setCondition(true, "FailoverStarted", message);
+        writeStatus();
+        LOG.warnf("DirkCluster %s: %s", name, message);
+        ClusterEvents.warning(client, cluster, "FailoverStarted", message);
+        return resume(record);
+      }
+      String why = ((Election.NoSafeCandidate) election).reason();
+      LOG.warnf("DirkCluster %s: failover candidate %s lost and no other may replace it: %s", name,
+          record.getToPrimary(), why);
+      return Optional.of(RECHECK);
+    }
+
+    /**
+     * A switchover whose target died before its promotion gives the primary role back to the old
+     * primary, which was only fenced (it has every write): promoted with the switchover's epoch.
+     */
+    private Optional<Duration> abortSwitchover(FailoverRecord record, Optional<MemberEndpoint> oldPrimary) {
+      if (oldPrimary.isEmpty()) {
+        return Optional.of(RECHECK);
+      }
+      try {
+        MemberHeartbeat heartbeat = control.heartbeat(oldPrimary.get());
+        if (!(heartbeat.isPrimary() && heartbeat.epoch() >= record.getEpoch())) {
+          control.promote(oldPrimary.get(), record.getEpoch());
+        }
+      } catch (Exception e) {
+        LOG.warnf("DirkCluster %s: could not give the primary role back to %s yet: %s", name,
+            record.getFromPrimary(), e.getMessage());
+        return Optional.of(RECHECK);
+      }
+      relabel(record.getFromPrimary(), ClusterNaming.ROLE_PRIMARY);
+      String message = "switchover to " + record.getToPrimary() + " abandoned: it stopped answering before its "
+          + "promotion; " + record.getFromPrimary() + " is primary again at epoch " + record.getEpoch();
+      record.setCompletedAt(now());
+      record.setStep("Abandoned");
+      record.setToPrimary(record.getFromPrimary());
+      DirkClusterStatus status = status();
+      status.setLastFailover(record);
+      status.setCurrentPrimary(record.getFromPrimary());
+      status.setPhase(ClusterPhase.Degraded);
+      setCondition(false, "SwitchoverAbandoned", message);
+      setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, false, "TargetLost", message);
+      writeStatus();
+      LOG.warnf("DirkCluster %s: %s", name, message);
+      ClusterEvents.warning(client, cluster, "SwitchoverAbandoned", message);
+      return Optional.of(RECHECK);
+    }
+
+    private FailoverPolicy policy(FailoverSpec spec) {
+      ReplicationMode mode = cluster.getSpec().getReplication().getMode();
+      return new FailoverPolicy(spec.getFailureThreshold(), Duration.ofSeconds(spec.getFailoverDelaySeconds()),
+          mode == ReplicationMode.SYNC ? io.dirkdb.replication.ReplicationMode.SYNC
+              : io.dirkdb.replication.ReplicationMode.ASYNC, spec.isAllowDataLoss());
+    }
+
+    /** Waits (bounded) until the target holds every record of the fenced old primary. */
+    private boolean caughtUp(MemberEndpoint target, MemberEndpoint old) throws Exception {
+      long goal = control.heartbeat(old).lsn();
+      Instant deadline = Instant.now().plus(CATCH_UP_WAIT);
+      while (Instant.now().isBefore(deadline)) {
+        MemberHeartbeat heartbeat = control.heartbeat(target);
+        if (heartbeat.lsn() >= goal) {
+          return true;
+        }
+        Thread.sleep(20);
+      }
+      LOG.infof("DirkCluster %s: switchover target %s has not reached LSN %d yet", name, target.member(), goal);
+      return false;
+    }
+
+    private Optional<Duration> rejoin(String primary) {
+      ProbeResult result = results.get(primary);
+      Optional<MemberEndpoint> endpoint = endpoint(primary);
+      if (result == null || !result.answering() || !result.last().isPrimary() || endpoint.isEmpty()) {
+        return Optional.of(RECHECK.multipliedBy(5));
+      }
+      if (!ClusterNaming.ROLE_PRIMARY.equals(RoleLabels.role(pods.get(primary)))) {
+        return Optional.empty(); // the first labels are the labeller's; nothing to rejoin yet
+      }
+      ResyncCoordinator.Outcome outcome = ResyncCoordinator.reconcile(client, cluster, currentPods(), results,
+          endpoint.get(), result.last().epoch(), control, resyncFirstBackoff);
+      boolean wasResyncing = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
+          .filter(c -> "True".equals(c.getStatus())).isPresent();
+      if (!outcome.running().isEmpty()) {
+        String message = "resync Job running: " + String.join(", ", outcome.running());
+        boolean same = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
+            .filter(c -> "True".equals(c.getStatus()) && message.equals(c.getMessage())).isPresent();
+        if (!same) {
+          setCondition(DirkClusterStatus.CONDITION_RESYNCING, true, "ResyncJobRunning", message);
+          status().setPhase(ClusterPhase.Resyncing);
+          writeStatus();
+        }
+      } else if (wasResyncing) {
+        setCondition(DirkClusterStatus.CONDITION_RESYNCING, false, "NoResync", "no member is being rebuilt");
+        if (status().getPhase() == ClusterPhase.Resyncing) {
+          status().setPhase(ClusterPhase.Degraded);
+        }
+        writeStatus();
+      }
+      // Reload labels the resync pass may have moved.
+      refreshPods();
+      return outcome.recheckAfter().or(() -> outcome.running().isEmpty() ? Optional.empty() : Optional.of(RECHECK));
+    }
+
+    private void block(ResourceID id, String why) {
+      // The same blockage with other miss counts is not news: one Event per distinct reason.
+      String key = why.replaceAll("\\d+ heartbeats", "heartbeats");
+      String previous = blocked.put(id, key);
+      if (!key.equals(previous)) {
+        LOG.warnf("DirkCluster %s: failover blocked: %s", name, why);
+        ClusterEvents.warning(client, cluster, "FailoverBlocked", why
+            + ". Bring the missing member back, or set spec.failover.allowDataLoss=true to promote anyway");
+        setCondition(false, "FailoverBlocked", why);
+        status().setPhase(ClusterPhase.Degraded);
+        writeStatus();
+      }
+    }
+
+    private MemberObservation observe(String member, boolean primary) {
+      Pod pod = pods.get(member);
+      ProbeResult result = results.get(member);
+      // The primary must be Ready; a secondary need only have an address (it is not Ready while its primary is gone).
+      boolean running = pod != null && pod.getMetadata().getDeletionTimestamp() == null
+          && (primary ? ClusterStatusAggregator.isReady(pod) : MemberEndpoint.of(pod).isPresent());
+      MemberHeartbeat last = result == null ? null : result.last();
+      return new MemberObservation(member, running, result == null ? 0 : result.missed(),
+          last == null ? "" : last.role(), last == null ? 0 : last.epoch(), last == null ? 0 : last.lsn(),
+          last != null && (last.diverged() || last.needsResync()));
+    }
+
+    private String describe(MemberObservation o) {
+      return !o.running() ? "its pod is gone or not ready" : o.missedHeartbeats() + " heartbeats missed in a row";
+    }
+
+    private long highestEpochSeen() {
+      long highest = 0;
+      for (ProbeResult r : results.values()) {
+        if (r.last() != null) {
+          highest = Math.max(highest, r.last().epoch());
+        }
+      }
+      for (MemberStatus m : status().getMembers() == null ? List.<MemberStatus>of() : status().getMembers()) {
+        if (m.getEpoch() != null) {
+          highest = Math.max(highest, m.getEpoch());
+        }
+      }
+      FailoverRecord last = status().getLastFailover();
+      if (last != null && last.getEpoch() != null) {
+        highest = Math.max(highest, last.getEpoch());
+      }
+      return Math.max(highest, 1);
+    }
+
+    private Optional<MemberEndpoint> endpoint(String member) {
+      Pod pod = pods.get(member);
+      return pod == null ? Optional.empty() : MemberEndpoint.of(pod);
+    }
+
+    private void relabel(String member, String role) {
+      Pod pod = pods.get(member);
+      if (pod != null) {
+        Pod updated = RoleLabels.set(client, pod, role);
+        if (updated != null) {
+          pods.put(member, updated);
+        }
+      }
+    }
+
+    private void refreshPods() {
+      for (String member : List.copyOf(pods.keySet())) {
+        Pod fresh = client.pods().inNamespace(cluster.getMetadata().getNamespace()).withName(member).get();
+        if (fresh != null) {
+          pods.put(member, fresh);
+        }
+      }
+    }
+
+    private DirkClusterStatus status() {
+      if (cluster.getStatus() == null) {
+        cluster.setStatus(new DirkClusterStatus());
+      }
+      return cluster.getStatus();
+    }
+
+    private void setCondition(boolean inProgress, String reason, String message) {
+      setCondition(DirkClusterStatus.CONDITION_FAILOVER, inProgress, reason, message);
+    }
+
+    private void setCondition(String type, boolean value, String reason, String message) {
+      status().setConditions(Conditions.set(status().getConditions(), type, value, reason, message,
+          cluster.getMetadata().getGeneration()));
+    }
+
+    /**
+     * Writes the status with the resourceVersion read at the start of the pass: another writer in
+     * between (say, a second operator that believes it leads) makes this fail with 409, and the
+     * reconcile is retried on fresh data instead of acting on a stale picture.
+     */
+    private void writeStatus() {
+      cluster = client.resource(cluster).updateStatus();
+    }
+  }
+
+  private static String now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS).toString();
+  }
+}

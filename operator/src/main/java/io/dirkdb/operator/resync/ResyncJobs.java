@@ -1,0 +1,115 @@
+package io.dirkdb.operator.resync;
+
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.failover.MemberEndpoint;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The resync Job of a member: {@code <cluster>-resync-<member>-<n>}, one container running
+ * {@code dirk resync --from <primary> --to <member>} with the cluster's password. The operator does the
+ * retries (with backoff and Events), so the Job itself never retries, and a finished Job expires.
+ */
+public final class ResyncJobs {
+
+  public static final String COMPONENT_RESYNC = "resync";
+  /** The member a resync Job rebuilds. */
+  public static final String LABEL_MEMBER = "dirkdb.io/member";
+  public static final String SELECTOR = ClusterNaming.MANAGED_SELECTOR + "," + ClusterNaming.LABEL_COMPONENT + "="
+      + COMPONENT_RESYNC;
+  /** Set on a finished Job once its outcome was reported by an Event, so it is reported once. */
+  public static final String ANNOTATION_REPORTED = "dirkdb.io/reported";
+  static final int TTL_AFTER_FINISHED_SECONDS = 3600;
+  static final long DEADLINE_SECONDS = 1800;
+
+  private ResyncJobs() {}
+
+  public static String name(DirkCluster cluster, String member, int attempt) {
+    return cluster.getMetadata().getName() + "-resync-" + member + "-" + attempt;
+  }
+
+  static Job desired(DirkCluster cluster, String member, int attempt, MemberEndpoint from, MemberEndpoint to) {
+    Map<String, String> labels = new java.util.LinkedHashMap<>(ClusterNaming.labels(cluster, COMPONENT_RESYNC));
+    labels.put(LABEL_MEMBER, member);
+    return new JobBuilder()
+        .withNewMetadata()
+        .withName(name(cluster, member, attempt))
+        .withNamespace(cluster.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(ClusterNaming.controllerReference(cluster))
+        .endMetadata()
+        .withNewSpec()
+        .withBackoffLimit(0)
+        .withActiveDeadlineSeconds(DEADLINE_SECONDS)
+        .withTtlSecondsAfterFinished(TTL_AFTER_FINISHED_SECONDS)
+        .withNewTemplate()
+        .withNewMetadata().withLabels(labels).endMetadata()
+        .withNewSpec()
+        .withRestartPolicy("Never")
+        .withServiceAccountName(ClusterNaming.serviceAccount(cluster))
+        .withAutomountServiceAccountToken(false)
+        .addNewContainer()
+        .withName("resync")
+        .withImage(cluster.getSpec().getImage())
+        .withImagePullPolicy(cluster.getSpec().getImagePullPolicy().name())
+        .withArgs(command(from, to))
+        .withEnv(new EnvVarBuilder().withName("DIRK_PASSWORD").withNewValueFrom().withNewSecretKeyRef()
+            .withName(ClusterNaming.credentialsSecret(cluster)).withKey(ClusterNaming.PASSWORD_KEY).endSecretKeyRef()
+            .endValueFrom().build())
+        .endContainer()
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  /** The arguments of the image's {@code dirk} entry point. */
+  public static List<String> command(MemberEndpoint from, MemberEndpoint to) {
+    return List.of("resync", "--from", from.address(), "--to", to.address());
+  }
+
+  static int attempt(Job job) {
+    String name = job.getMetadata().getName();
+    try {
+      return Integer.parseInt(name.substring(name.lastIndexOf('-') + 1));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  static boolean succeeded(Job job) {
+    return job.getStatus() != null && job.getStatus().getSucceeded() != null && job.getStatus().getSucceeded() > 0;
+  }
+
+  static boolean failed(Job job) {
+    return job.getStatus() != null && ((job.getStatus().getFailed() != null && job.getStatus().getFailed() > 0)
+        || condition(job, "Failed").isPresent());
+  }
+
+  static boolean finished(Job job) {
+    return succeeded(job) || failed(job);
+  }
+
+  /** When the Job finished: its Failed or Complete condition, else its creation. */
+  static Instant finishedAt(Job job) {
+    return condition(job, "Failed").or(() -> condition(job, "Complete"))
+        .map(JobCondition::getLastTransitionTime).filter(t -> t != null && !t.isBlank())
+        .or(() -> Optional.ofNullable(job.getMetadata().getCreationTimestamp()))
+        .map(Instant::parse).orElse(Instant.EPOCH);
+  }
+
+  private static Optional<JobCondition> condition(Job job, String type) {
+    if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return job.getStatus().getConditions().stream()
+        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus())).findFirst();
+  }
+}

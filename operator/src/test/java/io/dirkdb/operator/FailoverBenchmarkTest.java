@@ -1,0 +1,51 @@
+package io.dirkdb.operator;
+
+import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Failover time with the default settings (heartbeat 500 ms, threshold 3, no delay): from the kill of
+ * the primary to the first write acknowledged through the proxy, over five runs. Printed, not asserted.
+ * Run with {@code ./mvnw -pl operator -am test -Pbench -Dtest=FailoverBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false}.
+ */
+@Tag("bench")
+@QuarkusTest
+class FailoverBenchmarkTest {
+
+  static final int RUNS = 5;
+
+  @Inject
+  KubernetesClient client;
+
+  @Test
+  void failoverTimeWithDefaults() throws Exception {
+    List<Long> millis = new ArrayList<>();
+    for (int run = 1; run <= RUNS; run++) {
+      String ns = "failover-bench-" + run;
+      try (LiveCluster live = LiveCluster.start(client, ns, "demo", ReplicationMode.ASYNC, 1, spec -> {})) {
+        live.startProxy();
+        try (FailoverTest.Writer writer = new FailoverTest.Writer(live)) {
+          writer.awaitAcks(20);
+          Instant killedAt = Instant.now();
+          live.kill("demo-primary-0");
+          Instant gone = Instant.now(); // the stop lets statements in flight finish: count writes sent after it
+          Instant firstWrite = writer.firstAckAfter(gone, Duration.ofSeconds(20));
+          long took = Duration.between(killedAt, firstWrite).toMillis();
+          millis.add(took);
+          System.out.printf("failover run %d: kill to first acknowledged write through the proxy: %d ms%n", run, took);
+        }
+      }
+    }
+    List<Long> sorted = millis.stream().sorted().toList();
+    System.out.printf("failover time over %d runs (heartbeat 500 ms x 3, delay 0): median %d ms, max %d ms%n",
+        RUNS, sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1));
+  }
+}

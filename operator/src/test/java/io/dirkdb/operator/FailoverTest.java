@@ -1,0 +1,430 @@
+package io.dirkdb.operator;
+
+import static io.dirkdb.operator.TestClusters.awaitChildren;
+import static io.dirkdb.operator.TestClusters.standardChildren;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
+import io.dirkdb.operator.api.v1alpha1.MemberStatus;
+import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.dirkdb.operator.failover.MemberHeartbeat;
+import io.dirkdb.protocol.Reply;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Failover, switchover and rejoin against real DirkDB members: the test plays the kubelet (pods on
+ * loopback addresses with real members, resync Jobs run in-process) and a real proxy carries writes.
+ */
+@QuarkusTest
+class FailoverTest {
+
+  static final String NAME = "demo";
+  static final String PRIMARY = "demo-primary-0";
+  static final String SECONDARY = "demo-secondary-0";
+  static final String SECONDARY_1 = "demo-secondary-1";
+
+  @Inject
+  KubernetesClient client;
+
+  @Test
+  void killedPrimaryIsReplacedWithoutLosingAcknowledgedWritesAndRejoinsByResync() throws Exception {
+    String ns = "failover-kill";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      live.startProxy();
+      try (Writer writer = new Writer(live)) {
+        writer.awaitAcks(20);
+        Instant killedAt = Instant.now();
+        live.kill(PRIMARY);
+        Instant gone = Instant.now(); // the stop lets statements in flight finish: count writes sent after it
+
+        // heartbeat 500 ms x threshold 3 + 2 s
+        await().atMost(Duration.ofMillis(3500)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+          assertThat(cluster(ns).getStatus().getCurrentPrimary()).isNotEqualTo(PRIMARY);
+          assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
+        });
+        String promoted = cluster(ns).getStatus().getCurrentPrimary();
+        assertThat(promoted).isIn(SECONDARY, SECONDARY_1);
+        assertThat(role(ns, promoted)).isEqualTo("primary");
+        assertThat(podsSelectedByPrimaryService(ns)).containsExactly(promoted);
+        Instant firstWrite = writer.firstAckAfter(gone, Duration.ofSeconds(10));
+        System.out.printf("failover: kill to first write acknowledged through the proxy: %d ms%n",
+            Duration.between(killedAt, firstWrite).toMillis());
+        writer.awaitAcks(writer.acked().size() + 20);
+        writer.stop();
+
+        Set<Long> stored = ids(live, promoted);
+        assertThat(stored).containsAll(writer.acked());
+
+        DirkCluster after = cluster(ns);
+        FailoverRecord record = after.getStatus().getLastFailover();
+        assertThat(record.getFromPrimary()).isEqualTo(PRIMARY);
+        assertThat(record.getToPrimary()).isEqualTo(promoted);
+        assertThat(record.getEpoch()).isEqualTo(2L);
+        assertThat(record.getCompletedAt()).isNotNull();
+        assertThat(record.getReason()).isEqualTo("PrimaryUnreachable");
+        assertThat(after.getStatus().condition("FailingOver")).hasValueSatisfying(c -> {
+          assertThat(c.getStatus()).isEqualTo("False");
+          assertThat(c.getReason()).isEqualTo("FailoverCompleted");
+        });
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(member(ns, promoted).getEpoch())
+            .isEqualTo(2L));
+        assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverCompleted");
+
+        // The old primary's pod comes back: a resync Job rebuilds it, then it is a secondary again.
+        // The first Job fails: it is reported and retried after the backoff (1 s in tests).
+        live.failNextJobs(1);
+        live.restartPod(PRIMARY);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(eventReasons(ns)).contains("ResyncFailed"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+          assertThat(jobs(ns)).extracting(j -> j.getMetadata().getName())
+              .containsExactlyInAnyOrder("demo-resync-demo-primary-0-1", "demo-resync-demo-primary-0-2");
+          assertThat(role(ns, PRIMARY)).isEqualTo("secondary");
+          try (DirkConnection c = live.connect(PRIMARY)) {
+            MemberHeartbeat heartbeat = MemberHeartbeat.parse(c.execute("dirk heartbeat").messageText());
+            assertThat(heartbeat.role()).isEqualTo("secondary");
+            assertThat(heartbeat.diverged()).isFalse();
+            assertThat(heartbeat.primary()).isEqualTo(live.member(promoted).host() + ":" + live.member(promoted).port());
+          }
+          assertThat(live.contents(PRIMARY)).isEqualTo(live.contents(promoted));
+        });
+        Job job = client.batch().v1().jobs().inNamespace(ns).withName("demo-resync-demo-primary-0-2").require();
+        assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+            .containsExactly("resync", "--from", live.member(promoted).host() + ":" + live.member(promoted).port(),
+                "--to", live.member(PRIMARY).host() + ":" + live.member(PRIMARY).port());
+        assertThat(job.getMetadata().getOwnerReferences()).extracting(o -> o.getKind()).containsExactly("DirkCluster");
+        assertThat(job.getSpec().getTtlSecondsAfterFinished()).isPositive();
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+          assertThat(eventReasons(ns)).contains("ResyncStarted", "ResyncSucceeded");
+          assertThat(cluster(ns).getStatus().condition("Resyncing"))
+              .hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+        });
+        assertThat(podsSelectedByPrimaryService(ns)).containsExactly(promoted);
+      }
+    }
+  }
+
+  @Test
+  void primaryMissingFewerHeartbeatsThanTheThresholdStaysPrimary() throws Exception {
+    String ns = "failover-blip";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {
+      spec.getFailover().setHeartbeatIntervalMs(200);
+      spec.getFailover().setFailureThreshold(15);
+    })) {
+      live.kill(PRIMARY);
+      await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
+          .untilAsserted(() -> assertThat(member(ns, PRIMARY).getMissedHeartbeats()).isGreaterThanOrEqualTo(2));
+      live.restartInPlace(PRIMARY);
+      await().atMost(Duration.ofSeconds(3))
+          .untilAsserted(() -> assertThat(member(ns, PRIMARY).getMissedHeartbeats()).isZero());
+      await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+        assertThat(c.getStatus().getLastFailover()).isNull();
+        assertThat(role(ns, PRIMARY)).isEqualTo("primary");
+      });
+      assertThat(eventReasons(ns)).doesNotContain("FailoverStarted");
+    }
+  }
+
+  @Test
+  void aPrimaryWhosePodIsGoneIsReplacedWithoutWaitingForMissedHeartbeats() throws Exception {
+    String ns = "failover-pod-gone";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> spec.getFailover().setFailureThreshold(40))) {
+      live.kill(PRIMARY);
+      client.pods().inNamespace(ns).withName(PRIMARY).delete();
+      // 40 misses would take 20 s; a pod that is gone needs none.
+      await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+        assertThat(c.getStatus().getLastFailover().getReason()).isEqualTo("PrimaryPodNotReady");
+        assertThat(role(ns, SECONDARY)).isEqualTo("primary");
+      });
+    }
+  }
+
+  @Test
+  void withNoSafeCandidateNothingIsPromotedAndTheClusterIsDegraded() throws Exception {
+    String ns = "failover-blocked";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      live.kill(SECONDARY_1);
+      live.kill(PRIMARY);
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        assertThat(eventReasons(ns)).contains("FailoverBlocked");
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getPhase()).isEqualTo(ClusterPhase.Degraded);
+        assertThat(c.getStatus().condition("FailingOver")).hasValueSatisfying(cond -> {
+          assertThat(cond.getReason()).isEqualTo("FailoverBlocked");
+          assertThat(cond.getMessage()).contains(SECONDARY_1).contains("allowDataLoss");
+        });
+      });
+      await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+        assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+        assertThat(cluster(ns).getStatus().getLastFailover()).isNull();
+        assertThat(role(ns, SECONDARY)).isEqualTo("secondary");
+      });
+      try (DirkConnection c = live.connect(SECONDARY)) {
+        assertThat(MemberHeartbeat.parse(c.execute("dirk heartbeat").messageText()).role()).isEqualTo("secondary");
+      }
+    }
+  }
+
+  @Test
+  void anOperatorRestartedBetweenFencingAndPromotionFinishesWithOnePrimary() throws Exception {
+    String ns = "failover-resume";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {
+      // What an operator that died right after fencing left behind: the record, the label, the fence.
+      DirkCluster c = cluster(ns);
+      FailoverRecord record = new FailoverRecord();
+      record.setStartedAt(Instant.now().toString());
+      record.setFromPrimary(PRIMARY);
+      record.setToPrimary(SECONDARY);
+      record.setEpoch(2L);
+      record.setReason("PrimaryUnreachable");
+      record.setStep("Fenced");
+      record.setGeneration(c.getMetadata().getGeneration());
+      c.getStatus().setLastFailover(record);
+      c.getStatus().setPhase(ClusterPhase.FailingOver);
+      client.resource(c).updateStatus();
+      client.pods().inNamespace(ns).withName(PRIMARY).edit(p -> {
+        p.getMetadata().getLabels().put("dirkdb.io/role", "fenced");
+        return p;
+      });
+      try (DirkConnection connection = live.connect(PRIMARY)) {
+        LiveCluster.check(connection.execute("dirk fence"));
+      }
+
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        DirkCluster now = cluster(ns);
+        assertThat(now.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+        assertThat(now.getStatus().getLastFailover().getCompletedAt()).isNotNull();
+        assertThat(podsLabelled(ns, "primary")).containsExactly(SECONDARY);
+        try (DirkConnection connection = live.connect(SECONDARY)) {
+          MemberHeartbeat heartbeat = MemberHeartbeat.parse(connection.execute("dirk heartbeat").messageText());
+          assertThat(heartbeat.role()).isEqualTo("primary");
+          assertThat(heartbeat.epoch()).isEqualTo(2L);
+        }
+      });
+      await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2))
+          .untilAsserted(() -> assertThat(podsLabelled(ns, "primary")).containsExactly(SECONDARY));
+    }
+  }
+
+  @Test
+  void switchoverWithContinuousWritesLosesNoAcknowledgedWrite() throws Exception {
+    String ns = "switchover";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      live.startProxy();
+      // A target that does not answer is not eligible: the switchover waits, and says why.
+      live.kill(SECONDARY_1);
+      setTargetPrimary(ns, SECONDARY_1);
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        assertThat(cluster(ns).getStatus().condition("TargetPrimaryEligible")).hasValueSatisfying(c -> {
+          assertThat(c.getStatus()).isEqualTo("False");
+          assertThat(c.getMessage()).contains(SECONDARY_1 + " does not answer heartbeats");
+        });
+        assertThat(eventReasons(ns)).contains("SwitchoverBlocked");
+      });
+      assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+
+      try (Writer writer = new Writer(live)) {
+        writer.awaitAcks(20);
+        setTargetPrimary(ns, SECONDARY);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+          DirkCluster c = cluster(ns);
+          assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+          assertThat(c.getStatus().getLastFailover().getReason()).isEqualTo("Switchover");
+          assertThat(c.getStatus().getLastFailover().getCompletedAt()).isNotNull();
+          assertThat(role(ns, SECONDARY)).isEqualTo("primary");
+          assertThat(role(ns, PRIMARY)).isEqualTo("secondary");
+        });
+        int before = writer.acked().size();
+        writer.awaitAcks(before + 20);
+        writer.stop();
+        assertThat(ids(live, SECONDARY)).containsAll(writer.acked());
+        assertThat(writer.failures()).isZero();
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+          try (DirkConnection c = live.connect(PRIMARY)) {
+            MemberHeartbeat heartbeat = MemberHeartbeat.parse(c.execute("dirk heartbeat").messageText());
+            assertThat(heartbeat.role()).isEqualTo("secondary");
+            assertThat(heartbeat.primary()).isEqualTo(live.member(SECONDARY).host() + ":" + live.member(SECONDARY).port());
+          }
+        });
+        assertThat(eventReasons(ns)).contains("SwitchoverStarted", "SwitchoverCompleted");
+        assertThat(podsSelectedByPrimaryService(ns)).containsExactly(SECONDARY);
+      }
+    }
+  }
+
+  // ---- helpers
+
+  private LiveCluster startCluster(String ns, ReplicationMode mode, int secondaries,
+      Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
+    return LiveCluster.start(client, ns, NAME, mode, secondaries, adjust);
+  }
+
+  private void setTargetPrimary(String ns, String target) {
+    client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
+      c.getSpec().setTargetPrimary(target);
+      return c;
+    });
+  }
+
+  private DirkCluster cluster(String ns) {
+    return client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
+  }
+
+  private MemberStatus member(String ns, String pod) {
+    return cluster(ns).getStatus().getMembers().stream().filter(m -> m.getName().equals(pod)).findFirst().orElseThrow();
+  }
+
+  private String role(String ns, String pod) {
+    Pod p = client.pods().inNamespace(ns).withName(pod).get();
+    return p == null ? null : p.getMetadata().getLabels().get("dirkdb.io/role");
+  }
+
+  private List<String> podsLabelled(String ns, String role) {
+    return client.pods().inNamespace(ns).withLabel("dirkdb.io/role", role).list().getItems().stream()
+        .map(p -> p.getMetadata().getName()).sorted().toList();
+  }
+
+  private List<String> podsSelectedByPrimaryService(String ns) {
+    Map<String, String> selector = client.services().inNamespace(ns).withName(NAME + "-primary").require()
+        .getSpec().getSelector();
+    return client.pods().inNamespace(ns).withLabels(selector).list().getItems().stream()
+        .map(p -> p.getMetadata().getName()).sorted().toList();
+  }
+
+  private List<Job> jobs(String ns) {
+    return client.batch().v1().jobs().inNamespace(ns).list().getItems();
+  }
+
+  private List<String> eventReasons(String ns) {
+    return client.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> e.getInvolvedObject() != null && NAME.equals(e.getInvolvedObject().getName()))
+        .map(Event::getReason).toList();
+  }
+
+  private static Set<Long> ids(LiveCluster live, String pod) throws IOException {
+    Set<Long> ids = new java.util.TreeSet<>();
+    for (List<Object> row : live.contents(pod).getOrDefault("shop.item", List.of())) {
+      ids.add(((Number) row.get(0)).longValue());
+    }
+    return ids;
+  }
+
+  /** Writes rows with increasing ids through the proxy, remembering which were acknowledged and when. */
+  static final class Writer implements AutoCloseable {
+    private final LiveCluster live;
+    private final Set<Long> acked = new ConcurrentSkipListSet<>();
+    /** For each acknowledged write: when it was sent, when it was acknowledged. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Instant[]> ackTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicReference<String> lastError = new AtomicReference<>();
+    private final Thread thread;
+
+    Writer(LiveCluster live) throws IOException {
+      this.live = live;
+      try (DirkConnection c = live.connectProxy()) {
+        LiveCluster.check(c.execute("manamboara tahiry shop"));
+        LiveCluster.check(c.execute("ampiasao shop"));
+        LiveCluster.check(c.execute("manamboara tabilao item(id ISA(null,null))"));
+      }
+      thread = new Thread(this::write, "test-writer");
+      thread.start();
+    }
+
+    private void write() {
+      long next = 1;
+      DirkConnection connection = null;
+      while (running.get()) {
+        try {
+          if (connection == null) {
+            connection = live.connectProxy();
+            LiveCluster.check(connection.execute("ampiasao shop"));
+          }
+          Instant sentAt = Instant.now();
+          Reply reply = connection.execute("manampia ao@ item (id) sanda (" + next + ")");
+          if (reply.isError()) {
+            failures.incrementAndGet();
+            lastError.set(reply.errorMessage());
+          } else {
+            acked.add(next);
+            ackTimes.add(new Instant[] {sentAt, Instant.now()});
+          }
+          next++;
+        } catch (IOException | RuntimeException e) {
+          failures.incrementAndGet();
+          lastError.set(String.valueOf(e));
+          next++;
+          closeQuietly(connection);
+          connection = null;
+        }
+      }
+      closeQuietly(connection);
+    }
+
+    private static void closeQuietly(DirkConnection connection) {
+      if (connection != null) {
+        try {
+          connection.close();
+        } catch (IOException ignored) {
+          // the test only cares about acknowledged writes
+        }
+      }
+    }
+
+    Set<Long> acked() {
+      return acked;
+    }
+
+    int failures() {
+      return failures.get();
+    }
+
+    void awaitAcks(int count) {
+      await().atMost(Duration.ofSeconds(20)).until(() -> acked.size() >= count);
+    }
+
+    Instant firstAckAfter(Instant moment, Duration patience) {
+      AtomicReference<Instant> first = new AtomicReference<>();
+      await().atMost(patience).pollInterval(Duration.ofMillis(10)).until(() -> {
+        // A write sent before the kill may still be acknowledged by the old primary; count only later ones.
+        ackTimes.stream().filter(t -> t[0].isAfter(moment)).map(t -> t[1]).min(Instant::compareTo)
+            .ifPresent(first::set);
+        return first.get() != null;
+      });
+      return first.get();
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      thread.join(20_000);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop();
+    }
+  }
+}

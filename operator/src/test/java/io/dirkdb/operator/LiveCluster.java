@@ -1,0 +1,360 @@
+package io.dirkdb.operator;
+
+import io.dirkdb.cli.Dirk;
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.engine.Result;
+import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.proxy.ProxySettings;
+import io.dirkdb.proxy.RoutingProxy;
+import io.dirkdb.replication.ReplicationMode;
+import io.dirkdb.replication.ReplicationSettings;
+import io.dirkdb.replication.Replicator;
+import io.dirkdb.server.EngineDatabase;
+import io.dirkdb.server.Member;
+import io.dirkdb.server.MemberServer;
+import io.dirkdb.server.Role;
+import io.dirkdb.server.ServerSettings;
+import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The kubelet of a DirkCluster with real members: makes the pods of its StatefulSets, starts a real
+ * DirkDB member for each on its own loopback address (127.0.0.2, 127.0.0.3, ...) and an ephemeral
+ * port, which the pod declares as its container port {@code sql} and its IP; runs the commands of
+ * the resync Jobs the operator creates and reports their outcome; runs a real routing proxy.
+ */
+final class LiveCluster implements AutoCloseable {
+
+  private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(2);
+
+  record LiveMember(String pod, String host, int port, Path directory, MemberServer server, Member member) {}
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final String name;
+  private final Path root;
+  private final ReplicationSettings replication;
+  private final String password;
+  private final Map<String, LiveMember> members = new ConcurrentHashMap<>();
+  private final Set<String> jobsSeen = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService jobRunner = Executors.newSingleThreadScheduledExecutor();
+  private final List<String> jobLog = new ArrayList<>();
+  private final AtomicInteger jobsToFail = new AtomicInteger();
+  private RoutingProxy proxy;
+
+  LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode) throws IOException {
+    this.client = client;
+    this.namespace = namespace;
+    this.name = name;
+    this.root = Files.createTempDirectory("dirk-live-" + namespace);
+    this.password = readPassword();
+    this.replication = ReplicationSettings.defaults(mode).withPeerPassword(password)
+        .withMaxBackoff(Duration.ofMillis(200)).withSyncTimeout(Duration.ofSeconds(3));
+    jobRunner.scheduleWithFixedDelay(this::runNewJobs, 100, 100, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Creates DirkCluster {@code name} from examples/basic.yaml with these settings in namespace {@code ns},
+   * starts its members, and returns once the operator calls it Ready and has heard every member.
+   */
+  static LiveCluster start(KubernetesClient client, String ns, String name,
+      io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
+      java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
+    io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, "basic.yaml");
+    cluster.getMetadata().setName(name);
+    cluster.getSpec().setSecondaries(secondaries);
+    cluster.getSpec().getReplication().setMode(mode);
+    adjust.accept(cluster.getSpec());
+    TestClusters.create(client, ns, cluster);
+    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
+    LiveCluster live = new LiveCluster(client, ns, name, mode == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
+        ? ReplicationMode.SYNC : ReplicationMode.ASYNC);
+    try {
+      live.startAll();
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        var c = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(ns).withName(name)
+            .require();
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getPhase())
+            .isEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
+        org.assertj.core.api.Assertions.assertThat(client.pods().inNamespace(ns).withName(name + "-primary-0").require()
+            .getMetadata().getLabels()).containsEntry("dirkdb.io/role", "primary");
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getMembers())
+            .allSatisfy(m -> org.assertj.core.api.Assertions.assertThat(m.getEpoch()).isNotNull());
+      });
+      return live;
+    } catch (RuntimeException | Error e) {
+      live.close();
+      throw e;
+    }
+  }
+
+  String password() {
+    return password;
+  }
+
+  private String readPassword() {
+    Secret secret = client.secrets().inNamespace(namespace).withName(name + "-credentials").require();
+    if (secret.getData() != null && secret.getData().containsKey("password")) {
+      return new String(Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
+    }
+    return secret.getStringData().get("password");
+  }
+
+  /** Starts the primary member and pod, then every secondary following it; all pods Ready. */
+  void startAll() {
+    String primary = name + "-primary-0";
+    startMember(primary, Role.PRIMARY, null);
+    int secondaries = client.apps().statefulSets().inNamespace(namespace).withName(name + "-secondary").require()
+        .getSpec().getReplicas();
+    for (int i = 0; i < secondaries; i++) {
+      startMember(name + "-secondary-" + i, Role.SECONDARY, members.get(primary));
+    }
+    Kubelet kubelet = new Kubelet(client, namespace);
+    kubelet.finishRollout(name + "-primary");
+    kubelet.finishRollout(name + "-secondary");
+    kubelet.proxyReady(name + "-proxy");
+  }
+
+  /** Starts (or restarts, on its data directory) the member of pod {@code pod} and creates its pod. */
+  LiveMember startMember(String pod, Role role, LiveMember follow) {
+    String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
+    Path directory = root.resolve(pod);
+    EngineDatabase database = EngineDatabase.open(directory);
+    Member member = Member.start(pod, database, directory, role);
+    if (follow != null && member.state().primaryHost() == null) {
+      member.follow(follow.host(), follow.port());
+    }
+    var registry = HealthHttpServer.newRegistry();
+    Replicator.attach(member, database.engine(), replication, registry);
+    try {
+      MemberServer server = MemberServer.start(member, new ServerSettings(host, 0, password, 64,
+          RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200)), registry);
+      LiveMember live = new LiveMember(pod, host, server.port(), directory, server, member);
+      members.put(pod, live);
+      createPod(live);
+      if (proxy != null) {
+        proxy.replaceMembers(proxyMembers());
+      }
+      return live;
+    } catch (IOException e) {
+      member.close();
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Stops a member at once, as a kill would: its pod stays, Ready, until the kubelet would notice. */
+  void kill(String pod) {
+    LiveMember member = members.get(pod);
+    member.server().close();
+  }
+
+  /** Restarts a stopped member with the same data directory on the same address and port. */
+  LiveMember restartInPlace(String pod) {
+    LiveMember old = members.get(pod);
+    EngineDatabase database = EngineDatabase.open(old.directory());
+    Member member = Member.start(pod, database, old.directory(), Role.SECONDARY);
+    var registry = HealthHttpServer.newRegistry();
+    Replicator.attach(member, database.engine(), replication, registry);
+    try {
+      MemberServer server = MemberServer.start(member, new ServerSettings(old.host(), old.port(), password, 64,
+          RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200)), registry);
+      LiveMember live = new LiveMember(pod, old.host(), server.port(), old.directory(), server, member);
+      members.put(pod, live);
+      return live;
+    } catch (IOException e) {
+      member.close();
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** As Kubernetes restarts a pod: a new pod (no role label) with a new IP, the same volume. */
+  LiveMember restartPod(String pod) {
+    client.pods().inNamespace(namespace).withName(pod).delete();
+    await(() -> client.pods().inNamespace(namespace).withName(pod).get() == null);
+    return startMember(pod, Role.SECONDARY, null);
+  }
+
+  private void createPod(LiveMember live) {
+    String statefulSet = live.pod().substring(0, live.pod().lastIndexOf('-'));
+    StatefulSet sts = client.apps().statefulSets().inNamespace(namespace).withName(statefulSet).require();
+    PodSpec spec = new io.fabric8.kubernetes.api.model.PodSpecBuilder(sts.getSpec().getTemplate().getSpec())
+        .editFirstContainer()
+        .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(live.port()).build())
+        .endContainer()
+        .build();
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName(live.pod()).withNamespace(namespace)
+        .withLabels(sts.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
+        .withSpec(spec)
+        .build();
+    client.pods().inNamespace(namespace).resource(pod).create();
+    retryOnConflict(() -> client.pods().inNamespace(namespace).withName(live.pod()).editStatus(p -> new PodBuilder(p)
+        .withNewStatus()
+        .withPhase("Running")
+        .withPodIP(live.host())
+        .withConditions(new PodConditionBuilder().withType("Ready").withStatus("True").build())
+        .endStatus()
+        .build()));
+  }
+
+  /** The operator labels pods meanwhile: read again and retry, as the real kubelet does. */
+  private static void retryOnConflict(Runnable write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        write.run();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 20) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  LiveMember member(String pod) {
+    return members.get(pod);
+  }
+
+  /** A real routing proxy in front of the members, learning roles from their heartbeats. */
+  RoutingProxy startProxy() throws IOException {
+    proxy = RoutingProxy.start(ProxySettings.loopback(proxyMembers()).withPassword(password)
+        .withHeartbeatIntervalMillis(100).withWriteWaitMillis(15_000).withBackendTimeoutMillis(10_000),
+        HealthHttpServer.newRegistry());
+    return proxy;
+  }
+
+  private List<MemberAddress> proxyMembers() {
+    return members.values().stream().map(m -> new MemberAddress(m.pod(), m.host(), m.port())).toList();
+  }
+
+  DirkConnection connectProxy() throws IOException {
+    DirkConnection connection = DirkConnection.open("127.0.0.1", proxy.port());
+    check(connection.authenticate(password));
+    return connection;
+  }
+
+  DirkConnection connect(String pod) throws IOException {
+    LiveMember member = members.get(pod);
+    DirkConnection connection = DirkConnection.open(member.host(), member.port());
+    check(connection.authenticate(password));
+    return connection;
+  }
+
+  /** Every table's rows on a member, to compare members. */
+  Map<String, List<List<Object>>> contents(String pod) throws IOException {
+    Map<String, List<List<Object>>> contents = new TreeMap<>();
+    try (DirkConnection connection = connect(pod)) {
+      for (String database : names(connection.execute("asehoy ny tahiry"))) {
+        check(connection.execute("ampiasao " + database));
+        for (String table : names(connection.execute("asehoy ny tabilao"))) {
+          Reply rows = check(connection.execute("alaivo * ao@ " + table));
+          List<List<Object>> sorted = new ArrayList<>(((Result.Relation) rows.result()).rows());
+          sorted.sort((a, b) -> String.valueOf(a).compareTo(String.valueOf(b)));
+          contents.put(database + "." + table, sorted);
+        }
+      }
+    }
+    return contents;
+  }
+
+  static Reply check(Reply reply) {
+    if (reply.isError()) {
+      throw new IllegalStateException(reply.errorMessage());
+    }
+    return reply;
+  }
+
+  private static List<String> names(Reply reply) {
+    return ((Result.Relation) check(reply).result()).rows().stream().map(row -> (String) row.get(0)).sorted().toList();
+  }
+
+  /** The next {@code count} resync Jobs fail. */
+  void failNextJobs(int count) {
+    jobsToFail.set(count);
+  }
+
+  List<String> jobLog() {
+    synchronized (jobLog) {
+      return List.copyOf(jobLog);
+    }
+  }
+
+  /** Runs the container command of every new resync Job in-process, then records its outcome. */
+  private void runNewJobs() {
+    try {
+      for (Job job : client.batch().v1().jobs().inNamespace(namespace).list().getItems()) {
+        String jobName = job.getMetadata().getName();
+        if (!jobsSeen.add(jobName)) {
+          continue;
+        }
+        List<String> args = new ArrayList<>(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
+        args.addAll(List.of("--password", password, "--timeout-seconds", "30", "--poll-ms", "50"));
+        // A Job told to fail exits 1 without running, as a resync whose source vanished would.
+        int exit = jobsToFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 1
+            : Dirk.commandLine().execute(args.toArray(String[]::new));
+        synchronized (jobLog) {
+          jobLog.add(jobName + " " + String.join(" ", args.subList(0, 5)) + " -> exit " + exit);
+        }
+        String now = Instant.now().toString();
+        retryOnConflict(() -> client.batch().v1().jobs().inNamespace(namespace).withName(jobName)
+            .editStatus(j -> new JobBuilder(j)
+                .withNewStatus()
+                .withSucceeded(exit == 0 ? 1 : 0)
+                .withFailed(exit == 0 ? 0 : 1)
+                .withCompletionTime(exit == 0 ? now : null)
+                .withConditions(new JobConditionBuilder().withType(exit == 0 ? "Complete" : "Failed").withStatus("True")
+                    .withLastTransitionTime(now).build())
+                .endStatus()
+                .build()));
+      }
+    } catch (RuntimeException e) {
+      System.err.println("test kubelet: running Jobs failed: " + e);
+    }
+  }
+
+  private static void await(java.util.function.BooleanSupplier condition) {
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(condition::getAsBoolean);
+  }
+
+  @Override
+  public void close() {
+    // Deleting the cluster stops the operator's probes of members that are about to go.
+    client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
+    jobRunner.shutdownNow();
+    if (proxy != null) {
+      proxy.close();
+    }
+    members.values().forEach(m -> m.server().close());
+  }
+}

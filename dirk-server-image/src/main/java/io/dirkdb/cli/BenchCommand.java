@@ -57,10 +57,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String secret = password != null ? password : System.getenv("DIRK_PASSWORD");
-        if (secret != null && secret.isEmpty()) {
-            secret = null;
-        }
+        String secret = Passwords.givenOrEnvironment(password, System.getenv());
         if (inserts < 1 || connections < 1 || lookupRows < 1 || lookups < 1 || lookupConnections < 1 || startupRows < 0) {
             System.err.println("dirk bench: counts must be positive");
             return 2;

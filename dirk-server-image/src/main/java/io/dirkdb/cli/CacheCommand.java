@@ -5,11 +5,11 @@ import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.http.HealthHttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.time.Duration;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -49,9 +49,8 @@ public final class CacheCommand implements Callable<Integer> {
             description = "address to listen on (default: ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--http-port", paramLabel = "PORT",
-            description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
-    Integer httpPort;
+    @Mixin
+    HttpPortOption http;
 
     @Option(names = "--max-entry-bytes", paramLabel = "BYTES", defaultValue = "1048576",
             description = "replies larger than this are not cached (default: ${DEFAULT-VALUE})")
@@ -61,17 +60,8 @@ public final class CacheCommand implements Callable<Integer> {
             description = "bound on connecting to the upstream and waiting for one reply (default: ${DEFAULT-VALUE})")
     int upstreamTimeoutMillis;
 
-    @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
-            description = "on SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE})")
-    int shutdownGraceSeconds;
-
-    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
-            description = "client connections served at once (default: ${DEFAULT-VALUE})")
-    int maxConnections;
-
-    @Option(names = "--max-request-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-            description = "largest request accepted (default: ${DEFAULT-VALUE})")
-    int maxRequestBytes;
+    @Mixin
+    RelayOptions limits;
 
     @Override
     public Integer call() {
@@ -80,48 +70,37 @@ public final class CacheCommand implements Callable<Integer> {
         CacheSettings settings;
         try {
             settings = new CacheSettings(upstreamHost, upstreamPort, host, listenPort, ttlMillis, maxEntries,
-                    maxEntryBytes, maxConnections, maxRequestBytes, upstreamTimeoutMillis);
+                    maxEntryBytes, limits.maxConnections, limits.maxRequestBytes, upstreamTimeoutMillis);
         } catch (IllegalArgumentException e) {
-            err.println("dirk cache: " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_CONFIG;
+            return ExitCodes.fail(err, "dirk cache: " + e.getMessage(), ExitCodes.CONFIG);
         }
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         CachingProxy cache;
         try {
             cache = CachingProxy.start(settings, registry);
         } catch (IOException e) {
-            err.println("dirk cache: cannot listen on " + host + ":" + listenPort + ": " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_FAILURE;
+            return ExitCodes.fail(err, "dirk cache: cannot listen on " + host + ":" + listenPort + ": " + e.getMessage(),
+                    ExitCodes.FAILURE);
         }
-        HealthHttpServer http = null;
-        if (httpPort != null) {
-            try {
-                http = HealthHttpServer.start(host, httpPort, registry, cache::readiness);
-            } catch (IOException e) {
-                cache.close();
-                err.println("dirk cache: cannot serve HTTP on " + host + ":" + httpPort + ": " + e.getMessage());
-                err.flush();
-                return ServerCommand.EXIT_FAILURE;
-            }
+        HealthHttpServer httpServer;
+        try {
+            httpServer = http.startIfGiven(host, registry, cache::readiness);
+        } catch (IOException e) {
+            cache.close();
+            return ExitCodes.fail(err, http.cannotServe("dirk cache", host, e), ExitCodes.FAILURE);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        HealthHttpServer httpServer = http;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Shutdown.onSignal("dirk-cache-shutdown", () -> {
             if (httpServer != null) {
                 httpServer.close();
             }
-            cache.close(Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
+            cache.close(limits.shutdownGrace());
             stopped.countDown();
-            System.out.flush();
-            System.err.flush();
-            // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
-            Runtime.getRuntime().halt(0);
-        }, "dirk-cache-shutdown"));
+            return ExitCodes.OK;
+        });
         out.println("dirk cache listening on " + host + ":" + cache.port() + ", upstream " + upstreamHost + ":"
                 + upstreamPort + ", ttl " + ttlMillis + " ms, at most " + maxEntries + " entries"
-                + (http == null ? "" : ", HTTP on port " + http.port()));
+                + (httpServer == null ? "" : ", HTTP on port " + httpServer.port()));
         out.flush();
         try {
             stopped.await();

@@ -68,10 +68,10 @@ public final class ClientCommand implements Callable<Integer> {
                 scriptBytes = Files.readAllBytes(script);
             } catch (NoSuchFileException e) {
                 stderr.println("dirk client: " + script + ": file not found");
-                return ServerCommand.EXIT_CONFIG;
+                return ExitCodes.CONFIG;
             } catch (IOException e) {
                 stderr.println("dirk client: " + script + ": " + e.getMessage());
-                return ServerCommand.EXIT_CONFIG;
+                return ExitCodes.CONFIG;
             }
         }
         String target = host + ":" + port;
@@ -83,8 +83,8 @@ public final class ClientCommand implements Callable<Integer> {
             return EXIT_CANNOT_CONNECT;
         }
         try (ClientSession session = new ClientSession(connection)) {
-            String secret = password != null ? password : environment.get("DIRK_PASSWORD");
-            if (secret != null && !secret.isEmpty()) {
+            String secret = Passwords.givenOrEnvironment(password, environment);
+            if (secret != null) {
                 Reply reply = session.authenticate(secret);
                 if (reply.isError()) {
                     stderr.println(reply.messageText());

@@ -95,9 +95,7 @@ public final class DemoCommand implements Callable<Integer> {
         try {
             plan = plan();
         } catch (DirkException | IllegalArgumentException e) {
-            err.println("dirk demo: " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_CONFIG;
+            return ExitCodes.fail(err, "dirk demo: " + e.getMessage(), ExitCodes.CONFIG);
         }
         out.println("dirk demo: data in " + plan.dataDirectory());
         out.flush();
@@ -110,25 +108,16 @@ public final class DemoCommand implements Callable<Integer> {
             }
             cluster = DemoCluster.start(plan);
         } catch (DemoCluster.PortInUse e) {
-            err.println("dirk demo: " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_CONFIG;
+            return ExitCodes.fail(err, "dirk demo: " + e.getMessage(), ExitCodes.CONFIG);
         } catch (DirkException e) {
-            err.println("dirk demo: " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_FAILURE;
+            return ExitCodes.fail(err, "dirk demo: " + e.getMessage(), ExitCodes.FAILURE);
         } catch (IOException e) {
-            err.println("dirk demo: cannot start: " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_FAILURE;
+            return ExitCodes.fail(err, "dirk demo: cannot start: " + e.getMessage(), ExitCodes.FAILURE);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Shutdown.onSignal("dirk-demo-shutdown", () -> {
             cluster.close();
-            System.out.flush();
-            System.err.flush();
-            // A JVM stopped by a signal exits 130 or 143; a clean stop on SIGINT or SIGTERM is a success.
-            Runtime.getRuntime().halt(0);
-        }, "dirk-demo-shutdown"));
+            return ExitCodes.OK;
+        });
         describe(cluster, plan, out, noShell ? null : logFile);
         try {
             if (!cluster.awaitWritable(plan.writeWaitMillis())) {
@@ -160,9 +149,8 @@ public final class DemoCommand implements Callable<Integer> {
                 cluster.port(Piece.CACHE)))) {
             return new InteractiveShell(session, target, true).run();
         } catch (IOException e) {
-            err.println("dirk demo: connection to the cache at " + target + " lost: " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_FAILURE;
+            return ExitCodes.fail(err, "dirk demo: connection to the cache at " + target + " lost: " + e.getMessage(),
+                    ExitCodes.FAILURE);
         }
     }
 
@@ -184,23 +172,23 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     DemoCluster.Plan plan() {
-        require(basePort == 0 || basePort >= 1 && basePort <= 65535 - 3,
+        OptionChecks.require(basePort == 0 || basePort >= 1 && basePort <= 65535 - 3,
                 "--base-port: expected 0 or a port between 1 and 65532, got " + basePort);
-        require(noHttp || httpBasePort == 0 || httpBasePort >= 1 && httpBasePort <= 65535 - 3,
+        OptionChecks.require(noHttp || httpBasePort == 0 || httpBasePort >= 1 && httpBasePort <= 65535 - 3,
                 "--http-base-port: expected 0 or a port between 1 and 65532, got " + httpBasePort);
         if (!noHttp && basePort != 0 && httpBasePort != 0 && Math.abs(basePort - httpBasePort) < 4) {
             throw new DirkException("--base-port " + basePort + " and --http-base-port " + httpBasePort
                     + " overlap: each needs four ports");
         }
-        require(heartbeatIntervalMillis >= 1, "--heartbeat-interval-ms: expected at least 1, got " + heartbeatIntervalMillis);
+        OptionChecks.atLeastOne("--heartbeat-interval-ms", heartbeatIntervalMillis);
         int timeout = heartbeatTimeoutMillis != null ? heartbeatTimeoutMillis
                 : (int) Math.min(Integer.MAX_VALUE, heartbeatIntervalMillis);
-        require(timeout >= 1, "--heartbeat-timeout-ms: expected at least 1, got " + timeout);
-        require(failureThreshold >= 1, "--failure-threshold: expected at least 1, got " + failureThreshold);
-        require(failoverDelayMillis >= 0, "--failover-delay-ms: expected 0 or more, got " + failoverDelayMillis);
-        require(writeWaitMillis >= 0, "--write-wait-ms: expected 0 or more, got " + writeWaitMillis);
-        require(cacheTtlMillis >= 0, "--cache-ttl-ms: expected 0 or more, got " + cacheTtlMillis);
-        require(cacheMaxEntries >= 1, "--cache-max-entries: expected at least 1, got " + cacheMaxEntries);
+        OptionChecks.atLeastOne("--heartbeat-timeout-ms", timeout);
+        OptionChecks.atLeastOne("--failure-threshold", failureThreshold);
+        OptionChecks.notNegative("--failover-delay-ms", failoverDelayMillis);
+        OptionChecks.notNegative("--write-wait-ms", writeWaitMillis);
+        OptionChecks.notNegative("--cache-ttl-ms", cacheTtlMillis);
+        OptionChecks.atLeastOne("--cache-max-entries", cacheMaxEntries);
         ReplicationMode mode;
         try {
             mode = ReplicationMode.parse(replication);
@@ -211,12 +199,6 @@ public final class DemoCommand implements Callable<Integer> {
                 Duration.ofMillis(failoverDelayMillis), mode, allowDataLoss);
         return new DemoCluster.Plan(dataDirectory.toAbsolutePath().normalize(), basePort, noHttp ? -1 : httpBasePort,
                 supervisor, writeWaitMillis, cacheTtlMillis, cacheMaxEntries);
-    }
-
-    private static void require(boolean condition, String message) {
-        if (!condition) {
-            throw new DirkException(message);
-        }
     }
 
     /** Sends every log record to {@code file} instead of the terminal. */

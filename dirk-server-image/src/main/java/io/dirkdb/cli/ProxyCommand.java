@@ -9,10 +9,7 @@ import io.dirkdb.proxy.RoutingProxy;
 import io.dirkdb.server.ClusterConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.time.Duration;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -46,9 +44,8 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "port to listen on, 0 for any free port (default: loadBalancer.listenPort, else 3949)")
     Integer port;
 
-    @Option(names = "--http-port", paramLabel = "PORT",
-            description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
-    Integer httpPort;
+    @Mixin
+    HttpPortOption http;
 
     @Option(names = "--write-wait-ms", paramLabel = "MILLIS", defaultValue = "10000",
             description = "with no primary, how long a write waits for one before failing (default: ${DEFAULT-VALUE})")
@@ -78,17 +75,8 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "how often config.json is reread to follow added or removed members, 0 never (default: ${DEFAULT-VALUE})")
     long configReloadIntervalMillis;
 
-    @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
-            description = "on SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE})")
-    int shutdownGraceSeconds;
-
-    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
-            description = "client connections served at once (default: ${DEFAULT-VALUE})")
-    int maxConnections;
-
-    @Option(names = "--max-request-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-            description = "largest request accepted (default: ${DEFAULT-VALUE})")
-    int maxRequestBytes;
+    @Mixin
+    RelayOptions limits;
 
     private final Map<String, String> environment;
 
@@ -110,52 +98,42 @@ public final class ProxyCommand implements Callable<Integer> {
             configFile = configFile();
             settings = settings();
         } catch (DirkException | IllegalArgumentException e) {
-            err.println("dirk proxy: " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_CONFIG;
+            return ExitCodes.fail(err, "dirk proxy: " + e.getMessage(), ExitCodes.CONFIG);
         }
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         RoutingProxy proxy;
         try {
             proxy = RoutingProxy.start(settings, registry);
         } catch (IOException e) {
-            err.println("dirk proxy: cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage());
-            err.flush();
-            return ServerCommand.EXIT_FAILURE;
+            return ExitCodes.fail(err, "dirk proxy: cannot listen on " + settings.host() + ":" + settings.port() + ": "
+                    + e.getMessage(), ExitCodes.FAILURE);
         }
-        HealthHttpServer http = null;
-        if (httpPort != null) {
-            try {
-                http = HealthHttpServer.start(settings.host(), httpPort, registry, proxy::readiness);
-            } catch (IOException e) {
-                proxy.close();
-                err.println("dirk proxy: cannot serve HTTP on " + settings.host() + ":" + httpPort + ": " + e.getMessage());
-                err.flush();
-                return ServerCommand.EXIT_FAILURE;
-            }
+        HealthHttpServer httpServer;
+        try {
+            httpServer = http.startIfGiven(settings.host(), registry, proxy::readiness);
+        } catch (IOException e) {
+            proxy.close();
+            return ExitCodes.fail(err, http.cannotServe("dirk proxy", settings.host(), e), ExitCodes.FAILURE);
         }
         MemberListWatcher watcher = configReloadIntervalMillis > 0
                 ? new MemberListWatcher(configFile, ProxyCommand::members, settings.members(), proxy::replaceMembers)
                         .start(configReloadIntervalMillis)
                 : null;
         CountDownLatch stopped = new CountDownLatch(1);
-        HealthHttpServer httpServer = http;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Shutdown.onSignal("dirk-proxy-shutdown", () -> {
             if (watcher != null) {
                 watcher.close();
             }
             if (httpServer != null) {
                 httpServer.close();
             }
-            proxy.close(Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
+            proxy.close(limits.shutdownGrace());
             stopped.countDown();
-            System.out.flush();
-            System.err.flush();
-            // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
-            Runtime.getRuntime().halt(0);
-        }, "dirk-proxy-shutdown"));
+            return ExitCodes.OK;
+        });
         out.println("dirk proxy listening on " + settings.host() + ":" + proxy.port() + " for "
-                + settings.members().size() + " members" + (http == null ? "" : ", HTTP on port " + http.port()));
+                + settings.members().size() + " members"
+                + (httpServer == null ? "" : ", HTTP on port " + httpServer.port()));
         out.flush();
         try {
             stopped.await();
@@ -195,42 +173,17 @@ public final class ProxyCommand implements Callable<Integer> {
                 : balancer != null && balancer.listenHost() != null ? balancer.listenHost() : ProxySettings.DEFAULT_HOST;
         int listenPort = port != null ? port
                 : balancer != null && balancer.listenPort() != null ? balancer.listenPort() : ProxySettings.DEFAULT_PORT;
-        if (listenPort < 0 || listenPort > 65535) {
-            throw new DirkException("--port: expected a port between 0 and 65535, got " + listenPort);
-        }
-        require(writeWaitMillis >= 0, "--write-wait-ms: expected 0 or more, got " + writeWaitMillis);
-        require(heartbeatIntervalMillis >= 1, "--heartbeat-interval-ms: expected at least 1, got " + heartbeatIntervalMillis);
-        require(connectionsPerMember >= 1, "--connections-per-member: expected at least 1, got " + connectionsPerMember);
-        require(backendTimeoutMillis >= 0, "--backend-timeout-ms: expected 0 or more, got " + backendTimeoutMillis);
-        require(maxReadLag >= 0, "--max-read-lag: expected 0 or more, got " + maxReadLag);
-        require(configReloadIntervalMillis >= 0, "--config-reload-interval-ms: expected 0 or more, got "
-                + configReloadIntervalMillis);
-        require(maxConnections >= 1, "--max-connections: expected at least 1, got " + maxConnections);
-        require(maxRequestBytes >= 1, "--max-request-bytes: expected at least 1, got " + maxRequestBytes);
-        return new ProxySettings(listenHost, listenPort, members, password(), writeWaitMillis, heartbeatIntervalMillis,
-                connectionsPerMember, backendTimeoutMillis, maxReadLag, maxConnections, maxRequestBytes);
-    }
-
-    private static void require(boolean condition, String message) {
-        if (!condition) {
-            throw new DirkException(message);
-        }
-    }
-
-    private String password() {
-        if (passwordFile != null) {
-            String password;
-            try {
-                password = Files.readString(passwordFile, StandardCharsets.UTF_8).strip();
-            } catch (IOException e) {
-                throw new DirkException(passwordFile + ": cannot read the password file (" + e.getMessage() + ")");
-            }
-            if (password.isEmpty()) {
-                throw new DirkException(passwordFile + ": the password file is empty");
-            }
-            return password;
-        }
-        String password = environment.get("DIRK_PASSWORD");
-        return password == null || password.isEmpty() ? null : password;
+        OptionChecks.port("--port", listenPort);
+        OptionChecks.notNegative("--write-wait-ms", writeWaitMillis);
+        OptionChecks.atLeastOne("--heartbeat-interval-ms", heartbeatIntervalMillis);
+        OptionChecks.atLeastOne("--connections-per-member", connectionsPerMember);
+        OptionChecks.notNegative("--backend-timeout-ms", backendTimeoutMillis);
+        OptionChecks.notNegative("--max-read-lag", maxReadLag);
+        OptionChecks.notNegative("--config-reload-interval-ms", configReloadIntervalMillis);
+        OptionChecks.atLeastOne("--max-connections", limits.maxConnections);
+        OptionChecks.atLeastOne("--max-request-bytes", limits.maxRequestBytes);
+        return new ProxySettings(listenHost, listenPort, members, Passwords.fromFileOrEnvironment(passwordFile, environment),
+                writeWaitMillis, heartbeatIntervalMillis, connectionsPerMember, backendTimeoutMillis, maxReadLag,
+                limits.maxConnections, limits.maxRequestBytes);
     }
 }

@@ -44,10 +44,7 @@ public final class ResyncCommand implements Callable<Integer> {
             System.err.println("dirk resync: --timeout-seconds and --poll-ms must be positive");
             return 2;
         }
-        String secret = password != null ? password : System.getenv("DIRK_PASSWORD");
-        if (secret != null && secret.isEmpty()) {
-            secret = null;
-        }
+        String secret = Passwords.givenOrEnvironment(password, System.getenv());
         ResyncTool.Outcome outcome = new ResyncTool(source, target, secret, Duration.ofSeconds(timeoutSeconds),
                 Duration.ofMillis(pollMillis), System.out).run();
         if (outcome.consistent()) {

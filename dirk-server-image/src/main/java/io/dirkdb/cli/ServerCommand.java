@@ -16,7 +16,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,9 +33,6 @@ import picocli.CommandLine.Spec;
         description = {"Runs a DirkDB member (a standalone primary without a config file).",
                 "Flags override config.json; SIGTERM stops it cleanly (exit 0)."})
 public final class ServerCommand implements Callable<Integer> {
-    static final int EXIT_CONFIG = 2;
-    static final int EXIT_FAILURE = 1;
-
     @Spec
     CommandSpec spec;
 
@@ -55,9 +52,8 @@ public final class ServerCommand implements Callable<Integer> {
             description = "port to listen on, 0 for any free port (default: the instance's port, else 3948)")
     Integer port;
 
-    @Option(names = "--http-port", paramLabel = "PORT",
-            description = "port of /health/live, /health/ready and /metrics on the same address (default: none)")
-    Integer httpPort;
+    @Mixin
+    HttpPortOption http;
 
     @Option(names = "--replication-mode", paramLabel = "MODE",
             description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
@@ -106,9 +102,7 @@ public final class ServerCommand implements Callable<Integer> {
         try {
             plan = plan();
         } catch (DirkException e) {
-            err.println(e.getMessage());
-            err.flush();
-            return EXIT_CONFIG;
+            return ExitCodes.fail(err, e.getMessage(), ExitCodes.CONFIG);
         }
         MemberServer server;
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
@@ -133,55 +127,41 @@ public final class ServerCommand implements Callable<Integer> {
                 server = MemberServer.start(member, plan.settings, registry);
             } catch (IOException e) {
                 member.close();
-                err.println("dirk server: cannot listen on " + plan.settings.host() + ":" + plan.settings.port()
-                        + ": " + e.getMessage());
-                err.flush();
-                return EXIT_FAILURE;
+                return ExitCodes.fail(err, "dirk server: cannot listen on " + plan.settings.host() + ":"
+                        + plan.settings.port() + ": " + e.getMessage(), ExitCodes.FAILURE);
             }
         } catch (DirkException e) {
-            err.println("dirk server: " + e.getMessage());
-            err.flush();
-            return EXIT_FAILURE;
+            return ExitCodes.fail(err, "dirk server: " + e.getMessage(), ExitCodes.FAILURE);
         } catch (IOException e) {
-            err.println("dirk server: cannot create the data directory " + plan.dataDirectory + ": " + e.getMessage());
-            err.flush();
-            return EXIT_FAILURE;
+            return ExitCodes.fail(err, "dirk server: cannot create the data directory " + plan.dataDirectory + ": "
+                    + e.getMessage(), ExitCodes.FAILURE);
         }
-        HealthHttpServer http = null;
-        if (httpPort != null) {
-            try {
-                http = HealthHttpServer.start(plan.settings.host(), httpPort, registry, server::readiness);
-            } catch (IOException e) {
-                server.close();
-                err.println("dirk server: cannot serve HTTP on " + plan.settings.host() + ":" + httpPort + ": "
-                        + e.getMessage());
-                err.flush();
-                return EXIT_FAILURE;
-            }
+        HealthHttpServer httpServer;
+        try {
+            httpServer = http.startIfGiven(plan.settings.host(), registry, server::readiness);
+        } catch (IOException e) {
+            server.close();
+            return ExitCodes.fail(err, http.cannotServe("dirk server", plan.settings.host(), e), ExitCodes.FAILURE);
         }
-        HealthHttpServer httpServer = http;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            int status = 0;
+        Shutdown.onSignal("dirk-shutdown", () -> {
+            int status = ExitCodes.OK;
             try {
                 server.close();
             } catch (RuntimeException e) {
                 System.err.println("dirk server: the stop did not complete cleanly: " + e);
-                status = EXIT_FAILURE;
+                status = ExitCodes.FAILURE;
             }
             if (httpServer != null) {
                 httpServer.close();
             }
             // Written directly: the logging system may already be shut down by its own hook.
             System.err.println("dirk server " + plan.memberId() + (status == 0 ? " stopped" : " stopped with errors"));
-            System.out.flush();
-            System.err.flush();
-            // A JVM stopped by a signal exits 143; a clean stop on SIGTERM is a success.
-            Runtime.getRuntime().halt(status);
-        }, "dirk-shutdown"));
+            return status;
+        });
         var state = server.member().state();
         out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()
                 + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory
-                + (http == null ? "" : ", HTTP on port " + http.port()) + ", replication " + plan.replication.mode().wireName()
+                + (httpServer == null ? "" : ", HTTP on port " + httpServer.port()) + ", replication " + plan.replication.mode().wireName()
                 + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
         out.flush();
         try {
@@ -223,22 +203,17 @@ public final class ServerCommand implements Callable<Integer> {
         }
         String listenHost = host != null ? host : instance != null ? instance.host() : ServerSettings.DEFAULT_HOST;
         int listenPort = port != null ? port : instance != null ? instance.port() : ServerSettings.DEFAULT_PORT;
-        if (listenPort < 0 || listenPort > 65535) {
-            throw new DirkException("dirk server: --port: expected a port between 0 and 65535, got " + listenPort);
+        OptionChecks.port("dirk server: --port", listenPort);
+        if (http.httpPort != null) {
+            OptionChecks.port("dirk server: --http-port", http.httpPort);
         }
-        if (httpPort != null && (httpPort < 0 || httpPort > 65535)) {
-            throw new DirkException("dirk server: --http-port: expected a port between 0 and 65535, got " + httpPort);
-        }
-        if (maxConnections < 1) {
-            throw new DirkException("dirk server: --max-connections: expected at least 1, got " + maxConnections);
-        }
-        if (maxRequestBytes < 1) {
-            throw new DirkException("dirk server: --max-request-bytes: expected at least 1, got " + maxRequestBytes);
-        }
+        OptionChecks.atLeastOne("dirk server: --max-connections", maxConnections);
+        OptionChecks.atLeastOne("dirk server: --max-request-bytes", maxRequestBytes);
         Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
                 ? Role.PRIMARY : Role.SECONDARY;
-        ServerSettings settings = new ServerSettings(listenHost, listenPort, password(), maxConnections,
-                maxRequestBytes, Duration.ofSeconds(Math.max(0, shutdownGraceSeconds)));
+        ServerSettings settings = new ServerSettings(listenHost, listenPort,
+                Passwords.fromFileOrEnvironment(passwordFile, environment), maxConnections, maxRequestBytes,
+                Shutdown.grace(shutdownGraceSeconds));
         String modeName = replicationMode != null ? replicationMode
                 : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
         ReplicationMode mode;
@@ -247,11 +222,9 @@ public final class ServerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new DirkException("dirk server: --replication-mode: " + e.getMessage());
         }
-        if (syncTimeoutMillis < 1) {
-            throw new DirkException("dirk server: --sync-timeout-ms: expected at least 1, got " + syncTimeoutMillis);
-        }
+        OptionChecks.atLeastOne("dirk server: --sync-timeout-ms", syncTimeoutMillis);
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
-                .withSyncTimeout(java.time.Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
+                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
         ClusterConfig.Instance master = null;
         if (cluster != null && role == Role.SECONDARY) {
             String self = memberId;
@@ -261,22 +234,5 @@ public final class ServerCommand implements Callable<Integer> {
         }
         return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
                 master == null ? null : master.host(), master == null ? 0 : master.port());
-    }
-
-    private String password() {
-        String password;
-        if (passwordFile != null) {
-            try {
-                password = Files.readString(passwordFile, StandardCharsets.UTF_8).strip();
-            } catch (IOException e) {
-                throw new DirkException(passwordFile + ": cannot read the password file (" + e.getMessage() + ")");
-            }
-            if (password.isEmpty()) {
-                throw new DirkException(passwordFile + ": the password file is empty");
-            }
-            return password;
-        }
-        password = environment.get("DIRK_PASSWORD");
-        return password == null || password.isEmpty() ? null : password;
     }
 }

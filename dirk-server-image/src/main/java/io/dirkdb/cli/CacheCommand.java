@@ -102,11 +102,6 @@ public final class CacheCommand implements Callable<Integer> {
                 + upstreamPort + ", ttl " + ttlMillis + " ms, at most " + maxEntries + " entries"
                 + (httpServer == null ? "" : ", HTTP on port " + httpServer.port()));
         out.flush();
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 0;
+        return Shutdown.runUntil(stopped::await);
     }
 }

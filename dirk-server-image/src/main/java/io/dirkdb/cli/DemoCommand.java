@@ -129,12 +129,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (noShell) {
             out.println("dirk demo ready: client port " + cluster.port(Piece.CACHE));
             out.flush();
-            try {
-                cluster.awaitStopped();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return 0;
+            return Shutdown.runUntil(cluster::awaitStopped);
         }
         int exit = runShell(cluster, err);
         out.println("dirk demo: stopping");

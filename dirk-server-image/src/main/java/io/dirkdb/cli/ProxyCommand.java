@@ -135,12 +135,7 @@ public final class ProxyCommand implements Callable<Integer> {
                 + settings.members().size() + " members"
                 + (httpServer == null ? "" : ", HTTP on port " + httpServer.port()));
         out.flush();
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 0;
+        return Shutdown.runUntil(stopped::await);
     }
 
     private Path configFile() {

@@ -164,12 +164,7 @@ public final class ServerCommand implements Callable<Integer> {
                 + (httpServer == null ? "" : ", HTTP on port " + httpServer.port()) + ", replication " + plan.replication.mode().wireName()
                 + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
         out.flush();
-        try {
-            server.awaitStopped();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 0;
+        return Shutdown.runUntil(server::awaitStopped);
     }
 
     /** What to run, from the flags, the config file and the environment. */

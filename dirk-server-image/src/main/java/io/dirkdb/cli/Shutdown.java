@@ -22,6 +22,22 @@ final class Shutdown {
         }, threadName));
     }
 
+    /** Something a command waits on until it has stopped. */
+    @FunctionalInterface
+    interface Stopped {
+        void await() throws InterruptedException;
+    }
+
+    /** Blocks until {@code stopped} returns (normally never: the hook halts the JVM), then gives {@link ExitCodes#OK}. */
+    static int runUntil(Stopped stopped) {
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return ExitCodes.OK;
+    }
+
     /** The grace period of {@code --shutdown-grace-seconds}; a negative value means none. */
     static Duration grace(int seconds) {
         return Duration.ofSeconds(Math.max(0, seconds));

@@ -7,7 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Locale;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -31,20 +30,12 @@ final class LogSegments {
     static final int MAX_BODY_BYTES = BODY_FIXED_BYTES + MAX_PAYLOAD_BYTES;
 
     static String fileName(long firstLsn) {
-        return String.format(Locale.ROOT, "%020d%s", firstLsn, SUFFIX);
+        return FileLayout.fileName(firstLsn, SUFFIX);
     }
 
     /** The first LSN a segment file name stands for, or -1 if the name is not a segment's. */
     static long firstLsnOf(Path file) {
-        String name = file.getFileName().toString();
-        if (name.length() != 20 + SUFFIX.length() || !name.endsWith(SUFFIX)) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(name.substring(0, 20));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        return FileLayout.lsnOf(file, SUFFIX);
     }
 
     /** Segment files in {@code walDir} by first LSN. */

@@ -58,13 +58,8 @@ final class SegmentReader implements Closeable {
         int version = buffer.getInt();
         long first = buffer.getLong();
         offset = LogSegments.SEGMENT_HEADER_BYTES;
-        if (magic != LogSegments.SEGMENT_MAGIC) {
-            throw new CorruptLogException(file + " is not a DirkDB log segment (bad magic number)");
-        }
-        if (version != LogSegments.SEGMENT_VERSION) {
-            throw new CorruptLogException(file + " has log format version " + version
-                    + "; this server reads version " + LogSegments.SEGMENT_VERSION);
-        }
+        FileLayout.requireMagic(file, "log segment", magic, LogSegments.SEGMENT_MAGIC);
+        FileLayout.requireVersion(file, "log", version, LogSegments.SEGMENT_VERSION);
         if (first != firstLsn) {
             throw new CorruptLogException(file + " says it starts at LSN " + first + " but is named for LSN " + firstLsn);
         }

@@ -10,7 +10,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Locale;
 import java.util.zip.CRC32C;
 
 /** The on-disk layout of snapshot files (see docs/storage-format.md). */
@@ -28,19 +27,12 @@ final class Snapshots {
     record Header(long lsn, long epoch, long contentLength, int contentChecksum) {}
 
     static String fileName(long lsn) {
-        return String.format(Locale.ROOT, "%020d%s", lsn, SUFFIX);
+        return FileLayout.fileName(lsn, SUFFIX);
     }
 
+    /** The LSN a snapshot file name stands for, or -1 if the name is not a snapshot's. */
     static long lsnOf(Path file) {
-        String name = file.getFileName().toString();
-        if (name.length() != 20 + SUFFIX.length() || !name.endsWith(SUFFIX)) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(name.substring(0, 20));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        return FileLayout.lsnOf(file, SUFFIX);
     }
 
     static ByteBuffer encodeHeader(Header header) {
@@ -62,18 +54,13 @@ final class Snapshots {
         int version = in.getInt();
         Header header = new Header(in.getLong(), in.getLong(), in.getLong(), in.getInt());
         int headerChecksum = in.getInt();
-        if (magic != MAGIC) {
-            throw new CorruptLogException(source + " is not a DirkDB snapshot (bad magic number)");
-        }
+        FileLayout.requireMagic(source, "snapshot", magic, MAGIC);
         CRC32C crc = new CRC32C();
         crc.update(bytes, 0, HEADER_BYTES - 4);
         if ((int) crc.getValue() != headerChecksum) {
             throw new CorruptLogException(source + " has a damaged header (checksum mismatch)");
         }
-        if (version != VERSION) {
-            throw new CorruptLogException(source + " has snapshot format version " + version
-                    + "; this server reads version " + VERSION);
-        }
+        FileLayout.requireVersion(source, "snapshot", version, VERSION);
         if (header.contentLength() < 0 || header.lsn() < 0) {
             throw new CorruptLogException(source + " has an impossible header");
         }

@@ -4,7 +4,6 @@ import io.dirkdb.DirkException;
 import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
-import io.dirkdb.protocol.RequestScanner;
 import io.dirkdb.proxy.DatabaseStatements;
 import io.dirkdb.proxy.RelayServer;
 import io.dirkdb.proxy.UpstreamConnection;
@@ -47,13 +46,11 @@ final class CacheSession implements RelayServer.Session {
 
     @Override
     public byte[] answer(Request request) {
-        if (request instanceof Request.Rejected rejected) {
-            return ReplyWriter.encodeError(rejected.reason());
+        String refusal = request.refusal();
+        if (refusal != null) {
+            return ReplyWriter.encodeError(refusal);
         }
         String text = ((Request.Text) request).text();
-        if (RequestScanner.isBlank(text)) {
-            return ReplyWriter.encodeError("empty statement");
-        }
         if (trusted && !databasesWritten.contains(database)) {
             // Only reads are ever stored, so a hit needs no parse: the same text parses the same way.
             byte[] cached = cache.peek(database, text);

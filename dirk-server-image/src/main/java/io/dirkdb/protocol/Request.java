@@ -11,4 +11,15 @@ public sealed interface Request permits Request.Text, Request.Rejected {
      * to its closing {@code ;}, so the connection goes on with the next request.
      */
     record Rejected(String reason) implements Request {}
+
+    /**
+     * Why no session runs this request, in the words the client is told (the scanner's reason, or
+     * an empty statement); null when it is a statement to run. Member, proxy and cache all answer so.
+     */
+    default String refusal() {
+        if (this instanceof Rejected rejected) {
+            return rejected.reason();
+        }
+        return RequestScanner.isBlank(((Text) this).text()) ? "empty statement" : null;
+    }
 }

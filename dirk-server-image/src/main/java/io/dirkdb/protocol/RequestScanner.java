@@ -1,5 +1,7 @@
 package io.dirkdb.protocol;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -61,6 +63,31 @@ public final class RequestScanner {
             requestBytes++;
             if (requestBytes <= maxRequestBytes) {
                 append(b);
+            }
+        }
+    }
+
+    /** What a connection does with each request it reads; false stops the reading. */
+    @FunctionalInterface
+    public interface RequestHandler {
+        boolean handle(Request request) throws IOException;
+    }
+
+    /**
+     * Reads {@code in} until it ends or {@code handler} returns false, handing over every request in
+     * the order it arrived. The read loop of every server side (member, proxy, cache).
+     */
+    public void readRequests(InputStream in, RequestHandler handler) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        List<Request> requests = new ArrayList<>();
+        int count;
+        while ((count = in.read(buffer)) >= 0) {
+            requests.clear();
+            feed(buffer, 0, count, requests::add);
+            for (Request request : requests) {
+                if (!handler.handle(request)) {
+                    return;
+                }
             }
         }
     }

@@ -5,7 +5,6 @@ import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
-import io.dirkdb.protocol.RequestScanner;
 import io.dirkdb.sql.ControlStatement;
 import io.dirkdb.sql.Parser;
 import io.dirkdb.sql.SqlStatement;
@@ -47,13 +46,11 @@ final class ProxySession implements RelayServer.Session {
 
     @Override
     public byte[] answer(Request request) {
-        if (request instanceof Request.Rejected rejected) {
-            return ReplyWriter.encodeError(rejected.reason());
+        String refusal = request.refusal();
+        if (refusal != null) {
+            return ReplyWriter.encodeError(refusal);
         }
         String text = ((Request.Text) request).text();
-        if (RequestScanner.isBlank(text)) {
-            return ReplyWriter.encodeError("empty statement");
-        }
         Statement statement;
         try {
             statement = Parser.parse(text);

@@ -1,6 +1,7 @@
 package io.dirkdb.proxy;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.protocol.ListeningSocket;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -11,8 +12,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -75,14 +74,7 @@ public final class RelayServer implements AutoCloseable {
      */
     public static RelayServer start(String name, String host, int port, int maxConnections, int maxRequestBytes,
             Supplier<Session> sessions) throws IOException {
-        ServerSocket socket = new ServerSocket();
-        socket.setReuseAddress(true);
-        try {
-            socket.bind(new InetSocketAddress(host, port), 512);
-        } catch (IOException e) {
-            socket.close();
-            throw e;
-        }
+        ServerSocket socket = ListeningSocket.bind(host, port);
         RelayServer server = new RelayServer(name, socket, maxConnections, maxRequestBytes, sessions);
         server.acceptor.start();
         return server;
@@ -132,32 +124,25 @@ public final class RelayServer implements AutoCloseable {
         try (socket; Session session = sessions.get()) {
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
-            RequestScanner scanner = new RequestScanner(maxRequestBytes);
-            byte[] buffer = new byte[64 * 1024];
-            List<Request> requests = new ArrayList<>();
-            int count;
-            while ((count = in.read(buffer)) >= 0) {
-                requests.clear();
-                scanner.feed(buffer, 0, count, requests::add);
-                for (Request request : requests) {
-                    if (closing) {
-                        out.write(ReplyWriter.encodeError("the " + name + " is shutting down, connect again"));
-                        out.flush();
-                        return;
-                    }
-                    inFlight.incrementAndGet();
-                    try {
-                        out.write(answer(session, request, socket));
-                        out.flush();
-                    } finally {
-                        if (inFlight.decrementAndGet() == 0 && closing) {
-                            synchronized (inFlight) {
-                                inFlight.notifyAll();
-                            }
+            new RequestScanner(maxRequestBytes).readRequests(in, request -> {
+                if (closing) {
+                    out.write(ReplyWriter.encodeError("the " + name + " is shutting down, connect again"));
+                    out.flush();
+                    return false;
+                }
+                inFlight.incrementAndGet();
+                try {
+                    out.write(answer(session, request, socket));
+                    out.flush();
+                } finally {
+                    if (inFlight.decrementAndGet() == 0 && closing) {
+                        synchronized (inFlight) {
+                            inFlight.notifyAll();
                         }
                     }
                 }
-            }
+                return true;
+            });
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: connection ended: {1}", name, e.toString());
         } finally {

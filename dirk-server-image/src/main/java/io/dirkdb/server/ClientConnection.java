@@ -14,8 +14,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** One client connection: reads requests, runs them in order, answers each with one write. */
@@ -47,25 +45,15 @@ final class ClientConnection implements Runnable {
         try (socket) {
             InputStream in = socket.getInputStream();
             ReplyWriter out = new ReplyWriter(socket.getOutputStream());
-            RequestScanner scanner = new RequestScanner(settings.maxRequestBytes());
-            byte[] buffer = new byte[64 * 1024];
-            List<Request> requests = new ArrayList<>();
-            int count;
-            while ((count = in.read(buffer)) >= 0) {
-                requests.clear();
-                scanner.feed(buffer, 0, count, requests::add);
-                for (Request request : requests) {
-                    ControlStatement binaryMode = binaryModeRequest(request);
-                    if (binaryMode != null) {
-                        // The connection now belongs to replication until either side closes it.
-                        member.replication().serve(binaryMode, socket, in, socket.getOutputStream());
-                        return;
-                    }
-                    if (!answer(request, out)) {
-                        return;
-                    }
+            new RequestScanner(settings.maxRequestBytes()).readRequests(in, request -> {
+                ControlStatement binaryMode = binaryModeRequest(request);
+                if (binaryMode != null) {
+                    // The connection now belongs to replication until either side closes it.
+                    member.replication().serve(binaryMode, socket, in, socket.getOutputStream());
+                    return false;
                 }
-            }
+                return answer(request, out);
+            });
         } catch (IOException e) {
             // The client went away or the server is stopping: nothing to answer.
             LOG.log(System.Logger.Level.DEBUG, "connection ended: {0}", e.toString());
@@ -133,13 +121,11 @@ final class ClientConnection implements Runnable {
     }
 
     private Result run(Request request) {
-        if (request instanceof Request.Rejected rejected) {
-            throw new DirkException(rejected.reason());
+        String refusal = request.refusal();
+        if (refusal != null) {
+            throw new DirkException(refusal);
         }
         String text = ((Request.Text) request).text();
-        if (RequestScanner.isBlank(text)) {
-            throw new DirkException("empty statement");
-        }
         Statement statement;
         try {
             statement = member.database().parse(text);

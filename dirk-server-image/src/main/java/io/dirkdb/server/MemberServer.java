@@ -1,6 +1,7 @@
 package io.dirkdb.server;
 
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.ListeningSocket;
 import io.dirkdb.protocol.ReplyWriter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -71,14 +72,7 @@ public final class MemberServer implements AutoCloseable {
 
     /** As {@link #start(Member, ServerSettings)}, recording the member's meters in {@code registry}. */
     public static MemberServer start(Member member, ServerSettings settings, MeterRegistry registry) throws IOException {
-        ServerSocket socket = new ServerSocket();
-        socket.setReuseAddress(true);
-        try {
-            socket.bind(new InetSocketAddress(settings.host(), settings.port()), 512);
-        } catch (IOException e) {
-            socket.close();
-            throw e;
-        }
+        ServerSocket socket = ListeningSocket.bind(settings.host(), settings.port());
         MemberServer server = new MemberServer(member, settings, socket, registry);
         server.acceptor.start();
         return server;

@@ -1,39 +1,21 @@
 package io.dirkdb.replication;
 
-import static io.dirkdb.replication.LogShippingTest.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
+import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class FailoverDivergenceTest {
-    @TempDir
-    Path root;
-
-    private ReplicaSet members;
-
-    @AfterEach
-    void stop() {
-        if (members != null) {
-            members.close();
-        }
-    }
-
-    private void awaitLsn(String id, long lsn) {
-        await().atMost(Duration.ofSeconds(5)).until(() -> members.heartbeat(id).path("lsn").asLong() == lsn);
-    }
+class FailoverDivergenceTest extends ReplicaSetFixture {
 
     private String address(String id) {
         return "'" + members.node(id).host() + "' " + members.node(id).port();
     }
 
-    @Test
-    void oldPrimaryStepsDownAndSecondaryPastTheForkReportsDiverged() throws Exception {
+    /** m1 primary, m2 and m3 following it, all three at LSN 1. */
+    private void startPrimaryAndTwoSecondariesWithOneRecord() throws IOException {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
         members.startPrimary("m1");
         members.startSecondary("m2", "m1");
@@ -41,6 +23,11 @@ class FailoverDivergenceTest {
         ok(members.execute("m1", "manamboara tahiry shop"));
         awaitLsn("m2", 1);
         awaitLsn("m3", 1);
+    }
+
+    @Test
+    void oldPrimaryStepsDownAndSecondaryPastTheForkReportsDiverged() throws Exception {
+        startPrimaryAndTwoSecondariesWithOneRecord();
 
         // m2 loses its primary; m1 goes on writing, and m3 gets those records: m3 is past the fork.
         ok(members.execute("m2", "dirk follow '127.0.0.99' 9"));
@@ -132,13 +119,7 @@ class FailoverDivergenceTest {
 
     @Test
     void promotedSecondaryStopsFollowingAndOthersFollowIt() throws Exception {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
-        members.startPrimary("m1");
-        members.startSecondary("m2", "m1");
-        members.startSecondary("m3", "m1");
-        ok(members.execute("m1", "manamboara tahiry shop"));
-        awaitLsn("m2", 1);
-        awaitLsn("m3", 1);
+        startPrimaryAndTwoSecondariesWithOneRecord();
         members.stop("m1");
         ok(members.execute("m2", "dirk promote 2"));
         ok(members.execute("m3", "dirk follow " + address("m2")));

@@ -10,29 +10,15 @@ import io.dirkdb.protocol.Reply;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class LogShippingTest {
-    @TempDir
-    Path root;
-
-    private ReplicaSet members;
-
-    @AfterEach
-    void stop() {
-        if (members != null) {
-            members.close();
-        }
-    }
+class LogShippingTest extends ReplicaSetFixture {
 
     @Test
     void secondaryAppliesPrimaryWritesAndReportsItsStream() throws Exception {
@@ -159,9 +145,5 @@ class LogShippingTest {
             }
         }
         return succeeded;
-    }
-
-    static void ok(Reply reply) {
-        assertThat(reply.errorMessage()).isNull();
     }
 }

@@ -1,6 +1,5 @@
 package io.dirkdb.replication;
 
-import static io.dirkdb.replication.LogShippingTest.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,28 +8,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Readiness and metrics as `dirk server --http-port` serves them. */
-class ReplicationHealthTest {
-    @TempDir
-    Path root;
-
-    private ReplicaSet members;
+class ReplicationHealthTest extends ReplicaSetFixture {
     private HealthHttpServer http;
     private final HttpClient client = HttpClient.newHttpClient();
 
     @AfterEach
-    void stop() {
+    void stopHttp() {
         if (http != null) {
             http.close();
-        }
-        if (members != null) {
-            members.close();
         }
     }
 

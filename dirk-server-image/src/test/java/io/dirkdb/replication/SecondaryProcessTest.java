@@ -1,6 +1,5 @@
 package io.dirkdb.replication;
 
-import static io.dirkdb.replication.LogShippingTest.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -19,23 +18,15 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A secondary in its own JVM (so it can be killed) following an in-process primary. */
-class SecondaryProcessTest {
-    @TempDir
-    Path root;
-
-    private ReplicaSet members;
+class SecondaryProcessTest extends ReplicaSetFixture {
     private ServerProcess secondary;
 
     @AfterEach
-    void stop() throws Exception {
+    void stopSecondary() throws Exception {
         if (secondary != null) {
             secondary.close();
-        }
-        if (members != null) {
-            members.close();
         }
     }
 
@@ -90,6 +81,19 @@ class SecondaryProcessTest {
                 Duration.ofMillis(50), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
     }
 
+    /** m1 with 300 rows and a snapshot of them, and the secondary process caught up with it; the snapshot. */
+    private SnapshotFile startPrimaryWithSnapshotAndCaughtUpSecondary() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        createShop();
+        insertRows(0, 300);
+        members.node("m1").database().engine().checkpoint();
+        SnapshotFile snapshot = members.node("m1").database().engine().storage().orElseThrow().latestSnapshot().orElseThrow();
+        secondary = startSecondary();
+        awaitSecondaryEqualsPrimary();
+        return snapshot;
+    }
+
     @Test
     void killedSecondaryCatchesUpAfterRestart() throws Exception {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
@@ -129,15 +133,8 @@ class SecondaryProcessTest {
 
     @Test
     void resyncInterruptedByAKilledTargetEndsConsistentWhenRunAgain() throws Exception {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
-        members.startPrimary("m1");
-        createShop();
-        insertRows(0, 300);
-        members.node("m1").database().engine().checkpoint();
-        SnapshotFile snapshot = members.node("m1").database().engine().storage().orElseThrow().latestSnapshot().orElseThrow();
+        SnapshotFile snapshot = startPrimaryWithSnapshotAndCaughtUpSecondary();
         byte[] snapshotBytes = Files.readAllBytes(snapshot.path());
-        secondary = startSecondary();
-        awaitSecondaryEqualsPrimary();
 
         // A source that ships half of the snapshot, then stalls: the target is caught mid-copy.
         try (StallingSnapshotSource stalling = StallingSnapshotSource.start(snapshot, snapshotBytes)) {
@@ -158,15 +155,8 @@ class SecondaryProcessTest {
 
     @Test
     void resyncWhoseToolWasKilledMidCopyEndsConsistentWhenRunAgainFromAnotherSource() throws Exception {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
-        members.startPrimary("m1");
-        createShop();
-        insertRows(0, 300);
-        members.node("m1").database().engine().checkpoint();
-        SnapshotFile snapshot = members.node("m1").database().engine().storage().orElseThrow().latestSnapshot().orElseThrow();
+        SnapshotFile snapshot = startPrimaryWithSnapshotAndCaughtUpSecondary();
         byte[] snapshotBytes = Files.readAllBytes(snapshot.path());
-        secondary = startSecondary();
-        awaitSecondaryEqualsPrimary();
 
         try (StallingSnapshotSource stalling = StallingSnapshotSource.start(snapshot, snapshotBytes)) {
             Process tool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",

@@ -1,22 +1,14 @@
 package io.dirkdb.replication;
 
-import static io.dirkdb.replication.LogShippingTest.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What a member answers to `dirk stream` before any record is shipped (log matching, epochs). */
-class StreamRequestTest {
-    @TempDir
-    Path root;
-
-    private ReplicaSet members;
+class StreamRequestTest extends ReplicaSetFixture {
 
     @BeforeEach
     void startPrimaryWithThreeRecords() throws IOException {
@@ -25,11 +17,6 @@ class StreamRequestTest {
         ok(members.execute("m1", "manamboara tahiry a"));
         ok(members.execute("m1", "manamboara tahiry b"));
         ok(members.execute("m1", "manamboara tahiry c"));
-    }
-
-    @AfterEach
-    void stop() {
-        members.close();
     }
 
     private JsonNode streamAnswer(String request) throws IOException {

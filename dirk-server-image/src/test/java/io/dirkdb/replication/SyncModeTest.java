@@ -1,29 +1,14 @@
 package io.dirkdb.replication;
 
-import static io.dirkdb.replication.LogShippingTest.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.protocol.Reply;
-import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class SyncModeTest {
-    @TempDir
-    Path root;
-
-    private ReplicaSet members;
-
-    @AfterEach
-    void stop() {
-        if (members != null) {
-            members.close();
-        }
-    }
+class SyncModeTest extends ReplicaSetFixture {
 
     @Test
     void everyAcknowledgedWriteIsAlreadyOnTheSecondary() throws Exception {

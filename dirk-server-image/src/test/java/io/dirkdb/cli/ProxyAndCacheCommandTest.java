@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.proxy.MemberListWatcher;
 import io.dirkdb.proxy.ProxySettings;
+import io.dirkdb.testing.ConfigFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,15 +27,9 @@ class ProxyAndCacheCommandTest {
         return command.settings();
     }
 
-    private Path config(String json) throws Exception {
-        Path file = directory.resolve("config.json");
-        Files.writeString(file, json);
-        return file;
-    }
-
     @Test
     void theProxyTakesItsMembersAndListenAddressFromConfigJson() throws Exception {
-        Path file = config("{\"configVersion\":1,\"loadBalancer\":{\"listenHost\":\"127.0.0.5\",\"listenPort\":4949},"
+        Path file = ConfigFiles.write(directory, "{\"configVersion\":1,\"loadBalancer\":{\"listenHost\":\"127.0.0.5\",\"listenPort\":4949},"
                 + "\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948},"
                 + "{\"id\":\"m2\",\"role\":\"REPLICA\",\"host\":\"127.0.0.3\",\"port\":3950}]}");
 
@@ -52,7 +46,7 @@ class ProxyAndCacheCommandTest {
 
     @Test
     void flagsOverrideConfigJsonAndThePasswordComesFromTheEnvironment() throws Exception {
-        Path file = config("{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948}]}");
+        Path file = ConfigFiles.write(directory, "{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948}]}");
 
         ProxySettings settings = proxySettings(Map.of("DIRK_PASSWORD", "s3cret"), "--config", file.toString(),
                 "--host", "127.0.0.7", "--port", "0", "--write-wait-ms", "2500", "--heartbeat-interval-ms", "100");
@@ -73,7 +67,7 @@ class ProxyAndCacheCommandTest {
 
     @Test
     void aBadConfigMakesTheProxyExitWithTheConfigurationCode() throws Exception {
-        Path file = config("{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"h\",\"port\":\"abc\"}]}");
+        Path file = ConfigFiles.write(directory, "{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"h\",\"port\":\"abc\"}]}");
         StringWriter err = new StringWriter();
         CommandLine line = new CommandLine(new ProxyCommand(Map.of()));
         line.setErr(new PrintWriter(err));
@@ -110,17 +104,17 @@ class ProxyAndCacheCommandTest {
 
     @Test
     void anEditedConfigJsonHandsTheNewMembersOnAndABrokenOneKeepsThem() throws Exception {
-        Path file = config("{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948}]}");
+        Path file = ConfigFiles.write(directory, "{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948}]}");
         List<List<MemberAddress>> handed = new ArrayList<>();
         try (MemberListWatcher watcher = new MemberListWatcher(file, ProxyCommand::members,
                 ProxyCommand.members(file), handed::add)) {
             watcher.check();
             assertThat(handed).isEmpty();
 
-            config("{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948},"
+            ConfigFiles.write(directory, "{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948},"
                     + "{\"id\":\"m2\",\"role\":\"REPLICA\",\"host\":\"127.0.0.3\",\"port\":3948}]}");
             watcher.check();
-            config("{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":\"x\"}]}");
+            ConfigFiles.write(directory, "{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":\"x\"}]}");
             watcher.check();
         }
 

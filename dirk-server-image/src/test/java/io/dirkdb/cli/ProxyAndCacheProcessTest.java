@@ -10,6 +10,7 @@ import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;
 import io.dirkdb.server.Role;
 import io.dirkdb.server.ServerSettings;
+import io.dirkdb.testing.ConfigFiles;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -17,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,8 +73,7 @@ class ProxyAndCacheProcessTest {
     void theProxyAndTheCacheServeAMemberOfConfigJsonAndStopCleanlyOnSigterm() throws Exception {
         member = MemberServer.start(Member.start("m1", EngineDatabase.inMemory(), null, Role.PRIMARY),
                 ServerSettings.loopback(0));
-        Path config = directory.resolve("config.json");
-        Files.writeString(config, "{\"configVersion\":1,\"loadBalancer\":{\"listenHost\":\"127.0.0.1\",\"listenPort\":0},"
+        Path config = ConfigFiles.write(directory, "{\"configVersion\":1,\"loadBalancer\":{\"listenHost\":\"127.0.0.1\",\"listenPort\":0},"
                 + "\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.1\",\"port\":" + member.port() + "}]}");
 
         int[] proxy = start("proxy", "--config", config.toString(), "--http-port", "0", "--heartbeat-interval-ms", "100");

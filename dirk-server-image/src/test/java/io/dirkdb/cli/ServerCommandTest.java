@@ -3,6 +3,7 @@ package io.dirkdb.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dirkdb.server.Role;
+import io.dirkdb.testing.ConfigFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -40,12 +41,6 @@ class ServerCommandTest {
         return server.plan();
     }
 
-    private Path config(String content) throws IOException {
-        Path file = directory.resolve("config.json");
-        Files.writeString(file, content);
-        return file;
-    }
-
     @Test
     void missingConfigFileIsOneLineOnStderrAndExitCode2() {
         Path file = directory.resolve("absent.json");
@@ -55,7 +50,7 @@ class ServerCommandTest {
 
     @Test
     void wrongFieldTypeInConfigIsOneLineNamingFileAndField() throws IOException {
-        Path file = config(CONFIG.replace("\"port\": 3950", "\"port\": \"abc\""));
+        Path file = ConfigFiles.write(directory, CONFIG.replace("\"port\": 3950", "\"port\": \"abc\""));
         assertThat(run(Map.of(), "--config", file.toString(), "--id", "m1")).isEqualTo(2);
         assertThat(err.toString()).isEqualTo(file + ": instances[1].port: expected a number, got \"abc\""
                 + System.lineSeparator());
@@ -63,7 +58,7 @@ class ServerCommandTest {
 
     @Test
     void badJsonInConfigFromTheEnvironmentIsOneLine() throws IOException {
-        Path file = config("{\"instances\": [");
+        Path file = ConfigFiles.write(directory, "{\"instances\": [");
         assertThat(run(Map.of("DIRK_CONFIG_PATH", file.toString(), "DIRK_INSTANCE_ID", "m1"))).isEqualTo(2);
         assertThat(err.toString()).startsWith(file + ": malformed JSON at line 1").endsWith(System.lineSeparator());
         assertThat(err.toString().strip()).doesNotContain("\n");
@@ -71,14 +66,14 @@ class ServerCommandTest {
 
     @Test
     void unknownInstanceIdIsAConfigError() throws IOException {
-        Path file = config(CONFIG);
+        Path file = ConfigFiles.write(directory, CONFIG);
         assertThat(run(Map.of(), "--config", file.toString(), "--id", "m7")).isEqualTo(2);
         assertThat(err.toString()).startsWith(file + ": instances: no instance with id \"m7\"");
     }
 
     @Test
     void replicaInstanceStartsAsSecondaryOnItsConfiguredAddress() throws IOException {
-        Path file = config(CONFIG);
+        Path file = ConfigFiles.write(directory, CONFIG);
         ServerCommand.Plan plan = plan(Map.of("DIRK_INSTANCE_ID", "m2"), "--config", file.toString());
         assertThat(plan.memberId()).isEqualTo("m2");
         assertThat(plan.role()).isEqualTo(Role.SECONDARY);
@@ -89,7 +84,7 @@ class ServerCommandTest {
 
     @Test
     void flagsOverrideTheConfig() throws IOException {
-        Path file = config(CONFIG);
+        Path file = ConfigFiles.write(directory, CONFIG);
         ServerCommand.Plan plan = plan(Map.of(), "--config", file.toString(), "--id", "m1", "--host", "127.0.0.9",
                 "--port", "0", "--data-dir", directory.resolve("d").toString(), "--max-connections", "3",
                 "--max-request-bytes", "100");

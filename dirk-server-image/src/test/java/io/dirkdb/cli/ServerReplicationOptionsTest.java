@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.replication.ReplicationMode;
+import io.dirkdb.testing.ConfigFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,8 +26,7 @@ class ServerReplicationOptionsTest {
     Path directory;
 
     private ServerCommand.Plan plan(String replication, String... args) throws IOException {
-        Path file = directory.resolve("config.json");
-        Files.writeString(file, CONFIG.formatted(replication));
+        Path file = ConfigFiles.write(directory, CONFIG.formatted(replication));
         ServerCommand server = new ServerCommand(Map.of());
         String[] all = new String[args.length + 2];
         all[0] = "--config";

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.storage.SnapshotFile;
 import io.dirkdb.testing.ServerProcess;
+import io.dirkdb.testing.ConfigFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,14 +33,12 @@ class SecondaryProcessTest extends ReplicaSetFixture {
 
     private Path secondaryConfig() throws IOException {
         ReplicaSet.Node primary = members.node("m1");
-        Path config = root.resolve("config.json");
-        Files.writeString(config, """
+        return ConfigFiles.write(root, """
                 {"instances": [
                   {"id": "m1", "role": "MASTER", "host": "%s", "port": %d, "dataDirectory": "%s"},
                   {"id": "m2", "role": "REPLICA", "host": "127.0.0.1", "port": 0, "dataDirectory": "%s"}],
                  "replication": {"type": "FILE", "mode": "async"}}
                 """.formatted(primary.host(), primary.port(), primary.directory(), root.resolve("m2")));
-        return config;
     }
 
     private ServerProcess startSecondary() throws Exception {

@@ -3,8 +3,8 @@ package io.dirkdb.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.dirkdb.testing.ConfigFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,15 +24,9 @@ class ClusterConfigTest {
     @TempDir
     Path directory;
 
-    private Path write(String content) throws IOException {
-        Path file = directory.resolve("config.json");
-        Files.writeString(file, content);
-        return file;
-    }
-
     @Test
     void readsTheOriginalFormat() throws IOException {
-        Path file = write(ORIGINAL);
+        Path file = ConfigFiles.write(directory, ORIGINAL);
         ClusterConfig config = ClusterConfig.load(file);
         assertThat(config.configVersion()).isEqualTo(1);
         assertThat(config.loadBalancer()).isEqualTo(new ClusterConfig.LoadBalancer("0.0.0.0", 3949));
@@ -52,7 +46,7 @@ class ClusterConfigTest {
 
     @Test
     void malformedJsonNamesTheLineAndColumn() throws IOException {
-        Path file = write("{\"instances\": [\n  {\"id\": \"m1\",, }]}");
+        Path file = ConfigFiles.write(directory, "{\"instances\": [\n  {\"id\": \"m1\",, }]}");
         assertThatThrownBy(() -> ClusterConfig.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ": malformed JSON at line 2, column ")
                 .hasMessageNotContaining("\n");
@@ -60,48 +54,48 @@ class ClusterConfigTest {
 
     @Test
     void wrongFieldTypeNamesTheFieldWhatWasExpectedAndWhatCame() throws IOException {
-        Path file = write(ORIGINAL.replace("\"port\": 3950", "\"port\": \"abc\""));
+        Path file = ConfigFiles.write(directory, ORIGINAL.replace("\"port\": 3950", "\"port\": \"abc\""));
         assertThatThrownBy(() -> ClusterConfig.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessage(file + ": instances[1].port: expected a number, got \"abc\"");
     }
 
     @Test
     void numberWrittenAsAStringIsRefusedToo() throws IOException {
-        Path file = write(ORIGINAL.replace("\"listenPort\": 3949", "\"listenPort\": \"3949\""));
+        Path file = ConfigFiles.write(directory, ORIGINAL.replace("\"listenPort\": 3949", "\"listenPort\": \"3949\""));
         assertThatThrownBy(() -> ClusterConfig.load(file))
                 .hasMessage(file + ": loadBalancer.listenPort: expected a number, got \"3949\"");
     }
 
     @Test
     void unknownRoleListsTheValidOnes() throws IOException {
-        Path file = write(ORIGINAL.replace("\"REPLICA\"", "\"SLAVE\""));
+        Path file = ConfigFiles.write(directory, ORIGINAL.replace("\"REPLICA\"", "\"SLAVE\""));
         assertThatThrownBy(() -> ClusterConfig.load(file))
                 .hasMessage(file + ": instances[1].role: expected one of MASTER, REPLICA, got \"SLAVE\"");
     }
 
     @Test
     void objectWhereAnArrayBelongsIsNamed() throws IOException {
-        Path file = write("{\"instances\": {\"id\": \"m1\"}}");
+        Path file = ConfigFiles.write(directory, "{\"instances\": {\"id\": \"m1\"}}");
         assertThatThrownBy(() -> ClusterConfig.load(file))
                 .hasMessage(file + ": instances: expected an array, got an object");
     }
 
     @Test
     void missingRequiredFieldIsNamed() throws IOException {
-        Path file = write(ORIGINAL.replace("\"host\": \"127.0.0.1\", \"port\": 3950", "\"port\": 3950"));
+        Path file = ConfigFiles.write(directory, ORIGINAL.replace("\"host\": \"127.0.0.1\", \"port\": 3950", "\"port\": 3950"));
         assertThatThrownBy(() -> ClusterConfig.load(file)).hasMessage(file + ": instances[1].host: missing");
     }
 
     @Test
     void duplicateInstanceIdIsRefused() throws IOException {
-        Path file = write(ORIGINAL.replace("\"id\": \"m2\"", "\"id\": \"m1\""));
+        Path file = ConfigFiles.write(directory, ORIGINAL.replace("\"id\": \"m2\"", "\"id\": \"m1\""));
         assertThatThrownBy(() -> ClusterConfig.load(file))
                 .hasMessage(file + ": instances[1].id: \"m1\" is already the id of instances[0]");
     }
 
     @Test
     void unknownInstanceIdListsTheKnownOnes() throws IOException {
-        Path file = write(ORIGINAL);
+        Path file = ConfigFiles.write(directory, ORIGINAL);
         ClusterConfig config = ClusterConfig.load(file);
         assertThatThrownBy(() -> config.instance(file, "m9"))
                 .hasMessage(file + ": instances: no instance with id \"m9\" (ids: m1, m2)");
@@ -109,7 +103,7 @@ class ClusterConfigTest {
 
     @Test
     void unknownFieldsAreIgnored() throws IOException {
-        Path file = write(ORIGINAL.replace("\"configVersion\": 1,", "\"configVersion\": 1, \"future\": {\"x\": 1},"));
+        Path file = ConfigFiles.write(directory, ORIGINAL.replace("\"configVersion\": 1,", "\"configVersion\": 1, \"future\": {\"x\": 1},"));
         assertThat(ClusterConfig.load(file).instances()).hasSize(2);
     }
 }

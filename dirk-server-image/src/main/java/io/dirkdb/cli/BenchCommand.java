@@ -2,12 +2,10 @@ package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.bench.ServerBenchmark;
+import io.dirkdb.storage.FileTrees;
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
@@ -60,7 +58,7 @@ public final class BenchCommand implements Callable<Integer> {
         String secret = Passwords.givenOrEnvironment(password, System.getenv());
         if (inserts < 1 || connections < 1 || lookupRows < 1 || lookups < 1 || lookupConnections < 1 || startupRows < 0) {
             System.err.println("dirk bench: counts must be positive");
-            return 2;
+            return ExitCodes.CONFIG;
         }
         ServerBenchmark.Settings settings = new ServerBenchmark.Settings(host, port, secret, inserts, connections,
                 lookupRows, lookups, lookupConnections, embedded ? startupRows : 0);
@@ -68,40 +66,24 @@ public final class BenchCommand implements Callable<Integer> {
             if (!embedded) {
                 System.out.println("server " + host + ":" + port + " (start-up is measured with --embedded only)");
                 new ServerBenchmark(settings, System.out).runAgainstServer();
-                return 0;
+                return ExitCodes.OK;
             }
             Path directory = dataDirectory != null ? dataDirectory : Files.createTempDirectory("dirk-bench");
             try {
                 ServerBenchmark.runEmbedded(settings, directory, System.out);
             } finally {
                 if (dataDirectory == null) {
-                    deleteTree(directory);
+                    FileTrees.delete(directory);
                 }
             }
-            return 0;
+            return ExitCodes.OK;
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             System.err.println("dirk bench: " + (cause instanceof DirkException ? cause.getMessage() : cause.toString()));
-            return 1;
+            return ExitCodes.FAILURE;
         } catch (DirkException | IOException e) {
             System.err.println("dirk bench: " + e.getMessage());
-            return 1;
+            return ExitCodes.FAILURE;
         }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

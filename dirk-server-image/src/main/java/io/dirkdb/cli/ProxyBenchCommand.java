@@ -27,10 +27,10 @@ public final class ProxyBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (rows < 1 || lookups < 1 || connections < 1 || rounds < 1) {
             System.err.println("dirk bench proxy: counts must be positive");
-            return 2;
+            return ExitCodes.CONFIG;
         }
         ProxyBenchmark.Settings defaults = ProxyBenchmark.Settings.defaults();
         ProxyBenchmark.run(new ProxyBenchmark.Settings(rows, lookups, connections, defaults.hotKeys(), rounds), System.out);
-        return 0;
+        return ExitCodes.OK;
     }
 }

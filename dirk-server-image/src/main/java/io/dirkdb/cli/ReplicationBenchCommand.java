@@ -2,11 +2,10 @@ package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.bench.ReplicationBenchmark;
+import io.dirkdb.storage.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -32,22 +31,18 @@ public final class ReplicationBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (writesPerSecond < 1 || seconds < 1 || writers < 1 || resyncRows < 1) {
             System.err.println("dirk bench replication: counts must be positive");
-            return 2;
+            return ExitCodes.CONFIG;
         }
         Path work = Files.createTempDirectory("dirk-bench-replication");
         try {
             new ReplicationBenchmark(new ReplicationBenchmark.Settings(writesPerSecond, seconds, writers, resyncRows), work,
                     System.out).run();
-            return 0;
+            return ExitCodes.OK;
         } catch (DirkException e) {
             System.err.println("dirk bench replication: " + e.getMessage());
-            return 1;
+            return ExitCodes.FAILURE;
         } finally {
-            try (Stream<Path> files = Files.walk(work)) {
-                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(file);
-                }
-            }
+            FileTrees.delete(work);
         }
     }
 }

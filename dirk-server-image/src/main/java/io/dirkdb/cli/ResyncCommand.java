@@ -38,20 +38,20 @@ public final class ResyncCommand implements Callable<Integer> {
             target = ResyncTool.Endpoint.parse(to);
         } catch (IllegalArgumentException e) {
             System.err.println("dirk resync: " + e.getMessage());
-            return 2;
+            return ExitCodes.CONFIG;
         }
         if (timeoutSeconds < 1 || pollMillis < 1) {
             System.err.println("dirk resync: --timeout-seconds and --poll-ms must be positive");
-            return 2;
+            return ExitCodes.CONFIG;
         }
         String secret = Passwords.givenOrEnvironment(password, System.getenv());
         ResyncTool.Outcome outcome = new ResyncTool(source, target, secret, Duration.ofSeconds(timeoutSeconds),
                 Duration.ofMillis(pollMillis), System.out).run();
         if (outcome.consistent()) {
             System.out.println(outcome.message());
-            return 0;
+            return ExitCodes.OK;
         }
         System.err.println("dirk resync: " + outcome.message());
-        return 1;
+        return ExitCodes.FAILURE;
     }
 }

@@ -5,9 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.storage.FileTrees;
 import io.dirkdb.storage.SnapshotFile;
-import io.dirkdb.testing.ServerProcess;
 import io.dirkdb.testing.ConfigFiles;
+import io.dirkdb.testing.ServerProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,8 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -121,7 +120,7 @@ class SecondaryProcessTest extends ReplicaSetFixture {
         awaitSecondaryEqualsPrimary();
 
         secondary.kill();
-        deleteTree(root.resolve("m2"));
+        FileTrees.delete(root.resolve("m2"));
         secondary = startSecondary();
         ResyncTool.Outcome outcome = resync(members.node("m1").host(), members.node("m1").port());
         assertThat(outcome.consistent()).as(outcome.message()).isTrue();
@@ -180,13 +179,5 @@ class SecondaryProcessTest extends ReplicaSetFixture {
         awaitSecondaryEqualsPrimary();
         insertRows(300, 310);
         awaitSecondaryEqualsPrimary();
-    }
-
-    private static void deleteTree(Path directory) throws IOException {
-        try (Stream<Path> files = Files.walk(directory)) {
-            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(file);
-            }
-        }
     }
 }

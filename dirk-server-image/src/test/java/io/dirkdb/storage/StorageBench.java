@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,12 +41,12 @@ public final class StorageBench {
     public static void main(String[] args) throws Exception {
         Path work = Path.of(args.length > 0 ? args[0] : "target/storage-bench").toAbsolutePath();
         java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
-        deleteTree(work);
+        FileTrees.delete(work);
         bareFsync(work.resolve("bare"), 2_000);
         durableAppends(work.resolve("one-thread"), 1, 5_000);
         durableAppends(work.resolve("eight-threads"), 8, 40_000);
         recovery(work.resolve("recovery"), 1_000_000);
-        deleteTree(work);
+        FileTrees.delete(work);
     }
 
     /** The floor for one thread: a plain write plus fdatasync per record, without Storage. */
@@ -121,17 +120,6 @@ public final class StorageBench {
                     machine.applied.get(), logBytes >> 20, seconds, machine.applied.get() / seconds);
             if (storage.lastLsn() != records) {
                 throw new IllegalStateException("recovered " + storage.lastLsn() + " records, wrote " + records);
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(path);
             }
         }
     }

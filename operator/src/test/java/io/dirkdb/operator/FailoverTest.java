@@ -93,7 +93,18 @@ class FailoverTest {
         // The old primary's pod comes back: a resync Job rebuilds it, then it is a secondary again.
         // The first Job fails: it is reported and retried after the backoff (1 s in tests).
         live.failNextJobs(1);
+        live.holdJobs(true);
         live.restartPod(PRIMARY);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+          DirkCluster c = cluster(ns);
+          assertThat(c.getStatus().getPhase()).isEqualTo(ClusterPhase.Resyncing);
+          assertThat(c.getStatus().condition("Resyncing")).hasValueSatisfying(cond -> {
+            assertThat(cond.getStatus()).isEqualTo("True");
+            assertThat(cond.getMessage()).contains("demo-resync-demo-primary-0-1");
+          });
+          assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
+        });
+        live.holdJobs(false);
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(eventReasons(ns)).contains("ResyncFailed"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
           assertThat(jobs(ns)).extracting(j -> j.getMetadata().getName())

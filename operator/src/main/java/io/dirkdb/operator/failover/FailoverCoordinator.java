@@ -535,7 +535,9 @@ public class FailoverCoordinator {
       MemberHeartbeat last = result == null ? null : result.last();
       return new MemberObservation(member, running, result == null ? 0 : result.missed(),
           last == null ? "" : last.role(), last == null ? 0 : last.epoch(), last == null ? 0 : last.lsn(),
-          last != null && (last.diverged() || last.needsResync()));
+          // Another member that still claims to be primary (an old one back before its resync) has writes the
+          // cluster never acknowledged as one history: never a candidate.
+          last != null && (last.diverged() || last.needsResync() || (!primary && last.isPrimary())));
     }
 
     private String describe(MemberObservation o) {

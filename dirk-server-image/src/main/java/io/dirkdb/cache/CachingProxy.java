@@ -1,7 +1,7 @@
 package io.dirkdb.cache;
 
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
-import io.dirkdb.proxy.MemberAddress;
 import io.dirkdb.proxy.RelayServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

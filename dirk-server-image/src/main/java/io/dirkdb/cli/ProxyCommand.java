@@ -1,8 +1,8 @@
 package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
-import io.dirkdb.proxy.MemberAddress;
 import io.dirkdb.proxy.MemberListWatcher;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;

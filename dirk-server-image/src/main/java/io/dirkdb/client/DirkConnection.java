@@ -31,12 +31,16 @@ public final class DirkConnection implements AutoCloseable {
         return open(host, port, CONNECT_TIMEOUT_MILLIS);
     }
 
-    /** As {@link #open(String, int)}, giving up connecting after {@code connectTimeoutMillis} (e.g. a probe). */
-    public static DirkConnection open(String host, int port, int connectTimeoutMillis) throws IOException {
+    /**
+     * Connects within {@code timeoutMillis}, which also bounds every wait for a reply (0: no bound),
+     * for callers that must tell a slow peer from a lost one (heartbeats, failover steps).
+     */
+    public static DirkConnection open(String host, int port, int timeoutMillis) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
+            socket.connect(new InetSocketAddress(host, port), timeoutMillis);
+            socket.setSoTimeout(timeoutMillis);
             return new DirkConnection(socket);
         } catch (IOException e) {
             socket.close();

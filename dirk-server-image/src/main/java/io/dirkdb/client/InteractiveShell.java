@@ -26,10 +26,20 @@ import org.jline.utils.InfoCmp;
 public final class InteractiveShell {
     private final ClientSession session;
     private final String target;
+    private final boolean interruptQuits;
 
     public InteractiveShell(ClientSession session, String target) {
+        this(session, target, false);
+    }
+
+    /**
+     * @param interruptQuits when true, Ctrl-C at an empty prompt quits (as {@code dirk demo} wants:
+     *                       Ctrl-C stops everything); Ctrl-C with a statement half typed still only drops it
+     */
+    public InteractiveShell(ClientSession session, String target, boolean interruptQuits) {
         this.session = session;
         this.target = target;
+        this.interruptQuits = interruptQuits;
     }
 
     /** Runs on the system terminal until the user quits. */
@@ -58,6 +68,9 @@ public final class InteractiveShell {
             try {
                 line = reader.readLine(scanner.hasPartialRequest() ? continuationPrompt() : prompt());
             } catch (UserInterruptException e) {
+                if (interruptQuits && !scanner.hasPartialRequest() && e.getPartialLine().isBlank()) {
+                    return 0;
+                }
                 scanner.reset(); // Ctrl-C drops the statement being typed
                 continue;
             } catch (EndOfFileException e) {

@@ -1,6 +1,7 @@
 package io.dirkdb.proxy;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.heartbeat.MemberAddress;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

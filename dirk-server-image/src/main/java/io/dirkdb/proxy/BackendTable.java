@@ -1,5 +1,7 @@
 package io.dirkdb.proxy;
 
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -211,7 +213,8 @@ public final class BackendTable {
         } else if (HeartbeatReport.SECONDARY.equals(report.role())) {
             MemberView primary = primaryView();
             lag = primary == null || report.lsn() < 0 ? 0 : Math.max(0, primary.report().lsn() - report.lsn());
-            health = lag > maxReadLagLsn ? MemberHealth.LAGGING : MemberHealth.SERVING;
+            // A diverged secondary may hold writes the current history never had: no reads for it.
+            health = report.diverged() || report.needsResync() || lag > maxReadLagLsn ? MemberHealth.LAGGING : MemberHealth.SERVING;
         } else if (HeartbeatReport.FENCED.equals(report.role())) {
             health = MemberHealth.FENCED;
         } else {

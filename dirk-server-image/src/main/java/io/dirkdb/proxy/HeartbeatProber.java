@@ -1,7 +1,7 @@
 package io.dirkdb.proxy;
 
-import io.dirkdb.DirkException;
-import io.dirkdb.protocol.RawReply;
+import io.dirkdb.heartbeat.HeartbeatProbe;
+import io.dirkdb.heartbeat.MemberAddress;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Sends {@code dirk heartbeat;} to every member every interval, on a connection of its own per
+ * Sends {@code dirk heartbeat;} to every member every interval, through a {@link HeartbeatProbe} per
  * member, and records the answers in the {@link BackendTable}. Logs the monitoring lines on each
  * change of a member's health, and empties the pool of a member that went down.
  */
@@ -25,7 +25,7 @@ public final class HeartbeatProber implements AutoCloseable {
     private final long intervalMillis;
     private final int timeoutMillis;
     private final ScheduledExecutorService scheduler;
-    private final Map<MemberAddress, UpstreamConnection> connections = new ConcurrentHashMap<>();
+    private final Map<MemberAddress, HeartbeatProbe> probes = new ConcurrentHashMap<>();
     private final Map<MemberAddress, ScheduledFuture<?>> schedules = new ConcurrentHashMap<>();
     /** One probe at a time per member: the scheduled one and {@link #probeAllNow} share its connection. */
     private final Map<MemberAddress, Object> locks = new ConcurrentHashMap<>();
@@ -86,23 +86,11 @@ public final class HeartbeatProber implements AutoCloseable {
             long sentAt = System.nanoTime();
             BackendTable.HealthChange change;
             try {
-                UpstreamConnection connection = connections.get(member);
-                if (connection == null || connection.broken()) {
-                    connection = UpstreamConnection.open(member, null, timeoutMillis);
-                    connections.put(member, connection);
-                }
-                sentAt = System.nanoTime();
-                RawReply reply = connection.execute("dirk heartbeat");
-                String message = UpstreamConnection.messageOf(reply);
-                if (reply.isError()) {
-                    throw new DirkException("the heartbeat was refused: " + message);
-                }
-                change = table.recordHeartbeat(member, HeartbeatReport.parse(message), sentAt);
+                HeartbeatProbe probe = probes.computeIfAbsent(member, m -> new HeartbeatProbe(m, timeoutMillis));
+                change = table.recordHeartbeat(member, probe.probe(), sentAt);
             } catch (IOException e) {
-                dropConnection(member);
                 change = table.recordUnreachable(member, UpstreamConnection.describe(e), sentAt);
             } catch (RuntimeException e) {
-                dropConnection(member);
                 change = table.recordUnreachable(member, e.getMessage(), sentAt);
             }
             if (change == null) {
@@ -124,16 +112,16 @@ public final class HeartbeatProber implements AutoCloseable {
     }
 
     private void dropConnection(MemberAddress member) {
-        UpstreamConnection connection = connections.remove(member);
-        if (connection != null) {
-            connection.close();
+        HeartbeatProbe probe = probes.remove(member);
+        if (probe != null) {
+            probe.close();
         }
     }
 
     @Override
     public void close() {
         scheduler.shutdownNow();
-        connections.values().forEach(UpstreamConnection::close);
-        connections.clear();
+        probes.values().forEach(HeartbeatProbe::close);
+        probes.clear();
     }
 }

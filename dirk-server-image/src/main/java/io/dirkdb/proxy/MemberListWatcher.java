@@ -1,5 +1,6 @@
 package io.dirkdb.proxy;
 
+import io.dirkdb.heartbeat.MemberAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package io.dirkdb.proxy;
 
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
 import java.lang.System.Logger.Level;
 
 /**

@@ -3,6 +3,7 @@ package io.dirkdb.proxy;
 import io.dirkdb.cache.CacheSettings;
 import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.server.EngineDatabase;

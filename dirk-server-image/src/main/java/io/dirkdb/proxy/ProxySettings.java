@@ -1,5 +1,6 @@
 package io.dirkdb.proxy;
 
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.RequestScanner;
 import java.util.List;
 

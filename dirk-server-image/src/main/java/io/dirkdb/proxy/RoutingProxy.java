@@ -3,6 +3,7 @@ package io.dirkdb.proxy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

@@ -1,6 +1,7 @@
 package io.dirkdb.proxy;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyReader;
 import java.io.BufferedInputStream;

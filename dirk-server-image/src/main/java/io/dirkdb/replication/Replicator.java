@@ -1,6 +1,5 @@
 package io.dirkdb.replication;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
@@ -22,7 +21,6 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -113,6 +111,10 @@ public final class Replicator implements ReplicationLink {
             return;
         }
         boolean follows = state.role() == Role.SECONDARY && state.primaryHost() != null;
+        if (state.role() == Role.PRIMARY && resyncRunning()) {
+            LOG.log(Level.WARNING, "promoted during a resync from {0}: the resync is abandoned", resync.host() + ":" + resync.port());
+            resync.cancelNow(); // a primary's state must not be replaced under its writers
+        }
         if (follower != null) {
             boolean same = follows && follower.host().equals(state.primaryHost()) && follower.port() == state.primaryPort();
             if (same && follower.refusal() == null) {
@@ -291,7 +293,7 @@ public final class Replicator implements ReplicationLink {
 
     private void serveStream(ControlStatement.Stream request, Socket socket, DataInputStream in, DataOutputStream out)
             throws IOException {
-        String peer = String.valueOf(socket.getRemoteSocketAddress());
+        String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         MemberState state = member.state();
         if (request.knownEpoch() > state.highestEpochSeen()) {
             if (state.role() == Role.PRIMARY) {
@@ -494,123 +496,9 @@ public final class Replicator implements ReplicationLink {
             follower.stop();
             follower = null;
         }
-        resync = new ResyncTask(host, port);
+        resync = new ResyncTask(host, port, member, engine, settings.peerPassword(), () -> roleChanged(member.state()));
         resync.start();
         return "resync from " + host + ":" + port + " started";
-    }
-
-    /** Rebuilds this member from another one's snapshot, then follows that member for the log after it. */
-    final class ResyncTask {
-        private final String host;
-        private final int port;
-        private final Thread thread;
-        private volatile String phase = "connecting";
-        private volatile long bytes;
-        private volatile long totalBytes;
-        private volatile long snapshotLsn;
-        private volatile String error;
-        private volatile boolean running = true;
-        private volatile boolean cancelled;
-        private volatile PeerChannel channel;
-
-        ResyncTask(String host, int port) {
-            this.host = host;
-            this.port = port;
-            this.thread = new Thread(this::run, "dirk-resync");
-            this.thread.setDaemon(true);
-        }
-
-        String host() {
-            return host;
-        }
-
-        int port() {
-            return port;
-        }
-
-        boolean running() {
-            return running;
-        }
-
-        void start() {
-            thread.start();
-        }
-
-        /** Stops the copy by closing its connection; returns false if the task did not end within 10 s. */
-        boolean cancel() {
-            cancelled = true;
-            PeerChannel current = channel;
-            if (current != null) {
-                current.close();
-            }
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return !thread.isAlive();
-        }
-
-        void describe(ObjectNode node) {
-            node.put("source", host + ":" + port);
-            node.put("phase", phase);
-            node.put("bytes", bytes);
-            node.put("totalBytes", totalBytes);
-            node.put("snapshotLsn", snapshotLsn);
-            if (error != null) {
-                node.put("error", error);
-            }
-        }
-
-        private void run() {
-            try (PeerChannel source = PeerChannel.open(host, port, settings.peerPassword(), 30_000)) {
-                channel = source;
-                if (cancelled) {
-                    throw new IOException("cancelled");
-                }
-                JsonNode header = source.requestJson("dirk snapshot;");
-                totalBytes = header.path("size").asLong();
-                snapshotLsn = header.path("lsn").asLong();
-                member.observeEpoch(header.path("epoch").asLong());
-                phase = "copying";
-                LOG.log(Level.INFO, "resync from {0}: copying the snapshot at LSN {1} ({2} bytes)", host + ":" + port,
-                        String.valueOf(snapshotLsn), String.valueOf(totalBytes));
-                engine.installSnapshot(new FilterInputStream(source.in) {
-                    @Override
-                    public int read() throws IOException {
-                        int b = super.read();
-                        if (b >= 0) {
-                            bytes++;
-                        }
-                        return b;
-                    }
-
-                    @Override
-                    public int read(byte[] buffer, int offset, int length) throws IOException {
-                        int n = super.read(buffer, offset, length);
-                        if (n > 0) {
-                            bytes += n;
-                        }
-                        return n;
-                    }
-                });
-                phase = "streaming";
-            } catch (IOException | DirkException | UncheckedIOException e) {
-                error = e.getMessage();
-                phase = "failed";
-                LOG.log(Level.WARNING, "Erreur réplication sur {0}: resync failed: {1}", host + ":" + port, e.getMessage());
-            } finally {
-                running = false;
-            }
-            if (cancelled) {
-                return; // the resync that replaced this one decides what comes next
-            }
-            if (!"failed".equals(phase)) {
-                member.follow(host, port); // persists the new primary and starts following it
-            } else {
-                roleChanged(member.state()); // go back to following whoever the member followed
-            }
-        }
     }
 
     private boolean isClosed() {
@@ -620,13 +508,18 @@ public final class Replicator implements ReplicationLink {
     @Override
     public void close() {
         LogFollower stopping;
+        ResyncTask copying;
         synchronized (this) {
             closed = true;
             stopping = follower;
             follower = null;
+            copying = resyncRunning() ? resync : null;
         }
         if (stopping != null) {
             stopping.stop();
+        }
+        if (copying != null) {
+            copying.cancel(); // the database closes next: no snapshot may be half installed by then
         }
     }
 }

@@ -89,16 +89,18 @@ public final class Member implements AutoCloseable {
     }
 
     /**
-     * Records that a record or a peer carried {@code epoch}, so a later promotion must exceed it.
-     * Epochs only go up: a lower one changes nothing.
+     * Records that a record or a peer carried {@code epoch}, so a later promotion must exceed it; a
+     * secondary also takes it as the epoch it reports (the epoch of the primary it follows), so a
+     * failover computes the next epoch from it. Epochs only go up: a lower one changes nothing.
      */
     public synchronized void observeEpoch(long epoch) {
         MemberState current = state;
-        if (epoch <= current.highestEpochSeen()) {
+        boolean follower = current.role() == Role.SECONDARY;
+        if (epoch <= current.highestEpochSeen() && (!follower || epoch <= current.epoch())) {
             return;
         }
-        MemberState next = new MemberState(current.role(), current.epoch(), epoch, current.primaryHost(),
-                current.primaryPort());
+        MemberState next = new MemberState(current.role(), follower ? Math.max(current.epoch(), epoch) : current.epoch(),
+                Math.max(epoch, current.highestEpochSeen()), current.primaryHost(), current.primaryPort());
         save(next);
         state = next;
     }
@@ -215,6 +217,15 @@ public final class Member implements AutoCloseable {
         save(next);
         replication.roleChanged(next);
         return "secondary at epoch " + next.epoch() + ", following " + host + ":" + port;
+    }
+
+    /** Follows {@code host:port} unless this member is the primary now (a resync ending after a promotion). */
+    public synchronized boolean followUnlessPrimary(String host, int port) {
+        if (state.role() == Role.PRIMARY) {
+            return false;
+        }
+        follow(host, port);
+        return true;
     }
 
     @Override

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.proxy.LoopbackCluster;
-import io.dirkdb.proxy.MemberAddress;
 import io.dirkdb.proxy.RecordingDatabase;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;

@@ -3,7 +3,7 @@ package io.dirkdb.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dirkdb.proxy.MemberAddress;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.proxy.MemberListWatcher;
 import io.dirkdb.proxy.ProxySettings;
 import java.io.PrintWriter;

@@ -2,6 +2,8 @@ package io.dirkdb.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -73,6 +75,28 @@ class BackendTableTest {
         for (int i = 0; i < 4; i++) {
             assertThat(table.readTarget(new ReadYourWrites()).orElseThrow()).isNotEqualTo(m2);
         }
+    }
+
+    @Test
+    void aDivergedSecondaryGetsNoReadsEvenWithAnEqualLsn() {
+        table.recordHeartbeat(m1, primary(2, 100), 1);
+        table.recordHeartbeat(m2, new HeartbeatReport("secondary", 2, 100, true, true, false, "127.0.0.2:3948"), 1);
+        table.recordHeartbeat(m3, secondary(2, 100), 1);
+
+        assertThat(table.view("m2").health()).isEqualTo(MemberHealth.LAGGING);
+        for (int i = 0; i < 4; i++) {
+            assertThat(table.readTarget(new ReadYourWrites()).orElseThrow()).isNotEqualTo(m2);
+        }
+    }
+
+    @Test
+    void heartbeatsSayingDivergedOrNeedsResyncMarkTheReport() {
+        assertThat(HeartbeatReport.parse("{\"role\":\"secondary\",\"epoch\":2,\"lsn\":9,\"ready\":true,\"diverged\":true}")
+                .diverged()).isTrue();
+        assertThat(HeartbeatReport.parse("{\"role\":\"secondary\",\"epoch\":2,\"lsn\":9,\"ready\":true,\"needsResync\":true}")
+                .needsResync()).isTrue();
+        HeartbeatReport healthy = HeartbeatReport.parse("{\"role\":\"secondary\",\"epoch\":2,\"lsn\":9,\"ready\":true}");
+        assertThat(healthy.diverged() || healthy.needsResync()).isFalse();
     }
 
     @Test

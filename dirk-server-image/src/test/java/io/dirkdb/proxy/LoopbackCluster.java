@@ -1,6 +1,7 @@
 package io.dirkdb.proxy;
 
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;

@@ -7,6 +7,7 @@ import io.dirkdb.cache.CacheSettings;
 import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.engine.Result;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.engine.Result;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.RequestScanner;

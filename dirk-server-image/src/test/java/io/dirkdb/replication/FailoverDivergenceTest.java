@@ -95,6 +95,35 @@ class FailoverDivergenceTest {
         assertThat(members.heartbeat("m3").path("needsResync").asBoolean()).isFalse();
     }
 
+    @Test
+    void promotionDuringAResyncAbandonsItAndTheNewPrimaryKeepsWriting() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        members.node("m1").database().engine().checkpoint();
+        var snapshot = members.node("m1").database().engine().storage().orElseThrow().latestSnapshot().orElseThrow();
+        members.startSecondary("m2", "m1");
+        awaitLsn("m2", 1);
+        try (StallingSnapshotSource stalling = StallingSnapshotSource.start(snapshot,
+                java.nio.file.Files.readAllBytes(snapshot.path()))) {
+            ok(members.execute("m2", "dirk resync '127.0.0.5' " + stalling.port()));
+            await().atMost(Duration.ofSeconds(5)).until(() ->
+                    members.heartbeat("m2").path("resync").path("phase").asText().equals("copying"));
+            ok(members.execute("m2", "dirk promote 2"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                JsonNode resync = members.heartbeat("m2").path("resync");
+                return resync.path("phase").asText().equals("failed");
+            });
+        }
+        ok(members.execute("m2", "manamboara tahiry written_by_the_new_primary"));
+        JsonNode beat = members.heartbeat("m2");
+        assertThat(beat.path("role").asText()).isEqualTo("primary");
+        assertThat(beat.path("primary").isNull()).isTrue();
+        // Its state was not replaced: what it had before the resync began is still there, and its new write too.
+        var databases = ((io.dirkdb.engine.Result.Relation) members.execute("m2", "asehoy ny tahiry").result()).rows();
+        assertThat(databases).containsExactlyInAnyOrder(java.util.List.of("shop"), java.util.List.of("written_by_the_new_primary"));
+    }
+
     private ResyncTool.Outcome resync(String from, String to) throws InterruptedException {
         return new ResyncTool(new ResyncTool.Endpoint(members.node(from).host(), members.node(from).port()),
                 new ResyncTool.Endpoint(members.node(to).host(), members.node(to).port()), null, Duration.ofSeconds(20),

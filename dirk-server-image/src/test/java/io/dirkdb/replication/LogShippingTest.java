@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
-import io.dirkdb.proxy.MemberAddress;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -52,6 +52,9 @@ class LogShippingTest {
         assertThat(secondary.path("primary").asText()).isEqualTo(members.node("m1").host() + ":" + members.node("m1").port());
         assertThat(secondary.path("diverged").asBoolean()).isFalse();
         assertThat(secondary.path("replicationMode").asText()).isEqualTo("async");
+        // A secondary reports the epoch of the primary it follows, so a failover promotes above it.
+        assertThat(secondary.path("epoch").asLong()).isEqualTo(1);
+        assertThat(members.execute("m2", "dirk promote 1").errorMessage()).contains("already seen epoch 1");
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
             JsonNode primary = members.heartbeat("m1");
             assertThat(primary.path("ackedLsn").asLong()).isEqualTo(3);

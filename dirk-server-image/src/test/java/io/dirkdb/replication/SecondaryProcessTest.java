@@ -6,16 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.client.DirkConnection;
-import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.storage.SnapshotFile;
 import io.dirkdb.testing.ServerProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,13 +140,9 @@ class SecondaryProcessTest {
         awaitSecondaryEqualsPrimary();
 
         // A source that ships half of the snapshot, then stalls: the target is caught mid-copy.
-        try (ServerSocket stalling = new ServerSocket()) {
-            stalling.bind(new InetSocketAddress("127.0.0.5", 0));
-            Thread source = new Thread(() -> shipHalf(stalling, snapshot, snapshotBytes));
-            source.setDaemon(true);
-            source.start();
+        try (StallingSnapshotSource stalling = StallingSnapshotSource.start(snapshot, snapshotBytes)) {
             try (DirkConnection target = DirkConnection.open("127.0.0.1", secondary.port())) {
-                ok(target.execute("dirk resync '127.0.0.5' " + stalling.getLocalPort()));
+                ok(target.execute("dirk resync '127.0.0.5' " + stalling.port()));
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 JsonNode resync = secondaryHeartbeat().path("resync");
@@ -177,14 +168,10 @@ class SecondaryProcessTest {
         secondary = startSecondary();
         awaitSecondaryEqualsPrimary();
 
-        try (ServerSocket stalling = new ServerSocket()) {
-            stalling.bind(new InetSocketAddress("127.0.0.5", 0));
-            Thread source = new Thread(() -> shipHalf(stalling, snapshot, snapshotBytes));
-            source.setDaemon(true);
-            source.start();
+        try (StallingSnapshotSource stalling = StallingSnapshotSource.start(snapshot, snapshotBytes)) {
             Process tool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                     System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "resync", "--from",
-                    "127.0.0.5:" + stalling.getLocalPort(), "--to", "127.0.0.1:" + secondary.port(), "--poll-ms", "50")
+                    "127.0.0.5:" + stalling.port(), "--to", "127.0.0.1:" + secondary.port(), "--poll-ms", "50")
                     .redirectErrorStream(true).start();
             try {
                 java.io.BufferedReader lines = new java.io.BufferedReader(
@@ -204,41 +191,6 @@ class SecondaryProcessTest {
         awaitSecondaryEqualsPrimary();
         insertRows(300, 310);
         awaitSecondaryEqualsPrimary();
-    }
-
-    /** Answers heartbeats, and ships half of the snapshot to whoever asks for it, then stalls. */
-    private static void shipHalf(ServerSocket server, SnapshotFile snapshot, byte[] bytes) {
-        while (!server.isClosed()) {
-            Socket socket;
-            try {
-                socket = server.accept();
-            } catch (IOException e) {
-                return; // the test is over
-            }
-            Thread connection = new Thread(() -> {
-                try (socket) {
-                    InputStream in = socket.getInputStream();
-                    StringBuilder request = new StringBuilder();
-                    for (int c = in.read(); c >= 0 && c != ';'; c = in.read()) {
-                        request.append((char) c);
-                    }
-                    if (request.toString().contains("heartbeat")) {
-                        socket.getOutputStream().write(ReplyWriter.encodeMessage("{\"role\":\"primary\",\"lsn\":0}"));
-                        return;
-                    }
-                    String header = "{\"lsn\":" + snapshot.lsn() + ",\"epoch\":" + snapshot.epoch() + ",\"size\":"
-                            + bytes.length + "}";
-                    socket.getOutputStream().write(ReplyWriter.encodeMessage(header));
-                    socket.getOutputStream().write(bytes, 0, bytes.length / 2);
-                    socket.getOutputStream().flush();
-                    in.read(); // stalls until the target gives up on this copy or dies
-                } catch (IOException e) {
-                    // the target went away: expected
-                }
-            });
-            connection.setDaemon(true);
-            connection.start();
-        }
     }
 
     private static void deleteTree(Path directory) throws IOException {

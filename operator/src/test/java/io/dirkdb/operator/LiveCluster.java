@@ -6,7 +6,7 @@ import io.dirkdb.engine.Result;
 import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.RequestScanner;
-import io.dirkdb.proxy.MemberAddress;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
 import io.dirkdb.replication.ReplicationMode;

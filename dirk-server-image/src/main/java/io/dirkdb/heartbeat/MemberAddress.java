@@ -1,4 +1,4 @@
-package io.dirkdb.proxy;
+package io.dirkdb.heartbeat;
 
 import java.util.Objects;
 

@@ -1,0 +1,232 @@
+package io.dirkdb.cli;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.cli.DemoCluster.Piece;
+import io.dirkdb.client.ClientSession;
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.client.InteractiveShell;
+import io.dirkdb.replication.ReplicationMode;
+import io.dirkdb.replication.supervisor.SupervisorSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.logging.FileHandler;
+import java.util.logging.Handler;
+import java.util.logging.LogManager;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dirk demo}: the whole topology on one machine, with automatic failover and a shell. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Starts the original's topology on 127.0.0.1: m1 primary (3948), proxy (3949), m2 secondary",
+                "(3950), cache (3951), a supervisor doing heartbeats and automatic failover, HTTP health and metrics",
+                "ports, and a client shell on the cache. miala, Ctrl-D or Ctrl-C at an empty prompt stops it all."})
+public final class DemoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./dirk-demo-data",
+            description = "where m1/, m2/, config.json and the log go (default: ${DEFAULT-VALUE})")
+    Path dataDirectory;
+
+    @Option(names = "--base-port", paramLabel = "PORT", defaultValue = "3948",
+            description = "m1's port; the proxy, m2 and the cache take the next three; 0 for any free ports (default: ${DEFAULT-VALUE})")
+    int basePort;
+
+    @Option(names = "--http-base-port", paramLabel = "PORT", defaultValue = "8080",
+            description = "HTTP health/metrics port of m1; the proxy, m2 and the cache take the next three; 0 for any free ports (default: ${DEFAULT-VALUE})")
+    int httpBasePort;
+
+    @Option(names = "--no-http", description = "serve no HTTP health/metrics ports")
+    boolean noHttp;
+
+    @Option(names = "--no-shell",
+            description = "no client shell: print `dirk demo ready: client port N` and run until SIGTERM or SIGINT")
+    boolean noShell;
+
+    @Option(names = "--heartbeat-interval-ms", paramLabel = "MILLIS", defaultValue = "500",
+            description = "how often the supervisor and the proxy send `dirk heartbeat` to every member (default: ${DEFAULT-VALUE})")
+    long heartbeatIntervalMillis;
+
+    @Option(names = "--heartbeat-timeout-ms", paramLabel = "MILLIS",
+            description = "a member slower than this to answer missed its heartbeat (default: the interval)")
+    Integer heartbeatTimeoutMillis;
+
+    @Option(names = "--failure-threshold", paramLabel = "N", defaultValue = "3",
+            description = "heartbeats the primary misses in a row before it is lost (default: ${DEFAULT-VALUE})")
+    int failureThreshold;
+
+    @Option(names = "--failover-delay-ms", paramLabel = "MILLIS", defaultValue = "0",
+            description = "how long a lost primary stays lost before it is replaced (default: ${DEFAULT-VALUE})")
+    long failoverDelayMillis;
+
+    @Option(names = "--replication", paramLabel = "MODE", defaultValue = "sync",
+            description = "sync or async: decides which secondary may be promoted without losing acknowledged writes (default: ${DEFAULT-VALUE})")
+    String replication;
+
+    @Option(names = "--allow-data-loss",
+            description = "in sync mode, promote even when a silent secondary may hold the newest acknowledged writes")
+    boolean allowDataLoss;
+
+    @Option(names = "--write-wait-ms", paramLabel = "MILLIS", defaultValue = "10000",
+            description = "with no primary (during a failover), how long the proxy holds a write (default: ${DEFAULT-VALUE})")
+    long writeWaitMillis;
+
+    @Option(names = "--cache-ttl-ms", paramLabel = "MILLIS", defaultValue = "3000",
+            description = "how long the cache keeps a read's reply (default: ${DEFAULT-VALUE})")
+    long cacheTtlMillis;
+
+    @Option(names = "--cache-max-entries", paramLabel = "N", defaultValue = "200",
+            description = "replies the cache keeps at most (default: ${DEFAULT-VALUE})")
+    int cacheMaxEntries;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        DemoCluster.Plan plan;
+        try {
+            plan = plan();
+        } catch (DirkException | IllegalArgumentException e) {
+            err.println("dirk demo: " + e.getMessage());
+            err.flush();
+            return ServerCommand.EXIT_CONFIG;
+        }
+        out.println("dirk demo: data in " + plan.dataDirectory());
+        out.flush();
+        Path logFile = plan.dataDirectory().resolve("dirk-demo.log");
+        DemoCluster cluster;
+        try {
+            java.nio.file.Files.createDirectories(plan.dataDirectory());
+            if (!noShell) {
+                logTo(logFile); // log lines would garble the shell's prompt
+            }
+            cluster = DemoCluster.start(plan);
+        } catch (DemoCluster.PortInUse e) {
+            err.println("dirk demo: " + e.getMessage());
+            err.flush();
+            return ServerCommand.EXIT_CONFIG;
+        } catch (DirkException e) {
+            err.println("dirk demo: " + e.getMessage());
+            err.flush();
+            return ServerCommand.EXIT_FAILURE;
+        } catch (IOException e) {
+            err.println("dirk demo: cannot start: " + e.getMessage());
+            err.flush();
+            return ServerCommand.EXIT_FAILURE;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            cluster.close();
+            System.out.flush();
+            System.err.flush();
+            // A JVM stopped by a signal exits 130 or 143; a clean stop on SIGINT or SIGTERM is a success.
+            Runtime.getRuntime().halt(0);
+        }, "dirk-demo-shutdown"));
+        describe(cluster, plan, out, noShell ? null : logFile);
+        try {
+            if (!cluster.awaitWritable(plan.writeWaitMillis())) {
+                out.println("dirk demo: no primary yet; writes wait for one (see the log)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (noShell) {
+            out.println("dirk demo ready: client port " + cluster.port(Piece.CACHE));
+            out.flush();
+            try {
+                cluster.awaitStopped();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return 0;
+        }
+        int exit = runShell(cluster, err);
+        out.println("dirk demo: stopping");
+        out.flush();
+        cluster.close();
+        return exit;
+    }
+
+    private int runShell(DemoCluster cluster, PrintWriter err) {
+        String target = DemoCluster.HOST + ":" + cluster.port(Piece.CACHE);
+        try (ClientSession session = new ClientSession(DirkConnection.open(DemoCluster.HOST,
+                cluster.port(Piece.CACHE)))) {
+            return new InteractiveShell(session, target, true).run();
+        } catch (IOException e) {
+            err.println("dirk demo: connection to the cache at " + target + " lost: " + e.getMessage());
+            err.flush();
+            return ServerCommand.EXIT_FAILURE;
+        }
+    }
+
+    private static void describe(DemoCluster cluster, DemoCluster.Plan plan, PrintWriter out, Path logFile) {
+        for (Piece piece : Piece.values()) {
+            String role = cluster.role(piece);
+            int http = cluster.httpPort(piece);
+            out.printf("  %-26s %s:%d%s%n", piece.label + (role == null ? "" : " (" + role + ")"), DemoCluster.HOST,
+                    cluster.port(piece), http < 0 ? "" : "   http://" + DemoCluster.HOST + ":" + http + "/health/ready");
+        }
+        SupervisorSettings watch = plan.supervisor();
+        out.println("  supervisor: heartbeat every " + watch.heartbeatIntervalMillis() + " ms, failover after "
+                + watch.failureThreshold() + " missed, " + watch.mode().wireName() + " replication");
+        out.println("  config: " + cluster.configFile());
+        if (logFile != null) {
+            out.println("  log: " + logFile);
+        }
+        out.flush();
+    }
+
+    DemoCluster.Plan plan() {
+        require(basePort == 0 || basePort >= 1 && basePort <= 65535 - 3,
+                "--base-port: expected 0 or a port between 1 and 65532, got " + basePort);
+        require(noHttp || httpBasePort == 0 || httpBasePort >= 1 && httpBasePort <= 65535 - 3,
+                "--http-base-port: expected 0 or a port between 1 and 65532, got " + httpBasePort);
+        if (!noHttp && basePort != 0 && httpBasePort != 0 && Math.abs(basePort - httpBasePort) < 4) {
+            throw new DirkException("--base-port " + basePort + " and --http-base-port " + httpBasePort
+                    + " overlap: each needs four ports");
+        }
+        require(heartbeatIntervalMillis >= 1, "--heartbeat-interval-ms: expected at least 1, got " + heartbeatIntervalMillis);
+        int timeout = heartbeatTimeoutMillis != null ? heartbeatTimeoutMillis
+                : (int) Math.min(Integer.MAX_VALUE, heartbeatIntervalMillis);
+        require(timeout >= 1, "--heartbeat-timeout-ms: expected at least 1, got " + timeout);
+        require(failureThreshold >= 1, "--failure-threshold: expected at least 1, got " + failureThreshold);
+        require(failoverDelayMillis >= 0, "--failover-delay-ms: expected 0 or more, got " + failoverDelayMillis);
+        require(writeWaitMillis >= 0, "--write-wait-ms: expected 0 or more, got " + writeWaitMillis);
+        require(cacheTtlMillis >= 0, "--cache-ttl-ms: expected 0 or more, got " + cacheTtlMillis);
+        require(cacheMaxEntries >= 1, "--cache-max-entries: expected at least 1, got " + cacheMaxEntries);
+        ReplicationMode mode;
+        try {
+            mode = ReplicationMode.parse(replication);
+        } catch (IllegalArgumentException e) {
+            throw new DirkException("--replication: " + e.getMessage());
+        }
+        SupervisorSettings supervisor = new SupervisorSettings(heartbeatIntervalMillis, timeout, failureThreshold,
+                Duration.ofMillis(failoverDelayMillis), mode, allowDataLoss);
+        return new DemoCluster.Plan(dataDirectory.toAbsolutePath().normalize(), basePort, noHttp ? -1 : httpBasePort,
+                supervisor, writeWaitMillis, cacheTtlMillis, cacheMaxEntries);
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new DirkException(message);
+        }
+    }
+
+    /** Sends every log record to {@code file} instead of the terminal. */
+    private static void logTo(Path file) throws IOException {
+        Logger root = LogManager.getLogManager().getLogger("");
+        FileHandler handler = new FileHandler(file.toString(), true);
+        handler.setFormatter(new SimpleFormatter());
+        for (Handler existing : root.getHandlers()) {
+            root.removeHandler(existing);
+        }
+        root.addHandler(handler);
+    }
+}

@@ -1,0 +1,68 @@
+package io.dirkdb.heartbeat;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.protocol.Reply;
+import java.io.IOException;
+
+/**
+ * Asks one member {@code dirk heartbeat;} over a connection kept open between probes (reopened
+ * after a failure), each probe bounded by a timeout. The proxy's prober and the local supervisor
+ * both probe through this class. Not thread-safe: one probe at a time.
+ */
+public final class HeartbeatProbe implements AutoCloseable {
+    private final MemberAddress member;
+    private final int timeoutMillis;
+    private DirkConnection connection;
+
+    /** @param timeoutMillis bounds connecting and waiting for the answer; a slower member counts as missed */
+    public HeartbeatProbe(MemberAddress member, int timeoutMillis) {
+        if (timeoutMillis < 1) {
+            throw new IllegalArgumentException("the heartbeat timeout must be at least 1 ms");
+        }
+        this.member = member;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    public MemberAddress member() {
+        return member;
+    }
+
+    /**
+     * Sends one heartbeat and returns the answer.
+     *
+     * @throws IOException when the member cannot be reached or does not answer in time
+     * @throws DirkException when it answers something that is not a heartbeat
+     */
+    public HeartbeatReport probe() throws IOException {
+        try {
+            if (connection == null) {
+                connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);
+            }
+            Reply reply = connection.execute("dirk heartbeat;");
+            if (reply.isError()) {
+                throw new DirkException("the heartbeat was refused: " + reply.errorMessage());
+            }
+            String message = reply.messageText();
+            if (message == null) {
+                throw new DirkException("the heartbeat reply is not a message");
+            }
+            return HeartbeatReport.parse(message);
+        } catch (IOException | RuntimeException e) {
+            close(); // a half-read reply would spoil the next probe: start over on a new connection
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (IOException e) {
+                // closing a broken connection: nothing left to do
+            }
+            connection = null;
+        }
+    }
+}

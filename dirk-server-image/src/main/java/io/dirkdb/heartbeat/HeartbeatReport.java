@@ -1,0 +1,71 @@
+package io.dirkdb.heartbeat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dirkdb.DirkException;
+import java.io.IOException;
+import java.util.Locale;
+
+/**
+ * What a member said to {@code dirk heartbeat;}: its role, its epoch, its last LSN, whether it
+ * is ready to serve, and, for a secondary, which primary it follows and whether it can go on
+ * following it. A member that is ready but whose role is not one we know is treated as unusable.
+ *
+ * @param role {@code primary}, {@code secondary} or {@code fenced} (lower case, as on the wire)
+ * @param diverged its log went past its primary's history: only a resync brings it back
+ * @param needsResync it is too far behind (the primary no longer keeps the log it lacks): only a resync helps
+ * @param following the {@code host:port} of the primary a secondary follows; null when none or not said
+ */
+public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
+                              boolean needsResync, String following) {
+    public static final String PRIMARY = "primary";
+    public static final String SECONDARY = "secondary";
+    public static final String FENCED = "fenced";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A report of a member whose log has not diverged. */
+    public HeartbeatReport(String role, long epoch, long lsn, boolean ready) {
+        this(role, epoch, lsn, ready, false, false, null);
+    }
+
+    public boolean isPrimary() {
+        return ready && PRIMARY.equals(role);
+    }
+
+    /** Its log cannot continue from its primary's: a {@code dirk resync} must rebuild it. */
+    public boolean mustResync() {
+        return diverged || needsResync;
+    }
+
+    public boolean isSecondary() {
+        return ready && SECONDARY.equals(role);
+    }
+
+    /**
+     * Parses the one-line JSON message of a heartbeat reply, e.g.
+     * {@code {"id":"m1","role":"primary","epoch":3,"lsn":120,"ready":true}}; the replication fields
+     * {@code "diverged"}, {@code "needsResync"} and {@code "primary"} are read when present.
+     *
+     * @throws DirkException when the text is not such a message
+     */
+    public static HeartbeatReport parse(String json) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new DirkException("the heartbeat reply is not JSON: " + abbreviate(json));
+        }
+        if (node == null || !node.isObject() || !node.path("role").isTextual()) {
+            throw new DirkException("the heartbeat reply has no role: " + abbreviate(json));
+        }
+        return new HeartbeatReport(node.path("role").asText().toLowerCase(Locale.ROOT),
+                node.path("epoch").asLong(0), node.path("lsn").asLong(-1), node.path("ready").asBoolean(true),
+                node.path("diverged").asBoolean(false), node.path("needsResync").asBoolean(false),
+                node.path("primary").isTextual() ? node.path("primary").asText() : null);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 120 ? text : text.substring(0, 120) + "...";
+    }
+}

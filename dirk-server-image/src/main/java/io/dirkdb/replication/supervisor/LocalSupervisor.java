@@ -1,0 +1,359 @@
+package io.dirkdb.replication.supervisor;
+
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.replication.Election;
+import io.dirkdb.replication.FailoverPolicy;
+import io.dirkdb.replication.MemberObservation;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Failover without Kubernetes: watches the members of one machine (those of {@code dirk demo}) by
+ * heartbeat and, when the primary is lost, does what the operator does in a cluster: fences the old
+ * primary, promotes the member {@link FailoverPolicy} elects with a higher epoch, and repoints the
+ * other members at it. The decision is the policy's alone; this class observes and acts.
+ *
+ * <p>Each round probes every member at once, then decides. A member that comes back later as a
+ * primary of an older epoch is fenced and told to follow the current primary; one that reports a
+ * diverged log (or one too far behind) is rebuilt with {@code dirk resync}. Every step is logged; a step that fails is
+ * tried again on a later round, and with no safe candidate nothing is promoted.
+ */
+public final class LocalSupervisor implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.dirkdb.supervisor");
+
+    /** What the supervisor knows of one member. Touched by the round thread only. */
+    private static final class Tracked {
+        final MemberAddress address;
+        int missed;
+        HeartbeatReport report; // last answer, kept while it misses heartbeats
+        String failure;
+        boolean everAnswered;
+        String followingKey; // "<primary id>@<epoch>" it was last told to follow
+        String resyncKey; // "<primary id>@<epoch>" it was last told to resync from
+
+        Tracked(MemberAddress address) {
+            this.address = address;
+        }
+
+        boolean answering() {
+            return missed == 0 && report != null;
+        }
+    }
+
+    private final Map<String, Tracked> members = new LinkedHashMap<>();
+    private final SupervisorSettings settings;
+    private final FailoverPolicy policy;
+    private final MemberControl control;
+    private final ExecutorService probes;
+    private final ScheduledExecutorService rounds;
+
+    private volatile String currentPrimary;
+    private volatile long currentEpoch;
+    private long highestEpochSeen;
+    private long lostSinceNanos = -1;
+    private int roundsWithoutPrimary;
+    private String lastRefusal;
+    private final AtomicLong failovers = new AtomicLong();
+
+    public LocalSupervisor(List<MemberAddress> addresses, SupervisorSettings settings, MemberControl control) {
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException("the supervisor needs at least one member");
+        }
+        for (MemberAddress address : addresses) {
+            if (members.put(address.id(), new Tracked(address)) != null) {
+                throw new IllegalArgumentException("member id " + address.id() + " appears twice");
+            }
+        }
+        this.settings = settings;
+        this.policy = new FailoverPolicy(settings.failureThreshold(), settings.failoverDelay(), settings.mode(),
+                settings.allowDataLoss());
+        this.control = control;
+        AtomicLong threads = new AtomicLong();
+        this.probes = Executors.newFixedThreadPool(addresses.size(), task -> daemon(task,
+                "dirk-supervisor-probe-" + threads.incrementAndGet()));
+        this.rounds = Executors.newSingleThreadScheduledExecutor(task -> daemon(task, "dirk-supervisor"));
+    }
+
+    private static Thread daemon(Runnable task, String name) {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    /** Starts a round now and one every heartbeat interval after the previous one ended. */
+    public void start() {
+        LOG.log(Level.INFO, "supervising {0}: heartbeat every {1} ms, primary lost after {2} misses, failover delay "
+                + "{3} ms, {4} replication", String.join(", ", members.keySet()), settings.heartbeatIntervalMillis(),
+                settings.failureThreshold(), settings.failoverDelay().toMillis(), settings.mode().wireName());
+        rounds.scheduleWithFixedDelay(this::safeRound, 0, settings.heartbeatIntervalMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The member the supervisor holds for primary, or null when it knows none. */
+    public String currentPrimary() {
+        return currentPrimary;
+    }
+
+    /** The epoch of {@link #currentPrimary()}. */
+    public long currentEpoch() {
+        return currentEpoch;
+    }
+
+    /** How many promotions this supervisor made. */
+    public long failovers() {
+        return failovers.get();
+    }
+
+    private void safeRound() {
+        try {
+            round();
+        } catch (RuntimeException e) {
+            // One bad round must not stop the supervision: log it, the next round starts afresh.
+            LOG.log(Level.ERROR, "supervisor round failed", e);
+        }
+    }
+
+    /** One round: probe every member, then decide and act. Runs on one thread at a time. */
+    synchronized void round() {
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        Map<Tracked, Object> outcomes = new LinkedHashMap<>();
+        for (Tracked member : members.values()) {
+            pending.add(CompletableFuture.runAsync(() -> {
+                Object outcome;
+                try {
+                    outcome = control.heartbeat(member.address);
+                } catch (IOException e) {
+                    outcome = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                } catch (RuntimeException e) {
+                    outcome = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                }
+                synchronized (outcomes) {
+                    outcomes.put(member, outcome);
+                }
+            }, probes));
+        }
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
+        outcomes.forEach(this::record);
+        decide();
+    }
+
+    private void record(Tracked member, Object outcome) {
+        if (outcome instanceof HeartbeatReport report) {
+            if (member.missed > 0 && member.everAnswered) {
+                LOG.log(Level.INFO, "{0} answers again as {1} at epoch {2} after {3} missed heartbeats", member.address,
+                        report.role(), report.epoch(), member.missed);
+            }
+            member.missed = 0;
+            member.report = report;
+            member.failure = null;
+            member.everAnswered = true;
+            highestEpochSeen = Math.max(highestEpochSeen, report.epoch());
+        } else {
+            member.missed++;
+            member.failure = (String) outcome;
+            if (member.missed == 1) {
+                LOG.log(Level.WARNING, "{0} missed a heartbeat: {1}", member.address, outcome);
+            }
+        }
+    }
+
+    private void decide() {
+        if (currentPrimary == null) {
+            adoptPrimary();
+        }
+        if (currentPrimary == null) {
+            roundsWithoutPrimary++;
+            if (roundsWithoutPrimary >= settings.failureThreshold()) {
+                failover(null); // no member says primary: elect one among all
+            }
+            return;
+        }
+        Tracked primary = members.get(currentPrimary);
+        if (primaryLost(primary)) {
+            long now = System.nanoTime();
+            if (lostSinceNanos < 0) {
+                lostSinceNanos = now;
+                LOG.log(Level.WARNING, "primary {0} is lost ({1}): failing over", primary.address,
+                        !primary.answering() ? primary.missed + " heartbeats missed in a row, last: " + primary.failure
+                                : primary.report.ready() ? "it says " + primary.report.role() + " at epoch "
+                                + primary.report.epoch() : "it says it is not ready");
+            }
+            if (policy.delayElapsed(Duration.ofNanos(now - lostSinceNanos))) {
+                failover(primary);
+            }
+        } else {
+            lostSinceNanos = -1;
+        }
+        Tracked now = currentPrimary == null ? null : members.get(currentPrimary);
+        if (now != null && now.answering() && !primaryLost(now)) {
+            bringMembersInLine(now); // only while the primary answers: members are pointed at a live one
+        }
+    }
+
+    private boolean primaryLost(Tracked primary) {
+        if (primary.answering() && !(primary.report.isPrimary() && primary.report.epoch() >= currentEpoch)) {
+            return true; // it answers, but stepped down (or was fenced by hand): it takes no writes
+        }
+        return policy.primaryLost(observe(primary));
+    }
+
+    /** Takes the answering primary with the highest epoch as the one to watch. */
+    private void adoptPrimary() {
+        Tracked best = null;
+        for (Tracked member : members.values()) {
+            if (member.answering() && member.report.isPrimary()
+                    && (best == null || member.report.epoch() > best.report.epoch())) {
+                best = member;
+            }
+        }
+        if (best != null) {
+            currentPrimary = best.address.id();
+            currentEpoch = best.report.epoch();
+            roundsWithoutPrimary = 0;
+            LOG.log(Level.INFO, "primary is {0} at epoch {1}", best.address, currentEpoch);
+        }
+    }
+
+    /** Fence the lost primary, promote the elected member, repoint the others: in that order. */
+    private void failover(Tracked lost) {
+        List<MemberObservation> candidates = new ArrayList<>();
+        for (Tracked member : members.values()) {
+            if (member != lost) {
+                candidates.add(observe(member));
+            }
+        }
+        Election election = policy.elect(candidates, highestEpochSeen);
+        if (election instanceof Election.NoSafeCandidate refusal) {
+            if (!refusal.reason().equals(lastRefusal)) {
+                LOG.log(Level.WARNING, "no failover yet: {0}; trying again every heartbeat", refusal.reason());
+                lastRefusal = refusal.reason();
+            }
+            return;
+        }
+        lastRefusal = null;
+        Election.Promote promote = (Election.Promote) election;
+        Tracked chosen = members.get(promote.member());
+        if (lost != null) {
+            try {
+                LOG.log(Level.INFO, "fencing {0}: {1}", lost.address, control.fence(lost.address));
+            } catch (IOException | RuntimeException e) {
+                // A primary that does not answer cannot take writes either, and comes back with a lower epoch.
+                LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back",
+                        lost.address, e.getMessage());
+            }
+        }
+        try {
+            String answer = control.promote(chosen.address, promote.newEpoch());
+            LOG.log(Level.INFO, "promoted {0} to primary at epoch {1} (log at lsn {2}): {3}", chosen.address,
+                    promote.newEpoch(), promote.lsn(), answer);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "promoting {0} to epoch {1} failed: {2}; trying again next heartbeat",
+                    chosen.address, promote.newEpoch(), e.getMessage());
+            highestEpochSeen = Math.max(highestEpochSeen, promote.newEpoch()); // never offer an epoch twice
+            return;
+        }
+        highestEpochSeen = promote.newEpoch();
+        currentPrimary = chosen.address.id();
+        currentEpoch = promote.newEpoch();
+        lostSinceNanos = -1;
+        roundsWithoutPrimary = 0;
+        failovers.incrementAndGet();
+        chosen.report = new HeartbeatReport(HeartbeatReport.PRIMARY, promote.newEpoch(), promote.lsn(), true);
+        bringMembersInLine(chosen);
+    }
+
+    /**
+     * Every answering member other than the primary must follow it: an older primary is fenced
+     * first; a member not yet following this primary is told to; one whose log cannot continue from
+     * the primary's (diverged, or too far behind) is rebuilt by a resync, once per primary.
+     */
+    private void bringMembersInLine(Tracked primary) {
+        String key = primary.address.id() + "@" + currentEpoch;
+        String primaryEndpoint = primary.address.host() + ":" + primary.address.port();
+        for (Tracked member : members.values()) {
+            if (member == primary || !member.answering() || !member.report.ready()) {
+                continue; // a member starting or stopping is dealt with once it is up
+            }
+            HeartbeatReport report = member.report;
+            if (HeartbeatReport.PRIMARY.equals(report.role())) {
+                if (report.epoch() >= currentEpoch) {
+                    continue; // not older than ours: promoted by someone else; never fence it blindly
+                }
+                try {
+                    LOG.log(Level.WARNING, "{0} came back as primary of epoch {1} (current epoch {2}): fencing it: {3}",
+                            member.address, report.epoch(), currentEpoch, control.fence(member.address));
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.WARNING, "fencing {0} failed: {1}; trying again next heartbeat", member.address,
+                            e.getMessage());
+                    continue;
+                }
+                member.followingKey = null;
+            } else if (report.mustResync()) {
+                resync(member, primary, key);
+                continue;
+            }
+            if (key.equals(member.followingKey)
+                    || HeartbeatReport.SECONDARY.equals(report.role()) && primaryEndpoint.equals(report.following())) {
+                continue;
+            }
+            try {
+                LOG.log(Level.INFO, "repointing {0} at {1}: {2}", member.address, primary.address,
+                        control.follow(member.address, primary.address));
+                member.followingKey = key;
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "repointing {0} at {1} failed: {2}; trying again next heartbeat",
+                        member.address, primary.address, e.getMessage());
+            }
+        }
+    }
+
+    /** Rebuilds a member that cannot follow: tried once per primary, then left to a person, with the command. */
+    private void resync(Tracked member, Tracked primary, String key) {
+        if (key.equals(member.resyncKey)) {
+            return;
+        }
+        member.resyncKey = key;
+        String why = member.report.diverged() ? "its log diverged from the history of " + primary.address
+                : "it is too far behind " + primary.address;
+        LOG.log(Level.WARNING, "{0} needs `dirk resync`: {1}; rebuilding it", member.address, why);
+        try {
+            LOG.log(Level.INFO, "resync of {0} from {1}: {2}", member.address, primary.address,
+                    control.resync(member.address, primary.address));
+            member.followingKey = key; // a resync ends with the member following the primary
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "resync of {0} failed: {1}; run `dirk resync ''{2}'' {3};` on it by hand",
+                    member.address, e.getMessage(), primary.address.host(), primary.address.port());
+        }
+    }
+
+    private MemberObservation observe(Tracked member) {
+        HeartbeatReport report = member.report;
+        String role = report == null ? "" : report.ready() ? report.role() : "";
+        return new MemberObservation(member.address.id(), true, member.missed, role,
+                report == null ? 0 : report.epoch(), report == null ? -1 : report.lsn(),
+                report != null && report.mustResync());
+    }
+
+    @Override
+    public void close() {
+        rounds.shutdownNow();
+        try {
+            rounds.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        probes.shutdownNow();
+        control.close();
+    }
+}

@@ -1,0 +1,31 @@
+package io.dirkdb.replication.supervisor;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
+import java.io.IOException;
+
+/**
+ * What the supervisor can ask of a member: its heartbeat and the control statements that change
+ * roles. Each call either returns the member's answer or throws; it never waits without bound.
+ */
+public interface MemberControl extends AutoCloseable {
+
+    /** {@code dirk heartbeat;} @throws IOException when it does not answer in time */
+    HeartbeatReport heartbeat(MemberAddress member) throws IOException;
+
+    /** {@code dirk fence;}: the member refuses writes from now on. */
+    String fence(MemberAddress member) throws IOException;
+
+    /** {@code dirk promote N;} @throws DirkException when the member refuses (it has seen that epoch) */
+    String promote(MemberAddress member, long epoch) throws IOException;
+
+    /** {@code dirk follow 'host' port;}: the member becomes a secondary of {@code primary}. */
+    String follow(MemberAddress member, MemberAddress primary) throws IOException;
+
+    /** {@code dirk resync 'host' port;}: the member rebuilds itself from {@code primary}, then follows it. */
+    String resync(MemberAddress member, MemberAddress primary) throws IOException;
+
+    @Override
+    void close();
+}

@@ -1,0 +1,88 @@
+package io.dirkdb.replication.supervisor;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.HeartbeatProbe;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.protocol.Reply;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@link MemberControl} over the DirkDB protocol: heartbeats through a {@link HeartbeatProbe} per
+ * member (its connection kept between rounds), role changes on a short-lived connection of their
+ * own, authenticated with {@code dirk auth} when the members require a password.
+ */
+public final class NetworkMemberControl implements MemberControl {
+    private final int heartbeatTimeoutMillis;
+    private final int controlTimeoutMillis;
+    private final String password;
+    private final Map<String, HeartbeatProbe> probes = new ConcurrentHashMap<>();
+
+    /**
+     * @param heartbeatTimeoutMillis a heartbeat slower than this counts as missed
+     * @param controlTimeoutMillis bounds connecting for, and the answer to, fence, promote and follow
+     * @param password sent with {@code dirk auth} before a control statement; null for none
+     */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password) {
+        this.heartbeatTimeoutMillis = heartbeatTimeoutMillis;
+        this.controlTimeoutMillis = controlTimeoutMillis;
+        this.password = password;
+    }
+
+    @Override
+    public HeartbeatReport heartbeat(MemberAddress member) throws IOException {
+        HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis));
+        synchronized (probe) {
+            return probe.probe();
+        }
+    }
+
+    @Override
+    public String fence(MemberAddress member) throws IOException {
+        return run(member, "dirk fence;");
+    }
+
+    @Override
+    public String promote(MemberAddress member, long epoch) throws IOException {
+        return run(member, "dirk promote " + epoch + ";");
+    }
+
+    @Override
+    public String follow(MemberAddress member, MemberAddress primary) throws IOException {
+        return run(member, "dirk follow " + DirkConnection.quote(primary.host()) + " " + primary.port() + ";");
+    }
+
+    @Override
+    public String resync(MemberAddress member, MemberAddress primary) throws IOException {
+        return run(member, "dirk resync " + DirkConnection.quote(primary.host()) + " " + primary.port() + ";");
+    }
+
+    private String run(MemberAddress member, String statement) throws IOException {
+        try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), controlTimeoutMillis)) {
+            if (password != null) {
+                Reply auth = connection.authenticate(password);
+                if (auth.isError()) {
+                    throw new DirkException(member + " refused the supervisor's password: " + auth.errorMessage());
+                }
+            }
+            Reply reply = connection.execute(statement);
+            if (reply.isError()) {
+                throw new DirkException(reply.errorMessage());
+            }
+            return reply.messageText();
+        }
+    }
+
+    @Override
+    public void close() {
+        probes.values().forEach(probe -> {
+            synchronized (probe) {
+                probe.close();
+            }
+        });
+        probes.clear();
+    }
+}

@@ -1,0 +1,108 @@
+package io.dirkdb.replication.supervisor;
+
+import io.dirkdb.DirkException;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Members that exist only in memory: the test decides who answers, and every role change is recorded. */
+final class FakeMembers implements MemberControl {
+    static final class Fake {
+        final MemberAddress address;
+        boolean answering = true;
+        String role;
+        long epoch;
+        long highestEpochSeen;
+        long lsn;
+        boolean diverged;
+        String following; // host:port of the primary it says it follows
+
+        Fake(MemberAddress address, String role, long epoch, long lsn) {
+            this.address = address;
+            this.role = role;
+            this.epoch = epoch;
+            this.highestEpochSeen = epoch;
+            this.lsn = lsn;
+        }
+    }
+
+    final Map<String, Fake> members = new LinkedHashMap<>();
+    /** Role changes asked for, in order, e.g. {@code fence m1}, {@code promote m2 2}, {@code follow m3 m2}. */
+    final List<String> actions = new ArrayList<>();
+
+    FakeMembers add(String id, String role, long epoch, long lsn) {
+        MemberAddress address = new MemberAddress(id, "127.0.0.1", 4000 + members.size());
+        members.put(id, new Fake(address, role, epoch, lsn));
+        return this;
+    }
+
+    Fake get(String id) {
+        return members.get(id);
+    }
+
+    List<MemberAddress> addresses() {
+        return members.values().stream().map(f -> f.address).toList();
+    }
+
+    private Fake reachable(MemberAddress address) throws IOException {
+        Fake fake = members.get(address.id());
+        if (!fake.answering) {
+            throw new ConnectException("connection refused");
+        }
+        return fake;
+    }
+
+    @Override
+    public synchronized HeartbeatReport heartbeat(MemberAddress member) throws IOException {
+        Fake fake = reachable(member);
+        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following);
+    }
+
+    @Override
+    public synchronized String fence(MemberAddress member) throws IOException {
+        actions.add("fence " + member.id());
+        Fake fake = reachable(member);
+        fake.role = HeartbeatReport.FENCED;
+        return "fenced";
+    }
+
+    @Override
+    public synchronized String promote(MemberAddress member, long epoch) throws IOException {
+        actions.add("promote " + member.id() + " " + epoch);
+        Fake fake = reachable(member);
+        if (epoch <= fake.highestEpochSeen) {
+            throw new DirkException("epoch " + epoch + " already seen");
+        }
+        fake.role = HeartbeatReport.PRIMARY;
+        fake.epoch = epoch;
+        fake.highestEpochSeen = epoch;
+        return "primary at epoch " + epoch;
+    }
+
+    @Override
+    public synchronized String follow(MemberAddress member, MemberAddress primary) throws IOException {
+        actions.add("follow " + member.id() + " " + primary.id());
+        Fake fake = reachable(member);
+        fake.role = HeartbeatReport.SECONDARY;
+        fake.following = primary.host() + ":" + primary.port();
+        return "following " + primary.id();
+    }
+
+    @Override
+    public synchronized String resync(MemberAddress member, MemberAddress primary) throws IOException {
+        actions.add("resync " + member.id() + " " + primary.id());
+        Fake fake = reachable(member);
+        fake.diverged = false;
+        fake.role = HeartbeatReport.SECONDARY;
+        return "rebuilt from " + primary.id();
+    }
+
+    @Override
+    public void close() {
+    }
+}

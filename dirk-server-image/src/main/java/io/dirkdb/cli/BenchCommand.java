@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code dirk bench}: prints the speed figures of a server. */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ReplicationBenchCommand.class,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {ReplicationBenchCommand.class, ProxyBenchCommand.class},
         description = {"Measures durable inserts/s (1 and N connections), point lookups/s and start-up time.",
                 "Against a running server, or one started in this process with --embedded."})
 public final class BenchCommand implements Callable<Integer> {

@@ -169,9 +169,7 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     private void decide() {
-        if (currentPrimary == null) {
-            adoptPrimary();
-        }
+        adoptPrimary();
         if (currentPrimary == null) {
             roundsWithoutPrimary++;
             if (roundsWithoutPrimary >= settings.failureThreshold()) {
@@ -208,7 +206,10 @@ public final class LocalSupervisor implements AutoCloseable {
         return policy.primaryLost(observe(primary));
     }
 
-    /** Takes the answering primary with the highest epoch as the one to watch. */
+    /**
+     * Takes the answering primary with the highest epoch as the one to watch, when none is watched
+     * yet or one of a higher epoch shows up (promoted by hand): the older one is then brought in line.
+     */
     private void adoptPrimary() {
         Tracked best = null;
         for (Tracked member : members.values()) {
@@ -217,10 +218,11 @@ public final class LocalSupervisor implements AutoCloseable {
                 best = member;
             }
         }
-        if (best != null) {
+        if (best != null && (currentPrimary == null || best.report.epoch() > currentEpoch)) {
             currentPrimary = best.address.id();
             currentEpoch = best.report.epoch();
             roundsWithoutPrimary = 0;
+            lostSinceNanos = -1;
             LOG.log(Level.INFO, "primary is {0} at epoch {1}", best.address, currentEpoch);
         }
     }

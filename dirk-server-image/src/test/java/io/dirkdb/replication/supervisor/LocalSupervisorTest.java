@@ -133,4 +133,17 @@ class LocalSupervisorTest {
         assertThat(cluster.actions).containsSubsequence("promote m2 2", "promote m2 3", "follow m3 m2");
         assertThat(supervisor.currentEpoch()).isEqualTo(3);
     }
+
+    @Test
+    void primaryPromotedByHandAtAHigherEpochIsAdoptedAndTheOldOneBroughtInLine() {
+        supervisor(ReplicationMode.ASYNC);
+        rounds(1);
+        cluster.actions.clear();
+        cluster.get("m3").role = "primary"; // dirk promote 5; sent to m3 by a person
+        cluster.get("m3").epoch = 5;
+        rounds(1);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m3");
+        assertThat(supervisor.currentEpoch()).isEqualTo(5);
+        assertThat(cluster.actions).containsExactly("fence m1", "follow m1 m3", "follow m2 m3");
+    }
 }

@@ -11,7 +11,7 @@ import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
-import io.dirkdb.operator.failover.MemberHeartbeat;
+import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.protocol.Reply;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -93,17 +93,28 @@ class FailoverTest {
         // The old primary's pod comes back: a resync Job rebuilds it, then it is a secondary again.
         // The first Job fails: it is reported and retried after the backoff (1 s in tests).
         live.failNextJobs(1);
+        live.holdJobs(true);
         live.restartPod(PRIMARY);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+          DirkCluster c = cluster(ns);
+          assertThat(c.getStatus().getPhase()).isEqualTo(ClusterPhase.Resyncing);
+          assertThat(c.getStatus().condition("Resyncing")).hasValueSatisfying(cond -> {
+            assertThat(cond.getStatus()).isEqualTo("True");
+            assertThat(cond.getMessage()).contains("demo-resync-demo-primary-0-1");
+          });
+          assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
+        });
+        live.holdJobs(false);
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(eventReasons(ns)).contains("ResyncFailed"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
           assertThat(jobs(ns)).extracting(j -> j.getMetadata().getName())
               .containsExactlyInAnyOrder("demo-resync-demo-primary-0-1", "demo-resync-demo-primary-0-2");
           assertThat(role(ns, PRIMARY)).isEqualTo("secondary");
           try (DirkConnection c = live.connect(PRIMARY)) {
-            MemberHeartbeat heartbeat = MemberHeartbeat.parse(c.execute("dirk heartbeat").messageText());
+            HeartbeatReport heartbeat = HeartbeatReport.parse(c.execute("dirk heartbeat").messageText());
             assertThat(heartbeat.role()).isEqualTo("secondary");
             assertThat(heartbeat.diverged()).isFalse();
-            assertThat(heartbeat.primary()).isEqualTo(live.member(promoted).host() + ":" + live.member(promoted).port());
+            assertThat(heartbeat.following()).isEqualTo(live.member(promoted).host() + ":" + live.member(promoted).port());
           }
           assertThat(live.contents(PRIMARY)).isEqualTo(live.contents(promoted));
         });
@@ -183,7 +194,7 @@ class FailoverTest {
         assertThat(role(ns, SECONDARY)).isEqualTo("secondary");
       });
       try (DirkConnection c = live.connect(SECONDARY)) {
-        assertThat(MemberHeartbeat.parse(c.execute("dirk heartbeat").messageText()).role()).isEqualTo("secondary");
+        assertThat(HeartbeatReport.parse(c.execute("dirk heartbeat").messageText()).role()).isEqualTo("secondary");
       }
     }
   }
@@ -219,7 +230,7 @@ class FailoverTest {
         assertThat(now.getStatus().getLastFailover().getCompletedAt()).isNotNull();
         assertThat(podsLabelled(ns, "primary")).containsExactly(SECONDARY);
         try (DirkConnection connection = live.connect(SECONDARY)) {
-          MemberHeartbeat heartbeat = MemberHeartbeat.parse(connection.execute("dirk heartbeat").messageText());
+          HeartbeatReport heartbeat = HeartbeatReport.parse(connection.execute("dirk heartbeat").messageText());
           assertThat(heartbeat.role()).isEqualTo("primary");
           assertThat(heartbeat.epoch()).isEqualTo(2L);
         }
@@ -264,9 +275,9 @@ class FailoverTest {
         assertThat(writer.failures()).isZero();
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
           try (DirkConnection c = live.connect(PRIMARY)) {
-            MemberHeartbeat heartbeat = MemberHeartbeat.parse(c.execute("dirk heartbeat").messageText());
+            HeartbeatReport heartbeat = HeartbeatReport.parse(c.execute("dirk heartbeat").messageText());
             assertThat(heartbeat.role()).isEqualTo("secondary");
-            assertThat(heartbeat.primary()).isEqualTo(live.member(SECONDARY).host() + ":" + live.member(SECONDARY).port());
+            assertThat(heartbeat.following()).isEqualTo(live.member(SECONDARY).host() + ":" + live.member(SECONDARY).port());
           }
         });
         assertThat(eventReasons(ns)).contains("SwitchoverStarted", "SwitchoverCompleted");

@@ -71,6 +71,7 @@ final class LiveCluster implements AutoCloseable {
   private final ScheduledExecutorService jobRunner = Executors.newSingleThreadScheduledExecutor();
   private final List<String> jobLog = new ArrayList<>();
   private final AtomicInteger jobsToFail = new AtomicInteger();
+  private volatile boolean jobsHeld;
   private RoutingProxy proxy;
 
   LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode) throws IOException {
@@ -299,6 +300,11 @@ final class LiveCluster implements AutoCloseable {
     return ((Result.Relation) check(reply).result()).rows().stream().map(row -> (String) row.get(0)).sorted().toList();
   }
 
+  /** While held, new Jobs stay pending (not started), so a test can look at a Job in progress. */
+  void holdJobs(boolean held) {
+    jobsHeld = held;
+  }
+
   /** The next {@code count} resync Jobs fail. */
   void failNextJobs(int count) {
     jobsToFail.set(count);
@@ -312,6 +318,9 @@ final class LiveCluster implements AutoCloseable {
 
   /** Runs the container command of every new resync Job in-process, then records its outcome. */
   private void runNewJobs() {
+    if (jobsHeld) {
+      return;
+    }
     try {
       for (Job job : client.batch().v1().jobs().inNamespace(namespace).list().getItems()) {
         String jobName = job.getMetadata().getName();

@@ -40,7 +40,7 @@ class OperatorProcessBenchmarkTest {
     try {
       new OperatorTestServerSetup().accept(server);
       KubernetesClient client = server.getClient();
-      // The options docs/operator.md recommends for the operator's container.
+      // The options the README (the operator section) recommends for the operator's container.
       String jvm = System.getProperty("bench.operator.jvm", RECOMMENDED_JVM);
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

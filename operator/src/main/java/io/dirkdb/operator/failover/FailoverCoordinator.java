@@ -12,9 +12,13 @@ import io.dirkdb.operator.reconciler.ClusterEvents;
 import io.dirkdb.operator.reconciler.ClusterStatusAggregator;
 import io.dirkdb.operator.reconciler.Conditions;
 import io.dirkdb.operator.resync.ResyncCoordinator;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.replication.Election;
 import io.dirkdb.replication.FailoverPolicy;
 import io.dirkdb.replication.MemberObservation;
+import io.dirkdb.replication.supervisor.MemberControl;
+import io.dirkdb.replication.supervisor.NetworkMemberControl;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -93,20 +97,25 @@ public class FailoverCoordinator {
     ResourceID id = ResourceID.fromResource(cached);
     FailoverSpec spec = cached.getSpec().getFailover();
     String password = password(client, cached);
-    Map<String, MemberEndpoint> endpoints = new LinkedHashMap<>();
-    pods.forEach(p -> MemberEndpoint.of(p).ifPresent(e -> endpoints.put(e.member(), e)));
-    prober.watch(id, spec.getHeartbeatIntervalMs(), password, endpoints.values());
+    Map<String, MemberAddress> endpoints = new LinkedHashMap<>();
+    pods.forEach(p -> MemberAddresses.of(p).ifPresent(e -> endpoints.put(e.id(), e)));
+    prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values());
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.
     DirkCluster cluster = Optional.ofNullable(client.resource(cached).get()).orElse(cached);
-    Pass pass = new Pass(client, cluster, pods, prober.results(id), new MemberControl(password, CONTROL_TIMEOUT_MILLIS));
-    Optional<Duration> recheck = pass.run(id);
-    return new Outcome(pass.cluster, pass.currentPods(), recheck);
+    // The same member control as the local supervisor's; its connections live for this pass only.
+    try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS, password)) {
+      Pass pass = new Pass(client, cluster, pods, prober.results(id), control);
+      Optional<Duration> recheck = pass.run(id);
+      return new Outcome(pass.cluster, pass.currentPods(), recheck);
+    }
   }
 
   /** Adds the prober's figures (epoch, LSN, lag, misses) to the members of a status about to be written. */
   public void describeMembers(DirkCluster cluster, DirkClusterStatus status) {
     Map<String, ProbeResult> results = prober.results(ResourceID.fromResource(cluster));
+    ProbeResult primary = results.get(status.getCurrentPrimary());
+    long primaryLsn = primary != null && primary.last() != null && primary.last().isPrimary() ? primary.last().lsn() : -1;
     for (MemberStatus member : status.getMembers()) {
       ProbeResult result = results.get(member.getName());
       if (result == null) {
@@ -116,7 +125,8 @@ public class FailoverCoordinator {
       if (result.last() != null) {
         member.setEpoch(result.last().epoch());
         member.setLsn(result.last().lsn());
-        member.setLag(result.last().isSecondary() ? result.last().lagLsn() : 0L);
+        // Lag as the operator sees it: records the primary has that this member has not.
+        member.setLag(primaryLsn < 0 ? null : Math.max(0L, primaryLsn - result.last().lsn()));
       }
     }
     if (blocked.containsKey(ResourceID.fromResource(cluster)) && status.getPhase() != ClusterPhase.FailingOver) {
@@ -249,8 +259,8 @@ public class FailoverCoordinator {
             + String.join(", ", pods.keySet()) + ")";
       }
       ProbeResult targetResult = results.get(target);
-      Optional<MemberEndpoint> targetEndpoint = endpoint(target);
-      MemberHeartbeat heartbeat = null;
+      Optional<MemberAddress> targetEndpoint = endpoint(target);
+      HeartbeatReport heartbeat = null;
       if (targetResult != null && targetResult.answering() && targetEndpoint.isPresent()) {
         try {
           heartbeat = control.heartbeat(targetEndpoint.get()); // fresh: the fence must not wait for a dead target
@@ -302,7 +312,7 @@ public class FailoverCoordinator {
       long epoch = record.getEpoch();
 
       // Fence: Services stop selecting the old primary before anything else moves.
-      Optional<MemberEndpoint> oldPrimary = endpoint(from);
+      Optional<MemberAddress> oldPrimary = endpoint(from);
       relabel(from, ClusterNaming.ROLE_FENCED);
       if (oldPrimary.isPresent()) {
         try {
@@ -323,13 +333,13 @@ public class FailoverCoordinator {
         }
       }
       advance(record, STEP_FENCED);
-      Optional<MemberEndpoint> candidate = endpoint(to);
+      Optional<MemberAddress> candidate = endpoint(to);
       if (candidate.isEmpty()) {
         LOG.warnf("DirkCluster %s: candidate %s has no address yet; the failover waits", name, to);
         return Optional.of(RECHECK);
       }
       try {
-        MemberHeartbeat heartbeat = control.heartbeat(candidate.get());
+        HeartbeatReport heartbeat = control.heartbeat(candidate.get());
         if (!(heartbeat.isPrimary() && heartbeat.epoch() >= epoch)) {
           if (switchover && oldPrimary.isPresent() && !caughtUp(candidate.get(), oldPrimary.get())) {
             return Optional.of(RECHECK);
@@ -390,7 +400,7 @@ public class FailoverCoordinator {
     private boolean candidateLost(String candidate) {
       ProbeResult result = results.get(candidate);
       Pod pod = pods.get(candidate);
-      return pod == null || MemberEndpoint.of(pod).isEmpty()
+      return pod == null || MemberAddresses.of(pod).isEmpty()
           || (result != null && result.missed() >= cluster.getSpec().getFailover().getFailureThreshold());
     }
 
@@ -424,12 +434,12 @@ public class FailoverCoordinator {
      * A switchover whose target died before its promotion gives the primary role back to the old
      * primary, which was only fenced (it has every write): promoted with the switchover's epoch.
      */
-    private Optional<Duration> abortSwitchover(FailoverRecord record, Optional<MemberEndpoint> oldPrimary) {
+    private Optional<Duration> abortSwitchover(FailoverRecord record, Optional<MemberAddress> oldPrimary) {
       if (oldPrimary.isEmpty()) {
         return Optional.of(RECHECK);
       }
       try {
-        MemberHeartbeat heartbeat = control.heartbeat(oldPrimary.get());
+        HeartbeatReport heartbeat = control.heartbeat(oldPrimary.get());
         if (!(heartbeat.isPrimary() && heartbeat.epoch() >= record.getEpoch())) {
           control.promote(oldPrimary.get(), record.getEpoch());
         }
@@ -464,23 +474,23 @@ public class FailoverCoordinator {
     }
 
     /** Waits (bounded) until the target holds every record of the fenced old primary. */
-    private boolean caughtUp(MemberEndpoint target, MemberEndpoint old) throws Exception {
+    private boolean caughtUp(MemberAddress target, MemberAddress old) throws Exception {
       long goal = control.heartbeat(old).lsn();
       Instant deadline = Instant.now().plus(CATCH_UP_WAIT);
       while (Instant.now().isBefore(deadline)) {
-        MemberHeartbeat heartbeat = control.heartbeat(target);
+        HeartbeatReport heartbeat = control.heartbeat(target);
         if (heartbeat.lsn() >= goal) {
           return true;
         }
         Thread.sleep(20);
       }
-      LOG.infof("DirkCluster %s: switchover target %s has not reached LSN %d yet", name, target.member(), goal);
+      LOG.infof("DirkCluster %s: switchover target %s has not reached LSN %d yet", name, target.id(), goal);
       return false;
     }
 
     private Optional<Duration> rejoin(String primary) {
       ProbeResult result = results.get(primary);
-      Optional<MemberEndpoint> endpoint = endpoint(primary);
+      Optional<MemberAddress> endpoint = endpoint(primary);
       if (result == null || !result.answering() || !result.last().isPrimary() || endpoint.isEmpty()) {
         return Optional.of(RECHECK.multipliedBy(5));
       }
@@ -531,11 +541,13 @@ public class FailoverCoordinator {
       ProbeResult result = results.get(member);
       // The primary must be Ready; a secondary need only have an address (it is not Ready while its primary is gone).
       boolean running = pod != null && pod.getMetadata().getDeletionTimestamp() == null
-          && (primary ? ClusterStatusAggregator.isReady(pod) : MemberEndpoint.of(pod).isPresent());
-      MemberHeartbeat last = result == null ? null : result.last();
+          && (primary ? ClusterStatusAggregator.isReady(pod) : MemberAddresses.of(pod).isPresent());
+      HeartbeatReport last = result == null ? null : result.last();
       return new MemberObservation(member, running, result == null ? 0 : result.missed(),
           last == null ? "" : last.role(), last == null ? 0 : last.epoch(), last == null ? 0 : last.lsn(),
-          last != null && (last.diverged() || last.needsResync()));
+          // Another member that still claims to be primary (an old one back before its resync) has writes the
+          // cluster never acknowledged as one history: never a candidate.
+          last != null && (last.diverged() || last.needsResync() || (!primary && last.isPrimary())));
     }
 
     private String describe(MemberObservation o) {
@@ -561,9 +573,9 @@ public class FailoverCoordinator {
       return Math.max(highest, 1);
     }
 
-    private Optional<MemberEndpoint> endpoint(String member) {
+    private Optional<MemberAddress> endpoint(String member) {
       Pod pod = pods.get(member);
-      return pod == null ? Optional.empty() : MemberEndpoint.of(pod);
+      return pod == null ? Optional.empty() : MemberAddresses.of(pod);
     }
 
     private void relabel(String member, String role) {

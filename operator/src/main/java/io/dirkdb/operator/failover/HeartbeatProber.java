@@ -1,5 +1,8 @@
 package io.dirkdb.operator.failover;
 
+import io.dirkdb.heartbeat.HeartbeatProbe;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,7 +24,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Probes every member of every watched cluster with {@code dirk heartbeat} at the cluster's
+ * Probes every member of every watched cluster with {@code dirk heartbeat} (through the shared
+ * {@link HeartbeatProbe}, one kept connection per member, no password needed) at the cluster's
  * {@code failover.heartbeatIntervalMs}, on a fixed pool of its own ({@code dirk.operator.prober.threads}),
  * never on a reconcile thread. At most one probe per member is in flight: one still unanswered when the
  * next is due counts as a miss, so a hanging member cannot pile up work. When what it sees changes in a
@@ -67,18 +71,15 @@ public class HeartbeatProber {
    * Starts or updates the probing of a cluster's members: new endpoints are probed from now on,
    * vanished ones forgotten, an endpoint whose address changed (a restarted pod) starts afresh.
    */
-  public void watch(ResourceID cluster, int intervalMillis, String password, Collection<MemberEndpoint> endpoints) {
+  public void watch(ResourceID cluster, int intervalMillis, Collection<MemberAddress> endpoints) {
     ClusterProbes probes = clusters.compute(cluster, (id, old) -> {
-      if (old != null && old.intervalMillis == intervalMillis && Objects.equals(old.password, password)) {
+      if (old != null && old.intervalMillis == intervalMillis) {
         return old;
       }
       if (old != null) {
         old.stop();
       }
-      ClusterProbes fresh = new ClusterProbes(id, intervalMillis, password);
-      if (old != null) {
-        fresh.members.putAll(old.members);
-      }
+      ClusterProbes fresh = new ClusterProbes(id, intervalMillis);
       fresh.start();
       return fresh;
     });
@@ -90,6 +91,7 @@ public class HeartbeatProber {
     ClusterProbes probes = clusters.remove(cluster);
     if (probes != null) {
       probes.stop();
+      probes.members.values().forEach(MemberProbe::close);
     }
   }
 
@@ -112,26 +114,25 @@ public class HeartbeatProber {
   void close() {
     ticks.shutdownNow();
     probes.shutdownNow();
+    clusters.values().forEach(c -> c.members.values().forEach(MemberProbe::close));
     clusters.clear();
   }
 
   private final class ClusterProbes {
     final ResourceID id;
     final int intervalMillis;
-    final String password;
-    final MemberControl control;
+    final int timeoutMillis;
     final Map<String, MemberProbe> members = new ConcurrentHashMap<>();
     ScheduledFuture<?> tick;
     String reportedSignature = "";
     long reportedLsns = -1;
     long reportedAt;
 
-    ClusterProbes(ResourceID id, int intervalMillis, String password) {
+    ClusterProbes(ResourceID id, int intervalMillis) {
       this.id = id;
       this.intervalMillis = intervalMillis;
-      this.password = password;
       // A member slower than this to say its role is as good as silent; never longer than 2 s.
-      this.control = new MemberControl(password, Math.max(200, Math.min(intervalMillis, 2000)));
+      this.timeoutMillis = Math.max(200, Math.min(intervalMillis, 2000));
     }
 
     void start() {
@@ -144,12 +145,25 @@ public class HeartbeatProber {
       }
     }
 
-    void update(Collection<MemberEndpoint> endpoints) {
-      Map<String, MemberEndpoint> wanted = new LinkedHashMap<>();
-      endpoints.forEach(e -> wanted.put(e.member(), e));
-      members.keySet().removeIf(name -> !wanted.containsKey(name));
-      wanted.forEach((name, endpoint) -> members.compute(name, (n, old) ->
-          old != null && old.endpoint.equals(endpoint) ? old : new MemberProbe(endpoint)));
+    void update(Collection<MemberAddress> endpoints) {
+      Map<String, MemberAddress> wanted = new LinkedHashMap<>();
+      endpoints.forEach(e -> wanted.put(e.id(), e));
+      members.entrySet().removeIf(entry -> {
+        boolean gone = !wanted.containsKey(entry.getKey());
+        if (gone) {
+          entry.getValue().close();
+        }
+        return gone;
+      });
+      wanted.forEach((name, endpoint) -> members.compute(name, (n, old) -> {
+        if (old != null && old.endpoint.equals(endpoint)) {
+          return old;
+        }
+        if (old != null) {
+          old.close(); // a restarted pod: new address, fresh count
+        }
+        return new MemberProbe(endpoint, timeoutMillis);
+      }));
     }
 
     void tick() {
@@ -160,7 +174,7 @@ public class HeartbeatProber {
               probe.lateCounted = false;
               probe.startedAt = System.nanoTime();
               try {
-                probe.probe(control);
+                probe.probe();
               } finally {
                 probe.startedAt = 0;
                 probe.inFlight.set(false);
@@ -174,7 +188,7 @@ public class HeartbeatProber {
             report();
           } else {
             // Queued behind other probes: our backlog, not the member's silence, so no miss is counted.
-            LOG.debugf("heartbeat of %s still queued: the prober's threads are all busy", probe.endpoint.member());
+            LOG.debugf("heartbeat of %s still queued: the prober's threads are all busy", probe.endpoint.id());
           }
         }
       } catch (RuntimeException e) {
@@ -187,11 +201,11 @@ public class HeartbeatProber {
       long lsns = 0;
       for (MemberProbe probe : members.values()) {
         ProbeResult r = probe.result();
-        signature.append(r.endpoint().member()).append('|').append(Math.min(r.missed(), 100));
+        signature.append(r.endpoint().id()).append('|').append(Math.min(r.missed(), 100));
         if (r.last() != null) {
-          MemberHeartbeat h = r.last();
-          signature.append('|').append(h.role()).append('|').append(h.epoch()).append('|').append(h.diverged())
-              .append('|').append(h.needsResync()).append('|').append(h.streaming()).append('|').append(h.primary());
+          HeartbeatReport h = r.last();
+          signature.append('|').append(h.role()).append('|').append(h.epoch()).append('|').append(h.ready())
+              .append('|').append(h.diverged()).append('|').append(h.needsResync()).append('|').append(h.following());
           lsns += h.lsn();
         }
         signature.append(';');
@@ -209,33 +223,40 @@ public class HeartbeatProber {
   }
 
   private static final class MemberProbe {
-    final MemberEndpoint endpoint;
+    final MemberAddress endpoint;
+    final HeartbeatProbe heartbeat;
     final AtomicBoolean inFlight = new AtomicBoolean();
     final AtomicInteger missed = new AtomicInteger();
-    volatile MemberHeartbeat last;
+    volatile HeartbeatReport last;
     /** When the probe in flight was sent (System.nanoTime), 0 while none is. */
     volatile long startedAt;
     /** Whether the tick already counted the probe in flight as missed. */
     volatile boolean lateCounted;
 
-    MemberProbe(MemberEndpoint endpoint) {
+    MemberProbe(MemberAddress endpoint, int timeoutMillis) {
       this.endpoint = endpoint;
+      this.heartbeat = new HeartbeatProbe(endpoint, timeoutMillis);
     }
 
-    void probe(MemberControl control) {
+    /** Only ever one at a time (the in-flight flag), as a {@link HeartbeatProbe} needs. */
+    void probe() {
       try {
-        last = control.heartbeat(endpoint);
+        last = heartbeat.probe();
         missed.set(0);
       } catch (Exception e) {
         // A probe already counted late by the tick is one miss, not two.
         int misses = lateCounted ? missed.get() : missed.incrementAndGet();
-        LOG.debugf("heartbeat of %s (%s) missed (%d in a row): %s", endpoint.member(), endpoint.address(), misses,
+        LOG.debugf("heartbeat of %s missed (%d in a row): %s", endpoint, misses,
             e.getMessage());
       }
     }
 
     ProbeResult result() {
       return new ProbeResult(endpoint, missed.get(), last);
+    }
+
+    void close() {
+      heartbeat.close();
     }
   }
 }

@@ -2,9 +2,9 @@ package io.dirkdb.operator.resync;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.ClusterNaming;
-import io.dirkdb.operator.failover.MemberControl;
-import io.dirkdb.operator.failover.MemberEndpoint;
-import io.dirkdb.operator.failover.MemberHeartbeat;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.operator.failover.MemberAddresses;
 import io.dirkdb.operator.failover.ProbeResult;
 import io.dirkdb.operator.failover.RoleLabels;
 import io.dirkdb.operator.reconciler.ClusterEvents;
@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.dirkdb.replication.supervisor.MemberControl;
 import org.jboss.logging.Logger;
 
 /**
@@ -48,7 +49,7 @@ public final class ResyncCoordinator {
    * One pass over the members other than the primary, which answers as primary at {@code primary}.
    */
   public static Outcome reconcile(KubernetesClient client, DirkCluster cluster, List<Pod> pods,
-      Map<String, ProbeResult> results, MemberEndpoint primary, long primaryEpoch, MemberControl control,
+      Map<String, ProbeResult> results, MemberAddress primary, long primaryEpoch, MemberControl control,
       Duration firstBackoff) {
     List<String> running = new ArrayList<>();
     Optional<Duration> recheck = Optional.empty();
@@ -58,11 +59,11 @@ public final class ResyncCoordinator {
         .withLabel(ClusterNaming.LABEL_COMPONENT, ResyncJobs.COMPONENT_RESYNC).list().getItems();
     for (Pod pod : pods) {
       String member = pod.getMetadata().getName();
-      if (member.equals(primary.member())) {
+      if (member.equals(primary.id())) {
         continue;
       }
       ProbeResult result = results.get(member);
-      Optional<MemberEndpoint> endpoint = MemberEndpoint.of(pod);
+      Optional<MemberAddress> endpoint = MemberAddresses.of(pod);
       if (result == null || !result.answering() || endpoint.isEmpty()
           || !result.endpoint().equals(endpoint.get())) {
         if (ClusterNaming.ROLE_PRIMARY.equals(RoleLabels.role(pod))) {
@@ -70,13 +71,13 @@ public final class ResyncCoordinator {
         }
         continue;
       }
-      MemberHeartbeat heartbeat = result.last();
+      HeartbeatReport heartbeat = result.last();
       List<Job> jobs = allJobs.stream()
           .filter(j -> member.equals(j.getMetadata().getLabels().get(ResyncJobs.LABEL_MEMBER)))
           .sorted(Comparator.comparingInt(ResyncJobs::attempt)).toList();
       Optional<Job> latest = jobs.isEmpty() ? Optional.empty() : Optional.of(jobs.get(jobs.size() - 1));
       boolean needsResync = (heartbeat.isPrimary() && heartbeat.epoch() < primaryEpoch)
-          || MemberHeartbeat.FENCED.equals(heartbeat.role()) || heartbeat.diverged() || heartbeat.needsResync();
+          || HeartbeatReport.FENCED.equals(heartbeat.role()) || heartbeat.diverged() || heartbeat.needsResync();
 
       if (latest.isPresent() && !ResyncJobs.finished(latest.get())) {
         running.add(latest.get().getMetadata().getName());
@@ -88,7 +89,7 @@ public final class ResyncCoordinator {
       latest.filter(ResyncJobs::finished).ifPresent(job -> report(client, cluster, member, job));
       if (!needsResync) {
         if (heartbeat.isSecondary()) {
-          if (!primary.address().equals(heartbeat.primary())) {
+          if (!MemberAddresses.hostPort(primary).equals(heartbeat.following())) {
             follow(control, endpoint.get(), primary, cluster);
           }
           RoleLabels.set(client, pod, ClusterNaming.ROLE_SECONDARY);
@@ -140,7 +141,7 @@ public final class ResyncCoordinator {
           : "it was fenced by a failover";
       LOG.infof("%s/%s: resync of %s by Job %s: %s", namespace, cluster.getMetadata().getName(), member,
           job.getMetadata().getName(), why);
-      ClusterEvents.normal(client, cluster, "ResyncStarted", "rebuilding " + member + " from " + primary.member()
+      ClusterEvents.normal(client, cluster, "ResyncStarted", "rebuilding " + member + " from " + primary.id()
           + " by Job " + job.getMetadata().getName() + ": " + why);
     }
     return new Outcome(running, recheck);
@@ -151,13 +152,13 @@ public final class ResyncCoordinator {
     return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
   }
 
-  private static void follow(MemberControl control, MemberEndpoint member, MemberEndpoint primary,
+  private static void follow(MemberControl control, MemberAddress member, MemberAddress primary,
       DirkCluster cluster) {
     try {
       control.follow(member, primary);
     } catch (Exception e) {
       LOG.warnf("%s/%s: could not point %s at the primary %s: %s", cluster.getMetadata().getNamespace(),
-          cluster.getMetadata().getName(), member.member(), primary.member(), e.getMessage());
+          cluster.getMetadata().getName(), member.id(), primary.id(), e.getMessage());
     }
   }
 

@@ -2,7 +2,8 @@ package io.dirkdb.operator.resync;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.ClusterNaming;
-import io.dirkdb.operator.failover.MemberEndpoint;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.operator.failover.MemberAddresses;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
@@ -35,7 +36,7 @@ public final class ResyncJobs {
     return cluster.getMetadata().getName() + "-resync-" + member + "-" + attempt;
   }
 
-  static Job desired(DirkCluster cluster, String member, int attempt, MemberEndpoint from, MemberEndpoint to) {
+  static Job desired(DirkCluster cluster, String member, int attempt, MemberAddress from, MemberAddress to) {
     Map<String, String> labels = new java.util.LinkedHashMap<>(ClusterNaming.labels(cluster, COMPONENT_RESYNC));
     labels.put(LABEL_MEMBER, member);
     return new JobBuilder()
@@ -71,8 +72,8 @@ public final class ResyncJobs {
   }
 
   /** The arguments of the image's {@code dirk} entry point. */
-  public static List<String> command(MemberEndpoint from, MemberEndpoint to) {
-    return List.of("resync", "--from", from.address(), "--to", to.address());
+  public static List<String> command(MemberAddress from, MemberAddress to) {
+    return List.of("resync", "--from", MemberAddresses.hostPort(from), "--to", MemberAddresses.hostPort(to));
   }
 
   static int attempt(Job job) {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
-import io.dirkdb.operator.failover.MemberEndpoint;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.time.Duration;
@@ -17,8 +17,8 @@ class ResyncJobsTest {
     DirkCluster cluster = new DirkCluster();
     cluster.setMetadata(new ObjectMetaBuilder().withName("demo").withNamespace("ns").withUid("u-1").build());
     cluster.setSpec(new DirkClusterSpec());
-    Job job = ResyncJobs.desired(cluster, "demo-primary-0", 2, new MemberEndpoint("demo-secondary-0", "10.0.0.5", 3948),
-        new MemberEndpoint("demo-primary-0", "10.0.0.4", 3948));
+    Job job = ResyncJobs.desired(cluster, "demo-primary-0", 2, new MemberAddress("demo-secondary-0", "10.0.0.5", 3948),
+        new MemberAddress("demo-primary-0", "10.0.0.4", 3948));
 
     assertThat(job.getMetadata().getName()).isEqualTo("demo-resync-demo-primary-0-2");
     assertThat(ResyncJobs.attempt(job)).isEqualTo(2);

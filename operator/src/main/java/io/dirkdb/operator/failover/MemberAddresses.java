@@ -1,21 +1,24 @@
 package io.dirkdb.operator.failover;
 
+import io.dirkdb.heartbeat.MemberAddress;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.Optional;
 
 /**
- * Where the operator reaches one member: its pod's IP and the container port named {@value #PORT_NAME}
- * (3948 unless the pod says otherwise), so probes follow the pod and never a guess.
+ * Where the operator reaches a member: its pod's IP and the container port named {@value #PORT_NAME}
+ * (3948 unless the pod says otherwise), so probes and control statements follow the pod, never a guess.
  */
-public record MemberEndpoint(String member, String host, int port) {
+public final class MemberAddresses {
 
   public static final String PORT_NAME = "sql";
   public static final int DEFAULT_PORT = 3948;
 
-  /** The endpoint of a pod that has an IP and is not being deleted; empty otherwise. */
-  public static Optional<MemberEndpoint> of(Pod pod) {
+  private MemberAddresses() {}
+
+  /** The address of a member pod that has an IP and is not being deleted, under the pod's name; empty otherwise. */
+  public static Optional<MemberAddress> of(Pod pod) {
     if (pod.getStatus() == null || pod.getStatus().getPodIP() == null || pod.getStatus().getPodIP().isBlank()
         || pod.getMetadata().getDeletionTimestamp() != null) {
       return Optional.empty();
@@ -33,11 +36,11 @@ public record MemberEndpoint(String member, String host, int port) {
         }
       }
     }
-    return Optional.of(new MemberEndpoint(pod.getMetadata().getName(), pod.getStatus().getPodIP(), port));
+    return Optional.of(new MemberAddress(pod.getMetadata().getName(), pod.getStatus().getPodIP(), port));
   }
 
-  /** {@code host:port}, as {@code dirk resync} and the heartbeat's {@code primary} field write it. */
-  public String address() {
-    return host + ":" + port;
+  /** {@code host:port}, as {@code dirk resync} takes it and a secondary's heartbeat names its primary. */
+  public static String hostPort(MemberAddress address) {
+    return address.host() + ":" + address.port();
   }
 }

@@ -177,8 +177,8 @@ public final class ProxyCommand implements Callable<Integer> {
         OptionChecks.notNegative("--config-reload-interval-ms", configReloadIntervalMillis);
         OptionChecks.atLeastOne("--max-connections", limits.maxConnections);
         OptionChecks.atLeastOne("--max-request-bytes", limits.maxRequestBytes);
-        return new ProxySettings(listenHost, listenPort, members, Passwords.fromFileOrEnvironment(passwordFile, environment),
-                writeWaitMillis, heartbeatIntervalMillis, connectionsPerMember, backendTimeoutMillis, maxReadLag,
-                limits.maxConnections, limits.maxRequestBytes);
+        String password = Passwords.fromFileOrEnvironment(passwordFile, environment);
+        return new ProxySettings(listenHost, listenPort, members, password, writeWaitMillis, heartbeatIntervalMillis,
+                connectionsPerMember, backendTimeoutMillis, maxReadLag, limits.maxConnections, limits.maxRequestBytes);
     }
 }

@@ -161,7 +161,8 @@ public final class ServerCommand implements Callable<Integer> {
         var state = server.member().state();
         out.println("dirk server " + plan.memberId + " listening on " + plan.settings.host() + ":" + server.port()
                 + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory
-                + (httpServer == null ? "" : ", HTTP on port " + httpServer.port()) + ", replication " + plan.replication.mode().wireName()
+                + (httpServer == null ? "" : ", HTTP on port " + httpServer.port())
+                + ", replication " + plan.replication.mode().wireName()
                 + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
         out.flush();
         return Shutdown.runUntil(server::awaitStopped);

@@ -4,7 +4,6 @@ import io.dirkdb.DirkException;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyReader;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -47,7 +46,7 @@ public final class UpstreamConnection implements AutoCloseable {
         this.socket = socket;
         this.replyTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         this.out = socket.getOutputStream();
-        this.replies = new ReplyReader(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
+        this.replies = new ReplyReader(socket.getInputStream());
     }
 
     /**

@@ -185,12 +185,12 @@ public final class UpstreamConnection implements AutoCloseable {
     }
 
     /**
-     * One daemon thread for all connections with a reply timeout: a few times a second it closes
+     * One daemon thread for all connections with a reply timeout: twenty times a second it closes
      * the ones whose reply is overdue, which ends their blocked read. The bound is thus kept within
      * a tick, which is far below any sensible timeout.
      */
     private static final class ReplyWatchdog {
-        private static final long TICK_MILLIS = 20;
+        private static final long TICK_MILLIS = 50;
         private static final Set<UpstreamConnection> WATCHED = ConcurrentHashMap.newKeySet();
 
         static {

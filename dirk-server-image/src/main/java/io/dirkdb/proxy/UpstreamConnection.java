@@ -218,7 +218,13 @@ public final class UpstreamConnection implements AutoCloseable {
                 for (UpstreamConnection connection : WATCHED) {
                     if (connection.awaitingReply && now - connection.replyDueNanos > 0) {
                         connection.timedOut = true;
-                        connection.close();
+                        try {
+                            connection.close();
+                        } catch (RuntimeException e) {
+                            // The watchdog must outlive any one connection: without it no reply is bounded.
+                            System.getLogger("io.dirkdb.proxy").log(System.Logger.Level.WARNING,
+                                    "closing an overdue connection to " + connection.address + " failed", e);
+                        }
                     }
                 }
             }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -20,12 +21,21 @@ public final class ReplyReader {
     /** A line longer than this is no reply of ours (a page of 20 rows stays far below). */
     private static final int MAX_LINE_BYTES = 64 << 20;
 
+    private static final byte[] MESSAGE_BYTES = Frames.MESSAGE.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END_BYTES = Frames.END.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RELATION_END_BYTES = Frames.RELATION_END.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PAGE_MARKER_BYTES = (Frames.PAGE + " ").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ERROR_PREFIX_BYTES = Frames.ERROR_PREFIX.getBytes(StandardCharsets.UTF_8);
+
     private final InputStream in;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
     // Own buffer, scanned for line ends a chunk at a time (a byte-by-byte read costs a call per byte).
     private final byte[] buffer = new byte[64 * 1024];
     private int position;
     private int limit;
+    /** The frames of the reply {@link #readRaw()} is reading, kept between replies to spare allocations. */
+    private byte[] raw = new byte[1024];
+    private int rawLength;
 
     public ReplyReader(InputStream in) {
         this.in = in;
@@ -72,28 +82,102 @@ public final class ReplyReader {
         return new Reply(new Result.Relation(name, List.copyOf(columns), rows), frames.toByteArray());
     }
 
-    /** Reads the frames of one reply without decoding its pages. */
+    /**
+     * Reads the frames of one reply without decoding its pages. It checks the frame lines as
+     * bytes, making no string of them: a proxy forwards every reply through here.
+     */
     public RawReply readRaw() throws IOException {
-        ByteArrayOutputStream frames = new ByteArrayOutputStream(256);
-        String first = readLine(frames);
-        if (first.equals(Frames.MESSAGE)) {
-            String text = readLine(frames);
-            expect(Frames.END, readLine(frames));
-            return new RawReply(frames.toByteArray(), text.startsWith(Frames.ERROR_PREFIX));
+        if (raw.length > 64 * 1024) {
+            raw = new byte[1024]; // do not keep a huge reply's room for the rest of the connection
         }
-        if (!first.startsWith(Frames.PAGE + " ")) {
-            throw new ProtocolException("unexpected reply line: " + abbreviate(first));
+        rawLength = 0;
+        int first = readRawLine();
+        if (rawLineIs(first, MESSAGE_BYTES)) {
+            int text = readRawLine();
+            boolean error = rawLineStartsWith(text, ERROR_PREFIX_BYTES);
+            expectRaw(END_BYTES, readRawLine());
+            return new RawReply(Arrays.copyOf(raw, rawLength), error);
         }
-        String marker = first;
-        while (marker.startsWith(Frames.PAGE + " ")) {
-            readLine(frames);
-            marker = readLine(frames);
+        if (!rawLineStartsWith(first, PAGE_MARKER_BYTES)) {
+            throw new ProtocolException("unexpected reply line: " + abbreviate(rawLineText(first)));
         }
-        expect(Frames.RELATION_END, marker);
-        expect(Frames.MESSAGE, readLine(frames));
-        readLine(frames);
-        expect(Frames.END, readLine(frames));
-        return new RawReply(frames.toByteArray(), false);
+        int marker = first;
+        while (rawLineStartsWith(marker, PAGE_MARKER_BYTES)) {
+            readRawLine();
+            marker = readRawLine();
+        }
+        expectRaw(RELATION_END_BYTES, marker);
+        expectRaw(MESSAGE_BYTES, readRawLine());
+        readRawLine();
+        expectRaw(END_BYTES, readRawLine());
+        return new RawReply(Arrays.copyOf(raw, rawLength), false);
+    }
+
+    /**
+     * Appends one line, {@code \n} included, to {@code raw}; returns where it starts there. It ends
+     * at {@code rawLength - 1} (its {@code \n}).
+     */
+    private int readRawLine() throws IOException {
+        int start = rawLength;
+        while (true) {
+            if (position == limit) {
+                int count = in.read(buffer);
+                if (count < 0) {
+                    throw new EOFException(rawLength == 0
+                            ? "the connection was closed" : "the connection was closed in the middle of a reply");
+                }
+                position = 0;
+                limit = count;
+            }
+            int end = position;
+            while (end < limit && buffer[end] != '\n') {
+                end++;
+            }
+            boolean found = end < limit;
+            int take = end - position + (found ? 1 : 0);
+            if (rawLength + take > raw.length) {
+                raw = Arrays.copyOf(raw, Math.max(rawLength + take, 2 * raw.length));
+            }
+            System.arraycopy(buffer, position, raw, rawLength, take);
+            rawLength += take;
+            position += take;
+            if (found) {
+                return start;
+            }
+            if (rawLength - start > MAX_LINE_BYTES) {
+                throw new ProtocolException("a reply line is longer than " + MAX_LINE_BYTES + " bytes");
+            }
+        }
+    }
+
+    /** Whether the line at {@code start} (the last one read may be followed by nothing) is exactly {@code wanted}. */
+    private boolean rawLineIs(int start, byte[] wanted) {
+        return rawLineEnd(start) - start == wanted.length && rawLineStartsWith(start, wanted);
+    }
+
+    private boolean rawLineStartsWith(int start, byte[] prefix) {
+        return rawLineEnd(start) - start >= prefix.length
+                && Arrays.equals(raw, start, start + prefix.length, prefix, 0, prefix.length);
+    }
+
+    /** Where the line starting at {@code start} ends, before its {@code \n}. */
+    private int rawLineEnd(int start) {
+        int end = start;
+        while (raw[end] != '\n') {
+            end++;
+        }
+        return end;
+    }
+
+    private String rawLineText(int start) {
+        return new String(raw, start, rawLineEnd(start) - start, StandardCharsets.UTF_8);
+    }
+
+    private void expectRaw(byte[] wanted, int line) throws ProtocolException {
+        if (!rawLineIs(line, wanted)) {
+            throw new ProtocolException("expected " + new String(wanted, StandardCharsets.US_ASCII) + ", got: "
+                    + abbreviate(rawLineText(line)));
+        }
     }
 
     private static JsonNode parsePage(String text) throws ProtocolException {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -32,6 +33,8 @@ public final class RequestScanner {
     private int length;
     private long requestBytes;
     private boolean started;
+    /** Made on the first request that is not plain ASCII, then reused. */
+    private CharsetDecoder decoder;
 
     public RequestScanner() {
         this(DEFAULT_MAX_REQUEST_BYTES);
@@ -192,15 +195,28 @@ public final class RequestScanner {
     }
 
     private Request decode() {
-        try {
-            String text = StandardCharsets.UTF_8.newDecoder()
+        // Most requests are plain ASCII, which needs no decoder: every ASCII byte is its own character.
+        if (isAscii(buffer, length)) {
+            return new Request.Text(new String(buffer, 0, length, StandardCharsets.US_ASCII));
+        }
+        if (decoder == null) {
+            decoder = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(buffer, 0, length))
-                    .toString();
-            return new Request.Text(text);
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+        }
+        try {
+            return new Request.Text(decoder.reset().decode(ByteBuffer.wrap(buffer, 0, length)).toString());
         } catch (CharacterCodingException e) {
             return new Request.Rejected("the request is not valid UTF-8");
         }
+    }
+
+    private static boolean isAscii(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            if (bytes[i] < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 }

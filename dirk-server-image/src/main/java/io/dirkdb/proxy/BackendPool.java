@@ -84,7 +84,7 @@ public final class BackendPool implements AutoCloseable {
                     + timeoutMillis + " ms");
         }
         UpstreamConnection chosen = null;
-        List<UpstreamConnection> unsuitable = new ArrayList<>();
+        UpstreamConnection unsuitable = null;
         synchronized (connections) {
             for (Iterator<UpstreamConnection> it = connections.idle.iterator(); it.hasNext(); ) {
                 UpstreamConnection candidate = it.next();
@@ -98,10 +98,12 @@ public final class BackendPool implements AutoCloseable {
                 chosen = connections.idle.pollFirst();
             }
             if (chosen == null && database == null && connections.idle.size() >= perMember) {
-                unsuitable.add(connections.idle.pollLast());
+                unsuitable = connections.idle.pollLast();
             }
         }
-        unsuitable.forEach(UpstreamConnection::close);
+        if (unsuitable != null) {
+            unsuitable.close();
+        }
         if (chosen != null) {
             return chosen;
         }

@@ -30,8 +30,15 @@ public final class BackendTable {
         }
     }
 
+    /**
+     * What requests are routed by: the primary and the members that may serve reads (in
+     * configuration order), rebuilt on every change so that routing a request takes no lock.
+     */
+    private record Routing(MemberView primary, List<MemberView> readable) {}
+
     private List<MemberAddress> members;
     private final Map<String, MemberView> views = new LinkedHashMap<>();
+    private volatile Routing routing;
     private final long maxReadLagLsn;
     private final AtomicLong readTurn = new AtomicLong();
 
@@ -69,6 +76,7 @@ public final class BackendTable {
         views.clear();
         views.putAll(kept);
         members = List.copyOf(next);
+        publishRouting();
         notifyAll();
     }
 
@@ -96,6 +104,7 @@ public final class BackendTable {
             views.put(member.id(), current);
             current = reassess(current);
             views.put(member.id(), current);
+            publishRouting();
             notifyAll();
             return new HealthChange(previous, current);
         }
@@ -114,14 +123,15 @@ public final class BackendTable {
             }
             MemberView current = new MemberView(member, null, MemberHealth.DOWN, failure, probedAtNanos, 0);
             views.put(member.id(), current);
+            publishRouting();
             notifyAll();
             return new HealthChange(previous, current);
         }
     }
 
     /** The member writes go to now, if any: the ready primary with the highest epoch. */
-    public synchronized Optional<MemberAddress> writeTarget() {
-        MemberView primary = primaryView();
+    public Optional<MemberAddress> writeTarget() {
+        MemberView primary = routing.primary();
         return primary == null ? Optional.empty() : Optional.of(primary.address());
     }
 
@@ -129,7 +139,12 @@ public final class BackendTable {
      * Waits up to {@code waitMillis} for a write target: during a failover there is briefly no
      * primary, and a write that waits for the new one is better than one that fails at once.
      */
-    public synchronized Optional<MemberAddress> awaitWriteTarget(long waitMillis) throws InterruptedException {
+    public Optional<MemberAddress> awaitWriteTarget(long waitMillis) throws InterruptedException {
+        Optional<MemberAddress> known = writeTarget();
+        return known.isPresent() ? known : awaitChangedWriteTarget(waitMillis);
+    }
+
+    private synchronized Optional<MemberAddress> awaitChangedWriteTarget(long waitMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         while (true) {
             MemberView primary = primaryView();
@@ -145,14 +160,10 @@ public final class BackendTable {
     }
 
     /** The member the next read of this session goes to, or empty when no member can serve it. */
-    public synchronized Optional<MemberAddress> readTarget(ReadYourWrites session) {
-        MemberView primary = primaryView();
-        List<MemberView> candidates = new ArrayList<>();
-        for (MemberView view : views.values()) {
-            if (view == primary || (view.health() == MemberHealth.SERVING && view.report().isSecondary())) {
-                candidates.add(view);
-            }
-        }
+    public Optional<MemberAddress> readTarget(ReadYourWrites session) {
+        Routing now = routing;
+        MemberView primary = now.primary();
+        List<MemberView> candidates = now.readable();
         if (session != null && session.hasWritten()) {
             candidates = holdingLastWrite(session, primary, candidates);
         }
@@ -182,6 +193,18 @@ public final class BackendTable {
         // No primary (failover under way) and the write's LSN unknown: the most advanced member is the best bet.
         return candidates.stream().max((a, b) -> Long.compare(a.report().lsn(), b.report().lsn()))
                 .map(List::of).orElse(List.of());
+    }
+
+    /** Rebuilds what routing reads; call with the lock held after every change of {@code views}. */
+    private void publishRouting() {
+        MemberView primary = primaryView();
+        List<MemberView> readable = new ArrayList<>();
+        for (MemberView view : views.values()) {
+            if (view == primary || (view.health() == MemberHealth.SERVING && view.report().isSecondary())) {
+                readable.add(view);
+            }
+        }
+        routing = new Routing(primary, List.copyOf(readable));
     }
 
     /** The view of this member at this address, or null when it has left (a probe may race its removal). */

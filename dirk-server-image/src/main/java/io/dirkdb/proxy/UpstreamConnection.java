@@ -4,19 +4,26 @@ import io.dirkdb.DirkException;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyReader;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A connection from the proxy to a member, or from the cache to the proxy: sends a request and
  * reads its reply frames undecoded, to pass them on as they came. It remembers the database its
  * session on the far side uses, so a pool can hand it to a client of another database and switch
  * it first. Not thread-safe: one user at a time.
+ *
+ * <p>The wait for a reply is bounded by a watchdog that closes an overdue connection, not by a
+ * socket timeout: a timed socket read costs a failed read and a poll call on every reply, and this
+ * connection is on the path of every request through the proxy and the cache.
  */
 public final class UpstreamConnection implements AutoCloseable {
     /** The far side's current database is not known (after a schema change it may have been dropped). */
@@ -26,14 +33,20 @@ public final class UpstreamConnection implements AutoCloseable {
     private final Socket socket;
     private final OutputStream out;
     private final ReplyReader replies;
+    private final long replyTimeoutNanos;
     private String database;
     private volatile boolean broken;
+    /** Set while a request waits for its reply: when the watchdog must give up on it. */
+    private volatile long replyDueNanos;
+    private volatile boolean awaitingReply;
+    private volatile boolean timedOut;
 
-    private UpstreamConnection(MemberAddress address, Socket socket) throws IOException {
+    private UpstreamConnection(MemberAddress address, Socket socket, int timeoutMillis) throws IOException {
         this.address = address;
         this.socket = socket;
+        this.replyTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         this.out = socket.getOutputStream();
-        this.replies = new ReplyReader(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
+        this.replies = new ReplyReader(socket.getInputStream());
     }
 
     /**
@@ -49,8 +62,21 @@ public final class UpstreamConnection implements AutoCloseable {
             socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
             socket.connect(new InetSocketAddress(address.host(), address.port()), timeoutMillis);
-            socket.setSoTimeout(timeoutMillis);
-            UpstreamConnection connection = new UpstreamConnection(address, socket);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        UpstreamConnection connection;
+        try {
+            connection = new UpstreamConnection(address, socket, timeoutMillis);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        if (timeoutMillis > 0) {
+            ReplyWatchdog.watch(connection);
+        }
+        try {
             if (password != null) {
                 RawReply reply = connection.execute("dirk auth " + quote(password));
                 if (reply.isError()) {
@@ -60,7 +86,7 @@ public final class UpstreamConnection implements AutoCloseable {
             }
             return connection;
         } catch (IOException | RuntimeException e) {
-            socket.close();
+            connection.close();
             throw e;
         }
     }
@@ -75,13 +101,20 @@ public final class UpstreamConnection implements AutoCloseable {
      * the {@code ;} added here ends it.
      */
     public RawReply execute(String text) throws IOException {
+        replyDueNanos = System.nanoTime() + replyTimeoutNanos;
+        awaitingReply = true;
         try {
             out.write((text + ";").getBytes(StandardCharsets.UTF_8));
             out.flush();
             return replies.readRaw();
         } catch (IOException | RuntimeException e) {
             broken = true;
+            if (timedOut) {
+                throw new SocketTimeoutException("no reply within the timeout");
+            }
             throw e;
+        } finally {
+            awaitingReply = false;
         }
     }
 
@@ -143,10 +176,58 @@ public final class UpstreamConnection implements AutoCloseable {
     @Override
     public void close() {
         broken = true;
+        ReplyWatchdog.forget(this);
         try {
             socket.close();
         } catch (IOException e) {
             // Closing a socket that failed: nothing left to do.
+        }
+    }
+
+    /**
+     * One daemon thread for all connections with a reply timeout: twenty times a second it closes
+     * the ones whose reply is overdue, which ends their blocked read. The bound is thus kept within
+     * a tick, which is far below any sensible timeout.
+     */
+    private static final class ReplyWatchdog {
+        private static final long TICK_MILLIS = 50;
+        private static final Set<UpstreamConnection> WATCHED = ConcurrentHashMap.newKeySet();
+
+        static {
+            Thread thread = new Thread(ReplyWatchdog::run, "dirk-reply-watchdog");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        static void watch(UpstreamConnection connection) {
+            WATCHED.add(connection);
+        }
+
+        static void forget(UpstreamConnection connection) {
+            WATCHED.remove(connection);
+        }
+
+        private static void run() {
+            while (true) {
+                try {
+                    Thread.sleep(TICK_MILLIS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = System.nanoTime();
+                for (UpstreamConnection connection : WATCHED) {
+                    if (connection.awaitingReply && now - connection.replyDueNanos > 0) {
+                        connection.timedOut = true;
+                        try {
+                            connection.close();
+                        } catch (RuntimeException e) {
+                            // The watchdog must outlive any one connection: without it no reply is bounded.
+                            System.getLogger("io.dirkdb.proxy").log(System.Logger.Level.WARNING,
+                                    "closing an overdue connection to " + connection.address + " failed", e);
+                        }
+                    }
+                }
+            }
         }
     }
 }

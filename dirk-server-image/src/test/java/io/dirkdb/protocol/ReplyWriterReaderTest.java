@@ -162,6 +162,42 @@ class ReplyWriterReaderTest {
     }
 
     @Test
+    void rawReadPassesAReplyArrivingOneByteAtATimeThroughUntouched() throws IOException {
+        byte[] relation = ReplyWriter.encode(numbers(300));
+        byte[] message = ReplyWriter.encode(new Result.Message("Hadisoana ve? no, fine"));
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        stream.write(relation);
+        stream.write(message);
+        InputStream trickle = new ByteArrayInputStream(stream.toByteArray()) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1));
+            }
+        };
+        ReplyReader reader = new ReplyReader(trickle);
+        assertThat(reader.readRaw().frames()).isEqualTo(relation);
+        RawReply second = reader.readRaw();
+        assertThat(second.frames()).isEqualTo(message);
+        assertThat(second.isError()).isFalse();
+    }
+
+    @Test
+    void rawReadOfATruncatedOrForeignReplyIsAnError() {
+        byte[] frames = ReplyWriter.encode(numbers(30));
+        byte[] cut = Arrays.copyOf(frames, frames.length / 2);
+        assertThatThrownBy(() -> new ReplyReader(new ByteArrayInputStream(cut)).readRaw())
+                .isInstanceOf(EOFException.class).hasMessageContaining("middle of a reply");
+        assertThatThrownBy(() -> new ReplyReader(new ByteArrayInputStream(new byte[0])).readRaw())
+                .isInstanceOf(EOFException.class).hasMessage("the connection was closed");
+        byte[] junk = "HELLO\n".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> new ReplyReader(new ByteArrayInputStream(junk)).readRaw())
+                .isInstanceOf(ProtocolException.class).hasMessage("unexpected reply line: HELLO");
+        byte[] unended = "RESULT_MESSAGE\nfine\nNOT_END\n".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> new ReplyReader(new ByteArrayInputStream(unended)).readRaw())
+                .isInstanceOf(ProtocolException.class).hasMessage("expected END, got: NOT_END");
+    }
+
+    @Test
     void truncatedReplyIsAnError() {
         byte[] frames = ReplyWriter.encode(numbers(30));
         byte[] cut = Arrays.copyOf(frames, frames.length / 2);

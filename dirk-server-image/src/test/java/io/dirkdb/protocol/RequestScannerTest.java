@@ -104,6 +104,15 @@ class RequestScannerTest {
     }
 
     @Test
+    void validUtf8AfterAnInvalidRequestDecodesIntact() {
+        RequestScanner scanner = new RequestScanner();
+        byte[] bad = {'s', 'a', 'y', ' ', (byte) 0xC3, (byte) 0x28, ';'};
+        byte[] good = "alaivo 'café, 東京';alaivo 'ñ';".getBytes(StandardCharsets.UTF_8);
+        assertThat(scanner.feed(bad)).containsExactly(new Request.Rejected("the request is not valid UTF-8"));
+        assertThat(scanner.feed(good)).containsExactly(new Request.Text("alaivo 'café, 東京'"), new Request.Text("alaivo 'ñ'"));
+    }
+
+    @Test
     void emptyRequestIsAnEmptyText() {
         assertThat(texts("  ;")).containsExactly("");
     }

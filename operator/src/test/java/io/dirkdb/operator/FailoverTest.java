@@ -34,6 +34,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Failover, switchover and rejoin against real DirkDB members: the test plays the kubelet (pods on
  * loopback addresses with real members, resync Jobs run in-process) and a real proxy carries writes.
+ * The crash test runs its members as processes and SIGKILLs the primary; the others run members in
+ * this JVM (a kill there is a stop of the member's server), which starts a cluster in a fraction of the time.
  */
 @QuarkusTest
 class FailoverTest {
@@ -49,13 +51,15 @@ class FailoverTest {
   @Test
   void killedPrimaryIsReplacedWithoutLosingAcknowledgedWritesAndRejoinsByResync() throws Exception {
     String ns = "failover-kill";
-    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+    // Members in JVMs of their own: the primary dies by SIGKILL, mid-write, as on a node failure.
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 2, spec -> {},
+        LiveCluster.MemberRuntime.PROCESS)) {
       live.startProxy();
       try (Writer writer = new Writer(live)) {
         writer.awaitAcks(20);
         Instant killedAt = Instant.now();
         live.kill(PRIMARY);
-        Instant gone = Instant.now(); // the stop lets statements in flight finish: count writes sent after it
+        Instant gone = Instant.now(); // a write sent before the kill may have been answered: count later ones
 
         // heartbeat 500 ms x threshold 3 + 2 s
         await().atMost(Duration.ofMillis(3500)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
@@ -90,7 +94,8 @@ class FailoverTest {
             .isEqualTo(2L));
         assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverCompleted");
 
-        // The old primary's pod comes back: a resync Job rebuilds it, then it is a secondary again.
+        // The old primary's pod comes back (a new process on its data directory, a new IP): a resync Job
+        // rebuilds it, then it is a secondary again.
         // The first Job fails: it is reported and retried after the backoff (1 s in tests).
         live.failNextJobs(1);
         live.holdJobs(true);

@@ -161,9 +161,15 @@ final class LiveCluster implements AutoCloseable {
     startMember(primary, Role.PRIMARY, null);
     int secondaries = client.apps().statefulSets().inNamespace(namespace).withName(name + "-secondary").require()
         .getSpec().getReplicas();
+    // Secondaries need only the primary's address: processes start side by side (a JVM start each).
+    List<java.util.concurrent.CompletableFuture<LiveMember>> started = new ArrayList<>();
     for (int i = 0; i < secondaries; i++) {
-      startMember(name + "-secondary-" + i, Role.SECONDARY, members.get(primary));
+      String pod = name + "-secondary-" + i;
+      java.util.function.Supplier<LiveMember> start = () -> startMember(pod, Role.SECONDARY, members.get(primary));
+      started.add(runtime == MemberRuntime.PROCESS ? java.util.concurrent.CompletableFuture.supplyAsync(start)
+          : java.util.concurrent.CompletableFuture.completedFuture(start.get()));
     }
+    started.forEach(java.util.concurrent.CompletableFuture::join);
     Kubelet kubelet = new Kubelet(client, namespace);
     kubelet.finishRollout(name + "-primary");
     kubelet.finishRollout(name + "-secondary");

@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -47,6 +48,10 @@ class FailoverTest {
 
   @Inject
   KubernetesClient client;
+
+  /** The Operator SDK's operator: stopped and started again to play an operator restart. */
+  @Inject
+  Operator operator;
 
   @Test
   void killedPrimaryIsReplacedWithoutLosingAcknowledgedWritesAndRejoinsByResync() throws Exception {
@@ -208,31 +213,37 @@ class FailoverTest {
   void anOperatorRestartedBetweenFencingAndPromotionFinishesWithOnePrimary() throws Exception {
     String ns = "failover-resume";
     try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {
-      // What an operator that died right after fencing left behind: the record, the label, the fence.
-      DirkCluster c = cluster(ns);
-      FailoverRecord record = new FailoverRecord();
-      record.setStartedAt(Instant.now().toString());
-      record.setFromPrimary(PRIMARY);
-      record.setToPrimary(SECONDARY);
-      record.setEpoch(2L);
-      record.setReason("PrimaryUnreachable");
-      record.setStep("Fenced");
-      record.setGeneration(c.getMetadata().getGeneration());
-      c.getStatus().setLastFailover(record);
-      c.getStatus().setPhase(ClusterPhase.FailingOver);
-      client.resource(c).updateStatus();
-      client.pods().inNamespace(ns).withName(PRIMARY).edit(p -> {
-        p.getMetadata().getLabels().put("dirkdb.io/role", "fenced");
-        return p;
+      // The operator reaches the candidate through a relay that cuts its promote statement: the
+      // failover gets as far as the fence, then stalls as if the operator had died there.
+      ControlRelay relay = live.relay(SECONDARY);
+      relay.holdPromotions(true);
+      await().atMost(Duration.ofSeconds(5)).until(() -> relay.connections() > 0);
+      live.kill(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(relay.promotionsCut()).isPositive();
+        FailoverRecord record = cluster(ns).getStatus().getLastFailover();
+        assertThat(record.getStep()).isEqualTo("Fenced");
+        assertThat(record.getToPrimary()).isEqualTo(SECONDARY);
+        assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
       });
-      try (DirkConnection connection = live.connect(PRIMARY)) {
-        LiveCluster.check(connection.execute("dirk fence"));
+
+      // A restart as after a crash: controllers, informers and the leader election go; the new
+      // instance has a new identity and waits for the lease the old one never released (15 s).
+      operator.stop();
+      try {
+        relay.holdPromotions(false);
+        assertThat(role(ns, SECONDARY)).isEqualTo("secondary");
+        assertThat(cluster(ns).getStatus().getLastFailover().getCompletedAt()).isNull();
+      } finally {
+        operator.start(); // whatever happens, the tests after this one need a running operator
       }
 
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         DirkCluster now = cluster(ns);
         assertThat(now.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
         assertThat(now.getStatus().getLastFailover().getCompletedAt()).isNotNull();
+        assertThat(now.getStatus().getLastFailover().getEpoch()).isEqualTo(2L);
+        assertThat(now.getStatus().getLastFailover().getFromPrimary()).isEqualTo(PRIMARY);
         assertThat(podsLabelled(ns, "primary")).containsExactly(SECONDARY);
         try (DirkConnection connection = live.connect(SECONDARY)) {
           HeartbeatReport heartbeat = HeartbeatReport.parse(connection.execute("dirk heartbeat").messageText());

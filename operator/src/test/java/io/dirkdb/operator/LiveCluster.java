@@ -83,6 +83,7 @@ final class LiveCluster implements AutoCloseable {
   private volatile boolean jobsHeld;
   private final MemberRuntime runtime;
   private final Path passwordFile;
+  private final List<ControlRelay> relays = new java.util.concurrent.CopyOnWriteArrayList<>();
   private RoutingProxy proxy;
 
   LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode, MemberRuntime runtime)
@@ -280,6 +281,23 @@ final class LiveCluster implements AutoCloseable {
     return members.get(pod);
   }
 
+  /**
+   * Puts a {@link ControlRelay} in front of {@code pod}'s member and has the pod declare the relay's
+   * port, so the operator's statements to that member pass through it. Closed with the cluster.
+   */
+  ControlRelay relay(String pod) throws IOException {
+    LiveMember member = members.get(pod);
+    ControlRelay relay = ControlRelay.start(member.host(), member.port());
+    relays.add(relay);
+    // A whole-pod update keeps the status it carries; the operator may relabel meanwhile, hence the retry.
+    retryOnConflict(() -> client.pods().inNamespace(namespace).withName(pod).edit(p -> new PodBuilder(p)
+        .editSpec().editFirstContainer()
+        .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(relay.port()).build())
+        .endContainer().endSpec()
+        .build()));
+    return relay;
+  }
+
   /** A real routing proxy in front of the members, learning roles from their heartbeats. */
   RoutingProxy startProxy() throws IOException {
     proxy = RoutingProxy.start(ProxySettings.loopback(proxyMembers()).withPassword(password)
@@ -402,6 +420,7 @@ final class LiveCluster implements AutoCloseable {
         }
       } finally {
         // Every member goes, whatever failed before: a process member left behind would outlive the build.
+        relays.forEach(ControlRelay::close);
         members.values().forEach(m -> m.stop().run());
       }
     }

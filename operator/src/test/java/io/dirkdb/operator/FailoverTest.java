@@ -18,6 +18,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -37,6 +39,7 @@ import org.junit.jupiter.api.Test;
  * loopback addresses with real members, resync Jobs run in-process) and a real proxy carries writes.
  * The crash test runs its members as processes and SIGKILLs the primary; the others run members in
  * this JVM (a kill there is a stop of the member's server), which starts a cluster in a fraction of the time.
+ * One test stops and starts the Operator SDK's operator itself in the middle of a failover.
  */
 @QuarkusTest
 class FailoverTest {
@@ -54,7 +57,7 @@ class FailoverTest {
   Operator operator;
 
   @Inject
-  io.micrometer.core.instrument.MeterRegistry meters;
+  MeterRegistry meters;
 
   @Test
   void killedPrimaryIsReplacedWithoutLosingAcknowledgedWritesAndRejoinsByResync() throws Exception {
@@ -329,12 +332,12 @@ class FailoverTest {
 
   /** Reconciles in progress now, by the Operator SDK's gauge; fails if the SDK does not publish it. */
   private double reconcilesRunning() {
-    List<io.micrometer.core.instrument.Gauge> gauges = meters.getMeters().stream()
+    List<Gauge> gauges = meters.getMeters().stream()
         .filter(m -> m.getId().getName().equals("reconciliations.active"))
-        .filter(io.micrometer.core.instrument.Gauge.class::isInstance)
-        .map(io.micrometer.core.instrument.Gauge.class::cast).toList();
+        .filter(Gauge.class::isInstance)
+        .map(Gauge.class::cast).toList();
     assertThat(gauges).as("the Operator SDK's reconciliations.active gauge").isNotEmpty();
-    return gauges.stream().mapToDouble(io.micrometer.core.instrument.Gauge::value).sum();
+    return gauges.stream().mapToDouble(Gauge::value).sum();
   }
 
   private DirkCluster cluster(String ns) {

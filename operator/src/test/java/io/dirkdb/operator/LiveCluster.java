@@ -42,11 +42,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The kubelet of a DirkCluster with real members: makes the pods of its StatefulSets, starts a real
@@ -83,7 +86,7 @@ final class LiveCluster implements AutoCloseable {
   private volatile boolean jobsHeld;
   private final MemberRuntime runtime;
   private final Path passwordFile;
-  private final List<ControlRelay> relays = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<ControlRelay> relays = new CopyOnWriteArrayList<>();
   private RoutingProxy proxy;
 
   LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode, MemberRuntime runtime)
@@ -163,14 +166,14 @@ final class LiveCluster implements AutoCloseable {
     int secondaries = client.apps().statefulSets().inNamespace(namespace).withName(name + "-secondary").require()
         .getSpec().getReplicas();
     // Secondaries need only the primary's address: processes start side by side (a JVM start each).
-    List<java.util.concurrent.CompletableFuture<LiveMember>> started = new ArrayList<>();
+    List<CompletableFuture<LiveMember>> started = new ArrayList<>();
     for (int i = 0; i < secondaries; i++) {
       String pod = name + "-secondary-" + i;
-      java.util.function.Supplier<LiveMember> start = () -> startMember(pod, Role.SECONDARY, members.get(primary));
-      started.add(runtime == MemberRuntime.PROCESS ? java.util.concurrent.CompletableFuture.supplyAsync(start)
-          : java.util.concurrent.CompletableFuture.completedFuture(start.get()));
+      Supplier<LiveMember> start = () -> startMember(pod, Role.SECONDARY, members.get(primary));
+      started.add(runtime == MemberRuntime.PROCESS ? CompletableFuture.supplyAsync(start)
+          : CompletableFuture.completedFuture(start.get()));
     }
-    started.forEach(java.util.concurrent.CompletableFuture::join);
+    started.forEach(CompletableFuture::join);
     Kubelet kubelet = new Kubelet(client, namespace);
     kubelet.finishRollout(name + "-primary");
     kubelet.finishRollout(name + "-secondary");

@@ -173,7 +173,8 @@ final class LiveCluster implements AutoCloseable {
       started.add(runtime == MemberRuntime.PROCESS ? CompletableFuture.supplyAsync(start)
           : CompletableFuture.completedFuture(start.get()));
     }
-    started.forEach(CompletableFuture::join);
+    // allOf waits for every start, failed or not, so close() after a failure finds every process to kill.
+    CompletableFuture.allOf(started.toArray(CompletableFuture[]::new)).join();
     Kubelet kubelet = new Kubelet(client, namespace);
     kubelet.finishRollout(name + "-primary");
     kubelet.finishRollout(name + "-secondary");

@@ -42,11 +42,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The kubelet of a DirkCluster with real members: makes the pods of its StatefulSets, starts a real
@@ -58,7 +61,16 @@ final class LiveCluster implements AutoCloseable {
 
   private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(2);
 
-  record LiveMember(String pod, String host, int port, Path directory, MemberServer server, Member member) {}
+  /** How the kubelet runs a member's container. */
+  enum MemberRuntime {
+    /** A MemberServer in this JVM: fast to start; a kill is a stop of its server. */
+    IN_PROCESS,
+    /** {@code dirk server} in a JVM of its own: a kill is SIGKILL, a real crash. */
+    PROCESS
+  }
+
+  /** A running member; {@code stop} kills it (SIGKILL for a process) and is safe to call twice. */
+  record LiveMember(String pod, String host, int port, Path directory, Runnable stop) {}
 
   private final KubernetesClient client;
   private final String namespace;
@@ -72,14 +84,20 @@ final class LiveCluster implements AutoCloseable {
   private final List<String> jobLog = new ArrayList<>();
   private final AtomicInteger jobsToFail = new AtomicInteger();
   private volatile boolean jobsHeld;
+  private final MemberRuntime runtime;
+  private final Path passwordFile;
+  private final List<ControlRelay> relays = new CopyOnWriteArrayList<>();
   private RoutingProxy proxy;
 
-  LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode) throws IOException {
+  LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode, MemberRuntime runtime)
+      throws IOException {
     this.client = client;
+    this.runtime = runtime;
     this.namespace = namespace;
     this.name = name;
     this.root = Files.createTempDirectory("dirk-live-" + namespace);
     this.password = readPassword();
+    this.passwordFile = Files.writeString(root.resolve("password"), password);
     this.replication = ReplicationSettings.defaults(mode).withPeerPassword(password)
         .withMaxBackoff(Duration.ofMillis(200)).withSyncTimeout(Duration.ofSeconds(3));
     jobRunner.scheduleWithFixedDelay(this::runNewJobs, 100, 100, TimeUnit.MILLISECONDS);
@@ -92,6 +110,15 @@ final class LiveCluster implements AutoCloseable {
   static LiveCluster start(KubernetesClient client, String ns, String name,
       io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
       java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
+    return start(client, ns, name, mode, secondaries, adjust, MemberRuntime.IN_PROCESS);
+  }
+
+  /** As {@link #start(KubernetesClient, String, String, io.dirkdb.operator.api.v1alpha1.ReplicationMode, int,
+   * java.util.function.Consumer)}, with members run as {@code runtime} says. */
+  static LiveCluster start(KubernetesClient client, String ns, String name,
+      io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
+      java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust, MemberRuntime runtime)
+      throws IOException {
     io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, "basic.yaml");
     cluster.getMetadata().setName(name);
     cluster.getSpec().setSecondaries(secondaries);
@@ -100,7 +127,7 @@ final class LiveCluster implements AutoCloseable {
     TestClusters.create(client, ns, cluster);
     TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
     LiveCluster live = new LiveCluster(client, ns, name, mode == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
-        ? ReplicationMode.SYNC : ReplicationMode.ASYNC);
+        ? ReplicationMode.SYNC : ReplicationMode.ASYNC, runtime);
     try {
       live.startAll();
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
@@ -138,9 +165,16 @@ final class LiveCluster implements AutoCloseable {
     startMember(primary, Role.PRIMARY, null);
     int secondaries = client.apps().statefulSets().inNamespace(namespace).withName(name + "-secondary").require()
         .getSpec().getReplicas();
+    // Secondaries need only the primary's address: processes start side by side (a JVM start each).
+    List<CompletableFuture<LiveMember>> started = new ArrayList<>();
     for (int i = 0; i < secondaries; i++) {
-      startMember(name + "-secondary-" + i, Role.SECONDARY, members.get(primary));
+      String pod = name + "-secondary-" + i;
+      Supplier<LiveMember> start = () -> startMember(pod, Role.SECONDARY, members.get(primary));
+      started.add(runtime == MemberRuntime.PROCESS ? CompletableFuture.supplyAsync(start)
+          : CompletableFuture.completedFuture(start.get()));
     }
+    // allOf waits for every start, failed or not, so close() after a failure finds every process to kill.
+    CompletableFuture.allOf(started.toArray(CompletableFuture[]::new)).join();
     Kubelet kubelet = new Kubelet(client, namespace);
     kubelet.finishRollout(name + "-primary");
     kubelet.finishRollout(name + "-secondary");
@@ -151,6 +185,23 @@ final class LiveCluster implements AutoCloseable {
   LiveMember startMember(String pod, Role role, LiveMember follow) {
     String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
     Path directory = root.resolve(pod);
+    LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(pod, role, host, 0, directory, follow)
+        : startInProcess(pod, role, host, 0, directory, follow);
+    members.put(pod, live);
+    createPod(live);
+    if (proxy != null) {
+      proxy.replaceMembers(proxyMembers());
+    }
+    return live;
+  }
+
+  private LiveMember startProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
+    MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory, passwordFile,
+        replication.mode().wireName(), follow == null ? null : follow.host(), follow == null ? 0 : follow.port());
+    return new LiveMember(pod, host, process.port(), directory, process::close);
+  }
+
+  private LiveMember startInProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
     EngineDatabase database = EngineDatabase.open(directory);
     Member member = Member.start(pod, database, directory, role);
     if (follow != null && member.state().primaryHost() == null) {
@@ -159,44 +210,31 @@ final class LiveCluster implements AutoCloseable {
     var registry = HealthHttpServer.newRegistry();
     Replicator.attach(member, database.engine(), replication, registry);
     try {
-      MemberServer server = MemberServer.start(member, new ServerSettings(host, 0, password, 64,
+      MemberServer server = MemberServer.start(member, new ServerSettings(host, port, password, 64,
           RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200)), registry);
-      LiveMember live = new LiveMember(pod, host, server.port(), directory, server, member);
-      members.put(pod, live);
-      createPod(live);
-      if (proxy != null) {
-        proxy.replaceMembers(proxyMembers());
-      }
-      return live;
+      return new LiveMember(pod, host, server.port(), directory, server::close);
     } catch (IOException e) {
       member.close();
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Stops a member at once, as a kill would: its pod stays, Ready, until the kubelet would notice. */
+  /**
+   * Kills a member: SIGKILL for a process member; for an in-process one, a stop of its server. Its pod
+   * stays, Ready, until the kubelet would notice.
+   */
   void kill(String pod) {
-    LiveMember member = members.get(pod);
-    member.server().close();
+    members.get(pod).stop().run();
   }
 
   /** Restarts a stopped member with the same data directory on the same address and port. */
   LiveMember restartInPlace(String pod) {
     LiveMember old = members.get(pod);
-    EngineDatabase database = EngineDatabase.open(old.directory());
-    Member member = Member.start(pod, database, old.directory(), Role.SECONDARY);
-    var registry = HealthHttpServer.newRegistry();
-    Replicator.attach(member, database.engine(), replication, registry);
-    try {
-      MemberServer server = MemberServer.start(member, new ServerSettings(old.host(), old.port(), password, 64,
-          RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200)), registry);
-      LiveMember live = new LiveMember(pod, old.host(), server.port(), old.directory(), server, member);
-      members.put(pod, live);
-      return live;
-    } catch (IOException e) {
-      member.close();
-      throw new UncheckedIOException(e);
-    }
+    LiveMember live = runtime == MemberRuntime.PROCESS
+        ? startProcess(pod, Role.SECONDARY, old.host(), old.port(), old.directory(), null)
+        : startInProcess(pod, Role.SECONDARY, old.host(), old.port(), old.directory(), null);
+    members.put(pod, live);
+    return live;
   }
 
   /** As Kubernetes restarts a pod: a new pod (no role label) with a new IP, the same volume. */
@@ -245,6 +283,23 @@ final class LiveCluster implements AutoCloseable {
 
   LiveMember member(String pod) {
     return members.get(pod);
+  }
+
+  /**
+   * Puts a {@link ControlRelay} in front of {@code pod}'s member and has the pod declare the relay's
+   * port, so the operator's statements to that member pass through it. Closed with the cluster.
+   */
+  ControlRelay relay(String pod) throws IOException {
+    LiveMember member = members.get(pod);
+    ControlRelay relay = ControlRelay.start(member.host(), member.port());
+    relays.add(relay);
+    // A whole-pod update keeps the status it carries; the operator may relabel meanwhile, hence the retry.
+    retryOnConflict(() -> client.pods().inNamespace(namespace).withName(pod).edit(p -> new PodBuilder(p)
+        .editSpec().editFirstContainer()
+        .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(relay.port()).build())
+        .endContainer().endSpec()
+        .build()));
+    return relay;
   }
 
   /** A real routing proxy in front of the members, learning roles from their heartbeats. */
@@ -358,12 +413,20 @@ final class LiveCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    // Deleting the cluster stops the operator's probes of members that are about to go.
-    client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
-    jobRunner.shutdownNow();
-    if (proxy != null) {
-      proxy.close();
+    try {
+      // Deleting the cluster stops the operator's probes of members that are about to go.
+      client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
+    } finally {
+      jobRunner.shutdownNow();
+      try {
+        if (proxy != null) {
+          proxy.close();
+        }
+      } finally {
+        // Every member goes, whatever failed before: a process member left behind would outlive the build.
+        relays.forEach(ControlRelay::close);
+        members.values().forEach(m -> m.stop().run());
+      }
     }
-    members.values().forEach(m -> m.server().close());
   }
 }

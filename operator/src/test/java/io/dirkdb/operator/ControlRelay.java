@@ -1,0 +1,142 @@
+package io.dirkdb.operator;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP relay in front of one member, on the member's own address: the pod advertises it as its
+ * {@code sql} port, so the operator reaches the member through it. While promotions are held, a
+ * connection that sends {@code dirk promote} is cut before the statement arrives, as if the operator
+ * had died just before sending it; everything else (heartbeats, fences, follows) passes unchanged.
+ */
+final class ControlRelay implements AutoCloseable {
+
+  private static final byte[] PROMOTE = "dirk promote".getBytes(StandardCharsets.US_ASCII);
+
+  private final ServerSocket listener;
+  private final String targetHost;
+  private final int targetPort;
+  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger promotionsCut = new AtomicInteger();
+  private volatile boolean promotionsHeld;
+
+  private ControlRelay(ServerSocket listener, String targetHost, int targetPort) {
+    this.listener = listener;
+    this.targetHost = targetHost;
+    this.targetPort = targetPort;
+    Thread acceptor = new Thread(this::accept, "relay-" + targetHost + ":" + targetPort);
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  /** Listens on a free port of {@code host} and forwards to {@code host:port}. */
+  static ControlRelay start(String host, int port) throws IOException {
+    return new ControlRelay(new ServerSocket(0, 50, InetAddress.getByName(host)), host, port);
+  }
+
+  int port() {
+    return listener.getLocalPort();
+  }
+
+  void holdPromotions(boolean held) {
+    promotionsHeld = held;
+  }
+
+  /** Connections relayed so far: once above zero, the operator talks to the member through the relay. */
+  int connections() {
+    return connections.get();
+  }
+
+  int promotionsCut() {
+    return promotionsCut.get();
+  }
+
+  private void accept() {
+    while (!listener.isClosed()) {
+      try {
+        Socket client = listener.accept();
+        Socket member = new Socket(targetHost, targetPort);
+        open.add(client);
+        open.add(member);
+        connections.incrementAndGet();
+        pump(client, member, true);
+        pump(member, client, false);
+      } catch (IOException e) {
+        // closed, or the member is down: the caller sees its connection fail, as it would without the relay
+      }
+    }
+  }
+
+  private void pump(Socket from, Socket to, boolean towardsMember) {
+    Thread pump = new Thread(() -> {
+      byte[] buffer = new byte[8192];
+      // The statement may straddle two reads: keep the end of the previous one in the search.
+      byte[] window = new byte[0];
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+          if (towardsMember && promotionsHeld) {
+            byte[] joined = new byte[window.length + n];
+            System.arraycopy(window, 0, joined, 0, window.length);
+            System.arraycopy(buffer, 0, joined, window.length, n);
+            if (contains(joined, PROMOTE)) {
+              promotionsCut.incrementAndGet();
+              break;
+            }
+            int keep = Math.min(joined.length, PROMOTE.length - 1);
+            window = java.util.Arrays.copyOfRange(joined, joined.length - keep, joined.length);
+          }
+          out.write(buffer, 0, n);
+          out.flush();
+        }
+      } catch (IOException e) {
+        // one side went away: close both below
+      } finally {
+        closeQuietly(from);
+        closeQuietly(to);
+      }
+    }, "relay-pump");
+    pump.setDaemon(true);
+    pump.start();
+  }
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (Character.toLowerCase(haystack[i + j]) != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private void closeQuietly(Socket socket) {
+    open.remove(socket);
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // already closed
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      listener.close();
+    } catch (IOException ignored) {
+      // already closed
+    }
+    open.forEach(this::closeQuietly);
+  }
+}

@@ -1,0 +1,152 @@
+package io.dirkdb.operator;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A member pod's container: {@code dirk server} in a JVM of its own on the pod's loopback address, so a
+ * test can SIGKILL it as a node crash would, with no clean stop and nothing flushed on the way out.
+ */
+final class MemberProcess implements AutoCloseable {
+
+  private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
+  /** Members still running; a hook kills them if the test JVM exits without closing them (a timeout, Ctrl-C). */
+  private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly),
+        "member-processes-kill"));
+  }
+
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private MemberProcess(Process process, int port, Path log) {
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /**
+   * Starts member {@code pod} on {@code host:port} (0: any free port) with the data in {@code directory}.
+   * A secondary whose data directory holds no role yet follows {@code primaryHost:primaryPort}, as
+   * the config.json the operator mounts tells it; {@code primaryHost} null starts it on its own.
+   */
+  static MemberProcess start(String pod, boolean primary, String host, int port, Path directory, Path passwordFile,
+      String replicationMode, String primaryHost, int primaryPort) {
+    try {
+      Path config = directory.resolveSibling(pod + "-config.json");
+      StringBuilder instances = new StringBuilder("""
+          {"id": "%s", "role": "%s", "host": "%s", "port": %d}""".formatted(pod, primary ? "MASTER" : "REPLICA", host,
+          port));
+      if (primaryHost != null) {
+        instances.append(",\n").append("""
+            {"id": "primary-of-%s", "role": "MASTER", "host": "%s", "port": %d}""".formatted(pod, primaryHost,
+            primaryPort));
+      }
+      Files.writeString(config, """
+          {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}
+          """.formatted(instances, replicationMode));
+      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk",
+          "server", "--config", config.toString(), "--id", pod, "--host", host, "--port", Integer.toString(port),
+          "--data-dir", directory.toString(), "--password-file", passwordFile.toString(),
+          "--sync-timeout-ms", "3000", "--shutdown-grace-seconds", "1"));
+      Path log = directory.resolveSibling(pod + "-" + System.nanoTime() + ".log");
+      Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+      RUNNING.add(process);
+      try {
+        return new MemberProcess(process, awaitListening(process, log), log);
+      } catch (RuntimeException | Error e) {
+        process.destroyForcibly();
+        throw e;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The port from the "listening on" line; the rest of its output is drained so the process never blocks. */
+  private static int awaitListening(Process process, Path log) {
+    CompletableFuture<Integer> listening = CompletableFuture.supplyAsync(() -> {
+      BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      try {
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+          Matcher m = LISTENING.matcher(line);
+          if (m.find()) {
+            Thread drain = new Thread(() -> {
+              try {
+                out.transferTo(java.io.Writer.nullWriter());
+              } catch (IOException e) {
+                // the process is gone
+              }
+            }, "member-output");
+            drain.setDaemon(true);
+            drain.start();
+            return Integer.parseInt(m.group(1));
+          }
+        }
+      } catch (IOException e) {
+        // the process is gone: reported below
+      }
+      return -1;
+    });
+    int port;
+    try {
+      port = listening.get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("the member did not start within 60 s; its log: " + readLog(log), e);
+    }
+    if (port < 0) {
+      throw new IllegalStateException("the member exited before listening; its log: " + readLog(log));
+    }
+    return port;
+  }
+
+  private static String readLog(Path log) {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(unreadable: " + e.getMessage() + ")";
+    }
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** SIGKILL: the JVM dies at once, connections drop without a goodbye, as when a node fails. */
+  void kill() {
+    try {
+      process.destroyForcibly().waitFor();
+      RUNNING.remove(process);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  String log() {
+    return readLog(log);
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      kill();
+    }
+  }
+}

@@ -443,6 +443,8 @@ public final class Replicator implements ReplicationLink {
         out.flush();
     }
 
+    private static final int SNAPSHOT_CHUNK_BYTES = 1 << 20;
+
     private void serveSnapshot(DataOutputStream out) throws IOException {
         for (int attempt = 0; attempt < 3; attempt++) {
             SnapshotFile snapshot = storage.latestSnapshot().orElse(null);
@@ -462,7 +464,14 @@ public final class Replicator implements ReplicationLink {
                 ObjectNode header = PeerChannel.JSON.createObjectNode().put("lsn", snapshot.lsn())
                         .put("epoch", snapshot.epoch()).put("size", snapshot.size());
                 out.write(ReplyWriter.encodeMessage(header.toString()));
-                long copied = file.transferTo(out);
+                out.flush();
+                long copied = 0;
+                // Chunks larger than the socket's output buffer go straight to the socket, with no copy.
+                byte[] chunk = new byte[SNAPSHOT_CHUNK_BYTES];
+                for (int n = file.read(chunk); n >= 0; n = file.read(chunk)) {
+                    out.write(chunk, 0, n);
+                    copied += n;
+                }
                 out.flush();
                 metrics.shipped(copied, copied);
                 LOG.log(Level.INFO, "shipped the snapshot at LSN {0} ({1} bytes)", String.valueOf(snapshot.lsn()), String.valueOf(copied));

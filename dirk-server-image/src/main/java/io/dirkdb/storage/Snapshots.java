@@ -23,6 +23,7 @@ final class Snapshots {
     /** magic, version, lsn, epoch, content length, content CRC32C, header CRC32C. */
     static final int HEADER_BYTES = 40;
     private static final int COPY_BUFFER_BYTES = 64 << 10;
+    private static final int RECEIVE_CHUNK_BYTES = 1 << 20;
 
     record Header(long lsn, long epoch, long contentLength, int contentChecksum) {}
 
@@ -91,20 +92,22 @@ final class Snapshots {
         Path target = dir.resolve(fileName(header.lsn()));
         Path tmp = AtomicFile.writeTemporary(target, channel -> {
             AtomicFile.writeFully(channel, encodeHeader(header));
-            ChecksummedOutput out = new ChecksummedOutput(channel);
-            byte[] chunk = new byte[COPY_BUFFER_BYTES];
+            // One pass: each chunk is checksummed and written as it arrives, in large writes.
+            CRC32C crc = new CRC32C();
+            byte[] chunk = new byte[RECEIVE_CHUNK_BYTES];
             long left = header.contentLength();
             while (left > 0) {
-                int n = shipped.read(chunk, 0, (int) Math.min(chunk.length, left));
-                if (n < 0) {
+                int wanted = (int) Math.min(chunk.length, left);
+                int n = shipped.readNBytes(chunk, 0, wanted);
+                crc.update(chunk, 0, n);
+                AtomicFile.writeFully(channel, ByteBuffer.wrap(chunk, 0, n));
+                left -= n;
+                if (n < wanted) {
                     throw new CorruptLogException("the shipped snapshot is cut short: "
                             + (header.contentLength() - left) + " of " + header.contentLength() + " content bytes arrived");
                 }
-                out.write(chunk, 0, n);
-                left -= n;
             }
-            out.flush();
-            if (out.checksum() != header.contentChecksum()) {
+            if ((int) crc.getValue() != header.contentChecksum()) {
                 throw new CorruptLogException("the shipped snapshot fails its checksum (damaged in transit?)");
             }
         });

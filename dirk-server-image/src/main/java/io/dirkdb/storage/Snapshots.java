@@ -85,36 +85,54 @@ final class Snapshots {
 
     /**
      * Copies a shipped snapshot (header and content) into a fsynced temporary file next to where it
-     * belongs, checking it on the way. Returns the temporary file and what it holds.
+     * belongs, checking it on the way, while {@code machine} decodes the content on another thread.
+     * Returns the temporary file, what it holds and the decoded state, which is not in use yet: it
+     * is returned only when the checksum held and the file is durable.
      */
-    static ShippedSnapshot receive(Path dir, InputStream shipped) throws IOException {
+    static ShippedSnapshot receive(Path dir, InputStream shipped, StateMachine machine) throws IOException {
         Header header = decodeHeader(shipped.readNBytes(HEADER_BYTES), "the shipped snapshot");
         Path target = dir.resolve(fileName(header.lsn()));
-        Path tmp = AtomicFile.writeTemporary(target, channel -> {
-            AtomicFile.writeFully(channel, encodeHeader(header));
-            // One pass: each chunk is checksummed and written as it arrives, in large writes.
-            CRC32C crc = new CRC32C();
-            byte[] chunk = new byte[RECEIVE_CHUNK_BYTES];
-            long left = header.contentLength();
-            while (left > 0) {
-                int wanted = (int) Math.min(chunk.length, left);
-                int n = shipped.readNBytes(chunk, 0, wanted);
-                crc.update(chunk, 0, n);
-                AtomicFile.writeFully(channel, ByteBuffer.wrap(chunk, 0, n));
-                left -= n;
-                if (n < wanted) {
-                    throw new CorruptLogException("the shipped snapshot is cut short: "
-                            + (header.contentLength() - left) + " of " + header.contentLength() + " content bytes arrived");
+        BackgroundDecode decode = new BackgroundDecode(machine);
+        Path tmp;
+        try {
+            tmp = AtomicFile.writeTemporary(target, channel -> {
+                AtomicFile.writeFully(channel, encodeHeader(header));
+                // One pass: each chunk is checksummed, written and handed to the decoder as it arrives.
+                CRC32C crc = new CRC32C();
+                long left = header.contentLength();
+                while (left > 0) {
+                    int wanted = (int) Math.min(RECEIVE_CHUNK_BYTES, left);
+                    byte[] chunk = new byte[wanted];
+                    int n = shipped.readNBytes(chunk, 0, wanted);
+                    crc.update(chunk, 0, n);
+                    AtomicFile.writeFully(channel, ByteBuffer.wrap(chunk, 0, n));
+                    left -= n;
+                    if (n < wanted) {
+                        throw new CorruptLogException("the shipped snapshot is cut short: "
+                                + (header.contentLength() - left) + " of " + header.contentLength() + " content bytes arrived");
+                    }
+                    decode.feed(chunk, n);
                 }
-            }
-            if ((int) crc.getValue() != header.contentChecksum()) {
-                throw new CorruptLogException("the shipped snapshot fails its checksum (damaged in transit?)");
-            }
-        });
-        return new ShippedSnapshot(tmp, target, describe(target, header));
+                if ((int) crc.getValue() != header.contentChecksum()) {
+                    throw new CorruptLogException("the shipped snapshot fails its checksum (damaged in transit?)");
+                }
+            });
+        } catch (IOException | RuntimeException | Error e) {
+            decode.abandon();
+            throw e;
+        }
+        StateMachine.DecodedSnapshot decoded;
+        try {
+            decoded = decode.finish();
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        return new ShippedSnapshot(tmp, target, describe(target, header), decoded);
     }
 
-    record ShippedSnapshot(Path temporary, Path target, SnapshotFile file) {}
+    /** A received snapshot, durable under its temporary name, and its content decoded but not in use. */
+    record ShippedSnapshot(Path temporary, Path target, SnapshotFile file, StateMachine.DecodedSnapshot decoded) {}
 
     private static SnapshotFile describe(Path target, Header header) {
         return new SnapshotFile(target, header.lsn(), header.epoch(), HEADER_BYTES + header.contentLength(),

@@ -150,6 +150,26 @@ class EngineStorageTest {
     }
 
     @Test
+    void aShippedSnapshotDamagedInTransitLeavesTheSecondarysDataAsItWas(@TempDir Path secondaryData) throws Exception {
+        try (Engine primary = Engine.open(data); Engine secondary = Engine.open(secondaryData)) {
+            populate(primary);
+            primary.checkpoint();
+            populate(secondary);
+            long lsn = secondary.lastLsn();
+            byte[] shipped = Files.readAllBytes(primary.storage().orElseThrow().latestSnapshot().orElseThrow().path());
+            shipped[shipped.length - 8] ^= 0x40; // inside the content: decodes, but fails the checksum
+
+            assertThatThrownBy(() -> secondary.installSnapshot(new java.io.ByteArrayInputStream(shipped)))
+                    .isInstanceOf(DirkException.class).hasMessageContaining("checksum");
+            assertThatThrownBy(() -> secondary.installSnapshot(new java.io.ByteArrayInputStream(shipped, 0, shipped.length / 2)))
+                    .isInstanceOf(DirkException.class).hasMessageContaining("cut short");
+
+            assertThat(secondary.lastLsn()).isEqualTo(lsn);
+            assertPopulated(secondary);
+        }
+    }
+
+    @Test
     void truncateAfterForgetsTheRecordsPastTheForkPoint() {
         try (Engine engine = Engine.open(data)) {
             populate(engine);

@@ -26,7 +26,8 @@ public final class ResyncCommand implements Callable<Integer> {
             description = "give up when the target is not consistent after this long (default: ${DEFAULT-VALUE})")
     long timeoutSeconds;
 
-    @Option(names = "--poll-ms", defaultValue = "200", description = "how often progress is polled (default: ${DEFAULT-VALUE})")
+    @Option(names = "--poll-ms", defaultValue = "50",
+            description = "how often the target's progress is polled; the end is seen up to this late (default: ${DEFAULT-VALUE})")
     long pollMillis;
 
     @Override

@@ -26,9 +26,8 @@ public interface StateMachine {
 
     /**
      * Decodes a snapshot into a state kept aside, so that storage can decode a shipped snapshot
-     * while it is still arriving and use it only once its checksum held and it is on disk. May be
-     * called from another thread than the one applying records; it must not touch the current
-     * state. The default keeps the bytes and decodes them on install.
+     * before it replaces anything, and make it current only once the new snapshot is in place. It
+     * must not touch the current state. The default keeps the bytes and decodes them on install.
      */
     default DecodedSnapshot decodeSnapshot(InputStream in) throws IOException {
         byte[] content = in.readAllBytes();

@@ -195,21 +195,14 @@ public final class ReplicationBenchmark {
         forceAll(durableCopy);
         double durableCopySeconds = (System.nanoTime() - durableStarted) / 1e9;
 
-        Running target = start("resync-target", "127.0.0.5", Role.SECONDARY, null);
-        long resyncStarted = System.nanoTime();
-        ResyncTool.Outcome outcome = new ResyncTool(
-                new ResyncTool.Endpoint(primary.server().address().getHostString(), primary.server().port()),
-                new ResyncTool.Endpoint(target.server().address().getHostString(), target.server().port()), null,
-                Duration.ofMinutes(10), Duration.ofMillis(20),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
-        double resyncSeconds = (System.nanoTime() - resyncStarted) / 1e9;
-        if (!outcome.consistent()) {
-            throw new DirkException("resync failed: " + outcome.message());
-        }
+        double resyncSeconds = timeResync(primary, start("resync-target", "127.0.0.5", Role.SECONDARY, null), false);
+        double deflatedSeconds = timeResync(primary, start("resync-target-deflate", "127.0.0.6", Role.SECONDARY, null), true);
         out.printf(Locale.ROOT, "resync (%,d rows; snapshot %.1f MB, data directory %.1f MB):%n", settings.resyncRows(),
                 snapshotBytes / 1e6, directoryBytes / 1e6);
         out.printf(Locale.ROOT, "  dirk resync (snapshot over loopback, checksum, fsync, load, catch up): %.2f s, %.1f MB/s%n",
                 resyncSeconds, snapshotBytes / 1e6 / resyncSeconds);
+        out.printf(Locale.ROOT, "  dirk resync --deflate (the same, snapshot deflated on the wire):     %.2f s, %.1f MB/s%n",
+                deflatedSeconds, snapshotBytes / 1e6 / deflatedSeconds);
         out.printf(Locale.ROOT, "  cp -r of the data directory (page cache, no fsync):                  %.2f s, %.1f MB/s%n",
                 copySeconds, directoryBytes / 1e6 / copySeconds);
         out.printf(Locale.ROOT, "  cp -r of the data directory, then fsync of every file:               %.2f s, %.1f MB/s%n",
@@ -217,6 +210,21 @@ public final class ReplicationBenchmark {
         out.printf(Locale.ROOT, "  resync speed: %.0f%% of cp -r, %.0f%% of cp -r + fsync%n",
                 100 * (snapshotBytes / resyncSeconds) / (directoryBytes / copySeconds),
                 100 * (snapshotBytes / resyncSeconds) / (directoryBytes / durableCopySeconds));
+    }
+
+    /** Seconds from starting {@code dirk resync} of an empty member to its reporting consistent and streaming. */
+    private static double timeResync(Running source, Running target, boolean deflate) throws InterruptedException {
+        long started = System.nanoTime();
+        ResyncTool.Outcome outcome = new ResyncTool(
+                new ResyncTool.Endpoint(source.server().address().getHostString(), source.server().port()),
+                new ResyncTool.Endpoint(target.server().address().getHostString(), target.server().port()), null,
+                Duration.ofMinutes(10), Duration.ofMillis(20),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), deflate).run();
+        double seconds = (System.nanoTime() - started) / 1e9;
+        if (!outcome.consistent()) {
+            throw new DirkException("resync failed: " + outcome.message());
+        }
+        return seconds;
     }
 
     private static void forceAll(Path directory) throws IOException {

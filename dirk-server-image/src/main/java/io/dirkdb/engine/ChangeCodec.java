@@ -273,7 +273,7 @@ final class ChangeCodec {
     }
 
     static Catalog readSnapshot(InputStream stream) throws IOException {
-        Reader in = new Reader(stream);
+        Reader in = new Reader(stream, true);
         if (in.int32() != SNAPSHOT_MAGIC) {
             throw new IOException("not a DirkDB engine snapshot");
         }
@@ -292,9 +292,11 @@ final class ChangeCodec {
             }
             int tables = in.count();
             for (int t = 0; t < tables; t++) {
-                Table table = new Table(in.string(), readColumns(in));
+                String name = in.string();
+                List<Table.Column> columns = readColumns(in);
                 long nextRowId = in.varint();
                 int rows = in.count();
+                Table table = new Table(name, columns, rows);
                 long rowId = 0;
                 for (int r = 0; r < rows; r++) {
                     rowId += in.varint();
@@ -377,7 +379,7 @@ final class ChangeCodec {
             case VALUE_LONG -> in.varint();
             case VALUE_DOUBLE -> Double.longBitsToDouble(in.int64());
             case VALUE_STRING -> in.string();
-            case VALUE_DATE -> LocalDate.ofEpochDay(in.varint());
+            case VALUE_DATE -> in.date();
             default -> throw new IOException("unknown value tag " + tag);
         };
     }
@@ -514,10 +516,29 @@ final class ChangeCodec {
         private final byte[] buffer = new byte[64 * 1024];
         private int position;
         private int limit;
+        /** Decoded short ASCII texts by a hash of their bytes; null when not sharing (log payloads). */
+        private final String[] sharedTexts;
+        /** Decoded dates by epoch day modulo the table size; null when not sharing. */
+        private final LocalDate[] sharedDates;
 
         Reader(InputStream in) {
-            this.in = in;
+            this(in, false);
         }
+
+        /**
+         * @param shareValues hand out one instance per distinct short text and date: a snapshot
+         *                    repeats them across many rows, and both are immutable, so this saves
+         *                    an allocation per value and the memory of every duplicate
+         */
+        Reader(InputStream in, boolean shareValues) {
+            this.in = in;
+            this.sharedTexts = shareValues ? new String[SHARED_TEXT_SLOTS] : null;
+            this.sharedDates = shareValues ? new LocalDate[SHARED_DATE_SLOTS] : null;
+        }
+
+        private static final int SHARED_TEXT_SLOTS = 1 << 13;
+        private static final int SHARED_TEXT_MAX_BYTES = 48;
+        private static final int SHARED_DATE_SLOTS = 1 << 12;
 
         int byte8() throws IOException {
             if (position == limit) {
@@ -575,6 +596,13 @@ final class ChangeCodec {
         String string() throws IOException {
             int length = count();
             if (length <= limit - position) {
+                if (sharedTexts != null && length <= SHARED_TEXT_MAX_BYTES) {
+                    String shared = sharedText(length);
+                    if (shared != null) {
+                        position += length;
+                        return shared;
+                    }
+                }
                 String s = new String(buffer, position, length, StandardCharsets.UTF_8);
                 position += length;
                 return s;
@@ -584,6 +612,49 @@ final class ChangeCodec {
                 bytes[i] = (byte) byte8();
             }
             return new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        /**
+         * The text at the read position if it is ASCII (one char per byte, so it compares without
+         * decoding), from the shared table or decoded and put there; null for any other text.
+         */
+        private String sharedText(int length) {
+            int hash = 0;
+            for (int i = position; i < position + length; i++) {
+                byte b = buffer[i];
+                if (b < 0) {
+                    return null;
+                }
+                hash = 31 * hash + b;
+            }
+            int slot = (hash ^ (hash >>> 13)) & (SHARED_TEXT_SLOTS - 1);
+            String shared = sharedTexts[slot];
+            if (shared != null && shared.length() == length) {
+                boolean same = true;
+                for (int i = 0; i < length && same; i++) {
+                    same = shared.charAt(i) == buffer[position + i];
+                }
+                if (same) {
+                    return shared;
+                }
+            }
+            shared = new String(buffer, position, length, StandardCharsets.US_ASCII);
+            sharedTexts[slot] = shared;
+            return shared;
+        }
+
+        LocalDate date() throws IOException {
+            long epochDay = varint();
+            if (sharedDates == null) {
+                return LocalDate.ofEpochDay(epochDay);
+            }
+            int slot = (int) (epochDay & (SHARED_DATE_SLOTS - 1));
+            LocalDate shared = sharedDates[slot];
+            if (shared == null || shared.toEpochDay() != epochDay) {
+                shared = LocalDate.ofEpochDay(epochDay);
+                sharedDates[slot] = shared;
+            }
+            return shared;
         }
     }
 }

@@ -507,5 +507,11 @@ public final class Engine implements AutoCloseable {
         public void readSnapshot(InputStream in) throws IOException {
             catalog = ChangeCodec.readSnapshot(in);
         }
+
+        @Override
+        public DecodedSnapshot decodeSnapshot(InputStream in) throws IOException {
+            Catalog decoded = ChangeCodec.readSnapshot(in); // a catalog of its own: the current one is untouched
+            return () -> catalog = decoded;
+        }
     }
 }

@@ -25,13 +25,19 @@ final class Table {
 
     final String name;
     final List<Column> columns;
-    final Map<Long, Object[]> rows = new LinkedHashMap<>();
+    final Map<Long, Object[]> rows;
     long nextRowId = 1;
     private final Map<Integer, HashIndex> indexes = new ConcurrentHashMap<>();
 
     Table(String name, List<Column> columns) {
+        this(name, columns, 0);
+    }
+
+    /** @param expectedRows rows about to be loaded (a snapshot's count), so the map is sized once */
+    Table(String name, List<Column> columns, int expectedRows) {
         this.name = name;
         this.columns = List.copyOf(columns);
+        this.rows = new LinkedHashMap<>(Math.max(16, (int) Math.min(1 << 30, expectedRows * 4L / 3 + 1)));
     }
 
     int columnIndex(String column) {

@@ -34,6 +34,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 
 /**
  * Replication of one member (ARCHITECTURE.md "Replication"): as a primary it ships its log to
@@ -284,8 +286,8 @@ public final class Replicator implements ReplicationLink {
     @Override
     public void serve(ControlStatement statement, Socket socket, InputStream in, OutputStream out) throws IOException {
         DataOutputStream frames = new DataOutputStream(new BufferedOutputStream(out, 64 << 10));
-        if (statement instanceof ControlStatement.Snapshot) {
-            serveSnapshot(frames);
+        if (statement instanceof ControlStatement.Snapshot snapshot) {
+            serveSnapshot(frames, snapshot.deflate());
         } else {
             serveStream((ControlStatement.Stream) statement, socket, new DataInputStream(new BufferedInputStream(in)), frames);
         }
@@ -443,7 +445,9 @@ public final class Replicator implements ReplicationLink {
         out.flush();
     }
 
-    private void serveSnapshot(DataOutputStream out) throws IOException {
+    private static final int SNAPSHOT_CHUNK_BYTES = 1 << 20;
+
+    private void serveSnapshot(DataOutputStream out, boolean deflate) throws IOException {
         for (int attempt = 0; attempt < 3; attempt++) {
             SnapshotFile snapshot = storage.latestSnapshot().orElse(null);
             if (snapshot == null) {
@@ -460,11 +464,29 @@ public final class Replicator implements ReplicationLink {
             }
             try (file) {
                 ObjectNode header = PeerChannel.JSON.createObjectNode().put("lsn", snapshot.lsn())
-                        .put("epoch", snapshot.epoch()).put("size", snapshot.size());
+                        .put("epoch", snapshot.epoch()).put("size", snapshot.size()).put("deflate", deflate);
                 out.write(ReplyWriter.encodeMessage(header.toString()));
-                long copied = file.transferTo(out);
                 out.flush();
-                metrics.shipped(copied, copied);
+                Deflater deflater = deflate ? new Deflater(Deflater.BEST_SPEED) : null;
+                long copied = 0;
+                try {
+                    // Chunks larger than the socket's output buffer go straight to the socket, with no copy.
+                    OutputStream wire = deflate ? new DeflaterOutputStream(out, deflater, SNAPSHOT_CHUNK_BYTES) : out;
+                    byte[] chunk = new byte[SNAPSHOT_CHUNK_BYTES];
+                    for (int n = file.read(chunk); n >= 0; n = file.read(chunk)) {
+                        wire.write(chunk, 0, n);
+                        copied += n;
+                    }
+                    if (wire instanceof DeflaterOutputStream deflating) {
+                        deflating.finish();
+                    }
+                    out.flush();
+                    metrics.shipped(copied, deflate ? deflater.getBytesWritten() : copied);
+                } finally {
+                    if (deflater != null) {
+                        deflater.end();
+                    }
+                }
                 LOG.log(Level.INFO, "shipped the snapshot at LSN {0} ({1} bytes)", String.valueOf(snapshot.lsn()), String.valueOf(copied));
             }
             return;
@@ -476,7 +498,7 @@ public final class Replicator implements ReplicationLink {
     // ---------------------------------------------------------------- resync of this member
 
     @Override
-    public synchronized String resync(String host, int port) {
+    public synchronized String resync(String host, int port, boolean deflate) {
         if (closed) {
             throw new DirkException("this member is stopping");
         }
@@ -496,7 +518,7 @@ public final class Replicator implements ReplicationLink {
             follower.stop();
             follower = null;
         }
-        resync = new ResyncTask(host, port, member, engine, settings.peerPassword(), () -> roleChanged(member.state()));
+        resync = new ResyncTask(host, port, deflate, member, engine, settings.peerPassword(), () -> roleChanged(member.state()));
         resync.start();
         return "resync from " + host + ":" + port + " started";
     }

@@ -7,8 +7,11 @@ import io.dirkdb.engine.Engine;
 import io.dirkdb.server.Member;
 import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.util.zip.Inflater;
+import java.util.zip.InflaterInputStream;
 
 /**
  * Rebuilds a member from another one's latest snapshot ({@code dirk snapshot}), then makes it
@@ -19,9 +22,11 @@ final class ResyncTask {
     private static final System.Logger LOG = System.getLogger(ResyncTask.class.getName());
     /** A source silent for this long is given up on (a re-run starts afresh). */
     private static final int READ_TIMEOUT_MILLIS = 30_000;
+    private static final int INFLATE_BUFFER_BYTES = 256 << 10;
 
     private final String host;
     private final int port;
+    private final boolean deflate;
     private final Member member;
     private final Engine engine;
     private final String password;
@@ -37,9 +42,11 @@ final class ResyncTask {
     private volatile PeerChannel channel;
 
     /** @param afterFailure runs when the copy failed: the member goes back to what it followed before */
-    ResyncTask(String host, int port, Member member, Engine engine, String password, Runnable afterFailure) {
+    /** @param deflate ask for the snapshot deflated on the wire (pays on links slower than deflate, ~350 MB/s) */
+    ResyncTask(String host, int port, boolean deflate, Member member, Engine engine, String password, Runnable afterFailure) {
         this.host = host;
         this.port = port;
+        this.deflate = deflate;
         this.member = member;
         this.engine = engine;
         this.password = password;
@@ -90,25 +97,30 @@ final class ResyncTask {
         node.put("bytes", bytes);
         node.put("totalBytes", totalBytes);
         node.put("snapshotLsn", snapshotLsn);
+        node.put("deflate", deflate);
         if (error != null) {
             node.put("error", error);
         }
     }
 
     private void run() {
+        Inflater inflater = null;
         try (PeerChannel source = PeerChannel.open(host, port, password, READ_TIMEOUT_MILLIS)) {
             channel = source;
             if (cancelled) {
                 throw new IOException("cancelled");
             }
-            JsonNode header = source.requestJson("dirk snapshot;");
+            JsonNode header = source.requestJson(deflate ? "dirk snapshot deflate;" : "dirk snapshot;");
             totalBytes = header.path("size").asLong();
             snapshotLsn = header.path("lsn").asLong();
             member.observeEpoch(header.path("epoch").asLong());
             phase = "copying";
             LOG.log(Level.INFO, "resync from {0}: copying the snapshot at LSN {1} ({2} bytes)", host + ":" + port,
                     String.valueOf(snapshotLsn), String.valueOf(totalBytes));
-            engine.installSnapshot(new FilterInputStream(source.in) {
+            // The header says whether the bytes are deflated; the checksum is over the inflated ones.
+            inflater = header.path("deflate").asBoolean() ? new Inflater() : null;
+            InputStream wire = inflater != null ? new InflaterInputStream(source.in, inflater, INFLATE_BUFFER_BYTES) : source.in;
+            engine.installSnapshot(new FilterInputStream(wire) {
                 @Override
                 public int read() throws IOException {
                     int b = super.read();
@@ -133,6 +145,9 @@ final class ResyncTask {
             phase = "failed";
             LOG.log(Level.WARNING, "Erreur réplication sur {0}: resync failed: {1}", host + ":" + port, e.getMessage());
         } finally {
+            if (inflater != null) {
+                inflater.end();
+            }
             running = false;
         }
         if (cancelled) {

@@ -154,7 +154,7 @@ public final class Member implements AutoCloseable {
                 throw new DirkException("this member is the primary (epoch " + state.epoch()
                         + "); fence it before rebuilding it by a resync");
             }
-            return new Result.Message(replication.resync(resync.host(), resync.port()));
+            return new Result.Message(replication.resync(resync.host(), resync.port(), resync.deflate()));
         }
         if (statement instanceof ControlStatement.Stream || statement instanceof ControlStatement.Snapshot) {
             throw new DirkException("dirk stream and dirk snapshot must be the first request after authentication "

@@ -35,8 +35,11 @@ public interface ReplicationLink extends AutoCloseable {
      */
     void serve(ControlStatement statement, Socket socket, InputStream in, OutputStream out) throws IOException;
 
-    /** Answers {@code dirk resync 'host' port}: starts rebuilding this member from that one. */
-    String resync(String host, int port);
+    /**
+     * Answers {@code dirk resync 'host' port [deflate]}: starts rebuilding this member from that one,
+     * asking for the snapshot deflated on the wire when {@code deflate}.
+     */
+    String resync(String host, int port, boolean deflate);
 
     /** True when replication lets this member serve its role (a secondary streaming and not diverged). */
     boolean ready();
@@ -61,7 +64,7 @@ public interface ReplicationLink extends AutoCloseable {
         }
 
         @Override
-        public String resync(String host, int port) {
+        public String resync(String host, int port, boolean deflate) {
             throw new DirkException("this member cannot be resynced (replication is off)");
         }
 

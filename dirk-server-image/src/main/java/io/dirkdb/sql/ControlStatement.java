@@ -13,8 +13,8 @@ import java.util.Set;
  *   dirk follow 'host' 3948;        -- become a secondary streaming from that primary
  *   dirk stream 120 3 4;            -- (secondaries) stream the log after LSN 120, whose epoch is 3;
  *                                   --   the caller has seen epoch 4; the connection turns binary
- *   dirk snapshot;                  -- (resync) ship the latest snapshot; the connection turns binary
- *   dirk resync 'host' 3948;        -- rebuild this member from that member's snapshot and log, then follow it
+ *   dirk snapshot [deflate];        -- (resync) ship the latest snapshot, deflated if asked; the connection turns binary
+ *   dirk resync 'host' 3948 [deflate]; -- rebuild this member from that member's snapshot and log, then follow it
  * </pre>
  * The binary modes are described in docs/replication-protocol.md.
  */
@@ -54,9 +54,20 @@ public sealed interface ControlStatement extends Statement {
      */
     record Stream(long fromLsn, long epochAtFromLsn, long knownEpoch) implements ControlStatement {}
 
-    /** Ships the latest snapshot (a member being rebuilt asks for it). */
-    record Snapshot() implements ControlStatement {}
+    /** Ships the latest snapshot (a member being rebuilt asks for it), deflated on the wire if asked. */
+    record Snapshot(boolean deflate) implements ControlStatement {
+        public Snapshot() {
+            this(false);
+        }
+    }
 
-    /** Rebuilds this member from another member's latest snapshot and the log after it, then follows that member. */
-    record Resync(String host, int port) implements ControlStatement {}
+    /**
+     * Rebuilds this member from another member's latest snapshot and the log after it, then follows
+     * that member; {@code deflate} asks for the snapshot deflated on the wire (for slow links).
+     */
+    record Resync(String host, int port, boolean deflate) implements ControlStatement {
+        public Resync(String host, int port) {
+            this(host, port, false);
+        }
+    }
 }

@@ -106,10 +106,11 @@ public final class Parser {
                 }
                 yield new ControlStatement.Stream(fromLsn, epochAtFromLsn, knownEpoch);
             }
-            case "snapshot" -> new ControlStatement.Snapshot();
+            case "snapshot" -> new ControlStatement.Snapshot(acceptWord("deflate"));
             case "resync" -> {
                 String hostName = hostName("dirk resync");
-                yield new ControlStatement.Resync(hostName, port());
+                int port = port();
+                yield new ControlStatement.Resync(hostName, port, acceptWord("deflate"));
             }
             default -> throw new DirkException("unknown control request " + verb.describe()
                     + "; expected heartbeat, auth, promote, fence, follow, stream, snapshot or resync");

@@ -664,7 +664,7 @@ public final class Storage implements AutoCloseable {
         try {
             checkWritable();
             // Received before taking the log, so appends and fsyncs go on during the transfer.
-            Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped);
+            Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped, machine);
             try {
                 ownLog();
             } catch (RuntimeException | Error e) {
@@ -718,7 +718,7 @@ public final class Storage implements AutoCloseable {
             lastEpoch = installed.epoch();
             durableLsn = installed.lsn();
             logGeneration++;
-            Snapshots.load(installed, machine);
+            received.decoded().install(); // decoded while it arrived; checked and on disk by now
             LOG.log(Level.INFO, "installed a shipped snapshot at LSN {0} in {1}", installed.lsn(), dataDirectory);
             return installed;
         } finally {

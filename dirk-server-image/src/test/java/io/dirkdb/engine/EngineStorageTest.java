@@ -94,6 +94,35 @@ class EngineStorageTest {
     }
 
     @Test
+    void aSnapshotOfManyRowsWithRepeatedTextsAndDatesReadsBackEveryValue() throws Exception {
+        // Decoding shares one instance per repeated short text and date: every row must still get its own value.
+        List<List<Object>> expected = new java.util.ArrayList<>();
+        try (Engine engine = Engine.open(data)) {
+            Session session = new Session();
+            engine.execute(session, "manamboara tahiry shop");
+            engine.execute(session, "ampiasao shop");
+            engine.execute(session, "manamboara tabilao t (id ISA(null,null), label LAHATSORATRA(null,null), d DATY)");
+            String[] labels = {"Aa", "BB", "C#", "Fianarantsoa", "Antsirabé", "a label longer than the shared ones are allowed to be, "
+                    + "which is decoded on its own", ""};
+            StringBuilder insert = new StringBuilder("manampia ao@ t (id, label, d) sanda ");
+            for (int i = 0; i < 20_000; i++) {
+                String label = i % 97 == 0 ? "row-" + i : labels[i % labels.length];
+                LocalDate day = LocalDate.of(2026, 1, 1).plusDays(i % 5000);
+                insert.append(i == 0 ? "" : ", ").append('(').append(i).append(", '").append(label).append("', '")
+                        .append(day).append("')");
+                expected.add(List.of((long) i, label, day));
+            }
+            engine.execute(session, insert.toString());
+            engine.checkpoint();
+        }
+        try (Engine engine = Engine.open(data)) {
+            Session session = new Session();
+            engine.execute(session, "ampiasao shop");
+            assertThat(rows(engine, session, "alaivo * ao@ t")).containsExactlyElementsOf(expected);
+        }
+    }
+
+    @Test
     void epochSurvivesARestart() {
         try (Engine engine = Engine.open(data)) {
             engine.allowWrites(4);
@@ -117,6 +146,26 @@ class EngineStorageTest {
             assertThat(secondary.lastLsn()).isEqualTo(primary.lastLsn());
             assertPopulated(secondary);
             assertThat(rows(secondary, new Session(), "asehoy ny tahiry")).containsExactly(List.of("examen2"));
+        }
+    }
+
+    @Test
+    void aShippedSnapshotDamagedInTransitLeavesTheSecondarysDataAsItWas(@TempDir Path secondaryData) throws Exception {
+        try (Engine primary = Engine.open(data); Engine secondary = Engine.open(secondaryData)) {
+            populate(primary);
+            primary.checkpoint();
+            populate(secondary);
+            long lsn = secondary.lastLsn();
+            byte[] shipped = Files.readAllBytes(primary.storage().orElseThrow().latestSnapshot().orElseThrow().path());
+            shipped[shipped.length - 8] ^= 0x40; // inside the content: decodes, but fails the checksum
+
+            assertThatThrownBy(() -> secondary.installSnapshot(new java.io.ByteArrayInputStream(shipped)))
+                    .isInstanceOf(DirkException.class).hasMessageContaining("checksum");
+            assertThatThrownBy(() -> secondary.installSnapshot(new java.io.ByteArrayInputStream(shipped, 0, shipped.length / 2)))
+                    .isInstanceOf(DirkException.class).hasMessageContaining("cut short");
+
+            assertThat(secondary.lastLsn()).isEqualTo(lsn);
+            assertPopulated(secondary);
         }
     }
 

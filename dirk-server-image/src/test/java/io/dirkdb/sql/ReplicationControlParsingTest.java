@@ -27,6 +27,9 @@ class ReplicationControlParsingTest {
     void snapshotAndResyncParse() {
         assertThat(Parser.parse("dirk snapshot")).isEqualTo(new ControlStatement.Snapshot());
         assertThat(Parser.parse("dirk resync 'db-0.members' 3948")).isEqualTo(new ControlStatement.Resync("db-0.members", 3948));
+        assertThat(Parser.parse("dirk snapshot deflate")).isEqualTo(new ControlStatement.Snapshot(true));
+        assertThat(Parser.parse("dirk resync 'db-0.members' 3948 deflate"))
+                .isEqualTo(new ControlStatement.Resync("db-0.members", 3948, true));
         assertThatThrownBy(() -> Parser.parse("dirk resync 'h' 70000"))
                 .isInstanceOf(DirkException.class).hasMessageContaining("between 1 and 65535");
     }

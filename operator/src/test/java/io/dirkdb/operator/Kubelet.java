@@ -56,23 +56,28 @@ final class Kubelet {
   }
 
   void setReady(String podName, boolean ready) {
+    setRunning(client, namespace, podName, "127.0.0.1", ready);
+  }
+
+  /** What the kubelet reports of a started pod: running at {@code podIP}, ready or not. */
+  static void setRunning(KubernetesClient client, String namespace, String podName, String podIP, boolean ready) {
     retryOnConflict(() -> client.pods().inNamespace(namespace).withName(podName).editStatus(pod -> new PodBuilder(pod)
         .withNewStatus()
         .withPhase("Running")
-        .withPodIP("127.0.0.1")
+        .withPodIP(podIP)
         .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False").build())
         .endStatus()
         .build()));
   }
 
   /** Like the real controllers: the operator may write the same object meanwhile; read again and retry. */
-  private static void retryOnConflict(Runnable write) {
+  static void retryOnConflict(Runnable write) {
     for (int attempt = 1; ; attempt++) {
       try {
         write.run();
         return;
       } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt == 10) {
+        if (e.getCode() != 409 || attempt == 20) {
           throw e;
         }
       }

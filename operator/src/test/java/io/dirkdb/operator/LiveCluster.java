@@ -20,7 +20,6 @@ import io.dirkdb.server.ServerSettings;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
@@ -28,7 +27,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -258,27 +256,7 @@ final class LiveCluster implements AutoCloseable {
         .withSpec(spec)
         .build();
     client.pods().inNamespace(namespace).resource(pod).create();
-    retryOnConflict(() -> client.pods().inNamespace(namespace).withName(live.pod()).editStatus(p -> new PodBuilder(p)
-        .withNewStatus()
-        .withPhase("Running")
-        .withPodIP(live.host())
-        .withConditions(new PodConditionBuilder().withType("Ready").withStatus("True").build())
-        .endStatus()
-        .build()));
-  }
-
-  /** The operator labels pods meanwhile: read again and retry, as the real kubelet does. */
-  private static void retryOnConflict(Runnable write) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        write.run();
-        return;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt == 20) {
-          throw e;
-        }
-      }
-    }
+    Kubelet.setRunning(client, namespace, live.pod(), live.host(), true);
   }
 
   LiveMember member(String pod) {
@@ -294,7 +272,7 @@ final class LiveCluster implements AutoCloseable {
     ControlRelay relay = ControlRelay.start(member.host(), member.port());
     relays.add(relay);
     // A whole-pod update keeps the status it carries; the operator may relabel meanwhile, hence the retry.
-    retryOnConflict(() -> client.pods().inNamespace(namespace).withName(pod).edit(p -> new PodBuilder(p)
+    Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(pod).edit(p -> new PodBuilder(p)
         .editSpec().editFirstContainer()
         .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(relay.port()).build())
         .endContainer().endSpec()
@@ -391,7 +369,7 @@ final class LiveCluster implements AutoCloseable {
           jobLog.add(jobName + " " + String.join(" ", args.subList(0, 5)) + " -> exit " + exit);
         }
         String now = Instant.now().toString();
-        retryOnConflict(() -> client.batch().v1().jobs().inNamespace(namespace).withName(jobName)
+        Kubelet.retryOnConflict(() -> client.batch().v1().jobs().inNamespace(namespace).withName(jobName)
             .editStatus(j -> new JobBuilder(j)
                 .withNewStatus()
                 .withSucceeded(exit == 0 ? 1 : 0)

@@ -277,7 +277,9 @@ public final class Engine implements AutoCloseable {
                 lsn = appliedLsn;
                 // The snapshot carries the epoch of its last record (writers are held off, so that is the log's
                 // last one): a secondary rebuilt from it proves its place in the history with that epoch.
-                snapshotEpoch = journal.lastLsn() == lsn && journal.lastEpoch() > 0 ? journal.lastEpoch() : epoch;
+                // Before any record there is no epoch to prove: LSN 0 is epoch 0 on every member.
+                snapshotEpoch = lsn == 0 ? 0
+                        : journal.lastLsn() == lsn && journal.lastEpoch() > 0 ? journal.lastEpoch() : epoch;
                 image = ChangeCodec.capture(catalog);
                 recordsSinceCheckpoint = 0;
                 bytesSinceCheckpoint = 0;

@@ -321,7 +321,9 @@ public final class Replicator implements ReplicationLink {
                     + storage.oldestRetainedLsn() + "); rebuild the secondary with dirk resync");
             return;
         }
-        if (epochHere != request.epochAtFromLsn()) {
+        // An empty log is a prefix of every history (a member stopped before its first record may still
+        // carry the epoch it started with), so only a record can fork.
+        if (fromLsn > 0 && epochHere != request.epochAtFromLsn()) {
             refuse(out, "diverged", "record " + fromLsn + " has epoch " + epochHere + " here but epoch "
                     + request.epochAtFromLsn() + " on the secondary: the logs forked; rebuild it with dirk resync");
             return;

@@ -50,6 +50,24 @@ class LogShippingTest extends ReplicaSetFixture {
     }
 
     @Test
+    void aFreshMemberStoppedOnceBeforeItFollowsStillStreamsFromTheStart() throws Exception {
+        // A member stopped before holding any record leaves a snapshot at LSN 0; an empty log matches
+        // every history, so it must stream, not be told that the logs forked.
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        members.start("m2", io.dirkdb.server.Role.SECONDARY, null, 0);
+        members.stop("m2");
+        members.start("m2", io.dirkdb.server.Role.SECONDARY, members.node("m1"), 0);
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m2");
+            assertThat(beat.path("diverged").asBoolean()).isFalse();
+            assertThat(beat.path("streaming").asBoolean()).isTrue();
+            assertThat(beat.path("lsn").asLong()).isEqualTo(1);
+        });
+    }
+
+    @Test
     void secondaryReconnectsByItselfWhenItsPrimaryComesBack() throws Exception {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC).withMaxBackoff(Duration.ofMillis(400)));
         ReplicaSet.Node primary = members.startPrimary("m1");

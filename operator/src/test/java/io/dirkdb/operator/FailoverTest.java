@@ -12,7 +12,7 @@ import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.dirkdb.heartbeat.HeartbeatReport;
-import io.dirkdb.protocol.Reply;
+import io.dirkdb.testing.ContinuousWriter;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -24,13 +24,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -68,9 +65,9 @@ class FailoverTest {
       live.startProxy();
       try (Writer writer = new Writer(live)) {
         writer.awaitAcks(20);
-        Instant killedAt = Instant.now();
+        long killedAt = System.nanoTime();
         live.kill(PRIMARY);
-        Instant gone = Instant.now(); // a write sent before the kill may have been answered: count later ones
+        long gone = System.nanoTime(); // a write sent before the kill may have been answered: count later ones
 
         // heartbeat 500 ms x threshold 3 + 2 s
         await().atMost(Duration.ofMillis(3500)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
@@ -81,9 +78,9 @@ class FailoverTest {
         assertThat(promoted).isIn(SECONDARY, SECONDARY_1);
         assertThat(role(ns, promoted)).isEqualTo("primary");
         assertThat(podsSelectedByPrimaryService(ns)).containsExactly(promoted);
-        Instant firstWrite = writer.firstAckAfter(gone, Duration.ofSeconds(10));
+        long firstWrite = writer.firstAckAfter(gone, Duration.ofSeconds(10));
         System.out.printf("failover: kill to first write acknowledged through the proxy: %d ms%n",
-            Duration.between(killedAt, firstWrite).toMillis());
+            Duration.ofNanos(firstWrite - killedAt).toMillis());
         writer.awaitAcks(writer.acked().size() + 20);
         writer.stop();
 
@@ -392,94 +389,46 @@ class FailoverTest {
     return ids;
   }
 
-  /** Writes rows with increasing ids through the proxy, remembering which were acknowledged and when. */
+  /**
+   * Writes rows with increasing ids through the proxy (the data plane's {@link ContinuousWriter}), after
+   * making the table they go into.
+   */
   static final class Writer implements AutoCloseable {
-    private final LiveCluster live;
-    private final Set<Long> acked = new ConcurrentSkipListSet<>();
-    /** For each acknowledged write: when it was sent, when it was acknowledged. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Instant[]> ackTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final AtomicBoolean running = new AtomicBoolean(true);
-    private final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
-    private final AtomicReference<String> lastError = new AtomicReference<>();
-    private final Thread thread;
+    private final ContinuousWriter writer;
 
     Writer(LiveCluster live) throws IOException {
-      this.live = live;
       try (DirkConnection c = live.connectProxy()) {
         LiveCluster.check(c.execute("manamboara tahiry shop"));
         LiveCluster.check(c.execute("ampiasao shop"));
         LiveCluster.check(c.execute("manamboara tabilao item(id ISA(null,null))"));
       }
-      thread = new Thread(this::write, "test-writer");
-      thread.start();
+      writer = new ContinuousWriter("127.0.0.1", live.proxyPort(), live.password(), List.of("ampiasao shop"),
+          id -> "manampia ao@ item (id) sanda (" + id + ")");
     }
 
-    private void write() {
-      long next = 1;
-      DirkConnection connection = null;
-      while (running.get()) {
-        try {
-          if (connection == null) {
-            connection = live.connectProxy();
-            LiveCluster.check(connection.execute("ampiasao shop"));
-          }
-          Instant sentAt = Instant.now();
-          Reply reply = connection.execute("manampia ao@ item (id) sanda (" + next + ")");
-          if (reply.isError()) {
-            failures.incrementAndGet();
-            lastError.set(reply.errorMessage());
-          } else {
-            acked.add(next);
-            ackTimes.add(new Instant[] {sentAt, Instant.now()});
-          }
-          next++;
-        } catch (IOException | RuntimeException e) {
-          failures.incrementAndGet();
-          lastError.set(String.valueOf(e));
-          next++;
-          closeQuietly(connection);
-          connection = null;
-        }
-      }
-      closeQuietly(connection);
-    }
-
-    private static void closeQuietly(DirkConnection connection) {
-      if (connection != null) {
-        try {
-          connection.close();
-        } catch (IOException ignored) {
-          // the test only cares about acknowledged writes
-        }
-      }
-    }
-
+    /** Ids of the rows whose write was acknowledged. */
     Set<Long> acked() {
-      return acked;
+      return writer.acks().stream().map(ContinuousWriter.Ack::number).collect(Collectors.toSet());
     }
 
-    int failures() {
-      return failures.get();
+    long failures() {
+      return writer.failures();
     }
 
     void awaitAcks(int count) {
-      await().atMost(Duration.ofSeconds(20)).until(() -> acked.size() >= count);
+      await().atMost(Duration.ofSeconds(20)).until(() -> writer.acks().size() >= count);
     }
 
-    Instant firstAckAfter(Instant moment, Duration patience) {
-      AtomicReference<Instant> first = new AtomicReference<>();
-      await().atMost(patience).pollInterval(Duration.ofMillis(10)).until(() -> {
-        // A write sent before the kill may still be acknowledged by the old primary; count only later ones.
-        ackTimes.stream().filter(t -> t[0].isAfter(moment)).map(t -> t[1]).min(Instant::compareTo)
-            .ifPresent(first::set);
-        return first.get() != null;
-      });
-      return first.get();
+    /** {@link System#nanoTime()} of the acknowledgement of the first write sent after {@code nanos}. */
+    long firstAckAfter(long nanos, Duration patience) {
+      // A write sent before the kill may still be acknowledged by the old primary; count only later ones.
+      await().atMost(patience).pollInterval(Duration.ofMillis(10))
+          .until(() -> writer.firstAckSentAfter(nanos) != null);
+      return writer.firstAckSentAfter(nanos).ackedNanos();
     }
 
     void stop() throws InterruptedException {
-      running.set(false);
-      thread.join(20_000);
+      writer.close();
     }
 
     @Override

@@ -292,6 +292,10 @@ final class LiveCluster implements AutoCloseable {
     return members.values().stream().map(m -> new MemberAddress(m.pod(), m.host(), m.port())).toList();
   }
 
+  int proxyPort() {
+    return proxy.port();
+  }
+
   DirkConnection connectProxy() throws IOException {
     DirkConnection connection = DirkConnection.open("127.0.0.1", proxy.port());
     check(connection.authenticate(password));

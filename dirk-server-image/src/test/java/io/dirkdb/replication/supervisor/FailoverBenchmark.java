@@ -1,6 +1,7 @@
 package io.dirkdb.replication.supervisor;
 
 import io.dirkdb.replication.ReplicationMode;
+import io.dirkdb.testing.ContinuousWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

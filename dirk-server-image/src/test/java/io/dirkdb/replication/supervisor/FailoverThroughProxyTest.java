@@ -9,6 +9,7 @@ import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.replication.ReplicationMode;
+import io.dirkdb.testing.ContinuousWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.dirkdb.replication.supervisor;
+package io.dirkdb.testing;
 
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.protocol.Reply;
@@ -7,31 +7,44 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongFunction;
 
 /**
  * A client writing through the proxy without pause, as an application would during a failover: each
  * write is sent once, a failed one is counted and the next one tried (on a new connection if the
- * old one broke). Records every acknowledged write with when it was sent and acknowledged.
+ * old one broke). Records every acknowledged write with when it was sent and acknowledged. Used by
+ * the data plane's failover tests and by the operator's.
  */
-final class ContinuousWriter implements AutoCloseable {
+public final class ContinuousWriter implements AutoCloseable {
     /** A write the proxy acknowledged: its number and {@link System#nanoTime()} of its send and its answer. */
-    record Ack(long number, long sentNanos, long ackedNanos) {}
+    public record Ack(long number, long sentNanos, long ackedNanos) {}
 
     private final String host;
     private final int port;
+    private final String password;
     private final List<String> setup;
     private final LongFunction<String> statement;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong next = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    private final AtomicReference<String> lastError = new AtomicReference<>();
     private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
     private final Thread thread;
 
     /** @param setup statements run on every new connection (e.g. {@code ampiasao d}) */
-    ContinuousWriter(String host, int port, List<String> setup, LongFunction<String> statement) {
+    public ContinuousWriter(String host, int port, List<String> setup, LongFunction<String> statement) {
+        this(host, port, null, setup, statement);
+    }
+
+    /**
+     * @param password sent with {@code dirk auth} on every new connection; null when none is needed
+     * @param setup    statements run on every new connection (e.g. {@code ampiasao d})
+     */
+    public ContinuousWriter(String host, int port, String password, List<String> setup, LongFunction<String> statement) {
         this.host = host;
         this.port = port;
+        this.password = password;
         this.setup = setup;
         this.statement = statement;
         this.thread = new Thread(this::writeUntilStopped, "continuous-writer");
@@ -44,26 +57,47 @@ final class ContinuousWriter implements AutoCloseable {
         while (running.get()) {
             try {
                 if (connection == null) {
-                    connection = DirkConnection.open(host, port, 15_000);
-                    for (String text : setup) {
-                        connection.execute(text);
-                    }
+                    connection = connect();
                 }
                 long number = next.getAndIncrement();
                 long sent = System.nanoTime();
                 Reply reply = connection.execute(statement.apply(number));
                 if (reply.isError()) {
                     failures.incrementAndGet();
+                    lastError.set(reply.errorMessage());
                 } else {
                     acks.add(new Ack(number, sent, System.nanoTime()));
                 }
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 failures.incrementAndGet();
+                lastError.set(String.valueOf(e));
                 closeQuietly(connection);
                 connection = null;
             }
         }
         closeQuietly(connection);
+    }
+
+    private DirkConnection connect() throws IOException {
+        DirkConnection connection = DirkConnection.open(host, port, 15_000);
+        try {
+            if (password != null) {
+                refuseError(connection.authenticate(password));
+            }
+            for (String text : setup) {
+                refuseError(connection.execute(text));
+            }
+            return connection;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(connection);
+            throw e;
+        }
+    }
+
+    private static void refuseError(Reply reply) throws IOException {
+        if (reply.isError()) {
+            throw new IOException("setup refused: " + reply.errorMessage());
+        }
     }
 
     private static void closeQuietly(DirkConnection connection) {
@@ -76,20 +110,26 @@ final class ContinuousWriter implements AutoCloseable {
         }
     }
 
-    List<Ack> acks() {
+    public List<Ack> acks() {
         return List.copyOf(acks);
     }
 
-    long failures() {
+    public long failures() {
         return failures.get();
     }
 
+    /** What the last failed write or connection attempt said, for a test's failure message. */
+    public String lastError() {
+        return lastError.get();
+    }
+
     /** The first write sent after {@code nanos} that was acknowledged, if any. */
-    Ack firstAckSentAfter(long nanos) {
+    public Ack firstAckSentAfter(long nanos) {
         return acks.stream().filter(a -> a.sentNanos() - nanos > 0)
                 .min((a, b) -> Long.compare(a.sentNanos(), b.sentNanos())).orElse(null);
     }
 
+    /** Stops writing; returns once the write in flight is answered. */
     @Override
     public void close() throws InterruptedException {
         running.set(false);

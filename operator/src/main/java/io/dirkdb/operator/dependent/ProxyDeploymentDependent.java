@@ -28,18 +28,12 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
     super(Deployment.class);
   }
 
-  /**
-   * Without server-side apply, the generic matcher ignores what the desired object no longer has,
-   * so dropping the cache sidecar would go unnoticed: compare the container list as well.
-   */
+  /** Dropping the cache sidecar must count as a change: compare the container names too. */
   @Override
   public Matcher.Result<Deployment> match(Deployment actual, Deployment desired, DirkCluster cluster,
       Context<DirkCluster> context) {
-    Matcher.Result<Deployment> result = super.match(actual, desired, cluster, context);
-    if (result.matched() && !containerNames(actual).equals(containerNames(desired))) {
-      return Matcher.Result.computed(false, desired);
-    }
-    return result;
+    return NamedPartsMatch.alsoComparing(super.match(actual, desired, cluster, context), actual, desired,
+        ProxyDeploymentDependent::containerNames);
   }
 
   private static List<String> containerNames(Deployment deployment) {

@@ -20,15 +20,12 @@ public class ProxyServiceDependent extends CRUDKubernetesDependentResource<Servi
     super(Service.class);
   }
 
-  /** Without server-side apply, a dropped port goes unnoticed by the generic matcher: compare them too. */
+  /** Dropping the cache port must count as a change: compare the port names too. */
   @Override
   public Matcher.Result<Service> match(Service actual, Service desired, DirkCluster cluster,
       Context<DirkCluster> context) {
-    Matcher.Result<Service> result = super.match(actual, desired, cluster, context);
-    if (result.matched() && !portNames(actual).equals(portNames(desired))) {
-      return Matcher.Result.computed(false, desired);
-    }
-    return result;
+    return NamedPartsMatch.alsoComparing(super.match(actual, desired, cluster, context), actual, desired,
+        ProxyServiceDependent::portNames);
   }
 
   private static List<String> portNames(Service service) {

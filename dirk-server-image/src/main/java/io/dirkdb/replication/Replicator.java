@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 
@@ -60,10 +61,17 @@ public final class Replicator implements ReplicationLink {
     /** Secondaries streaming from this member, by connection. */
     private final Map<Long, ConnectedSecondary> secondaries = new ConcurrentHashMap<>();
     private final AtomicLong connectionIds = new AtomicLong();
-    /** Signals shippers that more of the log is durable, and sync writers that a secondary acknowledged. */
+    /**
+     * Signals shippers that more of the log is durable, and sync writers that a secondary
+     * acknowledged or that the role changed.
+     */
     private final Object progress = new Object();
     private long logVersion; // guarded by progress
-    private volatile long highestSecondaryAck;
+    /**
+     * A write is acknowledged under the read side; a role change takes the write side once the new
+     * state is in place, so once a fence has answered no acknowledgement decided before it is pending.
+     */
+    private final ReentrantReadWriteLock acknowledgement = new ReentrantReadWriteLock();
     private final ConcurrentSkipListMap<Long, CommitTime> commitTimes = new ConcurrentSkipListMap<>();
     private final AtomicLong ackedToClients = new AtomicLong();
     private volatile long lastCommitWallMillis;
@@ -75,7 +83,17 @@ public final class Replicator implements ReplicationLink {
 
     private record CommitTime(long nanos, long wallMillis) {}
 
-    private record ConnectedSecondary(String address, AtomicLong ackedLsn) {}
+    /**
+     * One stream this member serves. Its acknowledgements count only up to what was sent on it
+     * ({@code sentLsn}, which starts at the LSN the secondary proved it holds), only while it is
+     * open, and only while this member keeps the role and epoch it had when the stream opened.
+     */
+    private record ConnectedSecondary(String address, Socket socket, Role role, long epoch, AtomicLong sentLsn,
+                                      AtomicLong ackedLsn) {
+        boolean servesState(MemberState state) {
+            return state.role() == role && state.epoch() == epoch;
+        }
+    }
 
     private Replicator(Member member, Engine engine, Storage storage, ReplicationSettings settings, MeterRegistry registry) {
         this.member = member;
@@ -109,6 +127,23 @@ public final class Replicator implements ReplicationLink {
 
     @Override
     public synchronized void roleChanged(MemberState state) {
+        // Acknowledgements are per role and epoch: streams opened under the old ones stop counting and
+        // stop shipping, and writes waiting for them learn that their outcome is unknown.
+        acknowledgement.writeLock().lock();
+        acknowledgement.writeLock().unlock();
+        for (var entry : secondaries.entrySet()) {
+            if (!entry.getValue().servesState(state)) {
+                secondaries.remove(entry.getKey());
+                closeQuietly(entry.getValue().socket());
+            }
+        }
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+        if (state.role() == Role.PRIMARY) {
+            // Every record in the log at a promotion may have been acknowledged by an earlier primary.
+            ackedToClients.accumulateAndGet(storage.durableLsn(), Math::max);
+        }
         if (closed) {
             return;
         }
@@ -211,10 +246,11 @@ public final class Replicator implements ReplicationLink {
 
     @Override
     public void afterWrite(long lsn) {
+        MemberState atWrite = member.state();
         long wallMillis = System.currentTimeMillis();
         lastCommitWallMillis = wallMillis;
         commitTimes.put(lsn, new CommitTime(System.nanoTime(), wallMillis));
-        if (highestSecondaryAck >= lsn) {
+        if (confirmedLsn(atWrite) >= lsn) {
             // A secondary was faster than this thread: it already holds the record.
             claimAcknowledged(lsn, System.nanoTime());
         }
@@ -222,27 +258,66 @@ public final class Replicator implements ReplicationLink {
             commitTimes.pollFirstEntry();
         }
         logAdvanced();
-        if (settings.mode() == ReplicationMode.SYNC) {
-            awaitSecondary(lsn);
+        if (atWrite.role() != Role.PRIMARY) {
+            throw outcomeUnknown(lsn, atWrite);
         }
-        ackedToClients.accumulateAndGet(lsn, Math::max);
+        if (settings.mode() == ReplicationMode.SYNC) {
+            awaitSecondary(lsn, atWrite);
+        }
+        acknowledgement.readLock().lock();
+        try {
+            // The moment of acknowledgement: only by the primary of the epoch the write was made in.
+            MemberState now = member.state();
+            if (now.role() != Role.PRIMARY || now.epoch() != atWrite.epoch()) {
+                throw outcomeUnknown(lsn, now);
+            }
+            ackedToClients.accumulateAndGet(lsn, Math::max);
+        } finally {
+            acknowledgement.readLock().unlock();
+        }
     }
 
-    private void awaitSecondary(long lsn) {
+    private static DirkException outcomeUnknown(long lsn, MemberState now) {
+        return new DirkException("outcome unknown: the member stepped down before the write was confirmed; it may or "
+                + "may not be committed (LSN " + lsn + "; this member is now " + now.role().wireName() + " at epoch "
+                + now.epoch() + "); read it back from the new primary before retrying");
+    }
+
+    /**
+     * The highest LSN a secondary acknowledged on a stream still open and served under {@code state}
+     * (the primary's role and epoch at the write): each ack is already clamped to what its stream sent.
+     */
+    private long confirmedLsn(MemberState state) {
+        long confirmed = 0;
+        for (ConnectedSecondary secondary : secondaries.values()) {
+            if (secondary.servesState(state)) {
+                confirmed = Math.max(confirmed, secondary.ackedLsn().get());
+            }
+        }
+        return confirmed;
+    }
+
+    private void awaitSecondary(long lsn, MemberState atWrite) {
         long deadline = System.nanoTime() + settings.syncTimeout().toNanos();
         synchronized (progress) {
-            while (highestSecondaryAck < lsn) {
+            while (confirmedLsn(atWrite) < lsn) {
+                MemberState now = member.state();
+                if (now.role() != Role.PRIMARY || now.epoch() != atWrite.epoch()) {
+                    throw outcomeUnknown(lsn, now);
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     throw new DirkException("the write is durable on the primary (LSN " + lsn + ") but no secondary confirmed it within "
-                            + settings.syncTimeout().toMillis() + " ms, so it is not acknowledged (sync replication; "
-                            + secondaries.size() + " secondaries connected)");
+                            + settings.syncTimeout().toMillis() + " ms, so it is not acknowledged; it may still commit (it stays in "
+                            + "this primary's log and a secondary may receive it later), so read it back before retrying (sync "
+                            + "replication; " + secondaries.size() + " secondaries connected)");
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(progress, left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new DirkException("the write is durable on the primary but was interrupted while waiting for a secondary");
+                    throw new DirkException("the write is durable on the primary but was interrupted while waiting for a "
+                            + "secondary; it may still commit");
                 }
             }
         }
@@ -256,17 +331,22 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
-    private void acknowledged(ConnectedSecondary secondary, long lsn) {
-        secondary.ackedLsn().accumulateAndGet(lsn, Math::max);
-        long previous;
-        synchronized (progress) {
-            previous = highestSecondaryAck;
-            if (lsn > previous) {
-                highestSecondaryAck = lsn;
+    /**
+     * Records an acknowledgement of {@code secondary}'s stream.
+     *
+     * @throws IOException when it acknowledges a record never sent on that stream (the stream is then closed)
+     */
+    private void acknowledged(ConnectedSecondary secondary, long lsn) throws IOException {
+        long sent = secondary.sentLsn().get();
+        if (lsn > sent) {
+            throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
+                    + " were sent on this stream");
+        }
+        long previous = secondary.ackedLsn().getAndAccumulate(lsn, Math::max);
+        if (lsn > previous) {
+            synchronized (progress) {
                 progress.notifyAll();
             }
-        }
-        if (lsn > previous) {
             claimAcknowledged(lsn, System.nanoTime());
         }
     }
@@ -279,6 +359,11 @@ public final class Replicator implements ReplicationLink {
                 metrics.acknowledged(Math.max(0, now - time.nanos()));
             }
         }
+    }
+
+    @Override
+    public long acknowledgedLsn() {
+        return ackedToClients.get();
     }
 
     // ---------------------------------------------------------------- serving other members
@@ -305,6 +390,11 @@ public final class Replicator implements ReplicationLink {
             }
             refuse(out, "stalePrimary", "this member is at epoch " + state.epoch() + " but the secondary has seen epoch "
                     + request.knownEpoch() + "; follow the newer primary");
+            return;
+        }
+        if (state.role() == Role.FENCED) {
+            // A fenced member ships nothing: a secondary it fed could acknowledge records no primary will keep.
+            refuse(out, "fenced", "this member is fenced (epoch " + state.epoch() + "); follow the current primary");
             return;
         }
         long fromLsn = request.fromLsn();
@@ -341,14 +431,20 @@ public final class Replicator implements ReplicationLink {
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         long id = connectionIds.incrementAndGet();
-        ConnectedSecondary secondary = new ConnectedSecondary(peer, new AtomicLong(fromLsn));
+        ConnectedSecondary secondary = new ConnectedSecondary(peer, socket, state.role(), state.epoch(),
+                new AtomicLong(fromLsn), new AtomicLong(fromLsn));
         secondaries.put(id, secondary);
+        if (!secondary.servesState(member.state())) {
+            secondaries.remove(id); // the role changed while the stream was being set up
+            socket.close();
+            return;
+        }
         Thread acks = new Thread(() -> readAcks(socket, in, secondary), "dirk-acks-" + peer);
         acks.setDaemon(true);
         acks.start();
         LOG.log(Level.INFO, "shipping the log after LSN {0} to {1}", String.valueOf(fromLsn), peer);
         try (reader; ReplicationFrames.BatchWriter batch = new ReplicationFrames.BatchWriter(out)) {
-            ship(socket, reader, batch, out);
+            ship(socket, secondary, reader, batch, out);
         } catch (UncheckedIOException | IllegalStateException e) {
             // A checkpoint removed what the reader needed next, or a resync replaced this log: the secondary reconnects.
             LOG.log(Level.WARNING, "stopped shipping to {0}: {1}", peer, e.getMessage());
@@ -360,10 +456,10 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
-    private void ship(Socket socket, LogReader reader, ReplicationFrames.BatchWriter batch, DataOutputStream out)
-            throws IOException {
+    private void ship(Socket socket, ConnectedSecondary secondary, LogReader reader, ReplicationFrames.BatchWriter batch,
+                      DataOutputStream out) throws IOException {
         long lastSent = System.nanoTime();
-        while (!socket.isClosed() && !isClosed()) {
+        while (!socket.isClosed() && !isClosed() && secondary.servesState(member.state())) {
             long seen;
             synchronized (progress) {
                 seen = logVersion;
@@ -381,6 +477,8 @@ public final class Replicator implements ReplicationLink {
                 CommitTime written = commitTimes.get(lastInBatch);
                 // Already acknowledged by another secondary (its time is claimed): the newest commit is close enough.
                 long writtenAt = written != null ? written.wallMillis() : lastCommitWallMillis;
+                // Before the frame leaves: an ack may come back before send returns.
+                secondary.sentLsn().accumulateAndGet(lastInBatch, Math::max);
                 long[] sizes = batch.send(storage.durableLsn(), writtenAt);
                 metrics.shipped(sizes[0], sizes[1]);
                 lastSent = System.nanoTime();
@@ -410,11 +508,21 @@ public final class Replicator implements ReplicationLink {
                 acknowledged(secondary, ReplicationFrames.readAck(in));
             }
         } catch (IOException e) {
-            try {
-                socket.close(); // wakes the shipper
-            } catch (IOException ignored) {
-                // already closed
+            if (!socket.isClosed()) {
+                LOG.log(e instanceof java.io.EOFException ? Level.DEBUG : Level.WARNING, "closing the stream to {0}: {1}",
+                        secondary.address(), e.getMessage());
             }
+            // Its acknowledgements stop counting with it.
+            secondaries.values().remove(secondary);
+            closeQuietly(socket); // wakes the shipper
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // already closed
         }
     }
 

@@ -202,8 +202,12 @@ public final class Member implements AutoCloseable {
         database.refuseWrites(refusal(next));
         state = next;
         save(next);
+        // Returns once no acknowledgement decided under the old role is pending: the figures below are final.
         replication.roleChanged(next);
-        return "fenced at epoch " + next.epoch() + ": writes are refused";
+        long logEnd = database.lastLsn();
+        long acknowledged = replication.acknowledgedLsn();
+        return "fenced at epoch " + next.epoch() + ": writes are refused; log ends at LSN " + logEnd
+                + ", acknowledged up to LSN " + (acknowledged < 0 ? logEnd : Math.min(acknowledged, logEnd));
     }
 
     public synchronized String follow(String host, int port) {

@@ -30,6 +30,12 @@ public interface ReplicationLink extends AutoCloseable {
     void afterWrite(long lsn);
 
     /**
+     * The highest LSN this member acknowledged to a client as primary (since it started, it counts
+     * every record durable at start): a failover must not promote a member behind it.
+     */
+    long acknowledgedLsn();
+
+    /**
      * Takes over a connection that asked for a binary mode ({@code dirk stream}, {@code dirk snapshot});
      * returns when the peer or this member closes it.
      */
@@ -57,6 +63,11 @@ public interface ReplicationLink extends AutoCloseable {
 
         @Override
         public void afterWrite(long lsn) {}
+
+        @Override
+        public long acknowledgedLsn() {
+            return -1; // unknown here: the member answers with its log end
+        }
 
         @Override
         public void serve(ControlStatement statement, Socket socket, InputStream in, OutputStream out) {

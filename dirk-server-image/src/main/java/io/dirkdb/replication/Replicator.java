@@ -392,11 +392,8 @@ public final class Replicator implements ReplicationLink {
                     + request.knownEpoch() + "; follow the newer primary");
             return;
         }
-        if (state.role() == Role.FENCED) {
-            // A fenced member ships nothing: a secondary it fed could acknowledge records no primary will keep.
-            refuse(out, "fenced", "this member is fenced (epoch " + state.epoch() + "); follow the current primary");
-            return;
-        }
+        // A fenced member still serves its final log (it takes no writes, so it grows no more): a switchover
+        // target catches up from it. Nothing it ships counts: it acknowledges no write (afterWrite).
         long fromLsn = request.fromLsn();
         long end = storage.durableLsn();
         if (fromLsn > end) {

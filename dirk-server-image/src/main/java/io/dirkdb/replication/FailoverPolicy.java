@@ -52,6 +52,17 @@ public final class FailoverPolicy {
      * @param highestEpochSeen the highest epoch any member or record has shown; the new primary gets one more
      */
     public Election elect(List<MemberObservation> secondaries, long highestEpochSeen) {
+        return elect(secondaries, highestEpochSeen, -1);
+    }
+
+    /**
+     * The same, knowing that the old primary acknowledged writes up to {@code acknowledgedLsn} (from
+     * its answer to the fence; -1 when unknown). Observations must be read after that fence: before
+     * it, the primary may still have acknowledged writes that a secondary received after being read.
+     * In sync mode a candidate behind {@code acknowledgedLsn} is never promoted (unless data loss is
+     * allowed): it would lose writes that were acknowledged.
+     */
+    public Election elect(List<MemberObservation> secondaries, long highestEpochSeen, long acknowledgedLsn) {
         List<MemberObservation> eligible = secondaries.stream()
                 .filter(MemberObservation::answering)
                 .filter(m -> !m.diverged())
@@ -78,6 +89,12 @@ public final class FailoverPolicy {
             }
         }
         MemberObservation chosen = best.get();
+        if (mode == ReplicationMode.SYNC && !allowDataLoss && chosen.lsn() < acknowledgedLsn) {
+            return new Election.NoSafeCandidate("sync replication: the old primary acknowledged writes up to LSN "
+                    + acknowledgedLsn + " but the best candidate, " + chosen.member() + ", holds LSN " + chosen.lsn()
+                    + "; promoting it would lose acknowledged writes (it may still catch up; set "
+                    + "failover.allowDataLoss to accept the loss)");
+        }
         return new Election.Promote(chosen.member(), highestEpochSeen + 1, chosen.lsn());
     }
 

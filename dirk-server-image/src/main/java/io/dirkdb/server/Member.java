@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
+import io.dirkdb.heartbeat.FenceReport;
 import io.dirkdb.sql.ControlStatement;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -206,8 +207,7 @@ public final class Member implements AutoCloseable {
         replication.roleChanged(next);
         long logEnd = database.lastLsn();
         long acknowledged = replication.acknowledgedLsn();
-        return "fenced at epoch " + next.epoch() + ": writes are refused; log ends at LSN " + logEnd
-                + ", acknowledged up to LSN " + (acknowledged < 0 ? logEnd : Math.min(acknowledged, logEnd));
+        return new FenceReport(next.epoch(), logEnd, acknowledged < 0 ? logEnd : Math.min(acknowledged, logEnd)).message();
     }
 
     public synchronized String follow(String host, int port) {

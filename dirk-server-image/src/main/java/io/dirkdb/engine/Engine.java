@@ -86,8 +86,14 @@ public final class Engine implements AutoCloseable {
      * @throws DirkException when the directory cannot be opened or its log is damaged
      */
     public static Engine open(Path dataDirectory) {
+        return open(dataDirectory, 0);
+    }
+
+    /** The same with log segments of {@code segmentBytes} (0: the default), for tests that need many. */
+    public static Engine open(Path dataDirectory, long segmentBytes) {
         try {
-            return new Engine(machine -> new StorageJournal(Storage.open(dataDirectory, machine)), true);
+            return new Engine(machine -> new StorageJournal(segmentBytes > 0 ? Storage.open(dataDirectory, machine, segmentBytes)
+                    : Storage.open(dataDirectory, machine)), true);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "cannot open data directory " + dataDirectory, e);
             throw new DirkException("cannot open the data directory " + dataDirectory + ": " + e.getMessage(), e);

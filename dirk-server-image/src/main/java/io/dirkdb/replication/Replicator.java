@@ -49,6 +49,13 @@ public final class Replicator implements ReplicationLink {
     private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
     /** An idle stream carries a keepalive this often, so the secondary knows the primary's end and that it lives. */
     static final long KEEPALIVE_MILLIS = 500;
+    /**
+     * A checkpoint keeps the log a secondary still needs, up to this many bytes behind the snapshot;
+     * past that it is deleted and that secondary needs a resync (README, "Replication").
+     */
+    public static final long RETAINED_LOG_CAP_BYTES = 1L << 30;
+    /** A secondary whose stream closed is still kept the log it needs for this long (a restart, a network blip). */
+    static final long RETAIN_AFTER_DISCONNECT_NANOS = TimeUnit.MINUTES.toNanos(10);
     /** Commit times kept for lag figures; older ones are dropped. */
     private static final int MAX_COMMIT_TIMES = 100_000;
 
@@ -61,6 +68,8 @@ public final class Replicator implements ReplicationLink {
     /** Secondaries streaming from this member, by connection. */
     private final Map<Long, ConnectedSecondary> secondaries = new ConcurrentHashMap<>();
     private final AtomicLong connectionIds = new AtomicLong();
+    /** The last LSN held by a secondary that disconnected recently, by its host, with when that stops counting. */
+    private final Map<String, RecentSecondary> recentlyConnected = new ConcurrentHashMap<>();
     /**
      * Signals shippers that more of the log is durable, and sync writers that a secondary
      * acknowledged or that the role changed.
@@ -82,6 +91,8 @@ public final class Replicator implements ReplicationLink {
     private volatile boolean closed;
 
     private record CommitTime(long nanos, long wallMillis) {}
+
+    private record RecentSecondary(long heldLsn, long untilNanos) {}
 
     /**
      * One stream this member serves. Its acknowledgements count only up to what was sent on it
@@ -115,6 +126,7 @@ public final class Replicator implements ReplicationLink {
                 () -> new IllegalArgumentException("replication needs an engine on a data directory"));
         Replicator replicator = new Replicator(member, engine, storage, settings,
                 registry == null ? new SimpleMeterRegistry() : registry);
+        storage.retainLogFor(replicator::retentionFloor, RETAINED_LOG_CAP_BYTES);
         member.attachReplication(replicator);
         return replicator;
     }
@@ -361,6 +373,31 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
+    /**
+     * The LSN after which a checkpoint keeps the log: the lowest one a connected or recently
+     * disconnected secondary holds, less one (its own last record proves its place on reconnect).
+     */
+    long retentionFloor() {
+        long floor = Long.MAX_VALUE;
+        for (ConnectedSecondary secondary : secondaries.values()) {
+            floor = Math.min(floor, secondary.ackedLsn().get() - 1);
+        }
+        long now = System.nanoTime();
+        recentlyConnected.values().removeIf(recent -> now - recent.untilNanos() > 0);
+        for (RecentSecondary recent : recentlyConnected.values()) {
+            floor = Math.min(floor, recent.heldLsn() - 1);
+        }
+        return Math.max(0, floor);
+    }
+
+    private void disconnected(ConnectedSecondary secondary) {
+        String host = secondary.socket().getInetAddress().getHostAddress();
+        long until = System.nanoTime() + RETAIN_AFTER_DISCONNECT_NANOS;
+        // Several secondaries may share a host: the lowest position wins, so none loses what it needs.
+        recentlyConnected.merge(host, new RecentSecondary(secondary.ackedLsn().get(), until),
+                (old, now) -> new RecentSecondary(Math.min(old.heldLsn(), now.heldLsn()), until));
+    }
+
     @Override
     public long acknowledgedLsn() {
         return ackedToClients.get();
@@ -431,6 +468,9 @@ public final class Replicator implements ReplicationLink {
         ConnectedSecondary secondary = new ConnectedSecondary(peer, socket, state.role(), state.epoch(),
                 new AtomicLong(fromLsn), new AtomicLong(fromLsn));
         secondaries.put(id, secondary);
+        // Back at or past what was kept for its host: that hold has served (the connected stream holds now).
+        recentlyConnected.computeIfPresent(socket.getInetAddress().getHostAddress(),
+                (host, recent) -> fromLsn >= recent.heldLsn() ? null : recent);
         if (!secondary.servesState(member.state())) {
             secondaries.remove(id); // the role changed while the stream was being set up
             socket.close();
@@ -449,6 +489,7 @@ public final class Replicator implements ReplicationLink {
             LOG.log(Level.DEBUG, "stream to {0} ended: {1}", peer, e.toString());
         } finally {
             secondaries.remove(id);
+            disconnected(secondary);
             socket.close();
         }
     }

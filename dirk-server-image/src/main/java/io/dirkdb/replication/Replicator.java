@@ -83,9 +83,15 @@ public final class Replicator implements ReplicationLink {
     private final ReentrantReadWriteLock acknowledgement = new ReentrantReadWriteLock();
     private final ConcurrentSkipListMap<Long, CommitTime> commitTimes = new ConcurrentSkipListMap<>();
     private final AtomicLong ackedToClients = new AtomicLong();
+    /**
+     * The highest LSN a secondary confirmed under the current role and epoch, kept after its stream
+     * closes (the secondary did hold it): what a sync primary's reads may show. Reset on role change.
+     */
+    private final AtomicLong confirmedForReads = new AtomicLong();
     private volatile long lastCommitWallMillis;
 
     // guarded by this
+    private MemberState lastState;
     private LogFollower follower;
     private ResyncTask resync;
     private volatile boolean closed;
@@ -149,6 +155,10 @@ public final class Replicator implements ReplicationLink {
                 closeQuietly(entry.getValue().socket());
             }
         }
+        if (lastState == null || lastState.role() != state.role() || lastState.epoch() != state.epoch()) {
+            confirmedForReads.set(0);
+        }
+        lastState = state;
         synchronized (progress) {
             progress.notifyAll();
         }
@@ -335,6 +345,40 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
+    @Override
+    public void beforeReadReply(long lsn) {
+        if (settings.mode() != ReplicationMode.SYNC) {
+            return;
+        }
+        MemberState state = member.state();
+        if (state.role() != Role.PRIMARY || readableLsn(state) >= lsn) {
+            return; // a secondary's rows come from a primary's log; the primary answers for their fate
+        }
+        long deadline = System.nanoTime() + settings.syncTimeout().toNanos();
+        synchronized (progress) {
+            while (readableLsn(state) < lsn) {
+                MemberState now = member.state();
+                long left = deadline - System.nanoTime();
+                if (now.role() != state.role() || now.epoch() != state.epoch() || left <= 0) {
+                    throw new DirkException("this read would show writes up to LSN " + lsn + " that no secondary has "
+                            + "confirmed (confirmed up to LSN " + readableLsn(state) + "), and a failover could lose "
+                            + "them, so its rows are not returned; try again once a secondary has caught up (sync "
+                            + "replication; " + secondaries.size() + " secondaries connected)");
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(progress, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new DirkException("the read was interrupted while waiting for a secondary to confirm what it shows");
+                }
+            }
+        }
+    }
+
+    private long readableLsn(MemberState state) {
+        return Math.max(confirmedForReads.get(), confirmedLsn(state));
+    }
+
     /** More of the log is durable: wake the shippers. */
     private void logAdvanced() {
         synchronized (progress) {
@@ -355,6 +399,9 @@ public final class Replicator implements ReplicationLink {
                     + " were sent on this stream");
         }
         long previous = secondary.ackedLsn().getAndAccumulate(lsn, Math::max);
+        if (secondary.servesState(member.state())) {
+            confirmedForReads.accumulateAndGet(lsn, Math::max);
+        }
         if (lsn > previous) {
             synchronized (progress) {
                 progress.notifyAll();

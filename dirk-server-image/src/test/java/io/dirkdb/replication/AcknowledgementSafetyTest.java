@@ -128,6 +128,29 @@ class AcknowledgementSafetyTest extends ReplicaSetFixture {
                 .contains("not acknowledged").contains("may still commit");
     }
 
+    @Test
+    void syncPrimaryNeverShowsARowNoSecondaryConfirmed() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofMillis(800)));
+        members.startPrimary("m1");
+        try (PeerChannel peer = openStream("m1", "dirk stream 0 0 0;");
+             ReplicationFrames.FrameReader frames = new ReplicationFrames.FrameReader(peer.in)) {
+            CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> execute("m1", "manamboara tahiry unconfirmed"));
+            receiveUpTo(frames, 1); // applied and durable on the primary; the secondary withholds its ack
+            Reply read = members.execute("m1", "asehoy ny tahiry");
+            assertThat(read.isError() ? read.errorMessage() : read.result().toString())
+                    .as("a read must not show a write that may yet be lost").doesNotContain("unconfirmed");
+            assertThat(write.get(5, TimeUnit.SECONDS).errorMessage()).contains("no secondary confirmed it");
+
+            // Once a secondary holds it, the row is there to read.
+            ReplicationFrames.writeAck(peer.out, 1);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                Reply again = members.execute("m1", "asehoy ny tahiry");
+                assertThat(again.errorMessage()).isNull();
+                assertThat(again.result().toString()).contains("unconfirmed");
+            });
+        }
+    }
+
     /** Reads batches until one holds record {@code lsn}; returns the last LSN received. */
     private static long receiveUpTo(ReplicationFrames.FrameReader frames, long lsn) throws IOException {
         long last = 0;

@@ -102,13 +102,20 @@ public final class Replicator implements ReplicationLink {
 
     /**
      * One stream this member serves. Its acknowledgements count only up to what was sent on it
-     * ({@code sentLsn}, which starts at the LSN the secondary proved it holds), only while it is
+     * ({@code sentLsn}, which starts at the LSN whose epoch the secondary matched), only while it is
      * open, and only while this member keeps the role and epoch it had when the stream opened.
+     * {@code ackedLsn} starts at 0: the secondary's log may end before it is durable, so only its
+     * acks (the first comes with the first batch or keepalive) say what it holds.
      */
-    private record ConnectedSecondary(String address, Socket socket, Role role, long epoch, AtomicLong sentLsn,
-                                      AtomicLong ackedLsn) {
+    private record ConnectedSecondary(String address, Socket socket, Role role, long epoch, long fromLsn,
+                                      AtomicLong sentLsn, AtomicLong ackedLsn) {
         boolean servesState(MemberState state) {
             return state.role() == role && state.epoch() == epoch;
+        }
+
+        /** What the secondary needs kept: the log after the last record it holds (as far as it says). */
+        long heldLsn() {
+            return Math.max(fromLsn, ackedLsn.get());
         }
     }
 
@@ -228,7 +235,8 @@ public final class Replicator implements ReplicationLink {
         if (current != null && current.problem() != null) {
             heartbeat.put("replicationError", current.problem());
         }
-        if (state.role() == Role.PRIMARY) {
+        if (state.role() != Role.SECONDARY) {
+            // Final once fenced: a failover must not promote a member behind it.
             heartbeat.put("ackedLsn", ackedToClients.get());
         }
         ArrayNode list = heartbeat.putArray("secondaries");
@@ -427,7 +435,7 @@ public final class Replicator implements ReplicationLink {
     long retentionFloor() {
         long floor = Long.MAX_VALUE;
         for (ConnectedSecondary secondary : secondaries.values()) {
-            floor = Math.min(floor, secondary.ackedLsn().get() - 1);
+            floor = Math.min(floor, secondary.heldLsn() - 1);
         }
         long now = System.nanoTime();
         recentlyConnected.values().removeIf(recent -> now - recent.untilNanos() > 0);
@@ -441,7 +449,7 @@ public final class Replicator implements ReplicationLink {
         String host = secondary.socket().getInetAddress().getHostAddress();
         long until = System.nanoTime() + RETAIN_AFTER_DISCONNECT_NANOS;
         // Several secondaries may share a host: the lowest position wins, so none loses what it needs.
-        recentlyConnected.merge(host, new RecentSecondary(secondary.ackedLsn().get(), until),
+        recentlyConnected.merge(host, new RecentSecondary(secondary.heldLsn(), until),
                 (old, now) -> new RecentSecondary(Math.min(old.heldLsn(), now.heldLsn()), until));
     }
 
@@ -512,8 +520,8 @@ public final class Replicator implements ReplicationLink {
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         long id = connectionIds.incrementAndGet();
-        ConnectedSecondary secondary = new ConnectedSecondary(peer, socket, state.role(), state.epoch(),
-                new AtomicLong(fromLsn), new AtomicLong(fromLsn));
+        ConnectedSecondary secondary = new ConnectedSecondary(peer, socket, state.role(), state.epoch(), fromLsn,
+                new AtomicLong(fromLsn), new AtomicLong());
         secondaries.put(id, secondary);
         // Back at or past what was kept for its host: that hold has served (the connected stream holds now).
         recentlyConnected.computeIfPresent(socket.getInetAddress().getHostAddress(),

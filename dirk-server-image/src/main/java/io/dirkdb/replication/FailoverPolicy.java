@@ -14,6 +14,9 @@ import java.util.Optional;
  * and every secondary's log is a prefix of the primary's, so the secondary with the highest LSN holds
  * every acknowledged write, but only if every secondary answered: one that did not might hold the
  * newest acknowledged writes. So in sync mode every secondary must answer, unless data loss is allowed.
+ * The observations must be read after the old primary was fenced: until then it may acknowledge more
+ * writes, held by a secondary that was behind when last read; and the fenced primary's answer says up
+ * to which LSN it acknowledged, which the chosen member must hold.
  * In async mode the best answering secondary is promoted; writes it had not received are lost, which
  * is what async promises.
  */

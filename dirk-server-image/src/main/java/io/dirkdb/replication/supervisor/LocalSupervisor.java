@@ -23,8 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Failover without Kubernetes: watches the members of one machine (those of {@code dirk demo}) by
  * heartbeat and, when the primary is lost, does what the operator does in a cluster: fences the old
- * primary, promotes the member {@link FailoverPolicy} elects with a higher epoch, and repoints the
- * other members at it. The decision is the policy's alone; this class observes and acts.
+ * primary, reads every other member again (figures from before the fence are stale), promotes the
+ * member {@link FailoverPolicy} elects from them with a higher epoch, never one behind what the fenced
+ * primary says it acknowledged (sync mode), and repoints the other members at it. The decision is the
+ * policy's alone; this class observes and acts.
  *
  * <p>Each round probes every member at once, then decides. A member that comes back later as a
  * primary of an older epoch is fenced and told to follow the current primary; one that reports a

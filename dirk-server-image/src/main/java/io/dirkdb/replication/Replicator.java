@@ -163,7 +163,10 @@ public final class Replicator implements ReplicationLink {
             }
         }
         if (lastState == null || lastState.role() != state.role() || lastState.epoch() != state.epoch()) {
-            confirmedForReads.set(0);
+            // A secondary promoted holds only records its primary made durable first: two members have them.
+            boolean promotedSecondary = lastState != null && lastState.role() == Role.SECONDARY
+                    && state.role() == Role.PRIMARY;
+            confirmedForReads.set(promotedSecondary ? storage.durableLsn() : 0);
         }
         lastState = state;
         synchronized (progress) {

@@ -1,6 +1,7 @@
 package io.dirkdb.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.client.DirkConnection;
@@ -143,12 +144,30 @@ class AcknowledgementSafetyTest extends ReplicaSetFixture {
 
             // Once a secondary holds it, the row is there to read.
             ReplicationFrames.writeAck(peer.out, 1);
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 Reply again = members.execute("m1", "asehoy ny tahiry");
                 assertThat(again.errorMessage()).isNull();
                 assertThat(again.result().toString()).contains("unconfirmed");
             });
         }
+    }
+
+    @Test
+    void promotedSecondaryReadsWhatItInheritedButNotItsOwnUnconfirmedWrites() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofMillis(500)));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        await().atMost(Duration.ofSeconds(5)).until(() -> members.heartbeat("m2").path("streaming").asBoolean());
+        ok(members.execute("m1", "manamboara tahiry inherited"));
+        members.stop("m1");
+        ok(members.execute("m2", "dirk promote 2"));
+        // Held by the old primary and by this one: readable at once, with no secondary yet.
+        Reply read = members.execute("m2", "asehoy ny tahiry");
+        assertThat(read.errorMessage()).isNull();
+        assertThat(read.result().toString()).contains("inherited");
+        // Its own write has no secondary: neither acknowledged nor shown.
+        assertThat(members.execute("m2", "manamboara tahiry orphan").errorMessage()).contains("no secondary confirmed it");
+        assertThat(members.execute("m2", "asehoy ny tahiry").errorMessage()).contains("no secondary has confirmed");
     }
 
     /** Reads batches until one holds record {@code lsn}; returns the last LSN received. */

@@ -348,8 +348,12 @@ public final class Engine implements AutoCloseable {
             Change change;
             try {
                 change = ChangeCodec.decode(record.payload());
-            } catch (IOException e) {
-                throw new DirkException("log record " + record.lsn() + " from the primary cannot be decoded", e);
+                if (change instanceof Change.CreateView view) {
+                    Parser.parseQuery(view.queryText()); // checked before it is logged: a restart replays it
+                }
+            } catch (IOException | DirkException e) {
+                throw new DirkException("log record " + record.lsn() + " from the primary cannot be applied: "
+                        + e.getMessage(), e);
             }
             try {
                 journal.appendReplicated(record);
@@ -495,7 +499,14 @@ public final class Engine implements AutoCloseable {
             } catch (IOException e) {
                 throw new IllegalStateException("log record " + record.lsn() + " cannot be decoded", e);
             }
-            catalog.apply(change);
+            try {
+                catalog.apply(change);
+            } catch (RuntimeException | StackOverflowError e) {
+                // A record an older version accepted (a view nested too deeply): say which one, never die silently.
+                throw new IllegalStateException("log record " + record.lsn() + " (epoch " + record.epoch()
+                        + ") cannot be replayed: " + (e instanceof StackOverflowError ? "it nests too deeply"
+                        : e.getMessage()), e);
+            }
             appliedLsn = record.lsn();
             epoch = Math.max(epoch, record.epoch());
         }

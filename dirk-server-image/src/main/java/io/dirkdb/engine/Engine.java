@@ -200,6 +200,10 @@ public final class Engine implements AutoCloseable {
                 return new Result.Message(plan.message());
             }
             byte[] payload = ChangeCodec.encode(plan.change());
+            if (payload.length > Storage.MAX_RECORD_PAYLOAD_BYTES) {
+                // Refused before anything is logged or applied: the member goes on taking writes.
+                throw new DirkException(Messages.changeTooLarge(payload.length, Storage.MAX_RECORD_PAYLOAD_BYTES));
+            }
             try {
                 lsn = journal.append(epoch, payload);
             } catch (IOException | RuntimeException e) {

@@ -91,4 +91,9 @@ public final class Messages {
             "this member refuses writes since a write could not be made durable; restart it";
 
     public static final String NOT_PRIMARY = "this member does not accept writes";
+
+    static String changeTooLarge(long bytes, long limit) {
+        return "statement exceeded " + limit + " bytes: its change would be a log record of " + bytes
+                + " bytes; split it into smaller statements";
+    }
 }

@@ -46,6 +46,8 @@ public final class Storage implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Storage.class.getName());
 
     static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+    /** The largest payload one log record holds; a statement whose change is larger is refused before logging. */
+    public static final int MAX_RECORD_PAYLOAD_BYTES = LogSegments.MAX_PAYLOAD_BYTES;
     static final String LOCK_FILE = "LOCK";
     static final String WAL_DIR = "wal";
     static final String SNAPSHOT_DIR = "snapshots";

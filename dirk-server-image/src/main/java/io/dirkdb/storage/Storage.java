@@ -216,7 +216,11 @@ public final class Storage implements AutoCloseable {
             active = options.opener().open(tail.getValue(), EnumSet.of(StandardOpenOption.WRITE));
             activeBytes = active.size();
             active.position(activeBytes);
+            // What was replayed may have reached only the page cache before the crash: make it durable before
+            // it counts as durable (it is applied, shipped and built upon from here on).
+            active.force(true);
         }
+        AtomicFile.syncDirectory(walDirectory);
         lastLsn = logEnd;
         durableLsn = logEnd;
         lastEpoch = epoch;
@@ -268,8 +272,13 @@ public final class Storage implements AutoCloseable {
                 throw new CorruptLogException("log segment " + file + " is damaged: " + e.getMessage()
                         + ", and later segments exist");
             }
+            if (LogSegments.validFrameAfter(file, 0, firstLsn)) {
+                throw new CorruptLogException("log segment " + file + " has a damaged header (" + e.getMessage()
+                        + ") but holds valid records; this is not a segment torn while being created");
+            }
             // Crashed while creating the segment: it holds no record yet, so write its header again.
-            LOG.log(Level.WARNING, "log segment {0} was torn while being created; rewriting its header", file);
+            LOG.log(Level.WARNING, "log segment {0} was torn while being created ({1}); rewriting its header", file,
+                    e.getMessage());
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 AtomicFile.writeFully(ch, LogSegments.header(firstLsn));
                 ch.force(true);

@@ -138,7 +138,7 @@ public final class ServerCommand implements Callable<Integer> {
         }
         HealthHttpServer httpServer;
         try {
-            httpServer = http.startIfGiven(plan.settings.host(), registry, server::readiness);
+            httpServer = http.startIfGiven(plan.settings.host(), registry, server::readiness, server::liveness);
         } catch (IOException e) {
             server.close();
             return ExitCodes.fail(err, http.cannotServe("dirk server", plan.settings.host(), e), ExitCodes.FAILURE);

@@ -34,8 +34,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * change whose writer has not been acknowledged yet; it is never half applied.
  *
  * <p>Storage failure: if appending or syncing fails (disk full, I/O error), the statement gets
- * {@code the write could not be made durable: ...} and the engine refuses every later write
- * until it is restarted, since memory may be ahead of the disk. Reads go on.
+ * {@code the write could not be made durable: ...} and, since memory may be ahead of the disk (the
+ * failed record is applied, and so may be others of its group commit), the engine serves nothing,
+ * reads included, until it is restarted and recovers from its log (PostgreSQL's rule: no retry of a
+ * failed fsync), or a resync replaces its state and log.
  */
 public final class Engine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
@@ -133,6 +135,9 @@ public final class Engine implements AutoCloseable {
         if (sql instanceof SqlStatement.Use use) {
             lock.readLock().lock();
             try {
+                if (storageFailure != null) {
+                    throw new DirkException(Messages.storageFailed(storageFailure));
+                }
                 if (catalog.database(use.database()) == null) {
                     throw new DirkException(Messages.databaseMissing(use.database()));
                 }
@@ -145,6 +150,11 @@ public final class Engine implements AutoCloseable {
         if (!sql.kind().changesData()) {
             lock.readLock().lock();
             try {
+                // Memory may hold a change whose record never reached the disk: nothing is served from it.
+                String failed = storageFailure;
+                if (failed != null) {
+                    throw new DirkException(Messages.storageFailed(failed));
+                }
                 return read(session, sql);
             } finally {
                 lock.readLock().unlock();
@@ -243,7 +253,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private DirkException storageFailed(Exception e) {
-        storageFailure = String.valueOf(e.getMessage());
+        storageFailure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         LOG.log(System.Logger.Level.ERROR, "a write could not be made durable; refusing writes until restart", e);
         return new DirkException(Messages.notDurable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
     }
@@ -330,6 +340,15 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Why a write or an fsync of the log failed, or null while storage works. Memory may then be ahead
+     * of the disk, so the engine serves nothing until it restarts (recovering from its log) or a
+     * resync replaces its state.
+     */
+    public String storageFailure() {
+        return storageFailure;
+    }
+
     /** True when WRITE and SCHEMA statements are accepted now. */
     public boolean writesAllowed() {
         return writeRefusal == null && storageFailure == null && !closed;
@@ -403,6 +422,8 @@ public final class Engine implements AutoCloseable {
             journal.installSnapshot(shipped);
             appliedLsn = journal.lastLsn();
             epoch = Math.max(epoch, journal.lastEpoch());
+            // The whole state and log were replaced by a checked snapshot on a fresh log: nothing of the failure is left.
+            storageFailure = null;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "installing a shipped snapshot failed", e);
             throw new DirkException("the shipped snapshot could not be installed: " + e.getMessage(), e);

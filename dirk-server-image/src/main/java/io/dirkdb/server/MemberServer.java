@@ -96,12 +96,26 @@ public final class MemberServer implements AutoCloseable {
         MemberState state = member.state();
         String detail = member.id() + " " + state.role().wireName() + " at epoch " + state.epoch() + ", LSN "
                 + member.database().lastLsn() + ", " + activeConnections.get() + " connections";
+        String failure = member.database().storageFailure();
+        if (failure != null) {
+            return HealthHttpServer.Readiness.notReady("storage failed: " + failure);
+        }
         if (!member.isReady()) {
             return HealthHttpServer.Readiness.notReady("stopping: " + detail);
         }
         // A primary must accept writes; a secondary must stream from its primary without having diverged.
         return member.servesRole() ? HealthHttpServer.Readiness.ready(detail)
                 : HealthHttpServer.Readiness.notReady("not serving its role: " + detail);
+    }
+
+    /**
+     * For {@code /health/live}: not live once storage failed (a write or fsync of the log), since
+     * PostgreSQL's rule applies: stop and recover from the log on restart instead of retrying.
+     */
+    public HealthHttpServer.Readiness liveness() {
+        String failure = member.database().storageFailure();
+        return failure == null ? HealthHttpServer.Readiness.ready(member.id() + " is running")
+                : HealthHttpServer.Readiness.notReady("storage failed, restart to recover from the log: " + failure);
     }
 
     /** Blocks until {@link #close()} has finished. */

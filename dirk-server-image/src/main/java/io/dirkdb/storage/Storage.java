@@ -577,10 +577,14 @@ public final class Storage implements AutoCloseable {
         }
     }
 
-    private void checkWritable() throws IOException {
+    private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("storage in " + dataDirectory + " is closed");
         }
+    }
+
+    private void checkWritable() throws IOException {
+        checkOpen();
         IOException failed = failure;
         if (failed != null) {
             throw new IOException("refusing to append: " + failed.getMessage(), failed);
@@ -673,7 +677,8 @@ public final class Storage implements AutoCloseable {
     public SnapshotFile installSnapshot(InputStream shipped) throws IOException {
         maintenanceLock.lock();
         try {
-            checkWritable();
+            // Allowed after a storage failure: the log it failed to write is replaced as a whole.
+            checkOpen();
             // Received before taking the log, so appends and fsyncs go on during the transfer.
             Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped, machine);
             try {
@@ -698,8 +703,13 @@ public final class Storage implements AutoCloseable {
         try {
             try {
                 // Under the append lock, so no record slips in between this flush and the replacement.
-                checkWritable();
-                flushBuffered();
+                checkOpen();
+                if (failure == null) {
+                    flushBuffered();
+                } else {
+                    pending.clear(); // never durable, and the log they were meant for is being replaced
+                    pendingFirstLsn = 0;
+                }
             } catch (IOException | RuntimeException e) {
                 Files.deleteIfExists(received.temporary());
                 throw e;
@@ -729,6 +739,11 @@ public final class Storage implements AutoCloseable {
             lastEpoch = installed.epoch();
             durableLsn = installed.lsn();
             logGeneration++;
+            if (failure != null) {
+                LOG.log(Level.WARNING, "the shipped snapshot replaced the log that failed ({0}); writing again",
+                        failure.getMessage());
+                failure = null;
+            }
             received.decoded().install(); // decoded while it arrived; checked and on disk by now
             LOG.log(Level.INFO, "installed a shipped snapshot at LSN {0} in {1}", installed.lsn(), dataDirectory);
             return installed;

@@ -80,6 +80,21 @@ public final class ServerCommand implements Callable<Integer> {
             description = "largest request accepted; a larger one is answered with an error (default: ${DEFAULT-VALUE})")
     int maxRequestBytes;
 
+    @Option(names = "--reserved-connections", paramLabel = "N", defaultValue = "8",
+            description = "slots past --max-connections for heartbeats, replication and control requests "
+                    + "(default: ${DEFAULT-VALUE})")
+    int reservedConnections;
+
+    @Option(names = "--authentication-timeout-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "a connection that has not authenticated (or sent a first request) within this long "
+                    + "of its last answer is closed (default: ${DEFAULT-VALUE})")
+    long authenticationTimeoutSeconds;
+
+    @Option(names = "--idle-timeout-seconds", paramLabel = "SECONDS", defaultValue = "3600",
+            description = "a connection that completes no request for this long is closed; 0: never "
+                    + "(default: ${DEFAULT-VALUE})")
+    long idleTimeoutSeconds;
+
     @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
             description = "on SIGTERM, how long statements in flight may take to finish (default: ${DEFAULT-VALUE})")
     int shutdownGraceSeconds;
@@ -205,11 +220,16 @@ public final class ServerCommand implements Callable<Integer> {
         }
         OptionChecks.atLeastOne("dirk server: --max-connections", maxConnections);
         OptionChecks.atLeastOne("dirk server: --max-request-bytes", maxRequestBytes);
+        OptionChecks.atLeastOne("dirk server: --authentication-timeout-seconds", authenticationTimeoutSeconds);
+        if (idleTimeoutSeconds < 0 || reservedConnections < 0) {
+            throw new DirkException("dirk server: --idle-timeout-seconds and --reserved-connections must be 0 or more");
+        }
         Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
                 ? Role.PRIMARY : Role.SECONDARY;
         ServerSettings settings = new ServerSettings(listenHost, listenPort,
                 Passwords.fromFileOrEnvironment(passwordFile, environment), maxConnections, maxRequestBytes,
-                Shutdown.grace(shutdownGraceSeconds));
+                Shutdown.grace(shutdownGraceSeconds), Duration.ofSeconds(authenticationTimeoutSeconds),
+                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections);
         String modeName = replicationMode != null ? replicationMode
                 : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
         ReplicationMode mode;

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.dirkdb.engine.StatementLimits;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -95,6 +96,19 @@ public final class ServerCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     long idleTimeoutSeconds;
 
+    @Option(names = "--statement-max-rows", paramLabel = "N", defaultValue = "1000000",
+            description = "rows one statement may build (joins, results, rows changed) (default: ${DEFAULT-VALUE})")
+    long statementMaxRows;
+
+    @Option(names = "--statement-max-bytes", paramLabel = "BYTES", defaultValue = "67108864",
+            description = "estimated bytes one statement may build, and the largest change it may log "
+                    + "(default: ${DEFAULT-VALUE})")
+    long statementMaxBytes;
+
+    @Option(names = "--statement-timeout-ms", paramLabel = "MILLIS", defaultValue = "30000",
+            description = "how long one statement may run (default: ${DEFAULT-VALUE})")
+    long statementTimeoutMillis;
+
     @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
             description = "on SIGTERM, how long statements in flight may take to finish (default: ${DEFAULT-VALUE})")
     int shutdownGraceSeconds;
@@ -126,6 +140,7 @@ public final class ServerCommand implements Callable<Integer> {
         try {
             Files.createDirectories(plan.dataDirectory);
             EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
+            database.engine().limitStatements(plan.statementLimits);
             Member member;
             try {
                 member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role);
@@ -185,7 +200,7 @@ public final class ServerCommand implements Callable<Integer> {
 
     /** What to run, from the flags, the config file and the environment. */
     record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
-                String primaryHost, int primaryPort) {}
+                String primaryHost, int primaryPort, StatementLimits statementLimits) {}
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
@@ -221,6 +236,9 @@ public final class ServerCommand implements Callable<Integer> {
         OptionChecks.atLeastOne("dirk server: --max-connections", maxConnections);
         OptionChecks.atLeastOne("dirk server: --max-request-bytes", maxRequestBytes);
         OptionChecks.atLeastOne("dirk server: --authentication-timeout-seconds", authenticationTimeoutSeconds);
+        OptionChecks.atLeastOne("dirk server: --statement-max-rows", statementMaxRows);
+        OptionChecks.atLeastOne("dirk server: --statement-max-bytes", statementMaxBytes);
+        OptionChecks.atLeastOne("dirk server: --statement-timeout-ms", statementTimeoutMillis);
         if (idleTimeoutSeconds < 0 || reservedConnections < 0) {
             throw new DirkException("dirk server: --idle-timeout-seconds and --reserved-connections must be 0 or more");
         }
@@ -249,6 +267,7 @@ public final class ServerCommand implements Callable<Integer> {
                     .findFirst().orElse(null);
         }
         return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
-                master == null ? null : master.host(), master == null ? 0 : master.port());
+                master == null ? null : master.host(), master == null ? 0 : master.port(),
+                new StatementLimits(statementMaxRows, statementMaxBytes, Duration.ofMillis(statementTimeoutMillis)));
     }
 }

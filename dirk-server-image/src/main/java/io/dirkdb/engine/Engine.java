@@ -61,6 +61,7 @@ public final class Engine implements AutoCloseable {
     private volatile String storageFailure;
     private volatile long recordsSinceCheckpoint;
     private volatile long bytesSinceCheckpoint;
+    private volatile StatementLimits limits = StatementLimits.DEFAULTS;
     private boolean closed;
 
     /** Opens a journal; storage replays into the engine's state machine while it opens. */
@@ -187,7 +188,7 @@ public final class Engine implements AutoCloseable {
         String name = session.currentDatabase();
         Database database = name == null ? null : catalog.database(name);
         String missing = name == null ? Messages.NO_DATABASE : Messages.databaseGone(name);
-        QueryExecutor.Rows rows = new QueryExecutor(database, missing).execute(query);
+        QueryExecutor.Rows rows = new QueryExecutor(database, missing, StatementBudget.start(limits)).execute(query);
         List<Result.Column> columns = new ArrayList<>(rows.columns().size());
         for (QueryExecutor.Col column : rows.columns()) {
             columns.add(new Result.Column(column.name(), column.origin()));
@@ -205,14 +206,16 @@ public final class Engine implements AutoCloseable {
         lock.writeLock().lock();
         try {
             checkWritable();
-            plan = new ChangePlanner(catalog).plan(statement, session.currentDatabase());
+            StatementBudget budget = StatementBudget.start(limits);
+            plan = new ChangePlanner(catalog, budget).plan(statement, session.currentDatabase());
             if (plan.change() == null) {
                 return new Result.Message(plan.message());
             }
             byte[] payload = ChangeCodec.encode(plan.change());
-            if (payload.length > Storage.MAX_RECORD_PAYLOAD_BYTES) {
+            long changeLimit = Math.min(limits.maxBytes(), Storage.MAX_RECORD_PAYLOAD_BYTES);
+            if (payload.length > changeLimit) {
                 // Refused before anything is logged or applied: the member goes on taking writes.
-                throw new DirkException(Messages.changeTooLarge(payload.length, Storage.MAX_RECORD_PAYLOAD_BYTES));
+                throw new DirkException(Messages.changeTooLarge(payload.length, changeLimit));
             }
             try {
                 lsn = journal.append(epoch, payload);
@@ -307,6 +310,11 @@ public final class Engine implements AutoCloseable {
                 throw new DirkException("the checkpoint could not be written: " + e.getMessage(), e);
             }
         }
+    }
+
+    /** Sets the rows, bytes and time each later statement may use. */
+    public void limitStatements(StatementLimits limits) {
+        this.limits = java.util.Objects.requireNonNull(limits, "limits");
     }
 
     /** The LSN of the last record applied (0 when none). */

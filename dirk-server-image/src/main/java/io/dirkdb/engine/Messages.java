@@ -98,7 +98,7 @@ public final class Messages {
     public static final String NOT_PRIMARY = "this member does not accept writes";
 
     static String changeTooLarge(long bytes, long limit) {
-        return "statement exceeded " + limit + " bytes: its change would be a log record of " + bytes
-                + " bytes; split it into smaller statements";
+        return "statement exceeded " + limit + " bytes (--statement-max-bytes; one log record holds at most 64 MiB):"
+                + " its change would be a log record of " + bytes + " bytes; split it into smaller statements";
     }
 }

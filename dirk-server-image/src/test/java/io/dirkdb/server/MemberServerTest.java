@@ -321,4 +321,21 @@ class MemberServerTest {
         idle.socket().setSoTimeout(10_000);
         assertThat(idle.reply()).contains("idle for more than 1 s");
     }
+
+    @Test
+    void proberWhoseKeptConnectionTheMemberClosedAsksAgainWithoutAMiss() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)), registry);
+        toClose.add(server);
+        try (io.dirkdb.heartbeat.HeartbeatProbe probe = new io.dirkdb.heartbeat.HeartbeatProbe(
+                new io.dirkdb.heartbeat.MemberAddress("m1", "127.0.0.1", server.port()), 5000)) {
+            assertThat(probe.probe().role()).isEqualTo("primary");
+            // Probes sparser than the member's idle timeout: it closes the kept connection in between.
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> registry.get("dirk.server.connections").gauge().value() == 0);
+            assertThat(probe.probe().role()).isEqualTo("primary");
+        }
+    }
 }

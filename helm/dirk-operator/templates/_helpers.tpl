@@ -66,8 +66,13 @@ ChartRbacTest fails when the two differ.
   resources: ["statefulsets", "deployments"]
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: [""]
-  resources: ["services", "configmaps", "serviceaccounts"]
+  resources: ["services", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch"]
+# The cluster's config.json: the Operator SDK never server-side applies ConfigMaps; it rewrites them by
+# PUT (update) with the resourceVersion it read, e.g. when spec.secondaries changes.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "watch", "create", "update"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]
@@ -79,10 +84,10 @@ ChartRbacTest fails when the two differ.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch", "patch"]
-# Resync Jobs that rebuild a member from the primary.
+# Resync Jobs that rebuild a member from the primary: annotated once reported, removed by their TTL.
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 # Events a user sees in kubectl describe dirkcluster (both Event APIs).
 - apiGroups: [""]
   resources: ["events"]

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 class ChangesTest {
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @Test

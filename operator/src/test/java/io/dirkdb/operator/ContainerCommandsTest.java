@@ -34,6 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ContainerCommandsTest {
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @ParameterizedTest

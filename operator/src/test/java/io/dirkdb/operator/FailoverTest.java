@@ -47,6 +47,7 @@ class FailoverTest {
   static final String SECONDARY_1 = "demo-secondary-1";
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   /** The Operator SDK's operator: stopped and started again to play an operator restart. */

@@ -30,6 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ValidationTest {
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @Test

@@ -614,12 +614,12 @@ public class FailoverCoordinator {
     }
 
     /**
-     * Writes the status with the resourceVersion read at the start of the pass: another writer in
-     * between (say, a second operator that believes it leads) makes this fail with 409, and the
-     * reconcile is retried on fresh data instead of acting on a stale picture.
+     * Writes the status (a patch, the verb the chart grants) with the resourceVersion read at the
+     * start of the pass: another writer in between (say, a second operator that believes it leads) makes
+     * this fail with 409, and the reconcile is retried on fresh data instead of acting on a stale picture.
      */
     private void writeStatus() {
-      cluster = client.resource(cluster).updateStatus();
+      cluster = StatusPatch.write(client, cluster);
     }
   }
 

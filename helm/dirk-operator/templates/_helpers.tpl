@@ -45,11 +45,13 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/*
 The rights the operator needs on DirkClusters and on what it makes for them, in every watched
-namespace. e2e/src/test/java/io/dirkdb/e2e/OperatorPermissions.java lists each with its use, and
-ChartRbacTest fails when the two differ.
+namespace. e2e/src/test/java/io/dirkdb/e2e/OperatorPermissions.java lists each verb with its use, and
+ChartRbacTest fails when the two differ; the operator's tests run on an API server enforcing exactly
+these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail on any 403.
 */}}
 {{- define "dirk-operator.clusterRules" -}}
-# DirkClusters: the primary resource, watched; status written by patch.
+# DirkClusters: the primary resource, watched; status written by patch only, each failover step's
+# patch carrying the resourceVersion it read (a concurrent writer gets 409).
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkclusters"]
   verbs: ["get", "list", "watch"]

@@ -2,12 +2,16 @@ package io.dirkdb.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,13 +33,15 @@ public class NoOperatorRefusals implements BeforeAllCallback, AfterAllCallback {
   @Override
   public void beforeAll(ExtensionContext context) {
     // Before the first class the mock server may not be up yet: nothing was refused then.
-    context.getStore(STORE).put("before", refusals().size());
+    context.getStore(STORE).put("before", rbacState().path("refusals").size());
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
     Integer before = context.getStore(STORE).get("before", Integer.class);
-    List<String> all = refusals();
+    JsonNode rbac = rbacState();
+    List<String> all = strings(rbac.path("refusals"));
+    recordRightsUsed(strings(rbac.path("rightsUsed")));
     List<String> during = all.subList(Math.min(before == null ? 0 : before, all.size()), all.size());
     assertThat(during).as("requests of the operator a cluster with the chart's RBAC refuses (403) during "
         + context.getDisplayName() + ": grant them in helm/dirk-operator/templates/_helpers.tpl or stop making them")
@@ -43,22 +49,40 @@ public class NoOperatorRefusals implements BeforeAllCallback, AfterAllCallback {
   }
 
   /** Asked over plain HTTP: this extension is not loaded where the Quarkus Kubernetes client is. */
-  private static List<String> refusals() {
+  private static JsonNode rbacState() {
     String master = System.getProperty("kubernetes.master");
     if (master == null) {
-      return List.of();
+      return MissingNode.getInstance();
     }
     try {
       HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(master.replaceAll("/$", "")
           + Harness.RBAC)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-      List<String> out = new ArrayList<>();
-      new ObjectMapper().readTree(response.body()).path("refusals").forEach(n -> out.add(n.asText()));
-      return out;
+      return new ObjectMapper().readTree(response.body());
     } catch (IOException e) {
-      return List.of(); // the server is gone (after the last class): nothing more to check
+      return MissingNode.getInstance(); // the server is gone (after the last class): nothing more to check
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return List.of();
+      return MissingNode.getInstance();
+    }
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+  /** Every right the operator used so far, for comparing with the chart after a whole run. */
+  private static void recordRightsUsed(List<String> rights) {
+    if (rights.isEmpty()) {
+      return;
+    }
+    try {
+      Path file = Path.of("target", "rbac-rights-used.txt");
+      Files.createDirectories(file.getParent());
+      Files.write(file, rights);
+    } catch (IOException e) {
+      System.out.println("[rbac] could not write target/rbac-rights-used.txt: " + e.getMessage());
     }
   }
 }

@@ -75,10 +75,11 @@ ChartRbacTest fails when the two differ.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "delete"]
-# Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced.
+# Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced, and deleted
+# one at a time by a rolling update (the member StatefulSets use OnDelete).
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["get", "list", "watch", "patch", "delete"]
 # Resync Jobs that rebuild a member from the primary.
 - apiGroups: ["batch"]
   resources: ["jobs"]

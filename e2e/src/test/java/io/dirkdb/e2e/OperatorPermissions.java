@@ -67,8 +67,8 @@ final class OperatorPermissions {
       new Permission("", "secrets", List.of("get", "list", "watch", "create", "delete"), Scope.WATCHED_NAMESPACES,
           "CredentialsSecretDependent: create-only; JOSDK deletes it when its reconcile precondition "
               + "(GeneratesCredentialsCondition) turns false", "DependentResource<Secret,", null),
-      new Permission("", "pods", List.of("get", "list", "watch", "patch"), Scope.WATCHED_NAMESPACES,
-          "DirkClusterReconciler member-pods informer; MemberRoleLabeler JSON merge patch of dirkdb.io/role",
+      new Permission("", "pods", List.of("get", "list", "watch", "patch", "delete"), Scope.WATCHED_NAMESPACES,
+          "DirkClusterReconciler member-pods informer; MemberRoleLabeler JSON merge patch of dirkdb.io/role; RollingUpdate deletes one member pod at a time (OnDelete)",
           "InformerEventSourceConfiguration\\.from\\(Pod\\.class", null),
       new Permission("batch", "jobs", List.of("get", "list", "watch", "create", "patch", "delete"),
           Scope.WATCHED_NAMESPACES, "resync Jobs (io.dirkdb.operator.resync)",

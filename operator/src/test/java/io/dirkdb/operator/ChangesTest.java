@@ -113,11 +113,13 @@ class ChangesTest {
   private void edit(String ns, Consumer<DirkCluster> change) {
     long before = client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require().getMetadata()
         .getGeneration();
-    DirkCluster edited = client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
+    // As kubectl edit: the operator may write the status between our read and write; read again then.
+    Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
       change.accept(c);
       return c;
-    });
-    assertThat(edited.getMetadata().getGeneration()).isGreaterThan(before);
+    }));
+    assertThat(client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require().getMetadata()
+        .getGeneration()).isGreaterThan(before);
   }
 
   private Map<String, String> versions(String ns) {

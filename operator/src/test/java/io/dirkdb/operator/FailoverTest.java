@@ -322,10 +322,10 @@ class FailoverTest {
   }
 
   private void setTargetPrimary(String ns, String target) {
-    client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
+    Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
       c.getSpec().setTargetPrimary(target);
       return c;
-    });
+    }));
   }
 
   private void expireOperatorLease() {

@@ -103,6 +103,7 @@ final class LiveCluster implements AutoCloseable {
   private java.util.concurrent.ExecutorService kubeletWork;
   private final Set<String> podsInHand = ConcurrentHashMap.newKeySet();
   private final List<String> preStopLog = new CopyOnWriteArrayList<>();
+  private volatile boolean podStartsHeld;
 
   LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode, MemberRuntime runtime)
       throws IOException {
@@ -217,7 +218,7 @@ final class LiveCluster implements AutoCloseable {
         if (pod.getMetadata().getDeletionTimestamp() != null) {
           podsInHand.add(podName);
           kubeletWork.submit(() -> stopPod(pod));
-        } else if (!members.containsKey(podName)) {
+        } else if (!members.containsKey(podName) && !podStartsHeld) {
           podsInHand.add(podName);
           kubeletWork.submit(() -> startPod(pod));
         }
@@ -330,6 +331,11 @@ final class LiveCluster implements AutoCloseable {
     }
     preStopLog.add(pod.getMetadata().getName() + " " + String.join(" ", command.subList(1, command.size())) + " -> "
         + outcome);
+  }
+
+  /** While held, the kubelet starts no member for a new pod (as a node still pulling an image). */
+  void holdPodStarts(boolean held) {
+    podStartsHeld = held;
   }
 
   /** The preStop hooks the kubelet ran: pod, command, outcome. */

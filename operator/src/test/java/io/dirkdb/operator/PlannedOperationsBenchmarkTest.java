@@ -61,10 +61,10 @@ class PlannedOperationsBenchmarkTest {
         try (FailoverTest.Writer writer = new FailoverTest.Writer(live, "item" + run)) {
           writer.awaitAcks(20);
           long started = System.nanoTime();
-          client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
+          Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
             c.getSpec().setImage("dirkdb/dirk:0.2.0");
             return c;
-          });
+          }));
           await().atMost(Duration.ofSeconds(300)).until(() -> cluster(ns).getStatus().condition("RollingUpdate")
               .filter(c -> "False".equals(c.getStatus())).isPresent() && live.runningMembers().size() == 3);
           long rolled = System.nanoTime();

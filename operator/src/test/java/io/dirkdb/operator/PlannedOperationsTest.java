@@ -113,10 +113,7 @@ class PlannedOperationsTest {
       try (FailoverTest.Writer writer = new FailoverTest.Writer(live)) {
         writer.awaitAcks(20);
         int stopsBefore = live.preStopLog().size();
-        client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
-          c.getSpec().setImage("dirkdb/dirk:0.2.0");
-          return c;
-        });
+        editCluster(ns, c -> c.getSpec().setImage("dirkdb/dirk:0.2.0"));
         awaitRolledOut(ns, live);
         writer.awaitAcks(writer.acked().size() + 20);
         writer.stop();
@@ -141,18 +138,41 @@ class PlannedOperationsTest {
   }
 
   @Test
+  void aRollingUpdateWithATargetPrimaryEndsWithTheTargetAsPrimary() throws Exception {
+    String ns = "planned-roll-target";
+    try (LiveCluster live = startCluster(ns, spec -> spec.setTargetPrimary(SECONDARY_1))) {
+      await().atMost(Duration.ofSeconds(20))
+          .untilAsserted(() -> assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(SECONDARY_1));
+      int stopsBefore = live.preStopLog().size();
+      editCluster(ns, c -> c.getSpec().setImage("dirkdb/dirk:0.2.0"));
+      awaitRolledOut(ns, live);
+      // The roll hands the role away from the outdated target, replaces it, and only then does the
+      // target get it back: each pod stopped once, no back-and-forth.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(SECONDARY_1);
+        assertThat(cluster(ns).getStatus().getLastFailover().getCompletedAt()).isNotNull();
+      });
+      assertThat(live.preStopLog().subList(stopsBefore, live.preStopLog().size())).hasSize(3);
+      assertThat(eventReasons(ns).stream().filter("SwitchoverStarted"::equals).count())
+          .as("switchovers: to the target at creation, away from it in the roll, back to it after").isEqualTo(3);
+    }
+  }
+
+  @Test
   void anOperatorRestartedInTheMiddleOfARollingUpdateFinishesIt() throws Exception {
     String ns = "planned-roll-restart";
     try (LiveCluster live = startCluster(ns, spec -> {})) {
       int stopsBefore = live.preStopLog().size();
-      client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
-        c.getSpec().setImage("dirkdb/dirk:0.2.0");
-        return c;
-      });
-      // Stop the operator once the first secondary has been replaced, before the switchover.
+      editCluster(ns, c -> c.getSpec().setImage("dirkdb/dirk:0.2.0"));
+      // Stop the operator once the first secondary has been stopped, before its replacement runs: the
+      // kubelet holds the start, so the roll waits and passes come only from its one-second recheck.
+      live.holdPodStarts(true);
       await().atMost(Duration.ofSeconds(60)).until(() -> live.preStopLog().size() > stopsBefore);
-      // Between two passes (see FailoverTest: a stop inside a pass leaves the SDK unable to resume the cluster).
-      await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+      // Right after a pass ends (see FailoverTest: a stop inside a pass leaves the SDK unable to resume the
+      // cluster), the next one is a second away.
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+          .until(() -> FailoverTest.reconcilesRunning(meters) > 0);
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
           .until(() -> FailoverTest.reconcilesRunning(meters) == 0);
       operator.stop();
       try {
@@ -164,6 +184,7 @@ class PlannedOperationsTest {
             .hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
       } finally {
         operator.start();
+        live.holdPodStarts(false);
       }
       awaitRolledOut(ns, live);
       assertThat(cluster(ns).getStatus().getLastFailover().getReason()).isEqualTo("RollingUpdate");
@@ -180,18 +201,20 @@ class PlannedOperationsTest {
   }
 
   private void moveThePrimaryTo(String ns, String target) {
-    client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
-      c.getSpec().setTargetPrimary(target);
-      return c;
-    });
+    editCluster(ns, c -> c.getSpec().setTargetPrimary(target));
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
       assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(target);
       assertThat(cluster(ns).getStatus().getLastFailover().getCompletedAt()).isNotNull();
     });
-    client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
-      c.getSpec().setTargetPrimary(null);
+    editCluster(ns, c -> c.getSpec().setTargetPrimary(null));
+  }
+
+  /** A spec change as kubectl edit makes it: read again and retry when the operator wrote the status meanwhile. */
+  private void editCluster(String ns, Consumer<DirkCluster> change) {
+    Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
+      change.accept(c);
       return c;
-    });
+    }));
   }
 
   /** Every member pod runs the StatefulSets' current template, is Ready, and the cluster is Ready again. */

@@ -13,7 +13,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -164,9 +163,5 @@ final class StatefulSetController {
 
   static boolean ownedHere(Pod pod) {
     return pod.getMetadata().getFinalizers() != null && pod.getMetadata().getFinalizers().contains(KUBELET_FINALIZER);
-  }
-
-  static boolean same(String a, String b) {
-    return Objects.equals(a, b);
   }
 }

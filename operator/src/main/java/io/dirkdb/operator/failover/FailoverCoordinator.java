@@ -227,13 +227,17 @@ public class FailoverCoordinator {
       if (blocked.remove(id) != null) {
         setCondition(false, "PrimaryAvailable", "the primary " + primary + " answers again");
       }
-      Optional<Duration> switchover = switchover(primary);
-      if (switchover != null) {
-        return switchover;
-      }
+      // A rolling update first: a switchover to spec.targetPrimary waits until the roll is over, or the two
+      // would hand the role back and forth while the target still runs the old template.
       Optional<Duration> rolling = established ? roll(primary) : Optional.empty();
       if (rolling == null) {
         return Optional.of(RECHECK); // a switchover of the roll was started and finished its steps
+      }
+      if (rolling.isEmpty()) {
+        Optional<Duration> switchover = switchover(primary);
+        if (switchover != null) {
+          return switchover;
+        }
       }
       Optional<Duration> rejoined = rejoin(primary);
       if (rolling.isPresent() && rejoined.isPresent()) {
@@ -339,7 +343,9 @@ public class FailoverCoordinator {
     private Optional<Duration> switchover(String primary) {
       String target = cluster.getSpec().getTargetPrimary();
       FailoverRecord last = status().getLastFailover();
-      boolean answeredByFailover = last != null && !REASON_SWITCHOVER.equals(last.getReason())
+      // Only an unplanned failover overrides the target until the spec changes; after a planned hand-over
+      // (a rolling update, a deleted pod) the target is primary again once it can be.
+      boolean answeredByFailover = last != null && !planned(last.getReason())
           && java.util.Objects.equals(last.getGeneration(), cluster.getMetadata().getGeneration());
       if (target == null || target.isBlank() || target.equals(primary) || answeredByFailover) {
         if (status().condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)

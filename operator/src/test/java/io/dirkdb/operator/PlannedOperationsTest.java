@@ -132,7 +132,8 @@ class PlannedOperationsTest {
         assertThat(record.getFromPrimary()).isEqualTo(SECONDARY_1);
         assertThat(writer.failures()).as("writes that failed through the proxy").isZero();
         assertThat(lost(live, writer)).as("acknowledged writes missing from the new primary").isEmpty();
-        assertThat(eventReasons(ns)).contains("RollingUpdate", "RollingUpdateCompleted").doesNotContain("FailoverStarted");
+        assertThat(eventReasons(ns)).contains("RollingUpdate", "RollingUpdateCompleted")
+            .doesNotContain("FailoverStarted");
       }
     }
   }

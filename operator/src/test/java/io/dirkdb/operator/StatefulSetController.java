@@ -63,8 +63,9 @@ final class StatefulSetController {
     String strategy = sts.getSpec().getUpdateStrategy() == null ? "RollingUpdate"
         : Optional.ofNullable(sts.getSpec().getUpdateStrategy().getType()).orElse("RollingUpdate");
     if ("RollingUpdate".equals(strategy) && allReadyAndPresent) {
-      int partition = sts.getSpec().getUpdateStrategy() == null || sts.getSpec().getUpdateStrategy().getRollingUpdate() == null
-          ? 0 : Optional.ofNullable(sts.getSpec().getUpdateStrategy().getRollingUpdate().getPartition()).orElse(0);
+      var rollingUpdate = sts.getSpec().getUpdateStrategy() == null ? null
+          : sts.getSpec().getUpdateStrategy().getRollingUpdate();
+      int partition = rollingUpdate == null ? 0 : Optional.ofNullable(rollingUpdate.getPartition()).orElse(0);
       pods.entrySet().stream()
           .filter(e -> e.getKey() >= partition && e.getKey() < replicas)
           .filter(e -> !updateRevision.equals(revisionOf(e.getValue())))
@@ -157,7 +158,8 @@ final class StatefulSetController {
   }
 
   static boolean ready(Pod pod) {
-    return pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
+    return pod.getStatus() != null && pod.getStatus().getConditions() != null
+        && pod.getStatus().getConditions().stream()
         .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 

@@ -92,7 +92,8 @@ public final class RollingUpdate {
     }
     // Only the primary is outdated: every secondary runs the new template and has caught up.
     Optional<String> target = pods.stream().map(p -> p.getMetadata().getName()).filter(n -> !n.equals(primary))
-        .max(Comparator.comparingLong((String n) -> results.get(n).last().lsn()).thenComparing(Comparator.reverseOrder()));
+        .max(Comparator.comparingLong((String n) -> results.get(n).last().lsn())
+            .thenComparing(Comparator.reverseOrder()));
     if (target.isPresent()) {
       return new Step.Switchover(target.get(), "every secondary runs the new template; handing the primary role"
           + " from " + primary + " to " + target.get() + " before " + primary + " is replaced");

@@ -26,7 +26,8 @@ class RollingUpdateTest {
     Map<String, ProbeResult> results = results("demo-secondary-0", 100, "demo-primary-0", 100, "demo-secondary-1", 99);
 
     assertThat(RollingUpdate.next(pods, SETS, 3, "demo-secondary-0", results))
-        .isEqualTo(new RollingUpdate.Step.DeletePod("demo-secondary-1", "replacing secondary demo-secondary-1 with the new template"));
+        .isEqualTo(new RollingUpdate.Step.DeletePod("demo-secondary-1",
+            "replacing secondary demo-secondary-1 with the new template"));
     List<Pod> secondOne = List.of(pod("demo-primary-0", "old-p", true), pod("demo-secondary-0", "old-s", true),
         pod("demo-secondary-1", "new-s", true));
     assertThat(RollingUpdate.next(secondOne, SETS, 3, "demo-secondary-0", results))

@@ -34,6 +34,8 @@ final class ClientConnection implements Runnable {
     /** When the last request was answered (or the connection accepted): deadlines count from here. */
     private volatile long lastActivityNanos = System.nanoTime();
     private volatile boolean busy;
+    /** The request being answered is a heartbeat: the one request that renews an unauthenticated deadline. */
+    private volatile boolean heartbeat;
     private volatile boolean binary;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
@@ -66,7 +68,11 @@ final class ClientConnection implements Runnable {
                     return answer(request, out);
                 } finally {
                     requested = true;
-                    lastActivityNanos = System.nanoTime();
+                    // Unauthenticated, only a heartbeat buys time: refused requests and failed guesses do not.
+                    if (authenticated || heartbeat) {
+                        lastActivityNanos = System.nanoTime();
+                    }
+                    heartbeat = false;
                     busy = false;
                 }
             });
@@ -80,7 +86,7 @@ final class ClientConnection implements Runnable {
 
     /**
      * Why this connection is to be closed now, or null: a connection that has not authenticated (or,
-     * without a password, sent its first request) gets the authentication timeout between requests,
+     * without a password, sent its first request) gets the authentication timeout, renewed only by heartbeats,
      * any other the idle timeout; a statement running or a replication stream is never overdue.
      */
     String overdue(long nowNanos) {
@@ -196,6 +202,7 @@ final class ClientConnection implements Runnable {
             throw new ReservedSlotException("too many connections (limit " + settings.maxConnections()
                     + "); this connection holds a slot kept for heartbeats, replication and control requests");
         }
+        heartbeat = statement instanceof ControlStatement.Heartbeat;
         if (statement instanceof ControlStatement.Auth auth) {
             return new Result.Message(authenticate(auth.password()));
         }

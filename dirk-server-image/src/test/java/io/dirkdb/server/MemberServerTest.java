@@ -338,4 +338,25 @@ class MemberServerTest {
             assertThat(probe.probe().role()).isEqualTo("primary");
         }
     }
+
+    @Test
+    void failedPasswordGuessesDoNotPostponeTheAuthenticationDeadline() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret")
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(30)), Role.PRIMARY);
+        RawClient guesser = connect(server);
+        guesser.socket().setSoTimeout(5000);
+        long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+        String last = "";
+        // A guess every 200 ms: before, each refused answer restarted the deadline and the slot was held for good.
+        while (System.nanoTime() < until && !last.contains("authentication timeout")) {
+            try {
+                guesser.send("dirk auth 'guess';");
+                last = guesser.reply();
+            } catch (IOException closed) {
+                break;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+        }
+        assertThat(last).contains("authentication timeout");
+    }
 }

@@ -37,6 +37,9 @@ final class ClientConnection implements Runnable {
     /** The request being answered is a heartbeat: the one request that renews an unauthenticated deadline. */
     private volatile boolean heartbeat;
     private volatile boolean binary;
+    /** Since when a reply is being written (a client that never reads blocks it), or NOT_WRITING. */
+    private volatile long writingSinceNanos = NOT_WRITING;
+    private static final long NOT_WRITING = Long.MIN_VALUE;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
             ServerMetrics metrics, boolean reservedSlot, Runnable onClose) {
@@ -90,6 +93,13 @@ final class ClientConnection implements Runnable {
      * any other the idle timeout; a statement running or a replication stream is never overdue.
      */
     String overdue(long nowNanos) {
+        long writingSince = writingSinceNanos;
+        if (writingSince != NOT_WRITING && !binary) {
+            // A reply the client does not read: the statement is over, only the socket is held.
+            java.time.Duration limit = authenticated ? settings.idleTimeout() : settings.authenticationTimeout();
+            return !limit.isZero() && nowNanos - writingSince > limit.toNanos()
+                    ? "reply not read for more than " + limit.toSeconds() + " s; closing the connection" : null;
+        }
         if (busy || binary) {
             return null;
         }
@@ -109,6 +119,9 @@ final class ClientConnection implements Runnable {
     void expire(String reason) {
         LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
         try {
+            if (writingSinceNanos != NOT_WRITING) {
+                throw new IOException("a reply is half written and blocked: closing without a word");
+            }
             socket.getOutputStream().write(ReplyWriter.encodeError(reason));
             socket.getOutputStream().flush();
         } catch (IOException e) {
@@ -147,6 +160,16 @@ final class ClientConnection implements Runnable {
         return text.regionMatches(true, i, "dirk", 0, 4);
     }
 
+    /** Sends a reply; the reaper closes the connection if the client leaves it unread past its deadline. */
+    private void send(ReplyWriter out, byte[] reply) throws IOException {
+        writingSinceNanos = System.nanoTime();
+        try {
+            out.sendFrames(reply);
+        } finally {
+            writingSinceNanos = NOT_WRITING;
+        }
+    }
+
     /** Runs one request and sends its reply. @return false when the server is stopping */
     private boolean answer(Request request, ReplyWriter out) throws IOException {
         if (!inFlight.enter()) {
@@ -159,7 +182,7 @@ final class ClientConnection implements Runnable {
                 reply = ReplyWriter.encode(run(request));
             } catch (ReservedSlotException e) {
                 metrics.error();
-                out.sendFrames(ReplyWriter.encodeError(e.getMessage()));
+                send(out, ReplyWriter.encodeError(e.getMessage()));
                 return false; // a statement has no place on a reserved slot: the client reconnects later
             } catch (DirkException e) {
                 metrics.error();
@@ -176,7 +199,7 @@ final class ClientConnection implements Runnable {
                         + socket.getRemoteSocketAddress(), e);
                 reply = ReplyWriter.encodeError("internal error, see the server log (ref " + ref + ")");
             }
-            out.sendFrames(reply);
+            send(out, reply);
             return true;
         } finally {
             inFlight.exit();

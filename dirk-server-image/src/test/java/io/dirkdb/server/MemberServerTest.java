@@ -359,4 +359,19 @@ class MemberServerTest {
         }
         assertThat(last).contains("authentication timeout");
     }
+
+    @Test
+    void clientThatNeverReadsItsReplyIsClosedAfterTheIdleTimeout() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)), registry);
+        toClose.add(server);
+        RawClient reader = connect(server);
+        // A reply far larger than the socket buffers, never read: the member's write blocks. Before, such a
+        // connection counted as running a statement and held its slot (and a thread) for good.
+        reader.send("numbers 2000000;");
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> registry.get("dirk.server.connections").gauge().value() == 0);
+    }
 }

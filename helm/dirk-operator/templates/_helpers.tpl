@@ -82,10 +82,11 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "delete"]
-# Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced.
+# Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced, and deleted
+# one at a time by a rolling update (the member StatefulSets use OnDelete).
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["get", "list", "watch", "patch", "delete"]
 # Resync Jobs that rebuild a member from the primary: annotated once reported, removed by their TTL.
 - apiGroups: ["batch"]
   resources: ["jobs"]

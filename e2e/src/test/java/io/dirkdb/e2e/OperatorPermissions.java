@@ -108,9 +108,11 @@ final class OperatorPermissions {
               + "precondition (GeneratesCredentialsCondition) turns false", null),
       new Permission("", "pods",
           and(uses("InformerEventSourceConfiguration\\.from\\(Pod\\.class", "get", "list", "watch"),
-              uses("pods\\(\\)[^;]*\\.patch\\(PatchContext\\.of\\(PatchType\\.JSON_MERGE\\)", "patch")),
+              and(uses("pods\\(\\)[^;]*\\.patch\\(PatchContext\\.of\\(PatchType\\.JSON_MERGE\\)", "patch"),
+                  uses("pods\\(\\)[^;]*\\.delete\\(\\)", "delete"))),
           Scope.WATCHED_NAMESPACES,
-          "DirkClusterReconciler member-pods informer; MemberRoleLabeler and RoleLabels JSON merge patch of dirkdb.io/role",
+          "DirkClusterReconciler member-pods informer; MemberRoleLabeler and RoleLabels JSON merge patch of dirkdb.io/role; "
+              + "the rolling update deletes one member pod at a time (OnDelete StatefulSets)",
           null),
       new Permission("batch", "jobs",
           and(uses("InformerEventSourceConfiguration\\.from\\(Job\\.class", "get", "list", "watch"),

@@ -34,7 +34,12 @@ final class ClientConnection implements Runnable {
     /** When the last request was answered (or the connection accepted): deadlines count from here. */
     private volatile long lastActivityNanos = System.nanoTime();
     private volatile boolean busy;
+    /** The request being answered is a heartbeat: the one request that renews an unauthenticated deadline. */
+    private volatile boolean heartbeat;
     private volatile boolean binary;
+    /** Since when a reply is being written (a client that never reads blocks it), or NOT_WRITING. */
+    private volatile long writingSinceNanos = NOT_WRITING;
+    private static final long NOT_WRITING = Long.MIN_VALUE;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
             ServerMetrics metrics, boolean reservedSlot, Runnable onClose) {
@@ -66,7 +71,11 @@ final class ClientConnection implements Runnable {
                     return answer(request, out);
                 } finally {
                     requested = true;
-                    lastActivityNanos = System.nanoTime();
+                    // Unauthenticated, only a heartbeat buys time: refused requests and failed guesses do not.
+                    if (authenticated || heartbeat) {
+                        lastActivityNanos = System.nanoTime();
+                    }
+                    heartbeat = false;
                     busy = false;
                 }
             });
@@ -80,10 +89,17 @@ final class ClientConnection implements Runnable {
 
     /**
      * Why this connection is to be closed now, or null: a connection that has not authenticated (or,
-     * without a password, sent its first request) gets the authentication timeout between requests,
+     * without a password, sent its first request) gets the authentication timeout, renewed only by heartbeats,
      * any other the idle timeout; a statement running or a replication stream is never overdue.
      */
     String overdue(long nowNanos) {
+        long writingSince = writingSinceNanos;
+        if (writingSince != NOT_WRITING && !binary) {
+            // A reply the client does not read: the statement is over, only the socket is held.
+            java.time.Duration limit = authenticated ? settings.idleTimeout() : settings.authenticationTimeout();
+            return !limit.isZero() && nowNanos - writingSince > limit.toNanos()
+                    ? "reply not read for more than " + limit.toSeconds() + " s; closing the connection" : null;
+        }
         if (busy || binary) {
             return null;
         }
@@ -103,6 +119,9 @@ final class ClientConnection implements Runnable {
     void expire(String reason) {
         LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
         try {
+            if (writingSinceNanos != NOT_WRITING) {
+                throw new IOException("a reply is half written and blocked: closing without a word");
+            }
             socket.getOutputStream().write(ReplyWriter.encodeError(reason));
             socket.getOutputStream().flush();
         } catch (IOException e) {
@@ -141,6 +160,16 @@ final class ClientConnection implements Runnable {
         return text.regionMatches(true, i, "dirk", 0, 4);
     }
 
+    /** Sends a reply; the reaper closes the connection if the client leaves it unread past its deadline. */
+    private void send(ReplyWriter out, byte[] reply) throws IOException {
+        writingSinceNanos = System.nanoTime();
+        try {
+            out.sendFrames(reply);
+        } finally {
+            writingSinceNanos = NOT_WRITING;
+        }
+    }
+
     /** Runs one request and sends its reply. @return false when the server is stopping */
     private boolean answer(Request request, ReplyWriter out) throws IOException {
         if (!inFlight.enter()) {
@@ -153,7 +182,7 @@ final class ClientConnection implements Runnable {
                 reply = ReplyWriter.encode(run(request));
             } catch (ReservedSlotException e) {
                 metrics.error();
-                out.sendFrames(ReplyWriter.encodeError(e.getMessage()));
+                send(out, ReplyWriter.encodeError(e.getMessage()));
                 return false; // a statement has no place on a reserved slot: the client reconnects later
             } catch (DirkException e) {
                 metrics.error();
@@ -170,7 +199,7 @@ final class ClientConnection implements Runnable {
                         + socket.getRemoteSocketAddress(), e);
                 reply = ReplyWriter.encodeError("internal error, see the server log (ref " + ref + ")");
             }
-            out.sendFrames(reply);
+            send(out, reply);
             return true;
         } finally {
             inFlight.exit();
@@ -196,6 +225,7 @@ final class ClientConnection implements Runnable {
             throw new ReservedSlotException("too many connections (limit " + settings.maxConnections()
                     + "); this connection holds a slot kept for heartbeats, replication and control requests");
         }
+        heartbeat = statement instanceof ControlStatement.Heartbeat;
         if (statement instanceof ControlStatement.Auth auth) {
             return new Result.Message(authenticate(auth.password()));
         }

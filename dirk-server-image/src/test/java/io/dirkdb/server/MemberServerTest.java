@@ -338,4 +338,40 @@ class MemberServerTest {
             assertThat(probe.probe().role()).isEqualTo("primary");
         }
     }
+
+    @Test
+    void failedPasswordGuessesDoNotPostponeTheAuthenticationDeadline() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret")
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(30)), Role.PRIMARY);
+        RawClient guesser = connect(server);
+        guesser.socket().setSoTimeout(5000);
+        long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+        String last = "";
+        // A guess every 200 ms: before, each refused answer restarted the deadline and the slot was held for good.
+        while (System.nanoTime() < until && !last.contains("authentication timeout")) {
+            try {
+                guesser.send("dirk auth 'guess';");
+                last = guesser.reply();
+            } catch (IOException closed) {
+                break;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+        }
+        assertThat(last).contains("authentication timeout");
+    }
+
+    @Test
+    void clientThatNeverReadsItsReplyIsClosedAfterTheIdleTimeout() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)), registry);
+        toClose.add(server);
+        RawClient reader = connect(server);
+        // A reply far larger than the socket buffers, never read: the member's write blocks. Before, such a
+        // connection counted as running a statement and held its slot (and a thread) for good.
+        reader.send("numbers 2000000;");
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> registry.get("dirk.server.connections").gauge().value() == 0);
+    }
 }

@@ -9,6 +9,7 @@ import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.cache.ReplyCache;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.protocol.RequestScanner;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
@@ -150,7 +151,8 @@ final class DemoCluster implements AutoCloseable {
         CacheSettings cacheSettings = new CacheSettings(HOST, proxy.port(), HOST, Piece.CACHE.port(plan.basePort()),
                 plan.cacheTtlMillis(), plan.cacheMaxEntries(), ReplyCache.DEFAULT_MAX_ENTRY_BYTES,
                 CacheSettings.DEFAULT_MAX_CONNECTIONS,
-                RequestScanner.DEFAULT_MAX_REQUEST_BYTES, CacheSettings.DEFAULT_UPSTREAM_TIMEOUT_MILLIS);
+                RequestScanner.DEFAULT_MAX_REQUEST_BYTES, CacheSettings.DEFAULT_UPSTREAM_TIMEOUT_MILLIS,
+                ConnectionTimeouts.DEFAULTS);
         cache = bind(Piece.CACHE, cacheSettings.port(), false, () -> CachingProxy.start(cacheSettings, cacheRegistry));
         ports.put(Piece.CACHE, cache.port());
         startHttp(Piece.CACHE, cacheRegistry, cache::readiness);

@@ -3,6 +3,7 @@ package io.dirkdb.server;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
 import io.dirkdb.engine.Session;
+import io.dirkdb.protocol.ConnectionDeadlines;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -29,21 +30,16 @@ final class ClientConnection implements Runnable {
     private final Session session = new Session();
     /** Accepted past --max-connections: only heartbeats, replication and control requests. */
     private final boolean reservedSlot;
+    /** The authentication and idle deadlines, enforced by the server's reaper. */
+    private final ConnectionDeadlines.Watch deadlines;
     private volatile boolean authenticated;
-    private volatile boolean requested;
-    /** When the last request was answered (or the connection accepted): deadlines count from here. */
-    private volatile long lastActivityNanos = System.nanoTime();
-    private volatile boolean busy;
     /** The request being answered is a heartbeat: the one request that renews an unauthenticated deadline. */
     private volatile boolean heartbeat;
-    private volatile boolean binary;
-    /** Since when a reply is being written (a client that never reads blocks it), or NOT_WRITING. */
-    private volatile long writingSinceNanos = NOT_WRITING;
-    private static final long NOT_WRITING = Long.MIN_VALUE;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
-            ServerMetrics metrics, boolean reservedSlot, Runnable onClose) {
+            ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
         this.reservedSlot = reservedSlot;
+        this.deadlines = deadlines;
         this.metrics = metrics;
         this.socket = socket;
         this.member = member;
@@ -59,24 +55,19 @@ final class ClientConnection implements Runnable {
             InputStream in = socket.getInputStream();
             ReplyWriter out = new ReplyWriter(socket.getOutputStream());
             new RequestScanner(settings.maxRequestBytes()).readRequests(in, request -> {
-                busy = true;
+                deadlines.requestStarted();
                 ControlStatement binaryMode = binaryModeRequest(request);
                 if (binaryMode != null) {
                     // The connection now belongs to replication until either side closes it (its own deadlines).
-                    binary = true;
+                    deadlines.exempt();
                     member.replication().serve(binaryMode, socket, in, socket.getOutputStream());
                     return false;
                 }
                 try {
                     return answer(request, out);
                 } finally {
-                    requested = true;
-                    // Unauthenticated, only a heartbeat buys time: refused requests and failed guesses do not.
-                    if (authenticated || heartbeat) {
-                        lastActivityNanos = System.nanoTime();
-                    }
+                    deadlines.requestAnswered(authenticated, heartbeat);
                     heartbeat = false;
-                    busy = false;
                 }
             });
         } catch (IOException e) {
@@ -84,53 +75,6 @@ final class ClientConnection implements Runnable {
             LOG.log(System.Logger.Level.DEBUG, "connection ended: {0}", e.toString());
         } finally {
             onClose.run();
-        }
-    }
-
-    /**
-     * Why this connection is to be closed now, or null: a connection that has not authenticated (or,
-     * without a password, sent its first request) gets the authentication timeout, renewed only by heartbeats,
-     * any other the idle timeout; a statement running or a replication stream is never overdue.
-     */
-    String overdue(long nowNanos) {
-        long writingSince = writingSinceNanos;
-        if (writingSince != NOT_WRITING && !binary) {
-            // A reply the client does not read: the statement is over, only the socket is held.
-            java.time.Duration limit = authenticated ? settings.idleTimeout() : settings.authenticationTimeout();
-            return !limit.isZero() && nowNanos - writingSince > limit.toNanos()
-                    ? "reply not read for more than " + limit.toSeconds() + " s; closing the connection" : null;
-        }
-        if (busy || binary) {
-            return null;
-        }
-        long quiet = nowNanos - lastActivityNanos;
-        if (!authenticated || !requested) {
-            return quiet > settings.authenticationTimeout().toNanos()
-                    ? "authentication timeout: no " + (authenticated ? "request" : "dirk auth") + " completed within "
-                    + settings.authenticationTimeout().toSeconds() + " s; closing the connection"
-                    : null;
-        }
-        long idle = settings.idleTimeout().toNanos();
-        return idle > 0 && quiet > idle
-                ? "idle for more than " + settings.idleTimeout().toSeconds() + " s; closing the connection" : null;
-    }
-
-    /** Tells the client why, then closes (from the server's reaper, while no statement runs here). */
-    void expire(String reason) {
-        LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
-        try {
-            if (writingSinceNanos != NOT_WRITING) {
-                throw new IOException("a reply is half written and blocked: closing without a word");
-            }
-            socket.getOutputStream().write(ReplyWriter.encodeError(reason));
-            socket.getOutputStream().flush();
-        } catch (IOException e) {
-            // the client is gone already
-        }
-        try {
-            socket.close();
-        } catch (IOException e) {
-            // closed already
         }
     }
 
@@ -160,16 +104,6 @@ final class ClientConnection implements Runnable {
         return text.regionMatches(true, i, "dirk", 0, 4);
     }
 
-    /** Sends a reply; the reaper closes the connection if the client leaves it unread past its deadline. */
-    private void send(ReplyWriter out, byte[] reply) throws IOException {
-        writingSinceNanos = System.nanoTime();
-        try {
-            out.sendFrames(reply);
-        } finally {
-            writingSinceNanos = NOT_WRITING;
-        }
-    }
-
     /** Runs one request and sends its reply. @return false when the server is stopping */
     private boolean answer(Request request, ReplyWriter out) throws IOException {
         if (!inFlight.enter()) {
@@ -182,7 +116,7 @@ final class ClientConnection implements Runnable {
                 reply = ReplyWriter.encode(run(request));
             } catch (ReservedSlotException e) {
                 metrics.error();
-                send(out, ReplyWriter.encodeError(e.getMessage()));
+                out.sendFrames(ReplyWriter.encodeError(e.getMessage()));
                 return false; // a statement has no place on a reserved slot: the client reconnects later
             } catch (DirkException e) {
                 metrics.error();
@@ -199,7 +133,12 @@ final class ClientConnection implements Runnable {
                         + socket.getRemoteSocketAddress(), e);
                 reply = ReplyWriter.encodeError("internal error, see the server log (ref " + ref + ")");
             }
-            send(out, reply);
+            deadlines.replyWriteStarted();
+            try {
+                out.sendFrames(reply);
+            } finally {
+                deadlines.replyWriteEnded();
+            }
             return true;
         } finally {
             inFlight.exit();

@@ -1,5 +1,6 @@
 package io.dirkdb.replication;
 
+import io.dirkdb.server.Epochs;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -78,7 +79,11 @@ public final class FailoverPolicy {
             }
         }
         MemberObservation chosen = best.get();
-        return new Election.Promote(chosen.member(), highestEpochSeen + 1, chosen.lsn());
+        if (highestEpochSeen < 0 || highestEpochSeen >= Epochs.MAX) {
+            return new Election.NoSafeCandidate("the highest epoch seen (" + highestEpochSeen + ") leaves no next epoch "
+                    + "(epochs end at " + Epochs.MAX + "); a member reported a forged epoch");
+        }
+        return new Election.Promote(chosen.member(), Epochs.next(highestEpochSeen), chosen.lsn());
     }
 
     private static String describe(List<MemberObservation> members) {

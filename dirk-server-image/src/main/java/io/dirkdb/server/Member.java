@@ -5,10 +5,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
+import io.dirkdb.heartbeat.HeartbeatProbe;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.sql.ControlStatement;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
 
 /**
  * One member of a cluster: its database, its role and its epoch. Role changes are persisted
@@ -16,7 +23,27 @@ import java.nio.file.Path;
  * lock (a write racing a fence either finishes before it or is refused).
  */
 public final class Member implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.dirkdb.server");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How often an empty primary asks its peers whether one of them holds data. */
+    private static final long BOOTSTRAP_POLL_MILLIS = 500;
+
+    /**
+     * How a member on an empty data directory learns that it may start a new history as primary.
+     *
+     * @param peers the other members of its configuration: it starts a history only once every one of them
+     *              has answered a heartbeat without data (none: it is alone and starts at once)
+     * @param historyId the id of the history to start or to belong to (given by the operator or the
+     *                  supervisor), or null: a new history gets a random one
+     */
+    public record Bootstrap(List<MemberAddress> peers, String historyId) {
+        public static final Bootstrap ALONE = new Bootstrap(List.of(), null);
+
+        public Bootstrap {
+            peers = List.copyOf(peers);
+            historyId = historyId == null ? null : checkedHistoryId(historyId);
+        }
+    }
 
     private final String id;
     private final Database database;
@@ -24,29 +51,219 @@ public final class Member implements AutoCloseable {
     private volatile MemberState state;
     private volatile boolean ready = true;
     private volatile ReplicationLink replication = ReplicationLink.NONE;
+    private final Bootstrap bootstrap;
+    /** Why an empty primary does not take writes yet (waiting for its peers, or one of them holds data); else null. */
+    private volatile String bootstrapWait; // written under this
+    private volatile boolean closed;
 
-    private Member(String id, Database database, Path dataDirectory, MemberState state) {
+    private Member(String id, Database database, Path dataDirectory, MemberState state, Bootstrap bootstrap) {
         this.id = id;
         this.database = database;
         this.dataDirectory = dataDirectory;
         this.state = state;
+        this.bootstrap = bootstrap;
     }
 
     /**
      * Starts a member on {@code dataDirectory}: the role and epoch saved there win over
-     * {@code configuredRole}, which only decides the start of a fresh directory.
+     * {@code configuredRole}, which only decides the start of a fresh directory. A member alone
+     * (no peers) that starts empty as primary starts a new history.
      */
     public static Member start(String id, Database database, Path dataDirectory, Role configuredRole) {
+        return start(id, database, dataDirectory, configuredRole, Bootstrap.ALONE);
+    }
+
+    /**
+     * As {@link #start(String, Database, Path, Role)}; an empty primary with {@code bootstrap.peers()}
+     * takes no write until all of them answered without data (then it starts the history), and
+     * fences itself if one of them holds data: it never starts a second history over theirs.
+     */
+    public static Member start(String id, Database database, Path dataDirectory, Role configuredRole,
+                               Bootstrap bootstrap) {
         MemberState state = dataDirectory == null ? null : MemberState.load(dataDirectory);
         if (state == null) {
             state = MemberState.initial(configuredRole);
-            if (dataDirectory != null) {
-                persist(dataDirectory, state);
+        }
+        String stored = database.storedHistory();
+        if (stored != null && state.historyId() != null && !stored.equals(state.historyId())) {
+            throw new DirkException("the data directory " + dataDirectory + " holds files of history " + stored
+                    + " but its member.json says history " + state.historyId() + "; it was mixed by hand: rebuild it");
+        }
+        if (state.historyId() == null && stored != null) {
+            state = state.withHistory(stored);
+        }
+        if (bootstrap.historyId() != null && state.historyId() != null && !bootstrap.historyId().equals(state.historyId())) {
+            throw new DirkException("this member's data belongs to history " + state.historyId() + ", not to history "
+                    + bootstrap.historyId() + " it was given (--history-id); it is another cluster's data");
+        }
+        long logEpoch = database.lastEpoch();
+        if (state.highestEpochSeen() < logEpoch) {
+            // Its own log has records of that epoch (a poisoned member.json was reset): never promote below them.
+            state = state.with(state.role(), state.role() == Role.PRIMARY ? state.epoch() : Math.max(state.epoch(), logEpoch),
+                    logEpoch, state.primaryHost(), state.primaryPort());
+        }
+        boolean waitForPeers = false;
+        if (state.historyId() == null && state.role() == Role.PRIMARY) {
+            if (database.lastLsn() > 0 || bootstrap.peers().isEmpty()) {
+                // Alone, or data written before histories had ids (the upgrade rule): this member's data is the history.
+                state = state.withHistory(bootstrap.historyId() != null ? bootstrap.historyId() : newHistoryId());
+                LOG.log(System.Logger.Level.INFO, "member {0} starts history {1}", id, state.historyId());
+            } else {
+                waitForPeers = true;
             }
         }
-        Member member = new Member(id, database, dataDirectory, state);
-        member.applyToDatabase(state);
+        if (dataDirectory != null) {
+            persist(dataDirectory, state);
+        }
+        if (state.historyId() != null) {
+            database.recordHistory(state.historyId());
+        }
+        Member member = new Member(id, database, dataDirectory, state, bootstrap);
+        if (waitForPeers) {
+            member.bootstrapWait = "empty primary: waiting for " + names(bootstrap.peers())
+                    + " to answer, to be sure none of them holds data before it starts a new history";
+            database.refuseWrites(member.bootstrapWait);
+            Thread thread = new Thread(member::awaitBootstrap, "dirk-bootstrap");
+            thread.setDaemon(true);
+            thread.start();
+        } else {
+            member.applyToDatabase(state);
+        }
         return member;
+    }
+
+    /** A new history id (a random UUID), created once, when the first primary of a cluster starts. */
+    public static String newHistoryId() {
+        return UUID.randomUUID().toString();
+    }
+
+    /** @throws DirkException unless {@code text} is a history id (a UUID) */
+    public static String checkedHistoryId(String text) {
+        try {
+            return UUID.fromString(text.strip()).toString();
+        } catch (IllegalArgumentException e) {
+            throw new DirkException("a history id is a UUID such as 3f2c8a1e-5b7d-4c1a-9e2f-0a1b2c3d4e5f, not '"
+                    + text + "'");
+        }
+    }
+
+    private static String historyIdOrNull(String text) {
+        return text == null ? null : checkedHistoryId(text);
+    }
+
+    private static String names(List<MemberAddress> peers) {
+        List<String> names = new ArrayList<>();
+        peers.forEach(peer -> names.add(peer.toString()));
+        return String.join(", ", names);
+    }
+
+    /** The empty primary's wait: asks every peer until all answered without data, or one holds data. */
+    private void awaitBootstrap() {
+        List<HeartbeatProbe> probes = new ArrayList<>();
+        bootstrap.peers().forEach(peer -> probes.add(new HeartbeatProbe(peer, 1_000)));
+        try {
+            while (!closed && bootstrapWait != null) {
+                List<String> silent = new ArrayList<>();
+                String holder = null;
+                for (HeartbeatProbe probe : probes) {
+                    try {
+                        HeartbeatReport report = probe.probe();
+                        if (report.lsn() > 0 || report.historyId() != null) {
+                            holder = probe.member() + " holds data of history " + report.historyId() + " (LSN "
+                                    + report.lsn() + ")";
+                            break;
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        silent.add(probe.member().toString());
+                    }
+                }
+                if (holder != null) {
+                    refuseBootstrap(holder);
+                    return;
+                }
+                if (silent.isEmpty()) {
+                    startHistory(null, "no peer holds data");
+                    return;
+                }
+                synchronized (this) {
+                    if (bootstrapWait != null) {
+                        bootstrapWait = "empty primary: waiting for " + String.join(", ", silent)
+                                + " to answer, to be sure none of them holds data before it starts a new history";
+                        database.refuseWrites(bootstrapWait);
+                    }
+                    try {
+                        wait(BOOTSTRAP_POLL_MILLIS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        } finally {
+            probes.forEach(HeartbeatProbe::close);
+        }
+    }
+
+    /** The empty primary may take writes: it starts history {@code given} (or a new one). */
+    private synchronized void startHistory(String given, String why) {
+        if (bootstrapWait == null || state.role() != Role.PRIMARY) {
+            return;
+        }
+        String history = given != null ? given : bootstrap.historyId() != null ? bootstrap.historyId() : newHistoryId();
+        MemberState next = state.withHistory(history);
+        save(next);
+        state = next;
+        bootstrapWait = null;
+        database.recordHistory(history);
+        LOG.log(System.Logger.Level.INFO, "member {0} starts history {1}: {2}", id, history, why);
+        applyToDatabase(next);
+    }
+
+    /** A peer holds data: this empty member must not start another history; it fences itself and waits. */
+    private synchronized void refuseBootstrap(String holder) {
+        if (bootstrapWait == null || state.role() != Role.PRIMARY) {
+            return;
+        }
+        MemberState next = state.with(Role.FENCED, 0, state.highestEpochSeen(), null, 0);
+        bootstrapWait = "this member is empty and " + holder + ": it does not start another history; make it follow "
+                + "the current primary (dirk follow) or rebuild it from it (dirk resync)";
+        database.refuseWrites(bootstrapWait);
+        state = next;
+        save(next);
+        replication.roleChanged(next);
+        LOG.log(System.Logger.Level.WARNING, "member {0}: {1}", id, bootstrapWait);
+    }
+
+    /**
+     * This member's data now belongs to history {@code historyId} (learnt from the primary it streams
+     * from or the member it is rebuilt from); a member already in another history refuses.
+     *
+     * @throws DirkException naming both histories when they differ
+     */
+    public synchronized void adoptHistory(String historyId) {
+        Objects.requireNonNull(historyId, "historyId");
+        MemberState current = state;
+        if (historyId.equals(current.historyId())) {
+            return;
+        }
+        if (current.historyId() != null) {
+            throw new DirkException(otherHistory(historyId));
+        }
+        MemberState next = current.withHistory(historyId);
+        save(next);
+        state = next;
+        database.recordHistory(historyId);
+        LOG.log(System.Logger.Level.INFO, "member {0} joins history {1}", id, historyId);
+    }
+
+    /** The error for a peer of history {@code theirs}: names both. */
+    public String otherHistory(String theirs) {
+        return "the peer belongs to history " + theirs + " but this member (" + id + ") belongs to history "
+                + state.historyId() + ": members of different histories never replicate to each other";
+    }
+
+    /** Why an empty primary takes no writes yet, or null. */
+    public String bootstrapWait() {
+        return bootstrapWait;
     }
 
     public String id() {
@@ -95,11 +312,12 @@ public final class Member implements AutoCloseable {
      */
     public synchronized void observeEpoch(long epoch) {
         MemberState current = state;
+        Epochs.checkPlausible("a peer's", epoch, current.highestEpochSeen());
         boolean follower = current.role() == Role.SECONDARY;
         if (epoch <= current.highestEpochSeen() && (!follower || epoch <= current.epoch())) {
             return;
         }
-        MemberState next = new MemberState(current.role(), follower ? Math.max(current.epoch(), epoch) : current.epoch(),
+        MemberState next = current.with(current.role(), follower ? Math.max(current.epoch(), epoch) : current.epoch(),
                 Math.max(epoch, current.highestEpochSeen()), current.primaryHost(), current.primaryPort());
         save(next);
         state = next;
@@ -114,7 +332,8 @@ public final class Member implements AutoCloseable {
         if (current.role() != Role.PRIMARY || higherEpoch <= current.epoch()) {
             return;
         }
-        MemberState next = new MemberState(Role.FENCED, current.epoch(), Math.max(higherEpoch,
+        Epochs.checkPlausible("a peer's", higherEpoch, current.highestEpochSeen());
+        MemberState next = current.with(Role.FENCED, current.epoch(), Math.max(higherEpoch,
                 current.highestEpochSeen()), null, 0);
         database.refuseWrites(refusal(next));
         state = next;
@@ -130,6 +349,10 @@ public final class Member implements AutoCloseable {
     /** @throws DirkException unless this member is the primary */
     public void checkWritable() {
         MemberState current = state;
+        String waiting = bootstrapWait;
+        if (waiting != null) {
+            throw new DirkException(waiting);
+        }
         if (current.role() != Role.PRIMARY) {
             throw new DirkException(refusal(current));
         }
@@ -141,13 +364,13 @@ public final class Member implements AutoCloseable {
             return new Result.Message(heartbeat());
         }
         if (statement instanceof ControlStatement.Promote promote) {
-            return new Result.Message(promote(promote.epoch()));
+            return new Result.Message(promote(promote.epoch(), historyIdOrNull(promote.historyId())));
         }
         if (statement instanceof ControlStatement.Fence) {
             return new Result.Message(fence());
         }
         if (statement instanceof ControlStatement.Follow follow) {
-            return new Result.Message(follow(follow.host(), follow.port()));
+            return new Result.Message(follow(follow.host(), follow.port(), historyIdOrNull(follow.historyId())));
         }
         if (statement instanceof ControlStatement.Resync resync) {
             if (state.role() == Role.PRIMARY) {
@@ -172,6 +395,11 @@ public final class Member implements AutoCloseable {
         node.put("epoch", current.epoch());
         node.put("lsn", database.lastLsn());
         node.put("ready", ready);
+        node.put("historyId", current.historyId());
+        String waiting = bootstrapWait;
+        if (waiting != null) {
+            node.put("bootstrap", waiting);
+        }
         replication.describe(node);
         try {
             return JSON.writeValueAsString(node);
@@ -180,15 +408,33 @@ public final class Member implements AutoCloseable {
         }
     }
 
-    public synchronized String promote(long epoch) {
+    public String promote(long epoch) {
+        return promote(epoch, null);
+    }
+
+    /**
+     * Makes this member the primary at {@code epoch}, which must exceed every epoch it has seen by at
+     * most {@link Epochs#MAX_STEP}; {@code historyId} (when given) must be this member's history. An
+     * empty member waiting to start a history is thereby told it is the bootstrap member.
+     */
+    public synchronized String promote(long epoch, String historyId) {
         MemberState current = state;
+        checkSameHistory("dirk promote", historyId);
         if (epoch <= current.highestEpochSeen()) {
             throw new DirkException("cannot promote to epoch " + epoch + ": this member has already seen epoch "
                     + current.highestEpochSeen() + " (the new epoch must be higher)");
         }
-        MemberState next = new MemberState(Role.PRIMARY, epoch, epoch, null, 0);
+        Epochs.checkPlausible("cannot promote: the requested", epoch, current.highestEpochSeen());
+        String history = current.historyId() != null ? current.historyId()
+                : historyId != null ? historyId : bootstrap.historyId() != null ? bootstrap.historyId() : newHistoryId();
+        MemberState next = current.with(Role.PRIMARY, epoch, epoch, null, 0).withHistory(history);
         save(next);
         state = next;
+        if (bootstrapWait != null) {
+            LOG.log(System.Logger.Level.INFO, "member {0} was promoted while empty: it starts history {1}", id, history);
+            bootstrapWait = null;
+        }
+        database.recordHistory(history);
         // Following stops (and its last batch lands) before the first client write is let in.
         replication.roleChanged(next);
         database.allowWrites(epoch);
@@ -197,7 +443,7 @@ public final class Member implements AutoCloseable {
 
     public synchronized String fence() {
         MemberState current = state;
-        MemberState next = new MemberState(Role.FENCED, current.epoch(), current.highestEpochSeen(), null, 0);
+        MemberState next = current.with(Role.FENCED, current.epoch(), current.highestEpochSeen(), null, 0);
         // Refuse first: no write may be acknowledged after the fence is.
         database.refuseWrites(refusal(next));
         state = next;
@@ -206,12 +452,19 @@ public final class Member implements AutoCloseable {
         return "fenced at epoch " + next.epoch() + ": writes are refused";
     }
 
-    public synchronized String follow(String host, int port) {
+    public String follow(String host, int port) {
+        return follow(host, port, null);
+    }
+
+    /** Makes this member a secondary of {@code host:port}; {@code historyId} (when given) must be its history. */
+    public synchronized String follow(String host, int port, String historyId) {
         if (host == null || host.isBlank() || port < 1 || port > 65535) {
             throw new DirkException("dirk follow needs a host and a port between 1 and 65535");
         }
+        checkSameHistory("dirk follow", historyId);
         MemberState current = state;
-        MemberState next = new MemberState(Role.SECONDARY, current.epoch(), current.highestEpochSeen(), host, port);
+        bootstrapWait = null;
+        MemberState next = current.with(Role.SECONDARY, current.epoch(), current.highestEpochSeen(), host, port);
         database.refuseWrites(refusal(next));
         state = next;
         save(next);
@@ -228,8 +481,20 @@ public final class Member implements AutoCloseable {
         return true;
     }
 
+    private void checkSameHistory(String request, String historyId) {
+        String own = state.historyId();
+        if (historyId != null && own != null && !own.equals(historyId)) {
+            throw new DirkException(request + " names history " + historyId + " but this member (" + id
+                    + ") belongs to history " + own + "; it is not a member of that cluster");
+        }
+    }
+
     @Override
     public void close() {
+        closed = true;
+        synchronized (this) {
+            notifyAll();
+        }
         replication.close();
         database.close();
     }

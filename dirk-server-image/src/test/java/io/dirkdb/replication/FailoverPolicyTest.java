@@ -96,4 +96,12 @@ class FailoverPolicyTest {
                 .hasMessageContaining("failureThreshold");
         assertThatThrownBy(() -> ReplicationMode.parse("quorum")).hasMessageContaining("async or sync");
     }
+
+    @Test
+    void electionNeverOverflowsTheEpoch() {
+        Election election = async.elect(List.of(secondary("m2", 10)), Long.MAX_VALUE);
+        assertThat(election).isInstanceOf(Election.NoSafeCandidate.class);
+        assertThat(((Election.NoSafeCandidate) election).reason()).contains("forged epoch");
+        assertThat(async.elect(List.of(secondary("m2", 10)), 7)).isEqualTo(new Election.Promote("m2", 8, 10));
+    }
 }

@@ -5,6 +5,7 @@ import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.replication.Election;
 import io.dirkdb.replication.FailoverPolicy;
 import io.dirkdb.replication.MemberObservation;
+import io.dirkdb.server.Epochs;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -158,7 +159,12 @@ public final class LocalSupervisor implements AutoCloseable {
             member.report = report;
             member.failure = null;
             member.everAnswered = true;
-            highestEpochSeen = Math.max(highestEpochSeen, report.epoch());
+            if (Epochs.plausible(report.epoch(), highestEpochSeen)) {
+                highestEpochSeen = Math.max(highestEpochSeen, report.epoch());
+            } else {
+                LOG.log(Level.WARNING, "{0} reports epoch {1}, beyond any epoch this supervisor gave: ignored",
+                        member.address, report.epoch());
+            }
         } else {
             member.missed++;
             member.failure = (String) outcome;

@@ -67,6 +67,11 @@ public final class ServerCommand implements Callable<Integer> {
             description = "in sync mode, how long a write waits for a secondary before it fails (default: ${DEFAULT-VALUE})")
     long syncTimeoutMillis;
 
+    @Option(names = "--primary-lease-ms", paramLabel = "MILLIS", defaultValue = "2000",
+            description = "as primary, acknowledge writes only while the supervisor or a secondary was heard from within this "
+                    + "time; 0 turns it off; a member without peers in config.json has no lease (default: ${DEFAULT-VALUE})")
+    long primaryLeaseMillis;
+
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "data directory (default: the instance's dataDirectory)")
     Path dataDirectory;
@@ -122,6 +127,7 @@ public final class ServerCommand implements Callable<Integer> {
             Member member;
             try {
                 member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role, plan.bootstrap);
+                member.useLease(plan.primaryLease);
                 if (member.state().role() == Role.SECONDARY && member.state().primaryHost() == null
                         && plan.primaryHost != null) {
                     member.follow(plan.primaryHost, plan.primaryPort); // a REPLICA follows the config's MASTER
@@ -180,7 +186,7 @@ public final class ServerCommand implements Callable<Integer> {
 
     /** What to run, from the flags, the config file and the environment. */
     record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
-                String primaryHost, int primaryPort, Member.Bootstrap bootstrap) {}
+                String primaryHost, int primaryPort, Member.Bootstrap bootstrap, Duration primaryLease) {}
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
@@ -229,6 +235,9 @@ public final class ServerCommand implements Callable<Integer> {
             throw new DirkException("dirk server: --replication-mode: " + e.getMessage());
         }
         OptionChecks.atLeastOne("dirk server: --sync-timeout-ms", syncTimeoutMillis);
+        if (primaryLeaseMillis < 0) {
+            throw new DirkException("dirk server: --primary-lease-ms must be 0 (off) or more, got " + primaryLeaseMillis);
+        }
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
                 .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
         ClusterConfig.Instance master = null;
@@ -250,6 +259,8 @@ public final class ServerCommand implements Callable<Integer> {
         String history = historyId != null ? historyId : environment.get("DIRK_HISTORY_ID");
         Member.Bootstrap bootstrap = new Member.Bootstrap(peers, history == null || history.isBlank() ? null : history);
         return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
-                master == null ? null : master.host(), master == null ? 0 : master.port(), bootstrap);
+                master == null ? null : master.host(), master == null ? 0 : master.port(), bootstrap,
+                // Alone, no supervisor can promote another member: a lease would only stop writes.
+                peers.isEmpty() ? Duration.ZERO : Duration.ofMillis(primaryLeaseMillis));
     }
 }

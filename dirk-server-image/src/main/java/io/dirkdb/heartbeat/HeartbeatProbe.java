@@ -35,11 +35,19 @@ public final class HeartbeatProbe implements AutoCloseable {
      * @throws DirkException when it answers something that is not a heartbeat
      */
     public HeartbeatReport probe() throws IOException {
+        return probe(-1);
+    }
+
+    /**
+     * As {@link #probe()}; with {@code leaseEpoch} of 0 or more, sent by the supervisor to the member it holds
+     * for primary at that epoch, the probe also renews that primary's lease ({@code dirk heartbeat lease E;}).
+     */
+    public HeartbeatReport probe(long leaseEpoch) throws IOException {
         try {
             if (connection == null) {
                 connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);
             }
-            Reply reply = connection.execute("dirk heartbeat;");
+            Reply reply = connection.execute(leaseEpoch >= 0 ? "dirk heartbeat lease " + leaseEpoch + ";" : "dirk heartbeat;");
             if (reply.isError()) {
                 throw new DirkException("the heartbeat was refused: " + reply.errorMessage());
             }

@@ -258,6 +258,9 @@ public final class Replicator implements ReplicationLink {
     }
 
     private void acknowledged(ConnectedSecondary secondary, long lsn) {
+        if (member.state().role() == Role.PRIMARY) {
+            member.renewLease("secondary " + secondary.address()); // acks answer every batch and keepalive
+        }
         secondary.ackedLsn().accumulateAndGet(lsn, Math::max);
         long previous;
         synchronized (progress) {

@@ -153,6 +153,8 @@ final class ClientConnection implements Runnable {
         if (session.lastWriteLsn() != writtenBefore) {
             // The record is durable here; sync mode also waits for a secondary before acknowledging.
             member.replication().afterWrite(session.lastWriteLsn());
+            // An isolated primary must not acknowledge once another may have been promoted.
+            member.checkLeaseBeforeAcknowledging(session.lastWriteLsn());
         }
         return result;
     }

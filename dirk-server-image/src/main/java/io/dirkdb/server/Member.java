@@ -55,6 +55,11 @@ public final class Member implements AutoCloseable {
     /** Why an empty primary does not take writes yet (waiting for its peers, or one of them holds data); else null. */
     private volatile String bootstrapWait; // written under this
     private volatile boolean closed;
+    /** The primary lease (0: none, a member without supervisor); renewals are System.nanoTime() stamps. */
+    private volatile long leaseNanos;
+    private volatile long leaseRenewedAt;
+    private volatile boolean leaseEverRenewed;
+    private volatile boolean leaseReportedExpired;
 
     private Member(String id, Database database, Path dataDirectory, MemberState state, Bootstrap bootstrap) {
         this.id = id;
@@ -261,6 +266,69 @@ public final class Member implements AutoCloseable {
                 + state.historyId() + ": members of different histories never replicate to each other";
     }
 
+    /**
+     * From now on this member, as primary, acknowledges writes only while it has heard from its
+     * supervisor ({@code dirk heartbeat lease E} at its epoch, or a promotion) or from a streaming
+     * secondary within {@code lease}; zero turns the lease off. It starts expired: a primary that
+     * restarts waits to be heard from.
+     */
+    public void useLease(java.time.Duration lease) {
+        if (lease.isNegative()) {
+            throw new IllegalArgumentException("the primary lease cannot be negative");
+        }
+        leaseNanos = lease.toNanos();
+    }
+
+    /** The primary lease in milliseconds (0: none). */
+    public long leaseMillis() {
+        return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(leaseNanos);
+    }
+
+    /** Someone entitled to (the supervisor, a promotion, a streaming secondary) has heard from this primary now. */
+    public void renewLease(String by) {
+        leaseRenewedAt = System.nanoTime();
+        leaseEverRenewed = true;
+        if (leaseReportedExpired) {
+            leaseReportedExpired = false;
+            LOG.log(System.Logger.Level.INFO, "member {0}: primary lease renewed by {1}: acknowledging writes again", id, by);
+        }
+    }
+
+    /** Null while the lease holds (or there is none); otherwise why this primary may not acknowledge. */
+    public String leaseExpiry() {
+        long lease = leaseNanos;
+        if (lease == 0 || state.role() != Role.PRIMARY) {
+            return null;
+        }
+        long silent = System.nanoTime() - leaseRenewedAt;
+        if (leaseEverRenewed && silent <= lease) {
+            return null;
+        }
+        String expired = "primary lease expired: not heard from the supervisor or any secondary "
+                + (leaseEverRenewed ? "for " + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(silent) + " ms"
+                : "since it started") + " (lease " + leaseMillis() + " ms); another member may be promoted";
+        if (!leaseReportedExpired) {
+            leaseReportedExpired = true;
+            LOG.log(System.Logger.Level.WARNING, "member {0}: {1}; writes are not acknowledged until it is heard from",
+                    id, expired);
+        }
+        return expired;
+    }
+
+    /**
+     * Called after a write is durable here and before it is acknowledged.
+     *
+     * @throws DirkException when the lease expired meanwhile: the write is on this member's log, but its outcome
+     *                       is unknown (the cluster may go on without it)
+     */
+    public void checkLeaseBeforeAcknowledging(long lsn) {
+        String expired = leaseExpiry();
+        if (expired != null) {
+            throw new DirkException(expired + "; the write (LSN " + lsn + ") is durable on this member but not "
+                    + "acknowledged: its outcome is unknown");
+        }
+    }
+
     /** Why an empty primary takes no writes yet, or null. */
     public String bootstrapWait() {
         return bootstrapWait;
@@ -356,11 +424,19 @@ public final class Member implements AutoCloseable {
         if (current.role() != Role.PRIMARY) {
             throw new DirkException(refusal(current));
         }
+        String expired = leaseExpiry();
+        if (expired != null) {
+            throw new DirkException(expired);
+        }
     }
 
     /** Runs a control statement other than {@code dirk auth} (which belongs to the connection). */
     public Result control(ControlStatement statement) {
-        if (statement instanceof ControlStatement.Heartbeat) {
+        if (statement instanceof ControlStatement.Heartbeat heartbeat) {
+            MemberState current = state;
+            if (heartbeat.leaseEpoch() >= 0 && current.role() == Role.PRIMARY && heartbeat.leaseEpoch() == current.epoch()) {
+                renewLease("the supervisor");
+            }
             return new Result.Message(heartbeat());
         }
         if (statement instanceof ControlStatement.Promote promote) {
@@ -400,6 +476,14 @@ public final class Member implements AutoCloseable {
         if (waiting != null) {
             node.put("bootstrap", waiting);
         }
+        if (current.role() == Role.PRIMARY && leaseNanos > 0) {
+            String expired = leaseExpiry();
+            node.put("leaseMs", leaseMillis());
+            node.put("leaseExpired", expired != null);
+            if (expired != null) {
+                node.put("leaseError", expired);
+            }
+        }
         replication.describe(node);
         try {
             return JSON.writeValueAsString(node);
@@ -434,6 +518,7 @@ public final class Member implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "member {0} was promoted while empty: it starts history {1}", id, history);
             bootstrapWait = null;
         }
+        renewLease("its promotion"); // a promotion comes from the supervisor
         database.recordHistory(history);
         // Following stops (and its last batch lands) before the first client write is let in.
         replication.roleChanged(next);

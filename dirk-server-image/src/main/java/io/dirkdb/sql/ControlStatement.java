@@ -7,6 +7,8 @@ import java.util.Set;
  * word {@code dirk}, which is not a DirkDB keyword, so no user statement collides:
  * <pre>
  *   dirk heartbeat;                 -- role, epoch, last LSN as one JSON message
+ *   dirk heartbeat lease 4;         -- the same, from the supervisor that holds this member for primary at epoch 4:
+ *                                   --   renews its primary lease
  *   dirk auth 'password';           -- authenticate this connection
  *   dirk promote 7 [history 'id'];  -- become primary with epoch 7 (must exceed any seen, by at most 1,000,000)
  *   dirk fence;                     -- step down: refuse writes until promoted again
@@ -35,7 +37,12 @@ public sealed interface ControlStatement extends Statement {
         return Set.of();
     }
 
-    record Heartbeat() implements ControlStatement {}
+    /** @param leaseEpoch the epoch at which the supervisor holds this member for primary (renews its lease), or -1 */
+    record Heartbeat(long leaseEpoch) implements ControlStatement {
+        public Heartbeat() {
+            this(-1);
+        }
+    }
 
     record Auth(String password) implements ControlStatement {}
 

@@ -43,6 +43,8 @@ public final class LocalSupervisor implements AutoCloseable {
         boolean everAnswered;
         String followingKey; // "<primary id>@<epoch>" it was last told to follow
         String resyncKey; // "<primary id>@<epoch>" it was last told to resync from
+        long leaseSentNanos; // when it was last sent a lease renewal (0: never)
+        long leaseMillis; // its lease, as its heartbeat says
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -66,6 +68,7 @@ public final class LocalSupervisor implements AutoCloseable {
     private long lostSinceNanos = -1;
     private int roundsWithoutPrimary;
     private String lastRefusal;
+    private String lastLeaseWait;
     private final AtomicLong failovers = new AtomicLong();
 
     public LocalSupervisor(List<MemberAddress> addresses, SupervisorSettings settings, MemberControl control) {
@@ -130,10 +133,16 @@ public final class LocalSupervisor implements AutoCloseable {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         Map<Tracked, Object> outcomes = new LinkedHashMap<>();
         for (Tracked member : members.values()) {
+            // Only the primary that answered the last probe is renewed: after a miss, the lease runs out
+            // (the inequality in README "Primary lease": the supervisor promotes only after it has).
+            long leaseEpoch = member.address.id().equals(currentPrimary) && member.answering() ? currentEpoch : -1;
+            if (leaseEpoch >= 0) {
+                member.leaseSentNanos = System.nanoTime();
+            }
             pending.add(CompletableFuture.runAsync(() -> {
                 Object outcome;
                 try {
-                    outcome = control.heartbeat(member.address);
+                    outcome = control.heartbeat(member.address, leaseEpoch);
                 } catch (IOException e) {
                     outcome = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
                 } catch (RuntimeException e) {
@@ -157,6 +166,9 @@ public final class LocalSupervisor implements AutoCloseable {
             }
             member.missed = 0;
             member.report = report;
+            if (report.isPrimary()) {
+                member.leaseMillis = report.leaseMillis();
+            }
             member.failure = null;
             member.everAnswered = true;
             if (Epochs.plausible(report.epoch(), highestEpochSeen)) {
@@ -252,6 +264,22 @@ public final class LocalSupervisor implements AutoCloseable {
         lastRefusal = null;
         Election.Promote promote = (Election.Promote) election;
         Tracked chosen = members.get(promote.member());
+        if (lost != null && lost.leaseSentNanos != 0 && lost.leaseMillis > 0) {
+            // The old primary may acknowledge until its lease runs out: counted from the last renewal sent, plus
+            // the probe timeout (the renewal may arrive that late).
+            long safeAt = lost.leaseSentNanos
+                    + TimeUnit.MILLISECONDS.toNanos(lost.leaseMillis + settings.heartbeatTimeoutMillis());
+            long wait = safeAt - System.nanoTime();
+            if (wait > 0) {
+                String reason = "waiting for the lease of " + lost.address + " to expire before promoting "
+                        + chosen.address;
+                if (!reason.equals(lastLeaseWait)) {
+                    LOG.log(Level.INFO, "{0} ({1} ms)", reason, TimeUnit.NANOSECONDS.toMillis(wait));
+                    lastLeaseWait = reason;
+                }
+                return;
+            }
+        }
         if (lost != null) {
             try {
                 LOG.log(Level.INFO, "fencing {0}: {1}", lost.address, control.fence(lost.address));

@@ -14,6 +14,14 @@ public interface MemberControl extends AutoCloseable {
     /** {@code dirk heartbeat;} @throws IOException when it does not answer in time */
     HeartbeatReport heartbeat(MemberAddress member) throws IOException;
 
+    /**
+     * {@code dirk heartbeat lease E;} to the member held for primary at epoch {@code leaseEpoch}: also renews its
+     * lease. A control that cannot renew leases just probes.
+     */
+    default HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
+        return heartbeat(member);
+    }
+
     /** {@code dirk fence;}: the member refuses writes from now on. */
     String fence(MemberAddress member) throws IOException;
 

@@ -34,9 +34,14 @@ public final class NetworkMemberControl implements MemberControl {
 
     @Override
     public HeartbeatReport heartbeat(MemberAddress member) throws IOException {
+        return heartbeat(member, -1);
+    }
+
+    @Override
+    public HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
         HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis));
         synchronized (probe) {
-            return probe.probe();
+            return probe.probe(leaseEpoch);
         }
     }
 

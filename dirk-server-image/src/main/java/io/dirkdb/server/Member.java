@@ -107,6 +107,9 @@ public final class Member implements AutoCloseable {
             state = state.with(state.role(), state.role() == Role.PRIMARY ? state.epoch() : Math.max(state.epoch(), logEpoch),
                     logEpoch, state.primaryHost(), state.primaryPort());
         }
+        if (state.historyId() == null && state.role() != Role.PRIMARY && bootstrap.historyId() != null) {
+            state = state.withHistory(bootstrap.historyId()); // it will follow only a primary of that history
+        }
         boolean waitForPeers = false;
         if (state.historyId() == null && state.role() == Role.PRIMARY) {
             if (database.lastLsn() > 0 || bootstrap.peers().isEmpty()) {
@@ -173,7 +176,10 @@ public final class Member implements AutoCloseable {
                 for (HeartbeatProbe probe : probes) {
                     try {
                         HeartbeatReport report = probe.probe();
-                        if (report.lsn() > 0 || report.historyId() != null) {
+                        // A peer that joined the history this member was given (empty, following it) holds nothing.
+                        boolean otherHistory = report.historyId() != null
+                                && !report.historyId().equals(bootstrap.historyId());
+                        if (report.lsn() > 0 || otherHistory) {
                             holder = probe.member() + " holds data of history " + report.historyId() + " (LSN "
                                     + report.lsn() + ")";
                             break;

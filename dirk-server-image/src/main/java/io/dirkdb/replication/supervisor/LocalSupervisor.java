@@ -69,6 +69,8 @@ public final class LocalSupervisor implements AutoCloseable {
     private int roundsWithoutPrimary;
     private String lastRefusal;
     private String lastLeaseWait;
+    /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
+    private String clusterHistory;
     private final AtomicLong failovers = new AtomicLong();
 
     public LocalSupervisor(List<MemberAddress> addresses, SupervisorSettings settings, MemberControl control) {
@@ -236,6 +238,10 @@ public final class LocalSupervisor implements AutoCloseable {
                 best = member;
             }
         }
+        if (best != null && best.report.historyId() != null && clusterHistory == null) {
+            clusterHistory = best.report.historyId();
+            LOG.log(Level.INFO, "the cluster''s history is {0}", clusterHistory);
+        }
         if (best != null && (currentPrimary == null || best.report.epoch() > currentEpoch)) {
             currentPrimary = best.address.id();
             currentEpoch = best.report.epoch();
@@ -290,7 +296,7 @@ public final class LocalSupervisor implements AutoCloseable {
             }
         }
         try {
-            String answer = control.promote(chosen.address, promote.newEpoch());
+            String answer = control.promote(chosen.address, promote.newEpoch(), clusterHistory);
             LOG.log(Level.INFO, "promoted {0} to primary at epoch {1} (log at lsn {2}): {3}", chosen.address,
                     promote.newEpoch(), promote.lsn(), answer);
         } catch (IOException | RuntimeException e) {
@@ -345,7 +351,7 @@ public final class LocalSupervisor implements AutoCloseable {
             }
             try {
                 LOG.log(Level.INFO, "repointing {0} at {1}: {2}", member.address, primary.address,
-                        control.follow(member.address, primary.address));
+                        control.follow(member.address, primary.address, clusterHistory));
                 member.followingKey = key;
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "repointing {0} at {1} failed: {2}; trying again next heartbeat",
@@ -376,9 +382,12 @@ public final class LocalSupervisor implements AutoCloseable {
     private MemberObservation observe(Tracked member) {
         HeartbeatReport report = member.report;
         String role = report == null ? "" : report.ready() ? report.role() : "";
+        // A member of another history is never a candidate, like one whose log diverged.
+        boolean otherHistory = report != null && report.historyId() != null && clusterHistory != null
+                && !clusterHistory.equals(report.historyId());
         return new MemberObservation(member.address.id(), true, member.missed, role,
                 report == null ? 0 : report.epoch(), report == null ? -1 : report.lsn(),
-                report != null && report.mustResync());
+                report != null && report.mustResync() || otherHistory);
     }
 
     @Override

@@ -31,6 +31,19 @@ public interface MemberControl extends AutoCloseable {
     /** {@code dirk follow 'host' port;}: the member becomes a secondary of {@code primary}. */
     String follow(MemberAddress member, MemberAddress primary) throws IOException;
 
+    /**
+     * {@code dirk promote N history 'id';}: refused by a member of another history. A control that cannot
+     * say the history promotes without it.
+     */
+    default String promote(MemberAddress member, long epoch, String historyId) throws IOException {
+        return promote(member, epoch);
+    }
+
+    /** {@code dirk follow 'host' port history 'id';}: refused by a member of another history. */
+    default String follow(MemberAddress member, MemberAddress primary, String historyId) throws IOException {
+        return follow(member, primary);
+    }
+
     /** {@code dirk resync 'host' port;}: the member rebuilds itself from {@code primary}, then follows it. */
     String resync(MemberAddress member, MemberAddress primary) throws IOException;
 

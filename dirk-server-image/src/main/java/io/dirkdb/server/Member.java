@@ -111,10 +111,12 @@ public final class Member implements AutoCloseable {
             state = state.withHistory(bootstrap.historyId()); // it will follow only a primary of that history
         }
         boolean waitForPeers = false;
+        boolean startsHistory = false;
         if (state.historyId() == null && state.role() == Role.PRIMARY) {
             if (database.lastLsn() > 0 || bootstrap.peers().isEmpty()) {
                 // Alone, or data written before histories had ids (the upgrade rule): this member's data is the history.
                 state = state.withHistory(bootstrap.historyId() != null ? bootstrap.historyId() : newHistoryId());
+                startsHistory = true;
                 LOG.log(System.Logger.Level.INFO, "member {0} starts history {1}", id, state.historyId());
             } else {
                 waitForPeers = true;
@@ -127,6 +129,10 @@ public final class Member implements AutoCloseable {
             database.recordHistory(state.historyId());
         }
         Member member = new Member(id, database, dataDirectory, state, bootstrap);
+        if (startsHistory && database.lastLsn() == 0) {
+            // A history that did not exist has no other primary: its first one may take writes at once.
+            member.renewLease("the start of a new history");
+        }
         if (waitForPeers) {
             member.bootstrapWait = "empty primary: waiting for " + names(bootstrap.peers())
                     + " to answer, to be sure none of them holds data before it starts a new history";
@@ -226,6 +232,7 @@ public final class Member implements AutoCloseable {
         bootstrapWait = null;
         database.recordHistory(history);
         LOG.log(System.Logger.Level.INFO, "member {0} starts history {1}: {2}", id, history, why);
+        renewLease("the start of a new history");
         applyToDatabase(next);
     }
 

@@ -43,7 +43,8 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
     @Test
     void primaryNotHeardFromStopsAcknowledgingAndResumesWhenHeardAgain() throws IOException {
         startPrimaryWithTable();
-        members.node("m1").member().useLease(LEASE);
+        members.stop("m1");
+        members.restart("m1").member().useLease(LEASE);
         // A restarted primary has not been heard from yet.
         assertThat(write("m1", 1).errorMessage()).contains("primary lease expired").contains("since it started");
 

@@ -43,6 +43,20 @@ public final class HeartbeatProbe implements AutoCloseable {
      * for primary at that epoch, the probe also renews that primary's lease ({@code dirk heartbeat lease E;}).
      */
     public HeartbeatReport probe(long leaseEpoch) throws IOException {
+        if (connection != null) {
+            try {
+                return probeOnce(leaseEpoch);
+            } catch (java.net.SocketTimeoutException e) {
+                throw e; // a member too slow to answer is a missed heartbeat, not a reason to wait twice
+            } catch (IOException | DirkException e) {
+                // The member may have closed the kept connection (its authentication or idle deadline
+                // between sparse probes, answered with a last error): ask again, once, on a fresh one.
+            }
+        }
+        return probeOnce(leaseEpoch);
+    }
+
+    private HeartbeatReport probeOnce(long leaseEpoch) throws IOException {
         try {
             if (connection == null) {
                 connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);

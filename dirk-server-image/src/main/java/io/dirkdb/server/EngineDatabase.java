@@ -76,6 +76,11 @@ public final class EngineDatabase implements Database {
     }
 
     @Override
+    public String storageFailure() {
+        return engine.storageFailure();
+    }
+
+    @Override
     public void close() {
         engine.close();
     }

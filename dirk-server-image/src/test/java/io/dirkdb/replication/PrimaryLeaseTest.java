@@ -102,8 +102,10 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
             try (LocalSupervisor supervisor = new LocalSupervisor(addresses, settings,
                     new NetworkMemberControl(200, 2000, null))) {
                 supervisor.start();
+                // The supervisor renews m1's lease from its second round on (the first one finds the primary).
                 await().atMost(Duration.ofSeconds(10)).until(() -> "m1".equals(supervisor.currentPrimary())
-                        && members.heartbeat("m2").path("streaming").asBoolean());
+                        && members.heartbeat("m2").path("streaming").asBoolean()
+                        && !members.heartbeat("m1").path("leaseExpired").asBoolean());
                 ok(write("m1", 1));
 
                 AtomicLong promotedAt = new AtomicLong();

@@ -36,9 +36,17 @@ final class ReplicaSet implements AutoCloseable {
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, String> hosts = new LinkedHashMap<>();
 
+    private long segmentBytes; // 0: the default
+
     ReplicaSet(Path root, ReplicationSettings settings) {
         this.root = root;
         this.settings = settings;
+    }
+
+    /** Members started from now on cut their log into segments of {@code bytes} (to test retention). */
+    ReplicaSet withSegmentBytes(long bytes) {
+        this.segmentBytes = bytes;
+        return this;
     }
 
     Node startPrimary(String id) {
@@ -64,7 +72,7 @@ final class ReplicaSet implements AutoCloseable {
     Node start(String id, Role role, Node primary, int port, Member.Bootstrap bootstrap) {
         String host = host(id);
         Path directory = root.resolve(id);
-        EngineDatabase database = EngineDatabase.open(directory);
+        EngineDatabase database = EngineDatabase.open(directory, segmentBytes);
         Member member;
         try {
             member = Member.start(id, database, directory, role, bootstrap);

@@ -45,6 +45,8 @@ import java.util.concurrent.CountDownLatch;
 final class DemoCluster implements AutoCloseable {
     static final String HOST = "127.0.0.1";
     static final String CONFIG_FILE = "config.json";
+    /** As `dirk server --primary-lease-ms`: an isolated demo primary stops acknowledging after this. */
+    static final java.time.Duration PRIMARY_LEASE = java.time.Duration.ofMillis(2000);
 
     /** One piece of the demo, in the order of the original's ports: m1 3948, proxy 3949, m2 3950, cache 3951. */
     enum Piece {
@@ -173,6 +175,7 @@ final class DemoCluster implements AutoCloseable {
         Member member;
         try {
             member = Member.start(piece.label, database, directory, configuredRole);
+            member.useLease(PRIMARY_LEASE);
             Replicator.attach(member, database.engine(), ReplicationSettings.defaults(plan.supervisor().mode()),
                     registry);
         } catch (RuntimeException e) {

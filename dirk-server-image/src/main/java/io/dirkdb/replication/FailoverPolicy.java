@@ -1,5 +1,6 @@
 package io.dirkdb.replication;
 
+import io.dirkdb.server.Epochs;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -98,7 +99,11 @@ public final class FailoverPolicy {
                     + "; promoting it would lose acknowledged writes (it may still catch up; set "
                     + "failover.allowDataLoss to accept the loss)");
         }
-        return new Election.Promote(chosen.member(), highestEpochSeen + 1, chosen.lsn());
+        if (highestEpochSeen < 0 || highestEpochSeen >= Epochs.MAX) {
+            return new Election.NoSafeCandidate("the highest epoch seen (" + highestEpochSeen + ") leaves no next epoch "
+                    + "(epochs end at " + Epochs.MAX + "); a member reported a forged epoch");
+        }
+        return new Election.Promote(chosen.member(), Epochs.next(highestEpochSeen), chosen.lsn());
     }
 
     private static String describe(List<MemberObservation> members) {

@@ -235,6 +235,7 @@ public final class Replicator implements ReplicationLink {
         LogFollower.Refusal refusal = current == null ? null : current.refusal();
         heartbeat.put("diverged", refusal == LogFollower.Refusal.DIVERGED);
         heartbeat.put("needsResync", refusal == LogFollower.Refusal.NEEDS_RESYNC);
+        heartbeat.put("otherHistory", refusal == LogFollower.Refusal.OTHER_HISTORY);
         if (current != null && current.problem() != null) {
             heartbeat.put("replicationError", current.problem());
         }
@@ -409,6 +410,9 @@ public final class Replicator implements ReplicationLink {
             throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
                     + " were sent on this stream");
         }
+        if (member.state().role() == Role.PRIMARY) {
+            member.renewLease("secondary " + secondary.address()); // acks answer every batch and keepalive
+        }
         long previous = secondary.ackedLsn().getAndAccumulate(lsn, Math::max);
         if (secondary.servesState(member.state())) {
             confirmedForReads.accumulateAndGet(lsn, Math::max);
@@ -477,12 +481,22 @@ public final class Replicator implements ReplicationLink {
             throws IOException {
         String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         MemberState state = member.state();
+        String history = state.historyId();
+        if (request.historyId() != null && !request.historyId().equals(history)) {
+            // Never splice two histories, and never let a member of one be flagged diverged and wiped by another.
+            refuse(out, "otherHistory", history == null
+                    ? "the secondary belongs to history " + request.historyId() + " but this member has no history yet"
+                    + " (it is empty, or has not yet been told it starts one)"
+                    : member.otherHistory(request.historyId()));
+            return;
+        }
+        if (history == null && member.bootstrapWait() != null) {
+            // The secondary would learn no history now and never later: it retries once this member has one.
+            refuse(out, "notReady", member.bootstrapWait());
+            return;
+        }
         if (request.knownEpoch() > state.highestEpochSeen()) {
-            if (state.role() == Role.PRIMARY) {
-                LOG.log(Level.WARNING, "{0} has seen epoch {1}, above this primary''s epoch {2}: stepping down", peer,
-                        String.valueOf(request.knownEpoch()), String.valueOf(state.epoch()));
-                member.stepDown(request.knownEpoch());
-            }
+            // Only an authenticated promote or follow changes epochs: a stream request is told no, nothing more.
             refuse(out, "stalePrimary", "this member is at epoch " + state.epoch() + " but the secondary has seen epoch "
                     + request.knownEpoch() + "; follow the newer primary");
             return;
@@ -519,7 +533,7 @@ public final class Replicator implements ReplicationLink {
             return;
         }
         ObjectNode hello = PeerChannel.JSON.createObjectNode().put("streaming", true).put("epoch", state.epoch())
-                .put("lastLsn", end);
+                .put("lastLsn", end).put("historyId", history);
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         long id = connectionIds.incrementAndGet();
@@ -646,7 +660,7 @@ public final class Replicator implements ReplicationLink {
 
     private void refuse(DataOutputStream out, String why, String reason) throws IOException {
         ObjectNode node = PeerChannel.JSON.createObjectNode().put("refused", why).put("reason", reason)
-                .put("epoch", member.state().highestEpochSeen());
+                .put("epoch", member.state().highestEpochSeen()).put("historyId", member.state().historyId());
         out.write(ReplyWriter.encodeMessage(node.toString()));
         out.flush();
     }
@@ -670,7 +684,8 @@ public final class Replicator implements ReplicationLink {
             }
             try (file) {
                 ObjectNode header = PeerChannel.JSON.createObjectNode().put("lsn", snapshot.lsn())
-                        .put("epoch", snapshot.epoch()).put("size", snapshot.size()).put("deflate", deflate);
+                        .put("epoch", snapshot.epoch()).put("size", snapshot.size()).put("deflate", deflate)
+                        .put("historyId", member.state().historyId());
                 out.write(ReplyWriter.encodeMessage(header.toString()));
                 out.flush();
                 Deflater deflater = deflate ? new Deflater(Deflater.BEST_SPEED) : null;

@@ -183,6 +183,8 @@ final class ClientConnection implements Runnable {
         if (session.lastWriteLsn() != writtenBefore) {
             // The record is durable here; sync mode also waits for a secondary before acknowledging.
             member.replication().afterWrite(session.lastWriteLsn());
+            // An isolated primary must not acknowledge once another may have been promoted.
+            member.checkLeaseBeforeAcknowledging(session.lastWriteLsn());
         } else if (!statement.kind().changesData()) {
             // The rows are durable here; sync mode also waits until a secondary holds what they show.
             member.replication().beforeReadReply(session.lastReadLsn());

@@ -51,6 +51,21 @@ public final class EngineDatabase implements Database {
     }
 
     @Override
+    public long lastEpoch() {
+        return engine.storage().map(storage -> storage.lastEpoch()).orElse(0L);
+    }
+
+    @Override
+    public String storedHistory() {
+        return engine.storage().map(storage -> storage.historyId()).orElse(null);
+    }
+
+    @Override
+    public void recordHistory(String historyId) {
+        engine.storage().ifPresent(storage -> storage.recordHistory(historyId));
+    }
+
+    @Override
     public void allowWrites(long epoch) {
         engine.allowWrites(epoch);
     }

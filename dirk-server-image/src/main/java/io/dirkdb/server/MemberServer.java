@@ -99,8 +99,10 @@ public final class MemberServer implements AutoCloseable {
     /** For {@code /health/ready}: ready while accepting statements. */
     public HealthHttpServer.Readiness readiness() {
         MemberState state = member.state();
+        String waiting = member.bootstrapWait();
         String detail = member.id() + " " + state.role().wireName() + " at epoch " + state.epoch() + ", LSN "
-                + member.database().lastLsn() + ", " + activeConnections.get() + " connections";
+                + member.database().lastLsn() + ", history " + (state.historyId() == null ? "none yet" : state.historyId())
+                + ", " + activeConnections.get() + " connections" + (waiting == null ? "" : "; " + waiting);
         String failure = member.database().storageFailure();
         if (failure != null) {
             return HealthHttpServer.Readiness.notReady("storage failed: " + failure);

@@ -108,6 +108,8 @@ public final class Storage implements AutoCloseable {
     private volatile IOException failure;
     private volatile boolean closed;
     private volatile SnapshotFile latestSnapshot;
+    /** The history id stamped on new snapshots and segments; null until the member knows it. */
+    private volatile String historyId;
     /** The LSN after which replication still wants the log kept (see {@link #retainLogFor}). */
     private volatile LongSupplier retentionFloor = () -> Long.MAX_VALUE;
     private volatile long retentionCapBytes;
@@ -181,7 +183,7 @@ public final class Storage implements AutoCloseable {
         SnapshotFile snapshot = chooseSnapshot(found);
         if (snapshot == null && found.isEmpty()) {
             // A fresh directory: an empty snapshot at LSN 0 means there is always a state to rebuild from.
-            snapshot = Snapshots.write(snapshotDirectory, 0, 0, machine::writeSnapshot);
+            snapshot = Snapshots.write(snapshotDirectory, 0, 0, null, machine::writeSnapshot);
         }
         long snapshotLsn = 0;
         long epoch = 0;
@@ -190,6 +192,7 @@ public final class Storage implements AutoCloseable {
             snapshotLsn = snapshot.lsn();
             epoch = snapshot.epoch();
             latestSnapshot = snapshot;
+            noteHistory(snapshot.historyId(), snapshot.path());
         }
         if (!found.isEmpty() && found.firstKey() > snapshotLsn + 1) {
             throw new CorruptLogException("the log starts at LSN " + found.firstKey() + " but the snapshot covers only up to LSN "
@@ -289,12 +292,13 @@ public final class Storage implements AutoCloseable {
             LOG.log(Level.WARNING, "log segment {0} was torn while being created ({1}); rewriting its header", file,
                     e.getMessage());
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                AtomicFile.writeFully(ch, LogSegments.header(firstLsn));
+                AtomicFile.writeFully(ch, LogSegments.header(firstLsn, historyId));
                 ch.force(true);
             }
             return expected;
         }
         try (reader) {
+            noteHistory(reader.historyId(), file);
             while (true) {
                 LogRecord record;
                 try {
@@ -325,6 +329,40 @@ public final class Storage implements AutoCloseable {
                 lastEpochSeen[0] = record.epoch();
                 expected++;
             }
+        }
+    }
+
+    /** Recovery found {@code id} in {@code file}'s header: every file of one directory is of one history. */
+    private void noteHistory(String id, Path file) throws CorruptLogException {
+        if (id == null) {
+            return;
+        }
+        if (historyId != null && !historyId.equals(id)) {
+            throw new CorruptLogException(file + " belongs to history " + id + " but other files of " + dataDirectory
+                    + " belong to history " + historyId + "; files of two clusters were mixed: rebuild this member");
+        }
+        historyId = id;
+    }
+
+    /** The history id found in this directory's snapshot and segment headers (or recorded since); null if none. */
+    public String historyId() {
+        return historyId;
+    }
+
+    /**
+     * Stamps new snapshots and segments with {@code id} from now on (files written before keep what they
+     * have; zeros mean "not known yet").
+     *
+     * @throws IllegalArgumentException if this directory already belongs to another history
+     */
+    public void recordHistory(String id) {
+        Objects.requireNonNull(id, "id");
+        synchronized (this) {
+            if (historyId != null && !historyId.equals(id)) {
+                throw new IllegalArgumentException("the data directory " + dataDirectory + " belongs to history "
+                        + historyId + ", not " + id);
+            }
+            historyId = id;
         }
     }
 
@@ -570,7 +608,7 @@ public final class Storage implements AutoCloseable {
         FileChannel channel = options.opener().open(file,
                 EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
         try {
-            AtomicFile.writeFully(channel, LogSegments.header(firstLsn));
+            AtomicFile.writeFully(channel, LogSegments.header(firstLsn, historyId));
             channel.force(true);
             AtomicFile.syncDirectory(walDirectory);
         } catch (IOException e) {
@@ -645,7 +683,7 @@ public final class Storage implements AutoCloseable {
                         + ": a snapshot already covers up to LSN " + previous.lsn());
             }
             awaitDurable(lsn);
-            SnapshotFile written = Snapshots.write(snapshotDirectory, lsn, epoch, writer);
+            SnapshotFile written = Snapshots.write(snapshotDirectory, lsn, epoch, historyId, writer);
             latestSnapshot = written;
             deleteSnapshotsOtherThan(written);
             deleteSegmentsCoveredBy(lsn);
@@ -724,7 +762,7 @@ public final class Storage implements AutoCloseable {
             // Allowed after a storage failure: the log it failed to write is replaced as a whole.
             checkOpen();
             // Received before taking the log, so appends and fsyncs go on during the transfer.
-            Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped, machine);
+            Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped, machine, historyId);
             try {
                 ownLog();
             } catch (RuntimeException | Error e) {
@@ -774,6 +812,9 @@ public final class Storage implements AutoCloseable {
                 AtomicFile.moveIntoPlace(received.temporary(), received.target());
                 latestSnapshot = installed;
                 deleteSnapshotsOtherThan(installed);
+                if (installed.historyId() != null) {
+                    historyId = installed.historyId(); // checked against ours when it was received
+                }
                 startSegment(installed.lsn() + 1);
             } catch (IOException e) {
                 failure = describeFailure(e);

@@ -98,6 +98,14 @@ class FailoverPolicyTest {
     }
 
     @Test
+    void electionNeverOverflowsTheEpoch() {
+        Election election = async.elect(List.of(secondary("m2", 10)), Long.MAX_VALUE, 0);
+        assertThat(election).isInstanceOf(Election.NoSafeCandidate.class);
+        assertThat(((Election.NoSafeCandidate) election).reason()).contains("forged epoch");
+        assertThat(async.elect(List.of(secondary("m2", 10)), 7, 0)).isEqualTo(new Election.Promote("m2", 8, 10));
+    }
+
+    @Test
     void syncNeverElectsACandidateBehindTheAcknowledgedLsnOfTheFencedPrimary() {
         List<MemberObservation> secondaries = List.of(secondary("m2", 10), secondary("m3", 9));
         assertThat(sync.elect(secondaries, 3, 12)).isInstanceOf(Election.NoSafeCandidate.class)

@@ -60,10 +60,26 @@ final class ReplicaSet implements AutoCloseable {
 
     /** Starts (or restarts, on the same port) member {@code id} on its data directory. */
     Node start(String id, Role role, Node primary, int port) {
-        String host = hosts.computeIfAbsent(id, k -> "127.0.0." + (hosts.size() + 2));
+        return start(id, role, primary, port, Member.Bootstrap.ALONE);
+    }
+
+    /** The loopback address member {@code id} has (or will have). */
+    String host(String id) {
+        return hosts.computeIfAbsent(id, k -> "127.0.0." + (hosts.size() + 2));
+    }
+
+    /** As {@link #start(String, Role, Node, int)}, with the peers an empty primary asks before it starts a history. */
+    Node start(String id, Role role, Node primary, int port, Member.Bootstrap bootstrap) {
+        String host = host(id);
         Path directory = root.resolve(id);
         EngineDatabase database = EngineDatabase.open(directory, segmentBytes);
-        Member member = Member.start(id, database, directory, role);
+        Member member;
+        try {
+            member = Member.start(id, database, directory, role, bootstrap);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
         if (primary != null && member.state().primaryHost() == null) {
             member.follow(primary.host(), primary.port());
         }

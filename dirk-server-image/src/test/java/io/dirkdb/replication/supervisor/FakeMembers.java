@@ -26,6 +26,7 @@ final class FakeMembers implements MemberControl {
         long lsn;
         boolean diverged;
         String following; // host:port of the primary it says it follows
+        String historyId; // null: it does not say
 
         Fake(MemberAddress address, String role, long epoch, long lsn) {
             this.address = address;
@@ -68,7 +69,8 @@ final class FakeMembers implements MemberControl {
         if (!fake.heartbeatsAnswered) {
             throw new java.net.SocketTimeoutException("heartbeat timed out");
         }
-        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following);
+        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following,
+                fake.historyId, 0);
     }
 
     @Override

@@ -148,6 +148,21 @@ class LocalSupervisorTest {
     }
 
     @Test
+    void memberOfAnotherHistoryIsNeverPromoted() {
+        cluster.get("m1").historyId = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m2").historyId = "22222222-2222-2222-2222-222222222222"; // the longest log, of another cluster
+        cluster.get("m2").lsn = 50;
+        cluster.get("m3").historyId = "11111111-1111-1111-1111-111111111111";
+        supervisor(ReplicationMode.ASYNC);
+        rounds(1);
+        cluster.actions.clear();
+        cluster.get("m1").answering = false;
+        rounds(4);
+        assertThat(cluster.actions).contains("promote m3 2").doesNotContain("promote m2 2");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m3");
+    }
+
+    @Test
     void promotesFromLsnsReadAfterTheFenceNotBefore() {
         supervisor(ReplicationMode.SYNC);
         rounds(1);

@@ -1,0 +1,106 @@
+package io.dirkdb.faults;
+
+import io.dirkdb.faults.FaultSchedule.Kind;
+import io.dirkdb.faults.FaultSchedule.Role;
+import io.dirkdb.faults.FaultSchedule.Step;
+import io.dirkdb.replication.ReplicationMode;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One fault run: a {@link FaultCluster} under a {@link FaultSchedule} while the control node's
+ * clients write, then the {@link HistoryChecker} over the history. Prints the seed first, then each
+ * fault as it is applied, then the figures.
+ */
+final class FaultRun {
+    /** What a run needs: the cluster's shape and the faults. */
+    record Plan(String name, ReplicationMode mode, int members, int proxyClients, int directClients,
+                FaultSchedule schedule, String tmpfsMember, long tmpfsBytes) {
+        Plan(String name, ReplicationMode mode, FaultSchedule schedule) {
+            this(name, mode, 3, 2, 1, schedule, null, 0);
+        }
+    }
+
+    /** What a run ends with: the verdict, and the processes' logs for a failure message. */
+    record Outcome(HistoryChecker.Verdict verdict, String logs, Path history) {
+        String report() {
+            return verdict.summary() + (verdict.ok() ? "" : "\nbroken promises:\n  - "
+                    + String.join("\n  - ", verdict.violations()));
+        }
+    }
+
+    private FaultRun() {}
+
+    /** Runs the plan; the cluster lives in {@code directory} (logs and history stay there). */
+    static Outcome run(Path directory, Plan plan, boolean inNamespaces) throws Exception {
+        FaultSchedule schedule = plan.schedule();
+        System.out.println("[dirk faults] " + plan.name() + ": seed " + schedule.seed() + " (replay with -Ddirk.faults.seed="
+                + schedule.seed() + "), " + plan.mode().wireName() + " mode, " + plan.members() + " members, "
+                + (inNamespaces ? "network namespaces" : "loopback (no partitions)"));
+        try (FaultCluster cluster = FaultCluster.start(directory, plan.members(), plan.mode(), inNamespaces,
+                plan.proxyClients(), plan.directClients(), plan.tmpfsMember(), plan.tmpfsBytes())) {
+            int cycle = 0;
+            for (Step step : schedule.steps()) {
+                cycle++;
+                apply(cluster, step, cycle);
+            }
+            List<History.Event> history = cluster.finish(30_000);
+            HistoryChecker.Verdict verdict = new HistoryChecker(plan.mode() == ReplicationMode.SYNC).check(history);
+            System.out.println("[dirk faults] " + plan.name() + ": seed " + schedule.seed() + ", cycles " + cycle + ", "
+                    + verdict.summary());
+            return new Outcome(verdict, cluster.logs(), cluster.historyFile());
+        }
+    }
+
+    private static void apply(FaultCluster cluster, Step step, int cycle) throws Exception {
+        if (step.kind().needsNamespaces() && !cluster.partitionable()) {
+            throw new IllegalStateException(step.kind() + " needs network namespaces");
+        }
+        String primary = cluster.primary();
+        List<String> secondaries = cluster.memberIds().stream().filter(id -> !id.equals(primary)).toList();
+        String target = step.kind().targetsProxy() ? "proxy"
+                : step.role() == Role.PRIMARY && primary != null ? primary
+                : secondaries.get(step.index() % secondaries.size());
+        String what = "cycle " + cycle + ": " + step.kind() + " of " + target
+                + (target.equals(primary) ? " (primary at epoch " + cluster.primaryEpoch() + ")" : "")
+                + " for " + step.holdMillis() + " ms";
+        System.out.println("[dirk faults]   " + what);
+        cluster.note(what);
+        ChildProcess process = step.kind().targetsProxy() ? cluster.proxy() : cluster.member(target);
+        switch (step.kind()) {
+            case KILL, KILL_PROXY -> process.kill();
+            case PAUSE, PAUSE_PROXY -> process.pause();
+            case PARTITION_FROM_MEMBERS -> {
+                for (String other : cluster.memberIds()) {
+                    if (!other.equals(target)) {
+                        cluster.cutMembers(target, other);
+                    }
+                }
+            }
+            case PARTITION_FROM_SUPERVISOR -> cluster.cutFromSupervisor(target);
+            case ISOLATE -> {
+                for (String other : cluster.memberIds()) {
+                    if (!other.equals(target)) {
+                        cluster.cutMembers(target, other);
+                    }
+                }
+                cluster.cutFromSupervisor(target);
+                cluster.cutFromClients(target);
+            }
+            default -> throw new AssertionError(step.kind());
+        }
+        Thread.sleep(step.holdMillis()); // the fault's duration is part of the schedule
+        switch (step.kind()) {
+            case KILL, KILL_PROXY -> cluster.restart(process);
+            case PAUSE, PAUSE_PROXY -> process.resume();
+            default -> cluster.heal();
+        }
+        cluster.note("healed: " + what);
+        Thread.sleep(step.quietMillis()); // calm between faults, also from the schedule
+    }
+
+    /** The kinds of fault this machine can make: partitions only where namespaces can be made. */
+    static List<Kind> possible(List<Kind> wanted, boolean inNamespaces) {
+        return wanted.stream().filter(k -> inNamespaces || !k.needsNamespaces()).toList();
+    }
+}

@@ -41,14 +41,14 @@ final class FaultCluster implements AutoCloseable {
 
     /**
      * @param inNamespaces put every process in a network namespace of its own (needs root)
-     * @param tmpfsMember  a member whose data directory is a tmpfs of {@code tmpfsBytes} (null for none)
+     * @param tmpfsBytes   when positive, every member's data directory is a tmpfs of that size (needs root)
      */
     static FaultCluster start(Path directory, int memberCount, ReplicationMode mode, boolean inNamespaces,
-                              int proxyClients, int directClients, String tmpfsMember, long tmpfsBytes)
+                              int proxyClients, int directClients, long tmpfsBytes)
             throws Exception {
         FaultCluster cluster = new FaultCluster(directory);
         try {
-            cluster.startAll(memberCount, mode, inNamespaces, proxyClients, directClients, tmpfsMember, tmpfsBytes);
+            cluster.startAll(memberCount, mode, inNamespaces, proxyClients, directClients, tmpfsBytes);
             return cluster;
         } catch (Exception | Error e) {
             cluster.close();
@@ -57,7 +57,7 @@ final class FaultCluster implements AutoCloseable {
     }
 
     private void startAll(int memberCount, ReplicationMode mode, boolean inNamespaces, int proxyClients,
-                          int directClients, String tmpfsMember, long tmpfsBytes) throws Exception {
+                          int directClients, long tmpfsBytes) throws Exception {
         Files.createDirectories(directory.resolve("logs"));
         for (int i = 1; i <= memberCount; i++) {
             ids.add("m" + i);
@@ -95,7 +95,7 @@ final class FaultCluster implements AutoCloseable {
             String id = ids.get(i);
             Path data = directory.resolve(id);
             Files.createDirectories(data);
-            if (id.equals(tmpfsMember)) {
+            if (tmpfsBytes > 0) {
                 Namespaces.run("mount", "-t", "tmpfs", "-o", "size=" + tmpfsBytes, "tmpfs", data.toString());
                 mounts.add(data);
             }
@@ -198,6 +198,31 @@ final class FaultCluster implements AutoCloseable {
     void restart(ChildProcess process) throws Exception {
         process.kill();
         process.start("listening on", 90_000);
+    }
+
+    /** Fills a member's tmpfs data directory with a file until the disk is full. */
+    void fillDisk(String member) throws IOException {
+        Path filler = directory.resolve(member).resolve("zz-filler");
+        if (!mounts.contains(directory.resolve(member))) {
+            throw new IllegalStateException(member + "'s data directory is not a tmpfs: the plan needs tmpfsBytes");
+        }
+        byte[] block = new byte[64 << 10];
+        try (var out = Files.newOutputStream(filler)) {
+            while (true) {
+                out.write(block);
+            }
+        } catch (IOException e) {
+            // no space left on the device: the point of the fault
+        }
+    }
+
+    /** Removes what {@link #fillDisk(String)} wrote. */
+    void freeDisk(String member) throws IOException {
+        Files.deleteIfExists(directory.resolve(member).resolve("zz-filler"));
+    }
+
+    boolean onTmpfs() {
+        return !mounts.isEmpty();
     }
 
     int index(String member) {

@@ -15,9 +15,14 @@ import java.util.List;
 final class FaultRun {
     /** What a run needs: the cluster's shape and the faults. */
     record Plan(String name, ReplicationMode mode, int members, int proxyClients, int directClients,
-                FaultSchedule schedule, String tmpfsMember, long tmpfsBytes) {
+                FaultSchedule schedule, long tmpfsBytes) {
         Plan(String name, ReplicationMode mode, FaultSchedule schedule) {
-            this(name, mode, 3, 2, 1, schedule, null, 0);
+            this(name, mode, 3, 2, 1, schedule, 0);
+        }
+
+        /** The same, every member's data directory a tmpfs of {@code bytes} (for {@link Kind#DISK_FULL}). */
+        Plan onTmpfs(long bytes) {
+            return new Plan(name, mode, members, proxyClients, directClients, schedule, bytes);
         }
     }
 
@@ -38,7 +43,7 @@ final class FaultRun {
                 + schedule.seed() + "), " + plan.mode().wireName() + " mode, " + plan.members() + " members, "
                 + (inNamespaces ? "network namespaces" : "loopback (no partitions)"));
         try (FaultCluster cluster = FaultCluster.start(directory, plan.members(), plan.mode(), inNamespaces,
-                plan.proxyClients(), plan.directClients(), plan.tmpfsMember(), plan.tmpfsBytes())) {
+                plan.proxyClients(), plan.directClients(), plan.tmpfsBytes())) {
             int cycle = 0;
             for (Step step : schedule.steps()) {
                 cycle++;
@@ -55,6 +60,9 @@ final class FaultRun {
     private static void apply(FaultCluster cluster, Step step, int cycle) throws Exception {
         if (step.kind().needsNamespaces() && !cluster.partitionable()) {
             throw new IllegalStateException(step.kind() + " needs network namespaces");
+        }
+        if (step.kind().needsTmpfs() && !cluster.onTmpfs()) {
+            throw new IllegalStateException(step.kind() + " needs the members' data directories on tmpfs");
         }
         String primary = cluster.primary();
         List<String> secondaries = cluster.memberIds().stream().filter(id -> !id.equals(primary)).toList();
@@ -78,6 +86,7 @@ final class FaultRun {
                 }
             }
             case PARTITION_FROM_SUPERVISOR -> cluster.cutFromSupervisor(target);
+            case DISK_FULL -> cluster.fillDisk(target);
             case ISOLATE -> {
                 for (String other : cluster.memberIds()) {
                     if (!other.equals(target)) {
@@ -93,6 +102,7 @@ final class FaultRun {
         switch (step.kind()) {
             case KILL, KILL_PROXY -> cluster.restart(process);
             case PAUSE, PAUSE_PROXY -> process.resume();
+            case DISK_FULL -> cluster.freeDisk(target);
             default -> cluster.heal();
         }
         cluster.note("healed: " + what);

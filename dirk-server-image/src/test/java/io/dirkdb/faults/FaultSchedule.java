@@ -23,6 +23,8 @@ record FaultSchedule(long seed, List<Step> steps) {
         PARTITION_FROM_SUPERVISOR,
         /** The target reaches no one: other members, supervisor, clients, proxy. */
         ISOLATE,
+        /** The target's data directory (a tmpfs) is filled to the last byte; the filler is removed after the hold. */
+        DISK_FULL,
         /** SIGKILL of the proxy, restarted after the hold. */
         KILL_PROXY,
         /** SIGSTOP of the proxy, SIGCONT after the hold. */
@@ -30,6 +32,10 @@ record FaultSchedule(long seed, List<Step> steps) {
 
         boolean needsNamespaces() {
             return this == PARTITION_FROM_MEMBERS || this == PARTITION_FROM_SUPERVISOR || this == ISOLATE;
+        }
+
+        boolean needsTmpfs() {
+            return this == DISK_FULL;
         }
 
         boolean targetsProxy() {

@@ -53,7 +53,11 @@ final class FaultRun {
             HistoryChecker.Verdict verdict = new HistoryChecker(plan.mode() == ReplicationMode.SYNC).check(history);
             System.out.println("[dirk faults] " + plan.name() + ": seed " + schedule.seed() + ", cycles " + cycle + ", "
                     + verdict.summary());
-            return new Outcome(verdict, cluster.logs(), cluster.historyFile());
+            Path kept = cluster.historyFile();
+            if (!verdict.ok()) {
+                kept = keep(directory, plan.name() + "-" + schedule.seed());
+            }
+            return new Outcome(verdict, cluster.logs(), kept);
         }
     }
 
@@ -107,6 +111,22 @@ final class FaultRun {
         }
         cluster.note("healed: " + what);
         Thread.sleep(step.quietMillis()); // calm between faults, also from the schedule
+    }
+
+    /** Copies the history and the logs of a failed run under target/fault-runs/, out of the test's temporary directory. */
+    private static Path keep(Path directory, String name) throws java.io.IOException {
+        Path target = Path.of("target", "fault-runs", name.replaceAll("[^A-Za-z0-9-]+", "-")).toAbsolutePath();
+        java.nio.file.Files.createDirectories(target.resolve("logs"));
+        java.nio.file.Files.copy(directory.resolve("history.jsonl"), target.resolve("history.jsonl"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (var logs = java.nio.file.Files.list(directory.resolve("logs"))) {
+            for (Path log : logs.toList()) {
+                java.nio.file.Files.copy(log, target.resolve("logs").resolve(log.getFileName()),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        System.out.println("[dirk faults] history and logs of the failed run kept in " + target);
+        return target.resolve("history.jsonl");
     }
 
     /** The kinds of fault this machine can make: partitions only where namespaces can be made. */

@@ -112,4 +112,48 @@ class HostilePeerTest {
             assertThat(heartbeat(restarted).role()).as("the member starts again on its data").isEqualTo("primary");
         }
     }
+
+    /** Holds today: a secondary claiming a log past the primary's end is told it diverged, and nothing changes. */
+    @Test
+    void streamRequestWithAnOutOfRangeLsnChangesNothing() throws Exception {
+        try (ServerProcess primary = start()) {
+            assertThat(execute(primary, "manamboara tahiry before").isError()).isFalse();
+            HeartbeatReport before = heartbeat(primary);
+            try (HostilePeers.ForgedStream forged = new HostilePeers.ForgedStream(primary.address(),
+                    "dirk stream 9223372036854775807 1;")) {
+                assertThat(forged.answer).contains("diverged");
+            }
+            HeartbeatReport after = heartbeat(primary);
+            assertThat(after.role()).isEqualTo("primary");
+            assertThat(after.epoch()).isEqualTo(before.epoch());
+            assertThat(after.lsn()).isEqualTo(before.lsn());
+            assertThat(execute(primary, "manamboara tahiry after").isError()).isFalse();
+        }
+    }
+
+    /**
+     * Today: the 73 MB change record of one statement is taken for a storage failure and every
+     * later write is refused while the heartbeat still says primary (issue 12, item 6).
+     */
+    @Test
+    @PendingFaults.Pending
+    void statementWithAnOversizedChangeIsRefusedAndLaterWritesGoOn() throws Exception {
+        try (ServerProcess member = start();
+             DirkConnection connection = DirkConnection.open("127.0.0.1", member.port(), 120_000)) {
+            String big = "a".repeat(900 << 10);
+            assertThat(connection.execute("manamboara tahiry big").isError()).isFalse();
+            connection.execute("ampiasao big");
+            assertThat(connection.execute("manamboara tabilao t (x LAHATSORATRA(null,null))").isError()).isFalse();
+            assertThat(connection.execute("manamboara tabilao u (y ISA(null,null))").isError()).isFalse();
+            for (int i = 0; i < 9; i++) {
+                assertThat(connection.execute("manampia ao@ t (x) sanda (\"" + big + "\")").isError()).isFalse();
+                assertThat(connection.execute("manampia ao@ u (y) sanda (" + i + ")").isError()).isFalse();
+            }
+            Reply huge = connection.execute("manampia ao@ t (x) alaivo x ao@ t #tonona u");
+            System.out.println("[dirk faults] a statement writing 81 rows of 900 KiB: "
+                    + (huge.isError() ? huge.errorMessage() : huge.messageText()));
+            Reply after = connection.execute("manampia ao@ u (y) sanda (100)");
+            assertThat(after.isError()).as("a small write after the oversized one: %s", after.messageText()).isFalse();
+        }
+    }
 }

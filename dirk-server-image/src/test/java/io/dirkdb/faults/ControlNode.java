@@ -57,6 +57,9 @@ public final class ControlNode {
     private final Map<String, HeartbeatReport> latest = new ConcurrentHashMap<>();
     private volatile String newestPrimary;
     private final List<Thread> threads = new ArrayList<>();
+    /** The value client p1 sends next: the reader asks for the range just below it. */
+    private final java.util.concurrent.atomic.AtomicLong firstClientNext = new java.util.concurrent.atomic.AtomicLong(
+            1_000_000_000L);
 
     private ControlNode(History.Recorder history, List<Member> members, String proxyHost, int proxyPort,
                         PrintStream out) {
@@ -107,6 +110,7 @@ public final class ControlNode {
                 long base = i * 1_000_000_000L;
                 start(client, () -> writeThroughProxy(client, base));
             }
+            start("reader", this::readThroughProxy);
             for (int i = 1; i <= directClients; i++) {
                 String client = "d" + i;
                 long base = (100 + i) * 1_000_000_000L;
@@ -169,6 +173,9 @@ public final class ControlNode {
         long seq = 0;
         while (writing.get()) {
             long value = base + seq++;
+            if (client.equals("p1")) {
+                firstClientNext.set(value + 1);
+            }
             long invoked = System.nanoTime();
             try {
                 if (connection == null) {
@@ -190,6 +197,40 @@ public final class ControlNode {
                 connection = null;
                 pause();
             }
+        }
+        close(connection);
+    }
+
+    /**
+     * Reads through the proxy (from a secondary or the primary) the values client p1 sent last, so
+     * that the checker can tell whether anything read was never written.
+     */
+    private void readThroughProxy() {
+        DirkConnection connection = null;
+        while (writing.get()) {
+            long high = firstClientNext.get();
+            long invoked = System.nanoTime();
+            try {
+                if (connection == null) {
+                    connection = DirkConnection.open(proxyHost, proxyPort, CLIENT_TIMEOUT_MILLIS);
+                    connection.execute("ampiasao " + DATABASE);
+                }
+                Reply reply = connection.execute("alaivo v ao@ w #rehefa v >= " + (high - 50) + " ary v <= " + (high + 50));
+                if (reply.isError()) {
+                    history.record(new History.Read("r1", invoked, System.nanoTime(), null, reply.errorMessage()));
+                } else {
+                    List<Long> values = new ArrayList<>();
+                    for (List<Object> row : ((Result.Relation) reply.result()).rows()) {
+                        values.add(((Number) row.get(0)).longValue());
+                    }
+                    history.record(new History.Read("r1", invoked, System.nanoTime(), values, null));
+                }
+            } catch (IOException | RuntimeException e) {
+                history.record(new History.Read("r1", invoked, System.nanoTime(), null, e.toString()));
+                close(connection);
+                connection = null;
+            }
+            pause();
         }
         close(connection);
     }
@@ -344,7 +385,8 @@ public final class ControlNode {
     private void finish(long waitMillis) throws Exception {
         writing.set(false);
         for (Thread thread : threads) {
-            if (thread.getName().startsWith("fault-p") || thread.getName().startsWith("fault-d")) {
+            if (thread.getName().startsWith("fault-p") || thread.getName().startsWith("fault-d")
+                    || thread.getName().startsWith("fault-r")) {
                 thread.join(CLIENT_TIMEOUT_MILLIS * 3L);
             }
         }

@@ -28,9 +28,10 @@ final class History {
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
     @JsonSubTypes({@JsonSubTypes.Type(value = Write.class, name = "write"),
             @JsonSubTypes.Type(value = Sample.class, name = "sample"),
+            @JsonSubTypes.Type(value = Read.class, name = "read"),
             @JsonSubTypes.Type(value = FaultEvent.class, name = "fault"),
             @JsonSubTypes.Type(value = FinalRows.class, name = "final")})
-    sealed interface Event permits Write, Sample, FaultEvent, FinalRows {}
+    sealed interface Event permits Write, Read, Sample, FaultEvent, FinalRows {}
 
     /**
      * One unique write. {@code member} is null for a write through the proxy (the proxy does not say
@@ -40,6 +41,10 @@ final class History {
      */
     record Write(String client, long value, long invokeNanos, long completeNanos, Outcome outcome, String member,
                  long epochBefore, long epochAfter, String error) implements Event {}
+
+    /** A read through the proxy of a range of values, and what it returned (null values when it failed). */
+    record Read(String client, long invokeNanos, long completeNanos, List<Long> values, String error)
+            implements Event {}
 
     /** One heartbeat answer (or none: role {@code "down"}) of one member, seen from the clients' network. */
     record Sample(long nanos, String member, String role, long epoch, long lsn, boolean ready) implements Event {}

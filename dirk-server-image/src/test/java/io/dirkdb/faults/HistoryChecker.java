@@ -32,7 +32,7 @@ final class HistoryChecker {
 
     /** The figures of a run and every broken promise, each a sentence naming it. */
     record Verdict(List<String> violations, long writes, long acknowledged, long failed, long unknown, long lost,
-                   long duplicated, long phantom, long staleEpochAcks, long faults, List<Long> failoverGapsMillis,
+                   long duplicated, long phantom, long staleEpochAcks, long reads, long faults, List<Long> failoverGapsMillis,
                    long twoPrimariesMillis) {
         boolean ok() {
             return violations.isEmpty();
@@ -45,7 +45,7 @@ final class HistoryChecker {
         String summary() {
             return "writes " + writes + ", acknowledged " + acknowledged + ", failed " + failed + ", unknown " + unknown
                     + ", lost " + lost + ", duplicated " + duplicated + ", never written but read " + phantom
-                    + ", acknowledged at a stale epoch " + staleEpochAcks + ", faults " + faults
+                    + ", acknowledged at a stale epoch " + staleEpochAcks + ", reads " + reads + ", faults " + faults
                     + ", failover gaps (ms) " + failoverGapsMillis + ", two members saying primary for "
                     + twoPrimariesMillis + " ms";
         }
@@ -151,6 +151,32 @@ final class HistoryChecker {
             }
         }
 
+        // Nothing read that no client had sent by then, nor anything refused before it ran.
+        long readPhantoms = 0;
+        String firstReadPhantom = null;
+        long reads = 0;
+        for (History.Event e : history) {
+            if (e instanceof History.Read read && read.values() != null) {
+                reads++;
+                for (long value : read.values()) {
+                    Write w = sent.get(value);
+                    if (w == null || w.invokeNanos() > read.completeNanos() || w.outcome() == Outcome.FAIL) {
+                        readPhantoms++;
+                        if (firstReadPhantom == null) {
+                            firstReadPhantom = "value " + value + " read by " + read.client() + (w == null
+                                    ? ", never sent" : w.outcome() == Outcome.FAIL ? ", whose write was refused (\""
+                                    + w.error() + "\")" : ", sent only after the read");
+                        }
+                    }
+                }
+            }
+        }
+        if (readPhantoms > 0) {
+            violations.add(readPhantoms + " values read during the run were never written (promise: nothing is read "
+                    + "that was not written); first: " + firstReadPhantom);
+        }
+        phantom += readPhantoms;
+
         // Never two members primary at the same epoch.
         Map<Long, Set<String>> primariesByEpoch = new TreeMap<>();
         Map<Long, Long> firstSeenPrimary = new HashMap<>();
@@ -220,7 +246,7 @@ final class HistoryChecker {
         }
 
         return new Verdict(violations, writes.size(), acknowledged, failed, unknown, lost, duplicated, phantom, stale,
-                faults, gaps(writes), twoPrimariesMillis(samples));
+                reads, faults, gaps(writes), twoPrimariesMillis(samples));
     }
 
     private static String describeLoss(List<Long> lostValues, Map<Long, Write> sent) {

@@ -75,6 +75,18 @@ class HistoryCheckerTest {
     }
 
     @Test
+    void reportsAReadOfAValueNoClientHadSent() {
+        List<Event> history = healthy();
+        history.add(new History.Read("r1", 30 * MS, 31 * MS, List.of(1L, 2L), null));
+        assertThat(check(history).violations()).isEmpty();
+        history.add(new History.Read("r1", 32 * MS, 33 * MS, List.of(2L, 77L), null));
+        assertThat(check(history).violations()).anyMatch(v -> v.contains("value 77 read by r1, never sent"));
+        history.add(new Write("p1", 5, 40 * MS, 41 * MS, Outcome.UNKNOWN, null, -1, -1, "timeout"));
+        history.add(new History.Read("r1", 34 * MS, 35 * MS, List.of(5L), null));
+        assertThat(check(history).phantom()).as("77, and 5 read before it was sent").isEqualTo(2);
+    }
+
+    @Test
     void reportsARefusedWriteThatWasAppliedAnyway() {
         List<Event> history = healthy();
         history.add(new Write("p1", 3, 30 * MS, 31 * MS, Outcome.FAIL, null, -1, -1, "writes go to the primary"));

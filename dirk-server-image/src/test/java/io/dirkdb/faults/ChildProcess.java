@@ -100,6 +100,10 @@ final class ChildProcess implements AutoCloseable {
         Namespaces.run("kill", "-" + signal, Long.toString(process.pid()));
     }
 
+    synchronized int exitCode() {
+        return process.isAlive() ? -1 : process.exitValue();
+    }
+
     synchronized boolean paused() {
         return stopped;
     }

@@ -263,6 +263,10 @@ final class FaultCluster implements AutoCloseable {
                 process.resume();
             }
             if (!process.alive()) {
+                // Every fault restarts what it killed: a process found dead here died on its own.
+                String why = process.name() + " exited on its own (exit code " + process.exitCode() + ")";
+                System.out.println("[dirk faults]   " + why + "; restarted");
+                note(why);
                 restart(process);
             }
         }

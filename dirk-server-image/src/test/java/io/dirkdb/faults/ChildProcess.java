@@ -97,7 +97,8 @@ final class ChildProcess implements AutoCloseable {
     }
 
     private void signal(String signal) throws IOException {
-        Namespaces.run("kill", "-" + signal, Long.toString(process.pid()));
+        // The shell's kill builtin: Java cannot send SIGSTOP, and /bin/kill is not in every image.
+        Namespaces.run("sh", "-c", "kill -" + signal + " " + process.pid());
     }
 
     synchronized int exitCode() {

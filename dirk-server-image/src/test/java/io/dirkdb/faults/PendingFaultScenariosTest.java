@@ -43,10 +43,12 @@ class PendingFaultScenariosTest {
     }
 
     /**
-     * Today (seed 0): "5 acknowledged writes are not on the final primary m3 ... acknowledged {by m1 at
-     * epoch 1=1, through the proxy=4}": the supervisor promotes a secondary while the old primary,
-     * still reachable by clients and still streaming to a secondary, goes on acknowledging (items 1, 3
-     * and 4 of the issue: no lease, promotion before the fence, no catch-up read after the fence).
+     * Today (seed 0, two runs): "5 (then 9) acknowledged writes are not on the final primary ...
+     * acknowledged {by m1 at epoch 1=2, through the proxy=7}", and m1 goes on saying primary for about
+     * 4 s next to the new one: the supervisor cannot fence m1 and promotes the secondary whose LSN it
+     * read, while m1, still reachable by clients, keeps acknowledging writes the other secondary (still
+     * streaming from it) confirms (items 1, 3 and 4 of the issue: no lease, promotion from LSNs read
+     * before the fence, no catch-up).
      */
     @Test
     void primaryCutOffFromTheSupervisorStopsAcknowledgingOnceReplaced() throws Exception {
@@ -75,8 +77,9 @@ class PendingFaultScenariosTest {
 
     /**
      * Every kind of fault, the full-disk and supervisor partitions included, drawn from the seed:
-     * breaks whenever the draw includes a fault of the tests above (seed 2247117193244305979 happened
-     * to pass; replay any seed with -Ddirk.faults.seed).
+     * breaks whenever the draw includes a fault of the tests above. Seed 5812697418207473832: "8
+     * acknowledged writes are not on the final primary m2 ... {by m1 at epoch 3=2, through the proxy=6}"
+     * after PARTITION_FROM_SUPERVISOR of the primary; seed 2247117193244305979 happened to pass.
      */
     @Test
     void everyKindOfFaultAtRandom() throws Exception {

@@ -230,15 +230,15 @@ final class FaultCluster implements AutoCloseable {
     }
 
     void cutMembers(String a, String b) throws IOException {
-        namespaces.cutMembers(a, index(a), b, index(b));
+        namespaces.cutMembers(a, b, index(b));
     }
 
     void cutFromSupervisor(String member) throws IOException {
-        namespaces.cutFromSupervisor(member, index(member));
+        namespaces.cutFromSupervisor(member);
     }
 
     void cutFromClients(String member) throws IOException {
-        namespaces.cutFromClients(member, index(member));
+        namespaces.cutFromClients(member);
     }
 
     void heal() throws IOException {

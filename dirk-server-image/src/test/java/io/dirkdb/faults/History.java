@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What happened during a fault run, as the clients and the heartbeat sampler saw it, one JSON
@@ -93,9 +92,5 @@ final class History {
             }
         }
         return events;
-    }
-
-    static Map<String, Object> asMap(Event event) {
-        return JSON.convertValue(event, Map.class);
     }
 }

@@ -119,18 +119,18 @@ final class Namespaces implements AutoCloseable {
     }
 
     /** Member {@code a} can no longer answer or reach member {@code b}, on either network. */
-    void cutMembers(String a, int aIndex, String b, int bIndex) throws IOException {
+    void cutMembers(String a, String b, int bIndex) throws IOException {
         blackhole(a, dataAddress(bIndex));
         blackhole(a, controlAddress(bIndex));
     }
 
     /** The member can no longer answer or reach the supervisor (the control node's control address). */
-    void cutFromSupervisor(String member, int index) throws IOException {
+    void cutFromSupervisor(String member) throws IOException {
         blackhole(member, CONTROL_NET + 2);
     }
 
     /** The member can no longer answer or reach the clients, the proxy and the sampler (data network). */
-    void cutFromClients(String member, int index) throws IOException {
+    void cutFromClients(String member) throws IOException {
         blackhole(member, DATA_NET + 2);
     }
 

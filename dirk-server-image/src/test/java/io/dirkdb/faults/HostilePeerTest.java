@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A member in a process of its own facing a hostile or broken peer on loopback: forged replication
  * frames, out-of-range epochs and LSNs, connections that never finish a request, statements
  * nested deeper than any application writes. The tests tagged {@value PendingFaults#TAG} break a
- * promise on today's code (issue 12, items 2, 4 and 8) and run only with
+ * promise on today's code (issue 12, items 2 and 4) and run only with
  * {@code -Ddirk.faults.pending=true} until the fixes land; each one's comment names the failure it
  * shows today.
  */
@@ -74,9 +74,8 @@ class HostilePeerTest {
         }
     }
 
-    /** Today: the fifth connection waits forever; the heartbeat is never answered (issue 12, item 8). */
+    /** Failed before the limits of d-limits ("too many connections (limit 4)" to the heartbeat); holds since. */
     @Test
-    @PendingFaults.Pending
     void halfSentRequestsDoNotLockHeartbeatsOut() throws Exception {
         try (ServerProcess member = start("--max-connections", "4")) {
             List<Socket> idle = HostilePeers.slowloris(member.address(), 4);
@@ -132,11 +131,11 @@ class HostilePeerTest {
     }
 
     /**
-     * Today: the 73 MB change record of one statement is taken for a storage failure and every
-     * later write is refused while the heartbeat still says primary (issue 12, item 6).
+     * Failed before the limits of d-limits: the 73 MB change record of one statement was taken for a
+     * storage failure and every later write refused ("this member refuses writes since a write could
+     * not be made durable; restart it"); holds since (issue 12, item 6).
      */
     @Test
-    @PendingFaults.Pending
     void statementWithAnOversizedChangeIsRefusedAndLaterWritesGoOn() throws Exception {
         try (ServerProcess member = start();
              DirkConnection connection = DirkConnection.open("127.0.0.1", member.port(), 120_000)) {

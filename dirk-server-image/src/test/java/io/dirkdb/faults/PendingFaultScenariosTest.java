@@ -57,10 +57,12 @@ class PendingFaultScenariosTest {
     }
 
     /**
-     * Today (seed 0): "member m2 (secondary, epoch 1, lsn 91) did not converge with primary m1 (lsn
-     * 94): 89 rows against 92, 3 missing": rows whose writes failed on the full disk stay on the
-     * primary, the secondaries stop following it for good, and the primary refuses every later write
-     * (about 22,000 unknown outcomes) while its heartbeat says ready, so nothing fails over (items 6, 7).
+     * Before the full-disk fix of d-limits: "member m2 (secondary, epoch 1, lsn 91) did not converge
+     * with primary m1 (lsn 94): 89 rows against 92, 3 missing", the primary refusing every later
+     * write while its heartbeat said ready. Since: the primary fails over with no write lost, but
+     * "member m1 (fenced) could not be read at the end: this member's storage failed (no space left
+     * ...); it serves nothing until it restarts and recovers from its log, or is rebuilt by a resync":
+     * the local supervisor skips members that say ready:false, so nothing rebuilds it (item 7).
      */
     @Test
     void primaryWhoseDiskFillsLosesNoAcknowledgedWriteAndConverges() throws Exception {
@@ -68,9 +70,10 @@ class PendingFaultScenariosTest {
     }
 
     /**
-     * Today (seed 0): "member m2 (secondary, epoch 1, lsn 92) did not converge with primary m1 (lsn
-     * 10992): 90 rows against 10990": a secondary whose disk filled stays behind for good after the
-     * disk is freed, its heartbeat still ready, and nothing resyncs it (item 7).
+     * Before d-limits: "member m2 (secondary, epoch 1, lsn 92) did not converge with primary m1 (lsn
+     * 10992)", its heartbeat still ready. Since: "member m2 (secondary) could not be read at the end:
+     * this member's storage failed (no space left ...)": it says ready:false and waits for a restart
+     * or a resync, which the local supervisor does not give to a member that is not ready (item 7).
      */
     @Test
     void secondaryWhoseDiskFillsCatchesUpOnceFreed() throws Exception {

@@ -22,6 +22,7 @@ class FailoverBenchmarkTest {
   static final int RUNS = 5;
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @Test

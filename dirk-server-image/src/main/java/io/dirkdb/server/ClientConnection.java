@@ -214,6 +214,9 @@ final class ClientConnection implements Runnable {
         if (session.lastWriteLsn() != writtenBefore) {
             // The record is durable here; sync mode also waits for a secondary before acknowledging.
             member.replication().afterWrite(session.lastWriteLsn());
+        } else if (!statement.kind().changesData()) {
+            // The rows are durable here; sync mode also waits until a secondary holds what they show.
+            member.replication().beforeReadReply(session.lastReadLsn());
         }
         return result;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
+import io.dirkdb.heartbeat.FenceReport;
 import io.dirkdb.sql.ControlStatement;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -206,8 +207,11 @@ public final class Member implements AutoCloseable {
         database.refuseWrites(refusal(next));
         state = next;
         save(next);
+        // Returns once no acknowledgement decided under the old role is pending: the figures below are final.
         replication.roleChanged(next);
-        return "fenced at epoch " + next.epoch() + ": writes are refused";
+        long logEnd = database.lastLsn();
+        long acknowledged = replication.acknowledgedLsn();
+        return new FenceReport(next.epoch(), logEnd, acknowledged < 0 ? logEnd : Math.min(acknowledged, logEnd)).message();
     }
 
     public synchronized String follow(String host, int port) {

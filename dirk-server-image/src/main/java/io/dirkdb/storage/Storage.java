@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -107,6 +108,9 @@ public final class Storage implements AutoCloseable {
     private volatile IOException failure;
     private volatile boolean closed;
     private volatile SnapshotFile latestSnapshot;
+    /** The LSN after which replication still wants the log kept (see {@link #retainLogFor}). */
+    private volatile LongSupplier retentionFloor = () -> Long.MAX_VALUE;
+    private volatile long retentionCapBytes;
     /** Bumped when the log is cut back or replaced, so open readers stop instead of reading the new history. */
     private volatile long logGeneration;
 
@@ -127,6 +131,11 @@ public final class Storage implements AutoCloseable {
      */
     public static Storage open(Path dataDirectory, StateMachine machine) throws IOException {
         return open(dataDirectory, machine, Options.DEFAULTS);
+    }
+
+    /** The same with log segments of {@code segmentBytes} (tests that need many segments). */
+    public static Storage open(Path dataDirectory, StateMachine machine, long segmentBytes) throws IOException {
+        return open(dataDirectory, machine, new Options(segmentBytes, Options.DEFAULTS.opener()));
     }
 
     static Storage open(Path dataDirectory, StateMachine machine, Options options) throws IOException {
@@ -646,12 +655,47 @@ public final class Storage implements AutoCloseable {
         }
     }
 
-    /** Deletes sealed segments whose records are all at or below {@code lsn}; never the one being written. */
+    /**
+     * Makes checkpoints keep the log after {@code floor} (the lowest LSN a secondary still holds, read
+     * at each checkpoint; {@code Long.MAX_VALUE} for none) as long as the segments kept for it beyond
+     * the snapshot stay within {@code capBytes}; past that they are deleted and such a secondary needs
+     * a resync.
+     */
+    public void retainLogFor(LongSupplier floor, long capBytes) {
+        this.retentionFloor = Objects.requireNonNull(floor, "floor");
+        this.retentionCapBytes = capBytes;
+    }
+
+    /**
+     * Deletes sealed segments whose records are all at or below {@code lsn}, except those replication
+     * still wants (within the cap); never the one being written.
+     */
     private void deleteSegmentsCoveredBy(long lsn) throws IOException {
+        long floor = retentionFloor.getAsLong();
+        long deleteUpTo = lsn;
+        if (floor < lsn) {
+            long heldBytes = 0;
+            for (Map.Entry<Long, Path> segment : segments.entrySet()) {
+                Long next = segments.higherKey(segment.getKey());
+                if (next == null || next - 1 > lsn) {
+                    break;
+                }
+                if (next - 1 > floor) {
+                    heldBytes += Files.size(segment.getValue());
+                }
+            }
+            if (heldBytes <= retentionCapBytes) {
+                deleteUpTo = floor;
+            } else {
+                LOG.log(Level.WARNING, "a secondary still needs the log after LSN {0}, but keeping it would hold {1} "
+                        + "bytes of log behind the snapshot (cap {2}): deleting it; that secondary needs dirk resync",
+                        String.valueOf(floor), String.valueOf(heldBytes), String.valueOf(retentionCapBytes));
+            }
+        }
         boolean deleted = false;
         for (Map.Entry<Long, Path> segment : segments.entrySet()) {
             Long next = segments.higherKey(segment.getKey());
-            if (next == null || next - 1 > lsn) {
+            if (next == null || next - 1 > deleteUpTo) {
                 break;
             }
             segments.remove(segment.getKey());

@@ -90,6 +90,33 @@ class LogShippingTest extends ReplicaSetFixture {
     }
 
     @Test
+    void checkpointKeepsTheLogARecentlyDisconnectedSecondaryNeeds() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC).withMaxBackoff(Duration.ofMillis(400)))
+                .withSegmentBytes(1024);
+        ReplicaSet.Node primary = members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        awaitLsn("m2", 1);
+        members.stop("m2");
+        try (DirkConnection client = members.connect("m1")) {
+            ok(client.execute("ampiasao shop"));
+            ok(client.execute("manamboara tabilao item(id ISA(null,null), name LAHATSORATRA(null,null))"));
+            for (int i = 1; i <= 60; i++) {
+                ok(client.execute("manampia ao@ item (id, name) sanda (" + i + ", 'a name long enough to fill segments " + i + "')"));
+            }
+        }
+        // Many segments behind this snapshot; the secondary that left at LSN 1 still needs them.
+        primary.database().engine().checkpoint();
+        members.restart("m2");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode beat = members.heartbeat("m2");
+            assertThat(beat.path("needsResync").asBoolean()).as("heartbeat %s", beat).isFalse();
+            assertThat(beat.path("lsn").asLong()).isEqualTo(members.heartbeat("m1").path("lsn").asLong());
+        });
+        assertThat(members.contents("m2")).isEqualTo(members.contents("m1"));
+    }
+
+    @Test
     void everyMemberEndsEqualToThePrimaryAfterConcurrentClientsWriteThroughTheProxy() throws Exception {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
         members.startPrimary("m1");

@@ -36,9 +36,17 @@ final class ReplicaSet implements AutoCloseable {
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, String> hosts = new LinkedHashMap<>();
 
+    private long segmentBytes; // 0: the default
+
     ReplicaSet(Path root, ReplicationSettings settings) {
         this.root = root;
         this.settings = settings;
+    }
+
+    /** Members started from now on cut their log into segments of {@code bytes} (to test retention). */
+    ReplicaSet withSegmentBytes(long bytes) {
+        this.segmentBytes = bytes;
+        return this;
     }
 
     Node startPrimary(String id) {
@@ -54,7 +62,7 @@ final class ReplicaSet implements AutoCloseable {
     Node start(String id, Role role, Node primary, int port) {
         String host = hosts.computeIfAbsent(id, k -> "127.0.0." + (hosts.size() + 2));
         Path directory = root.resolve(id);
-        EngineDatabase database = EngineDatabase.open(directory);
+        EngineDatabase database = EngineDatabase.open(directory, segmentBytes);
         Member member = Member.start(id, database, directory, role);
         if (primary != null && member.state().primaryHost() == null) {
             member.follow(primary.host(), primary.port());

@@ -132,7 +132,7 @@ class MemberServerTest {
     void fencedPrimaryRefusesWritesUntilPromotedWithAHigherEpoch() throws IOException {
         RawClient client = connect(start());
         assertThat(client.ask("put before;")).isEqualTo("RESULT_MESSAGE\nTafinditra ny fiovana ny tabilao\nEND\n");
-        assertThat(client.ask("dirk fence;")).isEqualTo("RESULT_MESSAGE\nfenced at epoch 1: writes are refused\nEND\n");
+        assertThat(client.ask("dirk fence;")).isEqualTo("RESULT_MESSAGE\nfenced at epoch 1: writes are refused; log ends at LSN 1, acknowledged up to LSN 1\nEND\n");
         assertThat(client.ask("put after;"))
                 .isEqualTo("RESULT_MESSAGE\nHadisoana : this member is fenced (epoch 1): writes go to the primary\nEND\n");
         assertThat(client.ask("dirk promote 1;")).isEqualTo("RESULT_MESSAGE\nHadisoana : cannot promote to epoch 1: "

@@ -1,5 +1,6 @@
 package io.dirkdb.replication.supervisor;
 
+import io.dirkdb.heartbeat.FenceReport;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.replication.Election;
@@ -22,8 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Failover without Kubernetes: watches the members of one machine (those of {@code dirk demo}) by
  * heartbeat and, when the primary is lost, does what the operator does in a cluster: fences the old
- * primary, promotes the member {@link FailoverPolicy} elects with a higher epoch, and repoints the
- * other members at it. The decision is the policy's alone; this class observes and acts.
+ * primary, reads every other member again (figures from before the fence are stale), promotes the
+ * member {@link FailoverPolicy} elects from them with a higher epoch, never one behind what the fenced
+ * primary says it acknowledged (sync mode), and repoints the other members at it. The decision is the
+ * policy's alone; this class observes and acts.
  *
  * <p>Each round probes every member at once, then decides. A member that comes back later as a
  * primary of an older epoch is fenced and told to follow the current primary; one that reports a
@@ -126,9 +129,15 @@ public final class LocalSupervisor implements AutoCloseable {
 
     /** One round: probe every member, then decide and act. Runs on one thread at a time. */
     synchronized void round() {
+        probe(members.values());
+        decide();
+    }
+
+    /** Heartbeats {@code targets} at once and records what each answered. */
+    private void probe(java.util.Collection<Tracked> targets) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         Map<Tracked, Object> outcomes = new LinkedHashMap<>();
-        for (Tracked member : members.values()) {
+        for (Tracked member : targets) {
             pending.add(CompletableFuture.runAsync(() -> {
                 Object outcome;
                 try {
@@ -145,7 +154,23 @@ public final class LocalSupervisor implements AutoCloseable {
         }
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
         outcomes.forEach(this::record);
-        decide();
+    }
+
+    private List<MemberObservation> candidates(Tracked lost) {
+        List<MemberObservation> candidates = new ArrayList<>();
+        for (Tracked member : members.values()) {
+            if (member != lost) {
+                candidates.add(observe(member));
+            }
+        }
+        return candidates;
+    }
+
+    private void logRefusal(Election.NoSafeCandidate refusal) {
+        if (!refusal.reason().equals(lastRefusal)) {
+            LOG.log(Level.WARNING, "no failover yet: {0}; trying again every heartbeat", refusal.reason());
+            lastRefusal = refusal.reason();
+        }
     }
 
     private void record(Tracked member, Object outcome) {
@@ -227,34 +252,39 @@ public final class LocalSupervisor implements AutoCloseable {
         }
     }
 
-    /** Fence the lost primary, promote the elected member, repoint the others: in that order. */
+    /**
+     * Fence the lost primary, read every reachable member again, promote the member elected from
+     * those fresh figures, repoint the others: in that order. Figures read before the fence are
+     * stale: a slow primary may have acknowledged more writes since, held by another secondary.
+     */
     private void failover(Tracked lost) {
-        List<MemberObservation> candidates = new ArrayList<>();
-        for (Tracked member : members.values()) {
-            if (member != lost) {
-                candidates.add(observe(member));
-            }
-        }
-        Election election = policy.elect(candidates, highestEpochSeen);
+        // A first look, from this round's figures: with no candidate at all, the primary is left alone.
+        Election election = policy.elect(candidates(lost), highestEpochSeen);
         if (election instanceof Election.NoSafeCandidate refusal) {
-            if (!refusal.reason().equals(lastRefusal)) {
-                LOG.log(Level.WARNING, "no failover yet: {0}; trying again every heartbeat", refusal.reason());
-                lastRefusal = refusal.reason();
-            }
+            logRefusal(refusal);
             return;
         }
-        lastRefusal = null;
-        Election.Promote promote = (Election.Promote) election;
-        Tracked chosen = members.get(promote.member());
+        long acknowledged = -1;
         if (lost != null) {
             try {
-                LOG.log(Level.INFO, "fencing {0}: {1}", lost.address, control.fence(lost.address));
+                String answer = control.fence(lost.address);
+                acknowledged = FenceReport.parse(answer).map(FenceReport::acknowledgedLsn).orElse(-1L);
+                LOG.log(Level.INFO, "fencing {0}: {1}", lost.address, answer);
             } catch (IOException | RuntimeException e) {
                 // A primary that does not answer cannot take writes either, and comes back with a lower epoch.
                 LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back",
                         lost.address, e.getMessage());
             }
+            probe(members.values().stream().filter(member -> member != lost).toList());
         }
+        election = policy.elect(candidates(lost), highestEpochSeen, acknowledged);
+        if (election instanceof Election.NoSafeCandidate refusal) {
+            logRefusal(refusal); // the fenced primary is lost again next round: the failover is tried again
+            return;
+        }
+        lastRefusal = null;
+        Election.Promote promote = (Election.Promote) election;
+        Tracked chosen = members.get(promote.member());
         try {
             String answer = control.promote(chosen.address, promote.newEpoch());
             LOG.log(Level.INFO, "promoted {0} to primary at epoch {1} (log at lsn {2}): {3}", chosen.address,

@@ -15,6 +15,11 @@ final class FakeMembers implements MemberControl {
     static final class Fake {
         final MemberAddress address;
         boolean answering = true;
+        /** False: heartbeats time out (a slow member) while control statements are still answered. */
+        boolean heartbeatsAnswered = true;
+        /** Runs when the member is fenced, before it answers: what happened meanwhile elsewhere. */
+        Runnable whileFencing = () -> {};
+        long acknowledgedLsn = -1; // what its fence answer says; -1: its LSN
         String role;
         long epoch;
         long highestEpochSeen;
@@ -60,6 +65,9 @@ final class FakeMembers implements MemberControl {
     @Override
     public synchronized HeartbeatReport heartbeat(MemberAddress member) throws IOException {
         Fake fake = reachable(member);
+        if (!fake.heartbeatsAnswered) {
+            throw new java.net.SocketTimeoutException("heartbeat timed out");
+        }
         return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following);
     }
 
@@ -67,8 +75,10 @@ final class FakeMembers implements MemberControl {
     public synchronized String fence(MemberAddress member) throws IOException {
         actions.add("fence " + member.id());
         Fake fake = reachable(member);
+        fake.whileFencing.run();
         fake.role = HeartbeatReport.FENCED;
-        return "fenced";
+        return new io.dirkdb.heartbeat.FenceReport(fake.epoch, fake.lsn,
+                fake.acknowledgedLsn < 0 ? fake.lsn : fake.acknowledgedLsn).message();
     }
 
     @Override

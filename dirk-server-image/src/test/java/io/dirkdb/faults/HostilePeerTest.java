@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A member in a process of its own facing a hostile or broken peer on loopback: forged replication
  * frames, out-of-range epochs and LSNs, connections that never finish a request, statements
  * nested deeper than any application writes. The tests tagged {@value PendingFaults#TAG} break a
- * promise on today's code (issue 12, items 2 and 4) and run only with
+ * promise on today's code (issue 12, item 4) and run only with
  * {@code -Ddirk.faults.pending=true} until the fixes land; each one's comment names the failure it
  * shows today.
  */
@@ -40,9 +40,8 @@ class HostilePeerTest {
         return HeartbeatReport.parse(execute(server, "dirk heartbeat").messageText());
     }
 
-    /** Today: after the forged ack the write is acknowledged at once (issue 12, item 2). */
+    /** Failed before d-acks (the write was acknowledged at once after the forged ack); holds since (item 2). */
     @Test
-    @PendingFaults.Pending
     void forgedAcknowledgementNeverConfirmsASyncWrite() throws Exception {
         try (ServerProcess primary = start("--replication-mode", "sync", "--sync-timeout-ms", "1000")) {
             assertThat(execute(primary, "manamboara tahiry unconfirmed").isError())

@@ -48,6 +48,8 @@ public final class LocalSupervisor implements AutoCloseable {
         String resyncKey; // "<primary id>@<epoch>" it was last told to resync from
         long leaseSentNanos; // when it was last sent a lease renewal (0: never)
         long leaseMillis; // its lease, as its heartbeat says
+        long detachedNanos; // when this supervisor fenced it as a secondary of the lost primary (0: not detached)
+        boolean detachFailed; // its detach went unanswered: it may still acknowledge the lost primary's writes
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -282,6 +284,7 @@ public final class LocalSupervisor implements AutoCloseable {
      * stale: a slow primary may have acknowledged more writes since, held by another secondary.
      */
     private void failover(Tracked lost) {
+        members.values().forEach(member -> member.detachFailed = false); // each attempt tries the detach again
         // A first look, from this round's figures: with no candidate at all, the primary is left alone.
         Election election = policy.elect(candidates(lost), highestEpochSeen);
         if (election instanceof Election.NoSafeCandidate refusal) {
@@ -299,6 +302,7 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back",
                         lost.address, e.getMessage());
             }
+            detachSecondaries(lost);
             probe(members.values().stream().filter(member -> member != lost).toList());
         }
         election = policy.elect(candidates(lost), highestEpochSeen, acknowledged);
@@ -309,11 +313,13 @@ public final class LocalSupervisor implements AutoCloseable {
         lastRefusal = null;
         Election.Promote promote = (Election.Promote) election;
         Tracked chosen = members.get(promote.member());
-        if (lost != null && lost.leaseSentNanos != 0 && lost.leaseMillis > 0) {
+        if (lost != null && lost.leaseMillis > 0 && (lost.leaseSentNanos != 0 || lastDetachNanos() != 0)) {
             // The old primary may acknowledge until its lease runs out: counted from the last renewal sent, plus
-            // the probe timeout (the renewal may arrive that late).
-            long safeAt = lost.leaseSentNanos
-                    + TimeUnit.MILLISECONDS.toNanos(lost.leaseMillis + settings.heartbeatTimeoutMillis());
+            // the probe timeout (the renewal may arrive that late). Its secondaries' acknowledgements renewed it
+            // too, until they were detached.
+            long margin = TimeUnit.MILLISECONDS.toNanos(lost.leaseMillis + settings.heartbeatTimeoutMillis());
+            long safeAt = Math.max(lost.leaseSentNanos == 0 ? 0 : lost.leaseSentNanos + margin,
+                    lastDetachNanos() == 0 ? 0 : lastDetachNanos() + margin);
             long wait = safeAt - System.nanoTime();
             if (wait > 0) {
                 String reason = "waiting for the lease of " + lost.address + " to expire before promoting "
@@ -342,7 +348,46 @@ public final class LocalSupervisor implements AutoCloseable {
         roundsWithoutPrimary = 0;
         failovers.incrementAndGet();
         chosen.report = new HeartbeatReport(HeartbeatReport.PRIMARY, promote.newEpoch(), promote.lsn(), true);
+        chosen.detachedNanos = 0;
         bringMembersInLine(chosen);
+    }
+
+    /**
+     * Detaches every answering secondary from the lost primary by fencing it: it stops following, so it
+     * acknowledges no more of the old primary's records (and renews no lease of it), and its log end is
+     * final. A primary cut off from the supervisor but not from its secondaries thus cannot acknowledge a
+     * write the member about to be promoted would miss. One that cannot be detached counts as not
+     * answering: in sync mode the election then refuses, as for any silent member that may hold writes.
+     * Each member is detached once per failover; telling it to follow a primary ends that.
+     */
+    private void detachSecondaries(Tracked lost) {
+        for (Tracked member : members.values()) {
+            if (member == lost || member.detachedNanos != 0 || !member.answering()
+                    || !HeartbeatReport.SECONDARY.equals(member.report.role())) {
+                continue;
+            }
+            try {
+                String answer = control.fence(member.address);
+                member.detachedNanos = System.nanoTime();
+                member.detachFailed = false;
+                member.followingKey = null; // it follows nobody now: whichever primary wins, it is told to follow
+                LOG.log(Level.INFO, "detaching {0} from {1} before electing: {2}", member.address, lost.address, answer);
+            } catch (IOException | RuntimeException e) {
+                member.detachFailed = true;
+                LOG.log(Level.WARNING, "detaching {0} from {1} failed: {2}", member.address, lost.address,
+                        e.getMessage());
+            }
+        }
+    }
+
+    private long lastDetachNanos() {
+        long last = 0;
+        for (Tracked member : members.values()) {
+            if (member.detachedNanos != 0 && (last == 0 || member.detachedNanos - last > 0)) {
+                last = member.detachedNanos;
+            }
+        }
+        return last;
     }
 
     /**
@@ -383,6 +428,8 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.INFO, "repointing {0} at {1}: {2}", member.address, primary.address,
                         control.follow(member.address, primary.address, clusterHistory));
                 member.followingKey = key;
+                member.detachedNanos = 0;
+                member.detachFailed = false;
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "repointing {0} at {1} failed: {2}; trying again next heartbeat",
                         member.address, primary.address, e.getMessage());
@@ -412,10 +459,14 @@ public final class LocalSupervisor implements AutoCloseable {
     private MemberObservation observe(Tracked member) {
         HeartbeatReport report = member.report;
         String role = report == null ? "" : report.ready() ? report.role() : "";
+        if (member.detachedNanos != 0 && "fenced".equals(role)) {
+            role = HeartbeatReport.SECONDARY; // fenced by this supervisor only to detach it: still a candidate
+        }
         // A member of another history is never a candidate, like one whose log diverged.
         boolean otherHistory = report != null && report.historyId() != null && clusterHistory != null
                 && !clusterHistory.equals(report.historyId());
-        return new MemberObservation(member.address.id(), true, member.missed, role,
+        // A secondary whose detach went unanswered counts as silent: it may hold writes the others lack.
+        return new MemberObservation(member.address.id(), true, member.missed + (member.detachFailed ? 1 : 0), role,
                 report == null ? 0 : report.epoch(), report == null ? -1 : report.lsn(),
                 report != null && report.mustResync() || otherHistory);
     }

@@ -20,6 +20,10 @@ final class FakeMembers implements MemberControl {
         /** Runs when the member is fenced, before it answers: what happened meanwhile elsewhere. */
         Runnable whileFencing = () -> {};
         long acknowledgedLsn = -1; // what its fence answer says; -1: its LSN
+        /** Runs before it answers a heartbeat: e.g. records streamed from a primary the supervisor cannot reach. */
+        Runnable beforeHeartbeat = () -> {};
+        /** True: it answers heartbeats but its answer to {@code dirk fence} never comes. */
+        boolean fenceTimesOut;
         String role;
         long epoch;
         long highestEpochSeen;
@@ -69,6 +73,7 @@ final class FakeMembers implements MemberControl {
         if (!fake.heartbeatsAnswered) {
             throw new java.net.SocketTimeoutException("heartbeat timed out");
         }
+        fake.beforeHeartbeat.run();
         return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following,
                 fake.historyId, 0);
     }
@@ -77,6 +82,9 @@ final class FakeMembers implements MemberControl {
     public synchronized String fence(MemberAddress member) throws IOException {
         actions.add("fence " + member.id());
         Fake fake = reachable(member);
+        if (fake.fenceTimesOut) {
+            throw new java.net.SocketTimeoutException("dirk fence timed out");
+        }
         fake.whileFencing.run();
         fake.role = HeartbeatReport.FENCED;
         return new io.dirkdb.heartbeat.FenceReport(fake.epoch, fake.lsn,

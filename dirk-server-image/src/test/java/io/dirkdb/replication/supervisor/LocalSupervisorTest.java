@@ -2,6 +2,7 @@ package io.dirkdb.replication.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.replication.ReplicationMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -60,11 +61,11 @@ class LocalSupervisorTest {
         cluster.actions.clear();
         cluster.get("m1").answering = false;
         rounds(3);
-        assertThat(cluster.actions).containsExactly("fence m1", "promote m2 2", "follow m3 m2");
+        assertThat(cluster.actions).containsExactly("fence m1", "fence m2", "fence m3", "promote m2 2", "follow m3 m2");
         assertThat(supervisor.currentPrimary()).isEqualTo("m2");
         assertThat(supervisor.currentEpoch()).isEqualTo(2);
         rounds(3);
-        assertThat(cluster.actions).as("nothing more to do while m1 stays away").hasSize(3);
+        assertThat(cluster.actions).as("nothing more to do while m1 stays away").hasSize(5);
     }
 
     @Test
@@ -106,10 +107,10 @@ class LocalSupervisorTest {
         cluster.get("m1").answering = false;
         cluster.actions.clear();
         rounds(3);
-        assertThat(cluster.actions).containsExactly("fence m1", "promote m3 2", "resync m2 m3");
+        assertThat(cluster.actions).containsExactly("fence m1", "fence m2", "fence m3", "promote m3 2", "resync m2 m3");
         cluster.get("m2").diverged = true; // the resync did not help: left to a person, not retried
         rounds(3);
-        assertThat(cluster.actions).hasSize(3);
+        assertThat(cluster.actions).hasSize(5);
     }
 
     @Test
@@ -174,7 +175,7 @@ class LocalSupervisorTest {
         m1.heartbeatsAnswered = false;
         m1.whileFencing = () -> cluster.get("m3").lsn = 12;
         rounds(3);
-        assertThat(cluster.actions).containsExactly("fence m1", "promote m3 2", "follow m2 m3");
+        assertThat(cluster.actions).containsExactly("fence m1", "fence m2", "fence m3", "promote m3 2", "follow m2 m3");
     }
 
     @Test
@@ -191,6 +192,49 @@ class LocalSupervisorTest {
         // Once a candidate catches up (it streams the fenced member's final log), it is promoted.
         cluster.get("m2").lsn = 12;
         rounds(1);
+        assertThat(cluster.actions).contains("promote m2 2");
+    }
+
+    /**
+     * m1 is cut off from the supervisor, not from m3, which keeps following it and acknowledging its
+     * writes. Before the detach, m2 was promoted while m1 went on acknowledging writes through m3 that m2
+     * never got; now every secondary stops following m1 first, and the most complete final log wins.
+     */
+    @Test
+    void secondariesAreDetachedFromAPrimaryCutOffFromTheSupervisorBeforeTheMostCompleteIsPromoted() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m1 = cluster.get("m1");
+        FakeMembers.Fake m3 = cluster.get("m3");
+        String m1Endpoint = m1.address.host() + ":" + m1.address.port();
+        m1.answering = false;
+        m3.lsn = 12;
+        // While m3 follows m1, m1 acknowledges one more write, held by m3, between any two heartbeats.
+        m3.beforeHeartbeat = () -> {
+            if (HeartbeatReport.SECONDARY.equals(m3.role) && m1Endpoint.equals(m3.following)) {
+                m3.lsn++;
+            }
+        };
+        rounds(3);
+        assertThat(cluster.actions).containsExactly("fence m1", "fence m2", "fence m3", "promote m3 2", "follow m2 m3");
+        long promotedAt = m3.lsn;
+        rounds(3);
+        assertThat(m3.lsn).as("no write of m1 reached m3 after it was detached").isEqualTo(promotedAt);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m3");
+    }
+
+    @Test
+    void syncFailoverWaitsWhileASecondaryCannotBeDetachedFromTheLostPrimary() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        cluster.get("m1").answering = false;
+        cluster.get("m3").fenceTimesOut = true; // it may still be acknowledging m1's writes
+        rounds(6);
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote"));
+        cluster.get("m3").fenceTimesOut = false;
+        rounds(2);
         assertThat(cluster.actions).contains("promote m2 2");
     }
 }

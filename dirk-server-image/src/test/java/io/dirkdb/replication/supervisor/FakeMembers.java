@@ -24,6 +24,7 @@ final class FakeMembers implements MemberControl {
         Runnable beforeHeartbeat = () -> {};
         /** True: it answers heartbeats but its answer to {@code dirk fence} never comes. */
         boolean fenceTimesOut;
+        long leaseMillis; // the lease its heartbeat says while primary (0: none)
         String role;
         long epoch;
         long highestEpochSeen;
@@ -75,7 +76,7 @@ final class FakeMembers implements MemberControl {
         }
         fake.beforeHeartbeat.run();
         return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following,
-                fake.historyId, 0);
+                fake.historyId, HeartbeatReport.PRIMARY.equals(fake.role) ? fake.leaseMillis : 0);
     }
 
     @Override

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.replication.ReplicationMode;
+import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -236,5 +238,30 @@ class LocalSupervisorTest {
         cluster.get("m3").fenceTimesOut = false;
         rounds(2);
         assertThat(cluster.actions).contains("promote m2 2");
+    }
+
+    /**
+     * The old primary, fenced once its heartbeats time out, answers again as fenced: the lease
+     * renewals the supervisor then sends it renew nothing. Before, each counted as one, and the
+     * promotion waited for a lease that never ran out.
+     */
+    @Test
+    void fencedOldPrimaryAnsweringAgainDoesNotHoldThePromotionBackForItsLease() {
+        cluster.get("m1").leaseMillis = 200;
+        supervisor(ReplicationMode.SYNC);
+        rounds(2); // the second round renews m1's lease
+        cluster.actions.clear();
+        FakeMembers.Fake m1 = cluster.get("m1");
+        m1.heartbeatsAnswered = false;
+        rounds(3);
+        assertThat(cluster.actions).startsWith("fence m1").noneMatch(action -> action.startsWith("promote"));
+        m1.heartbeatsAnswered = true; // it answers again, as fenced
+        // One round per poll: the promotion comes once the lease last renewed while m1 was primary is out.
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            supervisor.round();
+            return supervisor.failovers() > 0;
+        });
+        assertThat(cluster.actions).contains("promote m2 2");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m2");
     }
 }

@@ -314,6 +314,76 @@ class FailoverTest {
     }
   }
 
+  @Test
+  void aClusterRecreatedOverRetainedVolumesFindsItsPrimaryByHeartbeatsNotByOrdinal() throws Exception {
+    String ns = "recreate-after-failover";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 5);
+      await().atMost(Duration.ofSeconds(5)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY)));
+      live.kill(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+        assertThat(cluster(ns).getStatus().getLastFailover().getCompletedAt()).isNotNull();
+      });
+      writeRows(live, SECONDARY, 6, 8);
+
+      // The old primary's volume still says "primary at epoch 1"; the status that knew better is gone.
+      live.recreateOverRetainedVolumes(Set.of());
+      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+        assertThat(podsLabelled(ns, "primary")).containsExactly(SECONDARY);
+        assertThat(podsSelectedByPrimaryService(ns)).containsExactly(SECONDARY);
+      });
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(role(ns, PRIMARY)).isEqualTo("secondary");
+        assertThat(live.contents(PRIMARY)).isEqualTo(live.contents(SECONDARY));
+      });
+      assertThat(ids(live, SECONDARY)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+      assertThat(podsLabelled(ns, "primary")).containsExactly(SECONDARY);
+    }
+  }
+
+  @Test
+  void aPrimaryBackOnAnEmptyVolumeNeverLeadsMembersHoldingData() throws Exception {
+    String ns = "recreate-empty-primary";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 5);
+      await().atMost(Duration.ofSeconds(5)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY)));
+
+      // The primary's volume is lost: on a fresh one it starts as the configured primary, empty.
+      live.recreateOverRetainedVolumes(Set.of(PRIMARY));
+      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+        assertThat(podsLabelled(ns, "primary")).containsExactly(SECONDARY);
+      });
+      // Nobody was rebuilt from the empty member: it is the one rebuilt, from the member with the data.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(role(ns, PRIMARY)).isEqualTo("secondary");
+        assertThat(ids(live, PRIMARY)).containsExactly(1L, 2L, 3L, 4L, 5L);
+      });
+      assertThat(ids(live, SECONDARY)).containsExactly(1L, 2L, 3L, 4L, 5L);
+      assertThat(jobs(ns)).allSatisfy(j -> assertThat(j.getMetadata().getLabels())
+          .containsEntry("dirkdb.io/member", PRIMARY));
+    }
+  }
+
+  /** Writes rows {@code from..to} into shop.item directly on {@code pod}, making the table first if needed. */
+  private static void writeRows(LiveCluster live, String pod, int from, int to) throws IOException {
+    try (DirkConnection c = live.connect(pod)) {
+      if (from == 1) {
+        LiveCluster.check(c.execute("manamboara tahiry shop"));
+        LiveCluster.check(c.execute("ampiasao shop"));
+        LiveCluster.check(c.execute("manamboara tabilao item(id ISA(null,null))"));
+      } else {
+        LiveCluster.check(c.execute("ampiasao shop"));
+      }
+      for (int id = from; id <= to; id++) {
+        LiveCluster.check(c.execute("manampia ao@ item (id) sanda (" + id + ")"));
+      }
+    }
+  }
+
   // ---- helpers
 
   private LiveCluster startCluster(String ns, ReplicationMode mode, int secondaries,
@@ -322,10 +392,11 @@ class FailoverTest {
   }
 
   private void setTargetPrimary(String ns, String target) {
-    client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
+    // The operator writes the status meanwhile, which moves the resourceVersion: read again and retry.
+    Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
       c.getSpec().setTargetPrimary(target);
       return c;
-    });
+    }));
   }
 
   /** Dates the operator's Lease a minute back, as if its holder had not renewed it for that long. */

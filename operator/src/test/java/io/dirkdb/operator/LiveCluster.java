@@ -235,6 +235,53 @@ final class LiveCluster implements AutoCloseable {
     return live;
   }
 
+  /**
+   * Deletes the DirkCluster as {@code kubectl delete} with garbage collection would (its member pods and
+   * children go; the members' volumes stay, and so does the credentials Secret, whose password the members
+   * were started with), then creates it again with the same spec and restarts every member on its retained
+   * data directory, as the new StatefulSets would. The members in {@code wiped} come back on an empty volume.
+   */
+  void recreateOverRetainedVolumes(Set<String> wiped) throws IOException {
+    var old = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace)
+        .withName(name).require();
+    members.values().forEach(m -> m.stop().run());
+    client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
+    client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.apps().statefulSets().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.apps().deployments().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.services().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.configMaps().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.policy().v1().podDisruptionBudget().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
+        .delete();
+    client.serviceAccounts().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.batch().v1().jobs().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    await(() -> client.pods().inNamespace(namespace).list().getItems().isEmpty()
+        && client.apps().statefulSets().inNamespace(namespace).list().getItems().isEmpty());
+    jobsSeen.clear();
+    for (String pod : wiped) {
+      try (var files = Files.walk(members.get(pod).directory())) {
+        for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(file);
+        }
+      }
+    }
+    var fresh = new io.dirkdb.operator.api.v1alpha1.DirkCluster();
+    fresh.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());
+    fresh.setSpec(old.getSpec());
+    TestClusters.create(client, namespace, fresh);
+    TestClusters.awaitChildren(client, namespace, TestClusters.standardChildren(name, true));
+    List<String> pods = new ArrayList<>(members.keySet());
+    pods.sort(null);
+    for (String pod : pods) {
+      // The configured role decides only for an empty volume: the role saved in a retained one wins.
+      startMember(pod, pod.equals(name + "-primary-0") ? Role.PRIMARY : Role.SECONDARY, null);
+    }
+    Kubelet kubelet = new Kubelet(client, namespace);
+    kubelet.finishRollout(name + "-primary");
+    kubelet.finishRollout(name + "-secondary");
+    kubelet.proxyReady(name + "-proxy");
+  }
+
   /** As Kubernetes restarts a pod: a new pod (no role label) with a new IP, the same volume. */
   LiveMember restartPod(String pod) {
     client.pods().inNamespace(namespace).withName(pod).delete();

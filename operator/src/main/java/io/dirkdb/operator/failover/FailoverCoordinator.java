@@ -105,7 +105,10 @@ public class FailoverCoordinator {
     DirkCluster cluster = Optional.ofNullable(client.resource(cached).get()).orElse(cached);
     // The same member control as the local supervisor's; its connections live for this pass only.
     try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS, password)) {
-      Pass pass = new Pass(client, cluster, pods, prober.results(id), control);
+      Map<String, ProbeResult> results = prober.results(id);
+      MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),
+          cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary());
+      Pass pass = new Pass(client, cluster, pods, results, roles, control);
       Optional<Duration> recheck = pass.run(id);
       return new Outcome(pass.cluster, pass.currentPods(), recheck);
     }
@@ -134,6 +137,20 @@ public class FailoverCoordinator {
     }
   }
 
+  /** The highest epoch the status remembers: its failover record and its members' last heartbeats. */
+  private static long knownEpoch(DirkCluster cluster) {
+    DirkClusterStatus status = cluster.getStatus();
+    if (status == null) {
+      return 0;
+    }
+    long epoch = status.getLastFailover() == null || status.getLastFailover().getEpoch() == null ? 0
+        : status.getLastFailover().getEpoch();
+    for (MemberStatus m : status.getMembers() == null ? List.<MemberStatus>of() : status.getMembers()) {
+      epoch = Math.max(epoch, m.getEpoch() == null ? 0 : m.getEpoch());
+    }
+    return epoch;
+  }
+
   private String password(KubernetesClient client, DirkCluster cluster) {
     Secret secret = client.secrets().inNamespace(cluster.getMetadata().getNamespace())
         .withName(ClusterNaming.credentialsSecret(cluster)).get();
@@ -153,16 +170,18 @@ public class FailoverCoordinator {
     DirkCluster cluster;
     final Map<String, Pod> pods;
     final Map<String, ProbeResult> results;
+    final MemberRoles roles;
     final MemberControl control;
     final String name;
 
     Pass(KubernetesClient client, DirkCluster cluster, List<Pod> pods, Map<String, ProbeResult> results,
-        MemberControl control) {
+        MemberRoles roles, MemberControl control) {
       this.client = client;
       this.cluster = cluster;
       this.pods = pods.stream().collect(Collectors.toMap(p -> p.getMetadata().getName(), Function.identity(),
           (a, b) -> a, LinkedHashMap::new));
       this.results = results;
+      this.roles = roles;
       this.control = control;
       this.name = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
     }
@@ -177,8 +196,23 @@ public class FailoverCoordinator {
       if (record != null && record.inProgress()) {
         return resume(record);
       }
-      String primary = ClusterStatusAggregator.currentPrimary(cluster);
+      labelByHeartbeats();
+      String named = status.getCurrentPrimary();
+      Optional<String> answering = roles.primary();
+      if (answering.isPresent() && !answering.get().equals(named)) {
+        // An empty status (the cluster recreated over its volumes) or one behind the members: they know best.
+        String message = answering.get() + " answers as primary at epoch " + roles.currentEpoch()
+            + (named == null ? "" : " (the status named " + named + ")");
+        LOG.infof("DirkCluster %s: %s", name, message);
+        status.setCurrentPrimary(answering.get());
+        writeStatus();
+        ClusterEvents.normal(client, cluster, "PrimaryFound", message);
+      }
+      String primary = status().getCurrentPrimary();
       FailoverSpec spec = cluster.getSpec().getFailover();
+      if (primary == null) {
+        return spec.isEnabled() ? bootstrap() : Optional.of(RECHECK.multipliedBy(5));
+      }
       FailoverPolicy policy = policy(spec);
       // Only a primary that was seen answering can be lost: a cluster still coming up has nothing to fail over.
       // The status keeps the last heartbeat's epoch, so a restarted operator still knows the primary answered once.
@@ -188,13 +222,20 @@ public class FailoverCoordinator {
       boolean established = heardOnce && status.getPhase() != null && status.getPhase() != ClusterPhase.Pending
           && status.getPhase() != ClusterPhase.Creating;
       MemberObservation primaryObservation = observe(primary, true);
+      boolean lostItsData = roles.falsePrimary(primary) && roles.emptyOverData(primary);
+      if (lostItsData) {
+        // Back on an empty volume while others hold the data: as good as gone; it is rebuilt once replaced.
+        primaryObservation = new MemberObservation(primary, false, primaryObservation.missedHeartbeats(),
+            primaryObservation.role(), primaryObservation.epoch(), primaryObservation.lsn(), true);
+      }
       if (spec.isEnabled() && established && policy.primaryLost(primaryObservation)) {
         Instant since = lostSince.computeIfAbsent(id, k -> Instant.now());
         Duration lostFor = Duration.between(since, Instant.now());
         if (!policy.delayElapsed(lostFor)) {
           return Optional.of(Duration.ofSeconds(spec.getFailoverDelaySeconds()).minus(lostFor).plusMillis(50));
         }
-        String reason = primaryObservation.running() ? "PrimaryUnreachable" : "PrimaryPodNotReady";
+        String reason = lostItsData ? "PrimaryLostItsData"
+            : primaryObservation.running() ? "PrimaryUnreachable" : "PrimaryPodNotReady";
         List<MemberObservation> others = pods.keySet().stream().filter(n -> !n.equals(primary))
             .map(n -> observe(n, false)).toList();
         Election election = policy.elect(others, highestEpochSeen());
@@ -219,6 +260,46 @@ public class FailoverCoordinator {
         return switchover;
       }
       return rejoin(primary);
+    }
+
+    /**
+     * Moves role labels to what the members answer: the primary at the current epoch gets {@code primary}
+     * (and no other pod keeps it), a false primary {@code fenced}, an answering secondary {@code secondary};
+     * a member with no answer keeps what it has, and a new one has none, so no Service selects it.
+     */
+    private void labelByHeartbeats() {
+      for (String member : List.copyOf(pods.keySet())) {
+        roles.label(member, RoleLabels.role(pods.get(member))).ifPresent(role -> relabel(member, role));
+      }
+      roles.primary().ifPresent(primary -> {
+        for (String member : List.copyOf(pods.keySet())) {
+          if (!member.equals(primary) && ClusterNaming.ROLE_PRIMARY.equals(RoleLabels.role(pods.get(member)))) {
+            relabel(member, ClusterNaming.ROLE_FENCED); // never two pods labelled primary
+          }
+        }
+      });
+    }
+
+    /**
+     * No member answers as primary and no status names one: once every member answers, the one holding
+     * data with the highest epoch and then the longest log is promoted, by the failover's recorded steps.
+     */
+    private Optional<Duration> bootstrap() {
+      List<String> members = ClusterNaming.memberNames(cluster).stream().filter(pods::containsKey).toList();
+      if (members.size() < ClusterNaming.memberNames(cluster).size()) {
+        return Optional.of(RECHECK);
+      }
+      Optional<String> candidate = roles.bootstrapCandidate(members);
+      if (candidate.isEmpty()) {
+        return Optional.of(RECHECK);
+      }
+      String falsePrimary = members.stream().filter(roles::falsePrimary).findFirst().orElse(null);
+      long epoch = Math.max(roles.currentEpoch(), highestEpochSeen()) + 1;
+      ProbeResult chosen = results.get(candidate.get());
+      return start(falsePrimary, candidate.get(), epoch, "NoPrimaryAnswers", "no member answers as the primary"
+          + (falsePrimary == null ? "" : " (" + falsePrimary + " claims it with an empty log)") + "; promoting "
+          + candidate.get() + " (epoch " + chosen.last().epoch() + ", LSN " + chosen.last().lsn() + ") at epoch "
+          + epoch);
     }
 
     /** Returns null when no switchover was asked for. */
@@ -378,7 +459,7 @@ public class FailoverCoordinator {
       status.setPhase(ClusterPhase.Degraded); // the aggregator makes it Ready once every member is
       long millis = Duration.between(Instant.parse(record.getStartedAt()), Instant.now()).toMillis();
       String message = (switchover ? "switchover" : "failover") + " done: " + to + " is primary at epoch " + epoch
-          + " (was " + from + ")";
+          + (from == null ? "" : " (was " + from + ")");
       setCondition(false, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
       writeStatus();
       LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);

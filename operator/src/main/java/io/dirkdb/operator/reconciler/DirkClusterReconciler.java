@@ -126,7 +126,6 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
         .toList();
-    memberPods = MemberRoleLabeler.labelNewMembers(context.getClient(), cluster, memberPods);
     FailoverCoordinator.Outcome roles = failover.reconcile(context.getClient(), cluster, memberPods);
     DirkCluster stored = roles.cluster(); // its status may have been written by the failover steps
     memberPods = roles.pods();

@@ -121,6 +121,10 @@ final class LiveCluster implements AutoCloseable {
     cluster.getMetadata().setName(name);
     cluster.getSpec().setSecondaries(secondaries);
     cluster.getSpec().getReplication().setMode(mode);
+    // Loopback members answer in microseconds: detection tuned for it, below the defaults a real cluster needs.
+    cluster.getSpec().getFailover().setHeartbeatIntervalMs(500);
+    cluster.getSpec().getFailover().setFailureThreshold(3);
+    cluster.getSpec().getFailover().setFailoverDelaySeconds(0);
     adjust.accept(cluster.getSpec());
     TestClusters.create(client, ns, cluster);
     TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
@@ -182,6 +186,7 @@ final class LiveCluster implements AutoCloseable {
   /** Starts (or restarts, on its data directory) the member of pod {@code pod} and creates its pod. */
   LiveMember startMember(String pod, Role role, LiveMember follow) {
     String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
+    TestHosts.map(stableName(pod), host); // what the cluster's DNS would answer for the headless Service
     Path directory = root.resolve(pod);
     LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(pod, role, host, 0, directory, follow)
         : startInProcess(pod, role, host, 0, directory, follow);
@@ -308,6 +313,16 @@ final class LiveCluster implements AutoCloseable {
 
   LiveMember member(String pod) {
     return members.get(pod);
+  }
+
+  /** {@code <pod>.<cluster>-members.<ns>.svc}, which resolves to the member's loopback address in tests. */
+  String stableName(String pod) {
+    return pod + "." + name + "-members." + namespace + ".svc";
+  }
+
+  /** The stable name and port of a member, as the operator tells other members to reach it. */
+  String stableAddress(String pod) {
+    return stableName(pod) + ":" + members.get(pod).port();
   }
 
   /**

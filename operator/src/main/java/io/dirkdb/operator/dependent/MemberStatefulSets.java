@@ -64,7 +64,7 @@ public final class MemberStatefulSets {
             .withImage(image)
             .withImagePullPolicy(spec.getImagePullPolicy().name())
             .withArgs(serverArgs())
-            .withEnv(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster))
+            .withEnv(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
             .withPorts(
                 new ContainerPortBuilder().withName("sql").withContainerPort(ClusterNaming.MEMBER_PORT).build(),
                 new ContainerPortBuilder().withName("http").withContainerPort(ClusterNaming.MEMBER_HTTP_PORT).build())
@@ -72,7 +72,7 @@ public final class MemberStatefulSets {
             .withStartupProbe(PodDefaults.httpProbe("/health/live", ClusterNaming.MEMBER_HTTP_PORT, 2, 90))
             .withLivenessProbe(PodDefaults.httpProbe("/health/live", ClusterNaming.MEMBER_HTTP_PORT, 10, 3))
             .withReadinessProbe(PodDefaults.httpProbe("/health/ready", ClusterNaming.MEMBER_HTTP_PORT, 2, 2))
-            .withResources(PodDefaults.resources(spec.getResources().getMembers(), "100m", "256Mi"))
+            .withResources(PodDefaults.memberResources(cluster))
             .withSecurityContext(PodDefaults.containerSecurityContext())
             .withVolumeMounts(
                 new VolumeMountBuilder().withName(DATA_VOLUME).withMountPath(DATA_MOUNT).build(),
@@ -87,7 +87,8 @@ public final class MemberStatefulSets {
             .withNewSpec()
             .withAccessModes("ReadWriteOnce")
             .withStorageClassName(storage.getStorageClassName())
-            .withNewResources().withRequests(Map.of("storage", new Quantity(storage.getSize()))).endResources()
+            .withNewResources().withRequests(Map.of("storage", new Quantity(StorageQuantities.canonical(storage.getSize()))))
+            .endResources()
             .endSpec()
             .build())
         .endSpec()

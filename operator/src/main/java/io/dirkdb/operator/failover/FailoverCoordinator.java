@@ -11,6 +11,7 @@ import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.reconciler.ClusterEvents;
 import io.dirkdb.operator.reconciler.ClusterStatusAggregator;
 import io.dirkdb.operator.reconciler.Conditions;
+import io.dirkdb.operator.reconciler.ImageDefaults;
 import io.dirkdb.operator.resync.ResyncCoordinator;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
@@ -79,11 +80,13 @@ public class FailoverCoordinator {
   private final Map<ResourceID, String> blocked = new ConcurrentHashMap<>();
 
   private final Duration resyncFirstBackoff;
+  private final ImageDefaults images;
 
   @Inject
-  public FailoverCoordinator(HeartbeatProber prober,
+  public FailoverCoordinator(HeartbeatProber prober, ImageDefaults images,
       @ConfigProperty(name = "dirk.operator.resync.first-backoff-seconds", defaultValue = "10") int resyncBackoffSeconds) {
     this.prober = prober;
+    this.images = images;
     this.resyncFirstBackoff = Duration.ofSeconds(Math.max(1, resyncBackoffSeconds));
   }
 
@@ -102,7 +105,7 @@ public class FailoverCoordinator {
     prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values());
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.
-    DirkCluster cluster = Optional.ofNullable(client.resource(cached).get()).orElse(cached);
+    DirkCluster cluster = images.apply(Optional.ofNullable(client.resource(cached).get()).orElse(cached));
     // The same member control as the local supervisor's; its connections live for this pass only.
     try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS, password)) {
       Map<String, ProbeResult> results = prober.results(id);
@@ -442,7 +445,7 @@ public class FailoverCoordinator {
         }
         endpoint(member).ifPresent(e -> {
           try {
-            control.follow(e, candidate.get());
+            control.follow(e, MemberAddresses.stable(cluster, candidate.get())); // a name that outlives the pod's IP
             if (ClusterNaming.ROLE_FENCED.equals(RoleLabels.role(pods.get(member))) && member.equals(from)) {
               relabel(member, ClusterNaming.ROLE_SECONDARY);
             }
@@ -620,9 +623,12 @@ public class FailoverCoordinator {
     private MemberObservation observe(String member, boolean primary) {
       Pod pod = pods.get(member);
       ProbeResult result = results.get(member);
-      // The primary must be Ready; a secondary need only have an address (it is not Ready while its primary is gone).
+      // The primary must be Ready or still answering heartbeats (NotReady alone, say a slow readiness probe
+      // on a busy node, is no loss); a secondary need only have an address (it is not Ready while its
+      // primary is gone).
+      boolean answers = result != null && result.answering();
       boolean running = pod != null && pod.getMetadata().getDeletionTimestamp() == null
-          && (primary ? ClusterStatusAggregator.isReady(pod) : MemberAddresses.of(pod).isPresent());
+          && (primary ? ClusterStatusAggregator.isReady(pod) || answers : MemberAddresses.of(pod).isPresent());
       HeartbeatReport last = result == null ? null : result.last();
       return new MemberObservation(member, running, result == null ? 0 : result.missed(),
           last == null ? "" : last.role(), last == null ? 0 : last.epoch(), last == null ? 0 : last.lsn(),
@@ -632,7 +638,10 @@ public class FailoverCoordinator {
     }
 
     private String describe(MemberObservation o) {
-      return !o.running() ? "its pod is gone or not ready" : o.missedHeartbeats() + " heartbeats missed in a row";
+      if (!o.running() && o.diverged()) {
+        return "it came back with an empty log while other members hold data";
+      }
+      return !o.running() ? "its pod is gone, or not ready and silent" : o.missedHeartbeats() + " heartbeats missed in a row";
     }
 
     private long highestEpochSeen() {

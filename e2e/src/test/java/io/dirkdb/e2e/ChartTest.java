@@ -99,7 +99,7 @@ class ChartTest {
         "--set", "dirkImage.pullPolicy=Always");
     String notes = out.substring(out.indexOf("NOTES:"));
     assertThat(notes).contains("kubectl -n dirk-system rollout status deployment/dirk-operator",
-        "kubectl apply -f examples/basic.yaml", "image: dirkdb/dirk:9.9.9", "imagePullPolicy: Always",
+        "kubectl apply -f examples/basic.yaml", "when it is unset dirkdb/dirk:9.9.9", "imagePullPolicy: Always",
         "kubectl get dirkclusters",
         "kubectl port-forward svc/demo-proxy 3949", "./dirk client 127.0.0.1 3949",
         "kubectl describe dirkcluster demo");

@@ -239,8 +239,10 @@ public class FailoverCoordinator {
         }
         String reason = lostItsData ? "PrimaryLostItsData"
             : primaryObservation.running() ? "PrimaryUnreachable" : "PrimaryPodNotReady";
+        // Behind a primary that came back empty, a secondary holding the data reports its log as diverged
+        // from it: that says nothing against it, so it stays a candidate.
         List<MemberObservation> others = pods.keySet().stream().filter(n -> !n.equals(primary))
-            .map(n -> observe(n, false)).toList();
+            .map(n -> lostItsData ? ignoringDivergence(observe(n, false), n) : observe(n, false)).toList();
         Election election = policy.elect(others, highestEpochSeen());
         if (election instanceof Election.NoSafeCandidate none) {
           block(id, "primary " + primary + " is lost (" + describe(primaryObservation) + ") and no member may "
@@ -635,6 +637,16 @@ public class FailoverCoordinator {
           // Another member that still claims to be primary (an old one back before its resync) has writes the
           // cluster never acknowledged as one history: never a candidate.
           last != null && (last.diverged() || last.needsResync() || (!primary && last.isPrimary())));
+    }
+
+    /** The observation of a secondary, not diverged if it only diverged from an empty primary. */
+    private MemberObservation ignoringDivergence(MemberObservation o, String member) {
+      ProbeResult result = results.get(member);
+      boolean claimsPrimary = result != null && result.last() != null && result.last().isPrimary();
+      if (!o.diverged() || claimsPrimary || result.last().lsn() <= 0) {
+        return o;
+      }
+      return new MemberObservation(o.member(), o.running(), o.missedHeartbeats(), o.role(), o.epoch(), o.lsn(), false);
     }
 
     private String describe(MemberObservation o) {

@@ -82,8 +82,10 @@ public record MemberRoles(Map<String, ProbeResult> results, long currentEpoch, O
   /**
    * The member to make primary when none answers as one and no status names one (a cluster recreated
    * over retained volumes whose primary was fenced, or whose primary's volume came back empty): only
-   * when every one of {@code members} answers, so no log is unseen; the one holding data first, then the
-   * highest epoch, then the most complete log (highest LSN); members that must be resynced never.
+   * when every one of {@code members} answers, so no log is unseen; a member holding data first (an empty
+   * one never wins over data, even over a member that calls itself diverged, which it may be only from
+   * the empty one), then the highest epoch, then one that need not be resynced, then the most complete
+   * log (highest LSN).
    */
   public Optional<String> bootstrapCandidate(List<String> members) {
     if (primary.isPresent() || members.isEmpty()
@@ -91,9 +93,10 @@ public record MemberRoles(Map<String, ProbeResult> results, long currentEpoch, O
       return Optional.empty();
     }
     return members.stream()
-        .filter(m -> results.get(m).last().ready() && !results.get(m).last().mustResync())
+        .filter(m -> results.get(m).last().ready())
         .max(Comparator.<String>comparingInt(m -> results.get(m).last().lsn() > 0 ? 1 : 0)
             .thenComparingLong(m -> results.get(m).last().epoch())
+            .thenComparingInt(m -> results.get(m).last().mustResync() ? 0 : 1)
             .thenComparingLong(m -> results.get(m).last().lsn())
             .thenComparing(Comparator.<String>reverseOrder()));
   }

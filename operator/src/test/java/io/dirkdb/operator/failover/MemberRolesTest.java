@@ -63,6 +63,16 @@ class MemberRolesTest {
   }
 
   @Test
+  void aSecondaryThatDivergedFromAnEmptyPrimaryIsStillChosenOverIt() {
+    Map<String, ProbeResult> results = new LinkedHashMap<>();
+    results.put(P, answer(P, "primary", 1, 0));
+    // It followed the empty member by its stable name and found its own log ahead: "diverged".
+    results.put(S0, new ProbeResult(new MemberAddress(S0, "10.0.0.2", 3948), 0,
+        new HeartbeatReport("secondary", 1, 120, true, true, false, null)));
+    assertThat(MemberRoles.of(results, 0, null).bootstrapCandidate(List.of(P, S0))).contains(S0);
+  }
+
+  @Test
   void aFreshClusterHasItsPrimaryWhenNobodyHoldsData() {
     Map<String, ProbeResult> results = new LinkedHashMap<>();
     results.put(P, answer(P, "primary", 1, 0));

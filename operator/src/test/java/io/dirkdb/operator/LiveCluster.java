@@ -139,8 +139,11 @@ final class LiveCluster implements AutoCloseable {
             .isEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
         org.assertj.core.api.Assertions.assertThat(client.pods().inNamespace(ns).withName(name + "-primary-0").require()
             .getMetadata().getLabels()).containsEntry("dirkdb.io/role", "primary");
-        org.assertj.core.api.Assertions.assertThat(c.getStatus().getMembers())
-            .allSatisfy(m -> org.assertj.core.api.Assertions.assertThat(m.getEpoch()).isNotNull());
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getMembers()).allSatisfy(m -> {
+          org.assertj.core.api.Assertions.assertThat(m.getEpoch()).isNotNull();
+          org.assertj.core.api.Assertions.assertThat(m.getRole()).as("role of %s, from its heartbeats", m.getName())
+              .isNotNull();
+        });
       });
       return live;
     } catch (RuntimeException | Error e) {

@@ -127,6 +127,19 @@ class ChartTest {
         .contains("dirk.operator.default-image=${DIRK_DEFAULT_IMAGE:dirkdb/dirk:" + version + "}");
   }
 
+  @Test
+  void chartKubeVersionAdmitsOnlyApiServersThatKeepTheCrdsValidationFields() throws IOException {
+    String crd = Files.readString(KubeTools.repoRoot().resolve("crds/dirkclusters.dirkdb.io-v1.yml"));
+    String kubeVersion = Manifests.read(KubeTools.chart().resolve("Chart.yaml")).path("kubeVersion").asText();
+    var minimum = java.util.regex.Pattern.compile(">=\\s*1\\.(\\d+)").matcher(kubeVersion);
+    assertThat(minimum.find()).as("Chart.yaml kubeVersion names a minimum: %s", kubeVersion).isTrue();
+    // reason and fieldPath of x-kubernetes-validations exist from Kubernetes 1.28; older servers drop them.
+    if (crd.contains("fieldPath:") || crd.contains("reason:")) {
+      assertThat(Integer.parseInt(minimum.group(1))).as("kubeVersion %s with validation reason/fieldPath", kubeVersion)
+          .isGreaterThanOrEqualTo(28);
+    }
+  }
+
   static String appVersion() {
     return Manifests.read(KubeTools.chart().resolve("Chart.yaml")).path("appVersion").asText();
   }

@@ -65,7 +65,8 @@ class ChartTest {
         "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.interval=15s",
         "--set", "metrics.serviceMonitor.labels.release=prom", "--set", "image.tag=1.2.3",
         "--set", "image.pullPolicy=Always", "--set", "logLevel=DEBUG", "--set", "resources.limits.memory=1Gi",
-        "--set", "dirkImage.repository=registry.example/dirk", "--set", "dirkImage.tag=2.0.0");
+        "--set", "dirkImage.repository=registry.example/dirk", "--set", "dirkImage.tag=2.0.0",
+        "--set", "dirkImage.pullPolicy=Always");
 
     JsonNode deployment = chart.get("Deployment", "dirk-operator");
     assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(2);
@@ -76,6 +77,7 @@ class ChartTest {
     assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_WATCH_NAMESPACES")).isEqualTo("apps");
     assertThat(ChartRbacTest.envValue(container.path("env"), "QUARKUS_LOG_LEVEL")).isEqualTo("DEBUG");
     assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_DEFAULT_IMAGE")).isEqualTo("registry.example/dirk:2.0.0");
+    assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_DEFAULT_IMAGE_PULL_POLICY")).isEqualTo("Always");
     // Two replicas share one Lease: the leader-election rights are there whatever the replica count.
     assertThat(chart.find("Role", "dirk-operator-leader-election")).isPresent();
 

@@ -107,6 +107,9 @@ class ChangesTest {
       assertThat(memberImage(ns, "demo-primary")).isEqualTo("dirkdb/dirk:operator-default");
       assertThat(memberImage(ns, "demo-secondary")).isEqualTo("dirkdb/dirk:operator-default");
       assertThat(cacheContainer(ns).getImage()).isEqualTo("dirkdb/dirk:operator-default");
+      // dirk.operator.default-image-pull-policy (the chart's dirkImage.pullPolicy; in tests: Never).
+      assertThat(statefulSet(ns, "demo-primary").getSpec().getTemplate().getSpec().getContainers().get(0)
+          .getImagePullPolicy()).isEqualTo("Never");
     });
   }
 

@@ -62,7 +62,7 @@ public final class MemberStatefulSets {
         .withContainers(new ContainerBuilder()
             .withName(CONTAINER)
             .withImage(image)
-            .withImagePullPolicy(spec.getImagePullPolicy().name())
+            .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
             .withArgs(serverArgs())
             .withEnv(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
             .withPorts(

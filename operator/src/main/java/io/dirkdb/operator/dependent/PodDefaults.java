@@ -88,6 +88,11 @@ public final class PodDefaults {
     return resources(cluster.getSpec().getResources().getMembers(), "100m", MEMBER_MEMORY);
   }
 
+  /** The spec's pull policy (the operator fills an unset one); null leaves it to Kubernetes. */
+  public static String pullPolicy(DirkCluster cluster) {
+    return cluster.getSpec().getImagePullPolicy() == null ? null : cluster.getSpec().getImagePullPolicy().name();
+  }
+
   /** Sizes the heap of any JVM in the container from its memory limit (read by every JVM at start). */
   public static EnvVar heapEnv() {
     return new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue(JAVA_TOOL_OPTIONS).build();

@@ -84,7 +84,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
     return new ContainerBuilder()
         .withName(PROXY_CONTAINER)
         .withImage(spec.getImage())
-        .withImagePullPolicy(spec.getImagePullPolicy().name())
+        .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
         .withArgs("proxy",
             "--config", PodDefaults.CONFIG_PATH,
             "--host", "0.0.0.0",
@@ -108,7 +108,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
     return new ContainerBuilder()
         .withName(CACHE_CONTAINER)
         .withImage(spec.getImage())
-        .withImagePullPolicy(spec.getImagePullPolicy().name())
+        .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
         .withArgs("cache", "127.0.0.1",
             String.valueOf(spec.getProxy().getPort()),
             String.valueOf(cache.getPort()),

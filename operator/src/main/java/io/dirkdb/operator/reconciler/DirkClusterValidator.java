@@ -36,7 +36,7 @@ public final class DirkClusterValidator {
     }
     if (spec.getProxy() == null || spec.getCache() == null || spec.getReplication() == null
         || spec.getFailover() == null || spec.getStorage() == null || spec.getResources() == null
-        || spec.getReplication().getMode() == null || spec.getImagePullPolicy() == null) {
+        || spec.getReplication().getMode() == null) {
       violations.add(new SpecViolation("spec", "SectionNull",
           "spec sections proxy, cache, replication, failover, storage and resources must not be null; omit them for defaults"));
       return violations;

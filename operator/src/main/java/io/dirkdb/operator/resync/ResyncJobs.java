@@ -73,7 +73,7 @@ public final class ResyncJobs {
         .addNewContainer()
         .withName("resync")
         .withImage(cluster.getSpec().getImage())
-        .withImagePullPolicy(cluster.getSpec().getImagePullPolicy().name())
+        .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
         .withArgs(command(from, to))
         .withEnv(PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
         .withResources(PodDefaults.memberResources(cluster))

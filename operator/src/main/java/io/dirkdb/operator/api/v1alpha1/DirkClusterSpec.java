@@ -30,9 +30,9 @@ public class DirkClusterSpec {
   @Pattern("^\\S+$")
   private String image;
 
-  @JsonPropertyDescription("Kubernetes image pull policy of every DirkDB container.")
-  @Default("IfNotPresent")
-  private ImagePullPolicy imagePullPolicy = ImagePullPolicy.IfNotPresent;
+  @JsonPropertyDescription("Kubernetes image pull policy of every DirkDB container; unset: the operator's default"
+      + " (the chart's dirkImage.pullPolicy, env DIRK_DEFAULT_IMAGE_PULL_POLICY, IfNotPresent otherwise).")
+  private ImagePullPolicy imagePullPolicy;
 
   @JsonPropertyDescription("Number of secondaries (read replicas) besides the one primary.")
   @SpecReplicas

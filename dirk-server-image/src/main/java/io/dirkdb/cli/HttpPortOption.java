@@ -19,6 +19,13 @@ final class HttpPortOption {
         return httpPort == null ? null : HealthHttpServer.start(host, httpPort, registry, readiness);
     }
 
+    /** As above, with a liveness check (false: the process needs a restart). */
+    HealthHttpServer startIfGiven(String host, PrometheusMeterRegistry registry,
+                                  Supplier<HealthHttpServer.Readiness> readiness,
+                                  Supplier<HealthHttpServer.Readiness> liveness) throws IOException {
+        return httpPort == null ? null : HealthHttpServer.start(host, httpPort, registry, readiness, liveness);
+    }
+
     /** The line a command prints when the endpoints cannot start. */
     String cannotServe(String command, String host, IOException e) {
         return command + ": cannot serve HTTP on " + host + ":" + httpPort + ": " + e.getMessage();

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.dirkdb.engine.StatementLimits;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -80,6 +81,34 @@ public final class ServerCommand implements Callable<Integer> {
             description = "largest request accepted; a larger one is answered with an error (default: ${DEFAULT-VALUE})")
     int maxRequestBytes;
 
+    @Option(names = "--reserved-connections", paramLabel = "N", defaultValue = "8",
+            description = "slots past --max-connections for heartbeats, replication and control requests "
+                    + "(default: ${DEFAULT-VALUE})")
+    int reservedConnections;
+
+    @Option(names = "--authentication-timeout-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "a connection that has not authenticated (or sent a first request) within this long "
+                    + "of its last answer is closed (default: ${DEFAULT-VALUE})")
+    long authenticationTimeoutSeconds;
+
+    @Option(names = "--idle-timeout-seconds", paramLabel = "SECONDS", defaultValue = "3600",
+            description = "a connection that completes no request for this long is closed; 0: never "
+                    + "(default: ${DEFAULT-VALUE})")
+    long idleTimeoutSeconds;
+
+    @Option(names = "--statement-max-rows", paramLabel = "N", defaultValue = "1000000",
+            description = "rows one statement may build (joins, results, rows changed) (default: ${DEFAULT-VALUE})")
+    long statementMaxRows;
+
+    @Option(names = "--statement-max-bytes", paramLabel = "BYTES", defaultValue = "67108864",
+            description = "estimated bytes one statement may build, and the largest change it may log "
+                    + "(default: ${DEFAULT-VALUE})")
+    long statementMaxBytes;
+
+    @Option(names = "--statement-timeout-ms", paramLabel = "MILLIS", defaultValue = "30000",
+            description = "how long one statement may run (default: ${DEFAULT-VALUE})")
+    long statementTimeoutMillis;
+
     @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
             description = "on SIGTERM, how long statements in flight may take to finish (default: ${DEFAULT-VALUE})")
     int shutdownGraceSeconds;
@@ -111,6 +140,7 @@ public final class ServerCommand implements Callable<Integer> {
         try {
             Files.createDirectories(plan.dataDirectory);
             EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
+            database.engine().limitStatements(plan.statementLimits);
             Member member;
             try {
                 member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role);
@@ -138,7 +168,7 @@ public final class ServerCommand implements Callable<Integer> {
         }
         HealthHttpServer httpServer;
         try {
-            httpServer = http.startIfGiven(plan.settings.host(), registry, server::readiness);
+            httpServer = http.startIfGiven(plan.settings.host(), registry, server::readiness, server::liveness);
         } catch (IOException e) {
             server.close();
             return ExitCodes.fail(err, http.cannotServe("dirk server", plan.settings.host(), e), ExitCodes.FAILURE);
@@ -170,7 +200,7 @@ public final class ServerCommand implements Callable<Integer> {
 
     /** What to run, from the flags, the config file and the environment. */
     record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
-                String primaryHost, int primaryPort) {}
+                String primaryHost, int primaryPort, StatementLimits statementLimits) {}
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
@@ -205,11 +235,19 @@ public final class ServerCommand implements Callable<Integer> {
         }
         OptionChecks.atLeastOne("dirk server: --max-connections", maxConnections);
         OptionChecks.atLeastOne("dirk server: --max-request-bytes", maxRequestBytes);
+        OptionChecks.atLeastOne("dirk server: --authentication-timeout-seconds", authenticationTimeoutSeconds);
+        OptionChecks.atLeastOne("dirk server: --statement-max-rows", statementMaxRows);
+        OptionChecks.atLeastOne("dirk server: --statement-max-bytes", statementMaxBytes);
+        OptionChecks.atLeastOne("dirk server: --statement-timeout-ms", statementTimeoutMillis);
+        if (idleTimeoutSeconds < 0 || reservedConnections < 0) {
+            throw new DirkException("dirk server: --idle-timeout-seconds and --reserved-connections must be 0 or more");
+        }
         Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
                 ? Role.PRIMARY : Role.SECONDARY;
         ServerSettings settings = new ServerSettings(listenHost, listenPort,
                 Passwords.fromFileOrEnvironment(passwordFile, environment), maxConnections, maxRequestBytes,
-                Shutdown.grace(shutdownGraceSeconds));
+                Shutdown.grace(shutdownGraceSeconds), Duration.ofSeconds(authenticationTimeoutSeconds),
+                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections);
         String modeName = replicationMode != null ? replicationMode
                 : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
         ReplicationMode mode;
@@ -229,6 +267,7 @@ public final class ServerCommand implements Callable<Integer> {
                     .findFirst().orElse(null);
         }
         return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
-                master == null ? null : master.host(), master == null ? 0 : master.port());
+                master == null ? null : master.host(), master == null ? 0 : master.port(),
+                new StatementLimits(statementMaxRows, statementMaxBytes, Duration.ofMillis(statementTimeoutMillis)));
     }
 }

@@ -21,9 +21,11 @@ final class ChangePlanner {
     record Plan(Change change, String message) {}
 
     private final Catalog catalog;
+    private final StatementBudget budget;
 
-    ChangePlanner(Catalog catalog) {
+    ChangePlanner(Catalog catalog, StatementBudget budget) {
         this.catalog = catalog;
+        this.budget = budget;
     }
 
     Plan plan(SqlStatement statement, String currentDatabase) {
@@ -62,8 +64,9 @@ final class ChangePlanner {
         }
         if (statement instanceof SqlStatement.CreateView s) {
             requireFreeName(database, s.name());
-            // Run it once so a view over a missing table or column is refused now, not when queried.
-            new QueryExecutor(database, Messages.NO_DATABASE).execute(s.query());
+            // Checked over the schema only, so a view over a missing table or column is refused now, not when
+            // queried; its query is not run: under the write lock that would stop every writer for its length.
+            QueryExecutor.check(database, s.query());
             return new Plan(new Change.CreateView(database.name, s.name(), s.queryText()), Messages.created("jery", s.name()));
         }
         if (statement instanceof SqlStatement.Drop s) {
@@ -163,7 +166,7 @@ final class ChangePlanner {
 
         List<Object[]> values = new ArrayList<>();
         if (insert.source() != null) {
-            QueryExecutor.Rows rows = new QueryExecutor(database, Messages.NO_DATABASE).execute(insert.source());
+            QueryExecutor.Rows rows = new QueryExecutor(database, Messages.NO_DATABASE, budget).execute(insert.source());
             if (rows.columns().size() != targets.length) {
                 throw new DirkException("the alaivo gives " + rows.columns().size() + " columns but "
                         + targets.length + " are to be filled in table '" + table.name + "'");
@@ -185,6 +188,7 @@ final class ChangePlanner {
                     }
                     computed[i] = Values.stored(QueryExecutor.compile(row.get(i), List.of(), null).eval(null));
                 }
+                budget.projectedRow(computed);
                 values.add(computed);
             }
         }
@@ -217,7 +221,7 @@ final class ChangePlanner {
             }
             values.add(QueryExecutor.compile(assignment.value(), columns, null));
         }
-        List<Map.Entry<Long, Object[]>> matching = matching(database, table, update.where());
+        List<Map.Entry<Long, Object[]>> matching = matching(database, table, update.where(), budget);
         long[] ids = new long[matching.size()];
         List<Object[]> rows = new ArrayList<>(matching.size());
         for (int r = 0; r < ids.length; r++) {
@@ -228,6 +232,7 @@ final class ChangePlanner {
                 row[targets[i]] = ColumnTypes.admit(column.type(), Values.stored(values.get(i).eval(old)), column.name());
             }
             ids[r] = matching.get(r).getKey();
+            budget.projectedRow(row);
             rows.add(row);
         }
         if (ids.length == 0) {
@@ -238,7 +243,7 @@ final class ChangePlanner {
 
     private Plan planDelete(Database database, SqlStatement.Delete delete) {
         Table table = writableTable(database, delete.table());
-        List<Map.Entry<Long, Object[]>> matching = matching(database, table, delete.where());
+        List<Map.Entry<Long, Object[]>> matching = matching(database, table, delete.where(), budget);
         long[] ids = new long[matching.size()];
         for (int r = 0; r < ids.length; r++) {
             ids[r] = matching.get(r).getKey();
@@ -249,8 +254,9 @@ final class ChangePlanner {
         return new Plan(new Change.Delete(database.name, table.name, ids), Messages.TABLE_CHANGED);
     }
 
-    private static List<Map.Entry<Long, Object[]>> matching(Database database, Table table, Expression where) {
-        QueryExecutor executor = new QueryExecutor(database, Messages.NO_DATABASE);
+    private static List<Map.Entry<Long, Object[]>> matching(Database database, Table table, Expression where,
+                                                            StatementBudget budget) {
+        QueryExecutor executor = new QueryExecutor(database, Messages.NO_DATABASE, budget);
         java.util.Collection<Map.Entry<Long, Object[]>> candidates = executor.candidates(table, table.name, where);
         if (where == null) {
             return new ArrayList<>(candidates);
@@ -259,7 +265,9 @@ final class ChangePlanner {
                 QueryExecutor.compile(where, QueryExecutor.tableColumns(table, table.name), null);
         List<Map.Entry<Long, Object[]>> kept = new ArrayList<>();
         for (Map.Entry<Long, Object[]> candidate : candidates) {
+            budget.step();
             if (Boolean.TRUE.equals(Values.truth(condition.eval(candidate.getValue())))) {
+                budget.row(1);
                 kept.add(candidate);
             }
         }

@@ -34,8 +34,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * change whose writer has not been acknowledged yet; it is never half applied.
  *
  * <p>Storage failure: if appending or syncing fails (disk full, I/O error), the statement gets
- * {@code the write could not be made durable: ...} and the engine refuses every later write
- * until it is restarted, since memory may be ahead of the disk. Reads go on.
+ * {@code the write could not be made durable: ...} and, since memory may be ahead of the disk (the
+ * failed record is applied, and so may be others of its group commit), the engine serves nothing,
+ * reads included, until it is restarted and recovers from its log (PostgreSQL's rule: no retry of a
+ * failed fsync), or a resync replaces its state and log.
  */
 public final class Engine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
@@ -59,6 +61,7 @@ public final class Engine implements AutoCloseable {
     private volatile String storageFailure;
     private volatile long recordsSinceCheckpoint;
     private volatile long bytesSinceCheckpoint;
+    private volatile StatementLimits limits = StatementLimits.DEFAULTS;
     private boolean closed;
 
     /** Opens a journal; storage replays into the engine's state machine while it opens. */
@@ -133,6 +136,9 @@ public final class Engine implements AutoCloseable {
         if (sql instanceof SqlStatement.Use use) {
             lock.readLock().lock();
             try {
+                if (storageFailure != null) {
+                    throw new DirkException(Messages.storageFailed(storageFailure));
+                }
                 if (catalog.database(use.database()) == null) {
                     throw new DirkException(Messages.databaseMissing(use.database()));
                 }
@@ -145,6 +151,11 @@ public final class Engine implements AutoCloseable {
         if (!sql.kind().changesData()) {
             lock.readLock().lock();
             try {
+                // Memory may hold a change whose record never reached the disk: nothing is served from it.
+                String failed = storageFailure;
+                if (failed != null) {
+                    throw new DirkException(Messages.storageFailed(failed));
+                }
                 return read(session, sql);
             } finally {
                 lock.readLock().unlock();
@@ -177,7 +188,7 @@ public final class Engine implements AutoCloseable {
         String name = session.currentDatabase();
         Database database = name == null ? null : catalog.database(name);
         String missing = name == null ? Messages.NO_DATABASE : Messages.databaseGone(name);
-        QueryExecutor.Rows rows = new QueryExecutor(database, missing).execute(query);
+        QueryExecutor.Rows rows = new QueryExecutor(database, missing, StatementBudget.start(limits)).execute(query);
         List<Result.Column> columns = new ArrayList<>(rows.columns().size());
         for (QueryExecutor.Col column : rows.columns()) {
             columns.add(new Result.Column(column.name(), column.origin()));
@@ -195,11 +206,17 @@ public final class Engine implements AutoCloseable {
         lock.writeLock().lock();
         try {
             checkWritable();
-            plan = new ChangePlanner(catalog).plan(statement, session.currentDatabase());
+            StatementBudget budget = StatementBudget.start(limits);
+            plan = new ChangePlanner(catalog, budget).plan(statement, session.currentDatabase());
             if (plan.change() == null) {
                 return new Result.Message(plan.message());
             }
             byte[] payload = ChangeCodec.encode(plan.change());
+            long changeLimit = Math.min(limits.maxBytes(), Storage.MAX_RECORD_PAYLOAD_BYTES);
+            if (payload.length > changeLimit) {
+                // Refused before anything is logged or applied: the member goes on taking writes.
+                throw new DirkException(Messages.changeTooLarge(payload.length, changeLimit));
+            }
             try {
                 lsn = journal.append(epoch, payload);
             } catch (IOException | RuntimeException e) {
@@ -239,7 +256,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private DirkException storageFailed(Exception e) {
-        storageFailure = String.valueOf(e.getMessage());
+        storageFailure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         LOG.log(System.Logger.Level.ERROR, "a write could not be made durable; refusing writes until restart", e);
         return new DirkException(Messages.notDurable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
     }
@@ -295,6 +312,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Sets the rows, bytes and time each later statement may use. */
+    public void limitStatements(StatementLimits limits) {
+        this.limits = java.util.Objects.requireNonNull(limits, "limits");
+    }
+
     /** The LSN of the last record applied (0 when none). */
     public long lastLsn() {
         return appliedLsn;
@@ -326,6 +348,15 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Why a write or an fsync of the log failed, or null while storage works. Memory may then be ahead
+     * of the disk, so the engine serves nothing until it restarts (recovering from its log) or a
+     * resync replaces its state.
+     */
+    public String storageFailure() {
+        return storageFailure;
+    }
+
     /** True when WRITE and SCHEMA statements are accepted now. */
     public boolean writesAllowed() {
         return writeRefusal == null && storageFailure == null && !closed;
@@ -348,8 +379,12 @@ public final class Engine implements AutoCloseable {
             Change change;
             try {
                 change = ChangeCodec.decode(record.payload());
-            } catch (IOException e) {
-                throw new DirkException("log record " + record.lsn() + " from the primary cannot be decoded", e);
+                if (change instanceof Change.CreateView view) {
+                    Parser.parseQuery(view.queryText()); // checked before it is logged: a restart replays it
+                }
+            } catch (IOException | DirkException e) {
+                throw new DirkException("log record " + record.lsn() + " from the primary cannot be applied: "
+                        + e.getMessage(), e);
             }
             try {
                 journal.appendReplicated(record);
@@ -395,6 +430,8 @@ public final class Engine implements AutoCloseable {
             journal.installSnapshot(shipped);
             appliedLsn = journal.lastLsn();
             epoch = Math.max(epoch, journal.lastEpoch());
+            // The whole state and log were replaced by a checked snapshot on a fresh log: nothing of the failure is left.
+            storageFailure = null;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "installing a shipped snapshot failed", e);
             throw new DirkException("the shipped snapshot could not be installed: " + e.getMessage(), e);
@@ -495,7 +532,14 @@ public final class Engine implements AutoCloseable {
             } catch (IOException e) {
                 throw new IllegalStateException("log record " + record.lsn() + " cannot be decoded", e);
             }
-            catalog.apply(change);
+            try {
+                catalog.apply(change);
+            } catch (RuntimeException | StackOverflowError e) {
+                // A record an older version accepted (a view nested too deeply): say which one, never die silently.
+                throw new IllegalStateException("log record " + record.lsn() + " (epoch " + record.epoch()
+                        + ") cannot be replayed: " + (e instanceof StackOverflowError ? "it nests too deeply"
+                        : e.getMessage()), e);
+            }
             appliedLsn = record.lsn();
             epoch = Math.max(epoch, record.epoch());
         }

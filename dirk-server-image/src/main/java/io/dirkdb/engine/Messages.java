@@ -90,5 +90,15 @@ public final class Messages {
     public static final String STORAGE_FAILED =
             "this member refuses writes since a write could not be made durable; restart it";
 
+    static String storageFailed(String cause) {
+        return "this member's storage failed (" + cause + "); it serves nothing until it restarts and recovers"
+                + " from its log, or is rebuilt by a resync";
+    }
+
     public static final String NOT_PRIMARY = "this member does not accept writes";
+
+    static String changeTooLarge(long bytes, long limit) {
+        return "statement exceeded " + limit + " bytes (--statement-max-bytes; one log record holds at most 64 MiB):"
+                + " its change would be a log record of " + bytes + " bytes; split it into smaller statements";
+    }
 }

@@ -41,12 +41,29 @@ final class QueryExecutor {
 
     private final Database database;
     private final String missingDatabaseMessage;
+    private final StatementBudget budget;
+    /** Tables read as empty: checks names, columns and types without touching data (a view's definition). */
+    private final boolean schemaOnly;
     private int viewDepth;
 
     /** {@code database} may be null; then any table reference fails with {@code missingDatabaseMessage}. */
-    QueryExecutor(Database database, String missingDatabaseMessage) {
+    QueryExecutor(Database database, String missingDatabaseMessage, StatementBudget budget) {
+        this(database, missingDatabaseMessage, budget, false);
+    }
+
+    private QueryExecutor(Database database, String missingDatabaseMessage, StatementBudget budget, boolean schemaOnly) {
         this.database = database;
         this.missingDatabaseMessage = missingDatabaseMessage;
+        this.budget = budget;
+        this.schemaOnly = schemaOnly;
+    }
+
+    /**
+     * Checks that {@code query} is valid over the current schema (tables, views, columns, types)
+     * without reading a row: every table is read as empty, so the cost does not depend on the data.
+     */
+    static void check(Database database, Query query) {
+        new QueryExecutor(database, Messages.NO_DATABASE, StatementBudget.UNLIMITED, true).execute(query);
     }
 
     Rows execute(Query query) {
@@ -67,6 +84,7 @@ final class QueryExecutor {
         Set<List<Object>> seen = new HashSet<>();
         List<Object[]> result = new ArrayList<>();
         for (Object[] row : left.rows()) {
+            budget.row(row.length);
             List<Object> key = rowKey(row);
             boolean keep = switch (operation.operator()) {
                 case UNION -> true;
@@ -79,6 +97,7 @@ final class QueryExecutor {
         }
         if (operation.operator() == Query.SetOperator.UNION) {
             for (Object[] row : right.rows()) {
+                budget.row(row.length);
                 if (seen.add(rowKey(row))) {
                     result.add(row);
                 }
@@ -113,7 +132,8 @@ final class QueryExecutor {
             Table table = table(tableSource.name());
             String origin = tableSource.alias() != null ? tableSource.alias() : table.name;
             List<Col> columns = tableColumns(table, origin);
-            Collection<Map.Entry<Long, Object[]>> candidates = candidates(table, origin, select.where());
+            Collection<Map.Entry<Long, Object[]>> candidates = schemaOnly ? List.of()
+                    : candidates(table, origin, select.where());
             List<Object[]> rows = new ArrayList<>(candidates.size());
             for (Map.Entry<Long, Object[]> entry : candidates) {
                 rows.add(entry.getValue());
@@ -128,6 +148,7 @@ final class QueryExecutor {
             Compiled where = compile(select.where(), source.columns(), null);
             List<Object[]> kept = new ArrayList<>();
             for (Object[] row : rows) {
+                budget.step();
                 if (Boolean.TRUE.equals(Values.truth(where.eval(row)))) {
                     kept.add(row);
                 }
@@ -178,6 +199,7 @@ final class QueryExecutor {
             for (int i = 0; i < compiled.length; i++) {
                 projected[i] = Values.stored(compiled[i].eval(row));
             }
+            budget.projectedRow(projected);
             out.add(projected);
         }
         return new Rows(source.name(), columns, out);
@@ -232,6 +254,7 @@ final class QueryExecutor {
 
         Map<List<Object>, Group> groups = new LinkedHashMap<>();
         for (Object[] row : rows) {
+            budget.step();
             Object[] keyValues = new Object[keys.size()];
             for (int i = 0; i < keyValues.length; i++) {
                 keyValues[i] = Values.key(Values.stored(keys.get(i).eval(row)));
@@ -275,6 +298,7 @@ final class QueryExecutor {
             for (int i = 0; i < projected.length; i++) {
                 projected[i] = Values.stored(items.get(i).eval(row));
             }
+            budget.projectedRow(projected);
             out.add(projected);
         }
         return new Rows(source.name(), outColumns, out);
@@ -450,7 +474,8 @@ final class QueryExecutor {
             Table table = table(tableSource.name());
             String origin = tableSource.alias() != null ? tableSource.alias() : tableSource.name();
             if (table != null) {
-                return new Rows(table.name, tableColumns(table, origin), new ArrayList<>(table.rows.values()));
+                return new Rows(table.name, tableColumns(table, origin),
+                        schemaOnly ? new ArrayList<>() : new ArrayList<>(table.rows.values()));
             }
             Database.View view = database.views.get(tableSource.name());
             if (view == null) {
@@ -510,6 +535,7 @@ final class QueryExecutor {
             }
             for (Object[] l : left.rows()) {
                 for (Object[] r : right.rows()) {
+                    budget.step();
                     boolean match = true;
                     for (int[] pair : common) {
                         Object a = l[pair[0]];
@@ -524,6 +550,7 @@ final class QueryExecutor {
                         for (int k = 0; k < rightKept.size(); k++) {
                             row[leftWidth + k] = r[rightKept.get(k)];
                         }
+                        budget.row(row.length);
                         out.add(row);
                     }
                 }
@@ -567,20 +594,24 @@ final class QueryExecutor {
                 partners = value == null ? List.of() : rightByKey.getOrDefault(joinKey(value), List.of());
             }
             for (int j : partners) {
+                budget.step();
                 Object[] row = concat(l, right.rows().get(j), leftWidth, rightWidth);
                 if (condition == null || Boolean.TRUE.equals(Values.truth(condition.eval(row)))) {
+                    budget.row(row.length);
                     out.add(row);
                     matched = true;
                     rightMatched[j] = true;
                 }
             }
             if (!matched && (join.kind() == Query.JoinKind.LEFT || join.kind() == Query.JoinKind.FULL)) {
+                budget.row(leftWidth + rightWidth);
                 out.add(concat(l, null, leftWidth, rightWidth));
             }
         }
         if (join.kind() == Query.JoinKind.RIGHT || join.kind() == Query.JoinKind.FULL) {
             for (int j = 0; j < right.rows().size(); j++) {
                 if (!rightMatched[j]) {
+                    budget.row(leftWidth + rightWidth);
                     out.add(concat(null, right.rows().get(j), leftWidth, rightWidth));
                 }
             }

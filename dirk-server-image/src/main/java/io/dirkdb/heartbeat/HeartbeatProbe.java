@@ -35,6 +35,20 @@ public final class HeartbeatProbe implements AutoCloseable {
      * @throws DirkException when it answers something that is not a heartbeat
      */
     public HeartbeatReport probe() throws IOException {
+        if (connection != null) {
+            try {
+                return probeOnce();
+            } catch (java.net.SocketTimeoutException e) {
+                throw e; // a member too slow to answer is a missed heartbeat, not a reason to wait twice
+            } catch (IOException | DirkException e) {
+                // The member may have closed the kept connection (its authentication or idle deadline
+                // between sparse probes, answered with a last error): ask again, once, on a fresh one.
+            }
+        }
+        return probeOnce();
+    }
+
+    private HeartbeatReport probeOnce() throws IOException {
         try {
             if (connection == null) {
                 connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  * database the client uses, so that no {@code ampiasao} needs to go first.
  */
 public final class BackendPool implements AutoCloseable {
+    /** Idle pooled connections older than this are closed instead of reused (members' idle timeout is longer). */
+    static final long MAX_IDLE_REUSE_NANOS = TimeUnit.MINUTES.toNanos(5);
 
     private final class MemberConnections {
         final MemberAddress address;
@@ -85,7 +87,11 @@ public final class BackendPool implements AutoCloseable {
         }
         UpstreamConnection chosen = null;
         UpstreamConnection unsuitable = null;
+        List<UpstreamConnection> stale = new ArrayList<>();
         synchronized (connections) {
+            // A member closes connections idle past its --idle-timeout-seconds: never hand one out that old.
+            long now = System.nanoTime();
+            connections.idle.removeIf(c -> now - c.idleSinceNanos > MAX_IDLE_REUSE_NANOS && stale.add(c));
             for (Iterator<UpstreamConnection> it = connections.idle.iterator(); it.hasNext(); ) {
                 UpstreamConnection candidate = it.next();
                 if (Objects.equals(candidate.database(), database)) {
@@ -104,6 +110,7 @@ public final class BackendPool implements AutoCloseable {
         if (unsuitable != null) {
             unsuitable.close();
         }
+        stale.forEach(UpstreamConnection::close);
         if (chosen != null) {
             return chosen;
         }
@@ -129,6 +136,7 @@ public final class BackendPool implements AutoCloseable {
         if (keep) {
             synchronized (connections) {
                 if (connections.idle.size() < perMember) {
+                    connection.idleSinceNanos = System.nanoTime();
                     connections.idle.addFirst(connection);
                 } else {
                     keep = false;

@@ -36,6 +36,8 @@ public final class UpstreamConnection implements AutoCloseable {
     private final long replyTimeoutNanos;
     private String database;
     private volatile boolean broken;
+    /** When the pool last took it back (System.nanoTime()). */
+    volatile long idleSinceNanos = System.nanoTime();
     /** Set while a request waits for its reply: when the watchdog must give up on it. */
     private volatile long replyDueNanos;
     private volatile boolean awaitingReply;

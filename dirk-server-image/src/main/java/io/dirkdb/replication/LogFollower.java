@@ -77,7 +77,8 @@ final class LogFollower {
     }
 
     boolean streaming() {
-        return streaming;
+        // A follower thread that died (an Error) streams nothing, whatever it last said.
+        return streaming && thread.isAlive();
     }
 
     Refusal refusal() {
@@ -146,6 +147,12 @@ final class LogFollower {
                 streaming = false;
                 problem = "internal error, see the member's log";
                 LOG.log(Level.ERROR, "Erreur réplication sur " + primary() + ": unexpected failure", e);
+            } catch (Error e) {
+                // The thread ends here: the heartbeat and readiness must say so instead of "streaming".
+                streaming = false;
+                problem = "the follower stopped on an internal error, see the member's log";
+                LOG.log(Level.ERROR, "Erreur réplication sur " + primary() + ": the follower stopped", e);
+                throw e;
             } finally {
                 PeerChannel current = channel;
                 channel = null;

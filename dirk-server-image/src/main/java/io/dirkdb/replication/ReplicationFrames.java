@@ -1,6 +1,7 @@
 package io.dirkdb.replication;
 
 import io.dirkdb.storage.LogRecord;
+import io.dirkdb.storage.Storage;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -24,9 +25,15 @@ final class ReplicationFrames {
     static final byte ACK = 'A';
     /** A batch is cut at this many raw bytes (or at the records durable so far). */
     static final int MAX_BATCH_BYTES = 256 << 10;
-    /** Refuse frames past this size: a bad peer must not make us allocate gigabytes. */
-    static final int MAX_FRAME_BYTES = 64 << 20;
     private static final int RECORD_HEADER_BYTES = 8 + 8 + 4;
+    /**
+     * Refuse frames past this size: a bad peer must not make us allocate gigabytes. A batch is cut
+     * once it reaches {@link #MAX_BATCH_BYTES}, so it holds at most that plus one record of the
+     * largest size the log accepts: every record the log took must ship.
+     */
+    static final int MAX_FRAME_BYTES = MAX_BATCH_BYTES + RECORD_HEADER_BYTES + Storage.MAX_RECORD_PAYLOAD_BYTES;
+    /** Deflate may grow incompressible input a little (about 5 bytes per 16 KiB stored block). */
+    static final int MAX_WIRE_BYTES = MAX_FRAME_BYTES + MAX_FRAME_BYTES / 1000 + 4096;
 
     private ReplicationFrames() {}
 
@@ -150,7 +157,7 @@ final class ReplicationFrames {
             int wireLength = in.readInt();
             long primaryLastLsn = in.readLong();
             long writtenAt = in.readLong();
-            if (count < 0 || rawLength < 0 || wireLength < 0 || rawLength > MAX_FRAME_BYTES || wireLength > MAX_FRAME_BYTES) {
+            if (count < 0 || rawLength < 0 || wireLength < 0 || rawLength > MAX_FRAME_BYTES || wireLength > MAX_WIRE_BYTES) {
                 throw new IOException("a replication frame announces an impossible size");
             }
             byte[] wire = in.readNBytes(wireLength);

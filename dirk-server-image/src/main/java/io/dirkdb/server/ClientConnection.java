@@ -27,10 +27,18 @@ final class ClientConnection implements Runnable {
     private final ServerMetrics metrics;
     private final Runnable onClose;
     private final Session session = new Session();
-    private boolean authenticated;
+    /** Accepted past --max-connections: only heartbeats, replication and control requests. */
+    private final boolean reservedSlot;
+    private volatile boolean authenticated;
+    private volatile boolean requested;
+    /** When the last request was answered (or the connection accepted): deadlines count from here. */
+    private volatile long lastActivityNanos = System.nanoTime();
+    private volatile boolean busy;
+    private volatile boolean binary;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
-            ServerMetrics metrics, Runnable onClose) {
+            ServerMetrics metrics, boolean reservedSlot, Runnable onClose) {
+        this.reservedSlot = reservedSlot;
         this.metrics = metrics;
         this.socket = socket;
         this.member = member;
@@ -46,19 +54,64 @@ final class ClientConnection implements Runnable {
             InputStream in = socket.getInputStream();
             ReplyWriter out = new ReplyWriter(socket.getOutputStream());
             new RequestScanner(settings.maxRequestBytes()).readRequests(in, request -> {
+                busy = true;
                 ControlStatement binaryMode = binaryModeRequest(request);
                 if (binaryMode != null) {
-                    // The connection now belongs to replication until either side closes it.
+                    // The connection now belongs to replication until either side closes it (its own deadlines).
+                    binary = true;
                     member.replication().serve(binaryMode, socket, in, socket.getOutputStream());
                     return false;
                 }
-                return answer(request, out);
+                try {
+                    return answer(request, out);
+                } finally {
+                    requested = true;
+                    lastActivityNanos = System.nanoTime();
+                    busy = false;
+                }
             });
         } catch (IOException e) {
             // The client went away or the server is stopping: nothing to answer.
             LOG.log(System.Logger.Level.DEBUG, "connection ended: {0}", e.toString());
         } finally {
             onClose.run();
+        }
+    }
+
+    /**
+     * Why this connection is to be closed now, or null: a connection that has not authenticated (or,
+     * without a password, sent its first request) gets the authentication timeout between requests,
+     * any other the idle timeout; a statement running or a replication stream is never overdue.
+     */
+    String overdue(long nowNanos) {
+        if (busy || binary) {
+            return null;
+        }
+        long quiet = nowNanos - lastActivityNanos;
+        if (!authenticated || !requested) {
+            return quiet > settings.authenticationTimeout().toNanos()
+                    ? "authentication timeout: no " + (authenticated ? "request" : "dirk auth") + " completed within "
+                    + settings.authenticationTimeout().toSeconds() + " s; closing the connection"
+                    : null;
+        }
+        long idle = settings.idleTimeout().toNanos();
+        return idle > 0 && quiet > idle
+                ? "idle for more than " + settings.idleTimeout().toSeconds() + " s; closing the connection" : null;
+    }
+
+    /** Tells the client why, then closes (from the server's reaper, while no statement runs here). */
+    void expire(String reason) {
+        LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
+        try {
+            socket.getOutputStream().write(ReplyWriter.encodeError(reason));
+            socket.getOutputStream().flush();
+        } catch (IOException e) {
+            // the client is gone already
+        }
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closed already
         }
     }
 
@@ -98,6 +151,10 @@ final class ClientConnection implements Runnable {
             byte[] reply;
             try {
                 reply = ReplyWriter.encode(run(request));
+            } catch (ReservedSlotException e) {
+                metrics.error();
+                out.sendFrames(ReplyWriter.encodeError(e.getMessage()));
+                return false; // a statement has no place on a reserved slot: the client reconnects later
             } catch (DirkException e) {
                 metrics.error();
                 reply = ReplyWriter.encodeError(e.getMessage());
@@ -135,6 +192,10 @@ final class ClientConnection implements Runnable {
             }
             throw e;
         }
+        if (reservedSlot && !(statement instanceof ControlStatement)) {
+            throw new ReservedSlotException("too many connections (limit " + settings.maxConnections()
+                    + "); this connection holds a slot kept for heartbeats, replication and control requests");
+        }
         if (statement instanceof ControlStatement.Auth auth) {
             return new Result.Message(authenticate(auth.password()));
         }
@@ -155,6 +216,12 @@ final class ClientConnection implements Runnable {
             member.replication().afterWrite(session.lastWriteLsn());
         }
         return result;
+    }
+
+    private static final class ReservedSlotException extends DirkException {
+        ReservedSlotException(String message) {
+            super(message);
+        }
     }
 
     private String authenticate(String offered) {

@@ -30,6 +30,14 @@ public interface Database extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Why this member's storage failed (a write or fsync error: the log is in an unknown state on disk),
+     * or null while it works. A failed member serves nothing until it restarts or is rebuilt by a resync.
+     */
+    default String storageFailure() {
+        return null;
+    }
+
     /** Flushes and closes; statements already running finish first. */
     @Override
     void close();

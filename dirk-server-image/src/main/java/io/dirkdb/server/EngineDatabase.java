@@ -61,6 +61,11 @@ public final class EngineDatabase implements Database {
     }
 
     @Override
+    public String storageFailure() {
+        return engine.storageFailure();
+    }
+
+    @Override
     public void close() {
         engine.close();
     }

@@ -82,7 +82,7 @@ public final class Member implements AutoCloseable {
      */
     public boolean servesRole() {
         MemberState current = state;
-        if (!ready || current.role() == Role.FENCED) {
+        if (!ready || current.role() == Role.FENCED || database.storageFailure() != null) {
             return false;
         }
         return current.role() == Role.PRIMARY ? database.writesAllowed() : replication.ready();
@@ -171,7 +171,11 @@ public final class Member implements AutoCloseable {
         node.put("role", current.role().wireName());
         node.put("epoch", current.epoch());
         node.put("lsn", database.lastLsn());
-        node.put("ready", ready);
+        String storageFailure = database.storageFailure();
+        node.put("ready", ready && storageFailure == null);
+        if (storageFailure != null) {
+            node.put("storageFailure", storageFailure);
+        }
         replication.describe(node);
         try {
             return JSON.writeValueAsString(node);

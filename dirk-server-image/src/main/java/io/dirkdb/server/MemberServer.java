@@ -16,6 +16,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -37,6 +39,9 @@ public final class MemberServer implements AutoCloseable {
     private final ExecutorService connectionThreads;
     private final ExecutorService rejectionThread;
     private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
+    private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
+    /** Closes connections past their authentication or idle deadline. */
+    private final ScheduledExecutorService reaper;
     private final AtomicInteger activeConnections = new AtomicInteger();
     private final InFlightStatements inFlight = new InFlightStatements();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -50,7 +55,8 @@ public final class MemberServer implements AutoCloseable {
         this.settings = settings;
         this.serverSocket = serverSocket;
         AtomicLong threadNumber = new AtomicLong();
-        this.connectionThreads = new ThreadPoolExecutor(0, settings.maxConnections(), 60, TimeUnit.SECONDS,
+        this.connectionThreads = new ThreadPoolExecutor(0, settings.maxConnections() + settings.reservedConnections(),
+                60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> {
                     Thread thread = new Thread(task, "dirk-connection-" + threadNumber.incrementAndGet());
                     thread.setDaemon(true);
@@ -63,6 +69,25 @@ public final class MemberServer implements AutoCloseable {
                     return thread;
                 }, new ThreadPoolExecutor.DiscardPolicy());
         this.acceptor = new Thread(this::acceptLoop, "dirk-accept");
+        this.reaper = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "dirk-reaper");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long shortest = settings.idleTimeout().isZero() ? settings.authenticationTimeout().toMillis()
+                : Math.min(settings.authenticationTimeout().toMillis(), settings.idleTimeout().toMillis());
+        long period = Math.max(50, Math.min(1000, shortest / 4));
+        reaper.scheduleWithFixedDelay(this::closeOverdueConnections, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private void closeOverdueConnections() {
+        long now = System.nanoTime();
+        for (ClientConnection connection : connections) {
+            String reason = connection.overdue(now);
+            if (reason != null) {
+                connection.expire(reason);
+            }
+        }
     }
 
     /** Binds {@code settings.host():settings.port()} (port 0: any free port) and starts accepting. */
@@ -96,12 +121,26 @@ public final class MemberServer implements AutoCloseable {
         MemberState state = member.state();
         String detail = member.id() + " " + state.role().wireName() + " at epoch " + state.epoch() + ", LSN "
                 + member.database().lastLsn() + ", " + activeConnections.get() + " connections";
+        String failure = member.database().storageFailure();
+        if (failure != null) {
+            return HealthHttpServer.Readiness.notReady("storage failed: " + failure);
+        }
         if (!member.isReady()) {
             return HealthHttpServer.Readiness.notReady("stopping: " + detail);
         }
         // A primary must accept writes; a secondary must stream from its primary without having diverged.
         return member.servesRole() ? HealthHttpServer.Readiness.ready(detail)
                 : HealthHttpServer.Readiness.notReady("not serving its role: " + detail);
+    }
+
+    /**
+     * For {@code /health/live}: not live once storage failed (a write or fsync of the log), since
+     * PostgreSQL's rule applies: stop and recover from the log on restart instead of retrying.
+     */
+    public HealthHttpServer.Readiness liveness() {
+        String failure = member.database().storageFailure();
+        return failure == null ? HealthHttpServer.Readiness.ready(member.id() + " is running")
+                : HealthHttpServer.Readiness.notReady("storage failed, restart to recover from the log: " + failure);
     }
 
     /** Blocks until {@link #close()} has finished. */
@@ -127,21 +166,31 @@ public final class MemberServer implements AutoCloseable {
                 closeQuietly(socket);
                 continue;
             }
-            if (activeConnections.incrementAndGet() > settings.maxConnections()) {
+            int open = activeConnections.incrementAndGet();
+            if (open > settings.maxConnections() + settings.reservedConnections()) {
                 activeConnections.decrementAndGet();
                 metrics.refusedConnection();
                 rejectionThread.execute(() -> refuse(socket));
                 continue;
             }
+            // Past the limit, a connection may still carry heartbeats, replication and control requests:
+            // idle or slow clients never lock the operator and the secondaries out.
+            boolean reservedSlot = open > settings.maxConnections();
             openSockets.add(socket);
-            ClientConnection connection = new ClientConnection(socket, member, settings, inFlight, metrics, () -> {
-                openSockets.remove(socket);
-                activeConnections.decrementAndGet();
-            });
+            ClientConnection[] self = new ClientConnection[1];
+            ClientConnection connection = new ClientConnection(socket, member, settings, inFlight, metrics, reservedSlot,
+                    () -> {
+                        openSockets.remove(socket);
+                        connections.remove(self[0]);
+                        activeConnections.decrementAndGet();
+                    });
+            self[0] = connection;
+            connections.add(connection);
             try {
                 connectionThreads.execute(connection);
             } catch (RuntimeException e) { // rejected: the pool is shut down
                 openSockets.remove(socket);
+                connections.remove(connection);
                 activeConnections.decrementAndGet();
                 closeQuietly(socket);
             }
@@ -207,6 +256,7 @@ public final class MemberServer implements AutoCloseable {
         }
         connectionThreads.shutdown();
         rejectionThread.shutdownNow();
+        reaper.shutdownNow();
         try {
             connectionThreads.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -8,13 +8,22 @@ import java.time.Duration;
  *
  * @param password null when authentication is off
  * @param shutdownGrace how long a stop waits for statements in flight
+ * @param authenticationTimeout how long a connection may go without completing a request while it
+ *                              has not authenticated (or, without a password, before its first request)
+ * @param idleTimeout how long an authenticated connection may go without completing a request;
+ *                    zero: no limit. A connection running a statement or streaming is never idle.
+ * @param reservedConnections slots past {@code maxConnections} kept for heartbeats, replication and
+ *                            control requests ({@code dirk ...}): a statement there is refused
  */
 public record ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
-        Duration shutdownGrace) {
+        Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3948;
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_AUTHENTICATION_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+    public static final int DEFAULT_RESERVED_CONNECTIONS = 8;
 
     public ServerSettings {
         if (maxConnections < 1) {
@@ -23,6 +32,22 @@ public record ServerSettings(String host, int port, String password, int maxConn
         if (maxRequestBytes < 1) {
             throw new IllegalArgumentException("max request bytes must be at least 1");
         }
+        if (authenticationTimeout.isNegative() || authenticationTimeout.isZero()) {
+            throw new IllegalArgumentException("the authentication timeout must be positive");
+        }
+        if (idleTimeout.isNegative()) {
+            throw new IllegalArgumentException("the idle timeout must not be negative");
+        }
+        if (reservedConnections < 0) {
+            throw new IllegalArgumentException("reserved connections must not be negative");
+        }
+    }
+
+    /** Default timeouts and reserved slots. */
+    public ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
+            Duration shutdownGrace) {
+        this(host, port, password, maxConnections, maxRequestBytes, shutdownGrace, DEFAULT_AUTHENTICATION_TIMEOUT,
+                DEFAULT_IDLE_TIMEOUT, DEFAULT_RESERVED_CONNECTIONS);
     }
 
     /** Loopback, the given port, no password, default limits. */
@@ -32,14 +57,27 @@ public record ServerSettings(String host, int port, String password, int maxConn
     }
 
     public ServerSettings withPassword(String newPassword) {
-        return new ServerSettings(host, port, newPassword, maxConnections, maxRequestBytes, shutdownGrace);
+        return new ServerSettings(host, port, newPassword, maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections);
     }
 
     public ServerSettings withMaxConnections(int limit) {
-        return new ServerSettings(host, port, password, limit, maxRequestBytes, shutdownGrace);
+        return new ServerSettings(host, port, password, limit, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections);
     }
 
     public ServerSettings withMaxRequestBytes(int limit) {
-        return new ServerSettings(host, port, password, maxConnections, limit, shutdownGrace);
+        return new ServerSettings(host, port, password, maxConnections, limit, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections);
+    }
+
+    public ServerSettings withTimeouts(Duration authentication, Duration idle) {
+        return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
+                authentication, idle, reservedConnections);
+    }
+
+    public ServerSettings withReservedConnections(int reserved) {
+        return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reserved);
     }
 }

@@ -9,8 +9,10 @@ import io.dirkdb.sql.Query.SetOperator;
 import io.dirkdb.sql.Query.Source;
 import io.dirkdb.sql.SqlStatement.ObjectKind;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Turns the text of one request (without its closing {@code ;}) into a syntax tree.
@@ -21,9 +23,21 @@ import java.util.Locale;
  * {@code !} (NOT) below comparisons; set operations are left-associative with equal precedence.
  */
 public final class Parser {
+    /**
+     * How deep expressions and queries may nest (parentheses, subqueries, {@code !}, unary minus, and
+     * every operator of an arithmetic chain). Evaluation, replay and view expansion recurse over the
+     * tree, so a statement past this could be accepted by one thread and overflow the stack of another
+     * (a restart's replay, a secondary's follower): it is refused here instead.
+     */
+    public static final int MAX_NESTING = 200;
+
     private final String text;
     private final List<Token> tokens;
     private int position;
+    /** Parser methods currently nested (the parser's own recursion). */
+    private int depth;
+    /** Height of every composite node built so far; leaves are not recorded and count as 1. */
+    private final Map<Object, Integer> heights = new IdentityHashMap<>();
 
     private Parser(String text) {
         this.text = text;
@@ -360,13 +374,19 @@ public final class Parser {
     }
 
     private Query query() {
-        Query left = queryTerm();
-        while (true) {
-            SetOperator operator = setOperator();
-            if (operator == null) {
-                return left;
+        enter();
+        try {
+            Query left = queryTerm();
+            while (true) {
+                SetOperator operator = setOperator();
+                if (operator == null) {
+                    return left;
+                }
+                Query right = queryTerm();
+                left = built(new Query.SetOperation(operator, left, right), left, right);
             }
-            left = new Query.SetOperation(operator, left, queryTerm());
+        } finally {
+            depth--;
         }
     }
 
@@ -425,7 +445,15 @@ public final class Parser {
                 limitEnd = integer("the end row index of #fetra");
             }
         }
-        return new Query.Select(items, from, where, groupBy, limitStart, limitEnd);
+        List<Object> children = new ArrayList<>(groupBy);
+        for (SelectItem item : items) {
+            if (item instanceof SelectItem.Item expressionItem) {
+                children.add(expressionItem.expression());
+            }
+        }
+        children.add(from);
+        children.add(where);
+        return built(new Query.Select(items, from, where, groupBy, limitStart, limitEnd), children.toArray());
     }
 
     /** True when a {@code (} after {@code #vondrona} encloses a comma-separated list, not one expression. */
@@ -494,7 +522,7 @@ public final class Parser {
             if ((kind == JoinKind.LEFT || kind == JoinKind.RIGHT || kind == JoinKind.FULL) && condition == null) {
                 throw new DirkException("an outer join needs its condition: #ka <condition>");
             }
-            left = new Source.Join(left, kind, right, condition);
+            left = built(new Source.Join(left, kind, right, condition), left, right, condition);
         }
         return left;
     }
@@ -529,7 +557,7 @@ public final class Parser {
             if (alias == null) {
                 throw new DirkException("a subquery in #ao@ must have an alias, e.g. (alaivo ...) x");
             }
-            return new Source.Subquery(query, alias);
+            return built(new Source.Subquery(query, alias), query);
         }
         String name = identifier("a table name");
         return new Source.Table(name, alias());
@@ -538,24 +566,51 @@ public final class Parser {
     // ---------------------------------------------------------------- expressions
 
     private Expression expression() {
-        Expression left = conjunction();
-        while (acceptClause("na")) {
-            left = new Expression.Binary(Operator.OR, left, conjunction());
+        enter();
+        try {
+            List<Expression> operands = new ArrayList<>();
+            operands.add(conjunction());
+            while (acceptClause("na")) {
+                operands.add(conjunction());
+            }
+            return balanced(Operator.OR, operands, 0, operands.size());
+        } finally {
+            depth--;
         }
-        return left;
     }
 
     private Expression conjunction() {
-        Expression left = negation();
+        List<Expression> operands = new ArrayList<>();
+        operands.add(negation());
         while (acceptClause("ary")) {
-            left = new Expression.Binary(Operator.AND, left, negation());
+            operands.add(negation());
         }
-        return left;
+        return balanced(Operator.AND, operands, 0, operands.size());
+    }
+
+    /**
+     * A chain of {@code na} or {@code ary} as a balanced tree: both are associative (in three-valued
+     * logic too), and a long list of alternatives, the dialect's way to say IN, stays shallow.
+     */
+    private Expression balanced(Operator operator, List<Expression> operands, int from, int to) {
+        if (to - from == 1) {
+            return operands.get(from);
+        }
+        int middle = (from + to) >>> 1;
+        Expression left = balanced(operator, operands, from, middle);
+        Expression right = balanced(operator, operands, middle, to);
+        return built(new Expression.Binary(operator, left, right), left, right);
     }
 
     private Expression negation() {
         if (acceptSymbol("!")) {
-            return new Expression.Not(negation());
+            enter();
+            try {
+                Expression operand = negation();
+                return built(new Expression.Not(operand), operand);
+            } finally {
+                depth--;
+            }
         }
         return comparison();
     }
@@ -565,7 +620,7 @@ public final class Parser {
         if (acceptWord("dia")) {
             boolean negated = acceptWord("tsy");
             expectWord("null");
-            return new Expression.IsNull(left, negated);
+            return built(new Expression.IsNull(left, negated), left);
         }
         Operator operator = switch (peek().type() == Token.Type.SYMBOL ? peek().text() : "") {
             case "=" -> Operator.EQUAL;
@@ -580,7 +635,8 @@ public final class Parser {
             return left;
         }
         advance();
-        return new Expression.Binary(operator, left, additive());
+        Expression right = additive();
+        return built(new Expression.Binary(operator, left, right), left, right);
     }
 
     private Expression additive() {
@@ -591,7 +647,8 @@ public final class Parser {
             if ((token.isSymbol("+") || token.isSymbol("-")) && !startsQueryAt(position + 1)) {
                 advance();
                 Operator operator = token.isSymbol("+") ? Operator.ADD : Operator.SUBTRACT;
-                left = new Expression.Binary(operator, left, multiplicative());
+                Expression right = multiplicative();
+                left = built(new Expression.Binary(operator, left, right), left, right);
             } else {
                 return left;
             }
@@ -602,21 +659,28 @@ public final class Parser {
         Expression left = unary();
         while (peek().isSymbol("*") || peek().isSymbol("/")) {
             Operator operator = advance().isSymbol("*") ? Operator.MULTIPLY : Operator.DIVIDE;
-            left = new Expression.Binary(operator, left, unary());
+            Expression right = unary();
+            left = built(new Expression.Binary(operator, left, right), left, right);
         }
         return left;
     }
 
     private Expression unary() {
         if (acceptSymbol("-")) {
-            Expression operand = unary();
+            enter();
+            Expression operand;
+            try {
+                operand = unary();
+            } finally {
+                depth--;
+            }
             if (operand instanceof Expression.Literal literal && literal.value() instanceof Long l) {
                 return new Expression.Literal(-l);
             }
             if (operand instanceof Expression.Literal literal && literal.value() instanceof Double d) {
                 return new Expression.Literal(-d);
             }
-            return new Expression.Negate(operand);
+            return built(new Expression.Negate(operand), operand);
         }
         return primary();
     }
@@ -652,7 +716,7 @@ public final class Parser {
                             throw new DirkException(token.text() + "(*) is not allowed; only count(*)");
                         }
                         expectSymbol(")");
-                        return new Expression.Aggregate(function, argument);
+                        return built(new Expression.Aggregate(function, argument), argument);
                     }
                     throw new DirkException("unknown function '" + token.text() + "'; known: count, sum, avg, min, max");
                 }
@@ -675,6 +739,35 @@ public final class Parser {
             case "max" -> AggregateFunction.MAX;
             default -> null;
         };
+    }
+
+    // ---------------------------------------------------------------- nesting
+
+    /** One level deeper in the parser's own recursion. */
+    private void enter() {
+        if (++depth > MAX_NESTING) {
+            throw tooDeep();
+        }
+    }
+
+    /** Records the height of a composite node from its children's (null children ignored). */
+    private <T> T built(T node, Object... children) {
+        int height = 0;
+        for (Object child : children) {
+            if (child != null) {
+                height = Math.max(height, heights.getOrDefault(child, 1));
+            }
+        }
+        if (height + 1 > MAX_NESTING) {
+            throw tooDeep();
+        }
+        heights.put(node, height + 1);
+        return node;
+    }
+
+    private static DirkException tooDeep() {
+        return new DirkException("expression nested deeper than " + MAX_NESTING
+                + " levels (parentheses, subqueries, operators in a chain); simplify the statement");
     }
 
     // ---------------------------------------------------------------- token helpers

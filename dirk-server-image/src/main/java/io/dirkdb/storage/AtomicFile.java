@@ -68,10 +68,24 @@ public final class AtomicFile {
 
     /** Makes a rename, a new file or a deletion in {@code dir} durable. */
     public static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(dir, StandardOpenOption.READ);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            // Some platforms cannot open a directory at all; a rename there is as durable as they allow.
+            return;
+        }
+        try (ch) {
             ch.force(true);
         } catch (IOException e) {
-            // Some file systems refuse to open a directory for sync; the rename is then as durable as they allow.
+            // A failed fsync of the directory may have lost a rename, a new file or a deletion: as for a
+            // file, report it (the caller stops writing) instead of carrying on. Only a file system that
+            // does not support syncing a directory at all (EINVAL) is let through, as PostgreSQL does.
+            if (!String.valueOf(e.getMessage()).contains("Invalid argument")) {
+                throw new IOException("fsync of directory " + dir + " failed: " + e.getMessage(), e);
+            }
         }
     }
 

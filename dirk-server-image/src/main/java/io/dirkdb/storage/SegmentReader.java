@@ -36,7 +36,8 @@ final class SegmentReader implements Closeable {
     /**
      * Opens a segment and checks its header.
      *
-     * @throws BadFrameException   if the file is shorter than a header (a segment torn while being created)
+     * @throws BadFrameException   if the file is shorter than a header or its header is all zeros (a
+     *                             segment torn while being created)
      * @throws CorruptLogException if the header is complete but wrong
      */
     static SegmentReader open(Path file, long firstLsn) throws IOException, BadFrameException {
@@ -53,6 +54,11 @@ final class SegmentReader implements Closeable {
     private void checkHeader(long firstLsn) throws IOException, BadFrameException {
         if (!fill(LogSegments.SEGMENT_HEADER_BYTES)) {
             throw new BadFrameException(0, "segment header cut short (" + buffer.remaining() + " bytes)");
+        }
+        int at = buffer.position();
+        if (buffer.getLong(at) == 0 && buffer.getLong(at + 8) == 0) {
+            // Created but its header never reached the disk (a crash right after creation): like a torn write.
+            throw new BadFrameException(0, "segment header is all zeros (created, never written)");
         }
         int magic = buffer.getInt();
         int version = buffer.getInt();

@@ -46,6 +46,8 @@ public final class Storage implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Storage.class.getName());
 
     static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+    /** The largest payload one log record holds; a statement whose change is larger is refused before logging. */
+    public static final int MAX_RECORD_PAYLOAD_BYTES = LogSegments.MAX_PAYLOAD_BYTES;
     static final String LOCK_FILE = "LOCK";
     static final String WAL_DIR = "wal";
     static final String SNAPSHOT_DIR = "snapshots";
@@ -214,7 +216,11 @@ public final class Storage implements AutoCloseable {
             active = options.opener().open(tail.getValue(), EnumSet.of(StandardOpenOption.WRITE));
             activeBytes = active.size();
             active.position(activeBytes);
+            // What was replayed may have reached only the page cache before the crash: make it durable before
+            // it counts as durable (it is applied, shipped and built upon from here on).
+            active.force(true);
         }
+        AtomicFile.syncDirectory(walDirectory);
         lastLsn = logEnd;
         durableLsn = logEnd;
         lastEpoch = epoch;
@@ -266,8 +272,13 @@ public final class Storage implements AutoCloseable {
                 throw new CorruptLogException("log segment " + file + " is damaged: " + e.getMessage()
                         + ", and later segments exist");
             }
+            if (LogSegments.validFrameAfter(file, 0, firstLsn)) {
+                throw new CorruptLogException("log segment " + file + " has a damaged header (" + e.getMessage()
+                        + ") but holds valid records; this is not a segment torn while being created");
+            }
             // Crashed while creating the segment: it holds no record yet, so write its header again.
-            LOG.log(Level.WARNING, "log segment {0} was torn while being created; rewriting its header", file);
+            LOG.log(Level.WARNING, "log segment {0} was torn while being created ({1}); rewriting its header", file,
+                    e.getMessage());
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 AtomicFile.writeFully(ch, LogSegments.header(firstLsn));
                 ch.force(true);
@@ -566,10 +577,14 @@ public final class Storage implements AutoCloseable {
         }
     }
 
-    private void checkWritable() throws IOException {
+    private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("storage in " + dataDirectory + " is closed");
         }
+    }
+
+    private void checkWritable() throws IOException {
+        checkOpen();
         IOException failed = failure;
         if (failed != null) {
             throw new IOException("refusing to append: " + failed.getMessage(), failed);
@@ -662,7 +677,8 @@ public final class Storage implements AutoCloseable {
     public SnapshotFile installSnapshot(InputStream shipped) throws IOException {
         maintenanceLock.lock();
         try {
-            checkWritable();
+            // Allowed after a storage failure: the log it failed to write is replaced as a whole.
+            checkOpen();
             // Received before taking the log, so appends and fsyncs go on during the transfer.
             Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped, machine);
             try {
@@ -687,8 +703,13 @@ public final class Storage implements AutoCloseable {
         try {
             try {
                 // Under the append lock, so no record slips in between this flush and the replacement.
-                checkWritable();
-                flushBuffered();
+                checkOpen();
+                if (failure == null) {
+                    flushBuffered();
+                } else {
+                    pending.clear(); // never durable, and the log they were meant for is being replaced
+                    pendingFirstLsn = 0;
+                }
             } catch (IOException | RuntimeException e) {
                 Files.deleteIfExists(received.temporary());
                 throw e;
@@ -718,6 +739,11 @@ public final class Storage implements AutoCloseable {
             lastEpoch = installed.epoch();
             durableLsn = installed.lsn();
             logGeneration++;
+            if (failure != null) {
+                LOG.log(Level.WARNING, "the shipped snapshot replaced the log that failed ({0}); writing again",
+                        failure.getMessage());
+                failure = null;
+            }
             received.decoded().install(); // decoded while it arrived; checked and on disk by now
             LOG.log(Level.INFO, "installed a shipped snapshot at LSN {0} in {1}", installed.lsn(), dataDirectory);
             return installed;

@@ -67,4 +67,22 @@ class ReplicationFramesTest {
                 new DataInputStream(new ByteArrayInputStream(bytes)));
         assertThatThrownBy(reader::next).isInstanceOf(IOException.class);
     }
+
+    @Test
+    void aRecordOfTheLargestSizeTheLogAcceptsShipsInAFullBatch() throws IOException {
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        ReplicationFrames.BatchWriter writer = new ReplicationFrames.BatchWriter(new DataOutputStream(wire));
+        byte[] almostFull = new byte[ReplicationFrames.MAX_BATCH_BYTES - 100];
+        writer.add(new LogRecord(1, 2, almostFull));
+        byte[] largest = new byte[io.dirkdb.storage.Storage.MAX_RECORD_PAYLOAD_BYTES];
+        new java.util.Random(7).nextBytes(largest); // incompressible: deflate makes it a little larger
+        writer.add(new LogRecord(2, 2, largest));
+        writer.send(2, 1);
+        writer.close();
+        ReplicationFrames.FrameReader reader = new ReplicationFrames.FrameReader(
+                new DataInputStream(new ByteArrayInputStream(wire.toByteArray())));
+        ReplicationFrames.Batch batch = (ReplicationFrames.Batch) reader.next();
+        assertThat(batch.records()).hasSize(2);
+        assertThat(batch.records().get(1).payload()).isEqualTo(largest);
+    }
 }

@@ -3,7 +3,9 @@ package io.dirkdb.replication;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.dirkdb.engine.ChangeRecords;
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.storage.Storage;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -59,6 +61,23 @@ class ReplicationHealthTest extends ReplicaSetFixture {
                 .contains("dirk_replication_lag_ms")
                 .contains("dirk_replication_compression_ratio");
         ok(members.execute("m1", "dirk fence"));
+        assertThat(get("/health/ready").statusCode()).isEqualTo(503);
+    }
+
+    @Test
+    void secondaryThatCannotApplyARecordSaysItIsNotStreaming() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        ReplicaSet.Node primary = members.startPrimary("m1");
+        http = serve(members.startSecondary("m2", "m1"));
+        ok(members.execute("m1", "manamboara tahiry d"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> members.heartbeat("m2").path("lsn").asLong() == 1);
+        assertThat(get("/health/ready").statusCode()).isEqualTo(200);
+        // A record an older primary accepted: applying it used to kill the follower thread (StackOverflowError)
+        // while the heartbeat kept saying "streaming".
+        Storage storage = primary.database().engine().storage().orElseThrow();
+        storage.awaitDurable(storage.append(primary.database().engine().epoch(), ChangeRecords.nestedView("d", "v", 100_000)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !members.heartbeat("m2").path("streaming").asBoolean());
+        assertThat(members.heartbeat("m2").path("replicationError").asText()).contains("log record 2");
         assertThat(get("/health/ready").statusCode()).isEqualTo(503);
     }
 }

@@ -195,14 +195,23 @@ class MemberServerTest {
 
     @Test
     void connectionPastTheLimitIsToldWhyAndClosed() throws IOException {
-        MemberServer server = start(ServerSettings.loopback(0).withMaxConnections(2), Role.PRIMARY);
+        MemberServer server = start(ServerSettings.loopback(0).withMaxConnections(2).withReservedConnections(1),
+                Role.PRIMARY);
         RawClient first = connect(server);
         RawClient second = connect(server);
         assertThat(first.ask("say 1;")).contains("1");
         assertThat(second.ask("say 2;")).contains("2");
+        RawClient reserved = connect(server);
+        assertThat(reserved.ask("say 3;")).startsWith("RESULT_MESSAGE\nHadisoana : too many connections (limit 2); "
+                + "this connection holds a slot kept for heartbeats, replication and control requests");
+        assertThat(reserved.socket().getInputStream().read()).isEqualTo(-1);
         RawClient third = connect(server);
-        assertThat(third.reply()).isEqualTo("RESULT_MESSAGE\nHadisoana : too many connections (limit 2)\nEND\n");
-        assertThat(third.socket().getInputStream().read()).isEqualTo(-1);
+        RawClient fourthToo = connect(server);
+        String refused = "RESULT_MESSAGE\nHadisoana : too many connections (limit 2)\nEND\n";
+        // One of the two took the reserved slot freed above (once its close is seen), the other is refused at once.
+        assertThat(List.of(readOrNothing(third), readOrNothing(fourthToo))).contains(refused);
+        third.close();
+        fourthToo.close();
 
         first.close();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
@@ -227,7 +236,7 @@ class MemberServerTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         database = new FakeDatabase();
         MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
-                ServerSettings.loopback(0).withMaxConnections(1), registry);
+                ServerSettings.loopback(0).withMaxConnections(1).withReservedConnections(0), registry);
         toClose.add(server);
         RawClient client = connect(server);
         client.ask("put a;");
@@ -261,5 +270,72 @@ class MemberServerTest {
         stop.get();
         assertThat(database.writes).containsExactly("500");
         assertThat(database.closed).isTrue();
+    }
+
+    /** The next reply, or "" when none comes within a second (a connection on a reserved slot waits for a request). */
+    private static String readOrNothing(RawClient client) throws IOException {
+        client.socket().setSoTimeout(1000);
+        try {
+            return client.reply();
+        } catch (java.net.SocketTimeoutException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void idleSocketsNeverLockOutHeartbeats() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withMaxConnections(4)
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(30)), Role.PRIMARY);
+        List<RawClient> idle = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            RawClient client = connect(server);
+            client.send("alai"); // a request started and never finished (slowloris)
+            idle.add(client);
+        }
+        RawClient prober = connect(server);
+        prober.socket().setSoTimeout(5000);
+        assertThat(prober.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
+        // The silent ones are told why and closed once the authentication deadline passes.
+        for (RawClient client : idle) {
+            client.socket().setSoTimeout(10_000);
+            assertThat(client.reply()).contains("authentication timeout");
+            assertThat(client.socket().getInputStream().read()).isEqualTo(-1);
+        }
+        RawClient application = connect(server);
+        application.socket().setSoTimeout(5000);
+        assertThat(application.ask("say back;")).isEqualTo("RESULT_MESSAGE\nback\nEND\n");
+    }
+
+    @Test
+    void heartbeatsKeepAnUnauthenticatedProberConnectionWhileIdleOnesAreClosed() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret")
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)), Role.PRIMARY);
+        RawClient prober = connect(server);
+        RawClient idle = connect(server);
+        assertThat(idle.ask("dirk auth 'secret';")).contains("authenticated");
+        long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() < until) {
+            assertThat(prober.ask("dirk heartbeat;")).contains("\"role\"");
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos()); // the prober's interval
+        }
+        idle.socket().setSoTimeout(10_000);
+        assertThat(idle.reply()).contains("idle for more than 1 s");
+    }
+
+    @Test
+    void proberWhoseKeptConnectionTheMemberClosedAsksAgainWithoutAMiss() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)), registry);
+        toClose.add(server);
+        try (io.dirkdb.heartbeat.HeartbeatProbe probe = new io.dirkdb.heartbeat.HeartbeatProbe(
+                new io.dirkdb.heartbeat.MemberAddress("m1", "127.0.0.1", server.port()), 5000)) {
+            assertThat(probe.probe().role()).isEqualTo("primary");
+            // Probes sparser than the member's idle timeout: it closes the kept connection in between.
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> registry.get("dirk.server.connections").gauge().value() == 0);
+            assertThat(probe.probe().role()).isEqualTo("primary");
+        }
     }
 }

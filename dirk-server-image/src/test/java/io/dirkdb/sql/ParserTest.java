@@ -258,4 +258,39 @@ class ParserTest {
         assertThat(statement.readTables()).containsExactlyInAnyOrder(read == null ? new String[0] : read.split(" "));
         assertThat(statement.writtenTables()).containsExactlyInAnyOrder(written == null ? new String[0] : written.split(" "));
     }
+
+    @Test
+    void deeplyNestedExpressionIsRefusedWithAClearMessage() {
+        String nested = "alaivo * ao t #rehefa " + "(".repeat(100_000) + "x = 1" + ")".repeat(100_000);
+        assertThatThrownBy(() -> Parser.parse(nested))
+                .isInstanceOf(DirkException.class).hasMessageContaining("nested deeper than 200 levels");
+        assertThatThrownBy(() -> Parser.parse("alaivo " + "!".repeat(50_000) + "1"))
+                .isInstanceOf(DirkException.class).hasMessageContaining("nested deeper than 200 levels");
+        assertThatThrownBy(() -> Parser.parse("alaivo 1" + " - (alaivo 1)".repeat(1_000)))
+                .isInstanceOf(DirkException.class).hasMessageContaining("nested deeper than 200 levels");
+    }
+
+    @Test
+    void nestingBelowTheLimitIsAccepted() {
+        Select select = select("alaivo * ao t #rehefa " + "(".repeat(150) + "x = 1" + ")".repeat(150));
+        assertThat(select.where()).isEqualTo(new Binary(Operator.EQUAL, new Expression.ColumnRef(null, "x"),
+                new Expression.Literal(1L)));
+    }
+
+    @Test
+    void longArithmeticChainCountsAsNesting() {
+        // Evaluation recurses once per operator of a left-deep chain, so a long chain is as deep as nesting.
+        assertThatThrownBy(() -> Parser.parse("alaivo 1" + " + 1".repeat(100_000)))
+                .isInstanceOf(DirkException.class).hasMessageContaining("nested deeper than 200 levels");
+    }
+
+    @Test
+    void longChainOfAlternativesStaysShallow() {
+        // The dialect has no IN: thousands of "na" alternatives are a real list, built as a balanced tree.
+        StringBuilder text = new StringBuilder("alaivo * ao t #rehefa x = 0");
+        for (int i = 1; i < 10_000; i++) {
+            text.append(" na x = ").append(i);
+        }
+        assertThat(select(text.toString()).where()).isInstanceOf(Binary.class);
+    }
 }

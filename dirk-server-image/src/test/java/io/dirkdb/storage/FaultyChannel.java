@@ -18,6 +18,8 @@ final class FaultyChannel extends FileChannel {
     private final FileChannel delegate;
     private final AtomicReference<IOException> nextFault;
     private final long forceLatencyNanos;
+    /** Forces that reached the file. */
+    final java.util.concurrent.atomic.AtomicInteger forces = new java.util.concurrent.atomic.AtomicInteger();
 
     FaultyChannel(FileChannel delegate, AtomicReference<IOException> nextFault) {
         this(delegate, nextFault, 0);
@@ -47,6 +49,7 @@ final class FaultyChannel extends FileChannel {
         maybeFail();
         long start = System.nanoTime();
         delegate.force(metaData);
+        forces.incrementAndGet();
         // Stands in for disk latency so the test does not depend on how fast this machine's fsync is.
         long left = forceLatencyNanos - (System.nanoTime() - start);
         if (left > 0) {

@@ -194,4 +194,58 @@ class RecoveryTest {
         assertThat(snapshot).doesNotExist();
         assertThat(snapshot.resolveSibling(snapshot.getFileName() + ".damaged")).exists();
     }
+
+    @Test
+    void allZeroHeaderOfANewLastSegmentIsTreatedAsATornTail() throws IOException {
+        writeRecords(5);
+        // A crash right after the segment was created: its length reached the disk, its header did not.
+        Path created = dir.resolve(Storage.WAL_DIR).resolve(LogSegments.fileName(6));
+        Files.write(created, new byte[4096]);
+
+        RecordingMachine machine = new RecordingMachine();
+        try (Storage storage = Storage.open(dir, machine)) {
+            assertThat(machine.payloads).hasSize(5);
+            assertThat(storage.append(1, bytes("rec-06"))).isEqualTo(6);
+            storage.awaitDurable(6);
+        }
+        RecordingMachine reopened = new RecordingMachine();
+        try (Storage storage = Storage.open(dir, reopened)) {
+            assertThat(reopened.payloads).hasSize(6).endsWith("rec-06");
+        }
+    }
+
+    @Test
+    void allZeroHeaderBeforeValidRecordsIsDamageNotATornTail() throws IOException {
+        writeRecords(5);
+        Path segment = StorageFiles.lastSegment(dir);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(segment,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.allocate(LogSegments.SEGMENT_HEADER_BYTES), 0);
+        }
+        assertThatThrownBy(() -> Storage.open(dir, new RecordingMachine())).isInstanceOf(CorruptLogException.class)
+                .hasMessageContaining("holds valid records");
+    }
+
+    @Test
+    void recoveryFsyncsTheReplayedTailBeforeCallingItDurable() throws IOException {
+        writeRecords(5);
+        java.util.List<FaultyChannel> opened = new java.util.ArrayList<>();
+        Storage.Options counting = new Storage.Options(Storage.DEFAULT_SEGMENT_BYTES, (file, options) -> {
+            FaultyChannel channel = new FaultyChannel(java.nio.channels.FileChannel.open(file, options),
+                    new java.util.concurrent.atomic.AtomicReference<>());
+            opened.add(channel);
+            return channel;
+        });
+        try (Storage storage = Storage.open(dir, new RecordingMachine(), counting)) {
+            assertThat(storage.durableLsn()).isEqualTo(5);
+            assertThat(opened).hasSize(1);
+            assertThat(opened.get(0).forces.get()).as("fsyncs of the replayed tail during recovery").isPositive();
+        }
+    }
+
+    @Test
+    void failedDirectoryFsyncIsReported() {
+        assertThatThrownBy(() -> AtomicFile.syncDirectory(dir.resolve("gone")))
+                .isInstanceOf(IOException.class);
+    }
 }

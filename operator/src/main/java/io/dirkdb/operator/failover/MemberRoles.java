@@ -61,7 +61,9 @@ public record MemberRoles(Map<String, ProbeResult> results, long currentEpoch, O
       if (heartbeat.mustResync()) {
         return Optional.of(ClusterNaming.ROLE_FENCED);
       }
-      if (labelNow == null || ClusterNaming.ROLE_PRIMARY.equals(labelNow)) {
+      // Only a pod without a role: a primary label is never taken on a secondary answer, which may be the
+      // last one before its promotion (the failover and switchover steps move that label themselves).
+      if (labelNow == null) {
         return Optional.of(ClusterNaming.ROLE_SECONDARY);
       }
     }

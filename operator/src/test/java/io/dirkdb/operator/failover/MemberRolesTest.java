@@ -73,6 +73,15 @@ class MemberRolesTest {
   }
 
   @Test
+  void aJustPromotedPrimaryKeepsItsLabelWhileItsLastHeartbeatStillSaysSecondary() {
+    Map<String, ProbeResult> results = new LinkedHashMap<>();
+    results.put(P, silent(P));
+    results.put(S0, answer(S0, "secondary", 1, 50)); // probed just before its promotion to epoch 2
+    MemberRoles roles = MemberRoles.of(results, 2, S0);
+    assertThat(roles.label(S0, "primary")).isEmpty();
+  }
+
+  @Test
   void aFreshClusterHasItsPrimaryWhenNobodyHoldsData() {
     Map<String, ProbeResult> results = new LinkedHashMap<>();
     results.put(P, answer(P, "primary", 1, 0));

@@ -45,11 +45,13 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/*
 The rights the operator needs on DirkClusters and on what it makes for them, in every watched
-namespace. e2e/src/test/java/io/dirkdb/e2e/OperatorPermissions.java lists each with its use, and
-ChartRbacTest fails when the two differ.
+namespace. e2e/src/test/java/io/dirkdb/e2e/OperatorPermissions.java lists each verb with its use, and
+ChartRbacTest fails when the two differ; the operator's tests run on an API server enforcing exactly
+these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail on any 403.
 */}}
 {{- define "dirk-operator.clusterRules" -}}
-# DirkClusters: the primary resource, watched; status written by patch.
+# DirkClusters: the primary resource, watched; status written by patch only, each failover step's
+# patch carrying the resourceVersion it read (a concurrent writer gets 409).
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkclusters"]
   verbs: ["get", "list", "watch"]
@@ -66,8 +68,13 @@ ChartRbacTest fails when the two differ.
   resources: ["statefulsets", "deployments"]
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: [""]
-  resources: ["services", "configmaps", "serviceaccounts"]
+  resources: ["services", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch"]
+# The cluster's config.json: the Operator SDK never server-side applies ConfigMaps; it rewrites them by
+# PUT (update) with the resourceVersion it read, e.g. when spec.secondaries changes.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "watch", "create", "update"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]
@@ -75,14 +82,15 @@ ChartRbacTest fails when the two differ.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "delete"]
-# Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced.
+# Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced, and deleted
+# one at a time by a rolling update (the member StatefulSets use OnDelete).
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch", "patch"]
-# Resync Jobs that rebuild a member from the primary.
+  verbs: ["get", "list", "watch", "patch", "delete"]
+# Resync Jobs that rebuild a member from the primary: annotated once reported, removed by their TTL.
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 # Events a user sees in kubectl describe dirkcluster (both Event APIs).
 - apiGroups: [""]
   resources: ["events"]

@@ -1,7 +1,9 @@
 package io.dirkdb.e2e;
 
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -20,69 +22,129 @@ final class OperatorPermissions {
   }
 
   /**
-   * One resource with its verbs. {@code sourceUse} is a regular expression that must match the
-   * operator's main sources, so a row whose use was removed is noticed; {@code anticipated} rows
-   * are for code another change is adding, and say which.
+   * One resource with its verbs, each with the regular expression that finds its use in the operator's
+   * main sources ({@code verbUses}, verb to evidence), so a verb granted but no longer used is noticed;
+   * {@code anticipated} rows are for code another change is adding, and say which.
    */
-  record Permission(String apiGroup, String resource, List<String> verbs, Scope scope, String usedBy,
-      String sourceUse, String anticipated) {
+  record Permission(String apiGroup, String resource, Map<String, String> verbUses, Scope scope, String usedBy,
+      String anticipated) {
+
+    List<String> verbs() {
+      return List.copyOf(verbUses.keySet());
+    }
 
     Set<String> triples() {
       Set<String> out = new LinkedHashSet<>();
-      for (String verb : verbs) {
+      for (String verb : verbUses.keySet()) {
         out.add(triple(apiGroup, resource, verb));
       }
       return out;
     }
   }
 
+  /**
+   * A call in the operator's sources and the right it needs: a call found without its right in the
+   * table fails ChartRbacTest (e.g. {@code updateStatus()} is a PUT, verb update on the status).
+   */
+  record CodeCall(String sourceCall, String apiGroup, String resource, String verb, String why) {}
+
   static String triple(String apiGroup, String resource, String verb) {
     return (apiGroup.isEmpty() ? "core" : apiGroup) + "/" + resource + ":" + verb;
   }
 
-  private static final List<String> READ = List.of("get", "list", "watch");
-  /** Dependents made by JOSDK: created by POST, then kept in line by server-side apply (PATCH). */
-  private static final List<String> MANAGED = List.of("get", "list", "watch", "create", "patch");
+  /** The same evidence for several verbs, in order. */
+  private static Map<String, String> uses(String evidence, String... verbs) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String verb : verbs) {
+      out.put(verb, evidence);
+    }
+    return out;
+  }
+
+  private static Map<String, String> and(Map<String, String> a, Map<String, String> b) {
+    Map<String, String> out = new LinkedHashMap<>(a);
+    out.putAll(b);
+    return out;
+  }
+
+  /**
+   * A dependent made by JOSDK: watched by its informer, created by POST, then kept in line by
+   * server-side apply (PATCH; the kinds JOSDK never applies, ConfigMap and Secret, are PUT instead).
+   */
+  private static Map<String, String> applied(String kind) {
+    return uses("CRUDKubernetesDependentResource<" + kind + ",", "get", "list", "watch", "create", "patch");
+  }
 
   static final List<Permission> ALL = List.of(
-      new Permission("dirkdb.io", "dirkclusters", READ, Scope.WATCHED_NAMESPACES,
-          "DirkClusterReconciler: the controller's informer", "implements Reconciler<DirkCluster>", null),
-      new Permission("dirkdb.io", "dirkclusters/status", List.of("patch"), Scope.WATCHED_NAMESPACES,
-          "DirkClusterReconciler: UpdateControl.patchStatus, ErrorStatusUpdateControl.patchStatus", "patchStatus", null),
-      new Permission("dirkdb.io", "dirkclusters/finalizers", List.of("update"), Scope.WATCHED_NAMESPACES,
-          "ClusterNaming.controllerReference: blockOwnerDeletion=true needs it where "
-              + "OwnerReferencesPermissionEnforcement is on", "withBlockOwnerDeletion\\(true\\)", null),
-      new Permission("apps", "statefulsets", MANAGED, Scope.WATCHED_NAMESPACES,
-          "PrimaryStatefulSetDependent, SecondaryStatefulSetDependent", "DependentResource<StatefulSet,", null),
-      new Permission("apps", "deployments", MANAGED, Scope.WATCHED_NAMESPACES,
-          "ProxyDeploymentDependent", "DependentResource<Deployment,", null),
-      new Permission("", "services", MANAGED, Scope.WATCHED_NAMESPACES,
-          "MembersServiceDependent, PrimaryServiceDependent, ProxyServiceDependent", "DependentResource<Service,", null),
-      new Permission("", "configmaps", MANAGED, Scope.WATCHED_NAMESPACES,
-          "ConfigMapDependent", "DependentResource<ConfigMap,", null),
-      new Permission("", "serviceaccounts", MANAGED, Scope.WATCHED_NAMESPACES,
-          "ServiceAccountDependent", "DependentResource<ServiceAccount,", null),
-      new Permission("policy", "poddisruptionbudgets", MANAGED, Scope.WATCHED_NAMESPACES,
-          "MembersDisruptionBudgetDependent", "DependentResource<PodDisruptionBudget,", null),
-      new Permission("", "secrets", List.of("get", "list", "watch", "create", "delete"), Scope.WATCHED_NAMESPACES,
-          "CredentialsSecretDependent: create-only; JOSDK deletes it when its reconcile precondition "
-              + "(GeneratesCredentialsCondition) turns false", "DependentResource<Secret,", null),
-      new Permission("", "pods", List.of("get", "list", "watch", "patch"), Scope.WATCHED_NAMESPACES,
-          "DirkClusterReconciler member-pods informer; MemberRoleLabeler JSON merge patch of dirkdb.io/role",
-          "InformerEventSourceConfiguration\\.from\\(Pod\\.class", null),
-      new Permission("batch", "jobs", List.of("get", "list", "watch", "create", "patch", "delete"),
-          Scope.WATCHED_NAMESPACES, "resync Jobs (io.dirkdb.operator.resync)",
-          "DependentResource<Job,|\\.batch\\(\\)\\.v1\\(\\)\\.jobs\\(\\)|Job\\.class",
-          "the failover change adds the resync Jobs"),
-      new Permission("", "events", List.of("create"), Scope.WATCHED_NAMESPACES,
-          "ClusterEvents.warning: client.v1().events()", "\\.v1\\(\\)\\.events\\(\\)", null),
-      new Permission("events.k8s.io", "events", List.of("create"), Scope.WATCHED_NAMESPACES,
-          "failover Events through events.k8s.io/v1", "\\.events\\(\\)\\.v1\\(\\)",
+      new Permission("dirkdb.io", "dirkclusters",
+          and(uses("implements Reconciler<DirkCluster>", "list", "watch"),
+              uses("client\\.resource\\(cached\\)\\.get\\(\\)", "get")), Scope.WATCHED_NAMESPACES,
+          "DirkClusterReconciler: the controller's informer; FailoverCoordinator reads the stored cluster", null),
+      new Permission("dirkdb.io", "dirkclusters/status",
+          uses("patchStatus|subresource\\(\"status\"\\)\\s*\\.patch\\(", "patch"), Scope.WATCHED_NAMESPACES,
+          "DirkClusterReconciler: UpdateControl.patchStatus, ErrorStatusUpdateControl.patchStatus; StatusPatch: the "
+              + "failover steps' JSON patches that set the resourceVersion read", null),
+      new Permission("dirkdb.io", "dirkclusters/finalizers", uses("withBlockOwnerDeletion\\(true\\)", "update"),
+          Scope.WATCHED_NAMESPACES, "ClusterNaming.controllerReference: blockOwnerDeletion=true needs it where "
+              + "OwnerReferencesPermissionEnforcement is on", null),
+      new Permission("apps", "statefulsets", applied("StatefulSet"), Scope.WATCHED_NAMESPACES,
+          "PrimaryStatefulSetDependent, SecondaryStatefulSetDependent", null),
+      new Permission("apps", "deployments", applied("Deployment"), Scope.WATCHED_NAMESPACES,
+          "ProxyDeploymentDependent", null),
+      new Permission("", "services", applied("Service"), Scope.WATCHED_NAMESPACES,
+          "MembersServiceDependent, PrimaryServiceDependent, ProxyServiceDependent", null),
+      new Permission("", "configmaps",
+          uses("CRUDKubernetesDependentResource<ConfigMap,", "get", "list", "watch", "create", "update"),
+          Scope.WATCHED_NAMESPACES, "ConfigMapDependent: created by POST and rewritten by PUT; the Operator SDK never "
+              + "server-side applies ConfigMaps (ConfigurationService.defaultNonSSAResources)", null),
+      new Permission("", "serviceaccounts", applied("ServiceAccount"), Scope.WATCHED_NAMESPACES,
+          "ServiceAccountDependent", null),
+      new Permission("policy", "poddisruptionbudgets", applied("PodDisruptionBudget"), Scope.WATCHED_NAMESPACES,
+          "MembersDisruptionBudgetDependent", null),
+      new Permission("", "secrets",
+          and(uses("KubernetesDependentResource<Secret,[^{]*Creator<Secret", "get", "list", "watch", "create"),
+              uses("Creator<Secret, DirkCluster>, GarbageCollected<DirkCluster>", "delete")),
+          Scope.WATCHED_NAMESPACES, "CredentialsSecretDependent: create-only; JOSDK deletes it when its reconcile "
+              + "precondition (GeneratesCredentialsCondition) turns false", null),
+      new Permission("", "pods",
+          and(uses("InformerEventSourceConfiguration\\.from\\(Pod\\.class", "get", "list", "watch"),
+              and(uses("pods\\(\\)[^;]*\\.patch\\(PatchContext\\.of\\(PatchType\\.JSON_MERGE\\)", "patch"),
+                  uses("pods\\(\\)[^;]*\\.delete\\(\\)", "delete"))),
+          Scope.WATCHED_NAMESPACES,
+          "DirkClusterReconciler member-pods informer; MemberRoleLabeler and RoleLabels JSON merge patch of dirkdb.io/role; "
+              + "the rolling update deletes one member pod at a time (OnDelete StatefulSets)",
+          null),
+      new Permission("batch", "jobs",
+          and(uses("InformerEventSourceConfiguration\\.from\\(Job\\.class", "get", "list", "watch"),
+              and(uses("jobs\\(\\)[^;]*\\.create\\(\\)", "create"), uses("jobs\\(\\)[^;]*\\.patch\\(", "patch"))),
+          Scope.WATCHED_NAMESPACES, "resync Jobs (io.dirkdb.operator.resync): created, watched, annotated once reported; "
+              + "finished Jobs go by ttlSecondsAfterFinished, never deleted by the operator", null),
+      new Permission("", "events", uses("\\.v1\\(\\)\\.events\\(\\)[^;]*\\.create\\(\\)", "create"),
+          Scope.WATCHED_NAMESPACES, "ClusterEvents.record: client.v1().events()", null),
+      new Permission("events.k8s.io", "events", uses("\\.events\\(\\)\\.v1\\(\\)", "create"),
+          Scope.WATCHED_NAMESPACES, "failover Events through events.k8s.io/v1",
           "the failover change records its Events through events.k8s.io"),
-      new Permission("coordination.k8s.io", "leases", List.of("get", "create", "update", "patch"),
+      new Permission("coordination.k8s.io", "leases", uses("LeaderElectionConfiguration", "get", "create", "update", "patch"),
           Scope.LEASE_NAMESPACE, "OperatorLeaderElection: Fabric8 7.5's ResourceLock gets, creates and renews the "
               + "Lease by JSON merge patch; JOSDK's LeaderElectionManager.checkLeaseAccess demands get, create, update",
-          "LeaderElectionConfiguration", null));
+          null));
+
+  /** Calls whose verb is not the one their kind's row suggests; each needs its right in the table. */
+  static final List<CodeCall> CODE_CALLS = List.of(
+      new CodeCall("\\.updateStatus\\(|\\.replaceStatus\\(", "dirkdb.io", "dirkclusters/status", "update",
+          "a PUT of the status"),
+      new CodeCall("\\.editStatus\\(|\\.patchStatus\\(", "dirkdb.io", "dirkclusters/status", "patch",
+          "a patch of the status"),
+      new CodeCall("CRUDKubernetesDependentResource<ConfigMap,", "", "configmaps", "update",
+          "JOSDK rewrites a ConfigMap by PUT: it never server-side applies ConfigMaps"),
+      new CodeCall("CRUDKubernetesDependentResource<Secret,|Updater<Secret,", "", "secrets", "update",
+          "JOSDK rewrites a Secret by PUT: it never server-side applies Secrets"),
+      new CodeCall("jobs\\(\\)[^;]*\\.delete\\(", "batch", "jobs", "delete", "a Job deleted"),
+      new CodeCall("pods\\(\\)[^;]*\\.delete\\(", "", "pods", "delete", "a pod deleted"),
+      new CodeCall("pods\\(\\)[^;]*\\.(update|replace)\\(", "", "pods", "update", "a PUT of a pod"),
+      new CodeCall("statefulSets\\(\\)[^;]*\\.(update|replace)\\(", "apps", "statefulsets", "update",
+          "a PUT of a StatefulSet"),
+      new CodeCall("statefulSets\\(\\)[^;]*\\.delete\\(", "apps", "statefulsets", "delete", "a StatefulSet deleted"));
 
   private OperatorPermissions() {}
 

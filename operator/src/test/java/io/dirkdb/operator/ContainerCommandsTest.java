@@ -34,6 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ContainerCommandsTest {
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @ParameterizedTest
@@ -56,6 +57,9 @@ class ContainerCommandsTest {
       StatefulSet statefulSet = client.apps().statefulSets().inNamespace(ns).withName(sts).require();
       for (Container c : statefulSet.getSpec().getTemplate().getSpec().getContainers()) {
         commands.add(c.getArgs());
+        List<String> preStop = c.getLifecycle().getPreStop().getExec().getCommand();
+        assertThat(preStop.get(0)).isEqualTo("/usr/local/bin/dirk"); // the image's entrypoint
+        commands.add(preStop.subList(1, preStop.size()));
       }
     }
     Deployment proxy = client.apps().deployments().inNamespace(ns).withName(name + "-proxy").require();

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 class ExamplesTest {
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @Test

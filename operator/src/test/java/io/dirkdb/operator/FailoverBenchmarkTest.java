@@ -24,6 +24,7 @@ class FailoverBenchmarkTest {
   static final int RUNS = 3;
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @Test

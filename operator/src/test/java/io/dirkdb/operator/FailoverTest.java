@@ -47,6 +47,7 @@ class FailoverTest {
   static final String SECONDARY_1 = "demo-secondary-1";
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   /** The Operator SDK's operator: stopped and started again to play an operator restart. */
@@ -450,8 +451,12 @@ class FailoverTest {
     }));
   }
 
-  /** Dates the operator's Lease a minute back, as if its holder had not renewed it for that long. */
   private void expireOperatorLease() {
+    expireOperatorLease(client);
+  }
+
+  /** Dates the operator's Lease a minute back, as if its holder had not renewed it for that long. */
+  static void expireOperatorLease(KubernetesClient client) {
     client.leases().inNamespace("dirk-operator").withName(OperatorLeaderElection.LEASE_NAME).edit(lease -> {
       lease.getSpec().setRenewTime(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).minusMinutes(1));
       return lease;
@@ -460,6 +465,10 @@ class FailoverTest {
 
   /** Reconciles in progress now, by the Operator SDK's gauge; fails if the SDK does not publish it. */
   private double reconcilesRunning() {
+    return reconcilesRunning(meters);
+  }
+
+  static double reconcilesRunning(MeterRegistry meters) {
     List<Gauge> gauges = meters.getMeters().stream()
         .filter(m -> m.getId().getName().equals("reconciliations.active"))
         .filter(Gauge.class::isInstance)
@@ -519,13 +528,18 @@ class FailoverTest {
     private final ContinuousWriter writer;
 
     Writer(LiveCluster live) throws IOException {
+      this(live, "item");
+    }
+
+    /** Into table {@code table} of database shop (made if it is not there yet). */
+    Writer(LiveCluster live, String table) throws IOException {
       try (DirkConnection c = live.connectProxy()) {
-        LiveCluster.check(c.execute("manamboara tahiry shop"));
+        c.execute("manamboara tahiry shop"); // refused when a first writer made it; the next line says if it is there
         LiveCluster.check(c.execute("ampiasao shop"));
-        LiveCluster.check(c.execute("manamboara tabilao item(id ISA(null,null))"));
+        LiveCluster.check(c.execute("manamboara tabilao " + table + "(id ISA(null,null))"));
       }
       writer = new ContinuousWriter("127.0.0.1", live.proxyPort(), live.password(), List.of("ampiasao shop"),
-          id -> "manampia ao@ item (id) sanda (" + id + ")");
+          id -> "manampia ao@ " + table + " (id) sanda (" + id + ")");
     }
 
     /** Ids of the rows whose write was acknowledged. */
@@ -535,6 +549,16 @@ class FailoverTest {
 
     long failures() {
       return writer.failures();
+    }
+
+    /** The longest time between two acknowledgements in a row: how long writes stalled. */
+    long longestPauseMillis() {
+      List<Long> acked = writer.acks().stream().map(ContinuousWriter.Ack::ackedNanos).sorted().toList();
+      long longest = 0;
+      for (int i = 1; i < acked.size(); i++) {
+        longest = Math.max(longest, acked.get(i) - acked.get(i - 1));
+      }
+      return Duration.ofNanos(longest).toMillis();
     }
 
     void awaitAcks(int count) {

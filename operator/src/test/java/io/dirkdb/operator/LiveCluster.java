@@ -24,8 +24,6 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,6 +36,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -68,7 +67,20 @@ final class LiveCluster implements AutoCloseable {
   }
 
   /** A running member; {@code stop} kills it (SIGKILL for a process) and is safe to call twice. */
-  record LiveMember(String pod, String host, int port, Path directory, Runnable stop) {}
+  record LiveMember(String pod, String host, int port, Path directory, Runnable stop, GracefulStop terminate) {
+    LiveMember(String pod, String host, int port, Path directory, Runnable stop) {
+      this(pod, host, port, directory, stop, grace -> {
+        stop.run();
+        return true;
+      });
+    }
+  }
+
+  /** How the kubelet stops a container: SIGTERM, then SIGKILL after the grace period; true if it exited in time. */
+  @FunctionalInterface
+  interface GracefulStop {
+    boolean stop(Duration grace);
+  }
 
   private final KubernetesClient client;
   private final String namespace;
@@ -86,6 +98,12 @@ final class LiveCluster implements AutoCloseable {
   private final Path passwordFile;
   private final List<ControlRelay> relays = new CopyOnWriteArrayList<>();
   private RoutingProxy proxy;
+  /** Set for a cluster whose pods the harness controllers make and stop ({@link #startManaged}). */
+  private ScheduledExecutorService controllers;
+  private java.util.concurrent.ExecutorService kubeletWork;
+  private final Set<String> podsInHand = ConcurrentHashMap.newKeySet();
+  private final List<String> preStopLog = new CopyOnWriteArrayList<>();
+  private volatile boolean podStartsHeld;
 
   LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode, MemberRuntime runtime)
       throws IOException {
@@ -152,6 +170,191 @@ final class LiveCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Like {@link #start}, but nobody hand-makes pods: the harness's {@link StatefulSetController} makes
+   * them from the StatefulSets the operator wrote, and this kubelet starts a real member for each new
+   * pod (on the pod's data directory, its volume), and stops one gracefully when its pod is deleted:
+   * the pod's preStop hook (the real {@code dirk} command it names, against the member), SIGTERM,
+   * SIGKILL after the grace period, then the pod goes and the controller makes it again.
+   */
+  static LiveCluster startManaged(KubernetesClient client, String ns, String name,
+      io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
+      java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust, MemberRuntime runtime)
+      throws IOException {
+    io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, "basic.yaml");
+    cluster.getMetadata().setName(name);
+    cluster.getSpec().setSecondaries(secondaries);
+    cluster.getSpec().getReplication().setMode(mode);
+    adjust.accept(cluster.getSpec());
+    TestClusters.create(client, ns, cluster);
+    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
+    LiveCluster live = new LiveCluster(client, ns, name, mode == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
+        ? ReplicationMode.SYNC : ReplicationMode.ASYNC, runtime);
+    try {
+      live.kubeletWork = Executors.newFixedThreadPool(3);
+      live.controllers = Executors.newSingleThreadScheduledExecutor();
+      live.controllers.scheduleWithFixedDelay(live::controllerPass, 0, 100, TimeUnit.MILLISECONDS);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        var c = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(ns).withName(name)
+            .require();
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getPhase())
+            .isEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getMembers())
+            .allSatisfy(m -> org.assertj.core.api.Assertions.assertThat(m.getEpoch()).isNotNull());
+      });
+      return live;
+    } catch (RuntimeException | Error e) {
+      live.close();
+      throw e;
+    }
+  }
+
+  /** One pass of the harness controllers: StatefulSets, then the kubelet's work on their pods. */
+  private void controllerPass() {
+    try {
+      StatefulSetController statefulSets = new StatefulSetController(client, namespace);
+      statefulSets.sync(name + "-primary");
+      statefulSets.sync(name + "-secondary");
+      new Kubelet(client, namespace).proxyReady(name + "-proxy");
+      for (Pod pod : client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
+          .withLabel("app.kubernetes.io/component", "member").list().getItems()) {
+        String podName = pod.getMetadata().getName();
+        if (!StatefulSetController.ownedHere(pod) || podsInHand.contains(podName)) {
+          continue;
+        }
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+          podsInHand.add(podName);
+          kubeletWork.submit(() -> stopPod(pod));
+        } else if (!members.containsKey(podName) && !podStartsHeld) {
+          podsInHand.add(podName);
+          kubeletWork.submit(() -> startPod(pod));
+        }
+      }
+    } catch (RuntimeException e) {
+      System.err.println("test controllers: " + e);
+    }
+  }
+
+  /** The kubelet starts a pod: a member on the pod's volume; a new volume starts as its StatefulSet says. */
+  private void startPod(Pod pod) {
+    String podName = pod.getMetadata().getName();
+    try {
+      Path directory = root.resolve(podName);
+      boolean newVolume = !Files.exists(directory);
+      Role role = Role.SECONDARY;
+      LiveMember follow = null;
+      if (newVolume && podName.equals(name + "-primary-0")) {
+        role = Role.PRIMARY;
+      } else if (newVolume) {
+        // A new member follows the primary, as the config.json the operator renders tells it.
+        var cluster = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace)
+            .withName(name).get();
+        String primary = cluster == null || cluster.getStatus() == null || cluster.getStatus().getCurrentPrimary() == null
+            ? name + "-primary-0" : cluster.getStatus().getCurrentPrimary();
+        follow = members.get(primary);
+        if (follow == null) {
+          return; // the primary is not running yet: a later pass starts this pod
+        }
+      }
+      String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
+      LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(podName, role, host, 0, directory, follow)
+          : startInProcess(podName, role, host, 0, directory, follow);
+      members.put(podName, live);
+      // The pod declares the member's port (the test's members share loopback, not 3948) and runs at its address.
+      Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(podName).edit(p -> new PodBuilder(p)
+          .editSpec().editFirstContainer()
+          .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(live.port()).build())
+          .endContainer().endSpec()
+          .build()));
+      Kubelet.setRunning(client, namespace, podName, host, true);
+      if (proxy != null) {
+        proxy.replaceMembers(proxyMembers());
+      }
+    } catch (RuntimeException e) {
+      System.err.println("test kubelet: starting " + podName + " failed: " + e);
+    } finally {
+      podsInHand.remove(podName);
+    }
+  }
+
+  /**
+   * The kubelet stops a deleted pod: its preStop hook, SIGTERM, SIGKILL once the grace period is over;
+   * then it releases the pod, which the API server removes.
+   */
+  private void stopPod(Pod pod) {
+    String podName = pod.getMetadata().getName();
+    try {
+      LiveMember live = members.get(podName);
+      if (live != null) {
+        long grace = Optional.ofNullable(pod.getSpec().getTerminationGracePeriodSeconds()).orElse(30L);
+        Instant deadline = Instant.now().plusSeconds(grace);
+        runPreStop(pod, live, Duration.ofSeconds(grace));
+        Duration left = Duration.between(Instant.now(), deadline);
+        live.terminate().stop(left.isNegative() ? Duration.ZERO : left);
+        members.remove(podName);
+        if (proxy != null) {
+          proxy.replaceMembers(proxyMembers());
+        }
+      }
+      Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(podName).edit(p -> new PodBuilder(p)
+          .editMetadata().removeFromFinalizers(StatefulSetController.KUBELET_FINALIZER).endMetadata()
+          .build()));
+    } catch (RuntimeException e) {
+      System.err.println("test kubelet: stopping " + podName + " failed: " + e);
+    } finally {
+      podsInHand.remove(podName);
+    }
+  }
+
+  /** Runs the container's preStop exec command, the {@code dirk} command it names, against this pod's member. */
+  private void runPreStop(Pod pod, LiveMember live, Duration grace) {
+    var container = pod.getSpec().getContainers().get(0);
+    if (container.getLifecycle() == null || container.getLifecycle().getPreStop() == null
+        || container.getLifecycle().getPreStop().getExec() == null) {
+      return;
+    }
+    List<String> command = container.getLifecycle().getPreStop().getExec().getCommand();
+    if (command.isEmpty() || !command.get(0).endsWith("/dirk")) {
+      throw new IllegalStateException("the test kubelet runs only dirk commands, not " + command);
+    }
+    // Inside the pod the member is on localhost:3948 with $DIRK_PASSWORD set; here it is on its own address.
+    List<String> args = new ArrayList<>(command.subList(1, command.size()));
+    int port = args.indexOf("--port");
+    if (port >= 0) {
+      args.set(port + 1, Integer.toString(live.port()));
+    } else {
+      args.addAll(List.of("--port", Integer.toString(live.port())));
+    }
+    args.addAll(List.of("--host", live.host(), "--password", password));
+    CompletableFuture<Integer> hook = CompletableFuture.supplyAsync(
+        () -> Dirk.commandLine().execute(args.toArray(String[]::new)));
+    String outcome;
+    try {
+      outcome = "exit " + hook.get(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      outcome = "still running when the grace period ended";
+    } catch (Exception e) {
+      outcome = "failed: " + e;
+    }
+    preStopLog.add(pod.getMetadata().getName() + " " + String.join(" ", command.subList(1, command.size())) + " -> "
+        + outcome);
+  }
+
+  /** While held, the kubelet starts no member for a new pod (as a node still pulling an image). */
+  void holdPodStarts(boolean held) {
+    podStartsHeld = held;
+  }
+
+  /** The preStop hooks the kubelet ran: pod, command, outcome. */
+  List<String> preStopLog() {
+    return List.copyOf(preStopLog);
+  }
+
+  /** Members running now, by pod. */
+  Set<String> runningMembers() {
+    return Set.copyOf(members.keySet());
+  }
+
   String password() {
     return password;
   }
@@ -204,7 +407,7 @@ final class LiveCluster implements AutoCloseable {
   private LiveMember startProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
     MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory, passwordFile,
         replication.mode().wireName(), follow == null ? null : follow.host(), follow == null ? 0 : follow.port());
-    return new LiveMember(pod, host, process.port(), directory, process::close);
+    return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate);
   }
 
   private LiveMember startInProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
@@ -418,7 +621,7 @@ final class LiveCluster implements AutoCloseable {
     }
   }
 
-  /** Runs the container command of every new resync Job in-process, then records its outcome. */
+  /** Runs every new resync Job through the harness's {@link JobController}: real processes, real status. */
   private void runNewJobs() {
     if (jobsHeld) {
       return;
@@ -429,25 +632,14 @@ final class LiveCluster implements AutoCloseable {
         if (!jobsSeen.add(jobName)) {
           continue;
         }
-        List<String> args = new ArrayList<>(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
-        args.addAll(List.of("--password", password, "--timeout-seconds", "30", "--poll-ms", "50"));
-        // A Job told to fail exits 1 without running, as a resync whose source vanished would.
-        int exit = jobsToFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 1
-            : Dirk.commandLine().execute(args.toArray(String[]::new));
+        List<String> extra = List.of("--password", password, "--timeout-seconds", "30", "--poll-ms", "50");
+        // A pod told to fail exits 1 without running, as a resync whose source vanished would.
+        List<Integer> exits = new JobController(client, namespace, root.resolve("jobs"))
+            .run(job, extra, () -> jobsToFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 1 : 0);
+        List<String> args = job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
         synchronized (jobLog) {
-          jobLog.add(jobName + " " + String.join(" ", args.subList(0, 5)) + " -> exit " + exit);
+          jobLog.add(jobName + " " + String.join(" ", args) + " -> exit " + exits.get(exits.size() - 1));
         }
-        String now = Instant.now().toString();
-        Kubelet.retryOnConflict(() -> client.batch().v1().jobs().inNamespace(namespace).withName(jobName)
-            .editStatus(j -> new JobBuilder(j)
-                .withNewStatus()
-                .withSucceeded(exit == 0 ? 1 : 0)
-                .withFailed(exit == 0 ? 0 : 1)
-                .withCompletionTime(exit == 0 ? now : null)
-                .withConditions(new JobConditionBuilder().withType(exit == 0 ? "Complete" : "Failed").withStatus("True")
-                    .withLastTransitionTime(now).build())
-                .endStatus()
-                .build()));
       }
     } catch (RuntimeException e) {
       System.err.println("test kubelet: running Jobs failed: " + e);
@@ -464,6 +656,17 @@ final class LiveCluster implements AutoCloseable {
       // Deleting the cluster stops the operator's probes of members that are about to go.
       client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
     } finally {
+      if (controllers != null) {
+        controllers.shutdownNow();
+        kubeletWork.shutdownNow();
+        try {
+          // A member start in progress must finish (or fail) before the members are stopped below.
+          controllers.awaitTermination(5, TimeUnit.SECONDS);
+          kubeletWork.awaitTermination(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       jobRunner.shutdownNow();
       try {
         if (proxy != null) {

@@ -141,6 +141,24 @@ final class MemberProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * SIGTERM, as the kubelet stops a container: the member shuts down cleanly; after {@code grace} it
+   * gets SIGKILL. True when it exited within the grace period.
+   */
+  boolean terminate(java.time.Duration grace) {
+    process.destroy();
+    try {
+      if (process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        RUNNING.remove(process);
+        return true;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    kill();
+    return false;
+  }
+
   String log() {
     return readLog(log);
   }

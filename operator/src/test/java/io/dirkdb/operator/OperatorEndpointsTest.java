@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 class OperatorEndpointsTest {
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @TestHTTPResource("/q/health")

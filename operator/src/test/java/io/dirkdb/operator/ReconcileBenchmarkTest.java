@@ -30,6 +30,7 @@ class ReconcileBenchmarkTest {
   static final int CHILDREN_PER_CLUSTER = TestClusters.standardChildren("x", true).length;
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @Test

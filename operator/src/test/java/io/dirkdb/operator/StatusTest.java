@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 class StatusTest {
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @Test

@@ -30,6 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ValidationTest {
 
   @Inject
+  @ClusterAdmin
   KubernetesClient client;
 
   @Test
@@ -134,21 +135,22 @@ class ValidationTest {
     String secondaryVersion = client.apps().statefulSets().inNamespace(ns).withName("demo-secondary").require()
         .getMetadata().getResourceVersion();
 
-    client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
+    // The operator may write the status between the read and the write of the edit: read again, as kubectl does.
+    Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
       c.getSpec().getReplication().setMode(ReplicationMode.SYNC);
       c.getSpec().setSecondaries(0);
       return c;
-    });
+    }));
     await().atMost(PATIENCE).untilAsserted(() -> assertThat(
         client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require().getStatus().getPhase())
         .isEqualTo(ClusterPhase.Failed));
     assertThat(client.apps().statefulSets().inNamespace(ns).withName("demo-secondary").require().getMetadata()
         .getResourceVersion()).isEqualTo(secondaryVersion);
 
-    client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
+    Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
       c.getSpec().setSecondaries(2);
       return c;
-    });
+    }));
     await().atMost(PATIENCE).untilAsserted(() -> {
       assertThat(client.apps().statefulSets().inNamespace(ns).withName("demo-secondary").require().getSpec()
           .getReplicas()).isEqualTo(2);
@@ -165,10 +167,10 @@ class ValidationTest {
     String primaryVersion = client.apps().statefulSets().inNamespace(ns).withName("demo-primary").require()
         .getMetadata().getResourceVersion();
 
-    client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
+    Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
       c.getSpec().getStorage().setSize("2Gi");
       return c;
-    });
+    }));
     await().atMost(PATIENCE).untilAsserted(() -> assertThat(
         client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require().getStatus()
             .condition("SpecValid")).hasValueSatisfying(c -> {

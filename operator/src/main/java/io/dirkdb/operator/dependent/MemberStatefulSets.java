@@ -21,6 +21,12 @@ public final class MemberStatefulSets {
   public static final String DATA_VOLUME = "data";
   public static final String DATA_MOUNT = "/var/lib/dirk";
   static final String CONTAINER = "dirk";
+  public static final String ON_DELETE = "OnDelete";
+  /** The label the StatefulSet controller puts on each pod: the revision of the template it was made from. */
+  public static final String REVISION_LABEL = "controller-revision-hash";
+  static final String DIRK_BINARY = "/usr/local/bin/dirk";
+  /** How long a stopping primary waits for the operator to hand its role over. */
+  static final int HANDOVER_SECONDS = 30;
 
   private MemberStatefulSets() {}
 
@@ -43,7 +49,8 @@ public final class MemberStatefulSets {
         .withReplicas(replicas)
         .withServiceName(ClusterNaming.membersService(cluster))
         .withPodManagementPolicy("Parallel")
-        .withNewUpdateStrategy().withType("RollingUpdate").endUpdateStrategy()
+        // The operator replaces the pods itself, by role: secondaries first, then a switchover, then the old primary.
+        .withNewUpdateStrategy().withType(ON_DELETE).endUpdateStrategy()
         .withNewPersistentVolumeClaimRetentionPolicy()
         .withWhenScaled(storage.isDeleteClaimOnScaleDown() ? "Delete" : "Retain")
         .withWhenDeleted("Retain")
@@ -55,6 +62,8 @@ public final class MemberStatefulSets {
         .withServiceAccountName(ClusterNaming.serviceAccount(cluster))
         .withAutomountServiceAccountToken(false)
         .withEnableServiceLinks(false)
+        // Room for the preStop hand-over (up to HANDOVER_SECONDS) and a clean stop after it.
+        .withTerminationGracePeriodSeconds(HANDOVER_SECONDS + 30L)
         .withSecurityContext(PodDefaults.podSecurityContext())
         .withNodeSelector(PodDefaults.nodeSelector(cluster))
         .withTolerations(spec.getScheduling() == null ? null : spec.getScheduling().getTolerations())
@@ -73,6 +82,8 @@ public final class MemberStatefulSets {
             .withLivenessProbe(PodDefaults.httpProbe("/health/live", ClusterNaming.MEMBER_HTTP_PORT, 10, 3))
             .withReadinessProbe(PodDefaults.httpProbe("/health/ready", ClusterNaming.MEMBER_HTTP_PORT, 2, 2))
             .withResources(PodDefaults.memberResources(cluster))
+            .withNewLifecycle().withNewPreStop().withNewExec().withCommand(preStopCommand()).endExec().endPreStop()
+            .endLifecycle()
             .withSecurityContext(PodDefaults.containerSecurityContext())
             .withVolumeMounts(
                 new VolumeMountBuilder().withName(DATA_VOLUME).withMountPath(DATA_MOUNT).build(),
@@ -95,6 +106,15 @@ public final class MemberStatefulSets {
         .build();
   }
 
+  /**
+   * The member's preStop hook: a primary waits for the operator's switchover (it sees the pod's
+   * deletionTimestamp) and fences itself if none came, so a deleted or drained primary hands over.
+   */
+  public static List<String> preStopCommand() {
+    return List.of(DIRK_BINARY, "step-down", "--port", String.valueOf(ClusterNaming.MEMBER_PORT),
+        "--handover-seconds", String.valueOf(HANDOVER_SECONDS));
+  }
+
   static List<String> serverArgs() {
     return List.of("server",
         "--config", PodDefaults.CONFIG_PATH,
@@ -110,33 +130,5 @@ public final class MemberStatefulSets {
         .filter(c -> CONTAINER.equals(c.getName()))
         .map(c -> c.getImage())
         .findFirst();
-  }
-
-  /**
-   * True when every pod of the StatefulSet runs the given image and is ready, as the StatefulSet
-   * controller reports it. The primary waits for this before it gets a new image.
-   */
-  public static boolean rolledOutWith(StatefulSet statefulSet, String image) {
-    if (!image.equals(image(statefulSet).orElse(null))) {
-      return false;
-    }
-    int desired = statefulSet.getSpec().getReplicas() == null ? 1 : statefulSet.getSpec().getReplicas();
-    if (desired == 0) {
-      return true;
-    }
-    var status = statefulSet.getStatus();
-    if (status == null) {
-      return false;
-    }
-    Long generation = statefulSet.getMetadata().getGeneration();
-    boolean observed = generation == null || (status.getObservedGeneration() != null && status.getObservedGeneration() >= generation);
-    boolean sameRevision = status.getUpdateRevision() == null || status.getUpdateRevision().equals(status.getCurrentRevision());
-    return observed && sameRevision
-        && orZero(status.getUpdatedReplicas()) >= desired
-        && orZero(status.getReadyReplicas()) >= desired;
-  }
-
-  private static int orZero(Integer value) {
-    return value == null ? 0 : value;
   }
 }

@@ -6,11 +6,11 @@ import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
-import java.util.Optional;
 
 /**
- * StatefulSet {@code <name>-primary}: the one pod that starts as primary. On an image change it keeps
- * its image until every secondary runs the new one and is ready, so the primary restarts last.
+ * StatefulSet {@code <name>-primary}: the one pod that starts as primary. Its template follows the spec
+ * at once; with the {@code OnDelete} strategy no pod restarts for it: the operator replaces member
+ * pods by role ({@link io.dirkdb.operator.failover.RollingUpdate}), the primary's after a switchover.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = ClusterNaming.MANAGED_SELECTOR))
 public class PrimaryStatefulSetDependent extends CRUDKubernetesDependentResource<StatefulSet, DirkCluster> {
@@ -21,26 +21,6 @@ public class PrimaryStatefulSetDependent extends CRUDKubernetesDependentResource
 
   @Override
   protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
-    return MemberStatefulSets.build(cluster, ClusterNaming.primaryStatefulSet(cluster), 1, imageFor(cluster, context));
-  }
-
-  private static String imageFor(DirkCluster cluster, Context<DirkCluster> context) {
-    String wanted = cluster.getSpec().getImage();
-    Optional<String> running = statefulSet(context, ClusterNaming.primaryStatefulSet(cluster))
-        .flatMap(MemberStatefulSets::image);
-    if (running.isEmpty() || running.get().equals(wanted)) {
-      return wanted;
-    }
-    boolean secondariesDone = cluster.getSpec().getSecondaries() == 0
-        || statefulSet(context, ClusterNaming.secondaryStatefulSet(cluster))
-            .map(sts -> MemberStatefulSets.rolledOutWith(sts, wanted))
-            .orElse(false);
-    return secondariesDone ? wanted : running.get();
-  }
-
-  private static Optional<StatefulSet> statefulSet(Context<DirkCluster> context, String name) {
-    return context.getSecondaryResourcesAsStream(StatefulSet.class)
-        .filter(sts -> name.equals(sts.getMetadata().getName()))
-        .findFirst();
+    return MemberStatefulSets.build(cluster, ClusterNaming.primaryStatefulSet(cluster), 1, cluster.getSpec().getImage());
   }
 }

@@ -7,7 +7,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
-/** StatefulSet {@code <name>-secondary}: {@code spec.secondaries} members; takes a new image first. */
+/** StatefulSet {@code <name>-secondary}: {@code spec.secondaries} members (OnDelete: the operator rolls them by role). */
 @KubernetesDependent(informer = @Informer(labelSelector = ClusterNaming.MANAGED_SELECTOR))
 public class SecondaryStatefulSetDependent extends CRUDKubernetesDependentResource<StatefulSet, DirkCluster> {
 

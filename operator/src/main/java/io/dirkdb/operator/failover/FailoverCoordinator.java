@@ -8,6 +8,7 @@ import io.dirkdb.operator.api.v1alpha1.FailoverSpec;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.dependent.MemberStatefulSets;
 import io.dirkdb.operator.reconciler.ClusterEvents;
 import io.dirkdb.operator.reconciler.ClusterStatusAggregator;
 import io.dirkdb.operator.reconciler.Conditions;
@@ -22,6 +23,7 @@ import io.dirkdb.replication.supervisor.MemberControl;
 import io.dirkdb.replication.supervisor.NetworkMemberControl;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -68,6 +70,11 @@ public class FailoverCoordinator {
   static final String STEP_PROMOTED = "Promoted";
   static final String STEP_COMPLETED = "Completed";
   static final String REASON_SWITCHOVER = "Switchover";
+  /** A planned hand-over: the primary's pod is being deleted (kubectl delete pod, a node drain) and still answers. */
+  static final String REASON_PRIMARY_POD_DELETED = "PrimaryPodDeleted";
+  /** A planned hand-over: a rolling update replaces the primary's pod once every secondary runs the new template. */
+  static final String REASON_ROLLING_UPDATE = "RollingUpdate";
+  static final String CONDITION_ROLLING_UPDATE = "RollingUpdate";
   /** How long one reconcile waits for a switchover target to catch up before it looks again later. */
   private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
   private static final Duration RECHECK = Duration.ofSeconds(1);
@@ -231,6 +238,12 @@ public class FailoverCoordinator {
         primaryObservation = new MemberObservation(primary, false, primaryObservation.missedHeartbeats(),
             primaryObservation.role(), primaryObservation.epoch(), primaryObservation.lsn(), true);
       }
+      if (established && deletedButAnswering(primary)) {
+        Optional<Duration> handover = handOverFromDeletedPrimary(primary, policy);
+        if (handover != null) {
+          return handover;
+        }
+      }
       if (spec.isEnabled() && established && policy.primaryLost(primaryObservation)) {
         Instant since = lostSince.computeIfAbsent(id, k -> Instant.now());
         Duration lostFor = Duration.between(since, Instant.now());
@@ -260,11 +273,116 @@ public class FailoverCoordinator {
       if (blocked.remove(id) != null) {
         setCondition(false, "PrimaryAvailable", "the primary " + primary + " answers again");
       }
-      Optional<Duration> switchover = switchover(primary);
-      if (switchover != null) {
-        return switchover;
+      // A rolling update first: a switchover to spec.targetPrimary waits until the roll is over, or the two
+      // would hand the role back and forth while the target still runs the old template.
+      Optional<Duration> rolling = established ? roll(primary) : Optional.empty();
+      if (rolling == null) {
+        return Optional.of(RECHECK); // a switchover of the roll was started and finished its steps
       }
-      return rejoin(primary);
+      if (rolling.isEmpty()) {
+        Optional<Duration> switchover = switchover(primary);
+        if (switchover != null) {
+          return switchover;
+        }
+      }
+      Optional<Duration> rejoined = rejoin(primary);
+      if (rolling.isPresent() && rejoined.isPresent()) {
+        return rolling.get().compareTo(rejoined.get()) < 0 ? rolling : rejoined;
+      }
+      return rolling.or(() -> rejoined);
+    }
+
+    /** The primary's pod has a deletionTimestamp while its member still answers as primary. */
+    private boolean deletedButAnswering(String primary) {
+      Pod pod = pods.get(primary);
+      ProbeResult result = results.get(primary);
+      return pod != null && pod.getMetadata().getDeletionTimestamp() != null && result != null && result.answering()
+          && result.last().isPrimary();
+    }
+
+    /**
+     * A primary pod being deleted is a planned stop, not a loss: while its member answers, hand its role
+     * over (the same steps as a switchover) to the secondary the failover election would pick. Its preStop
+     * hook ({@code dirk step-down}) keeps it running until it is told to follow the new primary. Returns
+     * null when no secondary may take over: the primary is then lost once it stops, as before.
+     */
+    private Optional<Duration> handOverFromDeletedPrimary(String primary, FailoverPolicy policy) {
+      List<MemberObservation> others = pods.keySet().stream().filter(n -> !n.equals(primary))
+          .map(n -> observe(n, false)).toList();
+      if (!(policy.elect(others, highestEpochSeen()) instanceof Election.Promote promote)) {
+        return null;
+      }
+      return start(primary, promote.member(), promote.newEpoch(), REASON_PRIMARY_POD_DELETED,
+          "the primary's pod " + primary + " is being deleted; handing the primary role over to " + promote.member()
+              + " (LSN " + promote.lsn() + ") at epoch " + promote.newEpoch() + " before it stops");
+    }
+
+    /**
+     * The next step of a rolling update of the member pods ({@link RollingUpdate}); recorded in the
+     * RollingUpdate condition. Returns null when it started a switchover, else when to look again.
+     */
+    private Optional<Duration> roll(String primary) {
+      String namespace = cluster.getMetadata().getNamespace();
+      List<StatefulSet> statefulSets = java.util.stream.Stream.of(ClusterNaming.primaryStatefulSet(cluster),
+              ClusterNaming.secondaryStatefulSet(cluster))
+          .map(n -> client.apps().statefulSets().inNamespace(namespace).withName(n).get())
+          .filter(java.util.Objects::nonNull).toList();
+      if (pods.values().stream().noneMatch(p -> p.getMetadata().getLabels() != null
+          && p.getMetadata().getLabels().containsKey(MemberStatefulSets.REVISION_LABEL))) {
+        return Optional.empty(); // no pod made by a StatefulSet controller yet: nothing to compare
+      }
+      // Until the StatefulSet controller has seen the latest template, updateRevision still names the old one.
+      boolean observed = statefulSets.stream().allMatch(sts -> sts.getStatus() != null
+          && sts.getStatus().getUpdateRevision() != null && (sts.getMetadata().getGeneration() == null
+              || (sts.getStatus().getObservedGeneration() != null
+                  && sts.getStatus().getObservedGeneration() >= sts.getMetadata().getGeneration())));
+      if (!observed) {
+        return Optional.of(RECHECK);
+      }
+      boolean rolling = status().condition(CONDITION_ROLLING_UPDATE).filter(c -> "True".equals(c.getStatus()))
+          .isPresent();
+      if (!rolling && pods.values().stream().noneMatch(p -> RollingUpdate.outdated(p, statefulSets))) {
+        return Optional.empty();
+      }
+      // The informer may not show a pod deleted a moment ago, or its replacement: decide on the stored pods.
+      List<Pod> stored = client.pods().inNamespace(namespace).withLabels(ClusterNaming.memberSelector(cluster)).list()
+          .getItems();
+      int expected = 1 + cluster.getSpec().getSecondaries();
+      RollingUpdate.Step step = RollingUpdate.next(stored, statefulSets, expected, primary, results);
+      if (step instanceof RollingUpdate.Step.Done) {
+        if (rolling) {
+          setCondition(CONDITION_ROLLING_UPDATE, false, "RolledOut", "every member pod runs its current template");
+          writeStatus();
+          ClusterEvents.normal(client, cluster, "RollingUpdateCompleted", "every member pod runs its current template");
+        }
+        return Optional.empty();
+      }
+      if (step instanceof RollingUpdate.Step.Wait wait) {
+        recordRoll("Waiting", "rolling update waits: " + wait.reason());
+        return Optional.of(RECHECK);
+      }
+      if (step instanceof RollingUpdate.Step.DeletePod delete) {
+        recordRoll("ReplacingPod", delete.reason());
+        LOG.infof("DirkCluster %s: rolling update: %s", name, delete.reason());
+        ClusterEvents.normal(client, cluster, "RollingUpdate", delete.reason());
+        client.pods().inNamespace(namespace).withName(delete.pod()).delete();
+        return Optional.of(RECHECK);
+      }
+      RollingUpdate.Step.Switchover handover = (RollingUpdate.Step.Switchover) step;
+      recordRoll("SwitchingOver", handover.reason());
+      start(primary, handover.target(), highestEpochSeen() + 1, REASON_ROLLING_UPDATE, handover.reason());
+      return null;
+    }
+
+    /** Records the step a rolling update has reached, once per change. */
+    private void recordRoll(String reason, String message) {
+      boolean same = status().condition(CONDITION_ROLLING_UPDATE)
+          .filter(c -> "True".equals(c.getStatus()) && reason.equals(c.getReason()) && message.equals(c.getMessage()))
+          .isPresent();
+      if (!same) {
+        setCondition(CONDITION_ROLLING_UPDATE, true, reason, message);
+        writeStatus();
+      }
     }
 
     /**
@@ -311,7 +429,9 @@ public class FailoverCoordinator {
     private Optional<Duration> switchover(String primary) {
       String target = cluster.getSpec().getTargetPrimary();
       FailoverRecord last = status().getLastFailover();
-      boolean answeredByFailover = last != null && !REASON_SWITCHOVER.equals(last.getReason())
+      // Only an unplanned failover overrides the target until the spec changes; after a planned hand-over
+      // (a rolling update, a deleted pod) the target is primary again once it can be.
+      boolean answeredByFailover = last != null && !planned(last.getReason())
           && java.util.Objects.equals(last.getGeneration(), cluster.getMetadata().getGeneration());
       if (target == null || target.isBlank() || target.equals(primary) || answeredByFailover) {
         if (status().condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)
@@ -382,7 +502,7 @@ public class FailoverCoordinator {
       DirkClusterStatus status = status();
       status.setLastFailover(record);
       status.setPhase(ClusterPhase.FailingOver);
-      boolean switchover = REASON_SWITCHOVER.equals(reason);
+      boolean switchover = planned(reason);
       setCondition(true, switchover ? "SwitchoverStarted" : "FailoverStarted", message);
       writeStatus(); // before anything moves: a restarted operator resumes from here
       LOG.infof("DirkCluster %s: %s", name, message);
@@ -392,7 +512,7 @@ public class FailoverCoordinator {
     }
 
     private Optional<Duration> resume(FailoverRecord record) {
-      boolean switchover = REASON_SWITCHOVER.equals(record.getReason());
+      boolean switchover = planned(record.getReason());
       String from = record.getFromPrimary();
       String to = record.getToPrimary();
       long epoch = record.getEpoch();
@@ -404,10 +524,14 @@ public class FailoverCoordinator {
         try {
           control.fence(oldPrimary.get());
         } catch (Exception e) {
-          if (switchover) {
+          Pod fromPod = pods.get(from);
+          boolean stopping = fromPod == null || fromPod.getMetadata().getDeletionTimestamp() != null;
+          if (switchover && !stopping) {
             LOG.warnf("DirkCluster %s: switchover waits: %s could not be fenced: %s", name, from, e.getMessage());
             return Optional.of(RECHECK);
           }
+          // A primary whose pod stopped before the hand-over finished: the rest is a failover.
+          switchover = false;
           LOG.infof("DirkCluster %s: old primary %s did not take the fence (%s); its label keeps it out", name,
               from, e.getMessage());
         }
@@ -472,6 +596,12 @@ public class FailoverCoordinator {
       return Optional.of(RECHECK);
     }
 
+    /** A hand-over asked for or planned by the operator, run with the switchover's care (the old primary follows). */
+    private static boolean planned(String reason) {
+      return REASON_SWITCHOVER.equals(reason) || REASON_PRIMARY_POD_DELETED.equals(reason)
+          || REASON_ROLLING_UPDATE.equals(reason);
+    }
+
     /** Records the step reached (once), so a person or a restarted operator sees how far it got. */
     private void advance(FailoverRecord record, String step) {
       List<String> order = List.of(STEP_STARTED, STEP_FENCED, STEP_PROMOTED, STEP_COMPLETED);
@@ -486,7 +616,7 @@ public class FailoverCoordinator {
     private boolean candidateLost(String candidate) {
       ProbeResult result = results.get(candidate);
       Pod pod = pods.get(candidate);
-      return pod == null || MemberAddresses.of(pod).isEmpty()
+      return pod == null || pod.getMetadata().getDeletionTimestamp() != null || MemberAddresses.of(pod).isEmpty()
           || (result != null && result.missed() >= cluster.getSpec().getFailover().getFailureThreshold());
     }
 
@@ -716,12 +846,12 @@ public class FailoverCoordinator {
     }
 
     /**
-     * Writes the status with the resourceVersion read at the start of the pass: another writer in
-     * between (say, a second operator that believes it leads) makes this fail with 409, and the
-     * reconcile is retried on fresh data instead of acting on a stale picture.
+     * Writes the status (a patch, the verb the chart grants) with the resourceVersion read at the
+     * start of the pass: another writer in between (say, a second operator that believes it leads) makes
+     * this fail with 409, and the reconcile is retried on fresh data instead of acting on a stale picture.
      */
     private void writeStatus() {
-      cluster = client.resource(cluster).updateStatus();
+      cluster = StatusPatch.write(client, cluster);
     }
   }
 

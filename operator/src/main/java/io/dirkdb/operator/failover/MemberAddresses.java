@@ -21,10 +21,13 @@ public final class MemberAddresses {
 
   private MemberAddresses() {}
 
-  /** The address of a member pod that has an IP and is not being deleted, under the pod's name; empty otherwise. */
+  /**
+   * The address of a member pod that has an IP, under the pod's name; empty otherwise. A pod being
+   * deleted keeps its address: its member runs until its grace period ends, and a primary's hand-over
+   * needs it.
+   */
   public static Optional<MemberAddress> of(Pod pod) {
-    if (pod.getStatus() == null || pod.getStatus().getPodIP() == null || pod.getStatus().getPodIP().isBlank()
-        || pod.getMetadata().getDeletionTimestamp() != null) {
+    if (pod.getStatus() == null || pod.getStatus().getPodIP() == null || pod.getStatus().getPodIP().isBlank()) {
       return Optional.empty();
     }
     int port = DEFAULT_PORT;

@@ -17,6 +17,7 @@ import io.dirkdb.operator.dependent.ServiceAccountDependent;
 import io.dirkdb.operator.failover.FailoverCoordinator;
 import io.dirkdb.operator.failover.HeartbeatEventSource;
 import io.dirkdb.operator.failover.HeartbeatProber;
+import io.dirkdb.operator.failover.StatusPatch;
 import io.dirkdb.operator.resync.ResyncJobs;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -24,6 +25,7 @@ import jakarta.inject.Inject;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.OperatorException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -37,9 +39,11 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import org.jboss.logging.Logger;
 
@@ -129,7 +133,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       return patchIfChanged(cluster, status);
     }
 
-    context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+    List<ChildFailures.Failure> failed = reconcileChildren(context);
 
     List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
@@ -145,8 +149,16 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     if (stored.getStatus() == null || stored.getStatus().getPhase() != status.getPhase()) {
       LOG.infof("DirkCluster %s: phase %s, %s members ready", id, status.getPhase(), status.getReadyMembers());
     }
-    UpdateControl<DirkCluster> update = patchIfChanged(stored, status);
-    roles.recheckAfter().ifPresent(after -> update.rescheduleAfter(after.toMillis()));
+    reportChildren(context, stored, status, failed);
+    UpdateControl<DirkCluster> update = Objects.equals(stored.getMetadata().getResourceVersion(),
+        cluster.getMetadata().getResourceVersion()) ? patchIfChanged(stored, status)
+        : writeIfChanged(context, stored, status);
+    Optional<Duration> recheck = roles.recheckAfter();
+    if (!failed.isEmpty()) {
+      // The failed child is retried on this schedule; failover meanwhile keeps its own.
+      recheck = Optional.of(recheck.filter(r -> r.compareTo(ChildFailures.RETRY) < 0).orElse(ChildFailures.RETRY));
+    }
+    recheck.ifPresent(after -> update.rescheduleAfter(after.toMillis()));
     return update;
   }
 
@@ -164,6 +176,46 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     return ErrorStatusUpdateControl.patchStatus(cluster);
   }
 
+  /**
+   * Applies the children and returns those that failed. A child the API server refuses (RBAC, a quota,
+   * a policy webhook) must not stop heartbeats, role labels and failover, so the failure is reported
+   * by this pass instead of ending it.
+   */
+  private static List<ChildFailures.Failure> reconcileChildren(Context<DirkCluster> context) {
+    var workflow = context.managedWorkflowAndDependentResourceContext();
+    try {
+      return ChildFailures.of(workflow.reconcileManagedWorkflow());
+    } catch (OperatorException e) {
+      // The SDK throws once every dependent ran; the result it recorded first names each failed one.
+      return workflow.getWorkflowReconcileResult().map(ChildFailures::of).filter(f -> !f.isEmpty())
+          .orElseThrow(() -> e);
+    }
+  }
+
+  /**
+   * Sets the ChildrenReconciled condition; a new or changed failure is also a Warning Event and a log line
+   * with the exception (the condition and the Event carry the API server's answer, not a stack trace).
+   */
+  private static void reportChildren(Context<DirkCluster> context, DirkCluster cluster, DirkClusterStatus status,
+      List<ChildFailures.Failure> failed) {
+    Long generation = cluster.getMetadata().getGeneration();
+    if (failed.isEmpty()) {
+      status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_CHILDREN_RECONCILED, true,
+          "AllApplied", "every child resource is as the spec wants", generation));
+      return;
+    }
+    String message = ChildFailures.describe(failed);
+    String previous = cluster.getStatus() == null ? null : cluster.getStatus()
+        .condition(DirkClusterStatus.CONDITION_CHILDREN_RECONCILED).map(Condition::getMessage).orElse(null);
+    status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_CHILDREN_RECONCILED, false,
+        ChildFailures.REASON, message, generation));
+    if (!message.equals(previous)) {
+      String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
+      failed.forEach(f -> LOG.warnf(f.error(), "DirkCluster %s: %s", id, f.describe()));
+      ClusterEvents.warning(context.getClient(), cluster, ChildFailures.REASON, message);
+    }
+  }
+
   private static boolean sameSpecValidMessage(DirkClusterStatus before, DirkClusterStatus after) {
     if (before == null) {
       return false;
@@ -172,6 +224,21 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     var now = after.condition(DirkClusterStatus.CONDITION_SPEC_VALID);
     return old.isPresent() && now.isPresent() && Objects.equals(old.map(Condition::getStatus), now.map(Condition::getStatus))
         && Objects.equals(old.map(Condition::getMessage), now.map(Condition::getMessage));
+  }
+
+  /**
+   * The stored cluster moved past the informer's copy (the failover steps wrote its status, or the cache
+   * lags): the SDK's patch, computed from that copy, would not apply to it. Writes the whole status with
+   * the stored resourceVersion instead, so a concurrent change still makes it fail and retry.
+   */
+  private static UpdateControl<DirkCluster> writeIfChanged(Context<DirkCluster> context, DirkCluster stored,
+      DirkClusterStatus status) {
+    if (stored.getStatus() != null && Serialization.asJson(stored.getStatus()).equals(Serialization.asJson(status))) {
+      return UpdateControl.noUpdate();
+    }
+    stored.setStatus(status);
+    StatusPatch.write(context.getClient(), stored);
+    return UpdateControl.noUpdate();
   }
 
   private static UpdateControl<DirkCluster> patchIfChanged(DirkCluster cluster, DirkClusterStatus status) {

@@ -59,8 +59,8 @@ public final class ResyncCoordinator {
         .withLabel(ClusterNaming.LABEL_COMPONENT, ResyncJobs.COMPONENT_RESYNC).list().getItems();
     for (Pod pod : pods) {
       String member = pod.getMetadata().getName();
-      if (member.equals(primary.id())) {
-        continue;
+      if (member.equals(primary.id()) || pod.getMetadata().getDeletionTimestamp() != null) {
+        continue; // a pod on its way out is not rebuilt; its replacement will be
       }
       ProbeResult result = results.get(member);
       Optional<MemberAddress> endpoint = MemberAddresses.of(pod);

@@ -17,11 +17,15 @@ class MemberAddressesTest {
   }
 
   @Test
-  void aPodWithoutIpOrBeingDeletedHasNoEndpoint() {
+  void aPodWithoutIpHasNoEndpoint() {
     assertThat(MemberAddresses.of(pod(null, 3948))).isEmpty();
+  }
+
+  @Test
+  void aPodBeingDeletedKeepsItsEndpointUntilItStops() {
     Pod deleting = new PodBuilder(pod("10.1.2.3", 3948)).editMetadata()
         .withDeletionTimestamp("2026-11-27T03:00:00Z").endMetadata().build();
-    assertThat(MemberAddresses.of(deleting)).isEmpty();
+    assertThat(MemberAddresses.of(deleting)).contains(new MemberAddress("demo-primary-0", "10.1.2.3", 3948));
   }
 
   private static Pod pod(String ip, int port) {

@@ -20,6 +20,8 @@ public class DirkClusterStatus {
   public static final String CONDITION_TARGET_PRIMARY_ELIGIBLE = "TargetPrimaryEligible";
   /** True while a resync Job rebuilds a member; its message names the Job. */
   public static final String CONDITION_RESYNCING = "Resyncing";
+  /** False when the operator could not create or update a child (names it and the API server's answer). */
+  public static final String CONDITION_CHILDREN_RECONCILED = "ChildrenReconciled";
 
   @JsonPropertyDescription("Pending, Creating, Ready, Degraded, FailingOver, Resyncing or Failed.")
   private ClusterPhase phase;

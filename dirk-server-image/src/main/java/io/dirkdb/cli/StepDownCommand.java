@@ -1,0 +1,104 @@
+package io.dirkdb.cli;
+
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.HeartbeatProbe;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.protocol.Reply;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code dirk step-down}: the member pods' {@code preStop} hook. A primary that is about to stop waits
+ * for the operator to hand its role over (a switchover: the operator fences it, promotes a caught-up
+ * secondary and tells this member to follow it), so it restarts as a secondary whose log is a prefix of
+ * the new primary's; if nobody takes over in time, it fences itself so it acknowledges no write on its
+ * way out. A secondary returns at once.
+ */
+@Command(name = "step-down", mixinStandardHelpOptions = true,
+        description = {"Run before a member stops (the pod's preStop hook): a primary (or a fenced member, which is",
+                "in the middle of a hand-over) waits up to --handover-seconds until the operator has made it a",
+                "secondary of the new primary, then fences itself if it is still primary. A secondary returns at",
+                "once. Exit 0 once the member no longer acknowledges writes (or does not answer); 1 when it could",
+                "not be fenced."})
+public final class StepDownCommand implements Callable<Integer> {
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "the member's address (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "3948", description = "the member's port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--password", description = "password for `dirk auth` (else $DIRK_PASSWORD)")
+    String password;
+
+    @Option(names = "--handover-seconds", defaultValue = "30",
+            description = "how long a primary waits for the operator's switchover before fencing itself (default: ${DEFAULT-VALUE})")
+    long handoverSeconds;
+
+    @Option(names = "--poll-ms", defaultValue = "100", description = "how often the member's role is checked (default: ${DEFAULT-VALUE})")
+    long pollMillis;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (handoverSeconds < 0 || pollMillis < 1) {
+            System.err.println("dirk step-down: --handover-seconds must not be negative and --poll-ms must be positive");
+            return ExitCodes.CONFIG;
+        }
+        MemberAddress member = new MemberAddress("local", host, port);
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(handoverSeconds));
+        try (HeartbeatProbe probe = new HeartbeatProbe(member, 2000)) {
+            while (true) {
+                HeartbeatReport heartbeat;
+                try {
+                    heartbeat = probe.probe();
+                } catch (IOException | RuntimeException e) {
+                    System.out.println("dirk step-down: the member does not answer (" + e.getMessage() + "); nothing to hand over");
+                    return ExitCodes.OK;
+                }
+                // Fenced is the middle of a hand-over: the operator fences, promotes another member, then tells
+                // this one to follow it. Stopping before that would leave it fenced, to be rebuilt by a resync.
+                if (!heartbeat.isPrimary() && !HeartbeatReport.FENCED.equals(heartbeat.role())) {
+                    System.out.println("dirk step-down: the member is " + heartbeat.role() + " at epoch " + heartbeat.epoch()
+                            + "; it may stop");
+                    return ExitCodes.OK;
+                }
+                if (!Instant.now().isBefore(deadline)) {
+                    if (!heartbeat.isPrimary()) {
+                        System.out.println("dirk step-down: still fenced after " + handoverSeconds + " s; it may stop");
+                        return ExitCodes.OK;
+                    }
+                    return fence(member);
+                }
+                Thread.sleep(pollMillis);
+            }
+        }
+    }
+
+    private int fence(MemberAddress member) {
+        String secret = Passwords.givenOrEnvironment(password, System.getenv());
+        try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), 2000)) {
+            if (secret != null) {
+                Reply auth = connection.authenticate(secret);
+                if (auth.isError()) {
+                    System.err.println("dirk step-down: the member refused the password: " + auth.errorMessage());
+                    return ExitCodes.FAILURE;
+                }
+            }
+            Reply reply = connection.execute("dirk fence;");
+            if (reply.isError()) {
+                System.err.println("dirk step-down: the member refused the fence: " + reply.errorMessage());
+                return ExitCodes.FAILURE;
+            }
+            System.out.println("dirk step-down: no switchover within " + handoverSeconds + " s; " + reply.messageText());
+            return ExitCodes.OK;
+        } catch (IOException e) {
+            System.out.println("dirk step-down: the member does not answer (" + e.getMessage() + "); nothing to fence");
+            return ExitCodes.OK;
+        }
+    }
+}

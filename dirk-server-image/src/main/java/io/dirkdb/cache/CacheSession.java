@@ -144,7 +144,12 @@ final class CacheSession implements RelayServer.Session {
 
     /** Sends a request upstream on this client's connection, opening (and restoring) it when needed. */
     private RawReply forward(String text) {
-        if (upstream == null || upstream.broken()) {
+        if (upstream == null || upstream.broken() || upstream.closedByFarSide()) {
+            // A connection the upstream closed (e.g. idle past its --idle-timeout-seconds while the
+            // cache answered this client) is replaced: the request has not been sent yet.
+            if (upstream != null) {
+                upstream.close();
+            }
             try {
                 upstream = reconnect();
             } catch (IOException e) {

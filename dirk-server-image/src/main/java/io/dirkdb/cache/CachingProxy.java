@@ -28,7 +28,7 @@ public final class CachingProxy implements AutoCloseable {
                 .description("requests that failed because the upstream broke the connection or did not answer")
                 .register(registry);
         this.server = RelayServer.start("cache", settings.host(), settings.port(), settings.maxConnections(),
-                settings.maxRequestBytes(), () -> new CacheSession(this));
+                settings.maxRequestBytes(), settings.timeouts(), () -> new CacheSession(this));
     }
 
     /** @param registry where the cache's meters go ({@link HealthHttpServer#newRegistry()} in production) */

@@ -1,5 +1,6 @@
 package io.dirkdb.cli;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.cache.CacheSettings;
 import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.http.HealthHttpServer;
@@ -70,8 +71,9 @@ public final class CacheCommand implements Callable<Integer> {
         CacheSettings settings;
         try {
             settings = new CacheSettings(upstreamHost, upstreamPort, host, listenPort, ttlMillis, maxEntries,
-                    maxEntryBytes, limits.maxConnections, limits.maxRequestBytes, upstreamTimeoutMillis);
-        } catch (IllegalArgumentException e) {
+                    maxEntryBytes, limits.maxConnections, limits.maxRequestBytes, upstreamTimeoutMillis,
+                    limits.timeouts());
+        } catch (IllegalArgumentException | DirkException e) {
             return ExitCodes.fail(err, "dirk cache: " + e.getMessage(), ExitCodes.CONFIG);
         }
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();

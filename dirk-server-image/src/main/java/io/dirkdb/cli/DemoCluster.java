@@ -9,6 +9,7 @@ import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.cache.ReplyCache;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.protocol.RequestScanner;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
@@ -44,6 +45,8 @@ import java.util.concurrent.CountDownLatch;
 final class DemoCluster implements AutoCloseable {
     static final String HOST = "127.0.0.1";
     static final String CONFIG_FILE = "config.json";
+    /** As `dirk server --primary-lease-ms`: an isolated demo primary stops acknowledging after this. */
+    static final java.time.Duration PRIMARY_LEASE = java.time.Duration.ofMillis(2000);
 
     /** One piece of the demo, in the order of the original's ports: m1 3948, proxy 3949, m2 3950, cache 3951. */
     enum Piece {
@@ -150,7 +153,8 @@ final class DemoCluster implements AutoCloseable {
         CacheSettings cacheSettings = new CacheSettings(HOST, proxy.port(), HOST, Piece.CACHE.port(plan.basePort()),
                 plan.cacheTtlMillis(), plan.cacheMaxEntries(), ReplyCache.DEFAULT_MAX_ENTRY_BYTES,
                 CacheSettings.DEFAULT_MAX_CONNECTIONS,
-                RequestScanner.DEFAULT_MAX_REQUEST_BYTES, CacheSettings.DEFAULT_UPSTREAM_TIMEOUT_MILLIS);
+                RequestScanner.DEFAULT_MAX_REQUEST_BYTES, CacheSettings.DEFAULT_UPSTREAM_TIMEOUT_MILLIS,
+                ConnectionTimeouts.DEFAULTS);
         cache = bind(Piece.CACHE, cacheSettings.port(), false, () -> CachingProxy.start(cacheSettings, cacheRegistry));
         ports.put(Piece.CACHE, cache.port());
         startHttp(Piece.CACHE, cacheRegistry, cache::readiness);
@@ -171,6 +175,7 @@ final class DemoCluster implements AutoCloseable {
         Member member;
         try {
             member = Member.start(piece.label, database, directory, configuredRole);
+            member.useLease(PRIMARY_LEASE);
             Replicator.attach(member, database.engine(), ReplicationSettings.defaults(plan.supervisor().mode()),
                     registry);
         } catch (RuntimeException e) {

@@ -179,6 +179,7 @@ public final class ProxyCommand implements Callable<Integer> {
         OptionChecks.atLeastOne("--max-request-bytes", limits.maxRequestBytes);
         String password = Passwords.fromFileOrEnvironment(passwordFile, environment);
         return new ProxySettings(listenHost, listenPort, members, password, writeWaitMillis, heartbeatIntervalMillis,
-                connectionsPerMember, backendTimeoutMillis, maxReadLag, limits.maxConnections, limits.maxRequestBytes);
+                connectionsPerMember, backendTimeoutMillis, maxReadLag, limits.maxConnections, limits.maxRequestBytes,
+                limits.timeouts());
     }
 }

@@ -1,5 +1,6 @@
 package io.dirkdb.cli;
 
+import io.dirkdb.protocol.ConnectionTimeouts;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
@@ -20,6 +21,23 @@ final class RelayOptions {
     @Option(names = "--max-request-bytes", paramLabel = "BYTES", defaultValue = "1048576",
             description = "largest request accepted (default: ${DEFAULT-VALUE})")
     int maxRequestBytes;
+
+    @Option(names = "--authentication-timeout-seconds", paramLabel = "SECONDS", defaultValue = "10",
+            description = "a client connection that has not authenticated (or completed a first request) within "
+                    + "this long of its last answer is closed (default: ${DEFAULT-VALUE})")
+    long authenticationTimeoutSeconds;
+
+    @Option(names = "--idle-timeout-seconds", paramLabel = "SECONDS", defaultValue = "3600",
+            description = "a client connection that completes no request for this long is closed; 0: never "
+                    + "(default: ${DEFAULT-VALUE})")
+    long idleTimeoutSeconds;
+
+    /** The connection deadlines, checked. */
+    ConnectionTimeouts timeouts() {
+        OptionChecks.atLeastOne("--authentication-timeout-seconds", authenticationTimeoutSeconds);
+        OptionChecks.notNegative("--idle-timeout-seconds", idleTimeoutSeconds);
+        return ConnectionTimeouts.ofSeconds(authenticationTimeoutSeconds, idleTimeoutSeconds);
+    }
 
     Duration shutdownGrace() {
         return Shutdown.grace(shutdownGraceSeconds);

@@ -1,6 +1,7 @@
 package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.replication.ReplicationMode;
 import io.dirkdb.replication.ReplicationSettings;
@@ -20,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import io.dirkdb.engine.StatementLimits;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -65,9 +68,19 @@ public final class ServerCommand implements Callable<Integer> {
             description = "in sync mode, how long a write waits for a secondary before it fails (default: ${DEFAULT-VALUE})")
     long syncTimeoutMillis;
 
+    @Option(names = "--primary-lease-ms", paramLabel = "MILLIS", defaultValue = "2000",
+            description = "as primary, acknowledge writes only while the supervisor or a secondary was heard from within this "
+                    + "time; 0 turns it off; a member without peers in config.json has no lease (default: ${DEFAULT-VALUE})")
+    long primaryLeaseMillis;
+
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "data directory (default: the instance's dataDirectory)")
     Path dataDirectory;
+
+    @Option(names = "--history-id", paramLabel = "UUID",
+            description = "the cluster's history id (else $DIRK_HISTORY_ID): a new history started here takes it, and a member "
+                    + "whose data belongs to another history refuses to start (default: a random id, made once by the first primary)")
+    String historyId;
 
     @Option(names = "--password-file", paramLabel = "FILE",
             description = "file holding the password clients must give with `dirk auth` (else $DIRK_PASSWORD; default: no authentication)")
@@ -143,7 +156,8 @@ public final class ServerCommand implements Callable<Integer> {
             database.engine().limitStatements(plan.statementLimits);
             Member member;
             try {
-                member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role);
+                member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role, plan.bootstrap);
+                member.useLease(plan.primaryLease);
                 if (member.state().role() == Role.SECONDARY && member.state().primaryHost() == null
                         && plan.primaryHost != null) {
                     member.follow(plan.primaryHost, plan.primaryPort); // a REPLICA follows the config's MASTER
@@ -193,6 +207,8 @@ public final class ServerCommand implements Callable<Integer> {
                 + " as " + state.role().wireName() + " (epoch " + state.epoch() + "), data in " + plan.dataDirectory
                 + (httpServer == null ? "" : ", HTTP on port " + httpServer.port())
                 + ", replication " + plan.replication.mode().wireName()
+                + (state.historyId() == null ? "" : ", history " + state.historyId())
+                + (server.member().bootstrapWait() == null ? "" : "; " + server.member().bootstrapWait())
                 + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
         out.flush();
         return Shutdown.runUntil(server::awaitStopped);
@@ -200,7 +216,8 @@ public final class ServerCommand implements Callable<Integer> {
 
     /** What to run, from the flags, the config file and the environment. */
     record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
-                String primaryHost, int primaryPort, StatementLimits statementLimits) {}
+                String primaryHost, int primaryPort, StatementLimits statementLimits, Member.Bootstrap bootstrap,
+                Duration primaryLease) {}
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
@@ -257,6 +274,9 @@ public final class ServerCommand implements Callable<Integer> {
             throw new DirkException("dirk server: --replication-mode: " + e.getMessage());
         }
         OptionChecks.atLeastOne("dirk server: --sync-timeout-ms", syncTimeoutMillis);
+        if (primaryLeaseMillis < 0) {
+            throw new DirkException("dirk server: --primary-lease-ms must be 0 (off) or more, got " + primaryLeaseMillis);
+        }
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
                 .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
         ClusterConfig.Instance master = null;
@@ -266,8 +286,22 @@ public final class ServerCommand implements Callable<Integer> {
                     .filter(i -> i.role() == ClusterConfig.InstanceRole.MASTER && !i.id().equals(self))
                     .findFirst().orElse(null);
         }
+        // An empty primary starts a history only once no other member of its configuration holds data.
+        List<MemberAddress> peers = new ArrayList<>();
+        if (cluster != null) {
+            for (ClusterConfig.Instance other : cluster.instances()) {
+                if (!other.id().equals(memberId) && other.port() != null && other.port() > 0) {
+                    peers.add(new MemberAddress(other.id(), other.host(), other.port()));
+                }
+            }
+        }
+        String history = historyId != null ? historyId : environment.get("DIRK_HISTORY_ID");
+        Member.Bootstrap bootstrap = new Member.Bootstrap(peers, history == null || history.isBlank() ? null : history);
         return new Plan(memberId == null ? "standalone" : memberId, role, directory, settings, replication,
                 master == null ? null : master.host(), master == null ? 0 : master.port(),
-                new StatementLimits(statementMaxRows, statementMaxBytes, Duration.ofMillis(statementTimeoutMillis)));
+                new StatementLimits(statementMaxRows, statementMaxBytes, Duration.ofMillis(statementTimeoutMillis)),
+                bootstrap,
+                // Alone, no supervisor can promote another member: a lease would only stop writes.
+                peers.isEmpty() ? Duration.ZERO : Duration.ofMillis(primaryLeaseMillis));
     }
 }

@@ -31,7 +31,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * statement takes the write lock to validate its whole change, append it to the log as one
  * record, and apply it to memory; it then releases the lock and waits for the record to be
  * fsynced, so concurrent writers share fsyncs (group commit). A reader may therefore see a
- * change whose writer has not been acknowledged yet; it is never half applied.
+ * change whose record is not durable yet; it is never half applied, and the read's rows are
+ * returned only once every record it saw is durable (in sync mode the server also waits for a
+ * secondary to confirm them).
  *
  * <p>Storage failure: if appending or syncing fails (disk full, I/O error), the statement gets
  * {@code the write could not be made durable: ...} and, since memory may be ahead of the disk (the
@@ -89,8 +91,14 @@ public final class Engine implements AutoCloseable {
      * @throws DirkException when the directory cannot be opened or its log is damaged
      */
     public static Engine open(Path dataDirectory) {
+        return open(dataDirectory, 0);
+    }
+
+    /** The same with log segments of {@code segmentBytes} (0: the default), for tests that need many. */
+    public static Engine open(Path dataDirectory, long segmentBytes) {
         try {
-            return new Engine(machine -> new StorageJournal(Storage.open(dataDirectory, machine)), true);
+            return new Engine(machine -> new StorageJournal(segmentBytes > 0 ? Storage.open(dataDirectory, machine, segmentBytes)
+                    : Storage.open(dataDirectory, machine)), true);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "cannot open data directory " + dataDirectory, e);
             throw new DirkException("cannot open the data directory " + dataDirectory + ": " + e.getMessage(), e);
@@ -149,6 +157,8 @@ public final class Engine implements AutoCloseable {
             }
         }
         if (!sql.kind().changesData()) {
+            Result result;
+            long seen;
             lock.readLock().lock();
             try {
                 // Memory may hold a change whose record never reached the disk: nothing is served from it.
@@ -156,10 +166,14 @@ public final class Engine implements AutoCloseable {
                 if (failed != null) {
                     throw new DirkException(Messages.storageFailed(failed));
                 }
-                return read(session, sql);
+                seen = appliedLsn;
+                result = read(session, sql);
             } finally {
                 lock.readLock().unlock();
             }
+            session.recordRead(seen);
+            awaitReadDurable(seen);
+            return result;
         }
         return write(session, sql);
     }
@@ -241,6 +255,20 @@ public final class Engine implements AutoCloseable {
         }
         maybeCheckpoint();
         return new Result.Message(plan.message());
+    }
+
+    /**
+     * A read may have seen changes whose records are not on disk yet (writers apply, then wait for the
+     * group fsync): its rows go out only once they are, so no reply shows a write a crash would undo.
+     */
+    private void awaitReadDurable(long lsn) {
+        try {
+            journal.awaitDurable(lsn);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a read saw a write that could not be made durable", e);
+            throw new DirkException("the rows read include a write that could not be made durable; they are not "
+                    + "returned: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        }
     }
 
     private void checkWritable() {

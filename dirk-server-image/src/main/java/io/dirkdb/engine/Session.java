@@ -4,6 +4,7 @@ package io.dirkdb.engine;
 public final class Session {
     private volatile String currentDatabase;
     private volatile long lastWriteLsn;
+    private volatile long lastReadLsn;
 
     /** The database chosen by {@code ampiasao}, or null when none is chosen (or it was dropped). */
     public String currentDatabase() {
@@ -21,5 +22,14 @@ public final class Session {
 
     void recordWrite(long lsn) {
         this.lastWriteLsn = lsn;
+    }
+
+    /** The LSN of the state this session's last read saw: its rows hold every write up to it. */
+    public long lastReadLsn() {
+        return lastReadLsn;
+    }
+
+    void recordRead(long lsn) {
+        this.lastReadLsn = lsn;
     }
 }

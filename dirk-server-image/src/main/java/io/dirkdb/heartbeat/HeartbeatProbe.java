@@ -35,9 +35,17 @@ public final class HeartbeatProbe implements AutoCloseable {
      * @throws DirkException when it answers something that is not a heartbeat
      */
     public HeartbeatReport probe() throws IOException {
+        return probe(-1);
+    }
+
+    /**
+     * As {@link #probe()}; with {@code leaseEpoch} of 0 or more, sent by the supervisor to the member it holds
+     * for primary at that epoch, the probe also renews that primary's lease ({@code dirk heartbeat lease E;}).
+     */
+    public HeartbeatReport probe(long leaseEpoch) throws IOException {
         if (connection != null) {
             try {
-                return probeOnce();
+                return probeOnce(leaseEpoch);
             } catch (java.net.SocketTimeoutException e) {
                 throw e; // a member too slow to answer is a missed heartbeat, not a reason to wait twice
             } catch (IOException | DirkException e) {
@@ -45,15 +53,15 @@ public final class HeartbeatProbe implements AutoCloseable {
                 // between sparse probes, answered with a last error): ask again, once, on a fresh one.
             }
         }
-        return probeOnce();
+        return probeOnce(leaseEpoch);
     }
 
-    private HeartbeatReport probeOnce() throws IOException {
+    private HeartbeatReport probeOnce(long leaseEpoch) throws IOException {
         try {
             if (connection == null) {
                 connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);
             }
-            Reply reply = connection.execute("dirk heartbeat;");
+            Reply reply = connection.execute(leaseEpoch >= 0 ? "dirk heartbeat lease " + leaseEpoch + ";" : "dirk heartbeat;");
             if (reply.isError()) {
                 throw new DirkException("the heartbeat was refused: " + reply.errorMessage());
             }

@@ -15,9 +15,11 @@ import java.util.Locale;
  * @param diverged its log went past its primary's history: only a resync brings it back
  * @param needsResync it is too far behind (the primary no longer keeps the log it lacks): only a resync helps
  * @param following the {@code host:port} of the primary a secondary follows; null when none or not said
+ * @param historyId the history its data belongs to; null when it has none yet (or does not say)
+ * @param leaseMillis a primary's lease: it acknowledges writes only this long after it was last heard from (0: none)
  */
 public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
-                              boolean needsResync, String following) {
+                              boolean needsResync, String following, String historyId, long leaseMillis) {
     public static final String PRIMARY = "primary";
     public static final String SECONDARY = "secondary";
     public static final String FENCED = "fenced";
@@ -26,7 +28,13 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, 
 
     /** A report of a member whose log has not diverged. */
     public HeartbeatReport(String role, long epoch, long lsn, boolean ready) {
-        this(role, epoch, lsn, ready, false, false, null);
+        this(role, epoch, lsn, ready, false, false, null, null, 0);
+    }
+
+    /** A report that does not say its history. */
+    public HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged, boolean needsResync,
+                           String following) {
+        this(role, epoch, lsn, ready, diverged, needsResync, following, null, 0);
     }
 
     public boolean isPrimary() {
@@ -62,7 +70,9 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, 
         return new HeartbeatReport(node.path("role").asText().toLowerCase(Locale.ROOT),
                 node.path("epoch").asLong(0), node.path("lsn").asLong(-1), node.path("ready").asBoolean(true),
                 node.path("diverged").asBoolean(false), node.path("needsResync").asBoolean(false),
-                node.path("primary").isTextual() ? node.path("primary").asText() : null);
+                node.path("primary").isTextual() ? node.path("primary").asText() : null,
+                node.path("historyId").isTextual() ? node.path("historyId").asText() : null,
+                Math.max(0, node.path("leaseMs").asLong(0)));
     }
 
     private static String abbreviate(String text) {

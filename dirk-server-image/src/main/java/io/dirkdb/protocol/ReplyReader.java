@@ -41,6 +41,11 @@ public final class ReplyReader {
         this.in = in;
     }
 
+    /** True when bytes are waiting that no reply read so far covers (read without blocking). */
+    public boolean hasUnreadBytes() throws IOException {
+        return position < limit || in.available() > 0;
+    }
+
     /** Reads one whole reply and decodes it. */
     public Reply read() throws IOException {
         ByteArrayOutputStream frames = new ByteArrayOutputStream(256);

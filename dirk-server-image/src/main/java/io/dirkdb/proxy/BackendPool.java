@@ -89,9 +89,11 @@ public final class BackendPool implements AutoCloseable {
         UpstreamConnection unsuitable = null;
         List<UpstreamConnection> stale = new ArrayList<>();
         synchronized (connections) {
-            // A member closes connections idle past its --idle-timeout-seconds: never hand one out that old.
+            // A member closes connections idle past its --idle-timeout-seconds: never hand one out that old,
+            // nor one the member already closed, saying why (its timeout may be shorter than ours).
             long now = System.nanoTime();
-            connections.idle.removeIf(c -> now - c.idleSinceNanos > MAX_IDLE_REUSE_NANOS && stale.add(c));
+            connections.idle.removeIf(c -> (now - c.idleSinceNanos > MAX_IDLE_REUSE_NANOS || c.closedByFarSide())
+                    && stale.add(c));
             for (Iterator<UpstreamConnection> it = connections.idle.iterator(); it.hasNext(); ) {
                 UpstreamConnection candidate = it.next();
                 if (Objects.equals(candidate.database(), database)) {

@@ -45,6 +45,11 @@ final class ProxySession implements RelayServer.Session {
     }
 
     @Override
+    public boolean authenticated() {
+        return authenticated;
+    }
+
+    @Override
     public byte[] answer(Request request) {
         String refusal = request.refusal();
         if (refusal != null) {

@@ -1,6 +1,7 @@
 package io.dirkdb.proxy;
 
 import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.protocol.RequestScanner;
 import java.util.List;
 
@@ -11,10 +12,11 @@ import java.util.List;
  * @param writeWaitMillis how long a write waits for a primary when there is none
  * @param backendTimeoutMillis bounds connecting to a member, waiting for a pooled connection and for a reply
  * @param maxReadLagLsn a secondary further behind the primary than this many log records gets no reads
+ * @param timeouts authentication and idle deadlines of client connections
  */
 public record ProxySettings(String host, int port, List<MemberAddress> members, String password,
         long writeWaitMillis, long heartbeatIntervalMillis, int connectionsPerMember, int backendTimeoutMillis,
-        long maxReadLagLsn, int maxConnections, int maxRequestBytes) {
+        long maxReadLagLsn, int maxConnections, int maxRequestBytes, ConnectionTimeouts timeouts) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3949;
     public static final long DEFAULT_WRITE_WAIT_MILLIS = 10_000;
@@ -26,6 +28,7 @@ public record ProxySettings(String host, int port, List<MemberAddress> members, 
 
     public ProxySettings {
         members = List.copyOf(members);
+        java.util.Objects.requireNonNull(timeouts, "timeouts");
         if (members.isEmpty()) {
             throw new IllegalArgumentException("the proxy needs at least one member");
         }
@@ -39,27 +42,38 @@ public record ProxySettings(String host, int port, List<MemberAddress> members, 
     public static ProxySettings loopback(List<MemberAddress> members) {
         return new ProxySettings(DEFAULT_HOST, 0, members, null, DEFAULT_WRITE_WAIT_MILLIS,
                 DEFAULT_HEARTBEAT_INTERVAL_MILLIS, DEFAULT_CONNECTIONS_PER_MEMBER, DEFAULT_BACKEND_TIMEOUT_MILLIS,
-                DEFAULT_MAX_READ_LAG_LSN, DEFAULT_MAX_CONNECTIONS, RequestScanner.DEFAULT_MAX_REQUEST_BYTES);
+                DEFAULT_MAX_READ_LAG_LSN, DEFAULT_MAX_CONNECTIONS, RequestScanner.DEFAULT_MAX_REQUEST_BYTES,
+                ConnectionTimeouts.DEFAULTS);
     }
 
     public ProxySettings withWriteWaitMillis(long millis) {
         return new ProxySettings(host, port, members, password, millis, heartbeatIntervalMillis, connectionsPerMember,
-                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes);
+                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts);
     }
 
     public ProxySettings withHeartbeatIntervalMillis(long millis) {
         return new ProxySettings(host, port, members, password, writeWaitMillis, millis, connectionsPerMember,
-                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes);
+                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts);
     }
 
     public ProxySettings withBackendTimeoutMillis(int millis) {
         return new ProxySettings(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis,
-                connectionsPerMember, millis, maxReadLagLsn, maxConnections, maxRequestBytes);
+                connectionsPerMember, millis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts);
     }
 
     public ProxySettings withPassword(String secret) {
         return new ProxySettings(host, port, members, secret, writeWaitMillis, heartbeatIntervalMillis,
-                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes);
+                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts);
+    }
+
+    public ProxySettings withMaxConnections(int limit) {
+        return new ProxySettings(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis,
+                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, limit, maxRequestBytes, timeouts);
+    }
+
+    public ProxySettings withTimeouts(ConnectionTimeouts deadlines) {
+        return new ProxySettings(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis,
+                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, deadlines);
     }
 
     @Override
@@ -69,6 +83,7 @@ public record ProxySettings(String host, int port, List<MemberAddress> members, 
                 + (password == null ? "none" : "set") + ", writeWaitMillis=" + writeWaitMillis
                 + ", heartbeatIntervalMillis=" + heartbeatIntervalMillis + ", connectionsPerMember="
                 + connectionsPerMember + ", backendTimeoutMillis=" + backendTimeoutMillis + ", maxReadLagLsn="
-                + maxReadLagLsn + ", maxConnections=" + maxConnections + ", maxRequestBytes=" + maxRequestBytes + "]";
+                + maxReadLagLsn + ", maxConnections=" + maxConnections + ", maxRequestBytes=" + maxRequestBytes
+                + ", timeouts=" + timeouts + "]";
     }
 }

@@ -1,6 +1,8 @@
 package io.dirkdb.proxy;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.protocol.ConnectionDeadlines;
+import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.protocol.ListeningSocket;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
@@ -26,7 +28,9 @@ import java.util.function.Supplier;
 /**
  * The network face shared by the proxy and the cache: accepts clients (one thread each, at most
  * {@code maxConnections}), cuts their byte streams into requests and sends each answer in one
- * write and one flush on a TCP_NODELAY socket.
+ * write and one flush on a TCP_NODELAY socket. Connections past their authentication or idle
+ * deadline are told why and closed ({@link ConnectionDeadlines}, as on a member), so idle or
+ * half-sent connections never lock new clients out for long.
  */
 public final class RelayServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.dirkdb.proxy");
@@ -35,6 +39,11 @@ public final class RelayServer implements AutoCloseable {
     public interface Session extends AutoCloseable {
         /** The reply frames for one request; a {@link DirkException} thrown here becomes an error reply. */
         byte[] answer(Request request);
+
+        /** False while the client has not given a password this relay asks for (its authentication deadline runs). */
+        default boolean authenticated() {
+            return true;
+        }
 
         @Override
         default void close() {}
@@ -49,10 +58,12 @@ public final class RelayServer implements AutoCloseable {
     private final Thread acceptor;
     private volatile boolean closing;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final ConnectionDeadlines deadlines;
 
     private RelayServer(String name, ServerSocket serverSocket, int maxConnections, int maxRequestBytes,
-            Supplier<Session> sessions) {
+            ConnectionTimeouts timeouts, Supplier<Session> sessions) {
         this.name = name;
+        this.deadlines = new ConnectionDeadlines("dirk-" + name + "-reaper", timeouts);
         this.serverSocket = serverSocket;
         this.maxRequestBytes = maxRequestBytes;
         this.sessions = sessions;
@@ -74,8 +85,14 @@ public final class RelayServer implements AutoCloseable {
      */
     public static RelayServer start(String name, String host, int port, int maxConnections, int maxRequestBytes,
             Supplier<Session> sessions) throws IOException {
+        return start(name, host, port, maxConnections, maxRequestBytes, ConnectionTimeouts.DEFAULTS, sessions);
+    }
+
+    /** As above, with the given connection deadlines. */
+    public static RelayServer start(String name, String host, int port, int maxConnections, int maxRequestBytes,
+            ConnectionTimeouts timeouts, Supplier<Session> sessions) throws IOException {
         ServerSocket socket = ListeningSocket.bind(host, port);
-        RelayServer server = new RelayServer(name, socket, maxConnections, maxRequestBytes, sessions);
+        RelayServer server = new RelayServer(name, socket, maxConnections, maxRequestBytes, timeouts, sessions);
         server.acceptor.start();
         return server;
     }
@@ -121,7 +138,8 @@ public final class RelayServer implements AutoCloseable {
     }
 
     private void serve(Socket socket) {
-        try (socket; Session session = sessions.get()) {
+        try (socket; Session session = sessions.get();
+                ConnectionDeadlines.Watch watch = deadlines.watch(socket, session.authenticated())) {
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
             new RequestScanner(maxRequestBytes).readRequests(in, request -> {
@@ -131,10 +149,18 @@ public final class RelayServer implements AutoCloseable {
                     return false;
                 }
                 inFlight.incrementAndGet();
+                watch.requestStarted();
                 try {
-                    out.write(answer(session, request, socket));
-                    out.flush();
+                    byte[] reply = answer(session, request, socket);
+                    watch.replyWriteStarted();
+                    try {
+                        out.write(reply);
+                        out.flush();
+                    } finally {
+                        watch.replyWriteEnded();
+                    }
                 } finally {
+                    watch.requestAnswered(session.authenticated());
                     if (inFlight.decrementAndGet() == 0 && closing) {
                         synchronized (inFlight) {
                             inFlight.notifyAll();
@@ -200,6 +226,7 @@ public final class RelayServer implements AutoCloseable {
             }
         }
         openSockets.forEach(RelayServer::closeQuietly);
+        deadlines.close();
         connectionThreads.shutdownNow();
         try {
             acceptor.join(2000);

@@ -68,7 +68,7 @@ public final class RoutingProxy implements AutoCloseable {
         prober.start();
         try {
             this.server = RelayServer.start("proxy", settings.host(), settings.port(), settings.maxConnections(),
-                    settings.maxRequestBytes(), () -> new ProxySession(this));
+                    settings.maxRequestBytes(), settings.timeouts(), () -> new ProxySession(this));
         } catch (IOException e) {
             prober.close();
             pool.close();

@@ -145,6 +145,18 @@ public final class UpstreamConnection implements AutoCloseable {
         database = UNKNOWN;
     }
 
+    /**
+     * True when the far side sent something no request asked for: its reason for closing the
+     * connection (an idle or authentication timeout). Such a connection must not be reused.
+     */
+    public boolean closedByFarSide() {
+        try {
+            return replies.hasUnreadBytes();
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     /** True once a send or a read failed: the connection must not be reused. */
     public boolean broken() {
         return broken;

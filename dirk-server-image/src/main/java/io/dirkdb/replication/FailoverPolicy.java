@@ -1,5 +1,6 @@
 package io.dirkdb.replication;
 
+import io.dirkdb.server.Epochs;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -14,6 +15,9 @@ import java.util.Optional;
  * and every secondary's log is a prefix of the primary's, so the secondary with the highest LSN holds
  * every acknowledged write, but only if every secondary answered: one that did not might hold the
  * newest acknowledged writes. So in sync mode every secondary must answer, unless data loss is allowed.
+ * The observations must be read after the old primary was fenced: until then it may acknowledge more
+ * writes, held by a secondary that was behind when last read; and the fenced primary's answer says up
+ * to which LSN it acknowledged, which the chosen member must hold.
  * In async mode the best answering secondary is promoted; writes it had not received are lost, which
  * is what async promises.
  */
@@ -52,6 +56,17 @@ public final class FailoverPolicy {
      * @param highestEpochSeen the highest epoch any member or record has shown; the new primary gets one more
      */
     public Election elect(List<MemberObservation> secondaries, long highestEpochSeen) {
+        return elect(secondaries, highestEpochSeen, -1);
+    }
+
+    /**
+     * The same, knowing that the old primary acknowledged writes up to {@code acknowledgedLsn} (from
+     * its answer to the fence; -1 when unknown). Observations must be read after that fence: before
+     * it, the primary may still have acknowledged writes that a secondary received after being read.
+     * In sync mode a candidate behind {@code acknowledgedLsn} is never promoted (unless data loss is
+     * allowed): it would lose writes that were acknowledged.
+     */
+    public Election elect(List<MemberObservation> secondaries, long highestEpochSeen, long acknowledgedLsn) {
         List<MemberObservation> eligible = secondaries.stream()
                 .filter(MemberObservation::answering)
                 .filter(m -> !m.diverged())
@@ -78,7 +93,17 @@ public final class FailoverPolicy {
             }
         }
         MemberObservation chosen = best.get();
-        return new Election.Promote(chosen.member(), highestEpochSeen + 1, chosen.lsn());
+        if (mode == ReplicationMode.SYNC && !allowDataLoss && chosen.lsn() < acknowledgedLsn) {
+            return new Election.NoSafeCandidate("sync replication: the old primary acknowledged writes up to LSN "
+                    + acknowledgedLsn + " but the best candidate, " + chosen.member() + ", holds LSN " + chosen.lsn()
+                    + "; promoting it would lose acknowledged writes (it may still catch up; set "
+                    + "failover.allowDataLoss to accept the loss)");
+        }
+        if (highestEpochSeen < 0 || highestEpochSeen >= Epochs.MAX) {
+            return new Election.NoSafeCandidate("the highest epoch seen (" + highestEpochSeen + ") leaves no next epoch "
+                    + "(epochs end at " + Epochs.MAX + "); a member reported a forged epoch");
+        }
+        return new Election.Promote(chosen.member(), Epochs.next(highestEpochSeen), chosen.lsn());
     }
 
     private static String describe(List<MemberObservation> members) {

@@ -3,6 +3,7 @@ package io.dirkdb.replication;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Engine;
+import io.dirkdb.server.Epochs;
 import io.dirkdb.server.Member;
 import io.dirkdb.storage.LogRecord;
 import io.dirkdb.storage.Storage;
@@ -24,7 +25,7 @@ final class LogFollower {
     private static final int READ_TIMEOUT_MILLIS = 10_000;
 
     /** What the primary answered instead of streaming. */
-    enum Refusal { DIVERGED, NEEDS_RESYNC, STALE_PRIMARY }
+    enum Refusal { DIVERGED, NEEDS_RESYNC, STALE_PRIMARY, OTHER_HISTORY }
 
     private final String host;
     private final int port;
@@ -186,15 +187,30 @@ final class LogFollower {
         long fromLsn = storage.lastLsn();
         long epochAtFromLsn = storage.lastEpoch();
         long knownEpoch = member.state().highestEpochSeen();
-        JsonNode hello = peer.requestJson("dirk stream " + fromLsn + " " + epochAtFromLsn + " " + knownEpoch + ";");
+        String history = member.state().historyId();
+        JsonNode hello = peer.requestJson("dirk stream " + fromLsn + " " + epochAtFromLsn + " " + knownEpoch
+                + (history == null ? "" : " history '" + history + "'") + ";");
+        String theirHistory = hello.path("historyId").isTextual() ? hello.path("historyId").asText() : null;
         if (hello.hasNonNull("refused")) {
-            member.observeEpoch(hello.path("epoch").asLong()); // a newer primary's epoch is worth knowing even when it refuses
             Refusal why = switch (hello.get("refused").asText()) {
                 case "diverged" -> Refusal.DIVERGED;
                 case "needsResync" -> Refusal.NEEDS_RESYNC;
+                case "otherHistory" -> Refusal.OTHER_HISTORY;
                 default -> Refusal.STALE_PRIMARY;
             };
+            if (why != Refusal.OTHER_HISTORY && Epochs.plausible(hello.path("epoch").asLong(), knownEpoch)) {
+                member.observeEpoch(hello.path("epoch").asLong()); // a newer primary's epoch is worth knowing even when it refuses
+            }
             throw new RefusedException(why, hello.path("reason").asText("refused"));
+        }
+        if (history != null && !history.equals(theirHistory)) {
+            // A primary of an older version does not check: this side does.
+            throw new RefusedException(Refusal.OTHER_HISTORY, theirHistory == null
+                    ? "the primary does not say which history it belongs to; this member belongs to history " + history
+                    : member.otherHistory(theirHistory));
+        }
+        if (theirHistory != null && history == null) {
+            member.adoptHistory(theirHistory); // the log matched (or is empty): this member's data is of that history
         }
         long primaryEpoch = hello.path("epoch").asLong();
         member.observeEpoch(primaryEpoch);

@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 
@@ -48,6 +49,13 @@ public final class Replicator implements ReplicationLink {
     private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
     /** An idle stream carries a keepalive this often, so the secondary knows the primary's end and that it lives. */
     static final long KEEPALIVE_MILLIS = 500;
+    /**
+     * A checkpoint keeps the log a secondary still needs, up to this many bytes behind the snapshot;
+     * past that it is deleted and that secondary needs a resync (README, "Replication").
+     */
+    public static final long RETAINED_LOG_CAP_BYTES = 1L << 30;
+    /** A secondary whose stream closed is still kept the log it needs for this long (a restart, a network blip). */
+    static final long RETAIN_AFTER_DISCONNECT_NANOS = TimeUnit.MINUTES.toNanos(10);
     /** Commit times kept for lag figures; older ones are dropped. */
     private static final int MAX_COMMIT_TIMES = 100_000;
 
@@ -60,22 +68,56 @@ public final class Replicator implements ReplicationLink {
     /** Secondaries streaming from this member, by connection. */
     private final Map<Long, ConnectedSecondary> secondaries = new ConcurrentHashMap<>();
     private final AtomicLong connectionIds = new AtomicLong();
-    /** Signals shippers that more of the log is durable, and sync writers that a secondary acknowledged. */
+    /** The last LSN held by a secondary that disconnected recently, by its host, with when that stops counting. */
+    private final Map<String, RecentSecondary> recentlyConnected = new ConcurrentHashMap<>();
+    /**
+     * Signals shippers that more of the log is durable, and sync writers that a secondary
+     * acknowledged or that the role changed.
+     */
     private final Object progress = new Object();
     private long logVersion; // guarded by progress
-    private volatile long highestSecondaryAck;
+    /**
+     * A write is acknowledged under the read side; a role change takes the write side once the new
+     * state is in place, so once a fence has answered no acknowledgement decided before it is pending.
+     */
+    private final ReentrantReadWriteLock acknowledgement = new ReentrantReadWriteLock();
     private final ConcurrentSkipListMap<Long, CommitTime> commitTimes = new ConcurrentSkipListMap<>();
     private final AtomicLong ackedToClients = new AtomicLong();
+    /**
+     * The highest LSN a secondary confirmed under the current role and epoch, kept after its stream
+     * closes (the secondary did hold it): what a sync primary's reads may show. Reset on role change.
+     */
+    private final AtomicLong confirmedForReads = new AtomicLong();
     private volatile long lastCommitWallMillis;
 
     // guarded by this
+    private MemberState lastState;
     private LogFollower follower;
     private ResyncTask resync;
     private volatile boolean closed;
 
     private record CommitTime(long nanos, long wallMillis) {}
 
-    private record ConnectedSecondary(String address, AtomicLong ackedLsn) {}
+    private record RecentSecondary(long heldLsn, long untilNanos) {}
+
+    /**
+     * One stream this member serves. Its acknowledgements count only up to what was sent on it
+     * ({@code sentLsn}, which starts at the LSN whose epoch the secondary matched), only while it is
+     * open, and only while this member keeps the role and epoch it had when the stream opened.
+     * {@code ackedLsn} starts at 0: the secondary's log may end before it is durable, so only its
+     * acks (the first comes with the first batch or keepalive) say what it holds.
+     */
+    private record ConnectedSecondary(String address, Socket socket, Role role, long epoch, long fromLsn,
+                                      AtomicLong sentLsn, AtomicLong ackedLsn) {
+        boolean servesState(MemberState state) {
+            return state.role() == role && state.epoch() == epoch;
+        }
+
+        /** What the secondary needs kept: the log after the last record it holds (as far as it says). */
+        long heldLsn() {
+            return Math.max(fromLsn, ackedLsn.get());
+        }
+    }
 
     private Replicator(Member member, Engine engine, Storage storage, ReplicationSettings settings, MeterRegistry registry) {
         this.member = member;
@@ -97,6 +139,7 @@ public final class Replicator implements ReplicationLink {
                 () -> new IllegalArgumentException("replication needs an engine on a data directory"));
         Replicator replicator = new Replicator(member, engine, storage, settings,
                 registry == null ? new SimpleMeterRegistry() : registry);
+        storage.retainLogFor(replicator::retentionFloor, RETAINED_LOG_CAP_BYTES);
         member.attachReplication(replicator);
         return replicator;
     }
@@ -109,6 +152,30 @@ public final class Replicator implements ReplicationLink {
 
     @Override
     public synchronized void roleChanged(MemberState state) {
+        // Acknowledgements are per role and epoch: streams opened under the old ones stop counting and
+        // stop shipping, and writes waiting for them learn that their outcome is unknown.
+        acknowledgement.writeLock().lock();
+        acknowledgement.writeLock().unlock();
+        for (var entry : secondaries.entrySet()) {
+            if (!entry.getValue().servesState(state)) {
+                secondaries.remove(entry.getKey());
+                closeQuietly(entry.getValue().socket());
+            }
+        }
+        if (lastState == null || lastState.role() != state.role() || lastState.epoch() != state.epoch()) {
+            // A secondary promoted holds only records its primary made durable first: two members have them.
+            boolean promotedSecondary = lastState != null && lastState.role() == Role.SECONDARY
+                    && state.role() == Role.PRIMARY;
+            confirmedForReads.set(promotedSecondary ? storage.durableLsn() : 0);
+        }
+        lastState = state;
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+        if (state.role() == Role.PRIMARY) {
+            // Every record in the log at a promotion may have been acknowledged by an earlier primary.
+            ackedToClients.accumulateAndGet(storage.durableLsn(), Math::max);
+        }
         if (closed) {
             return;
         }
@@ -168,10 +235,12 @@ public final class Replicator implements ReplicationLink {
         LogFollower.Refusal refusal = current == null ? null : current.refusal();
         heartbeat.put("diverged", refusal == LogFollower.Refusal.DIVERGED);
         heartbeat.put("needsResync", refusal == LogFollower.Refusal.NEEDS_RESYNC);
+        heartbeat.put("otherHistory", refusal == LogFollower.Refusal.OTHER_HISTORY);
         if (current != null && current.problem() != null) {
             heartbeat.put("replicationError", current.problem());
         }
-        if (state.role() == Role.PRIMARY) {
+        if (state.role() != Role.SECONDARY) {
+            // Final once fenced: a failover must not promote a member behind it.
             heartbeat.put("ackedLsn", ackedToClients.get());
         }
         ArrayNode list = heartbeat.putArray("secondaries");
@@ -211,10 +280,11 @@ public final class Replicator implements ReplicationLink {
 
     @Override
     public void afterWrite(long lsn) {
+        MemberState atWrite = member.state();
         long wallMillis = System.currentTimeMillis();
         lastCommitWallMillis = wallMillis;
         commitTimes.put(lsn, new CommitTime(System.nanoTime(), wallMillis));
-        if (highestSecondaryAck >= lsn) {
+        if (confirmedLsn(atWrite) >= lsn) {
             // A secondary was faster than this thread: it already holds the record.
             claimAcknowledged(lsn, System.nanoTime());
         }
@@ -222,30 +292,103 @@ public final class Replicator implements ReplicationLink {
             commitTimes.pollFirstEntry();
         }
         logAdvanced();
-        if (settings.mode() == ReplicationMode.SYNC) {
-            awaitSecondary(lsn);
+        if (atWrite.role() != Role.PRIMARY) {
+            throw outcomeUnknown(lsn, atWrite);
         }
-        ackedToClients.accumulateAndGet(lsn, Math::max);
+        if (settings.mode() == ReplicationMode.SYNC) {
+            awaitSecondary(lsn, atWrite);
+        }
+        acknowledgement.readLock().lock();
+        try {
+            // The moment of acknowledgement: only by the primary of the epoch the write was made in.
+            MemberState now = member.state();
+            if (now.role() != Role.PRIMARY || now.epoch() != atWrite.epoch()) {
+                throw outcomeUnknown(lsn, now);
+            }
+            ackedToClients.accumulateAndGet(lsn, Math::max);
+        } finally {
+            acknowledgement.readLock().unlock();
+        }
     }
 
-    private void awaitSecondary(long lsn) {
+    private static DirkException outcomeUnknown(long lsn, MemberState now) {
+        return new DirkException("outcome unknown: the member stepped down before the write was confirmed; it may or "
+                + "may not be committed (LSN " + lsn + "; this member is now " + now.role().wireName() + " at epoch "
+                + now.epoch() + "); read it back from the new primary before retrying");
+    }
+
+    /**
+     * The highest LSN a secondary acknowledged on a stream still open and served under {@code state}
+     * (the primary's role and epoch at the write): each ack is already clamped to what its stream sent.
+     */
+    private long confirmedLsn(MemberState state) {
+        long confirmed = 0;
+        for (ConnectedSecondary secondary : secondaries.values()) {
+            if (secondary.servesState(state)) {
+                confirmed = Math.max(confirmed, secondary.ackedLsn().get());
+            }
+        }
+        return confirmed;
+    }
+
+    private void awaitSecondary(long lsn, MemberState atWrite) {
         long deadline = System.nanoTime() + settings.syncTimeout().toNanos();
         synchronized (progress) {
-            while (highestSecondaryAck < lsn) {
+            while (confirmedLsn(atWrite) < lsn) {
+                MemberState now = member.state();
+                if (now.role() != Role.PRIMARY || now.epoch() != atWrite.epoch()) {
+                    throw outcomeUnknown(lsn, now);
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     throw new DirkException("the write is durable on the primary (LSN " + lsn + ") but no secondary confirmed it within "
-                            + settings.syncTimeout().toMillis() + " ms, so it is not acknowledged (sync replication; "
-                            + secondaries.size() + " secondaries connected)");
+                            + settings.syncTimeout().toMillis() + " ms, so it is not acknowledged; it may still commit (it stays in "
+                            + "this primary's log and a secondary may receive it later), so read it back before retrying (sync "
+                            + "replication; " + secondaries.size() + " secondaries connected)");
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(progress, left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new DirkException("the write is durable on the primary but was interrupted while waiting for a secondary");
+                    throw new DirkException("the write is durable on the primary but was interrupted while waiting for a "
+                            + "secondary; it may still commit");
                 }
             }
         }
+    }
+
+    @Override
+    public void beforeReadReply(long lsn) {
+        if (settings.mode() != ReplicationMode.SYNC) {
+            return;
+        }
+        MemberState state = member.state();
+        if (state.role() != Role.PRIMARY || readableLsn(state) >= lsn) {
+            return; // a secondary's rows come from a primary's log; the primary answers for their fate
+        }
+        long deadline = System.nanoTime() + settings.syncTimeout().toNanos();
+        synchronized (progress) {
+            while (readableLsn(state) < lsn) {
+                MemberState now = member.state();
+                long left = deadline - System.nanoTime();
+                if (now.role() != state.role() || now.epoch() != state.epoch() || left <= 0) {
+                    throw new DirkException("this read would show writes up to LSN " + lsn + " that no secondary has "
+                            + "confirmed (confirmed up to LSN " + readableLsn(state) + "), and a failover could lose "
+                            + "them, so its rows are not returned; try again once a secondary has caught up (sync "
+                            + "replication; " + secondaries.size() + " secondaries connected)");
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(progress, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new DirkException("the read was interrupted while waiting for a secondary to confirm what it shows");
+                }
+            }
+        }
+    }
+
+    private long readableLsn(MemberState state) {
+        return Math.max(confirmedForReads.get(), confirmedLsn(state));
     }
 
     /** More of the log is durable: wake the shippers. */
@@ -256,17 +399,28 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
-    private void acknowledged(ConnectedSecondary secondary, long lsn) {
-        secondary.ackedLsn().accumulateAndGet(lsn, Math::max);
-        long previous;
-        synchronized (progress) {
-            previous = highestSecondaryAck;
-            if (lsn > previous) {
-                highestSecondaryAck = lsn;
-                progress.notifyAll();
-            }
+    /**
+     * Records an acknowledgement of {@code secondary}'s stream.
+     *
+     * @throws IOException when it acknowledges a record never sent on that stream (the stream is then closed)
+     */
+    private void acknowledged(ConnectedSecondary secondary, long lsn) throws IOException {
+        long sent = secondary.sentLsn().get();
+        if (lsn > sent) {
+            throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
+                    + " were sent on this stream");
+        }
+        if (member.state().role() == Role.PRIMARY) {
+            member.renewLease("secondary " + secondary.address()); // acks answer every batch and keepalive
+        }
+        long previous = secondary.ackedLsn().getAndAccumulate(lsn, Math::max);
+        if (secondary.servesState(member.state())) {
+            confirmedForReads.accumulateAndGet(lsn, Math::max);
         }
         if (lsn > previous) {
+            synchronized (progress) {
+                progress.notifyAll();
+            }
             claimAcknowledged(lsn, System.nanoTime());
         }
     }
@@ -279,6 +433,36 @@ public final class Replicator implements ReplicationLink {
                 metrics.acknowledged(Math.max(0, now - time.nanos()));
             }
         }
+    }
+
+    /**
+     * The LSN after which a checkpoint keeps the log: the lowest one a connected or recently
+     * disconnected secondary holds, less one (its own last record proves its place on reconnect).
+     */
+    long retentionFloor() {
+        long floor = Long.MAX_VALUE;
+        for (ConnectedSecondary secondary : secondaries.values()) {
+            floor = Math.min(floor, secondary.heldLsn() - 1);
+        }
+        long now = System.nanoTime();
+        recentlyConnected.values().removeIf(recent -> now - recent.untilNanos() > 0);
+        for (RecentSecondary recent : recentlyConnected.values()) {
+            floor = Math.min(floor, recent.heldLsn() - 1);
+        }
+        return Math.max(0, floor);
+    }
+
+    private void disconnected(ConnectedSecondary secondary) {
+        String host = secondary.socket().getInetAddress().getHostAddress();
+        long until = System.nanoTime() + RETAIN_AFTER_DISCONNECT_NANOS;
+        // Several secondaries may share a host: the lowest position wins, so none loses what it needs.
+        recentlyConnected.merge(host, new RecentSecondary(secondary.heldLsn(), until),
+                (old, now) -> new RecentSecondary(Math.min(old.heldLsn(), now.heldLsn()), until));
+    }
+
+    @Override
+    public long acknowledgedLsn() {
+        return ackedToClients.get();
     }
 
     // ---------------------------------------------------------------- serving other members
@@ -297,16 +481,28 @@ public final class Replicator implements ReplicationLink {
             throws IOException {
         String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
         MemberState state = member.state();
+        String history = state.historyId();
+        if (request.historyId() != null && !request.historyId().equals(history)) {
+            // Never splice two histories, and never let a member of one be flagged diverged and wiped by another.
+            refuse(out, "otherHistory", history == null
+                    ? "the secondary belongs to history " + request.historyId() + " but this member has no history yet"
+                    + " (it is empty, or has not yet been told it starts one)"
+                    : member.otherHistory(request.historyId()));
+            return;
+        }
+        if (history == null && member.bootstrapWait() != null) {
+            // The secondary would learn no history now and never later: it retries once this member has one.
+            refuse(out, "notReady", member.bootstrapWait());
+            return;
+        }
         if (request.knownEpoch() > state.highestEpochSeen()) {
-            if (state.role() == Role.PRIMARY) {
-                LOG.log(Level.WARNING, "{0} has seen epoch {1}, above this primary''s epoch {2}: stepping down", peer,
-                        String.valueOf(request.knownEpoch()), String.valueOf(state.epoch()));
-                member.stepDown(request.knownEpoch());
-            }
+            // Only an authenticated promote or follow changes epochs: a stream request is told no, nothing more.
             refuse(out, "stalePrimary", "this member is at epoch " + state.epoch() + " but the secondary has seen epoch "
                     + request.knownEpoch() + "; follow the newer primary");
             return;
         }
+        // A fenced member still serves its final log (it takes no writes, so it grows no more): a switchover
+        // target catches up from it. Nothing it ships counts: it acknowledges no write (afterWrite).
         long fromLsn = request.fromLsn();
         long end = storage.durableLsn();
         if (fromLsn > end) {
@@ -337,18 +533,27 @@ public final class Replicator implements ReplicationLink {
             return;
         }
         ObjectNode hello = PeerChannel.JSON.createObjectNode().put("streaming", true).put("epoch", state.epoch())
-                .put("lastLsn", end);
+                .put("lastLsn", end).put("historyId", history);
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         long id = connectionIds.incrementAndGet();
-        ConnectedSecondary secondary = new ConnectedSecondary(peer, new AtomicLong(fromLsn));
+        ConnectedSecondary secondary = new ConnectedSecondary(peer, socket, state.role(), state.epoch(), fromLsn,
+                new AtomicLong(fromLsn), new AtomicLong());
         secondaries.put(id, secondary);
+        // Back at or past what was kept for its host: that hold has served (the connected stream holds now).
+        recentlyConnected.computeIfPresent(socket.getInetAddress().getHostAddress(),
+                (host, recent) -> fromLsn >= recent.heldLsn() ? null : recent);
+        if (!secondary.servesState(member.state())) {
+            secondaries.remove(id); // the role changed while the stream was being set up
+            socket.close();
+            return;
+        }
         Thread acks = new Thread(() -> readAcks(socket, in, secondary), "dirk-acks-" + peer);
         acks.setDaemon(true);
         acks.start();
         LOG.log(Level.INFO, "shipping the log after LSN {0} to {1}", String.valueOf(fromLsn), peer);
         try (reader; ReplicationFrames.BatchWriter batch = new ReplicationFrames.BatchWriter(out)) {
-            ship(socket, reader, batch, out);
+            ship(socket, secondary, reader, batch, out);
         } catch (UncheckedIOException | IllegalStateException e) {
             // A checkpoint removed what the reader needed next, or a resync replaced this log: the secondary reconnects.
             LOG.log(Level.WARNING, "stopped shipping to {0}: {1}", peer, e.getMessage());
@@ -356,14 +561,15 @@ public final class Replicator implements ReplicationLink {
             LOG.log(Level.DEBUG, "stream to {0} ended: {1}", peer, e.toString());
         } finally {
             secondaries.remove(id);
+            disconnected(secondary);
             socket.close();
         }
     }
 
-    private void ship(Socket socket, LogReader reader, ReplicationFrames.BatchWriter batch, DataOutputStream out)
-            throws IOException {
+    private void ship(Socket socket, ConnectedSecondary secondary, LogReader reader, ReplicationFrames.BatchWriter batch,
+                      DataOutputStream out) throws IOException {
         long lastSent = System.nanoTime();
-        while (!socket.isClosed() && !isClosed()) {
+        while (!socket.isClosed() && !isClosed() && secondary.servesState(member.state())) {
             long seen;
             synchronized (progress) {
                 seen = logVersion;
@@ -381,6 +587,8 @@ public final class Replicator implements ReplicationLink {
                 CommitTime written = commitTimes.get(lastInBatch);
                 // Already acknowledged by another secondary (its time is claimed): the newest commit is close enough.
                 long writtenAt = written != null ? written.wallMillis() : lastCommitWallMillis;
+                // Before the frame leaves: an ack may come back before send returns.
+                secondary.sentLsn().accumulateAndGet(lastInBatch, Math::max);
                 long[] sizes = batch.send(storage.durableLsn(), writtenAt);
                 metrics.shipped(sizes[0], sizes[1]);
                 lastSent = System.nanoTime();
@@ -410,11 +618,21 @@ public final class Replicator implements ReplicationLink {
                 acknowledged(secondary, ReplicationFrames.readAck(in));
             }
         } catch (IOException e) {
-            try {
-                socket.close(); // wakes the shipper
-            } catch (IOException ignored) {
-                // already closed
+            if (!socket.isClosed()) {
+                LOG.log(e instanceof java.io.EOFException ? Level.DEBUG : Level.WARNING, "closing the stream to {0}: {1}",
+                        secondary.address(), e.getMessage());
             }
+            // Its acknowledgements stop counting with it.
+            secondaries.values().remove(secondary);
+            closeQuietly(socket); // wakes the shipper
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // already closed
         }
     }
 
@@ -442,7 +660,7 @@ public final class Replicator implements ReplicationLink {
 
     private void refuse(DataOutputStream out, String why, String reason) throws IOException {
         ObjectNode node = PeerChannel.JSON.createObjectNode().put("refused", why).put("reason", reason)
-                .put("epoch", member.state().highestEpochSeen());
+                .put("epoch", member.state().highestEpochSeen()).put("historyId", member.state().historyId());
         out.write(ReplyWriter.encodeMessage(node.toString()));
         out.flush();
     }
@@ -466,7 +684,8 @@ public final class Replicator implements ReplicationLink {
             }
             try (file) {
                 ObjectNode header = PeerChannel.JSON.createObjectNode().put("lsn", snapshot.lsn())
-                        .put("epoch", snapshot.epoch()).put("size", snapshot.size()).put("deflate", deflate);
+                        .put("epoch", snapshot.epoch()).put("size", snapshot.size()).put("deflate", deflate)
+                        .put("historyId", member.state().historyId());
                 out.write(ReplyWriter.encodeMessage(header.toString()));
                 out.flush();
                 Deflater deflater = deflate ? new Deflater(Deflater.BEST_SPEED) : null;

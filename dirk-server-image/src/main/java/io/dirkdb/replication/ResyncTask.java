@@ -113,7 +113,18 @@ final class ResyncTask {
             JsonNode header = source.requestJson(deflate ? "dirk snapshot deflate;" : "dirk snapshot;");
             totalBytes = header.path("size").asLong();
             snapshotLsn = header.path("lsn").asLong();
+            String own = member.state().historyId();
+            String theirs = header.path("historyId").isTextual() ? header.path("historyId").asText() : null;
+            if (own != null && !own.equals(theirs)) {
+                // Replacing this member's data by another cluster's would wipe it: never.
+                throw new DirkException("refusing to resync from " + host + ":" + port + ": " + (theirs == null
+                        ? "it does not say which history it belongs to; this member belongs to history " + own
+                        : member.otherHistory(theirs)));
+            }
             member.observeEpoch(header.path("epoch").asLong());
+            if (theirs != null) {
+                member.adoptHistory(theirs);
+            }
             phase = "copying";
             LOG.log(Level.INFO, "resync from {0}: copying the snapshot at LSN {1} ({2} bytes)", host + ":" + port,
                     String.valueOf(snapshotLsn), String.valueOf(totalBytes));

@@ -3,6 +3,7 @@ package io.dirkdb.server;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
 import io.dirkdb.engine.Session;
+import io.dirkdb.protocol.ConnectionDeadlines;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -29,16 +30,16 @@ final class ClientConnection implements Runnable {
     private final Session session = new Session();
     /** Accepted past --max-connections: only heartbeats, replication and control requests. */
     private final boolean reservedSlot;
+    /** The authentication and idle deadlines, enforced by the server's reaper. */
+    private final ConnectionDeadlines.Watch deadlines;
     private volatile boolean authenticated;
-    private volatile boolean requested;
-    /** When the last request was answered (or the connection accepted): deadlines count from here. */
-    private volatile long lastActivityNanos = System.nanoTime();
-    private volatile boolean busy;
-    private volatile boolean binary;
+    /** The request being answered is a heartbeat: the one request that renews an unauthenticated deadline. */
+    private volatile boolean heartbeat;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
-            ServerMetrics metrics, boolean reservedSlot, Runnable onClose) {
+            ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
         this.reservedSlot = reservedSlot;
+        this.deadlines = deadlines;
         this.metrics = metrics;
         this.socket = socket;
         this.member = member;
@@ -54,20 +55,19 @@ final class ClientConnection implements Runnable {
             InputStream in = socket.getInputStream();
             ReplyWriter out = new ReplyWriter(socket.getOutputStream());
             new RequestScanner(settings.maxRequestBytes()).readRequests(in, request -> {
-                busy = true;
+                deadlines.requestStarted();
                 ControlStatement binaryMode = binaryModeRequest(request);
                 if (binaryMode != null) {
                     // The connection now belongs to replication until either side closes it (its own deadlines).
-                    binary = true;
+                    deadlines.exempt();
                     member.replication().serve(binaryMode, socket, in, socket.getOutputStream());
                     return false;
                 }
                 try {
                     return answer(request, out);
                 } finally {
-                    requested = true;
-                    lastActivityNanos = System.nanoTime();
-                    busy = false;
+                    deadlines.requestAnswered(authenticated, heartbeat);
+                    heartbeat = false;
                 }
             });
         } catch (IOException e) {
@@ -75,43 +75,6 @@ final class ClientConnection implements Runnable {
             LOG.log(System.Logger.Level.DEBUG, "connection ended: {0}", e.toString());
         } finally {
             onClose.run();
-        }
-    }
-
-    /**
-     * Why this connection is to be closed now, or null: a connection that has not authenticated (or,
-     * without a password, sent its first request) gets the authentication timeout between requests,
-     * any other the idle timeout; a statement running or a replication stream is never overdue.
-     */
-    String overdue(long nowNanos) {
-        if (busy || binary) {
-            return null;
-        }
-        long quiet = nowNanos - lastActivityNanos;
-        if (!authenticated || !requested) {
-            return quiet > settings.authenticationTimeout().toNanos()
-                    ? "authentication timeout: no " + (authenticated ? "request" : "dirk auth") + " completed within "
-                    + settings.authenticationTimeout().toSeconds() + " s; closing the connection"
-                    : null;
-        }
-        long idle = settings.idleTimeout().toNanos();
-        return idle > 0 && quiet > idle
-                ? "idle for more than " + settings.idleTimeout().toSeconds() + " s; closing the connection" : null;
-    }
-
-    /** Tells the client why, then closes (from the server's reaper, while no statement runs here). */
-    void expire(String reason) {
-        LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
-        try {
-            socket.getOutputStream().write(ReplyWriter.encodeError(reason));
-            socket.getOutputStream().flush();
-        } catch (IOException e) {
-            // the client is gone already
-        }
-        try {
-            socket.close();
-        } catch (IOException e) {
-            // closed already
         }
     }
 
@@ -170,7 +133,12 @@ final class ClientConnection implements Runnable {
                         + socket.getRemoteSocketAddress(), e);
                 reply = ReplyWriter.encodeError("internal error, see the server log (ref " + ref + ")");
             }
-            out.sendFrames(reply);
+            deadlines.replyWriteStarted();
+            try {
+                out.sendFrames(reply);
+            } finally {
+                deadlines.replyWriteEnded();
+            }
             return true;
         } finally {
             inFlight.exit();
@@ -196,6 +164,7 @@ final class ClientConnection implements Runnable {
             throw new ReservedSlotException("too many connections (limit " + settings.maxConnections()
                     + "); this connection holds a slot kept for heartbeats, replication and control requests");
         }
+        heartbeat = statement instanceof ControlStatement.Heartbeat;
         if (statement instanceof ControlStatement.Auth auth) {
             return new Result.Message(authenticate(auth.password()));
         }
@@ -214,6 +183,11 @@ final class ClientConnection implements Runnable {
         if (session.lastWriteLsn() != writtenBefore) {
             // The record is durable here; sync mode also waits for a secondary before acknowledging.
             member.replication().afterWrite(session.lastWriteLsn());
+            // An isolated primary must not acknowledge once another may have been promoted.
+            member.checkLeaseBeforeAcknowledging(session.lastWriteLsn());
+        } else if (!statement.kind().changesData()) {
+            // The rows are durable here; sync mode also waits until a secondary holds what they show.
+            member.replication().beforeReadReply(session.lastReadLsn());
         }
         return result;
     }

@@ -19,6 +19,19 @@ public interface Database extends AutoCloseable {
     /** The LSN of the last change applied (0 when none). */
     long lastLsn();
 
+    /** The epoch of the last record in the log (0 when none). */
+    default long lastEpoch() {
+        return 0;
+    }
+
+    /** The history id stamped in the data directory's snapshot and log headers, or null when none is. */
+    default String storedHistory() {
+        return null;
+    }
+
+    /** From now on, new snapshot and log files are stamped with history {@code historyId}. */
+    default void recordHistory(String historyId) {}
+
     /** From now on, writes are accepted, stamped with {@code epoch}. */
     void allowWrites(long epoch);
 

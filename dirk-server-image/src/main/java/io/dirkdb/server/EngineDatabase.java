@@ -20,6 +20,11 @@ public final class EngineDatabase implements Database {
         return new EngineDatabase(Engine.open(dataDirectory));
     }
 
+    /** The same with log segments of {@code segmentBytes} (tests that need many segments). */
+    public static EngineDatabase open(Path dataDirectory, long segmentBytes) {
+        return new EngineDatabase(Engine.open(dataDirectory, segmentBytes));
+    }
+
     /** An engine without files (tests, benchmarks of the network layer). */
     public static EngineDatabase inMemory() {
         return new EngineDatabase(Engine.inMemory());
@@ -43,6 +48,21 @@ public final class EngineDatabase implements Database {
     @Override
     public long lastLsn() {
         return engine.lastLsn();
+    }
+
+    @Override
+    public long lastEpoch() {
+        return engine.storage().map(storage -> storage.lastEpoch()).orElse(0L);
+    }
+
+    @Override
+    public String storedHistory() {
+        return engine.storage().map(storage -> storage.historyId()).orElse(null);
+    }
+
+    @Override
+    public void recordHistory(String historyId) {
+        engine.storage().ifPresent(storage -> storage.recordHistory(historyId));
     }
 
     @Override

@@ -5,10 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
+import io.dirkdb.heartbeat.HeartbeatProbe;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.heartbeat.FenceReport;
 import io.dirkdb.sql.ControlStatement;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
 
 /**
  * One member of a cluster: its database, its role and its epoch. Role changes are persisted
@@ -16,7 +24,27 @@ import java.nio.file.Path;
  * lock (a write racing a fence either finishes before it or is refused).
  */
 public final class Member implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.dirkdb.server");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How often an empty primary asks its peers whether one of them holds data. */
+    private static final long BOOTSTRAP_POLL_MILLIS = 500;
+
+    /**
+     * How a member on an empty data directory learns that it may start a new history as primary.
+     *
+     * @param peers the other members of its configuration: it starts a history only once every one of them
+     *              has answered a heartbeat without data (none: it is alone and starts at once)
+     * @param historyId the id of the history to start or to belong to (given by the operator or the
+     *                  supervisor), or null: a new history gets a random one
+     */
+    public record Bootstrap(List<MemberAddress> peers, String historyId) {
+        public static final Bootstrap ALONE = new Bootstrap(List.of(), null);
+
+        public Bootstrap {
+            peers = List.copyOf(peers);
+            historyId = historyId == null ? null : checkedHistoryId(historyId);
+        }
+    }
 
     private final String id;
     private final Database database;
@@ -24,29 +52,300 @@ public final class Member implements AutoCloseable {
     private volatile MemberState state;
     private volatile boolean ready = true;
     private volatile ReplicationLink replication = ReplicationLink.NONE;
+    private final Bootstrap bootstrap;
+    /** Why an empty primary does not take writes yet (waiting for its peers, or one of them holds data); else null. */
+    private volatile String bootstrapWait; // written under this
+    private volatile boolean closed;
+    /** The primary lease (0: none, a member without supervisor); renewals are System.nanoTime() stamps. */
+    private volatile long leaseNanos;
+    private volatile long leaseRenewedAt;
+    private volatile boolean leaseEverRenewed;
+    private volatile boolean leaseReportedExpired;
 
-    private Member(String id, Database database, Path dataDirectory, MemberState state) {
+    private Member(String id, Database database, Path dataDirectory, MemberState state, Bootstrap bootstrap) {
         this.id = id;
         this.database = database;
         this.dataDirectory = dataDirectory;
         this.state = state;
+        this.bootstrap = bootstrap;
     }
 
     /**
      * Starts a member on {@code dataDirectory}: the role and epoch saved there win over
-     * {@code configuredRole}, which only decides the start of a fresh directory.
+     * {@code configuredRole}, which only decides the start of a fresh directory. A member alone
+     * (no peers) that starts empty as primary starts a new history.
      */
     public static Member start(String id, Database database, Path dataDirectory, Role configuredRole) {
+        return start(id, database, dataDirectory, configuredRole, Bootstrap.ALONE);
+    }
+
+    /**
+     * As {@link #start(String, Database, Path, Role)}; an empty primary with {@code bootstrap.peers()}
+     * takes no write until all of them answered without data (then it starts the history), and
+     * fences itself if one of them holds data: it never starts a second history over theirs.
+     */
+    public static Member start(String id, Database database, Path dataDirectory, Role configuredRole,
+                               Bootstrap bootstrap) {
         MemberState state = dataDirectory == null ? null : MemberState.load(dataDirectory);
         if (state == null) {
             state = MemberState.initial(configuredRole);
-            if (dataDirectory != null) {
-                persist(dataDirectory, state);
+        }
+        String stored = database.storedHistory();
+        if (stored != null && state.historyId() != null && !stored.equals(state.historyId())) {
+            throw new DirkException("the data directory " + dataDirectory + " holds files of history " + stored
+                    + " but its member.json says history " + state.historyId() + "; it was mixed by hand: rebuild it");
+        }
+        if (state.historyId() == null && stored != null) {
+            state = state.withHistory(stored);
+        }
+        if (bootstrap.historyId() != null && state.historyId() != null && !bootstrap.historyId().equals(state.historyId())) {
+            throw new DirkException("this member's data belongs to history " + state.historyId() + ", not to history "
+                    + bootstrap.historyId() + " it was given (--history-id); it is another cluster's data");
+        }
+        long logEpoch = database.lastEpoch();
+        if (state.highestEpochSeen() < logEpoch) {
+            // Its own log has records of that epoch (a poisoned member.json was reset): never promote below them.
+            state = state.with(state.role(), state.role() == Role.PRIMARY ? state.epoch() : Math.max(state.epoch(), logEpoch),
+                    logEpoch, state.primaryHost(), state.primaryPort());
+        }
+        if (state.historyId() == null && state.role() != Role.PRIMARY && bootstrap.historyId() != null) {
+            state = state.withHistory(bootstrap.historyId()); // it will follow only a primary of that history
+        }
+        boolean waitForPeers = false;
+        boolean startsHistory = false;
+        if (state.historyId() == null && state.role() == Role.PRIMARY) {
+            if (database.lastLsn() > 0 || bootstrap.peers().isEmpty()) {
+                // Alone, or data written before histories had ids (the upgrade rule): this member's data is the history.
+                state = state.withHistory(bootstrap.historyId() != null ? bootstrap.historyId() : newHistoryId());
+                startsHistory = true;
+                LOG.log(System.Logger.Level.INFO, "member {0} starts history {1}", id, state.historyId());
+            } else {
+                waitForPeers = true;
             }
         }
-        Member member = new Member(id, database, dataDirectory, state);
-        member.applyToDatabase(state);
+        if (dataDirectory != null) {
+            persist(dataDirectory, state);
+        }
+        if (state.historyId() != null) {
+            database.recordHistory(state.historyId());
+        }
+        Member member = new Member(id, database, dataDirectory, state, bootstrap);
+        if (startsHistory && database.lastLsn() == 0) {
+            // A history that did not exist has no other primary: its first one may take writes at once.
+            member.renewLease("the start of a new history");
+        }
+        if (waitForPeers) {
+            member.bootstrapWait = "empty primary: waiting for " + names(bootstrap.peers())
+                    + " to answer, to be sure none of them holds data before it starts a new history";
+            database.refuseWrites(member.bootstrapWait);
+            Thread thread = new Thread(member::awaitBootstrap, "dirk-bootstrap");
+            thread.setDaemon(true);
+            thread.start();
+        } else {
+            member.applyToDatabase(state);
+        }
         return member;
+    }
+
+    /** A new history id (a random UUID), created once, when the first primary of a cluster starts. */
+    public static String newHistoryId() {
+        return UUID.randomUUID().toString();
+    }
+
+    /** @throws DirkException unless {@code text} is a history id (a UUID) */
+    public static String checkedHistoryId(String text) {
+        try {
+            return UUID.fromString(text.strip()).toString();
+        } catch (IllegalArgumentException e) {
+            throw new DirkException("a history id is a UUID such as 3f2c8a1e-5b7d-4c1a-9e2f-0a1b2c3d4e5f, not '"
+                    + text + "'");
+        }
+    }
+
+    private static String historyIdOrNull(String text) {
+        return text == null ? null : checkedHistoryId(text);
+    }
+
+    private static String names(List<MemberAddress> peers) {
+        List<String> names = new ArrayList<>();
+        peers.forEach(peer -> names.add(peer.toString()));
+        return String.join(", ", names);
+    }
+
+    /** The empty primary's wait: asks every peer until all answered without data, or one holds data. */
+    private void awaitBootstrap() {
+        List<HeartbeatProbe> probes = new ArrayList<>();
+        bootstrap.peers().forEach(peer -> probes.add(new HeartbeatProbe(peer, 1_000)));
+        try {
+            while (!closed && bootstrapWait != null) {
+                List<String> silent = new ArrayList<>();
+                String holder = null;
+                for (HeartbeatProbe probe : probes) {
+                    try {
+                        HeartbeatReport report = probe.probe();
+                        // A peer that joined the history this member was given (empty, following it) holds nothing.
+                        boolean otherHistory = report.historyId() != null
+                                && !report.historyId().equals(bootstrap.historyId());
+                        if (report.lsn() > 0 || otherHistory) {
+                            holder = probe.member() + " holds data of history " + report.historyId() + " (LSN "
+                                    + report.lsn() + ")";
+                            break;
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        silent.add(probe.member().toString());
+                    }
+                }
+                if (holder != null) {
+                    refuseBootstrap(holder);
+                    return;
+                }
+                if (silent.isEmpty()) {
+                    startHistory(null, "no peer holds data");
+                    return;
+                }
+                synchronized (this) {
+                    if (bootstrapWait != null) {
+                        bootstrapWait = "empty primary: waiting for " + String.join(", ", silent)
+                                + " to answer, to be sure none of them holds data before it starts a new history";
+                        database.refuseWrites(bootstrapWait);
+                    }
+                    try {
+                        wait(BOOTSTRAP_POLL_MILLIS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        } finally {
+            probes.forEach(HeartbeatProbe::close);
+        }
+    }
+
+    /** The empty primary may take writes: it starts history {@code given} (or a new one). */
+    private synchronized void startHistory(String given, String why) {
+        if (bootstrapWait == null || state.role() != Role.PRIMARY) {
+            return;
+        }
+        String history = given != null ? given : bootstrap.historyId() != null ? bootstrap.historyId() : newHistoryId();
+        MemberState next = state.withHistory(history);
+        save(next);
+        state = next;
+        bootstrapWait = null;
+        database.recordHistory(history);
+        LOG.log(System.Logger.Level.INFO, "member {0} starts history {1}: {2}", id, history, why);
+        renewLease("the start of a new history");
+        applyToDatabase(next);
+    }
+
+    /** A peer holds data: this empty member must not start another history; it fences itself and waits. */
+    private synchronized void refuseBootstrap(String holder) {
+        if (bootstrapWait == null || state.role() != Role.PRIMARY) {
+            return;
+        }
+        MemberState next = state.with(Role.FENCED, 0, state.highestEpochSeen(), null, 0);
+        bootstrapWait = "this member is empty and " + holder + ": it does not start another history; make it follow "
+                + "the current primary (dirk follow) or rebuild it from it (dirk resync)";
+        database.refuseWrites(bootstrapWait);
+        state = next;
+        save(next);
+        replication.roleChanged(next);
+        LOG.log(System.Logger.Level.WARNING, "member {0}: {1}", id, bootstrapWait);
+    }
+
+    /**
+     * This member's data now belongs to history {@code historyId} (learnt from the primary it streams
+     * from or the member it is rebuilt from); a member already in another history refuses.
+     *
+     * @throws DirkException naming both histories when they differ
+     */
+    public synchronized void adoptHistory(String historyId) {
+        Objects.requireNonNull(historyId, "historyId");
+        MemberState current = state;
+        if (historyId.equals(current.historyId())) {
+            return;
+        }
+        if (current.historyId() != null) {
+            throw new DirkException(otherHistory(historyId));
+        }
+        MemberState next = current.withHistory(historyId);
+        save(next);
+        state = next;
+        database.recordHistory(historyId);
+        LOG.log(System.Logger.Level.INFO, "member {0} joins history {1}", id, historyId);
+    }
+
+    /** The error for a peer of history {@code theirs}: names both. */
+    public String otherHistory(String theirs) {
+        return "the peer belongs to history " + theirs + " but this member (" + id + ") belongs to history "
+                + state.historyId() + ": members of different histories never replicate to each other";
+    }
+
+    /**
+     * From now on this member, as primary, acknowledges writes only while it has heard from its
+     * supervisor ({@code dirk heartbeat lease E} at its epoch, or a promotion) or from a streaming
+     * secondary within {@code lease}; zero turns the lease off. It starts expired: a primary that
+     * restarts waits to be heard from.
+     */
+    public void useLease(java.time.Duration lease) {
+        if (lease.isNegative()) {
+            throw new IllegalArgumentException("the primary lease cannot be negative");
+        }
+        leaseNanos = lease.toNanos();
+    }
+
+    /** The primary lease in milliseconds (0: none). */
+    public long leaseMillis() {
+        return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(leaseNanos);
+    }
+
+    /** Someone entitled to (the supervisor, a promotion, a streaming secondary) has heard from this primary now. */
+    public void renewLease(String by) {
+        leaseRenewedAt = System.nanoTime();
+        leaseEverRenewed = true;
+        if (leaseReportedExpired) {
+            leaseReportedExpired = false;
+            LOG.log(System.Logger.Level.INFO, "member {0}: primary lease renewed by {1}: acknowledging writes again", id, by);
+        }
+    }
+
+    /** Null while the lease holds (or there is none); otherwise why this primary may not acknowledge. */
+    public String leaseExpiry() {
+        long lease = leaseNanos;
+        if (lease == 0 || state.role() != Role.PRIMARY) {
+            return null;
+        }
+        long silent = System.nanoTime() - leaseRenewedAt;
+        if (leaseEverRenewed && silent <= lease) {
+            return null;
+        }
+        String expired = "primary lease expired: not heard from the supervisor or any secondary "
+                + (leaseEverRenewed ? "for " + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(silent) + " ms"
+                : "since it started") + " (lease " + leaseMillis() + " ms); another member may be promoted";
+        if (!leaseReportedExpired) {
+            leaseReportedExpired = true;
+            LOG.log(System.Logger.Level.WARNING, "member {0}: {1}; writes are not acknowledged until it is heard from",
+                    id, expired);
+        }
+        return expired;
+    }
+
+    /**
+     * Called after a write is durable here and before it is acknowledged.
+     *
+     * @throws DirkException when the lease expired meanwhile: the write is on this member's log, but its outcome
+     *                       is unknown (the cluster may go on without it)
+     */
+    public void checkLeaseBeforeAcknowledging(long lsn) {
+        String expired = leaseExpiry();
+        if (expired != null) {
+            throw new DirkException(expired + "; the write (LSN " + lsn + ") is durable on this member but not "
+                    + "acknowledged: its outcome is unknown");
+        }
+    }
+
+    /** Why an empty primary takes no writes yet, or null. */
+    public String bootstrapWait() {
+        return bootstrapWait;
     }
 
     public String id() {
@@ -95,11 +394,12 @@ public final class Member implements AutoCloseable {
      */
     public synchronized void observeEpoch(long epoch) {
         MemberState current = state;
+        Epochs.checkPlausible("a peer's", epoch, current.highestEpochSeen());
         boolean follower = current.role() == Role.SECONDARY;
         if (epoch <= current.highestEpochSeen() && (!follower || epoch <= current.epoch())) {
             return;
         }
-        MemberState next = new MemberState(current.role(), follower ? Math.max(current.epoch(), epoch) : current.epoch(),
+        MemberState next = current.with(current.role(), follower ? Math.max(current.epoch(), epoch) : current.epoch(),
                 Math.max(epoch, current.highestEpochSeen()), current.primaryHost(), current.primaryPort());
         save(next);
         state = next;
@@ -114,7 +414,8 @@ public final class Member implements AutoCloseable {
         if (current.role() != Role.PRIMARY || higherEpoch <= current.epoch()) {
             return;
         }
-        MemberState next = new MemberState(Role.FENCED, current.epoch(), Math.max(higherEpoch,
+        Epochs.checkPlausible("a peer's", higherEpoch, current.highestEpochSeen());
+        MemberState next = current.with(Role.FENCED, current.epoch(), Math.max(higherEpoch,
                 current.highestEpochSeen()), null, 0);
         database.refuseWrites(refusal(next));
         state = next;
@@ -130,24 +431,36 @@ public final class Member implements AutoCloseable {
     /** @throws DirkException unless this member is the primary */
     public void checkWritable() {
         MemberState current = state;
+        String waiting = bootstrapWait;
+        if (waiting != null) {
+            throw new DirkException(waiting);
+        }
         if (current.role() != Role.PRIMARY) {
             throw new DirkException(refusal(current));
+        }
+        String expired = leaseExpiry();
+        if (expired != null) {
+            throw new DirkException(expired);
         }
     }
 
     /** Runs a control statement other than {@code dirk auth} (which belongs to the connection). */
     public Result control(ControlStatement statement) {
-        if (statement instanceof ControlStatement.Heartbeat) {
+        if (statement instanceof ControlStatement.Heartbeat heartbeat) {
+            MemberState current = state;
+            if (heartbeat.leaseEpoch() >= 0 && current.role() == Role.PRIMARY && heartbeat.leaseEpoch() == current.epoch()) {
+                renewLease("the supervisor");
+            }
             return new Result.Message(heartbeat());
         }
         if (statement instanceof ControlStatement.Promote promote) {
-            return new Result.Message(promote(promote.epoch()));
+            return new Result.Message(promote(promote.epoch(), historyIdOrNull(promote.historyId())));
         }
         if (statement instanceof ControlStatement.Fence) {
             return new Result.Message(fence());
         }
         if (statement instanceof ControlStatement.Follow follow) {
-            return new Result.Message(follow(follow.host(), follow.port()));
+            return new Result.Message(follow(follow.host(), follow.port(), historyIdOrNull(follow.historyId())));
         }
         if (statement instanceof ControlStatement.Resync resync) {
             if (state.role() == Role.PRIMARY) {
@@ -176,6 +489,19 @@ public final class Member implements AutoCloseable {
         if (storageFailure != null) {
             node.put("storageFailure", storageFailure);
         }
+        node.put("historyId", current.historyId());
+        String waiting = bootstrapWait;
+        if (waiting != null) {
+            node.put("bootstrap", waiting);
+        }
+        if (current.role() == Role.PRIMARY && leaseNanos > 0) {
+            String expired = leaseExpiry();
+            node.put("leaseMs", leaseMillis());
+            node.put("leaseExpired", expired != null);
+            if (expired != null) {
+                node.put("leaseError", expired);
+            }
+        }
         replication.describe(node);
         try {
             return JSON.writeValueAsString(node);
@@ -184,15 +510,34 @@ public final class Member implements AutoCloseable {
         }
     }
 
-    public synchronized String promote(long epoch) {
+    public String promote(long epoch) {
+        return promote(epoch, null);
+    }
+
+    /**
+     * Makes this member the primary at {@code epoch}, which must exceed every epoch it has seen by at
+     * most {@link Epochs#MAX_STEP}; {@code historyId} (when given) must be this member's history. An
+     * empty member waiting to start a history is thereby told it is the bootstrap member.
+     */
+    public synchronized String promote(long epoch, String historyId) {
         MemberState current = state;
+        checkSameHistory("dirk promote", historyId);
         if (epoch <= current.highestEpochSeen()) {
             throw new DirkException("cannot promote to epoch " + epoch + ": this member has already seen epoch "
                     + current.highestEpochSeen() + " (the new epoch must be higher)");
         }
-        MemberState next = new MemberState(Role.PRIMARY, epoch, epoch, null, 0);
+        Epochs.checkPlausible("cannot promote: the requested", epoch, current.highestEpochSeen());
+        String history = current.historyId() != null ? current.historyId()
+                : historyId != null ? historyId : bootstrap.historyId() != null ? bootstrap.historyId() : newHistoryId();
+        MemberState next = current.with(Role.PRIMARY, epoch, epoch, null, 0).withHistory(history);
         save(next);
         state = next;
+        if (bootstrapWait != null) {
+            LOG.log(System.Logger.Level.INFO, "member {0} was promoted while empty: it starts history {1}", id, history);
+            bootstrapWait = null;
+        }
+        renewLease("its promotion"); // a promotion comes from the supervisor
+        database.recordHistory(history);
         // Following stops (and its last batch lands) before the first client write is let in.
         replication.roleChanged(next);
         database.allowWrites(epoch);
@@ -201,21 +546,31 @@ public final class Member implements AutoCloseable {
 
     public synchronized String fence() {
         MemberState current = state;
-        MemberState next = new MemberState(Role.FENCED, current.epoch(), current.highestEpochSeen(), null, 0);
+        MemberState next = current.with(Role.FENCED, current.epoch(), current.highestEpochSeen(), null, 0);
         // Refuse first: no write may be acknowledged after the fence is.
         database.refuseWrites(refusal(next));
         state = next;
         save(next);
+        // Returns once no acknowledgement decided under the old role is pending: the figures below are final.
         replication.roleChanged(next);
-        return "fenced at epoch " + next.epoch() + ": writes are refused";
+        long logEnd = database.lastLsn();
+        long acknowledged = replication.acknowledgedLsn();
+        return new FenceReport(next.epoch(), logEnd, acknowledged < 0 ? logEnd : Math.min(acknowledged, logEnd)).message();
     }
 
-    public synchronized String follow(String host, int port) {
+    public String follow(String host, int port) {
+        return follow(host, port, null);
+    }
+
+    /** Makes this member a secondary of {@code host:port}; {@code historyId} (when given) must be its history. */
+    public synchronized String follow(String host, int port, String historyId) {
         if (host == null || host.isBlank() || port < 1 || port > 65535) {
             throw new DirkException("dirk follow needs a host and a port between 1 and 65535");
         }
+        checkSameHistory("dirk follow", historyId);
         MemberState current = state;
-        MemberState next = new MemberState(Role.SECONDARY, current.epoch(), current.highestEpochSeen(), host, port);
+        bootstrapWait = null;
+        MemberState next = current.with(Role.SECONDARY, current.epoch(), current.highestEpochSeen(), host, port);
         database.refuseWrites(refusal(next));
         state = next;
         save(next);
@@ -232,8 +587,20 @@ public final class Member implements AutoCloseable {
         return true;
     }
 
+    private void checkSameHistory(String request, String historyId) {
+        String own = state.historyId();
+        if (historyId != null && own != null && !own.equals(historyId)) {
+            throw new DirkException(request + " names history " + historyId + " but this member (" + id
+                    + ") belongs to history " + own + "; it is not a member of that cluster");
+        }
+    }
+
     @Override
     public void close() {
+        closed = true;
+        synchronized (this) {
+            notifyAll();
+        }
         replication.close();
         database.close();
     }

@@ -1,6 +1,7 @@
 package io.dirkdb.server;
 
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.ConnectionDeadlines;
 import io.dirkdb.protocol.ListeningSocket;
 import io.dirkdb.protocol.ReplyWriter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -16,8 +17,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -39,9 +38,8 @@ public final class MemberServer implements AutoCloseable {
     private final ExecutorService connectionThreads;
     private final ExecutorService rejectionThread;
     private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
-    private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
     /** Closes connections past their authentication or idle deadline. */
-    private final ScheduledExecutorService reaper;
+    private final ConnectionDeadlines deadlines;
     private final AtomicInteger activeConnections = new AtomicInteger();
     private final InFlightStatements inFlight = new InFlightStatements();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -69,25 +67,7 @@ public final class MemberServer implements AutoCloseable {
                     return thread;
                 }, new ThreadPoolExecutor.DiscardPolicy());
         this.acceptor = new Thread(this::acceptLoop, "dirk-accept");
-        this.reaper = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "dirk-reaper");
-            thread.setDaemon(true);
-            return thread;
-        });
-        long shortest = settings.idleTimeout().isZero() ? settings.authenticationTimeout().toMillis()
-                : Math.min(settings.authenticationTimeout().toMillis(), settings.idleTimeout().toMillis());
-        long period = Math.max(50, Math.min(1000, shortest / 4));
-        reaper.scheduleWithFixedDelay(this::closeOverdueConnections, period, period, TimeUnit.MILLISECONDS);
-    }
-
-    private void closeOverdueConnections() {
-        long now = System.nanoTime();
-        for (ClientConnection connection : connections) {
-            String reason = connection.overdue(now);
-            if (reason != null) {
-                connection.expire(reason);
-            }
-        }
+        this.deadlines = new ConnectionDeadlines("dirk-reaper", settings.timeouts());
     }
 
     /** Binds {@code settings.host():settings.port()} (port 0: any free port) and starts accepting. */
@@ -119,8 +99,10 @@ public final class MemberServer implements AutoCloseable {
     /** For {@code /health/ready}: ready while accepting statements. */
     public HealthHttpServer.Readiness readiness() {
         MemberState state = member.state();
+        String waiting = member.bootstrapWait();
         String detail = member.id() + " " + state.role().wireName() + " at epoch " + state.epoch() + ", LSN "
-                + member.database().lastLsn() + ", " + activeConnections.get() + " connections";
+                + member.database().lastLsn() + ", history " + (state.historyId() == null ? "none yet" : state.historyId())
+                + ", " + activeConnections.get() + " connections" + (waiting == null ? "" : "; " + waiting);
         String failure = member.database().storageFailure();
         if (failure != null) {
             return HealthHttpServer.Readiness.notReady("storage failed: " + failure);
@@ -177,20 +159,18 @@ public final class MemberServer implements AutoCloseable {
             // idle or slow clients never lock the operator and the secondaries out.
             boolean reservedSlot = open > settings.maxConnections();
             openSockets.add(socket);
-            ClientConnection[] self = new ClientConnection[1];
+            ConnectionDeadlines.Watch watch = deadlines.watch(socket, settings.password() == null);
             ClientConnection connection = new ClientConnection(socket, member, settings, inFlight, metrics, reservedSlot,
-                    () -> {
+                    watch, () -> {
                         openSockets.remove(socket);
-                        connections.remove(self[0]);
+                        watch.close();
                         activeConnections.decrementAndGet();
                     });
-            self[0] = connection;
-            connections.add(connection);
             try {
                 connectionThreads.execute(connection);
             } catch (RuntimeException e) { // rejected: the pool is shut down
                 openSockets.remove(socket);
-                connections.remove(connection);
+                watch.close();
                 activeConnections.decrementAndGet();
                 closeQuietly(socket);
             }
@@ -256,7 +236,7 @@ public final class MemberServer implements AutoCloseable {
         }
         connectionThreads.shutdown();
         rejectionThread.shutdownNow();
-        reaper.shutdownNow();
+        deadlines.close();
         try {
             connectionThreads.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -30,6 +30,21 @@ public interface ReplicationLink extends AutoCloseable {
     void afterWrite(long lsn);
 
     /**
+     * Called after a read saw the state up to {@code lsn} (durable here) and before its rows are sent:
+     * in sync mode a primary waits until a secondary has confirmed that state, so no reply shows a
+     * write a failover could lose.
+     *
+     * @throws DirkException when no secondary confirms it in time (the rows are not sent)
+     */
+    void beforeReadReply(long lsn);
+
+    /**
+     * The highest LSN this member acknowledged to a client as primary (since it started, it counts
+     * every record durable at start): a failover must not promote a member behind it.
+     */
+    long acknowledgedLsn();
+
+    /**
      * Takes over a connection that asked for a binary mode ({@code dirk stream}, {@code dirk snapshot});
      * returns when the peer or this member closes it.
      */
@@ -57,6 +72,14 @@ public interface ReplicationLink extends AutoCloseable {
 
         @Override
         public void afterWrite(long lsn) {}
+
+        @Override
+        public void beforeReadReply(long lsn) {}
+
+        @Override
+        public long acknowledgedLsn() {
+            return -1; // unknown here: the member answers with its log end
+        }
 
         @Override
         public void serve(ControlStatement statement, Socket socket, InputStream in, OutputStream out) {

@@ -1,5 +1,6 @@
 package io.dirkdb.server;
 
+import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.protocol.RequestScanner;
 import java.time.Duration;
 
@@ -21,8 +22,8 @@ public record ServerSettings(String host, int port, String password, int maxConn
     public static final int DEFAULT_PORT = 3948;
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
-    public static final Duration DEFAULT_AUTHENTICATION_TIMEOUT = Duration.ofSeconds(10);
-    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+    public static final Duration DEFAULT_AUTHENTICATION_TIMEOUT = ConnectionTimeouts.DEFAULT_AUTHENTICATION;
+    public static final Duration DEFAULT_IDLE_TIMEOUT = ConnectionTimeouts.DEFAULT_IDLE;
     public static final int DEFAULT_RESERVED_CONNECTIONS = 8;
 
     public ServerSettings {
@@ -32,12 +33,7 @@ public record ServerSettings(String host, int port, String password, int maxConn
         if (maxRequestBytes < 1) {
             throw new IllegalArgumentException("max request bytes must be at least 1");
         }
-        if (authenticationTimeout.isNegative() || authenticationTimeout.isZero()) {
-            throw new IllegalArgumentException("the authentication timeout must be positive");
-        }
-        if (idleTimeout.isNegative()) {
-            throw new IllegalArgumentException("the idle timeout must not be negative");
-        }
+        new ConnectionTimeouts(authenticationTimeout, idleTimeout); // checks them
         if (reservedConnections < 0) {
             throw new IllegalArgumentException("reserved connections must not be negative");
         }
@@ -54,6 +50,10 @@ public record ServerSettings(String host, int port, String password, int maxConn
     public static ServerSettings loopback(int port) {
         return new ServerSettings(DEFAULT_HOST, port, null, DEFAULT_MAX_CONNECTIONS,
                 RequestScanner.DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SHUTDOWN_GRACE);
+    }
+
+    public ConnectionTimeouts timeouts() {
+        return new ConnectionTimeouts(authenticationTimeout, idleTimeout);
     }
 
     public ServerSettings withPassword(String newPassword) {

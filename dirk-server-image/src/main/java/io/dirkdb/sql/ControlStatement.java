@@ -7,12 +7,14 @@ import java.util.Set;
  * word {@code dirk}, which is not a DirkDB keyword, so no user statement collides:
  * <pre>
  *   dirk heartbeat;                 -- role, epoch, last LSN as one JSON message
+ *   dirk heartbeat lease 4;         -- the same, from the supervisor that holds this member for primary at epoch 4:
+ *                                   --   renews its primary lease
  *   dirk auth 'password';           -- authenticate this connection
- *   dirk promote 7;                 -- become primary with epoch 7 (must exceed any seen)
+ *   dirk promote 7 [history 'id'];  -- become primary with epoch 7 (must exceed any seen, by at most 1,000,000)
  *   dirk fence;                     -- step down: refuse writes until promoted again
- *   dirk follow 'host' 3948;        -- become a secondary streaming from that primary
- *   dirk stream 120 3 4;            -- (secondaries) stream the log after LSN 120, whose epoch is 3;
- *                                   --   the caller has seen epoch 4; the connection turns binary
+ *   dirk follow 'host' 3948 [history 'id']; -- become a secondary streaming from that primary
+ *   dirk stream 120 3 4 [history 'id']; -- (secondaries) stream the log after LSN 120, whose epoch is 3;
+ *                                   --   the caller has seen epoch 4 and holds that history; the connection turns binary
  *   dirk snapshot [deflate];        -- (resync) ship the latest snapshot, deflated if asked; the connection turns binary
  *   dirk resync 'host' 3948 [deflate]; -- rebuild this member from that member's snapshot and log, then follow it
  * </pre>
@@ -35,24 +37,44 @@ public sealed interface ControlStatement extends Statement {
         return Set.of();
     }
 
-    record Heartbeat() implements ControlStatement {}
+    /** @param leaseEpoch the epoch at which the supervisor holds this member for primary (renews its lease), or -1 */
+    record Heartbeat(long leaseEpoch) implements ControlStatement {
+        public Heartbeat() {
+            this(-1);
+        }
+    }
 
     record Auth(String password) implements ControlStatement {}
 
-    record Promote(long epoch) implements ControlStatement {}
+    /** @param historyId the history the caller holds the member to belong to, or null when not said */
+    record Promote(long epoch, String historyId) implements ControlStatement {
+        public Promote(long epoch) {
+            this(epoch, null);
+        }
+    }
 
     record Fence() implements ControlStatement {}
 
-    record Follow(String host, int port) implements ControlStatement {}
+    /** @param historyId the history the caller holds the member to belong to, or null when not said */
+    record Follow(String host, int port, String historyId) implements ControlStatement {
+        public Follow(String host, int port) {
+            this(host, port, null);
+        }
+    }
 
     /**
      * A secondary asks for the log after {@code fromLsn}.
      *
      * @param epochAtFromLsn the epoch of the secondary's record {@code fromLsn} (0 when it holds none): the primary
      *                       checks its own record there has the same one
-     * @param knownEpoch     the highest epoch the secondary has seen; a primary of a lower epoch steps down
+     * @param knownEpoch     the highest epoch the secondary has seen; a member of a lower epoch refuses to serve it
+     * @param historyId      the secondary's history, or null when it has none yet (empty, or data of an old format)
      */
-    record Stream(long fromLsn, long epochAtFromLsn, long knownEpoch) implements ControlStatement {}
+    record Stream(long fromLsn, long epochAtFromLsn, long knownEpoch, String historyId) implements ControlStatement {
+        public Stream(long fromLsn, long epochAtFromLsn, long knownEpoch) {
+            this(fromLsn, epochAtFromLsn, knownEpoch, null);
+        }
+    }
 
     /** Ships the latest snapshot (a member being rebuilt asks for it), deflated on the wire if asked. */
     record Snapshot(boolean deflate) implements ControlStatement {

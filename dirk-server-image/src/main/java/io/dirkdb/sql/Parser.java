@@ -103,13 +103,14 @@ public final class Parser {
         Token verb = advance();
         String word = verb.type() == Token.Type.WORD ? verb.text().toLowerCase(Locale.ROOT) : "";
         return switch (word) {
-            case "heartbeat" -> new ControlStatement.Heartbeat();
+            case "heartbeat" -> new ControlStatement.Heartbeat(acceptWord("lease") ? integer("the primary's epoch") : -1);
             case "fence" -> new ControlStatement.Fence();
             case "auth" -> new ControlStatement.Auth(string("a password"));
-            case "promote" -> new ControlStatement.Promote(integer("an epoch"));
+            case "promote" -> new ControlStatement.Promote(integer("an epoch"), historyClause());
             case "follow" -> {
                 String hostName = hostName("dirk follow");
-                yield new ControlStatement.Follow(hostName, port());
+                int port = port();
+                yield new ControlStatement.Follow(hostName, port, historyClause());
             }
             case "stream" -> {
                 long fromLsn = integer("the last LSN the secondary holds");
@@ -118,7 +119,7 @@ public final class Parser {
                 if (fromLsn < 0 || epochAtFromLsn < 0 || knownEpoch < 0) {
                     throw new DirkException("dirk stream needs LSNs and epochs of 0 or more");
                 }
-                yield new ControlStatement.Stream(fromLsn, epochAtFromLsn, knownEpoch);
+                yield new ControlStatement.Stream(fromLsn, epochAtFromLsn, knownEpoch, historyClause());
             }
             case "snapshot" -> new ControlStatement.Snapshot(acceptWord("deflate"));
             case "resync" -> {
@@ -129,6 +130,18 @@ public final class Parser {
             default -> throw new DirkException("unknown control request " + verb.describe()
                     + "; expected heartbeat, auth, promote, fence, follow, stream, snapshot or resync");
         };
+    }
+
+    /** {@code history 'id'} at the end of a control request, or null when absent. */
+    private String historyClause() {
+        if (!acceptWord("history")) {
+            return null;
+        }
+        Token id = advance();
+        if (id.type() != Token.Type.STRING) {
+            throw new DirkException("expected a history id in quotes after 'history' but found " + id.describe());
+        }
+        return (String) id.value();
     }
 
     private String hostName(String after) {

@@ -1,7 +1,9 @@
 package io.dirkdb.storage;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.UUID;
 
 /**
  * What log segments and snapshots have in common on disk (see docs/storage-format.md): each file is
@@ -43,5 +45,26 @@ final class FileLayout {
             throw new CorruptLogException(source + " has " + format + " format version " + version
                     + "; this server reads version " + expected);
         }
+    }
+
+    /** @param format the format's name in messages ("log", "snapshot") */
+    static void requireVersionUpTo(Object source, String format, int version, int newest) throws CorruptLogException {
+        if (version < 1 || version > newest) {
+            throw new CorruptLogException(source + " has " + format + " format version " + version
+                    + "; this server reads versions 1 to " + newest);
+        }
+    }
+
+    /** Writes a history id as 16 bytes (the UUID's two halves); all zeros for none. */
+    static void putHistory(ByteBuffer out, String historyId) {
+        UUID id = historyId == null ? null : UUID.fromString(historyId);
+        out.putLong(id == null ? 0 : id.getMostSignificantBits()).putLong(id == null ? 0 : id.getLeastSignificantBits());
+    }
+
+    /** Reads 16 bytes written by {@link #putHistory}; null for all zeros. */
+    static String getHistory(ByteBuffer in) {
+        long high = in.getLong();
+        long low = in.getLong();
+        return high == 0 && low == 0 ? null : new UUID(high, low).toString();
     }
 }

@@ -18,9 +18,12 @@ final class LogSegments {
     static final String SUFFIX = ".log";
     /** "DWAL" */
     static final int SEGMENT_MAGIC = 0x4457414C;
-    static final int SEGMENT_VERSION = 1;
-    /** magic, version, first LSN. */
-    static final int SEGMENT_HEADER_BYTES = 16;
+    /** Version 2 adds the history id; version 1 segments (no history) are still read. */
+    static final int SEGMENT_VERSION = 2;
+    /** Version 1: magic, version, first LSN. */
+    static final int SEGMENT_HEADER_V1_BYTES = 16;
+    /** Version 2: magic, version, first LSN, history id (16 bytes). */
+    static final int SEGMENT_HEADER_BYTES = 32;
 
     /** length and CRC32C in front of every record body. */
     static final int FRAME_PREFIX_BYTES = 8;
@@ -52,10 +55,12 @@ final class LogSegments {
         return segments;
     }
 
-    static ByteBuffer header(long firstLsn) {
+    /** A version 2 header; {@code historyId} null (not known yet) is written as zeros. */
+    static ByteBuffer header(long firstLsn, String historyId) {
         ByteBuffer header = ByteBuffer.allocate(SEGMENT_HEADER_BYTES);
-        header.putInt(SEGMENT_MAGIC).putInt(SEGMENT_VERSION).putLong(firstLsn).flip();
-        return header;
+        header.putInt(SEGMENT_MAGIC).putInt(SEGMENT_VERSION).putLong(firstLsn);
+        FileLayout.putHistory(header, historyId);
+        return header.flip();
     }
 
     static int frameBytes(int payloadLength) {

@@ -27,6 +27,7 @@ final class SegmentReader implements Closeable {
     private ByteBuffer buffer = ByteBuffer.allocate(64 << 10).flip();
     /** File offset of {@code buffer.position()}: the start of the next frame. */
     private long offset;
+    private String historyId;
 
     private SegmentReader(Path file, FileChannel channel) {
         this.file = file;
@@ -52,7 +53,7 @@ final class SegmentReader implements Closeable {
     }
 
     private void checkHeader(long firstLsn) throws IOException, BadFrameException {
-        if (!fill(LogSegments.SEGMENT_HEADER_BYTES)) {
+        if (!fill(LogSegments.SEGMENT_HEADER_V1_BYTES)) {
             throw new BadFrameException(0, "segment header cut short (" + buffer.remaining() + " bytes)");
         }
         int at = buffer.position();
@@ -63,9 +64,16 @@ final class SegmentReader implements Closeable {
         int magic = buffer.getInt();
         int version = buffer.getInt();
         long first = buffer.getLong();
-        offset = LogSegments.SEGMENT_HEADER_BYTES;
+        offset = LogSegments.SEGMENT_HEADER_V1_BYTES;
         FileLayout.requireMagic(file, "log segment", magic, LogSegments.SEGMENT_MAGIC);
-        FileLayout.requireVersion(file, "log", version, LogSegments.SEGMENT_VERSION);
+        FileLayout.requireVersionUpTo(file, "log", version, LogSegments.SEGMENT_VERSION);
+        if (version >= 2) {
+            if (!fill(16)) {
+                throw new BadFrameException(0, "segment header cut short (" + (16 + buffer.remaining()) + " bytes)");
+            }
+            historyId = FileLayout.getHistory(buffer);
+            offset = LogSegments.SEGMENT_HEADER_BYTES;
+        }
         if (first != firstLsn) {
             throw new CorruptLogException(file + " says it starts at LSN " + first + " but is named for LSN " + firstLsn);
         }
@@ -73,6 +81,11 @@ final class SegmentReader implements Closeable {
 
     Path file() {
         return file;
+    }
+
+    /** The history id in the segment's header; null for a version 1 segment or one written before it was known. */
+    String historyId() {
+        return historyId;
     }
 
     /** File offset just past the last record returned: where a cut would go. */

@@ -11,5 +11,7 @@ import java.nio.file.Path;
  * @param epoch    epoch of the record at {@code lsn} when the snapshot was taken
  * @param size     file size in bytes, header included
  * @param checksum CRC32C of the content after the header
+ * @param historyId the history in its header, or null (a version 1 snapshot, or one taken before the history was known)
+ * @param headerBytes the size of its header (by format version)
  */
-public record SnapshotFile(Path path, long lsn, long epoch, long size, int checksum) {}
+public record SnapshotFile(Path path, long lsn, long epoch, long size, int checksum, String historyId, int headerBytes) {}

@@ -19,13 +19,25 @@ final class Snapshots {
     static final String SUFFIX = ".snap";
     /** "DSNP" */
     static final int MAGIC = 0x44534E50;
-    static final int VERSION = 1;
-    /** magic, version, lsn, epoch, content length, content CRC32C, header CRC32C. */
-    static final int HEADER_BYTES = 40;
+    /** Version 2 adds the history id; version 1 snapshots (no history) are still read. */
+    static final int VERSION = 2;
+    /** Version 1: magic, version, lsn, epoch, content length, content CRC32C, header CRC32C. */
+    static final int HEADER_V1_BYTES = 40;
+    /** Version 2: magic, version, lsn, epoch, history id (16 bytes), content length, content CRC32C, header CRC32C. */
+    static final int HEADER_BYTES = 56;
     private static final int COPY_BUFFER_BYTES = 64 << 10;
     private static final int RECEIVE_CHUNK_BYTES = 1 << 20;
 
-    record Header(long lsn, long epoch, long contentLength, int contentChecksum) {}
+    /** @param historyId null when none is recorded; @param headerBytes the header's size on disk (by version) */
+    record Header(long lsn, long epoch, String historyId, long contentLength, int contentChecksum, int headerBytes) {
+        Header withHistory(String id) {
+            return new Header(lsn, epoch, id, contentLength, contentChecksum, headerBytes);
+        }
+
+        Header withHeaderBytes(int bytes) {
+            return new Header(lsn, epoch, historyId, contentLength, contentChecksum, bytes);
+        }
+    }
 
     static String fileName(long lsn) {
         return FileLayout.fileName(lsn, SUFFIX);
@@ -36,32 +48,56 @@ final class Snapshots {
         return FileLayout.lsnOf(file, SUFFIX);
     }
 
+    /** A version 2 header, whatever the version {@code header} was read from. */
     static ByteBuffer encodeHeader(Header header) {
         ByteBuffer out = ByteBuffer.allocate(HEADER_BYTES);
-        out.putInt(MAGIC).putInt(VERSION).putLong(header.lsn()).putLong(header.epoch())
-                .putLong(header.contentLength()).putInt(header.contentChecksum());
+        out.putInt(MAGIC).putInt(VERSION).putLong(header.lsn()).putLong(header.epoch());
+        FileLayout.putHistory(out, header.historyId());
+        out.putLong(header.contentLength()).putInt(header.contentChecksum());
         CRC32C crc = new CRC32C();
         crc.update(out.array(), 0, HEADER_BYTES - 4);
         out.putInt((int) crc.getValue()).flip();
         return out;
     }
 
+    /** Reads a header of either version from the start of {@code in}, and nothing after it. */
+    static Header readHeader(InputStream in, String source) throws IOException {
+        byte[] start = in.readNBytes(8);
+        if (start.length < 8) {
+            throw new CorruptLogException(source + " is cut short: " + start.length + " bytes, not even a snapshot header");
+        }
+        int version = ByteBuffer.wrap(start).getInt(4);
+        int length = version == 1 ? HEADER_V1_BYTES : HEADER_BYTES;
+        byte[] rest = in.readNBytes(length - 8);
+        byte[] bytes = new byte[8 + rest.length];
+        System.arraycopy(start, 0, bytes, 0, 8);
+        System.arraycopy(rest, 0, bytes, 8, rest.length);
+        return decodeHeader(bytes, source);
+    }
+
     static Header decodeHeader(byte[] bytes, String source) throws CorruptLogException {
-        if (bytes.length < HEADER_BYTES) {
+        if (bytes.length < HEADER_V1_BYTES) {
             throw new CorruptLogException(source + " is cut short: " + bytes.length + " bytes, not even a snapshot header");
         }
-        ByteBuffer in = ByteBuffer.wrap(bytes, 0, HEADER_BYTES);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
         int magic = in.getInt();
         int version = in.getInt();
-        Header header = new Header(in.getLong(), in.getLong(), in.getLong(), in.getInt());
-        int headerChecksum = in.getInt();
         FileLayout.requireMagic(source, "snapshot", magic, MAGIC);
+        FileLayout.requireVersionUpTo(source, "snapshot", version, VERSION);
+        int length = version == 1 ? HEADER_V1_BYTES : HEADER_BYTES;
+        if (bytes.length < length) {
+            throw new CorruptLogException(source + " is cut short: " + bytes.length + " bytes, not even a snapshot header");
+        }
+        long lsn = in.getLong();
+        long epoch = in.getLong();
+        String history = version == 1 ? null : FileLayout.getHistory(in);
+        Header header = new Header(lsn, epoch, history, in.getLong(), in.getInt(), length);
+        int headerChecksum = in.getInt();
         CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, HEADER_BYTES - 4);
+        crc.update(bytes, 0, length - 4);
         if ((int) crc.getValue() != headerChecksum) {
             throw new CorruptLogException(source + " has a damaged header (checksum mismatch)");
         }
-        FileLayout.requireVersion(source, "snapshot", version, VERSION);
         if (header.contentLength() < 0 || header.lsn() < 0) {
             throw new CorruptLogException(source + " has an impossible header");
         }
@@ -69,7 +105,8 @@ final class Snapshots {
     }
 
     /** Writes a snapshot atomically into {@code dir}; the previous snapshot files are left alone. */
-    static SnapshotFile write(Path dir, long lsn, long epoch, Storage.SnapshotWriter writer) throws IOException {
+    static SnapshotFile write(Path dir, long lsn, long epoch, String historyId, Storage.SnapshotWriter writer)
+            throws IOException {
         Path target = dir.resolve(fileName(lsn));
         Header[] written = new Header[1];
         AtomicFile.write(target, channel -> {
@@ -77,7 +114,7 @@ final class Snapshots {
             ChecksummedOutput out = new ChecksummedOutput(channel);
             writer.write(out);
             out.flush();
-            written[0] = new Header(lsn, epoch, out.count, out.checksum());
+            written[0] = new Header(lsn, epoch, historyId, out.count, out.checksum(), HEADER_BYTES);
             AtomicFile.writeFully(channel, encodeHeader(written[0]), 0);
         });
         return describe(target, written[0]);
@@ -91,8 +128,16 @@ final class Snapshots {
      * either changes nothing. (Decoding on another thread while the bytes arrive was measured
      * slower on two busy cores, so it is not done.)
      */
-    static ShippedSnapshot receive(Path dir, InputStream shipped, StateMachine machine) throws IOException {
-        Header header = decodeHeader(shipped.readNBytes(HEADER_BYTES), "the shipped snapshot");
+    static ShippedSnapshot receive(Path dir, InputStream shipped, StateMachine machine, String ownHistory)
+            throws IOException {
+        Header read = readHeader(shipped, "the shipped snapshot");
+        if (ownHistory != null && read.historyId() != null && !ownHistory.equals(read.historyId())) {
+            throw new IOException("the shipped snapshot belongs to history " + read.historyId()
+                    + " but this member's data belongs to history " + ownHistory + "; nothing was replaced");
+        }
+        // Written in this version's layout; a snapshot from a member of an older version takes our history.
+        Header header = (read.historyId() == null ? read.withHistory(ownHistory) : read)
+                .withHeaderBytes(HEADER_BYTES);
         Path target = dir.resolve(fileName(header.lsn()));
         Path tmp = AtomicFile.writeTemporary(target, channel -> {
             AtomicFile.writeFully(channel, encodeHeader(header));
@@ -131,17 +176,17 @@ final class Snapshots {
     record ShippedSnapshot(Path temporary, Path target, SnapshotFile file, StateMachine.DecodedSnapshot decoded) {}
 
     private static SnapshotFile describe(Path target, Header header) {
-        return new SnapshotFile(target, header.lsn(), header.epoch(), HEADER_BYTES + header.contentLength(),
-                header.contentChecksum());
+        return new SnapshotFile(target, header.lsn(), header.epoch(), header.headerBytes() + header.contentLength(),
+                header.contentChecksum(), header.historyId(), header.headerBytes());
     }
 
     /** Reads a snapshot's header and checks its whole content against the checksum. */
     static SnapshotFile verify(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            Header header = decodeHeader(in.readNBytes(HEADER_BYTES), file.toString());
+            Header header = readHeader(in, file.toString());
             long size = Files.size(file);
-            if (size != HEADER_BYTES + header.contentLength()) {
-                throw new CorruptLogException(file + " should hold " + (HEADER_BYTES + header.contentLength())
+            if (size != header.headerBytes() + header.contentLength()) {
+                throw new CorruptLogException(file + " should hold " + (header.headerBytes() + header.contentLength())
                         + " bytes but holds " + size);
             }
             CRC32C crc = new CRC32C();
@@ -159,8 +204,8 @@ final class Snapshots {
     /** Feeds a verified snapshot's content (without the header) to the state machine. */
     static void load(SnapshotFile snapshot, StateMachine machine) throws IOException {
         try (FileChannel channel = FileChannel.open(snapshot.path(), StandardOpenOption.READ)) {
-            channel.position(HEADER_BYTES);
-            InputStream content = new BoundedInput(Channels.newInputStream(channel), snapshot.size() - HEADER_BYTES);
+            channel.position(snapshot.headerBytes());
+            InputStream content = new BoundedInput(Channels.newInputStream(channel), snapshot.size() - snapshot.headerBytes());
             machine.readSnapshot(content);
         }
     }

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -107,6 +108,11 @@ public final class Storage implements AutoCloseable {
     private volatile IOException failure;
     private volatile boolean closed;
     private volatile SnapshotFile latestSnapshot;
+    /** The history id stamped on new snapshots and segments; null until the member knows it. */
+    private volatile String historyId;
+    /** The LSN after which replication still wants the log kept (see {@link #retainLogFor}). */
+    private volatile LongSupplier retentionFloor = () -> Long.MAX_VALUE;
+    private volatile long retentionCapBytes;
     /** Bumped when the log is cut back or replaced, so open readers stop instead of reading the new history. */
     private volatile long logGeneration;
 
@@ -127,6 +133,11 @@ public final class Storage implements AutoCloseable {
      */
     public static Storage open(Path dataDirectory, StateMachine machine) throws IOException {
         return open(dataDirectory, machine, Options.DEFAULTS);
+    }
+
+    /** The same with log segments of {@code segmentBytes} (tests that need many segments). */
+    public static Storage open(Path dataDirectory, StateMachine machine, long segmentBytes) throws IOException {
+        return open(dataDirectory, machine, new Options(segmentBytes, Options.DEFAULTS.opener()));
     }
 
     static Storage open(Path dataDirectory, StateMachine machine, Options options) throws IOException {
@@ -172,7 +183,7 @@ public final class Storage implements AutoCloseable {
         SnapshotFile snapshot = chooseSnapshot(found);
         if (snapshot == null && found.isEmpty()) {
             // A fresh directory: an empty snapshot at LSN 0 means there is always a state to rebuild from.
-            snapshot = Snapshots.write(snapshotDirectory, 0, 0, machine::writeSnapshot);
+            snapshot = Snapshots.write(snapshotDirectory, 0, 0, null, machine::writeSnapshot);
         }
         long snapshotLsn = 0;
         long epoch = 0;
@@ -181,6 +192,7 @@ public final class Storage implements AutoCloseable {
             snapshotLsn = snapshot.lsn();
             epoch = snapshot.epoch();
             latestSnapshot = snapshot;
+            noteHistory(snapshot.historyId(), snapshot.path());
         }
         if (!found.isEmpty() && found.firstKey() > snapshotLsn + 1) {
             throw new CorruptLogException("the log starts at LSN " + found.firstKey() + " but the snapshot covers only up to LSN "
@@ -280,12 +292,13 @@ public final class Storage implements AutoCloseable {
             LOG.log(Level.WARNING, "log segment {0} was torn while being created ({1}); rewriting its header", file,
                     e.getMessage());
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                AtomicFile.writeFully(ch, LogSegments.header(firstLsn));
+                AtomicFile.writeFully(ch, LogSegments.header(firstLsn, historyId));
                 ch.force(true);
             }
             return expected;
         }
         try (reader) {
+            noteHistory(reader.historyId(), file);
             while (true) {
                 LogRecord record;
                 try {
@@ -316,6 +329,40 @@ public final class Storage implements AutoCloseable {
                 lastEpochSeen[0] = record.epoch();
                 expected++;
             }
+        }
+    }
+
+    /** Recovery found {@code id} in {@code file}'s header: every file of one directory is of one history. */
+    private void noteHistory(String id, Path file) throws CorruptLogException {
+        if (id == null) {
+            return;
+        }
+        if (historyId != null && !historyId.equals(id)) {
+            throw new CorruptLogException(file + " belongs to history " + id + " but other files of " + dataDirectory
+                    + " belong to history " + historyId + "; files of two clusters were mixed: rebuild this member");
+        }
+        historyId = id;
+    }
+
+    /** The history id found in this directory's snapshot and segment headers (or recorded since); null if none. */
+    public String historyId() {
+        return historyId;
+    }
+
+    /**
+     * Stamps new snapshots and segments with {@code id} from now on (files written before keep what they
+     * have; zeros mean "not known yet").
+     *
+     * @throws IllegalArgumentException if this directory already belongs to another history
+     */
+    public void recordHistory(String id) {
+        Objects.requireNonNull(id, "id");
+        synchronized (this) {
+            if (historyId != null && !historyId.equals(id)) {
+                throw new IllegalArgumentException("the data directory " + dataDirectory + " belongs to history "
+                        + historyId + ", not " + id);
+            }
+            historyId = id;
         }
     }
 
@@ -561,7 +608,7 @@ public final class Storage implements AutoCloseable {
         FileChannel channel = options.opener().open(file,
                 EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
         try {
-            AtomicFile.writeFully(channel, LogSegments.header(firstLsn));
+            AtomicFile.writeFully(channel, LogSegments.header(firstLsn, historyId));
             channel.force(true);
             AtomicFile.syncDirectory(walDirectory);
         } catch (IOException e) {
@@ -636,7 +683,7 @@ public final class Storage implements AutoCloseable {
                         + ": a snapshot already covers up to LSN " + previous.lsn());
             }
             awaitDurable(lsn);
-            SnapshotFile written = Snapshots.write(snapshotDirectory, lsn, epoch, writer);
+            SnapshotFile written = Snapshots.write(snapshotDirectory, lsn, epoch, historyId, writer);
             latestSnapshot = written;
             deleteSnapshotsOtherThan(written);
             deleteSegmentsCoveredBy(lsn);
@@ -646,12 +693,47 @@ public final class Storage implements AutoCloseable {
         }
     }
 
-    /** Deletes sealed segments whose records are all at or below {@code lsn}; never the one being written. */
+    /**
+     * Makes checkpoints keep the log after {@code floor} (the lowest LSN a secondary still holds, read
+     * at each checkpoint; {@code Long.MAX_VALUE} for none) as long as the segments kept for it beyond
+     * the snapshot stay within {@code capBytes}; past that they are deleted and such a secondary needs
+     * a resync.
+     */
+    public void retainLogFor(LongSupplier floor, long capBytes) {
+        this.retentionFloor = Objects.requireNonNull(floor, "floor");
+        this.retentionCapBytes = capBytes;
+    }
+
+    /**
+     * Deletes sealed segments whose records are all at or below {@code lsn}, except those replication
+     * still wants (within the cap); never the one being written.
+     */
     private void deleteSegmentsCoveredBy(long lsn) throws IOException {
+        long floor = retentionFloor.getAsLong();
+        long deleteUpTo = lsn;
+        if (floor < lsn) {
+            long heldBytes = 0;
+            for (Map.Entry<Long, Path> segment : segments.entrySet()) {
+                Long next = segments.higherKey(segment.getKey());
+                if (next == null || next - 1 > lsn) {
+                    break;
+                }
+                if (next - 1 > floor) {
+                    heldBytes += Files.size(segment.getValue());
+                }
+            }
+            if (heldBytes <= retentionCapBytes) {
+                deleteUpTo = floor;
+            } else {
+                LOG.log(Level.WARNING, "a secondary still needs the log after LSN {0}, but keeping it would hold {1} "
+                        + "bytes of log behind the snapshot (cap {2}): deleting it; that secondary needs dirk resync",
+                        String.valueOf(floor), String.valueOf(heldBytes), String.valueOf(retentionCapBytes));
+            }
+        }
         boolean deleted = false;
         for (Map.Entry<Long, Path> segment : segments.entrySet()) {
             Long next = segments.higherKey(segment.getKey());
-            if (next == null || next - 1 > lsn) {
+            if (next == null || next - 1 > deleteUpTo) {
                 break;
             }
             segments.remove(segment.getKey());
@@ -680,7 +762,7 @@ public final class Storage implements AutoCloseable {
             // Allowed after a storage failure: the log it failed to write is replaced as a whole.
             checkOpen();
             // Received before taking the log, so appends and fsyncs go on during the transfer.
-            Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped, machine);
+            Snapshots.ShippedSnapshot received = Snapshots.receive(snapshotDirectory, shipped, machine, historyId);
             try {
                 ownLog();
             } catch (RuntimeException | Error e) {
@@ -730,6 +812,9 @@ public final class Storage implements AutoCloseable {
                 AtomicFile.moveIntoPlace(received.temporary(), received.target());
                 latestSnapshot = installed;
                 deleteSnapshotsOtherThan(installed);
+                if (installed.historyId() != null) {
+                    historyId = installed.historyId(); // checked against ours when it was received
+                }
                 startSegment(installed.lsn() + 1);
             } catch (IOException e) {
                 failure = describeFailure(e);

@@ -7,7 +7,9 @@ import io.dirkdb.client.DirkConnection;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.proxy.LoopbackCluster;
+import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RecordingDatabase;
+import io.dirkdb.proxy.RoutingProxy;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;
 import io.dirkdb.server.Role;
@@ -18,6 +20,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import io.dirkdb.protocol.ConnectionTimeouts;
+import io.dirkdb.testing.IdleClients;
+import io.dirkdb.testing.RawClient;
+import java.net.InetSocketAddress;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -215,6 +222,74 @@ class CachingProxyTest {
             ok(client.execute("alaivo * ao@ t"));
         } finally {
             upstream.close();
+        }
+    }
+
+    private InetSocketAddress smallCacheInFront() throws IOException {
+        cluster = LoopbackCluster.start(1, null, "shop");
+        MemberAddress member = cluster.address("m1");
+        cache = CachingProxy.start(CacheSettings.loopback(member.host(), member.port(), 60_000, 200)
+                .withMaxConnections(4)
+                .withTimeouts(new ConnectionTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1))), registry);
+        return new InetSocketAddress("127.0.0.1", cache.port());
+    }
+
+    @Test
+    void idleSocketsNeverLockNewClientsOutOfTheCache() throws Exception {
+        InetSocketAddress address = smallCacheInFront();
+        List<RawClient> idle = IdleClients.halfSentRequests(address, 4);
+        try {
+            String answer = IdleClients.askUntilServed(address, "alaivo * ao@ t;", Duration.ofSeconds(10));
+
+            assertThat(answer).doesNotContain("Hadisoana");
+            for (RawClient client : idle) {
+                assertThat(IdleClients.closingReason(client, Duration.ofSeconds(10)))
+                        .contains("authentication timeout: no request completed within 1 s");
+            }
+        } finally {
+            IdleClients.closeAll(idle);
+        }
+    }
+
+    @Test
+    void anActiveCacheSessionOutlivesTheIdleTimeoutWhileASilentOneIsClosed() throws Exception {
+        InetSocketAddress address = smallCacheInFront();
+        try (RawClient active = new RawClient(address); RawClient silent = new RawClient(address)) {
+            assertThat(silent.ask("alaivo * ao@ t;")).doesNotContain("Hadisoana");
+
+            long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() - until < 0) {
+                assertThat(active.ask("alaivo * ao@ t;")).doesNotContain("Hadisoana"); // cache hits after the first
+                LockSupport.parkNanos(Duration.ofMillis(200).toNanos()); // the client's think time
+            }
+
+            assertThat(IdleClients.closingReason(silent, Duration.ofSeconds(10))).contains("idle for more than 1 s");
+        }
+    }
+
+    @Test
+    void anUpstreamConnectionTheProxyClosedForIdlenessIsReopenedNotAnsweredWithItsFarewell() throws Exception {
+        cluster = LoopbackCluster.start(1, null, "shop");
+        RoutingProxy proxy = RoutingProxy.start(ProxySettings.loopback(List.of(cluster.address("m1")))
+                .withTimeouts(new ConnectionTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1))), registry);
+        try {
+            cache = CachingProxy.start(CacheSettings.loopback("127.0.0.1", proxy.port(), 60_000, 200), registry);
+            DirkConnection client = client();
+            // Once the proxy has heard its member's heartbeat, the read is answered (then cached).
+            await().atMost(Duration.ofSeconds(10)).until(() -> !client.execute("alaivo * ao@ t").isError());
+            // The cache answers the repeated read itself, so its upstream connection stays quiet past the
+            // proxy's idle timeout and the proxy closes it, saying why.
+            long until = System.nanoTime() + Duration.ofMillis(2500).toNanos();
+            while (System.nanoTime() - until < 0) {
+                ok(client.execute("alaivo * ao@ t"));
+                LockSupport.parkNanos(Duration.ofMillis(200).toNanos()); // the client's think time
+            }
+
+            Reply write = client.execute("manampia ao@ t (id) sanda (1)");
+
+            assertThat(write.isError()).as("error: %s", write.messageText()).isFalse();
+        } finally {
+            proxy.close();
         }
     }
 }

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.proxy.MemberListWatcher;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.testing.ConfigFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -120,5 +122,31 @@ class ProxyAndCacheCommandTest {
 
         assertThat(handed).containsExactly(List.of(new MemberAddress("m1", "127.0.0.2", 3948),
                 new MemberAddress("m2", "127.0.0.3", 3948)));
+    }
+
+    @Test
+    void theProxysConnectionDeadlinesDefaultAsOnAMemberAndFollowTheFlags() throws Exception {
+        Path file = ConfigFiles.write(directory, "{\"instances\":[{\"id\":\"m1\",\"role\":\"MASTER\",\"host\":\"127.0.0.2\",\"port\":3948}]}");
+
+        assertThat(proxySettings(Map.of(), "--config", file.toString()).timeouts())
+                .isEqualTo(new ConnectionTimeouts(Duration.ofSeconds(10), Duration.ofHours(1)));
+        assertThat(proxySettings(Map.of(), "--config", file.toString(), "--authentication-timeout-seconds", "3",
+                "--idle-timeout-seconds", "0").timeouts())
+                .isEqualTo(new ConnectionTimeouts(Duration.ofSeconds(3), Duration.ZERO));
+        assertThatThrownBy(() -> proxySettings(Map.of(), "--config", file.toString(),
+                "--authentication-timeout-seconds", "0"))
+                .hasMessage("--authentication-timeout-seconds: expected at least 1, got 0");
+    }
+
+    @Test
+    void aCacheWithANegativeIdleTimeoutIsRefusedWithTheConfigurationCode() {
+        StringWriter err = new StringWriter();
+        CommandLine line = new CommandLine(new CacheCommand());
+        line.setErr(new PrintWriter(err));
+
+        int code = line.execute("--idle-timeout-seconds", "-1");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("dirk cache: --idle-timeout-seconds: expected 0 or more, got -1");
     }
 }

@@ -138,4 +138,29 @@ class ServerCommandTest {
         assertThat(run(Map.of())).isEqualTo(2);
         assertThat(err.toString()).contains("no data directory: give --data-dir");
     }
+
+    @Test
+    void memberOfAClusterKnowsItsPeersForTheBootstrapAndHasALease() throws IOException {
+        Path file = ConfigFiles.write(directory, CONFIG);
+        String history = "3f2c8a1e-5b7d-4c1a-9e2f-0a1b2c3d4e5f";
+        ServerCommand.Plan plan = plan(Map.of("DIRK_HISTORY_ID", history), "--config", file.toString(), "--id", "m1");
+        assertThat(plan.bootstrap().peers()).containsExactly(new io.dirkdb.heartbeat.MemberAddress("m2", "127.0.0.3", 3950));
+        assertThat(plan.bootstrap().historyId()).isEqualTo(history);
+        assertThat(plan.primaryLease()).isEqualTo(java.time.Duration.ofMillis(2000));
+        assertThat(plan(Map.of(), "--config", file.toString(), "--id", "m1", "--primary-lease-ms", "0").primaryLease())
+                .isZero();
+    }
+
+    @Test
+    void standaloneMemberStartsItsHistoryAloneAndHasNoLease() {
+        ServerCommand.Plan plan = plan(Map.of(), "--data-dir", directory.toString());
+        assertThat(plan.bootstrap().peers()).isEmpty();
+        assertThat(plan.primaryLease()).isZero();
+    }
+
+    @Test
+    void historyIdThatIsNoUuidIsAConfigError() {
+        assertThat(run(Map.of(), "--data-dir", directory.toString(), "--history-id", "prod")).isEqualTo(2);
+        assertThat(err.toString()).contains("a history id is a UUID").contains("'prod'");
+    }
 }

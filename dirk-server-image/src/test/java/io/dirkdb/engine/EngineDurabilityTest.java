@@ -125,4 +125,32 @@ class EngineDurabilityTest {
         }
         assertThat(everything(restored)).isEqualTo(everything(engine));
     }
+
+    @Test
+    void aReadReturnsRowsOnlyOnceTheWritesTheyShowAreDurable() throws Exception {
+        RecordingJournal journal = new RecordingJournal();
+        Engine engine = Engine.withJournal(journal);
+        Session setup = new Session();
+        engine.execute(setup, "manamboara tahiry d");
+        engine.execute(setup, "ampiasao d");
+        engine.execute(setup, "manamboara tabilao t(id ISA(null,null))");
+        journal.holdFsync();
+        var writer = java.util.concurrent.CompletableFuture.runAsync(() -> engine.execute(setup, "manampia ao@ t (id) sanda (7)"));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> journal.waitingForFsync == 1);
+        long[] durableWhenRead = new long[1];
+        var reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            Session session = new Session();
+            engine.execute(session, "ampiasao d");
+            Result rows = engine.execute(session, "alaivo * ao@ t");
+            durableWhenRead[0] = journal.durableLsn;
+            return rows;
+        });
+        // The reader either waits for the fsync (two waiters) or, as before, returned the row at once.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> reader.isDone() || journal.waitingForFsync == 2);
+        journal.releaseFsync();
+        writer.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(((Result.Relation) reader.get(5, java.util.concurrent.TimeUnit.SECONDS)).rows()).containsExactly(List.of(7L));
+        assertThat(durableWhenRead[0]).as("the row was returned before its write was durable").isEqualTo(3);
+    }
 }

@@ -33,8 +33,34 @@ final class RecordingJournal implements Journal {
         records.add(record);
     }
 
+    /** While held, records past {@link #durableLsn} are not durable: {@link #awaitDurable} waits for a release. */
+    private boolean fsyncHeld;
+    volatile long durableLsn;
+    volatile int waitingForFsync;
+
+    synchronized void holdFsync() {
+        fsyncHeld = true;
+    }
+
+    synchronized void releaseFsync() {
+        fsyncHeld = false;
+        notifyAll();
+    }
+
     @Override
-    public void awaitDurable(long lsn) {}
+    public synchronized void awaitDurable(long lsn) {
+        waitingForFsync++;
+        try {
+            while (fsyncHeld && lsn > durableLsn) {
+                wait();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            waitingForFsync--;
+        }
+        durableLsn = Math.max(durableLsn, Math.min(lsn, records.size()));
+    }
 
     @Override
     public synchronized long lastLsn() {

@@ -6,7 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
+import io.dirkdb.protocol.ConnectionTimeouts;
+import io.dirkdb.testing.RawClient;
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +48,21 @@ class RelayServerTest {
 
             assertThat(reply.get(10, TimeUnit.SECONDS)).startsWith("done: alaivo * ao@ t");
             stopping.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aRequestRunningLongerThanTheIdleTimeoutIsAnsweredNotCut() throws Exception {
+        RelayServer server = RelayServer.start("proxy", "127.0.0.1", 0, 8, 1 << 20,
+                new ConnectionTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)), () -> request -> {
+                    // A statement that runs for 2.5 s: the reaper passes several times meanwhile.
+                    LockSupport.parkNanos(Duration.ofMillis(2500).toNanos());
+                    return ReplyWriter.encodeMessage("done");
+                });
+        try (RawClient client = new RawClient(server.address())) {
+            assertThat(client.ask("alaivo * ao@ t;")).isEqualTo("RESULT_MESSAGE\ndone\nEND\n");
+        } finally {
+            server.close();
         }
     }
 }

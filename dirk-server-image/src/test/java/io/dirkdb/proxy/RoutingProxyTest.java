@@ -22,6 +22,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import io.dirkdb.protocol.ConnectionTimeouts;
+import io.dirkdb.testing.IdleClients;
+import io.dirkdb.testing.RawClient;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -401,5 +405,45 @@ class RoutingProxyTest {
         public void close() throws IOException {
             server.close();
         }
+    }
+
+    private ProxySettings smallProxy() {
+        return ProxySettings.loopback(cluster.addresses).withMaxConnections(4)
+                .withTimeouts(new ConnectionTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void idleSocketsNeverLockNewClientsOutOfTheProxy() throws Exception {
+        cluster = LoopbackCluster.start(1, null);
+        startProxy(smallProxy());
+        List<RawClient> idle = IdleClients.halfSentRequests(new java.net.InetSocketAddress("127.0.0.1", proxy.port()), 4);
+        toClose.addAll(idle);
+
+        String answer = IdleClients.askUntilServed(new java.net.InetSocketAddress("127.0.0.1", proxy.port()), "dirk heartbeat;", Duration.ofSeconds(10));
+
+        assertThat(answer).doesNotContain("Hadisoana");
+        for (RawClient client : idle) {
+            assertThat(IdleClients.closingReason(client, Duration.ofSeconds(10)))
+                    .contains("authentication timeout: no request completed within 1 s");
+        }
+    }
+
+    @Test
+    void anActiveProxySessionOutlivesTheIdleTimeoutWhileASilentOneIsClosed() throws Exception {
+        cluster = LoopbackCluster.start(1, null);
+        startProxy(smallProxy());
+        RawClient active = new RawClient(new java.net.InetSocketAddress("127.0.0.1", proxy.port()));
+        RawClient silent = new RawClient(new java.net.InetSocketAddress("127.0.0.1", proxy.port()));
+        toClose.add(active);
+        toClose.add(silent);
+        assertThat(silent.ask("alaivo * ao@ t;")).doesNotContain("Hadisoana");
+
+        long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() - until < 0) {
+            assertThat(active.ask("alaivo * ao@ t;")).doesNotContain("Hadisoana");
+            LockSupport.parkNanos(Duration.ofMillis(200).toNanos()); // the client's think time
+        }
+
+        assertThat(IdleClients.closingReason(silent, Duration.ofSeconds(10))).contains("idle for more than 1 s");
     }
 }

@@ -96,4 +96,25 @@ class FailoverPolicyTest {
                 .hasMessageContaining("failureThreshold");
         assertThatThrownBy(() -> ReplicationMode.parse("quorum")).hasMessageContaining("async or sync");
     }
+
+    @Test
+    void electionNeverOverflowsTheEpoch() {
+        Election election = async.elect(List.of(secondary("m2", 10)), Long.MAX_VALUE, 0);
+        assertThat(election).isInstanceOf(Election.NoSafeCandidate.class);
+        assertThat(((Election.NoSafeCandidate) election).reason()).contains("forged epoch");
+        assertThat(async.elect(List.of(secondary("m2", 10)), 7, 0)).isEqualTo(new Election.Promote("m2", 8, 10));
+    }
+
+    @Test
+    void syncNeverElectsACandidateBehindTheAcknowledgedLsnOfTheFencedPrimary() {
+        List<MemberObservation> secondaries = List.of(secondary("m2", 10), secondary("m3", 9));
+        assertThat(sync.elect(secondaries, 3, 12)).isInstanceOf(Election.NoSafeCandidate.class)
+                .extracting(e -> ((Election.NoSafeCandidate) e).reason()).asString()
+                .contains("acknowledged writes up to LSN 12").contains("m2").contains("holds LSN 10");
+        assertThat(sync.elect(secondaries, 3, 10)).isEqualTo(new Election.Promote("m2", 4, 10));
+        // Async promises no more than the best secondary's log; allowing data loss says the same in sync.
+        assertThat(async.elect(secondaries, 3, 12)).isEqualTo(new Election.Promote("m2", 4, 10));
+        FailoverPolicy lossy = new FailoverPolicy(3, Duration.ZERO, ReplicationMode.SYNC, true);
+        assertThat(lossy.elect(secondaries, 3, 12)).isEqualTo(new Election.Promote("m2", 4, 10));
+    }
 }

@@ -36,9 +36,17 @@ final class ReplicaSet implements AutoCloseable {
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, String> hosts = new LinkedHashMap<>();
 
+    private long segmentBytes; // 0: the default
+
     ReplicaSet(Path root, ReplicationSettings settings) {
         this.root = root;
         this.settings = settings;
+    }
+
+    /** Members started from now on cut their log into segments of {@code bytes} (to test retention). */
+    ReplicaSet withSegmentBytes(long bytes) {
+        this.segmentBytes = bytes;
+        return this;
     }
 
     Node startPrimary(String id) {
@@ -52,10 +60,26 @@ final class ReplicaSet implements AutoCloseable {
 
     /** Starts (or restarts, on the same port) member {@code id} on its data directory. */
     Node start(String id, Role role, Node primary, int port) {
-        String host = hosts.computeIfAbsent(id, k -> "127.0.0." + (hosts.size() + 2));
+        return start(id, role, primary, port, Member.Bootstrap.ALONE);
+    }
+
+    /** The loopback address member {@code id} has (or will have). */
+    String host(String id) {
+        return hosts.computeIfAbsent(id, k -> "127.0.0." + (hosts.size() + 2));
+    }
+
+    /** As {@link #start(String, Role, Node, int)}, with the peers an empty primary asks before it starts a history. */
+    Node start(String id, Role role, Node primary, int port, Member.Bootstrap bootstrap) {
+        String host = host(id);
         Path directory = root.resolve(id);
-        EngineDatabase database = EngineDatabase.open(directory);
-        Member member = Member.start(id, database, directory, role);
+        EngineDatabase database = EngineDatabase.open(directory, segmentBytes);
+        Member member;
+        try {
+            member = Member.start(id, database, directory, role, bootstrap);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
         if (primary != null && member.state().primaryHost() == null) {
             member.follow(primary.host(), primary.port());
         }

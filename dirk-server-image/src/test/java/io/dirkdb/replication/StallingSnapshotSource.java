@@ -54,7 +54,8 @@ final class StallingSnapshotSource implements AutoCloseable {
                         return;
                     }
                     String header = "{\"lsn\":" + snapshot.lsn() + ",\"epoch\":" + snapshot.epoch() + ",\"size\":"
-                            + bytes.length + "}";
+                            + bytes.length + (snapshot.historyId() == null ? "" : ",\"historyId\":\"" + snapshot.historyId() + "\"")
+                            + "}";
                     socket.getOutputStream().write(ReplyWriter.encodeMessage(header));
                     socket.getOutputStream().write(bytes, 0, bytes.length / 2);
                     socket.getOutputStream().flush();

@@ -51,12 +51,49 @@ class StreamRequestTest extends ReplicaSetFixture {
     }
 
     @Test
-    void primaryThatHearsOfAHigherEpochStepsDown() throws IOException {
+    void streamRequestOfAHigherEpochIsRefusedWithoutChangingTheEpoch() throws IOException {
         JsonNode answer = streamAnswer("dirk stream 3 1 4;");
         assertThat(answer.path("refused").asText()).isEqualTo("stalePrimary");
         JsonNode beat = members.heartbeat("m1");
-        assertThat(beat.path("role").asText()).isEqualTo("fenced");
-        assertThat(members.execute("m1", "manamboara tahiry d").errorMessage()).contains("fenced");
-        assertThat(members.execute("m1", "dirk promote 4").errorMessage()).contains("already seen epoch 4");
+        assertThat(beat.path("role").asText()).isEqualTo("primary");
+        assertThat(beat.path("epoch").asLong()).isEqualTo(1);
+        ok(members.execute("m1", "manamboara tahiry d"));
+        ok(members.execute("m1", "dirk promote 2"));
+    }
+
+    @Test
+    void forgedStreamRequestOfTheLargestEpochPoisonsNothing() throws IOException {
+        JsonNode answer = streamAnswer("dirk stream 0 0 9223372036854775807;");
+        assertThat(answer.path("refused").asText()).isEqualTo("stalePrimary");
+        assertThat(members.heartbeat("m1").path("role").asText()).isEqualTo("primary");
+        ok(members.execute("m1", "manamboara tahiry d"));
+        // The member restarts with the epochs it had: nothing was persisted.
+        members.stop("m1");
+        members.restart("m1");
+        assertThat(members.heartbeat("m1").path("epoch").asLong()).isEqualTo(1);
+        ok(members.execute("m1", "dirk promote 2"));
+        assertThat(members.heartbeat("m1").path("epoch").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void promotionBeyondTheEpochBoundIsRefused() throws IOException {
+        assertThat(members.execute("m1", "dirk promote 9223372036854775807").errorMessage())
+                .contains("out of range");
+        assertThat(members.execute("m1", "dirk promote 1000002").errorMessage()).contains("out of range");
+        ok(members.execute("m1", "dirk promote 1000001"));
+        assertThat(members.heartbeat("m1").path("epoch").asLong()).isEqualTo(1_000_001);
+    }
+
+    @Test
+    void poisonedMemberStateFromAnOlderVersionIsRepairedOnStart() throws IOException {
+        members.stop("m1");
+        java.nio.file.Path state = members.node("m1").directory().resolve("member.json");
+        String json = java.nio.file.Files.readString(state);
+        java.nio.file.Files.writeString(state, json.replaceAll("\"highestEpochSeen\" : \\d+",
+                "\"highestEpochSeen\" : 9223372036854775807"));
+        assertThat(java.nio.file.Files.readString(state)).contains("9223372036854775807");
+        members.restart("m1");
+        ok(members.execute("m1", "dirk promote 2"));
+        assertThat(members.heartbeat("m1").path("epoch").asLong()).isEqualTo(2);
     }
 }

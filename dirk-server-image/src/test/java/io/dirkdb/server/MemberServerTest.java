@@ -115,8 +115,9 @@ class MemberServerTest {
         RawClient client = connect(start());
         client.ask("put a;");
         client.ask("put b;");
-        assertThat(client.ask("dirk heartbeat;"))
-                .isEqualTo("RESULT_MESSAGE\n{\"id\":\"m1\",\"role\":\"primary\",\"epoch\":1,\"lsn\":2,\"ready\":true}\nEND\n");
+        // The history id is a random UUID, made when this first primary started.
+        assertThat(client.ask("dirk heartbeat;")).matches("RESULT_MESSAGE\n\\{\"id\":\"m1\",\"role\":\"primary\",\"epoch\":1,"
+                + "\"lsn\":2,\"ready\":true,\"historyId\":\"[0-9a-f-]{36}\"}\nEND\n");
     }
 
     @Test
@@ -132,7 +133,7 @@ class MemberServerTest {
     void fencedPrimaryRefusesWritesUntilPromotedWithAHigherEpoch() throws IOException {
         RawClient client = connect(start());
         assertThat(client.ask("put before;")).isEqualTo("RESULT_MESSAGE\nTafinditra ny fiovana ny tabilao\nEND\n");
-        assertThat(client.ask("dirk fence;")).isEqualTo("RESULT_MESSAGE\nfenced at epoch 1: writes are refused\nEND\n");
+        assertThat(client.ask("dirk fence;")).isEqualTo("RESULT_MESSAGE\nfenced at epoch 1: writes are refused; log ends at LSN 1, acknowledged up to LSN 1\nEND\n");
         assertThat(client.ask("put after;"))
                 .isEqualTo("RESULT_MESSAGE\nHadisoana : this member is fenced (epoch 1): writes go to the primary\nEND\n");
         assertThat(client.ask("dirk promote 1;")).isEqualTo("RESULT_MESSAGE\nHadisoana : cannot promote to epoch 1: "
@@ -156,7 +157,7 @@ class MemberServerTest {
         assertThat(client.ask("dirk follow '127.0.0.9' 3948;"))
                 .isEqualTo("RESULT_MESSAGE\nsecondary at epoch 1, following 127.0.0.9:3948\nEND\n");
         assertThat(client.ask("put x;")).contains("this member is a secondary (epoch 1)");
-        assertThat(MemberState.load(dataDirectory))
+        assertThat(MemberState.load(dataDirectory).withHistory(null))
                 .isEqualTo(new MemberState(Role.SECONDARY, 1, 1, "127.0.0.9", 3948));
     }
 
@@ -337,5 +338,41 @@ class MemberServerTest {
                     .until(() -> registry.get("dirk.server.connections").gauge().value() == 0);
             assertThat(probe.probe().role()).isEqualTo("primary");
         }
+    }
+
+    @Test
+    void failedPasswordGuessesDoNotPostponeTheAuthenticationDeadline() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret")
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(30)), Role.PRIMARY);
+        RawClient guesser = connect(server);
+        guesser.socket().setSoTimeout(5000);
+        long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+        String last = "";
+        // A guess every 200 ms: before, each refused answer restarted the deadline and the slot was held for good.
+        while (System.nanoTime() < until && !last.contains("authentication timeout")) {
+            try {
+                guesser.send("dirk auth 'guess';");
+                last = guesser.reply();
+            } catch (IOException closed) {
+                break;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+        }
+        assertThat(last).contains("authentication timeout");
+    }
+
+    @Test
+    void clientThatNeverReadsItsReplyIsClosedAfterTheIdleTimeout() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)), registry);
+        toClose.add(server);
+        RawClient reader = connect(server);
+        // A reply far larger than the socket buffers, never read: the member's write blocks. Before, such a
+        // connection counted as running a statement and held its slot (and a thread) for good.
+        reader.send("numbers 2000000;");
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> registry.get("dirk.server.connections").gauge().value() == 0);
     }
 }

@@ -202,4 +202,25 @@ class ReplicationSupportTest {
             assertThat(reopened.payloads).containsExactly("p1", "p2", "p3", "p4");
         }
     }
+
+    @Test
+    void checkpointKeepsTheSegmentsAStreamingSecondaryStillNeedsUpToTheCap() throws IOException {
+        RecordingMachine machine = new RecordingMachine();
+        try (Storage storage = Storage.open(primaryDir, machine, 256)) {
+            storage.retainLogFor(() -> 5, 1L << 20); // a secondary holds LSN 5 and needs what follows
+            for (int i = 1; i <= 60; i++) {
+                write(storage, machine, 1, "record-" + i);
+            }
+            storage.checkpoint(60, 1, machine::writeSnapshot);
+            try (LogReader reader = storage.readFrom(5)) {
+                assertThat(reader.next().lsn()).isEqualTo(5);
+            }
+            assertThat(storage.oldestRetainedLsn()).isLessThanOrEqualTo(5);
+            // Past the cap the secondary is given up (it needs a resync) and the log is cut as before.
+            storage.retainLogFor(() -> 5, 300);
+            write(storage, machine, 1, "record-61");
+            storage.checkpoint(61, 1, machine::writeSnapshot);
+            assertThatThrownBy(() -> storage.readFrom(6)).isInstanceOf(LogNotRetainedException.class);
+        }
+    }
 }

@@ -30,9 +30,14 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code dirk server --port 0 <args>} and waits until it accepts connections. */
     public static ServerProcess start(Path logDirectory, String... args) throws Exception {
+        return start(logDirectory, 0, args);
+    }
+
+    /** Starts {@code dirk server --port <port> <args>} (0: any free port) and waits until it accepts connections. */
+    public static ServerProcess start(Path logDirectory, int listenPort, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "server",
-                "--host", "127.0.0.1", "--port", "0"));
+                "--host", "127.0.0.1", "--port", Integer.toString(listenPort)));
         command.addAll(List.of(args));
         Files.createDirectories(logDirectory);
         Path log = Files.createTempFile(logDirectory, "server-", ".log");

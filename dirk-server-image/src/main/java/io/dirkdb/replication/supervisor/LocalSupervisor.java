@@ -1,10 +1,12 @@
 package io.dirkdb.replication.supervisor;
 
+import io.dirkdb.heartbeat.FenceReport;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.replication.Election;
 import io.dirkdb.replication.FailoverPolicy;
 import io.dirkdb.replication.MemberObservation;
+import io.dirkdb.server.Epochs;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -22,8 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Failover without Kubernetes: watches the members of one machine (those of {@code dirk demo}) by
  * heartbeat and, when the primary is lost, does what the operator does in a cluster: fences the old
- * primary, promotes the member {@link FailoverPolicy} elects with a higher epoch, and repoints the
- * other members at it. The decision is the policy's alone; this class observes and acts.
+ * primary, reads every other member again (figures from before the fence are stale), promotes the
+ * member {@link FailoverPolicy} elects from them with a higher epoch, never one behind what the fenced
+ * primary says it acknowledged (sync mode), and repoints the other members at it. The decision is the
+ * policy's alone; this class observes and acts.
  *
  * <p>Each round probes every member at once, then decides. A member that comes back later as a
  * primary of an older epoch is fenced and told to follow the current primary; one that reports a
@@ -42,6 +46,8 @@ public final class LocalSupervisor implements AutoCloseable {
         boolean everAnswered;
         String followingKey; // "<primary id>@<epoch>" it was last told to follow
         String resyncKey; // "<primary id>@<epoch>" it was last told to resync from
+        long leaseSentNanos; // when it was last sent a lease renewal (0: never)
+        long leaseMillis; // its lease, as its heartbeat says
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -65,6 +71,9 @@ public final class LocalSupervisor implements AutoCloseable {
     private long lostSinceNanos = -1;
     private int roundsWithoutPrimary;
     private String lastRefusal;
+    private String lastLeaseWait;
+    /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
+    private String clusterHistory;
     private final AtomicLong failovers = new AtomicLong();
 
     public LocalSupervisor(List<MemberAddress> addresses, SupervisorSettings settings, MemberControl control) {
@@ -126,13 +135,25 @@ public final class LocalSupervisor implements AutoCloseable {
 
     /** One round: probe every member, then decide and act. Runs on one thread at a time. */
     synchronized void round() {
+        probe(members.values());
+        decide();
+    }
+
+    /** Heartbeats {@code targets} at once and records what each answered. */
+    private void probe(java.util.Collection<Tracked> targets) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         Map<Tracked, Object> outcomes = new LinkedHashMap<>();
-        for (Tracked member : members.values()) {
+        for (Tracked member : targets) {
+            // Only the primary that answered the last probe is renewed: after a miss, the lease runs out
+            // (the inequality in README "Primary lease": the supervisor promotes only after it has).
+            long leaseEpoch = member.address.id().equals(currentPrimary) && member.answering() ? currentEpoch : -1;
+            if (leaseEpoch >= 0) {
+                member.leaseSentNanos = System.nanoTime();
+            }
             pending.add(CompletableFuture.runAsync(() -> {
                 Object outcome;
                 try {
-                    outcome = control.heartbeat(member.address);
+                    outcome = control.heartbeat(member.address, leaseEpoch);
                 } catch (IOException e) {
                     outcome = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
                 } catch (RuntimeException e) {
@@ -145,7 +166,23 @@ public final class LocalSupervisor implements AutoCloseable {
         }
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
         outcomes.forEach(this::record);
-        decide();
+    }
+
+    private List<MemberObservation> candidates(Tracked lost) {
+        List<MemberObservation> candidates = new ArrayList<>();
+        for (Tracked member : members.values()) {
+            if (member != lost) {
+                candidates.add(observe(member));
+            }
+        }
+        return candidates;
+    }
+
+    private void logRefusal(Election.NoSafeCandidate refusal) {
+        if (!refusal.reason().equals(lastRefusal)) {
+            LOG.log(Level.WARNING, "no failover yet: {0}; trying again every heartbeat", refusal.reason());
+            lastRefusal = refusal.reason();
+        }
     }
 
     private void record(Tracked member, Object outcome) {
@@ -156,9 +193,17 @@ public final class LocalSupervisor implements AutoCloseable {
             }
             member.missed = 0;
             member.report = report;
+            if (report.isPrimary()) {
+                member.leaseMillis = report.leaseMillis();
+            }
             member.failure = null;
             member.everAnswered = true;
-            highestEpochSeen = Math.max(highestEpochSeen, report.epoch());
+            if (Epochs.plausible(report.epoch(), highestEpochSeen)) {
+                highestEpochSeen = Math.max(highestEpochSeen, report.epoch());
+            } else {
+                LOG.log(Level.WARNING, "{0} reports epoch {1}, beyond any epoch this supervisor gave: ignored",
+                        member.address, report.epoch());
+            }
         } else {
             member.missed++;
             member.failure = (String) outcome;
@@ -218,6 +263,10 @@ public final class LocalSupervisor implements AutoCloseable {
                 best = member;
             }
         }
+        if (best != null && best.report.historyId() != null && clusterHistory == null) {
+            clusterHistory = best.report.historyId();
+            LOG.log(Level.INFO, "the cluster''s history is {0}", clusterHistory);
+        }
         if (best != null && (currentPrimary == null || best.report.epoch() > currentEpoch)) {
             currentPrimary = best.address.id();
             currentEpoch = best.report.epoch();
@@ -227,36 +276,57 @@ public final class LocalSupervisor implements AutoCloseable {
         }
     }
 
-    /** Fence the lost primary, promote the elected member, repoint the others: in that order. */
+    /**
+     * Fence the lost primary, read every reachable member again, promote the member elected from
+     * those fresh figures, repoint the others: in that order. Figures read before the fence are
+     * stale: a slow primary may have acknowledged more writes since, held by another secondary.
+     */
     private void failover(Tracked lost) {
-        List<MemberObservation> candidates = new ArrayList<>();
-        for (Tracked member : members.values()) {
-            if (member != lost) {
-                candidates.add(observe(member));
-            }
-        }
-        Election election = policy.elect(candidates, highestEpochSeen);
+        // A first look, from this round's figures: with no candidate at all, the primary is left alone.
+        Election election = policy.elect(candidates(lost), highestEpochSeen);
         if (election instanceof Election.NoSafeCandidate refusal) {
-            if (!refusal.reason().equals(lastRefusal)) {
-                LOG.log(Level.WARNING, "no failover yet: {0}; trying again every heartbeat", refusal.reason());
-                lastRefusal = refusal.reason();
-            }
+            logRefusal(refusal);
             return;
         }
-        lastRefusal = null;
-        Election.Promote promote = (Election.Promote) election;
-        Tracked chosen = members.get(promote.member());
+        long acknowledged = -1;
         if (lost != null) {
             try {
-                LOG.log(Level.INFO, "fencing {0}: {1}", lost.address, control.fence(lost.address));
+                String answer = control.fence(lost.address);
+                acknowledged = FenceReport.parse(answer).map(FenceReport::acknowledgedLsn).orElse(-1L);
+                LOG.log(Level.INFO, "fencing {0}: {1}", lost.address, answer);
             } catch (IOException | RuntimeException e) {
                 // A primary that does not answer cannot take writes either, and comes back with a lower epoch.
                 LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back",
                         lost.address, e.getMessage());
             }
+            probe(members.values().stream().filter(member -> member != lost).toList());
+        }
+        election = policy.elect(candidates(lost), highestEpochSeen, acknowledged);
+        if (election instanceof Election.NoSafeCandidate refusal) {
+            logRefusal(refusal); // the fenced primary is lost again next round: the failover is tried again
+            return;
+        }
+        lastRefusal = null;
+        Election.Promote promote = (Election.Promote) election;
+        Tracked chosen = members.get(promote.member());
+        if (lost != null && lost.leaseSentNanos != 0 && lost.leaseMillis > 0) {
+            // The old primary may acknowledge until its lease runs out: counted from the last renewal sent, plus
+            // the probe timeout (the renewal may arrive that late).
+            long safeAt = lost.leaseSentNanos
+                    + TimeUnit.MILLISECONDS.toNanos(lost.leaseMillis + settings.heartbeatTimeoutMillis());
+            long wait = safeAt - System.nanoTime();
+            if (wait > 0) {
+                String reason = "waiting for the lease of " + lost.address + " to expire before promoting "
+                        + chosen.address;
+                if (!reason.equals(lastLeaseWait)) {
+                    LOG.log(Level.INFO, "{0} ({1} ms)", reason, TimeUnit.NANOSECONDS.toMillis(wait));
+                    lastLeaseWait = reason;
+                }
+                return;
+            }
         }
         try {
-            String answer = control.promote(chosen.address, promote.newEpoch());
+            String answer = control.promote(chosen.address, promote.newEpoch(), clusterHistory);
             LOG.log(Level.INFO, "promoted {0} to primary at epoch {1} (log at lsn {2}): {3}", chosen.address,
                     promote.newEpoch(), promote.lsn(), answer);
         } catch (IOException | RuntimeException e) {
@@ -311,7 +381,7 @@ public final class LocalSupervisor implements AutoCloseable {
             }
             try {
                 LOG.log(Level.INFO, "repointing {0} at {1}: {2}", member.address, primary.address,
-                        control.follow(member.address, primary.address));
+                        control.follow(member.address, primary.address, clusterHistory));
                 member.followingKey = key;
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "repointing {0} at {1} failed: {2}; trying again next heartbeat",
@@ -342,9 +412,12 @@ public final class LocalSupervisor implements AutoCloseable {
     private MemberObservation observe(Tracked member) {
         HeartbeatReport report = member.report;
         String role = report == null ? "" : report.ready() ? report.role() : "";
+        // A member of another history is never a candidate, like one whose log diverged.
+        boolean otherHistory = report != null && report.historyId() != null && clusterHistory != null
+                && !clusterHistory.equals(report.historyId());
         return new MemberObservation(member.address.id(), true, member.missed, role,
                 report == null ? 0 : report.epoch(), report == null ? -1 : report.lsn(),
-                report != null && report.mustResync());
+                report != null && report.mustResync() || otherHistory);
     }
 
     @Override

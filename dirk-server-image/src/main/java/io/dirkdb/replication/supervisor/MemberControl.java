@@ -14,6 +14,14 @@ public interface MemberControl extends AutoCloseable {
     /** {@code dirk heartbeat;} @throws IOException when it does not answer in time */
     HeartbeatReport heartbeat(MemberAddress member) throws IOException;
 
+    /**
+     * {@code dirk heartbeat lease E;} to the member held for primary at epoch {@code leaseEpoch}: also renews its
+     * lease. A control that cannot renew leases just probes.
+     */
+    default HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
+        return heartbeat(member);
+    }
+
     /** {@code dirk fence;}: the member refuses writes from now on. */
     String fence(MemberAddress member) throws IOException;
 
@@ -22,6 +30,19 @@ public interface MemberControl extends AutoCloseable {
 
     /** {@code dirk follow 'host' port;}: the member becomes a secondary of {@code primary}. */
     String follow(MemberAddress member, MemberAddress primary) throws IOException;
+
+    /**
+     * {@code dirk promote N history 'id';}: refused by a member of another history. A control that cannot
+     * say the history promotes without it.
+     */
+    default String promote(MemberAddress member, long epoch, String historyId) throws IOException {
+        return promote(member, epoch);
+    }
+
+    /** {@code dirk follow 'host' port history 'id';}: refused by a member of another history. */
+    default String follow(MemberAddress member, MemberAddress primary, String historyId) throws IOException {
+        return follow(member, primary);
+    }
 
     /** {@code dirk resync 'host' port;}: the member rebuilds itself from {@code primary}, then follows it. */
     String resync(MemberAddress member, MemberAddress primary) throws IOException;

@@ -34,9 +34,14 @@ public final class NetworkMemberControl implements MemberControl {
 
     @Override
     public HeartbeatReport heartbeat(MemberAddress member) throws IOException {
+        return heartbeat(member, -1);
+    }
+
+    @Override
+    public HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
         HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis));
         synchronized (probe) {
-            return probe.probe();
+            return probe.probe(leaseEpoch);
         }
     }
 
@@ -52,7 +57,22 @@ public final class NetworkMemberControl implements MemberControl {
 
     @Override
     public String follow(MemberAddress member, MemberAddress primary) throws IOException {
-        return run(member, "dirk follow " + DirkConnection.quote(primary.host()) + " " + primary.port() + ";");
+        return follow(member, primary, null);
+    }
+
+    @Override
+    public String promote(MemberAddress member, long epoch, String historyId) throws IOException {
+        return run(member, "dirk promote " + epoch + history(historyId) + ";");
+    }
+
+    @Override
+    public String follow(MemberAddress member, MemberAddress primary, String historyId) throws IOException {
+        return run(member, "dirk follow " + DirkConnection.quote(primary.host()) + " " + primary.port()
+                + history(historyId) + ";");
+    }
+
+    private static String history(String historyId) {
+        return historyId == null ? "" : " history " + DirkConnection.quote(historyId);
     }
 
     @Override

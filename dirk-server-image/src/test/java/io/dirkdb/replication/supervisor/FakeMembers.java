@@ -15,12 +15,18 @@ final class FakeMembers implements MemberControl {
     static final class Fake {
         final MemberAddress address;
         boolean answering = true;
+        /** False: heartbeats time out (a slow member) while control statements are still answered. */
+        boolean heartbeatsAnswered = true;
+        /** Runs when the member is fenced, before it answers: what happened meanwhile elsewhere. */
+        Runnable whileFencing = () -> {};
+        long acknowledgedLsn = -1; // what its fence answer says; -1: its LSN
         String role;
         long epoch;
         long highestEpochSeen;
         long lsn;
         boolean diverged;
         String following; // host:port of the primary it says it follows
+        String historyId; // null: it does not say
 
         Fake(MemberAddress address, String role, long epoch, long lsn) {
             this.address = address;
@@ -60,15 +66,21 @@ final class FakeMembers implements MemberControl {
     @Override
     public synchronized HeartbeatReport heartbeat(MemberAddress member) throws IOException {
         Fake fake = reachable(member);
-        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following);
+        if (!fake.heartbeatsAnswered) {
+            throw new java.net.SocketTimeoutException("heartbeat timed out");
+        }
+        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following,
+                fake.historyId, 0);
     }
 
     @Override
     public synchronized String fence(MemberAddress member) throws IOException {
         actions.add("fence " + member.id());
         Fake fake = reachable(member);
+        fake.whileFencing.run();
         fake.role = HeartbeatReport.FENCED;
-        return "fenced";
+        return new io.dirkdb.heartbeat.FenceReport(fake.epoch, fake.lsn,
+                fake.acknowledgedLsn < 0 ? fake.lsn : fake.acknowledgedLsn).message();
     }
 
     @Override

@@ -146,4 +146,51 @@ class LocalSupervisorTest {
         assertThat(supervisor.currentEpoch()).isEqualTo(5);
         assertThat(cluster.actions).containsExactly("fence m1", "follow m1 m3", "follow m2 m3");
     }
+
+    @Test
+    void memberOfAnotherHistoryIsNeverPromoted() {
+        cluster.get("m1").historyId = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m2").historyId = "22222222-2222-2222-2222-222222222222"; // the longest log, of another cluster
+        cluster.get("m2").lsn = 50;
+        cluster.get("m3").historyId = "11111111-1111-1111-1111-111111111111";
+        supervisor(ReplicationMode.ASYNC);
+        rounds(1);
+        cluster.actions.clear();
+        cluster.get("m1").answering = false;
+        rounds(4);
+        assertThat(cluster.actions).contains("promote m3 2").doesNotContain("promote m2 2");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m3");
+    }
+
+    @Test
+    void promotesFromLsnsReadAfterTheFenceNotBefore() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        // m1 is slow, not dead: its heartbeats time out, yet it acknowledges writes that m3 holds (up to 12)
+        // between the round's probes and the fence; m2 was ahead when last read.
+        cluster.get("m2").lsn = 10;
+        FakeMembers.Fake m1 = cluster.get("m1");
+        m1.heartbeatsAnswered = false;
+        m1.whileFencing = () -> cluster.get("m3").lsn = 12;
+        rounds(3);
+        assertThat(cluster.actions).containsExactly("fence m1", "promote m3 2", "follow m2 m3");
+    }
+
+    @Test
+    void syncFailoverNeverPromotesACandidateBehindTheFencedPrimarysAcknowledgedLsn() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        cluster.get("m2").lsn = 10;
+        FakeMembers.Fake m1 = cluster.get("m1");
+        m1.heartbeatsAnswered = false;
+        m1.acknowledgedLsn = 12; // a secondary held 12 when it was acknowledged: none of these does now
+        rounds(6);
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote"));
+        // Once a candidate catches up (it streams the fenced member's final log), it is promoted.
+        cluster.get("m2").lsn = 12;
+        rounds(1);
+        assertThat(cluster.actions).contains("promote m2 2");
+    }
 }

@@ -321,7 +321,11 @@ public class HeartbeatProber {
     /** Only ever one at a time (the in-flight flag), as a {@link HeartbeatProbe} needs. */
     void probe() {
       try {
-        last = heartbeat.probe();
+        // A primary that answered the last probe has its lease renewed (dirk heartbeat lease E): the lease runs
+        // out once probes stop reaching it, so an isolated primary stops acknowledging writes on its own.
+        HeartbeatReport previous = last;
+        long leaseEpoch = missed.get() == 0 && previous != null && previous.isPrimary() ? previous.epoch() : -1;
+        last = heartbeat.probe(leaseEpoch);
         missed.set(0);
       } catch (Exception e) {
         // A probe already counted late by the tick is one miss, not two.

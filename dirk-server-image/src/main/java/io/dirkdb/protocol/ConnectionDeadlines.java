@@ -1,0 +1,175 @@
+package io.dirkdb.protocol;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Enforces {@link ConnectionTimeouts} on the connections of one listener: a reaper thread tells each
+ * overdue client why in an error reply and closes its socket, so idle or half-sent connections
+ * never hold a slot for long. Only quiet time between requests counts: a request being answered,
+ * however long it runs, is never overdue.
+ */
+public final class ConnectionDeadlines implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.dirkdb.protocol");
+
+    private static final long NOT_WRITING = Long.MIN_VALUE;
+
+    private final ConnectionTimeouts timeouts;
+    private final Set<Watch> watched = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService reaper;
+
+    /** @param threadName the reaper thread's name */
+    public ConnectionDeadlines(String threadName, ConnectionTimeouts timeouts) {
+        this.timeouts = timeouts;
+        this.reaper = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, threadName);
+            thread.setDaemon(true);
+            return thread;
+        });
+        long shortest = timeouts.idle().isZero() ? timeouts.authentication().toMillis()
+                : Math.min(timeouts.authentication().toMillis(), timeouts.idle().toMillis());
+        long period = Math.max(50, Math.min(1000, shortest / 4));
+        reaper.scheduleWithFixedDelay(this::closeOverdue, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Starts watching a connection just accepted; the caller closes the watch when the connection ends.
+     *
+     * @param authenticated true where the listener asks no password
+     */
+    public Watch watch(Socket socket, boolean authenticated) {
+        Watch watch = new Watch(socket, authenticated);
+        watched.add(watch);
+        return watch;
+    }
+
+    private void closeOverdue() {
+        long now = System.nanoTime();
+        for (Watch watch : watched) {
+            String reason = watch.overdue(now);
+            if (reason != null) {
+                watch.expire(reason);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        reaper.shutdownNow();
+    }
+
+    /** The deadline state of one connection. */
+    public final class Watch implements AutoCloseable {
+        private final Socket socket;
+        private volatile boolean authenticated;
+        private volatile boolean requested;
+        /** When the last request was answered (or the connection accepted): deadlines count from here. */
+        private volatile long lastActivityNanos = System.nanoTime();
+        private volatile boolean busy;
+        private volatile boolean exempt;
+        /** Since when a reply is being written (a client that never reads blocks it), or NOT_WRITING. */
+        private volatile long writingSinceNanos = NOT_WRITING;
+
+        private Watch(Socket socket, boolean authenticated) {
+            this.socket = socket;
+            this.authenticated = authenticated;
+        }
+
+        /** A whole request arrived: no deadline runs until it is answered. */
+        public void requestStarted() {
+            busy = true;
+        }
+
+        /** The request was answered; {@code authenticatedNow} is the session's state after it. */
+        public void requestAnswered(boolean authenticatedNow) {
+            requestAnswered(authenticatedNow, false);
+        }
+
+        /**
+         * As above; before authentication only a request that {@code renewsUnauthenticated} (a member's
+         * heartbeat) restarts the deadline, so refused requests and failed password guesses buy no time.
+         */
+        public void requestAnswered(boolean authenticatedNow, boolean renewsUnauthenticated) {
+            authenticated = authenticatedNow;
+            requested = true;
+            if (authenticatedNow || renewsUnauthenticated) {
+                lastActivityNanos = System.nanoTime();
+            }
+            busy = false;
+        }
+
+        /** A reply is being written: a client that leaves it unread is closed once its deadline passes. */
+        public void replyWriteStarted() {
+            writingSinceNanos = System.nanoTime();
+        }
+
+        /** The reply was written whole. */
+        public void replyWriteEnded() {
+            writingSinceNanos = NOT_WRITING;
+        }
+
+        /** The connection leaves request and answer (a replication stream, with deadlines of its own). */
+        public void exempt() {
+            exempt = true;
+        }
+
+        /**
+         * Why this connection is to be closed now, or null: one that has not authenticated (or,
+         * without a password, completed its first request) gets the authentication timeout, any
+         * other the idle timeout.
+         */
+        String overdue(long nowNanos) {
+            long writingSince = writingSinceNanos;
+            if (writingSince != NOT_WRITING && !exempt) {
+                // The statement is over, only the unread reply holds the socket and its thread.
+                java.time.Duration limit = authenticated ? timeouts.idle() : timeouts.authentication();
+                return !limit.isZero() && nowNanos - writingSince > limit.toNanos()
+                        ? "reply not read for more than " + limit.toSeconds() + " s; closing the connection" : null;
+            }
+            if (busy || exempt) {
+                return null;
+            }
+            long quiet = nowNanos - lastActivityNanos;
+            if (!authenticated || !requested) {
+                return quiet > timeouts.authentication().toNanos()
+                        ? "authentication timeout: no " + (authenticated ? "request" : "dirk auth")
+                        + " completed within " + timeouts.authentication().toSeconds() + " s; closing the connection"
+                        : null;
+            }
+            long idle = timeouts.idle().toNanos();
+            return idle > 0 && quiet > idle
+                    ? "idle for more than " + timeouts.idle().toSeconds() + " s; closing the connection" : null;
+        }
+
+        /** Tells the client why, then closes the socket (its reading thread then ends the session). */
+        void expire(String reason) {
+            LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
+            watched.remove(this);
+            try {
+                if (writingSinceNanos != NOT_WRITING) {
+                    throw new IOException("a reply is half written and blocked: closing without a word");
+                }
+                socket.getOutputStream().write(ReplyWriter.encodeError(reason));
+                socket.getOutputStream().flush();
+            } catch (IOException e) {
+                // the client is gone already
+            }
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // closed already
+            }
+        }
+
+        /** Stops watching: the connection ended. */
+        @Override
+        public void close() {
+            watched.remove(this);
+        }
+    }
+}

@@ -51,7 +51,8 @@ public class HeartbeatProber {
 
   /** One member's heartbeat channel: one probe at a time. */
   interface Heartbeats {
-    HeartbeatReport probe() throws Exception;
+    /** One heartbeat; a {@code leaseEpoch} of 0 or more also renews the lease of a primary at that epoch. */
+    HeartbeatReport probe(long leaseEpoch) throws Exception;
 
     void close();
   }
@@ -77,8 +78,8 @@ public class HeartbeatProber {
       HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeout);
       return new Heartbeats() {
         @Override
-        public HeartbeatReport probe() throws Exception {
-          return probe.probe();
+        public HeartbeatReport probe(long leaseEpoch) throws Exception {
+          return probe.probe(leaseEpoch);
         }
 
         @Override

@@ -46,7 +46,7 @@ class HeartbeatProberTest {
 
   final HeartbeatProber.Heartbeats heartbeats = new HeartbeatProber.Heartbeats() {
     @Override
-    public HeartbeatReport probe() throws Exception {
+    public HeartbeatReport probe(long leaseEpoch) throws Exception {
       sent.countDown();
       if (hang) {
         release.await();

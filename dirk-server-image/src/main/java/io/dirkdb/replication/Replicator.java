@@ -29,6 +29,7 @@ import java.lang.System.Logger.Level;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -83,6 +84,10 @@ public final class Replicator implements ReplicationLink {
     private final ReentrantReadWriteLock acknowledgement = new ReentrantReadWriteLock();
     private final ConcurrentSkipListMap<Long, CommitTime> commitTimes = new ConcurrentSkipListMap<>();
     private final AtomicLong ackedToClients = new AtomicLong();
+    /** Writes between their log record and their answer; a fence lets them finish first (drainWrites). */
+    private final java.util.concurrent.atomic.AtomicInteger writesAnswering = new java.util.concurrent.atomic.AtomicInteger();
+    /** The highest LSN a write brought to afterWrite, or the log's end when this member became primary. */
+    private final AtomicLong highestWriteAnswering = new AtomicLong();
     /**
      * The highest LSN a secondary confirmed under the current role and epoch, kept after its stream
      * closes (the secondary did hold it): what a sync primary's reads may show. Reset on role change.
@@ -167,6 +172,9 @@ public final class Replicator implements ReplicationLink {
             boolean promotedSecondary = lastState != null && lastState.role() == Role.SECONDARY
                     && state.role() == Role.PRIMARY;
             confirmedForReads.set(promotedSecondary ? storage.durableLsn() : 0);
+            if (state.role() == Role.PRIMARY) {
+                highestWriteAnswering.accumulateAndGet(storage.durableLsn(), Math::max);
+            }
         }
         lastState = state;
         synchronized (progress) {
@@ -280,6 +288,39 @@ public final class Replicator implements ReplicationLink {
 
     @Override
     public void afterWrite(long lsn) {
+        writesAnswering.incrementAndGet();
+        highestWriteAnswering.accumulateAndGet(lsn, Math::max);
+        try {
+            answerWrite(lsn);
+        } finally {
+            if (writesAnswering.decrementAndGet() == 0) {
+                synchronized (progress) {
+                    progress.notifyAll();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void drainWrites(long logEnd, Duration max) {
+        long deadline = System.nanoTime() + max.toNanos();
+        synchronized (progress) {
+            while (writesAnswering.get() > 0 || highestWriteAnswering.get() < logEnd) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return; // the fence goes on: what still waits learns that its outcome is unknown
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(progress, Math.min(left, TimeUnit.MILLISECONDS.toNanos(20)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void answerWrite(long lsn) {
         MemberState atWrite = member.state();
         long wallMillis = System.currentTimeMillis();
         lastCommitWallMillis = wallMillis;

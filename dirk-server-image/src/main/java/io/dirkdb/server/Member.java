@@ -544,11 +544,19 @@ public final class Member implements AutoCloseable {
         return "primary at epoch " + epoch;
     }
 
+    /** How long a fence lets the writes already logged finish before it refuses their acknowledgement. */
+    private static final java.time.Duration FENCE_DRAIN = java.time.Duration.ofSeconds(2);
+
     public synchronized String fence() {
         MemberState current = state;
         MemberState next = current.with(Role.FENCED, current.epoch(), current.highestEpochSeen(), null, 0);
         // Refuse first: no write may be acknowledged after the fence is.
         database.refuseWrites(refusal(next));
+        if (current.role() == Role.PRIMARY) {
+            // A clean hand-over: the writes already logged get their confirmation (bounded) instead of
+            // "outcome unknown"; none is acknowledged after the fence, whose figures include them.
+            replication.drainWrites(database.lastLsn(), FENCE_DRAIN);
+        }
         state = next;
         save(next);
         // Returns once no acknowledgement decided under the old role is pending: the figures below are final.

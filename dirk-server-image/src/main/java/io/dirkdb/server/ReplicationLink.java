@@ -30,6 +30,12 @@ public interface ReplicationLink extends AutoCloseable {
     void afterWrite(long lsn);
 
     /**
+     * Before a fence, with new writes already refused: waits, at most {@code max}, until every write
+     * logged up to {@code logEnd} has been acknowledged or refused, so a planned hand-over fails none.
+     */
+    default void drainWrites(long logEnd, java.time.Duration max) {}
+
+    /**
      * Called after a read saw the state up to {@code lsn} (durable here) and before its rows are sent:
      * in sync mode a primary waits until a secondary has confirmed that state, so no reply shows a
      * write a failover could lose.

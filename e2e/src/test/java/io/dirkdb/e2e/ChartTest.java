@@ -52,6 +52,8 @@ class ChartTest {
     assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(8080);
     assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_WATCH_NAMESPACES")).isEmpty();
     assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_LEASE_NAMESPACE")).isEqualTo("dirk-system");
+    // The DirkDB image of clusters that name none: the chart's dirkImage values reach the operator.
+    assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_DEFAULT_IMAGE")).isEqualTo("dirkdb/dirk:" + appVersion());
     assertThat(chart.get("Service", "dirk-operator-metrics").at("/spec/ports/0/port").asInt()).isEqualTo(8080);
     assertThat(chart.ofKind("ServiceMonitor")).isEmpty();
     assertThat(chart.ofKind("CustomResourceDefinition")).as("helm installs crds/ itself, outside templates").isEmpty();
@@ -62,7 +64,9 @@ class ChartTest {
     Manifests chart = ChartRbacTest.render("--set", "replicas=2", "--set", "watchNamespaces={apps}",
         "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.interval=15s",
         "--set", "metrics.serviceMonitor.labels.release=prom", "--set", "image.tag=1.2.3",
-        "--set", "image.pullPolicy=Always", "--set", "logLevel=DEBUG", "--set", "resources.limits.memory=1Gi");
+        "--set", "image.pullPolicy=Always", "--set", "logLevel=DEBUG", "--set", "resources.limits.memory=1Gi",
+        "--set", "dirkImage.repository=registry.example/dirk", "--set", "dirkImage.tag=2.0.0",
+        "--set", "dirkImage.pullPolicy=Always");
 
     JsonNode deployment = chart.get("Deployment", "dirk-operator");
     assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(2);
@@ -72,6 +76,8 @@ class ChartTest {
     assertThat(container.at("/resources/limits/memory").asText()).isEqualTo("1Gi");
     assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_WATCH_NAMESPACES")).isEqualTo("apps");
     assertThat(ChartRbacTest.envValue(container.path("env"), "QUARKUS_LOG_LEVEL")).isEqualTo("DEBUG");
+    assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_DEFAULT_IMAGE")).isEqualTo("registry.example/dirk:2.0.0");
+    assertThat(ChartRbacTest.envValue(container.path("env"), "DIRK_DEFAULT_IMAGE_PULL_POLICY")).isEqualTo("Always");
     // Two replicas share one Lease: the leader-election rights are there whatever the replica count.
     assertThat(chart.find("Role", "dirk-operator-leader-election")).isPresent();
 
@@ -95,7 +101,7 @@ class ChartTest {
         "--set", "dirkImage.pullPolicy=Always");
     String notes = out.substring(out.indexOf("NOTES:"));
     assertThat(notes).contains("kubectl -n dirk-system rollout status deployment/dirk-operator",
-        "kubectl apply -f examples/basic.yaml", "image: dirkdb/dirk:9.9.9", "imagePullPolicy: Always",
+        "kubectl apply -f examples/basic.yaml", "when it is unset dirkdb/dirk:9.9.9", "imagePullPolicy: Always",
         "kubectl get dirkclusters",
         "kubectl port-forward svc/demo-proxy 3949", "./dirk client 127.0.0.1 3949",
         "kubectl describe dirkcluster demo");
@@ -118,8 +124,22 @@ class ChartTest {
     String operatorProps = Files.readString(KubeTools.repoRoot().resolve("operator/src/main/resources/application.properties"));
     assertThat(operatorProps).as("operator image tag").contains("quarkus.container-image.tag=" + version);
     // The DirkDB image's tag: ImagesTest.
+    // A DirkCluster without spec.image runs the operator's default (the chart sets it from dirkImage).
+    assertThat(operatorProps).as("the operator's default DirkDB image")
+        .contains("dirk.operator.default-image=${DIRK_DEFAULT_IMAGE:dirkdb/dirk:" + version + "}");
+  }
+
+  @Test
+  void chartKubeVersionAdmitsOnlyApiServersThatKeepTheCrdsValidationFields() throws IOException {
     String crd = Files.readString(KubeTools.repoRoot().resolve("crds/dirkclusters.dirkdb.io-v1.yml"));
-    assertThat(crd).as("the CRD's default spec.image").contains("dirkdb/dirk:" + version);
+    String kubeVersion = Manifests.read(KubeTools.chart().resolve("Chart.yaml")).path("kubeVersion").asText();
+    var minimum = java.util.regex.Pattern.compile(">=\\s*1\\.(\\d+)").matcher(kubeVersion);
+    assertThat(minimum.find()).as("Chart.yaml kubeVersion names a minimum: %s", kubeVersion).isTrue();
+    // reason and fieldPath of x-kubernetes-validations exist from Kubernetes 1.28; older servers drop them.
+    if (crd.contains("fieldPath:") || crd.contains("reason:")) {
+      assertThat(Integer.parseInt(minimum.group(1))).as("kubeVersion %s with validation reason/fieldPath", kubeVersion)
+          .isGreaterThanOrEqualTo(28);
+    }
   }
 
   static String appVersion() {

@@ -26,6 +26,8 @@ class ImagesTest {
     Document pom = pom("dirk-server-image/pom.xml");
     String jib = "//profile[id='images']//plugin[artifactId='jib-maven-plugin']/configuration";
     assertThat(text(pom, jib + "/from/image")).endsWith("-jre");
+    assertThat(texts(pom, jib + "/from/platforms/platform/architecture")).as("multi-arch when pushed")
+        .containsExactly("amd64", "arm64");
     assertThat(text(pom, jib + "/container/user")).isEqualTo(NON_ROOT + ":" + NON_ROOT);
     assertThat(texts(pom, jib + "/container/entrypoint/arg")).containsExactly("/usr/local/bin/dirk");
     assertThat(texts(pom, jib + "/container/ports/port"))
@@ -42,6 +44,7 @@ class ImagesTest {
     assertThat(text(pom, profile + "/properties/quarkus.container-image.build")).isEqualTo("true");
     assertThat(text(pom, profile + "/properties/quarkus.jib.base-jvm-image")).endsWith("-jre");
     assertThat(text(pom, profile + "/properties/quarkus.jib.user")).isEqualTo(NON_ROOT + ":" + NON_ROOT);
+    assertThat(text(pom, profile + "/properties/quarkus.jib.platforms")).isEqualTo("linux/amd64,linux/arm64");
     assertThat(texts(pom, profile + "/dependencies/dependency/artifactId")).contains("quarkus-container-image-jib");
     assertThat(texts(pom, "/project/dependencies/dependency/artifactId"))
         .as("the normal build never builds an image").doesNotContain("quarkus-container-image-jib");

@@ -73,7 +73,8 @@ class K3sEndToEndTest {
         docker.inspectImageCmd(image).exec();
       } catch (NotFoundException e) {
         String reason = "K3sEndToEndTest: image " + image + " is not in the local Docker; build both with "
-            + "./mvnw package -Pimages -DskipTests -Djib.goal=dockerBuild";
+            + "./mvnw package -Pimages -DskipTests -Djib.goal=dockerBuild -Djib.from.platforms=linux/amd64"
+            + " -Dquarkus.jib.platforms=linux/amd64";
         if (KubeTools.inCi()) {
           fail(reason);
         }

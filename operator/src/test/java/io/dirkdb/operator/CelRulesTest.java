@@ -14,6 +14,7 @@ import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelRuntimeFactory;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.DirkClusterRules;
 import io.dirkdb.operator.reconciler.DirkClusterValidator;
 import io.dirkdb.operator.reconciler.SpecViolation;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -75,6 +76,20 @@ class CelRulesTest {
   }
 
   @Test
+  void aClusterNameTooLongForItsDerivedNamesBreaksTheNameRuleInCelAndInJava() throws Exception {
+    DirkCluster cluster = SERIALIZATION.unmarshal(Files.readString(TestClusters.EXAMPLES.resolve("basic.yaml")),
+        DirkCluster.class);
+    cluster.getMetadata().setName("n".repeat(42));
+    assertThat(brokenRules(cluster)).isEmpty();
+    cluster.getMetadata().setName("n".repeat(43));
+    assertThat(brokenRules(cluster)).containsExactly(DirkClusterRules.NAME_FITS_MESSAGE);
+    assertThat(new DirkClusterValidator().validate(cluster)).extracting(SpecViolation::message)
+        .containsExactly(DirkClusterRules.NAME_FITS_MESSAGE);
+    cluster.getMetadata().setName("9lives");
+    assertThat(brokenRules(cluster)).containsExactly(DirkClusterRules.NAME_FITS_MESSAGE);
+  }
+
+  @Test
   void storageTransitionRuleRefusesANewSizeOrClassOnly() throws Exception {
     Rule rule = rules().stream().filter(r -> r.where().equals("storage")).findFirst().orElseThrow();
     Map<String, Object> old = Map.of("size", "1Gi", "deleteClaimOnScaleDown", false);
@@ -115,7 +130,7 @@ class CelRulesTest {
     schema.get("x-kubernetes-validations").forEach(r -> rules.add(rule("root", r)));
     schema.at("/properties/spec/x-kubernetes-validations").forEach(r -> rules.add(rule("spec", r)));
     schema.at("/properties/spec/properties/storage/x-kubernetes-validations").forEach(r -> rules.add(rule("storage", r)));
-    assertThat(rules).hasSize(6);
+    assertThat(rules).hasSize(7);
     return rules;
   }
 

@@ -93,6 +93,37 @@ class ChangesTest {
     assertThat(changedSince(ns, cached)).containsExactlyInAnyOrder("Deployment/demo-proxy", "Service/demo-proxy");
   }
 
+  @Test
+  void aClusterNamingNoImageRunsTheOperatorsDefaultImage() {
+    String ns = "change-default-image";
+    DirkCluster cluster = TestClusters.example(client, "basic.yaml");
+    cluster.getSpec().setImage(null);
+    TestClusters.create(client, ns, cluster);
+    awaitChildren(client, ns, standardChildren("demo", true));
+    // dirk.operator.default-image, which the chart sets from its dirkImage values (in tests: operator-default).
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(memberImage(ns, "demo-primary")).isEqualTo("dirkdb/dirk:operator-default");
+      assertThat(memberImage(ns, "demo-secondary")).isEqualTo("dirkdb/dirk:operator-default");
+      assertThat(cacheContainer(ns).getImage()).isEqualTo("dirkdb/dirk:operator-default");
+      // dirk.operator.default-image-pull-policy (the chart's dirkImage.pullPolicy; in tests: Never).
+      assertThat(statefulSet(ns, "demo-primary").getSpec().getTemplate().getSpec().getContainers().get(0)
+          .getImagePullPolicy()).isEqualTo("Never");
+    });
+  }
+
+  @Test
+  void workloadsAreCreatedAfterTheConfigMapAndServiceAccountTheirPodsNeed() {
+    String ns = "change-order";
+    Map<String, String> versions = startBasicCluster(ns);
+    // The API server's resourceVersions grow with every write: a smaller one was written first.
+    long config = Long.parseLong(versions.get("ConfigMap/demo-config"));
+    long account = Long.parseLong(versions.get("ServiceAccount/demo-dirkdb"));
+    for (String workload : new String[] {"StatefulSet/demo-primary", "StatefulSet/demo-secondary",
+        "Deployment/demo-proxy"}) {
+      assertThat(Long.parseLong(versions.get(workload))).as(workload).isGreaterThan(config).isGreaterThan(account);
+    }
+  }
+
   /** Creates examples/basic.yaml in the namespace and returns the resourceVersion of every child. */
   private Map<String, String> startBasicCluster(String ns) {
     TestClusters.create(client, ns, TestClusters.example(client, "basic.yaml"));

@@ -58,7 +58,12 @@ class ExamplesTest {
       assertThat(member.getImage()).isEqualTo("dirkdb/dirk:0.1.0");
       assertThat(member.getArgs()).containsExactly("server", "--config", "/etc/dirk/config.json",
           "--data-dir", "/var/lib/dirk/data", "--host", "0.0.0.0", "--port", "3948", "--http-port", "8080");
-      assertThat(member.getEnv()).extracting(EnvVar::getName).containsExactly("DIRK_INSTANCE_ID", "DIRK_PASSWORD");
+      assertThat(member.getEnv()).extracting(EnvVar::getName)
+          .containsExactly("DIRK_INSTANCE_ID", "DIRK_PASSWORD", "JAVA_TOOL_OPTIONS");
+      // A memory limit the JVM sizes its heap from, not the node's memory.
+      assertThat(member.getEnv().get(2).getValue()).contains("-XX:MaxRAMPercentage=50");
+      assertThat(member.getResources().getLimits().get("memory").toString()).isEqualTo("512Mi");
+      assertThat(member.getResources().getRequests().get("memory").toString()).isEqualTo("512Mi");
       assertThat(member.getEnv().get(0).getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
       assertThat(member.getEnv().get(1).getValueFrom().getSecretKeyRef().getName()).isEqualTo("demo-credentials");
       assertThat(member.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/ready");
@@ -116,7 +121,8 @@ class ExamplesTest {
 
     StatefulSet secondary = statefulSet(ns, "ha-secondary");
     assertThat(secondary.getSpec().getReplicas()).isEqualTo(2);
-    assertThat(secondary.getSpec().getVolumeClaimTemplates().get(0).getSpec().getStorageClassName()).isEqualTo("standard");
+    // No storage class named: the claims use the cluster's default class, whatever it is called there.
+    assertThat(secondary.getSpec().getVolumeClaimTemplates().get(0).getSpec().getStorageClassName()).isNull();
     assertThat(secondary.getSpec().getTemplate().getSpec().getAffinity().getPodAntiAffinity()
         .getRequiredDuringSchedulingIgnoredDuringExecution()).hasSize(1);
     Container member = secondary.getSpec().getTemplate().getSpec().getContainers().get(0);

@@ -90,8 +90,9 @@ final class JobController {
   /** One pod of the Job: {@code dirk <args>} in a JVM of its own; its exit code. */
   private int runPod(Job job, List<String> extraArgs, long deadlineSeconds, int attempt) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-        "io.dirkdb.cli.Dirk"));
+        "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+    command.addAll(TestHosts.jvmOptions()); // the members' stable names resolve in the Job's pod as in the test JVM
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk"));
     command.addAll(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
     command.addAll(extraArgs);
     try {

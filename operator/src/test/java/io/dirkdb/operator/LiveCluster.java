@@ -139,6 +139,10 @@ final class LiveCluster implements AutoCloseable {
     cluster.getMetadata().setName(name);
     cluster.getSpec().setSecondaries(secondaries);
     cluster.getSpec().getReplication().setMode(mode);
+    // Loopback members answer in microseconds: detection tuned for it, below the defaults a real cluster needs.
+    cluster.getSpec().getFailover().setHeartbeatIntervalMs(500);
+    cluster.getSpec().getFailover().setFailureThreshold(3);
+    cluster.getSpec().getFailover().setFailoverDelaySeconds(0);
     adjust.accept(cluster.getSpec());
     TestClusters.create(client, ns, cluster);
     TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
@@ -153,8 +157,11 @@ final class LiveCluster implements AutoCloseable {
             .isEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
         org.assertj.core.api.Assertions.assertThat(client.pods().inNamespace(ns).withName(name + "-primary-0").require()
             .getMetadata().getLabels()).containsEntry("dirkdb.io/role", "primary");
-        org.assertj.core.api.Assertions.assertThat(c.getStatus().getMembers())
-            .allSatisfy(m -> org.assertj.core.api.Assertions.assertThat(m.getEpoch()).isNotNull());
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getMembers()).allSatisfy(m -> {
+          org.assertj.core.api.Assertions.assertThat(m.getEpoch()).isNotNull();
+          org.assertj.core.api.Assertions.assertThat(m.getRole()).as("role of %s, from its heartbeats", m.getName())
+              .isNotNull();
+        });
       });
       return live;
     } catch (RuntimeException | Error e) {
@@ -385,6 +392,7 @@ final class LiveCluster implements AutoCloseable {
   /** Starts (or restarts, on its data directory) the member of pod {@code pod} and creates its pod. */
   LiveMember startMember(String pod, Role role, LiveMember follow) {
     String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
+    TestHosts.map(stableName(pod), host); // what the cluster's DNS would answer for the headless Service
     Path directory = root.resolve(pod);
     LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(pod, role, host, 0, directory, follow)
         : startInProcess(pod, role, host, 0, directory, follow);
@@ -438,6 +446,53 @@ final class LiveCluster implements AutoCloseable {
     return live;
   }
 
+  /**
+   * Deletes the DirkCluster as {@code kubectl delete} with garbage collection would (its member pods and
+   * children go; the members' volumes stay, and so does the credentials Secret, whose password the members
+   * were started with), then creates it again with the same spec and restarts every member on its retained
+   * data directory, as the new StatefulSets would. The members in {@code wiped} come back on an empty volume.
+   */
+  void recreateOverRetainedVolumes(Set<String> wiped) throws IOException {
+    var old = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace)
+        .withName(name).require();
+    members.values().forEach(m -> m.stop().run());
+    client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
+    client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.apps().statefulSets().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.apps().deployments().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.services().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.configMaps().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.policy().v1().podDisruptionBudget().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
+        .delete();
+    client.serviceAccounts().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.batch().v1().jobs().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    await(() -> client.pods().inNamespace(namespace).list().getItems().isEmpty()
+        && client.apps().statefulSets().inNamespace(namespace).list().getItems().isEmpty());
+    jobsSeen.clear();
+    for (String pod : wiped) {
+      try (var files = Files.walk(members.get(pod).directory())) {
+        for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(file);
+        }
+      }
+    }
+    var fresh = new io.dirkdb.operator.api.v1alpha1.DirkCluster();
+    fresh.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());
+    fresh.setSpec(old.getSpec());
+    TestClusters.create(client, namespace, fresh);
+    TestClusters.awaitChildren(client, namespace, TestClusters.standardChildren(name, true));
+    List<String> pods = new ArrayList<>(members.keySet());
+    pods.sort(null);
+    for (String pod : pods) {
+      // The configured role decides only for an empty volume: the role saved in a retained one wins.
+      startMember(pod, pod.equals(name + "-primary-0") ? Role.PRIMARY : Role.SECONDARY, null);
+    }
+    Kubelet kubelet = new Kubelet(client, namespace);
+    kubelet.finishRollout(name + "-primary");
+    kubelet.finishRollout(name + "-secondary");
+    kubelet.proxyReady(name + "-proxy");
+  }
+
   /** As Kubernetes restarts a pod: a new pod (no role label) with a new IP, the same volume. */
   LiveMember restartPod(String pod) {
     client.pods().inNamespace(namespace).withName(pod).delete();
@@ -464,6 +519,16 @@ final class LiveCluster implements AutoCloseable {
 
   LiveMember member(String pod) {
     return members.get(pod);
+  }
+
+  /** {@code <pod>.<cluster>-members.<ns>.svc}, which resolves to the member's loopback address in tests. */
+  String stableName(String pod) {
+    return pod + "." + name + "-members." + namespace + ".svc";
+  }
+
+  /** The stable name and port of a member, as the operator tells other members to reach it. */
+  String stableAddress(String pod) {
+    return stableName(pod) + ":" + members.get(pod).port();
   }
 
   /**

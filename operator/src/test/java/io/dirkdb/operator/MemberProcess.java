@@ -62,7 +62,9 @@ final class MemberProcess implements AutoCloseable {
           {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}
           """.formatted(instances, replicationMode));
       List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk",
+          "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+      command.addAll(TestHosts.jvmOptions()); // the members' stable names resolve as in the test JVM
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk",
           "server", "--config", config.toString(), "--id", pod, "--host", host, "--port", Integer.toString(port),
           "--data-dir", directory.toString(), "--password-file", passwordFile.toString(),
           "--sync-timeout-ms", "3000", "--shutdown-grace-seconds", "1"));

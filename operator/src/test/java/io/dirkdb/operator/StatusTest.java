@@ -11,10 +11,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
+import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -28,12 +30,13 @@ class StatusTest {
   KubernetesClient client;
 
   @Test
-  void readyPodsMakeTheClusterReadyWithRightPrinterColumns() throws Exception {
-    String ns = "status-ready";
+  void readyPodsWhoseMembersNeverAnsweredAreNotLabelledPrimary() throws Exception {
+    String ns = "status-unknown-role";
     TestClusters.create(client, ns, TestClusters.example(client, "basic.yaml"));
     awaitChildren(client, ns, standardChildren("demo", true));
     await().atMost(PATIENCE).untilAsserted(() -> assertThat(phase(ns)).isEqualTo(ClusterPhase.Pending));
 
+    // Pods without a DirkDB member behind them: Ready as the kubelet says, but no heartbeat ever answers.
     Kubelet kubelet = new Kubelet(client, ns);
     kubelet.startPods("demo-primary", false);
     kubelet.startPods("demo-secondary", false);
@@ -47,46 +50,67 @@ class StatusTest {
     kubelet.finishRollout("demo-primary");
     kubelet.finishRollout("demo-secondary");
     kubelet.proxyReady("demo-proxy");
-    await().atMost(PATIENCE).untilAsserted(() -> assertThat(phase(ns)).isEqualTo(ClusterPhase.Ready));
-
-    DirkCluster ready = cluster(ns);
-    assertThat(ready.getStatus().getCurrentPrimary()).isEqualTo("demo-primary-0");
-    assertThat(ready.getStatus().getReadyMembers()).isEqualTo("2/2");
-    assertThat(ready.getStatus().getSecondaries()).isEqualTo(1);
-    assertThat(ready.getStatus().getObservedGeneration()).isEqualTo(ready.getMetadata().getGeneration());
-    assertThat(ready.getStatus().getMembers())
-        .extracting(MemberStatus::getName, MemberStatus::getRole, MemberStatus::isReady)
-        .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("demo-primary-0", "primary", true),
-            org.assertj.core.groups.Tuple.tuple("demo-secondary-0", "secondary", true));
-    assertThat(ready.getStatus().condition("Ready")).hasValueSatisfying(c -> {
-      assertThat(c.getStatus()).isEqualTo("True");
-      assertThat(c.getReason()).isEqualTo("AllReady");
-      assertThat(c.getLastTransitionTime()).isNotBlank();
-    });
-    assertThat(ready.getStatus().condition("SpecValid")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
-    assertThat(client.pods().inNamespace(ns).withName("demo-primary-0").require().getMetadata().getLabels())
-        .containsEntry("dirkdb.io/role", "primary");
-    assertThat(client.pods().inNamespace(ns).withName("demo-secondary-0").require().getMetadata().getLabels())
-        .containsEntry("dirkdb.io/role", "secondary");
-    // The merge patch of the role label left the pod status the kubelet wrote alone.
-    assertThat(client.pods().inNamespace(ns).withName("demo-primary-0").require().getStatus().getPodIP())
-        .isEqualTo("127.0.0.1");
-
-    assertThat(printerColumns(ready)).containsExactly(
-        Map.entry("Phase", "Ready"), Map.entry("Primary", "demo-primary-0"), Map.entry("Ready", "2/2"),
-        Map.entry("Age", ready.getMetadata().getCreationTimestamp()));
-
-    kubelet.setReady("demo-secondary-0", false);
     await().atMost(PATIENCE).untilAsserted(() -> {
-      DirkCluster degraded = cluster(ns);
-      assertThat(degraded.getStatus().getPhase()).isEqualTo(ClusterPhase.Degraded);
-      assertThat(degraded.getStatus().getReadyMembers()).isEqualTo("1/2");
-      assertThat(degraded.getStatus().condition("Ready")).hasValueSatisfying(c -> {
-        assertThat(c.getStatus()).isEqualTo("False");
-        assertThat(c.getReason()).isEqualTo("MembersNotReady");
+      DirkCluster c = cluster(ns);
+      assertThat(c.getStatus().getReadyMembers()).isEqualTo("2/2");
+      assertThat(c.getStatus().condition("Ready")).hasValueSatisfying(cond -> {
+        assertThat(cond.getStatus()).isEqualTo("False");
+        assertThat(cond.getReason()).isEqualTo("PrimaryUnknown");
       });
     });
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+      DirkCluster c = cluster(ns);
+      assertThat(c.getStatus().getCurrentPrimary()).isNull();
+      assertThat(c.getStatus().getPhase()).isEqualTo(ClusterPhase.Creating);
+      // The ordinal says nothing: -primary-0 is not labelled, so the primary Service selects no pod.
+      assertThat(client.pods().inNamespace(ns).withName("demo-primary-0").require().getMetadata().getLabels())
+          .doesNotContainKey("dirkdb.io/role");
+      assertThat(client.pods().inNamespace(ns).withLabels(client.services().inNamespace(ns).withName("demo-primary")
+          .require().getSpec().getSelector()).list().getItems()).isEmpty();
+    });
+  }
+
+  @Test
+  void membersAnsweringHeartbeatsMakeTheClusterReadyWithRightPrinterColumns() throws Exception {
+    String ns = "status-ready";
+    try (LiveCluster live = LiveCluster.start(client, ns, "demo", ReplicationMode.ASYNC, 1, spec -> {})) {
+      DirkCluster ready = cluster(ns);
+      assertThat(ready.getStatus().getCurrentPrimary()).isEqualTo("demo-primary-0");
+      assertThat(ready.getStatus().getReadyMembers()).isEqualTo("2/2");
+      assertThat(ready.getStatus().getSecondaries()).isEqualTo(1);
+      assertThat(ready.getStatus().getObservedGeneration()).isEqualTo(ready.getMetadata().getGeneration());
+      assertThat(ready.getStatus().getMembers())
+          .extracting(MemberStatus::getName, MemberStatus::getRole, MemberStatus::isReady)
+          .containsExactly(
+              org.assertj.core.groups.Tuple.tuple("demo-primary-0", "primary", true),
+              org.assertj.core.groups.Tuple.tuple("demo-secondary-0", "secondary", true));
+      assertThat(ready.getStatus().condition("Ready")).hasValueSatisfying(c -> {
+        assertThat(c.getStatus()).isEqualTo("True");
+        assertThat(c.getReason()).isEqualTo("AllReady");
+        assertThat(c.getLastTransitionTime()).isNotBlank();
+      });
+      assertThat(ready.getStatus().condition("SpecValid")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+      assertThat(client.pods().inNamespace(ns).withName("demo-secondary-0").require().getMetadata().getLabels())
+          .containsEntry("dirkdb.io/role", "secondary");
+      // The merge patch of the role label left the pod status the kubelet wrote alone.
+      assertThat(client.pods().inNamespace(ns).withName("demo-primary-0").require().getStatus().getPodIP())
+          .isEqualTo(live.member("demo-primary-0").host());
+
+      assertThat(printerColumns(ready)).containsExactly(
+          Map.entry("Phase", "Ready"), Map.entry("Primary", "demo-primary-0"), Map.entry("Ready", "2/2"),
+          Map.entry("Age", ready.getMetadata().getCreationTimestamp()));
+
+      new Kubelet(client, ns).setReady("demo-secondary-0", false);
+      await().atMost(PATIENCE).untilAsserted(() -> {
+        DirkCluster degraded = cluster(ns);
+        assertThat(degraded.getStatus().getPhase()).isEqualTo(ClusterPhase.Degraded);
+        assertThat(degraded.getStatus().getReadyMembers()).isEqualTo("1/2");
+        assertThat(degraded.getStatus().condition("Ready")).hasValueSatisfying(c -> {
+          assertThat(c.getStatus()).isEqualTo("False");
+          assertThat(c.getReason()).isEqualTo("MembersNotReady");
+        });
+      });
+    }
   }
 
   @Test
@@ -97,8 +121,9 @@ class StatusTest {
     Kubelet kubelet = new Kubelet(client, ns);
     kubelet.startPods("demo-secondary", true, Map.of("dirkdb.io/role", "fenced"));
     kubelet.startPods("demo-primary", true);
+    // No heartbeat answers: the fenced label stays, and the primary's role is unknown, so it has none.
     await().atMost(PATIENCE).untilAsserted(() -> assertThat(cluster(ns).getStatus().getMembers())
-        .extracting(MemberStatus::getRole).containsExactly("primary", "fenced"));
+        .extracting(MemberStatus::getRole).containsExactly(null, "fenced"));
   }
 
   /** Evaluates each printer column of the CRD the API server holds against the stored DirkCluster. */

@@ -52,15 +52,16 @@ class ValidationTest {
     assertBounds(props.at("/cache/properties/port"), 1, 65535, "3951");
     assertBounds(props.at("/cache/properties/ttlMillis"), 0, 86400000, "3000");
     assertBounds(props.at("/cache/properties/maxEntries"), 1, 1000000, "200");
-    assertBounds(props.at("/failover/properties/heartbeatIntervalMs"), 50, 60000, "500");
+    assertBounds(props.at("/failover/properties/heartbeatIntervalMs"), 50, 60000, "1000");
     assertBounds(props.at("/failover/properties/failureThreshold"), 1, 100, "3");
-    assertBounds(props.at("/failover/properties/failoverDelaySeconds"), 0, 3600, "0");
+    assertBounds(props.at("/failover/properties/failoverDelaySeconds"), 0, 3600, "2");
     assertThat(texts(props.at("/replication/properties/mode/enum"))).containsExactly("async", "sync");
     assertThat(texts(props.at("/imagePullPolicy/enum"))).containsExactly("Always", "IfNotPresent", "Never");
     assertThat(props.at("/storage/properties/size/pattern").asText()).isNotBlank();
     assertThat(props.at("/auth/properties/secretName/pattern").asText()).isNotBlank();
     assertThat(props.at("/targetPrimary/pattern").asText()).isNotBlank();
-    assertThat(props.at("/image/default").asText()).isEqualTo("dirkdb/dirk:0.1.0");
+    // No schema default: an unset image is the operator's default, which the chart sets (DIRK_DEFAULT_IMAGE).
+    assertThat(props.at("/image/default").isMissingNode()).isTrue();
     assertThat(texts(version.at("/schema/openAPIV3Schema/properties/status/properties/phase/enum")))
         .containsExactlyInAnyOrder("Pending", "Creating", "Ready", "Degraded", "FailingOver", "Resyncing", "Failed");
 

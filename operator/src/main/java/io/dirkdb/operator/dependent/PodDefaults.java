@@ -22,8 +22,8 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import java.util.Map;
 
-/** The hardening, resources, probes and mounts every DirkDB pod gets. */
-final class PodDefaults {
+/** The hardening, resources, probes and mounts every DirkDB pod (members, proxy, resync Jobs) gets. */
+public final class PodDefaults {
 
   /** The image's non-root user; any non-zero id works since nothing is written outside the mounts. */
   static final long RUN_AS_USER = 10001L;
@@ -34,7 +34,7 @@ final class PodDefaults {
 
   private PodDefaults() {}
 
-  static PodSecurityContext podSecurityContext() {
+  public static PodSecurityContext podSecurityContext() {
     return new PodSecurityContextBuilder()
         .withRunAsNonRoot(true)
         .withRunAsUser(RUN_AS_USER)
@@ -44,7 +44,7 @@ final class PodDefaults {
         .build();
   }
 
-  static SecurityContext containerSecurityContext() {
+  public static SecurityContext containerSecurityContext() {
     return new SecurityContextBuilder()
         .withRunAsNonRoot(true)
         .withReadOnlyRootFilesystem(true)
@@ -54,14 +54,48 @@ final class PodDefaults {
         .build();
   }
 
-  /** The user's requirements, or modest requests so the scheduler can place the pod honestly. */
-  static ResourceRequirements resources(ResourceRequirements requested, String cpu, String memory) {
-    if (requested != null && requested.getRequests() != null && !requested.getRequests().isEmpty()) {
-      return requested;
-    }
+  /** Memory of a member container when the spec sets none: request and limit, the heap derived from it. */
+  public static final String MEMBER_MEMORY = "512Mi";
+  /** Memory of the proxy and of the cache container when the spec sets none. */
+  public static final String PROXY_MEMORY = "256Mi";
+  /**
+   * The JVM's heap as a share of the container's memory limit; the rest is for metaspace, threads, the
+   * code cache and direct buffers. Without a limit the JVM would size itself from the node's memory.
+   */
+  public static final String JAVA_TOOL_OPTIONS = "-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError";
+
+  /**
+   * The user's requirements, or modest requests; a memory limit is always set (the user's, else their
+   * memory request, else {@code memory}) so the JVM's heap has a bound to derive from.
+   */
+  public static ResourceRequirements resources(ResourceRequirements requested, String cpu, String memory) {
+    boolean hasRequests = requested != null && requested.getRequests() != null && !requested.getRequests().isEmpty();
+    boolean hasLimits = requested != null && requested.getLimits() != null && !requested.getLimits().isEmpty();
     ResourceRequirementsBuilder builder = requested == null
         ? new ResourceRequirementsBuilder() : new ResourceRequirementsBuilder(requested);
-    return builder.withRequests(Map.of("cpu", new Quantity(cpu), "memory", new Quantity(memory))).build();
+    if (!hasRequests && !hasLimits) {
+      builder.withRequests(Map.of("cpu", new Quantity(cpu), "memory", new Quantity(memory)));
+    }
+    if (!hasLimits || !requested.getLimits().containsKey("memory")) {
+      Quantity limit = hasRequests && requested.getRequests().containsKey("memory")
+          ? requested.getRequests().get("memory") : new Quantity(memory);
+      builder.addToLimits("memory", limit);
+    }
+    return builder.build();
+  }
+
+  public static ResourceRequirements memberResources(DirkCluster cluster) {
+    return resources(cluster.getSpec().getResources().getMembers(), "100m", MEMBER_MEMORY);
+  }
+
+  /** The spec's pull policy (the operator fills an unset one); null leaves it to Kubernetes. */
+  public static String pullPolicy(DirkCluster cluster) {
+    return cluster.getSpec().getImagePullPolicy() == null ? null : cluster.getSpec().getImagePullPolicy().name();
+  }
+
+  /** Sizes the heap of any JVM in the container from its memory limit (read by every JVM at start). */
+  public static EnvVar heapEnv() {
+    return new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue(JAVA_TOOL_OPTIONS).build();
   }
 
   static Probe httpProbe(String path, int port, int periodSeconds, int failureThreshold) {
@@ -73,7 +107,7 @@ final class PodDefaults {
         .build();
   }
 
-  static EnvVar passwordEnv(DirkCluster cluster) {
+  public static EnvVar passwordEnv(DirkCluster cluster) {
     return new EnvVarBuilder().withName("DIRK_PASSWORD")
         .withNewValueFrom().withNewSecretKeyRef()
         .withName(ClusterNaming.credentialsSecret(cluster)).withKey(ClusterNaming.PASSWORD_KEY)
@@ -94,7 +128,7 @@ final class PodDefaults {
   }
 
   /** The root filesystem is read-only; the JVM and the server still need a scratch directory. */
-  static Volume tmpVolume() {
+  public static Volume tmpVolume() {
     return new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().endEmptyDir().build();
   }
 
@@ -102,7 +136,7 @@ final class PodDefaults {
     return new VolumeMountBuilder().withName(CONFIG_VOLUME).withMountPath(CONFIG_DIR).withReadOnly(true).build();
   }
 
-  static VolumeMount tmpMount() {
+  public static VolumeMount tmpMount() {
     return new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build();
   }
 

@@ -84,19 +84,19 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
     return new ContainerBuilder()
         .withName(PROXY_CONTAINER)
         .withImage(spec.getImage())
-        .withImagePullPolicy(spec.getImagePullPolicy().name())
+        .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
         .withArgs("proxy",
             "--config", PodDefaults.CONFIG_PATH,
             "--host", "0.0.0.0",
             "--port", String.valueOf(spec.getProxy().getPort()),
             "--http-port", String.valueOf(ClusterNaming.PROXY_HTTP_PORT))
-        .withEnv(PodDefaults.passwordEnv(cluster))
+        .withEnv(PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
         .withPorts(
             new ContainerPortBuilder().withName("proxy").withContainerPort(spec.getProxy().getPort()).build(),
             new ContainerPortBuilder().withName("proxy-http").withContainerPort(ClusterNaming.PROXY_HTTP_PORT).build())
         .withLivenessProbe(PodDefaults.httpProbe("/health/live", ClusterNaming.PROXY_HTTP_PORT, 10, 3))
         .withReadinessProbe(PodDefaults.httpProbe("/health/ready", ClusterNaming.PROXY_HTTP_PORT, 2, 2))
-        .withResources(PodDefaults.resources(spec.getResources().getProxy(), "50m", "128Mi"))
+        .withResources(PodDefaults.resources(spec.getResources().getProxy(), "50m", PodDefaults.PROXY_MEMORY))
         .withSecurityContext(PodDefaults.containerSecurityContext())
         .withVolumeMounts(PodDefaults.configMount(), PodDefaults.tmpMount())
         .build();
@@ -108,7 +108,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
     return new ContainerBuilder()
         .withName(CACHE_CONTAINER)
         .withImage(spec.getImage())
-        .withImagePullPolicy(spec.getImagePullPolicy().name())
+        .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
         .withArgs("cache", "127.0.0.1",
             String.valueOf(spec.getProxy().getPort()),
             String.valueOf(cache.getPort()),
@@ -119,9 +119,10 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withPorts(
             new ContainerPortBuilder().withName("cache").withContainerPort(cache.getPort()).build(),
             new ContainerPortBuilder().withName("cache-http").withContainerPort(ClusterNaming.CACHE_HTTP_PORT).build())
+        .withEnv(PodDefaults.heapEnv())
         .withLivenessProbe(PodDefaults.httpProbe("/health/live", ClusterNaming.CACHE_HTTP_PORT, 10, 3))
         .withReadinessProbe(PodDefaults.httpProbe("/health/ready", ClusterNaming.CACHE_HTTP_PORT, 2, 2))
-        .withResources(PodDefaults.resources(spec.getResources().getCache(), "50m", "128Mi"))
+        .withResources(PodDefaults.resources(spec.getResources().getCache(), "50m", PodDefaults.PROXY_MEMORY))
         .withSecurityContext(PodDefaults.containerSecurityContext())
         .withVolumeMounts(PodDefaults.tmpMount())
         .build();

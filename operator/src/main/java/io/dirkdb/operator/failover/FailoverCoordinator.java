@@ -12,6 +12,7 @@ import io.dirkdb.operator.dependent.MemberStatefulSets;
 import io.dirkdb.operator.reconciler.ClusterEvents;
 import io.dirkdb.operator.reconciler.ClusterStatusAggregator;
 import io.dirkdb.operator.reconciler.Conditions;
+import io.dirkdb.operator.reconciler.ImageDefaults;
 import io.dirkdb.operator.resync.ResyncCoordinator;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
@@ -86,11 +87,13 @@ public class FailoverCoordinator {
   private final Map<ResourceID, String> blocked = new ConcurrentHashMap<>();
 
   private final Duration resyncFirstBackoff;
+  private final ImageDefaults images;
 
   @Inject
-  public FailoverCoordinator(HeartbeatProber prober,
+  public FailoverCoordinator(HeartbeatProber prober, ImageDefaults images,
       @ConfigProperty(name = "dirk.operator.resync.first-backoff-seconds", defaultValue = "10") int resyncBackoffSeconds) {
     this.prober = prober;
+    this.images = images;
     this.resyncFirstBackoff = Duration.ofSeconds(Math.max(1, resyncBackoffSeconds));
   }
 
@@ -109,10 +112,13 @@ public class FailoverCoordinator {
     prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values());
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.
-    DirkCluster cluster = Optional.ofNullable(client.resource(cached).get()).orElse(cached);
+    DirkCluster cluster = images.apply(Optional.ofNullable(client.resource(cached).get()).orElse(cached));
     // The same member control as the local supervisor's; its connections live for this pass only.
     try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS, password)) {
-      Pass pass = new Pass(client, cluster, pods, prober.results(id), control);
+      Map<String, ProbeResult> results = prober.results(id);
+      MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),
+          cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary());
+      Pass pass = new Pass(client, cluster, pods, results, roles, control);
       Optional<Duration> recheck = pass.run(id);
       return new Outcome(pass.cluster, pass.currentPods(), recheck);
     }
@@ -141,6 +147,20 @@ public class FailoverCoordinator {
     }
   }
 
+  /** The highest epoch the status remembers: its failover record and its members' last heartbeats. */
+  private static long knownEpoch(DirkCluster cluster) {
+    DirkClusterStatus status = cluster.getStatus();
+    if (status == null) {
+      return 0;
+    }
+    long epoch = status.getLastFailover() == null || status.getLastFailover().getEpoch() == null ? 0
+        : status.getLastFailover().getEpoch();
+    for (MemberStatus m : status.getMembers() == null ? List.<MemberStatus>of() : status.getMembers()) {
+      epoch = Math.max(epoch, m.getEpoch() == null ? 0 : m.getEpoch());
+    }
+    return epoch;
+  }
+
   private String password(KubernetesClient client, DirkCluster cluster) {
     Secret secret = client.secrets().inNamespace(cluster.getMetadata().getNamespace())
         .withName(ClusterNaming.credentialsSecret(cluster)).get();
@@ -160,16 +180,18 @@ public class FailoverCoordinator {
     DirkCluster cluster;
     final Map<String, Pod> pods;
     final Map<String, ProbeResult> results;
+    final MemberRoles roles;
     final MemberControl control;
     final String name;
 
     Pass(KubernetesClient client, DirkCluster cluster, List<Pod> pods, Map<String, ProbeResult> results,
-        MemberControl control) {
+        MemberRoles roles, MemberControl control) {
       this.client = client;
       this.cluster = cluster;
       this.pods = pods.stream().collect(Collectors.toMap(p -> p.getMetadata().getName(), Function.identity(),
           (a, b) -> a, LinkedHashMap::new));
       this.results = results;
+      this.roles = roles;
       this.control = control;
       this.name = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
     }
@@ -184,8 +206,23 @@ public class FailoverCoordinator {
       if (record != null && record.inProgress()) {
         return resume(record);
       }
-      String primary = ClusterStatusAggregator.currentPrimary(cluster);
+      labelByHeartbeats();
+      String named = status.getCurrentPrimary();
+      Optional<String> answering = roles.primary();
+      if (answering.isPresent() && !answering.get().equals(named)) {
+        // An empty status (the cluster recreated over its volumes) or one behind the members: they know best.
+        String message = answering.get() + " answers as primary at epoch " + roles.currentEpoch()
+            + (named == null ? "" : " (the status named " + named + ")");
+        LOG.infof("DirkCluster %s: %s", name, message);
+        status.setCurrentPrimary(answering.get());
+        writeStatus();
+        ClusterEvents.normal(client, cluster, "PrimaryFound", message);
+      }
+      String primary = status().getCurrentPrimary();
       FailoverSpec spec = cluster.getSpec().getFailover();
+      if (primary == null) {
+        return spec.isEnabled() ? bootstrap() : Optional.of(RECHECK.multipliedBy(5));
+      }
       FailoverPolicy policy = policy(spec);
       // Only a primary that was seen answering can be lost: a cluster still coming up has nothing to fail over.
       // The status keeps the last heartbeat's epoch, so a restarted operator still knows the primary answered once.
@@ -195,6 +232,12 @@ public class FailoverCoordinator {
       boolean established = heardOnce && status.getPhase() != null && status.getPhase() != ClusterPhase.Pending
           && status.getPhase() != ClusterPhase.Creating;
       MemberObservation primaryObservation = observe(primary, true);
+      boolean lostItsData = roles.falsePrimary(primary) && roles.emptyOverData(primary);
+      if (lostItsData) {
+        // Back on an empty volume while others hold the data: as good as gone; it is rebuilt once replaced.
+        primaryObservation = new MemberObservation(primary, false, primaryObservation.missedHeartbeats(),
+            primaryObservation.role(), primaryObservation.epoch(), primaryObservation.lsn(), true);
+      }
       if (established && deletedButAnswering(primary)) {
         Optional<Duration> handover = handOverFromDeletedPrimary(primary, policy);
         if (handover != null) {
@@ -207,9 +250,12 @@ public class FailoverCoordinator {
         if (!policy.delayElapsed(lostFor)) {
           return Optional.of(Duration.ofSeconds(spec.getFailoverDelaySeconds()).minus(lostFor).plusMillis(50));
         }
-        String reason = primaryObservation.running() ? "PrimaryUnreachable" : "PrimaryPodNotReady";
+        String reason = lostItsData ? "PrimaryLostItsData"
+            : primaryObservation.running() ? "PrimaryUnreachable" : "PrimaryPodNotReady";
+        // Behind a primary that came back empty, a secondary holding the data reports its log as diverged
+        // from it: that says nothing against it, so it stays a candidate.
         List<MemberObservation> others = pods.keySet().stream().filter(n -> !n.equals(primary))
-            .map(n -> observe(n, false)).toList();
+            .map(n -> lostItsData ? ignoringDivergence(observe(n, false), n) : observe(n, false)).toList();
         Election election = policy.elect(others, highestEpochSeen());
         if (election instanceof Election.NoSafeCandidate none) {
           block(id, "primary " + primary + " is lost (" + describe(primaryObservation) + ") and no member may "
@@ -337,6 +383,46 @@ public class FailoverCoordinator {
         setCondition(CONDITION_ROLLING_UPDATE, true, reason, message);
         writeStatus();
       }
+    }
+
+    /**
+     * Moves role labels to what the members answer: the primary at the current epoch gets {@code primary}
+     * (and no other pod keeps it), a false primary {@code fenced}, an answering secondary {@code secondary};
+     * a member with no answer keeps what it has, and a new one has none, so no Service selects it.
+     */
+    private void labelByHeartbeats() {
+      for (String member : List.copyOf(pods.keySet())) {
+        roles.label(member, RoleLabels.role(pods.get(member))).ifPresent(role -> relabel(member, role));
+      }
+      roles.primary().ifPresent(primary -> {
+        for (String member : List.copyOf(pods.keySet())) {
+          if (!member.equals(primary) && ClusterNaming.ROLE_PRIMARY.equals(RoleLabels.role(pods.get(member)))) {
+            relabel(member, ClusterNaming.ROLE_FENCED); // never two pods labelled primary
+          }
+        }
+      });
+    }
+
+    /**
+     * No member answers as primary and no status names one: once every member answers, the one holding
+     * data with the highest epoch and then the longest log is promoted, by the failover's recorded steps.
+     */
+    private Optional<Duration> bootstrap() {
+      List<String> members = ClusterNaming.memberNames(cluster).stream().filter(pods::containsKey).toList();
+      if (members.size() < ClusterNaming.memberNames(cluster).size()) {
+        return Optional.of(RECHECK);
+      }
+      Optional<String> candidate = roles.bootstrapCandidate(members);
+      if (candidate.isEmpty()) {
+        return Optional.of(RECHECK);
+      }
+      String falsePrimary = members.stream().filter(roles::falsePrimary).findFirst().orElse(null);
+      long epoch = Math.max(roles.currentEpoch(), highestEpochSeen()) + 1;
+      ProbeResult chosen = results.get(candidate.get());
+      return start(falsePrimary, candidate.get(), epoch, "NoPrimaryAnswers", "no member answers as the primary"
+          + (falsePrimary == null ? "" : " (" + falsePrimary + " claims it with an empty log)") + "; promoting "
+          + candidate.get() + " (epoch " + chosen.last().epoch() + ", LSN " + chosen.last().lsn() + ") at epoch "
+          + epoch);
     }
 
     /** Returns null when no switchover was asked for. */
@@ -485,7 +571,7 @@ public class FailoverCoordinator {
         }
         endpoint(member).ifPresent(e -> {
           try {
-            control.follow(e, candidate.get());
+            control.follow(e, MemberAddresses.stable(cluster, candidate.get())); // a name that outlives the pod's IP
             if (ClusterNaming.ROLE_FENCED.equals(RoleLabels.role(pods.get(member))) && member.equals(from)) {
               relabel(member, ClusterNaming.ROLE_SECONDARY);
             }
@@ -502,7 +588,7 @@ public class FailoverCoordinator {
       status.setPhase(ClusterPhase.Degraded); // the aggregator makes it Ready once every member is
       long millis = Duration.between(Instant.parse(record.getStartedAt()), Instant.now()).toMillis();
       String message = (switchover ? "switchover" : "failover") + " done: " + to + " is primary at epoch " + epoch
-          + " (was " + from + ")";
+          + (from == null ? "" : " (was " + from + ")");
       setCondition(false, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
       writeStatus();
       LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);
@@ -669,9 +755,12 @@ public class FailoverCoordinator {
     private MemberObservation observe(String member, boolean primary) {
       Pod pod = pods.get(member);
       ProbeResult result = results.get(member);
-      // The primary must be Ready; a secondary need only have an address (it is not Ready while its primary is gone).
+      // The primary must be Ready or still answering heartbeats (NotReady alone, say a slow readiness probe
+      // on a busy node, is no loss); a secondary need only have an address (it is not Ready while its
+      // primary is gone).
+      boolean answers = result != null && result.answering();
       boolean running = pod != null && pod.getMetadata().getDeletionTimestamp() == null
-          && (primary ? ClusterStatusAggregator.isReady(pod) : MemberAddresses.of(pod).isPresent());
+          && (primary ? ClusterStatusAggregator.isReady(pod) || answers : MemberAddresses.of(pod).isPresent());
       HeartbeatReport last = result == null ? null : result.last();
       return new MemberObservation(member, running, result == null ? 0 : result.missed(),
           last == null ? "" : last.role(), last == null ? 0 : last.epoch(), last == null ? 0 : last.lsn(),
@@ -680,8 +769,21 @@ public class FailoverCoordinator {
           last != null && (last.diverged() || last.needsResync() || (!primary && last.isPrimary())));
     }
 
+    /** The observation of a secondary, not diverged if it only diverged from an empty primary. */
+    private MemberObservation ignoringDivergence(MemberObservation o, String member) {
+      ProbeResult result = results.get(member);
+      boolean claimsPrimary = result != null && result.last() != null && result.last().isPrimary();
+      if (!o.diverged() || claimsPrimary || result.last().lsn() <= 0) {
+        return o;
+      }
+      return new MemberObservation(o.member(), o.running(), o.missedHeartbeats(), o.role(), o.epoch(), o.lsn(), false);
+    }
+
     private String describe(MemberObservation o) {
-      return !o.running() ? "its pod is gone or not ready" : o.missedHeartbeats() + " heartbeats missed in a row";
+      if (!o.running() && o.diverged()) {
+        return "it came back with an empty log while other members hold data";
+      }
+      return !o.running() ? "its pod is gone, or not ready and silent" : o.missedHeartbeats() + " heartbeats missed in a row";
     }
 
     private long highestEpochSeen() {

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,7 +20,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -27,11 +30,14 @@ import org.jboss.logging.Logger;
  * Probes every member of every watched cluster with {@code dirk heartbeat} (through the shared
  * {@link HeartbeatProbe}, one kept connection per member, no password needed) at the cluster's
  * {@code failover.heartbeatIntervalMs}, on a fixed pool of its own ({@code dirk.operator.prober.threads}),
- * never on a reconcile thread. At most one probe per member is in flight: one still unanswered when the
- * next is due counts as a miss, so a hanging member cannot pile up work. When what it sees changes in a
- * way that matters (a member stops or starts answering, its role, epoch or health changes, a miss), it
- * calls the listener, which asks the reconciler to look again. A probe still queued because every
- * thread is busy counts as no miss: a saturated prober must not make a healthy primary look lost.
+ * never on a reconcile thread. At most one probe per member is in flight: one still unanswered an interval
+ * after it was actually sent counts as a miss, so a hanging member cannot pile up work. When what it sees
+ * changes in a way that matters (a member stops or starts answering, its role, epoch or health changes, a
+ * miss), it calls the listener, which asks the reconciler to look again.
+ *
+ * <p>Latency of the operator's own making never counts as a member's miss: a probe still queued because
+ * every thread is busy counts nothing (its interval starts when it is sent), and a round whose tick ran
+ * late or bunched up behind a late one (a starved or paused operator) counts nothing either.
  *
  * <p>Clusters are watched from the reconciler, which runs only on the Lease holder, so a follower
  * replica probes nothing.
@@ -43,17 +49,76 @@ public class HeartbeatProber {
   /** An LSN-only change is reported at most this often, so a busy cluster does not rewrite its status per write. */
   private static final long LSN_REPORT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
-  private final ScheduledExecutorService ticks;
-  private final ExecutorService probes;
+  /** One member's heartbeat channel: one probe at a time. */
+  interface Heartbeats {
+    /** One heartbeat; a {@code leaseEpoch} of 0 or more also renews the lease of a primary at that epoch. */
+    HeartbeatReport probe(long leaseEpoch) throws Exception;
+
+    void close();
+  }
+
+  /** Runs a cluster's round every interval; returns how to stop it. */
+  interface Ticker {
+    Runnable every(long intervalMillis, Runnable round);
+
+    void shutdown();
+  }
+
+  private final Ticker ticks;
+  private final Executor probes;
+  private final Runnable closeProbes;
+  private final LongSupplier nanoTime;
+  private final BiFunction<MemberAddress, Integer, Heartbeats> connect;
   private final Map<ResourceID, ClusterProbes> clusters = new ConcurrentHashMap<>();
   private volatile Consumer<ResourceID> listener = id -> {};
 
   @Inject
   public HeartbeatProber(@ConfigProperty(name = "dirk.operator.prober.threads", defaultValue = "8") int threads) {
+    this(scheduledTicker(), pool(threads), System::nanoTime, (endpoint, timeout) -> {
+      HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeout);
+      return new Heartbeats() {
+        @Override
+        public HeartbeatReport probe(long leaseEpoch) throws Exception {
+          return probe.probe(leaseEpoch);
+        }
+
+        @Override
+        public void close() {
+          probe.close();
+        }
+      };
+    });
+  }
+
+  /** For tests: the rounds, the probe threads, the clock and the member connections are the caller's. */
+  HeartbeatProber(Ticker ticks, Executor probes, LongSupplier nanoTime,
+      BiFunction<MemberAddress, Integer, Heartbeats> connect) {
+    this.ticks = ticks;
+    this.probes = probes;
+    this.closeProbes = probes instanceof ExecutorService pool ? pool::shutdownNow : () -> {};
+    this.nanoTime = nanoTime;
+    this.connect = connect;
+  }
+
+  private static Ticker scheduledTicker() {
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "dirk-probe-tick"));
+    return new Ticker() {
+      @Override
+      public Runnable every(long intervalMillis, Runnable round) {
+        ScheduledFuture<?> future = scheduler.scheduleAtFixedRate(round, 0, intervalMillis, TimeUnit.MILLISECONDS);
+        return () -> future.cancel(false);
+      }
+
+      @Override
+      public void shutdown() {
+        scheduler.shutdownNow();
+      }
+    };
+  }
+
+  private static ExecutorService pool(int threads) {
     AtomicInteger count = new AtomicInteger();
-    this.ticks = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "dirk-probe-tick"));
-    this.probes = Executors.newFixedThreadPool(Math.max(1, threads),
-        r -> daemon(r, "dirk-probe-" + count.incrementAndGet()));
+    return Executors.newFixedThreadPool(Math.max(1, threads), r -> daemon(r, "dirk-probe-" + count.incrementAndGet()));
   }
 
   private static Thread daemon(Runnable task, String name) {
@@ -112,8 +177,8 @@ public class HeartbeatProber {
 
   @PreDestroy
   void close() {
-    ticks.shutdownNow();
-    probes.shutdownNow();
+    ticks.shutdown();
+    closeProbes.run();
     clusters.values().forEach(c -> c.members.values().forEach(MemberProbe::close));
     clusters.clear();
   }
@@ -122,8 +187,11 @@ public class HeartbeatProber {
     final ResourceID id;
     final int intervalMillis;
     final int timeoutMillis;
+    final long intervalNanos;
     final Map<String, MemberProbe> members = new ConcurrentHashMap<>();
-    ScheduledFuture<?> tick;
+    Runnable stopTicks;
+    /** When the last round ran (nanoTime), 0 before the first. */
+    long lastRound;
     String reportedSignature = "";
     long reportedLsns = -1;
     long reportedAt;
@@ -131,17 +199,18 @@ public class HeartbeatProber {
     ClusterProbes(ResourceID id, int intervalMillis) {
       this.id = id;
       this.intervalMillis = intervalMillis;
+      this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
       // A member slower than this to say its role is as good as silent; never longer than 2 s.
       this.timeoutMillis = Math.max(200, Math.min(intervalMillis, 2000));
     }
 
     void start() {
-      tick = ticks.scheduleAtFixedRate(this::tick, 0, intervalMillis, TimeUnit.MILLISECONDS);
+      stopTicks = ticks.every(intervalMillis, this::tick);
     }
 
     void stop() {
-      if (tick != null) {
-        tick.cancel(false);
+      if (stopTicks != null) {
+        stopTicks.run();
       }
     }
 
@@ -162,33 +231,45 @@ public class HeartbeatProber {
         if (old != null) {
           old.close(); // a restarted pod: new address, fresh count
         }
-        return new MemberProbe(endpoint, timeoutMillis);
+        return new MemberProbe(endpoint, connect.apply(endpoint, timeoutMillis));
       }));
     }
 
     void tick() {
       try {
+        long now = nanoTime.getAsLong();
+        long sinceLast = lastRound == 0 ? intervalNanos : now - lastRound;
+        lastRound = now;
+        if (sinceLast < intervalNanos / 2) {
+          // A catch-up round bunched behind a late one: the probes of the round before are barely sent.
+          LOG.debugf("heartbeat round of %s skipped: the prober fell behind", id);
+          return;
+        }
+        // A round that itself ran late (the operator was starved or paused) cannot tell a slow member
+        // from its own delay: it sends, and counts nothing.
+        boolean onTime = sinceLast <= intervalNanos + intervalNanos / 2;
         for (MemberProbe probe : members.values()) {
           if (probe.inFlight.compareAndSet(false, true)) {
+            probe.lateCounted = false;
+            probe.sentAt = 0;
             probes.execute(() -> {
-              probe.lateCounted = false;
-              probe.startedAt = System.nanoTime();
+              probe.sentAt = nanoTime.getAsLong(); // the interval starts when the probe leaves, not when queued
               try {
                 probe.probe();
               } finally {
-                probe.startedAt = 0;
+                probe.sentAt = 0;
                 probe.inFlight.set(false);
               }
               report();
             });
-          } else if (probe.startedAt != 0
-              && System.nanoTime() - probe.startedAt >= TimeUnit.MILLISECONDS.toNanos(intervalMillis)) {
+          } else if (onTime && probe.sentAt != 0 && now - probe.sentAt >= intervalNanos) {
             probe.missed.incrementAndGet(); // sent an interval ago and still unanswered: that one is late
             probe.lateCounted = true;
             report();
           } else {
             // Queued behind other probes: our backlog, not the member's silence, so no miss is counted.
-            LOG.debugf("heartbeat of %s still queued: the prober's threads are all busy", probe.endpoint.id());
+            LOG.debugf("heartbeat of %s not counted this round: still queued, or the round ran late",
+                probe.endpoint.id());
           }
         }
       } catch (RuntimeException e) {
@@ -210,7 +291,7 @@ public class HeartbeatProber {
         }
         signature.append(';');
       }
-      long now = System.nanoTime();
+      long now = nanoTime.getAsLong();
       boolean changed = !signature.toString().equals(reportedSignature);
       boolean lsnMoved = lsns != reportedLsns && now - reportedAt >= LSN_REPORT_NANOS;
       if (changed || lsnMoved) {
@@ -224,18 +305,18 @@ public class HeartbeatProber {
 
   private static final class MemberProbe {
     final MemberAddress endpoint;
-    final HeartbeatProbe heartbeat;
+    final Heartbeats heartbeat;
     final AtomicBoolean inFlight = new AtomicBoolean();
     final AtomicInteger missed = new AtomicInteger();
     volatile HeartbeatReport last;
-    /** When the probe in flight was sent (System.nanoTime), 0 while none is. */
-    volatile long startedAt;
+    /** When the probe in flight was sent (the prober's nanoTime), 0 while none is or it is still queued. */
+    volatile long sentAt;
     /** Whether the tick already counted the probe in flight as missed. */
     volatile boolean lateCounted;
 
-    MemberProbe(MemberAddress endpoint, int timeoutMillis) {
+    MemberProbe(MemberAddress endpoint, Heartbeats heartbeat) {
       this.endpoint = endpoint;
-      this.heartbeat = new HeartbeatProbe(endpoint, timeoutMillis);
+      this.heartbeat = heartbeat;
     }
 
     /** Only ever one at a time (the in-flight flag), as a {@link HeartbeatProbe} needs. */

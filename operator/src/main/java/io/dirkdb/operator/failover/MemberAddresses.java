@@ -1,6 +1,8 @@
 package io.dirkdb.operator.failover;
 
 import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.dependent.ClusterNaming;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -9,6 +11,8 @@ import java.util.Optional;
 /**
  * Where the operator reaches a member: its pod's IP and the container port named {@value #PORT_NAME}
  * (3948 unless the pod says otherwise), so probes and control statements follow the pod, never a guess.
+ * What members are told to reach (the primary they follow, the ends of a resync) is the member's stable
+ * DNS name instead ({@link #stable}), which still leads to it after its pod restarts with another IP.
  */
 public final class MemberAddresses {
 
@@ -40,6 +44,11 @@ public final class MemberAddresses {
       }
     }
     return Optional.of(new MemberAddress(pod.getMetadata().getName(), pod.getStatus().getPodIP(), port));
+  }
+
+  /** The member's stable name, {@code <pod>.<cluster>-members.<namespace>.svc}, with the port of its pod. */
+  public static MemberAddress stable(DirkCluster cluster, MemberAddress probed) {
+    return new MemberAddress(probed.id(), ClusterNaming.memberHost(cluster, probed.id()), probed.port());
   }
 
   /** {@code host:port}, as {@code dirk resync} takes it and a secondary's heartbeat names its primary. */

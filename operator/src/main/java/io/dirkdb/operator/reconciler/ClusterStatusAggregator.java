@@ -69,6 +69,9 @@ public final class ClusterStatusAggregator {
     if (ready < desired) {
       reason = "MembersNotReady";
       message = ready + " of " + desired + " members ready";
+    } else if (status.getCurrentPrimary() == null) {
+      reason = "PrimaryUnknown";
+      message = "no member answers heartbeats as the primary yet";
     } else if (!primaryLabelled) {
       reason = "PrimaryNotLabelled";
       message = "member " + status.getCurrentPrimary() + " is not labelled " + ClusterNaming.LABEL_ROLE + "=primary yet";
@@ -111,10 +114,10 @@ public final class ClusterStatusAggregator {
     return violations.stream().map(v -> v.field() + ": " + v.message()).collect(Collectors.joining("; "));
   }
 
+  /** The primary the status names, or null while no member has answered as one (never a guess by ordinal). */
   public static String currentPrimary(DirkCluster cluster) {
     DirkClusterStatus status = cluster.getStatus();
-    return status != null && status.getCurrentPrimary() != null
-        ? status.getCurrentPrimary() : ClusterNaming.initialPrimary(cluster);
+    return status == null ? null : status.getCurrentPrimary();
   }
 
   public static boolean isReady(Pod pod) {

@@ -53,6 +53,8 @@ import org.jboss.logging.Logger;
  * and record the status.
  */
 // Dependents of one kind share one informer (one cache, one watch); each finds its object by name.
+// Pods come after what they mount and run as: the ConfigMap and the ServiceAccount. Not after the
+// generated Secret: its precondition is false for a user's Secret, which would hold the pods back too.
 @ControllerConfiguration(name = DirkClusterReconciler.NAME)
 @Workflow(explicitInvocation = true, dependents = {
     @Dependent(name = "service-account", type = ServiceAccountDependent.class),
@@ -61,10 +63,12 @@ import org.jboss.logging.Logger;
     @Dependent(name = "config", type = ConfigMapDependent.class),
     @Dependent(name = "members-service", type = MembersServiceDependent.class),
     @Dependent(name = "primary-service", type = PrimaryServiceDependent.class, useEventSourceWithName = "members-service"),
-    @Dependent(name = "secondary-statefulset", type = SecondaryStatefulSetDependent.class),
+    @Dependent(name = "secondary-statefulset", type = SecondaryStatefulSetDependent.class,
+        dependsOn = {"config", "service-account"}),
     @Dependent(name = "primary-statefulset", type = PrimaryStatefulSetDependent.class,
-        useEventSourceWithName = "secondary-statefulset"),
-    @Dependent(name = "proxy-deployment", type = ProxyDeploymentDependent.class),
+        useEventSourceWithName = "secondary-statefulset", dependsOn = {"config", "service-account"}),
+    @Dependent(name = "proxy-deployment", type = ProxyDeploymentDependent.class,
+        dependsOn = {"config", "service-account"}),
     @Dependent(name = "proxy-service", type = ProxyServiceDependent.class, useEventSourceWithName = "members-service"),
     @Dependent(name = "disruption-budget", type = MembersDisruptionBudgetDependent.class),
 })
@@ -82,6 +86,9 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
 
   @Inject
   FailoverCoordinator failover;
+
+  @Inject
+  ImageDefaults images;
 
   @Override
   public List<EventSource<?, DirkCluster>> prepareEventSources(EventSourceContext<DirkCluster> context) {
@@ -107,6 +114,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
   @Override
   public UpdateControl<DirkCluster> reconcile(DirkCluster cluster, Context<DirkCluster> context) {
     String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
+    images.apply(cluster); // the SDK hands each pass its own copy: the user's spec is not changed
 
     List<SpecViolation> violations = new ArrayList<>(validator.validate(cluster));
     if (violations.isEmpty()) {
@@ -130,7 +138,6 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
         .toList();
-    memberPods = MemberRoleLabeler.labelNewMembers(context.getClient(), cluster, memberPods);
     FailoverCoordinator.Outcome roles = failover.reconcile(context.getClient(), cluster, memberPods);
     DirkCluster stored = roles.cluster(); // its status may have been written by the failover steps
     memberPods = roles.pods();

@@ -25,13 +25,18 @@ public final class DirkClusterValidator {
   public List<SpecViolation> validate(DirkCluster cluster) {
     List<SpecViolation> violations = new ArrayList<>();
     DirkClusterSpec spec = cluster.getSpec();
+    String name = cluster.getMetadata() == null ? null : cluster.getMetadata().getName();
+    if (name != null && (name.length() > DirkClusterRules.MAX_NAME_LENGTH
+        || !name.matches("^[a-z]([-a-z0-9]*[a-z0-9])?$"))) {
+      violations.add(new SpecViolation("metadata.name", "ClusterNameInvalid", DirkClusterRules.NAME_FITS_MESSAGE));
+    }
     if (spec == null) {
       violations.add(new SpecViolation("spec", "SpecMissing", "the DirkCluster has no spec"));
       return violations;
     }
     if (spec.getProxy() == null || spec.getCache() == null || spec.getReplication() == null
         || spec.getFailover() == null || spec.getStorage() == null || spec.getResources() == null
-        || spec.getReplication().getMode() == null || spec.getImagePullPolicy() == null) {
+        || spec.getReplication().getMode() == null) {
       violations.add(new SpecViolation("spec", "SectionNull",
           "spec sections proxy, cache, replication, failover, storage and resources must not be null; omit them for defaults"));
       return violations;
@@ -40,7 +45,7 @@ public final class DirkClusterValidator {
       violations.add(new SpecViolation("spec.secondaries", "SecondariesOutOfRange",
           "spec.secondaries must be between 0 and " + DirkClusterSpec.MAX_SECONDARIES));
     }
-    if (spec.getImage() == null || spec.getImage().isBlank()) {
+    if (spec.getImage() != null && spec.getImage().isBlank()) { // unset: the operator's default image
       violations.add(new SpecViolation("spec.image", "ImageMissing", "spec.image must name a container image"));
     }
 

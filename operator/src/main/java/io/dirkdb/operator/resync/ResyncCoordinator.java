@@ -89,8 +89,10 @@ public final class ResyncCoordinator {
       latest.filter(ResyncJobs::finished).ifPresent(job -> report(client, cluster, member, job));
       if (!needsResync) {
         if (heartbeat.isSecondary()) {
-          if (!MemberAddresses.hostPort(primary).equals(heartbeat.following())) {
-            follow(control, endpoint.get(), primary, cluster);
+          // The primary's stable name: a secondary following an IP (or another member) is pointed at it.
+          MemberAddress primaryName = MemberAddresses.stable(cluster, primary);
+          if (!MemberAddresses.hostPort(primaryName).equals(heartbeat.following())) {
+            follow(control, endpoint.get(), primaryName, cluster);
           }
           RoleLabels.set(client, pod, ClusterNaming.ROLE_SECONDARY);
         }
@@ -125,7 +127,8 @@ public final class ResyncCoordinator {
         }
       }
       int attempt = latest.map(ResyncJobs::attempt).orElse(0) + 1;
-      Job job = ResyncJobs.desired(cluster, member, attempt, primary, endpoint.get());
+      Job job = ResyncJobs.desired(cluster, member, attempt, MemberAddresses.stable(cluster, primary),
+          MemberAddresses.stable(cluster, endpoint.get()));
       try {
         client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
       } catch (KubernetesClientException e) {

@@ -2,9 +2,9 @@ package io.dirkdb.operator.resync;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.dependent.PodDefaults;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.operator.failover.MemberAddresses;
-import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
@@ -14,9 +14,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The resync Job of a member: {@code <cluster>-resync-<member>-<n>}, one container running
- * {@code dirk resync --from <primary> --to <member>} with the cluster's password. The operator does the
- * retries (with backoff and Events), so the Job itself never retries, and a finished Job expires.
+ * The resync Job of a member: {@code <cluster>-resync-<p0|s<i>>-<n>} (the member's pod by its StatefulSet
+ * and ordinal, so the name stays within 63 characters for any cluster name the CRD admits), one container
+ * running {@code dirk resync --from <primary> --to <member>} with the cluster's password, hardened and
+ * sized like the members (Pod Security {@code restricted}). The operator does the retries (with backoff
+ * and Events), so the Job itself never retries, and a finished Job expires.
  */
 public final class ResyncJobs {
 
@@ -33,7 +35,17 @@ public final class ResyncJobs {
   private ResyncJobs() {}
 
   public static String name(DirkCluster cluster, String member, int attempt) {
-    return cluster.getMetadata().getName() + "-resync-" + member + "-" + attempt;
+    return cluster.getMetadata().getName() + "-resync-" + shortMember(cluster, member) + "-" + attempt;
+  }
+
+  /** {@code p0} for {@code <cluster>-primary-0}, {@code s3} for {@code <cluster>-secondary-3}. */
+  static String shortMember(DirkCluster cluster, String member) {
+    String primary = ClusterNaming.primaryStatefulSet(cluster) + "-";
+    String secondary = ClusterNaming.secondaryStatefulSet(cluster) + "-";
+    if (member.startsWith(primary)) {
+      return "p" + member.substring(primary.length());
+    }
+    return member.startsWith(secondary) ? "s" + member.substring(secondary.length()) : member;
   }
 
   static Job desired(DirkCluster cluster, String member, int attempt, MemberAddress from, MemberAddress to) {
@@ -56,15 +68,19 @@ public final class ResyncJobs {
         .withRestartPolicy("Never")
         .withServiceAccountName(ClusterNaming.serviceAccount(cluster))
         .withAutomountServiceAccountToken(false)
+        .withEnableServiceLinks(false)
+        .withSecurityContext(PodDefaults.podSecurityContext())
         .addNewContainer()
         .withName("resync")
         .withImage(cluster.getSpec().getImage())
-        .withImagePullPolicy(cluster.getSpec().getImagePullPolicy().name())
+        .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
         .withArgs(command(from, to))
-        .withEnv(new EnvVarBuilder().withName("DIRK_PASSWORD").withNewValueFrom().withNewSecretKeyRef()
-            .withName(ClusterNaming.credentialsSecret(cluster)).withKey(ClusterNaming.PASSWORD_KEY).endSecretKeyRef()
-            .endValueFrom().build())
+        .withEnv(PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
+        .withResources(PodDefaults.memberResources(cluster))
+        .withSecurityContext(PodDefaults.containerSecurityContext())
+        .withVolumeMounts(PodDefaults.tmpMount())
         .endContainer()
+        .withVolumes(PodDefaults.tmpVolume())
         .endSpec()
         .endTemplate()
         .endSpec()

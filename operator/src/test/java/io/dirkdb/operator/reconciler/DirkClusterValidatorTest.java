@@ -18,6 +18,17 @@ class DirkClusterValidatorTest {
   }
 
   @Test
+  void aClusterNameTooLongForItsDerivedNamesIsRejected() {
+    DirkCluster cluster = cluster();
+    cluster.getMetadata().setName("a".repeat(42));
+    assertThat(validator.validate(cluster)).isEmpty();
+    cluster.getMetadata().setName("a".repeat(43));
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("ClusterNameInvalid");
+    cluster.getMetadata().setName("1demo");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("ClusterNameInvalid");
+  }
+
+  @Test
   void syncWithoutSecondaryIsRejectedButSyncWithOneIsNot() {
     DirkCluster cluster = cluster();
     cluster.getSpec().getReplication().setMode(ReplicationMode.SYNC);

@@ -18,6 +18,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 @ValidationRule(value = DirkClusterRules.TARGET_PRIMARY_IS_MEMBER, message = DirkClusterRules.TARGET_PRIMARY_IS_MEMBER_MESSAGE,
     reason = "FieldValueInvalid", fieldPath = ".spec.targetPrimary")
+@ValidationRule(value = DirkClusterRules.NAME_FITS, message = DirkClusterRules.NAME_FITS_MESSAGE,
+    reason = "FieldValueInvalid")
 public class DirkCluster extends CustomResource<DirkClusterSpec, DirkClusterStatus> implements Namespaced {
 
   @Override

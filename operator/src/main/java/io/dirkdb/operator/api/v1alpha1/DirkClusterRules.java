@@ -43,5 +43,19 @@ public final class DirkClusterRules {
   public static final String TARGET_PRIMARY_IS_MEMBER_MESSAGE =
       "targetPrimary must name a member of this cluster: <name>-primary-0 or <name>-secondary-<i> with i below spec.secondaries";
 
+  /**
+   * The longest DirkCluster name whose derived names all fit in 63 characters: the StatefulSet
+   * {@code <name>-secondary} plus the {@code controller-revision-hash} label its pods get
+   * ({@code <statefulset>-<hash of up to 10>}) is the longest; pods ({@code <name>-secondary-14}), the
+   * members' DNS labels, the Services and the resync Jobs ({@code <name>-resync-s14-<n>}) are shorter.
+   */
+  public static final int MAX_NAME_LENGTH = 42;
+  /** At the root: CEL sees metadata.name only there. Services also need a DNS label starting with a letter. */
+  public static final String NAME_FITS = "size(self.metadata.name) <= " + MAX_NAME_LENGTH
+      + " && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')";
+  public static final String NAME_FITS_MESSAGE = "metadata.name must be at most " + MAX_NAME_LENGTH
+      + " lower-case letters, digits or '-', starting with a letter: the StatefulSets, pods, Services and"
+      + " resync Jobs named after it must fit in 63 characters";
+
   private DirkClusterRules() {}
 }

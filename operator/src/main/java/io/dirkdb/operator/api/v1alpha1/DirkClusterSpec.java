@@ -25,14 +25,14 @@ public class DirkClusterSpec {
   public static final String DEFAULT_IMAGE = "dirkdb/dirk:0.1.0";
   public static final int MAX_SECONDARIES = 15;
 
-  @JsonPropertyDescription("Container image with the dirk entry point, used by members, proxy and cache.")
-  @Default(DEFAULT_IMAGE)
+  @JsonPropertyDescription("Container image with the dirk entry point, used by members, proxy, cache and resync Jobs;"
+      + " unset: the operator's default image (the chart's dirkImage values, env DIRK_DEFAULT_IMAGE).")
   @Pattern("^\\S+$")
-  private String image = DEFAULT_IMAGE;
+  private String image;
 
-  @JsonPropertyDescription("Kubernetes image pull policy of every DirkDB container.")
-  @Default("IfNotPresent")
-  private ImagePullPolicy imagePullPolicy = ImagePullPolicy.IfNotPresent;
+  @JsonPropertyDescription("Kubernetes image pull policy of every DirkDB container; unset: the operator's default"
+      + " (the chart's dirkImage.pullPolicy, env DIRK_DEFAULT_IMAGE_PULL_POLICY, IfNotPresent otherwise).")
+  private ImagePullPolicy imagePullPolicy;
 
   @JsonPropertyDescription("Number of secondaries (read replicas) besides the one primary.")
   @SpecReplicas

@@ -13,10 +13,10 @@ public class FailoverSpec {
   private boolean enabled = true;
 
   @JsonPropertyDescription("Interval between heartbeat probes of every member, in milliseconds.")
-  @Default("500")
+  @Default("1000")
   @Min(50)
   @Max(60000)
-  private int heartbeatIntervalMs = 500;
+  private int heartbeatIntervalMs = 1000;
 
   @JsonPropertyDescription("Missed heartbeats in a row after which the primary counts as lost.")
   @Default("3")
@@ -25,10 +25,10 @@ public class FailoverSpec {
   private int failureThreshold = 3;
 
   @JsonPropertyDescription("Extra wait after the primary is lost before promoting, in seconds.")
-  @Default("0")
+  @Default("2")
   @Min(0)
   @Max(3600)
-  private int failoverDelaySeconds;
+  private int failoverDelaySeconds = 2;
 
   @JsonPropertyDescription("Promote even when that may lose acknowledged writes (sync mode with a silent secondary).")
   @Default("false")

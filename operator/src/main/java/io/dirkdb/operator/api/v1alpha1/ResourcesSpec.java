@@ -4,17 +4,21 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 
-/** Compute resources per container kind; an unset section gets the operator's modest requests. */
+/**
+ * Compute resources per container kind; an unset section gets the operator's modest requests. A memory
+ * limit is always set (the section's, else its memory request, else the default), and every JVM sizes its
+ * heap to half of it ({@code JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=50}).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ResourcesSpec {
 
-  @JsonPropertyDescription("Requests and limits of each member container (default requests: cpu 100m, memory 256Mi).")
+  @JsonPropertyDescription("Requests and limits of each member container (default: requests cpu 100m and memory 512Mi, memory limit 512Mi; the heap is half the memory limit).")
   private ResourceRequirements members;
 
-  @JsonPropertyDescription("Requests and limits of the proxy container (default requests: cpu 50m, memory 128Mi).")
+  @JsonPropertyDescription("Requests and limits of the proxy container (default: requests cpu 50m and memory 256Mi, memory limit 256Mi; the heap is half the memory limit).")
   private ResourceRequirements proxy;
 
-  @JsonPropertyDescription("Requests and limits of the cache sidecar (default requests: cpu 50m, memory 128Mi).")
+  @JsonPropertyDescription("Requests and limits of the cache sidecar (default: requests cpu 50m and memory 256Mi, memory limit 256Mi; the heap is half the memory limit).")
   private ResourceRequirements cache;
 
   public ResourceRequirements getMembers() { return members; }

@@ -257,6 +257,7 @@ final class LiveCluster implements AutoCloseable {
         }
       }
       String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
+      TestHosts.map(stableName(podName), host); // what the cluster's DNS would answer for the headless Service
       LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(podName, role, host, 0, directory, follow)
           : startInProcess(podName, role, host, 0, directory, follow);
       members.put(podName, live);
@@ -412,7 +413,10 @@ final class LiveCluster implements AutoCloseable {
 
   private LiveMember startInProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
     EngineDatabase database = EngineDatabase.open(directory);
-    Member member = Member.start(pod, database, directory, role);
+    // The peers config.json lists: an empty member asks them before it may begin a history of its own.
+    List<io.dirkdb.heartbeat.MemberAddress> peers = members.values().stream().filter(m -> !m.pod().equals(pod))
+        .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), m.host(), m.port())).toList();
+    Member member = Member.start(pod, database, directory, role, new Member.Bootstrap(peers, null));
     if (follow != null && member.state().primaryHost() == null) {
       member.follow(follow.host(), follow.port());
     }

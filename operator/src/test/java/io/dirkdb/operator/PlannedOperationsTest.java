@@ -81,8 +81,9 @@ class PlannedOperationsTest {
             assertThat(heartbeat.role()).isEqualTo("secondary");
             assertThat(heartbeat.epoch()).isEqualTo(2L);
             assertThat(heartbeat.diverged()).isFalse();
+            // By the new primary's stable name, as the operator repoints members (never by pod IP).
             assertThat(heartbeat.following())
-                .isEqualTo(live.member(promoted).host() + ":" + live.member(promoted).port());
+                .isEqualTo(live.stableName(promoted) + ":" + live.member(promoted).port());
           }
         });
         writer.awaitAcks(writer.acked().size() + 20);

@@ -544,8 +544,8 @@ public final class Member implements AutoCloseable {
         return "primary at epoch " + epoch;
     }
 
-    /** How long a fence lets the writes already logged finish before it refuses their acknowledgement. */
-    private static final java.time.Duration FENCE_DRAIN = java.time.Duration.ofSeconds(2);
+    /** How long a fence lets logged writes finish: well inside the 2000 ms callers wait for its answer. */
+    private static final java.time.Duration FENCE_DRAIN = java.time.Duration.ofMillis(1000);
 
     public synchronized String fence() {
         MemberState current = state;

@@ -70,9 +70,10 @@ class FailoverTest {
         live.kill(PRIMARY);
         long gone = System.nanoTime(); // a write sent before the kill may have been answered: count later ones
 
-        // heartbeat 500 ms x threshold 3, plus 2 s, plus the rounds a starved prober does not count (a
-        // shared build machine): a bound that says "failed over by detection", not a speed target
-        await().atMost(Duration.ofMillis(5000)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+        // heartbeat 500 ms x threshold 3, then the old primary's lease (2 s + a probe timeout: it could not be
+        // fenced), plus the rounds a starved prober does not count (a shared build machine): a bound that says
+        // "failed over by detection and the lease", not a speed target
+        await().atMost(Duration.ofMillis(9000)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
           assertThat(cluster(ns).getStatus().getCurrentPrimary()).isNotEqualTo(PRIMARY);
           assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
         });
@@ -184,9 +185,9 @@ class FailoverTest {
         assertThat(c.getStatus().getLastFailover()).isNull();
         assertThat(role(ns, PRIMARY)).isEqualTo("primary");
       });
-      // Silent as well as NotReady: that one is lost.
+      // Silent as well as NotReady: that one is lost (and, unfenced, replaced once its lease ran out).
       live.kill(PRIMARY);
-      await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+      await().atMost(Duration.ofSeconds(9)).untilAsserted(() ->
           assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(SECONDARY));
     }
   }
@@ -420,6 +421,170 @@ class FailoverTest {
     }
   }
 
+  @Test
+  void aSlowPrimaryIsReplacedByTheSecondaryHoldingItsAcknowledgedWritesNotByALaggingOne() throws Exception {
+    String ns = "failover-slow-primary";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 5);
+      // The operator reaches the primary and demo-secondary-1 through relays: the primary's can slow it down,
+      // the secondary's records the control statements it gets.
+      ControlRelay primaryRelay = live.relay(PRIMARY);
+      ControlRelay upToDateRelay = live.relay(SECONDARY_1);
+      String primaryName = live.stableName(PRIMARY) + ":" + primaryRelay.port();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        long primaryLsn = heartbeat(live, PRIMARY).lsn();
+        for (String secondary : List.of(SECONDARY, SECONDARY_1)) {
+          HeartbeatReport h = heartbeat(live, secondary);
+          assertThat(h.following()).as("%s follows the primary's name and declared port", secondary)
+              .isEqualTo(primaryName);
+          assertThat(h.lsn()).isEqualTo(primaryLsn);
+        }
+      });
+
+      // The primary turns slow: heartbeats miss, a fence takes 1.2 s (within the operator's 2 s), writes go on.
+      primaryRelay.delay(Duration.ofMillis(1200), "dirk heartbeat", "dirk fence");
+      await().atMost(Duration.ofSeconds(5)).until(() -> member(ns, PRIMARY).getMissedHeartbeats() > 0);
+      // demo-secondary-0 loses its stream from the primary (a partition between them) but still answers: from
+      // now on it lags. Both secondaries hold the same LSN, so the figures read before the fence tie.
+      try (DirkConnection c = live.connect(SECONDARY)) {
+        LiveCluster.check(c.execute("dirk follow 'cut-off." + NAME + "-members." + ns + ".svc' 1"));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster(ns).getStatus().getLastFailover() != null);
+      // While the fence is on its way the primary acknowledges more writes, which only demo-secondary-1 holds.
+      Set<Long> acked = new java.util.TreeSet<>();
+      try (DirkConnection c = live.connect(PRIMARY)) {
+        LiveCluster.check(c.execute("ampiasao shop"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        for (long id = 100; System.nanoTime() < deadline; id++) {
+          if (c.execute("manampia ao@ item (id) sanda (" + id + ")").isError()) {
+            break; // fenced
+          }
+          acked.add(id);
+        }
+      }
+      assertThat(acked).as("writes the slow primary acknowledged before its fence").isNotEmpty();
+
+      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getLastFailover().getCompletedAt()).isNotNull();
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY_1);
+      });
+      assertThat(ids(live, SECONDARY_1)).containsAll(acked);
+      // Detached before the election, promoted naming the cluster's history.
+      String history = heartbeat(live, SECONDARY_1).historyId();
+      assertThat(history).isNotNull();
+      List<String> statements = upToDateRelay.controlStatements();
+      assertThat(statements).anySatisfy(st -> assertThat(st).startsWith("dirk fence"));
+      assertThat(statements).anySatisfy(st -> assertThat(st).isEqualTo("dirk promote 2 history '" + history + "';"));
+      assertThat(statements.indexOf("dirk fence;")).isLessThan(statements.indexOf("dirk promote 2 history '" + history
+          + "';"));
+      // The lagging one follows the new primary by name and gets the writes it missed.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(heartbeat(live, SECONDARY).following())
+            .isEqualTo(live.stableName(SECONDARY_1) + ":" + upToDateRelay.port());
+        assertThat(ids(live, SECONDARY)).containsAll(acked);
+      });
+    }
+  }
+
+  @Test
+  void aPrimaryThatCannotBeFencedStopsAcknowledgingBeforeAnotherIsPromoted() throws Exception {
+    String ns = "failover-unfenced";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 1);
+      ControlRelay primaryRelay = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(heartbeat(live, SECONDARY).following())
+          .isEqualTo(live.stableName(PRIMARY) + ":" + primaryRelay.port()));
+      // Cut off from the operator only: its secondary still streams from it and its acks renew its lease.
+      List<Long> ackedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread client = new Thread(() -> {
+        try (DirkConnection c = live.connect(PRIMARY)) {
+          LiveCluster.check(c.execute("ampiasao shop"));
+          for (long id = 100; writing.get(); id++) {
+            if (!c.execute("manampia ao@ item (id) sanda (" + id + ")").isError()) {
+              ackedAt.add(System.nanoTime());
+            }
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }, "writes-to-the-old-primary");
+      long promotedSeen;
+      try {
+        client.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ackedAt.size() > 10);
+        long cut = System.nanoTime();
+        primaryRelay.drop("dirk heartbeat", "dirk fence");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> {
+          HeartbeatReport h = heartbeat(live, SECONDARY);
+          return h.isPrimary() && h.epoch() == 2;
+        });
+        promotedSeen = System.nanoTime();
+        // Writes still going to the old primary for a while show whether it still acknowledges.
+        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
+        long lastAck = ackedAt.stream().mapToLong(Long::longValue).max().orElseThrow();
+        System.out.printf("unfenced primary: cut off %d ms before the promotion was seen; its last acknowledged "
+            + "write came %d ms before it%n", Duration.ofNanos(promotedSeen - cut).toMillis(),
+            Duration.ofNanos(promotedSeen - lastAck).toMillis());
+        assertThat(ackedAt).as("writes the old primary acknowledged after another member was promoted")
+            .allSatisfy(at -> assertThat(at).isLessThan(promotedSeen));
+      } finally {
+        writing.set(false);
+        client.join(10_000);
+      }
+      assertThat(cluster(ns).getStatus().getLastFailover().getFromPrimary()).isEqualTo(PRIMARY);
+    }
+  }
+
+  @Test
+  void aRefusedResyncJobIsReportedAndTheOperatorGoesOn() throws Exception {
+    String ns = "failover-job-refused";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(5)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY)));
+      Harness.refuse(client, "create", "batch", "jobs", ns, "exceeded quota: jobs=0");
+      try {
+        live.kill(PRIMARY);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(SECONDARY));
+        live.restartPod(PRIMARY); // back as a primary of epoch 1: it needs a resync Job, which the quota refuses
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+          assertThat(eventReasons(ns)).contains("ResyncJobRefused");
+          assertThat(cluster(ns).getStatus().condition("Resyncing")).hasValueSatisfying(c -> {
+            assertThat(c.getReason()).isEqualTo("ResyncJobRefused");
+            assertThat(c.getMessage()).contains(PRIMARY).contains("exceeded quota");
+          });
+          assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
+        });
+      } finally {
+        Harness.clearFaults(client);
+      }
+      // Once the quota allows it, the Job is made after the backoff and the member rejoins.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(role(ns, PRIMARY)).isEqualTo("secondary");
+        assertThat(live.contents(PRIMARY)).isEqualTo(live.contents(SECONDARY));
+      });
+    }
+  }
+
+  @Test
+  void aMemberToldToFollowAPeerByIpFailsTheHarnessCheck() throws Exception {
+    String ns = "harness-ip";
+    LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {});
+    try {
+      LiveCluster.LiveMember primary = live.member(PRIMARY);
+      try (DirkConnection c = live.connect(SECONDARY)) {
+        LiveCluster.check(c.execute("dirk follow '" + primary.host() + "' " + primary.port()));
+      }
+      live.checkAddressesNow();
+      assertThat(live.addressedByIp()).anySatisfy(v -> assertThat(v).contains(SECONDARY).contains(primary.host()));
+    } finally {
+      org.assertj.core.api.Assertions.assertThatThrownBy(live::close).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("by IP");
+    }
+  }
+
   /** Writes rows {@code from..to} into shop.item directly on {@code pod}, making the table first if needed. */
   private static void writeRows(LiveCluster live, String pod, int from, int to) throws IOException {
     try (DirkConnection c = live.connect(pod)) {
@@ -510,6 +675,12 @@ class FailoverTest {
     return client.v1().events().inNamespace(ns).list().getItems().stream()
         .filter(e -> e.getInvolvedObject() != null && NAME.equals(e.getInvolvedObject().getName()))
         .map(Event::getReason).toList();
+  }
+
+  private static HeartbeatReport heartbeat(LiveCluster live, String pod) throws IOException {
+    try (DirkConnection c = live.connect(pod)) {
+      return HeartbeatReport.parse(c.execute("dirk heartbeat").messageText());
+    }
   }
 
   private static Set<Long> ids(LiveCluster live, String pod) throws IOException {

@@ -57,6 +57,10 @@ import java.util.function.Supplier;
 final class LiveCluster implements AutoCloseable {
 
   private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(2);
+  /** The lease of in-process members: {@code dirk server --primary-lease-ms}'s default. */
+  static final Duration PRIMARY_LEASE = Duration.ofMillis(2000);
+  private static final java.util.regex.Pattern IP_LITERAL = java.util.regex.Pattern.compile(
+      "^(\\d{1,3}(\\.\\d{1,3}){3}|\\[?[0-9a-fA-F:]*:[0-9a-fA-F:]*\\]?)$");
 
   /** How the kubelet runs a member's container. */
   enum MemberRuntime {
@@ -104,6 +108,11 @@ final class LiveCluster implements AutoCloseable {
   private final Set<String> podsInHand = ConcurrentHashMap.newKeySet();
   private final List<String> preStopLog = new CopyOnWriteArrayList<>();
   private volatile boolean podStartsHeld;
+  /**
+   * Every place a member was told to reach a peer by IP (a follow, a resync Job, a config): in a cluster a pod's
+   * IP changes when it restarts, so members reach each other by stable name only. Closing fails the test if any.
+   */
+  private final List<String> addressedByIp = new CopyOnWriteArrayList<>();
 
   LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode, MemberRuntime runtime)
       throws IOException {
@@ -117,6 +126,46 @@ final class LiveCluster implements AutoCloseable {
     this.replication = ReplicationSettings.defaults(mode).withPeerPassword(password)
         .withMaxBackoff(Duration.ofMillis(200)).withSyncTimeout(Duration.ofSeconds(3));
     jobRunner.scheduleWithFixedDelay(this::runNewJobs, 100, 100, TimeUnit.MILLISECONDS);
+    jobRunner.scheduleWithFixedDelay(this::checkFollowedAddresses, 250, 250, TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether {@code host} is an IP address rather than a name (IPv4 dotted quad or IPv6). */
+  static boolean isIpLiteral(String host) {
+    return host != null && IP_LITERAL.matcher(host).matches();
+  }
+
+  /** The host of a {@code host:port}. */
+  private static String hostOf(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    return colon < 0 ? hostPort : hostPort.substring(0, colon);
+  }
+
+  /** Records every member whose heartbeat says it follows an IP: a follow that would break on a pod restart. */
+  private void checkFollowedAddresses() {
+    for (LiveMember member : List.copyOf(members.values())) {
+      try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), 500)) {
+        String following = io.dirkdb.heartbeat.HeartbeatReport.parse(connection.execute("dirk heartbeat").messageText())
+            .following();
+        if (following != null && isIpLiteral(hostOf(following))) {
+          String violation = member.pod() + " follows " + following + ", an IP, not its primary's stable name";
+          if (!addressedByIp.contains(violation)) {
+            addressedByIp.add(violation);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // stopped or starting: looked at again on the next check
+      }
+    }
+  }
+
+  /** Looks at once at what every member follows (the harness also does so every 250 ms). */
+  void checkAddressesNow() {
+    checkFollowedAddresses();
+  }
+
+  /** The peers reached by IP so far (empty when every follow, Job and config used stable names). */
+  List<String> addressedByIp() {
+    return List.copyOf(addressedByIp);
   }
 
   /**
@@ -406,8 +455,10 @@ final class LiveCluster implements AutoCloseable {
   }
 
   private LiveMember startProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
+    // The primary by its stable name, as the config.json the operator renders names it: never its IP.
     MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory, passwordFile,
-        replication.mode().wireName(), follow == null ? null : follow.host(), follow == null ? 0 : follow.port());
+        replication.mode().wireName(), follow == null ? null : stableName(follow.pod()),
+        follow == null ? 0 : follow.port());
     return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate);
   }
 
@@ -415,10 +466,12 @@ final class LiveCluster implements AutoCloseable {
     EngineDatabase database = EngineDatabase.open(directory);
     // The peers config.json lists: an empty member asks them before it may begin a history of its own.
     List<io.dirkdb.heartbeat.MemberAddress> peers = members.values().stream().filter(m -> !m.pod().equals(pod))
-        .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), m.host(), m.port())).toList();
+        .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), stableName(m.pod()), m.port())).toList();
     Member member = Member.start(pod, database, directory, role, new Member.Bootstrap(peers, null));
+    // As dirk server in a cluster (config.json lists its peers): as primary it acknowledges only while heard from.
+    member.useLease(PRIMARY_LEASE);
     if (follow != null && member.state().primaryHost() == null) {
-      member.follow(follow.host(), follow.port());
+      member.follow(stableName(follow.pod()), follow.port()); // by name, as config.json says, never by IP
     }
     var registry = HealthHttpServer.newRegistry();
     Replicator.attach(member, database.engine(), replication, registry);
@@ -636,6 +689,13 @@ final class LiveCluster implements AutoCloseable {
         if (!jobsSeen.add(jobName)) {
           continue;
         }
+        List<String> args0 = job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        for (int i = 0; i + 1 < args0.size(); i++) {
+          if (List.of("--from", "--to").contains(args0.get(i)) && isIpLiteral(hostOf(args0.get(i + 1)))) {
+            addressedByIp.add("Job " + jobName + " has " + args0.get(i) + " " + args0.get(i + 1)
+                + ", an IP, not the member's stable name");
+          }
+        }
         List<String> extra = List.of("--password", password, "--timeout-seconds", "30", "--poll-ms", "50");
         // A pod told to fail exits 1 without running, as a resync whose source vanished would.
         List<Integer> exits = new JobController(client, namespace, root.resolve("jobs"))
@@ -654,8 +714,30 @@ final class LiveCluster implements AutoCloseable {
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(condition::getAsBoolean);
   }
 
+  /** Records every host in the operator's rendered config.json that is an IP: members read their peers there. */
+  private void checkRenderedConfig() {
+    java.util.regex.Pattern host = java.util.regex.Pattern.compile("\"host\"\\s*:\\s*\"([^\"]+)\"");
+    for (var configMap : client.configMaps().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).list()
+        .getItems()) {
+      for (var entry : Optional.ofNullable(configMap.getData()).orElse(Map.of()).entrySet()) {
+        java.util.regex.Matcher m = host.matcher(entry.getValue());
+        while (m.find()) {
+          if (isIpLiteral(m.group(1))) {
+            addressedByIp.add("ConfigMap " + configMap.getMetadata().getName() + " " + entry.getKey() + " names host "
+                + m.group(1) + ", an IP, not a stable name");
+          }
+        }
+      }
+    }
+  }
+
   @Override
   public void close() {
+    try {
+      checkRenderedConfig();
+    } catch (RuntimeException e) {
+      System.err.println("test kubelet: could not read the rendered config: " + e);
+    }
     try {
       // Deleting the cluster stops the operator's probes of members that are about to go.
       client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
@@ -681,6 +763,10 @@ final class LiveCluster implements AutoCloseable {
         relays.forEach(ControlRelay::close);
         members.values().forEach(m -> m.stop().run());
       }
+    }
+    if (!addressedByIp.isEmpty()) {
+      throw new AssertionError("members were told to reach peers by IP, which changes when a pod restarts: "
+          + addressedByIp);
     }
   }
 }

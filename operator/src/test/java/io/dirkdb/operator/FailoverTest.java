@@ -60,13 +60,18 @@ class FailoverTest {
   @Test
   void killedPrimaryIsReplacedWithoutLosingAcknowledgedWritesAndRejoinsByResync() throws Exception {
     String ns = "failover-kill";
-    // Members in JVMs of their own: the primary dies by SIGKILL, mid-write, as on a node failure.
-    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 2, spec -> {},
-        LiveCluster.MemberRuntime.PROCESS)) {
+    // Members in JVMs of their own, on the harness's StatefulSet controller and kubelet: the primary dies by
+    // SIGKILL, mid-write, as on a node failure; its node stays down (no restart) until the failover is over.
+    try (LiveCluster live = LiveCluster.startManaged(client, ns, NAME, ReplicationMode.SYNC, 2, spec -> {
+      spec.getFailover().setHeartbeatIntervalMs(500);
+      spec.getFailover().setFailureThreshold(3);
+      spec.getFailover().setFailoverDelaySeconds(0);
+    }, LiveCluster.MemberRuntime.PROCESS)) {
       live.startProxy();
       try (Writer writer = new Writer(live)) {
         writer.awaitAcks(20);
         long killedAt = System.nanoTime();
+        live.holdRestarts(PRIMARY, true);
         live.kill(PRIMARY);
         long gone = System.nanoTime(); // a write sent before the kill may have been answered: count later ones
 
@@ -105,13 +110,14 @@ class FailoverTest {
             .isEqualTo(2L));
         assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverCompleted");
 
-        // The old primary's pod comes back (a new process on its data directory, a new IP): a resync Job
-        // rebuilds it, then it is a secondary again.
-        // The first Job fails: it is reported and retried after the backoff (1 s in tests).
+        // Its node is back: the kubelet restarts the container in place (a new process on its data directory,
+        // the same pod and address); back as a primary of epoch 1, a resync Job rebuilds it, then it is a
+        // secondary again. The first Job fails: it is reported and retried after the backoff (1 s in tests).
         live.failNextJobs(1);
         live.holdJobs(true);
-        live.restartPod(PRIMARY);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        live.holdRestarts(PRIMARY, false);
+        // a JVM start on a shared machine, then a heartbeat
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
           DirkCluster c = cluster(ns);
           assertThat(c.getStatus().getPhase()).isEqualTo(ClusterPhase.Resyncing);
           assertThat(c.getStatus().condition("Resyncing")).hasValueSatisfying(cond -> {

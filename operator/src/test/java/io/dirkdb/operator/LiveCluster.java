@@ -70,15 +70,12 @@ final class LiveCluster implements AutoCloseable {
     PROCESS
   }
 
-  /** A running member; {@code stop} kills it (SIGKILL for a process) and is safe to call twice. */
-  record LiveMember(String pod, String host, int port, Path directory, Runnable stop, GracefulStop terminate) {
-    LiveMember(String pod, String host, int port, Path directory, Runnable stop) {
-      this(pod, host, port, directory, stop, grace -> {
-        stop.run();
-        return true;
-      });
-    }
-  }
+  /**
+   * A running member; {@code stop} kills it (SIGKILL for a process) and is safe to call twice; {@code httpPort}
+   * serves its /health/ready; {@code alive} says whether its container still runs.
+   */
+  record LiveMember(String pod, String host, int port, Path directory, Runnable stop, GracefulStop terminate,
+      int httpPort, java.util.function.BooleanSupplier alive) {}
 
   /** How the kubelet stops a container: SIGTERM, then SIGKILL after the grace period; true if it exited in time. */
   @FunctionalInterface
@@ -108,6 +105,9 @@ final class LiveCluster implements AutoCloseable {
   private final Set<String> podsInHand = ConcurrentHashMap.newKeySet();
   private final List<String> preStopLog = new CopyOnWriteArrayList<>();
   private volatile boolean podStartsHeld;
+  private final Set<String> restartsHeld = ConcurrentHashMap.newKeySet();
+  private final Map<String, Integer> readinessFailures = new ConcurrentHashMap<>();
+  private final Map<String, Long> lastReadinessProbe = new ConcurrentHashMap<>();
   /**
    * Every place a member was told to reach a peer by IP (a follow, a resync Job, a config): in a cluster a pod's
    * IP changes when it restarts, so members reach each other by stable name only. Closing fails the test if any.
@@ -265,6 +265,7 @@ final class LiveCluster implements AutoCloseable {
       statefulSets.sync(name + "-primary");
       statefulSets.sync(name + "-secondary");
       new Kubelet(client, namespace).proxyReady(name + "-proxy");
+      containers();
       for (Pod pod : client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
           .withLabel("app.kubernetes.io/component", "member").list().getItems()) {
         String podName = pod.getMetadata().getName();
@@ -281,6 +282,91 @@ final class LiveCluster implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       System.err.println("test controllers: " + e);
+    }
+  }
+
+  /**
+   * The kubelet's care of running containers: a member whose container died (SIGKILL, a crash) is restarted
+   * in place, on the same pod, address, port and volume, unless its restarts are held (its node is down);
+   * readiness is what the member's {@code /health/ready} answers, probed every {@code periodSeconds} of the
+   * pod's readinessProbe and NotReady after {@code failureThreshold} failures in a row, as the kubelet does.
+   */
+  private void containers() {
+    long now = System.nanoTime();
+    for (LiveMember member : List.copyOf(members.values())) {
+      String podName = member.pod();
+      if (podsInHand.contains(podName)) {
+        continue;
+      }
+      Pod pod = client.pods().inNamespace(namespace).withName(podName).get();
+      if (pod == null || pod.getMetadata().getDeletionTimestamp() != null || !StatefulSetController.ownedHere(pod)) {
+        continue;
+      }
+      if (!member.alive().getAsBoolean() && !restartsHeld.contains(podName)) {
+        podsInHand.add(podName);
+        kubeletWork.submit(() -> restartContainer(podName));
+        continue;
+      }
+      var probe = pod.getSpec().getContainers().get(0).getReadinessProbe();
+      long periodNanos = TimeUnit.SECONDS.toNanos(probe == null || probe.getPeriodSeconds() == null ? 10
+          : probe.getPeriodSeconds());
+      int threshold = probe == null || probe.getFailureThreshold() == null ? 3 : probe.getFailureThreshold();
+      Long last = lastReadinessProbe.get(podName);
+      if (last != null && now - last < periodNanos) {
+        continue;
+      }
+      lastReadinessProbe.put(podName, now);
+      boolean answered = readyByProbe(member);
+      int failures = answered ? 0 : readinessFailures.merge(podName, 1, Integer::sum);
+      if (answered) {
+        readinessFailures.remove(podName);
+      }
+      boolean ready = StatefulSetController.ready(pod);
+      if (answered && !ready || !answered && ready && failures >= threshold) {
+        Kubelet.setRunning(client, namespace, podName, member.host(), answered);
+      }
+    }
+  }
+
+  /** Restarts a dead member's container in place, as the kubelet does after a crash. */
+  private void restartContainer(String podName) {
+    try {
+      LiveMember live = restartInPlace(podName);
+      readinessFailures.remove(podName);
+      Kubelet.setRunning(client, namespace, podName, live.host(), readyByProbe(live));
+      if (proxy != null) {
+        proxy.replaceMembers(proxyMembers());
+      }
+    } catch (RuntimeException e) {
+      System.err.println("test kubelet: restarting " + podName + " failed: " + e);
+    } finally {
+      podsInHand.remove(podName);
+    }
+  }
+
+  /** What the member's /health/ready answers: 200 is ready; anything else, or no answer in 1 s, is not. */
+  private static boolean readyByProbe(LiveMember member) {
+    try {
+      var connection = (java.net.HttpURLConnection) java.net.URI.create("http://" + member.host() + ":"
+          + member.httpPort() + "/health/ready").toURL().openConnection();
+      connection.setConnectTimeout(1000);
+      connection.setReadTimeout(1000);
+      try {
+        return connection.getResponseCode() == 200;
+      } finally {
+        connection.disconnect();
+      }
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** While held, the kubelet does not restart {@code pod}'s member after it died: its node is down. */
+  void holdRestarts(String pod, boolean held) {
+    if (held) {
+      restartsHeld.add(pod);
+    } else {
+      restartsHeld.remove(pod);
     }
   }
 
@@ -316,7 +402,7 @@ final class LiveCluster implements AutoCloseable {
           .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(live.port()).build())
           .endContainer().endSpec()
           .build()));
-      Kubelet.setRunning(client, namespace, podName, host, true);
+      Kubelet.setRunning(client, namespace, podName, host, readyByProbe(live)); // Ready once /health/ready says so
       if (proxy != null) {
         proxy.replaceMembers(proxyMembers());
       }
@@ -459,7 +545,8 @@ final class LiveCluster implements AutoCloseable {
     MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory, passwordFile,
         replication.mode().wireName(), follow == null ? null : stableName(follow.pod()),
         follow == null ? 0 : follow.port());
-    return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate);
+    return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate,
+        process.httpPort(), process::alive);
   }
 
   private LiveMember startInProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
@@ -478,7 +565,23 @@ final class LiveCluster implements AutoCloseable {
     try {
       MemberServer server = MemberServer.start(member, new ServerSettings(host, port, password, 64,
           RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200)), registry);
-      return new LiveMember(pod, host, server.port(), directory, server::close);
+      HealthHttpServer http;
+      try {
+        http = HealthHttpServer.start(host, 0, registry, server::readiness);
+      } catch (IOException | RuntimeException e) {
+        server.close();
+        throw e;
+      }
+      java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Runnable stop = () -> {
+        running.set(false);
+        http.close();
+        server.close();
+      };
+      return new LiveMember(pod, host, server.port(), directory, stop, grace -> {
+        stop.run();
+        return true;
+      }, http.port(), running::get);
     } catch (IOException e) {
       member.close();
       throw new UncheckedIOException(e);

@@ -240,6 +240,11 @@ public class FailoverCoordinator {
       if (record != null && record.inProgress()) {
         return resume(record);
       }
+      if (pictureBeforePromotion(record)) {
+        // The prober has not heard the new primary since its promotion: labels from this picture would move
+        // the role (and the -primary Service) back for a moment. The next round's figures decide.
+        return Optional.of(RECHECK.dividedBy(4));
+      }
       labelByHeartbeats();
       String named = status.getCurrentPrimary();
       Optional<String> answering = roles.primary();
@@ -328,6 +333,20 @@ public class FailoverCoordinator {
         return rolling.get().compareTo(rejoined.get()) < 0 ? rolling : rejoined;
       }
       return rolling.or(() -> rejoined);
+    }
+
+    /**
+     * A failover completed a moment ago and the prober's last answer from its new primary (still answering)
+     * predates the promotion: so do the others' (detached secondaries answer {@code fenced} until repointed).
+     */
+    private boolean pictureBeforePromotion(FailoverRecord record) {
+      if (record == null || record.getCompletedAt() == null || !STEP_COMPLETED.equals(record.getStep())
+          || Instant.parse(record.getCompletedAt()).isBefore(Instant.now().minusSeconds(5))) {
+        return false;
+      }
+      ProbeResult promoted = results.get(record.getToPrimary());
+      return promoted != null && promoted.answering()
+          && !(promoted.last().isPrimary() && promoted.last().epoch() >= record.getEpoch());
     }
 
     /** The primary's pod has a deletionTimestamp while its member still answers as primary. */

@@ -158,14 +158,15 @@ class FailoverTest {
   @Test
   void primaryMissingFewerHeartbeatsThanTheThresholdStaysPrimary() throws Exception {
     String ns = "failover-blip";
-    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {
+    try (LiveCluster live = startManagedCluster(ns, ReplicationMode.ASYNC, 1, spec -> {
       spec.getFailover().setHeartbeatIntervalMs(200);
       spec.getFailover().setFailureThreshold(15);
     })) {
+      live.holdRestarts(PRIMARY, true);
       live.kill(PRIMARY);
       await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
           .untilAsserted(() -> assertThat(member(ns, PRIMARY).getMissedHeartbeats()).isGreaterThanOrEqualTo(2));
-      live.restartInPlace(PRIMARY);
+      live.holdRestarts(PRIMARY, false); // the kubelet restarts the container in place
       await().atMost(Duration.ofSeconds(3))
           .untilAsserted(() -> assertThat(member(ns, PRIMARY).getMissedHeartbeats()).isZero());
       await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
@@ -217,7 +218,10 @@ class FailoverTest {
   @Test
   void withNoSafeCandidateNothingIsPromotedAndTheClusterIsDegraded() throws Exception {
     String ns = "failover-blocked";
-    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+    try (LiveCluster live = startManagedCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      // Their node is down: the kubelet does not restart them.
+      live.holdRestarts(SECONDARY_1, true);
+      live.holdRestarts(PRIMARY, true);
       live.kill(SECONDARY_1);
       live.kill(PRIMARY);
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
@@ -401,15 +405,17 @@ class FailoverTest {
     String ns = "long-name";
     String name = "orders-eu-west-1-production-primary-db01"; // 40 characters
     assertThat(name).hasSize(40);
-    try (LiveCluster live = LiveCluster.start(client, ns, name, ReplicationMode.ASYNC, 1, spec -> {})) {
+    try (LiveCluster live = LiveCluster.startManaged(client, ns, name, ReplicationMode.ASYNC, 1,
+        FailoverTest::loopbackTiming, LiveCluster.MemberRuntime.IN_PROCESS)) {
       String primary = name + "-primary-0";
       String secondary = name + "-secondary-0";
       writeRows(live, primary, 1, 3);
       await().atMost(Duration.ofSeconds(5)).until(() -> live.contents(secondary).equals(live.contents(primary)));
+      live.holdRestarts(primary, true);
       live.kill(primary);
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(client.resources(DirkCluster.class)
           .inNamespace(ns).withName(name).require().getStatus().getCurrentPrimary()).isEqualTo(secondary));
-      live.restartPod(primary); // back as a primary of epoch 1: fenced, rebuilt by a Job
+      live.holdRestarts(primary, false); // restarted in place, back as a primary of epoch 1: fenced, rebuilt by a Job
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         assertThat(role(ns, primary)).isEqualTo("secondary");
         assertThat(live.contents(primary)).isEqualTo(live.contents(secondary));
@@ -612,6 +618,25 @@ class FailoverTest {
   private LiveCluster startCluster(String ns, ReplicationMode mode, int secondaries,
       Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
     return LiveCluster.start(client, ns, NAME, mode, secondaries, adjust);
+  }
+
+  /**
+   * A cluster on the harness's StatefulSet controller and kubelet (members in this JVM): a killed member is
+   * restarted in place unless its restarts are held, and pods are Ready as /health/ready says.
+   */
+  private LiveCluster startManagedCluster(String ns, ReplicationMode mode, int secondaries,
+      Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
+    return LiveCluster.startManaged(client, ns, NAME, mode, secondaries, spec -> {
+      loopbackTiming(spec);
+      adjust.accept(spec);
+    }, LiveCluster.MemberRuntime.IN_PROCESS);
+  }
+
+  /** Detection tuned for loopback members, as {@link LiveCluster#start} sets it. */
+  static void loopbackTiming(io.dirkdb.operator.api.v1alpha1.DirkClusterSpec spec) {
+    spec.getFailover().setHeartbeatIntervalMs(500);
+    spec.getFailover().setFailureThreshold(3);
+    spec.getFailover().setFailoverDelaySeconds(0);
   }
 
   private void setTargetPrimary(String ns, String target) {

@@ -500,6 +500,53 @@ class FailoverTest {
   }
 
   @Test
+  void aCandidateBehindWhatTheFencedPrimaryAcknowledgedCatchesUpFromItBeforeItsPromotion() throws Exception {
+    String ns = "failover-catch-up";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 5);
+      ControlRelay primaryRelay = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        long primaryLsn = heartbeat(live, PRIMARY).lsn();
+        for (String secondary : List.of(SECONDARY, SECONDARY_1)) {
+          assertThat(heartbeat(live, secondary).following())
+              .isEqualTo(live.stableName(PRIMARY) + ":" + primaryRelay.port());
+          assertThat(heartbeat(live, secondary).lsn()).isEqualTo(primaryLsn);
+        }
+      });
+      primaryRelay.delay(Duration.ofMillis(1500), "dirk heartbeat", "dirk fence");
+      await().atMost(Duration.ofSeconds(5)).until(() -> member(ns, PRIMARY).getMissedHeartbeats() > 0);
+      try (DirkConnection c = live.connect(SECONDARY)) {
+        LiveCluster.check(c.execute("dirk follow 'cut-off." + NAME + "-members." + ns + ".svc' 1"));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster(ns).getStatus().getLastFailover() != null);
+      // Writes acknowledged with demo-secondary-1's ack while the fence is on its way; then demo-secondary-1
+      // dies: the only member left lacks them, and only the fenced old primary still has them.
+      Set<Long> acked = new java.util.TreeSet<>();
+      try (DirkConnection c = live.connect(PRIMARY)) {
+        LiveCluster.check(c.execute("ampiasao shop"));
+        long until = System.nanoTime() + Duration.ofMillis(300).toNanos();
+        for (long id = 100; System.nanoTime() < until; id++) {
+          if (c.execute("manampia ao@ item (id) sanda (" + id + ")").isError()) {
+            break;
+          }
+          acked.add(id);
+        }
+      }
+      live.kill(SECONDARY_1);
+      assertThat(acked).isNotEmpty();
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getLastFailover().getCompletedAt()).isNotNull();
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+      });
+      // A sync primary shows rows once a secondary confirmed them: demo-secondary-1 comes back and follows it.
+      live.restartInPlace(SECONDARY_1);
+      await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+          .untilAsserted(() -> assertThat(ids(live, SECONDARY)).containsAll(acked));
+    }
+  }
+
+  @Test
   void aPrimaryThatCannotBeFencedStopsAcknowledgingBeforeAnotherIsPromoted() throws Exception {
     String ns = "failover-unfenced";
     try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {

@@ -606,7 +606,8 @@ public class FailoverCoordinator {
         }
       }
       advance(record, STEP_FENCED);
-      if (!switchover && !alreadyPromoted(record)) {
+      // A bootstrap has no old primary whose writes a stale picture could lose: its candidate stands.
+      if (!switchover && !"NoPrimaryAnswers".equals(record.getReason()) && !alreadyPromoted(record)) {
         // Figures read before the fence are stale: detach the secondaries from the old primary, read them
         // again, and elect from what they hold now.
         Optional<Duration> wait = electAfterFence(record, attempt, oldPrimary, history);
@@ -710,6 +711,11 @@ public class FailoverCoordinator {
       long epoch = record.getEpoch();
       for (int look = 0; look < 2; look++) {
         observations = readCandidates(from, attempt, history, "PrimaryLostItsData".equals(record.getReason()));
+        if (attempt.fence != null) {
+          // The fenced old primary said what it acknowledged, and acknowledges nothing more: a silent secondary
+          // can hold no acknowledged write beyond that, so only a candidate holding it is required.
+          observations = observations.stream().filter(o -> o.answering() || o.diverged()).toList();
+        }
         long highest = observations.stream().mapToLong(MemberObservation::epoch).max().orElse(0);
         epoch = Math.max(record.getEpoch(), highest + 1);
         election = policy.elect(observations, epoch - 1, acknowledged);
@@ -803,7 +809,11 @@ public class FailoverCoordinator {
         if (running && (attempt.detached.containsKey(member) || (probed != null && probed.answering()))) {
           try {
             heartbeat = control.heartbeat(address.get());
-            if (heartbeat.isSecondary()) {
+            // A secondary, or one a previous operator detached (fenced, its pod still labelled secondary): its
+            // detach is made (again) now, so the lease wait below counts from a detach this operator saw.
+            boolean detachedBefore = heartbeat.ready() && HeartbeatReport.FENCED.equals(heartbeat.role())
+                && ClusterNaming.ROLE_SECONDARY.equals(RoleLabels.role(pod));
+            if (heartbeat.isSecondary() || (detachedBefore && !attempt.detached.containsKey(member))) {
               String answer = control.fence(address.get());
               attempt.detached.put(member, Instant.now());
               attempt.detachFailed.remove(member);

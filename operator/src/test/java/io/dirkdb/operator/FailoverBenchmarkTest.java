@@ -56,7 +56,7 @@ class FailoverBenchmarkTest {
         spec.getFailover().setHeartbeatIntervalMs(intervalMs);
         spec.getFailover().setFailureThreshold(threshold);
         spec.getFailover().setFailoverDelaySeconds(delaySeconds);
-      })) {
+      }, LiveCluster.MemberRuntime.IN_PROCESS, LiveCluster.PRIMARY_LEASE)) {
         FailoverTest.CutOff cutOff = FailoverTest.cutOffPrimaryWhileWriting(live);
         promotion.add(cutOff.cutToPromotionMillis());
         margins.add(cutOff.lastAckBeforePromotionMillis());

@@ -549,7 +549,8 @@ class FailoverTest {
   @Test
   void aPrimaryThatCannotBeFencedStopsAcknowledgingBeforeAnotherIsPromoted() throws Exception {
     String ns = "failover-unfenced";
-    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {},
+        LiveCluster.MemberRuntime.IN_PROCESS, LiveCluster.PRIMARY_LEASE)) {
       CutOff cutOff = cutOffPrimaryWhileWriting(live);
       System.out.printf("unfenced primary: cut off %d ms before the promotion was seen; its last acknowledged "
           + "write came %d ms before it%n", cutOff.cutToPromotionMillis(), cutOff.lastAckBeforePromotionMillis());

@@ -57,7 +57,7 @@ import java.util.function.Supplier;
 final class LiveCluster implements AutoCloseable {
 
   private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(2);
-  /** The lease of in-process members: {@code dirk server --primary-lease-ms}'s default. */
+  /** The lease of in-process members in lease tests: {@code dirk server --primary-lease-ms}'s default. */
   static final Duration PRIMARY_LEASE = Duration.ofMillis(2000);
   private static final java.util.regex.Pattern IP_LITERAL = java.util.regex.Pattern.compile(
       "^(\\d{1,3}(\\.\\d{1,3}){3}|\\[?[0-9a-fA-F:]*:[0-9a-fA-F:]*\\]?)$");
@@ -105,6 +105,8 @@ final class LiveCluster implements AutoCloseable {
   private final Set<String> podsInHand = ConcurrentHashMap.newKeySet();
   private final List<String> preStopLog = new CopyOnWriteArrayList<>();
   private volatile boolean podStartsHeld;
+  /** The primary lease of in-process members (zero: none). */
+  private volatile Duration inProcessLease = Duration.ZERO;
   private final Set<String> restartsHeld = ConcurrentHashMap.newKeySet();
   private final Map<String, Integer> readinessFailures = new ConcurrentHashMap<>();
   private final Map<String, Long> lastReadinessProbe = new ConcurrentHashMap<>();
@@ -184,6 +186,17 @@ final class LiveCluster implements AutoCloseable {
       io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
       java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust, MemberRuntime runtime)
       throws IOException {
+    return start(client, ns, name, mode, secondaries, adjust, runtime, Duration.ZERO);
+  }
+
+  /**
+   * As above, the in-process members holding a primary lease of {@code inProcessLease} (as {@code dirk server}
+   * in a cluster does; zero: none, as before), for tests of what the lease bounds.
+   */
+  static LiveCluster start(KubernetesClient client, String ns, String name,
+      io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
+      java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust, MemberRuntime runtime,
+      Duration inProcessLease) throws IOException {
     io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, "basic.yaml");
     cluster.getMetadata().setName(name);
     cluster.getSpec().setSecondaries(secondaries);
@@ -197,6 +210,7 @@ final class LiveCluster implements AutoCloseable {
     TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
     LiveCluster live = new LiveCluster(client, ns, name, mode == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
         ? ReplicationMode.SYNC : ReplicationMode.ASYNC, runtime);
+    live.inProcessLease = inProcessLease;
     try {
       live.startAll();
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
@@ -556,7 +570,7 @@ final class LiveCluster implements AutoCloseable {
         .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), stableName(m.pod()), m.port())).toList();
     Member member = Member.start(pod, database, directory, role, new Member.Bootstrap(peers, null));
     // As dirk server in a cluster (config.json lists its peers): as primary it acknowledges only while heard from.
-    member.useLease(PRIMARY_LEASE);
+    member.useLease(inProcessLease);
     if (follow != null && member.state().primaryHost() == null) {
       member.follow(stableName(follow.pod()), follow.port()); // by name, as config.json says, never by IP
     }

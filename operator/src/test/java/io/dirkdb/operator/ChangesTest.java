@@ -72,6 +72,27 @@ class ChangesTest {
   }
 
   @Test
+  void aChangedPasswordSecretRestartsNothingAndStaysAsTheUserWroteIt() {
+    // Rotation is a restart of every DirkDB pod at once, by the user (README, "Rotating the password"): pods
+    // replaced one by one would hold two passwords, and secondaries with the new one could not follow a
+    // primary with the old. So the operator neither rolls a pod template for a Secret change nor writes
+    // the Secret back.
+    String ns = "change-password";
+    Map<String, String> before = startBasicCluster(ns);
+    Kubelet.retryOnConflict(() -> client.secrets().inNamespace(ns).withName("demo-credentials").edit(s -> {
+      s.setData(Map.of("password", java.util.Base64.getEncoder().encodeToString("rotated-by-the-user".getBytes())));
+      s.setStringData(null);
+      return s;
+    }));
+    // A spec change that touches no workload makes the operator run a whole pass after the Secret changed.
+    edit(ns, c -> c.getSpec().getFailover().setFailoverDelaySeconds(3));
+    awaitReconciled(ns);
+    assertThat(changedSince(ns, before)).containsExactly("Secret/demo-credentials");
+    assertThat(new String(java.util.Base64.getDecoder().decode(client.secrets().inNamespace(ns)
+        .withName("demo-credentials").require().getData().get("password")))).isEqualTo("rotated-by-the-user");
+  }
+
+  @Test
   void cacheChangeRollsOnlyTheProxy() {
     String ns = "change-cache";
     Map<String, String> before = startBasicCluster(ns);

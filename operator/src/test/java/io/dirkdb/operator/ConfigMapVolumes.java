@@ -83,6 +83,9 @@ final class ConfigMapVolumes implements AutoCloseable {
 
   /** The kubelet's periodic pass: every running pod's file gets the ConfigMap as it is now. */
   private void sync() {
+    if (client.configMaps().inNamespace(namespace).withName(configMap).get() == null) {
+      return; // deleted: a running pod keeps the last content it had
+    }
     try {
       mounts.values().forEach(this::write);
     } catch (RuntimeException e) {

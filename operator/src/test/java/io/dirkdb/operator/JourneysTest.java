@@ -125,6 +125,75 @@ class JourneysTest {
     }
   }
 
+  @Test
+  void aClusterDeletedAndRecreatedOverItsVolumesKeepsItsDataWithOnePrimaryChosenByLsn() throws Exception {
+    String ns = "journey-recreate";
+    try (LiveCluster live = LiveCluster.startManagedFromExample(client, ns, "basic.yaml",
+        ConfigMapVolumes.defaultSyncPeriod())) {
+      writeRows(live, "demo-primary-0", 1, 5, true);
+      // A switchover first, so the primary is not the member the config.json calls MASTER.
+      editCluster(ns, c -> c.getSpec().setTargetPrimary("demo-secondary-0"));
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(cluster(ns, live).getStatus().getCurrentPrimary()).isEqualTo("demo-secondary-0");
+        assertThat(cluster(ns, live).getStatus().getLastFailover().getCompletedAt()).isNotNull();
+      });
+      writeRows(live, "demo-secondary-0", 6, 8, false);
+
+      // Deleted, the primary's pod waits for a hand-over that does not come (its preStop hook) and fences itself.
+      live.deleteKeepingVolumes();
+      TestClusters.create(client, ns, TestClusters.example(client, "basic.yaml"));
+      awaitMembers(ns, live, "demo-primary-0", "demo-secondary-0");
+      // No member answers primary now: the operator promotes the one with the highest LSN, whatever the
+      // config.json calls MASTER, at a new epoch; the other follows it with the same rows.
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+        List<String> primaries = primariesByHeartbeat(live);
+        assertThat(primaries).hasSize(1);
+        DirkCluster c = cluster(ns, live);
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(primaries.get(0));
+        assertThat(c.getStatus().getLastFailover().getEpoch()).isGreaterThan(2L);
+        assertThat(client.pods().inNamespace(ns).withLabel("dirkdb.io/role", "primary").list().getItems())
+            .extracting(p -> p.getMetadata().getName()).containsExactlyElementsOf(primaries);
+        for (String member : List.of("demo-primary-0", "demo-secondary-0")) {
+          assertThat(ids(live, member)).as("rows on %s", member).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+        }
+      });
+      String primary = cluster(ns, live).getStatus().getCurrentPrimary();
+      writeRows(live, primary, 9, 9, false);
+      assertThat(live.startFailures()).isEmpty();
+      assertNoRbacRefusals(ns);
+    }
+  }
+
+  private static List<String> primariesByHeartbeat(LiveCluster live) {
+    List<String> primaries = new ArrayList<>();
+    for (String pod : live.runningMembers()) {
+      try (DirkConnection c = live.connect(pod)) {
+        if (io.dirkdb.heartbeat.HeartbeatReport.parse(c.execute("dirk heartbeat").messageText()).isPrimary()) {
+          primaries.add(pod);
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return primaries;
+  }
+
+  /** Writes rows {@code from..to} into shop.item directly on {@code pod}, making the table first if asked. */
+  private static void writeRows(LiveCluster live, String pod, int from, int to, boolean create) throws IOException {
+    try (DirkConnection c = live.connect(pod)) {
+      if (create) {
+        LiveCluster.check(c.execute("manamboara tahiry shop"));
+        LiveCluster.check(c.execute("ampiasao shop"));
+        LiveCluster.check(c.execute("manamboara tabilao item(id ISA(null,null))"));
+      } else {
+        LiveCluster.check(c.execute("ampiasao shop"));
+      }
+      for (int id = from; id <= to; id++) {
+        LiveCluster.check(c.execute("manampia ao@ item (id) sanda (" + id + ")"));
+      }
+    }
+  }
+
   /** The members run, the status lists them, ready, and config.json lists them in the ConfigMap and in the proxy's pod. */
   private void awaitMembers(String ns, LiveCluster live, String... pods) {
     await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
@@ -137,7 +206,9 @@ class JourneysTest {
       assertThat(c.getStatus().getMembers()).allSatisfy(m -> assertThat(m.getEpoch()).isNotNull());
       String config = client.configMaps().inNamespace(ns).withName("demo-config").require().getData().get("config.json");
       assertThat(instances(config)).containsExactlyInAnyOrder(pods);
-      assertThat(instances(live.proxyMountedConfig())).containsExactlyInAnyOrder(pods);
+      if (live.proxyMountedConfig() != null) {
+        assertThat(instances(live.proxyMountedConfig())).containsExactlyInAnyOrder(pods);
+      }
     });
   }
 

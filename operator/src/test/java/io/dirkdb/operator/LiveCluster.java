@@ -309,6 +309,28 @@ final class LiveCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code kubectl delete dirkcluster} on a managed cluster, with the garbage collection the mock server
+   * lacks: the DirkCluster and its children go except the credentials Secret (whose password the members'
+   * processes were started with) and the volumes; each member pod is stopped as the kubelet stops a deleted
+   * pod (preStop hook, SIGTERM). Returns once no pod of the cluster is left.
+   */
+  void deleteKeepingVolumes() {
+    client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
+    client.apps().statefulSets().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.apps().deployments().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.services().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.configMaps().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.policy().v1().podDisruptionBudget().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
+        .delete();
+    client.serviceAccounts().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.batch().v1().jobs().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).until(() ->
+        client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).list().getItems().isEmpty());
+    jobsSeen.clear();
+  }
+
   /** What pod {@code pod}'s container reads now at /etc/dirk/config.json. */
   String mountedConfig(String pod) {
     return configVolumes.seen(pod);
@@ -330,7 +352,9 @@ final class LiveCluster implements AutoCloseable {
       StatefulSetController statefulSets = new StatefulSetController(client, namespace);
       statefulSets.sync(name + "-primary");
       statefulSets.sync(name + "-secondary");
-      new Kubelet(client, namespace).proxyReady(name + "-proxy");
+      if (client.apps().deployments().inNamespace(namespace).withName(name + "-proxy").get() != null) {
+        new Kubelet(client, namespace).proxyReady(name + "-proxy"); // gone while the cluster is deleted
+      }
       for (Pod pod : client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
           .withLabel("app.kubernetes.io/component", "member").list().getItems()) {
         String podName = pod.getMetadata().getName();
@@ -698,9 +722,9 @@ final class LiveCluster implements AutoCloseable {
         .map(i -> new MemberAddress(i.id(), i.host(), i.port())).toList();
   }
 
-  /** What the proxy's pod reads at /etc/dirk/config.json now. */
+  /** What the proxy's pod reads at /etc/dirk/config.json now; null while no proxy runs. */
   String proxyMountedConfig() {
-    return configVolumes.seen(name + "-proxy-0");
+    return proxyConfigWatch == null ? null : configVolumes.seen(name + "-proxy-0");
   }
 
   private List<MemberAddress> proxyMembers() {

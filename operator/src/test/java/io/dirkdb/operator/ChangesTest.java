@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -79,8 +80,16 @@ class ChangesTest {
     // the Secret back.
     String ns = "change-password";
     Map<String, String> before = startBasicCluster(ns);
+    // Every key the Secret has gets a new value, whichever keys the pods read.
+    Map<String, String> rotated = new TreeMap<>();
+    var generated = client.secrets().inNamespace(ns).withName("demo-credentials").require();
+    Set<String> keys = new java.util.TreeSet<>();
+    Optional.ofNullable(generated.getData()).ifPresent(d -> keys.addAll(d.keySet()));
+    Optional.ofNullable(generated.getStringData()).ifPresent(d -> keys.addAll(d.keySet()));
+    keys.forEach(key -> rotated.put(key, java.util.Base64.getEncoder().encodeToString(("rotated-" + key).getBytes())));
+    assertThat(rotated).isNotEmpty();
     Kubelet.retryOnConflict(() -> client.secrets().inNamespace(ns).withName("demo-credentials").edit(s -> {
-      s.setData(Map.of("password", java.util.Base64.getEncoder().encodeToString("rotated-by-the-user".getBytes())));
+      s.setData(rotated);
       s.setStringData(null);
       return s;
     }));
@@ -88,8 +97,7 @@ class ChangesTest {
     edit(ns, c -> c.getSpec().getFailover().setFailoverDelaySeconds(3));
     awaitReconciled(ns);
     assertThat(changedSince(ns, before)).containsExactly("Secret/demo-credentials");
-    assertThat(new String(java.util.Base64.getDecoder().decode(client.secrets().inNamespace(ns)
-        .withName("demo-credentials").require().getData().get("password")))).isEqualTo("rotated-by-the-user");
+    assertThat(client.secrets().inNamespace(ns).withName("demo-credentials").require().getData()).isEqualTo(rotated);
   }
 
   @Test

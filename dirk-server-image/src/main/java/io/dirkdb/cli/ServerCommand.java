@@ -7,6 +7,7 @@ import io.dirkdb.replication.ReplicationMode;
 import io.dirkdb.replication.ReplicationSettings;
 import io.dirkdb.replication.Replicator;
 import io.dirkdb.server.ClusterConfig;
+import io.dirkdb.server.Credentials;
 import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;
@@ -83,8 +84,19 @@ public final class ServerCommand implements Callable<Integer> {
     String historyId;
 
     @Option(names = "--password-file", paramLabel = "FILE",
-            description = "file holding the password clients must give with `dirk auth` (else $DIRK_PASSWORD; default: no authentication)")
+            description = "file holding the application password: SQL after `dirk auth` (else $DIRK_PASSWORD; default: no "
+                    + "authentication). Alone, without the two below, it grants every role (single-password setup)")
     Path passwordFile;
+
+    @Option(names = "--replication-password-file", paramLabel = "FILE",
+            description = "file holding the replication password: dirk stream and dirk snapshot, also given by this member "
+                    + "to the member it follows or copies (else $DIRK_REPLICATION_PASSWORD); set with the other two")
+    Path replicationPasswordFile;
+
+    @Option(names = "--admin-password-file", paramLabel = "FILE",
+            description = "file holding the administration password: promote, fence, follow, resync, lease renewal and "
+                    + "everything else (else $DIRK_ADMIN_PASSWORD); set with the other two")
+    Path adminPasswordFile;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "256",
             description = "client connections served at once; more are refused (default: ${DEFAULT-VALUE})")
@@ -146,6 +158,12 @@ public final class ServerCommand implements Callable<Integer> {
         } catch (DirkException e) {
             return ExitCodes.fail(err, e.getMessage(), ExitCodes.CONFIG);
         }
+        if (plan.settings.credentials().singlePassword()) {
+            err.println("dirk server: warning: only the application password is set, so it also grants replication and "
+                    + "administration (promote, fence, follow, resync); give --replication-password-file and "
+                    + "--admin-password-file (or $DIRK_REPLICATION_PASSWORD and $DIRK_ADMIN_PASSWORD) to separate them");
+            err.flush();
+        }
         MemberServer server;
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         new JvmMemoryMetrics().bindTo(registry); // heap use, next to the member's own meters
@@ -158,6 +176,9 @@ public final class ServerCommand implements Callable<Integer> {
             try {
                 member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role, plan.bootstrap);
                 member.useLease(plan.primaryLease);
+                if (plan.clusterMembers != null) {
+                    member.limitPeersTo(plan.clusterMembers);
+                }
                 if (member.state().role() == Role.SECONDARY && member.state().primaryHost() == null
                         && plan.primaryHost != null) {
                     member.follow(plan.primaryHost, plan.primaryPort); // a REPLICA follows the config's MASTER
@@ -217,7 +238,7 @@ public final class ServerCommand implements Callable<Integer> {
     /** What to run, from the flags, the config file and the environment. */
     record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
                 String primaryHost, int primaryPort, StatementLimits statementLimits, Member.Bootstrap bootstrap,
-                Duration primaryLease) {}
+                Duration primaryLease, List<MemberAddress> clusterMembers) {}
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
@@ -261,8 +282,11 @@ public final class ServerCommand implements Callable<Integer> {
         }
         Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
                 ? Role.PRIMARY : Role.SECONDARY;
-        ServerSettings settings = new ServerSettings(listenHost, listenPort,
-                Passwords.fromFileOrEnvironment(passwordFile, environment), maxConnections, maxRequestBytes,
+        Credentials credentials = new Credentials(Passwords.fromFileOrEnvironment(passwordFile, environment),
+                Passwords.fromFileOrEnvironment(replicationPasswordFile, environment,
+                        Passwords.REPLICATION_ENVIRONMENT_VARIABLE),
+                Passwords.fromFileOrEnvironment(adminPasswordFile, environment, Passwords.ADMIN_ENVIRONMENT_VARIABLE));
+        ServerSettings settings = new ServerSettings(listenHost, listenPort, credentials, maxConnections, maxRequestBytes,
                 Shutdown.grace(shutdownGraceSeconds), Duration.ofSeconds(authenticationTimeoutSeconds),
                 Duration.ofSeconds(idleTimeoutSeconds), reservedConnections);
         String modeName = replicationMode != null ? replicationMode
@@ -278,7 +302,7 @@ public final class ServerCommand implements Callable<Integer> {
             throw new DirkException("dirk server: --primary-lease-ms must be 0 (off) or more, got " + primaryLeaseMillis);
         }
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
-                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
+                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(credentials.replicationPassword());
         ClusterConfig.Instance master = null;
         if (cluster != null && role == Role.SECONDARY) {
             String self = memberId;
@@ -302,6 +326,8 @@ public final class ServerCommand implements Callable<Integer> {
                 new StatementLimits(statementMaxRows, statementMaxBytes, Duration.ofMillis(statementTimeoutMillis)),
                 bootstrap,
                 // Alone, no supervisor can promote another member: a lease would only stop writes.
-                peers.isEmpty() ? Duration.ZERO : Duration.ofMillis(primaryLeaseMillis));
+                peers.isEmpty() ? Duration.ZERO : Duration.ofMillis(primaryLeaseMillis),
+                // With a config, dirk follow and dirk resync may name only its other instances; standalone, any.
+                cluster == null ? null : List.copyOf(peers));
     }
 }

@@ -61,6 +61,8 @@ public final class Member implements AutoCloseable {
     private volatile long leaseRenewedAt;
     private volatile boolean leaseEverRenewed;
     private volatile boolean leaseReportedExpired;
+    /** The members of its configuration that {@code dirk follow} and {@code dirk resync} may name; null: any (standalone). */
+    private volatile List<MemberAddress> clusterMembers;
 
     private Member(String id, Database database, Path dataDirectory, MemberState state, Bootstrap bootstrap) {
         this.id = id;
@@ -293,6 +295,56 @@ public final class Member implements AutoCloseable {
         leaseNanos = lease.toNanos();
     }
 
+    /**
+     * From now on {@code dirk follow} and {@code dirk resync} name only these members (the other instances
+     * of its config.json): a stolen administration session cannot point this member, or its data, at a
+     * machine outside the cluster. Never called for a member without a configuration, which follows any.
+     */
+    public void limitPeersTo(List<MemberAddress> members) {
+        clusterMembers = List.copyOf(members);
+    }
+
+    /**
+     * Refuses an address that is not a member of the configuration. The names are compared as written
+     * (config.json and the operator both use the members' stable DNS names); an address written otherwise
+     * (an IP) passes when it resolves to the same address as a member's name with the same port.
+     */
+    private void checkClusterMember(String request, String host, int port) {
+        List<MemberAddress> members = clusterMembers;
+        if (members == null || host == null) {
+            return; // standalone: today's behaviour; a missing host is refused by the request itself
+        }
+        String wanted = canonicalHost(host);
+        for (MemberAddress member : members) {
+            if (member.port() == port && canonicalHost(member.host()).equals(wanted)) {
+                return;
+            }
+        }
+        java.util.Set<java.net.InetAddress> resolved = resolve(host);
+        for (MemberAddress member : members) {
+            if (member.port() == port && !resolved.isEmpty()
+                    && resolve(member.host()).stream().anyMatch(resolved::contains)) {
+                return;
+            }
+        }
+        throw new DirkException(request + " " + host + ":" + port + " refused: it is not a member of this cluster's "
+                + "configuration (members: " + members.stream().map(m -> m.host() + ":" + m.port())
+                .collect(java.util.stream.Collectors.joining(", ")) + ")");
+    }
+
+    private static String canonicalHost(String host) {
+        String lower = host.strip().toLowerCase(java.util.Locale.ROOT);
+        return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
+    }
+
+    private static java.util.Set<java.net.InetAddress> resolve(String host) {
+        try {
+            return new java.util.HashSet<>(java.util.Arrays.asList(java.net.InetAddress.getAllByName(host.strip())));
+        } catch (java.net.UnknownHostException | RuntimeException e) {
+            return java.util.Set.of();
+        }
+    }
+
     /** The primary lease in milliseconds (0: none). */
     public long leaseMillis() {
         return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(leaseNanos);
@@ -460,9 +512,11 @@ public final class Member implements AutoCloseable {
             return new Result.Message(fence());
         }
         if (statement instanceof ControlStatement.Follow follow) {
+            checkClusterMember("dirk follow", follow.host(), follow.port());
             return new Result.Message(follow(follow.host(), follow.port(), historyIdOrNull(follow.historyId())));
         }
         if (statement instanceof ControlStatement.Resync resync) {
+            checkClusterMember("dirk resync", resync.host(), resync.port());
             if (state.role() == Role.PRIMARY) {
                 throw new DirkException("this member is the primary (epoch " + state.epoch()
                         + "); fence it before rebuilding it by a resync");

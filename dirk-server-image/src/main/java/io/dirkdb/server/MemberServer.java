@@ -159,7 +159,7 @@ public final class MemberServer implements AutoCloseable {
             // idle or slow clients never lock the operator and the secondaries out.
             boolean reservedSlot = open > settings.maxConnections();
             openSockets.add(socket);
-            ConnectionDeadlines.Watch watch = deadlines.watch(socket, settings.password() == null);
+            ConnectionDeadlines.Watch watch = deadlines.watch(socket, !settings.credentials().required());
             ClientConnection connection = new ClientConnection(socket, member, settings, inFlight, metrics, reservedSlot,
                     watch, () -> {
                         openSockets.remove(socket);

@@ -7,7 +7,7 @@ import java.time.Duration;
 /**
  * How a member listens.
  *
- * @param password null when authentication is off
+ * @param credentials the passwords {@code dirk auth} accepts, one per role ({@link Credentials#NONE}: authentication off)
  * @param shutdownGrace how long a stop waits for statements in flight
  * @param authenticationTimeout how long a connection may go without completing a request while it
  *                              has not authenticated (or, without a password, before its first request)
@@ -16,7 +16,7 @@ import java.time.Duration;
  * @param reservedConnections slots past {@code maxConnections} kept for heartbeats, replication and
  *                            control requests ({@code dirk ...}): a statement there is refused
  */
-public record ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
+public record ServerSettings(String host, int port, Credentials credentials, int maxConnections, int maxRequestBytes,
         Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3948;
@@ -27,6 +27,7 @@ public record ServerSettings(String host, int port, String password, int maxConn
     public static final int DEFAULT_RESERVED_CONNECTIONS = 8;
 
     public ServerSettings {
+        credentials = credentials == null ? Credentials.NONE : credentials;
         if (maxConnections < 1) {
             throw new IllegalArgumentException("max connections must be at least 1");
         }
@@ -39,16 +40,16 @@ public record ServerSettings(String host, int port, String password, int maxConn
         }
     }
 
-    /** Default timeouts and reserved slots. */
+    /** One password for every role (null: none), default timeouts and reserved slots. */
     public ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
             Duration shutdownGrace) {
-        this(host, port, password, maxConnections, maxRequestBytes, shutdownGrace, DEFAULT_AUTHENTICATION_TIMEOUT,
+        this(host, port, Credentials.single(password), maxConnections, maxRequestBytes, shutdownGrace, DEFAULT_AUTHENTICATION_TIMEOUT,
                 DEFAULT_IDLE_TIMEOUT, DEFAULT_RESERVED_CONNECTIONS);
     }
 
     /** Loopback, the given port, no password, default limits. */
     public static ServerSettings loopback(int port) {
-        return new ServerSettings(DEFAULT_HOST, port, null, DEFAULT_MAX_CONNECTIONS,
+        return new ServerSettings(DEFAULT_HOST, port, (String) null, DEFAULT_MAX_CONNECTIONS,
                 RequestScanner.DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SHUTDOWN_GRACE);
     }
 
@@ -56,28 +57,38 @@ public record ServerSettings(String host, int port, String password, int maxConn
         return new ConnectionTimeouts(authenticationTimeout, idleTimeout);
     }
 
+    /** The application password (null: authentication off); alone, it grants every role. */
+    public String password() {
+        return credentials.application();
+    }
+
+    /** One password for every role, as before roles had their own (null: authentication off). */
     public ServerSettings withPassword(String newPassword) {
-        return new ServerSettings(host, port, newPassword, maxConnections, maxRequestBytes, shutdownGrace,
+        return withCredentials(Credentials.single(newPassword));
+    }
+
+    public ServerSettings withCredentials(Credentials newCredentials) {
+        return new ServerSettings(host, port, newCredentials, maxConnections, maxRequestBytes, shutdownGrace,
                 authenticationTimeout, idleTimeout, reservedConnections);
     }
 
     public ServerSettings withMaxConnections(int limit) {
-        return new ServerSettings(host, port, password, limit, maxRequestBytes, shutdownGrace,
+        return new ServerSettings(host, port, credentials, limit, maxRequestBytes, shutdownGrace,
                 authenticationTimeout, idleTimeout, reservedConnections);
     }
 
     public ServerSettings withMaxRequestBytes(int limit) {
-        return new ServerSettings(host, port, password, maxConnections, limit, shutdownGrace,
+        return new ServerSettings(host, port, credentials, maxConnections, limit, shutdownGrace,
                 authenticationTimeout, idleTimeout, reservedConnections);
     }
 
     public ServerSettings withTimeouts(Duration authentication, Duration idle) {
-        return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
+        return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
                 authentication, idle, reservedConnections);
     }
 
     public ServerSettings withReservedConnections(int reserved) {
-        return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
+        return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
                 authenticationTimeout, idleTimeout, reserved);
     }
 }

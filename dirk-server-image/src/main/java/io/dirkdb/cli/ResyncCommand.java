@@ -19,7 +19,8 @@ public final class ResyncCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "HOST:PORT", description = "the member to rebuild (not a primary)")
     String to;
 
-    @Option(names = "--password", description = "password for `dirk auth` on both members (else $DIRK_PASSWORD)")
+    @Option(names = "--password", description = "the administration password for `dirk auth` on both members (else $DIRK_ADMIN_PASSWORD, else "
+            + "$DIRK_PASSWORD in a single-password cluster)")
     String password;
 
     @Option(names = "--timeout-seconds", defaultValue = "600",
@@ -49,7 +50,7 @@ public final class ResyncCommand implements Callable<Integer> {
             System.err.println("dirk resync: --timeout-seconds and --poll-ms must be positive");
             return ExitCodes.CONFIG;
         }
-        String secret = Passwords.givenOrEnvironment(password, System.getenv());
+        String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
         ResyncTool.Outcome outcome = new ResyncTool(source, target, secret, Duration.ofSeconds(timeoutSeconds),
                 Duration.ofMillis(pollMillis), System.out, deflate).run();
         if (outcome.consistent()) {

@@ -33,7 +33,8 @@ public final class StepDownCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "3948", description = "the member's port (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--password", description = "password for `dirk auth` (else $DIRK_PASSWORD)")
+    @Option(names = "--password", description = "the administration password for `dirk auth`, needed for the fence (else $DIRK_ADMIN_PASSWORD, "
+            + "else $DIRK_PASSWORD in a single-password cluster)")
     String password;
 
     @Option(names = "--handover-seconds", defaultValue = "30",
@@ -80,7 +81,7 @@ public final class StepDownCommand implements Callable<Integer> {
     }
 
     private int fence(MemberAddress member) {
-        String secret = Passwords.givenOrEnvironment(password, System.getenv());
+        String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
         try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), 2000)) {
             if (secret != null) {
                 Reply auth = connection.authenticate(secret);

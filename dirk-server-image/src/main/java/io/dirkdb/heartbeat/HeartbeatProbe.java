@@ -13,10 +13,21 @@ import java.io.IOException;
 public final class HeartbeatProbe implements AutoCloseable {
     private final MemberAddress member;
     private final int timeoutMillis;
+    /** Given with {@code dirk auth} on each new connection: lease renewals need the administration credential. */
+    private final String password;
     private DirkConnection connection;
 
     /** @param timeoutMillis bounds connecting and waiting for the answer; a slower member counts as missed */
     public HeartbeatProbe(MemberAddress member, int timeoutMillis) {
+        this(member, timeoutMillis, null);
+    }
+
+    /**
+     * As {@link #HeartbeatProbe(MemberAddress, int)}; {@code password} (null: none) is given with {@code dirk auth}
+     * when a connection opens: a supervisor that renews leases gives the administration password.
+     */
+    public HeartbeatProbe(MemberAddress member, int timeoutMillis, String password) {
+        this.password = password;
         if (timeoutMillis < 1) {
             throw new IllegalArgumentException("the heartbeat timeout must be at least 1 ms");
         }
@@ -60,6 +71,12 @@ public final class HeartbeatProbe implements AutoCloseable {
         try {
             if (connection == null) {
                 connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);
+                if (password != null) {
+                    Reply auth = connection.authenticate(password);
+                    if (auth.isError()) {
+                        throw new DirkException("the member refused the password: " + auth.errorMessage());
+                    }
+                }
             }
             Reply reply = connection.execute(leaseEpoch >= 0 ? "dirk heartbeat lease " + leaseEpoch + ";" : "dirk heartbeat;");
             if (reply.isError()) {

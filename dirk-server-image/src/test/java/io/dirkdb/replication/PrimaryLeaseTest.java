@@ -24,7 +24,11 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
     private static final Duration LEASE = Duration.ofMillis(600);
 
     private void startPrimaryWithTable() throws IOException {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        startPrimaryWithTable(ReplicationSettings.defaults(ReplicationMode.ASYNC));
+    }
+
+    private void startPrimaryWithTable(ReplicationSettings settings) throws IOException {
+        members = new ReplicaSet(root, settings);
         members.startPrimary("m1");
         ok(members.execute("m1", "manamboara tahiry shop"));
         try (DirkConnection connection = members.connect("m1")) {
@@ -66,6 +70,25 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         ok(members.execute("m1", "dirk heartbeat lease 1"));
         ok(write("m1", 102));
         assertThat(members.heartbeat("m1").path("leaseExpired").asBoolean()).isFalse();
+    }
+
+    @Test
+    void unauthenticatedLeaseHeartbeatDoesNotRenewTheLease() throws IOException {
+        startPrimaryWithTable(ReplicationSettings.defaults(ReplicationMode.ASYNC).withPeerPassword("s3cret"));
+        members.stop("m1");
+        ReplicaSet.Node m1 = members.restart("m1");
+        m1.member().useLease(LEASE);
+        try (DirkConnection anonymous = DirkConnection.open(m1.host(), m1.port())) {
+            // Anyone may probe; only the supervisor (administration credential) keeps an isolated primary writable.
+            assertThat(anonymous.execute("dirk heartbeat").isError()).isFalse();
+            assertThat(anonymous.execute("dirk heartbeat lease 1").errorMessage())
+                    .isEqualTo("authentication required: dirk heartbeat lease needs the administration credential");
+        }
+        assertThat(write("m1", 1).errorMessage()).contains("primary lease expired").contains("since it started");
+        assertThat(members.heartbeat("m1").path("leaseExpired").asBoolean()).isTrue();
+
+        ok(members.execute("m1", "dirk heartbeat lease 1")); // authenticated
+        ok(write("m1", 2));
     }
 
     @Test

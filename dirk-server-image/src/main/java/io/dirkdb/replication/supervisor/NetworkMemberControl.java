@@ -24,7 +24,8 @@ public final class NetworkMemberControl implements MemberControl {
     /**
      * @param heartbeatTimeoutMillis a heartbeat slower than this counts as missed
      * @param controlTimeoutMillis bounds connecting for, and the answer to, fence, promote and follow
-     * @param password sent with {@code dirk auth} before a control statement; null for none
+     * @param password the administration password, sent with {@code dirk auth} before a control statement and on
+     *                 the heartbeat connections (renewing a primary's lease needs it); null for none
      */
     public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password) {
         this.heartbeatTimeoutMillis = heartbeatTimeoutMillis;
@@ -39,7 +40,8 @@ public final class NetworkMemberControl implements MemberControl {
 
     @Override
     public HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
-        HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis));
+        HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis,
+                password));
         synchronized (probe) {
             return probe.probe(leaseEpoch);
         }

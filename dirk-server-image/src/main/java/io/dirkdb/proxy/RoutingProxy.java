@@ -43,10 +43,10 @@ public final class RoutingProxy implements AutoCloseable {
     private final MeterRegistry registry;
     private final Map<String, Meter> memberGauges = new HashMap<>();
 
-    private RoutingProxy(ProxySettings settings, MeterRegistry registry) throws IOException {
+    private RoutingProxy(ProxySettings settings, MeterRegistry registry, String memberPassword) throws IOException {
         this.settings = settings;
         this.table = new BackendTable(settings.members(), settings.maxReadLagLsn());
-        this.pool = new BackendPool(settings.members(), settings.connectionsPerMember(), settings.password(),
+        this.pool = new BackendPool(settings.members(), settings.connectionsPerMember(), memberPassword,
                 settings.backendTimeoutMillis());
         this.prober = new HeartbeatProber(table, pool, settings.heartbeatIntervalMillis());
         for (Traffic kind : Traffic.values()) {
@@ -82,7 +82,17 @@ public final class RoutingProxy implements AutoCloseable {
      * @param registry where the proxy's meters go ({@link HealthHttpServer#newRegistry()} in production)
      */
     public static RoutingProxy start(ProxySettings settings, MeterRegistry registry) throws IOException {
-        return new RoutingProxy(settings, registry);
+        return new RoutingProxy(settings, registry, settings.password());
+    }
+
+    /**
+     * As {@link #start(ProxySettings, MeterRegistry)}, giving members {@code memberPassword} (their application
+     * password) while clients give {@code settings.password()}: {@code dirk demo}'s loopback front door asks
+     * clients for none while its members are closed.
+     */
+    public static RoutingProxy start(ProxySettings settings, MeterRegistry registry, String memberPassword)
+            throws IOException {
+        return new RoutingProxy(settings, registry, memberPassword);
     }
 
     public int port() {

@@ -302,7 +302,9 @@ public final class ServerCommand implements Callable<Integer> {
             throw new DirkException("dirk server: --primary-lease-ms must be 0 (off) or more, got " + primaryLeaseMillis);
         }
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
-                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(credentials.replicationPassword());
+                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(credentials.replicationPassword())
+                // A peer still on the single-password setup (mid-upgrade) takes the application password for streaming.
+                .withFallbackPassword(credentials.singlePassword() ? null : credentials.application());
         ClusterConfig.Instance master = null;
         if (cluster != null && role == Role.SECONDARY) {
             String self = memberId;

@@ -87,6 +87,20 @@ public final class DirkConnection implements AutoCloseable {
         return execute("dirk auth " + quote(password));
     }
 
+    /**
+     * Authenticates with {@code password}; when it is refused and {@code fallback} is another password, tries
+     * that one on the same connection: a member not yet restarted with separate credentials (an upgrade from
+     * the single-password setup) knows only the application password, which it takes for every role.
+     */
+    public Reply authenticate(String password, String fallback) throws IOException {
+        Reply reply = authenticate(password);
+        if (reply.isError() && fallback != null && !fallback.equals(password)) {
+            Reply second = authenticate(fallback);
+            return second.isError() ? reply : second;
+        }
+        return reply;
+    }
+
     /** A DirkDB string literal: single quotes, with backslashes and quotes escaped. */
     public static String quote(String text) {
         return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'";

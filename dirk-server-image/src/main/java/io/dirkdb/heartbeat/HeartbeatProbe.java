@@ -15,6 +15,7 @@ public final class HeartbeatProbe implements AutoCloseable {
     private final int timeoutMillis;
     /** Given with {@code dirk auth} on each new connection: lease renewals need the administration credential. */
     private final String password;
+    private final String fallback;
     private DirkConnection connection;
 
     /** @param timeoutMillis bounds connecting and waiting for the answer; a slower member counts as missed */
@@ -27,7 +28,13 @@ public final class HeartbeatProbe implements AutoCloseable {
      * when a connection opens: a supervisor that renews leases gives the administration password.
      */
     public HeartbeatProbe(MemberAddress member, int timeoutMillis, String password) {
+        this(member, timeoutMillis, password, null);
+    }
+
+    /** As {@link #HeartbeatProbe(MemberAddress, int, String)}; {@code fallback} is tried when {@code password} is refused. */
+    public HeartbeatProbe(MemberAddress member, int timeoutMillis, String password, String fallback) {
         this.password = password;
+        this.fallback = fallback;
         if (timeoutMillis < 1) {
             throw new IllegalArgumentException("the heartbeat timeout must be at least 1 ms");
         }
@@ -72,7 +79,7 @@ public final class HeartbeatProbe implements AutoCloseable {
             if (connection == null) {
                 connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);
                 if (password != null) {
-                    Reply auth = connection.authenticate(password);
+                    Reply auth = connection.authenticate(password, fallback);
                     if (auth.isError()) {
                         throw new DirkException("the member refused the password: " + auth.errorMessage());
                     }

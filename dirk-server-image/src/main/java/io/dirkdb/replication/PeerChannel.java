@@ -41,6 +41,12 @@ final class PeerChannel implements AutoCloseable {
 
     /** Connects and authenticates when a password is given. */
     static PeerChannel open(String host, int port, String password, int readTimeoutMillis) throws IOException {
+        return open(host, port, password, null, readTimeoutMillis);
+    }
+
+    /** As {@link #open(String, int, String, int)}; when {@code password} is refused, {@code fallback} is tried (an upgrade). */
+    static PeerChannel open(String host, int port, String password, String fallback, int readTimeoutMillis)
+            throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
@@ -49,6 +55,9 @@ final class PeerChannel implements AutoCloseable {
             PeerChannel channel = new PeerChannel(socket);
             if (password != null) {
                 Reply reply = channel.request("dirk auth " + DirkConnection.quote(password) + ";");
+                if (reply.isError() && fallback != null && !fallback.equals(password)) {
+                    reply = channel.request("dirk auth " + DirkConnection.quote(fallback) + ";");
+                }
                 if (reply.isError()) {
                     throw new IOException("the member refused our password: " + reply.errorMessage());
                 }

@@ -19,6 +19,7 @@ public final class NetworkMemberControl implements MemberControl {
     private final int heartbeatTimeoutMillis;
     private final int controlTimeoutMillis;
     private final String password;
+    private final String fallbackPassword;
     private final Map<String, HeartbeatProbe> probes = new ConcurrentHashMap<>();
 
     /**
@@ -28,6 +29,16 @@ public final class NetworkMemberControl implements MemberControl {
      *                 the heartbeat connections (renewing a primary's lease needs it); null for none
      */
     public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password) {
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, null);
+    }
+
+    /**
+     * As {@link #NetworkMemberControl(int, int, String)}; {@code fallbackPassword} (the application password, or
+     * null) is tried when a member refuses {@code password}: one not yet restarted with separate credentials.
+     */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password,
+                                String fallbackPassword) {
+        this.fallbackPassword = fallbackPassword;
         this.heartbeatTimeoutMillis = heartbeatTimeoutMillis;
         this.controlTimeoutMillis = controlTimeoutMillis;
         this.password = password;
@@ -41,7 +52,7 @@ public final class NetworkMemberControl implements MemberControl {
     @Override
     public HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
         HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis,
-                password));
+                password, fallbackPassword));
         synchronized (probe) {
             return probe.probe(leaseEpoch);
         }
@@ -85,7 +96,7 @@ public final class NetworkMemberControl implements MemberControl {
     private String run(MemberAddress member, String statement) throws IOException {
         try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), controlTimeoutMillis)) {
             if (password != null) {
-                Reply auth = connection.authenticate(password);
+                Reply auth = connection.authenticate(password, fallbackPassword);
                 if (auth.isError()) {
                     throw new DirkException(member + " refused the supervisor's password: " + auth.errorMessage());
                 }

@@ -73,7 +73,8 @@ public final class MemberStatefulSets {
             .withImage(image)
             .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
             .withArgs(serverArgs())
-            .withEnv(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
+            .withEnv(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster),
+                PodDefaults.replicationPasswordEnv(cluster), PodDefaults.adminPasswordEnv(cluster), PodDefaults.heapEnv())
             .withPorts(
                 new ContainerPortBuilder().withName("sql").withContainerPort(ClusterNaming.MEMBER_PORT).build(),
                 new ContainerPortBuilder().withName("http").withContainerPort(ClusterNaming.MEMBER_HTTP_PORT).build())

@@ -115,6 +115,27 @@ public final class PodDefaults {
         .build();
   }
 
+  /**
+   * {@code DIRK_REPLICATION_PASSWORD}, from the Secret's {@value ClusterNaming#REPLICATION_PASSWORD_KEY} key. Optional:
+   * a user's Secret with only {@code password} runs the members on that one password for every role.
+   */
+  public static EnvVar replicationPasswordEnv(DirkCluster cluster) {
+    return optionalSecretEnv(cluster, "DIRK_REPLICATION_PASSWORD", ClusterNaming.REPLICATION_PASSWORD_KEY);
+  }
+
+  /** {@code DIRK_ADMIN_PASSWORD}, from the Secret's {@value ClusterNaming#ADMIN_PASSWORD_KEY} key (optional, as above). */
+  public static EnvVar adminPasswordEnv(DirkCluster cluster) {
+    return optionalSecretEnv(cluster, "DIRK_ADMIN_PASSWORD", ClusterNaming.ADMIN_PASSWORD_KEY);
+  }
+
+  private static EnvVar optionalSecretEnv(DirkCluster cluster, String name, String key) {
+    return new EnvVarBuilder().withName(name)
+        .withNewValueFrom().withNewSecretKeyRef()
+        .withName(ClusterNaming.credentialsSecret(cluster)).withKey(key).withOptional(true)
+        .endSecretKeyRef().endValueFrom()
+        .build();
+  }
+
   static EnvVar instanceIdEnv() {
     return new EnvVarBuilder().withName("DIRK_INSTANCE_ID")
         .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()

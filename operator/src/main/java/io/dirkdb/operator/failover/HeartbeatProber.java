@@ -3,6 +3,7 @@ package io.dirkdb.operator.failover;
 import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.operator.dependent.ClusterCredentials;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -28,7 +29,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Probes every member of every watched cluster with {@code dirk heartbeat} (through the shared
- * {@link HeartbeatProbe}, one kept connection per member, no password needed) at the cluster's
+ * {@link HeartbeatProbe}, one kept connection per member, authenticated with the administration password: its
+ * probes renew the primary's lease) at the cluster's
  * {@code failover.heartbeatIntervalMs}, on a fixed pool of its own ({@code dirk.operator.prober.threads}),
  * never on a reconcile thread. At most one probe per member is in flight: one still unanswered an interval
  * after it was actually sent counts as a miss, so a hanging member cannot pile up work. When what it sees
@@ -68,14 +70,21 @@ public class HeartbeatProber {
   private final Executor probes;
   private final Runnable closeProbes;
   private final LongSupplier nanoTime;
-  private final BiFunction<MemberAddress, Integer, Heartbeats> connect;
+  private final Connector connect;
+
+  /** Opens one member's heartbeat channel, authenticated with the cluster's credentials. */
+  interface Connector {
+    Heartbeats connect(MemberAddress endpoint, int timeoutMillis, ClusterCredentials credentials);
+  }
   private final Map<ResourceID, ClusterProbes> clusters = new ConcurrentHashMap<>();
   private volatile Consumer<ResourceID> listener = id -> {};
 
   @Inject
   public HeartbeatProber(@ConfigProperty(name = "dirk.operator.prober.threads", defaultValue = "8") int threads) {
-    this(scheduledTicker(), pool(threads), System::nanoTime, (endpoint, timeout) -> {
-      HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeout);
+    this(scheduledTicker(), pool(threads), System::nanoTime, (endpoint, timeout, credentials) -> {
+      // Lease renewals need the administration password; the application one reaches a member still on a single one.
+      HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeout, credentials.administration(),
+          credentials.application());
       return new Heartbeats() {
         @Override
         public HeartbeatReport probe(long leaseEpoch) throws Exception {
@@ -93,6 +102,10 @@ public class HeartbeatProber {
   /** For tests: the rounds, the probe threads, the clock and the member connections are the caller's. */
   HeartbeatProber(Ticker ticks, Executor probes, LongSupplier nanoTime,
       BiFunction<MemberAddress, Integer, Heartbeats> connect) {
+    this(ticks, probes, nanoTime, (Connector) (endpoint, timeout, credentials) -> connect.apply(endpoint, timeout));
+  }
+
+  private HeartbeatProber(Ticker ticks, Executor probes, LongSupplier nanoTime, Connector connect) {
     this.ticks = ticks;
     this.probes = probes;
     this.closeProbes = probes instanceof ExecutorService pool ? pool::shutdownNow : () -> {};
@@ -137,14 +150,21 @@ public class HeartbeatProber {
    * vanished ones forgotten, an endpoint whose address changed (a restarted pod) starts afresh.
    */
   public void watch(ResourceID cluster, int intervalMillis, Collection<MemberAddress> endpoints) {
+    watch(cluster, intervalMillis, endpoints, ClusterCredentials.NONE);
+  }
+
+  /** As {@link #watch(ResourceID, int, Collection)}; the probes authenticate with {@code credentials}. */
+  public void watch(ResourceID cluster, int intervalMillis, Collection<MemberAddress> endpoints,
+      ClusterCredentials credentials) {
     ClusterProbes probes = clusters.compute(cluster, (id, old) -> {
-      if (old != null && old.intervalMillis == intervalMillis) {
+      if (old != null && old.intervalMillis == intervalMillis && old.credentials.equals(credentials)) {
         return old;
       }
       if (old != null) {
         old.stop();
+        old.members.values().forEach(MemberProbe::close); // changed passwords: new connections
       }
-      ClusterProbes fresh = new ClusterProbes(id, intervalMillis);
+      ClusterProbes fresh = new ClusterProbes(id, intervalMillis, credentials);
       fresh.start();
       return fresh;
     });
@@ -186,6 +206,7 @@ public class HeartbeatProber {
   private final class ClusterProbes {
     final ResourceID id;
     final int intervalMillis;
+    final ClusterCredentials credentials;
     final int timeoutMillis;
     final long intervalNanos;
     final Map<String, MemberProbe> members = new ConcurrentHashMap<>();
@@ -196,8 +217,9 @@ public class HeartbeatProber {
     long reportedLsns = -1;
     long reportedAt;
 
-    ClusterProbes(ResourceID id, int intervalMillis) {
+    ClusterProbes(ResourceID id, int intervalMillis, ClusterCredentials credentials) {
       this.id = id;
+      this.credentials = credentials;
       this.intervalMillis = intervalMillis;
       this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
       // A member slower than this to say its role is as good as silent; never longer than 2 s.
@@ -231,7 +253,7 @@ public class HeartbeatProber {
         if (old != null) {
           old.close(); // a restarted pod: new address, fresh count
         }
-        return new MemberProbe(endpoint, connect.apply(endpoint, timeoutMillis));
+        return new MemberProbe(endpoint, connect.connect(endpoint, timeoutMillis, credentials));
       }));
     }
 

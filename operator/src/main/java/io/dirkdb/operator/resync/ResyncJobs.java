@@ -16,7 +16,7 @@ import java.util.Optional;
 /**
  * The resync Job of a member: {@code <cluster>-resync-<p0|s<i>>-<n>} (the member's pod by its StatefulSet
  * and ordinal, so the name stays within 63 characters for any cluster name the CRD admits), one container
- * running {@code dirk resync --from <primary> --to <member>} with the cluster's password, hardened and
+ * running {@code dirk resync --from <primary> --to <member>} with the cluster's administration password, hardened and
  * sized like the members (Pod Security {@code restricted}). The operator does the retries (with backoff
  * and Events), so the Job itself never retries, and a finished Job expires.
  */
@@ -75,7 +75,8 @@ public final class ResyncJobs {
         .withImage(cluster.getSpec().getImage())
         .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
         .withArgs(command(from, to))
-        .withEnv(PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
+        // dirk resync needs the administration password; a Secret without one has the single password for it.
+        .withEnv(PodDefaults.adminPasswordEnv(cluster), PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
         .withResources(PodDefaults.memberResources(cluster))
         .withSecurityContext(PodDefaults.containerSecurityContext())
         .withVolumeMounts(PodDefaults.tmpMount())

@@ -238,7 +238,18 @@ public final class ServerCommand implements Callable<Integer> {
     /** What to run, from the flags, the config file and the environment. */
     record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
                 String primaryHost, int primaryPort, StatementLimits statementLimits, Member.Bootstrap bootstrap,
-                Duration primaryLease, List<MemberAddress> clusterMembers) {}
+                Duration primaryLease, List<Member.Peer> clusterMembers) {}
+
+    /** The other instances of config.json; one listed without a port may be named with any port. */
+    private static List<Member.Peer> clusterMembers(ClusterConfig cluster, String self) {
+        List<Member.Peer> members = new ArrayList<>();
+        for (ClusterConfig.Instance other : cluster.instances()) {
+            if (!other.id().equals(self) && other.host() != null && !other.host().isBlank()) {
+                members.add(new Member.Peer(other.host(), other.port() == null ? 0 : other.port()));
+            }
+        }
+        return List.copyOf(members);
+    }
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
@@ -330,6 +341,6 @@ public final class ServerCommand implements Callable<Integer> {
                 // Alone, no supervisor can promote another member: a lease would only stop writes.
                 peers.isEmpty() ? Duration.ZERO : Duration.ofMillis(primaryLeaseMillis),
                 // With a config, dirk follow and dirk resync may name only its other instances; standalone, any.
-                cluster == null ? null : List.copyOf(peers));
+                cluster == null ? null : clusterMembers(cluster, memberId));
     }
 }

@@ -62,7 +62,31 @@ public final class Member implements AutoCloseable {
     private volatile boolean leaseEverRenewed;
     private volatile boolean leaseReportedExpired;
     /** The members of its configuration that {@code dirk follow} and {@code dirk resync} may name; null: any (standalone). */
-    private volatile List<MemberAddress> clusterMembers;
+    private volatile List<Peer> clusterMembers;
+
+    /**
+     * A member of the configuration that {@code dirk follow} and {@code dirk resync} may name.
+     *
+     * @param port its port; 0 when config.json gives it none (then any port of that host)
+     */
+    public record Peer(String host, int port) {
+        public Peer {
+            Objects.requireNonNull(host, "host");
+        }
+
+        public static Peer of(MemberAddress address) {
+            return new Peer(address.host(), address.port());
+        }
+
+        boolean takes(int requested) {
+            return port == 0 || port == requested;
+        }
+
+        @Override
+        public String toString() {
+            return host + ":" + (port == 0 ? "*" : Integer.toString(port));
+        }
+    }
 
     private Member(String id, Database database, Path dataDirectory, MemberState state, Bootstrap bootstrap) {
         this.id = id;
@@ -300,7 +324,7 @@ public final class Member implements AutoCloseable {
      * of its config.json): a stolen administration session cannot point this member, or its data, at a
      * machine outside the cluster. Never called for a member without a configuration, which follows any.
      */
-    public void limitPeersTo(List<MemberAddress> members) {
+    public void limitPeersTo(List<Peer> members) {
         clusterMembers = List.copyOf(members);
     }
 
@@ -310,25 +334,25 @@ public final class Member implements AutoCloseable {
      * (an IP) passes when it resolves to the same address as a member's name with the same port.
      */
     private void checkClusterMember(String request, String host, int port) {
-        List<MemberAddress> members = clusterMembers;
+        List<Peer> members = clusterMembers;
         if (members == null || host == null) {
             return; // standalone: today's behaviour; a missing host is refused by the request itself
         }
         String wanted = canonicalHost(host);
-        for (MemberAddress member : members) {
-            if (member.port() == port && canonicalHost(member.host()).equals(wanted)) {
+        for (Peer member : members) {
+            if (member.takes(port) && canonicalHost(member.host()).equals(wanted)) {
                 return;
             }
         }
         java.util.Set<java.net.InetAddress> resolved = resolve(host);
-        for (MemberAddress member : members) {
-            if (member.port() == port && !resolved.isEmpty()
+        for (Peer member : members) {
+            if (member.takes(port) && !resolved.isEmpty()
                     && resolve(member.host()).stream().anyMatch(resolved::contains)) {
                 return;
             }
         }
         throw new DirkException(request + " " + host + ":" + port + " refused: it is not a member of this cluster's "
-                + "configuration (members: " + members.stream().map(m -> m.host() + ":" + m.port())
+                + "configuration (members: " + members.stream().map(Peer::toString)
                 .collect(java.util.stream.Collectors.joining(", ")) + ")");
     }
 

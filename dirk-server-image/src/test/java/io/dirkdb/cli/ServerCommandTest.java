@@ -156,7 +156,7 @@ class ServerCommandTest {
     void withAConfigFollowAndResyncNameOnlyItsOtherInstances() throws IOException {
         Path file = ConfigFiles.write(directory, CONFIG);
         assertThat(plan(Map.of(), "--config", file.toString(), "--id", "m2").clusterMembers())
-                .containsExactly(new io.dirkdb.heartbeat.MemberAddress("m1", "127.0.0.2", 3948));
+                .containsExactly(new io.dirkdb.server.Member.Peer("127.0.0.2", 3948));
         assertThat(plan(Map.of(), "--data-dir", "d").clusterMembers()).isNull();
     }
 

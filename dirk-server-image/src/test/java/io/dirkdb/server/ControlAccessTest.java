@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.client.DirkConnection;
-import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -155,12 +154,12 @@ class ControlAccessTest {
     @Test
     void followAndResyncNameOnlyMembersOfTheConfiguration() throws IOException {
         start(Credentials.NONE, Role.PRIMARY);
-        server.member().limitPeersTo(List.of(new MemberAddress("m2", "m2.demo-members.ns.svc", 3948),
-                new MemberAddress("m3", "127.0.0.3", 3948)));
+        server.member().limitPeersTo(List.of(new Member.Peer("m2.demo-members.ns.svc", 3948),
+                new Member.Peer("127.0.0.3", 3948), new Member.Peer("m4.demo-members.ns.svc", 0)));
         DirkConnection admin = connect(null);
         assertThat(admin.execute("dirk follow '10.9.9.9' 3948").errorMessage()).isEqualTo(
                 "dirk follow 10.9.9.9:3948 refused: it is not a member of this cluster's configuration "
-                        + "(members: m2.demo-members.ns.svc:3948, 127.0.0.3:3948)");
+                        + "(members: m2.demo-members.ns.svc:3948, 127.0.0.3:3948, m4.demo-members.ns.svc:*)");
         assertThat(admin.execute("dirk follow '127.0.0.3' 4000").errorMessage()).contains("not a member");
         assertThat(server.member().state().role()).isEqualTo(Role.PRIMARY);
         assertThat(admin.execute("dirk fence").isError()).isFalse();
@@ -170,6 +169,8 @@ class ControlAccessTest {
         assertThat(admin.execute("dirk follow 'M2.demo-members.ns.svc.' 3948").messageText())
                 .isEqualTo("secondary at epoch 1, following M2.demo-members.ns.svc.:3948");
         assertThat(admin.execute("dirk follow '127.0.0.3' 3948").isError()).isFalse();
+        // An instance config.json lists without a port may be named with any.
+        assertThat(admin.execute("dirk follow 'm4.demo-members.ns.svc' 4001").isError()).isFalse();
     }
 
     @Test

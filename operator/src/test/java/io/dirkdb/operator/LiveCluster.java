@@ -27,13 +27,11 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -96,6 +94,10 @@ final class LiveCluster implements AutoCloseable {
   private volatile boolean jobsHeld;
   private final MemberRuntime runtime;
   private final Path passwordFile;
+  private final String replicationPassword;
+  private final String adminPassword;
+  private final Path replicationPasswordFile;
+  private final Path adminPasswordFile;
   private final List<ControlRelay> relays = new CopyOnWriteArrayList<>();
   private RoutingProxy proxy;
   /** Set for a cluster whose pods the harness controllers make and stop ({@link #startManaged}). */
@@ -112,9 +114,14 @@ final class LiveCluster implements AutoCloseable {
     this.namespace = namespace;
     this.name = name;
     this.root = Files.createTempDirectory("dirk-live-" + namespace);
-    this.password = readPassword();
+    // The members run as the operator's pods do: one password per role, from the generated Secret.
+    this.password = readPassword("password");
+    this.replicationPassword = readPassword("replication-password");
+    this.adminPassword = readPassword("admin-password");
     this.passwordFile = Files.writeString(root.resolve("password"), password);
-    this.replication = ReplicationSettings.defaults(mode).withPeerPassword(password)
+    this.replicationPasswordFile = Files.writeString(root.resolve("replication-password"), replicationPassword);
+    this.adminPasswordFile = Files.writeString(root.resolve("admin-password"), adminPassword);
+    this.replication = ReplicationSettings.defaults(mode).withPeerPassword(replicationPassword)
         .withMaxBackoff(Duration.ofMillis(200)).withSyncTimeout(Duration.ofSeconds(3));
     jobRunner.scheduleWithFixedDelay(this::runNewJobs, 100, 100, TimeUnit.MILLISECONDS);
   }
@@ -326,7 +333,7 @@ final class LiveCluster implements AutoCloseable {
     } else {
       args.addAll(List.of("--port", Integer.toString(live.port())));
     }
-    args.addAll(List.of("--host", live.host(), "--password", password));
+    args.addAll(List.of("--host", live.host(), "--password", adminPassword)); // the pod's $DIRK_ADMIN_PASSWORD
     CompletableFuture<Integer> hook = CompletableFuture.supplyAsync(
         () -> Dirk.commandLine().execute(args.toArray(String[]::new)));
     String outcome;
@@ -360,12 +367,13 @@ final class LiveCluster implements AutoCloseable {
     return password;
   }
 
-  private String readPassword() {
-    Secret secret = client.secrets().inNamespace(namespace).withName(name + "-credentials").require();
-    if (secret.getData() != null && secret.getData().containsKey("password")) {
-      return new String(Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
-    }
-    return secret.getStringData().get("password");
+  private String readPassword(String key) {
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+      Secret secret = client.secrets().inNamespace(namespace).withName(name + "-credentials").get();
+      return secret != null && io.dirkdb.operator.dependent.ClusterCredentials.value(secret, key) != null;
+    });
+    return io.dirkdb.operator.dependent.ClusterCredentials.value(
+        client.secrets().inNamespace(namespace).withName(name + "-credentials").require(), key);
   }
 
   /** Starts the primary member and pod, then every secondary following it; all pods Ready. */
@@ -406,7 +414,12 @@ final class LiveCluster implements AutoCloseable {
   }
 
   private LiveMember startProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
-    MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory, passwordFile,
+    // config.json names the other pods by stable name, as the operator's does; their ports are the harness's own.
+    List<String> others = io.dirkdb.operator.dependent.ClusterNaming.memberNames(client
+            .resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).require())
+        .stream().filter(p -> !p.equals(pod)).map(this::stableName).toList();
+    MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory,
+        List.of(passwordFile, replicationPasswordFile, adminPasswordFile), others,
         replication.mode().wireName(), follow == null ? null : follow.host(), follow == null ? 0 : follow.port());
     return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate);
   }
@@ -424,7 +437,8 @@ final class LiveCluster implements AutoCloseable {
     Replicator.attach(member, database.engine(), replication, registry);
     try {
       MemberServer server = MemberServer.start(member, new ServerSettings(host, port, password, 64,
-          RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200)), registry);
+          RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200))
+          .withCredentials(new io.dirkdb.server.Credentials(password, replicationPassword, adminPassword)), registry);
       return new LiveMember(pod, host, server.port(), directory, server::close);
     } catch (IOException e) {
       member.close();
@@ -636,7 +650,8 @@ final class LiveCluster implements AutoCloseable {
         if (!jobsSeen.add(jobName)) {
           continue;
         }
-        List<String> extra = List.of("--password", password, "--timeout-seconds", "30", "--poll-ms", "50");
+        // The Job's $DIRK_ADMIN_PASSWORD.
+        List<String> extra = List.of("--password", adminPassword, "--timeout-seconds", "30", "--poll-ms", "50");
         // A pod told to fail exits 1 without running, as a resync whose source vanished would.
         List<Integer> exits = new JobController(client, namespace, root.resolve("jobs"))
             .run(job, extra, () -> jobsToFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 1 : 0);

@@ -46,8 +46,8 @@ final class MemberProcess implements AutoCloseable {
    * A secondary whose data directory holds no role yet follows {@code primaryHost:primaryPort}, as
    * the config.json the operator mounts tells it; {@code primaryHost} null starts it on its own.
    */
-  static MemberProcess start(String pod, boolean primary, String host, int port, Path directory, Path passwordFile,
-      String replicationMode, String primaryHost, int primaryPort) {
+  static MemberProcess start(String pod, boolean primary, String host, int port, Path directory, List<Path> passwordFiles,
+      List<String> otherMembers, String replicationMode, String primaryHost, int primaryPort) {
     try {
       Path config = directory.resolveSibling(pod + "-config.json");
       StringBuilder instances = new StringBuilder("""
@@ -58,6 +58,11 @@ final class MemberProcess implements AutoCloseable {
             {"id": "primary-of-%s", "role": "MASTER", "host": "%s", "port": %d}""".formatted(pod, primaryHost,
             primaryPort));
       }
+      for (String other : otherMembers) {
+        // No port: their ports are chosen at start; dirk follow and dirk resync may name them with any.
+        instances.append(",\n").append("""
+            {"id": "%s", "role": "REPLICA", "host": "%s"}""".formatted("peer-" + other, other));
+      }
       Files.writeString(config, """
           {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}
           """.formatted(instances, replicationMode));
@@ -66,7 +71,9 @@ final class MemberProcess implements AutoCloseable {
       command.addAll(TestHosts.jvmOptions()); // the members' stable names resolve as in the test JVM
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk",
           "server", "--config", config.toString(), "--id", pod, "--host", host, "--port", Integer.toString(port),
-          "--data-dir", directory.toString(), "--password-file", passwordFile.toString(),
+          "--data-dir", directory.toString(), "--password-file", passwordFiles.get(0).toString(),
+          "--replication-password-file", passwordFiles.get(1).toString(),
+          "--admin-password-file", passwordFiles.get(2).toString(),
           "--sync-timeout-ms", "3000", "--shutdown-grace-seconds", "1"));
       Path log = directory.resolveSibling(pod + "-" + System.nanoTime() + ".log");
       Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();

@@ -240,7 +240,7 @@ public final class ServerCommand implements Callable<Integer> {
                 String primaryHost, int primaryPort, StatementLimits statementLimits, Member.Bootstrap bootstrap,
                 Duration primaryLease, List<Member.Peer> clusterMembers) {}
 
-    /** The other instances of config.json; one listed without a port may be named with any port. */
+    /** The other instances of config.json; one listed with port 0 (any free port) may be named with any port. */
     private static List<Member.Peer> clusterMembers(ClusterConfig cluster, String self) {
         List<Member.Peer> members = new ArrayList<>();
         for (ClusterConfig.Instance other : cluster.instances()) {

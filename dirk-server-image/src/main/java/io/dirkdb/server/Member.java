@@ -67,7 +67,7 @@ public final class Member implements AutoCloseable {
     /**
      * A member of the configuration that {@code dirk follow} and {@code dirk resync} may name.
      *
-     * @param port its port; 0 when config.json gives it none (then any port of that host)
+     * @param port its port; 0 when config.json gives it none or 0 (it listens on any free port): then any port
      */
     public record Peer(String host, int port) {
         public Peer {

@@ -169,7 +169,7 @@ class ControlAccessTest {
         assertThat(admin.execute("dirk follow 'M2.demo-members.ns.svc.' 3948").messageText())
                 .isEqualTo("secondary at epoch 1, following M2.demo-members.ns.svc.:3948");
         assertThat(admin.execute("dirk follow '127.0.0.3' 3948").isError()).isFalse();
-        // An instance config.json lists without a port may be named with any.
+        // An instance config.json lists with port 0 (any free port) may be named with any.
         assertThat(admin.execute("dirk follow 'm4.demo-members.ns.svc' 4001").isError()).isFalse();
     }
 

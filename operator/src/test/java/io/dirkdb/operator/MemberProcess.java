@@ -59,9 +59,9 @@ final class MemberProcess implements AutoCloseable {
             primaryPort));
       }
       for (String other : otherMembers) {
-        // No port: their ports are chosen at start; dirk follow and dirk resync may name them with any.
+        // Port 0: theirs are chosen at start (as --port 0 does), so dirk follow and dirk resync may name any.
         instances.append(",\n").append("""
-            {"id": "%s", "role": "REPLICA", "host": "%s"}""".formatted("peer-" + other, other));
+            {"id": "%s", "role": "REPLICA", "host": "%s", "port": 0}""".formatted("peer-" + other, other));
       }
       Files.writeString(config, """
           {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}

@@ -52,7 +52,9 @@ public final class ResyncCommand implements Callable<Integer> {
         }
         String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
         ResyncTool.Outcome outcome = new ResyncTool(source, target, secret, Duration.ofSeconds(timeoutSeconds),
-                Duration.ofMillis(pollMillis), System.out, deflate).run();
+                Duration.ofMillis(pollMillis), System.out, deflate,
+                // A member not yet restarted with separate credentials (an upgrade) takes the application password.
+                Passwords.givenOrEnvironment(null, System.getenv())).run();
         if (outcome.consistent()) {
             System.out.println(outcome.message());
             return ExitCodes.OK;

@@ -55,6 +55,7 @@ public final class ResyncTool {
     private final Duration pollInterval;
     private final PrintStream progress;
     private final boolean deflate;
+    private final String fallbackPassword;
 
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
                       PrintStream progress) {
@@ -64,6 +65,16 @@ public final class ResyncTool {
     /** @param deflate ship the snapshot deflated: pays on links slower than deflate itself (~350 MB/s), not on loopback */
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
                       PrintStream progress, boolean deflate) {
+        this(source, target, password, timeout, pollInterval, progress, deflate, null);
+    }
+
+    /**
+     * As above; {@code fallbackPassword} (null: none) is tried when a member refuses {@code password}: the
+     * application password, which a member not yet restarted with separate credentials takes for every role.
+     */
+    public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
+                      PrintStream progress, boolean deflate, String fallbackPassword) {
+        this.fallbackPassword = fallbackPassword;
         this.deflate = deflate;
         this.source = source;
         this.target = target;
@@ -175,7 +186,7 @@ public final class ResyncTool {
     private DirkConnection open(Endpoint endpoint) throws IOException {
         DirkConnection connection = DirkConnection.open(endpoint.host(), endpoint.port());
         if (password != null) {
-            Reply auth = connection.authenticate(password);
+            Reply auth = connection.authenticate(password, fallbackPassword);
             if (auth.isError()) {
                 connection.close();
                 throw new IOException(auth.errorMessage());

@@ -74,6 +74,8 @@ public final class LocalSupervisor implements AutoCloseable {
     private int roundsWithoutPrimary;
     private String lastRefusal;
     private String lastLeaseWait;
+    /** When the last detach went unanswered (0: none): it may have been carried out up to then. */
+    private long lastDetachAttemptNanos;
     /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
     private String clusterHistory;
     private final AtomicLong failovers = new AtomicLong();
@@ -311,6 +313,9 @@ public final class LocalSupervisor implements AutoCloseable {
         election = policy.elect(candidates(lost), highestEpochSeen, acknowledged);
         if (election instanceof Election.NoSafeCandidate refusal) {
             logRefusal(refusal); // the fenced primary is lost again next round: the failover is tried again
+            if (lost != null && acknowledged >= 0) {
+                catchUpFromFencedPrimary(lost, acknowledged);
+            }
             return;
         }
         lastRefusal = null;
@@ -377,14 +382,47 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.INFO, "detaching {0} from {1} before electing: {2}", member.address, lost.address, answer);
             } catch (IOException | RuntimeException e) {
                 member.detachFailed = true;
+                // The request may have reached it (only the answer was lost): it renewed the lost primary's
+                // lease at most until now. Until it is read again it counts as silent.
+                lastDetachAttemptNanos = System.nanoTime();
                 LOG.log(Level.WARNING, "detaching {0} from {1} failed: {2}", member.address, lost.address,
                         e.getMessage());
             }
         }
     }
 
+    /**
+     * The fenced primary acknowledged up to {@code acknowledged} and every candidate is behind: detached,
+     * none receives anything more. The most complete one follows the fenced primary, which takes no
+     * writes but still serves its final log, until it holds that LSN; the next attempt promotes it.
+     */
+    private void catchUpFromFencedPrimary(Tracked lost, long acknowledged) {
+        MemberObservation best = policy.mostComplete(candidates(lost)).orElse(null);
+        if (best == null || best.lsn() >= acknowledged) {
+            return; // refused for another reason (a silent member): pulling would not help
+        }
+        Tracked member = members.get(best.member());
+        String key = "catch-up from " + lost.address.id() + "@" + currentEpoch;
+        if (key.equals(member.followingKey)) {
+            return;
+        }
+        try {
+            LOG.log(Level.INFO, "{0} holds LSN {1} but the fenced {2} acknowledged up to LSN {3}: it takes the missing "
+                    + "records from {2} before it is promoted: {4}", member.address, best.lsn(), lost.address,
+                    acknowledged, control.follow(member.address, lost.address, clusterHistory));
+            member.followingKey = key;
+            member.detachFailed = false;
+            if (member.detachedNanos == 0) {
+                member.detachedNanos = System.nanoTime(); // it follows a fenced member: nothing it acks renews a lease
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "telling {0} to catch up from the fenced {1} failed: {2}; trying again next heartbeat",
+                    member.address, lost.address, e.getMessage());
+        }
+    }
+
     private long lastDetachNanos() {
-        long last = 0;
+        long last = lastDetachAttemptNanos;
         for (Tracked member : members.values()) {
             if (member.detachedNanos != 0 && (last == 0 || member.detachedNanos - last > 0)) {
                 last = member.detachedNanos;

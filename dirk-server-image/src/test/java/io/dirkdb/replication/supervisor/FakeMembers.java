@@ -24,6 +24,8 @@ final class FakeMembers implements MemberControl {
         Runnable beforeHeartbeat = () -> {};
         /** True: it answers heartbeats but its answer to {@code dirk fence} never comes. */
         boolean fenceTimesOut;
+        /** True: {@code dirk fence} reaches it and is carried out, but its answer is lost. */
+        boolean fenceAnswerLost;
         long leaseMillis; // the lease its heartbeat says while primary (0: none)
         String role;
         long epoch;
@@ -88,6 +90,10 @@ final class FakeMembers implements MemberControl {
         }
         fake.whileFencing.run();
         fake.role = HeartbeatReport.FENCED;
+        fake.following = null; // a fenced member follows nobody
+        if (fake.fenceAnswerLost) {
+            throw new java.net.SocketTimeoutException("the answer to dirk fence never came");
+        }
         return new io.dirkdb.heartbeat.FenceReport(fake.epoch, fake.lsn,
                 fake.acknowledgedLsn < 0 ? fake.lsn : fake.acknowledgedLsn).message();
     }

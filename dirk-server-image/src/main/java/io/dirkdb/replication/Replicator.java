@@ -88,6 +88,7 @@ public final class Replicator implements ReplicationLink {
     private final java.util.concurrent.atomic.AtomicInteger writesAnswering = new java.util.concurrent.atomic.AtomicInteger();
     /** The highest LSN a write brought to afterWrite, or the log's end when this member became primary. */
     private final AtomicLong highestWriteAnswering = new AtomicLong();
+    private final AtomicLong drainsTimedOut = new AtomicLong();
     /**
      * The highest LSN a secondary confirmed under the current role and epoch, kept after its stream
      * closes (the secondary did hold it): what a sync primary's reads may show. Reset on role change.
@@ -301,6 +302,11 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
+    /** Fences whose drain ran out of time (writes still answering): a drain that waits for nothing is a bug. */
+    public long drainsTimedOut() {
+        return drainsTimedOut.get();
+    }
+
     @Override
     public void drainWrites(long logEnd, Duration max) {
         long deadline = System.nanoTime() + max.toNanos();
@@ -308,6 +314,10 @@ public final class Replicator implements ReplicationLink {
             while (writesAnswering.get() > 0 || highestWriteAnswering.get() < logEnd) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
+                    drainsTimedOut.incrementAndGet();
+                    LOG.log(Level.WARNING, "fence: {0} writes still unanswered after {1} ms (answered up to LSN {2}, "
+                            + "log at LSN {3}): they learn that their outcome is unknown", writesAnswering.get(),
+                            max.toMillis(), highestWriteAnswering.get(), logEnd);
                     return; // the fence goes on: what still waits learns that its outcome is unknown
                 }
                 try {

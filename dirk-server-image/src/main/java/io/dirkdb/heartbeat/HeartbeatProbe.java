@@ -60,6 +60,10 @@ public final class HeartbeatProbe implements AutoCloseable {
         try {
             if (connection == null) {
                 connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);
+                if (leaseEpoch >= 0) {
+                    // A member counts a renewal from its previous answer on the connection: give it one.
+                    connection.execute("dirk heartbeat;");
+                }
             }
             Reply reply = connection.execute(leaseEpoch >= 0 ? "dirk heartbeat lease " + leaseEpoch + ";" : "dirk heartbeat;");
             if (reply.isError()) {

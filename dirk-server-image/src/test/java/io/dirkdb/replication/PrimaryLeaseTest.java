@@ -40,6 +40,14 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         }
     }
 
+    /** As the supervisor does: a renewal on a connection the member answered just before. */
+    private Reply renewOnce() throws IOException {
+        try (DirkConnection supervisor = members.connect("m1")) {
+            ok(supervisor.execute("dirk heartbeat"));
+            return supervisor.execute("dirk heartbeat lease 1");
+        }
+    }
+
     @Test
     void primaryNotHeardFromStopsAcknowledgingAndResumesWhenHeardAgain() throws IOException {
         startPrimaryWithTable();
@@ -48,7 +56,7 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         // A restarted primary has not been heard from yet.
         assertThat(write("m1", 1).errorMessage()).contains("primary lease expired").contains("since it started");
 
-        ok(members.execute("m1", "dirk heartbeat lease 1"));
+        ok(renewOnce());
         ok(write("m1", 2));
         AtomicLong value = new AtomicLong(10);
         await().atMost(Duration.ofSeconds(10)).until(() -> write("m1", (int) value.incrementAndGet()).isError());
@@ -61,11 +69,54 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
 
         // Only the supervisor's heartbeat at this primary's epoch renews it.
         ok(members.execute("m1", "dirk heartbeat"));
-        ok(members.execute("m1", "dirk heartbeat lease 0"));
+        try (DirkConnection supervisor = members.connect("m1")) {
+            ok(supervisor.execute("dirk heartbeat"));
+            ok(supervisor.execute("dirk heartbeat lease 0"));
+        }
         assertThat(write("m1", 101).errorMessage()).contains("primary lease expired");
-        ok(members.execute("m1", "dirk heartbeat lease 1"));
+        ok(renewOnce());
         ok(write("m1", 102));
         assertThat(members.heartbeat("m1").path("leaseExpired").asBoolean()).isFalse();
+    }
+
+    /**
+     * Hostile review F: a renewal the supervisor sent just before the primary was paused (SIGSTOP, a long
+     * GC) sits in the socket and is read after it resumes, when another member may be primary already.
+     * The member cannot tell when it was sent, but it was sent after the member's previous answer on that
+     * connection: the lease counts from that answer. Here the member answered, then heard nothing on
+     * that connection for longer than its lease (as if paused), then reads a renewal: it renews nothing.
+     * Before, it renewed the lease from the moment it was read, and the primary acknowledged again.
+     */
+    @Test
+    void renewalReadAfterAPauseLongerThanTheLeaseDoesNotExtendIt() throws IOException {
+        startPrimaryWithTable();
+        members.node("m1").member().useLease(LEASE);
+        AtomicLong value = new AtomicLong(10);
+        await().atMost(Duration.ofSeconds(10)).until(() -> write("m1", (int) value.incrementAndGet()).isError());
+        try (DirkConnection supervisor = members.connect("m1")) {
+            ok(supervisor.execute("dirk heartbeat"));
+            ok(supervisor.execute("dirk heartbeat lease 1")); // sent after the answer above: counts
+            ok(write("m1", 1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> write("m1", (int) value.incrementAndGet()).isError());
+            // The renewal "queued during the pause": sent (as far as the member can know) right after its last answer.
+            ok(supervisor.execute("dirk heartbeat lease 1"));
+            assertThat(write("m1", 3).errorMessage()).contains("primary lease expired");
+            assertThat(members.heartbeat("m1").path("leaseExpired").asBoolean()).isTrue();
+            // The next one, sent after an answer within the lease, renews it again.
+            ok(supervisor.execute("dirk heartbeat lease 1"));
+            ok(write("m1", 4));
+        }
+    }
+
+    /** A renewal that is the first request on its connection has no answer to count from: it renews nothing. */
+    @Test
+    void renewalWithoutAnEarlierAnswerOnItsConnectionRenewsNothing() throws IOException {
+        startPrimaryWithTable();
+        members.node("m1").member().useLease(LEASE);
+        AtomicLong value = new AtomicLong(10);
+        await().atMost(Duration.ofSeconds(10)).until(() -> write("m1", (int) value.incrementAndGet()).isError());
+        ok(members.execute("m1", "dirk heartbeat lease 1"));
+        assertThat(write("m1", 1).errorMessage()).contains("primary lease expired");
     }
 
     @Test

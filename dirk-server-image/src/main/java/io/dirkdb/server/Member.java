@@ -367,6 +367,11 @@ public final class Member implements AutoCloseable {
         }
     }
 
+    /** How many other members its configuration lists (0: alone, or started without a configuration). */
+    public int peerCount() {
+        return bootstrap.peers().size();
+    }
+
     /** Why an empty primary takes no writes yet, or null. */
     public String bootstrapWait() {
         return bootstrapWait;

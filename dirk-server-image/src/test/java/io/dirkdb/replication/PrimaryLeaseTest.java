@@ -132,6 +132,36 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
     }
 
     /**
+     * Hostile review E: m3 is cut off from the supervisor, which cannot detach it, but still streams from
+     * the old primary m1 (itself cut off, so never fenced); m2 is detached and promoted. Secondaries'
+     * acknowledgements keep a primary's lease only while every peer of its configuration acknowledges:
+     * once m2 stopped, m3 alone does not, so m1's lease runs out one lease after m2's detach and the
+     * supervisor's wait bounds the split brain. Before, m3 kept m1 writable for as long as it streamed.
+     */
+    @Test
+    void oneSecondaryAloneDoesNotKeepTheLeaseOfAPrimaryWithTwoPeers() throws IOException {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        ReplicaSet.Node m2 = members.start("m2", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m3 = members.start("m3", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0, new io.dirkdb.server.Member.Bootstrap(List.of(
+                new MemberAddress("m2", m2.host(), m2.port()), new MemberAddress("m3", m3.host(), m3.port())), null));
+        m1.member().useLease(LEASE);
+        m2.member().follow(m1.host(), m1.port());
+        m3.member().follow(m1.host(), m1.port());
+        await().atMost(Duration.ofSeconds(20)).until(() -> members.heartbeat("m2").path("streaming").asBoolean()
+                && members.heartbeat("m3").path("streaming").asBoolean());
+        // Both peers acknowledge: several leases long, the primary stays writable without a supervisor.
+        await().during(LEASE.multipliedBy(2)).atMost(LEASE.multipliedBy(4))
+                .until(() -> !members.heartbeat("m1").path("leaseExpired").asBoolean());
+
+        m2.member().fence(); // detached by the supervisor; m3 streams on
+        await().atMost(LEASE.multipliedBy(5)).until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
+        assertThat(members.heartbeat("m3").path("streaming").asBoolean()).isTrue();
+        await().during(LEASE.multipliedBy(2)).atMost(LEASE.multipliedBy(4))
+                .until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
+    }
+
+    /**
      * The split-brain window: m1 is cut off from the supervisor and from m2 (both reach it through a
      * link the test cuts) while a client still reaches it; the supervisor promotes m2. No write sent
      * to m1 after m2 was seen promoted is acknowledged; the figure printed is how long before (negative)

@@ -36,6 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LocalSupervisor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.dirkdb.supervisor");
+    /** The default of {@code dirk server --primary-lease-ms}: assumed for a primary never heard from. */
+    static final long DEFAULT_PRIMARY_LEASE_MILLIS = 2000;
 
     /** What the supervisor knows of one member. Touched by the round thread only. */
     private static final class Tracked {
@@ -79,6 +81,7 @@ public final class LocalSupervisor implements AutoCloseable {
     /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
     private String clusterHistory;
     private final AtomicLong failovers = new AtomicLong();
+    private final long startedNanos = System.nanoTime();
 
     public LocalSupervisor(List<MemberAddress> addresses, SupervisorSettings settings, MemberControl control) {
         if (addresses.isEmpty()) {
@@ -307,9 +310,10 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back",
                         lost.address, e.getMessage());
             }
-            detachSecondaries(lost);
-            probe(members.values().stream().filter(member -> member != lost).toList());
         }
+        // Also with no primary in sight: the secondaries may follow one this supervisor cannot reach.
+        detachSecondaries(lost);
+        probe(members.values().stream().filter(member -> member != lost).toList());
         election = policy.elect(candidates(lost), highestEpochSeen, acknowledged);
         if (election instanceof Election.NoSafeCandidate refusal) {
             logRefusal(refusal); // the fenced primary is lost again next round: the failover is tried again
@@ -321,23 +325,15 @@ public final class LocalSupervisor implements AutoCloseable {
         lastRefusal = null;
         Election.Promote promote = (Election.Promote) election;
         Tracked chosen = members.get(promote.member());
-        if (lost != null && lost.leaseMillis > 0 && (lost.leaseSentNanos != 0 || lastDetachNanos() != 0)) {
-            // The old primary may acknowledge until its lease runs out: counted from the last renewal sent, plus
-            // the probe timeout (the renewal may arrive that late). Its secondaries' acknowledgements renewed it
-            // too, until they were detached.
-            long margin = TimeUnit.MILLISECONDS.toNanos(lost.leaseMillis + settings.heartbeatTimeoutMillis());
-            long safeAt = Math.max(lost.leaseSentNanos == 0 ? 0 : lost.leaseSentNanos + margin,
-                    lastDetachNanos() == 0 ? 0 : lastDetachNanos() + margin);
-            long wait = safeAt - System.nanoTime();
-            if (wait > 0) {
-                String reason = "waiting for the lease of " + lost.address + " to expire before promoting "
-                        + chosen.address;
-                if (!reason.equals(lastLeaseWait)) {
-                    LOG.log(Level.INFO, "{0} ({1} ms)", reason, TimeUnit.NANOSECONDS.toMillis(wait));
-                    lastLeaseWait = reason;
-                }
-                return;
+        long wait = promotionSafeAtNanos(lost) - System.nanoTime();
+        if (wait > 0) {
+            String reason = "waiting for the lease of " + (lost == null ? "a primary this supervisor cannot see"
+                    : lost.address.toString()) + " to expire before promoting " + chosen.address;
+            if (!reason.equals(lastLeaseWait)) {
+                LOG.log(Level.INFO, "{0} ({1} ms)", reason, TimeUnit.NANOSECONDS.toMillis(wait));
+                lastLeaseWait = reason;
             }
+            return;
         }
         try {
             String answer = control.promote(chosen.address, promote.newEpoch(), clusterHistory);
@@ -361,6 +357,45 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     /**
+     * When the old primary can no longer acknowledge a write (System.nanoTime; 0: at once). It may until
+     * its lease runs out: counted from the last renewal this supervisor sent, plus the probe timeout (the
+     * renewal may arrive that late), and from the last detach (its secondaries' acknowledgements renew it
+     * while all of them stream). With no primary in sight ({@code lost} null) and a member silent, that
+     * member may be a primary renewed by an earlier supervisor and by secondaries until their detach: the
+     * longest lease any primary reported (else the default) is waited out from this supervisor's start and
+     * from the last detach. A primary that said it has no lease ({@code --primary-lease-ms 0}) bounds nothing.
+     */
+    private long promotionSafeAtNanos(Tracked lost) {
+        if (lost == null) {
+            if (members.values().stream().allMatch(Tracked::answering)) {
+                return 0; // every member answered and none is primary: there is none to wait for
+            }
+            long margin = TimeUnit.MILLISECONDS.toNanos(assumedLeaseMillis() + settings.heartbeatTimeoutMillis());
+            long from = lastDetachNanos() != 0 && lastDetachNanos() - startedNanos > 0 ? lastDetachNanos() : startedNanos;
+            return from + margin;
+        }
+        long lease = lost.leaseMillis > 0 ? lost.leaseMillis : lost.everAnswered ? 0 : assumedLeaseMillis();
+        if (lease == 0 || lost.leaseSentNanos == 0 && lastDetachNanos() == 0 && lost.everAnswered) {
+            return 0;
+        }
+        long margin = TimeUnit.MILLISECONDS.toNanos(lease + settings.heartbeatTimeoutMillis());
+        long safeAt = lost.everAnswered ? 0 : startedNanos + margin;
+        if (lost.leaseSentNanos != 0 && lost.leaseSentNanos + margin - safeAt > 0) {
+            safeAt = lost.leaseSentNanos + margin;
+        }
+        if (lastDetachNanos() != 0 && lastDetachNanos() + margin - safeAt > 0) {
+            safeAt = lastDetachNanos() + margin;
+        }
+        return safeAt;
+    }
+
+    /** The longest lease a primary reported to this supervisor, else the default of {@code --primary-lease-ms}. */
+    private long assumedLeaseMillis() {
+        long longest = members.values().stream().mapToLong(member -> member.leaseMillis).max().orElse(0);
+        return longest > 0 ? longest : DEFAULT_PRIMARY_LEASE_MILLIS;
+    }
+
+    /**
      * Detaches every answering secondary from the lost primary by fencing it: it stops following, so it
      * acknowledges no more of the old primary's records (and renews no lease of it), and its log end is
      * final. A primary cut off from the supervisor but not from its secondaries thus cannot acknowledge a
@@ -379,14 +414,15 @@ public final class LocalSupervisor implements AutoCloseable {
                 member.detachedNanos = System.nanoTime();
                 member.detachFailed = false;
                 member.followingKey = null; // it follows nobody now: whichever primary wins, it is told to follow
-                LOG.log(Level.INFO, "detaching {0} from {1} before electing: {2}", member.address, lost.address, answer);
+                LOG.log(Level.INFO, "detaching {0} from {1} before electing: {2}", member.address,
+                        lost == null ? "the primary it follows" : lost.address, answer);
             } catch (IOException | RuntimeException e) {
                 member.detachFailed = true;
                 // The request may have reached it (only the answer was lost): it renewed the lost primary's
                 // lease at most until now. Until it is read again it counts as silent.
                 lastDetachAttemptNanos = System.nanoTime();
-                LOG.log(Level.WARNING, "detaching {0} from {1} failed: {2}", member.address, lost.address,
-                        e.getMessage());
+                LOG.log(Level.WARNING, "detaching {0} from {1} failed: {2}", member.address,
+                        lost == null ? "the primary it follows" : lost.address, e.getMessage());
             }
         }
     }

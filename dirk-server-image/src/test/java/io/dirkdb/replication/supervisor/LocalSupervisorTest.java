@@ -329,4 +329,31 @@ class LocalSupervisorTest {
         assertThat(cluster.actions).containsExactly("promote m1 2", "follow m2 m1", "follow m3 m1");
         assertThat(supervisor.currentPrimary()).isEqualTo("m1");
     }
+
+    /**
+     * Hostile review E: a supervisor that starts while the primary m1 is cut off from it finds no primary.
+     * m1 may still take writes, its lease renewed by an earlier supervisor and by the secondaries that
+     * still follow it. Before promoting, it detaches them and waits out a lease (the longest any primary
+     * reported, else the default 2000 ms) plus the probe timeout. Before, it promoted at once and
+     * detached nothing: the split brain had no bound.
+     */
+    @Test
+    void supervisorFindingNoPrimaryDetachesItsSecondariesAndWaitsOutALeaseBeforePromoting() {
+        FakeMembers.Fake m1 = cluster.get("m1");
+        m1.answering = false;
+        String m1Endpoint = m1.address.host() + ":" + m1.address.port();
+        cluster.get("m2").following = m1Endpoint;
+        cluster.get("m3").following = m1Endpoint;
+        supervisor(ReplicationMode.ASYNC);
+        long started = System.nanoTime();
+        rounds(3);
+        assertThat(cluster.actions).containsExactly("fence m2", "fence m3");
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            supervisor.round();
+            return supervisor.failovers() > 0;
+        });
+        assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+                .as("the promotion waited out a default lease").isGreaterThanOrEqualTo(2000);
+        assertThat(cluster.actions).containsExactly("fence m2", "fence m3", "promote m2 1", "follow m3 m2");
+    }
 }

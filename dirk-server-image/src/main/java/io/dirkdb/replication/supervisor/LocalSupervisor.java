@@ -38,6 +38,8 @@ public final class LocalSupervisor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.dirkdb.supervisor");
     /** The default of {@code dirk server --primary-lease-ms}: assumed for a primary never heard from. */
     static final long DEFAULT_PRIMARY_LEASE_MILLIS = 2000;
+    /** How often a member whose storage failed is tried again (its disk may still be full). */
+    private static final long STORAGE_REPAIR_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     /** What the supervisor knows of one member. Touched by the round thread only. */
     private static final class Tracked {
@@ -52,6 +54,7 @@ public final class LocalSupervisor implements AutoCloseable {
         long leaseMillis; // its lease, as its heartbeat says
         long detachedNanos; // when this supervisor fenced it as a secondary of the lost primary (0: not detached)
         boolean detachFailed; // its detach went unanswered: it may still acknowledge the lost primary's writes
+        long nextRepairNanos; // when a member whose storage failed may be tried again (0: now)
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -476,6 +479,10 @@ public final class LocalSupervisor implements AutoCloseable {
         String key = primary.address.id() + "@" + currentEpoch;
         String primaryEndpoint = primary.address.host() + ":" + primary.address.port();
         for (Tracked member : members.values()) {
+            if (member != primary && member.answering() && member.report.storageFailure() != null) {
+                repairStorage(member, primary, key);
+                continue;
+            }
             if (member == primary || !member.answering() || !member.report.ready()) {
                 continue; // a member starting or stopping is dealt with once it is up
             }
@@ -511,6 +518,38 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.WARNING, "repointing {0} at {1} failed: {2}; trying again next heartbeat",
                         member.address, primary.address, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * A member whose log could not be written (a full disk) serves nothing until a restart or a resync:
+     * it is fenced if it still says primary, then rebuilt from the primary by a resync, which clears the
+     * failure once space is back. While the disk is still full the resync fails: tried again every
+     * {@link #STORAGE_REPAIR_RETRY_NANOS}.
+     */
+    private void repairStorage(Tracked member, Tracked primary, String key) {
+        long now = System.nanoTime();
+        if (member.nextRepairNanos != 0 && now - member.nextRepairNanos < 0) {
+            return;
+        }
+        member.nextRepairNanos = now + STORAGE_REPAIR_RETRY_NANOS;
+        if (member.nextRepairNanos == 0) {
+            member.nextRepairNanos = 1;
+        }
+        try {
+            if (HeartbeatReport.PRIMARY.equals(member.report.role())) {
+                LOG.log(Level.WARNING, "{0} is primary of epoch {1} but its storage failed ({2}): fencing it: {3}",
+                        member.address, member.report.epoch(), member.report.storageFailure(),
+                        control.fence(member.address));
+            }
+            LOG.log(Level.WARNING, "{0}: its storage failed ({1}); rebuilding it from {2}: {3}", member.address,
+                    member.report.storageFailure(), primary.address, control.resync(member.address, primary.address));
+            member.followingKey = key; // a resync ends with the member following the primary
+            member.resyncKey = key;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "rebuilding {0}, whose storage failed, from {1} failed: {2}; trying again in {3} ms",
+                    member.address, primary.address, e.getMessage(),
+                    TimeUnit.NANOSECONDS.toMillis(STORAGE_REPAIR_RETRY_NANOS));
         }
     }
 

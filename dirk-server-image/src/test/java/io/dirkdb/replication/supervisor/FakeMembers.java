@@ -34,6 +34,10 @@ final class FakeMembers implements MemberControl {
         boolean diverged;
         String following; // host:port of the primary it says it follows
         String historyId; // null: it does not say
+        /** Non-null: its log write failed (a full disk); it says ready:false until a resync rebuilds it. */
+        String storageFailure;
+        /** True while its disk is still full: a resync fails. */
+        boolean diskFull;
 
         Fake(MemberAddress address, String role, long epoch, long lsn) {
             this.address = address;
@@ -77,8 +81,9 @@ final class FakeMembers implements MemberControl {
             throw new java.net.SocketTimeoutException("heartbeat timed out");
         }
         fake.beforeHeartbeat.run();
-        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following,
-                fake.historyId, HeartbeatReport.PRIMARY.equals(fake.role) ? fake.leaseMillis : 0);
+        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, fake.storageFailure == null, fake.diverged, false,
+                fake.following, fake.historyId, HeartbeatReport.PRIMARY.equals(fake.role) ? fake.leaseMillis : 0,
+                fake.storageFailure);
     }
 
     @Override
@@ -124,8 +129,16 @@ final class FakeMembers implements MemberControl {
     public synchronized String resync(MemberAddress member, MemberAddress primary) throws IOException {
         actions.add("resync " + member.id() + " " + primary.id());
         Fake fake = reachable(member);
+        if (HeartbeatReport.PRIMARY.equals(fake.role)) {
+            throw new DirkException("this member is the primary; fence it before rebuilding it by a resync");
+        }
+        if (fake.diskFull) {
+            throw new DirkException("the shipped snapshot could not be installed: No space left on device");
+        }
         fake.diverged = false;
+        fake.storageFailure = null;
         fake.role = HeartbeatReport.SECONDARY;
+        fake.following = primary.host() + ":" + primary.port();
         return "rebuilt from " + primary.id();
     }
 

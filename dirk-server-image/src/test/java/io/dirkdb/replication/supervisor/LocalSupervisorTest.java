@@ -356,4 +356,48 @@ class LocalSupervisorTest {
                 .as("the promotion waited out a default lease").isGreaterThanOrEqualTo(2000);
         assertThat(cluster.actions).containsExactly("fence m2", "fence m3", "promote m2 1", "follow m3 m2");
     }
+
+    /**
+     * A primary whose disk filled says ready:false and serves nothing: the supervisor fails over away
+     * from it, and once space is back rebuilds it from the new primary by a resync (retried while the
+     * disk is still full). Before, a member not ready was skipped for good, and nothing rebuilt it.
+     */
+    @Test
+    void primaryWhoseDiskFilledIsReplacedThenRebuiltOnceSpaceIsBack() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m1 = cluster.get("m1");
+        m1.storageFailure = "No space left on device";
+        m1.diskFull = true;
+        rounds(2);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m2");
+        assertThat(cluster.actions).contains("promote m2 2");
+        m1.diskFull = false;
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            supervisor.round();
+            return m1.storageFailure == null;
+        });
+        assertThat(cluster.actions).contains("resync m1 m2");
+        assertThat(m1.role).isEqualTo("secondary");
+    }
+
+    /** The same for a secondary: rebuilt from the primary once space is back; the primary stays. */
+    @Test
+    void secondaryWhoseDiskFilledIsRebuiltOnceSpaceIsBack() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m3 = cluster.get("m3");
+        m3.storageFailure = "No space left on device";
+        m3.diskFull = true;
+        rounds(2);
+        m3.diskFull = false;
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            supervisor.round();
+            return m3.storageFailure == null;
+        });
+        assertThat(cluster.actions).contains("resync m3 m1").noneMatch(action -> action.startsWith("promote"));
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
 }

@@ -63,10 +63,11 @@ class PendingFaultScenariosTest {
      * write while its heartbeat said ready. Since: the primary fails over with no write lost, but
      * "member m1 (fenced) could not be read at the end: this member's storage failed (no space left
      * ...); it serves nothing until it restarts and recovers from its log, or is rebuilt by a resync":
-     * the local supervisor skips members that say ready:false, so nothing rebuilds it (item 7).
+     * the local supervisor skipped members that say ready:false, so nothing rebuilt it (item 7). Since
+     * d-supervisor (the supervisor fences it and rebuilds it by a resync once space is back): lost 0,
+     * converged, three runs out of three; no longer pending.
      */
     @Test
-    @PendingFaults.Pending
     void primaryWhoseDiskFillsLosesNoAcknowledgedWriteAndConverges() throws Exception {
         runOne("primary's disk full", Kind.DISK_FULL, Role.PRIMARY, 3000, 64L << 20);
     }
@@ -75,10 +76,10 @@ class PendingFaultScenariosTest {
      * Before d-limits: "member m2 (secondary, epoch 1, lsn 92) did not converge with primary m1 (lsn
      * 10992)", its heartbeat still ready. Since: "member m2 (secondary) could not be read at the end:
      * this member's storage failed (no space left ...)": it says ready:false and waits for a restart
-     * or a resync, which the local supervisor does not give to a member that is not ready (item 7).
+     * or a resync, which the local supervisor did not give to a member that is not ready (item 7).
+     * Since d-supervisor: rebuilt once space is back, lost 0, converged, three runs out of three.
      */
     @Test
-    @PendingFaults.Pending
     void secondaryWhoseDiskFillsCatchesUpOnceFreed() throws Exception {
         runOne("secondary's disk full", Kind.DISK_FULL, Role.SECONDARY, 3000, 64L << 20);
     }

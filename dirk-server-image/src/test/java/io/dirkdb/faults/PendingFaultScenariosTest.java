@@ -85,6 +85,21 @@ class PendingFaultScenariosTest {
     }
 
     /**
+     * Every fsync of the primary's log takes 1.5 s for 4 s (the storage's test-only slow-fsync seam): writes
+     * stall, heartbeats still answer. No acknowledged write may be lost, and the members converge.
+     */
+    @Test
+    void primaryWithASlowDiskLosesNoAcknowledgedWriteAndConverges() throws Exception {
+        runOne("primary's fsync slow", Kind.SLOW_FSYNC, Role.PRIMARY, 4000, 0);
+    }
+
+    /** The same for a secondary: in sync mode the primary's acknowledgements wait on the other secondary. */
+    @Test
+    void secondaryWithASlowDiskLosesNoAcknowledgedWriteAndConverges() throws Exception {
+        runOne("secondary's fsync slow", Kind.SLOW_FSYNC, Role.SECONDARY, 4000, 0);
+    }
+
+    /**
      * Every kind of fault, the full-disk and supervisor partitions included, drawn from the seed:
      * breaks whenever the draw includes a fault of the tests above. Seed 5812697418207473832: "8
      * acknowledged writes are not on the final primary m2 ... {by m1 at epoch 3=2, through the proxy=6}"

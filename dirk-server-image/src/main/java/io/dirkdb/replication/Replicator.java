@@ -314,6 +314,9 @@ public final class Replicator implements ReplicationLink {
         long deadline = System.nanoTime() + max.toNanos();
         synchronized (progress) {
             while (writesAnswering.get() > 0 || highestWriteAnswering.get() < logEnd) {
+                if (settings.mode() == ReplicationMode.SYNC && !anySecondaryServes(member.state())) {
+                    return; // no secondary streams: no write waiting for a confirmation can finish, none may wait
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     drainsTimedOut.incrementAndGet();
@@ -330,6 +333,10 @@ public final class Replicator implements ReplicationLink {
                 }
             }
         }
+    }
+
+    private boolean anySecondaryServes(MemberState state) {
+        return secondaries.values().stream().anyMatch(secondary -> secondary.servesState(state));
     }
 
     private void answerWrite(long lsn) {

@@ -99,6 +99,47 @@ class FenceDrainTest extends ReplicaSetFixture {
                 .as("fences that waited the whole drain time for records m2 streamed, not wrote").isZero();
     }
 
+    /**
+     * Sync mode: m2 is promoted and a write reaches it before any secondary follows it; the write waits
+     * for a secondary that is not there. A fence then has nothing to wait for (no secondary can confirm
+     * the write): it answers at once and the write learns that its outcome is unknown. Before, the fence
+     * waited the whole drain time.
+     */
+    @Test
+    void fenceOfAPromotedMemberWithoutSecondariesWaitsForNoConfirmationThatCannotCome() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        try (DirkConnection connection = members.connect("m1")) {
+            ok(connection.execute("ampiasao shop"));
+            ok(connection.execute("manamboara tabilao t (id ISA(null,null))"));
+        }
+        long end = members.heartbeat("m1").path("lsn").asLong();
+        awaitLsn("m2", end);
+        fence("m1");
+        members.node("m2").member().promote(2);
+        java.util.concurrent.atomic.AtomicReference<String> answer = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try (DirkConnection connection = members.connect("m2")) {
+                ok(connection.execute("ampiasao shop"));
+                answer.set(String.valueOf(connection.execute("manampia ao@ t (id) sanda (1)").errorMessage()));
+            } catch (IOException e) {
+                answer.set(e.toString());
+            }
+        }, "drain-test-writer");
+        writer.start();
+        try {
+            awaitLsnAtLeast("m2", end + 1); // the write is in m2's log, waiting for a secondary
+            fence("m2");
+        } finally {
+            writer.join(10_000);
+        }
+        assertThat(answer.get()).contains("outcome unknown");
+        assertThat(members.node("m2").replicator().drainsTimedOut())
+                .as("fences that waited the whole drain time for a confirmation no secondary could give").isZero();
+    }
+
     private void awaitLsnAtLeast(String id, long lsn) {
         await().atMost(Duration.ofSeconds(20)).until(() -> members.heartbeat(id).path("lsn").asLong() >= lsn);
     }

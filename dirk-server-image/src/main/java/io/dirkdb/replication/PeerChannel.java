@@ -6,6 +6,8 @@ import io.dirkdb.client.DirkConnection;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.engine.Result;
 import io.dirkdb.protocol.Frames;
+import io.dirkdb.protocol.tls.SecureSockets;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -13,9 +15,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import javax.net.ssl.SSLException;
 
 /**
  * A connection from this member to another one that is switched into a binary mode: the
@@ -39,12 +41,11 @@ final class PeerChannel implements AutoCloseable {
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
     }
 
-    /** Connects and authenticates when a password is given. */
-    static PeerChannel open(String host, int port, String password, int readTimeoutMillis) throws IOException {
-        Socket socket = new Socket();
+    /** Connects (with TLS when {@code tls} is not null) and authenticates when a password is given. */
+    static PeerChannel open(TlsSettings tls, String host, int port, String password, int readTimeoutMillis)
+            throws IOException {
+        Socket socket = SecureSockets.connect(tls, host, port, CONNECT_TIMEOUT_MILLIS);
         try {
-            socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
             socket.setSoTimeout(readTimeoutMillis);
             PeerChannel channel = new PeerChannel(socket);
             if (password != null) {
@@ -62,9 +63,15 @@ final class PeerChannel implements AutoCloseable {
 
     /** Sends one statement and reads its reply, which must be a message (errors are messages too). */
     Reply request(String statement) throws IOException {
-        out.write(statement.getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        String kind = readLine();
+        String kind;
+        try {
+            out.write(statement.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            kind = readLine();
+        } catch (SSLException e) {
+            // With TLS 1.3 a refused client certificate shows only now, at the first exchange.
+            throw SecureSockets.explain(e, socket.getInetAddress().getHostAddress() + ":" + socket.getPort());
+        }
         if (!kind.equals(Frames.MESSAGE)) {
             throw new IOException("expected a message in reply to " + firstWords(statement) + " but got " + kind);
         }

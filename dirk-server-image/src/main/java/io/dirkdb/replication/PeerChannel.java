@@ -41,6 +41,11 @@ final class PeerChannel implements AutoCloseable {
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
     }
 
+    /** Connects in plain TCP and authenticates when a password is given. */
+    static PeerChannel open(String host, int port, String password, int readTimeoutMillis) throws IOException {
+        return open(null, host, port, password, readTimeoutMillis);
+    }
+
     /** Connects (with TLS when {@code tls} is not null) and authenticates when a password is given. */
     static PeerChannel open(TlsSettings tls, String host, int port, String password, int readTimeoutMillis)
             throws IOException {

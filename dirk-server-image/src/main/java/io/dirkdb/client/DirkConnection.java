@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import javax.net.ssl.SSLException;
 
 /**
  * A connection to a DirkDB server, proxy or cache: sends one statement, reads its whole reply.
@@ -70,9 +69,9 @@ public final class DirkConnection implements AutoCloseable {
             out.write(frame(statement));
             out.flush();
             return replies.read();
-        } catch (SSLException e) {
+        } catch (IOException e) {
             // With TLS 1.3 a refused client certificate shows only now, at the first exchange.
-            throw SecureSockets.explain(e, peer);
+            throw SecureSockets.explainExchangeFailure(socket, e, peer);
         }
     }
 

@@ -17,7 +17,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import javax.net.ssl.SSLException;
 
 /**
  * A connection from this member to another one that is switched into a binary mode: the
@@ -73,9 +72,10 @@ final class PeerChannel implements AutoCloseable {
             out.write(statement.getBytes(StandardCharsets.UTF_8));
             out.flush();
             kind = readLine();
-        } catch (SSLException e) {
+        } catch (IOException e) {
             // With TLS 1.3 a refused client certificate shows only now, at the first exchange.
-            throw SecureSockets.explain(e, socket.getInetAddress().getHostAddress() + ":" + socket.getPort());
+            throw SecureSockets.explainExchangeFailure(socket, e,
+                    socket.getInetAddress().getHostAddress() + ":" + socket.getPort());
         }
         if (!kind.equals(Frames.MESSAGE)) {
             throw new IOException("expected a message in reply to " + firstWords(statement) + " but got " + kind);

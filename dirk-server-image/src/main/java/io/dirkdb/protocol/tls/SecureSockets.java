@@ -128,6 +128,31 @@ public final class SecureSockets {
         }
     }
 
+    /**
+     * What to tell about a failed exchange on a client connection. With TLS 1.3 a server refuses a
+     * client certificate only after the client's handshake is done: its alert may come after our
+     * write already failed (broken pipe), so the alert waiting in the socket is read to say why.
+     */
+    public static IOException explainExchangeFailure(Socket socket, IOException e, String peer) {
+        if (e instanceof SSLException ssl) {
+            return explain(ssl, peer);
+        }
+        if (!(socket instanceof SSLSocket) || e instanceof SocketTimeoutException) {
+            return e; // a slow peer is not a refusal; its connection may still be read
+        }
+        try {
+            socket.setSoTimeout(1000);
+            socket.getInputStream().read();
+        } catch (SSLException alert) {
+            IOException explained = explain(alert, peer);
+            explained.addSuppressed(e);
+            return explained;
+        } catch (IOException | RuntimeException other) {
+            // nothing more to learn
+        }
+        return e;
+    }
+
     /** A sentence naming what went wrong in a client's handshake; the cause stays attached for the log. */
     public static IOException explain(SSLException e, String peer) {
         String message = e.getMessage() == null ? "" : e.getMessage();

@@ -76,9 +76,13 @@ final class TlsOptions {
         @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert")
         Path key;
 
+        @Option(names = "--tls-server-name", paramLabel = "NAME",
+                description = "check the server's certificate for this name instead of the host connected to")
+        String serverName;
+
         /** The client's settings, or null for plain TCP. */
         TlsSettings settings(String command) {
-            return clientSettings(command, enabled, authorities, certificate, key, "--tls");
+            return clientSettings(command, enabled, authorities, certificate, key, serverName, "--tls");
         }
     }
 
@@ -99,23 +103,30 @@ final class TlsOptions {
         @Option(names = "--upstream-tls-key", paramLabel = "FILE", description = "PEM private key of --upstream-tls-cert")
         Path key;
 
+        @Option(names = "--upstream-tls-server-name", paramLabel = "NAME",
+                description = "check the upstream certificate for this name instead of the host connected to "
+                        + "(the cache sidecar reaching its proxy on 127.0.0.1)")
+        String serverName;
+
         TlsSettings settings(String command) {
-            return clientSettings(command, enabled, authorities, certificate, key, "--upstream-tls");
+            return clientSettings(command, enabled, authorities, certificate, key, serverName, "--upstream-tls");
         }
     }
 
     private static TlsSettings clientSettings(String command, boolean enabled, Path authorities, Path certificate,
-            Path key, String flag) {
+            Path key, String serverName, String flag) {
         if ((certificate == null) != (key == null)) {
             throw new DirkException(command + ": " + flag + "-cert and " + flag + "-key go together");
         }
         if (!enabled && authorities == null) {
-            if (certificate != null) {
-                throw new DirkException(command + ": " + flag + "-cert needs " + flag + " or " + flag + "-ca");
+            if (certificate != null || serverName != null) {
+                throw new DirkException(command + ": " + flag + "-cert and " + flag + "-server-name need " + flag
+                        + " or " + flag + "-ca");
             }
             return null;
         }
-        return read(command, TlsSettings.client(authorities, certificate, key));
+        TlsSettings settings = TlsSettings.client(authorities, certificate, key);
+        return read(command, serverName == null ? settings : settings.withServerName(serverName));
     }
 
     private static TlsSettings read(String command, TlsSettings settings) {

@@ -118,10 +118,15 @@ class TlsMemberTest {
     }
 
     @Test
-    void clientConnectingByANameOutsideTheCertificateIsRefused() throws IOException {
+    void clientConnectingByANameOutsideTheCertificateIsRefusedUnlessItChecksTheMembersStableName() throws IOException {
         MemberServer server = start(TlsSettings.ClientAuth.NONE, new ServerSettings("127.0.0.2", 0, null, 16,
                 1 << 20, Duration.ofSeconds(1)));
         assertThatThrownBy(() -> connect(trustingCa(), "127.0.0.2", server))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("is not for the name connected to");
+        // The operator reaches a member by its pod IP and checks the stable name its certificate carries.
+        ok(connect(trustingCa().withServerName("m1.demo-members.ns.svc"), "127.0.0.2", server).execute("asehoy ny tahiry"));
+        assertThatThrownBy(() -> connect(trustingCa().withServerName("m2.demo-members.ns.svc"), "127.0.0.2", server))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("is not for the name connected to");
     }

@@ -47,7 +47,8 @@ public final class SecureSockets {
                 return raw;
             }
             raw.setSoTimeout(timeoutMillis > 0 ? timeoutMillis : DEFAULT_HANDSHAKE_MILLIS);
-            SSLSocket socket = (SSLSocket) tls.context().getSocketFactory().createSocket(raw, host, port, true);
+            String name = tls.serverName() != null ? tls.serverName() : host;
+            SSLSocket socket = (SSLSocket) tls.context().getSocketFactory().createSocket(raw, name, port, true);
             SSLParameters parameters = socket.getSSLParameters();
             // Checks the certificate names host: a DNS name or, for 127.0.0.x in tests, an IP address SAN.
             parameters.setEndpointIdentificationAlgorithm("HTTPS");

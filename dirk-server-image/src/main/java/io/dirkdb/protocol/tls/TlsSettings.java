@@ -49,10 +49,17 @@ public final class TlsSettings {
     private final Path privateKey;
     private final Path trustedCertificates;
     private final ClientAuth clientAuth;
-    private final Object loadLock = new Object();
-    private volatile Loaded loaded;
+    /** The name a client checks the server's certificate against, or null for the host it connects to. */
+    private final String serverName;
+    /** The files read, shared by the copies {@link #withServerName} makes. */
+    private final Material material;
 
     private record Loaded(SSLContext context, List<Long> stamps, long checkedAtNanos) {
+    }
+
+    private static final class Material {
+        final Object loadLock = new Object();
+        volatile Loaded loaded;
     }
 
     /**
@@ -72,6 +79,30 @@ public final class TlsSettings {
         this.privateKey = privateKey;
         this.trustedCertificates = trustedCertificates;
         this.clientAuth = Objects.requireNonNull(clientAuth);
+        this.serverName = null;
+        this.material = new Material();
+    }
+
+    private TlsSettings(TlsSettings base, String serverName) {
+        this.certificateChain = base.certificateChain;
+        this.privateKey = base.privateKey;
+        this.trustedCertificates = base.trustedCertificates;
+        this.clientAuth = base.clientAuth;
+        this.serverName = serverName;
+        this.material = base.material;
+    }
+
+    /**
+     * The same settings, checking the server's certificate against {@code name} instead of the host
+     * connected to: the operator reaches a member by its pod IP and checks its stable DNS name.
+     */
+    public TlsSettings withServerName(String name) {
+        return new TlsSettings(this, name);
+    }
+
+    /** The name the server's certificate must carry, or null: the host connected to. */
+    public String serverName() {
+        return serverName;
     }
 
     /** A client's settings: trusts {@code trustedCertificates} (null: the JVM's), presents a certificate if given. */
@@ -101,7 +132,8 @@ public final class TlsSettings {
 
     /** These settings as a client of other members: the same certificate and authorities, no listener side. */
     public TlsSettings asClient() {
-        return client(trustedCertificates, certificateChain, privateKey);
+        TlsSettings client = client(trustedCertificates, certificateChain, privateKey);
+        return serverName == null ? client : client.withServerName(serverName);
     }
 
     /** Reads the files now, so a process fails at its start with a clear message instead of at its first connection. */
@@ -112,21 +144,21 @@ public final class TlsSettings {
 
     /** The SSL context from the files as they are now (read again when one changed). */
     public SSLContext context() throws IOException {
-        Loaded current = loaded;
+        Loaded current = material.loaded;
         long now = System.nanoTime();
         if (current != null && now - current.checkedAtNanos() < RECHECK_NANOS) {
             return current.context();
         }
-        synchronized (loadLock) {
-            current = loaded;
+        synchronized (material.loadLock) {
+            current = material.loaded;
             List<Long> stamps = stamps();
             if (current != null && current.stamps().equals(stamps)) {
-                loaded = new Loaded(current.context(), stamps, now);
+                material.loaded = new Loaded(current.context(), stamps, now);
                 return current.context();
             }
             try {
                 SSLContext context = load();
-                loaded = new Loaded(context, stamps, now);
+                material.loaded = new Loaded(context, stamps, now);
                 if (current != null) {
                     LOG.log(System.Logger.Level.INFO, "TLS certificates read again: {0}", this);
                 }
@@ -137,7 +169,7 @@ public final class TlsSettings {
                 }
                 // A Secret being rewritten can be seen half-way: keep the certificates that worked.
                 LOG.log(System.Logger.Level.WARNING, "keeping the TLS certificates in use: {0}", e.getMessage());
-                loaded = new Loaded(current.context(), current.stamps(), now);
+                material.loaded = new Loaded(current.context(), current.stamps(), now);
                 return current.context();
             }
         }
@@ -226,6 +258,7 @@ public final class TlsSettings {
         return "certificate " + (certificateChain == null ? "none" : certificateChain)
                 + ", key " + (privateKey == null ? "none" : privateKey)
                 + ", CA " + (trustedCertificates == null ? "the JVM's" : trustedCertificates)
-                + ", client certificates " + clientAuth.name().toLowerCase(Locale.ROOT);
+                + ", client certificates " + clientAuth.name().toLowerCase(Locale.ROOT)
+                + (serverName == null ? "" : ", server name " + serverName);
     }
 }

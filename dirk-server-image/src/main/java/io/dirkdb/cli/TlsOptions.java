@@ -76,8 +76,9 @@ final class TlsOptions {
         @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert")
         Path key;
 
-        @Option(names = "--tls-server-name", paramLabel = "NAME",
-                description = "check the server's certificate for this name instead of the host connected to")
+        @Option(names = "--tls-server-name", paramLabel = "NAME", defaultValue = "${env:DIRK_TLS_SERVER_NAME}",
+                description = "check the server's certificate for this name instead of the host connected to "
+                        + "(else $DIRK_TLS_SERVER_NAME)")
         String serverName;
 
         /** The client's settings, or null for plain TCP. */
@@ -119,9 +120,8 @@ final class TlsOptions {
             throw new DirkException(command + ": " + flag + "-cert and " + flag + "-key go together");
         }
         if (!enabled && authorities == null) {
-            if (certificate != null || serverName != null) {
-                throw new DirkException(command + ": " + flag + "-cert and " + flag + "-server-name need " + flag
-                        + " or " + flag + "-ca");
+            if (certificate != null) {
+                throw new DirkException(command + ": " + flag + "-cert needs " + flag + " or " + flag + "-ca");
             }
             return null;
         }

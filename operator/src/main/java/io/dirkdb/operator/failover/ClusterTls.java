@@ -50,8 +50,17 @@ public final class ClusterTls {
       return null;
     }
     String secretName = cluster.getSpec().getTls().getSecretName();
-    Path directory = root.resolve(cluster.getMetadata().getNamespace()).resolve(cluster.getMetadata().getName());
     Secret secret = client.secrets().inNamespace(cluster.getMetadata().getNamespace()).withName(secretName).get();
+    return of(cluster, secret, root);
+  }
+
+  /** As above, from the Secret as read (null: not found). */
+  static ClusterTls of(DirkCluster cluster, Secret secret, Path root) {
+    if (cluster.getSpec() == null || !cluster.getSpec().tlsEnabled()) {
+      return null;
+    }
+    String secretName = cluster.getSpec().getTls().getSecretName();
+    Path directory = root.resolve(cluster.getMetadata().getNamespace()).resolve(cluster.getMetadata().getName());
     try {
       Files.createDirectories(directory);
       trySetPermissions(directory, "rwx------");

@@ -1,10 +1,10 @@
 package io.dirkdb.replication;
 
-import io.dirkdb.protocol.tls.TlsSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Engine;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.dirkdb.server.Member;
 import java.io.FilterInputStream;
 import java.io.IOException;

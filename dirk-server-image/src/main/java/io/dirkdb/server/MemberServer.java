@@ -188,8 +188,10 @@ public final class MemberServer implements AutoCloseable {
         Socket secured;
         try {
             secured = SecureSockets.accept(settings.tls(), socket, watch);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.INFO, "TLS refused {0}: {1}", socket.getRemoteSocketAddress(), e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            // A bare TCP check (connect, close) is no news; a refused handshake or plain-text client is.
+            LOG.log(e instanceof java.io.EOFException ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+                    "TLS refused {0}: {1}", socket.getRemoteSocketAddress(), e.getMessage());
             ended.run();
             return;
         }

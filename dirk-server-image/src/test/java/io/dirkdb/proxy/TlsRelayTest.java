@@ -118,4 +118,30 @@ class TlsRelayTest {
             }
         });
     }
+
+    @Test
+    void tlsProxyRefusesPlainTextClientsAndAProxyWithoutCertificateServesNoMember() throws Exception {
+        startMember("m1", Role.PRIMARY);
+        Path caFile = CA.writeCertificate(root.resolve("ca.crt"));
+        Path relay = CA.issue("proxy", "127.0.0.1").writeSecret(root.resolve("tls-proxy"));
+        TlsSettings relayListener = new TlsSettings(relay.resolve("tls.crt"), relay.resolve("tls.key"), null,
+                TlsSettings.ClientAuth.NONE);
+        // Trusts the members' CA but presents no certificate: the members require one.
+        RoutingProxy proxy = RoutingProxy.start(ProxySettings.loopback(members).withHeartbeatIntervalMillis(50),
+                new RelayTls(relayListener, TlsSettings.client(caFile, null, null)), new SimpleMeterRegistry());
+        toClose.add(proxy);
+        try (DirkConnection plain = DirkConnection.open("127.0.0.1", proxy.port())) {
+            Reply reply = plain.execute("asehoy ny tahiry");
+            assertThat(reply.isError()).isTrue();
+            assertThat(reply.errorMessage()).contains("accepts only TLS");
+        }
+        try (DirkConnection client = DirkConnection.open(TlsSettings.client(caFile, null, null), "127.0.0.1",
+                proxy.port(), 10_000)) {
+            Reply heartbeat = ok(client, "dirk heartbeat");
+            assertThat(heartbeat.messageText()).contains("\"id\":\"m1\"");
+            // Probed many times over, the member never serves: its TLS refuses the certificate-less proxy.
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> proxy.table().views()
+                    .stream().noneMatch(view -> view.health() == MemberHealth.SERVING));
+        }
+    }
 }

@@ -59,6 +59,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Mixin
     HttpPortOption http;
 
+    @Mixin
+    TlsOptions.Listener tls = new TlsOptions.Listener();
+
     @Option(names = "--replication-mode", paramLabel = "MODE",
             description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
                     + "(default: config.json replication.mode, else async)")
@@ -209,7 +212,9 @@ public final class ServerCommand implements Callable<Integer> {
                 + ", replication " + plan.replication.mode().wireName()
                 + (state.historyId() == null ? "" : ", history " + state.historyId())
                 + (server.member().bootstrapWait() == null ? "" : "; " + server.member().bootstrapWait())
-                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
+                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort())
+                + (plan.settings.tls() == null ? "" : ", TLS (client certificates "
+                        + plan.settings.tls().clientAuth().name().toLowerCase(java.util.Locale.ROOT) + ")"));
         out.flush();
         return Shutdown.runUntil(server::awaitStopped);
     }
@@ -264,7 +269,8 @@ public final class ServerCommand implements Callable<Integer> {
         ServerSettings settings = new ServerSettings(listenHost, listenPort,
                 Passwords.fromFileOrEnvironment(passwordFile, environment), maxConnections, maxRequestBytes,
                 Shutdown.grace(shutdownGraceSeconds), Duration.ofSeconds(authenticationTimeoutSeconds),
-                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections);
+                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections)
+                .withTls(tls.settings("dirk server"));
         String modeName = replicationMode != null ? replicationMode
                 : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
         ReplicationMode mode;
@@ -278,7 +284,9 @@ public final class ServerCommand implements Callable<Integer> {
             throw new DirkException("dirk server: --primary-lease-ms must be 0 (off) or more, got " + primaryLeaseMillis);
         }
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
-                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
+                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password())
+                // Members talk to each other as they are talked to: TLS, presenting this member's certificate.
+                .withPeerTls(settings.tls() == null ? null : settings.tls().asClient());
         ClusterConfig.Instance master = null;
         if (cluster != null && role == Role.SECONDARY) {
             String self = memberId;

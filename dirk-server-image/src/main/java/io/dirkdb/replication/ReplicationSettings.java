@@ -1,5 +1,6 @@
 package io.dirkdb.replication;
 
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.time.Duration;
 
 /**
@@ -9,8 +10,10 @@ import java.time.Duration;
  * @param syncTimeout  in sync mode, how long a write waits for a secondary before it fails
  * @param peerPassword the password this member gives other members (its own; members of a cluster share one), or null
  * @param maxBackoff   the longest pause between two attempts to reach the primary
+ * @param peerTls      TLS toward other members (this member's certificate presented for mutual TLS), or null
  */
-public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff) {
+public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff,
+        TlsSettings peerTls) {
     public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -20,19 +23,29 @@ public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, St
         }
     }
 
+    /** Plain TCP toward other members. */
+    public ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff) {
+        this(mode, syncTimeout, peerPassword, maxBackoff, null);
+    }
+
     public static ReplicationSettings defaults(ReplicationMode mode) {
         return new ReplicationSettings(mode, DEFAULT_SYNC_TIMEOUT, null, DEFAULT_MAX_BACKOFF);
     }
 
     public ReplicationSettings withSyncTimeout(Duration timeout) {
-        return new ReplicationSettings(mode, timeout, peerPassword, maxBackoff);
+        return new ReplicationSettings(mode, timeout, peerPassword, maxBackoff, peerTls);
     }
 
     public ReplicationSettings withPeerPassword(String password) {
-        return new ReplicationSettings(mode, syncTimeout, password, maxBackoff);
+        return new ReplicationSettings(mode, syncTimeout, password, maxBackoff, peerTls);
     }
 
     public ReplicationSettings withMaxBackoff(Duration backoff) {
-        return new ReplicationSettings(mode, syncTimeout, peerPassword, backoff);
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, backoff, peerTls);
+    }
+
+    /** Connects to other members with TLS (null: plain TCP). */
+    public ReplicationSettings withPeerTls(TlsSettings tls) {
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, tls);
     }
 }

@@ -826,7 +826,8 @@ public final class Replicator implements ReplicationLink {
             follower.stop();
             follower = null;
         }
-        resync = new ResyncTask(host, port, deflate, member, engine, settings.peerPassword(), () -> roleChanged(member.state()));
+        resync = new ResyncTask(host, port, deflate, member, engine, settings.peerPassword(), settings.peerTls(),
+                () -> roleChanged(member.state()));
         resync.start();
         return "resync from " + host + ":" + port + " started";
     }

@@ -2,6 +2,7 @@ package io.dirkdb.server;
 
 import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.time.Duration;
 
 /**
@@ -15,9 +16,11 @@ import java.time.Duration;
  *                    zero: no limit. A connection running a statement or streaming is never idle.
  * @param reservedConnections slots past {@code maxConnections} kept for heartbeats, replication and
  *                            control requests ({@code dirk ...}): a statement there is refused
+ * @param tls the listener's TLS (only TLS is then accepted), or null for plain TCP
  */
 public record ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
-        Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections) {
+        Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections,
+        TlsSettings tls) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3948;
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
@@ -39,6 +42,13 @@ public record ServerSettings(String host, int port, String password, int maxConn
         }
     }
 
+    /** Plain TCP. */
+    public ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
+            Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections) {
+        this(host, port, password, maxConnections, maxRequestBytes, shutdownGrace, authenticationTimeout, idleTimeout,
+                reservedConnections, null);
+    }
+
     /** Default timeouts and reserved slots. */
     public ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
             Duration shutdownGrace) {
@@ -58,26 +68,32 @@ public record ServerSettings(String host, int port, String password, int maxConn
 
     public ServerSettings withPassword(String newPassword) {
         return new ServerSettings(host, port, newPassword, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withMaxConnections(int limit) {
         return new ServerSettings(host, port, password, limit, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withMaxRequestBytes(int limit) {
         return new ServerSettings(host, port, password, maxConnections, limit, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withTimeouts(Duration authentication, Duration idle) {
         return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
-                authentication, idle, reservedConnections);
+                authentication, idle, reservedConnections, tls);
     }
 
     public ServerSettings withReservedConnections(int reserved) {
         return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reserved);
+                authenticationTimeout, idleTimeout, reserved, tls);
+    }
+
+    /** Accepts only TLS with these settings (null: plain TCP). */
+    public ServerSettings withTls(TlsSettings newTls) {
+        return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, newTls);
     }
 }

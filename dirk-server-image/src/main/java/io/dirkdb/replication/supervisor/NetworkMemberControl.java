@@ -6,9 +6,11 @@ import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * {@link MemberControl} over the DirkDB protocol: heartbeats through a {@link HeartbeatProbe} per
@@ -19,6 +21,8 @@ public final class NetworkMemberControl implements MemberControl {
     private final int heartbeatTimeoutMillis;
     private final int controlTimeoutMillis;
     private final String password;
+    /** The TLS toward each member (null: plain TCP). */
+    private final Function<MemberAddress, TlsSettings> tls;
     private final Map<String, HeartbeatProbe> probes = new ConcurrentHashMap<>();
 
     /**
@@ -27,6 +31,18 @@ public final class NetworkMemberControl implements MemberControl {
      * @param password sent with {@code dirk auth} before a control statement; null for none
      */
     public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password) {
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, (MemberAddress member) -> null);
+    }
+
+    /** As above, over TLS with {@code tls} (null: plain TCP); with mutual TLS its certificate is presented. */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password, TlsSettings tls) {
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, (MemberAddress member) -> tls);
+    }
+
+    /** As above, with TLS settings of their own for each member (the name its certificate must carry). */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password,
+            Function<MemberAddress, TlsSettings> tls) {
+        this.tls = tls;
         this.heartbeatTimeoutMillis = heartbeatTimeoutMillis;
         this.controlTimeoutMillis = controlTimeoutMillis;
         this.password = password;
@@ -39,7 +55,7 @@ public final class NetworkMemberControl implements MemberControl {
 
     @Override
     public HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
-        HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis));
+        HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis, tls.apply(member)));
         synchronized (probe) {
             return probe.probe(leaseEpoch);
         }
@@ -81,7 +97,7 @@ public final class NetworkMemberControl implements MemberControl {
     }
 
     private String run(MemberAddress member, String statement) throws IOException {
-        try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), controlTimeoutMillis)) {
+        try (DirkConnection connection = DirkConnection.open(tls.apply(member), member.host(), member.port(), controlTimeoutMillis)) {
             if (password != null) {
                 Reply auth = connection.authenticate(password);
                 if (auth.isError()) {

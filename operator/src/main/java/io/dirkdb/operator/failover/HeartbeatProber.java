@@ -3,6 +3,7 @@ package io.dirkdb.operator.failover;
 import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,7 +21,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -50,6 +50,11 @@ public class HeartbeatProber {
   private static final long LSN_REPORT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   /** One member's heartbeat channel: one probe at a time. */
+  /** Opens the heartbeat connection to one member, over TLS when settings are given. */
+  interface Connector {
+    Heartbeats open(MemberAddress endpoint, int timeoutMillis, TlsSettings tls);
+  }
+
   interface Heartbeats {
     /** One heartbeat; a {@code leaseEpoch} of 0 or more also renews the lease of a primary at that epoch. */
     HeartbeatReport probe(long leaseEpoch) throws Exception;
@@ -68,14 +73,14 @@ public class HeartbeatProber {
   private final Executor probes;
   private final Runnable closeProbes;
   private final LongSupplier nanoTime;
-  private final BiFunction<MemberAddress, Integer, Heartbeats> connect;
+  private final Connector connect;
   private final Map<ResourceID, ClusterProbes> clusters = new ConcurrentHashMap<>();
   private volatile Consumer<ResourceID> listener = id -> {};
 
   @Inject
   public HeartbeatProber(@ConfigProperty(name = "dirk.operator.prober.threads", defaultValue = "8") int threads) {
-    this(scheduledTicker(), pool(threads), System::nanoTime, (endpoint, timeout) -> {
-      HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeout);
+    this(scheduledTicker(), pool(threads), System::nanoTime, (endpoint, timeout, tls) -> {
+      HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeout, tls);
       return new Heartbeats() {
         @Override
         public HeartbeatReport probe(long leaseEpoch) throws Exception {
@@ -92,7 +97,7 @@ public class HeartbeatProber {
 
   /** For tests: the rounds, the probe threads, the clock and the member connections are the caller's. */
   HeartbeatProber(Ticker ticks, Executor probes, LongSupplier nanoTime,
-      BiFunction<MemberAddress, Integer, Heartbeats> connect) {
+      Connector connect) {
     this.ticks = ticks;
     this.probes = probes;
     this.closeProbes = probes instanceof ExecutorService pool ? pool::shutdownNow : () -> {};
@@ -137,14 +142,22 @@ public class HeartbeatProber {
    * vanished ones forgotten, an endpoint whose address changed (a restarted pod) starts afresh.
    */
   public void watch(ResourceID cluster, int intervalMillis, Collection<MemberAddress> endpoints) {
+    watch(cluster, intervalMillis, endpoints, null);
+  }
+
+  /** As above, over the cluster's TLS (null: plain TCP); probes start afresh when it is turned on, off or changed. */
+  public void watch(ResourceID cluster, int intervalMillis, Collection<MemberAddress> endpoints, ClusterTls tls) {
+    String tlsKey = tls == null ? "" : tls.key();
     ClusterProbes probes = clusters.compute(cluster, (id, old) -> {
-      if (old != null && old.intervalMillis == intervalMillis) {
+      if (old != null && old.intervalMillis == intervalMillis && old.tlsKey.equals(tlsKey)) {
+        old.tls = tls; // the same Secret: the latest copy of the cluster for the member names
         return old;
       }
       if (old != null) {
         old.stop();
+        old.members.values().forEach(MemberProbe::close);
       }
-      ClusterProbes fresh = new ClusterProbes(id, intervalMillis);
+      ClusterProbes fresh = new ClusterProbes(id, intervalMillis, tlsKey, tls);
       fresh.start();
       return fresh;
     });
@@ -186,6 +199,8 @@ public class HeartbeatProber {
   private final class ClusterProbes {
     final ResourceID id;
     final int intervalMillis;
+    final String tlsKey;
+    volatile ClusterTls tls;
     final int timeoutMillis;
     final long intervalNanos;
     final Map<String, MemberProbe> members = new ConcurrentHashMap<>();
@@ -196,8 +211,10 @@ public class HeartbeatProber {
     long reportedLsns = -1;
     long reportedAt;
 
-    ClusterProbes(ResourceID id, int intervalMillis) {
+    ClusterProbes(ResourceID id, int intervalMillis, String tlsKey, ClusterTls tls) {
       this.id = id;
+      this.tlsKey = tlsKey;
+      this.tls = tls;
       this.intervalMillis = intervalMillis;
       this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
       // A member slower than this to say its role is as good as silent; never longer than 2 s.
@@ -231,7 +248,9 @@ public class HeartbeatProber {
         if (old != null) {
           old.close(); // a restarted pod: new address, fresh count
         }
-        return new MemberProbe(endpoint, connect.apply(endpoint, timeoutMillis));
+        ClusterTls current = tls;
+        return new MemberProbe(endpoint, connect.open(endpoint, timeoutMillis,
+            current == null ? null : current.forMember(endpoint)));
       }));
     }
 

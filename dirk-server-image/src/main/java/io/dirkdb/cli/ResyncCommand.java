@@ -1,9 +1,12 @@
 package io.dirkdb.cli;
 
+import io.dirkdb.DirkException;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.dirkdb.replication.ResyncTool;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code dirk resync}: rebuilds a member from another one's snapshot and log, and waits until it is consistent. */
@@ -12,6 +15,9 @@ import picocli.CommandLine.Option;
                 "then waits until the target streams from the source and has caught up.",
                 "Exit 0 when consistent; 1 with a one-line reason otherwise. Safe to run again after an interruption."})
 public final class ResyncCommand implements Callable<Integer> {
+
+    @Mixin
+    TlsOptions.Client tlsOptions = new TlsOptions.Client();
 
     @Option(names = "--from", required = true, paramLabel = "HOST:PORT", description = "the member to copy (usually the primary)")
     String from;
@@ -50,9 +56,16 @@ public final class ResyncCommand implements Callable<Integer> {
             System.err.println("dirk resync: --timeout-seconds and --poll-ms must be positive");
             return ExitCodes.CONFIG;
         }
+        TlsSettings tls;
+        try {
+            tls = tlsOptions.settings("dirk resync");
+        } catch (DirkException e) {
+            System.err.println(e.getMessage());
+            return ExitCodes.CONFIG;
+        }
         String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
         ResyncTool.Outcome outcome = new ResyncTool(source, target, secret, Duration.ofSeconds(timeoutSeconds),
-                Duration.ofMillis(pollMillis), System.out, deflate,
+                Duration.ofMillis(pollMillis), System.out, deflate, tls,
                 // A member not yet restarted with separate credentials (an upgrade) takes the application password.
                 Passwords.givenOrEnvironment(null, System.getenv())).run();
         if (outcome.consistent()) {

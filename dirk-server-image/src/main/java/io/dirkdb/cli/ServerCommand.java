@@ -60,6 +60,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Mixin
     HttpPortOption http;
 
+    @Mixin
+    TlsOptions.Listener tls = new TlsOptions.Listener();
+
     @Option(names = "--replication-mode", paramLabel = "MODE",
             description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
                     + "(default: config.json replication.mode, else async)")
@@ -230,7 +233,9 @@ public final class ServerCommand implements Callable<Integer> {
                 + ", replication " + plan.replication.mode().wireName()
                 + (state.historyId() == null ? "" : ", history " + state.historyId())
                 + (server.member().bootstrapWait() == null ? "" : "; " + server.member().bootstrapWait())
-                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
+                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort())
+                + (plan.settings.tls() == null ? "" : ", TLS (client certificates "
+                        + plan.settings.tls().clientAuth().name().toLowerCase(java.util.Locale.ROOT) + ")"));
         out.flush();
         return Shutdown.runUntil(server::awaitStopped);
     }
@@ -299,7 +304,7 @@ public final class ServerCommand implements Callable<Integer> {
                 Passwords.fromFileOrEnvironment(adminPasswordFile, environment, Passwords.ADMIN_ENVIRONMENT_VARIABLE));
         ServerSettings settings = new ServerSettings(listenHost, listenPort, credentials, maxConnections, maxRequestBytes,
                 Shutdown.grace(shutdownGraceSeconds), Duration.ofSeconds(authenticationTimeoutSeconds),
-                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections);
+                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections, tls.settings("dirk server"));
         String modeName = replicationMode != null ? replicationMode
                 : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
         ReplicationMode mode;
@@ -315,7 +320,9 @@ public final class ServerCommand implements Callable<Integer> {
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
                 .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(credentials.replicationPassword())
                 // A peer still on the single-password setup (mid-upgrade) takes the application password for streaming.
-                .withFallbackPassword(credentials.singlePassword() ? null : credentials.application());
+                .withFallbackPassword(credentials.singlePassword() ? null : credentials.application())
+                // Members talk to each other as they are talked to: TLS, presenting this member's certificate.
+                .withPeerTls(settings.tls() == null ? null : settings.tls().asClient());
         ClusterConfig.Instance master = null;
         if (cluster != null && role == Role.SECONDARY) {
             String self = memberId;

@@ -1,15 +1,18 @@
 package io.dirkdb.cli;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -26,6 +29,9 @@ import picocli.CommandLine.Option;
                 "once. Exit 0 once the member no longer acknowledges writes (or does not answer); 1 when it could",
                 "not be fenced."})
 public final class StepDownCommand implements Callable<Integer> {
+
+    @Mixin
+    TlsOptions.Client tlsOptions = new TlsOptions.Client();
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "the member's address (default: ${DEFAULT-VALUE})")
     String host;
@@ -50,9 +56,16 @@ public final class StepDownCommand implements Callable<Integer> {
             System.err.println("dirk step-down: --handover-seconds must not be negative and --poll-ms must be positive");
             return ExitCodes.CONFIG;
         }
+        TlsSettings tls;
+        try {
+            tls = tlsOptions.settings("dirk step-down");
+        } catch (DirkException e) {
+            System.err.println(e.getMessage());
+            return ExitCodes.CONFIG;
+        }
         MemberAddress member = new MemberAddress("local", host, port);
         Instant deadline = Instant.now().plus(Duration.ofSeconds(handoverSeconds));
-        try (HeartbeatProbe probe = new HeartbeatProbe(member, 2000)) {
+        try (HeartbeatProbe probe = new HeartbeatProbe(member, 2000, tls)) {
             while (true) {
                 HeartbeatReport heartbeat;
                 try {
@@ -73,16 +86,16 @@ public final class StepDownCommand implements Callable<Integer> {
                         System.out.println("dirk step-down: still fenced after " + handoverSeconds + " s; it may stop");
                         return ExitCodes.OK;
                     }
-                    return fence(member);
+                    return fence(member, tls);
                 }
                 Thread.sleep(pollMillis);
             }
         }
     }
 
-    private int fence(MemberAddress member) {
+    private int fence(MemberAddress member, TlsSettings tls) {
         String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
-        try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), 2000)) {
+        try (DirkConnection connection = DirkConnection.open(tls, member.host(), member.port(), 2000)) {
             if (secret != null) {
                 Reply auth = connection.authenticate(secret);
                 if (auth.isError()) {

@@ -2,6 +2,7 @@ package io.dirkdb.heartbeat;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.dirkdb.protocol.Reply;
 import java.io.IOException;
 
@@ -13,6 +14,7 @@ import java.io.IOException;
 public final class HeartbeatProbe implements AutoCloseable {
     private final MemberAddress member;
     private final int timeoutMillis;
+    private final TlsSettings tls;
     /** Given with {@code dirk auth} on each new connection: lease renewals need the administration credential. */
     private final String password;
     private final String fallback;
@@ -23,18 +25,20 @@ public final class HeartbeatProbe implements AutoCloseable {
         this(member, timeoutMillis, null);
     }
 
-    /**
-     * As {@link #HeartbeatProbe(MemberAddress, int)}; {@code password} (null: none) is given with {@code dirk auth}
-     * when a connection opens: a supervisor that renews leases gives the administration password.
-     */
-    public HeartbeatProbe(MemberAddress member, int timeoutMillis, String password) {
-        this(member, timeoutMillis, password, null);
+    /** As above, over TLS with {@code tls} (null: plain TCP). */
+    public HeartbeatProbe(MemberAddress member, int timeoutMillis, TlsSettings tls) {
+        this(member, timeoutMillis, tls, null, null);
     }
 
-    /** As {@link #HeartbeatProbe(MemberAddress, int, String)}; {@code fallback} is tried when {@code password} is refused. */
-    public HeartbeatProbe(MemberAddress member, int timeoutMillis, String password, String fallback) {
+    /**
+     * As above; {@code password} (null: none) is given with {@code dirk auth} when a connection opens (a supervisor
+     * renewing leases gives the administration password), {@code fallback} when it is refused (a member still on
+     * the single-password setup).
+     */
+    public HeartbeatProbe(MemberAddress member, int timeoutMillis, TlsSettings tls, String password, String fallback) {
         this.password = password;
         this.fallback = fallback;
+        this.tls = tls;
         if (timeoutMillis < 1) {
             throw new IllegalArgumentException("the heartbeat timeout must be at least 1 ms");
         }
@@ -77,12 +81,16 @@ public final class HeartbeatProbe implements AutoCloseable {
     private HeartbeatReport probeOnce(long leaseEpoch) throws IOException {
         try {
             if (connection == null) {
-                connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);
+                connection = DirkConnection.open(tls, member.host(), member.port(), timeoutMillis);
                 if (password != null) {
                     Reply auth = connection.authenticate(password, fallback);
                     if (auth.isError()) {
                         throw new DirkException("the member refused the password: " + auth.errorMessage());
                     }
+                }
+                if (leaseEpoch >= 0) {
+                    // A member counts a renewal from its previous answer on the connection: give it one.
+                    connection.execute("dirk heartbeat;");
                 }
             }
             Reply reply = connection.execute(leaseEpoch >= 0 ? "dirk heartbeat lease " + leaseEpoch + ";" : "dirk heartbeat;");

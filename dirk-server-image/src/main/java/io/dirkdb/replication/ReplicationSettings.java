@@ -1,5 +1,6 @@
 package io.dirkdb.replication;
 
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.time.Duration;
 
 /**
@@ -10,11 +11,12 @@ import java.time.Duration;
  * @param peerPassword the password this member gives the member it streams or copies from: the cluster's replication
  *                     password (the application one in a single-password cluster), or null
  * @param maxBackoff   the longest pause between two attempts to reach the primary
+ * @param peerTls      TLS toward other members (this member's certificate presented for mutual TLS), or null
  * @param fallbackPassword tried when that member refuses {@code peerPassword}: this member's application password, which a
  *                     member not yet restarted with separate credentials (an upgrade) takes for every role; or null
  */
 public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff,
-                                  String fallbackPassword) {
+        TlsSettings peerTls, String fallbackPassword) {
     public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -24,23 +26,33 @@ public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, St
         }
     }
 
+    /** Plain TCP toward other members. */
+    public ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff) {
+        this(mode, syncTimeout, peerPassword, maxBackoff, null, null);
+    }
+
     public static ReplicationSettings defaults(ReplicationMode mode) {
-        return new ReplicationSettings(mode, DEFAULT_SYNC_TIMEOUT, null, DEFAULT_MAX_BACKOFF, null);
+        return new ReplicationSettings(mode, DEFAULT_SYNC_TIMEOUT, null, DEFAULT_MAX_BACKOFF);
     }
 
     public ReplicationSettings withSyncTimeout(Duration timeout) {
-        return new ReplicationSettings(mode, timeout, peerPassword, maxBackoff, fallbackPassword);
+        return new ReplicationSettings(mode, timeout, peerPassword, maxBackoff, peerTls, fallbackPassword);
     }
 
     public ReplicationSettings withPeerPassword(String password) {
-        return new ReplicationSettings(mode, syncTimeout, password, maxBackoff, fallbackPassword);
+        return new ReplicationSettings(mode, syncTimeout, password, maxBackoff, peerTls, fallbackPassword);
     }
 
     public ReplicationSettings withMaxBackoff(Duration backoff) {
-        return new ReplicationSettings(mode, syncTimeout, peerPassword, backoff, fallbackPassword);
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, backoff, peerTls, fallbackPassword);
+    }
+
+    /** Connects to other members with TLS (null: plain TCP). */
+    public ReplicationSettings withPeerTls(TlsSettings tls) {
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, tls, fallbackPassword);
     }
 
     public ReplicationSettings withFallbackPassword(String password) {
-        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, password);
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, peerTls, password);
     }
 }

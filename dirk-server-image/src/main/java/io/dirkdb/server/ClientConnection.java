@@ -33,6 +33,11 @@ final class ClientConnection implements Runnable {
     private volatile AccessRole role;
     /** The request being answered is a heartbeat: the one request that renews an unauthenticated deadline. */
     private volatile boolean heartbeat;
+    /**
+     * When this connection's last reply was sent (0: none yet). A lease renewal read now was sent after it:
+     * the lease counts from there, so a renewal queued while this member was paused extends nothing.
+     */
+    private long lastAnswerNanos;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
             ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
@@ -139,6 +144,7 @@ final class ClientConnection implements Runnable {
             } finally {
                 deadlines.replyWriteEnded();
             }
+            lastAnswerNanos = System.nanoTime();
             return true;
         } finally {
             inFlight.exit();
@@ -179,7 +185,7 @@ final class ClientConnection implements Runnable {
         }
         metrics.statement(statement.kind());
         if (statement instanceof ControlStatement control) {
-            return member.control(control);
+            return member.control(control, lastAnswerNanos);
         }
         if (statement.kind().changesData()) {
             member.checkWritable();

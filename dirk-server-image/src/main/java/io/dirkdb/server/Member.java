@@ -61,6 +61,7 @@ public final class Member implements AutoCloseable {
     private volatile long leaseRenewedAt;
     private volatile boolean leaseEverRenewed;
     private volatile boolean leaseReportedExpired;
+    private final Object leaseLock = new Object();
     /** The members of its configuration that {@code dirk follow} and {@code dirk resync} may name; null: any (standalone). */
     private volatile List<Peer> clusterMembers;
 
@@ -376,7 +377,30 @@ public final class Member implements AutoCloseable {
 
     /** Someone entitled to (the supervisor, a promotion, a streaming secondary) has heard from this primary now. */
     public void renewLease(String by) {
-        leaseRenewedAt = System.nanoTime();
+        renewLease(by, System.nanoTime());
+    }
+
+    /**
+     * As {@link #renewLease(String)}, heard from no earlier than {@code sinceNanos}: the lease runs from there.
+     * A renewal older than the lease renews nothing; renewals never move the lease back.
+     */
+    public void renewLease(String by, long sinceNanos) {
+        synchronized (leaseLock) { // not this member's monitor: a fence holds that while writes drain
+            renewLeaseLocked(by, sinceNanos);
+        }
+    }
+
+    private void renewLeaseLocked(String by, long sinceNanos) {
+        long now = System.nanoTime();
+        long since = sinceNanos - now > 0 ? now : sinceNanos;
+        if (leaseNanos > 0 && now - since > leaseNanos) {
+            LOG.log(System.Logger.Level.DEBUG, "member {0}: a lease renewal by {1} is older than the lease: ignored", id, by);
+            return;
+        }
+        if (leaseEverRenewed && since - leaseRenewedAt <= 0) {
+            return;
+        }
+        leaseRenewedAt = since;
         leaseEverRenewed = true;
         if (leaseReportedExpired) {
             leaseReportedExpired = false;
@@ -417,6 +441,11 @@ public final class Member implements AutoCloseable {
             throw new DirkException(expired + "; the write (LSN " + lsn + ") is durable on this member but not "
                     + "acknowledged: its outcome is unknown");
         }
+    }
+
+    /** How many other members its configuration lists (0: alone, or started without a configuration). */
+    public int peerCount() {
+        return bootstrap.peers().size();
     }
 
     /** Why an empty primary takes no writes yet, or null. */
@@ -520,12 +549,24 @@ public final class Member implements AutoCloseable {
         }
     }
 
-    /** Runs a control statement other than {@code dirk auth} (which belongs to the connection). */
+    /** Runs a control statement other than {@code dirk auth} (which belongs to the connection), sent just now. */
     public Result control(ControlStatement statement) {
+        return control(statement, System.nanoTime());
+    }
+
+    /**
+     * As {@link #control(ControlStatement)}, for a request read on a connection whose previous reply was sent
+     * at {@code previousAnswerNanos} (0: none): the request was sent after that, which is all this member
+     * can know of when. A lease renewal counts from there: one queued while this member was paused (SIGSTOP,
+     * a long GC) and read after the lease ran out renews nothing, and one with no earlier answer neither.
+     */
+    public Result control(ControlStatement statement, long previousAnswerNanos) {
         if (statement instanceof ControlStatement.Heartbeat heartbeat) {
             MemberState current = state;
             if (heartbeat.leaseEpoch() >= 0 && current.role() == Role.PRIMARY && heartbeat.leaseEpoch() == current.epoch()) {
-                renewLease("the supervisor");
+                if (previousAnswerNanos != 0) {
+                    renewLease("the supervisor", previousAnswerNanos);
+                }
             }
             return new Result.Message(heartbeat());
         }

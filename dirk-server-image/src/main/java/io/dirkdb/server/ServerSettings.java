@@ -2,6 +2,7 @@ package io.dirkdb.server;
 
 import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.time.Duration;
 
 /**
@@ -15,9 +16,11 @@ import java.time.Duration;
  *                    zero: no limit. A connection running a statement or streaming is never idle.
  * @param reservedConnections slots past {@code maxConnections} kept for heartbeats, replication and
  *                            control requests ({@code dirk ...}): a statement there is refused
+ * @param tls the listener's TLS (only TLS is then accepted), or null for plain TCP
  */
 public record ServerSettings(String host, int port, Credentials credentials, int maxConnections, int maxRequestBytes,
-        Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections) {
+        Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections,
+        TlsSettings tls) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3948;
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
@@ -40,16 +43,23 @@ public record ServerSettings(String host, int port, Credentials credentials, int
         }
     }
 
-    /** One password for every role (null: none), default timeouts and reserved slots. */
+    /** Plain TCP. */
+    public ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
+            Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections) {
+        this(host, port, Credentials.single(password), maxConnections, maxRequestBytes, shutdownGrace, authenticationTimeout, idleTimeout,
+                reservedConnections, null);
+    }
+
+    /** Default timeouts and reserved slots. */
     public ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
             Duration shutdownGrace) {
-        this(host, port, Credentials.single(password), maxConnections, maxRequestBytes, shutdownGrace, DEFAULT_AUTHENTICATION_TIMEOUT,
+        this(host, port, password, maxConnections, maxRequestBytes, shutdownGrace, DEFAULT_AUTHENTICATION_TIMEOUT,
                 DEFAULT_IDLE_TIMEOUT, DEFAULT_RESERVED_CONNECTIONS);
     }
 
     /** Loopback, the given port, no password, default limits. */
     public static ServerSettings loopback(int port) {
-        return new ServerSettings(DEFAULT_HOST, port, (String) null, DEFAULT_MAX_CONNECTIONS,
+        return new ServerSettings(DEFAULT_HOST, port, null, DEFAULT_MAX_CONNECTIONS,
                 RequestScanner.DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SHUTDOWN_GRACE);
     }
 
@@ -57,38 +67,44 @@ public record ServerSettings(String host, int port, Credentials credentials, int
         return new ConnectionTimeouts(authenticationTimeout, idleTimeout);
     }
 
+    public ServerSettings withPassword(String newPassword) {
+        return new ServerSettings(host, port, Credentials.single(newPassword), maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
+    }
+
     /** The application password (null: authentication off); alone, it grants every role. */
     public String password() {
         return credentials.application();
     }
 
-    /** One password for every role, as before roles had their own (null: authentication off). */
-    public ServerSettings withPassword(String newPassword) {
-        return withCredentials(Credentials.single(newPassword));
-    }
-
     public ServerSettings withCredentials(Credentials newCredentials) {
         return new ServerSettings(host, port, newCredentials, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withMaxConnections(int limit) {
         return new ServerSettings(host, port, credentials, limit, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withMaxRequestBytes(int limit) {
         return new ServerSettings(host, port, credentials, maxConnections, limit, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withTimeouts(Duration authentication, Duration idle) {
         return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
-                authentication, idle, reservedConnections);
+                authentication, idle, reservedConnections, tls);
     }
 
     public ServerSettings withReservedConnections(int reserved) {
         return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reserved);
+                authenticationTimeout, idleTimeout, reserved, tls);
+    }
+
+    /** Accepts only TLS with these settings (null: plain TCP). */
+    public ServerSettings withTls(TlsSettings newTls) {
+        return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, newTls);
     }
 }

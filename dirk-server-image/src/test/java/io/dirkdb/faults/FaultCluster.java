@@ -236,6 +236,19 @@ final class FaultCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Every fsync of {@code member}'s log sleeps {@code millis} first (0: no more), through the storage's
+     * test-only seam: the file {@code <data directory>.slow-fsync} its processes read (DIRK_TEST_SLOW_FSYNC=1).
+     */
+    void slowFsync(String member, long millis) throws IOException {
+        Path delay = directory.resolve(member + ".slow-fsync");
+        if (millis <= 0) {
+            Files.deleteIfExists(delay);
+        } else {
+            Files.writeString(delay, Long.toString(millis));
+        }
+    }
+
     /** Removes what {@link #fillDisk(String)} wrote. */
     void freeDisk(String member) throws IOException {
         Files.deleteIfExists(directory.resolve(member).resolve("zz-filler"));

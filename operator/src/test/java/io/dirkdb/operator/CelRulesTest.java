@@ -6,17 +6,24 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.cel.common.CelFunctionDecl;
+import dev.cel.common.CelOverloadDecl;
+import dev.cel.common.types.OpaqueType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.compiler.CelCompiler;
 import dev.cel.compiler.CelCompilerFactory;
 import dev.cel.extensions.CelExtensions;
 import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelFunctionBinding;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelRuntimeFactory;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterRules;
 import io.dirkdb.operator.reconciler.DirkClusterValidator;
 import io.dirkdb.operator.reconciler.SpecViolation;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,22 +40,37 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CEL rules of the committed CRD, compiled and evaluated the way the API server does (CEL with
- * the strings extension), against the examples and against each broken spec; the operator's Java
+ * the strings extension and the quantity functions), against the examples and against each broken spec; the operator's Java
  * validator must agree with them.
  */
 class CelRulesTest {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_LONG_FOR_INTS);
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+  /** Kubernetes' CEL quantity library, the part the rules use: {@code quantity(string)} and {@code compareTo}. */
+  private static final OpaqueType QUANTITY = OpaqueType.create("kubernetes.Quantity");
   private static final CelCompiler COMPILER = CelCompilerFactory.standardCelCompilerBuilder()
       .addVar("self", SimpleType.DYN)
       .addVar("oldSelf", SimpleType.DYN)
       .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
       .addLibraries(CelExtensions.strings())
+      .addFunctionDeclarations(
+          CelFunctionDecl.newFunctionDeclaration("quantity",
+              CelOverloadDecl.newGlobalOverload("string_to_quantity", QUANTITY, SimpleType.STRING)),
+          CelFunctionDecl.newFunctionDeclaration("compareTo",
+              CelOverloadDecl.newMemberOverload("quantity_compareTo_quantity", SimpleType.INT, QUANTITY, QUANTITY)))
       .build();
   private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
       .addLibraries(CelExtensions.strings())
+      .addFunctionBindings(
+          CelFunctionBinding.from("string_to_quantity", String.class, text -> new KubeQuantity(new Quantity(text)
+              .getNumericalAmount())),
+          CelFunctionBinding.from("quantity_compareTo_quantity", KubeQuantity.class, KubeQuantity.class,
+              (a, b) -> (long) a.amount().compareTo(b.amount())))
       .build();
+
+  /** A quantity's value in the CEL runtime, compared by amount as the API server's library does. */
+  record KubeQuantity(java.math.BigDecimal amount) {}
 
   record Rule(String where, String expression, String message) {}
 
@@ -97,6 +119,29 @@ class CelRulesTest {
     assertThat(eval(rule, Map.of("size", "1Gi", "deleteClaimOnScaleDown", true), old)).isTrue();
     assertThat(eval(rule, Map.of("size", "2Gi", "deleteClaimOnScaleDown", false), old)).isFalse();
     assertThat(eval(rule, Map.of("size", "1Gi", "storageClassName", "fast", "deleteClaimOnScaleDown", false), old)).isFalse();
+  }
+
+  @Test
+  void storageRuleComparesSizesAsQuantitiesInCelAndInJava() throws Exception {
+    Rule rule = rules().stream().filter(r -> r.where().equals("storage")).findFirst().orElseThrow();
+    Map<String, Object> old = Map.of("size", "1Gi", "deleteClaimOnScaleDown", false);
+    // The same size said another way is no change; a smaller or larger one is.
+    assertThat(eval(rule, Map.of("size", "1024Mi", "deleteClaimOnScaleDown", false), old)).isTrue();
+    assertThat(eval(rule, Map.of("size", "1073741824", "deleteClaimOnScaleDown", false), old)).isTrue();
+    assertThat(eval(rule, Map.of("size", "1000Mi", "deleteClaimOnScaleDown", false), old)).isFalse();
+    assertThat(eval(rule, Map.of("size", "1G", "deleteClaimOnScaleDown", false), old)).isFalse();
+
+    DirkCluster cluster = SERIALIZATION.unmarshal(Files.readString(TestClusters.EXAMPLES.resolve("basic.yaml")),
+        DirkCluster.class);
+    cluster.getMetadata().setNamespace("ns");
+    StatefulSet existing = new StatefulSetBuilder().withNewSpec().addNewVolumeClaimTemplate().withNewSpec()
+        .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources()
+        .endSpec().endVolumeClaimTemplate().endSpec().build();
+    cluster.getSpec().getStorage().setSize("1024Mi");
+    assertThat(new DirkClusterValidator().validateStorageUnchanged(cluster, existing)).isEmpty();
+    cluster.getSpec().getStorage().setSize("1000Mi");
+    assertThat(new DirkClusterValidator().validateStorageUnchanged(cluster, existing)).extracting(SpecViolation::reason)
+        .containsExactly("StorageFixed");
   }
 
   /** Messages of the rules the cluster breaks, evaluated at their place in the schema. */

@@ -321,7 +321,7 @@ class FailoverTest {
         writer.awaitAcks(before + 20);
         writer.stop();
         assertThat(ids(live, SECONDARY)).containsAll(writer.acked());
-        assertThat(writer.failures()).isZero();
+        assertThat(writer.failures()).as("failed writes; the last said: %s", writer.writer.lastError()).isZero();
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
           try (DirkConnection c = live.connect(PRIMARY)) {
             HeartbeatReport heartbeat = HeartbeatReport.parse(c.execute("dirk heartbeat").messageText());

@@ -7,6 +7,7 @@ import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.RequestScanner;
 import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.proxy.MemberListWatcher;
 import io.dirkdb.proxy.ProxySettings;
 import io.dirkdb.proxy.RoutingProxy;
 import io.dirkdb.replication.ReplicationMode;
@@ -106,6 +107,13 @@ final class LiveCluster implements AutoCloseable {
   private final Set<String> podsInHand = ConcurrentHashMap.newKeySet();
   private final List<String> preStopLog = new CopyOnWriteArrayList<>();
   private volatile boolean podStartsHeld;
+  /** Set when members read the config.json their pods mount ({@link #startManagedFromExample}). */
+  private ConfigMapVolumes configVolumes;
+  private MemberListWatcher proxyConfigWatch;
+  /** Each member pod's port for its life: the test network's stand-in for port 3948 on the pod's own IP. */
+  private final Map<String, Integer> podPorts = new ConcurrentHashMap<>();
+  private final List<String> memberStarts = new CopyOnWriteArrayList<>();
+  private final List<String> startFailures = new CopyOnWriteArrayList<>();
 
   LiveCluster(KubernetesClient client, String namespace, String name, ReplicationMode mode, MemberRuntime runtime)
       throws IOException {
@@ -216,13 +224,144 @@ final class LiveCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Like {@link #startManaged}, for a DirkCluster applied as the user would, from {@code examples/<file>}
+   * unchanged; members run as processes, each started as its container is ({@code dirk server --config}
+   * on the config.json its pod mounts from the operator's ConfigMap, which a running pod sees change only
+   * {@code configSync} later), and the proxy follows the members its own mounted config.json lists.
+   */
+  static LiveCluster startManagedFromExample(KubernetesClient client, String ns, String file, Duration configSync)
+      throws IOException {
+    io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, file);
+    String name = cluster.getMetadata().getName();
+    TestClusters.create(client, ns, cluster);
+    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name,
+        io.dirkdb.operator.dependent.ClusterNaming.generatesSecret(cluster)));
+    var mode = cluster.getSpec().getReplication().getMode() == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
+        ? ReplicationMode.SYNC : ReplicationMode.ASYNC;
+    LiveCluster live = new LiveCluster(client, ns, name, mode, MemberRuntime.PROCESS);
+    try {
+      live.configVolumes = new ConfigMapVolumes(client, ns, name + "-config", "config.json", live.root.resolve("volumes"),
+          configSync, live::onTestNetwork);
+      live.kubeletWork = Executors.newFixedThreadPool(4);
+      live.controllers = Executors.newSingleThreadScheduledExecutor();
+      live.controllers.scheduleWithFixedDelay(live::controllerPass, 0, 100, TimeUnit.MILLISECONDS);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+        var c = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(ns).withName(name)
+            .require();
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getPhase())
+            .isEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
+        org.assertj.core.api.Assertions.assertThat(c.getStatus().getMembers())
+            .allSatisfy(m -> org.assertj.core.api.Assertions.assertThat(m.getEpoch()).isNotNull());
+      });
+      return live;
+    } catch (RuntimeException | Error e) {
+      live.close();
+      throw e;
+    }
+  }
+
+  /**
+   * config.json as the test network sees it: each member's port 3948 (on its pod's own IP in a cluster) is
+   * the port its pod has here; the stable names stay, resolved by {@link TestHosts}.
+   */
+  private String onTestNetwork(String configJson) {
+    try {
+      var json = new com.fasterxml.jackson.databind.ObjectMapper();
+      var root = json.readTree(configJson);
+      for (var instance : root.path("instances")) {
+        ((com.fasterxml.jackson.databind.node.ObjectNode) instance).put("port", podPort(instance.path("id").asText()));
+      }
+      return json.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private int podPort(String pod) {
+    return podPorts.computeIfAbsent(pod, p -> {
+      try (var socket = new java.net.ServerSocket(0)) {
+        return socket.getLocalPort();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+  }
+
+  /** The kubelet starts a pod whose member reads its mounted config.json, as {@code dirk server --config} does. */
+  private void startPodFromMountedConfig(Pod pod) {
+    String podName = pod.getMetadata().getName();
+    try {
+      String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
+      TestHosts.map(stableName(podName), host);
+      Path config = configVolumes.mount(podName);
+      Path directory = root.resolve(podName);
+      MemberProcess process = MemberProcess.startFromConfig(podName, host, podPort(podName), directory,
+          List.of(passwordFile, replicationPasswordFile, adminPasswordFile), config);
+      LiveMember live = new LiveMember(podName, host, process.port(), directory, process::close, process::terminate);
+      members.put(podName, live);
+      memberStarts.add(podName);
+      Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(podName).edit(p -> new PodBuilder(p)
+          .editSpec().editFirstContainer()
+          .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(live.port()).build())
+          .endContainer().endSpec()
+          .build()));
+      Kubelet.setRunning(client, namespace, podName, host, true);
+    } catch (RuntimeException e) {
+      // A real kubelet would restart the container (CrashLoopBackOff); the next pass starts it again.
+      startFailures.add(podName + ": " + e.getMessage());
+      System.err.println("test kubelet: starting " + podName + " failed: " + e);
+    } finally {
+      podsInHand.remove(podName);
+    }
+  }
+
+  /**
+   * {@code kubectl delete dirkcluster} on a managed cluster, with the garbage collection the mock server
+   * lacks: the DirkCluster and its children go except the credentials Secret (whose password the members'
+   * processes were started with) and the volumes; each member pod is stopped as the kubelet stops a deleted
+   * pod (preStop hook, SIGTERM). Returns once no pod of the cluster is left.
+   */
+  void deleteKeepingVolumes() {
+    client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
+    client.apps().statefulSets().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.apps().deployments().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.services().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.configMaps().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.policy().v1().podDisruptionBudget().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
+        .delete();
+    client.serviceAccounts().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.batch().v1().jobs().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).until(() ->
+        client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).list().getItems().isEmpty());
+    jobsSeen.clear();
+  }
+
+  /** What pod {@code pod}'s container reads now at /etc/dirk/config.json. */
+  String mountedConfig(String pod) {
+    return configVolumes.seen(pod);
+  }
+
+  /** The pods whose member the kubelet started, in order, once per start. */
+  List<String> memberStarts() {
+    return List.copyOf(memberStarts);
+  }
+
+  /** Member starts that failed (each one a container restart in a cluster). */
+  List<String> startFailures() {
+    return List.copyOf(startFailures);
+  }
+
   /** One pass of the harness controllers: StatefulSets, then the kubelet's work on their pods. */
   private void controllerPass() {
     try {
       StatefulSetController statefulSets = new StatefulSetController(client, namespace);
       statefulSets.sync(name + "-primary");
       statefulSets.sync(name + "-secondary");
-      new Kubelet(client, namespace).proxyReady(name + "-proxy");
+      if (client.apps().deployments().inNamespace(namespace).withName(name + "-proxy").get() != null) {
+        new Kubelet(client, namespace).proxyReady(name + "-proxy"); // gone while the cluster is deleted
+      }
       for (Pod pod : client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
           .withLabel("app.kubernetes.io/component", "member").list().getItems()) {
         String podName = pod.getMetadata().getName();
@@ -244,6 +383,10 @@ final class LiveCluster implements AutoCloseable {
 
   /** The kubelet starts a pod: a member on the pod's volume; a new volume starts as its StatefulSet says. */
   private void startPod(Pod pod) {
+    if (configVolumes != null) {
+      startPodFromMountedConfig(pod);
+      return;
+    }
     String podName = pod.getMetadata().getName();
     try {
       Path directory = root.resolve(podName);
@@ -300,7 +443,9 @@ final class LiveCluster implements AutoCloseable {
         Duration left = Duration.between(Instant.now(), deadline);
         live.terminate().stop(left.isNegative() ? Duration.ZERO : left);
         members.remove(podName);
-        if (proxy != null) {
+        if (configVolumes != null) {
+          configVolumes.unmount(podName);
+        } else if (proxy != null) {
           proxy.replaceMembers(proxyMembers());
         }
       }
@@ -568,10 +713,32 @@ final class LiveCluster implements AutoCloseable {
 
   /** A real routing proxy in front of the members, learning roles from their heartbeats. */
   RoutingProxy startProxy() throws IOException {
-    proxy = RoutingProxy.start(ProxySettings.loopback(proxyMembers()).withPassword(password)
+    List<MemberAddress> initial = proxyMembers();
+    Path proxyConfig = null;
+    if (configVolumes != null) {
+      // The proxy pod's config.json, reread every second as --config-reload-interval-ms does.
+      proxyConfig = configVolumes.mount(name + "-proxy-0");
+      initial = configuredMembers(proxyConfig);
+    }
+    proxy = RoutingProxy.start(ProxySettings.loopback(initial).withPassword(password)
         .withHeartbeatIntervalMillis(100).withWriteWaitMillis(15_000).withBackendTimeoutMillis(10_000),
         HealthHttpServer.newRegistry());
+    if (proxyConfig != null) {
+      proxyConfigWatch = new MemberListWatcher(proxyConfig, LiveCluster::configuredMembers, initial,
+          proxy::replaceMembers).start(1000);
+    }
     return proxy;
+  }
+
+  /** The members a config.json lists, as {@code dirk proxy} reads them. */
+  private static List<MemberAddress> configuredMembers(Path file) {
+    return io.dirkdb.server.ClusterConfig.load(file).instances().stream()
+        .map(i -> new MemberAddress(i.id(), i.host(), i.port())).toList();
+  }
+
+  /** What the proxy's pod reads at /etc/dirk/config.json now; null while no proxy runs. */
+  String proxyMountedConfig() {
+    return proxyConfigWatch == null ? null : configVolumes.seen(name + "-proxy-0");
   }
 
   private List<MemberAddress> proxyMembers() {
@@ -687,6 +854,12 @@ final class LiveCluster implements AutoCloseable {
         }
       }
       jobRunner.shutdownNow();
+      if (proxyConfigWatch != null) {
+        proxyConfigWatch.close();
+      }
+      if (configVolumes != null) {
+        configVolumes.close();
+      }
       try {
         if (proxy != null) {
           proxy.close();

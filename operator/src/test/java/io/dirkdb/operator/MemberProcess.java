@@ -66,6 +66,24 @@ final class MemberProcess implements AutoCloseable {
       Files.writeString(config, """
           {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}
           """.formatted(instances, replicationMode));
+      return launch(pod, host, port, directory, passwordFiles, config);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts member {@code pod} as its container would: {@code dirk server --config} on the config.json its pod
+   * mounts (role, primary to follow, peers and replication mode come from there), on {@code host:port}.
+   */
+  static MemberProcess startFromConfig(String pod, String host, int port, Path directory, List<Path> passwordFiles,
+      Path config) {
+    return launch(pod, host, port, directory, passwordFiles, config);
+  }
+
+  private static MemberProcess launch(String pod, String host, int port, Path directory, List<Path> passwordFiles,
+      Path config) {
+    try {
       List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
       command.addAll(TestHosts.jvmOptions()); // the members' stable names resolve as in the test JVM

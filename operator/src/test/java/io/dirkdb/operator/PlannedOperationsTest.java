@@ -162,36 +162,79 @@ class PlannedOperationsTest {
   }
 
   @Test
-  void anOperatorRestartedInTheMiddleOfARollingUpdateFinishesIt() throws Exception {
+  void anOperatorRestartedInTheMiddleOfARollingUpdateFinishesItWithOnePrimaryAtATimeAndNoFailedWrite()
+      throws Exception {
     String ns = "planned-roll-restart";
     try (LiveCluster live = startCluster(ns, spec -> {})) {
-      int stopsBefore = live.preStopLog().size();
-      editCluster(ns, c -> c.getSpec().setImage("dirkdb/dirk:0.2.0"));
-      // Stop the operator once the first secondary has been stopped, before its replacement runs: the
-      // kubelet holds the start, so the roll waits and passes come only from its one-second recheck.
-      live.holdPodStarts(true);
-      await().atMost(Duration.ofSeconds(60)).until(() -> live.preStopLog().size() > stopsBefore);
-      // Right after a pass ends (see FailoverTest: a stop inside a pass leaves the SDK unable to resume the
-      // cluster), the next one is a second away.
-      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
-          .until(() -> FailoverTest.reconcilesRunning(meters) > 0);
-      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
-          .until(() -> FailoverTest.reconcilesRunning(meters) == 0);
-      operator.stop();
-      try {
-        FailoverTest.expireOperatorLease(client);
-        // With no operator, nothing else moves: the other outdated pods stay.
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4))
-            .until(() -> live.preStopLog().size() == stopsBefore + 1);
-        assertThat(cluster(ns).getStatus().condition("RollingUpdate"))
-            .hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
-      } finally {
-        operator.start();
-        live.holdPodStarts(false);
+      live.startProxy();
+      try (FailoverTest.Writer writer = new FailoverTest.Writer(live);
+          PrimaryCount primaries = new PrimaryCount(live)) {
+        writer.awaitAcks(20);
+        int stopsBefore = live.preStopLog().size();
+        editCluster(ns, c -> c.getSpec().setImage("dirkdb/dirk:0.2.0"));
+        // Stop the operator once the first secondary has been stopped, before its replacement runs: the
+        // kubelet holds the start, so the roll waits and passes come only from its one-second recheck.
+        live.holdPodStarts(true);
+        await().atMost(Duration.ofSeconds(60)).until(() -> live.preStopLog().size() > stopsBefore);
+        // Right after a pass ends (see FailoverTest: a stop inside a pass leaves the SDK unable to resume the
+        // cluster), the next one is a second away.
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+            .until(() -> FailoverTest.reconcilesRunning(meters) > 0);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+            .until(() -> FailoverTest.reconcilesRunning(meters) == 0);
+        operator.stop();
+        try {
+          FailoverTest.expireOperatorLease(client);
+          // With no operator, nothing else moves: the other outdated pods stay.
+          await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4))
+              .until(() -> live.preStopLog().size() == stopsBefore + 1);
+          assertThat(cluster(ns).getStatus().condition("RollingUpdate"))
+              .hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+        } finally {
+          operator.start();
+          live.holdPodStarts(false);
+        }
+        awaitRolledOut(ns, live);
+        assertThat(cluster(ns).getStatus().getLastFailover().getReason()).isEqualTo("RollingUpdate");
+        assertThat(cluster(ns).getStatus().getLastFailover().getFromPrimary()).isEqualTo(PRIMARY);
+        writer.awaitAcks(writer.acked().size() + 20);
+        writer.stop();
+        assertThat(writer.failures()).as("writes that failed through the proxy").isZero();
+        assertThat(lost(live, writer)).as("acknowledged writes missing on the primary").isEmpty();
+        assertThat(primaries.most()).as("members answering primary at once, sampled every 20 ms").isEqualTo(1);
       }
-      awaitRolledOut(ns, live);
-      assertThat(cluster(ns).getStatus().getLastFailover().getReason()).isEqualTo("RollingUpdate");
-      assertThat(cluster(ns).getStatus().getLastFailover().getFromPrimary()).isEqualTo(PRIMARY);
+    }
+  }
+
+  /** Samples every running member's heartbeat and keeps the most members that answered primary at once. */
+  private static final class PrimaryCount implements AutoCloseable {
+    private final java.util.concurrent.ScheduledExecutorService sampler =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    private final java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+
+    PrimaryCount(LiveCluster live) {
+      sampler.scheduleWithFixedDelay(() -> {
+        int now = 0;
+        for (String pod : live.runningMembers()) {
+          try (DirkConnection c = live.connect(pod)) {
+            if (HeartbeatReport.parse(c.execute("dirk heartbeat").messageText()).isPrimary()) {
+              now++;
+            }
+          } catch (IOException | RuntimeException e) {
+            // stopping or not started yet: not a primary
+          }
+        }
+        most.accumulateAndGet(now, Math::max);
+      }, 0, 20, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    int most() {
+      return most.get();
+    }
+
+    @Override
+    public void close() {
+      sampler.shutdownNow();
     }
   }
 

@@ -6,9 +6,11 @@ import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * {@link MemberControl} over the DirkDB protocol: heartbeats through a {@link HeartbeatProbe} per
@@ -20,6 +22,8 @@ public final class NetworkMemberControl implements MemberControl {
     private final int controlTimeoutMillis;
     private final String password;
     private final String fallbackPassword;
+    /** The TLS toward each member (null: plain TCP). */
+    private final Function<MemberAddress, TlsSettings> tls;
     private final Map<String, HeartbeatProbe> probes = new ConcurrentHashMap<>();
 
     /**
@@ -29,16 +33,28 @@ public final class NetworkMemberControl implements MemberControl {
      *                 the heartbeat connections (renewing a primary's lease needs it); null for none
      */
     public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password) {
-        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, null);
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, (MemberAddress member) -> null);
+    }
+
+    /** As above, over TLS with {@code tls} (null: plain TCP); with mutual TLS its certificate is presented. */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password, TlsSettings tls) {
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, (MemberAddress member) -> tls);
+    }
+
+    /** As above, with TLS settings of their own for each member (the name its certificate must carry). */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password,
+            Function<MemberAddress, TlsSettings> tls) {
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, null, tls);
     }
 
     /**
-     * As {@link #NetworkMemberControl(int, int, String)}; {@code fallbackPassword} (the application password, or
-     * null) is tried when a member refuses {@code password}: one not yet restarted with separate credentials.
+     * As above; {@code fallbackPassword} (the application password, or null) is tried when a member refuses
+     * {@code password}: one not yet restarted with separate credentials (an upgrade from a single password).
      */
     public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password,
-                                String fallbackPassword) {
+            String fallbackPassword, Function<MemberAddress, TlsSettings> tls) {
         this.fallbackPassword = fallbackPassword;
+        this.tls = tls;
         this.heartbeatTimeoutMillis = heartbeatTimeoutMillis;
         this.controlTimeoutMillis = controlTimeoutMillis;
         this.password = password;
@@ -52,7 +68,7 @@ public final class NetworkMemberControl implements MemberControl {
     @Override
     public HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
         HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis,
-                password, fallbackPassword));
+                tls.apply(member), password, fallbackPassword));
         synchronized (probe) {
             return probe.probe(leaseEpoch);
         }
@@ -94,7 +110,7 @@ public final class NetworkMemberControl implements MemberControl {
     }
 
     private String run(MemberAddress member, String statement) throws IOException {
-        try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), controlTimeoutMillis)) {
+        try (DirkConnection connection = DirkConnection.open(tls.apply(member), member.host(), member.port(), controlTimeoutMillis)) {
             if (password != null) {
                 Reply auth = connection.authenticate(password, fallbackPassword);
                 if (auth.isError()) {

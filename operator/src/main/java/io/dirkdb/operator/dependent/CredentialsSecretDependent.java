@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.ReconcileResult;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
@@ -24,6 +25,8 @@ import java.util.Map;
  * ClusterNaming#REPLICATION_PASSWORD_KEY} and {@value ClusterNaming#ADMIN_PASSWORD_KEY}. A password
  * generated once is never replaced: an update only adds a missing key (a Secret made before roles had
  * their own passwords gets the two new ones; its {@code password} stays).
+ * With a user's Secret it does nothing (rather than a false precondition, which would make the SDK
+ * delete the workloads that depend on it) and is ready at once.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = ClusterNaming.MANAGED_SELECTOR))
 public class CredentialsSecretDependent extends KubernetesDependentResource<Secret, DirkCluster>
@@ -37,6 +40,11 @@ public class CredentialsSecretDependent extends KubernetesDependentResource<Secr
 
   public CredentialsSecretDependent() {
     super(Secret.class);
+  }
+
+  @Override
+  public ReconcileResult<Secret> reconcile(DirkCluster cluster, Context<DirkCluster> context) {
+    return ClusterNaming.generatesSecret(cluster) ? super.reconcile(cluster, context) : ReconcileResult.noOperation(null);
   }
 
   @Override

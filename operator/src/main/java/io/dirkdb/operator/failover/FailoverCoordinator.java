@@ -28,6 +28,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -86,6 +88,8 @@ public class FailoverCoordinator {
 
   private final Duration resyncFirstBackoff;
   private final ImageDefaults images;
+  /** Where the operator keeps its copies of the clusters' TLS Secrets. */
+  private final Path tlsRoot = ClusterTls.defaultRoot();
 
   @Inject
   public FailoverCoordinator(HeartbeatProber prober, ImageDefaults images,
@@ -107,13 +111,15 @@ public class FailoverCoordinator {
     ClusterCredentials credentials = ClusterCredentials.read(client, cached); // the administration password
     Map<String, MemberAddress> endpoints = new LinkedHashMap<>();
     pods.forEach(p -> MemberAddresses.of(p).ifPresent(e -> endpoints.put(e.id(), e)));
-    prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values(), credentials);
+    ClusterTls tls = ClusterTls.of(client, cached, tlsRoot);
+    prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values(), tls, credentials);
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.
     DirkCluster cluster = images.apply(Optional.ofNullable(client.resource(cached).get()).orElse(cached));
     // The same member control as the local supervisor's; its connections live for this pass only.
     try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS,
-        credentials.administration(), credentials.application())) {
+        credentials.administration(), credentials.application(),
+        (MemberAddress member) -> tls == null ? null : tls.forMember(member))) {
       Map<String, ProbeResult> results = prober.results(id);
       MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),
           cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary());

@@ -4,8 +4,8 @@ import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.ConfigMapDependent;
+import io.dirkdb.operator.dependent.CredentialsReadyCondition;
 import io.dirkdb.operator.dependent.CredentialsSecretDependent;
-import io.dirkdb.operator.dependent.GeneratesCredentialsCondition;
 import io.dirkdb.operator.dependent.MembersDisruptionBudgetDependent;
 import io.dirkdb.operator.dependent.MembersServiceDependent;
 import io.dirkdb.operator.dependent.PrimaryServiceDependent;
@@ -53,22 +53,22 @@ import org.jboss.logging.Logger;
  * and record the status.
  */
 // Dependents of one kind share one informer (one cache, one watch); each finds its object by name.
-// Pods come after what they mount and run as: the ConfigMap and the ServiceAccount. Not after the
-// generated Secret: its precondition is false for a user's Secret, which would hold the pods back too.
+// Pods come after what they mount, read and run as: the ConfigMap, the generated Secret (ready once it
+// exists; a user's Secret is not waited for) and the ServiceAccount.
 @ControllerConfiguration(name = DirkClusterReconciler.NAME)
 @Workflow(explicitInvocation = true, dependents = {
     @Dependent(name = "service-account", type = ServiceAccountDependent.class),
     @Dependent(name = "credentials", type = CredentialsSecretDependent.class,
-        reconcilePrecondition = GeneratesCredentialsCondition.class),
+        readyPostcondition = CredentialsReadyCondition.class),
     @Dependent(name = "config", type = ConfigMapDependent.class),
     @Dependent(name = "members-service", type = MembersServiceDependent.class),
     @Dependent(name = "primary-service", type = PrimaryServiceDependent.class, useEventSourceWithName = "members-service"),
     @Dependent(name = "secondary-statefulset", type = SecondaryStatefulSetDependent.class,
-        dependsOn = {"config", "service-account"}),
+        dependsOn = {"config", "credentials", "service-account"}),
     @Dependent(name = "primary-statefulset", type = PrimaryStatefulSetDependent.class,
-        useEventSourceWithName = "secondary-statefulset", dependsOn = {"config", "service-account"}),
+        useEventSourceWithName = "secondary-statefulset", dependsOn = {"config", "credentials", "service-account"}),
     @Dependent(name = "proxy-deployment", type = ProxyDeploymentDependent.class,
-        dependsOn = {"config", "service-account"}),
+        dependsOn = {"config", "credentials", "service-account"}),
     @Dependent(name = "proxy-service", type = ProxyServiceDependent.class, useEventSourceWithName = "members-service"),
     @Dependent(name = "disruption-budget", type = MembersDisruptionBudgetDependent.class),
 })

@@ -26,8 +26,12 @@ public final class DirkClusterRules {
       "failover.heartbeatIntervalMs times failover.failureThreshold must be at most 60000 ms,"
           + " or a lost primary goes unnoticed for over a minute";
 
-  /** A transition rule on spec.storage: the StatefulSets' volume claim templates cannot change. */
-  public static final String STORAGE_FIXED = "self.size == oldSelf.size"
+  /**
+   * A transition rule on spec.storage: the StatefulSets' volume claim templates cannot change. Sizes compare
+   * as quantities ({@code 1024Mi} is {@code 1Gi}): Kubernetes' CEL quantity library, which API servers
+   * accept in a CRD's rules from 1.29 (the chart's kubeVersion).
+   */
+  public static final String STORAGE_FIXED = "quantity(self.size).compareTo(quantity(oldSelf.size)) == 0"
       + " && has(self.storageClassName) == has(oldSelf.storageClassName)"
       + " && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)";
   public static final String STORAGE_FIXED_MESSAGE =

@@ -6,12 +6,15 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 
-/** The operator makes the credentials Secret only when the user names none. */
-public class GeneratesCredentialsCondition implements Condition<Secret, DirkCluster> {
+/**
+ * The pods' Secret is there to read: the generated one exists (a user's Secret is the user's to make),
+ * so the workloads that come after it never start a pod that waits for its password.
+ */
+public class CredentialsReadyCondition implements Condition<Secret, DirkCluster> {
 
   @Override
   public boolean isMet(DependentResource<Secret, DirkCluster> dependentResource, DirkCluster cluster,
       Context<DirkCluster> context) {
-    return ClusterNaming.generatesSecret(cluster);
+    return !ClusterNaming.generatesSecret(cluster) || dependentResource.getSecondaryResource(cluster, context).isPresent();
   }
 }

@@ -78,10 +78,11 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]
-# The generated credentials: created once, never changed, deleted when spec.auth.secretName takes over.
+# The generated credentials: created once; updated (PUT) only to add a missing key (a Secret made before
+# roles had their own passwords), never to change a value; deleted when spec.auth.secretName takes over.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create", "delete"]
+  verbs: ["get", "list", "watch", "create", "update", "delete"]
 # Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced, and deleted
 # one at a time by a rolling update (the member StatefulSets use OnDelete).
 - apiGroups: [""]

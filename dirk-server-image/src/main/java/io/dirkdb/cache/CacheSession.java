@@ -172,7 +172,7 @@ final class CacheSession implements RelayServer.Session {
 
     /** A new upstream connection on this session's authentication and database. */
     private UpstreamConnection reconnect() throws IOException {
-        UpstreamConnection connection = UpstreamConnection.open(owner.upstream(), null,
+        UpstreamConnection connection = UpstreamConnection.open(owner.upstreamTls(), owner.upstream(), null,
                 owner.settings().upstreamTimeoutMillis());
         try {
             if (authenticationText != null) {

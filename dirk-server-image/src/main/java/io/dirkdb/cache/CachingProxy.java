@@ -2,7 +2,9 @@ package io.dirkdb.cache;
 
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.dirkdb.proxy.RelayServer;
+import io.dirkdb.proxy.RelayTls;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -19,21 +21,33 @@ public final class CachingProxy implements AutoCloseable {
     private final ReplyCache cache;
     private final Counter upstreamFailures;
     private final RelayServer server;
+    private final TlsSettings upstreamTls;
 
-    private CachingProxy(CacheSettings settings, MeterRegistry registry) throws IOException {
+    private CachingProxy(CacheSettings settings, RelayTls tls, MeterRegistry registry) throws IOException {
         this.settings = settings;
+        this.upstreamTls = tls.upstream();
         this.upstream = new MemberAddress("upstream", settings.upstreamHost(), settings.upstreamPort());
         this.cache = new ReplyCache(settings.ttlMillis(), settings.maxEntries(), settings.maxEntryBytes(), registry);
         this.upstreamFailures = Counter.builder("dirk.cache.upstream.failures")
                 .description("requests that failed because the upstream broke the connection or did not answer")
                 .register(registry);
         this.server = RelayServer.start("cache", settings.host(), settings.port(), settings.maxConnections(),
-                settings.maxRequestBytes(), settings.timeouts(), () -> new CacheSession(this));
+                settings.maxRequestBytes(), settings.timeouts(), tls.listener(), () -> new CacheSession(this));
     }
 
     /** @param registry where the cache's meters go ({@link HealthHttpServer#newRegistry()} in production) */
     public static CachingProxy start(CacheSettings settings, MeterRegistry registry) throws IOException {
-        return new CachingProxy(settings, registry);
+        return new CachingProxy(settings, RelayTls.PLAIN, registry);
+    }
+
+    /** As above, with TLS toward clients and/or toward the proxy. */
+    public static CachingProxy start(CacheSettings settings, RelayTls tls, MeterRegistry registry) throws IOException {
+        return new CachingProxy(settings, tls, registry);
+    }
+
+    /** How the cache connects to its upstream (null: plain TCP). */
+    TlsSettings upstreamTls() {
+        return upstreamTls;
     }
 
     public int port() {

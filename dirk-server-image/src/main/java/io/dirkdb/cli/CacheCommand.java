@@ -1,6 +1,7 @@
 package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.proxy.RelayTls;
 import io.dirkdb.cache.CacheSettings;
 import io.dirkdb.cache.CachingProxy;
 import io.dirkdb.http.HealthHttpServer;
@@ -69,7 +70,9 @@ public final class CacheCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         CacheSettings settings;
+        RelayTls tls;
         try {
+            tls = limits.tls("dirk cache");
             settings = new CacheSettings(upstreamHost, upstreamPort, host, listenPort, ttlMillis, maxEntries,
                     maxEntryBytes, limits.maxConnections, limits.maxRequestBytes, upstreamTimeoutMillis,
                     limits.timeouts());
@@ -79,7 +82,7 @@ public final class CacheCommand implements Callable<Integer> {
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         CachingProxy cache;
         try {
-            cache = CachingProxy.start(settings, registry);
+            cache = CachingProxy.start(settings, tls, registry);
         } catch (IOException e) {
             return ExitCodes.fail(err, "dirk cache: cannot listen on " + host + ":" + listenPort + ": " + e.getMessage(),
                     ExitCodes.FAILURE);

@@ -1,10 +1,12 @@
 package io.dirkdb.cli;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.client.ClientSession;
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.client.InteractiveShell;
 import io.dirkdb.client.ScriptRunner;
 import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -31,6 +34,9 @@ public final class ClientCommand implements Callable<Integer> {
     @Parameters(index = "1", arity = "0..1", paramLabel = "PORT", defaultValue = "3949",
             description = "its port (default: ${DEFAULT-VALUE}, the proxy; a member listens on 3948)")
     int port;
+
+    @Mixin
+    TlsOptions.Client tlsOptions = new TlsOptions.Client();
 
     @Option(names = {"-f", "--file"}, paramLabel = "FILE",
             description = "run the statements of this script file, then exit")
@@ -75,9 +81,16 @@ public final class ClientCommand implements Callable<Integer> {
             }
         }
         String target = host + ":" + port;
+        TlsSettings tls;
+        try {
+            tls = tlsOptions.settings("dirk client");
+        } catch (DirkException e) {
+            stderr.println(e.getMessage());
+            return ExitCodes.CONFIG;
+        }
         DirkConnection connection;
         try {
-            connection = DirkConnection.open(host, port);
+            connection = DirkConnection.open(tls, host, port);
         } catch (IOException e) {
             stderr.println("dirk client: cannot connect to " + target + ": " + e.getMessage());
             return EXIT_CANNOT_CONNECT;

@@ -23,6 +23,7 @@ import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;
 import io.dirkdb.server.Role;
+import io.dirkdb.server.Credentials;
 import io.dirkdb.server.ServerSettings;
 import io.dirkdb.storage.AtomicFile;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -45,6 +46,8 @@ import java.util.concurrent.CountDownLatch;
 final class DemoCluster implements AutoCloseable {
     static final String HOST = "127.0.0.1";
     static final String CONFIG_FILE = "config.json";
+    /** Where the members' three generated passwords are kept (one file per role, readable by the owner only). */
+    static final String CREDENTIALS_DIRECTORY = "credentials";
     /** As `dirk server --primary-lease-ms`: an isolated demo primary stops acknowledging after this. */
     static final java.time.Duration PRIMARY_LEASE = java.time.Duration.ofMillis(2000);
 
@@ -90,6 +93,7 @@ final class DemoCluster implements AutoCloseable {
     private RoutingProxy proxy;
     private CachingProxy cache;
     private LocalSupervisor supervisor;
+    private Credentials credentials = Credentials.NONE;
     private boolean closed; // guarded by this
 
     private DemoCluster(Plan plan) {
@@ -135,8 +139,12 @@ final class DemoCluster implements AutoCloseable {
 
     private void startAll() throws IOException {
         Files.createDirectories(plan.dataDirectory());
+        credentials = DemoCredentials.loadOrCreate(plan.dataDirectory().resolve(CREDENTIALS_DIRECTORY));
         MemberServer m1 = startMember(Piece.M1, Role.PRIMARY);
         MemberServer m2 = startMember(Piece.M2, Role.SECONDARY);
+        // As members started from config.json: dirk follow and dirk resync name only the other member.
+        m1.member().limitPeersTo(List.of(new Member.Peer(HOST, m2.port())));
+        m2.member().limitPeersTo(List.of(new Member.Peer(HOST, m1.port())));
         var m2State = m2.member().state();
         if (m2State.role() == Role.SECONDARY && m2State.primaryHost() == null) {
             m2.member().follow(HOST, m1.port()); // a fresh REPLICA follows the config's MASTER from the start
@@ -145,7 +153,9 @@ final class DemoCluster implements AutoCloseable {
 
         PrometheusMeterRegistry proxyRegistry = HealthHttpServer.newRegistry();
         ProxySettings proxySettings = proxySettingsFrom(config);
-        proxy = bind(Piece.PROXY, proxySettings.port(), false, () -> RoutingProxy.start(proxySettings, proxyRegistry));
+        // Clients on loopback give the proxy no password, as before; it gives members the application one.
+        proxy = bind(Piece.PROXY, proxySettings.port(), false,
+                () -> RoutingProxy.start(proxySettings, proxyRegistry, credentials.application()));
         ports.put(Piece.PROXY, proxy.port());
         startHttp(Piece.PROXY, proxyRegistry, proxy::readiness);
 
@@ -163,7 +173,7 @@ final class DemoCluster implements AutoCloseable {
         supervisor = new LocalSupervisor(List.of(new MemberAddress("m1", HOST, m1.port()),
                 new MemberAddress("m2", HOST, m2.port())), watch,
                 new NetworkMemberControl(watch.heartbeatTimeoutMillis(),
-                        Math.max(2000, watch.heartbeatTimeoutMillis()), null));
+                        Math.max(2000, watch.heartbeatTimeoutMillis()), credentials.administration()));
         supervisor.start();
     }
 
@@ -176,13 +186,13 @@ final class DemoCluster implements AutoCloseable {
         try {
             member = Member.start(piece.label, database, directory, configuredRole);
             member.useLease(PRIMARY_LEASE);
-            Replicator.attach(member, database.engine(), ReplicationSettings.defaults(plan.supervisor().mode()),
-                    registry);
+            Replicator.attach(member, database.engine(), ReplicationSettings.defaults(plan.supervisor().mode())
+                    .withPeerPassword(credentials.replication()), registry);
         } catch (RuntimeException e) {
             database.close();
             throw e;
         }
-        ServerSettings settings = ServerSettings.loopback(piece.port(plan.basePort()));
+        ServerSettings settings = ServerSettings.loopback(piece.port(plan.basePort())).withCredentials(credentials);
         MemberServer server;
         try {
             server = bind(piece, settings.port(), false, () -> MemberServer.start(member, settings));
@@ -278,6 +288,15 @@ final class DemoCluster implements AutoCloseable {
     /** The HTTP port of a piece, or -1 when HTTP is off. */
     int httpPort(Piece piece) {
         return httpPorts.getOrDefault(piece, -1);
+    }
+
+    /** The members' passwords, made on the first start in this data directory. */
+    Credentials credentials() {
+        return credentials;
+    }
+
+    Path credentialsDirectory() {
+        return plan.dataDirectory().resolve(CREDENTIALS_DIRECTORY);
     }
 
     Path configFile() {

@@ -160,6 +160,8 @@ public final class DemoCommand implements Callable<Integer> {
         out.println("  supervisor: heartbeat every " + watch.heartbeatIntervalMillis() + " ms, failover after "
                 + watch.failureThreshold() + " missed, " + watch.mode().wireName() + " replication");
         out.println("  config: " + cluster.configFile());
+        out.println("  member passwords: " + cluster.credentialsDirectory() + "/{application,replication,administration}"
+                + " (the proxy and cache take clients without one)");
         if (logFile != null) {
             out.println("  log: " + logFile);
         }

@@ -7,9 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Where a command's password comes from: a flag (or a file a flag names), else {@code $DIRK_PASSWORD}. */
+/**
+ * Where a command's password comes from: a flag (or a file a flag names), else the environment:
+ * {@code $DIRK_PASSWORD} (application), {@code $DIRK_REPLICATION_PASSWORD}, {@code $DIRK_ADMIN_PASSWORD}.
+ */
 final class Passwords {
     static final String ENVIRONMENT_VARIABLE = "DIRK_PASSWORD";
+    static final String REPLICATION_ENVIRONMENT_VARIABLE = "DIRK_REPLICATION_PASSWORD";
+    static final String ADMIN_ENVIRONMENT_VARIABLE = "DIRK_ADMIN_PASSWORD";
 
     private Passwords() {
     }
@@ -20,8 +25,14 @@ final class Passwords {
      * @throws DirkException when the file cannot be read or is empty
      */
     static String fromFileOrEnvironment(Path passwordFile, Map<String, String> environment) {
+        return fromFileOrEnvironment(passwordFile, environment, ENVIRONMENT_VARIABLE);
+    }
+
+    /** As {@link #fromFileOrEnvironment(Path, Map)}, from {@code variable} when no file is given. */
+    static String fromFileOrEnvironment(Path passwordFile, Map<String, String> environment, String variable) {
         if (passwordFile == null) {
-            return givenOrEnvironment(null, environment);
+            String password = environment.get(variable);
+            return password == null || password.isEmpty() ? null : password;
         }
         String password;
         try {
@@ -33,6 +44,18 @@ final class Passwords {
             throw new DirkException(passwordFile + ": the password file is empty");
         }
         return password;
+    }
+
+    /**
+     * The administration password for a control command ({@code dirk resync}, {@code dirk step-down}): the
+     * flag, else {@code $DIRK_ADMIN_PASSWORD}, else {@code $DIRK_PASSWORD} (a single-password cluster).
+     */
+    static String adminGivenOrEnvironment(String given, Map<String, String> environment) {
+        if (given != null) {
+            return given.isEmpty() ? null : given;
+        }
+        String admin = environment.get(ADMIN_ENVIRONMENT_VARIABLE);
+        return admin != null && !admin.isEmpty() ? admin : givenOrEnvironment(null, environment);
     }
 
     /** The password given on the command line, else of the environment; null for none or an empty one. */

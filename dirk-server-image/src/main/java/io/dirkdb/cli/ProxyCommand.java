@@ -1,6 +1,7 @@
 package io.dirkdb.cli;
 
 import io.dirkdb.DirkException;
+import io.dirkdb.proxy.RelayTls;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.proxy.MemberListWatcher;
@@ -94,16 +95,18 @@ public final class ProxyCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ProxySettings settings;
         Path configFile;
+        RelayTls tls;
         try {
             configFile = configFile();
             settings = settings();
+            tls = limits.tls("dirk proxy");
         } catch (DirkException | IllegalArgumentException e) {
             return ExitCodes.fail(err, "dirk proxy: " + e.getMessage(), ExitCodes.CONFIG);
         }
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         RoutingProxy proxy;
         try {
-            proxy = RoutingProxy.start(settings, registry);
+            proxy = RoutingProxy.start(settings, tls, registry);
         } catch (IOException e) {
             return ExitCodes.fail(err, "dirk proxy: cannot listen on " + settings.host() + ":" + settings.port() + ": "
                     + e.getMessage(), ExitCodes.FAILURE);

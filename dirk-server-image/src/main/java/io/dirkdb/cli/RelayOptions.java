@@ -2,6 +2,8 @@ package io.dirkdb.cli;
 
 import io.dirkdb.protocol.ConnectionTimeouts;
 import java.time.Duration;
+import io.dirkdb.proxy.RelayTls;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -31,6 +33,17 @@ final class RelayOptions {
             description = "a client connection that completes no request for this long is closed; 0: never "
                     + "(default: ${DEFAULT-VALUE})")
     long idleTimeoutSeconds;
+
+    @Mixin
+    TlsOptions.Listener listenerTls = new TlsOptions.Listener();
+
+    @Mixin
+    TlsOptions.Upstream upstreamTls = new TlsOptions.Upstream();
+
+    /** TLS toward clients and toward upstream, each from its own flags; the files are read here. */
+    RelayTls tls(String command) {
+        return new RelayTls(listenerTls.settings(command), upstreamTls.settings(command));
+    }
 
     /** The connection deadlines, checked. */
     ConnectionTimeouts timeouts() {

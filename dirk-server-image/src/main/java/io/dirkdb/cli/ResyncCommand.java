@@ -1,9 +1,12 @@
 package io.dirkdb.cli;
 
+import io.dirkdb.DirkException;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.dirkdb.replication.ResyncTool;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code dirk resync}: rebuilds a member from another one's snapshot and log, and waits until it is consistent. */
@@ -13,13 +16,17 @@ import picocli.CommandLine.Option;
                 "Exit 0 when consistent; 1 with a one-line reason otherwise. Safe to run again after an interruption."})
 public final class ResyncCommand implements Callable<Integer> {
 
+    @Mixin
+    TlsOptions.Client tlsOptions = new TlsOptions.Client();
+
     @Option(names = "--from", required = true, paramLabel = "HOST:PORT", description = "the member to copy (usually the primary)")
     String from;
 
     @Option(names = "--to", required = true, paramLabel = "HOST:PORT", description = "the member to rebuild (not a primary)")
     String to;
 
-    @Option(names = "--password", description = "password for `dirk auth` on both members (else $DIRK_PASSWORD)")
+    @Option(names = "--password", description = "the administration password for `dirk auth` on both members (else $DIRK_ADMIN_PASSWORD, else "
+            + "$DIRK_PASSWORD in a single-password cluster)")
     String password;
 
     @Option(names = "--timeout-seconds", defaultValue = "600",
@@ -49,9 +56,18 @@ public final class ResyncCommand implements Callable<Integer> {
             System.err.println("dirk resync: --timeout-seconds and --poll-ms must be positive");
             return ExitCodes.CONFIG;
         }
-        String secret = Passwords.givenOrEnvironment(password, System.getenv());
+        TlsSettings tls;
+        try {
+            tls = tlsOptions.settings("dirk resync");
+        } catch (DirkException e) {
+            System.err.println(e.getMessage());
+            return ExitCodes.CONFIG;
+        }
+        String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
         ResyncTool.Outcome outcome = new ResyncTool(source, target, secret, Duration.ofSeconds(timeoutSeconds),
-                Duration.ofMillis(pollMillis), System.out, deflate).run();
+                Duration.ofMillis(pollMillis), System.out, deflate, tls,
+                // A member not yet restarted with separate credentials (an upgrade) takes the application password.
+                Passwords.givenOrEnvironment(null, System.getenv())).run();
         if (outcome.consistent()) {
             System.out.println(outcome.message());
             return ExitCodes.OK;

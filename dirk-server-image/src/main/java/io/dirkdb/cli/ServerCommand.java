@@ -7,6 +7,7 @@ import io.dirkdb.replication.ReplicationMode;
 import io.dirkdb.replication.ReplicationSettings;
 import io.dirkdb.replication.Replicator;
 import io.dirkdb.server.ClusterConfig;
+import io.dirkdb.server.Credentials;
 import io.dirkdb.server.EngineDatabase;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberServer;
@@ -59,6 +60,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Mixin
     HttpPortOption http;
 
+    @Mixin
+    TlsOptions.Listener tls = new TlsOptions.Listener();
+
     @Option(names = "--replication-mode", paramLabel = "MODE",
             description = "async: acknowledge writes after the primary's fsync; sync: after a secondary has them durably too "
                     + "(default: config.json replication.mode, else async)")
@@ -83,8 +87,19 @@ public final class ServerCommand implements Callable<Integer> {
     String historyId;
 
     @Option(names = "--password-file", paramLabel = "FILE",
-            description = "file holding the password clients must give with `dirk auth` (else $DIRK_PASSWORD; default: no authentication)")
+            description = "file holding the application password: SQL after `dirk auth` (else $DIRK_PASSWORD; default: no "
+                    + "authentication). Alone, without the two below, it grants every role (single-password setup)")
     Path passwordFile;
+
+    @Option(names = "--replication-password-file", paramLabel = "FILE",
+            description = "file holding the replication password: dirk stream and dirk snapshot, also given by this member "
+                    + "to the member it follows or copies (else $DIRK_REPLICATION_PASSWORD); set with the other two")
+    Path replicationPasswordFile;
+
+    @Option(names = "--admin-password-file", paramLabel = "FILE",
+            description = "file holding the administration password: promote, fence, follow, resync, lease renewal and "
+                    + "everything else (else $DIRK_ADMIN_PASSWORD); set with the other two")
+    Path adminPasswordFile;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "256",
             description = "client connections served at once; more are refused (default: ${DEFAULT-VALUE})")
@@ -146,6 +161,12 @@ public final class ServerCommand implements Callable<Integer> {
         } catch (DirkException e) {
             return ExitCodes.fail(err, e.getMessage(), ExitCodes.CONFIG);
         }
+        if (plan.settings.credentials().singlePassword()) {
+            err.println("dirk server: warning: only the application password is set, so it also grants replication and "
+                    + "administration (promote, fence, follow, resync); give --replication-password-file and "
+                    + "--admin-password-file (or $DIRK_REPLICATION_PASSWORD and $DIRK_ADMIN_PASSWORD) to separate them");
+            err.flush();
+        }
         MemberServer server;
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         new JvmMemoryMetrics().bindTo(registry); // heap use, next to the member's own meters
@@ -158,6 +179,9 @@ public final class ServerCommand implements Callable<Integer> {
             try {
                 member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role, plan.bootstrap);
                 member.useLease(plan.primaryLease);
+                if (plan.clusterMembers != null) {
+                    member.limitPeersTo(plan.clusterMembers);
+                }
                 if (member.state().role() == Role.SECONDARY && member.state().primaryHost() == null
                         && plan.primaryHost != null) {
                     member.follow(plan.primaryHost, plan.primaryPort); // a REPLICA follows the config's MASTER
@@ -209,7 +233,9 @@ public final class ServerCommand implements Callable<Integer> {
                 + ", replication " + plan.replication.mode().wireName()
                 + (state.historyId() == null ? "" : ", history " + state.historyId())
                 + (server.member().bootstrapWait() == null ? "" : "; " + server.member().bootstrapWait())
-                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort()));
+                + (state.primaryHost() == null ? "" : ", following " + state.primaryHost() + ":" + state.primaryPort())
+                + (plan.settings.tls() == null ? "" : ", TLS (client certificates "
+                        + plan.settings.tls().clientAuth().name().toLowerCase(java.util.Locale.ROOT) + ")"));
         out.flush();
         return Shutdown.runUntil(server::awaitStopped);
     }
@@ -217,7 +243,18 @@ public final class ServerCommand implements Callable<Integer> {
     /** What to run, from the flags, the config file and the environment. */
     record Plan(String memberId, Role role, Path dataDirectory, ServerSettings settings, ReplicationSettings replication,
                 String primaryHost, int primaryPort, StatementLimits statementLimits, Member.Bootstrap bootstrap,
-                Duration primaryLease) {}
+                Duration primaryLease, List<Member.Peer> clusterMembers) {}
+
+    /** The other instances of config.json; one listed with port 0 (any free port) may be named with any port. */
+    private static List<Member.Peer> clusterMembers(ClusterConfig cluster, String self) {
+        List<Member.Peer> members = new ArrayList<>();
+        for (ClusterConfig.Instance other : cluster.instances()) {
+            if (!other.id().equals(self) && other.host() != null && !other.host().isBlank()) {
+                members.add(new Member.Peer(other.host(), other.port() == null ? 0 : other.port()));
+            }
+        }
+        return List.copyOf(members);
+    }
 
     Plan plan() {
         Optional<Path> configFile = ClusterConfig.locate(config, environment);
@@ -261,10 +298,13 @@ public final class ServerCommand implements Callable<Integer> {
         }
         Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
                 ? Role.PRIMARY : Role.SECONDARY;
-        ServerSettings settings = new ServerSettings(listenHost, listenPort,
-                Passwords.fromFileOrEnvironment(passwordFile, environment), maxConnections, maxRequestBytes,
+        Credentials credentials = new Credentials(Passwords.fromFileOrEnvironment(passwordFile, environment),
+                Passwords.fromFileOrEnvironment(replicationPasswordFile, environment,
+                        Passwords.REPLICATION_ENVIRONMENT_VARIABLE),
+                Passwords.fromFileOrEnvironment(adminPasswordFile, environment, Passwords.ADMIN_ENVIRONMENT_VARIABLE));
+        ServerSettings settings = new ServerSettings(listenHost, listenPort, credentials, maxConnections, maxRequestBytes,
                 Shutdown.grace(shutdownGraceSeconds), Duration.ofSeconds(authenticationTimeoutSeconds),
-                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections);
+                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections, tls.settings("dirk server"));
         String modeName = replicationMode != null ? replicationMode
                 : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
         ReplicationMode mode;
@@ -278,7 +318,11 @@ public final class ServerCommand implements Callable<Integer> {
             throw new DirkException("dirk server: --primary-lease-ms must be 0 (off) or more, got " + primaryLeaseMillis);
         }
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
-                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(settings.password());
+                .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(credentials.replicationPassword())
+                // A peer still on the single-password setup (mid-upgrade) takes the application password for streaming.
+                .withFallbackPassword(credentials.singlePassword() ? null : credentials.application())
+                // Members talk to each other as they are talked to: TLS, presenting this member's certificate.
+                .withPeerTls(settings.tls() == null ? null : settings.tls().asClient());
         ClusterConfig.Instance master = null;
         if (cluster != null && role == Role.SECONDARY) {
             String self = memberId;
@@ -302,6 +346,8 @@ public final class ServerCommand implements Callable<Integer> {
                 new StatementLimits(statementMaxRows, statementMaxBytes, Duration.ofMillis(statementTimeoutMillis)),
                 bootstrap,
                 // Alone, no supervisor can promote another member: a lease would only stop writes.
-                peers.isEmpty() ? Duration.ZERO : Duration.ofMillis(primaryLeaseMillis));
+                peers.isEmpty() ? Duration.ZERO : Duration.ofMillis(primaryLeaseMillis),
+                // With a config, dirk follow and dirk resync may name only its other instances; standalone, any.
+                cluster == null ? null : clusterMembers(cluster, memberId));
     }
 }

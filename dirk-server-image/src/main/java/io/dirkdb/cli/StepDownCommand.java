@@ -1,15 +1,18 @@
 package io.dirkdb.cli;
 
+import io.dirkdb.DirkException;
 import io.dirkdb.client.DirkConnection;
 import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,13 +30,17 @@ import picocli.CommandLine.Option;
                 "not be fenced."})
 public final class StepDownCommand implements Callable<Integer> {
 
+    @Mixin
+    TlsOptions.Client tlsOptions = new TlsOptions.Client();
+
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "the member's address (default: ${DEFAULT-VALUE})")
     String host;
 
     @Option(names = "--port", defaultValue = "3948", description = "the member's port (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--password", description = "password for `dirk auth` (else $DIRK_PASSWORD)")
+    @Option(names = "--password", description = "the administration password for `dirk auth`, needed for the fence (else $DIRK_ADMIN_PASSWORD, "
+            + "else $DIRK_PASSWORD in a single-password cluster)")
     String password;
 
     @Option(names = "--handover-seconds", defaultValue = "30",
@@ -49,9 +56,16 @@ public final class StepDownCommand implements Callable<Integer> {
             System.err.println("dirk step-down: --handover-seconds must not be negative and --poll-ms must be positive");
             return ExitCodes.CONFIG;
         }
+        TlsSettings tls;
+        try {
+            tls = tlsOptions.settings("dirk step-down");
+        } catch (DirkException e) {
+            System.err.println(e.getMessage());
+            return ExitCodes.CONFIG;
+        }
         MemberAddress member = new MemberAddress("local", host, port);
         Instant deadline = Instant.now().plus(Duration.ofSeconds(handoverSeconds));
-        try (HeartbeatProbe probe = new HeartbeatProbe(member, 2000)) {
+        try (HeartbeatProbe probe = new HeartbeatProbe(member, 2000, tls)) {
             while (true) {
                 HeartbeatReport heartbeat;
                 try {
@@ -72,16 +86,16 @@ public final class StepDownCommand implements Callable<Integer> {
                         System.out.println("dirk step-down: still fenced after " + handoverSeconds + " s; it may stop");
                         return ExitCodes.OK;
                     }
-                    return fence(member);
+                    return fence(member, tls);
                 }
                 Thread.sleep(pollMillis);
             }
         }
     }
 
-    private int fence(MemberAddress member) {
-        String secret = Passwords.givenOrEnvironment(password, System.getenv());
-        try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), 2000)) {
+    private int fence(MemberAddress member, TlsSettings tls) {
+        String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
+        try (DirkConnection connection = DirkConnection.open(tls, member.host(), member.port(), 2000)) {
             if (secret != null) {
                 Reply auth = connection.authenticate(secret);
                 if (auth.isError()) {

@@ -4,9 +4,10 @@ import io.dirkdb.DirkException;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.protocol.ReplyReader;
 import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.protocol.tls.SecureSockets;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
@@ -20,15 +21,18 @@ public final class DirkConnection implements AutoCloseable {
     private final Socket socket;
     private final OutputStream out;
     private final ReplyReader replies;
+    /** host:port, for error messages. */
+    private final String peer;
 
-    private DirkConnection(Socket socket) throws IOException {
+    private DirkConnection(Socket socket, String peer) throws IOException {
         this.socket = socket;
+        this.peer = peer;
         this.out = socket.getOutputStream();
         this.replies = new ReplyReader(socket.getInputStream());
     }
 
     public static DirkConnection open(String host, int port) throws IOException {
-        return open(host, port, CONNECT_TIMEOUT_MILLIS);
+        return open(null, host, port, CONNECT_TIMEOUT_MILLIS);
     }
 
     /**
@@ -36,16 +40,23 @@ public final class DirkConnection implements AutoCloseable {
      * for callers that must tell a slow peer from a lost one (heartbeats, failover steps).
      */
     public static DirkConnection open(String host, int port, int timeoutMillis) throws IOException {
-        Socket socket = new Socket();
+        return open(null, host, port, timeoutMillis);
+    }
+
+    /** As {@link #open(String, int, int)}, over TLS with {@code tls} (null: plain TCP). */
+    public static DirkConnection open(TlsSettings tls, String host, int port, int timeoutMillis) throws IOException {
+        Socket socket = SecureSockets.connect(tls, host, port, timeoutMillis);
         try {
-            socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(host, port), timeoutMillis);
-            socket.setSoTimeout(timeoutMillis);
-            return new DirkConnection(socket);
+            return new DirkConnection(socket, host + ":" + port);
         } catch (IOException e) {
             socket.close();
             throw e;
         }
+    }
+
+    /** As {@link #open(String, int)}, over TLS with {@code tls} (null: plain TCP). */
+    public static DirkConnection open(TlsSettings tls, String host, int port) throws IOException {
+        return open(tls, host, port, CONNECT_TIMEOUT_MILLIS);
     }
 
     /**
@@ -54,9 +65,14 @@ public final class DirkConnection implements AutoCloseable {
      * @throws DirkException when the text is not exactly one statement (a quote left open, two statements)
      */
     public Reply execute(String statement) throws IOException {
-        out.write(frame(statement));
-        out.flush();
-        return replies.read();
+        try {
+            out.write(frame(statement));
+            out.flush();
+            return replies.read();
+        } catch (IOException e) {
+            // With TLS 1.3 a refused client certificate shows only now, at the first exchange.
+            throw SecureSockets.explainExchangeFailure(socket, e, peer);
+        }
     }
 
     /**
@@ -85,6 +101,20 @@ public final class DirkConnection implements AutoCloseable {
     /** Sends {@code dirk auth '<password>'}, quoting the password as a DirkDB string. */
     public Reply authenticate(String password) throws IOException {
         return execute("dirk auth " + quote(password));
+    }
+
+    /**
+     * Authenticates with {@code password}; when it is refused and {@code fallback} is another password, tries
+     * that one on the same connection: a member not yet restarted with separate credentials (an upgrade from
+     * the single-password setup) knows only the application password, which it takes for every role.
+     */
+    public Reply authenticate(String password, String fallback) throws IOException {
+        Reply reply = authenticate(password);
+        if (reply.isError() && fallback != null && !fallback.equals(password)) {
+            Reply second = authenticate(fallback);
+            return second.isError() ? reply : second;
+        }
+        return reply;
     }
 
     /** A DirkDB string literal: single quotes, with backslashes and quotes escaped. */

@@ -2,6 +2,7 @@ package io.dirkdb.heartbeat;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.dirkdb.protocol.Reply;
 import java.io.IOException;
 
@@ -13,10 +14,31 @@ import java.io.IOException;
 public final class HeartbeatProbe implements AutoCloseable {
     private final MemberAddress member;
     private final int timeoutMillis;
+    private final TlsSettings tls;
+    /** Given with {@code dirk auth} on each new connection: lease renewals need the administration credential. */
+    private final String password;
+    private final String fallback;
     private DirkConnection connection;
 
     /** @param timeoutMillis bounds connecting and waiting for the answer; a slower member counts as missed */
     public HeartbeatProbe(MemberAddress member, int timeoutMillis) {
+        this(member, timeoutMillis, null);
+    }
+
+    /** As above, over TLS with {@code tls} (null: plain TCP). */
+    public HeartbeatProbe(MemberAddress member, int timeoutMillis, TlsSettings tls) {
+        this(member, timeoutMillis, tls, null, null);
+    }
+
+    /**
+     * As above; {@code password} (null: none) is given with {@code dirk auth} when a connection opens (a supervisor
+     * renewing leases gives the administration password), {@code fallback} when it is refused (a member still on
+     * the single-password setup).
+     */
+    public HeartbeatProbe(MemberAddress member, int timeoutMillis, TlsSettings tls, String password, String fallback) {
+        this.password = password;
+        this.fallback = fallback;
+        this.tls = tls;
         if (timeoutMillis < 1) {
             throw new IllegalArgumentException("the heartbeat timeout must be at least 1 ms");
         }
@@ -59,7 +81,17 @@ public final class HeartbeatProbe implements AutoCloseable {
     private HeartbeatReport probeOnce(long leaseEpoch) throws IOException {
         try {
             if (connection == null) {
-                connection = DirkConnection.open(member.host(), member.port(), timeoutMillis);
+                connection = DirkConnection.open(tls, member.host(), member.port(), timeoutMillis);
+                if (password != null) {
+                    Reply auth = connection.authenticate(password, fallback);
+                    if (auth.isError()) {
+                        throw new DirkException("the member refused the password: " + auth.errorMessage());
+                    }
+                }
+                if (leaseEpoch >= 0) {
+                    // A member counts a renewal from its previous answer on the connection: give it one.
+                    connection.execute("dirk heartbeat;");
+                }
             }
             Reply reply = connection.execute(leaseEpoch >= 0 ? "dirk heartbeat lease " + leaseEpoch + ";" : "dirk heartbeat;");
             if (reply.isError()) {

@@ -17,14 +17,23 @@ import java.util.Locale;
  * @param following the {@code host:port} of the primary a secondary follows; null when none or not said
  * @param historyId the history its data belongs to; null when it has none yet (or does not say)
  * @param leaseMillis a primary's lease: it acknowledges writes only this long after it was last heard from (0: none)
+ * @param storageFailure why its log could not be written (a full disk...): it serves nothing until a restart or a
+ *                       resync; null while its storage works
  */
 public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
-                              boolean needsResync, String following, String historyId, long leaseMillis) {
+                              boolean needsResync, String following, String historyId, long leaseMillis,
+                              String storageFailure) {
     public static final String PRIMARY = "primary";
     public static final String SECONDARY = "secondary";
     public static final String FENCED = "fenced";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A report of a member whose storage works. */
+    public HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
+                           boolean needsResync, String following, String historyId, long leaseMillis) {
+        this(role, epoch, lsn, ready, diverged, needsResync, following, historyId, leaseMillis, null);
+    }
 
     /** A report of a member whose log has not diverged. */
     public HeartbeatReport(String role, long epoch, long lsn, boolean ready) {
@@ -72,7 +81,8 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, 
                 node.path("diverged").asBoolean(false), node.path("needsResync").asBoolean(false),
                 node.path("primary").isTextual() ? node.path("primary").asText() : null,
                 node.path("historyId").isTextual() ? node.path("historyId").asText() : null,
-                Math.max(0, node.path("leaseMs").asLong(0)));
+                Math.max(0, node.path("leaseMs").asLong(0)),
+                node.path("storageFailure").isTextual() ? node.path("storageFailure").asText() : null);
     }
 
     private static String abbreviate(String text) {

@@ -43,7 +43,16 @@ public final class ConnectionDeadlines implements AutoCloseable {
      * @param authenticated true where the listener asks no password
      */
     public Watch watch(Socket socket, boolean authenticated) {
-        Watch watch = new Watch(socket, authenticated);
+        return watch(socket, authenticated, false);
+    }
+
+    /**
+     * As above; with {@code tls}, the connection has a handshake to finish first (under the
+     * authentication deadline) and nothing is written to it until {@link Watch#secured} names the
+     * secured socket: an overdue handshake is closed without a word.
+     */
+    public Watch watch(Socket socket, boolean authenticated, boolean tls) {
+        Watch watch = new Watch(socket, authenticated, tls);
         watched.add(watch);
         return watch;
     }
@@ -66,6 +75,8 @@ public final class ConnectionDeadlines implements AutoCloseable {
     /** The deadline state of one connection. */
     public final class Watch implements AutoCloseable {
         private final Socket socket;
+        /** Where a closing word is written: the socket, the TLS socket over it, or null while a handshake runs. */
+        private volatile Socket talking;
         private volatile boolean authenticated;
         private volatile boolean requested;
         /** When the last request was answered (or the connection accepted): deadlines count from here. */
@@ -75,9 +86,15 @@ public final class ConnectionDeadlines implements AutoCloseable {
         /** Since when a reply is being written (a client that never reads blocks it), or NOT_WRITING. */
         private volatile long writingSinceNanos = NOT_WRITING;
 
-        private Watch(Socket socket, boolean authenticated) {
+        private Watch(Socket socket, boolean authenticated, boolean tls) {
             this.socket = socket;
+            this.talking = tls ? null : socket;
             this.authenticated = authenticated;
+        }
+
+        /** The TLS handshake is done: closing words now go through {@code secured}. */
+        public void secured(Socket secured) {
+            talking = secured;
         }
 
         /** A whole request arrived: no deadline runs until it is answered. */
@@ -154,8 +171,13 @@ public final class ConnectionDeadlines implements AutoCloseable {
                 if (writingSinceNanos != NOT_WRITING) {
                     throw new IOException("a reply is half written and blocked: closing without a word");
                 }
-                socket.getOutputStream().write(ReplyWriter.encodeError(reason));
-                socket.getOutputStream().flush();
+                Socket talk = talking;
+                if (talk == null) {
+                    // A TLS write now would join the unfinished handshake and block the reaper.
+                    throw new IOException("the TLS handshake is not finished: closing without a word");
+                }
+                talk.getOutputStream().write(ReplyWriter.encodeError(reason));
+                talk.getOutputStream().flush();
             } catch (IOException e) {
                 // the client is gone already
             }

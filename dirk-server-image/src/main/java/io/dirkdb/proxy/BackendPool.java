@@ -2,6 +2,7 @@ package io.dirkdb.proxy;
 
 import io.dirkdb.DirkException;
 import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,6 +37,7 @@ public final class BackendPool implements AutoCloseable {
 
     private final int perMember;
     private final String password;
+    private final TlsSettings tls;
     private final int timeoutMillis;
     private final Map<MemberAddress, MemberConnections> byMember = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -45,6 +47,12 @@ public final class BackendPool implements AutoCloseable {
      * @param timeoutMillis bounds connecting, waiting for a free connection and waiting for a reply
      */
     public BackendPool(List<MemberAddress> members, int perMember, String password, int timeoutMillis) {
+        this(members, perMember, password, timeoutMillis, null);
+    }
+
+    /** As above, connecting with TLS when {@code tls} is not null. */
+    public BackendPool(List<MemberAddress> members, int perMember, String password, int timeoutMillis, TlsSettings tls) {
+        this.tls = tls;
         if (perMember < 1) {
             throw new IllegalArgumentException("at least one connection per member is needed");
         }
@@ -55,6 +63,11 @@ public final class BackendPool implements AutoCloseable {
     }
 
     /** Follows a change of members: a removed member's idle connections are closed, its busy ones on release. */
+    /** How connections to the members are made (null: plain TCP); heartbeats use it too. */
+    TlsSettings tls() {
+        return tls;
+    }
+
     public void replaceMembers(List<MemberAddress> members) {
         for (MemberAddress member : members) {
             byMember.computeIfAbsent(member, MemberConnections::new);
@@ -117,7 +130,7 @@ public final class BackendPool implements AutoCloseable {
             return chosen;
         }
         try {
-            return UpstreamConnection.open(member, password, timeoutMillis);
+            return UpstreamConnection.open(tls, member, password, timeoutMillis);
         } catch (IOException e) {
             connections.inUse.release();
             throw new DirkException("cannot connect to " + member + ": " + UpstreamConnection.describe(e));

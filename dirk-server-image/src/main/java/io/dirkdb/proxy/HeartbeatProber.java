@@ -86,7 +86,7 @@ public final class HeartbeatProber implements AutoCloseable {
             long sentAt = System.nanoTime();
             BackendTable.HealthChange change;
             try {
-                HeartbeatProbe probe = probes.computeIfAbsent(member, m -> new HeartbeatProbe(m, timeoutMillis));
+                HeartbeatProbe probe = probes.computeIfAbsent(member, m -> new HeartbeatProbe(m, timeoutMillis, pool.tls()));
                 change = table.recordHeartbeat(member, probe.probe(), sentAt);
             } catch (IOException e) {
                 change = table.recordUnreachable(member, UpstreamConnection.describe(e), sentAt);

@@ -7,6 +7,8 @@ import io.dirkdb.protocol.ListeningSocket;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.protocol.tls.SecureSockets;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -56,13 +58,16 @@ public final class RelayServer implements AutoCloseable {
     private final ThreadPoolExecutor connectionThreads;
     private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
+    /** The listener's TLS, or null for plain TCP. */
+    private final TlsSettings tls;
     private volatile boolean closing;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ConnectionDeadlines deadlines;
 
     private RelayServer(String name, ServerSocket serverSocket, int maxConnections, int maxRequestBytes,
-            ConnectionTimeouts timeouts, Supplier<Session> sessions) {
+            ConnectionTimeouts timeouts, TlsSettings tls, Supplier<Session> sessions) {
         this.name = name;
+        this.tls = tls;
         this.deadlines = new ConnectionDeadlines("dirk-" + name + "-reaper", timeouts);
         this.serverSocket = serverSocket;
         this.maxRequestBytes = maxRequestBytes;
@@ -91,8 +96,17 @@ public final class RelayServer implements AutoCloseable {
     /** As above, with the given connection deadlines. */
     public static RelayServer start(String name, String host, int port, int maxConnections, int maxRequestBytes,
             ConnectionTimeouts timeouts, Supplier<Session> sessions) throws IOException {
+        return start(name, host, port, maxConnections, maxRequestBytes, timeouts, null, sessions);
+    }
+
+    /** As above, accepting only TLS with {@code tls} (null: plain TCP). */
+    public static RelayServer start(String name, String host, int port, int maxConnections, int maxRequestBytes,
+            ConnectionTimeouts timeouts, TlsSettings tls, Supplier<Session> sessions) throws IOException {
+        if (tls != null) {
+            tls.check(); // unreadable certificate files stop the start, with their names
+        }
         ServerSocket socket = ListeningSocket.bind(host, port);
-        RelayServer server = new RelayServer(name, socket, maxConnections, maxRequestBytes, timeouts, sessions);
+        RelayServer server = new RelayServer(name, socket, maxConnections, maxRequestBytes, timeouts, tls, sessions);
         server.acceptor.start();
         return server;
     }
@@ -131,15 +145,20 @@ public final class RelayServer implements AutoCloseable {
     private void refuse(Socket socket, String reason) {
         openSockets.remove(socket);
         try (socket) {
+            if (tls != null) {
+                return; // a handshake here would hold up the accept loop: closed without a word
+            }
             socket.getOutputStream().write(ReplyWriter.encodeError(reason));
         } catch (IOException e) {
             // The client is gone already.
         }
     }
 
-    private void serve(Socket socket) {
-        try (socket; Session session = sessions.get();
-                ConnectionDeadlines.Watch watch = deadlines.watch(socket, session.authenticated())) {
+    private void serve(Socket raw) {
+        try (raw; Session session = sessions.get();
+                ConnectionDeadlines.Watch watch = deadlines.watch(raw, session.authenticated(), tls != null);
+                // The TLS handshake runs here, under the authentication deadline.
+                Socket socket = SecureSockets.accept(tls, raw, watch)) {
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
             new RequestScanner(maxRequestBytes).readRequests(in, request -> {
@@ -172,7 +191,7 @@ public final class RelayServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: connection ended: {1}", name, e.toString());
         } finally {
-            openSockets.remove(socket);
+            openSockets.remove(raw);
         }
     }
 

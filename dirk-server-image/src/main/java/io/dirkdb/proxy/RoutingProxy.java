@@ -43,11 +43,12 @@ public final class RoutingProxy implements AutoCloseable {
     private final MeterRegistry registry;
     private final Map<String, Meter> memberGauges = new HashMap<>();
 
-    private RoutingProxy(ProxySettings settings, MeterRegistry registry) throws IOException {
+    private RoutingProxy(ProxySettings settings, RelayTls tls, MeterRegistry registry, String memberPassword)
+            throws IOException {
         this.settings = settings;
         this.table = new BackendTable(settings.members(), settings.maxReadLagLsn());
-        this.pool = new BackendPool(settings.members(), settings.connectionsPerMember(), settings.password(),
-                settings.backendTimeoutMillis());
+        this.pool = new BackendPool(settings.members(), settings.connectionsPerMember(), memberPassword,
+                settings.backendTimeoutMillis(), tls.upstream());
         this.prober = new HeartbeatProber(table, pool, settings.heartbeatIntervalMillis());
         for (Traffic kind : Traffic.values()) {
             requests.put(kind, Counter.builder("dirk.proxy.requests").tag("kind", kind.name().toLowerCase())
@@ -68,7 +69,7 @@ public final class RoutingProxy implements AutoCloseable {
         prober.start();
         try {
             this.server = RelayServer.start("proxy", settings.host(), settings.port(), settings.maxConnections(),
-                    settings.maxRequestBytes(), settings.timeouts(), () -> new ProxySession(this));
+                    settings.maxRequestBytes(), settings.timeouts(), tls.listener(), () -> new ProxySession(this));
         } catch (IOException e) {
             prober.close();
             pool.close();
@@ -82,7 +83,22 @@ public final class RoutingProxy implements AutoCloseable {
      * @param registry where the proxy's meters go ({@link HealthHttpServer#newRegistry()} in production)
      */
     public static RoutingProxy start(ProxySettings settings, MeterRegistry registry) throws IOException {
-        return new RoutingProxy(settings, registry);
+        return new RoutingProxy(settings, RelayTls.PLAIN, registry, settings.password());
+    }
+
+    /** As above, with TLS toward clients and/or toward the members. */
+    public static RoutingProxy start(ProxySettings settings, RelayTls tls, MeterRegistry registry) throws IOException {
+        return new RoutingProxy(settings, tls, registry, settings.password());
+    }
+
+    /**
+     * As {@link #start(ProxySettings, MeterRegistry)}, giving members {@code memberPassword} (their application
+     * password) while clients give {@code settings.password()}: {@code dirk demo}'s loopback front door asks
+     * clients for none while its members are closed.
+     */
+    public static RoutingProxy start(ProxySettings settings, MeterRegistry registry, String memberPassword)
+            throws IOException {
+        return new RoutingProxy(settings, RelayTls.PLAIN, registry, memberPassword);
     }
 
     public int port() {

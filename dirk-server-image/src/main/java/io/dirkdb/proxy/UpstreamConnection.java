@@ -4,9 +4,10 @@ import io.dirkdb.DirkException;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyReader;
+import io.dirkdb.protocol.tls.SecureSockets;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -59,11 +60,16 @@ public final class UpstreamConnection implements AutoCloseable {
      * @throws DirkException when it refuses the password
      */
     public static UpstreamConnection open(MemberAddress address, String password, int timeoutMillis) throws IOException {
-        Socket socket = new Socket();
+        return open(null, address, password, timeoutMillis);
+    }
+
+    /** As above, over TLS with {@code tls} (null: plain TCP); the handshake is bounded by {@code timeoutMillis}. */
+    public static UpstreamConnection open(TlsSettings tls, MemberAddress address, String password, int timeoutMillis)
+            throws IOException {
+        Socket socket = SecureSockets.connect(tls, address.host(), address.port(), timeoutMillis);
         try {
-            socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
-            socket.connect(new InetSocketAddress(address.host(), address.port()), timeoutMillis);
+            socket.setSoTimeout(0); // replies are awaited under the watchdog, not a socket timeout
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;

@@ -19,7 +19,9 @@ import java.util.Optional;
  * writes, held by a secondary that was behind when last read; and the fenced primary's answer says up
  * to which LSN it acknowledged, which the chosen member must hold.
  * In async mode the best answering secondary is promoted; writes it had not received are lost, which
- * is what async promises.
+ * is what async promises. A fenced member is a candidate like a secondary (its log is final); a member
+ * that does not answer is never one, and in sync mode it blocks the election: it may hold the newest
+ * acknowledged writes.
  */
 public final class FailoverPolicy {
     private final int failureThreshold;
@@ -67,15 +69,7 @@ public final class FailoverPolicy {
      * allowed): it would lose writes that were acknowledged.
      */
     public Election elect(List<MemberObservation> secondaries, long highestEpochSeen, long acknowledgedLsn) {
-        List<MemberObservation> eligible = secondaries.stream()
-                .filter(MemberObservation::answering)
-                .filter(m -> !m.diverged())
-                .filter(m -> !"fenced".equals(m.role()))
-                .toList();
-        Optional<MemberObservation> best = eligible.stream()
-                .max(Comparator.comparingLong(MemberObservation::lsn)
-                        // Equal logs: the lowest name wins, so every supervisor picks the same one.
-                        .thenComparing(MemberObservation::member, Comparator.reverseOrder()));
+        Optional<MemberObservation> best = mostComplete(secondaries);
         if (best.isEmpty()) {
             return new Election.NoSafeCandidate(secondaries.isEmpty()
                     ? "there is no secondary to promote"
@@ -104,6 +98,22 @@ public final class FailoverPolicy {
                     + "(epochs end at " + Epochs.MAX + "); a member reported a forged epoch");
         }
         return new Election.Promote(chosen.member(), Epochs.next(highestEpochSeen), chosen.lsn());
+    }
+
+    /**
+     * The answering member with the most complete log that has not diverged: the highest epoch, then the
+     * highest LSN (a longer log of an older epoch is a deposed primary's tail nobody acknowledged), then
+     * the lowest name, so every supervisor picks the same one. A fenced member counts: it follows nobody,
+     * so its log is final (a secondary detached from the lost primary, or that primary itself when a
+     * supervisor starts mid-failover).
+     */
+    public Optional<MemberObservation> mostComplete(List<MemberObservation> members) {
+        return members.stream()
+                .filter(MemberObservation::answering)
+                .filter(m -> !m.diverged())
+                .max(Comparator.comparingLong(MemberObservation::epoch)
+                        .thenComparingLong(MemberObservation::lsn)
+                        .thenComparing(MemberObservation::member, Comparator.reverseOrder()));
     }
 
     private static String describe(List<MemberObservation> members) {

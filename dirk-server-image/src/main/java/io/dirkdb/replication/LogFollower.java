@@ -179,7 +179,8 @@ final class LogFollower {
 
     /** One connection: returns true if it got to stream before it ended. */
     private boolean followOnce() throws IOException {
-        PeerChannel peer = PeerChannel.open(host, port, settings.peerPassword(), READ_TIMEOUT_MILLIS);
+        PeerChannel peer = PeerChannel.open(settings.peerTls(), host, port, settings.peerPassword(),
+                settings.fallbackPassword(), READ_TIMEOUT_MILLIS);
         channel = peer;
         if (stopped) {
             return false;

@@ -6,6 +6,8 @@ import io.dirkdb.client.DirkConnection;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.engine.Result;
 import io.dirkdb.protocol.Frames;
+import io.dirkdb.protocol.tls.SecureSockets;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -13,7 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
@@ -39,16 +40,32 @@ final class PeerChannel implements AutoCloseable {
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 64 << 10));
     }
 
-    /** Connects and authenticates when a password is given. */
+    /** Connects in plain TCP and authenticates when a password is given. */
     static PeerChannel open(String host, int port, String password, int readTimeoutMillis) throws IOException {
-        Socket socket = new Socket();
+        return open(null, host, port, password, null, readTimeoutMillis);
+    }
+
+    /** Connects (with TLS when {@code tls} is not null) and authenticates when a password is given. */
+    static PeerChannel open(TlsSettings tls, String host, int port, String password, int readTimeoutMillis)
+            throws IOException {
+        return open(tls, host, port, password, null, readTimeoutMillis);
+    }
+
+    /**
+     * Connects (with TLS when {@code tls} is not null) and authenticates when a password is given; when it is
+     * refused, {@code fallback} is tried (a member still on the single-password setup, during an upgrade).
+     */
+    static PeerChannel open(TlsSettings tls, String host, int port, String password, String fallback,
+            int readTimeoutMillis) throws IOException {
+        Socket socket = SecureSockets.connect(tls, host, port, CONNECT_TIMEOUT_MILLIS);
         try {
-            socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
             socket.setSoTimeout(readTimeoutMillis);
             PeerChannel channel = new PeerChannel(socket);
             if (password != null) {
                 Reply reply = channel.request("dirk auth " + DirkConnection.quote(password) + ";");
+                if (reply.isError() && fallback != null && !fallback.equals(password)) {
+                    reply = channel.request("dirk auth " + DirkConnection.quote(fallback) + ";");
+                }
                 if (reply.isError()) {
                     throw new IOException("the member refused our password: " + reply.errorMessage());
                 }
@@ -62,9 +79,16 @@ final class PeerChannel implements AutoCloseable {
 
     /** Sends one statement and reads its reply, which must be a message (errors are messages too). */
     Reply request(String statement) throws IOException {
-        out.write(statement.getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        String kind = readLine();
+        String kind;
+        try {
+            out.write(statement.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            kind = readLine();
+        } catch (IOException e) {
+            // With TLS 1.3 a refused client certificate shows only now, at the first exchange.
+            throw SecureSockets.explainExchangeFailure(socket, e,
+                    socket.getInetAddress().getHostAddress() + ":" + socket.getPort());
+        }
         if (!kind.equals(Frames.MESSAGE)) {
             throw new IOException("expected a message in reply to " + firstWords(statement) + " but got " + kind);
         }

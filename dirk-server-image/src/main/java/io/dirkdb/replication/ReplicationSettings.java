@@ -1,5 +1,6 @@
 package io.dirkdb.replication;
 
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.time.Duration;
 
 /**
@@ -7,10 +8,15 @@ import java.time.Duration;
  *
  * @param mode         when a write is acknowledged (after the primary's fsync, or after a secondary's too)
  * @param syncTimeout  in sync mode, how long a write waits for a secondary before it fails
- * @param peerPassword the password this member gives other members (its own; members of a cluster share one), or null
+ * @param peerPassword the password this member gives the member it streams or copies from: the cluster's replication
+ *                     password (the application one in a single-password cluster), or null
  * @param maxBackoff   the longest pause between two attempts to reach the primary
+ * @param peerTls      TLS toward other members (this member's certificate presented for mutual TLS), or null
+ * @param fallbackPassword tried when that member refuses {@code peerPassword}: this member's application password, which a
+ *                     member not yet restarted with separate credentials (an upgrade) takes for every role; or null
  */
-public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff) {
+public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff,
+        TlsSettings peerTls, String fallbackPassword) {
     public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -20,19 +26,33 @@ public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, St
         }
     }
 
+    /** Plain TCP toward other members. */
+    public ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff) {
+        this(mode, syncTimeout, peerPassword, maxBackoff, null, null);
+    }
+
     public static ReplicationSettings defaults(ReplicationMode mode) {
         return new ReplicationSettings(mode, DEFAULT_SYNC_TIMEOUT, null, DEFAULT_MAX_BACKOFF);
     }
 
     public ReplicationSettings withSyncTimeout(Duration timeout) {
-        return new ReplicationSettings(mode, timeout, peerPassword, maxBackoff);
+        return new ReplicationSettings(mode, timeout, peerPassword, maxBackoff, peerTls, fallbackPassword);
     }
 
     public ReplicationSettings withPeerPassword(String password) {
-        return new ReplicationSettings(mode, syncTimeout, password, maxBackoff);
+        return new ReplicationSettings(mode, syncTimeout, password, maxBackoff, peerTls, fallbackPassword);
     }
 
     public ReplicationSettings withMaxBackoff(Duration backoff) {
-        return new ReplicationSettings(mode, syncTimeout, peerPassword, backoff);
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, backoff, peerTls, fallbackPassword);
+    }
+
+    /** Connects to other members with TLS (null: plain TCP). */
+    public ReplicationSettings withPeerTls(TlsSettings tls) {
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, tls, fallbackPassword);
+    }
+
+    public ReplicationSettings withFallbackPassword(String password) {
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, peerTls, password);
     }
 }

@@ -30,6 +30,8 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -88,6 +90,7 @@ public final class Replicator implements ReplicationLink {
     private final java.util.concurrent.atomic.AtomicInteger writesAnswering = new java.util.concurrent.atomic.AtomicInteger();
     /** The highest LSN a write brought to afterWrite, or the log's end when this member became primary. */
     private final AtomicLong highestWriteAnswering = new AtomicLong();
+    private final AtomicLong drainsTimedOut = new AtomicLong();
     /**
      * The highest LSN a secondary confirmed under the current role and epoch, kept after its stream
      * closes (the secondary did hold it): what a sync primary's reads may show. Reset on role change.
@@ -113,7 +116,7 @@ public final class Replicator implements ReplicationLink {
      * acks (the first comes with the first batch or keepalive) say what it holds.
      */
     private record ConnectedSecondary(String address, Socket socket, Role role, long epoch, long fromLsn,
-                                      AtomicLong sentLsn, AtomicLong ackedLsn) {
+                                      AtomicLong sentLsn, AtomicLong ackedLsn, AtomicLong lastAckNanos) {
         boolean servesState(MemberState state) {
             return state.role() == role && state.epoch() == epoch;
         }
@@ -301,13 +304,25 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
+    /** Fences whose drain ran out of time (writes still answering): a drain that waits for nothing is a bug. */
+    public long drainsTimedOut() {
+        return drainsTimedOut.get();
+    }
+
     @Override
     public void drainWrites(long logEnd, Duration max) {
         long deadline = System.nanoTime() + max.toNanos();
         synchronized (progress) {
             while (writesAnswering.get() > 0 || highestWriteAnswering.get() < logEnd) {
+                if (settings.mode() == ReplicationMode.SYNC && !anySecondaryServes(member.state())) {
+                    return; // no secondary streams: no write waiting for a confirmation can finish, none may wait
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
+                    drainsTimedOut.incrementAndGet();
+                    LOG.log(Level.WARNING, "fence: {0} writes still unanswered after {1} ms (answered up to LSN {2}, "
+                            + "log at LSN {3}): they learn that their outcome is unknown", writesAnswering.get(),
+                            max.toMillis(), highestWriteAnswering.get(), logEnd);
                     return; // the fence goes on: what still waits learns that its outcome is unknown
                 }
                 try {
@@ -318,6 +333,10 @@ public final class Replicator implements ReplicationLink {
                 }
             }
         }
+    }
+
+    private boolean anySecondaryServes(MemberState state) {
+        return secondaries.values().stream().anyMatch(secondary -> secondary.servesState(state));
     }
 
     private void answerWrite(long lsn) {
@@ -451,8 +470,13 @@ public final class Replicator implements ReplicationLink {
             throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
                     + " were sent on this stream");
         }
-        if (member.state().role() == Role.PRIMARY) {
-            member.renewLease("secondary " + secondary.address()); // acks answer every batch and keepalive
+        secondary.lastAckNanos().set(System.nanoTime());
+        MemberState now = member.state();
+        if (now.role() == Role.PRIMARY) {
+            long heardSince = everyPeerHeardSince(now); // acks answer every batch and keepalive
+            if (heardSince != 0) {
+                member.renewLease("its secondaries", heardSince);
+            }
         }
         long previous = secondary.ackedLsn().getAndAccumulate(lsn, Math::max);
         if (secondary.servesState(member.state())) {
@@ -464,6 +488,28 @@ public final class Replicator implements ReplicationLink {
             }
             claimAcknowledged(lsn, System.nanoTime());
         }
+    }
+
+    /**
+     * Since when as many streams as this member has peers (at least one) have each acknowledged, under the
+     * current role and epoch; 0 when fewer stream. Secondaries keep the primary's lease only all together:
+     * a secondary detached by a supervisor stops acknowledging, so one the supervisor could not detach
+     * (cut off from it) cannot keep the old primary writable past one lease after the others' detach.
+     */
+    private long everyPeerHeardSince(MemberState state) {
+        int needed = Math.max(1, member.peerCount());
+        List<Long> heard = new ArrayList<>();
+        for (ConnectedSecondary connected : secondaries.values()) {
+            long at = connected.lastAckNanos().get();
+            if (at != 0 && connected.servesState(state)) {
+                heard.add(at);
+            }
+        }
+        if (heard.size() < needed) {
+            return 0;
+        }
+        heard.sort(java.util.Comparator.reverseOrder());
+        return heard.get(needed - 1);
     }
 
     /** Records the ack latency of every commit up to {@code lsn} not yet counted; each is claimed once. */
@@ -579,7 +625,7 @@ public final class Replicator implements ReplicationLink {
         out.flush();
         long id = connectionIds.incrementAndGet();
         ConnectedSecondary secondary = new ConnectedSecondary(peer, socket, state.role(), state.epoch(), fromLsn,
-                new AtomicLong(fromLsn), new AtomicLong());
+                new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong());
         secondaries.put(id, secondary);
         // Back at or past what was kept for its host: that hold has served (the connected stream holds now).
         recentlyConnected.computeIfPresent(socket.getInetAddress().getHostAddress(),
@@ -780,7 +826,8 @@ public final class Replicator implements ReplicationLink {
             follower.stop();
             follower = null;
         }
-        resync = new ResyncTask(host, port, deflate, member, engine, settings.peerPassword(), () -> roleChanged(member.state()));
+        resync = new ResyncTask(host, port, deflate, member, engine, settings.peerPassword(), settings.peerTls(),
+                settings.fallbackPassword(), () -> roleChanged(member.state()));
         resync.start();
         return "resync from " + host + ":" + port + " started";
     }

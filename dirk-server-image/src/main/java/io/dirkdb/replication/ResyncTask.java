@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Engine;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.dirkdb.server.Member;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -30,6 +31,8 @@ final class ResyncTask {
     private final Member member;
     private final Engine engine;
     private final String password;
+    private final TlsSettings tls;
+    private final String fallbackPassword;
     private final Runnable afterFailure;
     private final Thread thread;
     private volatile String phase = "connecting";
@@ -43,7 +46,10 @@ final class ResyncTask {
 
     /** @param afterFailure runs when the copy failed: the member goes back to what it followed before */
     /** @param deflate ask for the snapshot deflated on the wire (pays on links slower than deflate, ~350 MB/s) */
-    ResyncTask(String host, int port, boolean deflate, Member member, Engine engine, String password, Runnable afterFailure) {
+    ResyncTask(String host, int port, boolean deflate, Member member, Engine engine, String password, TlsSettings tls,
+            String fallbackPassword, Runnable afterFailure) {
+        this.tls = tls;
+        this.fallbackPassword = fallbackPassword;
         this.host = host;
         this.port = port;
         this.deflate = deflate;
@@ -105,7 +111,7 @@ final class ResyncTask {
 
     private void run() {
         Inflater inflater = null;
-        try (PeerChannel source = PeerChannel.open(host, port, password, READ_TIMEOUT_MILLIS)) {
+        try (PeerChannel source = PeerChannel.open(tls, host, port, password, fallbackPassword, READ_TIMEOUT_MILLIS)) {
             channel = source;
             if (cancelled) {
                 throw new IOException("cancelled");

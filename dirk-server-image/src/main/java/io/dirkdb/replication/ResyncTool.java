@@ -3,6 +3,7 @@ package io.dirkdb.replication;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.dirkdb.protocol.Reply;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -55,6 +56,8 @@ public final class ResyncTool {
     private final Duration pollInterval;
     private final PrintStream progress;
     private final boolean deflate;
+    private final TlsSettings tls;
+    private final String fallbackPassword;
 
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
                       PrintStream progress) {
@@ -64,6 +67,23 @@ public final class ResyncTool {
     /** @param deflate ship the snapshot deflated: pays on links slower than deflate itself (~350 MB/s), not on loopback */
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
                       PrintStream progress, boolean deflate) {
+        this(source, target, password, timeout, pollInterval, progress, deflate, null);
+    }
+
+    /** As above, talking to both members over TLS with {@code tls} (null: plain TCP). */
+    public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
+                      PrintStream progress, boolean deflate, TlsSettings tls) {
+        this(source, target, password, timeout, pollInterval, progress, deflate, tls, null);
+    }
+
+    /**
+     * As above; {@code fallbackPassword} (null: none) is tried when a member refuses {@code password}: the
+     * application password, which a member not yet restarted with separate credentials takes for every role.
+     */
+    public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
+                      PrintStream progress, boolean deflate, TlsSettings tls, String fallbackPassword) {
+        this.fallbackPassword = fallbackPassword;
+        this.tls = tls;
         this.deflate = deflate;
         this.source = source;
         this.target = target;
@@ -173,9 +193,9 @@ public final class ResyncTool {
     }
 
     private DirkConnection open(Endpoint endpoint) throws IOException {
-        DirkConnection connection = DirkConnection.open(endpoint.host(), endpoint.port());
+        DirkConnection connection = DirkConnection.open(tls, endpoint.host(), endpoint.port());
         if (password != null) {
-            Reply auth = connection.authenticate(password);
+            Reply auth = connection.authenticate(password, fallbackPassword);
             if (auth.isError()) {
                 connection.close();
                 throw new IOException(auth.errorMessage());

@@ -12,9 +12,6 @@ import io.dirkdb.sql.Statement;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** One client connection: reads requests, runs them in order, answers each with one write. */
@@ -32,9 +29,15 @@ final class ClientConnection implements Runnable {
     private final boolean reservedSlot;
     /** The authentication and idle deadlines, enforced by the server's reaper. */
     private final ConnectionDeadlines.Watch deadlines;
-    private volatile boolean authenticated;
+    /** What the connection's {@code dirk auth} granted; null before (every role when authentication is off). */
+    private volatile AccessRole role;
     /** The request being answered is a heartbeat: the one request that renews an unauthenticated deadline. */
     private volatile boolean heartbeat;
+    /**
+     * When this connection's last reply was sent (0: none yet). A lease renewal read now was sent after it:
+     * the lease counts from there, so a renewal queued while this member was paused extends nothing.
+     */
+    private long lastAnswerNanos;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
             ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
@@ -46,7 +49,7 @@ final class ClientConnection implements Runnable {
         this.settings = settings;
         this.inFlight = inFlight;
         this.onClose = onClose;
-        this.authenticated = settings.password() == null;
+        this.role = settings.credentials().required() ? null : AccessRole.ADMINISTRATION;
     }
 
     @Override
@@ -66,7 +69,7 @@ final class ClientConnection implements Runnable {
                 try {
                     return answer(request, out);
                 } finally {
-                    deadlines.requestAnswered(authenticated, heartbeat);
+                    deadlines.requestAnswered(role != null, heartbeat);
                     heartbeat = false;
                 }
             });
@@ -80,17 +83,19 @@ final class ClientConnection implements Runnable {
 
     /**
      * The request if it switches the connection to a binary mode ({@code dirk stream}, {@code dirk
-     * snapshot}) and the connection is authenticated; null for every other request. Only requests
-     * starting with the control word are parsed here, so ordinary statements are parsed once.
+     * snapshot}) and the connection holds a role that may ask it; null for every other request (a refused
+     * one is answered as usual, with the refusal). Only requests starting with the control word are parsed
+     * here, so ordinary statements are parsed once.
      */
     private ControlStatement binaryModeRequest(Request request) {
-        if (!authenticated || !(request instanceof Request.Text text) || !startsWithControlWord(text.text())) {
+        AccessRole held = role;
+        if (held == null || !(request instanceof Request.Text text) || !startsWithControlWord(text.text())) {
             return null;
         }
         try {
             Statement statement = member.database().parse(text.text());
-            return statement instanceof ControlStatement.Stream || statement instanceof ControlStatement.Snapshot
-                    ? (ControlStatement) statement : null;
+            return (statement instanceof ControlStatement.Stream || statement instanceof ControlStatement.Snapshot)
+                    && held.permits(statement) ? (ControlStatement) statement : null;
         } catch (DirkException e) {
             return null; // answered as usual, with the parser's message
         }
@@ -139,6 +144,7 @@ final class ClientConnection implements Runnable {
             } finally {
                 deadlines.replyWriteEnded();
             }
+            lastAnswerNanos = System.nanoTime();
             return true;
         } finally {
             inFlight.exit();
@@ -155,7 +161,7 @@ final class ClientConnection implements Runnable {
         try {
             statement = member.database().parse(text);
         } catch (DirkException e) {
-            if (!authenticated) {
+            if (role == null) {
                 throw new DirkException("authentication required");
             }
             throw e;
@@ -164,16 +170,22 @@ final class ClientConnection implements Runnable {
             throw new ReservedSlotException("too many connections (limit " + settings.maxConnections()
                     + "); this connection holds a slot kept for heartbeats, replication and control requests");
         }
-        heartbeat = statement instanceof ControlStatement.Heartbeat;
+        heartbeat = statement instanceof ControlStatement.Heartbeat && AccessRole.open(statement);
         if (statement instanceof ControlStatement.Auth auth) {
             return new Result.Message(authenticate(auth.password()));
         }
-        if (!authenticated && !(statement instanceof ControlStatement.Heartbeat)) {
-            throw new DirkException("authentication required");
+        AccessRole held = role;
+        if (held == null && !AccessRole.open(statement)) {
+            // Unauthenticated SQL keeps the short answer clients know; a control request says what it needs.
+            throw new DirkException(statement instanceof ControlStatement
+                    ? AccessRole.refusal(statement, null) : "authentication required");
+        }
+        if (held != null && !held.permits(statement)) {
+            throw new DirkException(AccessRole.refusal(statement, held));
         }
         metrics.statement(statement.kind());
         if (statement instanceof ControlStatement control) {
-            return member.control(control);
+            return member.control(control, lastAnswerNanos);
         }
         if (statement.kind().changesData()) {
             member.checkWritable();
@@ -199,28 +211,17 @@ final class ClientConnection implements Runnable {
     }
 
     private String authenticate(String offered) {
-        String expected = settings.password();
-        if (expected == null) {
-            authenticated = true;
+        Credentials credentials = settings.credentials();
+        if (!credentials.required()) {
+            role = AccessRole.ADMINISTRATION;
             return "authenticated (this member needs no password)";
         }
-        if (offered != null && sameSecret(offered, expected)) {
-            authenticated = true;
-            return "authenticated";
+        AccessRole granted = credentials.grant(offered);
+        role = granted;
+        if (granted == null) {
+            throw new DirkException("authentication failed");
         }
-        authenticated = false;
-        throw new DirkException("authentication failed");
-    }
-
-    /** Compares digests, in constant time, so neither the content nor the length of the password leaks. */
-    private static boolean sameSecret(String offered, String expected) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] a = sha.digest(offered.getBytes(StandardCharsets.UTF_8));
-            byte[] b = sha.digest(expected.getBytes(StandardCharsets.UTF_8));
-            return MessageDigest.isEqual(a, b);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JDK", e);
-        }
+        // The single-password setup answers as it always did; with roles, the answer names the one granted.
+        return credentials.singlePassword() ? "authenticated" : "authenticated as " + granted.wireName();
     }
 }

@@ -61,6 +61,33 @@ public final class Member implements AutoCloseable {
     private volatile long leaseRenewedAt;
     private volatile boolean leaseEverRenewed;
     private volatile boolean leaseReportedExpired;
+    private final Object leaseLock = new Object();
+    /** The members of its configuration that {@code dirk follow} and {@code dirk resync} may name; null: any (standalone). */
+    private volatile List<Peer> clusterMembers;
+
+    /**
+     * A member of the configuration that {@code dirk follow} and {@code dirk resync} may name.
+     *
+     * @param port its port; 0 when config.json gives it none or 0 (it listens on any free port): then any port
+     */
+    public record Peer(String host, int port) {
+        public Peer {
+            Objects.requireNonNull(host, "host");
+        }
+
+        public static Peer of(MemberAddress address) {
+            return new Peer(address.host(), address.port());
+        }
+
+        boolean takes(int requested) {
+            return port == 0 || port == requested;
+        }
+
+        @Override
+        public String toString() {
+            return host + ":" + (port == 0 ? "*" : Integer.toString(port));
+        }
+    }
 
     private Member(String id, Database database, Path dataDirectory, MemberState state, Bootstrap bootstrap) {
         this.id = id;
@@ -293,6 +320,56 @@ public final class Member implements AutoCloseable {
         leaseNanos = lease.toNanos();
     }
 
+    /**
+     * From now on {@code dirk follow} and {@code dirk resync} name only these members (the other instances
+     * of its config.json): a stolen administration session cannot point this member, or its data, at a
+     * machine outside the cluster. Never called for a member without a configuration, which follows any.
+     */
+    public void limitPeersTo(List<Peer> members) {
+        clusterMembers = List.copyOf(members);
+    }
+
+    /**
+     * Refuses an address that is not a member of the configuration. The names are compared as written
+     * (config.json and the operator both use the members' stable DNS names); an address written otherwise
+     * (an IP) passes when it resolves to the same address as a member's name with the same port.
+     */
+    private void checkClusterMember(String request, String host, int port) {
+        List<Peer> members = clusterMembers;
+        if (members == null || host == null) {
+            return; // standalone: today's behaviour; a missing host is refused by the request itself
+        }
+        String wanted = canonicalHost(host);
+        for (Peer member : members) {
+            if (member.takes(port) && canonicalHost(member.host()).equals(wanted)) {
+                return;
+            }
+        }
+        java.util.Set<java.net.InetAddress> resolved = resolve(host);
+        for (Peer member : members) {
+            if (member.takes(port) && !resolved.isEmpty()
+                    && resolve(member.host()).stream().anyMatch(resolved::contains)) {
+                return;
+            }
+        }
+        throw new DirkException(request + " " + host + ":" + port + " refused: it is not a member of this cluster's "
+                + "configuration (members: " + members.stream().map(Peer::toString)
+                .collect(java.util.stream.Collectors.joining(", ")) + ")");
+    }
+
+    private static String canonicalHost(String host) {
+        String lower = host.strip().toLowerCase(java.util.Locale.ROOT);
+        return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
+    }
+
+    private static java.util.Set<java.net.InetAddress> resolve(String host) {
+        try {
+            return new java.util.HashSet<>(java.util.Arrays.asList(java.net.InetAddress.getAllByName(host.strip())));
+        } catch (java.net.UnknownHostException | RuntimeException e) {
+            return java.util.Set.of();
+        }
+    }
+
     /** The primary lease in milliseconds (0: none). */
     public long leaseMillis() {
         return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(leaseNanos);
@@ -300,7 +377,30 @@ public final class Member implements AutoCloseable {
 
     /** Someone entitled to (the supervisor, a promotion, a streaming secondary) has heard from this primary now. */
     public void renewLease(String by) {
-        leaseRenewedAt = System.nanoTime();
+        renewLease(by, System.nanoTime());
+    }
+
+    /**
+     * As {@link #renewLease(String)}, heard from no earlier than {@code sinceNanos}: the lease runs from there.
+     * A renewal older than the lease renews nothing; renewals never move the lease back.
+     */
+    public void renewLease(String by, long sinceNanos) {
+        synchronized (leaseLock) { // not this member's monitor: a fence holds that while writes drain
+            renewLeaseLocked(by, sinceNanos);
+        }
+    }
+
+    private void renewLeaseLocked(String by, long sinceNanos) {
+        long now = System.nanoTime();
+        long since = sinceNanos - now > 0 ? now : sinceNanos;
+        if (leaseNanos > 0 && now - since > leaseNanos) {
+            LOG.log(System.Logger.Level.DEBUG, "member {0}: a lease renewal by {1} is older than the lease: ignored", id, by);
+            return;
+        }
+        if (leaseEverRenewed && since - leaseRenewedAt <= 0) {
+            return;
+        }
+        leaseRenewedAt = since;
         leaseEverRenewed = true;
         if (leaseReportedExpired) {
             leaseReportedExpired = false;
@@ -341,6 +441,11 @@ public final class Member implements AutoCloseable {
             throw new DirkException(expired + "; the write (LSN " + lsn + ") is durable on this member but not "
                     + "acknowledged: its outcome is unknown");
         }
+    }
+
+    /** How many other members its configuration lists (0: alone, or started without a configuration). */
+    public int peerCount() {
+        return bootstrap.peers().size();
     }
 
     /** Why an empty primary takes no writes yet, or null. */
@@ -444,12 +549,24 @@ public final class Member implements AutoCloseable {
         }
     }
 
-    /** Runs a control statement other than {@code dirk auth} (which belongs to the connection). */
+    /** Runs a control statement other than {@code dirk auth} (which belongs to the connection), sent just now. */
     public Result control(ControlStatement statement) {
+        return control(statement, System.nanoTime());
+    }
+
+    /**
+     * As {@link #control(ControlStatement)}, for a request read on a connection whose previous reply was sent
+     * at {@code previousAnswerNanos} (0: none): the request was sent after that, which is all this member
+     * can know of when. A lease renewal counts from there: one queued while this member was paused (SIGSTOP,
+     * a long GC) and read after the lease ran out renews nothing, and one with no earlier answer neither.
+     */
+    public Result control(ControlStatement statement, long previousAnswerNanos) {
         if (statement instanceof ControlStatement.Heartbeat heartbeat) {
             MemberState current = state;
             if (heartbeat.leaseEpoch() >= 0 && current.role() == Role.PRIMARY && heartbeat.leaseEpoch() == current.epoch()) {
-                renewLease("the supervisor");
+                if (previousAnswerNanos != 0) {
+                    renewLease("the supervisor", previousAnswerNanos);
+                }
             }
             return new Result.Message(heartbeat());
         }
@@ -460,9 +577,11 @@ public final class Member implements AutoCloseable {
             return new Result.Message(fence());
         }
         if (statement instanceof ControlStatement.Follow follow) {
+            checkClusterMember("dirk follow", follow.host(), follow.port());
             return new Result.Message(follow(follow.host(), follow.port(), historyIdOrNull(follow.historyId())));
         }
         if (statement instanceof ControlStatement.Resync resync) {
+            checkClusterMember("dirk resync", resync.host(), resync.port());
             if (state.role() == Role.PRIMARY) {
                 throw new DirkException("this member is the primary (epoch " + state.epoch()
                         + "); fence it before rebuilding it by a resync");

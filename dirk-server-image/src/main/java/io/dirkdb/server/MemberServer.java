@@ -4,6 +4,7 @@ import io.dirkdb.http.HealthHttpServer;
 import io.dirkdb.protocol.ConnectionDeadlines;
 import io.dirkdb.protocol.ListeningSocket;
 import io.dirkdb.protocol.ReplyWriter;
+import io.dirkdb.protocol.tls.SecureSockets;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -77,6 +78,9 @@ public final class MemberServer implements AutoCloseable {
 
     /** As {@link #start(Member, ServerSettings)}, recording the member's meters in {@code registry}. */
     public static MemberServer start(Member member, ServerSettings settings, MeterRegistry registry) throws IOException {
+        if (settings.tls() != null) {
+            settings.tls().check(); // unreadable certificate files stop the start, with their names
+        }
         ServerSocket socket = ListeningSocket.bind(settings.host(), settings.port());
         MemberServer server = new MemberServer(member, settings, socket, registry);
         server.acceptor.start();
@@ -159,15 +163,15 @@ public final class MemberServer implements AutoCloseable {
             // idle or slow clients never lock the operator and the secondaries out.
             boolean reservedSlot = open > settings.maxConnections();
             openSockets.add(socket);
-            ConnectionDeadlines.Watch watch = deadlines.watch(socket, settings.password() == null);
-            ClientConnection connection = new ClientConnection(socket, member, settings, inFlight, metrics, reservedSlot,
-                    watch, () -> {
-                        openSockets.remove(socket);
-                        watch.close();
-                        activeConnections.decrementAndGet();
-                    });
+            ConnectionDeadlines.Watch watch = deadlines.watch(socket, !settings.credentials().required(),
+                    settings.tls() != null);
+            Runnable ended = () -> {
+                openSockets.remove(socket);
+                watch.close();
+                activeConnections.decrementAndGet();
+            };
             try {
-                connectionThreads.execute(connection);
+                connectionThreads.execute(() -> serve(socket, reservedSlot, watch, ended));
             } catch (RuntimeException e) { // rejected: the pool is shut down
                 openSockets.remove(socket);
                 watch.close();
@@ -175,6 +179,24 @@ public final class MemberServer implements AutoCloseable {
                 closeQuietly(socket);
             }
         }
+    }
+
+    /**
+     * On the connection's thread: the TLS handshake (if any, under the authentication deadline, so a
+     * slow or silent handshake cannot hold the slot), then the session.
+     */
+    private void serve(Socket socket, boolean reservedSlot, ConnectionDeadlines.Watch watch, Runnable ended) {
+        Socket secured;
+        try {
+            secured = SecureSockets.accept(settings.tls(), socket, watch);
+        } catch (IOException | RuntimeException e) {
+            // A bare TCP check (connect, close) is no news; a refused handshake or plain-text client is.
+            LOG.log(e instanceof java.io.EOFException ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+                    "TLS refused {0}: {1}", socket.getRemoteSocketAddress(), e.getMessage());
+            ended.run();
+            return;
+        }
+        new ClientConnection(secured, member, settings, inFlight, metrics, reservedSlot, watch, ended).run();
     }
 
     private static void pauseAfterAcceptFailure() {
@@ -186,7 +208,14 @@ public final class MemberServer implements AutoCloseable {
     }
 
     /** Answers a connection past the limit, then closes it once the client has read the answer. */
-    private void refuse(Socket socket) {
+    private void refuse(Socket raw) {
+        Socket socket;
+        try {
+            raw.setSoTimeout(1000); // a handshake here holds the one rejection thread: keep it short
+            socket = SecureSockets.accept(settings.tls(), raw, null);
+        } catch (IOException e) {
+            return;
+        }
         try (socket) {
             socket.getOutputStream().write(ReplyWriter.encodeError(
                     "too many connections (limit " + settings.maxConnections() + ")"));

@@ -2,12 +2,13 @@ package io.dirkdb.server;
 
 import io.dirkdb.protocol.ConnectionTimeouts;
 import io.dirkdb.protocol.RequestScanner;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.time.Duration;
 
 /**
  * How a member listens.
  *
- * @param password null when authentication is off
+ * @param credentials the passwords {@code dirk auth} accepts, one per role ({@link Credentials#NONE}: authentication off)
  * @param shutdownGrace how long a stop waits for statements in flight
  * @param authenticationTimeout how long a connection may go without completing a request while it
  *                              has not authenticated (or, without a password, before its first request)
@@ -15,9 +16,11 @@ import java.time.Duration;
  *                    zero: no limit. A connection running a statement or streaming is never idle.
  * @param reservedConnections slots past {@code maxConnections} kept for heartbeats, replication and
  *                            control requests ({@code dirk ...}): a statement there is refused
+ * @param tls the listener's TLS (only TLS is then accepted), or null for plain TCP
  */
-public record ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
-        Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections) {
+public record ServerSettings(String host, int port, Credentials credentials, int maxConnections, int maxRequestBytes,
+        Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections,
+        TlsSettings tls) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3948;
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
@@ -27,6 +30,7 @@ public record ServerSettings(String host, int port, String password, int maxConn
     public static final int DEFAULT_RESERVED_CONNECTIONS = 8;
 
     public ServerSettings {
+        credentials = credentials == null ? Credentials.NONE : credentials;
         if (maxConnections < 1) {
             throw new IllegalArgumentException("max connections must be at least 1");
         }
@@ -37,6 +41,13 @@ public record ServerSettings(String host, int port, String password, int maxConn
         if (reservedConnections < 0) {
             throw new IllegalArgumentException("reserved connections must not be negative");
         }
+    }
+
+    /** Plain TCP. */
+    public ServerSettings(String host, int port, String password, int maxConnections, int maxRequestBytes,
+            Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections) {
+        this(host, port, Credentials.single(password), maxConnections, maxRequestBytes, shutdownGrace, authenticationTimeout, idleTimeout,
+                reservedConnections, null);
     }
 
     /** Default timeouts and reserved slots. */
@@ -57,27 +68,43 @@ public record ServerSettings(String host, int port, String password, int maxConn
     }
 
     public ServerSettings withPassword(String newPassword) {
-        return new ServerSettings(host, port, newPassword, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+        return new ServerSettings(host, port, Credentials.single(newPassword), maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
+    }
+
+    /** The application password (null: authentication off); alone, it grants every role. */
+    public String password() {
+        return credentials.application();
+    }
+
+    public ServerSettings withCredentials(Credentials newCredentials) {
+        return new ServerSettings(host, port, newCredentials, maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withMaxConnections(int limit) {
-        return new ServerSettings(host, port, password, limit, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+        return new ServerSettings(host, port, credentials, limit, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withMaxRequestBytes(int limit) {
-        return new ServerSettings(host, port, password, maxConnections, limit, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections);
+        return new ServerSettings(host, port, credentials, maxConnections, limit, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, tls);
     }
 
     public ServerSettings withTimeouts(Duration authentication, Duration idle) {
-        return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
-                authentication, idle, reservedConnections);
+        return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
+                authentication, idle, reservedConnections, tls);
     }
 
     public ServerSettings withReservedConnections(int reserved) {
-        return new ServerSettings(host, port, password, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reserved);
+        return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reserved, tls);
+    }
+
+    /** Accepts only TLS with these settings (null: plain TCP). */
+    public ServerSettings withTls(TlsSettings newTls) {
+        return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, newTls);
     }
 }

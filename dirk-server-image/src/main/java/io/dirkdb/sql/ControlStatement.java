@@ -18,7 +18,9 @@ import java.util.Set;
  *   dirk snapshot [deflate];        -- (resync) ship the latest snapshot, deflated if asked; the connection turns binary
  *   dirk resync 'host' 3948 [deflate]; -- rebuild this member from that member's snapshot and log, then follow it
  * </pre>
- * The binary modes are described in docs/replication-protocol.md.
+ * The binary modes are described in docs/replication-protocol.md. Who may send which (a plain heartbeat and
+ * {@code dirk auth}: anyone; stream and snapshot: the replication credential; the rest, the lease renewal
+ * included: the administration credential) is {@code io.dirkdb.server.AccessRole}.
  */
 public sealed interface ControlStatement extends Statement {
 

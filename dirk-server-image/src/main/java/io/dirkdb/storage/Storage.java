@@ -116,6 +116,33 @@ public final class Storage implements AutoCloseable {
     /** Bumped when the log is cut back or replaced, so open readers stop instead of reading the new history. */
     private volatile long logGeneration;
 
+    /**
+     * A seam for fault tests only, off unless the environment says {@code DIRK_TEST_SLOW_FSYNC=1}: then
+     * every fsync of the log first sleeps for the milliseconds written in the file {@code <data
+     * directory>.slow-fsync} next to the data directory, when it exists (a slow or failing disk, without
+     * FUSE). Never set it in production.
+     */
+    private static final boolean SLOW_FSYNC_SEAM = "1".equals(System.getenv("DIRK_TEST_SLOW_FSYNC"));
+
+    private void slowFsyncSeam() {
+        if (!SLOW_FSYNC_SEAM || dataDirectory.getFileName() == null) {
+            return;
+        }
+        Path delayFile = dataDirectory.resolveSibling(dataDirectory.getFileName() + ".slow-fsync");
+        try {
+            long millis = Long.parseLong(Files.readString(delayFile).strip());
+            if (millis > 0) {
+                Thread.sleep(millis);
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no delay asked for now
+        } catch (IOException | NumberFormatException e) {
+            LOG.log(Level.WARNING, "the test-only slow-fsync file {0} is unreadable: {1}", delayFile, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private Storage(Path dataDirectory, StateMachine machine, Options options, FileChannel lockChannel, FileLock lock) {
         this.dataDirectory = dataDirectory;
         this.walDirectory = dataDirectory.resolve(WAL_DIR);
@@ -577,6 +604,7 @@ public final class Storage implements AutoCloseable {
             int bytes = flushing.remaining();
             AtomicFile.writeFully(active, flushing);
             activeBytes += bytes;
+            slowFsyncSeam();
             active.force(false);
             syncCount.incrementAndGet();
             durableLsn = upTo;

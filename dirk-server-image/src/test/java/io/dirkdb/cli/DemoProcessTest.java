@@ -41,7 +41,27 @@ class DemoProcessTest {
             int m2Port = demo.output().stream().filter(line -> line.strip().startsWith("m2 ("))
                     .map(line -> line.replaceAll("^.*?127\\.0\\.0\\.1:(\\d+).*", "$1")).map(Integer::parseInt)
                     .findFirst().orElseThrow();
+            int m1Port = demo.output().stream().filter(line -> line.strip().startsWith("m1 ("))
+                    .map(line -> line.replaceAll("^.*?127\\.0\\.0\\.1:(\\d+).*", "$1")).map(Integer::parseInt)
+                    .findFirst().orElseThrow();
+            // The members are closed: each role has its own generated password, kept in the data directory.
+            Path credentials = data.resolve(DemoCluster.CREDENTIALS_DIRECTORY);
+            String application = Files.readString(credentials.resolve("application")).strip();
+            String administration = Files.readString(credentials.resolve("administration")).strip();
+            assertThat(Files.readString(credentials.resolve("replication")).strip())
+                    .isNotIn(application, administration).isNotBlank();
+            try (DirkConnection m1 = DirkConnection.open("127.0.0.1", m1Port)) {
+                assertThat(m1.execute("ampiasao demo;").errorMessage()).isEqualTo("authentication required");
+                ok(m1, "dirk auth '" + application + "';");
+                assertThat(m1.execute("dirk fence;").errorMessage())
+                        .isEqualTo("dirk fence needs the administration credential (this connection holds the application one)");
+                assertThat(m1.execute("dirk follow '10.0.0.1' 3948;").errorMessage()).contains("administration credential");
+                ok(m1, "dirk auth '" + administration + "';");
+                assertThat(m1.execute("dirk follow '10.0.0.1' 3948;").errorMessage())
+                        .contains("not a member of this cluster's configuration");
+            }
             try (DirkConnection m2 = DirkConnection.open("127.0.0.1", m2Port)) {
+                ok(m2, "dirk auth '" + application + "';");
                 ok(m2, "ampiasao demo;");
                 Reply replicated = ok(m2, "alaivo id #ao@ t;");
                 assertThat(((Result.Relation) replicated.result()).rows()).as("sync replication: on m2 once acknowledged")

@@ -134,6 +134,33 @@ class ServerCommandTest {
     }
 
     @Test
+    void replicationAndAdministrationPasswordsComeFromTheirFilesElseTheEnvironment() throws IOException {
+        Path replication = Files.writeString(directory.resolve("repl"), "repl-file\n");
+        var credentials = plan(Map.of("DIRK_PASSWORD", "app", "DIRK_REPLICATION_PASSWORD", "repl-env",
+                "DIRK_ADMIN_PASSWORD", "admin-env"), "--data-dir", "d", "--replication-password-file", replication.toString())
+                .settings().credentials();
+        assertThat(credentials).isEqualTo(new io.dirkdb.server.Credentials("app", "repl-file", "admin-env"));
+        // The member gives the replication password to the member it follows or copies.
+        assertThat(plan(Map.of("DIRK_PASSWORD", "app", "DIRK_REPLICATION_PASSWORD", "repl", "DIRK_ADMIN_PASSWORD", "admin"),
+                "--data-dir", "d").replication().peerPassword()).isEqualTo("repl");
+        assertThat(plan(Map.of("DIRK_PASSWORD", "app"), "--data-dir", "d").replication().peerPassword()).isEqualTo("app");
+    }
+
+    @Test
+    void anAdministrationPasswordWithoutAReplicationOneIsAConfigurationError() {
+        assertThat(run(Map.of("DIRK_PASSWORD", "app", "DIRK_ADMIN_PASSWORD", "admin"), "--data-dir", "d")).isEqualTo(2);
+        assertThat(err.toString()).contains("separate credentials need all three passwords").contains("missing: replication");
+    }
+
+    @Test
+    void withAConfigFollowAndResyncNameOnlyItsOtherInstances() throws IOException {
+        Path file = ConfigFiles.write(directory, CONFIG);
+        assertThat(plan(Map.of(), "--config", file.toString(), "--id", "m2").clusterMembers())
+                .containsExactly(new io.dirkdb.server.Member.Peer("127.0.0.2", 3948));
+        assertThat(plan(Map.of(), "--data-dir", "d").clusterMembers()).isNull();
+    }
+
+    @Test
     void withoutDataDirectoryItSaysWhatIsMissing() {
         assertThat(run(Map.of())).isEqualTo(2);
         assertThat(err.toString()).contains("no data directory: give --data-dir");

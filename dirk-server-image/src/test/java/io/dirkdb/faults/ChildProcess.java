@@ -34,7 +34,9 @@ final class ChildProcess implements AutoCloseable {
 
     /** Starts the command and waits until a stdout line contains {@code readyText}; returns that line. */
     synchronized String start(String readyText, long timeoutMillis) throws IOException, InterruptedException {
-        process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().put("DIRK_TEST_SLOW_FSYNC", "1"); // the storage's test-only seam (Kind.SLOW_FSYNC)
+        process = builder.start();
         stopped = false;
         LinkedBlockingQueue<String> ready = new LinkedBlockingQueue<>();
         Process started = process;

@@ -93,6 +93,26 @@ final class FaultCluster implements AutoCloseable {
 
         for (int i = 0; i < memberCount; i++) {
             String id = ids.get(i);
+            // The supervisor knows the members by their control addresses and repoints them there: each member's
+            // config.json lists the others at those too, as dirk follow names only members of its configuration.
+            Path memberConfig = config;
+            if (inNamespaces) {
+                StringBuilder withControl = new StringBuilder(instances);
+                for (int j = 0; j < memberCount; j++) {
+                    if (j != i) {
+                        String[] hostPort = controlAddresses.get(j).split(":");
+                        withControl.append(",\n").append("""
+                                {"id": "%s-control", "role": "REPLICA", "host": "%s", "port": %s}"""
+                                .formatted(ids.get(j), hostPort[0], hostPort[1]));
+                    }
+                }
+                memberConfig = directory.resolve("config-" + id + ".json");
+                Files.writeString(memberConfig, """
+                        {"configVersion": 1,
+                         "instances": [%s],
+                         "replication": {"mode": "%s"}}
+                        """.formatted(withControl, mode.wireName()));
+            }
             Path data = directory.resolve(id);
             Files.createDirectories(data);
             if (tmpfsBytes > 0) {
@@ -101,7 +121,7 @@ final class FaultCluster implements AutoCloseable {
             }
             List<String> command = new ArrayList<>(prefix(id));
             command.addAll(java("io.dirkdb.cli.Dirk"));
-            command.addAll(List.of("server", "--config", config.toString(), "--id", id,
+            command.addAll(List.of("server", "--config", memberConfig.toString(), "--id", id,
                     "--host", inNamespaces ? "0.0.0.0" : "127.0.0.1", // 0.0.0.0 inside its namespace: its two addresses
                     "--port", dataAddresses.get(i).split(":")[1], "--data-dir", data.toString(),
                     "--sync-timeout-ms", "2000"));
@@ -213,6 +233,19 @@ final class FaultCluster implements AutoCloseable {
             }
         } catch (IOException e) {
             // no space left on the device: the point of the fault
+        }
+    }
+
+    /**
+     * Every fsync of {@code member}'s log sleeps {@code millis} first (0: no more), through the storage's
+     * test-only seam: the file {@code <data directory>.slow-fsync} its processes read (DIRK_TEST_SLOW_FSYNC=1).
+     */
+    void slowFsync(String member, long millis) throws IOException {
+        Path delay = directory.resolve(member + ".slow-fsync");
+        if (millis <= 0) {
+            Files.deleteIfExists(delay);
+        } else {
+            Files.writeString(delay, Long.toString(millis));
         }
     }
 

@@ -91,6 +91,7 @@ final class FaultRun {
             }
             case PARTITION_FROM_SUPERVISOR -> cluster.cutFromSupervisor(target);
             case DISK_FULL -> cluster.fillDisk(target);
+            case SLOW_FSYNC -> cluster.slowFsync(target, 1500);
             case ISOLATE -> {
                 for (String other : cluster.memberIds()) {
                     if (!other.equals(target)) {
@@ -107,6 +108,7 @@ final class FaultRun {
             case KILL, KILL_PROXY -> cluster.restart(process);
             case PAUSE, PAUSE_PROXY -> process.resume();
             case DISK_FULL -> cluster.freeDisk(target);
+            case SLOW_FSYNC -> cluster.slowFsync(target, 0);
             default -> cluster.heal();
         }
         cluster.note("healed: " + what);

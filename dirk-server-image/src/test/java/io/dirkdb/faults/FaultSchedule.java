@@ -25,6 +25,8 @@ record FaultSchedule(long seed, List<Step> steps) {
         ISOLATE,
         /** The target's data directory (a tmpfs) is filled to the last byte; the filler is removed after the hold. */
         DISK_FULL,
+        /** Every fsync of the target's log takes 1500 ms (the storage's test-only seam) until the hold ends. */
+        SLOW_FSYNC,
         /** SIGKILL of the proxy, restarted after the hold. */
         KILL_PROXY,
         /** SIGSTOP of the proxy, SIGCONT after the hold. */

@@ -55,7 +55,8 @@ class FaultSoakTest {
         List<Long> gaps = v.failoverGapsMillis().stream().sorted().toList();
         System.out.println("[dirk faults] long run: seed " + schedule.seed() + ", cycles " + cycles + ", faults "
                 + cycles + ", writes acknowledged " + v.acknowledged() + " (of " + v.writes() + "; " + v.unknown()
-                + " unknown), lost " + v.lost() + ", duplicated " + v.duplicated() + ", stale-epoch acks "
+                + " unknown), lost " + v.lost() + " (must be 0), lost by async failovers (allowed) "
+                + v.lostInAsyncFailovers() + ", duplicated " + v.duplicated() + ", stale-epoch acks "
                 + v.staleEpochAcks() + ", failover gaps over " + HistoryChecker.GAP_MILLIS + " ms: " + gaps.size()
                 + (gaps.isEmpty() ? "" : " (median " + gaps.get(gaps.size() / 2) + " ms, max " + v.maxGapMillis()
                 + " ms)") + ", two members saying primary for " + v.twoPrimariesMillis() + " ms in all");

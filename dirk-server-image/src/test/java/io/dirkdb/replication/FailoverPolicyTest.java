@@ -51,13 +51,32 @@ class FailoverPolicyTest {
     }
 
     @Test
-    void neverPromotesDivergedFencedOrSilentMembers() {
+    void neverPromotesDivergedOrSilentMembers() {
         Election e = async.elect(List.of(
                 new MemberObservation("diverged", true, 0, "secondary", 3, 99, true),
-                new MemberObservation("fenced", true, 0, "fenced", 3, 98, false),
                 silent("silent", 1),
                 secondary("ok", 5)), 3);
         assertThat(e).isEqualTo(new Election.Promote("ok", 4, 5));
+    }
+
+    /**
+     * A fenced member (detached from the lost primary, or the old primary itself seen by a supervisor
+     * that restarted mid-failover) follows nobody: its log is final, so it is a candidate by its LSN.
+     * Before, it was dropped from the candidates without counting as silent, and a member behind it
+     * was promoted (hostile review A).
+     */
+    @Test
+    void fencedMemberIsACandidateByItsLsn() {
+        MemberObservation fenced = new MemberObservation("m3", true, 0, "fenced", 3, 12, false);
+        assertThat(sync.elect(List.of(secondary("m2", 10), fenced), 3)).isEqualTo(new Election.Promote("m3", 4, 12));
+        assertThat(async.elect(List.of(secondary("m2", 10), fenced), 3)).isEqualTo(new Election.Promote("m3", 4, 12));
+    }
+
+    /** A longer log of an older epoch is a deposed primary's unacknowledged tail: the newer epoch wins. */
+    @Test
+    void newerEpochWinsOverALongerLogOfAnOlderEpoch() {
+        MemberObservation deposed = new MemberObservation("m1", true, 0, "fenced", 2, 30, false);
+        assertThat(sync.elect(List.of(deposed, secondary("m2", 20)), 3)).isEqualTo(new Election.Promote("m2", 4, 20));
     }
 
     @Test

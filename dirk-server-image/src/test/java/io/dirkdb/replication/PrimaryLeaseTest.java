@@ -24,7 +24,11 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
     private static final Duration LEASE = Duration.ofMillis(600);
 
     private void startPrimaryWithTable() throws IOException {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        startPrimaryWithTable(ReplicationSettings.defaults(ReplicationMode.ASYNC));
+    }
+
+    private void startPrimaryWithTable(ReplicationSettings settings) throws IOException {
+        members = new ReplicaSet(root, settings);
         members.startPrimary("m1");
         ok(members.execute("m1", "manamboara tahiry shop"));
         try (DirkConnection connection = members.connect("m1")) {
@@ -40,6 +44,14 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         }
     }
 
+    /** As the supervisor does: a renewal on a connection the member answered just before. */
+    private Reply renewOnce() throws IOException {
+        try (DirkConnection supervisor = members.connect("m1")) {
+            ok(supervisor.execute("dirk heartbeat"));
+            return supervisor.execute("dirk heartbeat lease 1");
+        }
+    }
+
     @Test
     void primaryNotHeardFromStopsAcknowledgingAndResumesWhenHeardAgain() throws IOException {
         startPrimaryWithTable();
@@ -48,7 +60,7 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         // A restarted primary has not been heard from yet.
         assertThat(write("m1", 1).errorMessage()).contains("primary lease expired").contains("since it started");
 
-        ok(members.execute("m1", "dirk heartbeat lease 1"));
+        ok(renewOnce());
         ok(write("m1", 2));
         AtomicLong value = new AtomicLong(10);
         await().atMost(Duration.ofSeconds(10)).until(() -> write("m1", (int) value.incrementAndGet()).isError());
@@ -61,11 +73,73 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
 
         // Only the supervisor's heartbeat at this primary's epoch renews it.
         ok(members.execute("m1", "dirk heartbeat"));
-        ok(members.execute("m1", "dirk heartbeat lease 0"));
+        try (DirkConnection supervisor = members.connect("m1")) {
+            ok(supervisor.execute("dirk heartbeat"));
+            ok(supervisor.execute("dirk heartbeat lease 0"));
+        }
         assertThat(write("m1", 101).errorMessage()).contains("primary lease expired");
-        ok(members.execute("m1", "dirk heartbeat lease 1"));
+        ok(renewOnce());
         ok(write("m1", 102));
         assertThat(members.heartbeat("m1").path("leaseExpired").asBoolean()).isFalse();
+    }
+
+    /**
+     * Hostile review F: a renewal the supervisor sent just before the primary was paused (SIGSTOP, a long
+     * GC) sits in the socket and is read after it resumes, when another member may be primary already.
+     * The member cannot tell when it was sent, but it was sent after the member's previous answer on that
+     * connection: the lease counts from that answer. Here the member answered, then heard nothing on
+     * that connection for longer than its lease (as if paused), then reads a renewal: it renews nothing.
+     * Before, it renewed the lease from the moment it was read, and the primary acknowledged again.
+     */
+    @Test
+    void renewalReadAfterAPauseLongerThanTheLeaseDoesNotExtendIt() throws IOException {
+        startPrimaryWithTable();
+        members.node("m1").member().useLease(LEASE);
+        AtomicLong value = new AtomicLong(10);
+        await().atMost(Duration.ofSeconds(10)).until(() -> write("m1", (int) value.incrementAndGet()).isError());
+        try (DirkConnection supervisor = members.connect("m1")) {
+            ok(supervisor.execute("dirk heartbeat"));
+            ok(supervisor.execute("dirk heartbeat lease 1")); // sent after the answer above: counts
+            ok(write("m1", 1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> write("m1", (int) value.incrementAndGet()).isError());
+            // The renewal "queued during the pause": sent (as far as the member can know) right after its last answer.
+            ok(supervisor.execute("dirk heartbeat lease 1"));
+            assertThat(write("m1", 3).errorMessage()).contains("primary lease expired");
+            assertThat(members.heartbeat("m1").path("leaseExpired").asBoolean()).isTrue();
+            // The next one, sent after an answer within the lease, renews it again.
+            ok(supervisor.execute("dirk heartbeat lease 1"));
+            ok(write("m1", 4));
+        }
+    }
+
+    /** A renewal that is the first request on its connection has no answer to count from: it renews nothing. */
+    @Test
+    void renewalWithoutAnEarlierAnswerOnItsConnectionRenewsNothing() throws IOException {
+        startPrimaryWithTable();
+        members.node("m1").member().useLease(LEASE);
+        AtomicLong value = new AtomicLong(10);
+        await().atMost(Duration.ofSeconds(10)).until(() -> write("m1", (int) value.incrementAndGet()).isError());
+        ok(members.execute("m1", "dirk heartbeat lease 1"));
+        assertThat(write("m1", 1).errorMessage()).contains("primary lease expired");
+    }
+
+    @Test
+    void unauthenticatedLeaseHeartbeatDoesNotRenewTheLease() throws IOException {
+        startPrimaryWithTable(ReplicationSettings.defaults(ReplicationMode.ASYNC).withPeerPassword("s3cret"));
+        members.stop("m1");
+        ReplicaSet.Node m1 = members.restart("m1");
+        m1.member().useLease(LEASE);
+        try (DirkConnection anonymous = DirkConnection.open(m1.host(), m1.port())) {
+            // Anyone may probe; only the supervisor (administration credential) keeps an isolated primary writable.
+            assertThat(anonymous.execute("dirk heartbeat").isError()).isFalse();
+            assertThat(anonymous.execute("dirk heartbeat lease 1").errorMessage())
+                    .isEqualTo("authentication required: dirk heartbeat lease needs the administration credential");
+        }
+        assertThat(write("m1", 1).errorMessage()).contains("primary lease expired").contains("since it started");
+        assertThat(members.heartbeat("m1").path("leaseExpired").asBoolean()).isTrue();
+
+        ok(members.execute("m1", "dirk heartbeat lease 1")); // authenticated
+        ok(write("m1", 2));
     }
 
     @Test
@@ -78,6 +152,36 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         await().during(LEASE.multipliedBy(3)).atMost(LEASE.multipliedBy(5))
                 .until(() -> !members.heartbeat("m1").path("leaseExpired").asBoolean());
         ok(write("m1", 1));
+    }
+
+    /**
+     * Hostile review E: m3 is cut off from the supervisor, which cannot detach it, but still streams from
+     * the old primary m1 (itself cut off, so never fenced); m2 is detached and promoted. Secondaries'
+     * acknowledgements keep a primary's lease only while every peer of its configuration acknowledges:
+     * once m2 stopped, m3 alone does not, so m1's lease runs out one lease after m2's detach and the
+     * supervisor's wait bounds the split brain. Before, m3 kept m1 writable for as long as it streamed.
+     */
+    @Test
+    void oneSecondaryAloneDoesNotKeepTheLeaseOfAPrimaryWithTwoPeers() throws IOException {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        ReplicaSet.Node m2 = members.start("m2", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m3 = members.start("m3", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0, new io.dirkdb.server.Member.Bootstrap(List.of(
+                new MemberAddress("m2", m2.host(), m2.port()), new MemberAddress("m3", m3.host(), m3.port())), null));
+        m1.member().useLease(LEASE);
+        m2.member().follow(m1.host(), m1.port());
+        m3.member().follow(m1.host(), m1.port());
+        await().atMost(Duration.ofSeconds(20)).until(() -> members.heartbeat("m2").path("streaming").asBoolean()
+                && members.heartbeat("m3").path("streaming").asBoolean());
+        // Both peers acknowledge: several leases long, the primary stays writable without a supervisor.
+        await().during(LEASE.multipliedBy(2)).atMost(LEASE.multipliedBy(4))
+                .until(() -> !members.heartbeat("m1").path("leaseExpired").asBoolean());
+
+        m2.member().fence(); // detached by the supervisor; m3 streams on
+        await().atMost(LEASE.multipliedBy(5)).until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
+        assertThat(members.heartbeat("m3").path("streaming").asBoolean()).isTrue();
+        await().during(LEASE.multipliedBy(2)).atMost(LEASE.multipliedBy(4))
+                .until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
     }
 
     /**

@@ -30,12 +30,14 @@ class SecondaryProcessTest extends ReplicaSetFixture {
         }
     }
 
+    /** m3 stands for the stalling snapshot source the resync tests start on 127.0.0.5 (any port): a member to resync from. */
     private Path secondaryConfig() throws IOException {
         ReplicaSet.Node primary = members.node("m1");
         return ConfigFiles.write(root, """
                 {"instances": [
                   {"id": "m1", "role": "MASTER", "host": "%s", "port": %d, "dataDirectory": "%s"},
-                  {"id": "m2", "role": "REPLICA", "host": "127.0.0.1", "port": 0, "dataDirectory": "%s"}],
+                  {"id": "m2", "role": "REPLICA", "host": "127.0.0.1", "port": 0, "dataDirectory": "%s"},
+                  {"id": "m3", "role": "REPLICA", "host": "127.0.0.5", "port": 0}],
                  "replication": {"type": "FILE", "mode": "async"}}
                 """.formatted(primary.host(), primary.port(), primary.directory(), root.resolve("m2")));
     }

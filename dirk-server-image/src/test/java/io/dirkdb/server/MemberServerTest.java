@@ -183,7 +183,8 @@ class MemberServerTest {
         RawClient client = connect(server);
         assertThat(client.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
         assertThat(client.ask("say hi;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");
-        assertThat(client.ask("dirk promote 9;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");
+        assertThat(client.ask("dirk promote 9;")).isEqualTo(
+                "RESULT_MESSAGE\nHadisoana : authentication required: dirk promote needs the administration credential\nEND\n");
         assertThat(client.ask("gibberish;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");
         assertThat(client.ask("dirk auth 'wrong';")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication failed\nEND\n");
         assertThat(client.ask("say hi;")).isEqualTo("RESULT_MESSAGE\nHadisoana : authentication required\nEND\n");

@@ -103,9 +103,10 @@ final class OperatorPermissions {
           "MembersDisruptionBudgetDependent", null),
       new Permission("", "secrets",
           and(uses("KubernetesDependentResource<Secret,[^{]*Creator<Secret", "get", "list", "watch", "create"),
-              uses("Creator<Secret, DirkCluster>, GarbageCollected<DirkCluster>", "delete")),
-          Scope.WATCHED_NAMESPACES, "CredentialsSecretDependent: create-only; JOSDK deletes it when its reconcile "
-              + "precondition (GeneratesCredentialsCondition) turns false", null),
+              and(uses("Updater<Secret, DirkCluster>", "update"),
+                  uses("Updater<Secret, DirkCluster>, GarbageCollected<DirkCluster>", "delete"))),
+          Scope.WATCHED_NAMESPACES, "CredentialsSecretDependent: created once, updated (PUT) only to add a missing "
+              + "key; JOSDK deletes it when its reconcile precondition (GeneratesCredentialsCondition) turns false", null),
       new Permission("", "pods",
           and(uses("InformerEventSourceConfiguration\\.from\\(Pod\\.class", "get", "list", "watch"),
               and(uses("pods\\(\\)[^;]*\\.patch\\(PatchContext\\.of\\(PatchType\\.JSON_MERGE\\)", "patch"),

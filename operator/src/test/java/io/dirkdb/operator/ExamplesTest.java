@@ -59,9 +59,10 @@ class ExamplesTest {
       assertThat(member.getArgs()).containsExactly("server", "--config", "/etc/dirk/config.json",
           "--data-dir", "/var/lib/dirk/data", "--host", "0.0.0.0", "--port", "3948", "--http-port", "8080");
       assertThat(member.getEnv()).extracting(EnvVar::getName)
-          .containsExactly("DIRK_INSTANCE_ID", "DIRK_PASSWORD", "JAVA_TOOL_OPTIONS");
+          .containsExactly("DIRK_INSTANCE_ID", "DIRK_PASSWORD", "DIRK_REPLICATION_PASSWORD", "DIRK_ADMIN_PASSWORD",
+              "JAVA_TOOL_OPTIONS");
       // A memory limit the JVM sizes its heap from, not the node's memory.
-      assertThat(member.getEnv().get(2).getValue()).contains("-XX:MaxRAMPercentage=50");
+      assertThat(member.getEnv().get(4).getValue()).contains("-XX:MaxRAMPercentage=50");
       assertThat(member.getResources().getLimits().get("memory").toString()).isEqualTo("512Mi");
       assertThat(member.getResources().getRequests().get("memory").toString()).isEqualTo("512Mi");
       assertThat(member.getEnv().get(0).getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");

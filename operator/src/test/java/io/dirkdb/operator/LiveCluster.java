@@ -28,13 +28,11 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -98,6 +96,10 @@ final class LiveCluster implements AutoCloseable {
   private volatile boolean jobsHeld;
   private final MemberRuntime runtime;
   private final Path passwordFile;
+  private final String replicationPassword;
+  private final String adminPassword;
+  private final Path replicationPasswordFile;
+  private final Path adminPasswordFile;
   private final List<ControlRelay> relays = new CopyOnWriteArrayList<>();
   private RoutingProxy proxy;
   /** Set for a cluster whose pods the harness controllers make and stop ({@link #startManaged}). */
@@ -131,9 +133,14 @@ final class LiveCluster implements AutoCloseable {
     this.namespace = namespace;
     this.name = name;
     this.root = Files.createTempDirectory("dirk-live-" + namespace);
-    this.password = readPassword();
+    // The members run as the operator's pods do: one password per role, from the generated Secret.
+    this.password = readPassword("password");
+    this.replicationPassword = readPassword("replication-password");
+    this.adminPassword = readPassword("admin-password");
     this.passwordFile = Files.writeString(root.resolve("password"), password);
-    this.replication = ReplicationSettings.defaults(mode).withPeerPassword(password)
+    this.replicationPasswordFile = Files.writeString(root.resolve("replication-password"), replicationPassword);
+    this.adminPasswordFile = Files.writeString(root.resolve("admin-password"), adminPassword);
+    this.replication = ReplicationSettings.defaults(mode).withPeerPassword(replicationPassword)
         .withMaxBackoff(Duration.ofMillis(200)).withSyncTimeout(Duration.ofSeconds(3));
     jobRunner.scheduleWithFixedDelay(this::runNewJobs, 100, 100, TimeUnit.MILLISECONDS);
     jobRunner.scheduleWithFixedDelay(this::checkFollowedAddresses, 250, 250, TimeUnit.MILLISECONDS);
@@ -352,8 +359,8 @@ final class LiveCluster implements AutoCloseable {
       TestHosts.map(stableName(podName), host);
       Path config = configVolumes.mount(podName);
       Path directory = root.resolve(podName);
-      MemberProcess process = MemberProcess.startFromConfig(podName, host, podPort(podName), directory, passwordFile,
-          config);
+      MemberProcess process = MemberProcess.startFromConfig(podName, host, podPort(podName), directory,
+          List.of(passwordFile, replicationPasswordFile, adminPasswordFile), config);
       LiveMember live = new LiveMember(podName, host, process.port(), directory, process::close, process::terminate,
           process.httpPort(), process::alive);
       members.put(podName, live);
@@ -621,7 +628,7 @@ final class LiveCluster implements AutoCloseable {
     } else {
       args.addAll(List.of("--port", Integer.toString(live.port())));
     }
-    args.addAll(List.of("--host", live.host(), "--password", password));
+    args.addAll(List.of("--host", live.host(), "--password", adminPassword)); // the pod's $DIRK_ADMIN_PASSWORD
     CompletableFuture<Integer> hook = CompletableFuture.supplyAsync(
         () -> Dirk.commandLine().execute(args.toArray(String[]::new)));
     String outcome;
@@ -655,12 +662,13 @@ final class LiveCluster implements AutoCloseable {
     return password;
   }
 
-  private String readPassword() {
-    Secret secret = client.secrets().inNamespace(namespace).withName(name + "-credentials").require();
-    if (secret.getData() != null && secret.getData().containsKey("password")) {
-      return new String(Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
-    }
-    return secret.getStringData().get("password");
+  private String readPassword(String key) {
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+      Secret secret = client.secrets().inNamespace(namespace).withName(name + "-credentials").get();
+      return secret != null && io.dirkdb.operator.dependent.ClusterCredentials.value(secret, key) != null;
+    });
+    return io.dirkdb.operator.dependent.ClusterCredentials.value(
+        client.secrets().inNamespace(namespace).withName(name + "-credentials").require(), key);
   }
 
   /** Starts the primary member and pod, then every secondary following it; all pods Ready. */
@@ -701,8 +709,13 @@ final class LiveCluster implements AutoCloseable {
   }
 
   private LiveMember startProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
-    // The primary by its stable name, as the config.json the operator renders names it: never its IP.
-    MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory, passwordFile,
+    // config.json names the other pods by stable name, as the operator's does; their ports are the harness's own.
+    List<String> others = io.dirkdb.operator.dependent.ClusterNaming.memberNames(client
+            .resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).require())
+        .stream().filter(p -> !p.equals(pod)).map(this::stableName).toList();
+    // The primary by its stable name too, never its IP.
+    MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory,
+        List.of(passwordFile, replicationPasswordFile, adminPasswordFile), others,
         replication.mode().wireName(), follow == null ? null : stableName(follow.pod()),
         follow == null ? 0 : follow.port());
     return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate,
@@ -724,7 +737,8 @@ final class LiveCluster implements AutoCloseable {
     Replicator.attach(member, database.engine(), replication, registry);
     try {
       MemberServer server = MemberServer.start(member, new ServerSettings(host, port, password, 64,
-          RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200)), registry);
+          RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200))
+          .withCredentials(new io.dirkdb.server.Credentials(password, replicationPassword, adminPassword)), registry);
       HealthHttpServer http;
       try {
         http = HealthHttpServer.start(host, 0, registry, server::readiness);
@@ -761,7 +775,7 @@ final class LiveCluster implements AutoCloseable {
     LiveMember old = members.get(pod);
     if (configVolumes != null) { // a container restart reads the same mounted config.json
       MemberProcess process = MemberProcess.startFromConfig(pod, old.host(), old.port(), old.directory(),
-          passwordFile, configVolumes.mount(pod));
+          List.of(passwordFile, replicationPasswordFile, adminPasswordFile), configVolumes.mount(pod));
       LiveMember live = new LiveMember(pod, old.host(), process.port(), old.directory(), process::close,
           process::terminate, process.httpPort(), process::alive);
       members.put(pod, live);
@@ -990,7 +1004,8 @@ final class LiveCluster implements AutoCloseable {
                 + ", an IP, not the member's stable name");
           }
         }
-        List<String> extra = List.of("--password", password, "--timeout-seconds", "30", "--poll-ms", "50");
+        // The Job's $DIRK_ADMIN_PASSWORD.
+        List<String> extra = List.of("--password", adminPassword, "--timeout-seconds", "30", "--poll-ms", "50");
         // A pod told to fail exits 1 without running, as a resync whose source vanished would.
         List<Integer> exits = new JobController(client, namespace, root.resolve("jobs"))
             .run(job, extra, () -> jobsToFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 1 : 0);

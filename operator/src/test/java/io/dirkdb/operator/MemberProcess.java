@@ -49,8 +49,8 @@ final class MemberProcess implements AutoCloseable {
    * A secondary whose data directory holds no role yet follows {@code primaryHost:primaryPort}, as
    * the config.json the operator mounts tells it; {@code primaryHost} null starts it on its own.
    */
-  static MemberProcess start(String pod, boolean primary, String host, int port, Path directory, Path passwordFile,
-      String replicationMode, String primaryHost, int primaryPort) {
+  static MemberProcess start(String pod, boolean primary, String host, int port, Path directory, List<Path> passwordFiles,
+      List<String> otherMembers, String replicationMode, String primaryHost, int primaryPort) {
     try {
       Path config = directory.resolveSibling(pod + "-config.json");
       StringBuilder instances = new StringBuilder("""
@@ -61,10 +61,15 @@ final class MemberProcess implements AutoCloseable {
             {"id": "primary-of-%s", "role": "MASTER", "host": "%s", "port": %d}""".formatted(pod, primaryHost,
             primaryPort));
       }
+      for (String other : otherMembers) {
+        // Port 0: theirs are chosen at start (as --port 0 does), so dirk follow and dirk resync may name any.
+        instances.append(",\n").append("""
+            {"id": "%s", "role": "REPLICA", "host": "%s", "port": 0}""".formatted("peer-" + other, other));
+      }
       Files.writeString(config, """
           {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}
           """.formatted(instances, replicationMode));
-      return launch(pod, host, port, directory, passwordFile, config);
+      return launch(pod, host, port, directory, passwordFiles, config);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -74,12 +79,12 @@ final class MemberProcess implements AutoCloseable {
    * Starts member {@code pod} as its container would: {@code dirk server --config} on the config.json its pod
    * mounts (role, primary to follow, peers and replication mode come from there), on {@code host:port}.
    */
-  static MemberProcess startFromConfig(String pod, String host, int port, Path directory, Path passwordFile,
+  static MemberProcess startFromConfig(String pod, String host, int port, Path directory, List<Path> passwordFiles,
       Path config) {
-    return launch(pod, host, port, directory, passwordFile, config);
+    return launch(pod, host, port, directory, passwordFiles, config);
   }
 
-  private static MemberProcess launch(String pod, String host, int port, Path directory, Path passwordFile,
+  private static MemberProcess launch(String pod, String host, int port, Path directory, List<Path> passwordFiles,
       Path config) {
     try {
       List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -87,7 +92,9 @@ final class MemberProcess implements AutoCloseable {
       command.addAll(TestHosts.jvmOptions()); // the members' stable names resolve as in the test JVM
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk",
           "server", "--config", config.toString(), "--id", pod, "--host", host, "--port", Integer.toString(port),
-          "--data-dir", directory.toString(), "--password-file", passwordFile.toString(),
+          "--data-dir", directory.toString(), "--password-file", passwordFiles.get(0).toString(),
+          "--replication-password-file", passwordFiles.get(1).toString(),
+          "--admin-password-file", passwordFiles.get(2).toString(),
           "--sync-timeout-ms", "3000", "--shutdown-grace-seconds", "1", "--http-port", "0"));
       Path log = directory.resolveSibling(pod + "-" + System.nanoTime() + ".log");
       Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();

@@ -36,6 +36,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LocalSupervisor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.dirkdb.supervisor");
+    /** The default of {@code dirk server --primary-lease-ms}: assumed for a primary never heard from. */
+    static final long DEFAULT_PRIMARY_LEASE_MILLIS = 2000;
+    /** How often a member whose storage failed is tried again (its disk may still be full). */
+    private static final long STORAGE_REPAIR_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     /** What the supervisor knows of one member. Touched by the round thread only. */
     private static final class Tracked {
@@ -50,6 +54,7 @@ public final class LocalSupervisor implements AutoCloseable {
         long leaseMillis; // its lease, as its heartbeat says
         long detachedNanos; // when this supervisor fenced it as a secondary of the lost primary (0: not detached)
         boolean detachFailed; // its detach went unanswered: it may still acknowledge the lost primary's writes
+        long nextRepairNanos; // when a member whose storage failed may be tried again (0: now)
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -74,9 +79,12 @@ public final class LocalSupervisor implements AutoCloseable {
     private int roundsWithoutPrimary;
     private String lastRefusal;
     private String lastLeaseWait;
+    /** When the last detach went unanswered (0: none): it may have been carried out up to then. */
+    private long lastDetachAttemptNanos;
     /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
     private String clusterHistory;
     private final AtomicLong failovers = new AtomicLong();
+    private final long startedNanos = System.nanoTime();
 
     public LocalSupervisor(List<MemberAddress> addresses, SupervisorSettings settings, MemberControl control) {
         if (addresses.isEmpty()) {
@@ -305,34 +313,30 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back",
                         lost.address, e.getMessage());
             }
-            detachSecondaries(lost);
-            probe(members.values().stream().filter(member -> member != lost).toList());
         }
+        // Also with no primary in sight: the secondaries may follow one this supervisor cannot reach.
+        detachSecondaries(lost);
+        probe(members.values().stream().filter(member -> member != lost).toList());
         election = policy.elect(candidates(lost), highestEpochSeen, acknowledged);
         if (election instanceof Election.NoSafeCandidate refusal) {
             logRefusal(refusal); // the fenced primary is lost again next round: the failover is tried again
+            if (lost != null && acknowledged >= 0) {
+                catchUpFromFencedPrimary(lost, acknowledged);
+            }
             return;
         }
         lastRefusal = null;
         Election.Promote promote = (Election.Promote) election;
         Tracked chosen = members.get(promote.member());
-        if (lost != null && lost.leaseMillis > 0 && (lost.leaseSentNanos != 0 || lastDetachNanos() != 0)) {
-            // The old primary may acknowledge until its lease runs out: counted from the last renewal sent, plus
-            // the probe timeout (the renewal may arrive that late). Its secondaries' acknowledgements renewed it
-            // too, until they were detached.
-            long margin = TimeUnit.MILLISECONDS.toNanos(lost.leaseMillis + settings.heartbeatTimeoutMillis());
-            long safeAt = Math.max(lost.leaseSentNanos == 0 ? 0 : lost.leaseSentNanos + margin,
-                    lastDetachNanos() == 0 ? 0 : lastDetachNanos() + margin);
-            long wait = safeAt - System.nanoTime();
-            if (wait > 0) {
-                String reason = "waiting for the lease of " + lost.address + " to expire before promoting "
-                        + chosen.address;
-                if (!reason.equals(lastLeaseWait)) {
-                    LOG.log(Level.INFO, "{0} ({1} ms)", reason, TimeUnit.NANOSECONDS.toMillis(wait));
-                    lastLeaseWait = reason;
-                }
-                return;
+        long wait = promotionSafeAtNanos(lost) - System.nanoTime();
+        if (wait > 0) {
+            String reason = "waiting for the lease of " + (lost == null ? "a primary this supervisor cannot see"
+                    : lost.address.toString()) + " to expire before promoting " + chosen.address;
+            if (!reason.equals(lastLeaseWait)) {
+                LOG.log(Level.INFO, "{0} ({1} ms)", reason, TimeUnit.NANOSECONDS.toMillis(wait));
+                lastLeaseWait = reason;
             }
+            return;
         }
         try {
             String answer = control.promote(chosen.address, promote.newEpoch(), clusterHistory);
@@ -356,6 +360,45 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     /**
+     * When the old primary can no longer acknowledge a write (System.nanoTime; 0: at once). It may until
+     * its lease runs out: counted from the last renewal this supervisor sent, plus the probe timeout (the
+     * renewal may arrive that late), and from the last detach (its secondaries' acknowledgements renew it
+     * while all of them stream). With no primary in sight ({@code lost} null) and a member silent, that
+     * member may be a primary renewed by an earlier supervisor and by secondaries until their detach: the
+     * longest lease any primary reported (else the default) is waited out from this supervisor's start and
+     * from the last detach. A primary that said it has no lease ({@code --primary-lease-ms 0}) bounds nothing.
+     */
+    private long promotionSafeAtNanos(Tracked lost) {
+        if (lost == null) {
+            if (members.values().stream().allMatch(Tracked::answering)) {
+                return 0; // every member answered and none is primary: there is none to wait for
+            }
+            long margin = TimeUnit.MILLISECONDS.toNanos(assumedLeaseMillis() + settings.heartbeatTimeoutMillis());
+            long from = lastDetachNanos() != 0 && lastDetachNanos() - startedNanos > 0 ? lastDetachNanos() : startedNanos;
+            return from + margin;
+        }
+        long lease = lost.leaseMillis > 0 ? lost.leaseMillis : lost.everAnswered ? 0 : assumedLeaseMillis();
+        if (lease == 0 || lost.leaseSentNanos == 0 && lastDetachNanos() == 0 && lost.everAnswered) {
+            return 0;
+        }
+        long margin = TimeUnit.MILLISECONDS.toNanos(lease + settings.heartbeatTimeoutMillis());
+        long safeAt = lost.everAnswered ? 0 : startedNanos + margin;
+        if (lost.leaseSentNanos != 0 && lost.leaseSentNanos + margin - safeAt > 0) {
+            safeAt = lost.leaseSentNanos + margin;
+        }
+        if (lastDetachNanos() != 0 && lastDetachNanos() + margin - safeAt > 0) {
+            safeAt = lastDetachNanos() + margin;
+        }
+        return safeAt;
+    }
+
+    /** The longest lease a primary reported to this supervisor, else the default of {@code --primary-lease-ms}. */
+    private long assumedLeaseMillis() {
+        long longest = members.values().stream().mapToLong(member -> member.leaseMillis).max().orElse(0);
+        return longest > 0 ? longest : DEFAULT_PRIMARY_LEASE_MILLIS;
+    }
+
+    /**
      * Detaches every answering secondary from the lost primary by fencing it: it stops following, so it
      * acknowledges no more of the old primary's records (and renews no lease of it), and its log end is
      * final. A primary cut off from the supervisor but not from its secondaries thus cannot acknowledge a
@@ -374,17 +417,51 @@ public final class LocalSupervisor implements AutoCloseable {
                 member.detachedNanos = System.nanoTime();
                 member.detachFailed = false;
                 member.followingKey = null; // it follows nobody now: whichever primary wins, it is told to follow
-                LOG.log(Level.INFO, "detaching {0} from {1} before electing: {2}", member.address, lost.address, answer);
+                LOG.log(Level.INFO, "detaching {0} from {1} before electing: {2}", member.address,
+                        lost == null ? "the primary it follows" : lost.address, answer);
             } catch (IOException | RuntimeException e) {
                 member.detachFailed = true;
-                LOG.log(Level.WARNING, "detaching {0} from {1} failed: {2}", member.address, lost.address,
-                        e.getMessage());
+                // The request may have reached it (only the answer was lost): it renewed the lost primary's
+                // lease at most until now. Until it is read again it counts as silent.
+                lastDetachAttemptNanos = System.nanoTime();
+                LOG.log(Level.WARNING, "detaching {0} from {1} failed: {2}", member.address,
+                        lost == null ? "the primary it follows" : lost.address, e.getMessage());
             }
         }
     }
 
+    /**
+     * The fenced primary acknowledged up to {@code acknowledged} and every candidate is behind: detached,
+     * none receives anything more. The most complete one follows the fenced primary, which takes no
+     * writes but still serves its final log, until it holds that LSN; the next attempt promotes it.
+     */
+    private void catchUpFromFencedPrimary(Tracked lost, long acknowledged) {
+        MemberObservation best = policy.mostComplete(candidates(lost)).orElse(null);
+        if (best == null || best.lsn() >= acknowledged) {
+            return; // refused for another reason (a silent member): pulling would not help
+        }
+        Tracked member = members.get(best.member());
+        String key = "catch-up from " + lost.address.id() + "@" + currentEpoch;
+        if (key.equals(member.followingKey)) {
+            return;
+        }
+        try {
+            LOG.log(Level.INFO, "{0} holds LSN {1} but the fenced {2} acknowledged up to LSN {3}: it takes the missing "
+                    + "records from {2} before it is promoted: {4}", member.address, best.lsn(), lost.address,
+                    acknowledged, control.follow(member.address, lost.address, clusterHistory));
+            member.followingKey = key;
+            member.detachFailed = false;
+            if (member.detachedNanos == 0) {
+                member.detachedNanos = System.nanoTime(); // it follows a fenced member: nothing it acks renews a lease
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "telling {0} to catch up from the fenced {1} failed: {2}; trying again next heartbeat",
+                    member.address, lost.address, e.getMessage());
+        }
+    }
+
     private long lastDetachNanos() {
-        long last = 0;
+        long last = lastDetachAttemptNanos;
         for (Tracked member : members.values()) {
             if (member.detachedNanos != 0 && (last == 0 || member.detachedNanos - last > 0)) {
                 last = member.detachedNanos;
@@ -402,6 +479,10 @@ public final class LocalSupervisor implements AutoCloseable {
         String key = primary.address.id() + "@" + currentEpoch;
         String primaryEndpoint = primary.address.host() + ":" + primary.address.port();
         for (Tracked member : members.values()) {
+            if (member != primary && member.answering() && member.report.storageFailure() != null) {
+                repairStorage(member, primary, key);
+                continue;
+            }
             if (member == primary || !member.answering() || !member.report.ready()) {
                 continue; // a member starting or stopping is dealt with once it is up
             }
@@ -437,6 +518,38 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.WARNING, "repointing {0} at {1} failed: {2}; trying again next heartbeat",
                         member.address, primary.address, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * A member whose log could not be written (a full disk) serves nothing until a restart or a resync:
+     * it is fenced if it still says primary, then rebuilt from the primary by a resync, which clears the
+     * failure once space is back. While the disk is still full the resync fails: tried again every
+     * {@link #STORAGE_REPAIR_RETRY_NANOS}.
+     */
+    private void repairStorage(Tracked member, Tracked primary, String key) {
+        long now = System.nanoTime();
+        if (member.nextRepairNanos != 0 && now - member.nextRepairNanos < 0) {
+            return;
+        }
+        member.nextRepairNanos = now + STORAGE_REPAIR_RETRY_NANOS;
+        if (member.nextRepairNanos == 0) {
+            member.nextRepairNanos = 1;
+        }
+        try {
+            if (HeartbeatReport.PRIMARY.equals(member.report.role())) {
+                LOG.log(Level.WARNING, "{0} is primary of epoch {1} but its storage failed ({2}): fencing it: {3}",
+                        member.address, member.report.epoch(), member.report.storageFailure(),
+                        control.fence(member.address));
+            }
+            LOG.log(Level.WARNING, "{0}: its storage failed ({1}); rebuilding it from {2}: {3}", member.address,
+                    member.report.storageFailure(), primary.address, control.resync(member.address, primary.address));
+            member.followingKey = key; // a resync ends with the member following the primary
+            member.resyncKey = key;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "rebuilding {0}, whose storage failed, from {1} failed: {2}; trying again in {3} ms",
+                    member.address, primary.address, e.getMessage(),
+                    TimeUnit.NANOSECONDS.toMillis(STORAGE_REPAIR_RETRY_NANOS));
         }
     }
 

@@ -6,9 +6,11 @@ import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.tls.TlsSettings;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * {@link MemberControl} over the DirkDB protocol: heartbeats through a {@link HeartbeatProbe} per
@@ -19,14 +21,40 @@ public final class NetworkMemberControl implements MemberControl {
     private final int heartbeatTimeoutMillis;
     private final int controlTimeoutMillis;
     private final String password;
+    private final String fallbackPassword;
+    /** The TLS toward each member (null: plain TCP). */
+    private final Function<MemberAddress, TlsSettings> tls;
     private final Map<String, HeartbeatProbe> probes = new ConcurrentHashMap<>();
 
     /**
      * @param heartbeatTimeoutMillis a heartbeat slower than this counts as missed
      * @param controlTimeoutMillis bounds connecting for, and the answer to, fence, promote and follow
-     * @param password sent with {@code dirk auth} before a control statement; null for none
+     * @param password the administration password, sent with {@code dirk auth} before a control statement and on
+     *                 the heartbeat connections (renewing a primary's lease needs it); null for none
      */
     public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password) {
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, (MemberAddress member) -> null);
+    }
+
+    /** As above, over TLS with {@code tls} (null: plain TCP); with mutual TLS its certificate is presented. */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password, TlsSettings tls) {
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, (MemberAddress member) -> tls);
+    }
+
+    /** As above, with TLS settings of their own for each member (the name its certificate must carry). */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password,
+            Function<MemberAddress, TlsSettings> tls) {
+        this(heartbeatTimeoutMillis, controlTimeoutMillis, password, null, tls);
+    }
+
+    /**
+     * As above; {@code fallbackPassword} (the application password, or null) is tried when a member refuses
+     * {@code password}: one not yet restarted with separate credentials (an upgrade from a single password).
+     */
+    public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password,
+            String fallbackPassword, Function<MemberAddress, TlsSettings> tls) {
+        this.fallbackPassword = fallbackPassword;
+        this.tls = tls;
         this.heartbeatTimeoutMillis = heartbeatTimeoutMillis;
         this.controlTimeoutMillis = controlTimeoutMillis;
         this.password = password;
@@ -39,7 +67,8 @@ public final class NetworkMemberControl implements MemberControl {
 
     @Override
     public HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
-        HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis));
+        HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis,
+                tls.apply(member), password, fallbackPassword));
         synchronized (probe) {
             return probe.probe(leaseEpoch);
         }
@@ -81,9 +110,9 @@ public final class NetworkMemberControl implements MemberControl {
     }
 
     private String run(MemberAddress member, String statement) throws IOException {
-        try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), controlTimeoutMillis)) {
+        try (DirkConnection connection = DirkConnection.open(tls.apply(member), member.host(), member.port(), controlTimeoutMillis)) {
             if (password != null) {
-                Reply auth = connection.authenticate(password);
+                Reply auth = connection.authenticate(password, fallbackPassword);
                 if (auth.isError()) {
                     throw new DirkException(member + " refused the supervisor's password: " + auth.errorMessage());
                 }

@@ -24,6 +24,8 @@ final class FakeMembers implements MemberControl {
         Runnable beforeHeartbeat = () -> {};
         /** True: it answers heartbeats but its answer to {@code dirk fence} never comes. */
         boolean fenceTimesOut;
+        /** True: {@code dirk fence} reaches it and is carried out, but its answer is lost. */
+        boolean fenceAnswerLost;
         long leaseMillis; // the lease its heartbeat says while primary (0: none)
         String role;
         long epoch;
@@ -32,6 +34,10 @@ final class FakeMembers implements MemberControl {
         boolean diverged;
         String following; // host:port of the primary it says it follows
         String historyId; // null: it does not say
+        /** Non-null: its log write failed (a full disk); it says ready:false until a resync rebuilds it. */
+        String storageFailure;
+        /** True while its disk is still full: a resync fails. */
+        boolean diskFull;
 
         Fake(MemberAddress address, String role, long epoch, long lsn) {
             this.address = address;
@@ -75,8 +81,9 @@ final class FakeMembers implements MemberControl {
             throw new java.net.SocketTimeoutException("heartbeat timed out");
         }
         fake.beforeHeartbeat.run();
-        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, true, fake.diverged, false, fake.following,
-                fake.historyId, HeartbeatReport.PRIMARY.equals(fake.role) ? fake.leaseMillis : 0);
+        return new HeartbeatReport(fake.role, fake.epoch, fake.lsn, fake.storageFailure == null, fake.diverged, false,
+                fake.following, fake.historyId, HeartbeatReport.PRIMARY.equals(fake.role) ? fake.leaseMillis : 0,
+                fake.storageFailure);
     }
 
     @Override
@@ -88,6 +95,10 @@ final class FakeMembers implements MemberControl {
         }
         fake.whileFencing.run();
         fake.role = HeartbeatReport.FENCED;
+        fake.following = null; // a fenced member follows nobody
+        if (fake.fenceAnswerLost) {
+            throw new java.net.SocketTimeoutException("the answer to dirk fence never came");
+        }
         return new io.dirkdb.heartbeat.FenceReport(fake.epoch, fake.lsn,
                 fake.acknowledgedLsn < 0 ? fake.lsn : fake.acknowledgedLsn).message();
     }
@@ -118,8 +129,16 @@ final class FakeMembers implements MemberControl {
     public synchronized String resync(MemberAddress member, MemberAddress primary) throws IOException {
         actions.add("resync " + member.id() + " " + primary.id());
         Fake fake = reachable(member);
+        if (HeartbeatReport.PRIMARY.equals(fake.role)) {
+            throw new DirkException("this member is the primary; fence it before rebuilding it by a resync");
+        }
+        if (fake.diskFull) {
+            throw new DirkException("the shipped snapshot could not be installed: No space left on device");
+        }
         fake.diverged = false;
+        fake.storageFailure = null;
         fake.role = HeartbeatReport.SECONDARY;
+        fake.following = primary.host() + ":" + primary.port();
         return "rebuilt from " + primary.id();
     }
 

@@ -264,4 +264,140 @@ class LocalSupervisorTest {
         assertThat(cluster.actions).contains("promote m2 2");
         assertThat(supervisor.currentPrimary()).isEqualTo("m2");
     }
+
+    /**
+     * Hostile review A: m3 holds the newest acknowledged write; its detach is carried out but the answer
+     * is lost. Before, the next attempt saw m3 "fenced", dropped it from the candidates without counting
+     * it as silent, and promoted m2, which lacks that write.
+     */
+    @Test
+    void secondaryWhoseDetachAnswerWasLostStaysACandidateByItsLsn() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        cluster.get("m2").lsn = 10;
+        cluster.get("m3").lsn = 12;
+        cluster.get("m1").answering = false;
+        cluster.get("m3").fenceAnswerLost = true;
+        rounds(6);
+        assertThat(cluster.actions).doesNotContain("promote m2 2").contains("promote m3 2");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m3");
+    }
+
+    /**
+     * Hostile review B: the fenced primary acknowledged up to 12, every detached candidate is behind, and
+     * nothing ships to them any more. The most complete one takes the missing tail from the fenced
+     * primary (which still serves its final log), then is promoted. Before, the failover never resolved.
+     */
+    @Test
+    void mostCompleteCandidatePullsTheFencedPrimarysTailThenIsPromoted() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m1 = cluster.get("m1");
+        FakeMembers.Fake m2 = cluster.get("m2");
+        m2.lsn = 10;
+        m1.heartbeatsAnswered = false; // slow, not dead: it answers its fence
+        String m1Endpoint = m1.address.host() + ":" + m1.address.port();
+        // Once detached, m2 gets records only by following m1 again; then it streams m1's final log.
+        m2.whileFencing = () -> m2.beforeHeartbeat = () -> {
+            if (HeartbeatReport.SECONDARY.equals(m2.role) && m1Endpoint.equals(m2.following)) {
+                m2.lsn = m1.lsn;
+            }
+        };
+        rounds(8);
+        assertThat(cluster.actions).containsSubsequence("fence m1", "fence m2", "follow m2 m1", "promote m2 2",
+                "follow m3 m2");
+        assertThat(m2.lsn).isEqualTo(12);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m2");
+    }
+
+    /**
+     * Hostile review B: a supervisor (re)started mid-failover finds every member fenced. It elects by
+     * epoch then LSN among them, the old primary with the most complete log included. Before, fenced
+     * members were no candidates, and it never resolved.
+     */
+    @Test
+    void supervisorFindingEveryMemberFencedPromotesTheMostCompleteLog() {
+        for (String id : new String[] {"m1", "m2", "m3"}) {
+            cluster.get(id).role = HeartbeatReport.FENCED;
+            cluster.get(id).epoch = 1;
+        }
+        cluster.get("m2").lsn = 10;
+        supervisor(ReplicationMode.SYNC);
+        rounds(4);
+        assertThat(cluster.actions).containsExactly("promote m1 2", "follow m2 m1", "follow m3 m1");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
+
+    /**
+     * Hostile review E: a supervisor that starts while the primary m1 is cut off from it finds no primary.
+     * m1 may still take writes, its lease renewed by an earlier supervisor and by the secondaries that
+     * still follow it. Before promoting, it detaches them and waits out a lease (the longest any primary
+     * reported, else the default 2000 ms) plus the probe timeout. Before, it promoted at once and
+     * detached nothing: the split brain had no bound.
+     */
+    @Test
+    void supervisorFindingNoPrimaryDetachesItsSecondariesAndWaitsOutALeaseBeforePromoting() {
+        FakeMembers.Fake m1 = cluster.get("m1");
+        m1.answering = false;
+        String m1Endpoint = m1.address.host() + ":" + m1.address.port();
+        cluster.get("m2").following = m1Endpoint;
+        cluster.get("m3").following = m1Endpoint;
+        supervisor(ReplicationMode.ASYNC);
+        long started = System.nanoTime();
+        rounds(3);
+        assertThat(cluster.actions).containsExactly("fence m2", "fence m3");
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            supervisor.round();
+            return supervisor.failovers() > 0;
+        });
+        assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+                .as("the promotion waited out a default lease").isGreaterThanOrEqualTo(2000);
+        assertThat(cluster.actions).containsExactly("fence m2", "fence m3", "promote m2 1", "follow m3 m2");
+    }
+
+    /**
+     * A primary whose disk filled says ready:false and serves nothing: the supervisor fails over away
+     * from it, and once space is back rebuilds it from the new primary by a resync (retried while the
+     * disk is still full). Before, a member not ready was skipped for good, and nothing rebuilt it.
+     */
+    @Test
+    void primaryWhoseDiskFilledIsReplacedThenRebuiltOnceSpaceIsBack() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m1 = cluster.get("m1");
+        m1.storageFailure = "No space left on device";
+        m1.diskFull = true;
+        rounds(2);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m2");
+        assertThat(cluster.actions).contains("promote m2 2");
+        m1.diskFull = false;
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            supervisor.round();
+            return m1.storageFailure == null;
+        });
+        assertThat(cluster.actions).contains("resync m1 m2");
+        assertThat(m1.role).isEqualTo("secondary");
+    }
+
+    /** The same for a secondary: rebuilt from the primary once space is back; the primary stays. */
+    @Test
+    void secondaryWhoseDiskFilledIsRebuiltOnceSpaceIsBack() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m3 = cluster.get("m3");
+        m3.storageFailure = "No space left on device";
+        m3.diskFull = true;
+        rounds(2);
+        m3.diskFull = false;
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            supervisor.round();
+            return m3.storageFailure == null;
+        });
+        assertThat(cluster.actions).contains("resync m3 m1").noneMatch(action -> action.startsWith("promote"));
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
 }

@@ -39,7 +39,12 @@ public final class ClusterNaming {
   public static final int MEMBER_HTTP_PORT = 8080;
   public static final int PROXY_HTTP_PORT = 8080;
   public static final int CACHE_HTTP_PORT = 8081;
+  /** The credentials Secret's keys: the application password (the only key before roles had their own), ... */
   public static final String PASSWORD_KEY = "password";
+  /** ... the replication password (dirk stream and dirk snapshot between members) ... */
+  public static final String REPLICATION_PASSWORD_KEY = "replication-password";
+  /** ... and the administration password (promote, fence, follow, resync, lease renewal: the operator's). */
+  public static final String ADMIN_PASSWORD_KEY = "admin-password";
   public static final String CONFIG_KEY = "config.json";
 
   private ClusterNaming() {}

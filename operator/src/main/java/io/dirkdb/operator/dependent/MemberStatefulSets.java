@@ -1,5 +1,8 @@
 package io.dirkdb.operator.dependent;
 
+import java.util.ArrayList;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
 import io.dirkdb.operator.api.v1alpha1.StorageSpec;
@@ -72,8 +75,8 @@ public final class MemberStatefulSets {
             .withName(CONTAINER)
             .withImage(image)
             .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
-            .withArgs(serverArgs())
-            .withEnv(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
+            .withArgs(serverArgs(cluster))
+            .withEnv(memberEnv(cluster))
             .withPorts(
                 new ContainerPortBuilder().withName("sql").withContainerPort(ClusterNaming.MEMBER_PORT).build(),
                 new ContainerPortBuilder().withName("http").withContainerPort(ClusterNaming.MEMBER_HTTP_PORT).build())
@@ -82,15 +85,17 @@ public final class MemberStatefulSets {
             .withLivenessProbe(PodDefaults.httpProbe("/health/live", ClusterNaming.MEMBER_HTTP_PORT, 10, 3))
             .withReadinessProbe(PodDefaults.httpProbe("/health/ready", ClusterNaming.MEMBER_HTTP_PORT, 2, 2))
             .withResources(PodDefaults.memberResources(cluster))
-            .withNewLifecycle().withNewPreStop().withNewExec().withCommand(preStopCommand()).endExec().endPreStop()
+            .withNewLifecycle().withNewPreStop().withNewExec().withCommand(preStopCommand(cluster)).endExec().endPreStop()
             .endLifecycle()
             .withSecurityContext(PodDefaults.containerSecurityContext())
             .withVolumeMounts(
                 new VolumeMountBuilder().withName(DATA_VOLUME).withMountPath(DATA_MOUNT).build(),
                 PodDefaults.configMount(),
                 PodDefaults.tmpMount())
+            .addAllToVolumeMounts(PodDefaults.tlsMounts(cluster))
             .build())
         .withVolumes(PodDefaults.configVolume(cluster), PodDefaults.tmpVolume())
+        .addAllToVolumes(PodDefaults.tlsVolumes(cluster))
         .endSpec()
         .endTemplate()
         .withVolumeClaimTemplates(new PersistentVolumeClaimBuilder()
@@ -110,18 +115,35 @@ public final class MemberStatefulSets {
    * The member's preStop hook: a primary waits for the operator's switchover (it sees the pod's
    * deletionTimestamp) and fences itself if none came, so a deleted or drained primary hands over.
    */
-  public static List<String> preStopCommand() {
-    return List.of(DIRK_BINARY, "step-down", "--port", String.valueOf(ClusterNaming.MEMBER_PORT),
-        "--handover-seconds", String.valueOf(HANDOVER_SECONDS));
+  public static List<String> preStopCommand(DirkCluster cluster) {
+    List<String> command = new ArrayList<>(List.of(DIRK_BINARY, "step-down", "--port",
+        String.valueOf(ClusterNaming.MEMBER_PORT), "--handover-seconds", String.valueOf(HANDOVER_SECONDS)));
+    // On 127.0.0.1 the member's certificate is checked for its stable name, from $DIRK_TLS_SERVER_NAME.
+    command.addAll(PodDefaults.clientTlsArgs(cluster));
+    return command;
   }
 
-  static List<String> serverArgs() {
-    return List.of("server",
+  static List<String> serverArgs(DirkCluster cluster) {
+    List<String> args = new ArrayList<>(List.of("server",
         "--config", PodDefaults.CONFIG_PATH,
         "--data-dir", ClusterConfigRenderer.DATA_DIRECTORY,
         "--host", "0.0.0.0",
         "--port", String.valueOf(ClusterNaming.MEMBER_PORT),
-        "--http-port", String.valueOf(ClusterNaming.MEMBER_HTTP_PORT));
+        "--http-port", String.valueOf(ClusterNaming.MEMBER_HTTP_PORT)));
+    args.addAll(PodDefaults.memberTlsArgs(cluster));
+    return args;
+  }
+
+  /** The member's id, password and heap; with TLS, its stable name for the preStop hook's certificate check. */
+  private static List<EnvVar> memberEnv(DirkCluster cluster) {
+    List<EnvVar> env = new ArrayList<>(List.of(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster),
+        PodDefaults.replicationPasswordEnv(cluster), PodDefaults.adminPasswordEnv(cluster), PodDefaults.heapEnv()));
+    if (cluster.getSpec().tlsEnabled()) {
+      // Kubernetes expands $(DIRK_INSTANCE_ID), defined above, to the pod's name.
+      env.add(new EnvVarBuilder().withName("DIRK_TLS_SERVER_NAME")
+          .withValue(ClusterNaming.memberHost(cluster, "$(DIRK_INSTANCE_ID)")).build());
+    }
+    return env;
   }
 
   /** The image of the member container of a StatefulSet as it is now. */

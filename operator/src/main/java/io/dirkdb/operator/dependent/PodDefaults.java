@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import java.util.List;
 import java.util.Map;
 
 /** The hardening, resources, probes and mounts every DirkDB pod (members, proxy, resync Jobs) gets. */
@@ -31,6 +32,13 @@ public final class PodDefaults {
   static final String TMP_VOLUME = "tmp";
   static final String CONFIG_DIR = "/etc/dirk";
   static final String CONFIG_PATH = CONFIG_DIR + "/" + ClusterNaming.CONFIG_KEY;
+
+  static final String TLS_VOLUME = "tls";
+  /** Where the cluster's TLS Secret is mounted: tls.crt, tls.key, ca.crt. */
+  public static final String TLS_DIR = "/etc/dirk/tls";
+  public static final String TLS_CERT = TLS_DIR + "/tls.crt";
+  public static final String TLS_KEY = TLS_DIR + "/tls.key";
+  public static final String TLS_CA = TLS_DIR + "/ca.crt";
 
   private PodDefaults() {}
 
@@ -115,6 +123,27 @@ public final class PodDefaults {
         .build();
   }
 
+  /**
+   * {@code DIRK_REPLICATION_PASSWORD}, from the Secret's {@value ClusterNaming#REPLICATION_PASSWORD_KEY} key. Optional:
+   * a user's Secret with only {@code password} runs the members on that one password for every role.
+   */
+  public static EnvVar replicationPasswordEnv(DirkCluster cluster) {
+    return optionalSecretEnv(cluster, "DIRK_REPLICATION_PASSWORD", ClusterNaming.REPLICATION_PASSWORD_KEY);
+  }
+
+  /** {@code DIRK_ADMIN_PASSWORD}, from the Secret's {@value ClusterNaming#ADMIN_PASSWORD_KEY} key (optional, as above). */
+  public static EnvVar adminPasswordEnv(DirkCluster cluster) {
+    return optionalSecretEnv(cluster, "DIRK_ADMIN_PASSWORD", ClusterNaming.ADMIN_PASSWORD_KEY);
+  }
+
+  private static EnvVar optionalSecretEnv(DirkCluster cluster, String name, String key) {
+    return new EnvVarBuilder().withName(name)
+        .withNewValueFrom().withNewSecretKeyRef()
+        .withName(ClusterNaming.credentialsSecret(cluster)).withKey(key).withOptional(true)
+        .endSecretKeyRef().endValueFrom()
+        .build();
+  }
+
   static EnvVar instanceIdEnv() {
     return new EnvVarBuilder().withName("DIRK_INSTANCE_ID")
         .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
@@ -138,6 +167,47 @@ public final class PodDefaults {
 
   public static VolumeMount tmpMount() {
     return new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build();
+  }
+
+  /** The cluster's TLS Secret as a volume, readable by the pod's group only; empty without spec.tls. */
+  public static List<Volume> tlsVolumes(DirkCluster cluster) {
+    if (!cluster.getSpec().tlsEnabled()) {
+      return List.of();
+    }
+    return List.of(new VolumeBuilder().withName(TLS_VOLUME)
+        .withNewSecret().withSecretName(cluster.getSpec().getTls().getSecretName()).withDefaultMode(0440).endSecret()
+        .build());
+  }
+
+  /** Its mount; empty without spec.tls. */
+  public static List<VolumeMount> tlsMounts(DirkCluster cluster) {
+    if (!cluster.getSpec().tlsEnabled()) {
+      return List.of();
+    }
+    return List.of(new VolumeMountBuilder().withName(TLS_VOLUME).withMountPath(TLS_DIR).withReadOnly(true).build());
+  }
+
+  /** A member's listener (mutual TLS: clients, peers, proxy and operator present the cluster's certificate). */
+  static List<String> memberTlsArgs(DirkCluster cluster) {
+    return !cluster.getSpec().tlsEnabled() ? List.of()
+        : List.of("--tls-cert", TLS_CERT, "--tls-key", TLS_KEY, "--tls-ca", TLS_CA, "--tls-client-auth", "required");
+  }
+
+  /** A client of the members (resync, step-down): the cluster's certificate, checked against its CA. */
+  public static List<String> clientTlsArgs(DirkCluster cluster) {
+    return !cluster.getSpec().tlsEnabled() ? List.of()
+        : List.of("--tls-ca", TLS_CA, "--tls-cert", TLS_CERT, "--tls-key", TLS_KEY);
+  }
+
+  /** The proxy's or the cache's listener: TLS, no client certificate asked of applications. */
+  static List<String> relayListenerTlsArgs(DirkCluster cluster) {
+    return !cluster.getSpec().tlsEnabled() ? List.of() : List.of("--tls-cert", TLS_CERT, "--tls-key", TLS_KEY);
+  }
+
+  /** A relay toward the members (or the cache toward its proxy): the cluster's certificate, checked against its CA. */
+  static List<String> upstreamTlsArgs(DirkCluster cluster) {
+    return !cluster.getSpec().tlsEnabled() ? List.of()
+        : List.of("--upstream-tls-ca", TLS_CA, "--upstream-tls-cert", TLS_CERT, "--upstream-tls-key", TLS_KEY);
   }
 
   static Map<String, String> nodeSelector(DirkCluster cluster) {

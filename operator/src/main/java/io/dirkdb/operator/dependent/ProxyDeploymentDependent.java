@@ -73,6 +73,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withTolerations(spec.getScheduling() == null ? null : spec.getScheduling().getTolerations())
         .withContainers(containers)
         .withVolumes(PodDefaults.configVolume(cluster), PodDefaults.tmpVolume())
+        .addAllToVolumes(PodDefaults.tlsVolumes(cluster))
         .endSpec()
         .endTemplate()
         .endSpec()
@@ -85,11 +86,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withName(PROXY_CONTAINER)
         .withImage(spec.getImage())
         .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
-        .withArgs("proxy",
-            "--config", PodDefaults.CONFIG_PATH,
-            "--host", "0.0.0.0",
-            "--port", String.valueOf(spec.getProxy().getPort()),
-            "--http-port", String.valueOf(ClusterNaming.PROXY_HTTP_PORT))
+        .withArgs(proxyArgs(cluster))
         .withEnv(PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
         .withPorts(
             new ContainerPortBuilder().withName("proxy").withContainerPort(spec.getProxy().getPort()).build(),
@@ -99,7 +96,38 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withResources(PodDefaults.resources(spec.getResources().getProxy(), "50m", PodDefaults.PROXY_MEMORY))
         .withSecurityContext(PodDefaults.containerSecurityContext())
         .withVolumeMounts(PodDefaults.configMount(), PodDefaults.tmpMount())
+        .addAllToVolumeMounts(PodDefaults.tlsMounts(cluster))
         .build();
+  }
+
+  static List<String> proxyArgs(DirkCluster cluster) {
+    List<String> args = new ArrayList<>(List.of("proxy",
+        "--config", PodDefaults.CONFIG_PATH,
+        "--host", "0.0.0.0",
+        "--port", String.valueOf(cluster.getSpec().getProxy().getPort()),
+        "--http-port", String.valueOf(ClusterNaming.PROXY_HTTP_PORT)));
+    args.addAll(PodDefaults.relayListenerTlsArgs(cluster));
+    args.addAll(PodDefaults.upstreamTlsArgs(cluster));
+    return args;
+  }
+
+  static List<String> cacheArgs(DirkCluster cluster) {
+    CacheSpec cache = cluster.getSpec().getCache();
+    List<String> args = new ArrayList<>(List.of("cache", "127.0.0.1",
+        String.valueOf(cluster.getSpec().getProxy().getPort()),
+        String.valueOf(cache.getPort()),
+        String.valueOf(cache.getTtlMillis()),
+        String.valueOf(cache.getMaxEntries()),
+        "--host", "0.0.0.0",
+        "--http-port", String.valueOf(ClusterNaming.CACHE_HTTP_PORT)));
+    args.addAll(PodDefaults.relayListenerTlsArgs(cluster));
+    if (cluster.getSpec().tlsEnabled()) {
+      // Its proxy listens with the cluster's certificate, reached on 127.0.0.1 inside the pod.
+      args.addAll(PodDefaults.upstreamTlsArgs(cluster));
+      args.addAll(List.of("--upstream-tls-server-name", ClusterNaming.proxy(cluster) + "."
+          + cluster.getMetadata().getNamespace() + ".svc"));
+    }
+    return args;
   }
 
   private static Container cacheContainer(DirkCluster cluster) {
@@ -109,13 +137,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withName(CACHE_CONTAINER)
         .withImage(spec.getImage())
         .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
-        .withArgs("cache", "127.0.0.1",
-            String.valueOf(spec.getProxy().getPort()),
-            String.valueOf(cache.getPort()),
-            String.valueOf(cache.getTtlMillis()),
-            String.valueOf(cache.getMaxEntries()),
-            "--host", "0.0.0.0",
-            "--http-port", String.valueOf(ClusterNaming.CACHE_HTTP_PORT))
+        .withArgs(cacheArgs(cluster))
         .withPorts(
             new ContainerPortBuilder().withName("cache").withContainerPort(cache.getPort()).build(),
             new ContainerPortBuilder().withName("cache-http").withContainerPort(ClusterNaming.CACHE_HTTP_PORT).build())
@@ -125,6 +147,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withResources(PodDefaults.resources(spec.getResources().getCache(), "50m", PodDefaults.PROXY_MEMORY))
         .withSecurityContext(PodDefaults.containerSecurityContext())
         .withVolumeMounts(PodDefaults.tmpMount())
+        .addAllToVolumeMounts(PodDefaults.tlsMounts(cluster))
         .build();
   }
 }

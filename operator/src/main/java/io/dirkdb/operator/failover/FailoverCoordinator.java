@@ -7,6 +7,7 @@ import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
 import io.dirkdb.operator.api.v1alpha1.FailoverSpec;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.dirkdb.operator.dependent.ClusterCredentials;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.MemberStatefulSets;
 import io.dirkdb.operator.reconciler.ClusterEvents;
@@ -23,17 +24,16 @@ import io.dirkdb.replication.MemberObservation;
 import io.dirkdb.replication.supervisor.MemberControl;
 import io.dirkdb.replication.supervisor.NetworkMemberControl;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -120,6 +120,8 @@ public class FailoverCoordinator {
 
   private final Duration resyncFirstBackoff;
   private final ImageDefaults images;
+  /** Where the operator keeps its copies of the clusters' TLS Secrets. */
+  private final Path tlsRoot = ClusterTls.defaultRoot();
 
   @Inject
   public FailoverCoordinator(HeartbeatProber prober, ImageDefaults images,
@@ -138,15 +140,18 @@ public class FailoverCoordinator {
   public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods) {
     ResourceID id = ResourceID.fromResource(cached);
     FailoverSpec spec = cached.getSpec().getFailover();
-    String password = password(client, cached);
+    ClusterCredentials credentials = ClusterCredentials.read(client, cached); // the administration password
     Map<String, MemberAddress> endpoints = new LinkedHashMap<>();
     pods.forEach(p -> MemberAddresses.of(p).ifPresent(e -> endpoints.put(e.id(), e)));
-    prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values());
+    ClusterTls tls = ClusterTls.of(client, cached, tlsRoot);
+    prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values(), tls, credentials);
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.
     DirkCluster cluster = images.apply(Optional.ofNullable(client.resource(cached).get()).orElse(cached));
     // The same member control as the local supervisor's; its connections live for this pass only.
-    try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS, password)) {
+    try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS,
+        credentials.administration(), credentials.application(),
+        (MemberAddress member) -> tls == null ? null : tls.forMember(member))) {
       Map<String, ProbeResult> results = prober.results(id);
       MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),
           cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary());
@@ -191,19 +196,6 @@ public class FailoverCoordinator {
       epoch = Math.max(epoch, m.getEpoch() == null ? 0 : m.getEpoch());
     }
     return epoch;
-  }
-
-  private String password(KubernetesClient client, DirkCluster cluster) {
-    Secret secret = client.secrets().inNamespace(cluster.getMetadata().getNamespace())
-        .withName(ClusterNaming.credentialsSecret(cluster)).get();
-    if (secret == null) {
-      return null;
-    }
-    if (secret.getData() != null && secret.getData().get(ClusterNaming.PASSWORD_KEY) != null) {
-      return new String(Base64.getDecoder().decode(secret.getData().get(ClusterNaming.PASSWORD_KEY)),
-          StandardCharsets.UTF_8);
-    }
-    return secret.getStringData() == null ? null : secret.getStringData().get(ClusterNaming.PASSWORD_KEY);
   }
 
   /** One reconcile's worth of work on one cluster. */

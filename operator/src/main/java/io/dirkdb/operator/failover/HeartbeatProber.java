@@ -3,6 +3,8 @@ package io.dirkdb.operator.failover;
 import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.operator.dependent.ClusterCredentials;
+import io.dirkdb.protocol.tls.TlsSettings;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,7 +25,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -31,7 +32,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Probes every member of every watched cluster with {@code dirk heartbeat} (through the shared
- * {@link HeartbeatProbe}, one kept connection per member, no password needed) at the cluster's
+ * {@link HeartbeatProbe}, one kept connection per member, authenticated with the administration password: its
+ * probes renew the primary's lease) at the cluster's
  * {@code failover.heartbeatIntervalMs}, on a fixed pool of its own ({@code dirk.operator.prober.threads}),
  * never on a reconcile thread. At most one probe per member is in flight: one still unanswered an interval
  * after it was actually sent counts as a miss, so a hanging member cannot pile up work. When what it sees
@@ -53,6 +55,16 @@ public class HeartbeatProber {
   private static final long LSN_REPORT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   /** One member's heartbeat channel: one probe at a time. */
+  /** Opens the heartbeat connection to one member, over TLS when settings are given. */
+  interface Connector {
+    Heartbeats open(MemberAddress endpoint, int timeoutMillis, TlsSettings tls);
+
+    /** As above, authenticated with the cluster's credentials (lease renewals need the administration one). */
+    default Heartbeats open(MemberAddress endpoint, int timeoutMillis, TlsSettings tls, ClusterCredentials credentials) {
+      return open(endpoint, timeoutMillis, tls);
+    }
+  }
+
   interface Heartbeats {
     /** One heartbeat; a {@code leaseEpoch} of 0 or more also renews the lease of a primary at that epoch. */
     HeartbeatReport probe(long leaseEpoch) throws Exception;
@@ -71,31 +83,41 @@ public class HeartbeatProber {
   private final Executor probes;
   private final Runnable closeProbes;
   private final LongSupplier nanoTime;
-  private final BiFunction<MemberAddress, Integer, Heartbeats> connect;
+  private final Connector connect;
   private final Map<ResourceID, ClusterProbes> clusters = new ConcurrentHashMap<>();
   private volatile Consumer<ResourceID> listener = id -> {};
 
   @Inject
   public HeartbeatProber(@ConfigProperty(name = "dirk.operator.prober.threads", defaultValue = "8") int threads) {
-    this(scheduledTicker(), pool(threads), System::nanoTime, (endpoint, timeout) -> {
-      HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeout);
-      return new Heartbeats() {
-        @Override
-        public HeartbeatReport probe(long leaseEpoch) throws Exception {
-          return probe.probe(leaseEpoch);
-        }
+    this(scheduledTicker(), pool(threads), System::nanoTime, new Connector() {
+      @Override
+      public Heartbeats open(MemberAddress endpoint, int timeoutMillis, TlsSettings tls) {
+        return open(endpoint, timeoutMillis, tls, ClusterCredentials.NONE);
+      }
 
-        @Override
-        public void close() {
-          probe.close();
-        }
-      };
+      @Override
+      public Heartbeats open(MemberAddress endpoint, int timeoutMillis, TlsSettings tls, ClusterCredentials credentials) {
+        // Lease renewals need the administration password; the application one reaches a member still on a single one.
+        HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeoutMillis, tls, credentials.administration(),
+            credentials.application());
+        return new Heartbeats() {
+          @Override
+          public HeartbeatReport probe(long leaseEpoch) throws Exception {
+            return probe.probe(leaseEpoch);
+          }
+
+          @Override
+          public void close() {
+            probe.close();
+          }
+        };
+      }
     });
   }
 
   /** For tests: the rounds, the probe threads, the clock and the member connections are the caller's. */
   HeartbeatProber(Ticker ticks, Executor probes, LongSupplier nanoTime,
-      BiFunction<MemberAddress, Integer, Heartbeats> connect) {
+      Connector connect) {
     this.ticks = ticks;
     this.probes = probes;
     this.closeProbes = probes instanceof ExecutorService pool ? pool::shutdownNow : () -> {};
@@ -140,14 +162,29 @@ public class HeartbeatProber {
    * vanished ones forgotten, an endpoint whose address changed (a restarted pod) starts afresh.
    */
   public void watch(ResourceID cluster, int intervalMillis, Collection<MemberAddress> endpoints) {
+    watch(cluster, intervalMillis, endpoints, null, ClusterCredentials.NONE);
+  }
+
+  /** As below, without credentials. */
+  public void watch(ResourceID cluster, int intervalMillis, Collection<MemberAddress> endpoints, ClusterTls tls) {
+    watch(cluster, intervalMillis, endpoints, tls, ClusterCredentials.NONE);
+  }
+
+  /** As above, over the cluster's TLS (null: plain TCP); probes start afresh when it is turned on, off or changed. */
+  public void watch(ResourceID cluster, int intervalMillis, Collection<MemberAddress> endpoints, ClusterTls tls,
+      ClusterCredentials credentials) {
+    String tlsKey = tls == null ? "" : tls.key();
     ClusterProbes probes = clusters.compute(cluster, (id, old) -> {
-      if (old != null && old.intervalMillis == intervalMillis) {
+      if (old != null && old.intervalMillis == intervalMillis && old.tlsKey.equals(tlsKey)
+          && old.credentials.equals(credentials)) {
+        old.tls = tls; // the same Secret: the latest copy of the cluster for the member names
         return old;
       }
       if (old != null) {
         old.stop();
+        old.members.values().forEach(MemberProbe::close);
       }
-      ClusterProbes fresh = new ClusterProbes(id, intervalMillis);
+      ClusterProbes fresh = new ClusterProbes(id, intervalMillis, tlsKey, tls, credentials);
       fresh.start();
       return fresh;
     });
@@ -216,6 +253,9 @@ public class HeartbeatProber {
   private final class ClusterProbes {
     final ResourceID id;
     final int intervalMillis;
+    final String tlsKey;
+    volatile ClusterTls tls;
+    final ClusterCredentials credentials;
     final int timeoutMillis;
     final long intervalNanos;
     final Map<String, MemberProbe> members = new ConcurrentHashMap<>();
@@ -228,8 +268,11 @@ public class HeartbeatProber {
     /** Whose lease the probes renew, or null. */
     volatile LeaseHolder leaseHolder;
 
-    ClusterProbes(ResourceID id, int intervalMillis) {
+    ClusterProbes(ResourceID id, int intervalMillis, String tlsKey, ClusterTls tls, ClusterCredentials credentials) {
       this.id = id;
+      this.credentials = credentials;
+      this.tlsKey = tlsKey;
+      this.tls = tls;
       this.intervalMillis = intervalMillis;
       this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
       // A member slower than this to say its role is as good as silent; never longer than 2 s.
@@ -263,7 +306,9 @@ public class HeartbeatProber {
         if (old != null) {
           old.close(); // a restarted pod: new address, fresh count
         }
-        return new MemberProbe(endpoint, connect.apply(endpoint, timeoutMillis));
+        ClusterTls current = tls;
+        return new MemberProbe(endpoint, connect.open(endpoint, timeoutMillis,
+            current == null ? null : current.forMember(endpoint), credentials));
       }));
     }
 

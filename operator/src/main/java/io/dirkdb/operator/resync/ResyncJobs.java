@@ -16,7 +16,7 @@ import java.util.Optional;
 /**
  * The resync Job of a member: {@code <cluster>-resync-<p0|s<i>>-<n>} (the member's pod by its StatefulSet
  * and ordinal, so the name stays within 63 characters for any cluster name the CRD admits), one container
- * running {@code dirk resync --from <primary> --to <member>} with the cluster's password, hardened and
+ * running {@code dirk resync --from <primary> --to <member>} with the cluster's administration password, hardened and
  * sized like the members (Pod Security {@code restricted}). The operator does the retries (with backoff
  * and Events), so the Job itself never retries, and a finished Job expires.
  */
@@ -74,13 +74,16 @@ public final class ResyncJobs {
         .withName("resync")
         .withImage(cluster.getSpec().getImage())
         .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
-        .withArgs(command(from, to))
-        .withEnv(PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
+        .withArgs(command(cluster, from, to))
+        // dirk resync needs the administration password; a Secret without one has the single password for it.
+        .withEnv(PodDefaults.adminPasswordEnv(cluster), PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
         .withResources(PodDefaults.memberResources(cluster))
         .withSecurityContext(PodDefaults.containerSecurityContext())
         .withVolumeMounts(PodDefaults.tmpMount())
+        .addAllToVolumeMounts(PodDefaults.tlsMounts(cluster))
         .endContainer()
         .withVolumes(PodDefaults.tmpVolume())
+        .addAllToVolumes(PodDefaults.tlsVolumes(cluster))
         .endSpec()
         .endTemplate()
         .endSpec()
@@ -90,6 +93,13 @@ public final class ResyncJobs {
   /** The arguments of the image's {@code dirk} entry point. */
   public static List<String> command(MemberAddress from, MemberAddress to) {
     return List.of("resync", "--from", MemberAddresses.hostPort(from), "--to", MemberAddresses.hostPort(to));
+  }
+
+  /** As above, with the cluster's TLS certificate when it has one (the ends are stable DNS names). */
+  public static List<String> command(DirkCluster cluster, MemberAddress from, MemberAddress to) {
+    List<String> command = new java.util.ArrayList<>(command(from, to));
+    command.addAll(PodDefaults.clientTlsArgs(cluster));
+    return command;
   }
 
   static int attempt(Job job) {

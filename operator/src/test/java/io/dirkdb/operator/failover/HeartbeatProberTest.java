@@ -158,7 +158,7 @@ class HeartbeatProberTest {
   }
 
   private HeartbeatProber prober(Executor probes) {
-    HeartbeatProber prober = new HeartbeatProber(ticker, probes, clock::get, (endpoint, timeout) -> heartbeats);
+    HeartbeatProber prober = new HeartbeatProber(ticker, probes, clock::get, (endpoint, timeout, tls) -> heartbeats);
     prober.watch(CLUSTER, INTERVAL_MS, List.of(MEMBER));
     clock.addAndGet(-INTERVAL); // the first round() below is the first round
     return prober;

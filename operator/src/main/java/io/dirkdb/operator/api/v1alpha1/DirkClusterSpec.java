@@ -71,6 +71,10 @@ public class DirkClusterSpec {
   @Default("{}")
   private AuthSpec auth = new AuthSpec();
 
+  @JsonPropertyDescription("TLS on every connection (members with mutual TLS, proxy, cache, resync Jobs, the"
+      + " operator's probes) from a kubernetes.io/tls Secret; unset: plain TCP.")
+  private TlsSpec tls;
+
   @JsonPropertyDescription("Where pods run: node selector, tolerations, affinity (members spread by default).")
   @Default("{}")
   private SchedulingSpec scheduling = new SchedulingSpec();
@@ -100,6 +104,10 @@ public class DirkClusterSpec {
   public void setFailover(FailoverSpec failover) { this.failover = failover; }
   public AuthSpec getAuth() { return auth; }
   public void setAuth(AuthSpec auth) { this.auth = auth; }
+  public TlsSpec getTls() { return tls; }
+  public void setTls(TlsSpec tls) { this.tls = tls; }
+  /** True when the cluster's connections use TLS. */
+  public boolean tlsEnabled() { return tls != null && tls.getSecretName() != null; }
   public SchedulingSpec getScheduling() { return scheduling; }
   public void setScheduling(SchedulingSpec scheduling) { this.scheduling = scheduling; }
   public String getTargetPrimary() { return targetPrimary; }

@@ -458,7 +458,7 @@ class FailoverTest {
       await().atMost(Duration.ofSeconds(5)).until(() -> member(ns, PRIMARY).getMissedHeartbeats() > 0);
       // demo-secondary-0 loses its stream from the primary (a partition between them) but still answers: from
       // now on it lags. Both secondaries hold the same LSN, so the figures read before the fence tie.
-      try (DirkConnection c = live.connect(SECONDARY)) {
+      try (DirkConnection c = live.connectAdmin(SECONDARY)) {
         LiveCluster.check(c.execute("dirk follow 'cut-off." + NAME + "-members." + ns + ".svc' 1"));
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> cluster(ns).getStatus().getLastFailover() != null);
@@ -515,7 +515,7 @@ class FailoverTest {
       });
       primaryRelay.delay(Duration.ofMillis(1500), "dirk heartbeat", "dirk fence");
       await().atMost(Duration.ofSeconds(5)).until(() -> member(ns, PRIMARY).getMissedHeartbeats() > 0);
-      try (DirkConnection c = live.connect(SECONDARY)) {
+      try (DirkConnection c = live.connectAdmin(SECONDARY)) {
         LiveCluster.check(c.execute("dirk follow 'cut-off." + NAME + "-members." + ns + ".svc' 1"));
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> cluster(ns).getStatus().getLastFailover() != null);
@@ -648,7 +648,7 @@ class FailoverTest {
     LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {});
     try {
       LiveCluster.LiveMember primary = live.member(PRIMARY);
-      try (DirkConnection c = live.connect(SECONDARY)) {
+      try (DirkConnection c = live.connectAdmin(SECONDARY)) {
         LiveCluster.check(c.execute("dirk follow '" + primary.host() + "' " + primary.port()));
       }
       live.checkAddressesNow();

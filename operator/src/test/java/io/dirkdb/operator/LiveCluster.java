@@ -942,6 +942,14 @@ final class LiveCluster implements AutoCloseable {
     return connection;
   }
 
+  /** A connection to {@code pod}'s member holding the administration credential (fence, promote, follow). */
+  DirkConnection connectAdmin(String pod) throws IOException {
+    LiveMember member = members.get(pod);
+    DirkConnection connection = DirkConnection.open(member.host(), member.port());
+    check(connection.authenticate(adminPassword));
+    return connection;
+  }
+
   /** Every table's rows on a member, to compare members. */
   Map<String, List<List<Object>>> contents(String pod) throws IOException {
     Map<String, List<List<Object>>> contents = new TreeMap<>();

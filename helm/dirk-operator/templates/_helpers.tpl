@@ -79,10 +79,11 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]
 # The generated credentials: created once; updated (PUT) only to add a missing key (a Secret made before
-# roles had their own passwords), never to change a value; deleted when spec.auth.secretName takes over.
+# roles had their own passwords), never to change a value; removed with its DirkCluster by the garbage
+# collector (owner reference), never deleted by the operator.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "update"]
 # Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced, and deleted
 # one at a time by a rolling update (the member StatefulSets use OnDelete).
 - apiGroups: [""]

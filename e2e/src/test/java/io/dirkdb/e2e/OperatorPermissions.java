@@ -103,10 +103,10 @@ final class OperatorPermissions {
           "MembersDisruptionBudgetDependent", null),
       new Permission("", "secrets",
           and(uses("KubernetesDependentResource<Secret,[^{]*Creator<Secret", "get", "list", "watch", "create"),
-              and(uses("Updater<Secret, DirkCluster>", "update"),
-                  uses("Updater<Secret, DirkCluster>, GarbageCollected<DirkCluster>", "delete"))),
+              uses("Updater<Secret, DirkCluster>", "update")),
           Scope.WATCHED_NAMESPACES, "CredentialsSecretDependent: created once, updated (PUT) only to add a missing "
-              + "key; JOSDK deletes it when its reconcile precondition (GeneratesCredentialsCondition) turns false", null),
+              + "key; never deleted by the operator (the owner reference lets the garbage collector remove it with "
+              + "its DirkCluster)", null),
       new Permission("", "pods",
           and(uses("InformerEventSourceConfiguration\\.from\\(Pod\\.class", "get", "list", "watch"),
               and(uses("pods\\(\\)[^;]*\\.patch\\(PatchContext\\.of\\(PatchType\\.JSON_MERGE\\)", "patch"),

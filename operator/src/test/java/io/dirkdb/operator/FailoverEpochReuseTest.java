@@ -1,0 +1,75 @@
+package io.dirkdb.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Review of issue 11: a promotion whose answer is lost (the member got it, the operator timed out) followed by
+ * that member going silent to the operator. The next pass finds the candidate "not promoted" (no answer),
+ * elects again after the fence and, in FailoverCoordinator.electAfterFence, keeps the record's epoch
+ * ({@code Math.max(record.getEpoch(), highest + 1)}) for a DIFFERENT member: two members are then primary at
+ * the same epoch, which no member, proxy or MemberRoles can tell apart (reelect() bumps the epoch; this path
+ * does not).
+ */
+@QuarkusTest
+class FailoverEpochReuseTest {
+
+  static final String NAME = "demo";
+  static final String PRIMARY = "demo-primary-0";
+  static final String SECONDARY = "demo-secondary-0";
+  static final String SECONDARY_1 = "demo-secondary-1";
+
+  @Inject
+  @ClusterAdmin
+  KubernetesClient client;
+
+  @Test
+  void aCandidateChangedAfterAPromoteWasSentNeverGetsTheSameEpoch() throws Exception {
+    String ns = "failover-epoch-reuse";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 2, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 5);
+      // demo-secondary-0 (the first candidate: same LSN, lowest name) is reached through a relay whose
+      // promote arrives after the operator's 2 s control timeout: the member is promoted, the operator never hears.
+      ControlRelay first = live.relay(SECONDARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> first.connections() > 0);
+      first.delay(Duration.ofMillis(2500), "dirk promote");
+
+      live.kill(PRIMARY);
+      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> first.controlStatements()
+          .stream().anyMatch(s -> s.toLowerCase().startsWith("dirk promote")));
+      // The operator gives up on the promote at 2 s (still hearing the member: no candidate loss), the member gets
+      // it at 2.5 s; in between the member is cut off from the operator (not from clients). A deliberate window,
+      // not a wait for a condition.
+      Thread.sleep(2200);
+      first.drop("dirk heartbeat", "dirk fence", "dirk follow", "dirk promote", "dirk auth");
+      await().atMost(Duration.ofSeconds(10)).until(() -> heartbeat(live, SECONDARY).isPrimary());
+      long firstEpoch = heartbeat(live, SECONDARY).epoch();
+
+      // The operator goes on with demo-secondary-1.
+      await().atMost(Duration.ofSeconds(30)).until(() -> heartbeat(live, SECONDARY_1).isPrimary());
+      HeartbeatReport second = heartbeat(live, SECONDARY_1);
+      DirkCluster c = client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
+      assertThat(second.epoch())
+          .as("%s is primary at epoch %d and %s was promoted at epoch %d (status: %s)", SECONDARY, firstEpoch,
+              SECONDARY_1, second.epoch(), c.getStatus().getLastFailover())
+          .isGreaterThan(firstEpoch);
+    }
+  }
+
+  static HeartbeatReport heartbeat(LiveCluster live, String pod) throws IOException {
+    try (DirkConnection conn = live.connect(pod)) {
+      return HeartbeatReport.parse(conn.execute("dirk heartbeat").messageText());
+    }
+  }
+}

@@ -68,8 +68,12 @@ public class FailoverCoordinator {
   private static final Logger LOG = Logger.getLogger(FailoverCoordinator.class);
   static final String STEP_STARTED = "Started";
   static final String STEP_FENCED = "Fenced";
+  /** A promote may have reached the candidate (its answer can be lost): no other member may take this epoch. */
+  static final String STEP_PROMOTING = "Promoting";
   static final String STEP_PROMOTED = "Promoted";
   static final String STEP_COMPLETED = "Completed";
+  private static final List<String> STEPS = List.of(STEP_STARTED, STEP_FENCED, STEP_PROMOTING, STEP_PROMOTED,
+      STEP_COMPLETED);
   static final String REASON_SWITCHOVER = "Switchover";
   /** A planned hand-over: the primary's pod is being deleted (kubectl delete pod, a node drain) and still answers. */
   static final String REASON_PRIMARY_POD_DELETED = "PrimaryPodDeleted";
@@ -570,8 +574,9 @@ public class FailoverCoordinator {
       // Fence: Services stop selecting the old primary before anything else moves.
       Optional<MemberAddress> oldPrimary = endpoint(from);
       relabel(from, ClusterNaming.ROLE_FENCED);
-      Attempt attempt = attempts.compute(id, (k, a) -> a != null && a.key.equals(from + "@" + epoch) ? a
-          : new Attempt(from + "@" + epoch));
+      String attemptKey = from + "@" + epoch;
+      Attempt attempt = attempts.compute(id, (k, a) -> a != null && a.key.equals(attemptKey) ? a
+          : new Attempt(attemptKey));
       if (oldPrimary.isPresent() && !attempt.oldPrimaryFenced) {
         try {
           String answer = control.fence(oldPrimary.get());
@@ -607,6 +612,8 @@ public class FailoverCoordinator {
           return wait;
         }
       }
+      // The election may have changed the candidate and its epoch: promote what the record says now.
+      epoch = record.getEpoch();
       String to = record.getToPrimary();
       Optional<MemberAddress> candidate = endpoint(to);
       if (candidate.isEmpty()) {
@@ -623,6 +630,9 @@ public class FailoverCoordinator {
             throw new IllegalStateException(to + " holds history " + heartbeat.historyId() + ", not the cluster's "
                 + history);
           }
+          // Recorded before it is sent: an operator that loses the answer, or restarts, knows this member
+          // may be primary at this epoch, and gives any other candidate a higher one.
+          advance(record, STEP_PROMOTING);
           control.promote(candidate.get(), epoch, history);
         }
       } catch (Exception e) {
@@ -735,6 +745,11 @@ public class FailoverCoordinator {
         return Optional.of(RECHECK);
       }
       Election.Promote promote = (Election.Promote) election;
+      if (!promote.member().equals(record.getToPrimary()) && promoteMayHaveBeenSent(record)) {
+        // The record's candidate may be primary at the record's epoch (its answer lost, then silent): two
+        // primaries at one epoch could not be told apart, so the new candidate gets a higher one.
+        epoch = Math.max(epoch, record.getEpoch() + 1);
+      }
       if (!promote.member().equals(record.getToPrimary()) || epoch != record.getEpoch()) {
         String message = "after fencing " + from + (acknowledged < 0 ? "" : " (acknowledged up to LSN "
             + acknowledged + ")") + " and detaching the secondaries, " + promote.member() + " holds the most (LSN "
@@ -899,10 +914,14 @@ public class FailoverCoordinator {
           || REASON_ROLLING_UPDATE.equals(reason);
     }
 
+    /** A promote to the record's candidate at the record's epoch may have been sent (and taken). */
+    private static boolean promoteMayHaveBeenSent(FailoverRecord record) {
+      return STEPS.indexOf(record.getStep()) >= STEPS.indexOf(STEP_PROMOTING);
+    }
+
     /** Records the step reached (once), so a person or a restarted operator sees how far it got. */
     private void advance(FailoverRecord record, String step) {
-      List<String> order = List.of(STEP_STARTED, STEP_FENCED, STEP_PROMOTED, STEP_COMPLETED);
-      if (order.indexOf(step) > order.indexOf(record.getStep())) {
+      if (STEPS.indexOf(step) > STEPS.indexOf(record.getStep())) {
         record.setStep(step);
         status().setLastFailover(record);
         writeStatus();

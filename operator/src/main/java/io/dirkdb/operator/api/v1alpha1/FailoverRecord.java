@@ -25,7 +25,7 @@ public class FailoverRecord {
   @JsonPropertyDescription("Why: e.g. PrimaryUnreachable, PodNotReady, Switchover.")
   private String reason;
 
-  @JsonPropertyDescription("Last step done: Started, Fenced, Promoted, Completed (or Abandoned: a switchover whose target was lost).")
+  @JsonPropertyDescription("Last step done: Started, Fenced, Promoting (a promote may have reached the candidate), Promoted, Completed (or Abandoned: a switchover whose target was lost).")
   private String step;
 
   @JsonPropertyDescription("metadata.generation of the spec when it started (a switchover answers that spec).")

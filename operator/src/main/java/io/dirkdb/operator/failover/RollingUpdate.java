@@ -62,12 +62,22 @@ public final class RollingUpdate {
       return new Step.Done();
     }
     for (Pod pod : pods) {
-      String name = pod.getMetadata().getName();
       if (pod.getMetadata().getDeletionTimestamp() != null) {
-        return new Step.Wait(name + " is being replaced");
+        return new Step.Wait(pod.getMetadata().getName() + " is being replaced");
       }
+    }
+    // An outdated secondary that is not Ready serves nothing (e.g. a broken image since rolled back): waiting
+    // for it would wait forever, so it is replaced first. A primary that is not Ready is the failover's.
+    Optional<Pod> neverReady = outdated.stream().filter(p -> !p.getMetadata().getName().equals(primary))
+        .filter(p -> !ClusterStatusAggregator.isReady(p))
+        .max(Comparator.comparing(p -> p.getMetadata().getName()));
+    if (neverReady.isPresent()) {
+      String name = neverReady.get().getMetadata().getName();
+      return new Step.DeletePod(name, "replacing " + name + ", which is not ready, with the new template first");
+    }
+    for (Pod pod : pods) {
       if (!ClusterStatusAggregator.isReady(pod)) {
-        return new Step.Wait(name + " is not ready");
+        return new Step.Wait(pod.getMetadata().getName() + " is not ready");
       }
     }
     if (pods.size() < expectedMembers) {

@@ -8,17 +8,34 @@ import java.util.Base64;
 
 /**
  * The passwords the operator itself gives members, read from the cluster's credentials Secret: the
- * administration one for its control requests and lease renewals, and the application one as the fallback
- * for a member still running on the single password (a Secret without the administration key, or a pod not
- * restarted since the key was added).
+ * administration one for its control requests and lease renewals, then, when a member refuses it, the previous
+ * administration one of a rotation (a pod not restarted since), then the application one (a member still running
+ * on the single password: a Secret without the administration key, or a pod not restarted since it was added).
  *
- * @param administration the {@value ClusterNaming#ADMIN_PASSWORD_KEY} key, else the {@value ClusterNaming#PASSWORD_KEY}
- *                       key (a single-password Secret); null when neither is there
- * @param application    the {@value ClusterNaming#PASSWORD_KEY} key, or null
+ * @param administration         the {@value ClusterNaming#ADMIN_PASSWORD_KEY} key, else the
+ *                               {@value ClusterNaming#PASSWORD_KEY} key (a single-password Secret); null when neither
+ * @param application            the {@value ClusterNaming#PASSWORD_KEY} key, or null
+ * @param previousAdministration the {@value ClusterNaming#PREVIOUS_ADMIN_PASSWORD_KEY} key, else the
+ *                               {@value ClusterNaming#PREVIOUS_PASSWORD_KEY} key; null when neither (no rotation)
  */
-public record ClusterCredentials(String administration, String application) {
+public record ClusterCredentials(String administration, String application, String previousAdministration) {
 
-  public static final ClusterCredentials NONE = new ClusterCredentials(null, null);
+  public static final ClusterCredentials NONE = new ClusterCredentials(null, null, null);
+
+  /** Outside a rotation. */
+  public ClusterCredentials(String administration, String application) {
+    this(administration, application, null);
+  }
+
+  /** What is tried, in order, when a member refuses {@link #administration()}. */
+  public java.util.List<String> fallbacks() {
+    java.util.LinkedHashSet<String> tried = new java.util.LinkedHashSet<>();
+    tried.add(previousAdministration);
+    tried.add(application);
+    tried.remove(null);
+    tried.remove(administration);
+    return java.util.List.copyOf(tried);
+  }
 
   /** Reads the Secret the pods use; {@link #NONE} when it does not exist (yet). */
   public static ClusterCredentials read(KubernetesClient client, DirkCluster cluster) {
@@ -29,7 +46,12 @@ public record ClusterCredentials(String administration, String application) {
     }
     String application = value(secret, ClusterNaming.PASSWORD_KEY);
     String administration = value(secret, ClusterNaming.ADMIN_PASSWORD_KEY);
-    return new ClusterCredentials(administration != null ? administration : application, application);
+    String previousAdministration = value(secret, ClusterNaming.PREVIOUS_ADMIN_PASSWORD_KEY);
+    if (previousAdministration == null) {
+      previousAdministration = value(secret, ClusterNaming.PREVIOUS_PASSWORD_KEY);
+    }
+    return new ClusterCredentials(administration != null ? administration : application, application,
+        previousAdministration);
   }
 
   /** A key's value, from {@code data} (base64) or {@code stringData}; null when absent or empty. */

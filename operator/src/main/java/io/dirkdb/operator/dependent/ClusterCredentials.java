@@ -39,8 +39,7 @@ public record ClusterCredentials(String administration, String application, Stri
 
   /** Reads the Secret the pods use; {@link #NONE} when it does not exist (yet). */
   public static ClusterCredentials read(KubernetesClient client, DirkCluster cluster) {
-    Secret secret = client.secrets().inNamespace(cluster.getMetadata().getNamespace())
-        .withName(ClusterNaming.credentialsSecret(cluster)).get();
+    Secret secret = secret(client, cluster);
     if (secret == null) {
       return NONE;
     }
@@ -52,6 +51,39 @@ public record ClusterCredentials(String administration, String application, Stri
     }
     return new ClusterCredentials(administration != null ? administration : application, application,
         previousAdministration);
+  }
+
+  /** The Secret's keys the pods read as passwords: a change of any rolls the pods (see {@link #hash(Secret)}). */
+  public static final java.util.List<String> POD_KEYS = java.util.List.of(ClusterNaming.PASSWORD_KEY,
+      ClusterNaming.REPLICATION_PASSWORD_KEY, ClusterNaming.ADMIN_PASSWORD_KEY, ClusterNaming.PREVIOUS_PASSWORD_KEY,
+      ClusterNaming.PREVIOUS_REPLICATION_PASSWORD_KEY, ClusterNaming.PREVIOUS_ADMIN_PASSWORD_KEY);
+
+  /** The Secret the pods use, or null when it does not exist (yet). */
+  public static Secret secret(KubernetesClient client, DirkCluster cluster) {
+    return client.secrets().inNamespace(cluster.getMetadata().getNamespace())
+        .withName(ClusterNaming.credentialsSecret(cluster)).get();
+  }
+
+  /**
+   * A digest of the passwords the pods read ({@link #POD_KEYS}), for the pod templates' annotation: a changed
+   * password changes the template, which rolls the pods. Null when the Secret does not exist (yet). It reveals
+   * nothing of the passwords (SHA-256 over all of them, 16 hex digits kept).
+   */
+  public static String hash(Secret secret) {
+    if (secret == null) {
+      return null;
+    }
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      for (String key : POD_KEYS) {
+        String value = value(secret, key);
+        sha.update((key + "=" + (value == null ? "" : Base64.getEncoder().encodeToString(
+            value.getBytes(StandardCharsets.UTF_8))) + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+      return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
   }
 
   /** A key's value, from {@code data} (base64) or {@code stringData}; null when absent or empty. */

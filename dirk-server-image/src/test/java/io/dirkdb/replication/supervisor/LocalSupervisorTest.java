@@ -285,6 +285,28 @@ class LocalSupervisorTest {
     }
 
     /**
+     * Review 12: the fenced m1 said it acknowledged up to LSN 12 while every candidate holds at most 10, so m2
+     * is told to pull the tail from m1. m1 then dies before m2 got it. The supervisor must still refuse to
+     * promote a member behind LSN 12 (it learned that LSN 12 was acknowledged); on main the next fence goes
+     * unanswered, the acknowledged LSN reads as unknown (-1) and m2 is promoted at LSN 10.
+     */
+    @Test
+    void acknowledgedLsnLearnedFromTheFenceIsKeptWhenTheFencedPrimaryDiesMidCatchUp() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m1 = cluster.get("m1");
+        cluster.get("m2").lsn = 10;
+        m1.heartbeatsAnswered = false; // slow, not dead: it answers its fence
+        m1.acknowledgedLsn = 12;
+        rounds(3);
+        assertThat(cluster.actions).contains("follow m2 m1").noneMatch(action -> action.startsWith("promote"));
+        m1.answering = false; // SIGKILL before m2 pulled records 11 and 12
+        rounds(6);
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote"));
+    }
+
+    /**
      * Hostile review B: the fenced primary acknowledged up to 12, every detached candidate is behind, and
      * nothing ships to them any more. The most complete one takes the missing tail from the fenced
      * primary (which still serves its final log), then is promoted. Before, the failover never resolved.

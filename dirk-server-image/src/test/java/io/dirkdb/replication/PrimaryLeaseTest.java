@@ -185,6 +185,37 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
     }
 
     /**
+     * Review 12: the lease rule counts streams, not peers. As in oneSecondaryAloneDoesNotKeepTheLeaseOfAPrimary-
+     * WithTwoPeers, m2 is detached by the supervisor and m3 (cut off from it) streams on; but a stream from
+     * anything holding the replication credential outside the configuration (here m4, a member of no
+     * config.json following m1; equally a second stream of m3 or a hand-made dirk stream) stands in for m2,
+     * and m1 stays writable for as long as it streams: the split-brain bound the supervisor's lease wait
+     * relies on (one lease after the detach) is gone.
+     */
+    @Test
+    void streamFromOutsideTheConfigurationDoesNotStandInForADetachedPeer() throws IOException {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        ReplicaSet.Node m2 = members.start("m2", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m3 = members.start("m3", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0, new io.dirkdb.server.Member.Bootstrap(List.of(
+                new MemberAddress("m2", m2.host(), m2.port()), new MemberAddress("m3", m3.host(), m3.port())), null));
+        m1.member().useLease(LEASE);
+        m2.member().follow(m1.host(), m1.port());
+        m3.member().follow(m1.host(), m1.port());
+        ReplicaSet.Node m4 = members.start("m4", Role.SECONDARY, null, 0);
+        m4.member().follow(m1.host(), m1.port());
+        await().atMost(Duration.ofSeconds(20)).until(() -> members.heartbeat("m2").path("streaming").asBoolean()
+                && members.heartbeat("m3").path("streaming").asBoolean()
+                && members.heartbeat("m4").path("streaming").asBoolean());
+
+        m2.member().fence(); // detached by the supervisor; m3 streams on, and so does m4
+        await().atMost(LEASE.multipliedBy(5)).until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
+        // On main it expires for a moment (m2's last ack aged out before m4's next one) and is renewed again.
+        await().during(LEASE.multipliedBy(3)).atMost(LEASE.multipliedBy(5))
+                .until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
+    }
+
+    /**
      * The split-brain window: m1 is cut off from the supervisor and from m2 (both reach it through a
      * link the test cuts) while a client still reaches it; the supervisor promotes m2. No write sent
      * to m1 after m2 was seen promoted is acknowledged; the figure printed is how long before (negative)

@@ -112,6 +112,39 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         }
     }
 
+    /**
+     * Review 12: the supervisor's probe keeps its connection, so each renewal counts from the answer to the
+     * previous round, one probe period earlier: a renewal gives only lease - period, and the lease lapses
+     * between renewals whenever 2 x period > lease. README's own advice for Kubernetes (primaryLeaseMs <
+     * heartbeatIntervalMs x (failureThreshold - 1), i.e. lease < 2 x interval with the default threshold)
+     * makes that so on every round: a primary renewed only by its supervisor (a peer down) refuses writes
+     * with "primary lease expired" part of every period. Here: lease 600 ms, a renewal every 400 ms.
+     */
+    @Test
+    void supervisorRenewingWellWithinTheLeaseKeepsThePrimaryWritable() throws Exception {
+        startPrimaryWithTable();
+        ReplicaSet.Node m1 = members.node("m1");
+        m1.member().useLease(LEASE);
+        java.util.concurrent.ScheduledExecutorService supervisor = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor();
+        try (io.dirkdb.heartbeat.HeartbeatProbe probe = new io.dirkdb.heartbeat.HeartbeatProbe(
+                new MemberAddress("m1", m1.host(), m1.port()), 300, null, null, null)) {
+            supervisor.scheduleAtFixedRate(() -> {
+                try {
+                    probe.probe(1);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, 0, 400, TimeUnit.MILLISECONDS);
+            await().atMost(Duration.ofSeconds(5)).until(() -> !members.heartbeat("m1").path("leaseExpired").asBoolean());
+            await().pollInterval(Duration.ofMillis(50)).during(LEASE.multipliedBy(4)).atMost(LEASE.multipliedBy(6))
+                    .until(() -> !members.heartbeat("m1").path("leaseExpired").asBoolean());
+        } finally {
+            supervisor.shutdownNow();
+            supervisor.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     /** A renewal that is the first request on its connection has no answer to count from: it renews nothing. */
     @Test
     void renewalWithoutAnEarlierAnswerOnItsConnectionRenewsNothing() throws IOException {

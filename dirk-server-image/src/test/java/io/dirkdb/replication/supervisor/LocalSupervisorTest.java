@@ -165,6 +165,31 @@ class LocalSupervisorTest {
         assertThat(supervisor.currentPrimary()).isEqualTo("m3");
     }
 
+    /**
+     * Review 12: adoptPrimary takes the answering primary with the highest epoch whatever its history. A member
+     * that says primary at a higher epoch of another history (a volume restored from another cluster, a member
+     * pointed at the wrong data directory) is adopted, and the cluster's own primary m1 is fenced and told to
+     * follow it (which it refuses: another history): the cluster is left without a writable primary.
+     */
+    @Test
+    void primaryOfAnotherHistoryIsNeverAdoptedAndTheClustersPrimaryIsNotFencedForIt() {
+        String cluster1 = "11111111-1111-1111-1111-111111111111";
+        for (String id : new String[] {"m1", "m2", "m3"}) {
+            cluster.get(id).historyId = cluster1;
+        }
+        supervisor(ReplicationMode.ASYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m3 = cluster.get("m3");
+        m3.historyId = "22222222-2222-2222-2222-222222222222";
+        m3.role = HeartbeatReport.PRIMARY;
+        m3.epoch = 5;
+        m3.highestEpochSeen = 5;
+        rounds(2);
+        assertThat(cluster.actions).doesNotContain("fence m1");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
+
     @Test
     void promotesFromLsnsReadAfterTheFenceNotBefore() {
         supervisor(ReplicationMode.SYNC);

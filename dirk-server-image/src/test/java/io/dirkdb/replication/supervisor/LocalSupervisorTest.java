@@ -190,6 +190,29 @@ class LocalSupervisorTest {
         assertThat(supervisor.currentPrimary()).isEqualTo("m1");
     }
 
+    /**
+     * Review 12: a supervisor that starts with no primary in sight has no cluster history yet (it learns it only
+     * from a primary's heartbeat), so observe() marks no member as of another history and the election among
+     * fenced members ranks them by epoch alone: m3, of another history at a higher epoch, is promoted over m1
+     * and m2, which hold this cluster's data; the proxy then sends the applications' writes to it.
+     */
+    @Test
+    void supervisorStartingWithoutAPrimaryNeverPromotesAMemberOfAnotherHistory() {
+        for (String id : new String[] {"m1", "m2"}) {
+            cluster.get(id).role = HeartbeatReport.FENCED;
+            cluster.get(id).epoch = 1;
+            cluster.get(id).historyId = "11111111-1111-1111-1111-111111111111";
+        }
+        FakeMembers.Fake m3 = cluster.get("m3");
+        m3.role = HeartbeatReport.FENCED;
+        m3.epoch = 3;
+        m3.highestEpochSeen = 3;
+        m3.historyId = "22222222-2222-2222-2222-222222222222";
+        supervisor(ReplicationMode.SYNC);
+        rounds(4);
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote m3"));
+    }
+
     @Test
     void promotesFromLsnsReadAfterTheFenceNotBefore() {
         supervisor(ReplicationMode.SYNC);

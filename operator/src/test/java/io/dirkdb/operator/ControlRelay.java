@@ -7,7 +7,11 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -16,10 +20,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code sql} port, so the operator reaches the member through it. While promotions are held, a
  * connection that sends {@code dirk promote} is cut before the statement arrives, as if the operator
  * had died just before sending it; everything else (heartbeats, fences, follows) passes unchanged.
+ * It can also delay or swallow chunks holding given statements (a slow or cut-off member, as the
+ * operator sees it) and records the control statements it relays.
  */
 final class ControlRelay implements AutoCloseable {
 
   private static final byte[] PROMOTE = "dirk promote".getBytes(StandardCharsets.US_ASCII);
+  private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile(
+      "(?i)dirk (promote|follow|fence|resync)[^;]*;");
 
   private final ServerSocket listener;
   private final String targetHost;
@@ -28,6 +36,12 @@ final class ControlRelay implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger promotionsCut = new AtomicInteger();
   private volatile boolean promotionsHeld;
+  /** Statements (lower case, e.g. "dirk heartbeat") whose chunk is held this long before it is passed on. */
+  private volatile Map<String, Duration> delayed = Map.of();
+  /** Statements whose chunk is swallowed: the member never sees them, the sender waits for an answer in vain. */
+  private volatile Set<String> dropped = Set.of();
+  /** The control statements (promote, follow, fence, resync) that passed towards the member, as sent. */
+  private final List<String> controlStatements = new CopyOnWriteArrayList<>();
 
   private ControlRelay(ServerSocket listener, String targetHost, int targetPort) {
     this.listener = listener;
@@ -49,6 +63,26 @@ final class ControlRelay implements AutoCloseable {
 
   void holdPromotions(boolean held) {
     promotionsHeld = held;
+  }
+
+  /** Holds every chunk holding one of {@code statements} for {@code delay}: a slow member, or a slow network. */
+  void delay(Duration delay, String... statements) {
+    Map<String, Duration> next = new java.util.HashMap<>();
+    for (String statement : statements) {
+      next.put(statement.toLowerCase(java.util.Locale.ROOT), delay);
+    }
+    delayed = Map.copyOf(next);
+  }
+
+  /** Swallows every chunk holding one of {@code statements}: a member cut off from whoever sends them. */
+  void drop(String... statements) {
+    dropped = Set.of(statements).stream().map(t -> t.toLowerCase(java.util.Locale.ROOT))
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
+  }
+
+  /** {@code dirk promote}, {@code follow}, {@code fence} and {@code resync} statements seen, in order. */
+  List<String> controlStatements() {
+    return List.copyOf(controlStatements);
   }
 
   /** Connections relayed so far: once above zero, the operator talks to the member through the relay. */
@@ -83,6 +117,26 @@ final class ControlRelay implements AutoCloseable {
       byte[] window = new byte[0];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+          if (towardsMember) {
+            String text = new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+            String lower = text.toLowerCase(java.util.Locale.ROOT);
+            java.util.regex.Matcher control = CONTROL.matcher(text);
+            while (control.find()) {
+              controlStatements.add(control.group());
+            }
+            if (dropped.stream().anyMatch(lower::contains)) {
+              continue; // never arrives
+            }
+            Duration delay = delayed.entrySet().stream().filter(e -> lower.contains(e.getKey()))
+                .map(Map.Entry::getValue).findFirst().orElse(Duration.ZERO);
+            if (!delay.isZero()) {
+              try {
+                Thread.sleep(delay.toMillis()); // the relay plays a slow link: this is what it simulates
+              } catch (InterruptedException e) {
+                break;
+              }
+            }
+          }
           if (towardsMember && promotionsHeld) {
             byte[] joined = new byte[window.length + n];
             System.arraycopy(window, 0, joined, 0, window.length);

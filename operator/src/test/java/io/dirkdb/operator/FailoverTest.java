@@ -60,19 +60,25 @@ class FailoverTest {
   @Test
   void killedPrimaryIsReplacedWithoutLosingAcknowledgedWritesAndRejoinsByResync() throws Exception {
     String ns = "failover-kill";
-    // Members in JVMs of their own: the primary dies by SIGKILL, mid-write, as on a node failure.
-    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 2, spec -> {},
-        LiveCluster.MemberRuntime.PROCESS)) {
+    // Members in JVMs of their own, on the harness's StatefulSet controller and kubelet: the primary dies by
+    // SIGKILL, mid-write, as on a node failure; its node stays down (no restart) until the failover is over.
+    try (LiveCluster live = LiveCluster.startManaged(client, ns, NAME, ReplicationMode.SYNC, 2, spec -> {
+      spec.getFailover().setHeartbeatIntervalMs(500);
+      spec.getFailover().setFailureThreshold(3);
+      spec.getFailover().setFailoverDelaySeconds(0);
+    }, LiveCluster.MemberRuntime.PROCESS)) {
       live.startProxy();
       try (Writer writer = new Writer(live)) {
         writer.awaitAcks(20);
         long killedAt = System.nanoTime();
+        live.holdRestarts(PRIMARY, true);
         live.kill(PRIMARY);
         long gone = System.nanoTime(); // a write sent before the kill may have been answered: count later ones
 
-        // heartbeat 500 ms x threshold 3, plus 2 s, plus the rounds a starved prober does not count (a
-        // shared build machine): a bound that says "failed over by detection", not a speed target
-        await().atMost(Duration.ofMillis(5000)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+        // heartbeat 500 ms x threshold 3, then the old primary's lease (2 s + a probe timeout: it could not be
+        // fenced), plus the rounds a starved prober does not count (a shared build machine): a bound that says
+        // "failed over by detection and the lease", not a speed target
+        await().atMost(Duration.ofMillis(9000)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
           assertThat(cluster(ns).getStatus().getCurrentPrimary()).isNotEqualTo(PRIMARY);
           assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
         });
@@ -104,13 +110,14 @@ class FailoverTest {
             .isEqualTo(2L));
         assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverCompleted");
 
-        // The old primary's pod comes back (a new process on its data directory, a new IP): a resync Job
-        // rebuilds it, then it is a secondary again.
-        // The first Job fails: it is reported and retried after the backoff (1 s in tests).
+        // Its node is back: the kubelet restarts the container in place (a new process on its data directory,
+        // the same pod and address); back as a primary of epoch 1, a resync Job rebuilds it, then it is a
+        // secondary again. The first Job fails: it is reported and retried after the backoff (1 s in tests).
         live.failNextJobs(1);
         live.holdJobs(true);
-        live.restartPod(PRIMARY);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        live.holdRestarts(PRIMARY, false);
+        // a JVM start on a shared machine, then a heartbeat
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
           DirkCluster c = cluster(ns);
           assertThat(c.getStatus().getPhase()).isEqualTo(ClusterPhase.Resyncing);
           assertThat(c.getStatus().condition("Resyncing")).hasValueSatisfying(cond -> {
@@ -151,14 +158,15 @@ class FailoverTest {
   @Test
   void primaryMissingFewerHeartbeatsThanTheThresholdStaysPrimary() throws Exception {
     String ns = "failover-blip";
-    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {
+    try (LiveCluster live = startManagedCluster(ns, ReplicationMode.ASYNC, 1, spec -> {
       spec.getFailover().setHeartbeatIntervalMs(200);
       spec.getFailover().setFailureThreshold(15);
     })) {
+      live.holdRestarts(PRIMARY, true);
       live.kill(PRIMARY);
       await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
           .untilAsserted(() -> assertThat(member(ns, PRIMARY).getMissedHeartbeats()).isGreaterThanOrEqualTo(2));
-      live.restartInPlace(PRIMARY);
+      live.holdRestarts(PRIMARY, false); // the kubelet restarts the container in place
       await().atMost(Duration.ofSeconds(3))
           .untilAsserted(() -> assertThat(member(ns, PRIMARY).getMissedHeartbeats()).isZero());
       await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
@@ -184,9 +192,9 @@ class FailoverTest {
         assertThat(c.getStatus().getLastFailover()).isNull();
         assertThat(role(ns, PRIMARY)).isEqualTo("primary");
       });
-      // Silent as well as NotReady: that one is lost.
+      // Silent as well as NotReady: that one is lost (and, unfenced, replaced once its lease ran out).
       live.kill(PRIMARY);
-      await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+      await().atMost(Duration.ofSeconds(9)).untilAsserted(() ->
           assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(SECONDARY));
     }
   }
@@ -210,7 +218,10 @@ class FailoverTest {
   @Test
   void withNoSafeCandidateNothingIsPromotedAndTheClusterIsDegraded() throws Exception {
     String ns = "failover-blocked";
-    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+    try (LiveCluster live = startManagedCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      // Their node is down: the kubelet does not restart them.
+      live.holdRestarts(SECONDARY_1, true);
+      live.holdRestarts(PRIMARY, true);
       live.kill(SECONDARY_1);
       live.kill(PRIMARY);
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
@@ -394,15 +405,17 @@ class FailoverTest {
     String ns = "long-name";
     String name = "orders-eu-west-1-production-primary-db01"; // 40 characters
     assertThat(name).hasSize(40);
-    try (LiveCluster live = LiveCluster.start(client, ns, name, ReplicationMode.ASYNC, 1, spec -> {})) {
+    try (LiveCluster live = LiveCluster.startManaged(client, ns, name, ReplicationMode.ASYNC, 1,
+        FailoverTest::loopbackTiming, LiveCluster.MemberRuntime.IN_PROCESS)) {
       String primary = name + "-primary-0";
       String secondary = name + "-secondary-0";
       writeRows(live, primary, 1, 3);
       await().atMost(Duration.ofSeconds(5)).until(() -> live.contents(secondary).equals(live.contents(primary)));
+      live.holdRestarts(primary, true);
       live.kill(primary);
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(client.resources(DirkCluster.class)
           .inNamespace(ns).withName(name).require().getStatus().getCurrentPrimary()).isEqualTo(secondary));
-      live.restartPod(primary); // back as a primary of epoch 1: fenced, rebuilt by a Job
+      live.holdRestarts(primary, false); // restarted in place, back as a primary of epoch 1: fenced, rebuilt by a Job
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         assertThat(role(ns, primary)).isEqualTo("secondary");
         assertThat(live.contents(primary)).isEqualTo(live.contents(secondary));
@@ -420,8 +433,234 @@ class FailoverTest {
     }
   }
 
+  @Test
+  void aSlowPrimaryIsReplacedByTheSecondaryHoldingItsAcknowledgedWritesNotByALaggingOne() throws Exception {
+    String ns = "failover-slow-primary";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 5);
+      // The operator reaches the primary and demo-secondary-1 through relays: the primary's can slow it down,
+      // the secondary's records the control statements it gets.
+      ControlRelay primaryRelay = live.relay(PRIMARY);
+      ControlRelay upToDateRelay = live.relay(SECONDARY_1);
+      String primaryName = live.stableName(PRIMARY) + ":" + primaryRelay.port();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        long primaryLsn = heartbeat(live, PRIMARY).lsn();
+        for (String secondary : List.of(SECONDARY, SECONDARY_1)) {
+          HeartbeatReport h = heartbeat(live, secondary);
+          assertThat(h.following()).as("%s follows the primary's name and declared port", secondary)
+              .isEqualTo(primaryName);
+          assertThat(h.lsn()).isEqualTo(primaryLsn);
+        }
+      });
+
+      // The primary turns slow: heartbeats miss, a fence takes 1.2 s (within the operator's 2 s), writes go on.
+      primaryRelay.delay(Duration.ofMillis(1200), "dirk heartbeat", "dirk fence");
+      await().atMost(Duration.ofSeconds(5)).until(() -> member(ns, PRIMARY).getMissedHeartbeats() > 0);
+      // demo-secondary-0 loses its stream from the primary (a partition between them) but still answers: from
+      // now on it lags. Both secondaries hold the same LSN, so the figures read before the fence tie.
+      try (DirkConnection c = live.connectAdmin(SECONDARY)) {
+        LiveCluster.check(c.execute("dirk follow 'cut-off." + NAME + "-members." + ns + ".svc' 1"));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster(ns).getStatus().getLastFailover() != null);
+      // While the fence is on its way the primary acknowledges more writes, which only demo-secondary-1 holds.
+      Set<Long> acked = new java.util.TreeSet<>();
+      try (DirkConnection c = live.connect(PRIMARY)) {
+        LiveCluster.check(c.execute("ampiasao shop"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        for (long id = 100; System.nanoTime() < deadline; id++) {
+          if (c.execute("manampia ao@ item (id) sanda (" + id + ")").isError()) {
+            break; // fenced
+          }
+          acked.add(id);
+        }
+      }
+      assertThat(acked).as("writes the slow primary acknowledged before its fence").isNotEmpty();
+
+      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getLastFailover().getCompletedAt()).isNotNull();
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY_1);
+      });
+      assertThat(ids(live, SECONDARY_1)).containsAll(acked);
+      // Detached before the election, promoted naming the cluster's history.
+      String history = heartbeat(live, SECONDARY_1).historyId();
+      assertThat(history).isNotNull();
+      List<String> statements = upToDateRelay.controlStatements();
+      assertThat(statements).anySatisfy(st -> assertThat(st).startsWith("dirk fence"));
+      assertThat(statements).anySatisfy(st -> assertThat(st).isEqualTo("dirk promote 2 history '" + history + "';"));
+      assertThat(statements.indexOf("dirk fence;")).isLessThan(statements.indexOf("dirk promote 2 history '" + history
+          + "';"));
+      // The lagging one follows the new primary by name and gets the writes it missed.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(heartbeat(live, SECONDARY).following())
+            .isEqualTo(live.stableName(SECONDARY_1) + ":" + upToDateRelay.port());
+        assertThat(ids(live, SECONDARY)).containsAll(acked);
+      });
+    }
+  }
+
+  @Test
+  void aCandidateBehindWhatTheFencedPrimaryAcknowledgedCatchesUpFromItBeforeItsPromotion() throws Exception {
+    String ns = "failover-catch-up";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.SYNC, 2, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 5);
+      ControlRelay primaryRelay = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        long primaryLsn = heartbeat(live, PRIMARY).lsn();
+        for (String secondary : List.of(SECONDARY, SECONDARY_1)) {
+          assertThat(heartbeat(live, secondary).following())
+              .isEqualTo(live.stableName(PRIMARY) + ":" + primaryRelay.port());
+          assertThat(heartbeat(live, secondary).lsn()).isEqualTo(primaryLsn);
+        }
+      });
+      primaryRelay.delay(Duration.ofMillis(1500), "dirk heartbeat", "dirk fence");
+      await().atMost(Duration.ofSeconds(5)).until(() -> member(ns, PRIMARY).getMissedHeartbeats() > 0);
+      try (DirkConnection c = live.connectAdmin(SECONDARY)) {
+        LiveCluster.check(c.execute("dirk follow 'cut-off." + NAME + "-members." + ns + ".svc' 1"));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster(ns).getStatus().getLastFailover() != null);
+      // Writes acknowledged with demo-secondary-1's ack while the fence is on its way; then demo-secondary-1
+      // dies: the only member left lacks them, and only the fenced old primary still has them.
+      Set<Long> acked = new java.util.TreeSet<>();
+      try (DirkConnection c = live.connect(PRIMARY)) {
+        LiveCluster.check(c.execute("ampiasao shop"));
+        long until = System.nanoTime() + Duration.ofMillis(300).toNanos();
+        for (long id = 100; System.nanoTime() < until; id++) {
+          if (c.execute("manampia ao@ item (id) sanda (" + id + ")").isError()) {
+            break;
+          }
+          acked.add(id);
+        }
+      }
+      live.kill(SECONDARY_1);
+      assertThat(acked).isNotEmpty();
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getLastFailover().getCompletedAt()).isNotNull();
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+      });
+      // A sync primary shows rows once a secondary confirmed them: demo-secondary-1 comes back and follows it.
+      live.restartInPlace(SECONDARY_1);
+      await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+          .untilAsserted(() -> assertThat(ids(live, SECONDARY)).containsAll(acked));
+    }
+  }
+
+  @Test
+  void aPrimaryThatCannotBeFencedStopsAcknowledgingBeforeAnotherIsPromoted() throws Exception {
+    String ns = "failover-unfenced";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {},
+        LiveCluster.MemberRuntime.IN_PROCESS, LiveCluster.PRIMARY_LEASE)) {
+      CutOff cutOff = cutOffPrimaryWhileWriting(live);
+      System.out.printf("unfenced primary: cut off %d ms before the promotion was seen; its last acknowledged "
+          + "write came %d ms before it%n", cutOff.cutToPromotionMillis(), cutOff.lastAckBeforePromotionMillis());
+      assertThat(cutOff.acksAfterPromotion()).as("writes the old primary acknowledged after another member was "
+          + "promoted").isZero();
+      assertThat(cluster(ns).getStatus().getLastFailover().getFromPrimary()).isEqualTo(PRIMARY);
+    }
+  }
+
+  /**
+   * @param acksAfterPromotion writes the old primary acknowledged after the new primary was seen promoted
+   * @param lastAckBeforePromotionMillis how long before the promotion was seen its last write was acknowledged
+   */
+  record CutOff(long cutToPromotionMillis, long lastAckBeforePromotionMillis, long acksAfterPromotion) {}
+
+  /**
+   * Cuts the primary off from the operator only (a relay swallows its heartbeats and fences; its secondary
+   * still streams from it, so its lease is renewed) while a client keeps writing to it, and returns when
+   * the secondary answers as primary at epoch 2, with what the old primary acknowledged around that.
+   */
+  static CutOff cutOffPrimaryWhileWriting(LiveCluster live) throws Exception {
+    writeRows(live, PRIMARY, 1, 1);
+    ControlRelay primaryRelay = live.relay(PRIMARY);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(heartbeat(live, SECONDARY).following())
+        .isEqualTo(live.stableName(PRIMARY) + ":" + primaryRelay.port()));
+    List<Long> ackedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread writer = new Thread(() -> {
+      try (DirkConnection c = live.connect(PRIMARY)) {
+        LiveCluster.check(c.execute("ampiasao shop"));
+        for (long id = 100; writing.get(); id++) {
+          if (!c.execute("manampia ao@ item (id) sanda (" + id + ")").isError()) {
+            ackedAt.add(System.nanoTime());
+          }
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, "writes-to-the-old-primary");
+    try {
+      writer.start();
+      await().atMost(Duration.ofSeconds(5)).until(() -> ackedAt.size() > 10);
+      long cut = System.nanoTime();
+      primaryRelay.drop("dirk heartbeat", "dirk fence");
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).until(() -> {
+        HeartbeatReport h = heartbeat(live, SECONDARY);
+        return h.isPrimary() && h.epoch() == 2;
+      });
+      long promotedSeen = System.nanoTime();
+      // Writes still going to the old primary for a while show whether it still acknowledges.
+      await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
+      long lastAck = ackedAt.stream().mapToLong(Long::longValue).max().orElseThrow();
+      return new CutOff(Duration.ofNanos(promotedSeen - cut).toMillis(),
+          Duration.ofNanos(promotedSeen - lastAck).toMillis(), ackedAt.stream().filter(at -> at >= promotedSeen).count());
+    } finally {
+      writing.set(false);
+      writer.join(10_000);
+    }
+  }
+
+  @Test
+  void aRefusedResyncJobIsReportedAndTheOperatorGoesOn() throws Exception {
+    String ns = "failover-job-refused";
+    try (LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {})) {
+      writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(5)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY)));
+      Harness.refuse(client, "create", "batch", "jobs", ns, "exceeded quota: jobs=0");
+      try {
+        live.kill(PRIMARY);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(SECONDARY));
+        live.restartPod(PRIMARY); // back as a primary of epoch 1: it needs a resync Job, which the quota refuses
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+          assertThat(eventReasons(ns)).contains("ResyncJobRefused");
+          assertThat(cluster(ns).getStatus().condition("Resyncing")).hasValueSatisfying(c -> {
+            assertThat(c.getReason()).isEqualTo("ResyncJobRefused");
+            assertThat(c.getMessage()).contains(PRIMARY).contains("exceeded quota");
+          });
+          assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
+        });
+      } finally {
+        Harness.clearFaults(client);
+      }
+      // Once the quota allows it, the Job is made after the backoff and the member rejoins.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(role(ns, PRIMARY)).isEqualTo("secondary");
+        assertThat(live.contents(PRIMARY)).isEqualTo(live.contents(SECONDARY));
+      });
+    }
+  }
+
+  @Test
+  void aMemberToldToFollowAPeerByIpFailsTheHarnessCheck() throws Exception {
+    String ns = "harness-ip";
+    LiveCluster live = startCluster(ns, ReplicationMode.ASYNC, 1, spec -> {});
+    try {
+      LiveCluster.LiveMember primary = live.member(PRIMARY);
+      try (DirkConnection c = live.connectAdmin(SECONDARY)) {
+        LiveCluster.check(c.execute("dirk follow '" + primary.host() + "' " + primary.port()));
+      }
+      live.checkAddressesNow();
+      assertThat(live.addressedByIp()).anySatisfy(v -> assertThat(v).contains(SECONDARY).contains(primary.host()));
+    } finally {
+      org.assertj.core.api.Assertions.assertThatThrownBy(live::close).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("by IP");
+    }
+  }
+
   /** Writes rows {@code from..to} into shop.item directly on {@code pod}, making the table first if needed. */
-  private static void writeRows(LiveCluster live, String pod, int from, int to) throws IOException {
+  static void writeRows(LiveCluster live, String pod, int from, int to) throws IOException {
     try (DirkConnection c = live.connect(pod)) {
       if (from == 1) {
         LiveCluster.check(c.execute("manamboara tahiry shop"));
@@ -441,6 +680,25 @@ class FailoverTest {
   private LiveCluster startCluster(String ns, ReplicationMode mode, int secondaries,
       Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
     return LiveCluster.start(client, ns, NAME, mode, secondaries, adjust);
+  }
+
+  /**
+   * A cluster on the harness's StatefulSet controller and kubelet (members in this JVM): a killed member is
+   * restarted in place unless its restarts are held, and pods are Ready as /health/ready says.
+   */
+  private LiveCluster startManagedCluster(String ns, ReplicationMode mode, int secondaries,
+      Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust) throws IOException {
+    return LiveCluster.startManaged(client, ns, NAME, mode, secondaries, spec -> {
+      loopbackTiming(spec);
+      adjust.accept(spec);
+    }, LiveCluster.MemberRuntime.IN_PROCESS);
+  }
+
+  /** Detection tuned for loopback members, as {@link LiveCluster#start} sets it. */
+  static void loopbackTiming(io.dirkdb.operator.api.v1alpha1.DirkClusterSpec spec) {
+    spec.getFailover().setHeartbeatIntervalMs(500);
+    spec.getFailover().setFailureThreshold(3);
+    spec.getFailover().setFailoverDelaySeconds(0);
   }
 
   private void setTargetPrimary(String ns, String target) {
@@ -521,6 +779,12 @@ class FailoverTest {
     return client.v1().events().inNamespace(ns).list().getItems().stream()
         .filter(e -> e.getInvolvedObject() != null && NAME.equals(e.getInvolvedObject().getName()))
         .map(Event::getReason).toList();
+  }
+
+  static HeartbeatReport heartbeat(LiveCluster live, String pod) throws IOException {
+    try (DirkConnection c = live.connect(pod)) {
+      return HeartbeatReport.parse(c.execute("dirk heartbeat").messageText());
+    }
   }
 
   private static Set<Long> ids(LiveCluster live, String pod) throws IOException {

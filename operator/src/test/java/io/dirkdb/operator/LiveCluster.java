@@ -56,6 +56,10 @@ import java.util.function.Supplier;
 final class LiveCluster implements AutoCloseable {
 
   private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(2);
+  /** The lease of in-process members in lease tests: {@code dirk server --primary-lease-ms}'s default. */
+  static final Duration PRIMARY_LEASE = Duration.ofMillis(2000);
+  private static final java.util.regex.Pattern IP_LITERAL = java.util.regex.Pattern.compile(
+      "^(\\d{1,3}(\\.\\d{1,3}){3}|\\[?[0-9a-fA-F:]*:[0-9a-fA-F:]*\\]?)$");
 
   /** How the kubelet runs a member's container. */
   enum MemberRuntime {
@@ -65,15 +69,12 @@ final class LiveCluster implements AutoCloseable {
     PROCESS
   }
 
-  /** A running member; {@code stop} kills it (SIGKILL for a process) and is safe to call twice. */
-  record LiveMember(String pod, String host, int port, Path directory, Runnable stop, GracefulStop terminate) {
-    LiveMember(String pod, String host, int port, Path directory, Runnable stop) {
-      this(pod, host, port, directory, stop, grace -> {
-        stop.run();
-        return true;
-      });
-    }
-  }
+  /**
+   * A running member; {@code stop} kills it (SIGKILL for a process) and is safe to call twice; {@code httpPort}
+   * serves its /health/ready; {@code alive} says whether its container still runs.
+   */
+  record LiveMember(String pod, String host, int port, Path directory, Runnable stop, GracefulStop terminate,
+      int httpPort, java.util.function.BooleanSupplier alive) {}
 
   /** How the kubelet stops a container: SIGTERM, then SIGKILL after the grace period; true if it exited in time. */
   @FunctionalInterface
@@ -107,6 +108,16 @@ final class LiveCluster implements AutoCloseable {
   private final Set<String> podsInHand = ConcurrentHashMap.newKeySet();
   private final List<String> preStopLog = new CopyOnWriteArrayList<>();
   private volatile boolean podStartsHeld;
+  /** The primary lease of in-process members (zero: none). */
+  private volatile Duration inProcessLease = Duration.ZERO;
+  private final Set<String> restartsHeld = ConcurrentHashMap.newKeySet();
+  private final Map<String, Integer> readinessFailures = new ConcurrentHashMap<>();
+  private final Map<String, Long> lastReadinessProbe = new ConcurrentHashMap<>();
+  /**
+   * Every place a member was told to reach a peer by IP (a follow, a resync Job, a config): in a cluster a pod's
+   * IP changes when it restarts, so members reach each other by stable name only. Closing fails the test if any.
+   */
+  private final List<String> addressedByIp = new CopyOnWriteArrayList<>();
   /** Set when members read the config.json their pods mount ({@link #startManagedFromExample}). */
   private ConfigMapVolumes configVolumes;
   private MemberListWatcher proxyConfigWatch;
@@ -132,6 +143,46 @@ final class LiveCluster implements AutoCloseable {
     this.replication = ReplicationSettings.defaults(mode).withPeerPassword(replicationPassword)
         .withMaxBackoff(Duration.ofMillis(200)).withSyncTimeout(Duration.ofSeconds(3));
     jobRunner.scheduleWithFixedDelay(this::runNewJobs, 100, 100, TimeUnit.MILLISECONDS);
+    jobRunner.scheduleWithFixedDelay(this::checkFollowedAddresses, 250, 250, TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether {@code host} is an IP address rather than a name (IPv4 dotted quad or IPv6). */
+  static boolean isIpLiteral(String host) {
+    return host != null && IP_LITERAL.matcher(host).matches();
+  }
+
+  /** The host of a {@code host:port}. */
+  private static String hostOf(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    return colon < 0 ? hostPort : hostPort.substring(0, colon);
+  }
+
+  /** Records every member whose heartbeat says it follows an IP: a follow that would break on a pod restart. */
+  private void checkFollowedAddresses() {
+    for (LiveMember member : List.copyOf(members.values())) {
+      try (DirkConnection connection = DirkConnection.open(member.host(), member.port(), 500)) {
+        String following = io.dirkdb.heartbeat.HeartbeatReport.parse(connection.execute("dirk heartbeat").messageText())
+            .following();
+        if (following != null && isIpLiteral(hostOf(following))) {
+          String violation = member.pod() + " follows " + following + ", an IP, not its primary's stable name";
+          if (!addressedByIp.contains(violation)) {
+            addressedByIp.add(violation);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // stopped or starting: looked at again on the next check
+      }
+    }
+  }
+
+  /** Looks at once at what every member follows (the harness also does so every 250 ms). */
+  void checkAddressesNow() {
+    checkFollowedAddresses();
+  }
+
+  /** The peers reached by IP so far (empty when every follow, Job and config used stable names). */
+  List<String> addressedByIp() {
+    return List.copyOf(addressedByIp);
   }
 
   /**
@@ -150,6 +201,17 @@ final class LiveCluster implements AutoCloseable {
       io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
       java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust, MemberRuntime runtime)
       throws IOException {
+    return start(client, ns, name, mode, secondaries, adjust, runtime, Duration.ZERO);
+  }
+
+  /**
+   * As above, the in-process members holding a primary lease of {@code inProcessLease} (as {@code dirk server}
+   * in a cluster does; zero: none, as before), for tests of what the lease bounds.
+   */
+  static LiveCluster start(KubernetesClient client, String ns, String name,
+      io.dirkdb.operator.api.v1alpha1.ReplicationMode mode, int secondaries,
+      java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkClusterSpec> adjust, MemberRuntime runtime,
+      Duration inProcessLease) throws IOException {
     io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, "basic.yaml");
     cluster.getMetadata().setName(name);
     cluster.getSpec().setSecondaries(secondaries);
@@ -163,6 +225,7 @@ final class LiveCluster implements AutoCloseable {
     TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
     LiveCluster live = new LiveCluster(client, ns, name, mode == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
         ? ReplicationMode.SYNC : ReplicationMode.ASYNC, runtime);
+    live.inProcessLease = inProcessLease;
     try {
       live.startAll();
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
@@ -298,7 +361,8 @@ final class LiveCluster implements AutoCloseable {
       Path directory = root.resolve(podName);
       MemberProcess process = MemberProcess.startFromConfig(podName, host, podPort(podName), directory,
           List.of(passwordFile, replicationPasswordFile, adminPasswordFile), config);
-      LiveMember live = new LiveMember(podName, host, process.port(), directory, process::close, process::terminate);
+      LiveMember live = new LiveMember(podName, host, process.port(), directory, process::close, process::terminate,
+          process.httpPort(), process::alive);
       members.put(podName, live);
       memberStarts.add(podName);
       Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(podName).edit(p -> new PodBuilder(p)
@@ -362,6 +426,7 @@ final class LiveCluster implements AutoCloseable {
       if (client.apps().deployments().inNamespace(namespace).withName(name + "-proxy").get() != null) {
         new Kubelet(client, namespace).proxyReady(name + "-proxy"); // gone while the cluster is deleted
       }
+      containers();
       for (Pod pod : client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name)
           .withLabel("app.kubernetes.io/component", "member").list().getItems()) {
         String podName = pod.getMetadata().getName();
@@ -378,6 +443,91 @@ final class LiveCluster implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       System.err.println("test controllers: " + e);
+    }
+  }
+
+  /**
+   * The kubelet's care of running containers: a member whose container died (SIGKILL, a crash) is restarted
+   * in place, on the same pod, address, port and volume, unless its restarts are held (its node is down);
+   * readiness is what the member's {@code /health/ready} answers, probed every {@code periodSeconds} of the
+   * pod's readinessProbe and NotReady after {@code failureThreshold} failures in a row, as the kubelet does.
+   */
+  private void containers() {
+    long now = System.nanoTime();
+    for (LiveMember member : List.copyOf(members.values())) {
+      String podName = member.pod();
+      if (podsInHand.contains(podName)) {
+        continue;
+      }
+      Pod pod = client.pods().inNamespace(namespace).withName(podName).get();
+      if (pod == null || pod.getMetadata().getDeletionTimestamp() != null || !StatefulSetController.ownedHere(pod)) {
+        continue;
+      }
+      if (!member.alive().getAsBoolean() && !restartsHeld.contains(podName)) {
+        podsInHand.add(podName);
+        kubeletWork.submit(() -> restartContainer(podName));
+        continue;
+      }
+      var probe = pod.getSpec().getContainers().get(0).getReadinessProbe();
+      long periodNanos = TimeUnit.SECONDS.toNanos(probe == null || probe.getPeriodSeconds() == null ? 10
+          : probe.getPeriodSeconds());
+      int threshold = probe == null || probe.getFailureThreshold() == null ? 3 : probe.getFailureThreshold();
+      Long last = lastReadinessProbe.get(podName);
+      if (last != null && now - last < periodNanos) {
+        continue;
+      }
+      lastReadinessProbe.put(podName, now);
+      boolean answered = readyByProbe(member);
+      int failures = answered ? 0 : readinessFailures.merge(podName, 1, Integer::sum);
+      if (answered) {
+        readinessFailures.remove(podName);
+      }
+      boolean ready = StatefulSetController.ready(pod);
+      if (answered && !ready || !answered && ready && failures >= threshold) {
+        Kubelet.setRunning(client, namespace, podName, member.host(), answered);
+      }
+    }
+  }
+
+  /** Restarts a dead member's container in place, as the kubelet does after a crash. */
+  private void restartContainer(String podName) {
+    try {
+      LiveMember live = restartInPlace(podName);
+      readinessFailures.remove(podName);
+      Kubelet.setRunning(client, namespace, podName, live.host(), readyByProbe(live));
+      if (proxy != null) {
+        proxy.replaceMembers(proxyMembers());
+      }
+    } catch (RuntimeException e) {
+      System.err.println("test kubelet: restarting " + podName + " failed: " + e);
+    } finally {
+      podsInHand.remove(podName);
+    }
+  }
+
+  /** What the member's /health/ready answers: 200 is ready; anything else, or no answer in 1 s, is not. */
+  private static boolean readyByProbe(LiveMember member) {
+    try {
+      var connection = (java.net.HttpURLConnection) java.net.URI.create("http://" + member.host() + ":"
+          + member.httpPort() + "/health/ready").toURL().openConnection();
+      connection.setConnectTimeout(1000);
+      connection.setReadTimeout(1000);
+      try {
+        return connection.getResponseCode() == 200;
+      } finally {
+        connection.disconnect();
+      }
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** While held, the kubelet does not restart {@code pod}'s member after it died: its node is down. */
+  void holdRestarts(String pod, boolean held) {
+    if (held) {
+      restartsHeld.add(pod);
+    } else {
+      restartsHeld.remove(pod);
     }
   }
 
@@ -417,7 +567,7 @@ final class LiveCluster implements AutoCloseable {
           .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(live.port()).build())
           .endContainer().endSpec()
           .build()));
-      Kubelet.setRunning(client, namespace, podName, host, true);
+      Kubelet.setRunning(client, namespace, podName, host, readyByProbe(live)); // Ready once /health/ready says so
       if (proxy != null) {
         proxy.replaceMembers(proxyMembers());
       }
@@ -563,20 +713,25 @@ final class LiveCluster implements AutoCloseable {
     List<String> others = io.dirkdb.operator.dependent.ClusterNaming.memberNames(client
             .resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).require())
         .stream().filter(p -> !p.equals(pod)).map(this::stableName).toList();
+    // The primary by its stable name too, never its IP.
     MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory,
         List.of(passwordFile, replicationPasswordFile, adminPasswordFile), others,
-        replication.mode().wireName(), follow == null ? null : follow.host(), follow == null ? 0 : follow.port());
-    return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate);
+        replication.mode().wireName(), follow == null ? null : stableName(follow.pod()),
+        follow == null ? 0 : follow.port());
+    return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate,
+        process.httpPort(), process::alive);
   }
 
   private LiveMember startInProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
     EngineDatabase database = EngineDatabase.open(directory);
     // The peers config.json lists: an empty member asks them before it may begin a history of its own.
     List<io.dirkdb.heartbeat.MemberAddress> peers = members.values().stream().filter(m -> !m.pod().equals(pod))
-        .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), m.host(), m.port())).toList();
+        .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), stableName(m.pod()), m.port())).toList();
     Member member = Member.start(pod, database, directory, role, new Member.Bootstrap(peers, null));
+    // As dirk server in a cluster (config.json lists its peers): as primary it acknowledges only while heard from.
+    member.useLease(inProcessLease);
     if (follow != null && member.state().primaryHost() == null) {
-      member.follow(follow.host(), follow.port());
+      member.follow(stableName(follow.pod()), follow.port()); // by name, as config.json says, never by IP
     }
     var registry = HealthHttpServer.newRegistry();
     Replicator.attach(member, database.engine(), replication, registry);
@@ -584,7 +739,23 @@ final class LiveCluster implements AutoCloseable {
       MemberServer server = MemberServer.start(member, new ServerSettings(host, port, password, 64,
           RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200))
           .withCredentials(new io.dirkdb.server.Credentials(password, replicationPassword, adminPassword)), registry);
-      return new LiveMember(pod, host, server.port(), directory, server::close);
+      HealthHttpServer http;
+      try {
+        http = HealthHttpServer.start(host, 0, registry, server::readiness);
+      } catch (IOException | RuntimeException e) {
+        server.close();
+        throw e;
+      }
+      java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Runnable stop = () -> {
+        running.set(false);
+        http.close();
+        server.close();
+      };
+      return new LiveMember(pod, host, server.port(), directory, stop, grace -> {
+        stop.run();
+        return true;
+      }, http.port(), running::get);
     } catch (IOException e) {
       member.close();
       throw new UncheckedIOException(e);
@@ -602,6 +773,15 @@ final class LiveCluster implements AutoCloseable {
   /** Restarts a stopped member with the same data directory on the same address and port. */
   LiveMember restartInPlace(String pod) {
     LiveMember old = members.get(pod);
+    if (configVolumes != null) { // a container restart reads the same mounted config.json
+      MemberProcess process = MemberProcess.startFromConfig(pod, old.host(), old.port(), old.directory(),
+          List.of(passwordFile, replicationPasswordFile, adminPasswordFile), configVolumes.mount(pod));
+      LiveMember live = new LiveMember(pod, old.host(), process.port(), old.directory(), process::close,
+          process::terminate, process.httpPort(), process::alive);
+      members.put(pod, live);
+      memberStarts.add(pod);
+      return live;
+    }
     LiveMember live = runtime == MemberRuntime.PROCESS
         ? startProcess(pod, Role.SECONDARY, old.host(), old.port(), old.directory(), null)
         : startInProcess(pod, Role.SECONDARY, old.host(), old.port(), old.directory(), null);
@@ -762,6 +942,14 @@ final class LiveCluster implements AutoCloseable {
     return connection;
   }
 
+  /** A connection to {@code pod}'s member holding the administration credential (fence, promote, follow). */
+  DirkConnection connectAdmin(String pod) throws IOException {
+    LiveMember member = members.get(pod);
+    DirkConnection connection = DirkConnection.open(member.host(), member.port());
+    check(connection.authenticate(adminPassword));
+    return connection;
+  }
+
   /** Every table's rows on a member, to compare members. */
   Map<String, List<List<Object>>> contents(String pod) throws IOException {
     Map<String, List<List<Object>>> contents = new TreeMap<>();
@@ -817,6 +1005,13 @@ final class LiveCluster implements AutoCloseable {
         if (!jobsSeen.add(jobName)) {
           continue;
         }
+        List<String> args0 = job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        for (int i = 0; i + 1 < args0.size(); i++) {
+          if (List.of("--from", "--to").contains(args0.get(i)) && isIpLiteral(hostOf(args0.get(i + 1)))) {
+            addressedByIp.add("Job " + jobName + " has " + args0.get(i) + " " + args0.get(i + 1)
+                + ", an IP, not the member's stable name");
+          }
+        }
         // The Job's $DIRK_ADMIN_PASSWORD.
         List<String> extra = List.of("--password", adminPassword, "--timeout-seconds", "30", "--poll-ms", "50");
         // A pod told to fail exits 1 without running, as a resync whose source vanished would.
@@ -836,8 +1031,30 @@ final class LiveCluster implements AutoCloseable {
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(condition::getAsBoolean);
   }
 
+  /** Records every host in the operator's rendered config.json that is an IP: members read their peers there. */
+  private void checkRenderedConfig() {
+    java.util.regex.Pattern host = java.util.regex.Pattern.compile("\"host\"\\s*:\\s*\"([^\"]+)\"");
+    for (var configMap : client.configMaps().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).list()
+        .getItems()) {
+      for (var entry : Optional.ofNullable(configMap.getData()).orElse(Map.of()).entrySet()) {
+        java.util.regex.Matcher m = host.matcher(entry.getValue());
+        while (m.find()) {
+          if (isIpLiteral(m.group(1))) {
+            addressedByIp.add("ConfigMap " + configMap.getMetadata().getName() + " " + entry.getKey() + " names host "
+                + m.group(1) + ", an IP, not a stable name");
+          }
+        }
+      }
+    }
+  }
+
   @Override
   public void close() {
+    try {
+      checkRenderedConfig();
+    } catch (RuntimeException e) {
+      System.err.println("test kubelet: could not read the rendered config: " + e);
+    }
     try {
       // Deleting the cluster stops the operator's probes of members that are about to go.
       client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
@@ -869,6 +1086,10 @@ final class LiveCluster implements AutoCloseable {
         relays.forEach(ControlRelay::close);
         members.values().forEach(m -> m.stop().run());
       }
+    }
+    if (!addressedByIp.isEmpty()) {
+      throw new AssertionError("members were told to reach peers by IP, which changes when a pod restarts: "
+          + addressedByIp);
     }
   }
 }

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 final class MemberProcess implements AutoCloseable {
 
   private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+) ");
+  private static final Pattern HTTP = Pattern.compile("HTTP on port (\\d+)");
   /** Members still running; a hook kills them if the test JVM exits without closing them (a timeout, Ctrl-C). */
   private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
 
@@ -33,11 +34,13 @@ final class MemberProcess implements AutoCloseable {
 
   private final Process process;
   private final int port;
+  private final int httpPort;
   private final Path log;
 
-  private MemberProcess(Process process, int port, Path log) {
+  private MemberProcess(Process process, int[] ports, Path log) {
     this.process = process;
-    this.port = port;
+    this.port = ports[0];
+    this.httpPort = ports[1];
     this.log = log;
   }
 
@@ -92,7 +95,7 @@ final class MemberProcess implements AutoCloseable {
           "--data-dir", directory.toString(), "--password-file", passwordFiles.get(0).toString(),
           "--replication-password-file", passwordFiles.get(1).toString(),
           "--admin-password-file", passwordFiles.get(2).toString(),
-          "--sync-timeout-ms", "3000", "--shutdown-grace-seconds", "1"));
+          "--sync-timeout-ms", "3000", "--shutdown-grace-seconds", "1", "--http-port", "0"));
       Path log = directory.resolveSibling(pod + "-" + System.nanoTime() + ".log");
       Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
       RUNNING.add(process);
@@ -107,9 +110,12 @@ final class MemberProcess implements AutoCloseable {
     }
   }
 
-  /** The port from the "listening on" line; the rest of its output is drained so the process never blocks. */
-  private static int awaitListening(Process process, Path log) {
-    CompletableFuture<Integer> listening = CompletableFuture.supplyAsync(() -> {
+  /**
+   * The SQL and HTTP ports from the "listening on" line; the rest of its output is drained so the process
+   * never blocks.
+   */
+  private static int[] awaitListening(Process process, Path log) {
+    CompletableFuture<int[]> listening = CompletableFuture.supplyAsync(() -> {
       BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       try {
         for (String line = out.readLine(); line != null; line = out.readLine()) {
@@ -124,21 +130,22 @@ final class MemberProcess implements AutoCloseable {
             }, "member-output");
             drain.setDaemon(true);
             drain.start();
-            return Integer.parseInt(m.group(1));
+            Matcher http = HTTP.matcher(line);
+            return new int[] {Integer.parseInt(m.group(1)), http.find() ? Integer.parseInt(http.group(1)) : -1};
           }
         }
       } catch (IOException e) {
         // the process is gone: reported below
       }
-      return -1;
+      return new int[] {-1, -1};
     });
-    int port;
+    int[] port;
     try {
       port = listening.get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("the member did not start within 60 s; its log: " + readLog(log), e);
     }
-    if (port < 0) {
+    if (port[0] < 0) {
       throw new IllegalStateException("the member exited before listening; its log: " + readLog(log));
     }
     return port;
@@ -154,6 +161,15 @@ final class MemberProcess implements AutoCloseable {
 
   int port() {
     return port;
+  }
+
+  /** The port of its /health/live, /health/ready and /metrics. */
+  int httpPort() {
+    return httpPort;
+  }
+
+  boolean alive() {
+    return process.isAlive();
   }
 
   /** SIGKILL: the JVM dies at once, connections drop without a goodbye, as when a node fails. */

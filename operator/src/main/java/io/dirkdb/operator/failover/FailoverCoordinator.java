@@ -15,6 +15,7 @@ import io.dirkdb.operator.reconciler.ClusterStatusAggregator;
 import io.dirkdb.operator.reconciler.Conditions;
 import io.dirkdb.operator.reconciler.ImageDefaults;
 import io.dirkdb.operator.resync.ResyncCoordinator;
+import io.dirkdb.heartbeat.FenceReport;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.replication.Election;
@@ -85,6 +86,37 @@ public class FailoverCoordinator {
   private final Map<ResourceID, Instant> lostSince = new ConcurrentHashMap<>();
   /** The last blocked reason reported per cluster, so a blocked failover is one Event, not one per pass. */
   private final Map<ResourceID, String> blocked = new ConcurrentHashMap<>();
+  /** What the failover in progress learnt in this operator (a restarted one fences and detaches again). */
+  private final Map<ResourceID, Attempt> attempts = new ConcurrentHashMap<>();
+  /** The history id of each cluster's primary, from its heartbeats (promote and follow name it). */
+  private final Map<ResourceID, String> histories = new ConcurrentHashMap<>();
+
+  /**
+   * The lease a member has when its heartbeat does not say one: {@code dirk server --primary-lease-ms}'s
+   * default. The operator waits it out (plus a probe timeout) before promoting past a primary it could
+   * not fence.
+   */
+  static final Duration DEFAULT_PRIMARY_LEASE = Duration.ofMillis(2000);
+  /** How long one reconcile lets the best candidate catch up from the fenced old primary. */
+  private static final Duration ACKNOWLEDGED_CATCH_UP_WAIT = Duration.ofSeconds(5);
+
+  /** One failover's progress: the old primary's fence answer, the secondaries detached, and when. */
+  private static final class Attempt {
+    final String key;
+    boolean oldPrimaryFenced;
+    FenceReport fence;
+    final Map<String, Instant> detached = new LinkedHashMap<>();
+    final java.util.Set<String> detachFailed = new java.util.HashSet<>();
+    String leaseWaitLogged;
+
+    Attempt(String key) {
+      this.key = key;
+    }
+
+    Instant lastDetach() {
+      return detached.values().stream().max(Instant::compareTo).orElse(null);
+    }
+  }
 
   private final Duration resyncFirstBackoff;
   private final ImageDefaults images;
@@ -123,7 +155,7 @@ public class FailoverCoordinator {
       Map<String, ProbeResult> results = prober.results(id);
       MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),
           cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary());
-      Pass pass = new Pass(client, cluster, pods, results, roles, control);
+      Pass pass = new Pass(id, client, cluster, pods, results, roles, control);
       Optional<Duration> recheck = pass.run(id);
       return new Outcome(pass.cluster, pass.currentPods(), recheck);
     }
@@ -175,9 +207,11 @@ public class FailoverCoordinator {
     final MemberRoles roles;
     final MemberControl control;
     final String name;
+    final ResourceID id;
 
-    Pass(KubernetesClient client, DirkCluster cluster, List<Pod> pods, Map<String, ProbeResult> results,
+    Pass(ResourceID id, KubernetesClient client, DirkCluster cluster, List<Pod> pods, Map<String, ProbeResult> results,
         MemberRoles roles, MemberControl control) {
+      this.id = id;
       this.client = client;
       this.cluster = cluster;
       this.pods = pods.stream().collect(Collectors.toMap(p -> p.getMetadata().getName(), Function.identity(),
@@ -198,9 +232,18 @@ public class FailoverCoordinator {
       if (record != null && record.inProgress()) {
         return resume(record);
       }
+      if (pictureBeforePromotion(record)) {
+        // The prober has not heard the new primary since its promotion: labels from this picture would move
+        // the role (and the -primary Service) back for a moment. The next round's figures decide.
+        return Optional.of(RECHECK.dividedBy(4));
+      }
       labelByHeartbeats();
       String named = status.getCurrentPrimary();
       Optional<String> answering = roles.primary();
+      // Only the member answering primary at the current epoch (and so labelled) has its lease renewed.
+      prober.holdPrimary(id, answering.orElse(null), roles.currentEpoch());
+      answering.map(results::get).map(ProbeResult::last).map(HeartbeatReport::historyId)
+          .ifPresent(history -> histories.put(id, history));
       if (answering.isPresent() && !answering.get().equals(named)) {
         // An empty status (the cluster recreated over its volumes) or one behind the members: they know best.
         String message = answering.get() + " answers as primary at epoch " + roles.currentEpoch()
@@ -282,6 +325,20 @@ public class FailoverCoordinator {
         return rolling.get().compareTo(rejoined.get()) < 0 ? rolling : rejoined;
       }
       return rolling.or(() -> rejoined);
+    }
+
+    /**
+     * A failover completed a moment ago and the prober's last answer from its new primary (still answering)
+     * predates the promotion: so do the others' (detached secondaries answer {@code fenced} until repointed).
+     */
+    private boolean pictureBeforePromotion(FailoverRecord record) {
+      if (record == null || record.getCompletedAt() == null || !STEP_COMPLETED.equals(record.getStep())
+          || Instant.parse(record.getCompletedAt()).isBefore(Instant.now().minusSeconds(5))) {
+        return false;
+      }
+      ProbeResult promoted = results.get(record.getToPrimary());
+      return promoted != null && promoted.answering()
+          && !(promoted.last().isPrimary() && promoted.last().epoch() >= record.getEpoch());
     }
 
     /** The primary's pod has a deletionTimestamp while its member still answers as primary. */
@@ -506,15 +563,21 @@ public class FailoverCoordinator {
     private Optional<Duration> resume(FailoverRecord record) {
       boolean switchover = planned(record.getReason());
       String from = record.getFromPrimary();
-      String to = record.getToPrimary();
       long epoch = record.getEpoch();
+      prober.holdPrimary(id, null, 0); // no lease is renewed while the role moves
+      String history = clusterHistory(from);
 
       // Fence: Services stop selecting the old primary before anything else moves.
       Optional<MemberAddress> oldPrimary = endpoint(from);
       relabel(from, ClusterNaming.ROLE_FENCED);
-      if (oldPrimary.isPresent()) {
+      Attempt attempt = attempts.compute(id, (k, a) -> a != null && a.key.equals(from + "@" + epoch) ? a
+          : new Attempt(from + "@" + epoch));
+      if (oldPrimary.isPresent() && !attempt.oldPrimaryFenced) {
         try {
-          control.fence(oldPrimary.get());
+          String answer = control.fence(oldPrimary.get());
+          attempt.oldPrimaryFenced = true;
+          attempt.fence = FenceReport.parse(answer).orElse(null);
+          LOG.infof("DirkCluster %s: fenced %s: %s", name, from, answer);
         } catch (Exception e) {
           Pod fromPod = pods.get(from);
           boolean stopping = fromPod == null || fromPod.getMetadata().getDeletionTimestamp() != null;
@@ -524,17 +587,27 @@ public class FailoverCoordinator {
           }
           // A primary whose pod stopped before the hand-over finished: the rest is a failover.
           switchover = false;
-          LOG.infof("DirkCluster %s: old primary %s did not take the fence (%s); its label keeps it out", name,
-              from, e.getMessage());
+          LOG.infof("DirkCluster %s: old primary %s did not take the fence (%s); its label keeps it out, and its "
+              + "lease must run out before another member is promoted", name, from, e.getMessage());
         }
       }
       for (Pod pod : List.copyOf(pods.values())) { // never two pods labelled primary
         String podName = pod.getMetadata().getName();
-        if (!podName.equals(to) && ClusterNaming.ROLE_PRIMARY.equals(RoleLabels.role(pod))) {
+        if (!podName.equals(record.getToPrimary()) && ClusterNaming.ROLE_PRIMARY.equals(RoleLabels.role(pod))) {
           relabel(podName, ClusterNaming.ROLE_FENCED);
         }
       }
       advance(record, STEP_FENCED);
+      // A bootstrap has no old primary whose writes a stale picture could lose: its candidate stands.
+      if (!switchover && !"NoPrimaryAnswers".equals(record.getReason()) && !alreadyPromoted(record)) {
+        // Figures read before the fence are stale: detach the secondaries from the old primary, read them
+        // again, and elect from what they hold now.
+        Optional<Duration> wait = electAfterFence(record, attempt, oldPrimary, history);
+        if (wait != null) {
+          return wait;
+        }
+      }
+      String to = record.getToPrimary();
       Optional<MemberAddress> candidate = endpoint(to);
       if (candidate.isEmpty()) {
         LOG.warnf("DirkCluster %s: candidate %s has no address yet; the failover waits", name, to);
@@ -546,7 +619,11 @@ public class FailoverCoordinator {
           if (switchover && oldPrimary.isPresent() && !caughtUp(candidate.get(), oldPrimary.get())) {
             return Optional.of(RECHECK);
           }
-          control.promote(candidate.get(), epoch);
+          if (heartbeat.historyId() != null && history != null && !history.equals(heartbeat.historyId())) {
+            throw new IllegalStateException(to + " holds history " + heartbeat.historyId() + ", not the cluster's "
+                + history);
+          }
+          control.promote(candidate.get(), epoch, history);
         }
       } catch (Exception e) {
         LOG.warnf("DirkCluster %s: could not promote %s at epoch %d yet: %s", name, to, epoch, e.getMessage());
@@ -555,16 +632,20 @@ public class FailoverCoordinator {
         }
         return Optional.of(RECHECK);
       }
+      attempts.remove(id);
+      prober.holdPrimary(id, to, epoch);
       relabel(to, ClusterNaming.ROLE_PRIMARY);
       advance(record, STEP_PROMOTED);
       for (String member : pods.keySet()) {
         if (member.equals(to) || (member.equals(from) && !switchover)) {
           continue; // a failed primary may have writes nobody has: it rejoins by a resync
         }
+        boolean oldPrimaryFollows = member.equals(from);
         endpoint(member).ifPresent(e -> {
           try {
-            control.follow(e, MemberAddresses.stable(cluster, candidate.get())); // a name that outlives the pod's IP
-            if (ClusterNaming.ROLE_FENCED.equals(RoleLabels.role(pods.get(member))) && member.equals(from)) {
+            // A name that outlives the pod's IP, and the history: a member of another one refuses to follow.
+            control.follow(e, MemberAddresses.stable(cluster, candidate.get()), history);
+            if (ClusterNaming.ROLE_FENCED.equals(RoleLabels.role(pods.get(member))) && oldPrimaryFollows) {
               relabel(member, ClusterNaming.ROLE_SECONDARY);
             }
           } catch (Exception ex) {
@@ -586,6 +667,230 @@ public class FailoverCoordinator {
       LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);
       ClusterEvents.normal(client, cluster, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
       return Optional.of(RECHECK);
+    }
+
+    /** The record's candidate already answers as primary of its epoch (an operator restarted after the promotion). */
+    private boolean alreadyPromoted(FailoverRecord record) {
+      Optional<MemberAddress> candidate = endpoint(record.getToPrimary());
+      if (candidate.isEmpty()) {
+        return false;
+      }
+      try {
+        HeartbeatReport heartbeat = control.heartbeat(candidate.get());
+        return heartbeat.isPrimary() && heartbeat.epoch() >= record.getEpoch();
+      } catch (Exception e) {
+        return false;
+      }
+    }
+
+    /**
+     * The failover's election after the fence, as the local supervisor does it: every answering secondary is
+     * detached from the old primary ({@code dirk fence} on it: it stops following, so its log end is final and
+     * it renews no lease of the old primary), every candidate is read again, and the policy elects from those
+     * figures, never a member behind what the fenced old primary says it acknowledged ({@code sync}). When
+     * none holds that, the best one catches up from the fenced old primary if it still answers; otherwise the
+     * failover is blocked. When the old primary could not be fenced, the promotion waits until its lease has
+     * run out. Returns null when the record's candidate (perhaps changed) may be promoted now, else when to
+     * look again.
+     */
+    private Optional<Duration> electAfterFence(FailoverRecord record, Attempt attempt,
+        Optional<MemberAddress> oldPrimary, String history) {
+      String from = record.getFromPrimary();
+      FailoverPolicy policy = policy(cluster.getSpec().getFailover());
+      long acknowledged = attempt.fence == null ? -1 : attempt.fence.acknowledgedLsn();
+      Election election = null;
+      List<MemberObservation> observations = List.of();
+      long epoch = record.getEpoch();
+      for (int look = 0; look < 2; look++) {
+        observations = readCandidates(from, attempt, history, "PrimaryLostItsData".equals(record.getReason()));
+        if (attempt.fence != null) {
+          // The fenced old primary said what it acknowledged, and acknowledges nothing more: a silent secondary
+          // can hold no acknowledged write beyond that, so only a candidate holding it is required.
+          observations = observations.stream().filter(o -> o.answering() || o.diverged()).toList();
+        }
+        long highest = observations.stream().mapToLong(MemberObservation::epoch).max().orElse(0);
+        epoch = Math.max(record.getEpoch(), highest + 1);
+        election = policy.elect(observations, epoch - 1, acknowledged);
+        if (election instanceof Election.Promote || look > 0) {
+          break;
+        }
+        // Only behind what the old primary acknowledged? Then the best candidate may fetch the rest from it:
+        // fenced, it takes no writes but still ships the log it has.
+        if (!(policy.elect(observations, epoch - 1, -1) instanceof Election.Promote behind)
+            || !attempt.oldPrimaryFenced || oldPrimary.isEmpty()) {
+          break;
+        }
+        if (!catchUp(behind.member(), oldPrimary.get(), acknowledged, history, attempt)) {
+          block(id, "failover of " + from + ": the fenced old primary acknowledged writes up to LSN " + acknowledged
+              + " but the best candidate, " + behind.member() + ", holds LSN " + behind.lsn() + " and did not catch "
+              + "up from it within " + ACKNOWLEDGED_CATCH_UP_WAIT.toSeconds() + " s; promoting it would lose "
+              + "acknowledged writes");
+          return Optional.of(RECHECK);
+        }
+      }
+      if (election instanceof Election.NoSafeCandidate none) {
+        block(id, "failover of " + from + " after its fence"
+            + (acknowledged < 0 ? "" : " (it acknowledged writes up to LSN " + acknowledged + ")") + ": "
+            + none.reason());
+        return Optional.of(RECHECK);
+      }
+      Election.Promote promote = (Election.Promote) election;
+      if (!promote.member().equals(record.getToPrimary()) || epoch != record.getEpoch()) {
+        String message = "after fencing " + from + (acknowledged < 0 ? "" : " (acknowledged up to LSN "
+            + acknowledged + ")") + " and detaching the secondaries, " + promote.member() + " holds the most (LSN "
+            + promote.lsn() + "): promoting it at epoch " + epoch + " instead of " + record.getToPrimary();
+        record.setToPrimary(promote.member());
+        record.setEpoch(epoch);
+        status().setLastFailover(record);
+        setCondition(true, "FailoverStarted", message);
+        writeStatus();
+        LOG.infof("DirkCluster %s: %s", name, message);
+        ClusterEvents.normal(client, cluster, "FailoverCandidateChanged", message);
+      }
+      blocked.remove(id);
+      if (!attempt.oldPrimaryFenced && pods.containsKey(from)) {
+        // Not fenced: it may still be acknowledging, until its lease runs out (counted from the last renewal
+        // it can have had: the operator's, or a secondary's ack before that secondary was detached).
+        ProbeResult last = results.get(from);
+        Duration lease = last != null && last.last() != null && last.last().leaseMillis() > 0
+            ? Duration.ofMillis(last.last().leaseMillis()) : DEFAULT_PRIMARY_LEASE;
+        Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
+        Instant base = Instant.parse(record.getStartedAt());
+        Optional<Instant> renewed = prober.lastLeaseRenewal(id, from);
+        if (renewed.isPresent() && renewed.get().isAfter(base)) {
+          base = renewed.get();
+        }
+        if (attempt.lastDetach() != null && attempt.lastDetach().isAfter(base)) {
+          base = attempt.lastDetach();
+        }
+        Instant safeAt = base.plus(lease).plus(margin);
+        Duration left = Duration.between(Instant.now(), safeAt);
+        if (left.compareTo(Duration.ofMillis(5)) > 0) {
+          String message = "waiting " + left.toMillis() + " ms for the lease of " + from + " (" + lease.toMillis()
+              + " ms + " + margin.toMillis() + " ms) to run out before promoting " + record.getToPrimary()
+              + ": it could not be fenced and may still acknowledge writes until then";
+          if (!record.getToPrimary().equals(attempt.leaseWaitLogged)) {
+            attempt.leaseWaitLogged = record.getToPrimary();
+            LOG.infof("DirkCluster %s: %s", name, message);
+            setCondition(true, "WaitingForLease", message);
+            writeStatus();
+          }
+          return Optional.of(left);
+        }
+      }
+      return null;
+    }
+
+    /**
+     * Detaches and reads every member but the old primary. A member already detached by this failover says
+     * {@code fenced} and is still a candidate (so is one a restarted operator finds fenced while its pod is
+     * still labelled secondary); one that did not answer its detach counts as silent.
+     */
+    private List<MemberObservation> readCandidates(String from, Attempt attempt, String history,
+        boolean oldPrimaryLostItsData) {
+      List<MemberObservation> observations = new java.util.ArrayList<>();
+      for (String member : pods.keySet()) {
+        if (member.equals(from)) {
+          continue;
+        }
+        Pod pod = pods.get(member);
+        ProbeResult probed = results.get(member);
+        Optional<MemberAddress> address = endpoint(member);
+        boolean running = pod.getMetadata().getDeletionTimestamp() == null && address.isPresent();
+        HeartbeatReport heartbeat = null;
+        if (running && (attempt.detached.containsKey(member) || (probed != null && probed.answering()))) {
+          try {
+            heartbeat = control.heartbeat(address.get());
+            // A secondary, or one a previous operator detached (fenced, its pod still labelled secondary): its
+            // detach is made (again) now, so the lease wait below counts from a detach this operator saw.
+            boolean detachedBefore = heartbeat.ready() && HeartbeatReport.FENCED.equals(heartbeat.role())
+                && ClusterNaming.ROLE_SECONDARY.equals(RoleLabels.role(pod));
+            if (heartbeat.isSecondary() || (detachedBefore && !attempt.detached.containsKey(member))) {
+              String answer = control.fence(address.get());
+              attempt.detached.put(member, Instant.now());
+              attempt.detachFailed.remove(member);
+              LOG.infof("DirkCluster %s: detached %s from %s before electing: %s", name, member, from, answer);
+              heartbeat = control.heartbeat(address.get());
+            }
+          } catch (Exception e) {
+            attempt.detachFailed.add(member);
+            heartbeat = null;
+            LOG.warnf("DirkCluster %s: could not detach and read %s: %s", name, member, e.getMessage());
+          }
+        }
+        if (heartbeat == null) {
+          int missed = Math.max(1, probed == null ? 0 : probed.missed());
+          observations.add(new MemberObservation(member, running, missed, "", 0, 0, false));
+          continue;
+        }
+        boolean detached = attempt.detached.containsKey(member)
+            || ClusterNaming.ROLE_SECONDARY.equals(RoleLabels.role(pod));
+        String role = HeartbeatReport.FENCED.equals(heartbeat.role()) && detached ? HeartbeatReport.SECONDARY
+            : heartbeat.ready() ? heartbeat.role() : "";
+        boolean otherHistory = history != null && heartbeat.historyId() != null
+            && !history.equals(heartbeat.historyId());
+        boolean diverged = heartbeat.diverged() || heartbeat.needsResync();
+        if (oldPrimaryLostItsData && heartbeat.lsn() > 0) {
+          diverged = false; // it diverged only from an empty primary
+        }
+        observations.add(new MemberObservation(member, true, attempt.detachFailed.contains(member) ? 1 : 0, role,
+            heartbeat.epoch(), heartbeat.lsn(), diverged || otherHistory || heartbeat.isPrimary()));
+      }
+      return observations;
+    }
+
+    /**
+     * Lets {@code member} fetch from the fenced old primary what it lacks up to {@code goal}, then detaches
+     * it again; false when it did not get there in time.
+     */
+    private boolean catchUp(String member, MemberAddress oldPrimary, long goal, String history, Attempt attempt) {
+      Optional<MemberAddress> address = endpoint(member);
+      if (address.isEmpty()) {
+        return false;
+      }
+      LOG.infof("DirkCluster %s: %s is behind the LSN %d the fenced %s acknowledged: it catches up from it first",
+          name, member, goal, oldPrimary.id());
+      try {
+        control.follow(address.get(), MemberAddresses.stable(cluster, oldPrimary), history);
+        Instant deadline = Instant.now().plus(ACKNOWLEDGED_CATCH_UP_WAIT);
+        boolean reached = false;
+        while (!reached && Instant.now().isBefore(deadline)) {
+          reached = control.heartbeat(address.get()).lsn() >= goal;
+          if (!reached) {
+            Thread.sleep(20);
+          }
+        }
+        control.fence(address.get());
+        attempt.detached.put(member, Instant.now());
+        return reached;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } catch (Exception e) {
+        LOG.warnf("DirkCluster %s: %s could not catch up from %s: %s", name, member, oldPrimary.id(), e.getMessage());
+        return false;
+      }
+    }
+
+    /**
+     * The cluster's history, which promote and follow name so that no member of another is promoted or
+     * followed: the one the primary's heartbeats said, else the old primary's (holding data), else the one
+     * every member holding data agrees on; null when unknown (the statements then go without it).
+     */
+    private String clusterHistory(String oldPrimary) {
+      FailoverRecord record = status().getLastFailover();
+      boolean bootstrap = record != null && "NoPrimaryAnswers".equals(record.getReason());
+      if (!bootstrap && histories.get(id) != null) {
+        return histories.get(id);
+      }
+      ProbeResult old = oldPrimary == null ? null : results.get(oldPrimary);
+      if (!bootstrap && old != null && old.last() != null && old.last().lsn() > 0 && old.last().historyId() != null) {
+        return old.last().historyId();
+      }
+      java.util.Set<String> held = results.values().stream().map(ProbeResult::last).filter(java.util.Objects::nonNull)
+          .filter(h -> h.lsn() > 0 && h.historyId() != null).map(HeartbeatReport::historyId)
+          .collect(Collectors.toSet());
+      return held.size() == 1 ? held.iterator().next() : null;
     }
 
     /** A hand-over asked for or planned by the operator, run with the switchover's care (the old primary follows). */
@@ -709,7 +1014,18 @@ public class FailoverCoordinator {
           endpoint.get(), result.last().epoch(), control, resyncFirstBackoff);
       boolean wasResyncing = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
           .filter(c -> "True".equals(c.getStatus())).isPresent();
-      if (!outcome.running().isEmpty()) {
+      if (!outcome.refused().isEmpty()) {
+        String message = String.join("; ", outcome.refused());
+        boolean same = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
+            .filter(c -> "ResyncJobRefused".equals(c.getReason()) && message.equals(c.getMessage())).isPresent();
+        if (!same) {
+          ClusterEvents.warning(client, cluster, "ResyncJobRefused", message
+              + ". Grant the operator's ServiceAccount create on jobs.batch or raise the namespace's quota; retried");
+          setCondition(DirkClusterStatus.CONDITION_RESYNCING, false, "ResyncJobRefused", message);
+          status().setPhase(ClusterPhase.Degraded);
+          writeStatus();
+        }
+      } else if (!outcome.running().isEmpty()) {
         String message = "resync Job running: " + String.join(", ", outcome.running());
         boolean same = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
             .filter(c -> "True".equals(c.getStatus()) && message.equals(c.getMessage())).isPresent();

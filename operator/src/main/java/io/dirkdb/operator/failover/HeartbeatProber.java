@@ -9,10 +9,13 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -208,6 +211,33 @@ public class HeartbeatProber {
     return results;
   }
 
+  /**
+   * The member whose lease the probes renew ({@code dirk heartbeat lease E}): the one the coordinator
+   * elected or labelled primary at {@code epoch}; null renews nobody (a failover is under way). A member
+   * that merely says it is primary is never renewed: an old primary back from a partition must let its
+   * lease run out.
+   */
+  public void holdPrimary(ResourceID cluster, String member, long epoch) {
+    ClusterProbes probes = clusters.get(cluster);
+    if (probes != null) {
+      probes.leaseHolder = member == null ? null : new LeaseHolder(member, epoch);
+    }
+  }
+
+  /** When the probes last sent {@code member} a lease renewal; empty when never (in this operator). */
+  public Optional<Instant> lastLeaseRenewal(ResourceID cluster, String member) {
+    ClusterProbes probes = clusters.get(cluster);
+    MemberProbe probe = probes == null ? null : probes.members.get(member);
+    return probe == null ? Optional.empty() : Optional.ofNullable(probe.leaseSentAt);
+  }
+
+  /** The probe timeout of a cluster's heartbeats: a renewal may reach its member this late. */
+  public static Duration probeTimeout(int intervalMillis) {
+    return Duration.ofMillis(Math.max(200, Math.min(intervalMillis, 2000)));
+  }
+
+  private record LeaseHolder(String member, long epoch) {}
+
   public int watchedClusters() {
     return clusters.size();
   }
@@ -235,6 +265,8 @@ public class HeartbeatProber {
     String reportedSignature = "";
     long reportedLsns = -1;
     long reportedAt;
+    /** Whose lease the probes renew, or null. */
+    volatile LeaseHolder leaseHolder;
 
     ClusterProbes(ResourceID id, int intervalMillis, String tlsKey, ClusterTls tls, ClusterCredentials credentials) {
       this.id = id;
@@ -244,7 +276,7 @@ public class HeartbeatProber {
       this.intervalMillis = intervalMillis;
       this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
       // A member slower than this to say its role is as good as silent; never longer than 2 s.
-      this.timeoutMillis = Math.max(200, Math.min(intervalMillis, 2000));
+      this.timeoutMillis = (int) probeTimeout(intervalMillis).toMillis();
     }
 
     void start() {
@@ -293,14 +325,17 @@ public class HeartbeatProber {
         // A round that itself ran late (the operator was starved or paused) cannot tell a slow member
         // from its own delay: it sends, and counts nothing.
         boolean onTime = sinceLast <= intervalNanos + intervalNanos / 2;
-        for (MemberProbe probe : members.values()) {
+        LeaseHolder holder = leaseHolder;
+        for (Map.Entry<String, MemberProbe> entry : members.entrySet()) {
+          MemberProbe probe = entry.getValue();
+          long heldEpoch = holder != null && holder.member().equals(entry.getKey()) ? holder.epoch() : -1;
           if (probe.inFlight.compareAndSet(false, true)) {
             probe.lateCounted = false;
             probe.sentAt = 0;
             probes.execute(() -> {
               probe.sentAt = nanoTime.getAsLong(); // the interval starts when the probe leaves, not when queued
               try {
-                probe.probe();
+                probe.probe(heldEpoch);
               } finally {
                 probe.sentAt = 0;
                 probe.inFlight.set(false);
@@ -364,13 +399,24 @@ public class HeartbeatProber {
       this.heartbeat = heartbeat;
     }
 
-    /** Only ever one at a time (the in-flight flag), as a {@link HeartbeatProbe} needs. */
-    void probe() {
+    /** When a lease renewal was last sent (wall clock), null before the first. */
+    volatile Instant leaseSentAt;
+
+    /**
+     * Only ever one at a time (the in-flight flag), as a {@link HeartbeatProbe} needs. {@code heldEpoch}: the
+     * epoch at which the coordinator holds this member for primary, -1 when it does not.
+     */
+    void probe(long heldEpoch) {
       try {
-        // A primary that answered the last probe has its lease renewed (dirk heartbeat lease E): the lease runs
-        // out once probes stop reaching it, so an isolated primary stops acknowledging writes on its own.
+        // The held primary, if it answered the last probe as primary at that very epoch, has its lease renewed
+        // (dirk heartbeat lease E): the lease runs out once probes stop reaching it, so an isolated primary stops
+        // acknowledging writes on its own.
         HeartbeatReport previous = last;
-        long leaseEpoch = missed.get() == 0 && previous != null && previous.isPrimary() ? previous.epoch() : -1;
+        long leaseEpoch = heldEpoch >= 0 && missed.get() == 0 && previous != null && previous.isPrimary()
+            && previous.epoch() == heldEpoch ? heldEpoch : -1;
+        if (leaseEpoch >= 0) {
+          leaseSentAt = Instant.now();
+        }
         last = heartbeat.probe(leaseEpoch);
         missed.set(0);
       } catch (Exception e) {

@@ -40,8 +40,11 @@ public final class ResyncCoordinator {
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
   static final Duration SETTLE = Duration.ofSeconds(10);
 
-  /** @param running the Jobs running now; {@code recheckAfter} when a retry waits for its backoff */
-  public record Outcome(List<String> running, Optional<Duration> recheckAfter) {}
+  /**
+   * @param running the Jobs running now; {@code recheckAfter} when a retry waits for its backoff
+   * @param refused why the API server refused a Job this pass wanted to create (RBAC, a quota), per member
+   */
+  public record Outcome(List<String> running, Optional<Duration> recheckAfter, List<String> refused) {}
 
   private ResyncCoordinator() {}
 
@@ -52,6 +55,7 @@ public final class ResyncCoordinator {
       Map<String, ProbeResult> results, MemberAddress primary, long primaryEpoch, MemberControl control,
       Duration firstBackoff) {
     List<String> running = new ArrayList<>();
+    List<String> refused = new ArrayList<>();
     Optional<Duration> recheck = Optional.empty();
     String namespace = cluster.getMetadata().getNamespace();
     List<Job> allJobs = client.batch().v1().jobs().inNamespace(namespace)
@@ -92,7 +96,7 @@ public final class ResyncCoordinator {
           // The primary's stable name: a secondary following an IP (or another member) is pointed at it.
           MemberAddress primaryName = MemberAddresses.stable(cluster, primary);
           if (!MemberAddresses.hostPort(primaryName).equals(heartbeat.following())) {
-            follow(control, endpoint.get(), primaryName, cluster);
+            follow(control, endpoint.get(), primaryName, history(results, primary), cluster);
           }
           RoleLabels.set(client, pod, ClusterNaming.ROLE_SECONDARY);
         }
@@ -133,7 +137,15 @@ public final class ResyncCoordinator {
         client.batch().v1().jobs().inNamespace(namespace).resource(job).create();
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
-          throw e;
+          // Refused (RBAC, a ResourceQuota, an admission webhook): said once per pass, tried again after the
+          // backoff; the other members are still looked after.
+          String why = "the API server refused to create resync Job " + job.getMetadata().getName() + " for "
+              + member + " (HTTP " + e.getCode() + "): " + (e.getStatus() != null && e.getStatus().getMessage() != null
+                  ? e.getStatus().getMessage() : e.getMessage());
+          LOG.warnf("%s/%s: %s", namespace, cluster.getMetadata().getName(), why);
+          refused.add(why);
+          recheck = Optional.of(recheck.map(r -> r.compareTo(firstBackoff) < 0 ? r : firstBackoff).orElse(firstBackoff));
+          continue;
         }
       }
       running.add(job.getMetadata().getName());
@@ -147,7 +159,7 @@ public final class ResyncCoordinator {
       ClusterEvents.normal(client, cluster, "ResyncStarted", "rebuilding " + member + " from " + primary.id()
           + " by Job " + job.getMetadata().getName() + ": " + why);
     }
-    return new Outcome(running, recheck);
+    return new Outcome(running, recheck, refused);
   }
 
   static Duration backoff(int failures, Duration first) {
@@ -155,10 +167,16 @@ public final class ResyncCoordinator {
     return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
   }
 
-  private static void follow(MemberControl control, MemberAddress member, MemberAddress primary,
+  /** The primary's history from its heartbeat: a member of another history refuses to follow it. */
+  private static String history(Map<String, ProbeResult> results, MemberAddress primary) {
+    ProbeResult result = results.get(primary.id());
+    return result == null || result.last() == null ? null : result.last().historyId();
+  }
+
+  private static void follow(MemberControl control, MemberAddress member, MemberAddress primary, String history,
       DirkCluster cluster) {
     try {
-      control.follow(member, primary);
+      control.follow(member, primary, history);
     } catch (Exception e) {
       LOG.warnf("%s/%s: could not point %s at the primary %s: %s", cluster.getMetadata().getNamespace(),
           cluster.getMetadata().getName(), member.id(), primary.id(), e.getMessage());

@@ -44,9 +44,13 @@ class HeartbeatProberTest {
     public void shutdown() {}
   };
 
+  /** The lease epoch each probe carried (-1: no renewal). */
+  final List<Long> leaseEpochs = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   final HeartbeatProber.Heartbeats heartbeats = new HeartbeatProber.Heartbeats() {
     @Override
     public HeartbeatReport probe(long leaseEpoch) throws Exception {
+      leaseEpochs.add(leaseEpoch);
       sent.countDown();
       if (hang) {
         release.await();
@@ -131,6 +135,26 @@ class HeartbeatProberTest {
       round();
       return answered.get() > 0 && missed(prober) == 0;
     });
+  }
+
+  @Test
+  void onlyThePrimaryHeldAtTheCurrentEpochHasItsLeaseRenewed() {
+    hang = false;
+    HeartbeatProber prober = prober(Runnable::run);
+    round();
+    round(); // it said primary at epoch 1, but nobody holds it for primary: an old primary back from a partition
+    assertThat(leaseEpochs).containsExactly(-1L, -1L);
+    prober.holdPrimary(CLUSTER, MEMBER.id(), 2); // held at another epoch than it says: still no renewal
+    round();
+    assertThat(leaseEpochs).endsWith(-1L);
+    assertThat(prober.lastLeaseRenewal(CLUSTER, MEMBER.id())).isEmpty();
+    prober.holdPrimary(CLUSTER, MEMBER.id(), 1);
+    round();
+    assertThat(leaseEpochs).endsWith(1L);
+    assertThat(prober.lastLeaseRenewal(CLUSTER, MEMBER.id())).isPresent();
+    prober.holdPrimary(CLUSTER, null, 0); // a failover began: nobody is renewed
+    round();
+    assertThat(leaseEpochs).endsWith(-1L);
   }
 
   private HeartbeatProber prober(Executor probes) {

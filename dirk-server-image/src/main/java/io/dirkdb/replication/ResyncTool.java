@@ -58,7 +58,7 @@ public final class ResyncTool {
     private final boolean deflate;
     private final TlsSettings tls;
     private final TlsSettings sourceTls;
-    private final String fallbackPassword;
+    private final java.util.List<String> fallbackPasswords;
 
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
                       PrintStream progress) {
@@ -78,12 +78,12 @@ public final class ResyncTool {
     }
 
     /**
-     * As above; {@code fallbackPassword} (null: none) is tried when a member refuses {@code password}: the
+     * As above; {@code fallbackPasswords} (maybe empty) are tried in turn when a member refuses {@code password}: the
      * application password, which a member not yet restarted with separate credentials takes for every role.
      */
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
-                      PrintStream progress, boolean deflate, TlsSettings tls, String fallbackPassword) {
-        this(source, target, password, timeout, pollInterval, progress, deflate, tls, fallbackPassword, null);
+                      PrintStream progress, boolean deflate, TlsSettings tls, java.util.List<String> fallbackPasswords) {
+        this(source, target, password, timeout, pollInterval, progress, deflate, tls, fallbackPasswords, null);
     }
 
     /**
@@ -91,9 +91,9 @@ public final class ResyncTool {
      * against {@code sourceServerName}, else the source's host name (one name cannot be both members').
      */
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
-                      PrintStream progress, boolean deflate, TlsSettings tls, String fallbackPassword,
+                      PrintStream progress, boolean deflate, TlsSettings tls, java.util.List<String> fallbackPasswords,
                       String sourceServerName) {
-        this.fallbackPassword = fallbackPassword;
+        this.fallbackPasswords = fallbackPasswords == null ? java.util.List.of() : java.util.List.copyOf(fallbackPasswords);
         this.tls = tls;
         this.sourceTls = tls == null ? null : tls.withServerName(sourceServerName);
         this.deflate = deflate;
@@ -212,7 +212,7 @@ public final class ResyncTool {
     private DirkConnection open(Endpoint endpoint) throws IOException {
         DirkConnection connection = DirkConnection.open(tlsTowards(endpoint), endpoint.host(), endpoint.port());
         if (password != null) {
-            Reply auth = connection.authenticate(password, fallbackPassword);
+            Reply auth = connection.authenticate(password, fallbackPasswords);
             if (auth.isError()) {
                 connection.close();
                 throw new IOException(auth.errorMessage());

@@ -117,10 +117,10 @@ public final class Replicator implements ReplicationLink {
      */
     /**
      * @param peerId the member of this member's configuration the stream says it comes from; null when it names
-     *               none of them (it then counts towards neither the lease nor sync confirmation), or when this
+     *               none of them (it then does not count towards the lease), or when this
      *               member has no configuration (then any stream counts)
      */
-    private record ConnectedSecondary(String address, String peerId, boolean counts, Socket socket, Role role, long epoch,
+    private record ConnectedSecondary(String address, String peerId, Socket socket, Role role, long epoch,
                                       long fromLsn, AtomicLong sentLsn, AtomicLong ackedLsn, AtomicLong lastAckNanos) {
         boolean servesState(MemberState state) {
             return state.role() == role && state.epoch() == epoch;
@@ -384,13 +384,12 @@ public final class Replicator implements ReplicationLink {
 
     /**
      * The highest LSN a secondary acknowledged on a stream still open and served under {@code state}
-     * (the primary's role and epoch at the write): each ack is already clamped to what its stream sent. A stream
-     * from outside the configuration confirms nothing.
+     * (the primary's role and epoch at the write): each ack is already clamped to what its stream sent.
      */
     private long confirmedLsn(MemberState state) {
         long confirmed = 0;
         for (ConnectedSecondary secondary : secondaries.values()) {
-            if (secondary.counts() && secondary.servesState(state)) {
+            if (secondary.servesState(state)) {
                 confirmed = Math.max(confirmed, secondary.ackedLsn().get());
             }
         }
@@ -485,7 +484,7 @@ public final class Replicator implements ReplicationLink {
             }
         }
         long previous = secondary.ackedLsn().getAndAccumulate(lsn, Math::max);
-        if (secondary.counts() && secondary.servesState(member.state())) {
+        if (secondary.servesState(member.state())) {
             confirmedForReads.accumulateAndGet(lsn, Math::max);
         }
         if (lsn > previous) {
@@ -647,12 +646,11 @@ public final class Replicator implements ReplicationLink {
         out.flush();
         long id = connectionIds.incrementAndGet();
         String peerId = member.isConfiguredPeer(request.memberId()) ? request.memberId() : null;
-        boolean counts = peerId != null || member.peerCount() == 0;
-        if (!counts) {
-            LOG.log(Level.WARNING, "{0} streams as {1}, which is not a member of this configuration: it counts "
-                    + "towards neither the lease nor sync confirmation", peer, request.memberId());
+        if (peerId == null && member.peerCount() > 0) {
+            LOG.log(Level.WARNING, "{0} streams as {1}, which is not a member of this configuration: it does not "
+                    + "count towards the lease", peer, request.memberId());
         }
-        ConnectedSecondary secondary = new ConnectedSecondary(peer, peerId, counts, socket, state.role(), state.epoch(),
+        ConnectedSecondary secondary = new ConnectedSecondary(peer, peerId, socket, state.role(), state.epoch(),
                 fromLsn,
                 new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong());
         secondaries.put(id, secondary);

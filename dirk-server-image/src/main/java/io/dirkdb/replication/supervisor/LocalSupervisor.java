@@ -83,6 +83,13 @@ public final class LocalSupervisor implements AutoCloseable {
     private long lastDetachAttemptNanos;
     /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
     private String clusterHistory;
+    /**
+     * The highest LSN a fenced primary said it acknowledged, for the failover of {@link #acknowledgedFailover}
+     * ("<lost primary id>@<epoch>"); -1: none learned. Kept across rounds until that failover completes: a
+     * primary that dies after its fence answered cannot say it again, yet those writes were acknowledged.
+     */
+    private long acknowledgedLsn = -1;
+    private String acknowledgedFailover;
     private final AtomicLong failovers = new AtomicLong();
     private final long startedNanos = System.nanoTime();
 
@@ -302,18 +309,29 @@ public final class LocalSupervisor implements AutoCloseable {
             logRefusal(refusal);
             return;
         }
-        long acknowledged = -1;
+        String failoverKey = lost == null ? null : lost.address.id() + "@" + currentEpoch;
+        if (acknowledgedFailover != null && !acknowledgedFailover.equals(failoverKey)) {
+            acknowledgedLsn = -1; // another failover (a primary adopted since): what the last one learned is moot
+            acknowledgedFailover = null;
+        }
         if (lost != null) {
             try {
                 String answer = control.fence(lost.address);
-                acknowledged = FenceReport.parse(answer).map(FenceReport::acknowledgedLsn).orElse(-1L);
+                long said = FenceReport.parse(answer).map(FenceReport::acknowledgedLsn).orElse(-1L);
                 LOG.log(Level.INFO, "fencing {0}: {1}", lost.address, answer);
+                if (said > acknowledgedLsn) {
+                    acknowledgedLsn = said;
+                    acknowledgedFailover = failoverKey;
+                }
             } catch (IOException | RuntimeException e) {
                 // A primary that does not answer cannot take writes either, and comes back with a lower epoch.
-                LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back",
-                        lost.address, e.getMessage());
+                LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back{2}",
+                        lost.address, e.getMessage(), acknowledgedLsn < 0 ? ""
+                                : "; it said earlier in this failover that it acknowledged up to LSN " + acknowledgedLsn
+                                + ": no member behind that LSN is promoted");
             }
         }
+        long acknowledged = acknowledgedLsn;
         // Also with no primary in sight: the secondaries may follow one this supervisor cannot reach.
         detachSecondaries(lost);
         probe(members.values().stream().filter(member -> member != lost).toList());
@@ -349,6 +367,8 @@ public final class LocalSupervisor implements AutoCloseable {
             return;
         }
         highestEpochSeen = promote.newEpoch();
+        acknowledgedLsn = -1; // this failover is over: the new primary holds every acknowledged write
+        acknowledgedFailover = null;
         currentPrimary = chosen.address.id();
         currentEpoch = promote.newEpoch();
         lostSinceNanos = -1;

@@ -55,6 +55,7 @@ public final class LocalSupervisor implements AutoCloseable {
         long detachedNanos; // when this supervisor fenced it as a secondary of the lost primary (0: not detached)
         boolean detachFailed; // its detach went unanswered: it may still acknowledge the lost primary's writes
         long nextRepairNanos; // when a member whose storage failed may be tried again (0: now)
+        String otherHistoryLogged; // the other history it was last logged for (null: none)
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -274,11 +275,13 @@ public final class LocalSupervisor implements AutoCloseable {
     /**
      * Takes the answering primary with the highest epoch as the one to watch, when none is watched
      * yet or one of a higher epoch shows up (promoted by hand): the older one is then brought in line.
+     * A primary of another history (another cluster's data) is never adopted: its epochs count in another
+     * cluster, and adopting it would fence this cluster's primary for a member none of ours can follow.
      */
     private void adoptPrimary() {
         Tracked best = null;
         for (Tracked member : members.values()) {
-            if (member.answering() && member.report.isPrimary()
+            if (member.answering() && member.report.isPrimary() && !ofOtherHistory(member)
                     && (best == null || member.report.epoch() > best.report.epoch())) {
                 best = member;
             }
@@ -499,6 +502,9 @@ public final class LocalSupervisor implements AutoCloseable {
         String key = primary.address.id() + "@" + currentEpoch;
         String primaryEndpoint = primary.address.host() + ":" + primary.address.port();
         for (Tracked member : members.values()) {
+            if (member != primary && ofOtherHistory(member)) {
+                continue; // another cluster's data: never fenced, repointed (it would refuse) or rebuilt over
+            }
             if (member != primary && member.answering() && member.report.storageFailure() != null) {
                 repairStorage(member, primary, key);
                 continue;
@@ -592,6 +598,23 @@ public final class LocalSupervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@code member} last said its data belongs to a history other than the cluster's (known only
+     * once learned). Logged once per history it says: a person must see to it (wrong volume, wrong address).
+     */
+    private boolean ofOtherHistory(Tracked member) {
+        HeartbeatReport report = member.report;
+        String history = report == null ? null : report.historyId();
+        boolean other = history != null && clusterHistory != null && !clusterHistory.equals(history);
+        if (other && !history.equals(member.otherHistoryLogged)) {
+            LOG.log(Level.WARNING, "{0} holds data of history {1}, not of this cluster''s history {2}: it is never "
+                    + "adopted, promoted, fenced, repointed or rebuilt by this supervisor; check its data directory "
+                    + "and address", member.address, history, clusterHistory);
+        }
+        member.otherHistoryLogged = other ? history : null;
+        return other;
+    }
+
     private MemberObservation observe(Tracked member) {
         HeartbeatReport report = member.report;
         String role = report == null ? "" : report.ready() ? report.role() : "";
@@ -599,8 +622,7 @@ public final class LocalSupervisor implements AutoCloseable {
             role = HeartbeatReport.SECONDARY; // fenced by this supervisor only to detach it: still a candidate
         }
         // A member of another history is never a candidate, like one whose log diverged.
-        boolean otherHistory = report != null && report.historyId() != null && clusterHistory != null
-                && !clusterHistory.equals(report.historyId());
+        boolean otherHistory = ofOtherHistory(member);
         // A secondary whose detach went unanswered counts as silent: it may hold writes the others lack.
         return new MemberObservation(member.address.id(), true, member.missed + (member.detachFailed ? 1 : 0), role,
                 report == null ? 0 : report.epoch(), report == null ? -1 : report.lsn(),

@@ -84,6 +84,8 @@ public final class LocalSupervisor implements AutoCloseable {
     private long lastDetachAttemptNanos;
     /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
     private String clusterHistory;
+    /** While {@link #clusterHistory} is unknown: why it cannot be learned (members disagree), else null. */
+    private String historyConflict;
     /**
      * The highest LSN a fenced primary said it acknowledged, for the failover of {@link #acknowledgedFailover}
      * ("<lost primary id>@<epoch>"); -1: none learned. Kept across rounds until that failover completes: a
@@ -279,6 +281,7 @@ public final class LocalSupervisor implements AutoCloseable {
      * cluster, and adopting it would fence this cluster's primary for a member none of ours can follow.
      */
     private void adoptPrimary() {
+        learnClusterHistory();
         Tracked best = null;
         for (Tracked member : members.values()) {
             if (member.answering() && member.report.isPrimary() && !ofOtherHistory(member)
@@ -286,9 +289,8 @@ public final class LocalSupervisor implements AutoCloseable {
                 best = member;
             }
         }
-        if (best != null && best.report.historyId() != null && clusterHistory == null) {
-            clusterHistory = best.report.historyId();
-            LOG.log(Level.INFO, "the cluster''s history is {0}", clusterHistory);
+        if (best != null && clusterHistory == null && historyConflict != null) {
+            return; // which history is the cluster's is unknown: a primary's epoch may count in another cluster
         }
         if (best != null && (currentPrimary == null || best.report.epoch() > currentEpoch)) {
             currentPrimary = best.address.id();
@@ -300,11 +302,59 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     /**
+     * Learns the cluster's history, while unknown, from the answering members that say one (an empty
+     * member has none yet). A history held by more than half of all the members is the cluster's: the
+     * silent ones cannot outvote it, and the data a failover must keep is there. Else, when every
+     * answering member that says one says the same, that one (the only data in sight; a member of
+     * another history that turns up later is then left out). Members that disagree with no majority leave
+     * it unknown, and nothing is adopted or promoted until they agree or a person removes the stray data:
+     * ranking them by epoch would compare epochs of different clusters.
+     */
+    private void learnClusterHistory() {
+        if (clusterHistory != null) {
+            return;
+        }
+        Map<String, List<String>> holders = new LinkedHashMap<>();
+        for (Tracked member : members.values()) {
+            if (member.answering() && member.report.historyId() != null) {
+                holders.computeIfAbsent(member.report.historyId(), history -> new ArrayList<>()).add(member.address.id());
+            }
+        }
+        String learned = null;
+        for (Map.Entry<String, List<String>> held : holders.entrySet()) {
+            if (held.getValue().size() * 2 > members.size() || holders.size() == 1) {
+                learned = held.getKey();
+            }
+        }
+        if (learned != null) {
+            clusterHistory = learned;
+            historyConflict = null;
+            LOG.log(Level.INFO, "the cluster''s history is {0} (held by {1})", clusterHistory,
+                    String.join(", ", holders.get(learned)));
+            return;
+        }
+        String conflict = holders.size() < 2 ? null : "the members hold data of different histories ("
+                + String.join("; ", holders.entrySet().stream().map(held -> held.getKey() + ": "
+                        + String.join(", ", held.getValue())).toList())
+                + ") and none is held by more than half of the " + members.size() + " members, so this supervisor "
+                + "cannot tell which is the cluster's; it adopts and promotes nobody until a person removes the "
+                + "stray data";
+        if (conflict != null && !conflict.equals(historyConflict)) {
+            LOG.log(Level.WARNING, "{0}", conflict);
+        }
+        historyConflict = conflict;
+    }
+
+    /**
      * Fence the lost primary, read every reachable member again, promote the member elected from
      * those fresh figures, repoint the others: in that order. Figures read before the fence are
      * stale: a slow primary may have acknowledged more writes since, held by another secondary.
      */
     private void failover(Tracked lost) {
+        if (clusterHistory == null && historyConflict != null) {
+            logRefusal(new Election.NoSafeCandidate(historyConflict)); // never elect across histories
+            return;
+        }
         members.values().forEach(member -> member.detachFailed = false); // each attempt tries the detach again
         // A first look, from this round's figures: with no candidate at all, the primary is left alone.
         Election election = policy.elect(candidates(lost), highestEpochSeen);

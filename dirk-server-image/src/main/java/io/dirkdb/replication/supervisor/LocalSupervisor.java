@@ -306,9 +306,11 @@ public final class LocalSupervisor implements AutoCloseable {
      * member has none yet). A history held by more than half of all the members is the cluster's: the
      * silent ones cannot outvote it, and the data a failover must keep is there. Else, when every
      * answering member that says one says the same, that one (the only data in sight; a member of
-     * another history that turns up later is then left out). Members that disagree with no majority leave
-     * it unknown, and nothing is adopted or promoted until they agree or a person removes the stray data:
-     * ranking them by epoch would compare epochs of different clusters.
+     * another history that turns up later is then left out). Else, when the answering primaries all say
+     * one history, theirs: that is the data being served, and leaving it unwatched would let its lease
+     * lapse for a stray member. Members that still disagree leave it unknown, and nothing is adopted or
+     * promoted until they agree or a person removes the stray data: ranking them by epoch would compare
+     * epochs of different clusters.
      */
     private void learnClusterHistory() {
         if (clusterHistory != null) {
@@ -325,6 +327,12 @@ public final class LocalSupervisor implements AutoCloseable {
             if (held.getValue().size() * 2 > members.size() || holders.size() == 1) {
                 learned = held.getKey();
             }
+        }
+        if (learned == null) {
+            List<String> served = members.values().stream().filter(member -> member.answering()
+                    && member.report.isPrimary() && member.report.historyId() != null)
+                    .map(member -> member.report.historyId()).distinct().toList();
+            learned = served.size() == 1 ? served.get(0) : null;
         }
         if (learned != null) {
             clusterHistory = learned;

@@ -82,7 +82,7 @@ public final class LocalSupervisor implements AutoCloseable {
     private String lastLeaseWait;
     /** When the last detach went unanswered (0: none): it may have been carried out up to then. */
     private long lastDetachAttemptNanos;
-    /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
+    /** The cluster's history, learnt from the members' heartbeats ({@link #learnClusterHistory}); null until known. */
     private String clusterHistory;
     /** While {@link #clusterHistory} is unknown: why it cannot be learned (members disagree), else null. */
     private String historyConflict;

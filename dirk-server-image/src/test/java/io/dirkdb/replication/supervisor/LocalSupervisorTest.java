@@ -214,6 +214,55 @@ class LocalSupervisorTest {
     }
 
     @Test
+    void supervisorStartingWithoutAPrimaryLearnsTheMajoritysHistoryAndPromotesWithItsHistoryClause() {
+        String cluster1 = "11111111-1111-1111-1111-111111111111";
+        for (String id : new String[] {"m1", "m2"}) {
+            cluster.get(id).role = HeartbeatReport.FENCED;
+            cluster.get(id).epoch = 1;
+            cluster.get(id).historyId = cluster1;
+        }
+        FakeMembers.Fake m3 = cluster.get("m3");
+        m3.role = HeartbeatReport.FENCED;
+        m3.epoch = 3;
+        m3.highestEpochSeen = 3;
+        m3.historyId = "22222222-2222-2222-2222-222222222222";
+        supervisor(ReplicationMode.ASYNC);
+        rounds(4);
+        assertThat(cluster.promotedWithHistory).containsExactly("m1 " + cluster1);
+        assertThat(cluster.actions).doesNotContain("follow m3 m1");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
+
+    @Test
+    void membersOfDifferentHistoriesWithNoMajorityAndNoPrimaryAreNeverPromoted() {
+        cluster.get("m1").role = HeartbeatReport.FENCED;
+        cluster.get("m1").historyId = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m2").role = HeartbeatReport.FENCED;
+        cluster.get("m2").epoch = 4;
+        cluster.get("m2").highestEpochSeen = 4;
+        cluster.get("m2").historyId = "22222222-2222-2222-2222-222222222222";
+        cluster.get("m3").lsn = 0; // empty: no history yet
+        supervisor(ReplicationMode.ASYNC);
+        rounds(4);
+        assertThat(cluster.actions).isEmpty();
+        assertThat(supervisor.currentPrimary()).isNull();
+    }
+
+    @Test
+    void primaryServingWithAStrayMemberOfAnotherHistoryAndNoMajorityIsStillWatched() {
+        cluster.get("m1").historyId = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m2").role = HeartbeatReport.FENCED;
+        cluster.get("m2").epoch = 4;
+        cluster.get("m2").highestEpochSeen = 4;
+        cluster.get("m2").historyId = "22222222-2222-2222-2222-222222222222";
+        cluster.get("m3").lsn = 0; // empty: no history yet
+        supervisor(ReplicationMode.ASYNC);
+        rounds(2);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+        assertThat(cluster.actions).containsExactly("follow m3 m1");
+    }
+
+    @Test
     void promotesFromLsnsReadAfterTheFenceNotBefore() {
         supervisor(ReplicationMode.SYNC);
         rounds(1);

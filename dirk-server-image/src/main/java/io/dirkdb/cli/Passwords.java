@@ -15,6 +15,9 @@ final class Passwords {
     static final String ENVIRONMENT_VARIABLE = "DIRK_PASSWORD";
     static final String REPLICATION_ENVIRONMENT_VARIABLE = "DIRK_REPLICATION_PASSWORD";
     static final String ADMIN_ENVIRONMENT_VARIABLE = "DIRK_ADMIN_PASSWORD";
+    static final String PREVIOUS_ENVIRONMENT_VARIABLE = "DIRK_PREVIOUS_PASSWORD";
+    static final String PREVIOUS_REPLICATION_ENVIRONMENT_VARIABLE = "DIRK_PREVIOUS_REPLICATION_PASSWORD";
+    static final String PREVIOUS_ADMIN_ENVIRONMENT_VARIABLE = "DIRK_PREVIOUS_ADMIN_PASSWORD";
 
     private Passwords() {
     }
@@ -56,6 +59,23 @@ final class Passwords {
         }
         String admin = environment.get(ADMIN_ENVIRONMENT_VARIABLE);
         return admin != null && !admin.isEmpty() ? admin : givenOrEnvironment(null, environment);
+    }
+
+    /**
+     * What a control command tries when a member refuses its administration password: the previous one of a rotation
+     * ({@code $DIRK_PREVIOUS_ADMIN_PASSWORD}, a member not restarted since), then the application one (a member still
+     * on the single-password setup) and its previous one.
+     */
+    static java.util.List<String> adminFallbacksFromEnvironment(Map<String, String> environment) {
+        java.util.List<String> fallbacks = new java.util.ArrayList<>();
+        for (String variable : java.util.List.of(PREVIOUS_ADMIN_ENVIRONMENT_VARIABLE, ENVIRONMENT_VARIABLE,
+                PREVIOUS_ENVIRONMENT_VARIABLE)) {
+            String value = environment.get(variable);
+            if (value != null && !value.isEmpty()) {
+                fallbacks.add(value);
+            }
+        }
+        return fallbacks;
     }
 
     /** The password given on the command line, else of the environment; null for none or an empty one. */

@@ -60,6 +60,11 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "password sent to members with `dirk auth` and required from clients (else $DIRK_PASSWORD; default: none)")
     Path passwordFile;
 
+    @Option(names = "--previous-password-file", paramLabel = "FILE",
+            description = "during a rotation, file holding the previous application password: accepted from clients, "
+                    + "and tried toward a member that refuses the current one (else $DIRK_PREVIOUS_PASSWORD)")
+    Path previousPasswordFile;
+
     @Option(names = "--connections-per-member", paramLabel = "N", defaultValue = "64",
             description = "member connections in use at once per member; more requests wait (default: ${DEFAULT-VALUE})")
     int connectionsPerMember;
@@ -183,6 +188,7 @@ public final class ProxyCommand implements Callable<Integer> {
         String password = Passwords.fromFileOrEnvironment(passwordFile, environment);
         return new ProxySettings(listenHost, listenPort, members, password, writeWaitMillis, heartbeatIntervalMillis,
                 connectionsPerMember, backendTimeoutMillis, maxReadLag, limits.maxConnections, limits.maxRequestBytes,
-                limits.timeouts());
+                limits.timeouts(), Passwords.fromFileOrEnvironment(previousPasswordFile, environment,
+                        Passwords.PREVIOUS_ENVIRONMENT_VARIABLE));
     }
 }

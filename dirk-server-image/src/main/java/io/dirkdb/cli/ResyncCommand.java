@@ -66,8 +66,9 @@ public final class ResyncCommand implements Callable<Integer> {
         String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
         ResyncTool.Outcome outcome = new ResyncTool(source, target, secret, Duration.ofSeconds(timeoutSeconds),
                 Duration.ofMillis(pollMillis), System.out, deflate, tls,
-                // A member not yet restarted with separate credentials (an upgrade) takes the application password.
-                Passwords.givenOrEnvironment(null, System.getenv())).run();
+                // A member not restarted since a rotation takes the previous password; one not yet restarted with
+                // separate credentials (an upgrade) takes the application password.
+                Passwords.adminFallbacksFromEnvironment(System.getenv())).run();
         if (outcome.consistent()) {
             System.out.println(outcome.message());
             return ExitCodes.OK;

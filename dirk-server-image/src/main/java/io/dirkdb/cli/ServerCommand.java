@@ -101,6 +101,21 @@ public final class ServerCommand implements Callable<Integer> {
                     + "everything else (else $DIRK_ADMIN_PASSWORD); set with the other two")
     Path adminPasswordFile;
 
+    @Option(names = "--previous-password-file", paramLabel = "FILE",
+            description = "during a rotation, file holding the previous application password, accepted as the current "
+                    + "one until removed (else $DIRK_PREVIOUS_PASSWORD)")
+    Path previousPasswordFile;
+
+    @Option(names = "--previous-replication-password-file", paramLabel = "FILE",
+            description = "during a rotation, file holding the previous replication password: accepted, and tried toward "
+                    + "a member that refuses the current one (else $DIRK_PREVIOUS_REPLICATION_PASSWORD)")
+    Path previousReplicationPasswordFile;
+
+    @Option(names = "--previous-admin-password-file", paramLabel = "FILE",
+            description = "during a rotation, file holding the previous administration password, accepted as the current "
+                    + "one (else $DIRK_PREVIOUS_ADMIN_PASSWORD)")
+    Path previousAdminPasswordFile;
+
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "256",
             description = "client connections served at once; more are refused (default: ${DEFAULT-VALUE})")
     int maxConnections;
@@ -301,7 +316,13 @@ public final class ServerCommand implements Callable<Integer> {
         Credentials credentials = new Credentials(Passwords.fromFileOrEnvironment(passwordFile, environment),
                 Passwords.fromFileOrEnvironment(replicationPasswordFile, environment,
                         Passwords.REPLICATION_ENVIRONMENT_VARIABLE),
-                Passwords.fromFileOrEnvironment(adminPasswordFile, environment, Passwords.ADMIN_ENVIRONMENT_VARIABLE));
+                Passwords.fromFileOrEnvironment(adminPasswordFile, environment, Passwords.ADMIN_ENVIRONMENT_VARIABLE))
+                .withPrevious(Passwords.fromFileOrEnvironment(previousPasswordFile, environment,
+                                Passwords.PREVIOUS_ENVIRONMENT_VARIABLE),
+                        Passwords.fromFileOrEnvironment(previousReplicationPasswordFile, environment,
+                                Passwords.PREVIOUS_REPLICATION_ENVIRONMENT_VARIABLE),
+                        Passwords.fromFileOrEnvironment(previousAdminPasswordFile, environment,
+                                Passwords.PREVIOUS_ADMIN_ENVIRONMENT_VARIABLE));
         ServerSettings settings = new ServerSettings(listenHost, listenPort, credentials, maxConnections, maxRequestBytes,
                 Shutdown.grace(shutdownGraceSeconds), Duration.ofSeconds(authenticationTimeoutSeconds),
                 Duration.ofSeconds(idleTimeoutSeconds), reservedConnections, tls.settings("dirk server"));
@@ -319,8 +340,9 @@ public final class ServerCommand implements Callable<Integer> {
         }
         ReplicationSettings replication = ReplicationSettings.defaults(mode)
                 .withSyncTimeout(Duration.ofMillis(syncTimeoutMillis)).withPeerPassword(credentials.replicationPassword())
-                // A peer still on the single-password setup (mid-upgrade) takes the application password for streaming.
-                .withFallbackPassword(credentials.singlePassword() ? null : credentials.application())
+                // A peer not restarted since a rotation takes the previous replication password; one still on the
+                // single-password setup (mid-upgrade) takes the application password for streaming.
+                .withFallbackPasswords(credentials.replicationFallbacks())
                 // Members talk to each other as they are talked to: TLS, presenting this member's certificate.
                 .withPeerTls(settings.tls() == null ? null : settings.tls().asClient());
         ClusterConfig.Instance master = null;

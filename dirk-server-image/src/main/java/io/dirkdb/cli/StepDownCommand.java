@@ -97,7 +97,7 @@ public final class StepDownCommand implements Callable<Integer> {
         String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
         try (DirkConnection connection = DirkConnection.open(tls, member.host(), member.port(), 2000)) {
             if (secret != null) {
-                Reply auth = connection.authenticate(secret);
+                Reply auth = connection.authenticate(secret, Passwords.adminFallbacksFromEnvironment(System.getenv()));
                 if (auth.isError()) {
                     System.err.println("dirk step-down: the member refused the password: " + auth.errorMessage());
                     return ExitCodes.FAILURE;

@@ -109,10 +109,26 @@ public final class DirkConnection implements AutoCloseable {
      * the single-password setup) knows only the application password, which it takes for every role.
      */
     public Reply authenticate(String password, String fallback) throws IOException {
+        return authenticate(password, fallback == null ? java.util.List.of() : java.util.List.of(fallback));
+    }
+
+    /**
+     * As {@link #authenticate(String, String)}, trying each of {@code fallbacks} in turn: the previous password of
+     * a rotation (a member not restarted since), then the application one (an upgrade). The first refusal is
+     * returned when every one is refused.
+     */
+    public Reply authenticate(String password, java.util.List<String> fallbacks) throws IOException {
         Reply reply = authenticate(password);
-        if (reply.isError() && fallback != null && !fallback.equals(password)) {
-            Reply second = authenticate(fallback);
-            return second.isError() ? reply : second;
+        for (String fallback : fallbacks) {
+            if (!reply.isError()) {
+                return reply;
+            }
+            if (fallback != null && !fallback.equals(password)) {
+                Reply next = authenticate(fallback);
+                if (!next.isError()) {
+                    return next;
+                }
+            }
         }
         return reply;
     }

@@ -17,7 +17,7 @@ public final class HeartbeatProbe implements AutoCloseable {
     private final TlsSettings tls;
     /** Given with {@code dirk auth} on each new connection: lease renewals need the administration credential. */
     private final String password;
-    private final String fallback;
+    private final java.util.List<String> fallbacks;
     private DirkConnection connection;
 
     /** @param timeoutMillis bounds connecting and waiting for the answer; a slower member counts as missed */
@@ -32,12 +32,13 @@ public final class HeartbeatProbe implements AutoCloseable {
 
     /**
      * As above; {@code password} (null: none) is given with {@code dirk auth} when a connection opens (a supervisor
-     * renewing leases gives the administration password), {@code fallback} when it is refused (a member still on
-     * the single-password setup).
+     * renewing leases gives the administration password), {@code fallbacks} in turn when it is refused (a member not
+     * restarted since a rotation, or still on the single-password setup).
      */
-    public HeartbeatProbe(MemberAddress member, int timeoutMillis, TlsSettings tls, String password, String fallback) {
+    public HeartbeatProbe(MemberAddress member, int timeoutMillis, TlsSettings tls, String password,
+            java.util.List<String> fallbacks) {
         this.password = password;
-        this.fallback = fallback;
+        this.fallbacks = fallbacks == null ? java.util.List.of() : java.util.List.copyOf(fallbacks);
         this.tls = tls;
         if (timeoutMillis < 1) {
             throw new IllegalArgumentException("the heartbeat timeout must be at least 1 ms");
@@ -83,7 +84,7 @@ public final class HeartbeatProbe implements AutoCloseable {
             if (connection == null) {
                 connection = DirkConnection.open(tls, member.host(), member.port(), timeoutMillis);
                 if (password != null) {
-                    Reply auth = connection.authenticate(password, fallback);
+                    Reply auth = connection.authenticate(password, fallbacks);
                     if (auth.isError()) {
                         throw new DirkException("the member refused the password: " + auth.errorMessage());
                     }

@@ -37,6 +37,7 @@ public final class BackendPool implements AutoCloseable {
 
     private final int perMember;
     private final String password;
+    private final List<String> fallbacks;
     private final TlsSettings tls;
     private final int timeoutMillis;
     private final Map<MemberAddress, MemberConnections> byMember = new ConcurrentHashMap<>();
@@ -52,6 +53,13 @@ public final class BackendPool implements AutoCloseable {
 
     /** As above, connecting with TLS when {@code tls} is not null. */
     public BackendPool(List<MemberAddress> members, int perMember, String password, int timeoutMillis, TlsSettings tls) {
+        this(members, perMember, password, List.of(), timeoutMillis, tls);
+    }
+
+    /** As above; {@code fallbacks} are tried in turn when a member refuses {@code password} (a rotation under way). */
+    public BackendPool(List<MemberAddress> members, int perMember, String password, List<String> fallbacks,
+            int timeoutMillis, TlsSettings tls) {
+        this.fallbacks = List.copyOf(fallbacks);
         this.tls = tls;
         if (perMember < 1) {
             throw new IllegalArgumentException("at least one connection per member is needed");
@@ -130,7 +138,7 @@ public final class BackendPool implements AutoCloseable {
             return chosen;
         }
         try {
-            return UpstreamConnection.open(tls, member, password, timeoutMillis);
+            return UpstreamConnection.open(tls, member, password, fallbacks, timeoutMillis);
         } catch (IOException e) {
             connections.inUse.release();
             throw new DirkException("cannot connect to " + member + ": " + UpstreamConnection.describe(e));

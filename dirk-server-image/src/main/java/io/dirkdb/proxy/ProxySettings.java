@@ -13,10 +13,12 @@ import java.util.List;
  * @param backendTimeoutMillis bounds connecting to a member, waiting for a pooled connection and for a reply
  * @param maxReadLagLsn a secondary further behind the primary than this many log records gets no reads
  * @param timeouts authentication and idle deadlines of client connections
+ * @param previousPassword during a rotation, the previous application password: accepted from clients as the current
+ *                         one, and tried toward a member that refuses the current one (not restarted since); or null
  */
 public record ProxySettings(String host, int port, List<MemberAddress> members, String password,
         long writeWaitMillis, long heartbeatIntervalMillis, int connectionsPerMember, int backendTimeoutMillis,
-        long maxReadLagLsn, int maxConnections, int maxRequestBytes, ConnectionTimeouts timeouts) {
+        long maxReadLagLsn, int maxConnections, int maxRequestBytes, ConnectionTimeouts timeouts, String previousPassword) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3949;
     public static final long DEFAULT_WRITE_WAIT_MILLIS = 10_000;
@@ -25,6 +27,14 @@ public record ProxySettings(String host, int port, List<MemberAddress> members, 
     public static final int DEFAULT_BACKEND_TIMEOUT_MILLIS = 60_000;
     public static final long DEFAULT_MAX_READ_LAG_LSN = 1000;
     public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+
+    /** Outside a rotation. */
+    public ProxySettings(String host, int port, List<MemberAddress> members, String password, long writeWaitMillis,
+            long heartbeatIntervalMillis, int connectionsPerMember, int backendTimeoutMillis, long maxReadLagLsn,
+            int maxConnections, int maxRequestBytes, ConnectionTimeouts timeouts) {
+        this(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis, connectionsPerMember,
+                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts, null);
+    }
 
     public ProxySettings {
         members = List.copyOf(members);
@@ -48,32 +58,38 @@ public record ProxySettings(String host, int port, List<MemberAddress> members, 
 
     public ProxySettings withWriteWaitMillis(long millis) {
         return new ProxySettings(host, port, members, password, millis, heartbeatIntervalMillis, connectionsPerMember,
-                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts);
+                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts, previousPassword);
     }
 
     public ProxySettings withHeartbeatIntervalMillis(long millis) {
         return new ProxySettings(host, port, members, password, writeWaitMillis, millis, connectionsPerMember,
-                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts);
+                backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts, previousPassword);
     }
 
     public ProxySettings withBackendTimeoutMillis(int millis) {
         return new ProxySettings(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis,
-                connectionsPerMember, millis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts);
+                connectionsPerMember, millis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts, previousPassword);
     }
 
     public ProxySettings withPassword(String secret) {
         return new ProxySettings(host, port, members, secret, writeWaitMillis, heartbeatIntervalMillis,
-                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts);
+                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts, previousPassword);
+    }
+
+    public ProxySettings withPreviousPassword(String secret) {
+        return new ProxySettings(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis,
+                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, timeouts,
+                secret);
     }
 
     public ProxySettings withMaxConnections(int limit) {
         return new ProxySettings(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis,
-                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, limit, maxRequestBytes, timeouts);
+                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, limit, maxRequestBytes, timeouts, previousPassword);
     }
 
     public ProxySettings withTimeouts(ConnectionTimeouts deadlines) {
         return new ProxySettings(host, port, members, password, writeWaitMillis, heartbeatIntervalMillis,
-                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, deadlines);
+                connectionsPerMember, backendTimeoutMillis, maxReadLagLsn, maxConnections, maxRequestBytes, deadlines, previousPassword);
     }
 
     @Override

@@ -47,7 +47,10 @@ public final class RoutingProxy implements AutoCloseable {
             throws IOException {
         this.settings = settings;
         this.table = new BackendTable(settings.members(), settings.maxReadLagLsn());
-        this.pool = new BackendPool(settings.members(), settings.connectionsPerMember(), memberPassword,
+        // Mid-rotation, a member not restarted since takes the previous password (the demo's closed members have none).
+        List<String> fallbacks = settings.previousPassword() != null && java.util.Objects.equals(memberPassword,
+                settings.password()) ? List.of(settings.previousPassword()) : List.of();
+        this.pool = new BackendPool(settings.members(), settings.connectionsPerMember(), memberPassword, fallbacks,
                 settings.backendTimeoutMillis(), tls.upstream());
         this.prober = new HeartbeatProber(table, pool, settings.heartbeatIntervalMillis());
         for (Traffic kind : Traffic.values()) {

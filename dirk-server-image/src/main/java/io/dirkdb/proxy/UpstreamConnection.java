@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,6 +67,15 @@ public final class UpstreamConnection implements AutoCloseable {
     /** As above, over TLS with {@code tls} (null: plain TCP); the handshake is bounded by {@code timeoutMillis}. */
     public static UpstreamConnection open(TlsSettings tls, MemberAddress address, String password, int timeoutMillis)
             throws IOException {
+        return open(tls, address, password, List.of(), timeoutMillis);
+    }
+
+    /**
+     * As above; when the member refuses {@code password}, each of {@code fallbacks} is tried in turn (the previous
+     * password of a rotation, for a member not restarted since).
+     */
+    public static UpstreamConnection open(TlsSettings tls, MemberAddress address, String password,
+            List<String> fallbacks, int timeoutMillis) throws IOException {
         Socket socket = SecureSockets.connect(tls, address.host(), address.port(), timeoutMillis);
         try {
             socket.setKeepAlive(true);
@@ -87,6 +97,15 @@ public final class UpstreamConnection implements AutoCloseable {
         try {
             if (password != null) {
                 RawReply reply = connection.execute("dirk auth " + quote(password));
+                for (String fallback : fallbacks) {
+                    if (!reply.isError()) {
+                        break;
+                    }
+                    if (fallback != null && !fallback.equals(password)) {
+                        RawReply next = connection.execute("dirk auth " + quote(fallback));
+                        reply = next.isError() ? reply : next;
+                    }
+                }
                 if (reply.isError()) {
                     throw new DirkException(address + " refused the password given to the proxy ("
                             + messageOf(reply) + ")");

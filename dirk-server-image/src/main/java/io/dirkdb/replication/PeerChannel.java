@@ -48,24 +48,31 @@ final class PeerChannel implements AutoCloseable {
     /** Connects (with TLS when {@code tls} is not null) and authenticates when a password is given. */
     static PeerChannel open(TlsSettings tls, String host, int port, String password, int readTimeoutMillis)
             throws IOException {
-        return open(tls, host, port, password, null, readTimeoutMillis);
+        return open(tls, host, port, password, java.util.List.of(), readTimeoutMillis);
     }
 
     /**
      * Connects (with TLS when {@code tls} is not null) and authenticates when a password is given; when it is
-     * refused, {@code fallback} is tried (a member still on the single-password setup, during an upgrade).
+     * refused, each of {@code fallbacks} is tried (the previous password of a rotation, the application one of an upgrade).
      */
-    static PeerChannel open(TlsSettings tls, String host, int port, String password, String fallback,
-            int readTimeoutMillis) throws IOException {
+    static PeerChannel open(TlsSettings tls, String host, int port, String password,
+            java.util.List<String> fallbacks, int readTimeoutMillis) throws IOException {
         Socket socket = SecureSockets.connect(tls, host, port, CONNECT_TIMEOUT_MILLIS);
         try {
             socket.setSoTimeout(readTimeoutMillis);
             PeerChannel channel = new PeerChannel(socket);
             if (password != null) {
                 Reply reply = channel.request("dirk auth " + DirkConnection.quote(password) + ";");
-                if (reply.isError() && fallback != null && !fallback.equals(password)) {
-                    reply = channel.request("dirk auth " + DirkConnection.quote(fallback) + ";");
+                Reply first = reply;
+                for (String fallback : fallbacks) {
+                    if (!reply.isError()) {
+                        break;
+                    }
+                    if (fallback != null && !fallback.equals(password)) {
+                        reply = channel.request("dirk auth " + DirkConnection.quote(fallback) + ";");
+                    }
                 }
+                reply = reply.isError() ? first : reply;
                 if (reply.isError()) {
                     throw new IOException("the member refused our password: " + reply.errorMessage());
                 }

@@ -827,7 +827,7 @@ public final class Replicator implements ReplicationLink {
             follower = null;
         }
         resync = new ResyncTask(host, port, deflate, member, engine, settings.peerPassword(), settings.peerTls(),
-                settings.fallbackPassword(), () -> roleChanged(member.state()));
+                settings.fallbackPasswords(), () -> roleChanged(member.state()));
         resync.start();
         return "resync from " + host + ":" + port + " started";
     }

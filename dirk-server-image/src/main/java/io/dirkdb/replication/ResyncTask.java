@@ -32,7 +32,7 @@ final class ResyncTask {
     private final Engine engine;
     private final String password;
     private final TlsSettings tls;
-    private final String fallbackPassword;
+    private final java.util.List<String> fallbackPasswords;
     private final Runnable afterFailure;
     private final Thread thread;
     private volatile String phase = "connecting";
@@ -47,9 +47,9 @@ final class ResyncTask {
     /** @param afterFailure runs when the copy failed: the member goes back to what it followed before */
     /** @param deflate ask for the snapshot deflated on the wire (pays on links slower than deflate, ~350 MB/s) */
     ResyncTask(String host, int port, boolean deflate, Member member, Engine engine, String password, TlsSettings tls,
-            String fallbackPassword, Runnable afterFailure) {
+            java.util.List<String> fallbackPasswords, Runnable afterFailure) {
         this.tls = tls;
-        this.fallbackPassword = fallbackPassword;
+        this.fallbackPasswords = fallbackPasswords == null ? java.util.List.of() : java.util.List.copyOf(fallbackPasswords);
         this.host = host;
         this.port = port;
         this.deflate = deflate;
@@ -111,7 +111,7 @@ final class ResyncTask {
 
     private void run() {
         Inflater inflater = null;
-        try (PeerChannel source = PeerChannel.open(tls, host, port, password, fallbackPassword, READ_TIMEOUT_MILLIS)) {
+        try (PeerChannel source = PeerChannel.open(tls, host, port, password, fallbackPasswords, READ_TIMEOUT_MILLIS)) {
             channel = source;
             if (cancelled) {
                 throw new IOException("cancelled");

@@ -57,7 +57,7 @@ public final class ResyncTool {
     private final PrintStream progress;
     private final boolean deflate;
     private final TlsSettings tls;
-    private final String fallbackPassword;
+    private final java.util.List<String> fallbackPasswords;
 
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
                       PrintStream progress) {
@@ -77,12 +77,12 @@ public final class ResyncTool {
     }
 
     /**
-     * As above; {@code fallbackPassword} (null: none) is tried when a member refuses {@code password}: the
+     * As above; {@code fallbackPasswords} (maybe empty) are tried in turn when a member refuses {@code password}: the
      * application password, which a member not yet restarted with separate credentials takes for every role.
      */
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
-                      PrintStream progress, boolean deflate, TlsSettings tls, String fallbackPassword) {
-        this.fallbackPassword = fallbackPassword;
+                      PrintStream progress, boolean deflate, TlsSettings tls, java.util.List<String> fallbackPasswords) {
+        this.fallbackPasswords = fallbackPasswords == null ? java.util.List.of() : java.util.List.copyOf(fallbackPasswords);
         this.tls = tls;
         this.deflate = deflate;
         this.source = source;
@@ -195,7 +195,7 @@ public final class ResyncTool {
     private DirkConnection open(Endpoint endpoint) throws IOException {
         DirkConnection connection = DirkConnection.open(tls, endpoint.host(), endpoint.port());
         if (password != null) {
-            Reply auth = connection.authenticate(password, fallbackPassword);
+            Reply auth = connection.authenticate(password, fallbackPasswords);
             if (auth.isError()) {
                 connection.close();
                 throw new IOException(auth.errorMessage());

@@ -17,9 +17,19 @@ import java.security.NoSuchAlgorithmException;
  * </ul>
  * Anything else (a replication or administration password without the other two) is refused, so that a
  * typing slip never leaves a role open or quietly shares a secret.
+ * <p>
+ * During a rotation each role may also have its previous password ({@code previous...}, optional, null when
+ * unset), which grants the same role as the current one: members restarted with the new passwords and members
+ * not yet restarted keep talking to each other until every one runs on the new ones.
  */
-public record Credentials(String application, String replication, String administration) {
+public record Credentials(String application, String replication, String administration, String previousApplication,
+        String previousReplication, String previousAdministration) {
     public static final Credentials NONE = new Credentials(null, null, null);
+
+    /** Current passwords only (no rotation under way). */
+    public Credentials(String application, String replication, String administration) {
+        this(application, replication, administration, null, null, null);
+    }
 
     public Credentials {
         boolean separate = replication != null || administration != null;
@@ -32,6 +42,62 @@ public record Credentials(String application, String replication, String adminis
                 || replication.equals(administration))) {
             throw new DirkException("the application, replication and administration passwords must all differ");
         }
+        if (previousApplication != null && application == null
+                || previousReplication != null && replication == null
+                || previousAdministration != null && administration == null) {
+            throw new DirkException("a previous password needs the current password of its role");
+        }
+        // A password shared by two roles (current or previous) would grant the wider one: refuse it.
+        String[][] roles = {{application, previousApplication}, {replication, previousReplication},
+            {administration, previousAdministration}};
+        for (int i = 0; i < roles.length; i++) {
+            for (int j = i + 1; j < roles.length; j++) {
+                for (String a : roles[i]) {
+                    for (String b : roles[j]) {
+                        if (a != null && a.equals(b)) {
+                            throw new DirkException("a previous password must differ from the other roles' passwords");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** These passwords with the previous ones of a rotation (each null when that role keeps its password). */
+    public Credentials withPrevious(String application, String replication, String administration) {
+        return new Credentials(this.application, this.replication, this.administration, application, replication,
+                administration);
+    }
+
+    /**
+     * The passwords to try, in order, when a member refuses {@link #replicationPassword()}: the previous one of a
+     * rotation (a member not yet restarted with the new passwords), then the application password (a member still on
+     * the single-password setup, during an upgrade).
+     */
+    public java.util.List<String> replicationFallbacks() {
+        return fallbacks(replicationPassword(), replication != null ? previousReplication : previousApplication);
+    }
+
+    /** As {@link #replicationFallbacks()}, for {@link #administrationPassword()}. */
+    public java.util.List<String> administrationFallbacks() {
+        return fallbacks(administrationPassword(), administration != null ? previousAdministration : previousApplication);
+    }
+
+    private java.util.List<String> fallbacks(String current, String previous) {
+        java.util.LinkedHashSet<String> tried = new java.util.LinkedHashSet<>();
+        tried.add(previous);
+        if (!singlePassword()) {
+            tried.add(application);
+            tried.add(previousApplication);
+        }
+        tried.remove(null);
+        tried.remove(current);
+        return java.util.List.copyOf(tried);
+    }
+
+    /** True while a previous password is accepted (a rotation under way). */
+    public boolean rotating() {
+        return previousApplication != null || previousReplication != null || previousAdministration != null;
     }
 
     /** One password for every role (the compatibility rule); none when {@code password} is null. */
@@ -70,13 +136,17 @@ public record Credentials(String application, String replication, String adminis
         if (offered == null) {
             return null;
         }
-        boolean app = sameSecret(offered, application);
-        boolean repl = replication != null && sameSecret(offered, replication);
-        boolean admin = administration != null && sameSecret(offered, administration);
+        boolean app = sameSecret(offered, application) | matches(offered, previousApplication);
+        boolean repl = matches(offered, replication) | matches(offered, previousReplication);
+        boolean admin = matches(offered, administration) | matches(offered, previousAdministration);
         if (singlePassword()) {
             return app ? AccessRole.ADMINISTRATION : null;
         }
         return admin ? AccessRole.ADMINISTRATION : repl ? AccessRole.REPLICATION : app ? AccessRole.APPLICATION : null;
+    }
+
+    private static boolean matches(String offered, String expected) {
+        return expected != null && sameSecret(offered, expected);
     }
 
     private static boolean sameSecret(String offered, String expected) {
@@ -107,6 +177,7 @@ public record Credentials(String application, String replication, String adminis
     @Override
     public String toString() {
         // Never print a password.
-        return "Credentials[" + (!required() ? "none" : singlePassword() ? "single password" : "three roles") + "]";
+        return "Credentials[" + (!required() ? "none" : singlePassword() ? "single password" : "three roles")
+                + (rotating() ? ", previous passwords accepted" : "") + "]";
     }
 }

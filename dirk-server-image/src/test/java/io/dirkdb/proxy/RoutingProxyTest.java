@@ -337,6 +337,23 @@ class RoutingProxyTest {
     }
 
     @Test
+    void midRotationTheProxyTakesBothPasswordsAndReachesMembersStillOnThePreviousOne() throws Exception {
+        cluster = LoopbackCluster.start(2, "app-old");
+        startProxy(ProxySettings.loopback(cluster.addresses).withPassword("app-new").withPreviousPassword("app-old"));
+        try (DirkConnection rotated = client()) {
+            assertThat(rotated.authenticate("app-new").isError()).isFalse();
+            assertThat(servedBy(rotated.execute("alaivo * ao@ t"))).isIn("m1", "m2");
+        }
+        try (DirkConnection notYetMoved = client()) {
+            assertThat(notYetMoved.authenticate("app-old").isError()).isFalse();
+            assertThat(servedBy(notYetMoved.execute("alaivo * ao@ t"))).isIn("m1", "m2");
+        }
+        try (DirkConnection stranger = client()) {
+            assertThat(stranger.authenticate("app-older").messageText()).isEqualTo("Hadisoana : authentication failed");
+        }
+    }
+
+    @Test
     void aTextThatDoesNotParseGetsTheMembersErrorAndTheSessionGoesOn() throws Exception {
         cluster = LoopbackCluster.start(1, null);
         startProxy(ProxySettings.loopback(cluster.addresses));

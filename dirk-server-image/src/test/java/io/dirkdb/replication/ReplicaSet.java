@@ -37,6 +37,18 @@ final class ReplicaSet implements AutoCloseable {
     private final Map<String, String> hosts = new LinkedHashMap<>();
 
     private long segmentBytes; // 0: the default
+    private io.dirkdb.server.Credentials credentials; // null: the peer password alone, for every role
+
+    /** Members started from now on accept these passwords (one per role, maybe previous ones of a rotation). */
+    ReplicaSet withCredentials(io.dirkdb.server.Credentials credentials) {
+        this.credentials = credentials;
+        return this;
+    }
+
+    /** The password this set's own connections (SQL, heartbeats, contents) give. */
+    private String ownPassword() {
+        return credentials != null ? credentials.administrationPassword() : settings.peerPassword();
+    }
 
     ReplicaSet(Path root, ReplicationSettings settings) {
         this.root = root;
@@ -86,8 +98,12 @@ final class ReplicaSet implements AutoCloseable {
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         Replicator replicator = Replicator.attach(member, database.engine(), settings, registry);
         try {
-            MemberServer server = MemberServer.start(member, new ServerSettings(host, port, settings.peerPassword(), 64,
-                    RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofSeconds(1)), registry);
+            ServerSettings serverSettings = new ServerSettings(host, port, settings.peerPassword(), 64,
+                    RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofSeconds(1));
+            if (credentials != null) {
+                serverSettings = serverSettings.withCredentials(credentials);
+            }
+            MemberServer server = MemberServer.start(member, serverSettings, registry);
             Node node = new Node(id, host, server.port(), directory, server, replicator, database, member, registry);
             nodes.put(id, node);
             return node;
@@ -114,8 +130,8 @@ final class ReplicaSet implements AutoCloseable {
     DirkConnection connect(String id) throws IOException {
         Node node = nodes.get(id);
         DirkConnection connection = DirkConnection.open(node.host(), node.port());
-        if (settings.peerPassword() != null) {
-            connection.authenticate(settings.peerPassword());
+        if (ownPassword() != null) {
+            connection.authenticate(ownPassword());
         }
         return connection;
     }
@@ -155,8 +171,8 @@ final class ReplicaSet implements AutoCloseable {
     Map<String, List<List<Object>>> contents(String host, int port) throws IOException {
         Map<String, List<List<Object>>> contents = new java.util.TreeMap<>();
         try (DirkConnection connection = DirkConnection.open(host, port)) {
-            if (settings.peerPassword() != null) {
-                connection.authenticate(settings.peerPassword());
+            if (ownPassword() != null) {
+                connection.authenticate(ownPassword());
             }
             for (String database : names(connection.execute("asehoy ny tahiry"))) {
                 checked(connection.execute("ampiasao " + database));

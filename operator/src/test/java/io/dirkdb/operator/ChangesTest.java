@@ -73,31 +73,46 @@ class ChangesTest {
   }
 
   @Test
-  void aChangedPasswordSecretRestartsNothingAndStaysAsTheUserWroteIt() {
-    // Rotation is a restart of every DirkDB pod at once, by the user (README, "Rotating the password"): pods
-    // replaced one by one would hold two passwords, and secondaries with the new one could not follow a
-    // primary with the old. So the operator neither rolls a pod template for a Secret change nor writes
-    // the Secret back.
+  void aRotatedPasswordSecretRollsTheMembersAndTheProxyAndStaysAsTheUserWroteIt() {
+    // A rotation (README, "Rotating the password"): the old passwords go under previous-*, the new ones under the
+    // main keys, in one edit. The pods read passwords at start, so the operator rolls them: the hash of the
+    // passwords in the pod templates changes (the members are then replaced by role, the proxy by its own
+    // RollingUpdate), and the Secret stays exactly as the user wrote it.
     String ns = "change-password";
     Map<String, String> before = startBasicCluster(ns);
-    // Every key the Secret has gets a new value, whichever keys the pods read.
-    Map<String, String> rotated = new TreeMap<>();
+    String hashBefore = credentialsHash(memberTemplateAnnotations(ns, "demo-primary"));
+    assertThat(hashBefore).isNotNull();
     var generated = client.secrets().inNamespace(ns).withName("demo-credentials").require();
-    Set<String> keys = new java.util.TreeSet<>();
-    Optional.ofNullable(generated.getData()).ifPresent(d -> keys.addAll(d.keySet()));
-    Optional.ofNullable(generated.getStringData()).ifPresent(d -> keys.addAll(d.keySet()));
-    keys.forEach(key -> rotated.put(key, java.util.Base64.getEncoder().encodeToString(("rotated-" + key).getBytes())));
-    assertThat(rotated).isNotEmpty();
+    Map<String, String> rotated = new TreeMap<>(generated.getData());
+    for (String key : java.util.List.of("password", "replication-password", "admin-password")) {
+      rotated.put("previous-" + key, generated.getData().get(key));
+      rotated.put(key, java.util.Base64.getEncoder().encodeToString(("rotated-" + key).getBytes()));
+    }
     Kubelet.retryOnConflict(() -> client.secrets().inNamespace(ns).withName("demo-credentials").edit(s -> {
       s.setData(rotated);
       s.setStringData(null);
       return s;
     }));
-    // A spec change that touches no workload makes the operator run a whole pass after the Secret changed.
-    edit(ns, c -> c.getSpec().getFailover().setFailoverDelaySeconds(3));
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      String primary = credentialsHash(memberTemplateAnnotations(ns, "demo-primary"));
+      assertThat(primary).isNotEqualTo(hashBefore);
+      assertThat(credentialsHash(memberTemplateAnnotations(ns, "demo-secondary"))).isEqualTo(primary);
+      assertThat(credentialsHash(client.apps().deployments().inNamespace(ns).withName("demo-proxy").require()
+          .getSpec().getTemplate().getMetadata().getAnnotations())).isEqualTo(primary);
+    });
     awaitReconciled(ns);
-    assertThat(changedSince(ns, before)).containsExactly("Secret/demo-credentials");
+    assertThat(changedSince(ns, before)).contains("Secret/demo-credentials", "StatefulSet/demo-primary",
+        "StatefulSet/demo-secondary", "Deployment/demo-proxy");
     assertThat(client.secrets().inNamespace(ns).withName("demo-credentials").require().getData()).isEqualTo(rotated);
+  }
+
+  private Map<String, String> memberTemplateAnnotations(String ns, String name) {
+    return client.apps().statefulSets().inNamespace(ns).withName(name).require().getSpec().getTemplate().getMetadata()
+        .getAnnotations();
+  }
+
+  private static String credentialsHash(Map<String, String> annotations) {
+    return annotations == null ? null : annotations.get("dirkdb.io/credentials-hash");
   }
 
   @Test

@@ -21,7 +21,7 @@ public final class NetworkMemberControl implements MemberControl {
     private final int heartbeatTimeoutMillis;
     private final int controlTimeoutMillis;
     private final String password;
-    private final String fallbackPassword;
+    private final java.util.List<String> fallbackPasswords;
     /** The TLS toward each member (null: plain TCP). */
     private final Function<MemberAddress, TlsSettings> tls;
     private final Map<String, HeartbeatProbe> probes = new ConcurrentHashMap<>();
@@ -48,12 +48,13 @@ public final class NetworkMemberControl implements MemberControl {
     }
 
     /**
-     * As above; {@code fallbackPassword} (the application password, or null) is tried when a member refuses
-     * {@code password}: one not yet restarted with separate credentials (an upgrade from a single password).
+     * As above; {@code fallbackPasswords} (maybe empty) are tried in turn when a member refuses {@code password}: the
+     * previous administration password of a rotation (a member not restarted since), then the application one (a
+     * member not yet restarted with separate credentials, an upgrade from a single password).
      */
     public NetworkMemberControl(int heartbeatTimeoutMillis, int controlTimeoutMillis, String password,
-            String fallbackPassword, Function<MemberAddress, TlsSettings> tls) {
-        this.fallbackPassword = fallbackPassword;
+            java.util.List<String> fallbackPasswords, Function<MemberAddress, TlsSettings> tls) {
+        this.fallbackPasswords = fallbackPasswords == null ? java.util.List.of() : java.util.List.copyOf(fallbackPasswords);
         this.tls = tls;
         this.heartbeatTimeoutMillis = heartbeatTimeoutMillis;
         this.controlTimeoutMillis = controlTimeoutMillis;
@@ -68,7 +69,7 @@ public final class NetworkMemberControl implements MemberControl {
     @Override
     public HeartbeatReport heartbeat(MemberAddress member, long leaseEpoch) throws IOException {
         HeartbeatProbe probe = probes.computeIfAbsent(member.id(), id -> new HeartbeatProbe(member, heartbeatTimeoutMillis,
-                tls.apply(member), password, fallbackPassword));
+                tls.apply(member), password, fallbackPasswords));
         synchronized (probe) {
             return probe.probe(leaseEpoch);
         }
@@ -112,7 +113,7 @@ public final class NetworkMemberControl implements MemberControl {
     private String run(MemberAddress member, String statement) throws IOException {
         try (DirkConnection connection = DirkConnection.open(tls.apply(member), member.host(), member.port(), controlTimeoutMillis)) {
             if (password != null) {
-                Reply auth = connection.authenticate(password, fallbackPassword);
+                Reply auth = connection.authenticate(password, fallbackPasswords);
                 if (auth.isError()) {
                     throw new DirkException(member + " refused the supervisor's password: " + auth.errorMessage());
                 }

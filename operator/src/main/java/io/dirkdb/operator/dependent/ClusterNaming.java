@@ -45,6 +45,12 @@ public final class ClusterNaming {
   public static final String REPLICATION_PASSWORD_KEY = "replication-password";
   /** ... and the administration password (promote, fence, follow, resync, lease renewal: the operator's). */
   public static final String ADMIN_PASSWORD_KEY = "admin-password";
+  /** During a rotation, the Secret's key for the previous application password (optional; {@code DIRK_PREVIOUS_PASSWORD}). */
+  public static final String PREVIOUS_PASSWORD_KEY = "previous-password";
+  /** The previous replication password of a rotation (optional; {@code DIRK_PREVIOUS_REPLICATION_PASSWORD}). */
+  public static final String PREVIOUS_REPLICATION_PASSWORD_KEY = "previous-replication-password";
+  /** The previous administration password of a rotation (optional; {@code DIRK_PREVIOUS_ADMIN_PASSWORD}). */
+  public static final String PREVIOUS_ADMIN_PASSWORD_KEY = "previous-admin-password";
   public static final String CONFIG_KEY = "config.json";
 
   private ClusterNaming() {}

@@ -34,6 +34,11 @@ public final class MemberStatefulSets {
   private MemberStatefulSets() {}
 
   static StatefulSet build(DirkCluster cluster, String name, int replicas, String image) {
+    return build(cluster, name, replicas, image, null);
+  }
+
+  /** As above, the pod template annotated with the credentials' hash (null: none), so a rotation rolls the pods. */
+  static StatefulSet build(DirkCluster cluster, String name, int replicas, String image, String credentialsHash) {
     DirkClusterSpec spec = cluster.getSpec();
     Map<String, String> podLabels = new LinkedHashMap<>(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_MEMBER));
     podLabels.put(ClusterNaming.LABEL_STATEFULSET, name);
@@ -60,7 +65,8 @@ public final class MemberStatefulSets {
         .endPersistentVolumeClaimRetentionPolicy()
         .withNewSelector().withMatchLabels(selector).endSelector()
         .withNewTemplate()
-        .withNewMetadata().withLabels(podLabels).endMetadata()
+        .withNewMetadata().withLabels(podLabels).withAnnotations(PodDefaults.credentialsAnnotations(credentialsHash))
+        .endMetadata()
         .withNewSpec()
         .withServiceAccountName(ClusterNaming.serviceAccount(cluster))
         .withAutomountServiceAccountToken(false)
@@ -138,6 +144,7 @@ public final class MemberStatefulSets {
   private static List<EnvVar> memberEnv(DirkCluster cluster) {
     List<EnvVar> env = new ArrayList<>(List.of(PodDefaults.instanceIdEnv(), PodDefaults.passwordEnv(cluster),
         PodDefaults.replicationPasswordEnv(cluster), PodDefaults.adminPasswordEnv(cluster), PodDefaults.heapEnv()));
+    env.addAll(PodDefaults.previousPasswordEnv(cluster));
     if (cluster.getSpec().tlsEnabled()) {
       // Kubernetes expands $(DIRK_INSTANCE_ID), defined above, to the pod's name.
       env.add(new EnvVarBuilder().withName("DIRK_TLS_SERVER_NAME")

@@ -136,6 +136,29 @@ public final class PodDefaults {
     return optionalSecretEnv(cluster, "DIRK_ADMIN_PASSWORD", ClusterNaming.ADMIN_PASSWORD_KEY);
   }
 
+  /**
+   * During a rotation, the previous passwords: {@code DIRK_PREVIOUS_PASSWORD}, {@code DIRK_PREVIOUS_REPLICATION_PASSWORD}
+   * and {@code DIRK_PREVIOUS_ADMIN_PASSWORD} from the Secret's {@code previous-*} keys (optional references).
+   */
+  public static List<EnvVar> previousPasswordEnv(DirkCluster cluster) {
+    return List.of(previousApplicationPasswordEnv(cluster),
+        optionalSecretEnv(cluster, "DIRK_PREVIOUS_REPLICATION_PASSWORD", ClusterNaming.PREVIOUS_REPLICATION_PASSWORD_KEY),
+        optionalSecretEnv(cluster, "DIRK_PREVIOUS_ADMIN_PASSWORD", ClusterNaming.PREVIOUS_ADMIN_PASSWORD_KEY));
+  }
+
+  /** {@code DIRK_PREVIOUS_PASSWORD} alone (the proxy's), from the Secret's {@code previous-password} key (optional). */
+  public static EnvVar previousApplicationPasswordEnv(DirkCluster cluster) {
+    return optionalSecretEnv(cluster, "DIRK_PREVIOUS_PASSWORD", ClusterNaming.PREVIOUS_PASSWORD_KEY);
+  }
+
+  /** The pod template annotation holding {@link ClusterCredentials#hash}: a changed password rolls the pods. */
+  public static final String CREDENTIALS_HASH_ANNOTATION = "dirkdb.io/credentials-hash";
+
+  /** The pod template annotations for credentials of that hash (none while the Secret is missing). */
+  public static Map<String, String> credentialsAnnotations(String credentialsHash) {
+    return credentialsHash == null ? null : Map.of(CREDENTIALS_HASH_ANNOTATION, credentialsHash);
+  }
+
   private static EnvVar optionalSecretEnv(DirkCluster cluster, String name, String key) {
     return new EnvVarBuilder().withName(name)
         .withNewValueFrom().withNewSecretKeyRef()

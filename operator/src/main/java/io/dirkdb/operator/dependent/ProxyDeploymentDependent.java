@@ -63,7 +63,11 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withNewRollingUpdate().withMaxUnavailable(new IntOrString(0)).withMaxSurge(new IntOrString(1)).endRollingUpdate()
         .endStrategy()
         .withNewTemplate()
-        .withNewMetadata().withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_PROXY)).endMetadata()
+        // A changed password rolls the proxies (RollingUpdate, never below the asked number).
+        .withNewMetadata().withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_PROXY))
+        .withAnnotations(PodDefaults.credentialsAnnotations(
+            ClusterCredentials.hash(ClusterCredentials.secret(context.getClient(), cluster))))
+        .endMetadata()
         .withNewSpec()
         .withServiceAccountName(ClusterNaming.serviceAccount(cluster))
         .withAutomountServiceAccountToken(false)
@@ -87,7 +91,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withImage(spec.getImage())
         .withImagePullPolicy(PodDefaults.pullPolicy(cluster))
         .withArgs(proxyArgs(cluster))
-        .withEnv(PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
+        .withEnv(PodDefaults.passwordEnv(cluster), PodDefaults.previousApplicationPasswordEnv(cluster), PodDefaults.heapEnv())
         .withPorts(
             new ContainerPortBuilder().withName("proxy").withContainerPort(spec.getProxy().getPort()).build(),
             new ContainerPortBuilder().withName("proxy-http").withContainerPort(ClusterNaming.PROXY_HTTP_PORT).build())

@@ -18,6 +18,7 @@ public class SecondaryStatefulSetDependent extends CRUDKubernetesDependentResour
   @Override
   protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
     return MemberStatefulSets.build(cluster, ClusterNaming.secondaryStatefulSet(cluster),
-        cluster.getSpec().getSecondaries(), cluster.getSpec().getImage());
+        cluster.getSpec().getSecondaries(), cluster.getSpec().getImage(),
+        ClusterCredentials.hash(ClusterCredentials.secret(context.getClient(), cluster)));
   }
 }

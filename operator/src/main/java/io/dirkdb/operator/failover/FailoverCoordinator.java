@@ -150,7 +150,7 @@ public class FailoverCoordinator {
     DirkCluster cluster = images.apply(Optional.ofNullable(client.resource(cached).get()).orElse(cached));
     // The same member control as the local supervisor's; its connections live for this pass only.
     try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS,
-        credentials.administration(), credentials.application(),
+        credentials.administration(), credentials.fallbacks(),
         (MemberAddress member) -> tls == null ? null : tls.forMember(member))) {
       Map<String, ProbeResult> results = prober.results(id);
       MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),

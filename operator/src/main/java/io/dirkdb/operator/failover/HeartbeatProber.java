@@ -97,9 +97,10 @@ public class HeartbeatProber {
 
       @Override
       public Heartbeats open(MemberAddress endpoint, int timeoutMillis, TlsSettings tls, ClusterCredentials credentials) {
-        // Lease renewals need the administration password; the application one reaches a member still on a single one.
+        // Lease renewals need the administration password; the previous one reaches a member not restarted since a
+        // rotation, the application one a member still on a single one.
         HeartbeatProbe probe = new HeartbeatProbe(endpoint, timeoutMillis, tls, credentials.administration(),
-            credentials.application());
+            credentials.fallbacks());
         return new Heartbeats() {
           @Override
           public HeartbeatReport probe(long leaseEpoch) throws Exception {

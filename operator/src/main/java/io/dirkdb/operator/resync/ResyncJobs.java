@@ -77,6 +77,8 @@ public final class ResyncJobs {
         .withArgs(command(cluster, from, to))
         // dirk resync needs the administration password; a Secret without one has the single password for it.
         .withEnv(PodDefaults.adminPasswordEnv(cluster), PodDefaults.passwordEnv(cluster), PodDefaults.heapEnv())
+        // A member not restarted since a rotation takes the previous administration password.
+        .addAllToEnv(PodDefaults.previousPasswordEnv(cluster))
         .withResources(PodDefaults.memberResources(cluster))
         .withSecurityContext(PodDefaults.containerSecurityContext())
         .withVolumeMounts(PodDefaults.tmpMount())

@@ -25,7 +25,7 @@ final class Passwords {
     /**
      * The password of {@code --password-file}, else of the environment; null when neither gives one.
      *
-     * @throws DirkException when the file cannot be read or is empty
+     * @throws DirkException when the file cannot be read or is empty, or the variable is set but empty
      */
     static String fromFileOrEnvironment(Path passwordFile, Map<String, String> environment) {
         return fromFileOrEnvironment(passwordFile, environment, ENVIRONMENT_VARIABLE);
@@ -35,7 +35,12 @@ final class Passwords {
     static String fromFileOrEnvironment(Path passwordFile, Map<String, String> environment, String variable) {
         if (passwordFile == null) {
             String password = environment.get(variable);
-            return password == null || password.isEmpty() ? null : password;
+            if (password != null && password.isBlank()) {
+                // Set but empty is a mistake (an empty Secret key, a typo in a script), never "no authentication".
+                throw new DirkException("$" + variable + " is set but empty: give it a password, or unset it to run "
+                        + "without one");
+            }
+            return password;
         }
         String password;
         try {

@@ -37,6 +37,11 @@ public final class ResyncCommand implements Callable<Integer> {
             description = "how often the target's progress is polled; the end is seen up to this late (default: ${DEFAULT-VALUE})")
     long pollMillis;
 
+    @Option(names = "--source-tls-server-name", paramLabel = "NAME",
+            description = "check the source's certificate for this name (default: the source's host name; "
+                    + "--tls-server-name applies to the target only)")
+    String sourceServerName;
+
     @Option(names = "--deflate", description = {"ship the snapshot deflated: for links slower than ~350 MB/s (1-2.5 GbE, WAN);",
             "off by default, since on loopback and fast networks deflating costs more time than it saves"})
     boolean deflate;
@@ -68,7 +73,7 @@ public final class ResyncCommand implements Callable<Integer> {
                 Duration.ofMillis(pollMillis), System.out, deflate, tls,
                 // A member not restarted since a rotation takes the previous password; one not yet restarted with
                 // separate credentials (an upgrade) takes the application password.
-                Passwords.adminFallbacksFromEnvironment(System.getenv())).run();
+                Passwords.adminFallbacksFromEnvironment(System.getenv()), sourceServerName).run();
         if (outcome.consistent()) {
             System.out.println(outcome.message());
             return ExitCodes.OK;

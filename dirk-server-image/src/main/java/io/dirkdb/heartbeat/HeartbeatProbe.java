@@ -89,9 +89,13 @@ public final class HeartbeatProbe implements AutoCloseable {
                         throw new DirkException("the member refused the password: " + auth.errorMessage());
                     }
                 }
-                if (leaseEpoch >= 0) {
-                    // A member counts a renewal from its previous answer on the connection: give it one.
-                    connection.execute("dirk heartbeat;");
+            }
+            if (leaseEpoch >= 0) {
+                // A member counts a renewal from its previous answer on the connection: give it a fresh one every
+                // round (on a kept connection the last answer is one period old, and the renewal worth that less).
+                Reply fresh = connection.execute("dirk heartbeat;");
+                if (fresh.isError()) {
+                    throw new DirkException("the heartbeat was refused: " + fresh.errorMessage());
                 }
             }
             Reply reply = connection.execute(leaseEpoch >= 0 ? "dirk heartbeat lease " + leaseEpoch + ";" : "dirk heartbeat;");

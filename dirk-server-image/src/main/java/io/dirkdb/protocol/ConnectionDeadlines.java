@@ -163,6 +163,16 @@ public final class ConnectionDeadlines implements AutoCloseable {
                     ? "idle for more than " + timeouts.idle().toSeconds() + " s; closing the connection" : null;
         }
 
+        /** Whether the connection has authenticated (or the listener asks no password). */
+        public boolean authenticated() {
+            return authenticated;
+        }
+
+        /** Closes the connection now, telling the client why (as an overdue one is). */
+        public void evict(String reason) {
+            expire(reason);
+        }
+
         /** Tells the client why, then closes the socket (its reading thread then ends the session). */
         void expire(String reason) {
             LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);

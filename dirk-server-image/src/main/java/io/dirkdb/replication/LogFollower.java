@@ -190,7 +190,9 @@ final class LogFollower {
         long knownEpoch = member.state().highestEpochSeen();
         String history = member.state().historyId();
         JsonNode hello = peer.requestJson("dirk stream " + fromLsn + " " + epochAtFromLsn + " " + knownEpoch
-                + (history == null ? "" : " history '" + history + "'") + ";");
+                + (history == null ? "" : " history '" + history + "'")
+                // Who it is: the primary counts one stream per member of its configuration towards its lease.
+                + (member.id().matches("[A-Za-z0-9._-]+") ? " member '" + member.id() + "'" : "") + ";");
         String theirHistory = hello.path("historyId").isTextual() ? hello.path("historyId").asText() : null;
         if (hello.hasNonNull("refused")) {
             Refusal why = switch (hello.get("refused").asText()) {

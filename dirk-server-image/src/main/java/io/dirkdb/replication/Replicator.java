@@ -115,8 +115,13 @@ public final class Replicator implements ReplicationLink {
      * {@code ackedLsn} starts at 0: the secondary's log may end before it is durable, so only its
      * acks (the first comes with the first batch or keepalive) say what it holds.
      */
-    private record ConnectedSecondary(String address, Socket socket, Role role, long epoch, long fromLsn,
-                                      AtomicLong sentLsn, AtomicLong ackedLsn, AtomicLong lastAckNanos) {
+    /**
+     * @param peerId the member of this member's configuration the stream says it comes from; null when it names
+     *               none of them (it then does not count towards the lease), or when this
+     *               member has no configuration (then any stream counts)
+     */
+    private record ConnectedSecondary(String address, String peerId, Socket socket, Role role, long epoch,
+                                      long fromLsn, AtomicLong sentLsn, AtomicLong ackedLsn, AtomicLong lastAckNanos) {
         boolean servesState(MemberState state) {
             return state.role() == role && state.epoch() == epoch;
         }
@@ -491,25 +496,41 @@ public final class Replicator implements ReplicationLink {
     }
 
     /**
-     * Since when as many streams as this member has peers (at least one) have each acknowledged, under the
-     * current role and epoch; 0 when fewer stream. Secondaries keep the primary's lease only all together:
-     * a secondary detached by a supervisor stops acknowledging, so one the supervisor could not detach
-     * (cut off from it) cannot keep the old primary writable past one lease after the others' detach.
+     * Since when every other member of its configuration (or, without one, at least one stream) has acknowledged
+     * on a stream under the current role and epoch; 0 when one has not. Secondaries keep the primary's lease only
+     * all together, and one stream per member: a secondary detached by a supervisor stops acknowledging, so
+     * neither one the supervisor could not detach (cut off from it) nor a stream from outside the configuration
+     * keeps the old primary writable past one lease after the others' detach.
      */
     private long everyPeerHeardSince(MemberState state) {
-        int needed = Math.max(1, member.peerCount());
-        List<Long> heard = new ArrayList<>();
+        int peers = member.peerCount();
+        java.util.Map<String, Long> heard = new java.util.HashMap<>();
+        long anyStream = 0;
         for (ConnectedSecondary connected : secondaries.values()) {
             long at = connected.lastAckNanos().get();
-            if (at != 0 && connected.servesState(state)) {
-                heard.add(at);
+            if (at == 0 || !connected.servesState(state)) {
+                continue;
+            }
+            if (connected.peerId() != null) {
+                heard.merge(connected.peerId(), at, (a, b) -> a - b > 0 ? a : b);
+            }
+            if (anyStream == 0 || at - anyStream > 0) {
+                anyStream = at;
             }
         }
-        if (heard.size() < needed) {
+        if (peers == 0) {
+            return anyStream;
+        }
+        if (heard.size() < peers) {
             return 0;
         }
-        heard.sort(java.util.Comparator.reverseOrder());
-        return heard.get(needed - 1);
+        long oldest = 0;
+        for (long at : heard.values()) {
+            if (oldest == 0 || at - oldest < 0) {
+                oldest = at;
+            }
+        }
+        return oldest;
     }
 
     /** Records the ack latency of every commit up to {@code lsn} not yet counted; each is claimed once. */
@@ -624,7 +645,13 @@ public final class Replicator implements ReplicationLink {
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         long id = connectionIds.incrementAndGet();
-        ConnectedSecondary secondary = new ConnectedSecondary(peer, socket, state.role(), state.epoch(), fromLsn,
+        String peerId = member.isConfiguredPeer(request.memberId()) ? request.memberId() : null;
+        if (peerId == null && member.peerCount() > 0) {
+            LOG.log(Level.WARNING, "{0} streams as {1}, which is not a member of this configuration: it does not "
+                    + "count towards the lease", peer, request.memberId());
+        }
+        ConnectedSecondary secondary = new ConnectedSecondary(peer, peerId, socket, state.role(), state.epoch(),
+                fromLsn,
                 new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong());
         secondaries.put(id, secondary);
         // Back at or past what was kept for its host: that hold has served (the connected stream holds now).

@@ -57,6 +57,7 @@ public final class ResyncTool {
     private final PrintStream progress;
     private final boolean deflate;
     private final TlsSettings tls;
+    private final TlsSettings sourceTls;
     private final java.util.List<String> fallbackPasswords;
 
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
@@ -82,8 +83,19 @@ public final class ResyncTool {
      */
     public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
                       PrintStream progress, boolean deflate, TlsSettings tls, java.util.List<String> fallbackPasswords) {
+        this(source, target, password, timeout, pollInterval, progress, deflate, tls, fallbackPasswords, null);
+    }
+
+    /**
+     * As above; {@code tls}'s server name (if any) checks the target's certificate only: the source's is checked
+     * against {@code sourceServerName}, else the source's host name (one name cannot be both members').
+     */
+    public ResyncTool(Endpoint source, Endpoint target, String password, Duration timeout, Duration pollInterval,
+                      PrintStream progress, boolean deflate, TlsSettings tls, java.util.List<String> fallbackPasswords,
+                      String sourceServerName) {
         this.fallbackPasswords = fallbackPasswords == null ? java.util.List.of() : java.util.List.copyOf(fallbackPasswords);
         this.tls = tls;
+        this.sourceTls = tls == null ? null : tls.withServerName(sourceServerName);
         this.deflate = deflate;
         this.source = source;
         this.target = target;
@@ -192,8 +204,13 @@ public final class ResyncTool {
         }
     }
 
+    /** The TLS settings toward the source or the target, each checked against its own name. */
+    TlsSettings tlsTowards(Endpoint endpoint) {
+        return endpoint == source ? sourceTls : tls;
+    }
+
     private DirkConnection open(Endpoint endpoint) throws IOException {
-        DirkConnection connection = DirkConnection.open(tls, endpoint.host(), endpoint.port());
+        DirkConnection connection = DirkConnection.open(tlsTowards(endpoint), endpoint.host(), endpoint.port());
         if (password != null) {
             Reply auth = connection.authenticate(password, fallbackPasswords);
             if (auth.isError()) {

@@ -448,6 +448,11 @@ public final class Member implements AutoCloseable {
         return bootstrap.peers().size();
     }
 
+    /** Whether {@code instanceId} names another member of its configuration (false for null). */
+    public boolean isConfiguredPeer(String instanceId) {
+        return instanceId != null && bootstrap.peers().stream().anyMatch(peer -> peer.id().equals(instanceId));
+    }
+
     /** Why an empty primary takes no writes yet, or null. */
     public String bootstrapWait() {
         return bootstrapWait;

@@ -14,6 +14,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -39,6 +40,8 @@ public final class MemberServer implements AutoCloseable {
     private final ExecutorService connectionThreads;
     private final ExecutorService rejectionThread;
     private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
+    /** The connections on reserved slots (past maxConnections), with their deadlines (which know who authenticated). */
+    private final Map<Socket, ConnectionDeadlines.Watch> reservedSlots = new ConcurrentHashMap<>();
     /** Closes connections past their authentication or idle deadline. */
     private final ConnectionDeadlines deadlines;
     private final AtomicInteger activeConnections = new AtomicInteger();
@@ -54,7 +57,9 @@ public final class MemberServer implements AutoCloseable {
         this.settings = settings;
         this.serverSocket = serverSocket;
         AtomicLong threadNumber = new AtomicLong();
-        this.connectionThreads = new ThreadPoolExecutor(0, settings.maxConnections() + settings.reservedConnections(),
+        // Twice the reserved slots: a stranger evicted from one (takeReservedSlotFromAStranger) keeps its thread
+        // until it has ended, while the newcomer already has one.
+        this.connectionThreads = new ThreadPoolExecutor(0, settings.maxConnections() + 2 * settings.reservedConnections(),
                 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> {
                     Thread thread = new Thread(task, "dirk-connection-" + threadNumber.incrementAndGet());
@@ -153,7 +158,7 @@ public final class MemberServer implements AutoCloseable {
                 continue;
             }
             int open = activeConnections.incrementAndGet();
-            if (open > settings.maxConnections() + settings.reservedConnections()) {
+            if (open > settings.maxConnections() + settings.reservedConnections() && !takeReservedSlotFromAStranger(open)) {
                 activeConnections.decrementAndGet();
                 metrics.refusedConnection();
                 rejectionThread.execute(() -> refuse(socket));
@@ -165,7 +170,11 @@ public final class MemberServer implements AutoCloseable {
             openSockets.add(socket);
             ConnectionDeadlines.Watch watch = deadlines.watch(socket, !settings.credentials().required(),
                     settings.tls() != null);
+            if (reservedSlot) {
+                reservedSlots.put(socket, watch);
+            }
             Runnable ended = () -> {
+                reservedSlots.remove(socket);
                 openSockets.remove(socket);
                 watch.close();
                 activeConnections.decrementAndGet();
@@ -173,6 +182,7 @@ public final class MemberServer implements AutoCloseable {
             try {
                 connectionThreads.execute(() -> serve(socket, reservedSlot, watch, ended));
             } catch (RuntimeException e) { // rejected: the pool is shut down
+                reservedSlots.remove(socket);
                 openSockets.remove(socket);
                 watch.close();
                 activeConnections.decrementAndGet();
@@ -197,6 +207,32 @@ public final class MemberServer implements AutoCloseable {
             return;
         }
         new ClientConnection(secured, member, settings, inFlight, metrics, reservedSlot, watch, ended).run();
+    }
+
+    /**
+     * Every slot is taken: when the member asks a password, a connection that holds a reserved slot without
+     * having authenticated (anyone may send a plain heartbeat) gives it up to the newcomer, so strangers
+     * cannot lock out the supervisor, the secondaries and the operator the reserved slots are kept for.
+     *
+     * @return true when a slot was freed for the newcomer (the evicted connection is counted until it ends)
+     */
+    private boolean takeReservedSlotFromAStranger(int open) {
+        if (!settings.credentials().required()
+                || open > settings.maxConnections() + 2 * settings.reservedConnections()) {
+            // No password, or as many evicted strangers still ending as there are reserved slots: refuse.
+            return false;
+        }
+        for (Map.Entry<Socket, ConnectionDeadlines.Watch> held : reservedSlots.entrySet()) {
+            ConnectionDeadlines.Watch stranger = held.getValue();
+            if (!stranger.authenticated() && reservedSlots.remove(held.getKey(), stranger)) {
+                // On the rejection thread: a client that reads nothing must not block the accept loop.
+                rejectionThread.execute(() -> stranger.evict("too many connections (limit " + settings.maxConnections()
+                        + "); this unauthenticated connection held a slot kept for authenticated members and "
+                        + "operators, and gives it up to a newcomer; closing the connection"));
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void pauseAfterAcceptFailure() {

@@ -13,8 +13,9 @@ import java.util.Set;
  *   dirk promote 7 [history 'id'];  -- become primary with epoch 7 (must exceed any seen, by at most 1,000,000)
  *   dirk fence;                     -- step down: refuse writes until promoted again
  *   dirk follow 'host' 3948 [history 'id']; -- become a secondary streaming from that primary
- *   dirk stream 120 3 4 [history 'id']; -- (secondaries) stream the log after LSN 120, whose epoch is 3;
- *                                   --   the caller has seen epoch 4 and holds that history; the connection turns binary
+ *   dirk stream 120 3 4 [history 'id'] [member 'm2']; -- (secondaries) stream the log after LSN 120, whose epoch
+ *                                   --   is 3; the caller has seen epoch 4, holds that history and is instance m2
+ *                                   --   of the configuration; the connection turns binary
  *   dirk snapshot [deflate];        -- (resync) ship the latest snapshot, deflated if asked; the connection turns binary
  *   dirk resync 'host' 3948 [deflate]; -- rebuild this member from that member's snapshot and log, then follow it
  * </pre>
@@ -72,9 +73,14 @@ public sealed interface ControlStatement extends Statement {
      * @param knownEpoch     the highest epoch the secondary has seen; a member of a lower epoch refuses to serve it
      * @param historyId      the secondary's history, or null when it has none yet (empty, or data of an old format)
      */
-    record Stream(long fromLsn, long epochAtFromLsn, long knownEpoch, String historyId) implements ControlStatement {
+    record Stream(long fromLsn, long epochAtFromLsn, long knownEpoch, String historyId, String memberId)
+            implements ControlStatement {
         public Stream(long fromLsn, long epochAtFromLsn, long knownEpoch) {
-            this(fromLsn, epochAtFromLsn, knownEpoch, null);
+            this(fromLsn, epochAtFromLsn, knownEpoch, null, null);
+        }
+
+        public Stream(long fromLsn, long epochAtFromLsn, long knownEpoch, String historyId) {
+            this(fromLsn, epochAtFromLsn, knownEpoch, historyId, null);
         }
     }
 

@@ -119,7 +119,16 @@ public final class Parser {
                 if (fromLsn < 0 || epochAtFromLsn < 0 || knownEpoch < 0) {
                     throw new DirkException("dirk stream needs LSNs and epochs of 0 or more");
                 }
-                yield new ControlStatement.Stream(fromLsn, epochAtFromLsn, knownEpoch, historyClause());
+                String history = historyClause();
+                String memberId = null;
+                if (acceptWord("member")) {
+                    Token id = advance();
+                    if (id.type() != Token.Type.STRING) {
+                        throw new DirkException("expected an instance id in quotes after 'member' but found " + id.describe());
+                    }
+                    memberId = (String) id.value();
+                }
+                yield new ControlStatement.Stream(fromLsn, epochAtFromLsn, knownEpoch, history, memberId);
             }
             case "snapshot" -> new ControlStatement.Snapshot(acceptWord("deflate"));
             case "resync" -> {

@@ -124,6 +124,19 @@ class ServerCommandTest {
                 java.time.Duration.ofMillis(1500)));
     }
 
+    /**
+     * Review 12: an empty password file is refused, but an empty $DIRK_PASSWORD (a Secret key present but empty,
+     * a template that rendered nothing) silently turns authentication off: every connection, to a member of a
+     * cluster listening on its pod address, holds the administration role. The same mistake in a file fails.
+     */
+    @Test
+    void emptyPasswordInTheEnvironmentIsRefusedLikeAnEmptyFileNotAuthenticationOff() throws IOException {
+        Path file = directory.resolve("config.json");
+        Files.writeString(file, CONFIG);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> plan(Map.of("DIRK_PASSWORD", ""), "--config",
+                file.toString(), "--id", "m1")).isInstanceOf(io.dirkdb.DirkException.class);
+    }
+
     @Test
     void passwordComesFromItsFileElseTheEnvironment() throws IOException {
         Path secret = directory.resolve("pw");

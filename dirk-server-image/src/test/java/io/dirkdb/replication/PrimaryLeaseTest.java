@@ -112,6 +112,39 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         }
     }
 
+    /**
+     * Review 12: the supervisor's probe keeps its connection, so each renewal counts from the answer to the
+     * previous round, one probe period earlier: a renewal gives only lease - period, and the lease lapses
+     * between renewals whenever 2 x period > lease. README's own advice for Kubernetes (primaryLeaseMs <
+     * heartbeatIntervalMs x (failureThreshold - 1), i.e. lease < 2 x interval with the default threshold)
+     * makes that so on every round: a primary renewed only by its supervisor (a peer down) refuses writes
+     * with "primary lease expired" part of every period. Here: lease 600 ms, a renewal every 400 ms.
+     */
+    @Test
+    void supervisorRenewingWellWithinTheLeaseKeepsThePrimaryWritable() throws Exception {
+        startPrimaryWithTable();
+        ReplicaSet.Node m1 = members.node("m1");
+        m1.member().useLease(LEASE);
+        java.util.concurrent.ScheduledExecutorService supervisor = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor();
+        try (io.dirkdb.heartbeat.HeartbeatProbe probe = new io.dirkdb.heartbeat.HeartbeatProbe(
+                new MemberAddress("m1", m1.host(), m1.port()), 300, null, null, null)) {
+            supervisor.scheduleAtFixedRate(() -> {
+                try {
+                    probe.probe(1);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, 0, 400, TimeUnit.MILLISECONDS);
+            await().atMost(Duration.ofSeconds(5)).until(() -> !members.heartbeat("m1").path("leaseExpired").asBoolean());
+            await().pollInterval(Duration.ofMillis(50)).during(LEASE.multipliedBy(4)).atMost(LEASE.multipliedBy(6))
+                    .until(() -> !members.heartbeat("m1").path("leaseExpired").asBoolean());
+        } finally {
+            supervisor.shutdownNow();
+            supervisor.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     /** A renewal that is the first request on its connection has no answer to count from: it renews nothing. */
     @Test
     void renewalWithoutAnEarlierAnswerOnItsConnectionRenewsNothing() throws IOException {
@@ -181,6 +214,37 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         await().atMost(LEASE.multipliedBy(5)).until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
         assertThat(members.heartbeat("m3").path("streaming").asBoolean()).isTrue();
         await().during(LEASE.multipliedBy(2)).atMost(LEASE.multipliedBy(4))
+                .until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
+    }
+
+    /**
+     * Review 12: the lease rule counts streams, not peers. As in oneSecondaryAloneDoesNotKeepTheLeaseOfAPrimary-
+     * WithTwoPeers, m2 is detached by the supervisor and m3 (cut off from it) streams on; but a stream from
+     * anything holding the replication credential outside the configuration (here m4, a member of no
+     * config.json following m1; equally a second stream of m3 or a hand-made dirk stream) stands in for m2,
+     * and m1 stays writable for as long as it streams: the split-brain bound the supervisor's lease wait
+     * relies on (one lease after the detach) is gone.
+     */
+    @Test
+    void streamFromOutsideTheConfigurationDoesNotStandInForADetachedPeer() throws IOException {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        ReplicaSet.Node m2 = members.start("m2", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m3 = members.start("m3", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0, new io.dirkdb.server.Member.Bootstrap(List.of(
+                new MemberAddress("m2", m2.host(), m2.port()), new MemberAddress("m3", m3.host(), m3.port())), null));
+        m1.member().useLease(LEASE);
+        m2.member().follow(m1.host(), m1.port());
+        m3.member().follow(m1.host(), m1.port());
+        ReplicaSet.Node m4 = members.start("m4", Role.SECONDARY, null, 0);
+        m4.member().follow(m1.host(), m1.port());
+        await().atMost(Duration.ofSeconds(20)).until(() -> members.heartbeat("m2").path("streaming").asBoolean()
+                && members.heartbeat("m3").path("streaming").asBoolean()
+                && members.heartbeat("m4").path("streaming").asBoolean());
+
+        m2.member().fence(); // detached by the supervisor; m3 streams on, and so does m4
+        await().atMost(LEASE.multipliedBy(5)).until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
+        // On main it expires for a moment (m2's last ack aged out before m4's next one) and is renewed again.
+        await().during(LEASE.multipliedBy(3)).atMost(LEASE.multipliedBy(5))
                 .until(() -> members.heartbeat("m1").path("leaseExpired").asBoolean());
     }
 

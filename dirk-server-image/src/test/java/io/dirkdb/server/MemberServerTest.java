@@ -324,6 +324,35 @@ class MemberServerTest {
         assertThat(idle.reply()).contains("idle for more than 1 s");
     }
 
+    /**
+     * Review 12: a plain dirk heartbeat renews an unauthenticated connection's deadline, and it may sit on a
+     * reserved slot. Anyone who can reach the port, with no password, holds every regular and reserved slot
+     * by sending a heartbeat now and then; the supervisor's authenticated lease renewal (and a secondary's
+     * dirk stream) then finds no slot: the member misses heartbeats, its lease runs out, it is failed over.
+     */
+    @Test
+    void unauthenticatedHeartbeatersCannotHoldTheSlotsKeptForTheSupervisor() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret").withMaxConnections(2)
+                .withReservedConnections(1).withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(30)), Role.PRIMARY);
+        List<RawClient> strangers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RawClient stranger = connect(server);
+            assertThat(stranger.ask("dirk heartbeat;")).contains("\"role\"");
+            strangers.add(stranger);
+        }
+        long until = System.nanoTime() + Duration.ofSeconds(3).toNanos(); // three authentication deadlines
+        while (System.nanoTime() < until) {
+            for (RawClient stranger : strangers) {
+                assertThat(stranger.ask("dirk heartbeat;")).contains("\"role\"");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(300).toNanos()); // their interval
+        }
+        RawClient supervisor = connect(server);
+        supervisor.socket().setSoTimeout(5000);
+        assertThat(supervisor.ask("dirk auth 'secret';")).contains("authenticated");
+        assertThat(supervisor.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
+    }
+
     @Test
     void proberWhoseKeptConnectionTheMemberClosedAsksAgainWithoutAMiss() throws IOException {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -180,9 +180,17 @@ class JourneysTest {
 
   /** Writes rows {@code from..to} into shop.item directly on {@code pod}, making the table first if asked. */
   private static void writeRows(LiveCluster live, String pod, int from, int to, boolean create) throws IOException {
+    if (create) {
+      // Ready does not mean writable: an empty primary refuses writes until its secondaries have answered
+      // ("empty primary: waiting for ..."). The database's creation is the first write, refused whole until then.
+      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+        try (DirkConnection c = live.connect(pod)) {
+          LiveCluster.check(c.execute("manamboara tahiry shop"));
+        }
+      });
+    }
     try (DirkConnection c = live.connect(pod)) {
       if (create) {
-        LiveCluster.check(c.execute("manamboara tahiry shop"));
         LiveCluster.check(c.execute("ampiasao shop"));
         LiveCluster.check(c.execute("manamboara tabilao item(id ISA(null,null))"));
       } else {

@@ -385,9 +385,24 @@ final class LiveCluster implements AutoCloseable {
    * lacks: the DirkCluster and its children go except the credentials Secret (whose password the members'
    * processes were started with) and the volumes; each member pod is stopped as the kubelet stops a deleted
    * pod (preStop hook, SIGTERM). Returns once no pod of the cluster is left.
+   *
+   * <p>Like Kubernetes' garbage collector, it keeps collecting until then: a reconcile of the deleted
+   * cluster already under way may still apply a StatefulSet or a Service owned by it (its status patch
+   * then fails Not Found), and a one-shot deletion left such a StatefulSet making pods that could never
+   * start for want of the deleted ConfigMap.
    */
   void deleteKeepingVolumes() {
     client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+        .until(() -> {
+          collectChildrenOfDeletedCluster();
+          return client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).list().getItems()
+              .isEmpty();
+        });
+    jobsSeen.clear();
+  }
+
+  private void collectChildrenOfDeletedCluster() {
     client.apps().statefulSets().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
     client.apps().deployments().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
     client.services().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
@@ -396,10 +411,13 @@ final class LiveCluster implements AutoCloseable {
         .delete();
     client.serviceAccounts().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
     client.batch().v1().jobs().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
-    client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).until(() ->
-        client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).list().getItems().isEmpty());
-    jobsSeen.clear();
+    // Only pods not yet being deleted: those already are keep their deletion timestamp and preStop hook.
+    for (Pod pod : client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).list()
+        .getItems()) {
+      if (pod.getMetadata().getDeletionTimestamp() == null) {
+        client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).delete();
+      }
+    }
   }
 
   /** What pod {@code pod}'s container reads now at /etc/dirk/config.json. */

@@ -55,6 +55,7 @@ public final class LocalSupervisor implements AutoCloseable {
         long detachedNanos; // when this supervisor fenced it as a secondary of the lost primary (0: not detached)
         boolean detachFailed; // its detach went unanswered: it may still acknowledge the lost primary's writes
         long nextRepairNanos; // when a member whose storage failed may be tried again (0: now)
+        String otherHistoryLogged; // the other history it was last logged for (null: none)
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -81,8 +82,17 @@ public final class LocalSupervisor implements AutoCloseable {
     private String lastLeaseWait;
     /** When the last detach went unanswered (0: none): it may have been carried out up to then. */
     private long lastDetachAttemptNanos;
-    /** The history of the primaries this supervisor watches (from their heartbeats); null until one says it. */
+    /** The cluster's history, learnt from the members' heartbeats ({@link #learnClusterHistory}); null until known. */
     private String clusterHistory;
+    /** While {@link #clusterHistory} is unknown: why it cannot be learned (members disagree), else null. */
+    private String historyConflict;
+    /**
+     * The highest LSN a fenced primary said it acknowledged, for the failover of {@link #acknowledgedFailover}
+     * ("<lost primary id>@<epoch>"); -1: none learned. Kept across rounds until that failover completes: a
+     * primary that dies after its fence answered cannot say it again, yet those writes were acknowledged.
+     */
+    private long acknowledgedLsn = -1;
+    private String acknowledgedFailover;
     private final AtomicLong failovers = new AtomicLong();
     private final long startedNanos = System.nanoTime();
 
@@ -267,18 +277,20 @@ public final class LocalSupervisor implements AutoCloseable {
     /**
      * Takes the answering primary with the highest epoch as the one to watch, when none is watched
      * yet or one of a higher epoch shows up (promoted by hand): the older one is then brought in line.
+     * A primary of another history (another cluster's data) is never adopted: its epochs count in another
+     * cluster, and adopting it would fence this cluster's primary for a member none of ours can follow.
      */
     private void adoptPrimary() {
+        learnClusterHistory();
         Tracked best = null;
         for (Tracked member : members.values()) {
-            if (member.answering() && member.report.isPrimary()
+            if (member.answering() && member.report.isPrimary() && !ofOtherHistory(member)
                     && (best == null || member.report.epoch() > best.report.epoch())) {
                 best = member;
             }
         }
-        if (best != null && best.report.historyId() != null && clusterHistory == null) {
-            clusterHistory = best.report.historyId();
-            LOG.log(Level.INFO, "the cluster''s history is {0}", clusterHistory);
+        if (best != null && clusterHistory == null && historyConflict != null) {
+            return; // which history is the cluster's is unknown: a primary's epoch may count in another cluster
         }
         if (best != null && (currentPrimary == null || best.report.epoch() > currentEpoch)) {
             currentPrimary = best.address.id();
@@ -290,11 +302,67 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     /**
+     * Learns the cluster's history, while unknown, from the answering members that say one (an empty
+     * member has none yet). A history held by more than half of all the members is the cluster's: the
+     * silent ones cannot outvote it, and the data a failover must keep is there. Else, when every
+     * answering member that says one says the same, that one (the only data in sight; a member of
+     * another history that turns up later is then left out). Else, when the answering primaries all say
+     * one history, theirs: that is the data being served, and leaving it unwatched would let its lease
+     * lapse for a stray member. Members that still disagree leave it unknown, and nothing is adopted or
+     * promoted until they agree or a person removes the stray data: ranking them by epoch would compare
+     * epochs of different clusters.
+     */
+    private void learnClusterHistory() {
+        if (clusterHistory != null) {
+            return;
+        }
+        Map<String, List<String>> holders = new LinkedHashMap<>();
+        for (Tracked member : members.values()) {
+            if (member.answering() && member.report.historyId() != null) {
+                holders.computeIfAbsent(member.report.historyId(), history -> new ArrayList<>()).add(member.address.id());
+            }
+        }
+        String learned = null;
+        for (Map.Entry<String, List<String>> held : holders.entrySet()) {
+            if (held.getValue().size() * 2 > members.size() || holders.size() == 1) {
+                learned = held.getKey();
+            }
+        }
+        if (learned == null) {
+            List<String> served = members.values().stream().filter(member -> member.answering()
+                    && member.report.isPrimary() && member.report.historyId() != null)
+                    .map(member -> member.report.historyId()).distinct().toList();
+            learned = served.size() == 1 ? served.get(0) : null;
+        }
+        if (learned != null) {
+            clusterHistory = learned;
+            historyConflict = null;
+            LOG.log(Level.INFO, "the cluster''s history is {0} (held by {1})", clusterHistory,
+                    String.join(", ", holders.get(learned)));
+            return;
+        }
+        String conflict = holders.size() < 2 ? null : "the members hold data of different histories ("
+                + String.join("; ", holders.entrySet().stream().map(held -> held.getKey() + ": "
+                        + String.join(", ", held.getValue())).toList())
+                + ") and none is held by more than half of the " + members.size() + " members, so this supervisor "
+                + "cannot tell which is the cluster's; it adopts and promotes nobody until a person removes the "
+                + "stray data";
+        if (conflict != null && !conflict.equals(historyConflict)) {
+            LOG.log(Level.WARNING, "{0}", conflict);
+        }
+        historyConflict = conflict;
+    }
+
+    /**
      * Fence the lost primary, read every reachable member again, promote the member elected from
      * those fresh figures, repoint the others: in that order. Figures read before the fence are
      * stale: a slow primary may have acknowledged more writes since, held by another secondary.
      */
     private void failover(Tracked lost) {
+        if (clusterHistory == null && historyConflict != null) {
+            logRefusal(new Election.NoSafeCandidate(historyConflict)); // never elect across histories
+            return;
+        }
         members.values().forEach(member -> member.detachFailed = false); // each attempt tries the detach again
         // A first look, from this round's figures: with no candidate at all, the primary is left alone.
         Election election = policy.elect(candidates(lost), highestEpochSeen);
@@ -302,18 +370,29 @@ public final class LocalSupervisor implements AutoCloseable {
             logRefusal(refusal);
             return;
         }
-        long acknowledged = -1;
+        String failoverKey = lost == null ? null : lost.address.id() + "@" + currentEpoch;
+        if (acknowledgedFailover != null && !acknowledgedFailover.equals(failoverKey)) {
+            acknowledgedLsn = -1; // another failover (a primary adopted since): what the last one learned is moot
+            acknowledgedFailover = null;
+        }
         if (lost != null) {
             try {
                 String answer = control.fence(lost.address);
-                acknowledged = FenceReport.parse(answer).map(FenceReport::acknowledgedLsn).orElse(-1L);
+                long said = FenceReport.parse(answer).map(FenceReport::acknowledgedLsn).orElse(-1L);
                 LOG.log(Level.INFO, "fencing {0}: {1}", lost.address, answer);
+                if (said > acknowledgedLsn) {
+                    acknowledgedLsn = said;
+                    acknowledgedFailover = failoverKey;
+                }
             } catch (IOException | RuntimeException e) {
                 // A primary that does not answer cannot take writes either, and comes back with a lower epoch.
-                LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back",
-                        lost.address, e.getMessage());
+                LOG.log(Level.INFO, "fencing {0}: it does not answer ({1}); it will be fenced if it comes back{2}",
+                        lost.address, e.getMessage(), acknowledgedLsn < 0 ? ""
+                                : "; it said earlier in this failover that it acknowledged up to LSN " + acknowledgedLsn
+                                + ": no member behind that LSN is promoted");
             }
         }
+        long acknowledged = acknowledgedLsn;
         // Also with no primary in sight: the secondaries may follow one this supervisor cannot reach.
         detachSecondaries(lost);
         probe(members.values().stream().filter(member -> member != lost).toList());
@@ -349,6 +428,8 @@ public final class LocalSupervisor implements AutoCloseable {
             return;
         }
         highestEpochSeen = promote.newEpoch();
+        acknowledgedLsn = -1; // this failover is over: the new primary holds every acknowledged write
+        acknowledgedFailover = null;
         currentPrimary = chosen.address.id();
         currentEpoch = promote.newEpoch();
         lostSinceNanos = -1;
@@ -479,6 +560,9 @@ public final class LocalSupervisor implements AutoCloseable {
         String key = primary.address.id() + "@" + currentEpoch;
         String primaryEndpoint = primary.address.host() + ":" + primary.address.port();
         for (Tracked member : members.values()) {
+            if (member != primary && ofOtherHistory(member)) {
+                continue; // another cluster's data: never fenced, repointed (it would refuse) or rebuilt over
+            }
             if (member != primary && member.answering() && member.report.storageFailure() != null) {
                 repairStorage(member, primary, key);
                 continue;
@@ -572,6 +656,23 @@ public final class LocalSupervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@code member} last said its data belongs to a history other than the cluster's (known only
+     * once learned). Logged once per history it says: a person must see to it (wrong volume, wrong address).
+     */
+    private boolean ofOtherHistory(Tracked member) {
+        HeartbeatReport report = member.report;
+        String history = report == null ? null : report.historyId();
+        boolean other = history != null && clusterHistory != null && !clusterHistory.equals(history);
+        if (other && !history.equals(member.otherHistoryLogged)) {
+            LOG.log(Level.WARNING, "{0} holds data of history {1}, not of this cluster''s history {2}: it is never "
+                    + "adopted, promoted, fenced, repointed or rebuilt by this supervisor; check its data directory "
+                    + "and address", member.address, history, clusterHistory);
+        }
+        member.otherHistoryLogged = other ? history : null;
+        return other;
+    }
+
     private MemberObservation observe(Tracked member) {
         HeartbeatReport report = member.report;
         String role = report == null ? "" : report.ready() ? report.role() : "";
@@ -579,8 +680,7 @@ public final class LocalSupervisor implements AutoCloseable {
             role = HeartbeatReport.SECONDARY; // fenced by this supervisor only to detach it: still a candidate
         }
         // A member of another history is never a candidate, like one whose log diverged.
-        boolean otherHistory = report != null && report.historyId() != null && clusterHistory != null
-                && !clusterHistory.equals(report.historyId());
+        boolean otherHistory = ofOtherHistory(member);
         // A secondary whose detach went unanswered counts as silent: it may hold writes the others lack.
         return new MemberObservation(member.address.id(), true, member.missed + (member.detachFailed ? 1 : 0), role,
                 report == null ? 0 : report.epoch(), report == null ? -1 : report.lsn(),

@@ -51,6 +51,8 @@ final class FakeMembers implements MemberControl {
     final Map<String, Fake> members = new LinkedHashMap<>();
     /** Role changes asked for, in order, e.g. {@code fence m1}, {@code promote m2 2}, {@code follow m3 m2}. */
     final List<String> actions = new ArrayList<>();
+    /** The history clause of each promotion, in order, e.g. {@code m1 <history id>} ({@code null}: none sent). */
+    final List<String> promotedWithHistory = new ArrayList<>();
 
     FakeMembers add(String id, String role, long epoch, long lsn) {
         MemberAddress address = new MemberAddress(id, "127.0.0.1", 4000 + members.size());
@@ -114,6 +116,12 @@ final class FakeMembers implements MemberControl {
         fake.epoch = epoch;
         fake.highestEpochSeen = epoch;
         return "primary at epoch " + epoch;
+    }
+
+    @Override
+    public synchronized String promote(MemberAddress member, long epoch, String historyId) throws IOException {
+        promotedWithHistory.add(member.id() + " " + historyId);
+        return promote(member, epoch);
     }
 
     @Override

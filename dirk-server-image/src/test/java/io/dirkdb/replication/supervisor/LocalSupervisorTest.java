@@ -165,6 +165,103 @@ class LocalSupervisorTest {
         assertThat(supervisor.currentPrimary()).isEqualTo("m3");
     }
 
+    /**
+     * Review 12: adoptPrimary takes the answering primary with the highest epoch whatever its history. A member
+     * that says primary at a higher epoch of another history (a volume restored from another cluster, a member
+     * pointed at the wrong data directory) is adopted, and the cluster's own primary m1 is fenced and told to
+     * follow it (which it refuses: another history): the cluster is left without a writable primary.
+     */
+    @Test
+    void primaryOfAnotherHistoryIsNeverAdoptedAndTheClustersPrimaryIsNotFencedForIt() {
+        String cluster1 = "11111111-1111-1111-1111-111111111111";
+        for (String id : new String[] {"m1", "m2", "m3"}) {
+            cluster.get(id).historyId = cluster1;
+        }
+        supervisor(ReplicationMode.ASYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m3 = cluster.get("m3");
+        m3.historyId = "22222222-2222-2222-2222-222222222222";
+        m3.role = HeartbeatReport.PRIMARY;
+        m3.epoch = 5;
+        m3.highestEpochSeen = 5;
+        rounds(2);
+        assertThat(cluster.actions).doesNotContain("fence m1");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
+
+    /**
+     * Review 12: a supervisor that starts with no primary in sight has no cluster history yet (it learns it only
+     * from a primary's heartbeat), so observe() marks no member as of another history and the election among
+     * fenced members ranks them by epoch alone: m3, of another history at a higher epoch, is promoted over m1
+     * and m2, which hold this cluster's data; the proxy then sends the applications' writes to it.
+     */
+    @Test
+    void supervisorStartingWithoutAPrimaryNeverPromotesAMemberOfAnotherHistory() {
+        for (String id : new String[] {"m1", "m2"}) {
+            cluster.get(id).role = HeartbeatReport.FENCED;
+            cluster.get(id).epoch = 1;
+            cluster.get(id).historyId = "11111111-1111-1111-1111-111111111111";
+        }
+        FakeMembers.Fake m3 = cluster.get("m3");
+        m3.role = HeartbeatReport.FENCED;
+        m3.epoch = 3;
+        m3.highestEpochSeen = 3;
+        m3.historyId = "22222222-2222-2222-2222-222222222222";
+        supervisor(ReplicationMode.SYNC);
+        rounds(4);
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote m3"));
+    }
+
+    @Test
+    void supervisorStartingWithoutAPrimaryLearnsTheMajoritysHistoryAndPromotesWithItsHistoryClause() {
+        String cluster1 = "11111111-1111-1111-1111-111111111111";
+        for (String id : new String[] {"m1", "m2"}) {
+            cluster.get(id).role = HeartbeatReport.FENCED;
+            cluster.get(id).epoch = 1;
+            cluster.get(id).historyId = cluster1;
+        }
+        FakeMembers.Fake m3 = cluster.get("m3");
+        m3.role = HeartbeatReport.FENCED;
+        m3.epoch = 3;
+        m3.highestEpochSeen = 3;
+        m3.historyId = "22222222-2222-2222-2222-222222222222";
+        supervisor(ReplicationMode.ASYNC);
+        rounds(4);
+        assertThat(cluster.promotedWithHistory).containsExactly("m1 " + cluster1);
+        assertThat(cluster.actions).doesNotContain("follow m3 m1");
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
+
+    @Test
+    void membersOfDifferentHistoriesWithNoMajorityAndNoPrimaryAreNeverPromoted() {
+        cluster.get("m1").role = HeartbeatReport.FENCED;
+        cluster.get("m1").historyId = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m2").role = HeartbeatReport.FENCED;
+        cluster.get("m2").epoch = 4;
+        cluster.get("m2").highestEpochSeen = 4;
+        cluster.get("m2").historyId = "22222222-2222-2222-2222-222222222222";
+        cluster.get("m3").lsn = 0; // empty: no history yet
+        supervisor(ReplicationMode.ASYNC);
+        rounds(4);
+        assertThat(cluster.actions).isEmpty();
+        assertThat(supervisor.currentPrimary()).isNull();
+    }
+
+    @Test
+    void primaryServingWithAStrayMemberOfAnotherHistoryAndNoMajorityIsStillWatched() {
+        cluster.get("m1").historyId = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m2").role = HeartbeatReport.FENCED;
+        cluster.get("m2").epoch = 4;
+        cluster.get("m2").highestEpochSeen = 4;
+        cluster.get("m2").historyId = "22222222-2222-2222-2222-222222222222";
+        cluster.get("m3").lsn = 0; // empty: no history yet
+        supervisor(ReplicationMode.ASYNC);
+        rounds(2);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+        assertThat(cluster.actions).containsExactly("follow m3 m1");
+    }
+
     @Test
     void promotesFromLsnsReadAfterTheFenceNotBefore() {
         supervisor(ReplicationMode.SYNC);
@@ -282,6 +379,28 @@ class LocalSupervisorTest {
         rounds(6);
         assertThat(cluster.actions).doesNotContain("promote m2 2").contains("promote m3 2");
         assertThat(supervisor.currentPrimary()).isEqualTo("m3");
+    }
+
+    /**
+     * Review 12: the fenced m1 said it acknowledged up to LSN 12 while every candidate holds at most 10, so m2
+     * is told to pull the tail from m1. m1 then dies before m2 got it. The supervisor must still refuse to
+     * promote a member behind LSN 12 (it learned that LSN 12 was acknowledged); on main the next fence goes
+     * unanswered, the acknowledged LSN reads as unknown (-1) and m2 is promoted at LSN 10.
+     */
+    @Test
+    void acknowledgedLsnLearnedFromTheFenceIsKeptWhenTheFencedPrimaryDiesMidCatchUp() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake m1 = cluster.get("m1");
+        cluster.get("m2").lsn = 10;
+        m1.heartbeatsAnswered = false; // slow, not dead: it answers its fence
+        m1.acknowledgedLsn = 12;
+        rounds(3);
+        assertThat(cluster.actions).contains("follow m2 m1").noneMatch(action -> action.startsWith("promote"));
+        m1.answering = false; // SIGKILL before m2 pulled records 11 and 12
+        rounds(6);
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote"));
     }
 
     /**

@@ -80,15 +80,18 @@ public final class HeartbeatProbe implements AutoCloseable {
     }
 
     private HeartbeatReport probeOnce(long leaseEpoch) throws IOException {
+        boolean passwordRefused = false;
         try {
             if (connection == null) {
                 connection = DirkConnection.open(tls, member.host(), member.port(), timeoutMillis);
                 if (password != null) {
-                    Reply auth = connection.authenticate(password, fallbacks);
-                    if (auth.isError()) {
-                        throw new DirkException("the member refused the password: " + auth.errorMessage());
-                    }
+                    // A refused password (a rotation not yet seen by the member) is no sign of a dead member: a
+                    // plain heartbeat needs none. Only the lease renewal is skipped, and the next probe asks again.
+                    passwordRefused = connection.authenticate(password, fallbacks).isError();
                 }
+            }
+            if (passwordRefused) {
+                leaseEpoch = -1;
             }
             if (leaseEpoch >= 0) {
                 // A member counts a renewal from its previous answer on the connection: give it a fresh one every
@@ -106,7 +109,11 @@ public final class HeartbeatProbe implements AutoCloseable {
             if (message == null) {
                 throw new DirkException("the heartbeat reply is not a message");
             }
-            return HeartbeatReport.parse(message);
+            HeartbeatReport report = HeartbeatReport.parse(message);
+            if (passwordRefused) {
+                close();
+            }
+            return report;
         } catch (IOException | RuntimeException e) {
             close(); // a half-read reply would spoil the next probe: start over on a new connection
             throw e;

@@ -67,6 +67,8 @@ public final class ClusterTls {
       for (String key : KEYS) {
         byte[] content = content(secret, key);
         if (content == null) {
+          // A copy of a key the Secret no longer has (or of a deleted Secret) must not stay trusted or presented.
+          Files.deleteIfExists(directory.resolve(key));
           LOG.warnf("DirkCluster %s/%s: spec.tls.secretName %s has no key %s: the operator cannot reach its members",
               cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), secretName, key);
           continue;

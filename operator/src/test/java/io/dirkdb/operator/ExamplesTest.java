@@ -60,7 +60,8 @@ class ExamplesTest {
           "--data-dir", "/var/lib/dirk/data", "--host", "0.0.0.0", "--port", "3948", "--http-port", "8080");
       assertThat(member.getEnv()).extracting(EnvVar::getName)
           .containsExactly("DIRK_INSTANCE_ID", "DIRK_PASSWORD", "DIRK_REPLICATION_PASSWORD", "DIRK_ADMIN_PASSWORD",
-              "JAVA_TOOL_OPTIONS");
+              "JAVA_TOOL_OPTIONS", "DIRK_PREVIOUS_PASSWORD", "DIRK_PREVIOUS_REPLICATION_PASSWORD",
+              "DIRK_PREVIOUS_ADMIN_PASSWORD");
       // A memory limit the JVM sizes its heap from, not the node's memory.
       assertThat(member.getEnv().get(4).getValue()).contains("-XX:MaxRAMPercentage=50");
       assertThat(member.getResources().getLimits().get("memory").toString()).isEqualTo("512Mi");

@@ -85,11 +85,22 @@ public final class ConnectionDeadlines implements AutoCloseable {
         private volatile boolean exempt;
         /** Since when a reply is being written (a client that never reads blocks it), or NOT_WRITING. */
         private volatile long writingSinceNanos = NOT_WRITING;
+        /** Run once the closing word is written and before the socket closes (frees the connection's slot). */
+        private volatile Runnable beforeClosing = () -> { };
 
         private Watch(Socket socket, boolean authenticated, boolean tls) {
             this.socket = socket;
             this.talking = tls ? null : socket;
             this.authenticated = authenticated;
+        }
+
+        /**
+         * What to run when a deadline or an eviction closes the connection, before its socket closes: the
+         * server frees the connection's slot here, so a client that saw the close can connect again at
+         * once (the reading thread notices the close later and must find the work done).
+         */
+        public void beforeClosing(Runnable action) {
+            beforeClosing = action;
         }
 
         /** The TLS handshake is done: closing words now go through {@code secured}. */
@@ -191,6 +202,7 @@ public final class ConnectionDeadlines implements AutoCloseable {
             } catch (IOException e) {
                 // the client is gone already
             }
+            beforeClosing.run();
             try {
                 socket.close();
             } catch (IOException e) {

@@ -23,6 +23,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -173,12 +174,16 @@ public final class MemberServer implements AutoCloseable {
             if (reservedSlot) {
                 reservedSlots.put(socket, watch);
             }
+            AtomicBoolean released = new AtomicBoolean();
             Runnable ended = () -> {
-                reservedSlots.remove(socket);
-                openSockets.remove(socket);
-                watch.close();
-                activeConnections.decrementAndGet();
+                if (released.compareAndSet(false, true)) { // once: by the deadline's close or the thread's end
+                    reservedSlots.remove(socket);
+                    openSockets.remove(socket);
+                    watch.close();
+                    activeConnections.decrementAndGet();
+                }
             };
+            watch.beforeClosing(ended);
             try {
                 connectionThreads.execute(() -> serve(socket, reservedSlot, watch, ended));
             } catch (RuntimeException e) { // rejected: the pool is shut down
@@ -214,7 +219,7 @@ public final class MemberServer implements AutoCloseable {
      * having authenticated (anyone may send a plain heartbeat) gives it up to the newcomer, so strangers
      * cannot lock out the supervisor, the secondaries and the operator the reserved slots are kept for.
      *
-     * @return true when a slot was freed for the newcomer (the evicted connection is counted until it ends)
+     * @return true when a slot was freed for the newcomer (the evicted connection is counted until its socket closes)
      */
     private boolean takeReservedSlotFromAStranger(int open) {
         if (!settings.credentials().required()

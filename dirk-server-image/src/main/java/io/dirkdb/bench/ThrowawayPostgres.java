@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.time.Duration;
@@ -171,6 +172,12 @@ public final class ThrowawayPostgres {
                 Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwx--x--x"));
             }
         }
+        for (Path parent = cluster.getParent(); parent != null; parent = parent.getParent()) {
+            if (!Files.getPosixFilePermissions(parent).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                throw new IOException("postgres runs as " + UNPRIVILEGED_USER + " (it refuses root), who may not pass "
+                        + "through " + parent + ": give --temp-dir a directory others may pass through, such as /var/tmp");
+            }
+        }
         Optional<Path> setpriv = findProgram("setpriv", List.of(Path.of("/usr/bin"), Path.of("/bin")));
         if (setpriv.isPresent()) {
             // setpriv executes the program itself: the process we stop is postgres, not a wrapper.
@@ -188,7 +195,7 @@ public final class ThrowawayPostgres {
     private static boolean isOwnPrivateDirectory(Path directory) throws IOException {
         return Files.isDirectory(directory) && !Files.isSymbolicLink(directory)
                 && Files.getOwner(directory).getName().equals(System.getProperty("user.name"))
-                && !Files.getPosixFilePermissions(directory).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+                && !Files.getPosixFilePermissions(directory).contains(PosixFilePermission.OTHERS_EXECUTE);
     }
 
     /** nobody's group id, from /etc/passwd. */

@@ -73,7 +73,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
     Path tempDir;
 
     @Option(names = "--server-java-option", paramLabel = "OPTION",
-            description = "JVM option for the DirkDB member, proxy and cache processes, e.g. for a profiler (repeatable)")
+            description = "JVM option for the DirkDB member, proxy and cache processes, as --server-java-option=-Xmx2g (repeatable)")
     List<String> serverJavaOptions = new ArrayList<>();
 
     /** One line of the table; NaN where a side was not measured. */

@@ -151,7 +151,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
     private int compare(ThrowawayPostgres.Search search, Path work, ChildProcesses processes, PrintWriter out)
             throws IOException, InterruptedException {
         out.printf(Locale.ROOT, "data of both servers in %s (%s file system); each measure %d s after %d s of "
-                + "warm-up%n", work, Files.getFileStore(work).type(), seconds, warmUpSeconds);
+                + "warm-up; %s%n", work, Files.getFileStore(work).type(), seconds, warmUpSeconds, machineLoad());
         ThrowawayPostgres postgres = null;
         if (search instanceof ThrowawayPostgres.Binaries binaries) {
             postgres = ThrowawayPostgres.start(binaries, work.resolve("postgres"), processes);
@@ -202,11 +202,23 @@ public final class BenchCompareCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "DirkDB alone: through the proxy %.0f%% of straight to the member (target >= 85%%); "
                 + "cache hits %.2fx a read through the proxy (target >= 2x)%n", 100 * throughProxy / straight,
                 cacheHits / throughProxy);
+        out.printf(Locale.ROOT, "at the end: %s%n", machineLoad());
         if (search instanceof ThrowawayPostgres.Missing missing) {
             out.println(missing.sentence());
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** The load average next to the processor count: other work on the machine weighs on every figure. */
+    private static String machineLoad() {
+        String processors = Runtime.getRuntime().availableProcessors() + " processors";
+        try {
+            String[] load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return "load average " + load[0] + " " + load[1] + " " + load[2] + " on " + processors;
+        } catch (IOException | RuntimeException e) {
+            return processors;
+        }
     }
 
     private static String connections(int connections) {

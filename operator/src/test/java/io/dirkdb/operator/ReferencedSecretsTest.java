@@ -93,6 +93,14 @@ class ReferencedSecretsTest {
         .map(a -> a.get(PodDefaults.CREDENTIALS_HASH_ANNOTATION)).orElse("none");
   }
 
+  /** The first pass is over: its status write does not race the test's change (the mock then hung once). */
+  private void awaitStatusOfThisGeneration(String ns) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      DirkCluster c = client.resources(DirkCluster.class).inNamespace(ns).withName("demo").get();
+      return c.getStatus() != null && c.getMetadata().getGeneration().equals(c.getStatus().getObservedGeneration());
+    });
+  }
+
   private static Path tlsCopies(String ns) {
     return ClusterTls.defaultRoot().resolve(ns).resolve("demo");
   }
@@ -166,6 +174,7 @@ class ReferencedSecretsTest {
     putSecret(ns, "demo-tls", Map.of("tls.crt", "CERT", "tls.key", "KEY", "ca.crt", "CA"));
     cluster(ns, null, "demo-tls");
     await().atMost(Duration.ofSeconds(20)).until(() -> "KEY".equals(copy(ns, "tls.key")));
+    awaitStatusOfThisGeneration(ns);
 
     client.resources(DirkCluster.class).inNamespace(ns).withName("demo").delete();
     await().atMost(EVENT_PATIENCE).untilAsserted(() -> assertThat(tlsCopies(ns))
@@ -178,6 +187,7 @@ class ReferencedSecretsTest {
     putSecret(ns, "demo-tls", Map.of("tls.crt", "CERT", "tls.key", "KEY", "ca.crt", "CA"));
     cluster(ns, null, "demo-tls");
     await().atMost(Duration.ofSeconds(20)).until(() -> "KEY".equals(copy(ns, "tls.key")));
+    awaitStatusOfThisGeneration(ns);
 
     Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName("demo").edit(c -> {
       c.getSpec().setTls(null);

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -182,6 +183,113 @@ class ContainerImagesTest {
       } catch (AssertionError | RuntimeException e) {
         throw new AssertionError(e.getMessage() + "\ncontainer logs:\n" + podman.diagnostics(), e);
       }
+    }
+  }
+
+  /**
+   * The operator image with the chart's own Deployment (helm template, with dirkImage values of the
+   * user's): its environment, user, read-only root and /tmp. It runs against a test API server that
+   * enforces the chart's RBAC, starts, reports itself healthy, takes the leader Lease, and gives a
+   * DirkCluster without spec.image the chart's dirkImage: the values reach the operator in its image.
+   */
+  @Test
+  void operatorImageStartsWithTheChartsDeploymentAndRunsTheChartsDirkImage(@TempDir Path dir) throws Exception {
+    try (Podman podman = Podman.require("ContainerImagesTest", OPERATOR_IMAGE)) {
+      Path repo = Path.of("..").toAbsolutePath().normalize();
+      Path helm = ChartRbac.findHelm(repo);
+      if (helm == null) {
+        String reason = "ContainerImagesTest: helm not found (-Ddirk.kubeTools, .tools/bin or PATH), so the chart's"
+            + " operator Deployment cannot be rendered; run .ci/install-kube-tools.sh";
+        System.out.println("[SKIPPED] " + reason);
+        org.junit.jupiter.api.Assumptions.abort(reason);
+      }
+      String dirkImage = "registry.example/dirk:9.9.9";
+      Deployment deployment = chartDeployment(helm, repo, "--set", "dirkImage.repository=registry.example/dirk",
+          "--set", "dirkImage.tag=9.9.9");
+      assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+          .as("the chart's operator image is the one built here").isEqualTo(OPERATOR_IMAGE);
+
+      KubernetesServer api = new KubernetesServer(false, true, java.net.InetAddress.getLoopbackAddress(), 0, List.of());
+      api.before();
+      try {
+        ServerSideApplyRecorder applies = ServerSideApplyRecorder.install(api);
+        new OperatorTestServerSetup().accept(api);
+        KubernetesClient apiClient = api.getClient();
+        PodmanPod pod = new PodmanPod(apiClient, ChartRbac.NAMESPACE, ChartRbac.RELEASE + "-0",
+            freeLoopbackAddress(List.of()), deployment.getSpec().getTemplate().getSpec(), dir);
+        String containerName = pod.spec.getContainers().get(0).getName();
+        List<String> flags = new java.util.ArrayList<>(pod.flags(containerName));
+        // In a cluster the API server is found from the pod's service account; here it is the test's.
+        flags.addAll(List.of(
+            "--env", "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL=" + apiClient.getConfiguration().getMasterUrl(),
+            "--env", "QUARKUS_KUBERNETES_CLIENT_TOKEN=dirk-operator-service-account",
+            // The pod network: Quarkus listens on 0.0.0.0, here the pod's loopback address.
+            "--env", "QUARKUS_HTTP_HOST=" + pod.address));
+        String operator = podman.start(pod.name + "-" + containerName, flags, pod.image(containerName),
+            pod.args(containerName));
+        try {
+          int port = pod.port(containerName, "http");
+          for (String path : List.of(
+              pod.container(containerName).getStartupProbe().getHttpGet().getPath(),
+              pod.container(containerName).getLivenessProbe().getHttpGet().getPath(),
+              pod.container(containerName).getReadinessProbe().getHttpGet().getPath())) {
+            URI uri = URI.create("http://" + pod.address + ":" + port + path);
+            await(operator + " answers " + uri).atMost(START).pollInterval(Duration.ofMillis(500)).until(() -> {
+              if (!podman.running(operator)) {
+                throw new AssertionError(operator + " stopped:\n" + podman.logs(operator));
+              }
+              return status(uri) == 200;
+            });
+          }
+          await("the operator holds the leader Lease").atMost(START).untilAsserted(() -> {
+            var lease = apiClient.leases().inNamespace(ChartRbac.NAMESPACE).withName("dirk-operator-lease").get();
+            assertThat(lease).isNotNull();
+            assertThat(lease.getSpec().getHolderIdentity()).isNotBlank();
+          });
+
+          DirkCluster cluster = TestClusters.example(apiClient, "basic.yaml");
+          cluster.getSpec().setImage(null);
+          TestClusters.create(apiClient, "chart-image", cluster);
+          // The image is built as production runs (server-side apply), which the test API server does not
+          // implement: the StatefulSet the operator applies is read off its request.
+          await("the operator applies the cluster's StatefulSet with the chart's dirkImage").atMost(START)
+              .untilAsserted(() -> assertThat(applies.applied())
+                  .filteredOn(a -> a.contains("/namespaces/chart-image/statefulsets/demo-primary"))
+                  .anySatisfy(a -> assertThat(a).contains(dirkImage)));
+          assertThat(Harness.rbac(apiClient).refusals()).as("requests the chart's RBAC refused").isEmpty();
+        } catch (AssertionError | RuntimeException e) {
+          throw new AssertionError(e.getMessage() + "\noperator log:\n" + podman.logs(operator), e);
+        }
+      } finally {
+        api.after();
+      }
+    }
+  }
+
+  private Deployment chartDeployment(Path helm, Path repo, String... values) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(helm.toString(), "template", ChartRbac.RELEASE,
+        repo.resolve("helm/dirk-operator").toString(), "--namespace", ChartRbac.NAMESPACE));
+    command.addAll(List.of(values));
+    Podman.Result rendered = Podman.exec(command);
+    assertThat(rendered.exitCode()).as("helm template: %s", rendered.stderr()).isZero();
+    for (String document : rendered.stdout().split("(?m)^---\\s*$")) {
+      if (document.contains("kind: Deployment")) {
+        return client.getKubernetesSerialization().unmarshal(document, Deployment.class);
+      }
+    }
+    throw new AssertionError("helm template rendered no Deployment");
+  }
+
+  private static int status(URI uri) {
+    try {
+      return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
+          .send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build(),
+              HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
     }
   }
 

@@ -61,6 +61,12 @@ debootstrap --variant=minbase --arch="$arch" "${foreign[@]}" --include=openjdk-1
   "$suite" "$rootfs" "$mirror" >"$cache/debootstrap-$arch.log" 2>&1 \
   || { tail -20 "$cache/debootstrap-$arch.log" >&2; exit 1; }
 fetched=$(date +%s)
+if [ ${#foreign[@]} -gt 0 ]; then
+  # --foreign unpacks only the base system; the JRE's packages wait for a second stage that would run
+  # under emulation. Unpacking them is enough for a JRE (no maintainer scripts: java is reached by
+  # /opt/java/openjdk below, not by the alternatives system).
+  for deb in "$rootfs"/var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" "$rootfs"; done
+fi
 
 jre=/usr/lib/jvm/java-17-openjdk-$arch
 [ -x "$rootfs$jre/bin/java" ] || { echo "no $jre/bin/java in the unpacked system" >&2; exit 1; }

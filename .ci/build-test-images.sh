@@ -6,12 +6,15 @@
 #
 #   .ci/build-test-images.sh [amd64|arm64]
 #
-# For arm64 on an amd64 host the images are only built (to .tools/images/*-arm64.tar) and loaded; they
-# run only where qemu-user-static's binfmt handlers are registered.
+# For another architecture than the host's (arm64 on amd64) the images are tagged <version>-<arch>, so
+# the host's test images stay; they run only where qemu-user-static's binfmt handlers are registered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 arch=${1:-$(dpkg --print-architecture)}
+version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' helm/dirk-operator/Chart.yaml)
+tag=$version
+[ "$arch" = "$(dpkg --print-architecture)" ] || tag=$version-$arch
 start=$(date +%s)
 base=$(.ci/build-test-base-image.sh "$arch" | tail -1)
 based=$(date +%s)
@@ -20,8 +23,9 @@ based=$(date +%s)
 # operator's (Quarkus) is handed to `podman load` by Jib itself (podman as its docker executable).
 ./mvnw -B -ntp -q -pl dirk-server-image,operator -am package -Pimages -DskipTests \
   -Djib.goal=buildTar -Djib.from.image="tar://$base" -Djib.from.platforms="linux/$arch" \
-  -Djib.outputPaths.tar="$PWD/.tools/images/dirk-$arch.tar" \
+  -Djib.to.image="dirkdb/dirk:$tag" -Djib.outputPaths.tar="$PWD/.tools/images/dirk-$arch.tar" \
   -Dquarkus.jib.base-jvm-image="tar://$base" -Dquarkus.jib.platforms="linux/$arch" \
+  -Dquarkus.container-image.tag="$tag" \
   -Dquarkus.jib.docker-executable-name=podman
 podman load -q -i ".tools/images/dirk-$arch.tar"
 end=$(date +%s)

@@ -259,6 +259,8 @@ class ContainerImagesTest {
           assertThat(Harness.rbac(apiClient).refusals()).as("requests the chart's RBAC refused").isEmpty();
         } catch (AssertionError | RuntimeException e) {
           throw new AssertionError(e.getMessage() + "\noperator log:\n" + podman.logs(operator), e);
+        } finally {
+          podman.remove(operator); // before its API server goes away
         }
       } finally {
         api.after();

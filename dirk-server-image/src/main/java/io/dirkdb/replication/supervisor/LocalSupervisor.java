@@ -56,6 +56,8 @@ public final class LocalSupervisor implements AutoCloseable {
         boolean detachFailed; // its detach went unanswered: it may still acknowledge the lost primary's writes
         long nextRepairNanos; // when a member whose storage failed may be tried again (0: now)
         String otherHistoryLogged; // the other history it was last logged for (null: none)
+        long highestEpoch; // the highest plausible epoch it reported
+        boolean implausibleEpoch; // its last report says an epoch no promotion could have given
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -75,7 +77,8 @@ public final class LocalSupervisor implements AutoCloseable {
 
     private volatile String currentPrimary;
     private volatile long currentEpoch;
-    private long highestEpochSeen;
+    /** The highest epoch this supervisor offered in a promotion (answered or not): never offered twice. */
+    private long highestEpochOffered;
     private long lostSinceNanos = -1;
     private int roundsWithoutPrimary;
     private String lastRefusal;
@@ -188,7 +191,11 @@ public final class LocalSupervisor implements AutoCloseable {
             }, probes));
         }
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-        outcomes.forEach(this::record);
+        // Lowest epochs first, so whether an epoch is plausible does not depend on which member answered first.
+        outcomes.entrySet().stream()
+                .sorted(java.util.Comparator.comparingLong(outcome -> outcome.getValue() instanceof HeartbeatReport report
+                        ? report.epoch() : Long.MIN_VALUE))
+                .forEach(outcome -> record(outcome.getKey(), outcome.getValue()));
     }
 
     private List<MemberObservation> candidates(Tracked lost) {
@@ -221,11 +228,18 @@ public final class LocalSupervisor implements AutoCloseable {
             }
             member.failure = null;
             member.everAnswered = true;
-            if (Epochs.plausible(report.epoch(), highestEpochSeen)) {
-                highestEpochSeen = Math.max(highestEpochSeen, report.epoch());
+            long highest = highestEpochSeen();
+            if (Epochs.plausible(report.epoch(), highest)) {
+                member.highestEpoch = Math.max(member.highestEpoch, report.epoch());
+                member.implausibleEpoch = false;
             } else {
-                LOG.log(Level.WARNING, "{0} reports epoch {1}, beyond any epoch this supervisor gave: ignored",
-                        member.address, report.epoch());
+                if (!member.implausibleEpoch) {
+                    LOG.log(Level.WARNING, "{0} reports epoch {1}, which no promotion could have given (the highest "
+                            + "seen is {2}): forged, or a corrupt member.json; it is never adopted as primary nor "
+                            + "promoted by this supervisor, and its epoch is ignored", member.address,
+                            report.epoch(), highest);
+                }
+                member.implausibleEpoch = true;
             }
         } else {
             member.missed++;
@@ -234,6 +248,20 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.WARNING, "{0} missed a heartbeat: {1}", member.address, outcome);
             }
         }
+    }
+
+    /**
+     * The highest epoch a promotion must exceed: those this supervisor offered and the plausible ones its members
+     * reported, but not those of members of another history (another cluster's epochs).
+     */
+    private long highestEpochSeen() {
+        long highest = highestEpochOffered;
+        for (Tracked member : members.values()) {
+            if (!ofOtherHistory(member)) {
+                highest = Math.max(highest, member.highestEpoch);
+            }
+        }
+        return highest;
     }
 
     private void decide() {
@@ -284,7 +312,7 @@ public final class LocalSupervisor implements AutoCloseable {
         learnClusterHistory();
         Tracked best = null;
         for (Tracked member : members.values()) {
-            if (member.answering() && member.report.isPrimary() && !ofOtherHistory(member)
+            if (member.answering() && member.report.isPrimary() && !ofOtherHistory(member) && !member.implausibleEpoch
                     && (best == null || member.report.epoch() > best.report.epoch())) {
                 best = member;
             }
@@ -365,7 +393,7 @@ public final class LocalSupervisor implements AutoCloseable {
         }
         members.values().forEach(member -> member.detachFailed = false); // each attempt tries the detach again
         // A first look, from this round's figures: with no candidate at all, the primary is left alone.
-        Election election = policy.elect(candidates(lost), highestEpochSeen);
+        Election election = policy.elect(candidates(lost), highestEpochSeen());
         if (election instanceof Election.NoSafeCandidate refusal) {
             logRefusal(refusal);
             return;
@@ -396,7 +424,7 @@ public final class LocalSupervisor implements AutoCloseable {
         // Also with no primary in sight: the secondaries may follow one this supervisor cannot reach.
         detachSecondaries(lost);
         probe(members.values().stream().filter(member -> member != lost).toList());
-        election = policy.elect(candidates(lost), highestEpochSeen, acknowledged);
+        election = policy.elect(candidates(lost), highestEpochSeen(), acknowledged);
         if (election instanceof Election.NoSafeCandidate refusal) {
             logRefusal(refusal); // the fenced primary is lost again next round: the failover is tried again
             if (lost != null && acknowledged >= 0) {
@@ -424,10 +452,10 @@ public final class LocalSupervisor implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "promoting {0} to epoch {1} failed: {2}; trying again next heartbeat",
                     chosen.address, promote.newEpoch(), e.getMessage());
-            highestEpochSeen = Math.max(highestEpochSeen, promote.newEpoch()); // never offer an epoch twice
+            highestEpochOffered = Math.max(highestEpochOffered, promote.newEpoch()); // never offer an epoch twice
             return;
         }
-        highestEpochSeen = promote.newEpoch();
+        highestEpochOffered = Math.max(highestEpochOffered, promote.newEpoch());
         acknowledgedLsn = -1; // this failover is over: the new primary holds every acknowledged write
         acknowledgedFailover = null;
         currentPrimary = chosen.address.id();
@@ -517,7 +545,7 @@ public final class LocalSupervisor implements AutoCloseable {
      * writes but still serves its final log, until it holds that LSN; the next attempt promotes it.
      */
     private void catchUpFromFencedPrimary(Tracked lost, long acknowledged) {
-        MemberObservation best = policy.mostComplete(candidates(lost)).orElse(null);
+        MemberObservation best = policy.mostComplete(candidates(lost), highestEpochSeen()).orElse(null);
         if (best == null || best.lsn() >= acknowledged) {
             return; // refused for another reason (a silent member): pulling would not help
         }

@@ -64,47 +64,6 @@ class ReviewTwelveBTest {
     }
 
     /**
-     * A member whose heartbeat says primary at an epoch no promotion could have given (beyond
-     * {@code Epochs.MAX}: forged, or a member.json poisoned before epochs were bounded). The supervisor logs
-     * "reports epoch ..., beyond any epoch this supervisor gave: ignored", yet adopts it as the primary and
-     * fences the cluster's real primary for it: one liar stops every write.
-     */
-    @Test
-    void primaryReportingAnImplausibleEpochIsNotAdoptedOverTheRealPrimary() {
-        supervisor(ReplicationMode.SYNC);
-        rounds(2);
-        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
-        cluster.actions.clear();
-        FakeMembers.Fake liar = cluster.get("m3");
-        liar.role = HeartbeatReport.PRIMARY;
-        liar.epoch = 1L << 60; // what its heartbeat says
-        rounds(3);
-        assertThat(supervisor.currentPrimary()).as("the primary the supervisor holds").isEqualTo("m1");
-        assertThat(cluster.actions).as("actions after m3's forged epoch").doesNotContain("fence m1");
-    }
-
-    /**
-     * Sync mode, the primary dies without answering its fence. m2 holds every acknowledged write (LSN 12);
-     * m3 holds LSN 9 but its heartbeat says an epoch beyond any bound. The supervisor says it ignores that
-     * epoch, but the election ranks candidates by the reported epoch first and promotes m3: writes 10..12,
-     * acknowledged by m2, are lost.
-     */
-    @Test
-    void secondaryReportingAnImplausibleEpochDoesNotWinTheElectionOverTheMostCompleteLog() {
-        supervisor(ReplicationMode.SYNC);
-        rounds(1);
-        cluster.actions.clear();
-        FakeMembers.Fake liar = cluster.get("m3");
-        liar.epoch = 1L << 60; // only its heartbeat says so: its member.json saw epoch 1
-        liar.highestEpochSeen = 1;
-        cluster.get("m1").answering = false;
-        rounds(4);
-        assertThat(cluster.actions).as("a promotion happens").anyMatch(action -> action.startsWith("promote"));
-        assertThat(cluster.actions).as("m2 holds LSN 12, m3 only 9").contains("promote m2 2")
-                .doesNotContain("promote m3 2");
-    }
-
-    /**
      * The supervisor starts while the cluster's members m1 (primary) and m2 are still recovering (silent); only
      * m3 answers, with data of another history (a wrong volume). learnClusterHistory takes "the only data in
      * sight" and never learns again: when m1 and m2 answer, a majority of history H1 with a primary, they are

@@ -87,6 +87,8 @@ public final class LocalSupervisor implements AutoCloseable {
     private long lastDetachAttemptNanos;
     /** The cluster's history, learnt from the members' heartbeats ({@link #learnClusterHistory}); null until known. */
     private String clusterHistory;
+    /** True once a majority of the configured members held {@link #clusterHistory}: it is never learnt again. */
+    private boolean historySettled;
     /** While {@link #clusterHistory} is unknown: why it cannot be learned (members disagree), else null. */
     private String historyConflict;
     /**
@@ -330,18 +332,18 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     /**
-     * Learns the cluster's history, while unknown, from the answering members that say one (an empty
-     * member has none yet). A history held by more than half of all the members is the cluster's: the
-     * silent ones cannot outvote it, and the data a failover must keep is there. Else, when every
-     * answering member that says one says the same, that one (the only data in sight; a member of
-     * another history that turns up later is then left out). Else, when the answering primaries all say
-     * one history, theirs: that is the data being served, and leaving it unwatched would let its lease
-     * lapse for a stray member. Members that still disagree leave it unknown, and nothing is adopted or
-     * promoted until they agree or a person removes the stray data: ranking them by epoch would compare
-     * epochs of different clusters.
+     * Learns the cluster's history from the answering members that say one (an empty member has none yet).
+     * A history held by more than half of all the configured members is the cluster's, for good: the silent
+     * ones cannot outvote it, the data a failover must keep is there, and it overrides any earlier guess.
+     * Until then the history is a guess, learnt again every round: a primary adopted of the guessed history
+     * keeps it (its data is what is served, and leaving it unwatched would let its lease lapse for a stray
+     * member); else, when every answering member that says one says the same, that one (the only data in
+     * sight); else, when the answering primaries all say one history, theirs. Members that still disagree
+     * leave it unknown, and nothing is adopted or promoted until they agree or a person removes the stray
+     * data: ranking them by epoch would compare epochs of different clusters.
      */
     private void learnClusterHistory() {
-        if (clusterHistory != null) {
+        if (historySettled) {
             return;
         }
         Map<String, List<String>> holders = new LinkedHashMap<>();
@@ -350,12 +352,34 @@ public final class LocalSupervisor implements AutoCloseable {
                 holders.computeIfAbsent(member.report.historyId(), history -> new ArrayList<>()).add(member.address.id());
             }
         }
-        String learned = null;
+        Tracked adopted = currentPrimary == null ? null : members.get(currentPrimary);
         for (Map.Entry<String, List<String>> held : holders.entrySet()) {
-            if (held.getValue().size() * 2 > members.size() || holders.size() == 1) {
-                learned = held.getKey();
+            if (held.getValue().size() * 2 > members.size()) {
+                String majority = held.getKey();
+                if (clusterHistory != null && !clusterHistory.equals(majority)) {
+                    LOG.log(Level.WARNING, "history {0}, held by {1} of the {2} members, is the cluster''s: it "
+                            + "overrides {3}, guessed from the members that answered earlier", majority,
+                            String.join(", ", held.getValue()), members.size(), clusterHistory);
+                }
+                if (adopted != null && adopted.report != null && adopted.report.historyId() != null
+                        && !majority.equals(adopted.report.historyId())) {
+                    LOG.log(Level.WARNING, "{0} is no longer watched as the primary: its data is of history {1}",
+                            adopted.address, adopted.report.historyId());
+                    currentPrimary = null; // the majority's primary (or a failover among its members) replaces it
+                    currentEpoch = 0;
+                    lostSinceNanos = -1;
+                }
+                historySettled = true;
+                setClusterHistory(majority, held.getValue(), "held by more than half of the " + members.size()
+                        + " members");
+                return;
             }
         }
+        if (adopted != null && clusterHistory != null && adopted.report != null
+                && (adopted.report.historyId() == null || clusterHistory.equals(adopted.report.historyId()))) {
+            return; // the adopted primary's history stays the guess until a majority says otherwise
+        }
+        String learned = holders.size() == 1 ? holders.keySet().iterator().next() : null;
         if (learned == null) {
             List<String> served = members.values().stream().filter(member -> member.answering()
                     && member.report.isPrimary() && member.report.historyId() != null)
@@ -363,12 +387,14 @@ public final class LocalSupervisor implements AutoCloseable {
             learned = served.size() == 1 ? served.get(0) : null;
         }
         if (learned != null) {
-            clusterHistory = learned;
-            historyConflict = null;
-            LOG.log(Level.INFO, "the cluster''s history is {0} (held by {1})", clusterHistory,
-                    String.join(", ", holders.get(learned)));
+            setClusterHistory(learned, holders.get(learned), "not yet held by more than half of the " + members.size()
+                    + " members: learnt again every heartbeat until it is");
             return;
         }
+        if (holders.size() < 2) {
+            return; // nobody in sight says a history: the last guess stands
+        }
+        clusterHistory = null;
         String conflict = holders.size() < 2 ? null : "the members hold data of different histories ("
                 + String.join("; ", holders.entrySet().stream().map(held -> held.getKey() + ": "
                         + String.join(", ", held.getValue())).toList())
@@ -379,6 +405,15 @@ public final class LocalSupervisor implements AutoCloseable {
             LOG.log(Level.WARNING, "{0}", conflict);
         }
         historyConflict = conflict;
+    }
+
+    private void setClusterHistory(String history, List<String> holders, String why) {
+        if (!history.equals(clusterHistory)) {
+            LOG.log(Level.INFO, "the cluster''s history is {0} (held by {1}; {2})", history, String.join(", ", holders),
+                    why);
+        }
+        clusterHistory = history;
+        historyConflict = null;
     }
 
     /**

@@ -576,4 +576,61 @@ class LocalSupervisorTest {
         rounds(4);
         assertThat(cluster.actions).contains("promote m2 2").noneMatch(action -> action.startsWith("promote m2 41"));
     }
+
+    /**
+     * The supervisor starts while the cluster's members m1 (primary) and m2 are still recovering (silent); only m3
+     * answers, with data of another history (a wrong volume). The history guessed from it was kept for good, so
+     * when m1 and m2 (2 of 3, with a primary) answered they counted as "of another history" and m3 was promoted
+     * (review 12b): a majority overrides a guess.
+     */
+    @Test
+    void strayMemberSeenFirstNeverOutvotesTheMajorityHistoryThatAnswersLater() {
+        String h1 = "11111111-1111-1111-1111-111111111111";
+        for (String id : new String[] {"m1", "m2"}) {
+            cluster.get(id).historyId = h1;
+            cluster.get(id).epoch = 3;
+            cluster.get(id).highestEpochSeen = 3;
+            cluster.get(id).answering = false;
+        }
+        FakeMembers.Fake stray = cluster.get("m3");
+        stray.role = HeartbeatReport.FENCED;
+        stray.historyId = "22222222-2222-2222-2222-222222222222";
+        stray.lsn = 50;
+        supervisor(ReplicationMode.SYNC);
+        rounds(3); // only the stray answers: nothing may be promoted (m1 and m2 are silent)
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote"));
+        cluster.get("m1").answering = true;
+        cluster.get("m2").answering = true;
+        rounds(4);
+        assertThat(cluster.actions).as("m1 and m2 (history %s, 2 of 3) answer, m1 as primary", h1)
+                .noneMatch(action -> action.startsWith("promote m3"));
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
+
+    /**
+     * A primary adopted while its history was only a guess (the only data in sight) is dropped once a majority
+     * of the members holds another history: the majority's primary is watched (and renewed) instead.
+     */
+    @Test
+    void primaryAdoptedOnAGuessedHistoryGivesWayToTheMajoritysPrimary() {
+        String h1 = "11111111-1111-1111-1111-111111111111";
+        for (String id : new String[] {"m1", "m2"}) {
+            cluster.get(id).historyId = h1;
+            cluster.get(id).answering = false;
+        }
+        FakeMembers.Fake stray = cluster.get("m3");
+        stray.role = HeartbeatReport.PRIMARY;
+        stray.epoch = 7;
+        stray.highestEpochSeen = 7;
+        stray.historyId = "22222222-2222-2222-2222-222222222222";
+        supervisor(ReplicationMode.ASYNC);
+        rounds(2);
+        assertThat(supervisor.currentPrimary()).as("the only data in sight").isEqualTo("m3");
+        cluster.get("m1").answering = true;
+        cluster.get("m2").answering = true;
+        rounds(3);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("fence m1") || action.startsWith("promote")
+                || action.endsWith(" m3"));
+    }
 }

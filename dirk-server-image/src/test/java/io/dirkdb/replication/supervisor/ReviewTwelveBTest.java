@@ -64,39 +64,6 @@ class ReviewTwelveBTest {
     }
 
     /**
-     * The supervisor starts while the cluster's members m1 (primary) and m2 are still recovering (silent); only
-     * m3 answers, with data of another history (a wrong volume). learnClusterHistory takes "the only data in
-     * sight" and never learns again: when m1 and m2 answer, a majority of history H1 with a primary, they are
-     * "of another history", never adopted, and m3 is promoted at a new epoch: a stray is promoted over the
-     * cluster, and m1's lease is never renewed by the supervisor again.
-     */
-    @Test
-    void strayMemberSeenFirstNeverOutvotesTheMajorityHistoryThatAnswersLater() {
-        String h1 = "11111111-1111-1111-1111-111111111111";
-        cluster.get("m1").historyId = h1;
-        cluster.get("m1").epoch = 3;
-        cluster.get("m1").highestEpochSeen = 3;
-        cluster.get("m2").historyId = h1;
-        cluster.get("m2").epoch = 3;
-        cluster.get("m2").highestEpochSeen = 3;
-        cluster.get("m1").answering = false;
-        cluster.get("m2").answering = false;
-        FakeMembers.Fake stray = cluster.get("m3");
-        stray.role = HeartbeatReport.FENCED;
-        stray.historyId = "22222222-2222-2222-2222-222222222222";
-        stray.lsn = 50;
-        supervisor(ReplicationMode.SYNC);
-        rounds(3); // only the stray answers: nothing may be promoted (m1 and m2 are silent)
-        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote"));
-        cluster.get("m1").answering = true;
-        cluster.get("m2").answering = true;
-        rounds(4);
-        assertThat(cluster.actions).as("m1 and m2 (history %s, 2 of 3) answer, m1 as primary", h1)
-                .noneMatch(action -> action.startsWith("promote m3"));
-        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
-    }
-
-    /**
      * README "Primary lease": "promotion time >= last renewal sent + leaseMs + heartbeat timeout (the timeout
      * covers a renewal that arrived late)". But the member counts the renewal from its previous answer on the
      * connection, and on a new connection the probe makes up to three round trips after the supervisor

@@ -553,8 +553,8 @@ public final class LocalSupervisor implements AutoCloseable {
     private void detachSecondaries(Tracked lost) {
         for (Tracked member : members.values()) {
             if (member == lost || member.detachedNanos != 0 || !member.answering()
-                    || !HeartbeatReport.SECONDARY.equals(member.report.role())) {
-                continue;
+                    || !HeartbeatReport.SECONDARY.equals(member.report.role()) || ofOtherHistory(member)) {
+                continue; // a secondary of another history follows another cluster's primary: not ours to detach
             }
             try {
                 String answer = control.fence(member.address);

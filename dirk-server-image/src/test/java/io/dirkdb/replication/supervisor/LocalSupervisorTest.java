@@ -633,4 +633,25 @@ class LocalSupervisorTest {
         assertThat(cluster.actions).noneMatch(action -> action.startsWith("fence m1") || action.startsWith("promote")
                 || action.endsWith(" m3"));
     }
+
+    /**
+     * The log line of a member of another history promises it is "never adopted, promoted, fenced, repointed or
+     * rebuilt", but the detach before an election fenced every answering secondary without asking its history
+     * (review 12b): a stray secondary of another cluster stopped following its own primary.
+     */
+    @Test
+    void failoverNeverFencesASecondaryOfAnotherHistory() {
+        String h1 = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m1").historyId = h1;
+        cluster.get("m2").historyId = h1;
+        FakeMembers.Fake stray = cluster.get("m3");
+        stray.historyId = "22222222-2222-2222-2222-222222222222";
+        stray.following = "127.0.0.1:5999"; // its own cluster's primary
+        supervisor(ReplicationMode.ASYNC);
+        rounds(2);
+        cluster.actions.clear();
+        cluster.get("m1").answering = false;
+        rounds(4);
+        assertThat(cluster.actions).contains("promote m2 2").doesNotContain("fence m3");
+    }
 }

@@ -118,29 +118,6 @@ class ReviewTwelveBTest {
     }
 
     /**
-     * ofOtherHistory's log line promises a member of another history is "never adopted, promoted, fenced,
-     * repointed or rebuilt by this supervisor", but detachSecondaries fences every answering secondary without
-     * asking its history: a stray secondary of another cluster (a wrong address in the member list) is fenced
-     * at each failover of this one, which stops it following its own primary and, with the per-member lease,
-     * takes that other cluster's primary's lease away.
-     */
-    @Test
-    void failoverNeverFencesASecondaryOfAnotherHistory() {
-        String h1 = "11111111-1111-1111-1111-111111111111";
-        cluster.get("m1").historyId = h1;
-        cluster.get("m2").historyId = h1;
-        FakeMembers.Fake stray = cluster.get("m3");
-        stray.historyId = "22222222-2222-2222-2222-222222222222";
-        stray.following = "127.0.0.1:5999"; // its own cluster's primary
-        supervisor(ReplicationMode.ASYNC);
-        rounds(2);
-        cluster.actions.clear();
-        cluster.get("m1").answering = false;
-        rounds(4);
-        assertThat(cluster.actions).contains("promote m2 2").doesNotContain("fence m3");
-    }
-
-    /**
      * MemberServer.takeReservedSlotFromAStranger evicts any unauthenticated connection on a reserved slot when a
      * newcomer finds every slot taken, including one opened a moment ago whose {@code dirk auth} is on its way:
      * the supervisor's (or a secondary's) new connection. Strangers that connect continuously (no password

@@ -117,54 +117,6 @@ class ReviewTwelveBTest {
         }
     }
 
-    /**
-     * MemberServer.takeReservedSlotFromAStranger evicts any unauthenticated connection on a reserved slot when a
-     * newcomer finds every slot taken, including one opened a moment ago whose {@code dirk auth} is on its way:
-     * the supervisor's (or a secondary's) new connection. Strangers that connect continuously (no password
-     * needed to connect) thus evict every member connection before it authenticates: lease renewals and
-     * streams are locked out, which is what the reserved slots are for.
-     */
-    @Test
-    void strangerArrivingRightAfterTheSupervisorDoesNotEvictItBeforeItAuthenticates() throws Exception {
-        Member member = Member.start("m1", EngineDatabase.inMemory(), null, Role.PRIMARY);
-        toClose.add(member);
-        MemberServer server = MemberServer.start(member, ServerSettings.loopback(0)
-                .withCredentials(new Credentials("app-pw", "repl-pw", "admin-pw")).withMaxConnections(2)
-                .withReservedConnections(1).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(30)));
-        toClose.add(server);
-        List<DirkConnection> strangers = new ArrayList<>();
-        for (int i = 0; i < 3; i++) { // every regular and reserved slot
-            DirkConnection stranger = DirkConnection.open("127.0.0.1", server.port());
-            toClose.add(stranger);
-            assertThat(stranger.execute("dirk heartbeat").isError()).isFalse();
-            strangers.add(stranger);
-        }
-        DirkConnection supervisorConnection = DirkConnection.open("127.0.0.1", server.port());
-        toClose.add(supervisorConnection);
-        // It took the reserved slot of the third stranger, which is closed (as designed): wait until it is gone.
-        DirkConnection evicted = strangers.get(2);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
-            try {
-                evicted.execute("dirk heartbeat"); // its eviction notice, then the closed socket
-                return false;
-            } catch (IOException closed) {
-                return true;
-            }
-        });
-        // One more stranger, a millisecond later (accepted after the supervisor's connection: it answers a heartbeat).
-        DirkConnection late = DirkConnection.open("127.0.0.1", server.port());
-        toClose.add(late);
-        late.execute("dirk heartbeat");
-        Reply auth;
-        try {
-            auth = supervisorConnection.authenticate("admin-pw");
-        } catch (IOException e) {
-            throw new AssertionError("the supervisor's connection was closed before its dirk auth: " + e.getMessage(), e);
-        }
-        assertThat(auth.isError()).as("dirk auth answered %s", auth.isError() ? auth.errorMessage() : auth.messageText())
-                .isFalse();
-    }
-
     /** A loopback TCP relay that delays the n-th chunk sent toward the member by the n-th delay (later ones: none). */
     private static final class DelayingRelay implements AutoCloseable {
         private final ServerSocket listener;

@@ -175,11 +175,14 @@ public final class LocalSupervisor implements AutoCloseable {
             // counting it would push the promotion's lease wait back for as long as it answers.
             long leaseEpoch = member.address.id().equals(currentPrimary) && member.answering()
                     && member.report.isPrimary() ? currentEpoch : -1;
-            if (leaseEpoch >= 0) {
-                member.leaseSentNanos = System.nanoTime();
-            }
             pending.add(CompletableFuture.runAsync(() -> {
                 Object outcome;
+                if (leaseEpoch >= 0) {
+                    // Right before the probe: it renews only if the member answered within one timeout of this (see
+                    // HeartbeatProbe.probe), so the member's lease runs at most this + timeout + lease. Read by the
+                    // round thread after the join.
+                    member.leaseSentNanos = System.nanoTime();
+                }
                 try {
                     outcome = control.heartbeat(member.address, leaseEpoch);
                 } catch (IOException e) {

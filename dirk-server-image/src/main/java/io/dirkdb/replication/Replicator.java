@@ -132,6 +132,16 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
+    /**
+     * Per stream, when each frame not yet acknowledged was sent, oldest first. A secondary acknowledges every
+     * batch and keepalive once, in order, so an ack answers the oldest frame here; the lease counts from that
+     * frame's sending (the secondary was heard after it), not from when the ack is read: acks queued toward a
+     * paused primary and read after it resumes renew nothing past what they answer.
+     */
+    private final Map<ConnectedSecondary, java.util.Queue<Long>> framesAwaitingAck = new ConcurrentHashMap<>();
+    /** A stream with more frames unacknowledged is closed (the secondary reconnects): it bounds the queue above. */
+    private static final int MAX_FRAMES_AWAITING_ACK = 100_000;
+
     private Replicator(Member member, Engine engine, Storage storage, ReplicationSettings settings, MeterRegistry registry) {
         this.member = member;
         this.engine = engine;
@@ -475,7 +485,11 @@ public final class Replicator implements ReplicationLink {
             throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
                     + " were sent on this stream");
         }
-        secondary.lastAckNanos().set(System.nanoTime());
+        java.util.Queue<Long> awaiting = framesAwaitingAck.get(secondary);
+        Long answeredFrameSentNanos = awaiting == null ? null : awaiting.poll();
+        if (answeredFrameSentNanos != null) { // an ack answering no frame renews nothing
+            secondary.lastAckNanos().set(answeredFrameSentNanos);
+        }
         MemberState now = member.state();
         if (now.role() == Role.PRIMARY) {
             long heardSince = everyPeerHeardSince(now); // acks answer every batch and keepalive
@@ -675,6 +689,7 @@ public final class Replicator implements ReplicationLink {
             LOG.log(Level.DEBUG, "stream to {0} ended: {1}", peer, e.toString());
         } finally {
             secondaries.remove(id);
+            framesAwaitingAck.remove(secondary);
             disconnected(secondary);
             socket.close();
         }
@@ -683,7 +698,13 @@ public final class Replicator implements ReplicationLink {
     private void ship(Socket socket, ConnectedSecondary secondary, LogReader reader, ReplicationFrames.BatchWriter batch,
                       DataOutputStream out) throws IOException {
         long lastSent = System.nanoTime();
+        java.util.Queue<Long> awaitingAck = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        framesAwaitingAck.put(secondary, awaitingAck);
         while (!socket.isClosed() && !isClosed() && secondary.servesState(member.state())) {
+            if (awaitingAck.size() > MAX_FRAMES_AWAITING_ACK) {
+                throw new IOException("the secondary left the last " + MAX_FRAMES_AWAITING_ACK
+                        + " frames unacknowledged");
+            }
             long seen;
             synchronized (progress) {
                 seen = logVersion;
@@ -703,12 +724,14 @@ public final class Replicator implements ReplicationLink {
                 long writtenAt = written != null ? written.wallMillis() : lastCommitWallMillis;
                 // Before the frame leaves: an ack may come back before send returns.
                 secondary.sentLsn().accumulateAndGet(lastInBatch, Math::max);
+                awaitingAck.add(System.nanoTime());
                 long[] sizes = batch.send(storage.durableLsn(), writtenAt);
                 metrics.shipped(sizes[0], sizes[1]);
                 lastSent = System.nanoTime();
                 continue;
             }
             if (System.nanoTime() - lastSent >= TimeUnit.MILLISECONDS.toNanos(KEEPALIVE_MILLIS)) {
+                awaitingAck.add(System.nanoTime()); // before the frame leaves, as above
                 ReplicationFrames.writeKeepalive(out, storage.durableLsn(), member.state().epoch());
                 lastSent = System.nanoTime();
             }

@@ -217,7 +217,10 @@ public final class MemberServer implements AutoCloseable {
     /**
      * Every slot is taken: when the member asks a password, a connection that holds a reserved slot without
      * having authenticated (anyone may send a plain heartbeat) gives it up to the newcomer, so strangers
-     * cannot lock out the supervisor, the secondaries and the operator the reserved slots are kept for.
+     * cannot lock out the supervisor, the secondaries and the operator the reserved slots are kept for. The
+     * most idle stranger goes first; a connection that has sent nothing yet keeps its slot for
+     * {@link #evictionGraceNanos()}, so strangers arriving continuously cannot evict a member's connection
+     * before its {@code dirk auth} arrives.
      *
      * @return true when a slot was freed for the newcomer (the evicted connection is counted until its socket closes)
      */
@@ -227,17 +230,29 @@ public final class MemberServer implements AutoCloseable {
             // No password, or as many evicted strangers still ending as there are reserved slots: refuse.
             return false;
         }
+        long now = System.nanoTime();
+        long grace = evictionGraceNanos();
+        Map.Entry<Socket, ConnectionDeadlines.Watch> mostIdle = null;
         for (Map.Entry<Socket, ConnectionDeadlines.Watch> held : reservedSlots.entrySet()) {
-            ConnectionDeadlines.Watch stranger = held.getValue();
-            if (!stranger.authenticated() && reservedSlots.remove(held.getKey(), stranger)) {
-                // On the rejection thread: a client that reads nothing must not block the accept loop.
-                rejectionThread.execute(() -> stranger.evict("too many connections (limit " + settings.maxConnections()
-                        + "); this unauthenticated connection held a slot kept for authenticated members and "
-                        + "operators, and gives it up to a newcomer; closing the connection"));
-                return true;
+            if (held.getValue().evictable(now, grace) && (mostIdle == null
+                    || held.getValue().lastActivityNanos() - mostIdle.getValue().lastActivityNanos() < 0)) {
+                mostIdle = held;
             }
         }
-        return false;
+        if (mostIdle == null || !reservedSlots.remove(mostIdle.getKey(), mostIdle.getValue())) {
+            return false;
+        }
+        ConnectionDeadlines.Watch stranger = mostIdle.getValue();
+        // On the rejection thread: a client that reads nothing must not block the accept loop.
+        rejectionThread.execute(() -> stranger.evict("too many connections (limit " + settings.maxConnections()
+                + "); this unauthenticated connection held a slot kept for authenticated members and "
+                + "operators, and gives it up to a newcomer; closing the connection"));
+        return true;
+    }
+
+    /** How long a connection that has sent nothing keeps a reserved slot: a quarter of the authentication deadline, at most 1 s. */
+    private long evictionGraceNanos() {
+        return Math.min(TimeUnit.SECONDS.toNanos(1), settings.timeouts().authentication().toNanos() / 4);
     }
 
     private static void pauseAfterAcceptFailure() {

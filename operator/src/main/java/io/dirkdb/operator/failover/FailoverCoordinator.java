@@ -301,6 +301,12 @@ public class FailoverCoordinator {
           return handover;
         }
       }
+      if (spec.isEnabled() && established && policy.primaryLost(primaryObservation) && !unheard().isEmpty()) {
+        // A new operator (or a new pod) whose first probes are still out: NotReady alone is no loss, and a
+        // member not asked yet is not silent. The first answers decide, a probe timeout from now at most.
+        LOG.debugf("DirkCluster %s: no failover decision before the first heartbeats of %s", name, unheard());
+        return Optional.of(RECHECK.dividedBy(4));
+      }
       if (spec.isEnabled() && established && policy.primaryLost(primaryObservation)) {
         Instant since = lostSince.computeIfAbsent(id, k -> Instant.now());
         Duration lostFor = Duration.between(since, Instant.now());
@@ -362,6 +368,12 @@ public class FailoverCoordinator {
       ProbeResult promoted = results.get(record.getToPrimary());
       return promoted != null && promoted.answering()
           && !(promoted.last().isPrimary() && promoted.last().epoch() >= record.getEpoch());
+    }
+
+    /** Members the prober has not finished a first probe of: no answer and no miss yet (a new operator, a new pod). */
+    private List<String> unheard() {
+      return results.entrySet().stream().filter(e -> e.getValue().last() == null && e.getValue().missed() == 0)
+          .map(Map.Entry::getKey).toList();
     }
 
     /** The primary's pod has a deletionTimestamp while its member still answers as primary. */
@@ -857,7 +869,9 @@ public class FailoverCoordinator {
         Optional<MemberAddress> address = endpoint(member);
         boolean running = pod.getMetadata().getDeletionTimestamp() == null && address.isPresent();
         HeartbeatReport heartbeat = null;
-        if (running && (attempt.detached.containsKey(member) || (probed != null && probed.answering()))) {
+        // Every member the prober has not counted as missing is asked, those it has not heard yet too (a
+        // restarted operator's first pass): one not asked would count as silent, and block a sync election.
+        if (running && (attempt.detached.containsKey(member) || probed == null || probed.missed() == 0)) {
           try {
             heartbeat = control.heartbeat(address.get());
             // A secondary, or one a previous operator detached (fenced, its pod still labelled secondary): its

@@ -51,10 +51,12 @@ class OperatorRestartTest {
   @Test
   void aNotReadyPrimaryThatAnswersIsNeitherFailedOverNorBlockedAfterAnOperatorRestart() throws Exception {
     String ns = "restart-not-ready";
-    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 2, spec -> {})) {
+    // Probes every second (so a probe times out after 1 s): a heartbeat answered late is not a miss.
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 2,
+        spec -> spec.getFailover().setHeartbeatIntervalMs(1000))) {
       FailoverTest.writeRows(live, PRIMARY, 1, 3);
-      // Heartbeats answered 300 ms late (a real network, TLS, a busy node; still well within the 500 ms
-      // interval): a new operator's first pass runs before the first answers are in, as it would on a cluster.
+      // Heartbeats answered 300 ms late (a real network, TLS, a busy node; well within the 1 s interval): a
+      // new operator's first pass runs before the first answers are in, as it would on a cluster.
       List<ControlRelay> relays = List.of(live.relay(PRIMARY), live.relay(SECONDARY), live.relay(SECONDARY_1));
       await().atMost(Duration.ofSeconds(10)).until(() -> relays.stream().allMatch(r -> r.connections() > 0));
       relays.forEach(r -> r.delay(Duration.ofMillis(300), "dirk heartbeat"));

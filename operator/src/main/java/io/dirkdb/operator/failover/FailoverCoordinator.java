@@ -302,8 +302,8 @@ public class FailoverCoordinator {
         }
       }
       if (spec.isEnabled() && established && policy.primaryLost(primaryObservation) && !unheard().isEmpty()) {
-        // A new operator (or a new pod) whose first probes are still out: NotReady alone is no loss, and a
-        // member not asked yet is not silent. The first answers decide, a probe timeout from now at most.
+        // A new operator (or a new pod) that has not heard every member yet: NotReady alone is no loss, and a
+        // member not heard is not silent until it missed failureThreshold probes, as a primary must.
         LOG.debugf("DirkCluster %s: no failover decision before the first heartbeats of %s", name, unheard());
         return Optional.of(RECHECK.dividedBy(4));
       }
@@ -370,9 +370,13 @@ public class FailoverCoordinator {
           && !(promoted.last().isPrimary() && promoted.last().epoch() >= record.getEpoch());
     }
 
-    /** Members the prober has not finished a first probe of: no answer and no miss yet (a new operator, a new pod). */
+    /**
+     * Members this operator has never heard and not yet found silent: no answer, fewer misses than the failure
+     * threshold (a new operator, a new pod; a first probe also opens the connection, so it may be slow).
+     */
     private List<String> unheard() {
-      return results.entrySet().stream().filter(e -> e.getValue().last() == null && e.getValue().missed() == 0)
+      int threshold = cluster.getSpec().getFailover().getFailureThreshold();
+      return results.entrySet().stream().filter(e -> e.getValue().last() == null && e.getValue().missed() < threshold)
           .map(Map.Entry::getKey).toList();
     }
 

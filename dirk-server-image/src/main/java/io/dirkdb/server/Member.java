@@ -453,6 +453,19 @@ public final class Member implements AutoCloseable {
         return instanceId != null && bootstrap.peers().stream().anyMatch(peer -> peer.id().equals(instanceId));
     }
 
+    /**
+     * Why a stream naming {@code peerId} (a member of its configuration) cannot come from {@code source}: null when
+     * the source is an address of that member's configured host, or when the host does not resolve now.
+     */
+    public String streamFromElsewhere(String peerId, java.net.InetAddress source) {
+        for (MemberAddress peer : bootstrap.peers()) {
+            if (peer.id().equals(peerId)) {
+                return PeerAddresses.streamFromElsewhere(peerId, peer.host(), source, PeerAddresses.SYSTEM);
+            }
+        }
+        return null;
+    }
+
     /** Why an empty primary takes no writes yet, or null. */
     public String bootstrapWait() {
         return bootstrapWait;

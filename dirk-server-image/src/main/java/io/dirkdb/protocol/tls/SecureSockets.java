@@ -38,10 +38,25 @@ public final class SecureSockets {
      * (0: none, though a TLS handshake is still bounded); with TLS, the handshake is done here.
      */
     public static Socket connect(TlsSettings tls, String host, int port, int timeoutMillis) throws IOException {
+        return connect(tls, null, host, port, timeoutMillis);
+    }
+
+    /**
+     * As {@link #connect(TlsSettings, String, int, int)}, from the local address {@code source} when it is given and
+     * on the same side of loopback as the target (a member listening on 127.0.0.3 reaches 127.0.0.2 from its own
+     * address, so the primary recognises it; it reaches a remote host from the address the system picks).
+     */
+    public static Socket connect(TlsSettings tls, java.net.InetAddress source, String host, int port, int timeoutMillis)
+            throws IOException {
         Socket raw = new Socket();
         try {
             raw.setTcpNoDelay(true);
-            raw.connect(new InetSocketAddress(host, port), timeoutMillis);
+            InetSocketAddress target = new InetSocketAddress(host, port);
+            if (source != null && !source.isAnyLocalAddress() && !target.isUnresolved()
+                    && source.isLoopbackAddress() == target.getAddress().isLoopbackAddress()) {
+                raw.bind(new InetSocketAddress(source, 0));
+            }
+            raw.connect(target, timeoutMillis);
             if (tls == null) {
                 raw.setSoTimeout(timeoutMillis);
                 return raw;

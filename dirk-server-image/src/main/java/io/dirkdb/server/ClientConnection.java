@@ -17,6 +17,10 @@ import java.util.concurrent.ThreadLocalRandom;
 /** One client connection: reads requests, runs them in order, answers each with one write. */
 final class ClientConnection implements Runnable {
     private static final System.Logger LOG = System.getLogger("io.dirkdb.server");
+    /** Failed {@code dirk auth} attempts a connection gets; the last one is answered, then the connection is closed. */
+    static final int MAX_FAILED_AUTHENTICATIONS = 5;
+    /** The wait before the first failure is answered; it doubles with each further failure (50, 100, ... 800 ms). */
+    static final long FIRST_FAILURE_DELAY_MILLIS = 50;
 
     private final Socket socket;
     private final Member member;
@@ -38,6 +42,8 @@ final class ClientConnection implements Runnable {
      * the lease counts from there, so a renewal queued while this member was paused extends nothing.
      */
     private long lastAnswerNanos;
+    /** Failed {@code dirk auth} attempts on this connection; only its own thread reads and writes it. */
+    private int failedAuthentications;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
             ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
@@ -119,10 +125,11 @@ final class ClientConnection implements Runnable {
             byte[] reply;
             try {
                 reply = ReplyWriter.encode(run(request));
-            } catch (ReservedSlotException e) {
+            } catch (ClosingRefusal e) {
                 metrics.error();
                 out.sendFrames(ReplyWriter.encodeError(e.getMessage()));
-                return false; // a statement has no place on a reserved slot: the client reconnects later
+                // A statement on a reserved slot (the client reconnects later), or too many failed passwords.
+                return false;
             } catch (DirkException e) {
                 metrics.error();
                 reply = ReplyWriter.encodeError(e.getMessage());
@@ -167,7 +174,7 @@ final class ClientConnection implements Runnable {
             throw e;
         }
         if (reservedSlot && !(statement instanceof ControlStatement)) {
-            throw new ReservedSlotException("too many connections (limit " + settings.maxConnections()
+            throw new ClosingRefusal("too many connections (limit " + settings.maxConnections()
                     + "); this connection holds a slot kept for heartbeats, replication and control requests");
         }
         heartbeat = statement instanceof ControlStatement.Heartbeat && AccessRole.open(statement);
@@ -204,9 +211,24 @@ final class ClientConnection implements Runnable {
         return result;
     }
 
-    private static final class ReservedSlotException extends DirkException {
-        ReservedSlotException(String message) {
+    /** A refusal after which the connection is closed. */
+    private static final class ClosingRefusal extends DirkException {
+        ClosingRefusal(String message) {
             super(message);
+        }
+    }
+
+    /**
+     * Slows password guessing: the failure is answered after 50 ms, doubled for each earlier failure on this
+     * connection. Only this connection's own thread waits; the authentication deadline still runs meanwhile.
+     */
+    private void throttleFailure() {
+        long delay = FIRST_FAILURE_DELAY_MILLIS << Math.min(failedAuthentications - 1, 10);
+        try {
+            Thread.sleep(delay);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClosingRefusal("the server is shutting down");
         }
     }
 
@@ -219,6 +241,14 @@ final class ClientConnection implements Runnable {
         AccessRole granted = credentials.grant(offered);
         role = granted;
         if (granted == null) {
+            failedAuthentications++;
+            throttleFailure();
+            if (failedAuthentications >= MAX_FAILED_AUTHENTICATIONS) {
+                LOG.log(System.Logger.Level.WARNING, "closing the connection of {0} after {1} failed dirk auth attempts",
+                        socket.getRemoteSocketAddress(), failedAuthentications);
+                throw new ClosingRefusal("authentication failed: " + failedAuthentications + " failed attempts on this "
+                        + "connection, so it is closed; open a new connection to try again");
+            }
             throw new DirkException("authentication failed");
         }
         // The single-password setup answers as it always did; with roles, the answer names the one granted.

@@ -77,7 +77,7 @@ public final class SecureSockets {
                         + "(is TLS enabled on it?)");
             } catch (EOFException e) {
                 throw new IOException(host + ":" + port + " closed the connection during the TLS handshake "
-                        + "(is TLS enabled on it?)", e);
+                        + "(is TLS enabled on it? a member over its connection limit closes TLS connections so)", e);
             }
             socket.setSoTimeout(timeoutMillis);
             return socket;
@@ -185,6 +185,10 @@ public final class SecureSockets {
                         + cause.getMessage() + "); its subject alternative names must include it", e);
             }
             cause = cause.getCause();
+        }
+        if (message.contains("Remote host terminated the handshake")) {
+            return new IOException(peer + " closed the connection during the TLS handshake (a member over its "
+                    + "connection limit closes TLS connections so; or TLS is not enabled on it)", e);
         }
         if (message.contains("Unsupported or unrecognized SSL message") || message.contains("plaintext")) {
             return new IOException(peer + " does not speak TLS (is TLS enabled on it?)", e);

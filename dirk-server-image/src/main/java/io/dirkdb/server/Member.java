@@ -330,44 +330,21 @@ public final class Member implements AutoCloseable {
     }
 
     /**
-     * Refuses an address that is not a member of the configuration. The names are compared as written
-     * (config.json and the operator both use the members' stable DNS names); an address written otherwise
-     * (an IP) passes when it resolves to the same address as a member's name with the same port.
+     * Refuses an address that is not a member of the configuration (the rule: {@link PeerAddresses#names}).
      */
     private void checkClusterMember(String request, String host, int port) {
         List<Peer> members = clusterMembers;
         if (members == null || host == null) {
             return; // standalone: today's behaviour; a missing host is refused by the request itself
         }
-        String wanted = canonicalHost(host);
         for (Peer member : members) {
-            if (member.takes(port) && canonicalHost(member.host()).equals(wanted)) {
-                return;
-            }
-        }
-        java.util.Set<java.net.InetAddress> resolved = resolve(host);
-        for (Peer member : members) {
-            if (member.takes(port) && !resolved.isEmpty()
-                    && resolve(member.host()).stream().anyMatch(resolved::contains)) {
+            if (member.takes(port) && PeerAddresses.names(host, member.host(), PeerAddresses.SYSTEM)) {
                 return;
             }
         }
         throw new DirkException(request + " " + host + ":" + port + " refused: it is not a member of this cluster's "
                 + "configuration (members: " + members.stream().map(Peer::toString)
                 .collect(java.util.stream.Collectors.joining(", ")) + ")");
-    }
-
-    private static String canonicalHost(String host) {
-        String lower = host.strip().toLowerCase(java.util.Locale.ROOT);
-        return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
-    }
-
-    private static java.util.Set<java.net.InetAddress> resolve(String host) {
-        try {
-            return new java.util.HashSet<>(java.util.Arrays.asList(java.net.InetAddress.getAllByName(host.strip())));
-        } catch (java.net.UnknownHostException | RuntimeException e) {
-            return java.util.Set.of();
-        }
     }
 
     /** The primary lease in milliseconds (0: none). */

@@ -109,6 +109,36 @@ public final class Replicator implements ReplicationLink {
     private record RecentSecondary(long heldLsn, long untilNanos) {}
 
     /**
+     * When the frames of one stream were sent, so that an acknowledgement counts for the lease from the moment the
+     * frame it answers left, not from when it is read: a secondary answers each batch and each keepalive with one
+     * acknowledgement, in order, so the n-th acknowledgement answers the n-th frame. An acknowledgement a primary
+     * paused longer than its lease reads after it resumes answers a frame sent before the pause, and renews nothing.
+     */
+    static final class FrameTimes {
+        private static final int KEPT = 4096;
+        private final long[] sentAt = new long[KEPT];
+        private long sent; // frames sent so far
+        private long answered; // acknowledgements matched to frames so far
+
+        synchronized void sent(long nanos) {
+            sentAt[(int) (sent % KEPT)] = nanos;
+            sent++;
+        }
+
+        /**
+         * The send time of the frame the next acknowledgement answers, or 0 when it cannot be known: more
+         * acknowledgements than frames (the extra ones renew nothing), or a frame so old its time was dropped.
+         */
+        synchronized long answered() {
+            if (answered >= sent) {
+                return 0;
+            }
+            long frame = answered++;
+            return sent - frame > KEPT ? 0 : sentAt[(int) (frame % KEPT)];
+        }
+    }
+
+    /**
      * One stream this member serves. Its acknowledgements count only up to what was sent on it
      * ({@code sentLsn}, which starts at the LSN whose epoch the secondary matched), only while it is
      * open, and only while this member keeps the role and epoch it had when the stream opened.
@@ -124,7 +154,7 @@ public final class Replicator implements ReplicationLink {
      */
     private record ConnectedSecondary(String address, String peerId, boolean confirms, Socket socket, Role role,
                                       long epoch, long fromLsn, AtomicLong sentLsn, AtomicLong ackedLsn,
-                                      AtomicLong lastAckNanos) {
+                                      AtomicLong lastAckNanos, FrameTimes frames) {
         boolean servesState(MemberState state) {
             return state.role() == role && state.epoch() == epoch;
         }
@@ -494,7 +524,11 @@ public final class Replicator implements ReplicationLink {
             throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
                     + " were sent on this stream");
         }
-        secondary.lastAckNanos().set(System.nanoTime());
+        // Heard from no earlier than the frame this acknowledgement answers was sent (it carries no time itself).
+        long answeredSentAt = secondary.frames().answered();
+        if (answeredSentAt != 0) {
+            secondary.lastAckNanos().accumulateAndGet(answeredSentAt, (a, b) -> a == 0 || b - a > 0 ? b : a);
+        }
         MemberState now = member.state();
         if (now.role() == Role.PRIMARY) {
             long heardSince = everyPeerHeardSince(now); // acks answer every batch and keepalive
@@ -682,7 +716,7 @@ public final class Replicator implements ReplicationLink {
                     : "as " + request.memberId() + ", which is not a member of this configuration");
         }
         ConnectedSecondary secondary = new ConnectedSecondary(peer, peerId, confirms, socket, state.role(),
-                state.epoch(), fromLsn, new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong());
+                state.epoch(), fromLsn, new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong(), new FrameTimes());
         register(id, secondary);
         // Back at or past what was kept for its host: that hold has served (the connected stream holds now).
         recentlyConnected.computeIfPresent(socket.getInetAddress().getHostAddress(),
@@ -754,12 +788,14 @@ public final class Replicator implements ReplicationLink {
                 long writtenAt = written != null ? written.wallMillis() : lastCommitWallMillis;
                 // Before the frame leaves: an ack may come back before send returns.
                 secondary.sentLsn().accumulateAndGet(lastInBatch, Math::max);
+                secondary.frames().sent(System.nanoTime());
                 long[] sizes = batch.send(storage.durableLsn(), writtenAt);
                 metrics.shipped(sizes[0], sizes[1]);
                 lastSent = System.nanoTime();
                 continue;
             }
             if (System.nanoTime() - lastSent >= TimeUnit.MILLISECONDS.toNanos(KEEPALIVE_MILLIS)) {
+                secondary.frames().sent(System.nanoTime());
                 ReplicationFrames.writeKeepalive(out, storage.durableLsn(), member.state().epoch());
                 lastSent = System.nanoTime();
             }

@@ -265,7 +265,7 @@ public final class ServerCommand implements Callable<Integer> {
         List<Member.Peer> members = new ArrayList<>();
         for (ClusterConfig.Instance other : cluster.instances()) {
             if (!other.id().equals(self) && other.host() != null && !other.host().isBlank()) {
-                members.add(new Member.Peer(other.host(), other.port() == null ? 0 : other.port()));
+                members.add(new Member.Peer(other.host(), other.port() == null ? 0 : other.port(), other.id()));
             }
         }
         return List.copyOf(members);

@@ -147,8 +147,8 @@ public final class Replicator implements ReplicationLink {
      */
     /**
      * @param peerId   the member of this member's configuration the stream says it comes from (checked against its
-     *                 source address); null when it names none of them (it then does not count towards the lease), or
-     *                 when this member has no configuration (then any stream counts)
+     *                 source address; one stream each); null when it names none of them (it then does not count
+     *                 towards the lease, which counts the members config.json gives a port)
      * @param confirms whether its acknowledgements confirm sync writes: a stream of a member of the configuration, or
      *                 any stream of a member without one; an outsider (a backup, a resync tool, a forger) only reads
      */
@@ -567,7 +567,7 @@ public final class Replicator implements ReplicationLink {
             if (at == 0 || !connected.servesState(state)) {
                 continue;
             }
-            if (connected.peerId() != null) {
+            if (connected.peerId() != null && member.isConfiguredPeer(connected.peerId())) {
                 heard.merge(connected.peerId(), at, (a, b) -> a - b > 0 ? a : b);
             }
             if (anyStream == 0 || at - anyStream > 0) {
@@ -659,7 +659,7 @@ public final class Replicator implements ReplicationLink {
             refuse(out, "notReady", member.bootstrapWait());
             return;
         }
-        String peerId = member.isConfiguredPeer(request.memberId()) ? request.memberId() : null;
+        String peerId = member.configuredHost(request.memberId()) != null ? request.memberId() : null;
         String elsewhere = peerId == null ? null : member.streamFromElsewhere(peerId, socket.getInetAddress());
         if (elsewhere != null) {
             // Only the member's own address may speak for it: a stream naming a member confirms sync writes.
@@ -709,7 +709,7 @@ public final class Replicator implements ReplicationLink {
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         long id = connectionIds.incrementAndGet();
-        boolean confirms = peerId != null || member.peerCount() == 0;
+        boolean confirms = member.streamConfirms(request.memberId());
         if (!confirms) {
             LOG.log(Level.WARNING, "{0} streams {1}: it receives the log, but confirms no write and does not count "
                     + "towards the lease", peer, request.memberId() == null ? "naming no member"

@@ -4,6 +4,7 @@ import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
 import io.dirkdb.engine.Session;
 import io.dirkdb.protocol.ConnectionDeadlines;
+import io.dirkdb.protocol.FailedAuthentications;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -17,10 +18,6 @@ import java.util.concurrent.ThreadLocalRandom;
 /** One client connection: reads requests, runs them in order, answers each with one write. */
 final class ClientConnection implements Runnable {
     private static final System.Logger LOG = System.getLogger("io.dirkdb.server");
-    /** Failed {@code dirk auth} attempts a connection gets; the last one is answered, then the connection is closed. */
-    static final int MAX_FAILED_AUTHENTICATIONS = 5;
-    /** The wait before the first failure is answered; it doubles with each further failure (50, 100, ... 800 ms). */
-    static final long FIRST_FAILURE_DELAY_MILLIS = 50;
 
     private final Socket socket;
     private final Member member;
@@ -42,8 +39,8 @@ final class ClientConnection implements Runnable {
      * the lease counts from there, so a renewal queued while this member was paused extends nothing.
      */
     private long lastAnswerNanos;
-    /** Failed {@code dirk auth} attempts on this connection; only its own thread reads and writes it. */
-    private int failedAuthentications;
+    /** Failed {@code dirk auth} attempts on this connection, each answered later than the one before. */
+    private final FailedAuthentications failedAuthentications = new FailedAuthentications();
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
             ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
@@ -218,20 +215,6 @@ final class ClientConnection implements Runnable {
         }
     }
 
-    /**
-     * Slows password guessing: the failure is answered after 50 ms, doubled for each earlier failure on this
-     * connection. Only this connection's own thread waits; the authentication deadline still runs meanwhile.
-     */
-    private void throttleFailure() {
-        long delay = FIRST_FAILURE_DELAY_MILLIS << Math.min(failedAuthentications - 1, 10);
-        try {
-            Thread.sleep(delay);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ClosingRefusal("the server is shutting down");
-        }
-    }
-
     private String authenticate(String offered) {
         Credentials credentials = settings.credentials();
         if (!credentials.required()) {
@@ -241,13 +224,17 @@ final class ClientConnection implements Runnable {
         AccessRole granted = credentials.grant(offered);
         role = granted;
         if (granted == null) {
-            failedAuthentications++;
-            throttleFailure();
-            if (failedAuthentications >= MAX_FAILED_AUTHENTICATIONS) {
+            String closing;
+            try {
+                closing = failedAuthentications.failed();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ClosingRefusal("the server is shutting down");
+            }
+            if (closing != null) {
                 LOG.log(System.Logger.Level.WARNING, "closing the connection of {0} after {1} failed dirk auth attempts",
-                        socket.getRemoteSocketAddress(), failedAuthentications);
-                throw new ClosingRefusal("authentication failed: " + failedAuthentications + " failed attempts on this "
-                        + "connection, so it is closed; open a new connection to try again");
+                        socket.getRemoteSocketAddress(), failedAuthentications.count());
+                throw new ClosingRefusal(closing);
             }
             throw new DirkException("authentication failed");
         }

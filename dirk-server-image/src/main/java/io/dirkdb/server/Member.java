@@ -69,14 +69,19 @@ public final class Member implements AutoCloseable {
      * A member of the configuration that {@code dirk follow} and {@code dirk resync} may name.
      *
      * @param port its port; 0 when config.json gives it none or 0 (it listens on any free port): then any port
+     * @param id   its instance id in config.json (null: not known): a stream naming it confirms sync writes
      */
-    public record Peer(String host, int port) {
+    public record Peer(String host, int port, String id) {
         public Peer {
             Objects.requireNonNull(host, "host");
         }
 
+        public Peer(String host, int port) {
+            this(host, port, null);
+        }
+
         public static Peer of(MemberAddress address) {
-            return new Peer(address.host(), address.port());
+            return new Peer(address.host(), address.port(), address.id());
         }
 
         boolean takes(int requested) {
@@ -431,16 +436,47 @@ public final class Member implements AutoCloseable {
     }
 
     /**
-     * Why a stream naming {@code peerId} (a member of its configuration) cannot come from {@code source}: null when
-     * the source is an address of that member's configured host, or when the host does not resolve now.
+     * The host config.json gives the other member {@code instanceId} (one listed with port 0 included), or null
+     * when it names no other member.
      */
-    public String streamFromElsewhere(String peerId, java.net.InetAddress source) {
+    public String configuredHost(String instanceId) {
+        if (instanceId == null) {
+            return null;
+        }
+        List<Peer> members = clusterMembers;
+        if (members != null) {
+            for (Peer peer : members) {
+                if (instanceId.equals(peer.id())) {
+                    return peer.host();
+                }
+            }
+        }
         for (MemberAddress peer : bootstrap.peers()) {
-            if (peer.id().equals(peerId)) {
-                return PeerAddresses.streamFromElsewhere(peerId, peer.host(), source, PeerAddresses.SYSTEM);
+            if (peer.id().equals(instanceId)) {
+                return peer.host();
             }
         }
         return null;
+    }
+
+    /**
+     * Whether a stream naming {@code instanceId} (null: none) confirms sync writes: one naming another member of
+     * its configuration; any stream when this member knows no member ids (standalone, started without config.json).
+     */
+    public boolean streamConfirms(String instanceId) {
+        List<Peer> members = clusterMembers;
+        boolean knowsIds = !bootstrap.peers().isEmpty()
+                || members != null && members.stream().anyMatch(peer -> peer.id() != null);
+        return !knowsIds || configuredHost(instanceId) != null;
+    }
+
+    /**
+     * Why a stream naming {@code instanceId} (another member of its configuration) cannot come from {@code source}:
+     * null when the source is an address of that member's configured host, or when the host does not resolve now.
+     */
+    public String streamFromElsewhere(String instanceId, java.net.InetAddress source) {
+        String host = configuredHost(instanceId);
+        return host == null ? null : PeerAddresses.streamFromElsewhere(instanceId, host, source, PeerAddresses.SYSTEM);
     }
 
     /** Why an empty primary takes no writes yet, or null. */

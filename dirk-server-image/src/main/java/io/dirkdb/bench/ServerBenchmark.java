@@ -42,10 +42,17 @@ public final class ServerBenchmark {
 
     private final Settings settings;
     private final PrintStream out;
-    private final String database = "bench_" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+    private final String database;
 
+    /** A benchmark working in a fresh database {@code bench_<random>}. */
     public ServerBenchmark(Settings settings, PrintStream out) {
+        this(settings, "bench_" + Long.toString(System.nanoTime() % 1_000_000_000L, 36), out);
+    }
+
+    /** A benchmark working in {@code database}, made by {@link #load} (for measures run one by one). */
+    public ServerBenchmark(Settings settings, String database, PrintStream out) {
         this.settings = settings;
+        this.database = database;
         this.out = out;
     }
 
@@ -131,43 +138,134 @@ public final class ServerBenchmark {
         return MemberServer.start(member, serverSettings);
     }
 
+    /** How long a measure runs: a number of operations per connection, or a time after a warm-up. */
+    public record Budget(long perConnection, java.time.Duration time, java.time.Duration warmUp) {
+        /** {@code operations} in all, shared by the connections. */
+        public static Budget operations(int operations) {
+            return new Budget(operations, null, java.time.Duration.ZERO);
+        }
+
+        /** As many operations as fit in {@code time}, after {@code warmUp} of the same work not counted. */
+        public static Budget timed(java.time.Duration time, java.time.Duration warmUp) {
+            return new Budget(Long.MAX_VALUE, time, warmUp);
+        }
+    }
+
+    /** Operations done and the wall-clock seconds they took. */
+    private record Rate(long operations, double seconds) {
+        double perSecond() {
+            return operations / seconds;
+        }
+    }
+
     private void measureInserts(String table, int connections) throws Exception {
-        int perConnection = settings.inserts() / connections;
-        int total = perConnection * connections;
-        double seconds = inParallel(connections, worker -> {
-            try (DirkConnection connection = connectTo(database)) {
-                for (int i = 0; i < perConnection; i++) {
-                    long id = (long) worker * perConnection + i;
-                    check(connection.execute("manampia ao@ " + table + " (id, v) sanda (" + id + ", 'row " + id + "')"));
-                }
-            }
+        measureInserts(table, connections, Budget.operations(settings.inserts()));
+    }
+
+    /**
+     * Durable single-row inserts into {@code table} on {@code connections} connections; prints and gives back
+     * inserts per second.
+     */
+    public double measureInserts(String table, int connections, Budget budget) throws Exception {
+        Budget shared = budget.time() == null
+                ? new Budget(budget.perConnection() / connections, null, java.time.Duration.ZERO) : budget;
+        Rate rate = run(connections, shared, (connection, worker, i) -> {
+            long id = i * connections + worker;
+            check(connection.execute("manampia ao@ " + table + " (id, v) sanda (" + id + ", 'row " + id + "')"));
         });
         out.printf(Locale.ROOT, "durable inserts, %d connection%s: %d in %.2f s = %.0f/s%n", connections,
-                connections == 1 ? "" : "s", total, seconds, total / seconds);
+                connections == 1 ? "" : "s", rate.operations(), rate.seconds(), rate.perSecond());
+        return rate.perSecond();
     }
 
     private void measureLookups() throws Exception {
-        int rows = settings.lookupRows();
         try (DirkConnection connection = connectTo(database)) {
-            insertBulk(connection, "look", 0, rows);
+            insertBulk(connection, "look", 0, settings.lookupRows());
         }
         int connections = settings.lookupConnections();
-        int perConnection = settings.lookups() / connections;
-        int total = perConnection * connections;
-        double seconds = inParallel(connections, worker -> {
-            SplittableRandom random = new SplittableRandom(worker);
-            try (DirkConnection connection = connectTo(database)) {
-                for (int i = 0; i < perConnection; i++) {
-                    Reply reply = check(connection.execute("alaivo v #ao@ look #rehefa id = " + random.nextInt(rows)));
-                    if (!(reply.result() instanceof Result.Relation relation)
-                            || relation.rows().size() != 1) {
-                        throw new IllegalStateException("a point lookup did not return one row");
-                    }
-                }
+        measureLookups(settings.lookupRows(), connections,
+                new Budget(settings.lookups() / connections, null, java.time.Duration.ZERO));
+    }
+
+    /**
+     * Point lookups by equality on the indexed id of the lookup table, ids drawn from {@code 0..keys-1}, on
+     * {@code connections} connections; prints and gives back lookups per second.
+     */
+    public double measureLookups(int keys, int connections, Budget budget) throws Exception {
+        SplittableRandom[] randoms = new SplittableRandom[connections];
+        for (int c = 0; c < connections; c++) {
+            randoms[c] = new SplittableRandom(c);
+        }
+        Rate rate = run(connections, budget, (connection, worker, i) -> {
+            Reply reply = check(connection.execute("alaivo v #ao@ look #rehefa id = " + randoms[worker].nextInt(keys)));
+            if (!(reply.result() instanceof Result.Relation relation) || relation.rows().size() != 1) {
+                throw new IllegalStateException("a point lookup did not return one row");
             }
         });
         out.printf(Locale.ROOT, "point lookups by equality on %d rows, %d connections: %d in %.2f s = %.0f/s%n",
-                rows, connections, total, seconds, total / seconds);
+                keys, connections, rate.operations(), rate.seconds(), rate.perSecond());
+        return rate.perSecond();
+    }
+
+    /** Creates the benchmark's database and its tables, and loads {@code lookupRows} rows. */
+    public void load(int lookupRows) throws IOException {
+        try (DirkConnection setup = connect()) {
+            check(setup.execute("manamboara tahiry " + database));
+            check(setup.execute("ampiasao " + database));
+            check(setup.execute("manamboara tabilao ins1 (id ISA(null,null), v LAHATSORATRA(null,null))"));
+            check(setup.execute("manamboara tabilao insn (id ISA(null,null), v LAHATSORATRA(null,null))"));
+            check(setup.execute("manamboara tabilao look (id ISA(null,null), v LAHATSORATRA(null,null))"));
+            insertBulk(setup, "look", 0, lookupRows);
+        }
+        out.printf(Locale.ROOT, "loaded %d rows into %s.look%n", lookupRows, database);
+    }
+
+    private interface Operation {
+        void run(DirkConnection connection, int worker, long index) throws Exception;
+    }
+
+    /**
+     * Runs {@code operation} on {@code connections} connections opened beforehand (connecting is not measured),
+     * each on its own thread, first for the warm-up, then for the budget.
+     */
+    private Rate run(int connections, Budget budget, Operation operation) throws Exception {
+        List<DirkConnection> opened = new ArrayList<>();
+        try {
+            for (int c = 0; c < connections; c++) {
+                opened.add(connectTo(database));
+            }
+            if (budget.warmUp().compareTo(java.time.Duration.ZERO) > 0) {
+                runFor(opened, Long.MAX_VALUE, System.nanoTime() + budget.warmUp().toNanos(), operation);
+            }
+            long deadline = budget.time() == null ? Long.MAX_VALUE : System.nanoTime() + budget.time().toNanos();
+            long started = System.nanoTime();
+            long operations = runFor(opened, budget.perConnection(), deadline, operation);
+            return new Rate(operations, (System.nanoTime() - started) / 1e9);
+        } finally {
+            for (DirkConnection connection : opened) {
+                connection.close();
+            }
+        }
+    }
+
+    /** Each connection runs until it did {@code perConnection} operations or the deadline passed; their sum. */
+    private static long runFor(List<DirkConnection> connections, long perConnection, long deadline,
+            Operation operation) throws Exception {
+        long[] done = new long[connections.size()];
+        inParallel(connections.size(), worker -> {
+            DirkConnection connection = connections.get(worker);
+            long i = 0;
+            while (i < perConnection && (deadline == Long.MAX_VALUE || System.nanoTime() < deadline)) {
+                operation.run(connection, worker, i);
+                i++;
+            }
+            done[worker] = i;
+        });
+        long sum = 0;
+        for (long count : done) {
+            sum += count;
+        }
+        return sum;
     }
 
     private void fillForStartup() throws Exception {

@@ -21,6 +21,8 @@ public final class DirkConnection implements AutoCloseable {
     private final Socket socket;
     private final OutputStream out;
     private final ReplyReader replies;
+    /** Checks that each statement is one request; kept, since a scanner's buffer is worth reusing. */
+    private final RequestScanner scanner = new RequestScanner(Integer.MAX_VALUE - 8);
     /** host:port, for error messages. */
     private final String peer;
 
@@ -66,7 +68,7 @@ public final class DirkConnection implements AutoCloseable {
      */
     public Reply execute(String statement) throws IOException {
         try {
-            out.write(frame(statement));
+            out.write(frame(statement, scanner));
             out.flush();
             return replies.read();
         } catch (IOException e) {
@@ -80,22 +82,34 @@ public final class DirkConnection implements AutoCloseable {
      * {@code ;}, else followed by a newline (ending a trailing comment) and {@code ;}.
      */
     static byte[] frame(String statement) {
+        return frame(statement, new RequestScanner(Integer.MAX_VALUE - 8));
+    }
+
+    private static final byte[] TERMINATOR = "\n;".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * As {@link #frame(String)}, with one pass of {@code scanner} (reset here, so a connection reuses one): the
+     * scanner is incremental, so feeding the terminator after the statement is scanning the terminated text.
+     */
+    private static byte[] frame(String statement, RequestScanner scanner) {
         byte[] bytes = statement.getBytes(StandardCharsets.UTF_8);
-        if (isOneRequest(bytes)) {
+        scanner.reset();
+        int[] requests = {0};
+        java.util.function.Consumer<io.dirkdb.protocol.Request> count = request -> requests[0]++;
+        scanner.feed(bytes, 0, bytes.length, count);
+        if (requests[0] == 1 && (!scanner.hasPartialRequest() || RequestScanner.isBlank(scanner.partialText()))) {
             return bytes;
         }
-        byte[] terminated = (statement + "\n;").getBytes(StandardCharsets.UTF_8);
-        if (isOneRequest(terminated)) {
-            return terminated;
+        if (requests[0] == 0) {
+            scanner.feed(TERMINATOR, 0, TERMINATOR.length, count);
+            if (requests[0] == 1 && !scanner.hasPartialRequest()) {
+                byte[] terminated = java.util.Arrays.copyOf(bytes, bytes.length + TERMINATOR.length);
+                System.arraycopy(TERMINATOR, 0, terminated, bytes.length, TERMINATOR.length);
+                return terminated;
+            }
         }
         throw new DirkException("not one whole statement (a quote left open, or several statements): "
                 + (statement.length() > 60 ? statement.substring(0, 60) + "..." : statement));
-    }
-
-    private static boolean isOneRequest(byte[] bytes) {
-        RequestScanner scanner = new RequestScanner(Integer.MAX_VALUE - 8);
-        return scanner.feed(bytes).size() == 1
-                && (!scanner.hasPartialRequest() || RequestScanner.isBlank(scanner.partialText()));
     }
 
     /** Sends {@code dirk auth '<password>'}, quoting the password as a DirkDB string. */

@@ -1,9 +1,10 @@
 package io.dirkdb.protocol;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import io.dirkdb.engine.Result;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +18,7 @@ import java.util.List;
  * pages. Not thread-safe: one reader per connection.
  */
 public final class ReplyReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory JSON_FACTORY = new JsonFactory();
     /** A line longer than this is no reply of ours (a page of 20 rows stays far below). */
     private static final int MAX_LINE_BYTES = 64 << 20;
 
@@ -28,7 +29,6 @@ public final class ReplyReader {
     private static final byte[] ERROR_PREFIX_BYTES = Frames.ERROR_PREFIX.getBytes(StandardCharsets.UTF_8);
 
     private final InputStream in;
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
     // Own buffer, scanned for line ends a chunk at a time (a byte-by-byte read costs a call per byte).
     private final byte[] buffer = new byte[64 * 1024];
     private int position;
@@ -46,45 +46,141 @@ public final class ReplyReader {
         return position < limit || in.available() > 0;
     }
 
-    /** Reads one whole reply and decodes it. */
+    /**
+     * Reads one whole reply and decodes it: its frames as {@link #readRaw()} checks them, then each page's JSON
+     * with a streaming parser (no tree of nodes, no string per line: a client reads every reply through here).
+     */
     public Reply read() throws IOException {
-        ByteArrayOutputStream frames = new ByteArrayOutputStream(256);
-        String first = readLine(frames);
-        if (first.equals(Frames.MESSAGE)) {
-            String text = readLine(frames);
-            expect(Frames.END, readLine(frames));
-            return new Reply(new Result.Message(text), frames.toByteArray());
+        byte[] frames = readRaw().frames();
+        int firstEnd = lineEnd(frames, 0);
+        if (firstEnd == MESSAGE_BYTES.length && Arrays.equals(frames, 0, firstEnd, MESSAGE_BYTES, 0, firstEnd)) {
+            int textEnd = lineEnd(frames, firstEnd + 1);
+            String text = new String(frames, firstEnd + 1, textEnd - firstEnd - 1, StandardCharsets.UTF_8);
+            return new Reply(new Result.Message(text), frames);
         }
-        String name = null;
-        List<Result.Column> columns = null;
-        List<List<Object>> rows = new ArrayList<>();
-        String marker = first;
-        while (marker.startsWith(Frames.PAGE + " ")) {
-            JsonNode page = parsePage(readLine(frames));
-            if (columns == null) {
-                name = page.path("name").asText("");
+        RelationPages relation = new RelationPages();
+        int marker = 0;
+        int markerEnd = firstEnd;
+        // readRaw() saw PAGE lines, each followed by its JSON line, then the closing frames.
+        while (markerEnd - marker >= PAGE_MARKER_BYTES.length
+                && Arrays.equals(frames, marker, marker + PAGE_MARKER_BYTES.length, PAGE_MARKER_BYTES, 0,
+                        PAGE_MARKER_BYTES.length)) {
+            int pageEnd = lineEnd(frames, markerEnd + 1);
+            relation.add(frames, markerEnd + 1, pageEnd);
+            marker = pageEnd + 1;
+            markerEnd = lineEnd(frames, marker);
+        }
+        return new Reply(new Result.Relation(relation.name, List.copyOf(relation.columns), relation.rows), frames);
+    }
+
+    /** Where the line starting at {@code start} of {@code frames} ends (its {@code \n}). */
+    private static int lineEnd(byte[] frames, int start) {
+        int end = start;
+        while (frames[end] != '\n') {
+            end++;
+        }
+        return end;
+    }
+
+    /** A relation put together from its pages: name and columns from the first, rows from every one. */
+    private static final class RelationPages {
+        String name;
+        List<Result.Column> columns;
+        final List<List<Object>> rows = new ArrayList<>();
+
+        void add(byte[] frames, int start, int end) throws ProtocolException {
+            boolean first = columns == null;
+            if (first) {
+                name = "";
                 columns = new ArrayList<>();
-                for (JsonNode column : page.path("columns")) {
-                    columns.add(new Result.Column(column.path("name").asText(""), column.path("origin").asText("")));
+            }
+            try (JsonParser json = JSON_FACTORY.createParser(frames, start, end - start)) {
+                if (json.nextToken() != JsonToken.START_OBJECT) {
+                    throw new ProtocolException("a relation page is not valid JSON");
+                }
+                while (json.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = json.getCurrentName();
+                    json.nextToken();
+                    if (first && field.equals("name")) {
+                        name = text(json);
+                    } else if (first && field.equals("columns") && json.currentToken() == JsonToken.START_ARRAY) {
+                        while (json.nextToken() == JsonToken.START_OBJECT) {
+                            columns.add(column(json));
+                        }
+                        json.skipChildren();
+                    } else if (field.equals("rows") && json.currentToken() == JsonToken.START_ARRAY) {
+                        readRows(json);
+                    } else {
+                        json.skipChildren();
+                    }
+                }
+            } catch (JsonProcessingException e) {
+                throw new ProtocolException("a relation page is not valid JSON");
+            } catch (IOException e) {
+                throw new ProtocolException("a relation page is not valid JSON"); // bytes in memory: a parse error
+            }
+        }
+
+        private static Result.Column column(JsonParser json) throws IOException {
+            String name = "";
+            String origin = "";
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                String field = json.getCurrentName();
+                json.nextToken();
+                if (field.equals("name")) {
+                    name = text(json);
+                } else if (field.equals("origin")) {
+                    origin = text(json);
+                } else {
+                    json.skipChildren();
                 }
             }
-            for (JsonNode row : page.path("rows")) {
-                List<Object> values = new ArrayList<>(row.size());
-                for (JsonNode value : row) {
-                    values.add(toValue(value));
+            return new Result.Column(name, origin);
+        }
+
+        private void readRows(JsonParser json) throws IOException {
+            JsonToken token;
+            while ((token = json.nextToken()) != JsonToken.END_ARRAY && token != null) {
+                List<Object> values = new ArrayList<>();
+                if (token == JsonToken.START_ARRAY) {
+                    while ((token = json.nextToken()) != JsonToken.END_ARRAY && token != null) {
+                        values.add(value(json));
+                    }
+                } else {
+                    json.skipChildren();
                 }
                 rows.add(values);
             }
-            marker = readLine(frames);
         }
-        if (columns == null) {
-            throw new ProtocolException("unexpected reply line: " + abbreviate(first));
+
+        /** A value as the protocol types it: integer (long, or BigDecimal past a long), double, boolean, text, null. */
+        private static Object value(JsonParser json) throws IOException {
+            switch (json.currentToken()) {
+                case VALUE_NULL:
+                    return null;
+                case VALUE_NUMBER_INT:
+                    return json.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                            ? new java.math.BigDecimal(json.getBigIntegerValue()) : (Object) json.getLongValue();
+                case VALUE_NUMBER_FLOAT:
+                    return json.getDoubleValue();
+                case VALUE_TRUE:
+                    return Boolean.TRUE;
+                case VALUE_FALSE:
+                    return Boolean.FALSE;
+                default:
+                    return text(json);
+            }
         }
-        expect(Frames.RELATION_END, marker);
-        expect(Frames.MESSAGE, readLine(frames));
-        readLine(frames); // the closing message, "OK"
-        expect(Frames.END, readLine(frames));
-        return new Reply(new Result.Relation(name, List.copyOf(columns), rows), frames.toByteArray());
+
+        /** The text of a scalar; "" for null, an object or an array (skipped). */
+        private static String text(JsonParser json) throws IOException {
+            JsonToken token = json.currentToken();
+            if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
+                json.skipChildren();
+                return "";
+            }
+            return token == JsonToken.VALUE_NULL ? "" : json.getText();
+        }
     }
 
     /**
@@ -185,68 +281,7 @@ public final class ReplyReader {
         }
     }
 
-    private static JsonNode parsePage(String text) throws ProtocolException {
-        try {
-            return JSON.readTree(text);
-        } catch (IOException e) {
-            throw new ProtocolException("a relation page is not valid JSON");
-        }
-    }
-
-    private static Object toValue(JsonNode value) {
-        if (value == null || value.isNull()) {
-            return null;
-        }
-        if (value.isIntegralNumber()) {
-            return value.canConvertToLong() ? value.longValue() : value.decimalValue();
-        }
-        if (value.isNumber()) {
-            return value.doubleValue();
-        }
-        if (value.isBoolean()) {
-            return value.booleanValue();
-        }
-        return value.asText();
-    }
-
-    private static void expect(String wanted, String got) throws ProtocolException {
-        if (!wanted.equals(got)) {
-            throw new ProtocolException("expected " + wanted + ", got: " + abbreviate(got));
-        }
-    }
-
     private static String abbreviate(String text) {
         return text.length() <= 80 ? text : text.substring(0, 80) + "...";
-    }
-
-    /** Reads one line (without its {@code \n}), copying its bytes, {@code \n} included, into {@code frames}. */
-    private String readLine(ByteArrayOutputStream frames) throws IOException {
-        line.reset();
-        while (true) {
-            if (position == limit) {
-                int count = in.read(buffer);
-                if (count < 0) {
-                    throw new EOFException(line.size() == 0 && frames.size() == 0
-                            ? "the connection was closed" : "the connection was closed in the middle of a reply");
-                }
-                position = 0;
-                limit = count;
-            }
-            int end = position;
-            while (end < limit && buffer[end] != '\n') {
-                end++;
-            }
-            line.write(buffer, position, end - position);
-            if (end < limit) { // found the line end
-                frames.write(buffer, position, end - position + 1);
-                position = end + 1;
-                return line.toString(StandardCharsets.UTF_8);
-            }
-            frames.write(buffer, position, end - position);
-            position = limit;
-            if (line.size() > MAX_LINE_BYTES) {
-                throw new ProtocolException("a reply line is longer than " + MAX_LINE_BYTES + " bytes");
-            }
-        }
     }
 }

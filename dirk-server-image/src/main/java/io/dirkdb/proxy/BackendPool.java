@@ -106,36 +106,42 @@ public final class BackendPool implements AutoCloseable {
             throw new DirkException("all " + perMember + " connections to " + member + " stayed busy for "
                     + timeoutMillis + " ms");
         }
-        UpstreamConnection chosen = null;
-        UpstreamConnection unsuitable = null;
-        List<UpstreamConnection> stale = new ArrayList<>();
-        synchronized (connections) {
-            // A member closes connections idle past its --idle-timeout-seconds: never hand one out that old,
-            // nor one the member already closed, saying why (its timeout may be shorter than ours).
-            long now = System.nanoTime();
-            connections.idle.removeIf(c -> (now - c.idleSinceNanos > MAX_IDLE_REUSE_NANOS || c.closedByFarSide())
-                    && stale.add(c));
-            for (Iterator<UpstreamConnection> it = connections.idle.iterator(); it.hasNext(); ) {
-                UpstreamConnection candidate = it.next();
-                if (Objects.equals(candidate.database(), database)) {
-                    it.remove();
-                    chosen = candidate;
-                    break;
+        while (true) {
+            UpstreamConnection chosen = null;
+            UpstreamConnection unsuitable = null;
+            List<UpstreamConnection> stale = new ArrayList<>();
+            synchronized (connections) {
+                // A member closes connections idle past its --idle-timeout-seconds: never hand one out that old.
+                long now = System.nanoTime();
+                connections.idle.removeIf(c -> now - c.idleSinceNanos > MAX_IDLE_REUSE_NANOS && stale.add(c));
+                for (Iterator<UpstreamConnection> it = connections.idle.iterator(); it.hasNext(); ) {
+                    UpstreamConnection candidate = it.next();
+                    if (Objects.equals(candidate.database(), database)) {
+                        it.remove();
+                        chosen = candidate;
+                        break;
+                    }
+                }
+                if (chosen == null && database != null && !connections.idle.isEmpty()) {
+                    chosen = connections.idle.pollFirst();
+                }
+                if (chosen == null && database == null && connections.idle.size() >= perMember) {
+                    unsuitable = connections.idle.pollLast();
                 }
             }
-            if (chosen == null && database != null && !connections.idle.isEmpty()) {
-                chosen = connections.idle.pollFirst();
+            if (unsuitable != null) {
+                unsuitable.close();
             }
-            if (chosen == null && database == null && connections.idle.size() >= perMember) {
-                unsuitable = connections.idle.pollLast();
+            stale.forEach(UpstreamConnection::close);
+            if (chosen == null) {
+                break;
             }
-        }
-        if (unsuitable != null) {
-            unsuitable.close();
-        }
-        stale.forEach(UpstreamConnection::close);
-        if (chosen != null) {
-            return chosen;
+            // Nor one the member already closed, saying why (its timeout may be shorter than ours). Asked of the
+            // one chosen only, outside the lock: it costs a system call, which every idle one paid per request.
+            if (!chosen.closedByFarSide()) {
+                return chosen;
+            }
+            chosen.close();
         }
         try {
             return UpstreamConnection.open(tls, member, password, fallbacks, timeoutMillis);

@@ -146,6 +146,23 @@ class ReplyWriterReaderTest {
     }
 
     @Test
+    void readerDecodesBooleansNonAsciiTextAndIntegersPastALong() throws IOException {
+        List<Object> row = Arrays.asList(true, false, "Antananarivo é ñ 日本", -3L);
+        Result.Relation relation = new Result.Relation("r", List.of(new Result.Column("a", "t"),
+                new Result.Column("b", "t"), new Result.Column("c", "t"), new Result.Column("d", "t")), List.of(row));
+        assertThat(new ReplyReader(new ByteArrayInputStream(ReplyWriter.encode(relation))).read().result())
+                .isEqualTo(relation);
+        String page = "{\"type\":\"relation\",\"name\":\"big\",\"page\":1,\"totalPages\":1,\"extra\":{\"x\":[1]},"
+                + "\"columns\":[{\"name\":\"n\",\"origin\":\"t\"}],\"rows\":[[123456789012345678901234567890]]}";
+        byte[] frames = (Frames.PAGE + " 1/1\n" + page + "\n" + Frames.RELATION_END + "\n" + Frames.MESSAGE + "\n"
+                + Frames.RELATION_DONE + "\n" + Frames.END + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Result.Relation big = (Result.Relation) new ReplyReader(new ByteArrayInputStream(frames)).read().result();
+        assertThat(big.name()).isEqualTo("big");
+        assertThat(big.columns()).containsExactly(new Result.Column("n", "t"));
+        assertThat(big.rows()).containsExactly(List.of(new java.math.BigDecimal("123456789012345678901234567890")));
+    }
+
+    @Test
     void rawReadPassesFramesThroughUntouched() throws IOException {
         byte[] relation = ReplyWriter.encode(numbers(41));
         byte[] error = ReplyWriter.encodeError("nope");

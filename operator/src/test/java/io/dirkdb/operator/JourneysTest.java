@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +20,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -38,11 +38,10 @@ class JourneysTest {
   KubernetesClient client;
 
   @Test
-  void aRunningPodSeesAChangedConfigMapOnlyAtTheKubeletsNextSync() throws Exception {
+  void aRunningPodSeesAChangedConfigMapOnlyAtTheKubeletsNextSync(@TempDir Path root) throws Exception {
     String ns = "journey-configmap-sync";
     client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName("c").endMetadata()
         .addToData("config.json", "one").build()).create();
-    Path root = Files.createTempDirectory("dirk-volumes");
     // A sync period longer than the test: the kubelet's pass comes only when the test says.
     try (ConfigMapVolumes volumes = new ConfigMapVolumes(client, ns, "c", "config.json", root, Duration.ofHours(1),
         text -> text)) {

@@ -1103,11 +1103,20 @@ final class LiveCluster implements AutoCloseable {
         // Every member goes, whatever failed before: a process member left behind would outlive the build.
         relays.forEach(ControlRelay::close);
         members.values().forEach(m -> m.stop().run());
+        deleteTree(root); // the members' volumes, passwords and job output: nothing outlives the test
       }
     }
     if (!addressedByIp.isEmpty()) {
       throw new AssertionError("members were told to reach peers by IP, which changes when a pod restarts: "
           + addressedByIp);
+    }
+  }
+
+  private static void deleteTree(Path top) {
+    try (var paths = Files.walk(top)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("test kubelet: could not remove " + top + ": " + e);
     }
   }
 }

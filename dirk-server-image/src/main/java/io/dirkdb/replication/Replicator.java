@@ -560,15 +560,16 @@ public final class Replicator implements ReplicationLink {
      * keeps the old primary writable past one lease after the others' detach.
      */
     private long everyPeerHeardSince(MemberState state) {
-        int peers = member.peerCount();
+        java.util.Set<String> peerIds = member.configuredPeerIds();
+        int peers = peerIds.size();
         java.util.Map<String, Long> heard = new java.util.HashMap<>();
         long anyStream = 0;
         for (ConnectedSecondary connected : secondaries.values()) {
             long at = connected.lastAckNanos().get();
-            if (at == 0 || !connected.servesState(state)) {
+            if (at == 0 || !connected.confirmsUnder(state)) { // an outsider keeps nothing
                 continue;
             }
-            if (connected.peerId() != null && member.isConfiguredPeer(connected.peerId())) {
+            if (connected.peerId() != null && peerIds.contains(connected.peerId())) {
                 heard.merge(connected.peerId(), at, (a, b) -> a - b > 0 ? a : b);
             }
             if (anyStream == 0 || at - anyStream > 0) {

@@ -425,14 +425,29 @@ public final class Member implements AutoCloseable {
         }
     }
 
+    /**
+     * The ids of the other members its configuration lists, with a port or without one (empty: alone, or started
+     * without a configuration).
+     */
+    public java.util.Set<String> configuredPeerIds() {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        bootstrap.peers().forEach(peer -> ids.add(peer.id()));
+        List<Peer> members = clusterMembers;
+        if (members != null) {
+            members.stream().map(Peer::id).filter(Objects::nonNull).forEach(ids::add);
+        }
+        ids.remove(id);
+        return ids;
+    }
+
     /** How many other members its configuration lists (0: alone, or started without a configuration). */
     public int peerCount() {
-        return bootstrap.peers().size();
+        return configuredPeerIds().size();
     }
 
     /** Whether {@code instanceId} names another member of its configuration (false for null). */
     public boolean isConfiguredPeer(String instanceId) {
-        return instanceId != null && bootstrap.peers().stream().anyMatch(peer -> peer.id().equals(instanceId));
+        return instanceId != null && configuredPeerIds().contains(instanceId);
     }
 
     /**

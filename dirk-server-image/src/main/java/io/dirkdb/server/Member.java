@@ -494,6 +494,20 @@ public final class Member implements AutoCloseable {
         return host == null ? null : PeerAddresses.streamFromElsewhere(instanceId, host, source, PeerAddresses.SYSTEM);
     }
 
+    /**
+     * Why the source of a stream naming {@code instanceId} (another member of its configuration) cannot be checked
+     * now: its configured host does not resolve (its pod is gone, or the cluster DNS is down). Null when it
+     * resolves, or when {@code instanceId} names no member.
+     */
+    public String streamAddressUncheckable(String instanceId) {
+        String host = configuredHost(instanceId);
+        if (host == null || !PeerAddresses.SYSTEM.resolve(host).isEmpty()) {
+            return null;
+        }
+        return "the configuration places member " + instanceId + " at " + host + ", which does not resolve now,"
+                + " so the stream's source cannot be checked";
+    }
+
     /** Why an empty primary takes no writes yet, or null. */
     public String bootstrapWait() {
         return bootstrapWait;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Who confirms a sync write (and keeps the primary's lease): only a stream of a member of the primary's
- * configuration, one stream per member, coming from that member's address.
+ * configuration, one stream per member, coming from that member's address (checked: its host must resolve).
  * Anything else holding the replication password may still receive the log (backups, resync tools) but
  * confirms nothing.
  */
@@ -144,6 +144,24 @@ class SyncConfirmationTest extends ReplicaSetFixture {
         } catch (IOException e) {
             return false; // read timeout: still open
         }
+    }
+
+    /**
+     * In Kubernetes a member's configured host stops resolving while its pod is gone, and every name while the
+     * cluster DNS is down. A stream naming such a member is taken (it may receive the log) but, its source being
+     * unchecked, it confirms nothing: anyone with the password could speak for that member then.
+     */
+    @Test
+    void streamNamingAMemberWhoseHostDoesNotResolveConfirmsNoSyncWrite() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofMillis(700)));
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0);
+        m1.member().limitPeersTo(List.of(new Member.Peer("m2.dirk-members.prod.svc.invalid", 3948, "m2")));
+        openAcknowledgingEverything(InetAddress.getByName("127.0.0.1"), "dirk stream 0 0 0 member 'm2';");
+
+        Reply write = members.execute("m1", "manamboara tahiry forged");
+        assertThat(write.errorMessage()).as("a stream from 127.0.0.1 speaking for m2, whose host does not resolve now")
+                .isNotNull().contains("no secondary confirmed it");
+        assertThat(members.heartbeat("m1").path("ackedLsn").asLong()).isZero();
     }
 
     /**

@@ -72,7 +72,11 @@ public final class MemberServer implements AutoCloseable {
                     Thread thread = new Thread(task, "dirk-reject");
                     thread.setDaemon(true);
                     return thread;
-                }, new ThreadPoolExecutor.DiscardPolicy());
+                }, (task, pool) -> {
+                    if (task instanceof Refusal refusal) {
+                        closeQuietly(refusal.socket()); // the queue is full: closed without a word, never leaked
+                    }
+                });
         this.acceptor = new Thread(this::acceptLoop, "dirk-accept");
         this.deadlines = new ConnectionDeadlines("dirk-reaper", settings.timeouts());
     }
@@ -162,7 +166,7 @@ public final class MemberServer implements AutoCloseable {
             if (open > settings.maxConnections() + settings.reservedConnections() && !takeReservedSlotFromAStranger(open)) {
                 activeConnections.decrementAndGet();
                 metrics.refusedConnection();
-                rejectionThread.execute(() -> refuse(socket));
+                rejectionThread.execute(new Refusal(socket));
                 continue;
             }
             // Past the limit, a connection may still carry heartbeats, replication and control requests:
@@ -263,13 +267,34 @@ public final class MemberServer implements AutoCloseable {
         }
     }
 
-    /** Answers a connection past the limit, then closes it once the client has read the answer. */
-    private void refuse(Socket raw) {
-        Socket socket;
-        try {
-            raw.setSoTimeout(1000); // a handshake here holds the one rejection thread: keep it short
-            socket = SecureSockets.accept(settings.tls(), raw, null);
-        } catch (IOException e) {
+    /** A connection past the limit, to refuse on the rejection thread. */
+    private final class Refusal implements Runnable {
+        private final Socket socket;
+
+        Refusal(Socket socket) {
+            this.socket = socket;
+        }
+
+        Socket socket() {
+            return socket;
+        }
+
+        @Override
+        public void run() {
+            refuse(socket);
+        }
+    }
+
+    /**
+     * Answers a connection past the limit, then closes it once the client has read the answer. With TLS it is
+     * closed at once, without a word: a handshake would hold the one rejection thread for as long as the client
+     * drips it (each byte restarts a read timeout), and every refusal and eviction after it would wait.
+     */
+    private void refuse(Socket socket) {
+        if (settings.tls() != null) {
+            LOG.log(System.Logger.Level.DEBUG, "closing {0} without a TLS handshake: too many connections (limit {1})",
+                    socket.getRemoteSocketAddress(), settings.maxConnections());
+            closeQuietly(socket);
             return;
         }
         try (socket) {

@@ -8,6 +8,7 @@ import io.dirkdb.operator.api.v1alpha1.FailoverSpec;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.dirkdb.operator.dependent.ClusterCredentials;
+import io.dirkdb.operator.dependent.ReferencedSecrets;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.MemberStatefulSets;
 import io.dirkdb.operator.reconciler.ClusterEvents;
@@ -164,13 +165,13 @@ public class FailoverCoordinator {
    */
   public record Outcome(DirkCluster cluster, List<Pod> pods, Optional<Duration> recheckAfter) {}
 
-  public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods) {
+  public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods, ReferencedSecrets secrets) {
     ResourceID id = ResourceID.fromResource(cached);
     FailoverSpec spec = cached.getSpec().getFailover();
-    ClusterCredentials credentials = ClusterCredentials.read(client, cached); // the administration password
+    ClusterCredentials credentials = ClusterCredentials.of(secrets.credentials()); // the administration password
     Map<String, MemberAddress> endpoints = new LinkedHashMap<>();
     pods.forEach(p -> MemberAddresses.of(p).ifPresent(e -> endpoints.put(e.id(), e)));
-    ClusterTls tls = ClusterTls.of(client, cached, tlsRoot);
+    ClusterTls tls = ClusterTls.of(cached, secrets.tls(), tlsRoot);
     prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values(), tls, credentials);
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.

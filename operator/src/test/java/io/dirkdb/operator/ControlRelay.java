@@ -40,6 +40,9 @@ final class ControlRelay implements AutoCloseable {
   private volatile Map<String, Duration> delayed = Map.of();
   /** Statements whose chunk is swallowed: the member never sees them, the sender waits for an answer in vain. */
   private volatile Set<String> dropped = Set.of();
+  /** Once a chunk holding this statement passed, every later chunk towards the member is swallowed. */
+  private volatile String cutAfter;
+  private volatile boolean cut;
   /** The control statements (promote, follow, fence, resync) that passed towards the member, as sent. */
   private final List<String> controlStatements = new CopyOnWriteArrayList<>();
 
@@ -78,6 +81,14 @@ final class ControlRelay implements AutoCloseable {
   void drop(String... statements) {
     dropped = Set.of(statements).stream().map(t -> t.toLowerCase(java.util.Locale.ROOT))
         .collect(java.util.stream.Collectors.toUnmodifiableSet());
+  }
+
+  /**
+   * Lets the next chunk holding {@code statement} through (its answer comes back), then swallows everything
+   * sent towards the member: a member cut off from the operator right after it took that statement.
+   */
+  void cutAfter(String statement) {
+    cutAfter = statement.toLowerCase(java.util.Locale.ROOT);
   }
 
   /** {@code dirk promote}, {@code follow}, {@code fence} and {@code resync} statements seen, in order. */
@@ -124,8 +135,12 @@ final class ControlRelay implements AutoCloseable {
             while (control.find()) {
               controlStatements.add(control.group());
             }
-            if (dropped.stream().anyMatch(lower::contains)) {
+            if (cut || dropped.stream().anyMatch(lower::contains)) {
               continue; // never arrives
+            }
+            String last = cutAfter;
+            if (last != null && lower.contains(last)) {
+              cut = true; // this one arrives, nothing after it
             }
             Duration delay = delayed.entrySet().stream().filter(e -> lower.contains(e.getKey()))
                 .map(Map.Entry::getValue).findFirst().orElse(Duration.ZERO);

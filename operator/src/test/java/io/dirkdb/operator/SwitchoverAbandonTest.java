@@ -131,6 +131,79 @@ class SwitchoverAbandonTest {
     }
   }
 
+  @Test
+  void aSwitchoverWhoseFencedOldPrimaryIsLostBecomesAFailoverToAMemberHoldingItsWrites() throws Exception {
+    String ns = "switchover-old-primary-lost";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY)));
+      Object written = live.contents(PRIMARY);
+      // The old primary takes the fence (and answers it), then nothing the operator sends reaches it any more:
+      // the switchover's catch-up check cannot read its last LSN, and it cannot be given the role back either.
+      ControlRelay relay = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> relay.connections() > 0);
+      relay.cutAfter("dirk fence");
+      setTargetPrimary(ns, SECONDARY);
+
+      await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        FailoverRecord record = c.getStatus().getLastFailover();
+        assertThat(record).isNotNull();
+        assertThat(record.getStep()).as("status: %s", record).isEqualTo("Completed");
+        assertThat(record.getReason()).isEqualTo("PrimaryLostInHandOver");
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+        assertThat(role(ns, SECONDARY)).isEqualTo("primary");
+        assertThat(role(ns, PRIMARY)).isNotEqualTo("primary");
+        assertThat(eventReasons(ns)).contains("SwitchoverStarted", "FailoverStarted", "FailoverCompleted");
+      });
+      assertThat(relay.controlStatements()).anySatisfy(s -> assertThat(s.toLowerCase()).startsWith("dirk fence"));
+      HeartbeatReport promoted = heartbeat(live, SECONDARY);
+      assertThat(promoted.isPrimary()).isTrue();
+      assertThat(promoted.epoch()).isEqualTo(cluster(ns).getStatus().getLastFailover().getEpoch());
+      // The old primary was fenced, not promoted back: one primary, holding every write, taking new ones.
+      assertThat(heartbeat(live, PRIMARY).isPrimary()).isFalse();
+      assertThat(live.contents(SECONDARY)).isEqualTo(written);
+      FailoverTest.writeRows(live, SECONDARY, 4, 6);
+    }
+  }
+
+  @Test
+  void anAbandoningSwitchoverWhoseOldPrimaryFallsSilentFailsOverFromIt() throws Exception {
+    String ns = "switchover-abandoning-old-lost";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY)));
+      Object written = live.contents(PRIMARY);
+      // The fence never reaches the old primary, so the switchover is abandoned; the promote giving it the
+      // role back never reaches it either, and then the operator hears nothing from it at all.
+      ControlRelay relay = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> relay.connections() > 0);
+      relay.drop("dirk fence", "dirk promote");
+      setTargetPrimary(ns, SECONDARY);
+      await().atMost(Duration.ofSeconds(40)).until(() -> {
+        FailoverRecord record = cluster(ns).getStatus().getLastFailover();
+        return record != null && "Abandoning".equals(record.getStep());
+      });
+      relay.drop("dirk");
+
+      await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        FailoverRecord record = c.getStatus().getLastFailover();
+        assertThat(record.getStep()).as("status: %s", record).isEqualTo("Completed");
+        assertThat(record.getReason()).isEqualTo("PrimaryLostInHandOver");
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
+        assertThat(role(ns, SECONDARY)).isEqualTo("primary");
+        assertThat(role(ns, PRIMARY)).isNotEqualTo("primary");
+        assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverCompleted");
+      });
+      HeartbeatReport promoted = heartbeat(live, SECONDARY);
+      assertThat(promoted.isPrimary()).isTrue();
+      assertThat(promoted.epoch()).isEqualTo(cluster(ns).getStatus().getLastFailover().getEpoch());
+      assertThat(live.contents(SECONDARY)).isEqualTo(written);
+      FailoverTest.writeRows(live, SECONDARY, 4, 6);
+    }
+  }
+
   // ---- helpers
 
   private void setTargetPrimary(String ns, String target) {

@@ -92,6 +92,11 @@ public class FailoverCoordinator {
   /** A planned hand-over: a rolling update replaces the primary's pod once every secondary runs the new template. */
   static final String REASON_ROLLING_UPDATE = "RollingUpdate";
   static final String CONDITION_ROLLING_UPDATE = "RollingUpdate";
+  /**
+   * A planned hand-over whose old primary stopped answering before the target's promotion: nobody can check
+   * the target against it or give it the role back, so the rest is a failover, by the failover's rules.
+   */
+  static final String REASON_PRIMARY_LOST_IN_HAND_OVER = "PrimaryLostInHandOver";
   /** How long one reconcile waits for a switchover target to catch up before it looks again later. */
   private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
   private static final Duration RECHECK = Duration.ofSeconds(1);
@@ -616,6 +621,10 @@ public class FailoverCoordinator {
       String from = record.getFromPrimary();
       long epoch = record.getEpoch();
       prober.holdPrimary(id, null, 0); // no lease is renewed while the role moves
+      if (switchover && oldPrimarySilent(record)) {
+        failOverFromSilentOldPrimary(record);
+        switchover = false;
+      }
       if (STEP_ABANDONING.equals(record.getStep())) {
         return abandonSwitchover(record, endpoint(from), null, null); // its reason and epoch are recorded
       }
@@ -997,6 +1006,46 @@ public class FailoverCoordinator {
       Pod pod = pods.get(candidate);
       return pod == null || pod.getMetadata().getDeletionTimestamp() != null || MemberAddresses.of(pod).isEmpty()
           || (result != null && result.missed() >= cluster.getSpec().getFailover().getFailureThreshold());
+    }
+
+    /**
+     * The old primary of a planned hand-over no longer answers by the failover's rule (no address, or silent
+     * for failureThreshold heartbeats; or, once the role was being given back to it, its pod gone). A pod that
+     * is gone before that is not: its preStop handed it over and the target is promoted without it.
+     */
+    private boolean oldPrimarySilent(FailoverRecord record) {
+      String from = record.getFromPrimary();
+      Pod pod = pods.get(from);
+      if (pod == null) {
+        return STEP_ABANDONING.equals(record.getStep());
+      }
+      ProbeResult result = results.get(from);
+      return MemberAddresses.of(pod).isEmpty()
+          || (result != null && result.missed() >= cluster.getSpec().getFailover().getFailureThreshold());
+    }
+
+    /**
+     * Turns a planned hand-over whose old primary was lost into a failover, recorded before anything else
+     * moves: the catch-up check and the abandon path both need the old primary, so without this the
+     * hand-over would wait for it for good with no primary. The failover elects, after detaching the
+     * secondaries, a member holding what the fenced old primary acknowledged (or is FailoverBlocked).
+     */
+    private void failOverFromSilentOldPrimary(FailoverRecord record) {
+      String from = record.getFromPrimary();
+      String what = REASON_SWITCHOVER.equals(record.getReason()) ? "switchover"
+          : "hand-over (" + record.getReason() + ")";
+      String message = "the old primary " + from + " stopped answering during the " + what + " to "
+          + record.getToPrimary() + " (" + describe(observe(from, true)) + "); failing over from it instead";
+      record.setReason(REASON_PRIMARY_LOST_IN_HAND_OVER);
+      if (STEP_ABANDONING.equals(record.getStep())) {
+        // Its epoch already stands above any promote the target may have taken: the election starts there.
+        record.setStep(STEP_STARTED);
+      }
+      status().setLastFailover(record);
+      setCondition(true, "FailoverStarted", message);
+      writeStatus();
+      LOG.warnf("DirkCluster %s: %s", name, message);
+      ClusterEvents.warning(client, cluster, "FailoverStarted", message);
     }
 
     /** A failover whose candidate died before its promotion elects another one, with a higher epoch. */

@@ -80,10 +80,12 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
   verbs: ["get", "list", "watch", "create", "patch"]
 # The generated credentials: created once; updated (PUT) only to add a missing key (a Secret made before
 # roles had their own passwords), never to change a value; removed with its DirkCluster by the garbage
-# collector (owner reference), never deleted by the operator.
+# collector (owner reference), never deleted by the operator. The Secrets a DirkCluster names
+# (spec.auth.secretName, spec.tls.secretName) are watched: the operator patches only their label
+# dirkdb.io/watched-secret=true onto them, and its informer lists and watches the Secrets with that label.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create", "update"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
 # Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced, and deleted
 # one at a time by a rolling update (the member StatefulSets use OnDelete).
 - apiGroups: [""]

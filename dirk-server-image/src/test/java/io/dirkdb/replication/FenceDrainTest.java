@@ -28,6 +28,12 @@ class FenceDrainTest extends ReplicaSetFixture {
         return FenceReport.parse(answer).orElseThrow().acknowledgedLsn();
     }
 
+    /**
+     * A guard, not a reproduction: the fault it was written for (review G) was not in the code, and it passes
+     * before and after. It fails when a write's own LSN stops counting as answered (the drain's
+     * {@code highestWriteAnswering} not raised by the write: checked by removing that line, each fence then
+     * waits the whole drain).
+     */
     @Test
     void fenceAfterAPromotionAndAWriteWaitsForNoPhantomWrite() throws IOException {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC));
@@ -63,6 +69,9 @@ class FenceDrainTest extends ReplicaSetFixture {
      * m2 is promoted while m1's records still stream in (m1 not fenced, as when the operator promotes by
      * hand): the follower's last batch lands after the promotion began. The fence right after must not
      * take those records for writes of its own still being answered.
+     * A guard, not a reproduction (it passes before and after review G's change): it fails when a promotion
+     * no longer counts the log it holds as answered (the promotion's raise of {@code highestWriteAnswering} in
+     * {@code Replicator.roleChanged} removed: checked, the fence then waits the whole drain).
      */
     @Test
     void fenceRightAfterAPromotionDuringStreamingWaitsForNoPhantomWrite() throws Exception {

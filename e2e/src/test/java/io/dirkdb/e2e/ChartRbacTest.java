@@ -176,15 +176,37 @@ class ChartRbacTest {
 
   @Test
   void dependentsTheWorkflowMayRemoveCanBeDeleted() throws IOException {
-    // JOSDK deletes a dependent whose reconcilePrecondition turns false: its kind needs "delete".
+    // JOSDK deletes a dependent whose reconcilePrecondition (or activationCondition) turns false: its kind
+    // needs "delete". Each @Dependent of the workflow is read whole, whatever the order of its attributes.
     String reconciler = Files.readString(operatorMain().resolve("io/dirkdb/operator/reconciler/DirkClusterReconciler.java"));
-    Matcher m = Pattern.compile("type = (\\w+)\\.class,\\s*reconcilePrecondition").matcher(reconciler);
-    Set<String> conditional = new LinkedHashSet<>();
-    while (m.find()) {
-      conditional.add(m.group(1));
+    List<String> declarations = dependentDeclarations(reconciler);
+    Matcher types = Pattern.compile("\\btype\\s*=\\s*\\w+\\.class").matcher(reconciler);
+    int typed = 0;
+    while (types.find()) {
+      typed++;
     }
-    // Today no dependent is conditional (the generated Secret stays when a user's Secret takes over):
-    // this guards the next one added, whose kind then needs "delete".
+    assertThat(declarations).as("@Dependent declarations of DirkClusterReconciler's workflow").isNotEmpty()
+        .hasSize(typed);
+    Pattern conditionAttribute = Pattern.compile("\\b(reconcilePrecondition|activationCondition)\\s*=");
+    Set<String> conditional = new LinkedHashSet<>();
+    for (String declaration : declarations) {
+      if (conditionAttribute.matcher(declaration).find()) {
+        Matcher type = Pattern.compile("\\btype\\s*=\\s*(\\w+)\\.class").matcher(declaration);
+        assertThat(type.find()).as("the type of " + declaration).isTrue();
+        conditional.add(type.group(1));
+      }
+    }
+    // Every condition attribute the reconciler's source holds belongs to a dependent found above: a lookup
+    // that missed one (another layout, a constant) fails here instead of checking nothing.
+    Matcher anywhere = conditionAttribute.matcher(reconciler);
+    int conditions = 0;
+    while (anywhere.find()) {
+      conditions++;
+    }
+    assertThat(conditional).as("conditional dependents found, against the %d condition attributes in the source",
+        conditions).hasSize(conditions);
+    // Today none is conditional (the generated Secret stays when a user's Secret takes over): the checks
+    // above make sure the next one added is found, and below that its kind may then be deleted.
     String sources = operatorSources();
     for (String dependent : conditional) {
       Matcher kind = Pattern.compile("class " + dependent + " extends \\w*DependentResource<(\\w+),").matcher(sources);
@@ -195,6 +217,24 @@ class ChartRbacTest {
           .as(dependent + " may be deleted by the workflow")
           .contains(OperatorPermissions.triple(group, groupResource[1], "delete"));
     }
+  }
+
+  /** The text of each {@code @Dependent(...)} in {@code source}, parentheses balanced. */
+  static List<String> dependentDeclarations(String source) {
+    List<String> found = new ArrayList<>();
+    Matcher start = Pattern.compile("@Dependent\\s*\\(").matcher(source);
+    while (start.find()) {
+      int depth = 0;
+      for (int i = start.end() - 1; i < source.length(); i++) {
+        char c = source.charAt(i);
+        depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+        if (depth == 0) {
+          found.add(source.substring(start.start(), i + 1));
+          break;
+        }
+      }
+    }
+    return found;
   }
 
   @Test

@@ -103,10 +103,12 @@ final class OperatorPermissions {
           "MembersDisruptionBudgetDependent", null),
       new Permission("", "secrets",
           and(uses("KubernetesDependentResource<Secret,[^{]*Creator<Secret", "get", "list", "watch", "create"),
-              uses("Updater<Secret, DirkCluster>", "update")),
+              and(uses("Updater<Secret, DirkCluster>", "update"),
+                  uses("secrets\\(\\)[^;]*\\.patch\\(PatchContext\\.of\\(PatchType\\.JSON_MERGE\\)", "patch"))),
           Scope.WATCHED_NAMESPACES, "CredentialsSecretDependent: created once, updated (PUT) only to add a missing "
               + "key; never deleted by the operator (the owner reference lets the garbage collector remove it with "
-              + "its DirkCluster)", null),
+              + "its DirkCluster); ReferencedSecrets: the informer on the Secrets a DirkCluster names, which it labels "
+              + "dirkdb.io/watched-secret=true by JSON merge patch", null),
       new Permission("", "pods",
           and(uses("InformerEventSourceConfiguration\\.from\\(Pod\\.class", "get", "list", "watch"),
               and(uses("pods\\(\\)[^;]*\\.patch\\(PatchContext\\.of\\(PatchType\\.JSON_MERGE\\)", "patch"),
@@ -140,6 +142,7 @@ final class OperatorPermissions {
           "JOSDK rewrites a ConfigMap by PUT: it never server-side applies ConfigMaps"),
       new CodeCall("CRUDKubernetesDependentResource<Secret,|Updater<Secret,", "", "secrets", "update",
           "JOSDK rewrites a Secret by PUT: it never server-side applies Secrets"),
+      new CodeCall("secrets\\(\\)[^;]*\\.patch\\(", "", "secrets", "patch", "a patch of a Secret"),
       new CodeCall("jobs\\(\\)[^;]*\\.delete\\(", "batch", "jobs", "delete", "a Job deleted"),
       new CodeCall("pods\\(\\)[^;]*\\.delete\\(", "", "pods", "delete", "a pod deleted"),
       new CodeCall("pods\\(\\)[^;]*\\.(update|replace)\\(", "", "pods", "update", "a PUT of a pod"),

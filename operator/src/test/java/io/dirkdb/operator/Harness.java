@@ -15,6 +15,7 @@ final class Harness {
   static final String PREFIX = "/dirk-harness/";
   static final String RBAC = PREFIX + "rbac";
   static final String FAULTS = PREFIX + "faults";
+  static final String REQUESTS = PREFIX + "requests";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -34,6 +35,20 @@ final class Harness {
       String message) {
     client.raw(url(client, FAULTS), "POST", Map.of("verb", verb, "apiGroup", apiGroup, "resource", resource,
         "namespace", namespace, "message", message));
+  }
+
+  /** Starts a fresh log of the operator's requests (replacing any earlier one). */
+  static void logRequests(KubernetesClient client) {
+    client.raw(url(client, REQUESTS), "POST", Map.of());
+  }
+
+  /** The operator's requests since {@link #logRequests}, e.g. {@code get core/secrets in ns name s}. */
+  static List<String> loggedRequests(KubernetesClient client) {
+    return strings(read(client.raw(url(client, REQUESTS))));
+  }
+
+  static void stopLoggingRequests(KubernetesClient client) {
+    client.raw(url(client, REQUESTS), "DELETE", null);
   }
 
   static void clearFaults(KubernetesClient client) {

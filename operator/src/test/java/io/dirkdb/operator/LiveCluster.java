@@ -87,7 +87,8 @@ final class LiveCluster implements AutoCloseable {
   private final String name;
   private final Path root;
   private final ReplicationSettings replication;
-  private final String password;
+  /** The application password the test's clients use (they move to a rotated one: {@link #useApplicationPassword}). */
+  private volatile String password;
   private final Map<String, LiveMember> members = new ConcurrentHashMap<>();
   private final Set<String> jobsSeen = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService jobRunner = Executors.newSingleThreadScheduledExecutor();
@@ -101,6 +102,25 @@ final class LiveCluster implements AutoCloseable {
   private final Path replicationPasswordFile;
   private final Path adminPasswordFile;
   private final List<ControlRelay> relays = new CopyOnWriteArrayList<>();
+  /** Each member pod's administration password, from the Secret as it was when the pod started (its env). */
+  private final Map<String, String> podAdminPasswords = new ConcurrentHashMap<>();
+  /** Each member pod's password files as they were when the pod started: a container restart keeps them. */
+  private final Map<String, List<Path>> podPasswords = new ConcurrentHashMap<>();
+  /** Proxy pods started by {@link #startProxyPod}, closed with the cluster. */
+  private final List<ProxyPod> proxyPods = new CopyOnWriteArrayList<>();
+
+  /** A pod of the proxy Deployment (see {@link #startProxyPod}); closing it stops it, as its pod's deletion does. */
+  record ProxyPod(String pod, RoutingProxy proxy, MemberListWatcher watch) implements AutoCloseable {
+    int port() {
+      return proxy.port();
+    }
+
+    @Override
+    public void close() {
+      watch.close();
+      proxy.close(Duration.ofSeconds(5)); // the requests in flight finish
+    }
+  }
   private RoutingProxy proxy;
   /** Set for a cluster whose pods the harness controllers make and stop ({@link #startManaged}). */
   private ScheduledExecutorService controllers;
@@ -222,7 +242,8 @@ final class LiveCluster implements AutoCloseable {
     cluster.getSpec().getFailover().setFailoverDelaySeconds(0);
     adjust.accept(cluster.getSpec());
     TestClusters.create(client, ns, cluster);
-    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
+    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name,
+        io.dirkdb.operator.dependent.ClusterNaming.generatesSecret(cluster)));
     LiveCluster live = new LiveCluster(client, ns, name, mode == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
         ? ReplicationMode.SYNC : ReplicationMode.ASYNC, runtime);
     live.inProcessLease = inProcessLease;
@@ -265,7 +286,8 @@ final class LiveCluster implements AutoCloseable {
     cluster.getSpec().getReplication().setMode(mode);
     adjust.accept(cluster.getSpec());
     TestClusters.create(client, ns, cluster);
-    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name, true));
+    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name,
+        io.dirkdb.operator.dependent.ClusterNaming.generatesSecret(cluster)));
     LiveCluster live = new LiveCluster(client, ns, name, mode == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
         ? ReplicationMode.SYNC : ReplicationMode.ASYNC, runtime);
     try {
@@ -295,7 +317,14 @@ final class LiveCluster implements AutoCloseable {
    */
   static LiveCluster startManagedFromExample(KubernetesClient client, String ns, String file, Duration configSync)
       throws IOException {
+    return startManagedFromExample(client, ns, file, configSync, cluster -> {});
+  }
+
+  /** As above, with the example changed by {@code adjust} before it is applied (e.g. its auth.secretName). */
+  static LiveCluster startManagedFromExample(KubernetesClient client, String ns, String file, Duration configSync,
+      java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkCluster> adjust) throws IOException {
     io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, file);
+    adjust.accept(cluster);
     String name = cluster.getMetadata().getName();
     TestClusters.create(client, ns, cluster);
     TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name,
@@ -360,7 +389,7 @@ final class LiveCluster implements AutoCloseable {
       Path config = configVolumes.mount(podName);
       Path directory = root.resolve(podName);
       MemberProcess process = MemberProcess.startFromConfig(podName, host, podPort(podName), directory,
-          List.of(passwordFile, replicationPasswordFile, adminPasswordFile), config);
+          podPasswordFiles(podName), config);
       LiveMember live = new LiveMember(podName, host, process.port(), directory, process::close, process::terminate,
           process.httpPort(), process::alive);
       members.put(podName, live);
@@ -646,7 +675,9 @@ final class LiveCluster implements AutoCloseable {
     } else {
       args.addAll(List.of("--port", Integer.toString(live.port())));
     }
-    args.addAll(List.of("--host", live.host(), "--password", adminPassword)); // the pod's $DIRK_ADMIN_PASSWORD
+    // The pod's $DIRK_ADMIN_PASSWORD, as the Secret was when the pod started.
+    args.addAll(List.of("--host", live.host(), "--password",
+        podAdminPasswords.getOrDefault(pod.getMetadata().getName(), adminPassword)));
     CompletableFuture<Integer> hook = CompletableFuture.supplyAsync(
         () -> Dirk.commandLine().execute(args.toArray(String[]::new)));
     String outcome;
@@ -682,11 +713,51 @@ final class LiveCluster implements AutoCloseable {
 
   private String readPassword(String key) {
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-      Secret secret = client.secrets().inNamespace(namespace).withName(name + "-credentials").get();
+      Secret secret = credentialsSecret();
       return secret != null && io.dirkdb.operator.dependent.ClusterCredentials.value(secret, key) != null;
     });
-    return io.dirkdb.operator.dependent.ClusterCredentials.value(
-        client.secrets().inNamespace(namespace).withName(name + "-credentials").require(), key);
+    return io.dirkdb.operator.dependent.ClusterCredentials.value(credentialsSecret(), key);
+  }
+
+  /** The Secret the cluster's pods read their passwords from: spec.auth.secretName, else the generated one. */
+  private Secret credentialsSecret() {
+    var cluster = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace)
+        .withName(name).get();
+    String secret = cluster == null ? name + "-credentials"
+        : io.dirkdb.operator.dependent.ClusterNaming.credentialsSecret(cluster);
+    return client.secrets().inNamespace(namespace).withName(secret).get();
+  }
+
+  /** The keys of the Secret a member pod reads as files, in {@link MemberProcess}'s order. */
+  private static final List<String> MEMBER_PASSWORD_KEYS = List.of("password", "replication-password", "admin-password",
+      "previous-password", "previous-replication-password", "previous-admin-password");
+
+  /**
+   * The password files of a member pod starting now: the Secret's values as the kubelet puts them in its env
+   * (DIRK_PASSWORD ... DIRK_PREVIOUS_ADMIN_PASSWORD, the previous ones optional: null when the key is absent).
+   */
+  private List<Path> podPasswordFiles(String pod) {
+    Secret secret = credentialsSecret();
+    try {
+      Path dir = Files.createDirectories(root.resolve("env").resolve(pod + "-" + System.nanoTime()));
+      List<Path> files = new ArrayList<>();
+      for (String key : MEMBER_PASSWORD_KEYS) {
+        String value = secret == null ? null : io.dirkdb.operator.dependent.ClusterCredentials.value(secret, key);
+        files.add(value == null ? null : Files.writeString(dir.resolve(key), value));
+      }
+      String admin = secret == null ? null : io.dirkdb.operator.dependent.ClusterCredentials.value(secret,
+          "admin-password");
+      podAdminPasswords.put(pod, admin != null ? admin : adminPassword);
+      podPasswords.put(pod, files);
+      return files;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The application password the test's clients (and {@link #connect}) use from now on. */
+  void useApplicationPassword(String applicationPassword) {
+    this.password = applicationPassword;
   }
 
   /** Starts the primary member and pod, then every secondary following it; all pods Ready. */
@@ -733,7 +804,7 @@ final class LiveCluster implements AutoCloseable {
         .stream().filter(p -> !p.equals(pod)).map(this::stableName).toList();
     // The primary by its stable name too, never its IP.
     MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory,
-        List.of(passwordFile, replicationPasswordFile, adminPasswordFile), others,
+        podPasswordFiles(pod), others,
         replication.mode().wireName(), follow == null ? null : stableName(follow.pod()),
         follow == null ? 0 : follow.port());
     return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate,
@@ -793,7 +864,8 @@ final class LiveCluster implements AutoCloseable {
     LiveMember old = members.get(pod);
     if (configVolumes != null) { // a container restart reads the same mounted config.json
       MemberProcess process = MemberProcess.startFromConfig(pod, old.host(), old.port(), old.directory(),
-          List.of(passwordFile, replicationPasswordFile, adminPasswordFile), configVolumes.mount(pod));
+          podPasswords.getOrDefault(pod, List.of(passwordFile, replicationPasswordFile, adminPasswordFile)),
+          configVolumes.mount(pod));
       LiveMember live = new LiveMember(pod, old.host(), process.port(), old.directory(), process::close,
           process::terminate, process.httpPort(), process::alive);
       members.put(pod, live);
@@ -926,6 +998,31 @@ final class LiveCluster implements AutoCloseable {
           proxy::replaceMembers).start(1000);
     }
     return proxy;
+  }
+
+  /**
+   * A pod of the proxy Deployment started now, as the Deployment's rolling update starts one: its application
+   * password and previous one from the Secret as it is now (its env), following the config.json it mounts.
+   * Clients reach it at its own port (the test's stand-in for the proxy Service sending new connections to it).
+   * Returns once it is Ready.
+   */
+  ProxyPod startProxyPod(String pod) throws IOException {
+    Secret secret = credentialsSecret();
+    String current = io.dirkdb.operator.dependent.ClusterCredentials.value(secret, "password");
+    String previous = io.dirkdb.operator.dependent.ClusterCredentials.value(secret, "previous-password");
+    Path config = configVolumes.mount(pod);
+    List<MemberAddress> initial = configuredMembers(config);
+    RoutingProxy started = RoutingProxy.start(ProxySettings.loopback(initial).withPassword(current)
+        .withPreviousPassword(previous).withHeartbeatIntervalMillis(100).withWriteWaitMillis(15_000)
+        .withBackendTimeoutMillis(10_000), HealthHttpServer.newRegistry());
+    MemberListWatcher watch = new MemberListWatcher(config, LiveCluster::configuredMembers, initial,
+        started::replaceMembers).start(1000);
+    ProxyPod proxyPod = new ProxyPod(pod, started, watch);
+    proxyPods.add(proxyPod);
+    // The Deployment routes to a new pod, and removes an old one, only once it is Ready: it knows the primary.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> started.table().writeTarget().isPresent());
+    return proxyPod;
   }
 
   /** The members a config.json lists, as {@code dirk proxy} reads them. */
@@ -1098,6 +1195,13 @@ final class LiveCluster implements AutoCloseable {
       try {
         if (proxy != null) {
           proxy.close();
+        }
+        for (ProxyPod pod : proxyPods) {
+          try {
+            pod.close();
+          } catch (RuntimeException e) {
+            System.err.println("test kubelet: stopping a proxy pod failed: " + e);
+          }
         }
       } finally {
         // Every member goes, whatever failed before: a process member left behind would outlive the build.

@@ -45,7 +45,8 @@ final class MemberProcess implements AutoCloseable {
   }
 
   /**
-   * Starts member {@code pod} on {@code host:port} (0: any free port) with the data in {@code directory}.
+   * Starts member {@code pod} on {@code host:port} (0: any free port) with the data in {@code directory}, and
+   * {@code passwordFiles}: application, replication, administration, then optionally a rotation's previous ones.
    * A secondary whose data directory holds no role yet follows {@code primaryHost:primaryPort}, as
    * the config.json the operator mounts tells it; {@code primaryHost} null starts it on its own.
    */
@@ -96,6 +97,14 @@ final class MemberProcess implements AutoCloseable {
           "--replication-password-file", passwordFiles.get(1).toString(),
           "--admin-password-file", passwordFiles.get(2).toString(),
           "--sync-timeout-ms", "3000", "--shutdown-grace-seconds", "1", "--http-port", "0"));
+      // A rotation's previous passwords, when the pod's Secret has them (index 3 to 5; null: absent).
+      List<String> previousFlags = List.of("--previous-password-file", "--previous-replication-password-file",
+          "--previous-admin-password-file");
+      for (int i = 3; i < passwordFiles.size(); i++) {
+        if (passwordFiles.get(i) != null) {
+          command.addAll(List.of(previousFlags.get(i - 3), passwordFiles.get(i).toString()));
+        }
+      }
       Path log = directory.resolveSibling(pod + "-" + System.nanoTime() + ".log");
       Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
       RUNNING.add(process);

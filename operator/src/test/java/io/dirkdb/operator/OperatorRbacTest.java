@@ -58,14 +58,13 @@ class OperatorRbacTest {
 
     var secret = admin.secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("probe")
         .endMetadata().addToStringData("k", "v").build()).create();
-    // Secrets may be updated (a missing credentials key is added by PUT), never patched.
+    // Secrets may be updated (a missing credentials key is added by PUT) and patched (the watch label), never deleted.
     KubernetesClientException refused = catchThrowableOfType(KubernetesClientException.class, () ->
-        asOperator.secrets().inNamespace(NS).withName(secret.getMetadata().getName())
-            .edit(s -> new SecretBuilder(s).addToData("k2", "djI=").build()));
+        asOperator.secrets().inNamespace(NS).withName(secret.getMetadata().getName()).delete());
     assertThat(refused.getCode()).isEqualTo(403);
     assertThat(refused.getStatus().getReason()).isEqualTo("Forbidden");
     assertThat(refused.getStatus().getMessage()).isEqualTo("secrets \"probe\" is forbidden: User "
-        + "\"system:serviceaccount:dirk-operator:dirk-operator\" cannot patch resource \"secrets\" in API group \"\" "
+        + "\"system:serviceaccount:dirk-operator:dirk-operator\" cannot delete resource \"secrets\" in API group \"\" "
         + "in the namespace \"rbac-probe\"");
   }
 

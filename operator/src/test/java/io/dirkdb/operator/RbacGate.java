@@ -22,7 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>Tests reach it under {@code /dirk-harness/} (see {@link Harness}): whether RBAC is enforced and
  * why not, every refusal, every right used, and faults to inject (refuse one kind of request in one
- * namespace, as a quota or a policy webhook would).
+ * namespace, as a quota or a policy webhook would), and a log of the operator's requests while a test keeps one.
  */
 final class RbacGate extends Dispatcher {
 
@@ -48,6 +48,8 @@ final class RbacGate extends Dispatcher {
   private final List<String> refusals = new CopyOnWriteArrayList<>();
   private final Set<String> rightsUsed = ConcurrentHashMap.newKeySet();
   private final List<Fault> faults = new CopyOnWriteArrayList<>();
+  /** The operator's requests since a test asked for a log (null: none kept), as {@link ApiRequest#toString()}. */
+  private volatile List<String> requestLog;
 
   /** A request kind refused on purpose: {@code verb} of {@code apiGroup/resource} in {@code namespace}. */
   record Fault(String verb, String apiGroup, String resource, String namespace, String message) {
@@ -75,6 +77,10 @@ final class RbacGate extends Dispatcher {
       return next.dispatch(request);
     }
     ApiRequest api = authorized(ApiRequest.parse(request.getMethod(), path));
+    List<String> log = requestLog;
+    if (log != null && request.getHeader(PROBE_HEADER) == null) {
+      log.add(api.toString());
+    }
     for (Fault fault : faults) {
       if (fault.matches(api)) {
         return status(403, "Forbidden", fault.message(), api);
@@ -187,6 +193,22 @@ final class RbacGate extends Dispatcher {
         ArrayNode used = out.putArray("rightsUsed");
         rightsUsed.stream().sorted().forEach(used::add);
         return json(200, out);
+      }
+      if (path.startsWith(Harness.REQUESTS) && method.equals("POST")) {
+        requestLog = new CopyOnWriteArrayList<>();
+        return json(201, JSON.createObjectNode());
+      }
+      if (path.startsWith(Harness.REQUESTS) && method.equals("GET")) {
+        ArrayNode out = JSON.createArrayNode();
+        List<String> log = requestLog;
+        if (log != null) {
+          log.forEach(out::add);
+        }
+        return json(200, out);
+      }
+      if (path.startsWith(Harness.REQUESTS) && method.equals("DELETE")) {
+        requestLog = null;
+        return json(200, JSON.createObjectNode());
       }
       if (path.startsWith(Harness.FAULTS) && method.equals("POST")) {
         JsonNode f = JSON.readTree(body(request));

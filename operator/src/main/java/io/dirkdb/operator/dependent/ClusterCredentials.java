@@ -1,8 +1,6 @@
 package io.dirkdb.operator.dependent;
 
-import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
@@ -37,9 +35,8 @@ public record ClusterCredentials(String administration, String application, Stri
     return java.util.List.copyOf(tried);
   }
 
-  /** Reads the Secret the pods use; {@link #NONE} when it does not exist (yet). */
-  public static ClusterCredentials read(KubernetesClient client, DirkCluster cluster) {
-    Secret secret = secret(client, cluster);
+  /** The passwords of the Secret the pods use ({@link ReferencedSecrets#credentials()}); {@link #NONE} for null. */
+  public static ClusterCredentials of(Secret secret) {
     if (secret == null) {
       return NONE;
     }
@@ -57,12 +54,6 @@ public record ClusterCredentials(String administration, String application, Stri
   public static final java.util.List<String> POD_KEYS = java.util.List.of(ClusterNaming.PASSWORD_KEY,
       ClusterNaming.REPLICATION_PASSWORD_KEY, ClusterNaming.ADMIN_PASSWORD_KEY, ClusterNaming.PREVIOUS_PASSWORD_KEY,
       ClusterNaming.PREVIOUS_REPLICATION_PASSWORD_KEY, ClusterNaming.PREVIOUS_ADMIN_PASSWORD_KEY);
-
-  /** The Secret the pods use, or null when it does not exist (yet). */
-  public static Secret secret(KubernetesClient client, DirkCluster cluster) {
-    return client.secrets().inNamespace(cluster.getMetadata().getNamespace())
-        .withName(ClusterNaming.credentialsSecret(cluster)).get();
-  }
 
   /**
    * A digest of the passwords the pods read ({@link #POD_KEYS}), for the pod templates' annotation: a changed

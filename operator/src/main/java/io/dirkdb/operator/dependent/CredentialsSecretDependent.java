@@ -12,6 +12,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.Matcher.Result;
 import io.javaoperatorsdk.operator.processing.dependent.Updater;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -49,7 +50,9 @@ public class CredentialsSecretDependent extends KubernetesDependentResource<Secr
 
   @Override
   protected Secret desired(DirkCluster cluster, Context<DirkCluster> context) {
-    Secret actual = context.getSecondaryResource(Secret.class).orElse(null);
+    // By name from this dependent's own informer (the workflow has a second informer on Secrets, the users').
+    Secret actual = eventSource().flatMap(secrets -> secrets.get(new ResourceID(ClusterNaming.generatedSecret(cluster),
+        cluster.getMetadata().getNamespace()))).orElse(null);
     // Every key the Secret has keeps its value; only missing ones get a new random password.
     Map<String, String> data = new LinkedHashMap<>();
     if (actual != null && actual.getData() != null) {

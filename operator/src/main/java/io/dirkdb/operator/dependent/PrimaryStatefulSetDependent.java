@@ -22,6 +22,6 @@ public class PrimaryStatefulSetDependent extends CRUDKubernetesDependentResource
   @Override
   protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
     return MemberStatefulSets.build(cluster, ClusterNaming.primaryStatefulSet(cluster), 1, cluster.getSpec().getImage(),
-        ClusterCredentials.hash(ClusterCredentials.secret(context.getClient(), cluster)));
+        ClusterCredentials.hash(ReferencedSecrets.of(cluster, context).credentials()));
   }
 }

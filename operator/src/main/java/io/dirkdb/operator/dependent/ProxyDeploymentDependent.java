@@ -66,7 +66,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         // A changed password rolls the proxies (RollingUpdate, never below the asked number).
         .withNewMetadata().withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_PROXY))
         .withAnnotations(PodDefaults.credentialsAnnotations(
-            ClusterCredentials.hash(ClusterCredentials.secret(context.getClient(), cluster))))
+            ClusterCredentials.hash(ReferencedSecrets.of(cluster, context).credentials())))
         .endMetadata()
         .withNewSpec()
         .withServiceAccountName(ClusterNaming.serviceAccount(cluster))

@@ -19,6 +19,6 @@ public class SecondaryStatefulSetDependent extends CRUDKubernetesDependentResour
   protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
     return MemberStatefulSets.build(cluster, ClusterNaming.secondaryStatefulSet(cluster),
         cluster.getSpec().getSecondaries(), cluster.getSpec().getImage(),
-        ClusterCredentials.hash(ClusterCredentials.secret(context.getClient(), cluster)));
+        ClusterCredentials.hash(ReferencedSecrets.of(cluster, context).credentials()));
   }
 }

@@ -5,7 +5,6 @@ import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.protocol.tls.TlsSettings;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -30,6 +29,18 @@ public final class ClusterTls {
 
   private static final Logger LOG = Logger.getLogger(ClusterTls.class);
   static final List<String> KEYS = List.of("tls.crt", "tls.key", "ca.crt");
+  /**
+   * Deleted clusters, by uid (the last 10000): a pass that was still running when its cluster was deleted must
+   * not write the copies back after {@link #removeDeleted} removed them. Writes and removals hold {@link #FILES}.
+   */
+  private static final java.util.Set<String> DELETED = java.util.Collections.newSetFromMap(
+      new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > 10_000;
+        }
+      });
+  private static final Object FILES = new Object();
 
   private final DirkCluster cluster;
   private final String secretName;
@@ -42,25 +53,67 @@ public final class ClusterTls {
   }
 
   /**
-   * The cluster's TLS with its Secret's files written under {@code root}; null when the cluster has no
-   * {@code spec.tls}. A missing Secret or key leaves the files absent: connections then fail naming them.
+   * The cluster's TLS with its Secret's files written under {@code root} (the Secret as read, null: not found);
+   * null when the cluster has no {@code spec.tls}, whose copies are then removed. A missing Secret or key leaves
+   * the files absent: connections then fail naming them.
    */
-  public static ClusterTls of(KubernetesClient client, DirkCluster cluster, Path root) {
+  public static ClusterTls of(DirkCluster cluster, Secret secret, Path root) {
     if (cluster.getSpec() == null || !cluster.getSpec().tlsEnabled()) {
+      remove(cluster, root);
       return null;
     }
     String secretName = cluster.getSpec().getTls().getSecretName();
-    Secret secret = client.secrets().inNamespace(cluster.getMetadata().getNamespace()).withName(secretName).get();
-    return of(cluster, secret, root);
+    Path directory = directory(cluster, root);
+    synchronized (FILES) {
+      if (!DELETED.contains(String.valueOf(cluster.getMetadata().getUid()))) {
+        writeCopies(cluster, secretName, secret, directory);
+      }
+    }
+    TlsSettings settings = TlsSettings.client(directory.resolve("ca.crt"), directory.resolve("tls.crt"),
+        directory.resolve("tls.key"));
+    return new ClusterTls(cluster, secretName, settings);
   }
 
-  /** As above, from the Secret as read (null: not found). */
-  static ClusterTls of(DirkCluster cluster, Secret secret, Path root) {
-    if (cluster.getSpec() == null || !cluster.getSpec().tlsEnabled()) {
-      return null;
+  /**
+   * Removes the operator's copies of a cluster's TLS files (its private key among them): the cluster was
+   * deleted or no longer uses TLS.
+   */
+  public static void remove(DirkCluster cluster, Path root) {
+    synchronized (FILES) {
+      removeCopies(cluster, directory(cluster, root));
     }
-    String secretName = cluster.getSpec().getTls().getSecretName();
-    Path directory = root.resolve(cluster.getMetadata().getNamespace()).resolve(cluster.getMetadata().getName());
+  }
+
+  /** As {@link #remove}, for a deleted cluster: a pass of it still running writes nothing back. */
+  public static void removeDeleted(DirkCluster cluster, Path root) {
+    synchronized (FILES) {
+      if (cluster.getMetadata().getUid() != null) {
+        DELETED.add(cluster.getMetadata().getUid());
+      }
+      removeCopies(cluster, directory(cluster, root));
+    }
+  }
+
+  private static void removeCopies(DirkCluster cluster, Path directory) {
+    if (!Files.exists(directory)) {
+      return;
+    }
+    try (var files = Files.list(directory)) {
+      for (Path file : files.toList()) {
+        Files.deleteIfExists(file);
+      }
+      Files.deleteIfExists(directory);
+    } catch (IOException e) {
+      LOG.warnf(e, "DirkCluster %s/%s: cannot remove the operator's copies of its TLS files in %s",
+          cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), directory);
+    }
+  }
+
+  private static Path directory(DirkCluster cluster, Path root) {
+    return root.resolve(cluster.getMetadata().getNamespace()).resolve(cluster.getMetadata().getName());
+  }
+
+  private static void writeCopies(DirkCluster cluster, String secretName, Secret secret, Path directory) {
     try {
       Files.createDirectories(directory);
       trySetPermissions(directory, "rwx------");
@@ -78,9 +131,6 @@ public final class ClusterTls {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the TLS files of " + cluster.getMetadata().getName(), e);
     }
-    TlsSettings settings = TlsSettings.client(directory.resolve("ca.crt"), directory.resolve("tls.crt"),
-        directory.resolve("tls.key"));
-    return new ClusterTls(cluster, secretName, settings);
   }
 
   /** Where the operator keeps the copies: a directory of its own under the temporary one. */

@@ -8,6 +8,7 @@ import io.dirkdb.operator.api.v1alpha1.FailoverSpec;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.dirkdb.operator.dependent.ClusterCredentials;
+import io.dirkdb.operator.dependent.ReferencedSecrets;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.MemberStatefulSets;
 import io.dirkdb.operator.reconciler.ClusterEvents;
@@ -72,6 +73,17 @@ public class FailoverCoordinator {
   static final String STEP_PROMOTING = "Promoting";
   static final String STEP_PROMOTED = "Promoted";
   static final String STEP_COMPLETED = "Completed";
+  /**
+   * A planned hand-over that could not reach its promotion gives the role back to its old primary: recorded
+   * (with the epoch the old primary takes) before that promote is sent. Not in {@link #STEPS}: no step of
+   * the hand-over runs after it.
+   */
+  static final String STEP_ABANDONING = "Abandoning";
+  static final String STEP_ABANDONED = "Abandoned";
+  /** Why a switchover was abandoned (the TargetPrimaryEligible condition's reason). */
+  static final String TARGET_LOST = "TargetLost";
+  static final String FENCE_TIMED_OUT = "FenceTimedOut";
+  static final String CATCH_UP_TIMED_OUT = "CatchUpTimedOut";
   private static final List<String> STEPS = List.of(STEP_STARTED, STEP_FENCED, STEP_PROMOTING, STEP_PROMOTED,
       STEP_COMPLETED);
   static final String REASON_SWITCHOVER = "Switchover";
@@ -123,16 +135,23 @@ public class FailoverCoordinator {
   }
 
   private final Duration resyncFirstBackoff;
+  /**
+   * How long a planned hand-over (switchover, rolling update) may take from its start to the target's
+   * promotion: past it, a fence that does not complete or a target that does not catch up abandons it.
+   */
+  private final Duration handOverTimeout;
   private final ImageDefaults images;
   /** Where the operator keeps its copies of the clusters' TLS Secrets. */
   private final Path tlsRoot = ClusterTls.defaultRoot();
 
   @Inject
   public FailoverCoordinator(HeartbeatProber prober, ImageDefaults images,
-      @ConfigProperty(name = "dirk.operator.resync.first-backoff-seconds", defaultValue = "10") int resyncBackoffSeconds) {
+      @ConfigProperty(name = "dirk.operator.resync.first-backoff-seconds", defaultValue = "10") int resyncBackoffSeconds,
+      @ConfigProperty(name = "dirk.operator.switchover.timeout-seconds", defaultValue = "30") int handOverTimeoutSeconds) {
     this.prober = prober;
     this.images = images;
     this.resyncFirstBackoff = Duration.ofSeconds(Math.max(1, resyncBackoffSeconds));
+    this.handOverTimeout = Duration.ofSeconds(Math.max(1, handOverTimeoutSeconds));
   }
 
   /**
@@ -141,13 +160,13 @@ public class FailoverCoordinator {
    */
   public record Outcome(DirkCluster cluster, List<Pod> pods, Optional<Duration> recheckAfter) {}
 
-  public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods) {
+  public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods, ReferencedSecrets secrets) {
     ResourceID id = ResourceID.fromResource(cached);
     FailoverSpec spec = cached.getSpec().getFailover();
-    ClusterCredentials credentials = ClusterCredentials.read(client, cached); // the administration password
+    ClusterCredentials credentials = ClusterCredentials.of(secrets.credentials()); // the administration password
     Map<String, MemberAddress> endpoints = new LinkedHashMap<>();
     pods.forEach(p -> MemberAddresses.of(p).ifPresent(e -> endpoints.put(e.id(), e)));
-    ClusterTls tls = ClusterTls.of(client, cached, tlsRoot);
+    ClusterTls tls = ClusterTls.of(cached, secrets.tls(), tlsRoot);
     prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values(), tls, credentials);
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.
@@ -283,6 +302,12 @@ public class FailoverCoordinator {
           return handover;
         }
       }
+      if (spec.isEnabled() && established && policy.primaryLost(primaryObservation) && !unheard().isEmpty()) {
+        // A new operator (or a new pod) that has not heard every member yet: NotReady alone is no loss, and a
+        // member not heard is not silent until it missed failureThreshold probes, as a primary must.
+        LOG.debugf("DirkCluster %s: no failover decision before the first heartbeats of %s", name, unheard());
+        return Optional.of(RECHECK.dividedBy(4));
+      }
       if (spec.isEnabled() && established && policy.primaryLost(primaryObservation)) {
         Instant since = lostSince.computeIfAbsent(id, k -> Instant.now());
         Duration lostFor = Duration.between(since, Instant.now());
@@ -336,13 +361,24 @@ public class FailoverCoordinator {
      * predates the promotion: so do the others' (detached secondaries answer {@code fenced} until repointed).
      */
     private boolean pictureBeforePromotion(FailoverRecord record) {
-      if (record == null || record.getCompletedAt() == null || !STEP_COMPLETED.equals(record.getStep())
+      if (record == null || record.getCompletedAt() == null
+          || !(STEP_COMPLETED.equals(record.getStep()) || STEP_ABANDONED.equals(record.getStep()))
           || Instant.parse(record.getCompletedAt()).isBefore(Instant.now().minusSeconds(5))) {
         return false;
       }
       ProbeResult promoted = results.get(record.getToPrimary());
       return promoted != null && promoted.answering()
           && !(promoted.last().isPrimary() && promoted.last().epoch() >= record.getEpoch());
+    }
+
+    /**
+     * Members this operator has never heard and not yet found silent: no answer, fewer misses than the failure
+     * threshold (a new operator, a new pod; a first probe also opens the connection, so it may be slow).
+     */
+    private List<String> unheard() {
+      int threshold = cluster.getSpec().getFailover().getFailureThreshold();
+      return results.entrySet().stream().filter(e -> e.getValue().last() == null && e.getValue().missed() < threshold)
+          .map(Map.Entry::getKey).toList();
     }
 
     /** The primary's pod has a deletionTimestamp while its member still answers as primary. */
@@ -422,6 +458,12 @@ public class FailoverCoordinator {
         return Optional.of(RECHECK);
       }
       RollingUpdate.Step.Switchover handover = (RollingUpdate.Step.Switchover) step;
+      if (abandonedAtThisGeneration(REASON_ROLLING_UPDATE)) {
+        // Each try takes the primary out of its Service until it ends: a person decides when to try again.
+        recordRoll("Waiting", "rolling update waits: the hand-over of the primary " + primary + " was abandoned ("
+            + abandonedBecause() + "); delete the pod " + primary + " or change the spec to go on");
+        return Optional.of(RECHECK.multipliedBy(5));
+      }
       recordRoll("SwitchingOver", handover.reason());
       start(primary, handover.target(), highestEpochSeen() + 1, REASON_ROLLING_UPDATE, handover.reason());
       return null;
@@ -486,6 +528,11 @@ public class FailoverCoordinator {
       // (a rolling update, a deleted pod) the target is primary again once it can be.
       boolean answeredByFailover = last != null && !planned(last.getReason())
           && java.util.Objects.equals(last.getGeneration(), cluster.getMetadata().getGeneration());
+      if (target != null && !target.isBlank() && !target.equals(primary) && abandonedAtThisGeneration(REASON_SWITCHOVER)) {
+        // TargetPrimaryEligible=False says why; each try takes the primary out of its Service until it ends, so
+        // it is not retried on its own: a spec change asks again.
+        return null;
+      }
       if (target == null || target.isBlank() || target.equals(primary) || answeredByFailover) {
         if (status().condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)
             .filter(c -> "False".equals(c.getStatus())).isPresent()) {
@@ -569,6 +616,9 @@ public class FailoverCoordinator {
       String from = record.getFromPrimary();
       long epoch = record.getEpoch();
       prober.holdPrimary(id, null, 0); // no lease is renewed while the role moves
+      if (STEP_ABANDONING.equals(record.getStep())) {
+        return abandonSwitchover(record, endpoint(from), null, null); // its reason and epoch are recorded
+      }
       String history = clusterHistory(from);
 
       // Fence: Services stop selecting the old primary before anything else moves.
@@ -585,8 +635,14 @@ public class FailoverCoordinator {
           LOG.infof("DirkCluster %s: fenced %s: %s", name, from, answer);
         } catch (Exception e) {
           Pod fromPod = pods.get(from);
-          boolean stopping = fromPod == null || fromPod.getMetadata().getDeletionTimestamp() != null;
+          // Stopped, or lost by the failover's own rule (silent, no address): it is no longer handed over.
+          boolean stopping = fromPod == null || fromPod.getMetadata().getDeletionTimestamp() != null
+              || candidateLost(from);
           if (switchover && !stopping) {
+            if (handOverOverdue(record)) {
+              return abandonSwitchover(record, oldPrimary, FENCE_TIMED_OUT, from + " could not be fenced within "
+                  + handOverTimeout.toSeconds() + " s of the start (" + e.getMessage() + ")");
+            }
             LOG.warnf("DirkCluster %s: switchover waits: %s could not be fenced: %s", name, from, e.getMessage());
             return Optional.of(RECHECK);
           }
@@ -624,6 +680,10 @@ public class FailoverCoordinator {
         HeartbeatReport heartbeat = control.heartbeat(candidate.get());
         if (!(heartbeat.isPrimary() && heartbeat.epoch() >= epoch)) {
           if (switchover && oldPrimary.isPresent() && !caughtUp(candidate.get(), oldPrimary.get())) {
+            if (handOverOverdue(record) && !promoteMayHaveBeenSent(record)) {
+              return abandonSwitchover(record, oldPrimary, CATCH_UP_TIMED_OUT, to + " did not reach the last LSN of "
+                  + "the fenced " + from + " within " + handOverTimeout.toSeconds() + " s of the start");
+            }
             return Optional.of(RECHECK);
           }
           if (heartbeat.historyId() != null && history != null && !history.equals(heartbeat.historyId())) {
@@ -638,7 +698,8 @@ public class FailoverCoordinator {
       } catch (Exception e) {
         LOG.warnf("DirkCluster %s: could not promote %s at epoch %d yet: %s", name, to, epoch, e.getMessage());
         if (candidateLost(to)) {
-          return switchover ? abortSwitchover(record, oldPrimary) : reelect(record);
+          return switchover ? abandonSwitchover(record, oldPrimary, TARGET_LOST, to + " stopped answering before its "
+              + "promotion") : reelect(record);
         }
         return Optional.of(RECHECK);
       }
@@ -813,7 +874,9 @@ public class FailoverCoordinator {
         Optional<MemberAddress> address = endpoint(member);
         boolean running = pod.getMetadata().getDeletionTimestamp() == null && address.isPresent();
         HeartbeatReport heartbeat = null;
-        if (running && (attempt.detached.containsKey(member) || (probed != null && probed.answering()))) {
+        // Every member the prober has not counted as missing is asked, those it has not heard yet too (a
+        // restarted operator's first pass): one not asked would count as silent, and block a sync election.
+        if (running && (attempt.detached.containsKey(member) || probed == null || probed.missed() == 0)) {
           try {
             heartbeat = control.heartbeat(address.get());
             // A secondary, or one a previous operator detached (fenced, its pod still labelled secondary): its
@@ -962,39 +1025,87 @@ public class FailoverCoordinator {
       return Optional.of(RECHECK);
     }
 
+    /** A planned hand-over started {@code dirk.operator.switchover.timeout-seconds} ago or more. */
+    private boolean handOverOverdue(FailoverRecord record) {
+      return record.getStartedAt() != null
+          && Instant.parse(record.getStartedAt()).plus(handOverTimeout).isBefore(Instant.now());
+    }
+
+    /** The last hand-over for {@code reason} was abandoned and the spec has not changed since it started. */
+    private boolean abandonedAtThisGeneration(String reason) {
+      FailoverRecord last = status().getLastFailover();
+      return last != null && STEP_ABANDONED.equals(last.getStep()) && reason.equals(last.getReason())
+          && java.util.Objects.equals(last.getGeneration(), cluster.getMetadata().getGeneration());
+    }
+
+    /** Why the last hand-over was abandoned, as its FailingOver condition says. */
+    private String abandonedBecause() {
+      return status().condition(DirkClusterStatus.CONDITION_FAILOVER)
+          .map(io.fabric8.kubernetes.api.model.Condition::getMessage).orElse("see the FailingOver condition");
+    }
+
     /**
-     * A switchover whose target died before its promotion gives the primary role back to the old
-     * primary, which was only fenced (it has every write): promoted with the switchover's epoch.
+     * A planned hand-over that cannot reach its promotion (its target was lost, the old primary could not
+     * be fenced or the target did not catch up in time) gives the primary role back to the old primary,
+     * which holds every write: promoted at the hand-over's epoch, or at a higher one when a promote may
+     * have reached the target (two primaries at one epoch cannot be told apart). That epoch and the step
+     * Abandoning are recorded before the promote is sent, so a restarted operator finishes the same way.
+     * {@code why} and {@code message} are null when resuming a recorded Abandoning step.
      */
-    private Optional<Duration> abortSwitchover(FailoverRecord record, Optional<MemberAddress> oldPrimary) {
+    private Optional<Duration> abandonSwitchover(FailoverRecord record, Optional<MemberAddress> oldPrimary,
+        String why, String message) {
+      String from = record.getFromPrimary();
+      String target = record.getToPrimary();
+      if (!STEP_ABANDONING.equals(record.getStep())) {
+        if (promoteMayHaveBeenSent(record)) {
+          record.setEpoch(Math.max(record.getEpoch(), highestEpochSeen()) + 1);
+        }
+        record.setStep(STEP_ABANDONING);
+        status().setLastFailover(record);
+        setCondition(true, why, message + "; giving the primary role back to " + from + " at epoch "
+            + record.getEpoch());
+        writeStatus();
+        LOG.warnf("DirkCluster %s: hand-over to %s abandoned: %s; %s takes the primary role back at epoch %d", name,
+            target, message, from, record.getEpoch());
+      }
+      long epoch = record.getEpoch();
       if (oldPrimary.isEmpty()) {
         return Optional.of(RECHECK);
       }
       try {
         HeartbeatReport heartbeat = control.heartbeat(oldPrimary.get());
-        if (!(heartbeat.isPrimary() && heartbeat.epoch() >= record.getEpoch())) {
-          control.promote(oldPrimary.get(), record.getEpoch());
+        if (!(heartbeat.isPrimary() && heartbeat.epoch() >= epoch)) {
+          control.promote(oldPrimary.get(), epoch, clusterHistory(from));
         }
       } catch (Exception e) {
-        LOG.warnf("DirkCluster %s: could not give the primary role back to %s yet: %s", name,
-            record.getFromPrimary(), e.getMessage());
+        LOG.warnf("DirkCluster %s: could not give the primary role back to %s yet: %s", name, from, e.getMessage());
         return Optional.of(RECHECK);
       }
-      relabel(record.getFromPrimary(), ClusterNaming.ROLE_PRIMARY);
-      String message = "switchover to " + record.getToPrimary() + " abandoned: it stopped answering before its "
-          + "promotion; " + record.getFromPrimary() + " is primary again at epoch " + record.getEpoch();
+      attempts.remove(id);
+      prober.holdPrimary(id, from, epoch);
+      relabel(from, ClusterNaming.ROLE_PRIMARY);
+      var recorded = status().condition(DirkClusterStatus.CONDITION_FAILOVER)
+          .filter(c -> "True".equals(c.getStatus()));
+      String reason = recorded.map(io.fabric8.kubernetes.api.model.Condition::getReason).orElse(TARGET_LOST);
+      String because = recorded.map(io.fabric8.kubernetes.api.model.Condition::getMessage)
+          .map(m -> m.replaceFirst("; giving the primary role back to .*$", "")).orElse("it could not be completed");
+      String done = (REASON_SWITCHOVER.equals(record.getReason()) ? "switchover" : "hand-over (" + record.getReason()
+          + ")") + " to " + target + " abandoned: " + because + "; " + from + " is primary again at epoch " + epoch;
       record.setCompletedAt(now());
-      record.setStep("Abandoned");
-      record.setToPrimary(record.getFromPrimary());
+      record.setStep(STEP_ABANDONED);
+      record.setToPrimary(from);
       DirkClusterStatus status = status();
       status.setLastFailover(record);
-      status.setCurrentPrimary(record.getFromPrimary());
+      status.setCurrentPrimary(from);
       status.setPhase(ClusterPhase.Degraded);
-      setCondition(false, "SwitchoverAbandoned", message);
-      setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, false, "TargetLost", message);
+      setCondition(false, "SwitchoverAbandoned", done);
+      if (REASON_SWITCHOVER.equals(record.getReason())) {
+        setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, false, reason, done
+            + (TARGET_LOST.equals(reason) ? "" : "; change spec.targetPrimary (or any of the spec) to try again"));
+      }
       writeStatus();
-      LOG.warnf("DirkCluster %s: %s", name, message);
-      ClusterEvents.warning(client, cluster, "SwitchoverAbandoned", message);
+      LOG.warnf("DirkCluster %s: %s", name, done);
+      ClusterEvents.warning(client, cluster, "SwitchoverAbandoned", done);
       return Optional.of(RECHECK);
     }
 

@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * Turns the prober's news into reconciliations of the cluster concerned, and stops the probes of a
- * deleted cluster. It holds no secondary resources: the picture stays in the prober.
+ * deleted cluster (and removes the operator's copies of its TLS files). It holds no secondary resources: the picture stays in the prober.
  */
 public class HeartbeatEventSource extends AbstractEventSource<ProbeResult, DirkCluster>
     implements ResourceEventAware<DirkCluster> {
@@ -43,5 +43,6 @@ public class HeartbeatEventSource extends AbstractEventSource<ProbeResult, DirkC
   @Override
   public void onResourceDeleted(DirkCluster cluster) {
     prober.forget(ResourceID.fromResource(cluster));
+    ClusterTls.removeDeleted(cluster, ClusterTls.defaultRoot()); // its copies hold a private key
   }
 }

@@ -12,6 +12,7 @@ import io.dirkdb.operator.dependent.PrimaryServiceDependent;
 import io.dirkdb.operator.dependent.PrimaryStatefulSetDependent;
 import io.dirkdb.operator.dependent.ProxyDeploymentDependent;
 import io.dirkdb.operator.dependent.ProxyServiceDependent;
+import io.dirkdb.operator.dependent.ReferencedSecrets;
 import io.dirkdb.operator.dependent.SecondaryStatefulSetDependent;
 import io.dirkdb.operator.dependent.ServiceAccountDependent;
 import io.dirkdb.operator.failover.FailoverCoordinator;
@@ -108,7 +109,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
         .withLabelSelector(ResyncJobs.SELECTOR)
         .build();
     return List.of(new InformerEventSource<>(config, context), new InformerEventSource<>(jobs, context),
-        new HeartbeatEventSource(prober));
+        ReferencedSecrets.eventSource(context), new HeartbeatEventSource(prober));
   }
 
   @Override
@@ -133,12 +134,13 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       return patchIfChanged(cluster, status);
     }
 
+    ReferencedSecrets secrets = ReferencedSecrets.startPass(cluster, context); // each read once, from the caches
     List<ChildFailures.Failure> failed = reconcileChildren(context);
 
     List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
         .toList();
-    FailoverCoordinator.Outcome roles = failover.reconcile(context.getClient(), cluster, memberPods);
+    FailoverCoordinator.Outcome roles = failover.reconcile(context.getClient(), cluster, memberPods, secrets);
     DirkCluster stored = roles.cluster(); // its status may have been written by the failover steps
     memberPods = roles.pods();
     var proxy = context.getSecondaryResourcesAsStream(Deployment.class)

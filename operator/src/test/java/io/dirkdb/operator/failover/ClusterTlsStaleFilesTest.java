@@ -58,4 +58,33 @@ class ClusterTlsStaleFilesTest {
     ClusterTls.of(cluster("new-tls"), null, root);
     assertThat(dir.resolve("tls.key")).as("a deleted Secret's private key stays on the operator's disk").doesNotExist();
   }
+
+  @Test
+  void aClusterWithoutSpecTlsHasNoCopiesLeft() throws Exception {
+    Secret secret = new SecretBuilder().withNewMetadata().withName("old-tls").endMetadata()
+        .addToData("tls.crt", b64("CERT")).addToData("tls.key", b64("KEY")).addToData("ca.crt", b64("CA")).build();
+    ClusterTls.of(cluster("old-tls"), secret, root);
+    Path dir = root.resolve("ns/demo");
+    assertThat(dir.resolve("tls.key")).exists();
+
+    DirkCluster withoutTls = cluster("old-tls");
+    withoutTls.getSpec().setTls(null);
+    assertThat(ClusterTls.of(withoutTls, secret, root)).isNull();
+    assertThat(dir).as("the copies (a private key among them) of a cluster whose spec.tls was removed").doesNotExist();
+  }
+
+  @Test
+  void aDeletedClustersCopiesAreRemoved() throws Exception {
+    Secret secret = new SecretBuilder().withNewMetadata().withName("old-tls").endMetadata()
+        .addToData("tls.crt", b64("CERT")).addToData("tls.key", b64("KEY")).build();
+    DirkCluster deleted = cluster("old-tls");
+    deleted.getMetadata().setUid("uid-of-the-deleted-cluster");
+    ClusterTls.of(deleted, secret, root);
+    ClusterTls.removeDeleted(deleted, root);
+    assertThat(root.resolve("ns/demo")).doesNotExist();
+    assertThat(root.resolve("ns")).exists(); // other clusters of the namespace keep theirs
+    // A pass of the cluster that was still running when it was deleted writes nothing back.
+    ClusterTls.of(deleted, secret, root);
+    assertThat(root.resolve("ns/demo")).doesNotExist();
+  }
 }

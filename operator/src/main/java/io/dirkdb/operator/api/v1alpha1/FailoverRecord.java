@@ -25,7 +25,7 @@ public class FailoverRecord {
   @JsonPropertyDescription("Why: e.g. PrimaryUnreachable, PodNotReady, Switchover.")
   private String reason;
 
-  @JsonPropertyDescription("Last step done: Started, Fenced, Promoting (a promote may have reached the candidate), Promoted, Completed (or Abandoned: a switchover whose target was lost).")
+  @JsonPropertyDescription("Last step done: Started, Fenced, Promoting (a promote may have reached the candidate), Promoted, Completed; or Abandoning then Abandoned: a switchover that could not reach its promotion (target lost, fence or catch-up timed out) gives the role back to the old primary.")
   private String step;
 
   @JsonPropertyDescription("metadata.generation of the spec when it started (a switchover answers that spec).")

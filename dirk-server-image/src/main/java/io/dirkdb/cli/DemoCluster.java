@@ -143,8 +143,8 @@ final class DemoCluster implements AutoCloseable {
         MemberServer m1 = startMember(Piece.M1, Role.PRIMARY);
         MemberServer m2 = startMember(Piece.M2, Role.SECONDARY);
         // As members started from config.json: dirk follow and dirk resync name only the other member.
-        m1.member().limitPeersTo(List.of(new Member.Peer(HOST, m2.port())));
-        m2.member().limitPeersTo(List.of(new Member.Peer(HOST, m1.port())));
+        m1.member().limitPeersTo(List.of(new Member.Peer(HOST, m2.port(), "m2")));
+        m2.member().limitPeersTo(List.of(new Member.Peer(HOST, m1.port(), "m1")));
         var m2State = m2.member().state();
         if (m2State.role() == Role.SECONDARY && m2State.primaryHost() == null) {
             m2.member().follow(HOST, m1.port()); // a fresh REPLICA follows the config's MASTER from the start

@@ -16,6 +16,12 @@ public final class Dirk implements Runnable {
             System.setProperty("java.util.logging.SimpleFormatter.format",
                     "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
         }
+        // Members are known by DNS names whose address changes when a pod restarts: a primary checks a stream's
+        // source against them, so it must not keep an old address for the JVM's default 30 s (unless configured).
+        if (java.security.Security.getProperty("networkaddress.cache.ttl") == null
+                && System.getProperty("sun.net.inetaddr.ttl") == null) {
+            java.security.Security.setProperty("networkaddress.cache.ttl", "5");
+        }
         System.exit(commandLine().execute(args));
     }
 

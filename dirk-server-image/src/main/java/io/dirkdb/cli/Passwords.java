@@ -34,13 +34,7 @@ final class Passwords {
     /** As {@link #fromFileOrEnvironment(Path, Map)}, from {@code variable} when no file is given. */
     static String fromFileOrEnvironment(Path passwordFile, Map<String, String> environment, String variable) {
         if (passwordFile == null) {
-            String password = environment.get(variable);
-            if (password != null && password.isBlank()) {
-                // Set but empty is a mistake (an empty Secret key, a typo in a script), never "no authentication".
-                throw new DirkException("$" + variable + " is set but empty: give it a password, or unset it to run "
-                        + "without one");
-            }
-            return password;
+            return fromEnvironment(environment, variable);
         }
         String password;
         try {
@@ -55,28 +49,53 @@ final class Passwords {
     }
 
     /**
+     * The password in {@code variable}, or null when it is unset.
+     *
+     * @throws DirkException naming the variable when it is set but empty (or blank)
+     */
+    static String fromEnvironment(Map<String, String> environment, String variable) {
+        String password = environment.get(variable);
+        if (password != null && password.isBlank()) {
+            // Set but empty is a mistake (an empty Secret key, a typo in a script), never "no authentication".
+            throw new DirkException("$" + variable + " is set but empty: give it a password, or unset it to run "
+                    + "without one");
+        }
+        return password;
+    }
+
+    /**
      * The administration password for a control command ({@code dirk resync}, {@code dirk step-down}): the
-     * flag, else {@code $DIRK_ADMIN_PASSWORD}, else {@code $DIRK_PASSWORD} (a single-password cluster).
+     * flag, else {@code $DIRK_ADMIN_PASSWORD}, else {@code $DIRK_PASSWORD} (a single-password cluster); null when
+     * none is given. Read as {@code dirk server} reads them: a variable set but empty, or an empty flag, is an error.
+     *
+     * @throws DirkException naming the flag or the variable that is empty
      */
     static String adminGivenOrEnvironment(String given, Map<String, String> environment) {
         if (given != null) {
-            return given.isEmpty() ? null : given;
+            if (given.isBlank()) {
+                throw new DirkException("--password is empty: give the administration password, or leave the option "
+                        + "out to use $" + ADMIN_ENVIRONMENT_VARIABLE);
+            }
+            return given;
         }
-        String admin = environment.get(ADMIN_ENVIRONMENT_VARIABLE);
-        return admin != null && !admin.isEmpty() ? admin : givenOrEnvironment(null, environment);
+        String admin = fromEnvironment(environment, ADMIN_ENVIRONMENT_VARIABLE);
+        String application = fromEnvironment(environment, ENVIRONMENT_VARIABLE);
+        return admin != null ? admin : application;
     }
 
     /**
      * What a control command tries when a member refuses its administration password: the previous one of a rotation
      * ({@code $DIRK_PREVIOUS_ADMIN_PASSWORD}, a member not restarted since), then the application one (a member still
      * on the single-password setup) and its previous one.
+     *
+     * @throws DirkException naming a variable that is set but empty
      */
     static java.util.List<String> adminFallbacksFromEnvironment(Map<String, String> environment) {
         java.util.List<String> fallbacks = new java.util.ArrayList<>();
         for (String variable : java.util.List.of(PREVIOUS_ADMIN_ENVIRONMENT_VARIABLE, ENVIRONMENT_VARIABLE,
                 PREVIOUS_ENVIRONMENT_VARIABLE)) {
-            String value = environment.get(variable);
-            if (value != null && !value.isEmpty()) {
+            String value = fromEnvironment(environment, variable);
+            if (value != null) {
                 fallbacks.add(value);
             }
         }

@@ -15,6 +15,16 @@ import picocli.CommandLine.Option;
                 "then waits until the target streams from the source and has caught up.",
                 "Exit 0 when consistent; 1 with a one-line reason otherwise. Safe to run again after an interruption."})
 public final class ResyncCommand implements Callable<Integer> {
+    private final java.util.Map<String, String> environment;
+
+    public ResyncCommand() {
+        this(System.getenv());
+    }
+
+    /** With the passwords of {@code environment} instead of the process's (tests). */
+    ResyncCommand(java.util.Map<String, String> environment) {
+        this.environment = environment;
+    }
 
     @Mixin
     TlsOptions.Client tlsOptions = new TlsOptions.Client();
@@ -68,12 +78,19 @@ public final class ResyncCommand implements Callable<Integer> {
             System.err.println(e.getMessage());
             return ExitCodes.CONFIG;
         }
-        String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
+        String secret;
+        java.util.List<String> fallbacks;
+        try {
+            secret = Passwords.adminGivenOrEnvironment(password, environment);
+            // A member not restarted since a rotation takes the previous password; one not yet restarted with
+            // separate credentials (an upgrade) takes the application password.
+            fallbacks = Passwords.adminFallbacksFromEnvironment(environment);
+        } catch (DirkException e) {
+            System.err.println("dirk resync: " + e.getMessage());
+            return ExitCodes.CONFIG;
+        }
         ResyncTool.Outcome outcome = new ResyncTool(source, target, secret, Duration.ofSeconds(timeoutSeconds),
-                Duration.ofMillis(pollMillis), System.out, deflate, tls,
-                // A member not restarted since a rotation takes the previous password; one not yet restarted with
-                // separate credentials (an upgrade) takes the application password.
-                Passwords.adminFallbacksFromEnvironment(System.getenv()), sourceServerName).run();
+                Duration.ofMillis(pollMillis), System.out, deflate, tls, fallbacks, sourceServerName).run();
         if (outcome.consistent()) {
             System.out.println(outcome.message());
             return ExitCodes.OK;

@@ -265,7 +265,7 @@ public final class ServerCommand implements Callable<Integer> {
         List<Member.Peer> members = new ArrayList<>();
         for (ClusterConfig.Instance other : cluster.instances()) {
             if (!other.id().equals(self) && other.host() != null && !other.host().isBlank()) {
-                members.add(new Member.Peer(other.host(), other.port() == null ? 0 : other.port()));
+                members.add(new Member.Peer(other.host(), other.port() == null ? 0 : other.port(), other.id()));
             }
         }
         return List.copyOf(members);
@@ -344,7 +344,9 @@ public final class ServerCommand implements Callable<Integer> {
                 // single-password setup (mid-upgrade) takes the application password for streaming.
                 .withFallbackPasswords(credentials.replicationFallbacks())
                 // Members talk to each other as they are talked to: TLS, presenting this member's certificate.
-                .withPeerTls(settings.tls() == null ? null : settings.tls().asClient());
+                .withPeerTls(settings.tls() == null ? null : settings.tls().asClient())
+                // From the address it listens on, when that is one: the primary knows its members by their addresses.
+                .withSourceHost(settings.host());
         ClusterConfig.Instance master = null;
         if (cluster != null && role == Role.SECONDARY) {
             String self = memberId;

@@ -29,6 +29,16 @@ import picocli.CommandLine.Option;
                 "once. Exit 0 once the member no longer acknowledges writes (or does not answer); 1 when it could",
                 "not be fenced."})
 public final class StepDownCommand implements Callable<Integer> {
+    private final java.util.Map<String, String> environment;
+
+    public StepDownCommand() {
+        this(System.getenv());
+    }
+
+    /** With the passwords of {@code environment} instead of the process's (tests). */
+    StepDownCommand(java.util.Map<String, String> environment) {
+        this.environment = environment;
+    }
 
     @Mixin
     TlsOptions.Client tlsOptions = new TlsOptions.Client();
@@ -63,6 +73,16 @@ public final class StepDownCommand implements Callable<Integer> {
             System.err.println(e.getMessage());
             return ExitCodes.CONFIG;
         }
+        String secret;
+        java.util.List<String> fallbacks;
+        try {
+            // Read before the wait: a misconfigured hook says so at once, not after --handover-seconds.
+            secret = Passwords.adminGivenOrEnvironment(password, environment);
+            fallbacks = Passwords.adminFallbacksFromEnvironment(environment);
+        } catch (DirkException e) {
+            System.err.println("dirk step-down: " + e.getMessage());
+            return ExitCodes.CONFIG;
+        }
         MemberAddress member = new MemberAddress("local", host, port);
         Instant deadline = Instant.now().plus(Duration.ofSeconds(handoverSeconds));
         try (HeartbeatProbe probe = new HeartbeatProbe(member, 2000, tls)) {
@@ -86,18 +106,17 @@ public final class StepDownCommand implements Callable<Integer> {
                         System.out.println("dirk step-down: still fenced after " + handoverSeconds + " s; it may stop");
                         return ExitCodes.OK;
                     }
-                    return fence(member, tls);
+                    return fence(member, tls, secret, fallbacks);
                 }
                 Thread.sleep(pollMillis);
             }
         }
     }
 
-    private int fence(MemberAddress member, TlsSettings tls) {
-        String secret = Passwords.adminGivenOrEnvironment(password, System.getenv());
+    private int fence(MemberAddress member, TlsSettings tls, String secret, java.util.List<String> fallbacks) {
         try (DirkConnection connection = DirkConnection.open(tls, member.host(), member.port(), 2000)) {
             if (secret != null) {
-                Reply auth = connection.authenticate(secret, Passwords.adminFallbacksFromEnvironment(System.getenv()));
+                Reply auth = connection.authenticate(secret, fallbacks);
                 if (auth.isError()) {
                     System.err.println("dirk step-down: the member refused the password: " + auth.errorMessage());
                     return ExitCodes.FAILURE;

@@ -64,11 +64,18 @@ public final class HeartbeatProbe implements AutoCloseable {
     /**
      * As {@link #probe()}; with {@code leaseEpoch} of 0 or more, sent by the supervisor to the member it holds
      * for primary at that epoch, the probe also renews that primary's lease ({@code dirk heartbeat lease E;}).
+     * The member counts the renewal from its answer to the plain heartbeat sent just before it, so the renewal
+     * is sent only when that answer came within one timeout of this call: a caller that noted the time before
+     * calling knows the member's lease runs at most that time + timeout + lease. On a new connection the
+     * probe makes several exchanges (connect, TLS, {@code dirk auth}, {@code dirk heartbeat}), each allowed a
+     * timeout; when they took longer, the probe fails as a missed heartbeat and keeps the connection, on which
+     * the next probe renews.
      */
     public HeartbeatReport probe(long leaseEpoch) throws IOException {
+        long startedNanos = System.nanoTime();
         if (connection != null) {
             try {
-                return probeOnce(leaseEpoch);
+                return probeOnce(leaseEpoch, startedNanos);
             } catch (java.net.SocketTimeoutException e) {
                 throw e; // a member too slow to answer is a missed heartbeat, not a reason to wait twice
             } catch (IOException | DirkException e) {
@@ -76,10 +83,17 @@ public final class HeartbeatProbe implements AutoCloseable {
                 // between sparse probes, answered with a last error): ask again, once, on a fresh one.
             }
         }
-        return probeOnce(leaseEpoch);
+        return probeOnce(leaseEpoch, startedNanos);
     }
 
-    private HeartbeatReport probeOnce(long leaseEpoch) throws IOException {
+    /** The member answered too late for a renewal to be sent (see {@link #probe(long)}): its connection is sound. */
+    private static final class RenewalTooLate extends java.net.SocketTimeoutException {
+        RenewalTooLate(String message) {
+            super(message);
+        }
+    }
+
+    private HeartbeatReport probeOnce(long leaseEpoch, long startedNanos) throws IOException {
         boolean passwordRefused = false;
         try {
             if (connection == null) {
@@ -100,6 +114,11 @@ public final class HeartbeatProbe implements AutoCloseable {
                 if (fresh.isError()) {
                     throw new DirkException("the heartbeat was refused: " + fresh.errorMessage());
                 }
+                long tookNanos = System.nanoTime() - startedNanos;
+                if (tookNanos > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
+                    throw new RenewalTooLate("the heartbeat was answered " + tookNanos / 1_000_000 + " ms after the "
+                            + "probe began (timeout " + timeoutMillis + " ms): too late to renew the lease");
+                }
             }
             Reply reply = connection.execute(leaseEpoch >= 0 ? "dirk heartbeat lease " + leaseEpoch + ";" : "dirk heartbeat;");
             if (reply.isError()) {
@@ -115,7 +134,9 @@ public final class HeartbeatProbe implements AutoCloseable {
             }
             return report;
         } catch (IOException | RuntimeException e) {
-            close(); // a half-read reply would spoil the next probe: start over on a new connection
+            if (!(e instanceof RenewalTooLate)) {
+                close(); // a half-read reply would spoil the next probe: start over on a new connection
+            }
             throw e;
         }
     }

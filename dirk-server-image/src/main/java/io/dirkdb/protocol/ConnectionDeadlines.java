@@ -79,6 +79,7 @@ public final class ConnectionDeadlines implements AutoCloseable {
         private volatile Socket talking;
         private volatile boolean authenticated;
         private volatile boolean requested;
+        private final long acceptedNanos = System.nanoTime();
         /** When the last request was answered (or the connection accepted): deadlines count from here. */
         private volatile long lastActivityNanos = System.nanoTime();
         private volatile boolean busy;
@@ -172,6 +173,21 @@ public final class ConnectionDeadlines implements AutoCloseable {
             long idle = timeouts.idle().toNanos();
             return idle > 0 && quiet > idle
                     ? "idle for more than " + timeouts.idle().toSeconds() + " s; closing the connection" : null;
+        }
+
+        /**
+         * Whether a newcomer may take this connection's slot: it has not authenticated and either completed a
+         * request without authenticating (a stranger's heartbeat) or has had {@code graceNanos} to send its
+         * {@code dirk auth}. A connection opened a moment ago (a supervisor's or a secondary's, its
+         * authentication on its way) is never evicted before it had the chance.
+         */
+        public boolean evictable(long nowNanos, long graceNanos) {
+            return !authenticated && (requested || !busy && nowNanos - acceptedNanos >= graceNanos);
+        }
+
+        /** When it last did something that counts (see {@link #requestAnswered(boolean, boolean)}), or was accepted. */
+        public long lastActivityNanos() {
+            return lastActivityNanos;
         }
 
         /** Whether the connection has authenticated (or the listener asks no password). */

@@ -38,10 +38,18 @@ final class ProxySession implements RelayServer.Session {
     private final ReadYourWrites writes = new ReadYourWrites();
     private String database;
     private boolean authenticated;
+    /** Failed {@code dirk auth} attempts of this client, each answered later; the fifth closes the connection. */
+    private final io.dirkdb.protocol.FailedAuthentications failedAuthentications = new io.dirkdb.protocol.FailedAuthentications();
+    private boolean closeAfterReply;
 
     ProxySession(RoutingProxy proxy) {
         this.proxy = proxy;
         this.authenticated = proxy.settings().password() == null;
+    }
+
+    @Override
+    public boolean closeAfterReply() {
+        return closeAfterReply;
     }
 
     @Override
@@ -109,6 +117,17 @@ final class ProxySession implements RelayServer.Session {
             return ReplyWriter.encodeMessage("authenticated");
         }
         authenticated = false;
+        String closing;
+        try {
+            closing = failedAuthentications.failed();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closing = "the proxy is shutting down";
+        }
+        if (closing != null) {
+            closeAfterReply = true;
+            return ReplyWriter.encodeError(closing);
+        }
         return ReplyWriter.encodeError("authentication failed");
     }
 

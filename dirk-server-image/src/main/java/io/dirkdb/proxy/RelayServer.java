@@ -47,6 +47,11 @@ public final class RelayServer implements AutoCloseable {
             return true;
         }
 
+        /** True once the reply just answered is the last one: the connection is then closed (password guessing). */
+        default boolean closeAfterReply() {
+            return false;
+        }
+
         @Override
         default void close() {}
     }
@@ -186,7 +191,7 @@ public final class RelayServer implements AutoCloseable {
                         }
                     }
                 }
-                return true;
+                return !session.closeAfterReply();
             });
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: connection ended: {1}", name, e.toString());

@@ -69,11 +69,12 @@ public final class FailoverPolicy {
      * allowed): it would lose writes that were acknowledged.
      */
     public Election elect(List<MemberObservation> secondaries, long highestEpochSeen, long acknowledgedLsn) {
-        Optional<MemberObservation> best = mostComplete(secondaries);
+        Optional<MemberObservation> best = mostComplete(secondaries, highestEpochSeen);
         if (best.isEmpty()) {
             return new Election.NoSafeCandidate(secondaries.isEmpty()
                     ? "there is no secondary to promote"
-                    : "no secondary is answering heartbeats with a usable log (" + describe(secondaries) + ")");
+                    : "no secondary is answering heartbeats with a usable log ("
+                    + describe(secondaries, highestEpochSeen) + ")");
         }
         if (mode == ReplicationMode.SYNC && !allowDataLoss) {
             List<String> silent = secondaries.stream()
@@ -87,6 +88,22 @@ public final class FailoverPolicy {
             }
         }
         MemberObservation chosen = best.get();
+        if (mode == ReplicationMode.SYNC && !allowDataLoss) {
+            // A member whose epoch is implausible is never elected, but its LSN may still be true: one ahead of the
+            // chosen member may hold acknowledged writes, as a silent one may.
+            List<String> ahead = secondaries.stream()
+                    .filter(m -> m.answering() && !m.diverged() && !plausibleEpoch(m, highestEpochSeen)
+                            && m.lsn() > chosen.lsn())
+                    .map(m -> m.member() + " (epoch " + m.epoch() + ", LSN " + m.lsn() + ")")
+                    .toList();
+            if (!ahead.isEmpty()) {
+                return new Election.NoSafeCandidate("sync replication: " + String.join(", ", ahead) + " reports an "
+                        + "epoch no promotion could have given (the highest seen is " + highestEpochSeen + "), so it "
+                        + "is never promoted, yet its log is ahead of the best candidate, " + chosen.member()
+                        + " (LSN " + chosen.lsn() + "), and may hold acknowledged writes; repair or rebuild it (set "
+                        + "failover.allowDataLoss to accept the loss)");
+            }
+        }
         if (mode == ReplicationMode.SYNC && !allowDataLoss && chosen.lsn() < acknowledgedLsn) {
             return new Election.NoSafeCandidate("sync replication: the old primary acknowledged writes up to LSN "
                     + acknowledgedLsn + " but the best candidate, " + chosen.member() + ", holds LSN " + chosen.lsn()
@@ -108,15 +125,29 @@ public final class FailoverPolicy {
      * supervisor starts mid-failover).
      */
     public Optional<MemberObservation> mostComplete(List<MemberObservation> members) {
+        return mostComplete(members, Epochs.MAX);
+    }
+
+    /**
+     * As {@link #mostComplete(List)}, leaving out every member whose epoch no promotion could have given
+     * after {@code highestEpochSeen} ({@link Epochs#plausible}): forged, or read from a member.json poisoned
+     * before epochs were bounded. Ranked first by its epoch, such a member would win over the most complete log.
+     */
+    public Optional<MemberObservation> mostComplete(List<MemberObservation> members, long highestEpochSeen) {
         return members.stream()
                 .filter(MemberObservation::answering)
                 .filter(m -> !m.diverged())
+                .filter(m -> plausibleEpoch(m, highestEpochSeen))
                 .max(Comparator.comparingLong(MemberObservation::epoch)
                         .thenComparingLong(MemberObservation::lsn)
                         .thenComparing(MemberObservation::member, Comparator.reverseOrder()));
     }
 
-    private static String describe(List<MemberObservation> members) {
+    private static boolean plausibleEpoch(MemberObservation member, long highestEpochSeen) {
+        return Epochs.plausible(member.epoch(), highestEpochSeen);
+    }
+
+    private static String describe(List<MemberObservation> members, long highestEpochSeen) {
         StringBuilder out = new StringBuilder();
         for (MemberObservation m : members) {
             if (!out.isEmpty()) {
@@ -129,6 +160,8 @@ public final class FailoverPolicy {
                 out.append("diverged, needs a resync");
             } else if (!m.answering()) {
                 out.append("missed ").append(m.missedHeartbeats()).append(" heartbeats");
+            } else if (!plausibleEpoch(m, highestEpochSeen)) {
+                out.append("reports epoch ").append(m.epoch()).append(", which no promotion could have given");
             } else {
                 out.append(m.role());
             }

@@ -179,7 +179,7 @@ final class LogFollower {
 
     /** One connection: returns true if it got to stream before it ended. */
     private boolean followOnce() throws IOException {
-        PeerChannel peer = PeerChannel.open(settings.peerTls(), host, port, settings.peerPassword(),
+        PeerChannel peer = PeerChannel.open(settings.peerTls(), settings.sourceAddress(), host, port, settings.peerPassword(),
                 settings.fallbackPasswords(), READ_TIMEOUT_MILLIS);
         channel = peer;
         if (stopped) {

@@ -57,7 +57,16 @@ final class PeerChannel implements AutoCloseable {
      */
     static PeerChannel open(TlsSettings tls, String host, int port, String password,
             java.util.List<String> fallbacks, int readTimeoutMillis) throws IOException {
-        Socket socket = SecureSockets.connect(tls, host, port, CONNECT_TIMEOUT_MILLIS);
+        return open(tls, null, host, port, password, fallbacks, readTimeoutMillis);
+    }
+
+    /**
+     * As {@link #open(TlsSettings, String, int, String, java.util.List, int)}, from the local address {@code source}
+     * (null: the one the system picks; see {@link SecureSockets#connect(TlsSettings, java.net.InetAddress, String, int, int)}).
+     */
+    static PeerChannel open(TlsSettings tls, java.net.InetAddress source, String host, int port, String password,
+            java.util.List<String> fallbacks, int readTimeoutMillis) throws IOException {
+        Socket socket = SecureSockets.connect(tls, source, host, port, CONNECT_TIMEOUT_MILLIS);
         try {
             socket.setSoTimeout(readTimeoutMillis);
             PeerChannel channel = new PeerChannel(socket);

@@ -15,9 +15,12 @@ import java.time.Duration;
  * @param fallbackPasswords tried in turn when that member refuses {@code peerPassword}: the previous replication password
  *                     of a rotation (a member not restarted since), then this member's application password, which a
  *                     member not yet restarted with separate credentials (an upgrade) takes for every role; maybe empty
+ * @param sourceAddress the local address this member streams from (the one it listens on, when that is one address),
+ *                     or null (the system picks): a primary takes a stream naming a member only from that member's
+ *                     configured address
  */
 public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff,
-        TlsSettings peerTls, java.util.List<String> fallbackPasswords) {
+        TlsSettings peerTls, java.util.List<String> fallbackPasswords, java.net.InetAddress sourceAddress) {
     public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -30,7 +33,7 @@ public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, St
 
     /** Plain TCP toward other members. */
     public ReplicationSettings(ReplicationMode mode, Duration syncTimeout, String peerPassword, Duration maxBackoff) {
-        this(mode, syncTimeout, peerPassword, maxBackoff, null, null);
+        this(mode, syncTimeout, peerPassword, maxBackoff, null, null, null);
     }
 
     public static ReplicationSettings defaults(ReplicationMode mode) {
@@ -38,20 +41,20 @@ public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, St
     }
 
     public ReplicationSettings withSyncTimeout(Duration timeout) {
-        return new ReplicationSettings(mode, timeout, peerPassword, maxBackoff, peerTls, fallbackPasswords);
+        return new ReplicationSettings(mode, timeout, peerPassword, maxBackoff, peerTls, fallbackPasswords, sourceAddress);
     }
 
     public ReplicationSettings withPeerPassword(String password) {
-        return new ReplicationSettings(mode, syncTimeout, password, maxBackoff, peerTls, fallbackPasswords);
+        return new ReplicationSettings(mode, syncTimeout, password, maxBackoff, peerTls, fallbackPasswords, sourceAddress);
     }
 
     public ReplicationSettings withMaxBackoff(Duration backoff) {
-        return new ReplicationSettings(mode, syncTimeout, peerPassword, backoff, peerTls, fallbackPasswords);
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, backoff, peerTls, fallbackPasswords, sourceAddress);
     }
 
     /** Connects to other members with TLS (null: plain TCP). */
     public ReplicationSettings withPeerTls(TlsSettings tls) {
-        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, tls, fallbackPasswords);
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, tls, fallbackPasswords, sourceAddress);
     }
 
     public ReplicationSettings withFallbackPassword(String password) {
@@ -59,6 +62,23 @@ public record ReplicationSettings(ReplicationMode mode, Duration syncTimeout, St
     }
 
     public ReplicationSettings withFallbackPasswords(java.util.List<String> passwords) {
-        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, peerTls, passwords);
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, peerTls, passwords, sourceAddress);
+    }
+
+    /**
+     * Streams from the address {@code listenHost} names when it is one specific address (null, a wildcard or a name
+     * that does not resolve to exactly one address: the system picks).
+     */
+    public ReplicationSettings withSourceHost(String listenHost) {
+        java.net.InetAddress source = null;
+        if (listenHost != null && !listenHost.isBlank()) {
+            try {
+                java.net.InetAddress[] all = java.net.InetAddress.getAllByName(listenHost.strip());
+                source = all.length == 1 && !all[0].isAnyLocalAddress() ? all[0] : null;
+            } catch (java.net.UnknownHostException e) {
+                source = null;
+            }
+        }
+        return new ReplicationSettings(mode, syncTimeout, peerPassword, maxBackoff, peerTls, fallbackPasswords, source);
     }
 }

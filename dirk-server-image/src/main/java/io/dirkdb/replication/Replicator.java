@@ -109,6 +109,36 @@ public final class Replicator implements ReplicationLink {
     private record RecentSecondary(long heldLsn, long untilNanos) {}
 
     /**
+     * When the frames of one stream were sent, so that an acknowledgement counts for the lease from the moment the
+     * frame it answers left, not from when it is read: a secondary answers each batch and each keepalive with one
+     * acknowledgement, in order, so the n-th acknowledgement answers the n-th frame. An acknowledgement a primary
+     * paused longer than its lease reads after it resumes answers a frame sent before the pause, and renews nothing.
+     */
+    static final class FrameTimes {
+        private static final int KEPT = 4096;
+        private final long[] sentAt = new long[KEPT];
+        private long sent; // frames sent so far
+        private long answered; // acknowledgements matched to frames so far
+
+        synchronized void sent(long nanos) {
+            sentAt[(int) (sent % KEPT)] = nanos;
+            sent++;
+        }
+
+        /**
+         * The send time of the frame the next acknowledgement answers, or 0 when it cannot be known: more
+         * acknowledgements than frames (the extra ones renew nothing), or a frame so old its time was dropped.
+         */
+        synchronized long answered() {
+            if (answered >= sent) {
+                return 0;
+            }
+            long frame = answered++;
+            return sent - frame > KEPT ? 0 : sentAt[(int) (frame % KEPT)];
+        }
+    }
+
+    /**
      * One stream this member serves. Its acknowledgements count only up to what was sent on it
      * ({@code sentLsn}, which starts at the LSN whose epoch the secondary matched), only while it is
      * open, and only while this member keeps the role and epoch it had when the stream opened.
@@ -116,14 +146,22 @@ public final class Replicator implements ReplicationLink {
      * acks (the first comes with the first batch or keepalive) say what it holds.
      */
     /**
-     * @param peerId the member of this member's configuration the stream says it comes from; null when it names
-     *               none of them (it then does not count towards the lease), or when this
-     *               member has no configuration (then any stream counts)
+     * @param peerId   the member of this member's configuration the stream says it comes from (checked against its
+     *                 source address; one stream each); null when it names none of them (it then does not count
+     *                 towards the lease, which counts the members config.json gives a port)
+     * @param confirms whether its acknowledgements confirm sync writes: a stream of a member of the configuration, or
+     *                 any stream of a member without one; an outsider (a backup, a resync tool, a forger) only reads
      */
-    private record ConnectedSecondary(String address, String peerId, Socket socket, Role role, long epoch,
-                                      long fromLsn, AtomicLong sentLsn, AtomicLong ackedLsn, AtomicLong lastAckNanos) {
+    private record ConnectedSecondary(String address, String peerId, boolean confirms, Socket socket, Role role,
+                                      long epoch, long fromLsn, AtomicLong sentLsn, AtomicLong ackedLsn,
+                                      AtomicLong lastAckNanos, FrameTimes frames) {
         boolean servesState(MemberState state) {
             return state.role() == role && state.epoch() == epoch;
+        }
+
+        /** Whether its acknowledgements confirm writes made under {@code state}. */
+        boolean confirmsUnder(MemberState state) {
+            return confirms && servesState(state);
         }
 
         /** What the secondary needs kept: the log after the last record it holds (as far as it says). */
@@ -131,6 +169,7 @@ public final class Replicator implements ReplicationLink {
             return Math.max(fromLsn, ackedLsn.get());
         }
     }
+
 
     private Replicator(Member member, Engine engine, Storage storage, ReplicationSettings settings, MeterRegistry registry) {
         this.member = member;
@@ -261,7 +300,8 @@ public final class Replicator implements ReplicationLink {
         }
         ArrayNode list = heartbeat.putArray("secondaries");
         for (ConnectedSecondary secondary : secondaries.values()) {
-            list.addObject().put("address", secondary.address()).put("ackedLsn", secondary.ackedLsn().get());
+            list.addObject().put("address", secondary.address()).put("member", secondary.peerId())
+                    .put("confirms", secondary.confirms()).put("ackedLsn", secondary.ackedLsn().get());
         }
         ResyncTask task = currentResync();
         if (task != null) {
@@ -319,8 +359,8 @@ public final class Replicator implements ReplicationLink {
         long deadline = System.nanoTime() + max.toNanos();
         synchronized (progress) {
             while (writesAnswering.get() > 0 || highestWriteAnswering.get() < logEnd) {
-                if (settings.mode() == ReplicationMode.SYNC && !anySecondaryServes(member.state())) {
-                    return; // no secondary streams: no write waiting for a confirmation can finish, none may wait
+                if (settings.mode() == ReplicationMode.SYNC && !anySecondaryConfirms(member.state())) {
+                    return; // no secondary that confirms streams: no write waiting for one can finish, none may wait
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -340,8 +380,17 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
-    private boolean anySecondaryServes(MemberState state) {
-        return secondaries.values().stream().anyMatch(secondary -> secondary.servesState(state));
+    private boolean anySecondaryConfirms(MemberState state) {
+        return secondaries.values().stream().anyMatch(secondary -> secondary.confirmsUnder(state));
+    }
+
+    /** For errors: how many streams may confirm a write, and how many others only read the log. */
+    private String streamCounts() {
+        long confirming = secondaries.values().stream().filter(ConnectedSecondary::confirms).count();
+        long others = secondaries.size() - confirming;
+        return confirming + (confirming == 1 ? " secondary" : " secondaries") + " connected"
+                + (others == 0 ? "" : ", and " + others + (others == 1 ? " stream" : " streams")
+                + " from outside the configuration, whose acknowledgements do not count");
     }
 
     private void answerWrite(long lsn) {
@@ -383,13 +432,14 @@ public final class Replicator implements ReplicationLink {
     }
 
     /**
-     * The highest LSN a secondary acknowledged on a stream still open and served under {@code state}
-     * (the primary's role and epoch at the write): each ack is already clamped to what its stream sent.
+     * The highest LSN a secondary acknowledged on a stream still open, served under {@code state} (the
+     * primary's role and epoch at the write) and entitled to confirm (a member of the configuration, one
+     * stream each): each ack is already clamped to what its stream sent.
      */
     private long confirmedLsn(MemberState state) {
         long confirmed = 0;
         for (ConnectedSecondary secondary : secondaries.values()) {
-            if (secondary.servesState(state)) {
+            if (secondary.confirmsUnder(state)) {
                 confirmed = Math.max(confirmed, secondary.ackedLsn().get());
             }
         }
@@ -409,7 +459,7 @@ public final class Replicator implements ReplicationLink {
                     throw new DirkException("the write is durable on the primary (LSN " + lsn + ") but no secondary confirmed it within "
                             + settings.syncTimeout().toMillis() + " ms, so it is not acknowledged; it may still commit (it stays in "
                             + "this primary's log and a secondary may receive it later), so read it back before retrying (sync "
-                            + "replication; " + secondaries.size() + " secondaries connected)");
+                            + "replication; " + streamCounts() + ")");
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(progress, left);
@@ -440,7 +490,7 @@ public final class Replicator implements ReplicationLink {
                     throw new DirkException("this read would show writes up to LSN " + lsn + " that no secondary has "
                             + "confirmed (confirmed up to LSN " + readableLsn(state) + "), and a failover could lose "
                             + "them, so its rows are not returned; try again once a secondary has caught up (sync "
-                            + "replication; " + secondaries.size() + " secondaries connected)");
+                            + "replication; " + streamCounts() + ")");
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(progress, left);
@@ -475,7 +525,11 @@ public final class Replicator implements ReplicationLink {
             throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
                     + " were sent on this stream");
         }
-        secondary.lastAckNanos().set(System.nanoTime());
+        // Heard from no earlier than the frame this acknowledgement answers was sent (it carries no time itself).
+        long answeredSentAt = secondary.frames().answered();
+        if (answeredSentAt != 0) {
+            secondary.lastAckNanos().accumulateAndGet(answeredSentAt, (a, b) -> a == 0 || b - a > 0 ? b : a);
+        }
         MemberState now = member.state();
         if (now.role() == Role.PRIMARY) {
             long heardSince = everyPeerHeardSince(now); // acks answer every batch and keepalive
@@ -484,6 +538,9 @@ public final class Replicator implements ReplicationLink {
             }
         }
         long previous = secondary.ackedLsn().getAndAccumulate(lsn, Math::max);
+        if (!secondary.confirms()) {
+            return; // an outsider's acknowledgements confirm nothing, not even for reads
+        }
         if (secondary.servesState(member.state())) {
             confirmedForReads.accumulateAndGet(lsn, Math::max);
         }
@@ -511,7 +568,7 @@ public final class Replicator implements ReplicationLink {
             if (at == 0 || !connected.servesState(state)) {
                 continue;
             }
-            if (connected.peerId() != null) {
+            if (connected.peerId() != null && member.isConfiguredPeer(connected.peerId())) {
                 heard.merge(connected.peerId(), at, (a, b) -> a - b > 0 ? a : b);
             }
             if (anyStream == 0 || at - anyStream > 0) {
@@ -603,6 +660,14 @@ public final class Replicator implements ReplicationLink {
             refuse(out, "notReady", member.bootstrapWait());
             return;
         }
+        String peerId = member.configuredHost(request.memberId()) != null ? request.memberId() : null;
+        String elsewhere = peerId == null ? null : member.streamFromElsewhere(peerId, socket.getInetAddress());
+        if (elsewhere != null) {
+            // Only the member's own address may speak for it: a stream naming a member confirms sync writes.
+            LOG.log(Level.WARNING, "refused a stream from {0}: {1}", peer, elsewhere);
+            refuse(out, "memberAddress", elsewhere);
+            return;
+        }
         if (request.knownEpoch() > state.highestEpochSeen()) {
             // Only an authenticated promote or follow changes epochs: a stream request is told no, nothing more.
             refuse(out, "stalePrimary", "this member is at epoch " + state.epoch() + " but the secondary has seen epoch "
@@ -645,15 +710,15 @@ public final class Replicator implements ReplicationLink {
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         long id = connectionIds.incrementAndGet();
-        String peerId = member.isConfiguredPeer(request.memberId()) ? request.memberId() : null;
-        if (peerId == null && member.peerCount() > 0) {
-            LOG.log(Level.WARNING, "{0} streams as {1}, which is not a member of this configuration: it does not "
-                    + "count towards the lease", peer, request.memberId());
+        boolean confirms = member.streamConfirms(request.memberId());
+        if (!confirms) {
+            LOG.log(Level.WARNING, "{0} streams {1}: it receives the log, but confirms no write and does not count "
+                    + "towards the lease", peer, request.memberId() == null ? "naming no member"
+                    : "as " + request.memberId() + ", which is not a member of this configuration");
         }
-        ConnectedSecondary secondary = new ConnectedSecondary(peer, peerId, socket, state.role(), state.epoch(),
-                fromLsn,
-                new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong());
-        secondaries.put(id, secondary);
+        ConnectedSecondary secondary = new ConnectedSecondary(peer, peerId, confirms, socket, state.role(),
+                state.epoch(), fromLsn, new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong(), new FrameTimes());
+        register(id, secondary);
         // Back at or past what was kept for its host: that hold has served (the connected stream holds now).
         recentlyConnected.computeIfPresent(socket.getInetAddress().getHostAddress(),
                 (host, recent) -> fromLsn >= recent.heldLsn() ? null : recent);
@@ -680,6 +745,27 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
+    /**
+     * Adds a stream; one of a member that already streams replaces the older one, which is closed first: a
+     * member follows once, so the older stream is stale (a reconnect before the old socket timed out), and its
+     * acknowledgements must neither count twice nor stand for the member's current log.
+     */
+    private void register(long id, ConnectedSecondary secondary) {
+        synchronized (secondaries) {
+            if (secondary.peerId() != null) {
+                for (var entry : secondaries.entrySet()) {
+                    if (secondary.peerId().equals(entry.getValue().peerId())) {
+                        secondaries.remove(entry.getKey());
+                        closeQuietly(entry.getValue().socket());
+                        LOG.log(Level.INFO, "member {0} streams again from {1}: its older stream from {2} is closed",
+                                secondary.peerId(), secondary.address(), entry.getValue().address());
+                    }
+                }
+            }
+            secondaries.put(id, secondary);
+        }
+    }
+
     private void ship(Socket socket, ConnectedSecondary secondary, LogReader reader, ReplicationFrames.BatchWriter batch,
                       DataOutputStream out) throws IOException {
         long lastSent = System.nanoTime();
@@ -703,12 +789,14 @@ public final class Replicator implements ReplicationLink {
                 long writtenAt = written != null ? written.wallMillis() : lastCommitWallMillis;
                 // Before the frame leaves: an ack may come back before send returns.
                 secondary.sentLsn().accumulateAndGet(lastInBatch, Math::max);
+                secondary.frames().sent(System.nanoTime());
                 long[] sizes = batch.send(storage.durableLsn(), writtenAt);
                 metrics.shipped(sizes[0], sizes[1]);
                 lastSent = System.nanoTime();
                 continue;
             }
             if (System.nanoTime() - lastSent >= TimeUnit.MILLISECONDS.toNanos(KEEPALIVE_MILLIS)) {
+                secondary.frames().sent(System.nanoTime());
                 ReplicationFrames.writeKeepalive(out, storage.durableLsn(), member.state().epoch());
                 lastSent = System.nanoTime();
             }

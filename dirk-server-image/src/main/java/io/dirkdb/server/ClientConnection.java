@@ -4,6 +4,7 @@ import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
 import io.dirkdb.engine.Session;
 import io.dirkdb.protocol.ConnectionDeadlines;
+import io.dirkdb.protocol.FailedAuthentications;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
@@ -38,6 +39,8 @@ final class ClientConnection implements Runnable {
      * the lease counts from there, so a renewal queued while this member was paused extends nothing.
      */
     private long lastAnswerNanos;
+    /** Failed {@code dirk auth} attempts on this connection, each answered later than the one before. */
+    private final FailedAuthentications failedAuthentications = new FailedAuthentications();
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
             ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
@@ -119,10 +122,11 @@ final class ClientConnection implements Runnable {
             byte[] reply;
             try {
                 reply = ReplyWriter.encode(run(request));
-            } catch (ReservedSlotException e) {
+            } catch (ClosingRefusal e) {
                 metrics.error();
                 out.sendFrames(ReplyWriter.encodeError(e.getMessage()));
-                return false; // a statement has no place on a reserved slot: the client reconnects later
+                // A statement on a reserved slot (the client reconnects later), or too many failed passwords.
+                return false;
             } catch (DirkException e) {
                 metrics.error();
                 reply = ReplyWriter.encodeError(e.getMessage());
@@ -167,7 +171,7 @@ final class ClientConnection implements Runnable {
             throw e;
         }
         if (reservedSlot && !(statement instanceof ControlStatement)) {
-            throw new ReservedSlotException("too many connections (limit " + settings.maxConnections()
+            throw new ClosingRefusal("too many connections (limit " + settings.maxConnections()
                     + "); this connection holds a slot kept for heartbeats, replication and control requests");
         }
         heartbeat = statement instanceof ControlStatement.Heartbeat && AccessRole.open(statement);
@@ -204,8 +208,9 @@ final class ClientConnection implements Runnable {
         return result;
     }
 
-    private static final class ReservedSlotException extends DirkException {
-        ReservedSlotException(String message) {
+    /** A refusal after which the connection is closed. */
+    private static final class ClosingRefusal extends DirkException {
+        ClosingRefusal(String message) {
             super(message);
         }
     }
@@ -219,6 +224,18 @@ final class ClientConnection implements Runnable {
         AccessRole granted = credentials.grant(offered);
         role = granted;
         if (granted == null) {
+            String closing;
+            try {
+                closing = failedAuthentications.failed();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ClosingRefusal("the server is shutting down");
+            }
+            if (closing != null) {
+                LOG.log(System.Logger.Level.WARNING, "closing the connection of {0} after {1} failed dirk auth attempts",
+                        socket.getRemoteSocketAddress(), failedAuthentications.count());
+                throw new ClosingRefusal(closing);
+            }
             throw new DirkException("authentication failed");
         }
         // The single-password setup answers as it always did; with roles, the answer names the one granted.

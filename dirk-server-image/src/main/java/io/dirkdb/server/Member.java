@@ -69,14 +69,19 @@ public final class Member implements AutoCloseable {
      * A member of the configuration that {@code dirk follow} and {@code dirk resync} may name.
      *
      * @param port its port; 0 when config.json gives it none or 0 (it listens on any free port): then any port
+     * @param id   its instance id in config.json (null: not known): a stream naming it confirms sync writes
      */
-    public record Peer(String host, int port) {
+    public record Peer(String host, int port, String id) {
         public Peer {
             Objects.requireNonNull(host, "host");
         }
 
+        public Peer(String host, int port) {
+            this(host, port, null);
+        }
+
         public static Peer of(MemberAddress address) {
-            return new Peer(address.host(), address.port());
+            return new Peer(address.host(), address.port(), address.id());
         }
 
         boolean takes(int requested) {
@@ -330,44 +335,21 @@ public final class Member implements AutoCloseable {
     }
 
     /**
-     * Refuses an address that is not a member of the configuration. The names are compared as written
-     * (config.json and the operator both use the members' stable DNS names); an address written otherwise
-     * (an IP) passes when it resolves to the same address as a member's name with the same port.
+     * Refuses an address that is not a member of the configuration (the rule: {@link PeerAddresses#names}).
      */
     private void checkClusterMember(String request, String host, int port) {
         List<Peer> members = clusterMembers;
         if (members == null || host == null) {
             return; // standalone: today's behaviour; a missing host is refused by the request itself
         }
-        String wanted = canonicalHost(host);
         for (Peer member : members) {
-            if (member.takes(port) && canonicalHost(member.host()).equals(wanted)) {
-                return;
-            }
-        }
-        java.util.Set<java.net.InetAddress> resolved = resolve(host);
-        for (Peer member : members) {
-            if (member.takes(port) && !resolved.isEmpty()
-                    && resolve(member.host()).stream().anyMatch(resolved::contains)) {
+            if (member.takes(port) && PeerAddresses.names(host, member.host(), PeerAddresses.SYSTEM)) {
                 return;
             }
         }
         throw new DirkException(request + " " + host + ":" + port + " refused: it is not a member of this cluster's "
                 + "configuration (members: " + members.stream().map(Peer::toString)
                 .collect(java.util.stream.Collectors.joining(", ")) + ")");
-    }
-
-    private static String canonicalHost(String host) {
-        String lower = host.strip().toLowerCase(java.util.Locale.ROOT);
-        return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
-    }
-
-    private static java.util.Set<java.net.InetAddress> resolve(String host) {
-        try {
-            return new java.util.HashSet<>(java.util.Arrays.asList(java.net.InetAddress.getAllByName(host.strip())));
-        } catch (java.net.UnknownHostException | RuntimeException e) {
-            return java.util.Set.of();
-        }
     }
 
     /** The primary lease in milliseconds (0: none). */
@@ -451,6 +433,50 @@ public final class Member implements AutoCloseable {
     /** Whether {@code instanceId} names another member of its configuration (false for null). */
     public boolean isConfiguredPeer(String instanceId) {
         return instanceId != null && bootstrap.peers().stream().anyMatch(peer -> peer.id().equals(instanceId));
+    }
+
+    /**
+     * The host config.json gives the other member {@code instanceId} (one listed with port 0 included), or null
+     * when it names no other member.
+     */
+    public String configuredHost(String instanceId) {
+        if (instanceId == null) {
+            return null;
+        }
+        List<Peer> members = clusterMembers;
+        if (members != null) {
+            for (Peer peer : members) {
+                if (instanceId.equals(peer.id())) {
+                    return peer.host();
+                }
+            }
+        }
+        for (MemberAddress peer : bootstrap.peers()) {
+            if (peer.id().equals(instanceId)) {
+                return peer.host();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether a stream naming {@code instanceId} (null: none) confirms sync writes: one naming another member of
+     * its configuration; any stream when this member knows no member ids (standalone, started without config.json).
+     */
+    public boolean streamConfirms(String instanceId) {
+        List<Peer> members = clusterMembers;
+        boolean knowsIds = !bootstrap.peers().isEmpty()
+                || members != null && members.stream().anyMatch(peer -> peer.id() != null);
+        return !knowsIds || configuredHost(instanceId) != null;
+    }
+
+    /**
+     * Why a stream naming {@code instanceId} (another member of its configuration) cannot come from {@code source}:
+     * null when the source is an address of that member's configured host, or when the host does not resolve now.
+     */
+    public String streamFromElsewhere(String instanceId, java.net.InetAddress source) {
+        String host = configuredHost(instanceId);
+        return host == null ? null : PeerAddresses.streamFromElsewhere(instanceId, host, source, PeerAddresses.SYSTEM);
     }
 
     /** Why an empty primary takes no writes yet, or null. */

@@ -72,7 +72,11 @@ public final class MemberServer implements AutoCloseable {
                     Thread thread = new Thread(task, "dirk-reject");
                     thread.setDaemon(true);
                     return thread;
-                }, new ThreadPoolExecutor.DiscardPolicy());
+                }, (task, pool) -> {
+                    if (task instanceof Refusal refusal) {
+                        closeQuietly(refusal.socket()); // the queue is full: closed without a word, never leaked
+                    }
+                });
         this.acceptor = new Thread(this::acceptLoop, "dirk-accept");
         this.deadlines = new ConnectionDeadlines("dirk-reaper", settings.timeouts());
     }
@@ -162,7 +166,7 @@ public final class MemberServer implements AutoCloseable {
             if (open > settings.maxConnections() + settings.reservedConnections() && !takeReservedSlotFromAStranger(open)) {
                 activeConnections.decrementAndGet();
                 metrics.refusedConnection();
-                rejectionThread.execute(() -> refuse(socket));
+                rejectionThread.execute(new Refusal(socket));
                 continue;
             }
             // Past the limit, a connection may still carry heartbeats, replication and control requests:
@@ -217,7 +221,10 @@ public final class MemberServer implements AutoCloseable {
     /**
      * Every slot is taken: when the member asks a password, a connection that holds a reserved slot without
      * having authenticated (anyone may send a plain heartbeat) gives it up to the newcomer, so strangers
-     * cannot lock out the supervisor, the secondaries and the operator the reserved slots are kept for.
+     * cannot lock out the supervisor, the secondaries and the operator the reserved slots are kept for. The
+     * most idle stranger goes first; a connection that has sent nothing yet keeps its slot for
+     * {@link #evictionGraceNanos()}, so strangers arriving continuously cannot evict a member's connection
+     * before its {@code dirk auth} arrives.
      *
      * @return true when a slot was freed for the newcomer (the evicted connection is counted until its socket closes)
      */
@@ -227,17 +234,29 @@ public final class MemberServer implements AutoCloseable {
             // No password, or as many evicted strangers still ending as there are reserved slots: refuse.
             return false;
         }
+        long now = System.nanoTime();
+        long grace = evictionGraceNanos();
+        Map.Entry<Socket, ConnectionDeadlines.Watch> mostIdle = null;
         for (Map.Entry<Socket, ConnectionDeadlines.Watch> held : reservedSlots.entrySet()) {
-            ConnectionDeadlines.Watch stranger = held.getValue();
-            if (!stranger.authenticated() && reservedSlots.remove(held.getKey(), stranger)) {
-                // On the rejection thread: a client that reads nothing must not block the accept loop.
-                rejectionThread.execute(() -> stranger.evict("too many connections (limit " + settings.maxConnections()
-                        + "); this unauthenticated connection held a slot kept for authenticated members and "
-                        + "operators, and gives it up to a newcomer; closing the connection"));
-                return true;
+            if (held.getValue().evictable(now, grace) && (mostIdle == null
+                    || held.getValue().lastActivityNanos() - mostIdle.getValue().lastActivityNanos() < 0)) {
+                mostIdle = held;
             }
         }
-        return false;
+        if (mostIdle == null || !reservedSlots.remove(mostIdle.getKey(), mostIdle.getValue())) {
+            return false;
+        }
+        ConnectionDeadlines.Watch stranger = mostIdle.getValue();
+        // On the rejection thread: a client that reads nothing must not block the accept loop.
+        rejectionThread.execute(() -> stranger.evict("too many connections (limit " + settings.maxConnections()
+                + "); this unauthenticated connection held a slot kept for authenticated members and "
+                + "operators, and gives it up to a newcomer; closing the connection"));
+        return true;
+    }
+
+    /** How long a connection that has sent nothing keeps a reserved slot: a quarter of the authentication deadline, at most 1 s. */
+    private long evictionGraceNanos() {
+        return Math.min(TimeUnit.SECONDS.toNanos(1), settings.timeouts().authentication().toNanos() / 4);
     }
 
     private static void pauseAfterAcceptFailure() {
@@ -248,13 +267,34 @@ public final class MemberServer implements AutoCloseable {
         }
     }
 
-    /** Answers a connection past the limit, then closes it once the client has read the answer. */
-    private void refuse(Socket raw) {
-        Socket socket;
-        try {
-            raw.setSoTimeout(1000); // a handshake here holds the one rejection thread: keep it short
-            socket = SecureSockets.accept(settings.tls(), raw, null);
-        } catch (IOException e) {
+    /** A connection past the limit, to refuse on the rejection thread. */
+    private final class Refusal implements Runnable {
+        private final Socket socket;
+
+        Refusal(Socket socket) {
+            this.socket = socket;
+        }
+
+        Socket socket() {
+            return socket;
+        }
+
+        @Override
+        public void run() {
+            refuse(socket);
+        }
+    }
+
+    /**
+     * Answers a connection past the limit, then closes it once the client has read the answer. With TLS it is
+     * closed at once, without a word: a handshake would hold the one rejection thread for as long as the client
+     * drips it (each byte restarts a read timeout), and every refusal and eviction after it would wait.
+     */
+    private void refuse(Socket socket) {
+        if (settings.tls() != null) {
+            LOG.log(System.Logger.Level.DEBUG, "closing {0} without a TLS handshake: too many connections (limit {1})",
+                    socket.getRemoteSocketAddress(), settings.maxConnections());
+            closeQuietly(socket);
             return;
         }
         try (socket) {

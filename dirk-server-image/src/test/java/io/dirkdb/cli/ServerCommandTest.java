@@ -169,7 +169,7 @@ class ServerCommandTest {
     void withAConfigFollowAndResyncNameOnlyItsOtherInstances() throws IOException {
         Path file = ConfigFiles.write(directory, CONFIG);
         assertThat(plan(Map.of(), "--config", file.toString(), "--id", "m2").clusterMembers())
-                .containsExactly(new io.dirkdb.server.Member.Peer("127.0.0.2", 3948));
+                .containsExactly(new io.dirkdb.server.Member.Peer("127.0.0.2", 3948, "m1"));
         assertThat(plan(Map.of(), "--data-dir", "d").clusterMembers()).isNull();
     }
 

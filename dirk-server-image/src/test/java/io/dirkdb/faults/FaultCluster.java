@@ -93,18 +93,17 @@ final class FaultCluster implements AutoCloseable {
 
         for (int i = 0; i < memberCount; i++) {
             String id = ids.get(i);
-            // The supervisor knows the members by their control addresses and repoints them there: each member's
-            // config.json lists the others at those too, as dirk follow names only members of its configuration.
+            // The supervisor knows the members by their control addresses and repoints them there, and members
+            // stream from each other there: each member's config.json lists the others at those (dirk follow names
+            // only members of its configuration, and a primary takes a member's stream only from its address).
             Path memberConfig = config;
             if (inNamespaces) {
-                StringBuilder withControl = new StringBuilder(instances);
+                StringBuilder withControl = new StringBuilder();
                 for (int j = 0; j < memberCount; j++) {
-                    if (j != i) {
-                        String[] hostPort = controlAddresses.get(j).split(":");
-                        withControl.append(",\n").append("""
-                                {"id": "%s-control", "role": "REPLICA", "host": "%s", "port": %s}"""
-                                .formatted(ids.get(j), hostPort[0], hostPort[1]));
-                    }
+                    String[] hostPort = (j == i ? dataAddresses : controlAddresses).get(j).split(":");
+                    withControl.append(j == 0 ? "" : ",\n").append("""
+                            {"id": "%s", "role": "%s", "host": "%s", "port": %s}"""
+                            .formatted(ids.get(j), j == 0 ? "MASTER" : "REPLICA", hostPort[0], hostPort[1]));
                 }
                 memberConfig = directory.resolve("config-" + id + ".json");
                 Files.writeString(memberConfig, """

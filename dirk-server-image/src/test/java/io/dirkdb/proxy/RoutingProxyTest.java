@@ -336,6 +336,24 @@ class RoutingProxyTest {
         assertThat(servedBy(client.execute("alaivo * ao@ t"))).isIn("m1", "m2");
     }
 
+    /** Before, a client could guess the application password at the proxy as fast as it could send. */
+    @Test
+    void sixthPasswordGuessOnOneConnectionIsNotEvaluatedAndAFreshConnectionStillAuthenticates() throws Exception {
+        cluster = LoopbackCluster.start(1, "s3cret");
+        startProxy(ProxySettings.loopback(cluster.addresses).withPassword("s3cret"));
+        DirkConnection guesser = client();
+        for (int attempt = 1; attempt <= 4; attempt++) {
+            assertThat(guesser.authenticate("guess-" + attempt).messageText())
+                    .isEqualTo("Hadisoana : authentication failed");
+        }
+        assertThat(guesser.authenticate("guess-5").messageText()).contains("5 failed attempts").contains("closed");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> guesser.authenticate("s3cret"))
+                .isInstanceOf(IOException.class);
+        DirkConnection fresh = client();
+        assertThat(fresh.authenticate("s3cret").isError()).isFalse();
+        assertThat(servedBy(fresh.execute("alaivo * ao@ t"))).isEqualTo("m1");
+    }
+
     @Test
     void midRotationTheProxyTakesBothPasswordsAndReachesMembersStillOnThePreviousOne() throws Exception {
         cluster = LoopbackCluster.start(2, "app-old");

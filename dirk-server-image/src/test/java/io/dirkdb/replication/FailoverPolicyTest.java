@@ -136,4 +136,28 @@ class FailoverPolicyTest {
         FailoverPolicy lossy = new FailoverPolicy(3, Duration.ZERO, ReplicationMode.SYNC, true);
         assertThat(lossy.elect(secondaries, 3, 12)).isEqualTo(new Election.Promote("m2", 4, 10));
     }
+
+    /** An epoch no promotion could have given (forged, or a poisoned member.json) never ranks a log first. */
+    @Test
+    void candidateWithAnImplausibleEpochIsNeverElectedOverTheMostCompleteLog() {
+        MemberObservation liar = new MemberObservation("m3", true, 0, "secondary", 1L << 60, 9, false);
+        assertThat(sync.elect(List.of(secondary("m2", 12), liar), 3, -1)).isEqualTo(new Election.Promote("m2", 4, 12));
+        assertThat(async.elect(List.of(secondary("m2", 12), liar), 3, -1)).isEqualTo(new Election.Promote("m2", 4, 12));
+        MemberObservation farAhead = new MemberObservation("m3", true, 0, "secondary", 3 + 2_000_000, 9, false);
+        assertThat(async.elect(List.of(secondary("m2", 12), farAhead), 3, -1))
+                .isEqualTo(new Election.Promote("m2", 4, 12));
+        assertThat(async.elect(List.of(liar), 3, -1)).isInstanceOf(Election.NoSafeCandidate.class)
+                .extracting(e -> ((Election.NoSafeCandidate) e).reason()).asString()
+                .contains("m3: reports epoch " + (1L << 60));
+    }
+
+    /** Its LSN may still be true: in sync mode one ahead of the best candidate may hold acknowledged writes. */
+    @Test
+    void syncRefusesWhileAMemberWithAnImplausibleEpochIsAheadOfTheBestCandidate() {
+        MemberObservation liar = new MemberObservation("m3", true, 0, "secondary", 1L << 60, 15, false);
+        assertThat(sync.elect(List.of(secondary("m2", 12), liar), 3, -1)).isInstanceOf(Election.NoSafeCandidate.class)
+                .extracting(e -> ((Election.NoSafeCandidate) e).reason()).asString()
+                .contains("m3 (epoch " + (1L << 60) + ", LSN 15)").contains("never promoted");
+        assertThat(async.elect(List.of(secondary("m2", 12), liar), 3, -1)).isEqualTo(new Election.Promote("m2", 4, 12));
+    }
 }

@@ -1,27 +1,55 @@
 package io.dirkdb.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.HeartbeatProbe;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.replication.supervisor.LocalSupervisor;
 import io.dirkdb.replication.supervisor.NetworkMemberControl;
 import io.dirkdb.replication.supervisor.SupervisorSettings;
+import io.dirkdb.server.Credentials;
+import io.dirkdb.server.EngineDatabase;
+import io.dirkdb.server.Member;
+import io.dirkdb.server.MemberServer;
 import io.dirkdb.server.Role;
+import io.dirkdb.server.ServerSettings;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** A primary acknowledges writes only while its supervisor or a secondary has heard from it within its lease. */
 class PrimaryLeaseTest extends ReplicaSetFixture {
     private static final Duration LEASE = Duration.ofMillis(600);
+    /** The lease of the paused-primary test: long enough for a relay to hold acks across it. */
+    private static final Duration PAUSED_LEASE = Duration.ofMillis(1000);
+    private final List<AutoCloseable> closeAfter = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger value = new java.util.concurrent.atomic.AtomicInteger(1000);
+
+    @AfterEach
+    void closeOthers() throws Exception {
+        for (int i = closeAfter.size() - 1; i >= 0; i--) {
+            closeAfter.get(i).close();
+        }
+    }
 
     private void startPrimaryWithTable() throws IOException {
         startPrimaryWithTable(ReplicationSettings.defaults(ReplicationMode.ASYNC));
@@ -322,6 +350,302 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
                 assertThat(window).isNegative();
                 assertThat(members.heartbeat("m1").path("leaseExpired").asBoolean()).isTrue();
             }
+        }
+    }
+
+    /**
+     * README "Primary lease": "promotion time >= last renewal sent + leaseMs + heartbeat timeout". The member counts
+     * the renewal from its previous answer on the connection, and on a new connection the probe makes up to three
+     * round trips after the supervisor stamped the renewal as sent (dirk auth, dirk heartbeat, dirk heartbeat
+     * lease E), each allowed a whole timeout. With a slow path toward the member (800 ms per request, timeout
+     * 1000 ms) the renewal used to land counted from an answer 1600 ms after it was "sent": the old primary
+     * acknowledged after the time the supervisor may promote another (review 12b). Now the probe sends no renewal
+     * when that answer came later than one timeout after it began, and counts as a miss.
+     */
+    @Test
+    void renewalOnASlowNewConnectionNeverOutlivesLastRenewalSentPlusLeasePlusTimeout() throws Exception {
+        long leaseMillis = 3000;
+        int timeoutMillis = 1000;
+        Member member = Member.start("m1", EngineDatabase.inMemory(), null, Role.PRIMARY);
+        closeAfter.add(member);
+        MemberServer server = MemberServer.start(member, ServerSettings.loopback(0)
+                .withCredentials(new Credentials("app-pw", "repl-pw", "admin-pw")));
+        closeAfter.add(server);
+        member.useLease(Duration.ofMillis(leaseMillis));
+        // The first primary of a new history starts with a fresh lease: let it run out, so only the renewal below counts.
+        try (DirkConnection client = DirkConnection.open("127.0.0.1", server.port())) {
+            assertThat(client.authenticate("app-pw").isError()).isFalse();
+            java.util.concurrent.atomic.AtomicInteger attempt = new java.util.concurrent.atomic.AtomicInteger();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                Reply early = client.execute("manamboara tahiry early" + attempt.incrementAndGet());
+                return early.isError() && early.errorMessage().contains("primary lease expired");
+            });
+        }
+        // Toward the member: dirk auth and dirk heartbeat delayed 800 ms, dirk heartbeat lease 1 delayed 1200 ms.
+        DelayingRelay relay = new DelayingRelay(server.port(), List.of(800L, 800L, 1200L));
+        closeAfter.add(relay);
+        HeartbeatProbe probe = new HeartbeatProbe(new MemberAddress("m1", "127.0.0.1", relay.port()), timeoutMillis,
+                null, "admin-pw", null);
+        closeAfter.add(probe);
+
+        long leaseSentNanos = System.nanoTime(); // what LocalSupervisor.probe stamps before the probe runs
+        assertThatThrownBy(() -> probe.probe(1)).isInstanceOf(SocketTimeoutException.class);
+        long promotionAllowedNanos = leaseSentNanos + TimeUnit.MILLISECONDS.toNanos(leaseMillis + timeoutMillis);
+        // Before, the renewal reached the member about 2800 ms after it was stamped (the third chunk); now none is sent.
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> System.nanoTime() - promotionAllowedNanos > TimeUnit.MILLISECONDS.toNanos(50));
+        // The supervisor may have promoted another member by now: this one must no longer acknowledge.
+        try (DirkConnection client = DirkConnection.open("127.0.0.1", server.port())) {
+            assertThat(client.authenticate("app-pw").isError()).isFalse();
+            Reply write = client.execute("manamboara tahiry late");
+            assertThat(write.isError())
+                    .as("a write %d ms after the supervisor may promote another member was answered %s",
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - promotionAllowedNanos),
+                            write.isError() ? write.errorMessage() : write.messageText())
+                    .isTrue();
+        }
+    }
+
+    /** A loopback TCP relay that delays the n-th chunk sent toward the member by the n-th delay (later ones: none). */
+    private static final class DelayingRelay implements AutoCloseable {
+        private final ServerSocket listener;
+        private final List<Long> delays;
+        private final List<Socket> sockets = new ArrayList<>();
+        private final List<Thread> threads = new ArrayList<>();
+        private volatile int delivered;
+
+        DelayingRelay(int memberPort, List<Long> delays) throws IOException {
+            this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            this.delays = delays;
+            start(() -> {
+                try {
+                    Socket client = listener.accept();
+                    Socket upstream = new Socket(InetAddress.getLoopbackAddress(), memberPort);
+                    synchronized (sockets) {
+                        sockets.add(client);
+                        sockets.add(upstream);
+                    }
+                    start(() -> pump(client, upstream, true));
+                    start(() -> pump(upstream, client, false));
+                } catch (IOException e) {
+                    // closed
+                }
+            });
+        }
+
+        private void start(Runnable task) {
+            Thread thread = new Thread(task, "delaying-relay");
+            thread.setDaemon(true);
+            synchronized (threads) {
+                threads.add(thread);
+            }
+            thread.start();
+        }
+
+        private void pump(Socket from, Socket to, boolean towardMember) {
+            byte[] buffer = new byte[8192];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                int chunk = 0;
+                int read;
+                while ((read = in.read(buffer)) > 0) {
+                    if (towardMember && chunk < delays.size()) {
+                        Thread.sleep(delays.get(chunk)); // the injected fault: a slow path toward the member
+                    }
+                    out.write(buffer, 0, read);
+                    out.flush();
+                    if (towardMember) {
+                        chunk++;
+                        delivered = chunk;
+                    }
+                }
+            } catch (IOException | InterruptedException e) {
+                // a side closed
+            }
+        }
+
+        int chunksDelivered() {
+            return delivered;
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+            synchronized (sockets) {
+                for (Socket socket : sockets) {
+                    socket.close();
+                }
+            }
+            synchronized (threads) {
+                threads.forEach(Thread::interrupt);
+            }
+        }
+    }
+
+    /**
+     * README "Primary lease": a paused primary must not acknowledge after another member was promoted, and a
+     * supervisor promotes at "last detach + leaseMs + heartbeat timeout". The supervisor's renewals count from
+     * the member's previous answer, but a secondary's acks counted from when the primary read them (review 12b). Acks queued toward a
+     * primary that reads nothing (paused by SIGSTOP, a long GC; here a relay holds them) and read after the
+     * secondary was detached and the lease waited out renew the lease for a whole lease more: the old primary
+     * acknowledges writes (async) while the promoted member takes its own.
+     */
+    @Test
+    void acksQueuedWhileThePrimaryWasPausedDoNotRenewItsLeaseAfterThePromotionTime() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        ReplicaSet.Node m1 = members.startPrimary("m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        try (DirkConnection connection = members.connect("m1")) {
+            ok(connection.execute("ampiasao shop"));
+            ok(connection.execute("manamboara tabilao t (id ISA(null,null))"));
+        }
+        m1.member().useLease(PAUSED_LEASE);
+        HoldingRelay relay = new HoldingRelay(m1.host(), m1.port());
+        closeAfter.add(relay);
+        ReplicaSet.Node m2 = members.start("m2", Role.SECONDARY, null, 0);
+        m2.member().follow("127.0.0.1", relay.port()); // m2 streams from m1 through the relay
+        // Only m2's acks keep m1 writable once its fresh start lease ran out.
+        await().atMost(Duration.ofSeconds(10)).pollDelay(PAUSED_LEASE.plusMillis(200)).until(() -> !write("m1", value.incrementAndGet()).isError());
+
+        relay.hold(); // m1 reads nothing more from m2 (as if paused): m2's acks queue up
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            Reply reply = write("m1", value.incrementAndGet());
+            return reply.isError() && reply.errorMessage().contains("primary lease expired");
+        });
+        // The supervisor detaches m2 (fence) and, the old primary not answering, waits out its lease.
+        m2.member().fence();
+        long detachedNanos = System.nanoTime();
+        long promotionNanos = detachedNanos + PAUSED_LEASE.toNanos()
+                + TimeUnit.MILLISECONDS.toNanos(SupervisorSettings.defaults(ReplicationMode.ASYNC).heartbeatTimeoutMillis());
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> System.nanoTime() - promotionNanos > TimeUnit.MILLISECONDS.toNanos(50));
+        // Another member may be primary now. m1 resumes and reads the queued acks.
+        relay.release();
+        java.util.concurrent.atomic.AtomicLong acknowledgedLateMillis = new java.util.concurrent.atomic.AtomicLong(-1);
+        try {
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        Reply reply = write("m1", value.incrementAndGet());
+                        if (!reply.isError()) {
+                            acknowledgedLateMillis.compareAndSet(-1,
+                                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - promotionNanos));
+                        }
+                        return acknowledgedLateMillis.get() < 0; // once one is acknowledged, the promise is broken for good
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            fail("m1 acknowledged a write " + acknowledgedLateMillis.get() + " ms after the supervisor could promote "
+                    + "another member: acks read late renewed its lease");
+        }
+    }
+
+    /**
+     * Relays one stream connection to the primary; {@link #hold()} stops passing what the secondary sends (its
+     * acks) until {@link #release()}, the primary's frames keep flowing to the secondary.
+     */
+    private static final class HoldingRelay implements AutoCloseable {
+        private final ServerSocket listener;
+        private final Object gate = new Object();
+        private boolean held;
+        private volatile Socket client;
+        private volatile Socket upstream;
+
+        HoldingRelay(String host, int port) throws IOException {
+            listener = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+            daemon(() -> {
+                try {
+                    client = listener.accept();
+                    upstream = new Socket(host, port);
+                    daemon(this::towardPrimary);
+                    daemon(this::towardSecondary);
+                } catch (IOException e) {
+                    // closed
+                }
+            });
+        }
+
+        private static void daemon(Runnable task) {
+            Thread thread = new Thread(task, "holding-relay");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void towardPrimary() {
+            byte[] buffer = new byte[8192];
+            try {
+                InputStream in = client.getInputStream();
+                OutputStream out = upstream.getOutputStream();
+                int read;
+                while ((read = in.read(buffer)) > 0) {
+                    synchronized (gate) {
+                        while (held) {
+                            gate.wait();
+                        }
+                    }
+                    out.write(buffer, 0, read);
+                    out.flush();
+                }
+            } catch (IOException | InterruptedException e) {
+                // a side closed
+            } finally {
+                closeQuietly(upstream);
+                closeQuietly(client);
+            }
+        }
+
+        private void towardSecondary() {
+            byte[] buffer = new byte[8192];
+            try {
+                InputStream in = upstream.getInputStream();
+                OutputStream out = client.getOutputStream();
+                int read;
+                while ((read = in.read(buffer)) > 0) {
+                    try {
+                        out.write(buffer, 0, read);
+                    } catch (IOException e) {
+                        // the secondary went away: keep draining the primary, the other direction closes both
+                    }
+                }
+            } catch (IOException e) {
+                // closed
+            }
+        }
+
+        void hold() {
+            synchronized (gate) {
+                held = true;
+            }
+        }
+
+        void release() {
+            synchronized (gate) {
+                held = false;
+                gate.notifyAll();
+            }
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        private static void closeQuietly(Socket socket) {
+            if (socket != null) {
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    // closing
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            release();
+            listener.close();
+            closeQuietly(client);
+            closeQuietly(upstream);
         }
     }
 }

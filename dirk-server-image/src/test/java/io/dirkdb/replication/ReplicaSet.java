@@ -96,7 +96,8 @@ final class ReplicaSet implements AutoCloseable {
             member.follow(primary.host(), primary.port());
         }
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
-        Replicator replicator = Replicator.attach(member, database.engine(), settings, registry);
+        // Each member streams from its own address, as a member listening on one address does.
+        Replicator replicator = Replicator.attach(member, database.engine(), settings.withSourceHost(host), registry);
         try {
             ServerSettings serverSettings = new ServerSettings(host, port, settings.peerPassword(), 64,
                     RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofSeconds(1));

@@ -353,6 +353,55 @@ class MemberServerTest {
         assertThat(supervisor.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
     }
 
+    /**
+     * Review 12b: a newcomer finding every slot taken evicted any unauthenticated connection on a reserved slot,
+     * including one opened a moment ago whose {@code dirk auth} was on its way (a supervisor's or a secondary's):
+     * strangers connecting continuously locked lease renewals and streams out of the reserved slots.
+     */
+    @Test
+    void connectionAboutToAuthenticateKeepsItsReservedSlotWhenAStrangerArrivesRightAfterIt() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret").withMaxConnections(2)
+                .withReservedConnections(1).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(30)), Role.PRIMARY);
+        List<RawClient> strangers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) { // every regular and reserved slot
+            RawClient stranger = connect(server);
+            // Twice: its first answer may reach it a moment before the server counts that request as done.
+            assertThat(stranger.ask("dirk heartbeat;")).contains("\"role\"");
+            assertThat(stranger.ask("dirk heartbeat;")).contains("\"role\"");
+            strangers.add(stranger);
+        }
+        RawClient supervisor = connect(server); // takes the reserved slot of the third stranger (it asked, unauthenticated)
+        RawClient evicted = strangers.get(2);
+        evicted.socket().setSoTimeout(5000);
+        assertThat(evicted.reply()).contains("gives it up to a newcomer");
+        assertThat(evicted.socket().getInputStream().read()).isEqualTo(-1);
+        RawClient late = connect(server); // a moment later, before the supervisor's dirk auth
+        late.socket().setSoTimeout(5000);
+        assertThat(late.ask("dirk heartbeat;")).contains("too many connections");
+        supervisor.socket().setSoTimeout(5000);
+        assertThat(supervisor.ask("dirk auth 'secret';")).contains("authenticated");
+        assertThat(supervisor.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
+    }
+
+    /** The grace is short: a silent stranger cannot hold a reserved slot past it (a quarter of 1 s here). */
+    @Test
+    void silentConnectionGivesUpItsReservedSlotOnceItHadTimeToAuthenticate() throws IOException {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret").withMaxConnections(2)
+                .withReservedConnections(1).withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(30)), Role.PRIMARY);
+        for (int i = 0; i < 2; i++) {
+            assertThat(connect(server).ask("dirk heartbeat;")).contains("\"role\"");
+        }
+        RawClient silent = connect(server); // the reserved slot, and never a word
+        silent.socket().setSoTimeout(5000);
+        await().atMost(Duration.ofMillis(900)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try (RawClient supervisor = new RawClient(server.address())) {
+                supervisor.socket().setSoTimeout(2000);
+                return supervisor.ask("dirk auth 'secret';").contains("authenticated");
+            }
+        });
+        assertThat(silent.reply()).contains("gives it up to a newcomer");
+    }
+
     @Test
     void proberWhoseKeptConnectionTheMemberClosedAsksAgainWithoutAMiss() throws IOException {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();

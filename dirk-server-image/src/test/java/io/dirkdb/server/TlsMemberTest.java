@@ -96,8 +96,9 @@ class TlsMemberTest {
         Reply reply = plain.execute("asehoy ny tahiry");
         assertThat(reply.isError()).isTrue();
         assertThat(reply.errorMessage()).contains("accepts only TLS");
-        // The plain-text client keeps its socket open; the one slot is free for a TLS client all the same.
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        // The plain-text client keeps its socket open; the one slot is free for a TLS client all the same
+        // (until it is, a TLS client past the limit is closed during its handshake: an IOException).
+        await().atMost(Duration.ofSeconds(5)).ignoreExceptionsInstanceOf(IOException.class).untilAsserted(() -> {
             try (DirkConnection tls = DirkConnection.open(trustingCa(), "127.0.0.1", server.port(), 5000)) {
                 ok(tls.execute("asehoy ny tahiry"));
             }
@@ -129,6 +130,49 @@ class TlsMemberTest {
         assertThatThrownBy(() -> connect(trustingCa().withServerName("m2.demo-members.ns.svc"), "127.0.0.2", server))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("is not for the name connected to");
+    }
+
+    /**
+     * Over the connection limit a TLS member refuses on one thread. A client that drips a handshake one byte at a
+     * time held it (each byte restarted the read timeout): every later refusal and eviction waited behind it,
+     * here a newcomer for about 10 s. Now a TLS connection past the limit is closed without a handshake.
+     */
+    @Test
+    void slowHandshakeOverTheConnectionLimitDoesNotHoldUpTheNextRefusal() throws Exception {
+        MemberServer server = start(TlsSettings.ClientAuth.NONE,
+                ServerSettings.loopback(0).withMaxConnections(1).withReservedConnections(0));
+        DirkConnection holder = connect(trustingCa(), "127.0.0.1", server);
+        ok(holder.execute("asehoy ny tahiry")); // holds the one slot
+        try (Socket slow = new Socket()) {
+            slow.connect(new InetSocketAddress("127.0.0.1", server.port()), 5000);
+            Thread drip = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 40; i++) {
+                        slow.getOutputStream().write(i == 0 ? 0x16 : 0x03); // a ClientHello that never ends
+                        slow.getOutputStream().flush();
+                        Thread.sleep(250);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // closed by the member
+                }
+            }, "slow-handshake");
+            drip.setDaemon(true);
+            drip.start();
+            TlsSettings tls = trustingCa();
+            java.util.concurrent.CompletableFuture<Reply> newcomer = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (DirkConnection late = DirkConnection.open(tls, "127.0.0.1", server.port(), 20_000)) {
+                    return late.execute("asehoy ny tahiry");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            // Refused (closed during its handshake) long before the drip ends; before, it waited for it.
+            Throwable outcome = org.assertj.core.api.Assertions.catchThrowable(
+                    () -> newcomer.get(4, java.util.concurrent.TimeUnit.SECONDS));
+            assertThat(outcome).as("the newcomer is refused without waiting for the slow handshake")
+                    .isInstanceOf(java.util.concurrent.ExecutionException.class);
+            drip.interrupt();
+        }
     }
 
     @Test

@@ -165,6 +165,9 @@ class ReferencedSecretsTest {
           .isEmpty();
     } finally {
       Harness.stopLoggingRequests(client);
+      // Its copies of the TLS files go with it, not left under /tmp.
+      client.resources(DirkCluster.class).inNamespace(ns).withName("demo").delete();
+      await().atMost(EVENT_PATIENCE).until(() -> !Files.exists(tlsCopies(ns)));
     }
   }
 

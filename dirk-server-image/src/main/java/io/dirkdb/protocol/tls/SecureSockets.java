@@ -38,10 +38,25 @@ public final class SecureSockets {
      * (0: none, though a TLS handshake is still bounded); with TLS, the handshake is done here.
      */
     public static Socket connect(TlsSettings tls, String host, int port, int timeoutMillis) throws IOException {
+        return connect(tls, null, host, port, timeoutMillis);
+    }
+
+    /**
+     * As {@link #connect(TlsSettings, String, int, int)}, from the local address {@code source} when it is given and
+     * on the same side of loopback as the target (a member listening on 127.0.0.3 reaches 127.0.0.2 from its own
+     * address, so the primary recognises it; it reaches a remote host from the address the system picks).
+     */
+    public static Socket connect(TlsSettings tls, java.net.InetAddress source, String host, int port, int timeoutMillis)
+            throws IOException {
         Socket raw = new Socket();
         try {
             raw.setTcpNoDelay(true);
-            raw.connect(new InetSocketAddress(host, port), timeoutMillis);
+            InetSocketAddress target = new InetSocketAddress(host, port);
+            if (source != null && !source.isAnyLocalAddress() && !target.isUnresolved()
+                    && source.isLoopbackAddress() == target.getAddress().isLoopbackAddress()) {
+                raw.bind(new InetSocketAddress(source, 0));
+            }
+            raw.connect(target, timeoutMillis);
             if (tls == null) {
                 raw.setSoTimeout(timeoutMillis);
                 return raw;
@@ -62,7 +77,7 @@ public final class SecureSockets {
                         + "(is TLS enabled on it?)");
             } catch (EOFException e) {
                 throw new IOException(host + ":" + port + " closed the connection during the TLS handshake "
-                        + "(is TLS enabled on it?)", e);
+                        + "(is TLS enabled on it? a member over its connection limit closes TLS connections so)", e);
             }
             socket.setSoTimeout(timeoutMillis);
             return socket;
@@ -170,6 +185,10 @@ public final class SecureSockets {
                         + cause.getMessage() + "); its subject alternative names must include it", e);
             }
             cause = cause.getCause();
+        }
+        if (message.contains("Remote host terminated the handshake")) {
+            return new IOException(peer + " closed the connection during the TLS handshake (a member over its "
+                    + "connection limit closes TLS connections so; or TLS is not enabled on it)", e);
         }
         if (message.contains("Unsupported or unrecognized SSL message") || message.contains("plaintext")) {
             return new IOException(peer + " does not speak TLS (is TLS enabled on it?)", e);

@@ -56,6 +56,8 @@ public final class LocalSupervisor implements AutoCloseable {
         boolean detachFailed; // its detach went unanswered: it may still acknowledge the lost primary's writes
         long nextRepairNanos; // when a member whose storage failed may be tried again (0: now)
         String otherHistoryLogged; // the other history it was last logged for (null: none)
+        long highestEpoch; // the highest plausible epoch it reported
+        boolean implausibleEpoch; // its last report says an epoch no promotion could have given
 
         Tracked(MemberAddress address) {
             this.address = address;
@@ -75,7 +77,8 @@ public final class LocalSupervisor implements AutoCloseable {
 
     private volatile String currentPrimary;
     private volatile long currentEpoch;
-    private long highestEpochSeen;
+    /** The highest epoch this supervisor offered in a promotion (answered or not): never offered twice. */
+    private long highestEpochOffered;
     private long lostSinceNanos = -1;
     private int roundsWithoutPrimary;
     private String lastRefusal;
@@ -84,6 +87,8 @@ public final class LocalSupervisor implements AutoCloseable {
     private long lastDetachAttemptNanos;
     /** The cluster's history, learnt from the members' heartbeats ({@link #learnClusterHistory}); null until known. */
     private String clusterHistory;
+    /** True once a majority of the configured members held {@link #clusterHistory}: it is never learnt again. */
+    private boolean historySettled;
     /** While {@link #clusterHistory} is unknown: why it cannot be learned (members disagree), else null. */
     private String historyConflict;
     /**
@@ -170,11 +175,14 @@ public final class LocalSupervisor implements AutoCloseable {
             // counting it would push the promotion's lease wait back for as long as it answers.
             long leaseEpoch = member.address.id().equals(currentPrimary) && member.answering()
                     && member.report.isPrimary() ? currentEpoch : -1;
-            if (leaseEpoch >= 0) {
-                member.leaseSentNanos = System.nanoTime();
-            }
             pending.add(CompletableFuture.runAsync(() -> {
                 Object outcome;
+                if (leaseEpoch >= 0) {
+                    // Right before the probe: it renews only if the member answered within one timeout of this (see
+                    // HeartbeatProbe.probe), so the member's lease runs at most this + timeout + lease. Read by the
+                    // round thread after the join.
+                    member.leaseSentNanos = System.nanoTime();
+                }
                 try {
                     outcome = control.heartbeat(member.address, leaseEpoch);
                 } catch (IOException e) {
@@ -188,7 +196,11 @@ public final class LocalSupervisor implements AutoCloseable {
             }, probes));
         }
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-        outcomes.forEach(this::record);
+        // Lowest epochs first, so whether an epoch is plausible does not depend on which member answered first.
+        outcomes.entrySet().stream()
+                .sorted(java.util.Comparator.comparingLong(outcome -> outcome.getValue() instanceof HeartbeatReport report
+                        ? report.epoch() : Long.MIN_VALUE))
+                .forEach(outcome -> record(outcome.getKey(), outcome.getValue()));
     }
 
     private List<MemberObservation> candidates(Tracked lost) {
@@ -221,11 +233,18 @@ public final class LocalSupervisor implements AutoCloseable {
             }
             member.failure = null;
             member.everAnswered = true;
-            if (Epochs.plausible(report.epoch(), highestEpochSeen)) {
-                highestEpochSeen = Math.max(highestEpochSeen, report.epoch());
+            long highest = highestEpochSeen();
+            if (Epochs.plausible(report.epoch(), highest)) {
+                member.highestEpoch = Math.max(member.highestEpoch, report.epoch());
+                member.implausibleEpoch = false;
             } else {
-                LOG.log(Level.WARNING, "{0} reports epoch {1}, beyond any epoch this supervisor gave: ignored",
-                        member.address, report.epoch());
+                if (!member.implausibleEpoch) {
+                    LOG.log(Level.WARNING, "{0} reports epoch {1}, which no promotion could have given (the highest "
+                            + "seen is {2}): forged, or a corrupt member.json; it is never adopted as primary nor "
+                            + "promoted by this supervisor, and its epoch is ignored", member.address,
+                            report.epoch(), highest);
+                }
+                member.implausibleEpoch = true;
             }
         } else {
             member.missed++;
@@ -234,6 +253,20 @@ public final class LocalSupervisor implements AutoCloseable {
                 LOG.log(Level.WARNING, "{0} missed a heartbeat: {1}", member.address, outcome);
             }
         }
+    }
+
+    /**
+     * The highest epoch a promotion must exceed: those this supervisor offered and the plausible ones its members
+     * reported, but not those of members of another history (another cluster's epochs).
+     */
+    private long highestEpochSeen() {
+        long highest = highestEpochOffered;
+        for (Tracked member : members.values()) {
+            if (!ofOtherHistory(member)) {
+                highest = Math.max(highest, member.highestEpoch);
+            }
+        }
+        return highest;
     }
 
     private void decide() {
@@ -284,7 +317,7 @@ public final class LocalSupervisor implements AutoCloseable {
         learnClusterHistory();
         Tracked best = null;
         for (Tracked member : members.values()) {
-            if (member.answering() && member.report.isPrimary() && !ofOtherHistory(member)
+            if (member.answering() && member.report.isPrimary() && !ofOtherHistory(member) && !member.implausibleEpoch
                     && (best == null || member.report.epoch() > best.report.epoch())) {
                 best = member;
             }
@@ -302,18 +335,18 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     /**
-     * Learns the cluster's history, while unknown, from the answering members that say one (an empty
-     * member has none yet). A history held by more than half of all the members is the cluster's: the
-     * silent ones cannot outvote it, and the data a failover must keep is there. Else, when every
-     * answering member that says one says the same, that one (the only data in sight; a member of
-     * another history that turns up later is then left out). Else, when the answering primaries all say
-     * one history, theirs: that is the data being served, and leaving it unwatched would let its lease
-     * lapse for a stray member. Members that still disagree leave it unknown, and nothing is adopted or
-     * promoted until they agree or a person removes the stray data: ranking them by epoch would compare
-     * epochs of different clusters.
+     * Learns the cluster's history from the answering members that say one (an empty member has none yet).
+     * A history held by more than half of all the configured members is the cluster's, for good: the silent
+     * ones cannot outvote it, the data a failover must keep is there, and it overrides any earlier guess.
+     * Until then the history is a guess, learnt again every round: a primary adopted of the guessed history
+     * keeps it (its data is what is served, and leaving it unwatched would let its lease lapse for a stray
+     * member); else, when every answering member that says one says the same, that one (the only data in
+     * sight); else, when the answering primaries all say one history, theirs. Members that still disagree
+     * leave it unknown, and nothing is adopted or promoted until they agree or a person removes the stray
+     * data: ranking them by epoch would compare epochs of different clusters.
      */
     private void learnClusterHistory() {
-        if (clusterHistory != null) {
+        if (historySettled) {
             return;
         }
         Map<String, List<String>> holders = new LinkedHashMap<>();
@@ -322,12 +355,34 @@ public final class LocalSupervisor implements AutoCloseable {
                 holders.computeIfAbsent(member.report.historyId(), history -> new ArrayList<>()).add(member.address.id());
             }
         }
-        String learned = null;
+        Tracked adopted = currentPrimary == null ? null : members.get(currentPrimary);
         for (Map.Entry<String, List<String>> held : holders.entrySet()) {
-            if (held.getValue().size() * 2 > members.size() || holders.size() == 1) {
-                learned = held.getKey();
+            if (held.getValue().size() * 2 > members.size()) {
+                String majority = held.getKey();
+                if (clusterHistory != null && !clusterHistory.equals(majority)) {
+                    LOG.log(Level.WARNING, "history {0}, held by {1} of the {2} members, is the cluster''s: it "
+                            + "overrides {3}, guessed from the members that answered earlier", majority,
+                            String.join(", ", held.getValue()), members.size(), clusterHistory);
+                }
+                if (adopted != null && adopted.report != null && adopted.report.historyId() != null
+                        && !majority.equals(adopted.report.historyId())) {
+                    LOG.log(Level.WARNING, "{0} is no longer watched as the primary: its data is of history {1}",
+                            adopted.address, adopted.report.historyId());
+                    currentPrimary = null; // the majority's primary (or a failover among its members) replaces it
+                    currentEpoch = 0;
+                    lostSinceNanos = -1;
+                }
+                historySettled = true;
+                setClusterHistory(majority, held.getValue(), "held by more than half of the " + members.size()
+                        + " members");
+                return;
             }
         }
+        if (adopted != null && clusterHistory != null && adopted.report != null
+                && (adopted.report.historyId() == null || clusterHistory.equals(adopted.report.historyId()))) {
+            return; // the adopted primary's history stays the guess until a majority says otherwise
+        }
+        String learned = holders.size() == 1 ? holders.keySet().iterator().next() : null;
         if (learned == null) {
             List<String> served = members.values().stream().filter(member -> member.answering()
                     && member.report.isPrimary() && member.report.historyId() != null)
@@ -335,12 +390,14 @@ public final class LocalSupervisor implements AutoCloseable {
             learned = served.size() == 1 ? served.get(0) : null;
         }
         if (learned != null) {
-            clusterHistory = learned;
-            historyConflict = null;
-            LOG.log(Level.INFO, "the cluster''s history is {0} (held by {1})", clusterHistory,
-                    String.join(", ", holders.get(learned)));
+            setClusterHistory(learned, holders.get(learned), "not yet held by more than half of the " + members.size()
+                    + " members: learnt again every heartbeat until it is");
             return;
         }
+        if (holders.size() < 2) {
+            return; // nobody in sight says a history: the last guess stands
+        }
+        clusterHistory = null;
         String conflict = holders.size() < 2 ? null : "the members hold data of different histories ("
                 + String.join("; ", holders.entrySet().stream().map(held -> held.getKey() + ": "
                         + String.join(", ", held.getValue())).toList())
@@ -351,6 +408,15 @@ public final class LocalSupervisor implements AutoCloseable {
             LOG.log(Level.WARNING, "{0}", conflict);
         }
         historyConflict = conflict;
+    }
+
+    private void setClusterHistory(String history, List<String> holders, String why) {
+        if (!history.equals(clusterHistory)) {
+            LOG.log(Level.INFO, "the cluster''s history is {0} (held by {1}; {2})", history, String.join(", ", holders),
+                    why);
+        }
+        clusterHistory = history;
+        historyConflict = null;
     }
 
     /**
@@ -365,7 +431,7 @@ public final class LocalSupervisor implements AutoCloseable {
         }
         members.values().forEach(member -> member.detachFailed = false); // each attempt tries the detach again
         // A first look, from this round's figures: with no candidate at all, the primary is left alone.
-        Election election = policy.elect(candidates(lost), highestEpochSeen);
+        Election election = policy.elect(candidates(lost), highestEpochSeen());
         if (election instanceof Election.NoSafeCandidate refusal) {
             logRefusal(refusal);
             return;
@@ -396,7 +462,7 @@ public final class LocalSupervisor implements AutoCloseable {
         // Also with no primary in sight: the secondaries may follow one this supervisor cannot reach.
         detachSecondaries(lost);
         probe(members.values().stream().filter(member -> member != lost).toList());
-        election = policy.elect(candidates(lost), highestEpochSeen, acknowledged);
+        election = policy.elect(candidates(lost), highestEpochSeen(), acknowledged);
         if (election instanceof Election.NoSafeCandidate refusal) {
             logRefusal(refusal); // the fenced primary is lost again next round: the failover is tried again
             if (lost != null && acknowledged >= 0) {
@@ -424,10 +490,10 @@ public final class LocalSupervisor implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "promoting {0} to epoch {1} failed: {2}; trying again next heartbeat",
                     chosen.address, promote.newEpoch(), e.getMessage());
-            highestEpochSeen = Math.max(highestEpochSeen, promote.newEpoch()); // never offer an epoch twice
+            highestEpochOffered = Math.max(highestEpochOffered, promote.newEpoch()); // never offer an epoch twice
             return;
         }
-        highestEpochSeen = promote.newEpoch();
+        highestEpochOffered = Math.max(highestEpochOffered, promote.newEpoch());
         acknowledgedLsn = -1; // this failover is over: the new primary holds every acknowledged write
         acknowledgedFailover = null;
         currentPrimary = chosen.address.id();
@@ -490,8 +556,8 @@ public final class LocalSupervisor implements AutoCloseable {
     private void detachSecondaries(Tracked lost) {
         for (Tracked member : members.values()) {
             if (member == lost || member.detachedNanos != 0 || !member.answering()
-                    || !HeartbeatReport.SECONDARY.equals(member.report.role())) {
-                continue;
+                    || !HeartbeatReport.SECONDARY.equals(member.report.role()) || ofOtherHistory(member)) {
+                continue; // a secondary of another history follows another cluster's primary: not ours to detach
             }
             try {
                 String answer = control.fence(member.address);
@@ -517,7 +583,7 @@ public final class LocalSupervisor implements AutoCloseable {
      * writes but still serves its final log, until it holds that LSN; the next attempt promotes it.
      */
     private void catchUpFromFencedPrimary(Tracked lost, long acknowledged) {
-        MemberObservation best = policy.mostComplete(candidates(lost)).orElse(null);
+        MemberObservation best = policy.mostComplete(candidates(lost), highestEpochSeen()).orElse(null);
         if (best == null || best.lsn() >= acknowledged) {
             return; // refused for another reason (a silent member): pulling would not help
         }

@@ -519,4 +519,139 @@ class LocalSupervisorTest {
         assertThat(cluster.actions).contains("resync m3 m1").noneMatch(action -> action.startsWith("promote"));
         assertThat(supervisor.currentPrimary()).isEqualTo("m1");
     }
+
+    /**
+     * A member whose heartbeat says primary at an epoch no promotion could have given (beyond {@code Epochs.MAX}:
+     * forged, or a member.json poisoned before epochs were bounded) is never adopted: adopting it fenced the
+     * cluster's real primary for it (review 12b).
+     */
+    @Test
+    void primaryReportingAnImplausibleEpochIsNotAdoptedOverTheRealPrimary() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(2);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+        cluster.actions.clear();
+        FakeMembers.Fake liar = cluster.get("m3");
+        liar.role = HeartbeatReport.PRIMARY;
+        liar.epoch = 1L << 60; // what its heartbeat says
+        rounds(3);
+        assertThat(supervisor.currentPrimary()).as("the primary the supervisor holds").isEqualTo("m1");
+        assertThat(cluster.actions).as("actions after m3's forged epoch").doesNotContain("fence m1");
+    }
+
+    /**
+     * Sync mode, the primary dies without answering its fence; m2 holds every acknowledged write (LSN 12), m3 only
+     * LSN 9 but says an epoch beyond any bound. Ranked by that epoch first, m3 was promoted and writes 10..12 lost
+     * (review 12b).
+     */
+    @Test
+    void secondaryReportingAnImplausibleEpochDoesNotWinTheElectionOverTheMostCompleteLog() {
+        supervisor(ReplicationMode.SYNC);
+        rounds(1);
+        cluster.actions.clear();
+        FakeMembers.Fake liar = cluster.get("m3");
+        liar.epoch = 1L << 60; // only its heartbeat says so: its member.json saw epoch 0
+        liar.highestEpochSeen = 0;
+        cluster.get("m1").answering = false;
+        rounds(4);
+        assertThat(cluster.actions).as("a promotion happens").anyMatch(action -> action.startsWith("promote"));
+        assertThat(cluster.actions).as("m2 holds LSN 12, m3 only 9").contains("promote m2 2")
+                .doesNotContain("promote m3 2");
+    }
+
+    /** A stray member's epochs count in its own cluster: the next epoch of this one does not jump past them. */
+    @Test
+    void epochsOfAMemberOfAnotherHistoryDoNotRaiseTheNextEpoch() {
+        String h1 = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m1").historyId = h1;
+        cluster.get("m2").historyId = h1;
+        FakeMembers.Fake stray = cluster.get("m3");
+        stray.historyId = "22222222-2222-2222-2222-222222222222";
+        stray.epoch = 40;
+        stray.following = "127.0.0.1:5999"; // its own cluster's primary
+        supervisor(ReplicationMode.ASYNC);
+        rounds(2);
+        cluster.actions.clear();
+        cluster.get("m1").answering = false;
+        rounds(4);
+        assertThat(cluster.actions).contains("promote m2 2").noneMatch(action -> action.startsWith("promote m2 41"));
+    }
+
+    /**
+     * The supervisor starts while the cluster's members m1 (primary) and m2 are still recovering (silent); only m3
+     * answers, with data of another history (a wrong volume). The history guessed from it was kept for good, so
+     * when m1 and m2 (2 of 3, with a primary) answered they counted as "of another history" and m3 was promoted
+     * (review 12b): a majority overrides a guess.
+     */
+    @Test
+    void strayMemberSeenFirstNeverOutvotesTheMajorityHistoryThatAnswersLater() {
+        String h1 = "11111111-1111-1111-1111-111111111111";
+        for (String id : new String[] {"m1", "m2"}) {
+            cluster.get(id).historyId = h1;
+            cluster.get(id).epoch = 3;
+            cluster.get(id).highestEpochSeen = 3;
+            cluster.get(id).answering = false;
+        }
+        FakeMembers.Fake stray = cluster.get("m3");
+        stray.role = HeartbeatReport.FENCED;
+        stray.historyId = "22222222-2222-2222-2222-222222222222";
+        stray.lsn = 50;
+        supervisor(ReplicationMode.SYNC);
+        rounds(3); // only the stray answers: nothing may be promoted (m1 and m2 are silent)
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("promote"));
+        cluster.get("m1").answering = true;
+        cluster.get("m2").answering = true;
+        rounds(4);
+        assertThat(cluster.actions).as("m1 and m2 (history %s, 2 of 3) answer, m1 as primary", h1)
+                .noneMatch(action -> action.startsWith("promote m3"));
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+    }
+
+    /**
+     * A primary adopted while its history was only a guess (the only data in sight) is dropped once a majority
+     * of the members holds another history: the majority's primary is watched (and renewed) instead.
+     */
+    @Test
+    void primaryAdoptedOnAGuessedHistoryGivesWayToTheMajoritysPrimary() {
+        String h1 = "11111111-1111-1111-1111-111111111111";
+        for (String id : new String[] {"m1", "m2"}) {
+            cluster.get(id).historyId = h1;
+            cluster.get(id).answering = false;
+        }
+        FakeMembers.Fake stray = cluster.get("m3");
+        stray.role = HeartbeatReport.PRIMARY;
+        stray.epoch = 7;
+        stray.highestEpochSeen = 7;
+        stray.historyId = "22222222-2222-2222-2222-222222222222";
+        supervisor(ReplicationMode.ASYNC);
+        rounds(2);
+        assertThat(supervisor.currentPrimary()).as("the only data in sight").isEqualTo("m3");
+        cluster.get("m1").answering = true;
+        cluster.get("m2").answering = true;
+        rounds(3);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+        assertThat(cluster.actions).noneMatch(action -> action.startsWith("fence m1") || action.startsWith("promote")
+                || action.endsWith(" m3"));
+    }
+
+    /**
+     * The log line of a member of another history promises it is "never adopted, promoted, fenced, repointed or
+     * rebuilt", but the detach before an election fenced every answering secondary without asking its history
+     * (review 12b): a stray secondary of another cluster stopped following its own primary.
+     */
+    @Test
+    void failoverNeverFencesASecondaryOfAnotherHistory() {
+        String h1 = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m1").historyId = h1;
+        cluster.get("m2").historyId = h1;
+        FakeMembers.Fake stray = cluster.get("m3");
+        stray.historyId = "22222222-2222-2222-2222-222222222222";
+        stray.following = "127.0.0.1:5999"; // its own cluster's primary
+        supervisor(ReplicationMode.ASYNC);
+        rounds(2);
+        cluster.actions.clear();
+        cluster.get("m1").answering = false;
+        rounds(4);
+        assertThat(cluster.actions).contains("promote m2 2").doesNotContain("fence m3");
+    }
 }

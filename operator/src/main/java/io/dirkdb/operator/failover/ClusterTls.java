@@ -103,9 +103,18 @@ public final class ClusterTls {
         Files.deleteIfExists(file);
       }
       Files.deleteIfExists(directory);
+      deleteIfEmpty(directory.getParent()); // the namespace's, once its last cluster went
     } catch (IOException e) {
       LOG.warnf(e, "DirkCluster %s/%s: cannot remove the operator's copies of its TLS files in %s",
           cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), directory);
+    }
+  }
+
+  private static void deleteIfEmpty(Path directory) throws IOException {
+    try {
+      Files.deleteIfExists(directory);
+    } catch (java.nio.file.DirectoryNotEmptyException e) {
+      // another cluster of the namespace still has its copies
     }
   }
 

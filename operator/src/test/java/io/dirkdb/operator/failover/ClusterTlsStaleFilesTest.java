@@ -79,10 +79,15 @@ class ClusterTlsStaleFilesTest {
         .addToData("tls.crt", b64("CERT")).addToData("tls.key", b64("KEY")).build();
     DirkCluster deleted = cluster("old-tls");
     deleted.getMetadata().setUid("uid-of-the-deleted-cluster");
+    DirkCluster other = cluster("old-tls");
+    other.getMetadata().setName("other");
     ClusterTls.of(deleted, secret, root);
+    ClusterTls.of(other, secret, root);
     ClusterTls.removeDeleted(deleted, root);
     assertThat(root.resolve("ns/demo")).doesNotExist();
-    assertThat(root.resolve("ns")).exists(); // other clusters of the namespace keep theirs
+    assertThat(root.resolve("ns/other/tls.key")).exists(); // other clusters of the namespace keep theirs
+    ClusterTls.remove(other, root);
+    assertThat(root.resolve("ns")).as("the namespace's directory, once its last cluster went").doesNotExist();
     // A pass of the cluster that was still running when it was deleted writes nothing back.
     ClusterTls.of(deleted, secret, root);
     assertThat(root.resolve("ns/demo")).doesNotExist();

@@ -1,0 +1,73 @@
+package io.dirkdb.server;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Whether a name or an address belongs to a member of the configuration, decided from the names' resolutions
+ * (given as a {@link Resolver}, so the rules are tested without a DNS server or a hosts file).
+ */
+public final class PeerAddresses {
+    /** Every address a host name (or literal address) resolves to; empty when it does not resolve. */
+    @FunctionalInterface
+    public interface Resolver {
+        Set<InetAddress> resolve(String host);
+    }
+
+    /** The system's resolver (the JVM caches answers for 30 s). */
+    public static final Resolver SYSTEM = host -> {
+        try {
+            return Set.copyOf(Arrays.asList(InetAddress.getAllByName(host.strip())));
+        } catch (UnknownHostException | RuntimeException e) {
+            return Set.of();
+        }
+    };
+
+    private PeerAddresses() {
+    }
+
+    /**
+     * Why a stream that names member {@code memberId}, configured at {@code configuredHost}, cannot come from it:
+     * its source address {@code source} is none of the addresses that host resolves to. Null when it is one of
+     * them, or when the host does not resolve now (nothing to compare with: the stream is taken).
+     */
+    public static String streamFromElsewhere(String memberId, String configuredHost, InetAddress source,
+                                             Resolver resolver) {
+        Set<InetAddress> addresses = resolver.resolve(configuredHost);
+        if (addresses.isEmpty() || addresses.contains(source)) {
+            return null;
+        }
+        return "the stream names member " + memberId + ", which the configuration places at " + configuredHost
+                + " (" + list(addresses) + "), but it comes from " + source.getHostAddress()
+                + "; a member streams from an address its configured host resolves to";
+    }
+
+    /**
+     * Whether {@code requested} (a host named in {@code dirk follow} or {@code dirk resync}) names the member
+     * configured at {@code memberHost}: the same name (case and a final dot aside), or a name or address that
+     * resolves only to addresses of that member. A name with one address of the member and another one elsewhere
+     * does not: a connection may use either.
+     */
+    public static boolean names(String requested, String memberHost, Resolver resolver) {
+        if (canonical(requested).equals(canonical(memberHost))) {
+            return true;
+        }
+        Set<InetAddress> wanted = resolver.resolve(requested);
+        return !wanted.isEmpty() && resolver.resolve(memberHost).containsAll(wanted);
+    }
+
+    private static String canonical(String host) {
+        String lower = host.strip().toLowerCase(Locale.ROOT);
+        return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
+    }
+
+    private static String list(Set<InetAddress> addresses) {
+        return addresses.stream().map(InetAddress::getHostAddress).collect(Collectors.toCollection(TreeSet::new))
+                .stream().collect(Collectors.joining(", "));
+    }
+}

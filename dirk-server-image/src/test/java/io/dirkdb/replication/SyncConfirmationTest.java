@@ -1,0 +1,147 @@
+package io.dirkdb.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dirkdb.heartbeat.MemberAddress;
+import io.dirkdb.protocol.Reply;
+import io.dirkdb.server.Member;
+import io.dirkdb.server.Role;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Who confirms a sync write: only a stream of a member of the primary's configuration, one stream per
+ * member, coming from that member's address. Anything else holding the replication password may still
+ * receive the log (backups, resync tools) but confirms nothing.
+ */
+class SyncConfirmationTest extends ReplicaSetFixture {
+    private final List<PeerChannel> forged = new ArrayList<>();
+    private final List<Thread> ackers = new ArrayList<>();
+
+    @AfterEach
+    void closeForgedStreams() throws InterruptedException {
+        forged.forEach(PeerChannel::close);
+        for (Thread acker : ackers) {
+            acker.join(5_000);
+        }
+    }
+
+    /** m1 primary in sync mode with m2 and m3 in its configuration; m2 and m3 run but follow nobody yet. */
+    private void startConfiguredPrimary() throws IOException {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofMillis(700)));
+        ReplicaSet.Node m2 = members.start("m2", Role.SECONDARY, null, 0);
+        ReplicaSet.Node m3 = members.start("m3", Role.SECONDARY, null, 0);
+        members.start("m1", Role.PRIMARY, null, 0, new Member.Bootstrap(List.of(
+                new MemberAddress("m2", m2.host(), m2.port()), new MemberAddress("m3", m3.host(), m3.port())), null));
+        await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m1").path("bootstrap").isMissingNode());
+    }
+
+    /** Opens {@code request} on m1 from {@code source} (null: the default, 127.0.0.1) and returns its answer. */
+    private JsonNode open(InetAddress source, String request) throws IOException {
+        ReplicaSet.Node m1 = members.node("m1");
+        PeerChannel channel = PeerChannel.open(null, source, m1.host(), m1.port(), null, List.of(), 5_000);
+        forged.add(channel);
+        return channel.requestJson(request);
+    }
+
+    /** A stream that acknowledges every record it receives, at once, for as long as it is open. */
+    private PeerChannel openAcknowledgingEverything(InetAddress source, String request) throws IOException {
+        JsonNode hello = open(source, request);
+        assertThat(hello.path("streaming").asBoolean()).as("answer to %s: %s", request, hello).isTrue();
+        PeerChannel channel = forged.get(forged.size() - 1);
+        Thread acker = new Thread(() -> acknowledgeEverything(channel), "forged-acks");
+        acker.setDaemon(true);
+        acker.start();
+        ackers.add(acker);
+        return channel;
+    }
+
+    private static void acknowledgeEverything(PeerChannel channel) {
+        try (ReplicationFrames.FrameReader frames = new ReplicationFrames.FrameReader(channel.in)) {
+            long last = 0;
+            while (true) {
+                Object frame = frames.next();
+                if (frame instanceof ReplicationFrames.Batch batch && !batch.records().isEmpty()) {
+                    last = batch.records().get(batch.records().size() - 1).lsn();
+                }
+                ReplicationFrames.writeAck(channel.out, last);
+            }
+        } catch (IOException e) {
+            // closed by the test or the member
+        }
+    }
+
+    @Test
+    void streamsOutsideTheConfigurationAcknowledgingEverythingConfirmNoSyncWrite() throws Exception {
+        startConfiguredPrimary();
+        openAcknowledgingEverything(null, "dirk stream 0 0 0;");
+        openAcknowledgingEverything(null, "dirk stream 0 0 0 member 'm9';");
+
+        Reply write = members.execute("m1", "manamboara tahiry forged");
+        assertThat(write.errorMessage()).as("only outsiders hold the write: it must not be acknowledged")
+                .contains("no secondary confirmed it");
+        assertThat(members.heartbeat("m1").path("ackedLsn").asLong()).isZero();
+
+        // A member of the configuration confirms: the same write path is acknowledged once m2 streams.
+        members.node("m2").member().follow(members.node("m1").host(), members.node("m1").port());
+        await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m2").path("streaming").asBoolean());
+        ok(members.execute("m1", "manamboara tahiry confirmed"));
+    }
+
+    @Test
+    void streamNamingAMemberFromAnotherAddressIsRefused() throws Exception {
+        startConfiguredPrimary();
+        // m2 is configured at 127.0.0.2; this stream comes from 127.0.0.1.
+        JsonNode answer = open(InetAddress.getByName("127.0.0.1"), "dirk stream 0 0 0 member 'm2';");
+        assertThat(answer.path("streaming").asBoolean()).as("answer: %s", answer).isFalse();
+        assertThat(answer.path("refused").asText()).isEqualTo("memberAddress");
+        assertThat(answer.path("reason").asText()).contains("m2").contains("127.0.0.1")
+                .contains(members.node("m2").host());
+    }
+
+    @Test
+    void aMembersNewerStreamReplacesItsOlderOneWhoseAcksNoLongerConfirm() throws Exception {
+        startConfiguredPrimary();
+        InetAddress m2 = InetAddress.getByName(members.node("m2").host());
+        JsonNode first = open(m2, "dirk stream 0 0 0 member 'm2';");
+        assertThat(first.path("streaming").asBoolean()).as("answer: %s", first).isTrue();
+        PeerChannel stale = forged.get(forged.size() - 1);
+        JsonNode second = open(m2, "dirk stream 0 0 0 member 'm2';"); // m2 reconnected; it never acknowledges
+        assertThat(second.path("streaming").asBoolean()).as("answer: %s", second).isTrue();
+        assertThat(streamClosedByMember(stale)).as("the member's older stream is closed by its newer one").isTrue();
+
+        Thread staleAcks = new Thread(() -> acknowledgeEverything(stale), "stale-acks");
+        staleAcks.setDaemon(true);
+        staleAcks.start();
+        ackers.add(staleAcks);
+        assertThat(members.execute("m1", "manamboara tahiry stale").errorMessage())
+                .as("the stale stream's acknowledgements confirm nothing").contains("no secondary confirmed it");
+    }
+
+    /** True when the member closes the stream within 5 s (keepalives and batches are skipped meanwhile). */
+    private static boolean streamClosedByMember(PeerChannel channel) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        try {
+            while (System.nanoTime() < deadline) {
+                if (channel.in.read() < 0) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (EOFException | SocketException e) {
+            return true;
+        } catch (IOException e) {
+            return false; // read timeout: still open
+        }
+    }
+}

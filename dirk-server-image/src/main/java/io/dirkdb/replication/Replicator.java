@@ -170,7 +170,6 @@ public final class Replicator implements ReplicationLink {
         }
     }
 
-
     private Replicator(Member member, Engine engine, Storage storage, ReplicationSettings settings, MeterRegistry registry) {
         this.member = member;
         this.engine = engine;

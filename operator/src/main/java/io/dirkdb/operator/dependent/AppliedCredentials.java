@@ -30,7 +30,7 @@ public final class AppliedCredentials {
   public static final String REASON_NEEDS_PREVIOUS = "RotationNeedsPreviousPassword";
 
   private static final Logger LOG = Logger.getLogger(AppliedCredentials.class);
-  /** namespace/name to the Secret (pod keys only) the templates were last made for. */
+  /** namespace/name/uid to the Secret (pod keys only) the templates were last made for (a few hundred bytes each). */
   private static final Map<String, Secret> APPLIED = new ConcurrentHashMap<>();
   private static final List<List<String>> ROLES = List.of(
       List.of(ClusterNaming.PASSWORD_KEY, ClusterNaming.PREVIOUS_PASSWORD_KEY),
@@ -56,7 +56,7 @@ public final class AppliedCredentials {
   /**
    * Decides for one pass.
    *
-   * @param key          namespace/name of the cluster
+   * @param key          namespace/name/uid of the cluster
    * @param secretName   the credentials Secret's name, for the messages
    * @param secret       the credentials Secret, null when missing
    * @param templateHash the hash the primary's (else the proxy's) pod template carries now, null when none

@@ -129,7 +129,10 @@ public final class ReferencedSecrets {
               .filter(d -> ClusterNaming.proxy(cluster).equals(d.getMetadata().getName()))
               .map(d -> AppliedCredentials.hashOf(d.getSpec().getTemplate())).filter(java.util.Objects::nonNull)
               .findFirst().orElse(null));
-      decision = AppliedCredentials.decide(key(cluster.getMetadata().getNamespace(), cluster.getMetadata().getName()),
+      // By uid: a cluster deleted and made again under its name starts with nothing remembered.
+      String id = key(cluster.getMetadata().getNamespace(), cluster.getMetadata().getName()) + "/"
+          + cluster.getMetadata().getUid();
+      decision = AppliedCredentials.decide(id,
           ClusterNaming.credentialsSecret(cluster), credentials(), templateHash);
     }
     return decision;

@@ -19,7 +19,9 @@ import java.util.Optional;
  * writes, held by a secondary that was behind when last read; and the fenced primary's answer says up
  * to which LSN it acknowledged, which the chosen member must hold.
  * In async mode the best answering secondary is promoted; writes it had not received are lost, which
- * is what async promises. A fenced member is a candidate like a secondary (its log is final); a member
+ * is what async promises, but in no mode is a member with no log promoted while a silent member held data
+ * when last heard from (or the old primary said it acknowledged writes), unless data loss is allowed: that
+ * would lose the whole database. A fenced member is a candidate like a secondary (its log is final); a member
  * that does not answer is never one, and in sync mode it blocks the election: it may hold the newest
  * acknowledged writes.
  */
@@ -88,6 +90,20 @@ public final class FailoverPolicy {
             }
         }
         MemberObservation chosen = best.get();
+        if (chosen.lsn() <= 0 && !allowDataLoss) {
+            // In every mode: async may lose unshipped writes, never the whole database to an empty member (a
+            // replaced volume) that would hand the cluster's history to an empty log and rebuild the others from it.
+            List<String> holdingData = secondaries.stream()
+                    .filter(m -> !m.answering() && !m.diverged() && m.lsn() > 0)
+                    .map(m -> m.member() + " (LSN " + m.lsn() + ")")
+                    .toList();
+            if (!holdingData.isEmpty() || acknowledgedLsn > 0) {
+                return new Election.NoSafeCandidate("the best candidate, " + chosen.member() + ", holds no log, but "
+                        + (holdingData.isEmpty() ? "the old primary acknowledged writes up to LSN " + acknowledgedLsn
+                        : String.join(", ", holdingData) + " did not answer and held data when last heard from")
+                        + "; promoting it would lose the whole database (set failover.allowDataLoss to accept that)");
+            }
+        }
         if (mode == ReplicationMode.SYNC && !allowDataLoss) {
             // A member whose epoch is implausible is never elected, but its LSN may still be true: one ahead of the
             // chosen member may hold acknowledged writes, as a silent one may.

@@ -192,7 +192,7 @@ final class LogFollower {
         JsonNode hello = peer.requestJson("dirk stream " + fromLsn + " " + epochAtFromLsn + " " + knownEpoch
                 + (history == null ? "" : " history '" + history + "'")
                 // Who it is: the primary counts one stream per member of its configuration towards its lease.
-                + (member.id().matches("[A-Za-z0-9._-]+") ? " member '" + member.id() + "'" : "") + ";");
+                + (io.dirkdb.server.ClusterConfig.INSTANCE_ID.matcher(member.id()).matches() ? " member '" + member.id() + "'" : "") + ";");
         String theirHistory = hello.path("historyId").isTextual() ? hello.path("historyId").asText() : null;
         if (hello.hasNonNull("refused")) {
             Refusal why = switch (hello.get("refused").asText()) {

@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.zip.Deflater;
@@ -144,24 +145,30 @@ public final class Replicator implements ReplicationLink {
      * open, and only while this member keeps the role and epoch it had when the stream opened.
      * {@code ackedLsn} starts at 0: the secondary's log may end before it is durable, so only its
      * acks (the first comes with the first batch or keepalive) say what it holds.
-     */
-    /**
+     *
      * @param peerId   the member of this member's configuration the stream says it comes from (checked against its
      *                 source address; one stream each); null when it names none of them (it then does not count
-     *                 towards the lease, which counts the members config.json gives a port)
-     * @param confirms whether its acknowledgements confirm sync writes: a stream of a member of the configuration, or
-     *                 any stream of a member without one; an outsider (a backup, a resync tool, a forger) only reads
+     *                 towards the lease, which counts the members of config.json)
+     * @param confirming whether its acknowledgements confirm sync writes and keep the lease: a stream of a
+     *                 member of the configuration, or any stream of a member without one; an outsider (a backup,
+     *                 a resync tool, a forger) only reads, and so does a stream naming a member whose host does
+     *                 not resolve, until a check of its source ({@code addressCheckDue}) finds it is that member's
+     * @param addressCheckDue when its source is next checked against its member's configured host (0: checked)
      */
-    private record ConnectedSecondary(String address, String peerId, boolean confirms, Socket socket, Role role,
+    private record ConnectedSecondary(String address, String peerId, AtomicBoolean confirming, Socket socket, Role role,
                                       long epoch, long fromLsn, AtomicLong sentLsn, AtomicLong ackedLsn,
-                                      AtomicLong lastAckNanos, FrameTimes frames) {
+                                      AtomicLong lastAckNanos, FrameTimes frames, AtomicLong addressCheckDue) {
+        boolean confirms() {
+            return confirming.get();
+        }
+
         boolean servesState(MemberState state) {
             return state.role() == role && state.epoch() == epoch;
         }
 
         /** Whether its acknowledgements confirm writes made under {@code state}. */
         boolean confirmsUnder(MemberState state) {
-            return confirms && servesState(state);
+            return confirms() && servesState(state);
         }
 
         /** What the secondary needs kept: the log after the last record it holds (as far as it says). */
@@ -524,6 +531,9 @@ public final class Replicator implements ReplicationLink {
             throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
                     + " were sent on this stream");
         }
+        if (secondary.addressCheckDue().get() != 0) {
+            checkAddressAgain(secondary);
+        }
         // Heard from no earlier than the frame this acknowledgement answers was sent (it carries no time itself).
         long answeredSentAt = secondary.frames().answered();
         if (answeredSentAt != 0) {
@@ -552,6 +562,32 @@ public final class Replicator implements ReplicationLink {
     }
 
     /**
+     * Checks again, at most once a second, the source of a stream naming a member whose configured host did not
+     * resolve: once it resolves, the stream confirms (from one of its addresses) or is closed (from elsewhere).
+     *
+     * @throws IOException when the stream comes from elsewhere (the stream is then closed)
+     */
+    private void checkAddressAgain(ConnectedSecondary secondary) throws IOException {
+        long due = secondary.addressCheckDue().get();
+        long now = System.nanoTime();
+        if (due == 0 || now - due < 0 || !secondary.addressCheckDue().compareAndSet(due, now + 1_000_000_000L)) {
+            return;
+        }
+        if (member.streamAddressUncheckable(secondary.peerId()) != null) {
+            return;
+        }
+        String elsewhere = member.streamFromElsewhere(secondary.peerId(), secondary.socket().getInetAddress());
+        if (elsewhere != null) {
+            LOG.log(Level.WARNING, "closed the stream from {0}: {1}", secondary.address(), elsewhere);
+            throw new IOException(elsewhere);
+        }
+        secondary.addressCheckDue().set(0);
+        secondary.confirming().set(member.streamConfirms(secondary.peerId()));
+        LOG.log(Level.INFO, "the stream from {0} comes from an address of member {1}: it confirms writes now",
+                secondary.address(), secondary.peerId());
+    }
+
+    /**
      * Since when every other member of its configuration (or, without one, at least one stream) has acknowledged
      * on a stream under the current role and epoch; 0 when one has not. Secondaries keep the primary's lease only
      * all together, and one stream per member: a secondary detached by a supervisor stops acknowledging, so
@@ -559,15 +595,16 @@ public final class Replicator implements ReplicationLink {
      * keeps the old primary writable past one lease after the others' detach.
      */
     private long everyPeerHeardSince(MemberState state) {
-        int peers = member.peerCount();
+        java.util.Set<String> peerIds = member.configuredPeerIds();
+        int peers = peerIds.size();
         java.util.Map<String, Long> heard = new java.util.HashMap<>();
         long anyStream = 0;
         for (ConnectedSecondary connected : secondaries.values()) {
             long at = connected.lastAckNanos().get();
-            if (at == 0 || !connected.servesState(state)) {
+            if (at == 0 || !connected.confirmsUnder(state)) { // an outsider or an unchecked stream keeps nothing
                 continue;
             }
-            if (connected.peerId() != null && member.isConfiguredPeer(connected.peerId())) {
+            if (connected.peerId() != null && peerIds.contains(connected.peerId())) {
                 heard.merge(connected.peerId(), at, (a, b) -> a - b > 0 ? a : b);
             }
             if (anyStream == 0 || at - anyStream > 0) {
@@ -710,13 +747,21 @@ public final class Replicator implements ReplicationLink {
         out.flush();
         long id = connectionIds.incrementAndGet();
         boolean confirms = member.streamConfirms(request.memberId());
-        if (!confirms) {
+        String uncheckable = peerId == null ? null : member.streamAddressUncheckable(peerId);
+        if (uncheckable != null) {
+            // Anyone with the password could name a member whose address is unknown now: it gets the log, not a vote.
+            confirms = false;
+            LOG.log(Level.WARNING, "{0} streams as member {1}, but {2}: it receives the log, but confirms no write "
+                    + "and does not count towards the lease until its address is checked (again at each "
+                    + "acknowledgement, once a second)", peer, peerId, uncheckable);
+        } else if (!confirms) {
             LOG.log(Level.WARNING, "{0} streams {1}: it receives the log, but confirms no write and does not count "
                     + "towards the lease", peer, request.memberId() == null ? "naming no member"
                     : "as " + request.memberId() + ", which is not a member of this configuration");
         }
-        ConnectedSecondary secondary = new ConnectedSecondary(peer, peerId, confirms, socket, state.role(),
-                state.epoch(), fromLsn, new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong(), new FrameTimes());
+        ConnectedSecondary secondary = new ConnectedSecondary(peer, peerId, new AtomicBoolean(confirms), socket,
+                state.role(), state.epoch(), fromLsn, new AtomicLong(fromLsn), new AtomicLong(), new AtomicLong(),
+                new FrameTimes(), new AtomicLong(uncheckable == null ? 0 : System.nanoTime()));
         register(id, secondary);
         // Back at or past what was kept for its host: that hold has served (the connected stream holds now).
         recentlyConnected.computeIfPresent(socket.getInetAddress().getHostAddress(),

@@ -129,6 +129,9 @@ public record ClusterConfig(Integer configVersion, LoadBalancer loadBalancer, Li
         return config;
     }
 
+    /** What an instance id may hold (the id a secondary gives in {@code dirk stream}, see LogFollower). */
+    public static final java.util.regex.Pattern INSTANCE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+");
+
     private void validate(Path file) {
         if (instances == null || instances.isEmpty()) {
             throw new ConfigException(file + ": instances: missing (at least one instance is needed)");
@@ -140,6 +143,10 @@ public record ClusterConfig(Integer configVersion, LoadBalancer loadBalancer, Li
                 throw new ConfigException(at + ": expected an object, got null");
             }
             require(instance.id() != null && !instance.id().isBlank(), at + ".id: missing");
+            // A secondary names itself in its replication stream only with such an id: with any other, its stream
+            // would count as an outsider's, confirming no sync write and keeping no lease.
+            require(INSTANCE_ID.matcher(instance.id()).matches(), at + ".id: \"" + instance.id() + "\" is not a valid "
+                    + "instance id: use only letters A-Z and a-z, digits, '.', '_' and '-'");
             require(instance.role() != null, at + ".role: missing (MASTER or REPLICA)");
             require(instance.host() != null && !instance.host().isBlank(), at + ".host: missing");
             require(instance.port() != null, at + ".port: missing");

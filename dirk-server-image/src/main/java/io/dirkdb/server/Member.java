@@ -425,14 +425,29 @@ public final class Member implements AutoCloseable {
         }
     }
 
+    /**
+     * The ids of the other members its configuration lists, with a port or without one (empty: alone, or started
+     * without a configuration).
+     */
+    public java.util.Set<String> configuredPeerIds() {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        bootstrap.peers().forEach(peer -> ids.add(peer.id()));
+        List<Peer> members = clusterMembers;
+        if (members != null) {
+            members.stream().map(Peer::id).filter(Objects::nonNull).forEach(ids::add);
+        }
+        ids.remove(id);
+        return ids;
+    }
+
     /** How many other members its configuration lists (0: alone, or started without a configuration). */
     public int peerCount() {
-        return bootstrap.peers().size();
+        return configuredPeerIds().size();
     }
 
     /** Whether {@code instanceId} names another member of its configuration (false for null). */
     public boolean isConfiguredPeer(String instanceId) {
-        return instanceId != null && bootstrap.peers().stream().anyMatch(peer -> peer.id().equals(instanceId));
+        return instanceId != null && configuredPeerIds().contains(instanceId);
     }
 
     /**
@@ -477,6 +492,20 @@ public final class Member implements AutoCloseable {
     public String streamFromElsewhere(String instanceId, java.net.InetAddress source) {
         String host = configuredHost(instanceId);
         return host == null ? null : PeerAddresses.streamFromElsewhere(instanceId, host, source, PeerAddresses.SYSTEM);
+    }
+
+    /**
+     * Why the source of a stream naming {@code instanceId} (another member of its configuration) cannot be checked
+     * now: its configured host does not resolve (its pod is gone, or the cluster DNS is down). Null when it
+     * resolves, or when {@code instanceId} names no member.
+     */
+    public String streamAddressUncheckable(String instanceId) {
+        String host = configuredHost(instanceId);
+        if (host == null || !PeerAddresses.SYSTEM.resolve(host).isEmpty()) {
+            return null;
+        }
+        return "the configuration places member " + instanceId + " at " + host + ", which does not resolve now,"
+                + " so the stream's source cannot be checked";
     }
 
     /** Why an empty primary takes no writes yet, or null. */

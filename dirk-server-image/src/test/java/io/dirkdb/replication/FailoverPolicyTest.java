@@ -160,4 +160,18 @@ class FailoverPolicyTest {
                 .contains("m3 (epoch " + (1L << 60) + ", LSN 15)").contains("never promoted");
         assertThat(async.elect(List.of(secondary("m2", 12), liar), 3, -1)).isEqualTo(new Election.Promote("m2", 4, 12));
     }
+
+    @Test
+    void memberWithNoLogIsNeverElectedWhileASilentMemberHeldDataInAnyMode() {
+        List<MemberObservation> members = List.of(secondary("empty", 0),
+                new MemberObservation("down", true, 4, "secondary", 3, 12, false));
+        assertThat(async.elect(members, 3)).isInstanceOf(Election.NoSafeCandidate.class);
+        assertThat(((Election.NoSafeCandidate) async.elect(members, 3)).reason()).contains("down (LSN 12)")
+                .contains("allowDataLoss");
+        assertThat(sync.elect(members, 3)).isInstanceOf(Election.NoSafeCandidate.class);
+        FailoverPolicy lossy = new FailoverPolicy(3, Duration.ZERO, ReplicationMode.ASYNC, true);
+        assertThat(lossy.elect(members, 3)).isEqualTo(new Election.Promote("empty", 4, 0));
+        // A silent member that never held data blocks nothing in async mode: a new cluster starts empty.
+        assertThat(async.elect(List.of(secondary("empty", 0), silent("new", 3)), 3)).isInstanceOf(Election.Promote.class);
+    }
 }

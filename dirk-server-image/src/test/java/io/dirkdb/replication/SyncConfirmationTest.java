@@ -20,9 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Who confirms a sync write: only a stream of a member of the primary's configuration, one stream per
- * member, coming from that member's address. Anything else holding the replication password may still
- * receive the log (backups, resync tools) but confirms nothing.
+ * Who confirms a sync write (and keeps the primary's lease): only a stream of a member of the primary's
+ * configuration, one stream per member, coming from that member's address (checked: its host must resolve).
+ * Anything else holding the replication password may still receive the log (backups, resync tools) but
+ * confirms nothing.
  */
 class SyncConfirmationTest extends ReplicaSetFixture {
     private final List<PeerChannel> forged = new ArrayList<>();
@@ -143,5 +144,43 @@ class SyncConfirmationTest extends ReplicaSetFixture {
         } catch (IOException e) {
             return false; // read timeout: still open
         }
+    }
+
+    /**
+     * In Kubernetes a member's configured host stops resolving while its pod is gone, and every name while the
+     * cluster DNS is down. A stream naming such a member is taken (it may receive the log) but, its source being
+     * unchecked, it confirms nothing: anyone with the password could speak for that member then.
+     */
+    @Test
+    void streamNamingAMemberWhoseHostDoesNotResolveConfirmsNoSyncWrite() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofMillis(700)));
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0);
+        m1.member().limitPeersTo(List.of(new Member.Peer("m2.dirk-members.prod.svc.invalid", 3948, "m2")));
+        openAcknowledgingEverything(InetAddress.getByName("127.0.0.1"), "dirk stream 0 0 0 member 'm2';");
+
+        Reply write = members.execute("m1", "manamboara tahiry forged");
+        assertThat(write.errorMessage()).as("a stream from 127.0.0.1 speaking for m2, whose host does not resolve now")
+                .isNotNull().contains("no secondary confirmed it");
+        assertThat(members.heartbeat("m1").path("ackedLsn").asLong()).isZero();
+    }
+
+    /**
+     * When config.json lists the other members without a port, the lease still counts only them: a stream from
+     * outside the configuration, acknowledging every keepalive, keeps no lease of a primary that hears from no
+     * member and no supervisor.
+     */
+    @Test
+    void streamFromOutsideTheConfigurationNeverRenewsTheLease() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0);
+        m1.member().limitPeersTo(List.of(new Member.Peer("127.0.0.9", 0, "m2"))); // config.json: m2 without a port
+        m1.member().useLease(Duration.ofMillis(1500));
+        openAcknowledgingEverything(InetAddress.getByName("127.0.0.1"), "dirk stream 0 0 0;");
+
+        // Nobody of the cluster is heard from: within a few leases, writes must stop being acknowledged.
+        await().atMost(Duration.ofSeconds(6)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            Reply write = members.execute("m1", "manamboara tahiry t" + System.nanoTime());
+            return write.isError() && write.errorMessage().contains("lease expired");
+        });
     }
 }

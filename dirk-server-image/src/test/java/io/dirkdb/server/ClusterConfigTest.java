@@ -93,6 +93,20 @@ class ClusterConfigTest {
                 .hasMessage(file + ": instances[1].id: \"m1\" is already the id of instances[0]");
     }
 
+    /**
+     * A secondary names itself in its replication stream only with an id of [A-Za-z0-9._-]+: with another one it
+     * would stream as an outsider, confirm no sync write and keep no lease. Such an id is refused at load.
+     */
+    @Test
+    void instanceIdASecondaryCannotStreamUnderIsRefused() throws IOException {
+        for (String id : new String[] {"m 2", "nœud-2", "m2'"}) {
+            Path file = ConfigFiles.write(directory, ORIGINAL.replace("\"id\": \"m2\"", "\"id\": \"" + id + "\""));
+            assertThatThrownBy(() -> ClusterConfig.load(file)).as(id)
+                    .hasMessage(file + ": instances[1].id: \"" + id + "\" is not a valid instance id: use only letters "
+                            + "A-Z and a-z, digits, '.', '_' and '-'");
+        }
+    }
+
     @Test
     void unknownInstanceIdListsTheKnownOnes() throws IOException {
         Path file = ConfigFiles.write(directory, ORIGINAL);

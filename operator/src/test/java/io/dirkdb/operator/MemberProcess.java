@@ -57,15 +57,21 @@ final class MemberProcess implements AutoCloseable {
       StringBuilder instances = new StringBuilder("""
           {"id": "%s", "role": "%s", "host": "%s", "port": %d}""".formatted(pod, primary ? "MASTER" : "REPLICA", host,
           port));
-      if (primaryHost != null) {
-        instances.append(",\n").append("""
-            {"id": "primary-of-%s", "role": "MASTER", "host": "%s", "port": %d}""".formatted(pod, primaryHost,
-            primaryPort));
-      }
+      // Every member under its pod name, as the operator's config.json lists them (a primary takes a stream
+      // as its member's, confirming sync writes, only when the name it announces is listed).
+      boolean primaryListed = false;
       for (String other : otherMembers) {
+        boolean followed = other.equals(primaryHost);
+        primaryListed |= followed;
         // Port 0: theirs are chosen at start (as --port 0 does), so dirk follow and dirk resync may name any.
         instances.append(",\n").append("""
-            {"id": "%s", "role": "REPLICA", "host": "%s", "port": 0}""".formatted("peer-" + other, other));
+            {"id": "%s", "role": "%s", "host": "%s", "port": %d}""".formatted(podOf(other),
+            followed ? "MASTER" : "REPLICA", other, followed ? primaryPort : 0));
+      }
+      if (primaryHost != null && !primaryListed) {
+        instances.append(",\n").append("""
+            {"id": "%s", "role": "MASTER", "host": "%s", "port": %d}""".formatted(podOf(primaryHost), primaryHost,
+            primaryPort));
       }
       Files.writeString(config, """
           {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}
@@ -74,6 +80,12 @@ final class MemberProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The pod a stable name ({@code <pod>.<cluster>-members.<ns>.svc}) belongs to. */
+  private static String podOf(String stableName) {
+    int dot = stableName.indexOf('.');
+    return dot < 0 ? stableName : stableName.substring(0, dot);
   }
 
   /**

@@ -654,4 +654,27 @@ class LocalSupervisorTest {
         rounds(4);
         assertThat(cluster.actions).contains("promote m2 2").doesNotContain("fence m3");
     }
+
+    /**
+     * m3 is fresh (a replaced volume: no log, no history), m2 goes down, then the primary m1 is lost: in async mode
+     * too the empty m3 is never promoted over the silent m2, which held the cluster's 12 records when last heard
+     * from; it would hand the cluster's history to an empty log and get the others rebuilt (wiped) from it.
+     */
+    @Test
+    void emptyMemberIsNeverPromotedWhileSilentMembersHoldTheClustersData() {
+        String history = "11111111-1111-1111-1111-111111111111";
+        cluster.get("m2").epoch = 1;
+        cluster.get("m3").lsn = 0;
+        cluster.get("m1").historyId = history;
+        cluster.get("m2").historyId = history;
+        supervisor(ReplicationMode.ASYNC);
+        rounds(2);
+        assertThat(supervisor.currentPrimary()).isEqualTo("m1");
+        cluster.actions.clear();
+        cluster.get("m2").answering = false;
+        cluster.get("m1").answering = false;
+        rounds(6);
+        assertThat(cluster.actions).as("promoted with: %s", cluster.promotedWithHistory)
+                .noneMatch(action -> action.startsWith("promote m3"));
+    }
 }

@@ -141,6 +141,60 @@ class PasswordRotationJourneyTest {
     }
   }
 
+  /**
+   * The mistake a rotation procedure must survive: the new passwords written in one step, without the previous-
+   * keys. Rolled members could not reach the others (nor the operator them, with its new administration
+   * password): the operator does not roll, keeps using the passwords the members run on, and asks for the
+   * previous- keys (condition CredentialsApplied False, Warning Event RotationNeedsPreviousPassword). Writes keep
+   * flowing through a proxy on the old password.
+   */
+  @Test
+  void aRotationWrittenInOneStepWithoutThePreviousKeysIsNotRolledKeepsWritesFlowingAndAsksForThePreviousKeys()
+      throws Exception {
+    String ns = "rotation-one-step";
+    Map<String, String> first = Map.of("password", "app-first-0123456789", "replication-password",
+        "repl-first-0123456789", "admin-password", "admin-first-0123456789");
+    Map<String, String> second = Map.of("password", "app-second-0123456789", "replication-password",
+        "repl-second-0123456789", "admin-password", "admin-second-0123456789");
+    writeSecret(ns, first);
+    try (LiveCluster live = LiveCluster.startManagedFromExample(client, ns, "ha-sync.yaml",
+        ConfigMapVolumes.defaultSyncPeriod(), c -> {
+          AuthSpec a = new AuthSpec();
+          a.setSecretName(SECRET);
+          c.getSpec().setAuth(a);
+        })) {
+      live.useApplicationPassword(first.get("password"));
+      LiveCluster.ProxyPod oldProxy = live.startProxyPod("ha-proxy-old");
+      createTable(oldProxy.port(), first.get("password"));
+      List<ContinuousWriter> writers = new ArrayList<>();
+      writers.add(new ContinuousWriter("127.0.0.1", oldProxy.port(), first.get("password"), List.of("ampiasao shop"),
+          n -> "manampia ao@ item (id) sanda (" + n + ")"));
+      awaitAcks(writers, 20);
+
+      int startsBefore = live.memberStarts().size();
+      writeSecret(ns, second);
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(cluster(ns).getStatus()
+          .condition("CredentialsApplied")).hasValueSatisfying(cond -> {
+            assertThat(cond.getStatus()).isEqualTo("False");
+            assertThat(cond.getReason()).isEqualTo("RotationNeedsPreviousPassword");
+            assertThat(cond.getMessage()).contains("previous-password", "previous-admin-password");
+          }));
+      assertThat(client.v1().events().inNamespace(ns).list().getItems())
+          .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("RotationNeedsPreviousPassword"));
+      // Well past a lease and a heartbeat timeout: writes still acknowledged, no member restarted.
+      int base = acks(writers);
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(acks(writers))
+          .as("writes acknowledged after a one-step rotation (status %s; last error %s)",
+              cluster(ns).getStatus().getConditions(), writers.get(0).lastError())
+          .isGreaterThanOrEqualTo(base + 40));
+      assertThat(live.memberStarts().subList(startsBefore, live.memberStarts().size())).as("members restarted")
+          .isEmpty();
+      for (ContinuousWriter w : writers) {
+        w.close();
+      }
+    }
+  }
+
   private void writeSecret(String ns, Map<String, String> values) {
     Map<String, String> data = new LinkedHashMap<>();
     values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));

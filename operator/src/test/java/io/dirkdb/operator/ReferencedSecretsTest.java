@@ -199,4 +199,49 @@ class ReferencedSecretsTest {
     await().atMost(EVENT_PATIENCE).untilAsserted(() -> assertThat(tlsCopies(ns))
         .as("the operator's copy of the TLS files of a cluster that no longer uses TLS").doesNotExist());
   }
+
+  /**
+   * A user's Secret replaced by delete and create (`kubectl replace --force`, a GitOps tool) is missing for a
+   * moment: a pass then must not strip the credentials hash from the pod templates (that would roll every member
+   * and proxy towards pods that cannot start), and says why it holds them.
+   */
+  @Test
+  void aUsersSecretMissingForAMomentLeavesThePodTemplatesAsTheyWereAndSaysCredentialsSecretMissing() {
+    String ns = "secrets-auth-recreated";
+    Map<String, String> passwords = Map.of("password", "app", "replication-password", "repl",
+        "admin-password", "adm");
+    putSecret(ns, "app-passwords", passwords);
+    cluster(ns, "app-passwords", null);
+    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren("demo", false));
+    await().atMost(Duration.ofSeconds(20)).until(() -> credentialsHashes(ns).stream().noneMatch("none"::equals));
+    List<String> before = credentialsHashes(ns);
+
+    client.secrets().inNamespace(ns).withName("app-passwords").delete();
+    await().atMost(EVENT_PATIENCE).until(() -> client.secrets().inNamespace(ns).withName("app-passwords")
+        .get() == null);
+    // One pass while it is missing (a spec change, so the test needs no timing of the watch).
+    var edited = new java.util.concurrent.atomic.AtomicReference<DirkCluster>();
+    Kubelet.retryOnConflict(() -> edited.set(client.resources(DirkCluster.class).inNamespace(ns).withName("demo")
+        .edit(c -> {
+          c.getSpec().getProxy().setReplicas(c.getSpec().getProxy().getReplicas() + 1);
+          return c;
+        })));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      DirkCluster c = client.resources(DirkCluster.class).inNamespace(ns).withName("demo").require();
+      assertThat(c.getStatus().getObservedGeneration()).isEqualTo(edited.get().getMetadata().getGeneration());
+      assertThat(c.getStatus().condition("CredentialsApplied")).hasValueSatisfying(cond -> {
+        assertThat(cond.getStatus()).isEqualTo("False");
+        assertThat(cond.getReason()).isEqualTo("CredentialsSecretMissing");
+      });
+    });
+    assertThat(credentialsHashes(ns))
+        .as("credentials hash of the primary, secondary and proxy templates while their Secret is missing")
+        .isEqualTo(before);
+
+    putSecret(ns, "app-passwords", passwords);
+    await().atMost(EVENT_PATIENCE).untilAsserted(() -> assertThat(client.resources(DirkCluster.class)
+        .inNamespace(ns).withName("demo").require().getStatus().condition("CredentialsApplied"))
+        .hasValueSatisfying(cond -> assertThat(cond.getStatus()).isEqualTo("True")));
+    assertThat(credentialsHashes(ns)).as("the same passwords back: no roll").isEqualTo(before);
+  }
 }

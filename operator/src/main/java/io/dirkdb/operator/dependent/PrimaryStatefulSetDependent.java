@@ -22,6 +22,8 @@ public class PrimaryStatefulSetDependent extends CRUDKubernetesDependentResource
   @Override
   protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
     return MemberStatefulSets.build(cluster, ClusterNaming.primaryStatefulSet(cluster), 1, cluster.getSpec().getImage(),
-        ClusterCredentials.hash(ReferencedSecrets.of(cluster, context).credentials()));
+        ReferencedSecrets.of(cluster, context).podCredentialsHash(context.getSecondaryResourcesAsStream(StatefulSet.class)
+            .filter(s -> ClusterNaming.primaryStatefulSet(cluster).equals(s.getMetadata().getName()))
+            .map(s -> AppliedCredentials.hashOf(s.getSpec().getTemplate())).findFirst().orElse(null)));
   }
 }

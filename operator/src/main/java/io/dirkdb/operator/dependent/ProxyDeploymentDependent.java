@@ -66,7 +66,9 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         // A changed password rolls the proxies (RollingUpdate, never below the asked number).
         .withNewMetadata().withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_PROXY))
         .withAnnotations(PodDefaults.credentialsAnnotations(
-            ClusterCredentials.hash(ReferencedSecrets.of(cluster, context).credentials())))
+            ReferencedSecrets.of(cluster, context).podCredentialsHash(context.getSecondaryResourcesAsStream(Deployment.class)
+                .filter(d -> ClusterNaming.proxy(cluster).equals(d.getMetadata().getName()))
+                .map(d -> AppliedCredentials.hashOf(d.getSpec().getTemplate())).findFirst().orElse(null))))
         .endMetadata()
         .withNewSpec()
         .withServiceAccountName(ClusterNaming.serviceAccount(cluster))

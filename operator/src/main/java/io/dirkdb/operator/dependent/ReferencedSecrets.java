@@ -2,6 +2,8 @@ package io.dirkdb.operator.dependent;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -51,6 +53,7 @@ public final class ReferencedSecrets {
   private final DirkCluster cluster;
   private final Context<DirkCluster> context;
   private final Map<String, Optional<Secret>> read = new ConcurrentHashMap<>();
+  private AppliedCredentials.Decision decision;
 
   private ReferencedSecrets(DirkCluster cluster, Context<DirkCluster> context) {
     this.cluster = cluster;
@@ -114,6 +117,33 @@ public final class ReferencedSecrets {
       return context.getSecondaryResource(Secret.class, CREDENTIALS_DEPENDENT).orElse(null);
     }
     return userSecret(ClusterNaming.credentialsSecret(cluster));
+  }
+
+  /** Whether the pods follow the credentials Secret this pass, and the operator's own passwords (once per pass). */
+  public synchronized AppliedCredentials.Decision applied() {
+    if (decision == null) {
+      String templateHash = context.getSecondaryResourcesAsStream(StatefulSet.class)
+          .filter(s -> ClusterNaming.primaryStatefulSet(cluster).equals(s.getMetadata().getName()))
+          .map(s -> AppliedCredentials.hashOf(s.getSpec().getTemplate())).filter(java.util.Objects::nonNull)
+          .findFirst().orElseGet(() -> context.getSecondaryResourcesAsStream(Deployment.class)
+              .filter(d -> ClusterNaming.proxy(cluster).equals(d.getMetadata().getName()))
+              .map(d -> AppliedCredentials.hashOf(d.getSpec().getTemplate())).filter(java.util.Objects::nonNull)
+              .findFirst().orElse(null));
+      // By uid: a cluster deleted and made again under its name starts with nothing remembered.
+      String id = key(cluster.getMetadata().getNamespace(), cluster.getMetadata().getName()) + "/"
+          + cluster.getMetadata().getUid();
+      decision = AppliedCredentials.decide(id,
+          ClusterNaming.credentialsSecret(cluster), credentials(), templateHash);
+    }
+    return decision;
+  }
+
+  /**
+   * The credentials hash for a pod template that carries {@code current} now (null for a child not made yet):
+   * the Secret's, or {@code current} while the Secret is missing or its change would break the members.
+   */
+  public String podCredentialsHash(String current) {
+    return applied().hash(credentials(), current);
   }
 
   /** The Secret of spec.tls; null without spec.tls or while the Secret does not exist. */

@@ -19,6 +19,8 @@ public class SecondaryStatefulSetDependent extends CRUDKubernetesDependentResour
   protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
     return MemberStatefulSets.build(cluster, ClusterNaming.secondaryStatefulSet(cluster),
         cluster.getSpec().getSecondaries(), cluster.getSpec().getImage(),
-        ClusterCredentials.hash(ReferencedSecrets.of(cluster, context).credentials()));
+        ReferencedSecrets.of(cluster, context).podCredentialsHash(context.getSecondaryResourcesAsStream(StatefulSet.class)
+            .filter(s -> ClusterNaming.secondaryStatefulSet(cluster).equals(s.getMetadata().getName()))
+            .map(s -> AppliedCredentials.hashOf(s.getSpec().getTemplate())).findFirst().orElse(null)));
   }
 }

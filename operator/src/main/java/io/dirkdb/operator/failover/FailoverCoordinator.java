@@ -168,7 +168,8 @@ public class FailoverCoordinator {
   public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods, ReferencedSecrets secrets) {
     ResourceID id = ResourceID.fromResource(cached);
     FailoverSpec spec = cached.getSpec().getFailover();
-    ClusterCredentials credentials = ClusterCredentials.of(secrets.credentials()); // the administration password
+    // The passwords the members run on (those of the Secret unless its pods are held on the previous ones).
+    ClusterCredentials credentials = secrets.applied().credentials();
     Map<String, MemberAddress> endpoints = new LinkedHashMap<>();
     pods.forEach(p -> MemberAddresses.of(p).ifPresent(e -> endpoints.put(e.id(), e)));
     ClusterTls tls = ClusterTls.of(cached, secrets.tls(), tlsRoot);

@@ -2,6 +2,7 @@ package io.dirkdb.operator.reconciler;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
+import io.dirkdb.operator.dependent.AppliedCredentials;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.ConfigMapDependent;
 import io.dirkdb.operator.dependent.CredentialsReadyCondition;
@@ -152,6 +153,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       LOG.infof("DirkCluster %s: phase %s, %s members ready", id, status.getPhase(), status.getReadyMembers());
     }
     reportChildren(context, stored, status, failed);
+    reportCredentials(context, stored, status, secrets.applied());
     UpdateControl<DirkCluster> update = Objects.equals(stored.getMetadata().getResourceVersion(),
         cluster.getMetadata().getResourceVersion()) ? patchIfChanged(stored, status)
         : writeIfChanged(context, stored, status);
@@ -215,6 +217,29 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
       failed.forEach(f -> LOG.warnf(f.error(), "DirkCluster %s: %s", id, f.describe()));
       ClusterEvents.warning(context.getClient(), cluster, ChildFailures.REASON, message);
+    }
+  }
+
+  /**
+   * Sets the CredentialsApplied condition; pods held on their passwords (the Secret missing, or a rotation without
+   * its previous- keys) is also a Warning Event when it starts or its message changes.
+   */
+  private static void reportCredentials(Context<DirkCluster> context, DirkCluster cluster, DirkClusterStatus status,
+      AppliedCredentials.Decision applied) {
+    Long generation = cluster.getMetadata().getGeneration();
+    if (applied.reason() == null) {
+      status.setConditions(Conditions.set(status.getConditions(), AppliedCredentials.CONDITION, true,
+          AppliedCredentials.REASON_APPLIED, applied.message(), generation));
+      return;
+    }
+    String previous = cluster.getStatus() == null ? null : cluster.getStatus()
+        .condition(AppliedCredentials.CONDITION).map(Condition::getMessage).orElse(null);
+    status.setConditions(Conditions.set(status.getConditions(), AppliedCredentials.CONDITION, false, applied.reason(),
+        applied.message(), generation));
+    if (!applied.message().equals(previous)) {
+      LOG.warnf("DirkCluster %s/%s: %s", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(),
+          applied.message());
+      ClusterEvents.warning(context.getClient(), cluster, applied.reason(), applied.message());
     }
   }
 

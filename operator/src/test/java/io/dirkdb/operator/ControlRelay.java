@@ -109,7 +109,9 @@ final class ControlRelay implements AutoCloseable {
     while (!listener.isClosed()) {
       try {
         Socket client = listener.accept();
-        Socket member = new Socket(targetHost, targetPort);
+        // From the client's own address, as a network path would carry it: a primary takes a member's stream
+        // only from that member's address.
+        Socket member = new Socket(targetHost, targetPort, client.getInetAddress(), 0);
         open.add(client);
         open.add(member);
         connections.incrementAndGet();

@@ -823,7 +823,7 @@ final class LiveCluster implements AutoCloseable {
       member.follow(stableName(follow.pod()), follow.port()); // by name, as config.json says, never by IP
     }
     var registry = HealthHttpServer.newRegistry();
-    Replicator.attach(member, database.engine(), replication, registry);
+    Replicator.attach(member, database.engine(), replication.withSourceHost(host), registry); // streams from its own address, as a pod does
     try {
       MemberServer server = MemberServer.start(member, new ServerSettings(host, port, password, 64,
           RequestScanner.DEFAULT_MAX_REQUEST_BYTES, Duration.ofMillis(200))

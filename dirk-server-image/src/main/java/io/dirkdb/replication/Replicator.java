@@ -741,11 +741,13 @@ public final class Replicator implements ReplicationLink {
                     + "; rebuild the secondary with dirk resync");
             return;
         }
+        // Numbered before the answer: a member's stream opened after this one was answered gets a higher number,
+        // so the newer of two streams of one member is known however their threads interleave below.
+        long id = connectionIds.incrementAndGet();
         ObjectNode hello = PeerChannel.JSON.createObjectNode().put("streaming", true).put("epoch", state.epoch())
                 .put("lastLsn", end).put("historyId", history);
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
-        long id = connectionIds.incrementAndGet();
         boolean confirms = member.streamConfirms(request.memberId());
         String uncheckable = peerId == null ? null : member.streamAddressUncheckable(peerId);
         if (uncheckable != null) {
@@ -797,6 +799,13 @@ public final class Replicator implements ReplicationLink {
     private void register(long id, ConnectedSecondary secondary) {
         synchronized (secondaries) {
             if (secondary.peerId() != null) {
+                for (var entry : secondaries.entrySet()) {
+                    if (secondary.peerId().equals(entry.getValue().peerId()) && entry.getKey() > id) {
+                        // A newer stream of the member registered first: this one is the stale one.
+                        closeQuietly(secondary.socket());
+                        return;
+                    }
+                }
                 for (var entry : secondaries.entrySet()) {
                     if (secondary.peerId().equals(entry.getValue().peerId())) {
                         secondaries.remove(entry.getKey());

@@ -817,6 +817,17 @@ final class LiveCluster implements AutoCloseable {
     List<io.dirkdb.heartbeat.MemberAddress> peers = members.values().stream().filter(m -> !m.pod().equals(pod))
         .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), stableName(m.pod()), m.port())).toList();
     Member member = Member.start(pod, database, directory, role, new Member.Bootstrap(peers, null));
+    // Every member of the cluster, started yet or not, as config.json lists them (a primary counts only their
+    // streams as confirming sync writes), plus the tests' cut-off address: a partition, not a stranger.
+    List<Member.Peer> cluster = new ArrayList<>();
+    for (String other : io.dirkdb.operator.dependent.ClusterNaming.memberNames(client
+        .resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).require())) {
+      if (!other.equals(pod)) {
+        cluster.add(new Member.Peer(stableName(other), 0, other));
+      }
+    }
+    cluster.add(new Member.Peer("cut-off." + name + "-members." + namespace + ".svc", 0, null));
+    member.limitPeersTo(cluster);
     // As dirk server in a cluster (config.json lists its peers): as primary it acknowledges only while heard from.
     member.useLease(inProcessLease);
     if (follow != null && member.state().primaryHost() == null) {

@@ -20,9 +20,9 @@ final class DataSizes {
     private static final int STRING = align(HEADER + 4 + 1 + 1 + REFERENCE);
     /**
      * What a row costs besides its array: its LinkedHashMap entry (hash, key, value, next, before, after),
-     * its boxed row id and about two slots of the map's table.
+     * its boxed row id, about two slots of the map's table, and 8 bytes measured but not accounted for.
      */
-    static final int ROW_OVERHEAD = align(HEADER + 4 + 5 * REFERENCE) + BOXED_NUMBER + 2 * REFERENCE;
+    static final int ROW_OVERHEAD = align(HEADER + 4 + 5 * REFERENCE) + BOXED_NUMBER + 2 * REFERENCE + 8;
     /** One row in one equality index: a HashMap node, its boxed row id, about two table slots. */
     static final int INDEX_ENTRY = align(HEADER + 4 + 3 * REFERENCE) + BOXED_NUMBER + 2 * REFERENCE;
     /** A database, table, domain or view without its rows: names, maps, column lists. */

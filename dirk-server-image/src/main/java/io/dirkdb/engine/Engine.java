@@ -70,6 +70,8 @@ public final class Engine implements AutoCloseable {
     /** The last refusal for memory, until a later change succeeds; null when none. */
     private volatile String memoryRefusal;
     private final java.util.concurrent.atomic.AtomicLong memoryRefusals = new java.util.concurrent.atomic.AtomicLong();
+    /** The number of the last full collection before data was last freed: its heap figure is stale. */
+    private volatile long staleFullCollection;
     private boolean closed;
 
     /** Opens a journal; storage replays into the engine's state machine while it opens. */
@@ -235,7 +237,7 @@ public final class Engine implements AutoCloseable {
             }
             long growth = catalog.growth(plan.change());
             if (growth > 0) {
-                String refusal = memoryLimit.refusal(dataBytes, growth);
+                String refusal = memoryLimit.refusal(dataBytes, growth, staleFullCollection);
                 if (refusal != null) {
                     memoryRefusal = refusal;
                     memoryRefusals.incrementAndGet();
@@ -254,8 +256,7 @@ public final class Engine implements AutoCloseable {
                 throw storageFailed(e);
             }
             catalog.apply(plan.change());
-            dataBytes = catalog.dataBytes();
-            memoryRefusal = null;
+            publishDataBytes();
             appliedLsn = lsn;
             session.recordWrite(lsn);
             recordsSinceCheckpoint++;
@@ -379,11 +380,22 @@ public final class Engine implements AutoCloseable {
         long data = dataBytes;
         String pressure = memoryRefusal; // the last refusal says most (a secondary's names its record)
         if (pressure == null) {
-            pressure = limit.pressure(data);
+            pressure = limit.pressure(data, staleFullCollection);
         }
         return new MemoryStatus(data, java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
-                limit.heapUsedAfterGc(), limit.heapMax(), limit.limitBytes(), limit.maxHeapShare(), pressure,
+                limit.lastFullCollection().heapAfter(), limit.heapMax(), limit.limitBytes(), limit.maxHeapShare(), pressure,
                 memoryRefusals.get());
+    }
+
+    /** After a change (under the write lock): the new data estimate; a change that freed data ends a refusal. */
+    private void publishDataBytes() {
+        long before = dataBytes;
+        dataBytes = catalog.dataBytes();
+        memoryRefusal = null;
+        if (dataBytes < before) {
+            // The heap left by the last full collection still counts what was just freed.
+            staleFullCollection = memoryLimit.lastFullCollection().number();
+        }
     }
 
     /** The LSN of the last record applied (0 when none). */
@@ -473,8 +485,7 @@ public final class Engine implements AutoCloseable {
                 throw storageFailed(e);
             }
             catalog.apply(change);
-            dataBytes = catalog.dataBytes();
-            memoryRefusal = null;
+            publishDataBytes();
             appliedLsn = record.lsn();
             epoch = Math.max(epoch, record.epoch());
             recordsSinceCheckpoint++;
@@ -511,8 +522,7 @@ public final class Engine implements AutoCloseable {
         lock.writeLock().lock();
         try {
             journal.installSnapshot(shipped);
-            dataBytes = catalog.dataBytes();
-            memoryRefusal = null;
+            publishDataBytes();
             appliedLsn = journal.lastLsn();
             epoch = Math.max(epoch, journal.lastEpoch());
             // The whole state and log were replaced by a checked snapshot on a fresh log: nothing of the failure is left.
@@ -542,7 +552,7 @@ public final class Engine implements AutoCloseable {
         lock.writeLock().lock();
         try {
             journal.truncateAfter(lsn);
-            dataBytes = catalog.dataBytes();
+            publishDataBytes();
             appliedLsn = journal.lastLsn();
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cutting the log back to LSN " + lsn + " failed", e);

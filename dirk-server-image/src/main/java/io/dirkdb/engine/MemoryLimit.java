@@ -1,21 +1,21 @@
 package io.dirkdb.engine;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.lang.management.MemoryUsage;
 import java.util.Locale;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * How much of the heap a member's data may take before it refuses writes that add data ({@code --max-heap-share}).
  * The whole database lives in the heap, so a member that grew past it would die of OutOfMemoryError and die again
  * replaying its log at every restart; refusing earlier keeps it up, serving reads, deletes and drops.
  *
- * <p>Two figures decide, both cheap: the engine's estimate of its data ({@link DataSizes}, kept per table by every
- * change: deterministic, so a refusal does not depend on when the collector last ran), and the heap the JVM still
- * held after its last garbage collection (what the estimate misses: sessions, results being sent, the collector's
- * own slack). The heap in use right now is not one of them: it swings with garbage not yet collected.
+ * <p>Two figures decide, both cheap. First the engine's estimate of its data ({@link DataSizes}, kept per table by
+ * every change): deterministic, so whether a write is refused does not depend on when the collector last ran, and
+ * within a few percent of what the rows really take. Then, as a backstop for what the estimate misses (sessions,
+ * results being sent, an unusual JVM), the heap still held after the last full collection (the live set: a JVM
+ * collects fully when its heap is nearly exhausted), once it passes halfway between the share and the whole heap;
+ * a change that frees data makes that figure stale until the next full collection. Neither the heap in use now
+ * nor the figures of young collections decide: they count garbage not collected yet (after a young collection G1
+ * reports its old generation garbage included), and a refusal on them could outlast the deletes meant to end it.
  *
  * <p>A secondary applies its primary's records up to halfway between the share and the whole heap: it must not stop
  * on a record its primary accepted because its own figures differ a little (it builds indexes for its own reads).
@@ -26,30 +26,30 @@ public final class MemoryLimit {
 
     private final double maxHeapShare;
     private final long heapMax;
-    private final LongSupplier heapUsedAfterGc;
+    private final Supplier<FullCollections.Last> lastFullCollection;
 
-    private MemoryLimit(double maxHeapShare, long heapMax, LongSupplier heapUsedAfterGc) {
+    private MemoryLimit(double maxHeapShare, long heapMax, Supplier<FullCollections.Last> lastFullCollection) {
         if (!(maxHeapShare > 0 && maxHeapShare <= 1)) {
             throw new IllegalArgumentException("the share of the heap must be above 0 and at most 1, got " + maxHeapShare);
         }
         this.maxHeapShare = maxHeapShare;
         this.heapMax = heapMax;
-        this.heapUsedAfterGc = heapUsedAfterGc;
+        this.lastFullCollection = lastFullCollection;
     }
 
     /** {@code maxHeapShare} of this JVM's maximum heap. */
     public static MemoryLimit ofHeapShare(double maxHeapShare) {
-        return new MemoryLimit(maxHeapShare, Runtime.getRuntime().maxMemory(), MemoryLimit::jvmHeapUsedAfterGc);
+        return new MemoryLimit(maxHeapShare, Runtime.getRuntime().maxMemory(), FullCollections::last);
     }
 
     /** {@code maxHeapShare} of a heap of {@code heapMax} bytes, deciding on the data estimate alone (tests). */
     public static MemoryLimit ofHeap(double maxHeapShare, long heapMax) {
-        return new MemoryLimit(maxHeapShare, heapMax, () -> -1);
+        return new MemoryLimit(maxHeapShare, heapMax, () -> FullCollections.Last.NONE);
     }
 
-    /** For tests: a heap of {@code heapMax} bytes that held {@code heapUsedAfterGc} after its last collection. */
-    static MemoryLimit of(double maxHeapShare, long heapMax, LongSupplier heapUsedAfterGc) {
-        return new MemoryLimit(maxHeapShare, heapMax, heapUsedAfterGc);
+    /** For tests: a heap of {@code heapMax} bytes whose full collections are {@code lastFullCollection}. */
+    static MemoryLimit of(double maxHeapShare, long heapMax, Supplier<FullCollections.Last> lastFullCollection) {
+        return new MemoryLimit(maxHeapShare, heapMax, lastFullCollection);
     }
 
     public double maxHeapShare() {
@@ -66,35 +66,43 @@ public final class MemoryLimit {
         return heapMax == Long.MAX_VALUE ? Long.MAX_VALUE : (long) (maxHeapShare * heapMax);
     }
 
-    /** The bytes of data past which a secondary stops applying its primary's records. */
+    /**
+     * Halfway between the share and the whole heap: the data past which a secondary stops applying its primary's
+     * records, and the heap held after a collection past which writes are refused whatever the estimate says.
+     */
     long replicationLimitBytes() {
         return heapMax == Long.MAX_VALUE ? Long.MAX_VALUE : (long) ((1 + maxHeapShare) / 2 * heapMax);
     }
 
-    /** The heap held after the last collection, or -1 when the JVM does not say. */
-    public long heapUsedAfterGc() {
-        return heapUsedAfterGc.getAsLong();
+    /** The latest full collection: the heap it left and its number. */
+    FullCollections.Last lastFullCollection() {
+        return lastFullCollection.get();
     }
 
-    /** Why a write adding {@code growth} bytes to {@code dataBytes} is refused, or null when it may go on. */
-    String refusal(long dataBytes, long growth) {
+    /**
+     * Why a write adding {@code growth} bytes to {@code dataBytes} is refused, or null when it may go on; a full
+     * collection numbered {@code staleUpTo} or lower happened before data was freed: its figure no longer counts.
+     */
+    String refusal(long dataBytes, long growth, long staleUpTo) {
         long limit = limitBytes();
         if (dataBytes + growth > limit) {
             return "this member refuses writes that add data: its data takes an estimated " + size(dataBytes)
                     + (growth > 0 ? " and this write would add " + size(growth) : "") + ", past its limit of "
                     + share() + ". " + WHAT_TO_DO;
         }
-        long afterGc = heapUsedAfterGc();
-        if (afterGc > limit) {
-            return "this member refuses writes that add data: its heap still held " + size(afterGc)
-                    + " after the last garbage collection, past its limit of " + share() + ". " + WHAT_TO_DO;
+        FullCollections.Last collection = lastFullCollection();
+        long backstop = replicationLimitBytes();
+        if (collection.number() > staleUpTo && collection.heapAfter() > backstop) {
+            return "this member refuses writes that add data: its heap still held " + size(collection.heapAfter())
+                    + " after the last full garbage collection, past " + size(backstop) + " (halfway between its limit of "
+                    + share() + " and the whole heap). " + WHAT_TO_DO;
         }
         return null;
     }
 
     /** Why this member is at its limit now (a write adding nothing would be refused), or null. */
-    String pressure(long dataBytes) {
-        return refusal(dataBytes, 0);
+    String pressure(long dataBytes, long staleUpTo) {
+        return refusal(dataBytes, 0, staleUpTo);
     }
 
     /** Why a secondary cannot apply a record adding {@code growth} bytes, or null when it can. */
@@ -132,25 +140,5 @@ public final class MemoryLimit {
             return (bytes >> 10) + " KiB";
         }
         return (bytes >> 20) + " MiB";
-    }
-
-    /**
-     * The heap pools' usage after their latest collection (what survived it), summed; -1 when no pool reports one.
-     * A pool that was never collected reports 0, which only makes this figure lower: it never refuses by mistake.
-     */
-    static long jvmHeapUsedAfterGc() {
-        long total = 0;
-        boolean any = false;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() != MemoryType.HEAP || !pool.isValid()) {
-                continue;
-            }
-            MemoryUsage afterGc = pool.getCollectionUsage();
-            if (afterGc != null) {
-                total += afterGc.getUsed();
-                any = true;
-            }
-        }
-        return any ? total : -1;
     }
 }

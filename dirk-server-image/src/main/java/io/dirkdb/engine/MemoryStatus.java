@@ -5,7 +5,7 @@ package io.dirkdb.engine;
  *
  * @param dataBytes       the engine's estimate of the heap its data takes (rows, indexes, schema)
  * @param heapUsed        the heap in use now, garbage included
- * @param heapUsedAfterGc the heap held after the last garbage collection (-1: unknown)
+ * @param heapUsedAfterGc the heap held after the last full garbage collection (-1: none yet)
  * @param heapMax         the JVM's maximum heap
  * @param limitBytes      the data past which writes that add data are refused ({@code --max-heap-share} of heapMax)
  * @param maxHeapShare    that share

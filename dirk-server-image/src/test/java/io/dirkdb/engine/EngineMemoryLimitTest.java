@@ -89,21 +89,26 @@ class EngineMemoryLimitTest {
     }
 
     @Test
-    void aHeapStillFullAfterACollectionRefusesWritesToo() {
-        long[] afterGc = {0};
+    void aHeapStillNearlyFullAfterAFullCollectionRefusesWritesUntilDataIsFreed() {
+        FullCollections.Last[] last = {FullCollections.Last.NONE};
         Engine engine = Engine.inMemory();
-        engine.limitMemory(MemoryLimit.of(0.5, 64L << 20, () -> afterGc[0]));
+        engine.limitMemory(MemoryLimit.of(0.5, 64L << 20, () -> last[0]));
         Session session = shop(engine);
         engine.execute(session, insert(1));
-        afterGc[0] = 40L << 20;
-        assertThatThrownBy(() -> engine.execute(session, insert(2)))
-                .hasMessageContaining("its heap still held 40 MiB after the last garbage collection, past its limit of "
-                        + "50% of its 64 MiB heap (32 MiB");
-        assertThat(engine.memory().pressure()).contains("after the last garbage collection");
+        last[0] = new FullCollections.Last(40L << 20, 1); // past the share but not halfway to the whole heap
+        engine.execute(session, insert(2));
+        last[0] = new FullCollections.Last(50L << 20, 2);
+        assertThatThrownBy(() -> engine.execute(session, insert(3)))
+                .hasMessageContaining("its heap still held 50 MiB after the last full garbage collection, past 48 MiB "
+                        + "(halfway between its limit of 50% of its 64 MiB heap (32 MiB, --max-heap-share 0.5) and the whole heap)");
+        assertThat(engine.memory().pressure()).contains("after the last full garbage collection");
+        assertThat(engine.memory().heapUsedAfterGc()).isEqualTo(50L << 20);
+        // Freeing data makes that figure stale: no collection has run since, yet writes go on.
         engine.execute(session, "fafao ao@ item rehefa id = 1");
-        afterGc[0] = 20L << 20;
-        engine.execute(session, insert(3));
         assertThat(engine.memory().pressure()).isNull();
+        engine.execute(session, insert(4));
+        last[0] = new FullCollections.Last(50L << 20, 3);
+        assertThatThrownBy(() -> engine.execute(session, insert(5))).hasMessageContaining("after the last full garbage");
     }
 
     @Test

@@ -206,6 +206,13 @@ public class FailoverCoordinator {
         member.setLsn(result.last().lsn());
         // Lag as the operator sees it: records the primary has that this member has not.
         member.setLag(primaryLsn < 0 ? null : Math.max(0L, primaryLsn - result.last().lsn()));
+        HeartbeatReport.Memory memory = result.last().memory();
+        if (memory != null) {
+          member.setDataBytes(memory.dataBytes());
+          member.setHeapLimitBytes(memory.heapLimit());
+          member.setHeapMaxBytes(memory.heapMax());
+          member.setMemoryError(memory.pressure());
+        }
       }
     }
     if (blocked.containsKey(ResourceID.fromResource(cluster)) && status.getPhase() != ClusterPhase.FailingOver) {

@@ -904,14 +904,10 @@ final class LiveCluster implements AutoCloseable {
   }
 
   /**
-   * Deletes the DirkCluster as {@code kubectl delete} with garbage collection would (its member pods and
-   * children go; the members' volumes stay, and so does the credentials Secret, whose password the members
-   * were started with), then creates it again with the same spec and restarts every member on its retained
-   * data directory, as the new StatefulSets would. The members in {@code wiped} come back on an empty volume.
+   * {@code kubectl delete dirkcluster} with the garbage collection the mock server lacks: every member stops,
+   * the DirkCluster goes, and so do its pods and children except the credentials Secret and the volumes.
    */
-  void recreateOverRetainedVolumes(Set<String> wiped) throws IOException {
-    var old = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace)
-        .withName(name).require();
+  void deleteWithItsPods() {
     members.values().forEach(m -> m.stop().run());
     client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
     client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
@@ -926,6 +922,18 @@ final class LiveCluster implements AutoCloseable {
     await(() -> client.pods().inNamespace(namespace).list().getItems().isEmpty()
         && client.apps().statefulSets().inNamespace(namespace).list().getItems().isEmpty());
     jobsSeen.clear();
+  }
+
+  /**
+   * Deletes the DirkCluster as {@code kubectl delete} with garbage collection would (its member pods and
+   * children go; the members' volumes stay, and so does the credentials Secret, whose password the members
+   * were started with), then creates it again with the same spec and restarts every member on its retained
+   * data directory, as the new StatefulSets would. The members in {@code wiped} come back on an empty volume.
+   */
+  void recreateOverRetainedVolumes(Set<String> wiped) throws IOException {
+    var old = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace)
+        .withName(name).require();
+    deleteWithItsPods();
     for (String pod : wiped) {
       try (var files = Files.walk(members.get(pod).directory())) {
         for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -111,6 +111,8 @@ public class FailoverCoordinator {
   private final Map<ResourceID, Attempt> attempts = new ConcurrentHashMap<>();
   /** The history id of each cluster's primary, from its heartbeats (promote and follow name it). */
   private final Map<ResourceID, String> histories = new ConcurrentHashMap<>();
+  /** The uid each cluster had at its last pass: one made again under its name inherits nothing of the old one. */
+  private final Map<ResourceID, String> uids = new ConcurrentHashMap<>();
 
   /**
    * The lease a member has when its heartbeat does not say one: {@code dirk server --primary-lease-ms}'s
@@ -167,6 +169,12 @@ public class FailoverCoordinator {
 
   public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods, ReferencedSecrets secrets) {
     ResourceID id = ResourceID.fromResource(cached);
+    String uid = cached.getMetadata().getUid();
+    String previousUid = uid == null ? null : uids.put(id, uid);
+    if (previousUid != null && !previousUid.equals(uid)) {
+      forget(id); // its deletion was missed, or a pass of the old one ran on after it
+      uids.put(id, uid);
+    }
     FailoverSpec spec = cached.getSpec().getFailover();
     // The passwords the members run on (those of the Secret unless its pods are held on the previous ones).
     ClusterCredentials credentials = secrets.applied().credentials();
@@ -188,6 +196,18 @@ public class FailoverCoordinator {
       Optional<Duration> recheck = pass.run(id);
       return new Outcome(pass.cluster, pass.currentPods(), recheck);
     }
+  }
+
+  /**
+   * Forgets a deleted cluster: what its failovers learnt in memory would otherwise stay for good, and judge a
+   * cluster made again under its name (a blocked failover's Degraded phase, a lost primary's clock, a history).
+   */
+  public void forget(ResourceID id) {
+    lostSince.remove(id);
+    blocked.remove(id);
+    attempts.remove(id);
+    histories.remove(id);
+    uids.remove(id);
   }
 
   /** Adds the prober's figures (epoch, LSN, lag, misses) to the members of a status about to be written. */

@@ -100,6 +100,8 @@ public class FailoverCoordinator {
   /** How long one reconcile waits for a switchover target to catch up before it looks again later. */
   private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
   private static final Duration RECHECK = Duration.ofSeconds(1);
+  /** The longest a cluster without member pods waits for a look of its own (a pod that appears is news anyway). */
+  static final Duration RECHECK_WITHOUT_PODS_MAX = Duration.ofSeconds(30);
   private static final int CONTROL_TIMEOUT_MILLIS = 2000;
 
   private final HeartbeatProber prober;
@@ -111,6 +113,8 @@ public class FailoverCoordinator {
   private final Map<ResourceID, Attempt> attempts = new ConcurrentHashMap<>();
   /** The history id of each cluster's primary, from its heartbeats (promote and follow name it). */
   private final Map<ResourceID, String> histories = new ConcurrentHashMap<>();
+  /** Passes in a row that found none of a cluster's member pods: their rechecks back off. */
+  private final Map<ResourceID, Integer> passesWithoutPods = new ConcurrentHashMap<>();
   /** The uid each cluster had at its last pass: one made again under its name inherits nothing of the old one. */
   private final Map<ResourceID, String> uids = new ConcurrentHashMap<>();
 
@@ -193,9 +197,30 @@ public class FailoverCoordinator {
       MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),
           cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary());
       Pass pass = new Pass(id, client, cluster, pods, results, roles, control);
-      Optional<Duration> recheck = pass.run(id);
+      Optional<Duration> recheck = backOffWithoutPods(id, pods, pass.cluster, pass.run(id));
       return new Outcome(pass.cluster, pass.currentPods(), recheck);
     }
+  }
+
+  /**
+   * A cluster without member pods (just created, or all its pods gone) has nothing to probe, label or fail over,
+   * and a pod that appears is an event of its own: its safety-net recheck doubles from 1 s up to
+   * {@link #RECHECK_WITHOUT_PODS_MAX} instead of running every second. A cluster with pods, or with a failover
+   * in progress, keeps its rechecks as they are.
+   */
+  private Optional<Duration> backOffWithoutPods(ResourceID id, List<Pod> pods, DirkCluster cluster,
+      Optional<Duration> recheck) {
+    FailoverRecord record = cluster.getStatus() == null ? null : cluster.getStatus().getLastFailover();
+    if (!pods.isEmpty() || recheck.isEmpty() || record != null && record.inProgress()) {
+      passesWithoutPods.remove(id);
+      return recheck;
+    }
+    int passes = passesWithoutPods.merge(id, 1, Integer::sum);
+    Duration backOff = RECHECK.multipliedBy(1L << Math.min(passes - 1, 10));
+    if (backOff.compareTo(RECHECK_WITHOUT_PODS_MAX) > 0) {
+      backOff = RECHECK_WITHOUT_PODS_MAX;
+    }
+    return Optional.of(recheck.get().compareTo(backOff) > 0 ? recheck.get() : backOff);
   }
 
   /**
@@ -207,6 +232,7 @@ public class FailoverCoordinator {
     blocked.remove(id);
     attempts.remove(id);
     histories.remove(id);
+    passesWithoutPods.remove(id);
     uids.remove(id);
   }
 

@@ -7,8 +7,10 @@ import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.dirkdb.operator.failover.HeartbeatProber;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -28,6 +30,9 @@ class ClusterRecreationTest {
   @Inject
   @ClusterAdmin
   KubernetesClient client;
+
+  @Inject
+  HeartbeatProber prober;
 
   @Test
   void aClusterMadeAgainUnderItsNameIsNotDegradedByTheDeletedOnesBlockedFailover() throws Exception {
@@ -55,6 +60,38 @@ class ClusterRecreationTest {
         assertThat(cluster(ns).getStatus().getPhase()).isEqualTo(ClusterPhase.Pending);
         assertThat(cluster(ns).getStatus().condition("FailingOver")).isEmpty();
       });
+    }
+  }
+
+  @Test
+  void aClusterDeletedWhileAPassIsUnderWayIsNoLongerProbed() {
+    String ns = "deleted-mid-pass";
+    DirkCluster cluster = TestClusters.example(client, "basic.yaml");
+    cluster.getMetadata().setName(NAME);
+    TestClusters.create(client, ns, cluster);
+    ResourceID id = new ResourceID(NAME, ns);
+    try {
+      TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(NAME,
+          io.dirkdb.operator.dependent.ClusterNaming.generatesSecret(cluster)));
+      await().atMost(Duration.ofSeconds(15)).until(() -> prober.watches(id));
+      // The next pass applies a new image to the StatefulSets, which the API server answers 3 s late; the
+      // cluster is deleted while it waits, and its deletion stops the probes before the pass goes on.
+      Harness.logRequests(client);
+      Harness.delay(client, "update", "apps", "statefulsets", ns, 3000);
+      Harness.delay(client, "patch", "apps", "statefulsets", ns, 3000);
+      Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
+        c.getSpec().setImage("dirkdb/dirk:0.2.0");
+        return c;
+      }));
+      await().atMost(Duration.ofSeconds(10)).until(() -> Harness.loggedRequests(client).stream()
+          .anyMatch(r -> r.matches("(update|patch) apps/statefulsets in " + ns + " .*")));
+      client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).delete();
+      // Once the pass is over, nothing probes the deleted cluster's members (nor renews a lease) for good.
+      await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(15)).until(() -> !prober.watches(id));
+    } finally {
+      Harness.clearFaults(client);
+      Harness.stopLoggingRequests(client);
+      client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).delete();
     }
   }
 

@@ -49,8 +49,9 @@ import java.util.function.Supplier;
 
 /**
  * The kubelet of a DirkCluster with real members: makes the pods of its StatefulSets, starts a real
- * DirkDB member for each on its own loopback address (127.0.0.2, 127.0.0.3, ...) and an ephemeral
- * port, which the pod declares as its container port {@code sql} and its IP; runs the commands of
+ * DirkDB member for each on its own loopback address (127.0.0.2, 127.0.0.3, ...) and a port (an ephemeral
+ * one in process, for a process member the port its pod name keeps, standing in for 3948), which the pod
+ * declares as its container port {@code sql} and its IP; runs the commands of
  * the resync Jobs the operator creates and reports their outcome; runs a real routing proxy.
  */
 final class LiveCluster implements AutoCloseable {

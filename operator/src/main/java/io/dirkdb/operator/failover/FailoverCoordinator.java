@@ -188,7 +188,14 @@ public class FailoverCoordinator {
     prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values(), tls, credentials);
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.
-    DirkCluster cluster = images.apply(Optional.ofNullable(client.resource(cached).get()).orElse(cached));
+    DirkCluster stored = client.resource(cached).get();
+    if (stored == null) {
+      // Deleted while this pass ran: its deletion may have stopped the probes before the watch above restarted them.
+      prober.forget(id);
+      forget(id);
+      return new Outcome(cached, pods, Optional.empty());
+    }
+    DirkCluster cluster = images.apply(stored);
     // The same member control as the local supervisor's; its connections live for this pass only.
     try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS,
         credentials.administration(), credentials.fallbacks(),

@@ -176,7 +176,9 @@ public class FailoverCoordinator {
     String uid = cached.getMetadata().getUid();
     String previousUid = uid == null ? null : uids.put(id, uid);
     if (previousUid != null && !previousUid.equals(uid)) {
-      forget(id); // its deletion was missed, or a pass of the old one ran on after it
+      // Its deletion was missed, or a pass of the old one ran on after it: the new one starts afresh.
+      prober.forget(id);
+      forget(id);
       uids.put(id, uid);
     }
     FailoverSpec spec = cached.getSpec().getFailover();

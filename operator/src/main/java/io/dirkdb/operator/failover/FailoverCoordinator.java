@@ -834,6 +834,7 @@ public class FailoverCoordinator {
         return Optional.of(RECHECK);
       }
       attempts.remove(id);
+      promotesSent.remove(id);
       prober.holdPrimary(id, to, epoch);
       relabel(to, ClusterNaming.ROLE_PRIMARY);
       advance(record, STEP_PROMOTED);
@@ -1242,7 +1243,8 @@ public class FailoverCoordinator {
             target, message, from, record.getEpoch());
         PromoteSent sent = promotesSent.get(id);
         Instant leaseFrom = !promoteSent ? null
-            : sent != null && sent.member().equals(target) ? sent.endedAt() : Instant.now();
+            : sent != null && sent.member().equals(target) && sent.epoch() == promoteEpoch ? sent.endedAt()
+            : Instant.now();
         targetChecks.put(id, new TargetCheck(target + "@" + record.getEpoch(), promoteEpoch, leaseFrom, false));
       }
       long epoch = record.getEpoch();

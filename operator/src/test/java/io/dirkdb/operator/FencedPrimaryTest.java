@@ -84,6 +84,43 @@ class FencedPrimaryTest {
     }
   }
 
+  @Test
+  void aPrimaryFencedByHandWithNoSecondaryToTakeOverTakesTheRoleBackAtANewEpoch() throws Exception {
+    String ns = "fenced-by-hand-alone";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      // Both members' last heartbeats show the rows before the secondary dies (a picture with the primary's LSN
+      // from before the writes and the secondary's after reads as a primary back on an empty volume).
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(cluster(ns).getStatus().getMembers())
+          .allSatisfy(m -> assertThat(m.getLsn()).isPositive()));
+      live.kill(SECONDARY);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(cluster(ns).getStatus().getMembers())
+          .anySatisfy(m -> {
+            assertThat(m.getName()).isEqualTo(SECONDARY);
+            assertThat(m.getMissedHeartbeats()).isGreaterThanOrEqualTo(3);
+          }));
+      try (DirkConnection admin = live.connectAdmin(PRIMARY)) {
+        LiveCluster.check(admin.execute("dirk fence"));
+      }
+
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        FailoverRecord record = c.getStatus().getLastFailover();
+        assertThat(record).isNotNull();
+        assertThat(record.getStep()).as("status: %s", record).isEqualTo("Completed");
+        assertThat(record.getReason()).isEqualTo("PrimaryFenced");
+        assertThat(record.getToPrimary()).isEqualTo(PRIMARY);
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+        assertThat(role(ns, PRIMARY)).isEqualTo("primary");
+      });
+      HeartbeatReport back = heartbeat(live, PRIMARY);
+      assertThat(back.isPrimary()).isTrue();
+      assertThat(back.epoch()).isEqualTo(2L);
+      FailoverTest.writeRows(live, PRIMARY, 4, 6);
+      assertThat(ids(live, PRIMARY)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    }
+  }
+
   private DirkCluster cluster(String ns) {
     return client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
   }

@@ -239,6 +239,11 @@ public class HeartbeatProber {
 
   private record LeaseHolder(String member, long epoch) {}
 
+  /** Whether the members of {@code cluster} are probed. */
+  public boolean watches(ResourceID cluster) {
+    return clusters.containsKey(cluster);
+  }
+
   public int watchedClusters() {
     return clusters.size();
   }

@@ -110,7 +110,10 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
         .withLabelSelector(ResyncJobs.SELECTOR)
         .build();
     return List.of(new InformerEventSource<>(config, context), new InformerEventSource<>(jobs, context),
-        ReferencedSecrets.eventSource(context), new HeartbeatEventSource(prober));
+        ReferencedSecrets.eventSource(context), new HeartbeatEventSource(prober, deleted -> {
+          failover.forget(ResourceID.fromResource(deleted));
+          ReferencedSecrets.forget(deleted);
+        }));
   }
 
   @Override

@@ -142,13 +142,15 @@ final class ClientConnection implements Runnable {
                         + socket.getRemoteSocketAddress(), e);
                 reply = ReplyWriter.encodeError("internal error, see the server log (ref " + ref + ")");
             }
+            // Stamped before the reply goes out: the next request is sent after the client read it, so this
+            // stamp is no later than that request's sending, however long writing the reply takes.
+            lastAnswerNanos = System.nanoTime();
             deadlines.replyWriteStarted();
             try {
                 out.sendFrames(reply);
             } finally {
                 deadlines.replyWriteEnded();
             }
-            lastAnswerNanos = System.nanoTime();
             return true;
         } finally {
             inFlight.exit();

@@ -61,6 +61,8 @@ public final class Member implements AutoCloseable {
     private volatile long leaseRenewedAt;
     private volatile boolean leaseEverRenewed;
     private volatile boolean leaseReportedExpired;
+    /** Promoted by a request whose sending time is unknown, and not renewed since: its lease starts expired. */
+    private volatile boolean leasePromotedUnrenewed;
     private final Object leaseLock = new Object();
     /** The members of its configuration that {@code dirk follow} and {@code dirk resync} may name; null: any (standalone). */
     private volatile List<Peer> clusterMembers;
@@ -384,6 +386,7 @@ public final class Member implements AutoCloseable {
         }
         leaseRenewedAt = since;
         leaseEverRenewed = true;
+        leasePromotedUnrenewed = false;
         if (leaseReportedExpired) {
             leaseReportedExpired = false;
             LOG.log(System.Logger.Level.INFO, "member {0}: primary lease renewed by {1}: acknowledging writes again", id, by);
@@ -402,7 +405,7 @@ public final class Member implements AutoCloseable {
         }
         String expired = "primary lease expired: not heard from the supervisor or any secondary "
                 + (leaseEverRenewed ? "for " + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(silent) + " ms"
-                : "since it started") + " (lease " + leaseMillis() + " ms); another member may be promoted";
+                : leasePromotedUnrenewed ? "since its promotion" : "since it started") + " (lease " + leaseMillis() + " ms); another member may be promoted";
         if (!leaseReportedExpired) {
             leaseReportedExpired = true;
             LOG.log(System.Logger.Level.WARNING, "member {0}: {1}; writes are not acknowledged until it is heard from",
@@ -633,8 +636,9 @@ public final class Member implements AutoCloseable {
         if (statement instanceof ControlStatement.Promote promote) {
             // Like a renewal, its lease counts from the previous answer on its connection: a promote the
             // supervisor gave up on and that arrives late gives no lease beyond what the supervisor waits out.
+            // With no earlier answer nothing bounds when it was sent: it starts expired until the first renewal.
             return new Result.Message(promote(promote.epoch(), historyIdOrNull(promote.historyId()),
-                    previousAnswerNanos != 0 ? previousAnswerNanos : System.nanoTime()));
+                    previousAnswerNanos != 0 ? previousAnswerNanos : NO_LEASE));
         }
         if (statement instanceof ControlStatement.Fence) {
             return new Result.Message(fence());
@@ -716,9 +720,13 @@ public final class Member implements AutoCloseable {
         return promote(epoch, historyId, System.nanoTime());
     }
 
+    /** A {@link #promote(long, String, long)} stamp for "sent at an unknown time": the lease starts expired. */
+    public static final long NO_LEASE = 0;
+
     /**
      * As {@link #promote(long, String)}, sent no earlier than {@code leaseSinceNanos} (a {@link System#nanoTime()}
      * stamp): the primary lease it starts with runs from there, so one read a lease after that starts expired.
+     * {@link #NO_LEASE}: when it was sent is unknown, and the lease starts expired until the first renewal.
      */
     public synchronized String promote(long epoch, String historyId, long leaseSinceNanos) {
         MemberState current = state;
@@ -737,7 +745,14 @@ public final class Member implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "member {0} was promoted while empty: it starts history {1}", id, history);
             bootstrapWait = null;
         }
-        renewLease("its promotion", leaseSinceNanos); // a promotion comes from the supervisor
+        if (leaseSinceNanos == NO_LEASE) {
+            synchronized (leaseLock) { // a renewal of an earlier term must not carry over into this one
+                leaseEverRenewed = false;
+                leasePromotedUnrenewed = true;
+            }
+        } else {
+            renewLease("its promotion", leaseSinceNanos); // a promotion comes from the supervisor
+        }
         database.recordHistory(history);
         // Following stops (and its last batch lands) before the first client write is let in.
         replication.roleChanged(next);

@@ -210,8 +210,6 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
      * A renewal in the same position renews nothing; a promote should start expired in the same way.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("review 11d: fails on r-11b: Member.control falls back to the promote's arrival "
-            + "when its connection had no earlier answer")
     void promoteThatIsTheFirstRequestOnItsConnectionStartsWithAnExpiredLease() throws IOException {
         // A lease long enough that a loaded machine's slow heartbeat cannot hide a fresh one.
         Duration lease = Duration.ofMillis(3000);

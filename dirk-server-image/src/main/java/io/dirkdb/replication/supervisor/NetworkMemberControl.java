@@ -117,6 +117,12 @@ public final class NetworkMemberControl implements MemberControl {
                 if (auth.isError()) {
                     throw new DirkException(member + " refused the supervisor's password: " + auth.errorMessage());
                 }
+            } else {
+                // An answer before the request: a promote's lease counts from it (one with none starts expired).
+                Reply heartbeat = connection.execute("dirk heartbeat;");
+                if (heartbeat.isError()) {
+                    throw new DirkException(member + " refused a heartbeat: " + heartbeat.errorMessage());
+                }
             }
             Reply reply = connection.execute(statement);
             if (reply.isError()) {

@@ -640,8 +640,8 @@ public final class Member implements AutoCloseable {
             return new Result.Message(promote(promote.epoch(), historyIdOrNull(promote.historyId()),
                     previousAnswerNanos != 0 ? previousAnswerNanos : NO_LEASE));
         }
-        if (statement instanceof ControlStatement.Fence) {
-            return new Result.Message(fence());
+        if (statement instanceof ControlStatement.Fence fence) {
+            return new Result.Message(fence.epoch() < 0 ? fence() : fence(fence.epoch()));
         }
         if (statement instanceof ControlStatement.Follow follow) {
             checkClusterMember("dirk follow", follow.host(), follow.port());
@@ -691,9 +691,12 @@ public final class Member implements AutoCloseable {
         if (waiting != null) {
             node.put("bootstrap", waiting);
         }
+        if (leaseNanos > 0) {
+            // Whatever the role: a supervisor that must wait out a lease another member may hold learns its length.
+            node.put("leaseMs", leaseMillis());
+        }
         if (current.role() == Role.PRIMARY && leaseNanos > 0) {
             String expired = leaseExpiry();
-            node.put("leaseMs", leaseMillis());
             node.put("leaseExpired", expired != null);
             if (expired != null) {
                 node.put("leaseError", expired);
@@ -763,9 +766,22 @@ public final class Member implements AutoCloseable {
     /** How long a fence lets logged writes finish: well inside the 2000 ms callers wait for its answer. */
     private static final java.time.Duration FENCE_DRAIN = java.time.Duration.ofMillis(1000);
 
-    public synchronized String fence() {
+    public String fence() {
+        return fence(-1);
+    }
+
+    /**
+     * As {@link #fence()}, and takes {@code seenEpoch} (when above the highest seen) as seen: a promote to that epoch
+     * or below, one still on its way from a supervisor that gave it up, is refused (a fencing token).
+     */
+    public synchronized String fence(long seenEpoch) {
         MemberState current = state;
-        MemberState next = current.with(Role.FENCED, current.epoch(), current.highestEpochSeen(), null, 0);
+        long highest = current.highestEpochSeen();
+        if (seenEpoch > highest) {
+            Epochs.checkPlausible("cannot fence: the given", seenEpoch, highest);
+            highest = seenEpoch;
+        }
+        MemberState next = current.with(Role.FENCED, current.epoch(), highest, null, 0);
         // Refuse first: no write may be acknowledged after the fence is.
         database.refuseWrites(refusal(next));
         if (current.role() == Role.PRIMARY) {

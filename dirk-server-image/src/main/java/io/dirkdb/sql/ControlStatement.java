@@ -12,6 +12,7 @@ import java.util.Set;
  *   dirk auth 'password';           -- authenticate this connection
  *   dirk promote 7 [history 'id'];  -- become primary with epoch 7 (must exceed any seen, by at most 1,000,000)
  *   dirk fence;                     -- step down: refuse writes until promoted again
+ *   dirk fence epoch 9;             -- the same, and take epoch 9 as seen: a promote to epoch 9 or below is refused
  *   dirk follow 'host' 3948 [history 'id']; -- become a secondary streaming from that primary
  *   dirk stream 120 3 4 [history 'id'] [member 'm2']; -- (secondaries) stream the log after LSN 120, whose epoch
  *                                   --   is 3; the caller has seen epoch 4, holds that history and is instance m2
@@ -56,7 +57,12 @@ public sealed interface ControlStatement extends Statement {
         }
     }
 
-    record Fence() implements ControlStatement {}
+    /** @param epoch an epoch the member takes as seen (a later promote must exceed it), or -1 */
+    record Fence(long epoch) implements ControlStatement {
+        public Fence() {
+            this(-1);
+        }
+    }
 
     /** @param historyId the history the caller holds the member to belong to, or null when not said */
     record Follow(String host, int port, String historyId) implements ControlStatement {

@@ -231,6 +231,33 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         }
     }
 
+    /**
+     * Review 11d: the operator, giving a primary role back, raises the abandoned target's highest seen epoch with
+     * {@code dirk fence epoch N}: a promote of the abandoned hand-over still on its way (a lower epoch) is refused.
+     * Every member says its lease in its heartbeat, whatever its role, so a restarted operator learns its length
+     * from any member that answers.
+     */
+    @Test
+    void fenceAtAnEpochRefusesALatePromoteBelowIt() throws IOException {
+        startPrimaryWithTable();
+        members.node("m1").member().useLease(LEASE);
+        members.startSecondary("m2", "m1");
+        members.node("m2").member().useLease(LEASE);
+        await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m2").path("streaming").asBoolean());
+        assertThat(members.heartbeat("m2").path("leaseMs").asLong()).as("a secondary's heartbeat").isEqualTo(LEASE.toMillis());
+
+        ok(members.execute("m2", "dirk fence epoch 3"));
+        assertThat(members.heartbeat("m2").path("role").asText()).isEqualTo("fenced");
+        assertThat(members.heartbeat("m2").path("leaseMs").asLong()).as("a fenced member's heartbeat")
+            .isEqualTo(LEASE.toMillis());
+        Reply late = members.execute("m2", "dirk promote 2");
+        assertThat(late.isError()).as("a promote below the fencing epoch: %s", late).isTrue();
+        assertThat(late.errorMessage()).contains("already seen epoch 3");
+        assertThat(members.execute("m2", "dirk promote 3").isError()).isTrue();
+        ok(members.execute("m2", "dirk promote 4"));
+        assertThat(members.heartbeat("m2").path("epoch").asLong()).isEqualTo(4);
+    }
+
     /** A renewal that is the first request on its connection has no answer to count from: it renews nothing. */
     @Test
     void renewalWithoutAnEarlierAnswerOnItsConnectionRenewsNothing() throws IOException {

@@ -25,6 +25,14 @@ public interface MemberControl extends AutoCloseable {
     /** {@code dirk fence;}: the member refuses writes from now on. */
     String fence(MemberAddress member) throws IOException;
 
+    /**
+     * {@code dirk fence epoch N;}: as {@link #fence}, and the member takes {@code epoch} as seen, so a promote to that
+     * epoch or below (one still on its way) is refused. A control that cannot send it throws: nothing is fenced.
+     */
+    default String fence(MemberAddress member, long epoch) throws IOException {
+        throw new IOException("this member control cannot fence at an epoch");
+    }
+
     /** {@code dirk promote N;} @throws DirkException when the member refuses (it has seen that epoch) */
     String promote(MemberAddress member, long epoch) throws IOException;
 

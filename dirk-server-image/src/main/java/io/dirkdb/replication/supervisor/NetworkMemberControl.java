@@ -81,6 +81,11 @@ public final class NetworkMemberControl implements MemberControl {
     }
 
     @Override
+    public String fence(MemberAddress member, long epoch) throws IOException {
+        return run(member, "dirk fence epoch " + epoch + ";");
+    }
+
+    @Override
     public String promote(MemberAddress member, long epoch) throws IOException {
         return run(member, "dirk promote " + epoch + ";");
     }

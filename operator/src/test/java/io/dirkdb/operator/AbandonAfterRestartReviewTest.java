@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,8 +52,6 @@ class AbandonAfterRestartReviewTest {
    * the target's late promote holds the members' real (here 15 s) lease.
    */
   @Test
-  @Disabled("review 11d: fails on r-11b: the restarted operator waits 2000 ms + 500 ms, not the 15 s lease; "
-      + "two writable primaries for ~1.6 s")
   void anOperatorRestartedWhileAbandoningWaitsOutTheTargetsWholeLease() throws Exception {
     String ns = "review-abandon-restart";
     Duration lease = Duration.ofSeconds(15);

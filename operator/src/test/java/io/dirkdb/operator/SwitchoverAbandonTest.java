@@ -286,6 +286,46 @@ class SwitchoverAbandonTest {
     }
   }
 
+  /**
+   * Review 11d: the give-back promote reaches the old primary but its answer does not come back in time, and the
+   * member is fenced before the operator looks again. That epoch is spent (the member has seen it): before, the
+   * operator sent the same promote again every pass, refused for good, and the cluster stayed in Abandoning with
+   * no writable primary. Now it records a higher epoch and gives the role back at that one.
+   */
+  @Test
+  void anAbandoningSwitchoverWhoseGiveBackWasTakenThenFencedGivesTheRoleBackAtAHigherEpoch() throws Exception {
+    String ns = "switchover-give-back-fenced";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      ControlRelay target = live.relay(SECONDARY);
+      ControlRelay old = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> target.connections() > 0 && old.connections() > 0);
+      target.drop("dirk promote");
+      // The give-back promote arrives after the operator's 2 s control timeout: taken, its answer lost.
+      old.delay(Duration.ofMillis(2500), "dirk promote");
+      setTargetPrimary(ns, SECONDARY);
+      await().atMost(Duration.ofSeconds(20)).until(() -> !heartbeat(live, PRIMARY).isPrimary());
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+          .until(() -> heartbeat(live, PRIMARY).isPrimary());
+      // Fenced at once (by hand, or a preStop), before the operator's next look (1 s after it gave up).
+      try (DirkConnection admin = live.connectAdmin(PRIMARY)) {
+        LiveCluster.check(admin.execute("dirk fence"));
+      }
+      long giveBack = heartbeat(live, PRIMARY).epoch();
+      old.delay(Duration.ZERO);
+
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(cluster(ns).getStatus().getLastFailover().getStep()).isEqualTo("Abandoned");
+        HeartbeatReport primary = heartbeat(live, PRIMARY);
+        assertThat(primary.isPrimary()).as("heartbeat of %s: %s", PRIMARY, primary).isTrue();
+        assertThat(primary.epoch()).isGreaterThan(giveBack)
+            .isEqualTo(cluster(ns).getStatus().getLastFailover().getEpoch());
+      });
+      await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+          .untilAsserted(() -> FailoverTest.writeRows(live, PRIMARY, 4, 6));
+    }
+  }
+
   // ---- helpers
 
   private void setTargetPrimary(String ns, String target) {

@@ -114,15 +114,18 @@ public class FailoverCoordinator {
 
   private final HeartbeatProber prober;
   /** When each cluster's primary was first seen lost (in memory: a restarted operator waits the delay again). */
-  private final Map<ResourceID, Instant> lostSince = new ConcurrentHashMap<>();
+  private final Map<ResourceID, Long> lostSince = new ConcurrentHashMap<>();
   /** The last blocked reason reported per cluster, so a blocked failover is one Event, not one per pass. */
   private final Map<ResourceID, String> blocked = new ConcurrentHashMap<>();
   /** What the failover in progress learnt in this operator (a restarted one fences and detaches again). */
   private final Map<ResourceID, Attempt> attempts = new ConcurrentHashMap<>();
   /** The history id of each cluster's primary, from its heartbeats (promote and follow name it). */
   private final Map<ResourceID, String> histories = new ConcurrentHashMap<>();
-  /** When each cluster's primary was first seen answering fenced outside any operation (in memory, as lostSince). */
-  private final Map<ResourceID, Instant> fencedSince = new ConcurrentHashMap<>();
+  /**
+   * Which primary of each cluster was first seen answering fenced outside any operation, and when (in memory, as
+   * lostSince): another primary fenced later starts its own clock.
+   */
+  private final Map<ResourceID, FencedSince> fencedSince = new ConcurrentHashMap<>();
   /** The last promote this operator sent to a hand-over's target, per cluster, and when that attempt ended. */
   private final Map<ResourceID, PromoteSent> promotesSent = new ConcurrentHashMap<>();
   /** An abandoned hand-over whose target may hold a promote: settled before the old primary takes writes again. */
@@ -135,15 +138,19 @@ public class FailoverCoordinator {
    * member's previous answer on that connection came before, so a promote arriving however late holds a lease
    * that counts from no later than that (see README, "Primary lease").
    */
-  private record PromoteSent(String member, long epoch, Instant endedAt) {}
+  private record PromoteSent(String member, long epoch, long endedNanos) {}
+
+  /** {@code primary} was first seen answering fenced at {@code nanos} ({@link System#nanoTime()}). */
+  private record FencedSince(String primary, long nanos) {}
 
   /**
    * What an abandoning hand-over (key {@code target@epoch}) must settle before the old primary may take writes:
-   * the target may be primary at up to {@code promoteEpoch} with a lease counting from {@code leaseFrom}; null
-   * leaseFrom when no promote can have been sent or the target is settled. {@code fenced}: the target had taken
-   * the promote and this operator fenced it.
+   * the target may be primary at up to {@code promoteEpoch} with a lease counting from {@code leaseFrom} (a
+   * {@link System#nanoTime()} stamp: a step of the wall clock must not shorten the wait); null leaseFrom when no
+   * promote can have been sent or the target is settled. {@code fenced}: this operator fenced the target (it may
+   * have taken the promote), so it must be pointed at the old primary again.
    */
-  private record TargetCheck(String key, long promoteEpoch, Instant leaseFrom, boolean fenced) {}
+  private record TargetCheck(String key, long promoteEpoch, Long leaseFrom, boolean fenced) {}
   /** Passes in a row that found none of a cluster's member pods: their rechecks back off. */
   private final Map<ResourceID, Integer> passesWithoutPods = new ConcurrentHashMap<>();
   /** The uid each cluster had at its last pass: one made again under its name inherits nothing of the old one. */
@@ -418,8 +425,8 @@ public class FailoverCoordinator {
         return Optional.of(RECHECK.dividedBy(4));
       }
       if (spec.isEnabled() && established && policy.primaryLost(primaryObservation)) {
-        Instant since = lostSince.computeIfAbsent(id, k -> Instant.now());
-        Duration lostFor = Duration.between(since, Instant.now());
+        long since = lostSince.computeIfAbsent(id, k -> System.nanoTime());
+        Duration lostFor = Duration.ofNanos(System.nanoTime() - since);
         if (!policy.delayElapsed(lostFor)) {
           return Optional.of(Duration.ofSeconds(spec.getFailoverDelaySeconds()).minus(lostFor).plusMillis(50));
         }
@@ -517,8 +524,9 @@ public class FailoverCoordinator {
      * an abandoned switchover gives it back. Returns null when a fresh heartbeat says it is no longer fenced.
      */
     private Optional<Duration> replaceFencedPrimary(String primary, FailoverPolicy policy) {
-      Instant since = fencedSince.computeIfAbsent(id, k -> Instant.now());
-      Duration fencedFor = Duration.between(since, Instant.now());
+      FencedSince since = fencedSince.compute(id, (k, f) -> f != null && f.primary().equals(primary) ? f
+          : new FencedSince(primary, System.nanoTime()));
+      Duration fencedFor = Duration.ofNanos(System.nanoTime() - since.nanos());
       if (!policy.delayElapsed(fencedFor)) {
         return Optional.of(Duration.ofSeconds(cluster.getSpec().getFailover().getFailoverDelaySeconds())
             .minus(fencedFor).plusMillis(50));
@@ -764,6 +772,8 @@ public class FailoverCoordinator {
     }
 
     private Optional<Duration> start(String from, String to, long epoch, String reason, String message) {
+      // A fenced primary's clock belongs to the picture before this operation, not to the next primary.
+      fencedSince.remove(id);
       FailoverRecord record = new FailoverRecord();
       record.setStartedAt(now());
       record.setFromPrimary(from);
@@ -875,7 +885,7 @@ public class FailoverCoordinator {
           try {
             control.promote(candidate.get(), epoch, history);
           } finally {
-            promotesSent.put(id, new PromoteSent(to, epoch, Instant.now()));
+            promotesSent.put(id, new PromoteSent(to, epoch, System.nanoTime()));
           }
           // An answer is not the role: a member that says it took the promote but still answers otherwise is no
           // primary, and labelling it one would leave the cluster with none taking writes.
@@ -1127,9 +1137,9 @@ public class FailoverCoordinator {
           name, member, goal, oldPrimary.id());
       try {
         control.follow(address.get(), MemberAddresses.stable(cluster, oldPrimary), history);
-        Instant deadline = Instant.now().plus(ACKNOWLEDGED_CATCH_UP_WAIT);
+        long deadline = System.nanoTime() + ACKNOWLEDGED_CATCH_UP_WAIT.toNanos();
         boolean reached = false;
-        while (!reached && Instant.now().isBefore(deadline)) {
+        while (!reached && System.nanoTime() - deadline < 0) {
           reached = control.heartbeat(address.get()).lsn() >= goal;
           if (!reached) {
             Thread.sleep(20);
@@ -1308,18 +1318,19 @@ public class FailoverCoordinator {
         LOG.warnf("DirkCluster %s: hand-over to %s abandoned: %s; %s takes the primary role back at epoch %d", name,
             target, message, from, record.getEpoch());
         PromoteSent sent = promotesSent.get(id);
-        Instant leaseFrom = !promoteSent ? null
-            : sent != null && sent.member().equals(target) && sent.epoch() == promoteEpoch ? sent.endedAt()
-            : Instant.now();
+        Long leaseFrom = !promoteSent ? null
+            : sent != null && sent.member().equals(target) && sent.epoch() == promoteEpoch ? sent.endedNanos()
+            : System.nanoTime();
         targetChecks.put(id, new TargetCheck(target + "@" + record.getEpoch(), promoteEpoch, leaseFrom, false));
       }
       long epoch = record.getEpoch();
+      long recordedEpoch = epoch;
       String checkKey = target + "@" + epoch;
       // A restarted operator cannot know whether a promote was sent, nor when: it assumes one was, just now.
       TargetCheck check = targetChecks.compute(id, (k, c) -> c != null && c.key().equals(checkKey) ? c
-          : new TargetCheck(checkKey, epoch - 1, target.equals(from) ? null : Instant.now(), false));
+          : new TargetCheck(checkKey, recordedEpoch - 1, target.equals(from) ? null : System.nanoTime(), false));
       if (check.leaseFrom() != null) {
-        Optional<Duration> wait = settleTarget(target, check);
+        Optional<Duration> wait = settleTarget(target, check, oldPrimary, epoch);
         if (wait.isPresent()) {
           return wait;
         }
@@ -1332,6 +1343,20 @@ public class FailoverCoordinator {
       try {
         HeartbeatReport heartbeat = control.heartbeat(oldPrimary.get());
         if (!(heartbeat.isPrimary() && heartbeat.epoch() >= epoch)) {
+          if (heartbeat.epoch() >= epoch) {
+            // It took the give-back promote (its answer was lost, or this operator restarted before recording it)
+            // and was fenced since: that epoch is spent, and a promote to it again would be refused for good. A
+            // higher one is recorded first, as any epoch this operator hands out.
+            long next = Math.max(heartbeat.epoch(), highestEpochSeen()) + 1;
+            LOG.warnf("DirkCluster %s: %s answers %s at epoch %d, the give-back's epoch or above: it takes the primary "
+                + "role back at epoch %d instead", name, from, heartbeat.role(), heartbeat.epoch(), next);
+            record.setEpoch(next);
+            status().setLastFailover(record);
+            writeStatus();
+            targetChecks.computeIfPresent(id, (k, c) -> new TargetCheck(target + "@" + next, c.promoteEpoch(),
+                c.leaseFrom(), c.fenced()));
+            epoch = next;
+          }
           control.promote(oldPrimary.get(), epoch, clusterHistory(from));
         }
       } catch (Exception e) {
@@ -1381,18 +1406,39 @@ public class FailoverCoordinator {
     }
 
     /**
-     * Whether the abandoned hand-over's target may still take writes. Empty once it cannot: it answered as primary
-     * at the promote's epoch or above and took a fence (a promote still on its way is then refused: its epoch is
-     * not above what the member has seen), or the lease a promote sent at the last attempt can hold has run out
-     * (that attempt's end + the lease + a probe timeout; a promote counts its lease from the member's previous
-     * answer on its connection, which came before). Else when to look again. A target answering as primary is
-     * fenced in any case, so it stops taking writes at once.
+     * Whether the abandoned hand-over's target may still take writes. Empty once it cannot: it took
+     * {@code dirk fence epoch E} at the abandon's epoch (a fencing token: a promote of the hand-over still on its
+     * way has a lower epoch, and is refused), or, from a member that cannot take that, it answered as primary at
+     * the promote's epoch or above and took a fence, or the lease a promote sent at the last attempt can hold
+     * has run out (that attempt's end + the lease + a probe timeout; a promote counts its lease from the
+     * member's previous answer on its connection, which came before, and one with none starts expired). Else
+     * when to look again. The lease's length is what the members say in their heartbeats (each its own, whatever
+     * its role), the old primary's read now, so an operator restarted with no memory waits the members' real
+     * lease, not a default.
      */
-    private Optional<Duration> settleTarget(String target, TargetCheck check) {
+    private Optional<Duration> settleTarget(String target, TargetCheck check, Optional<MemberAddress> oldPrimary,
+        long abandonEpoch) {
       Optional<MemberAddress> address = endpoint(target);
+      long said = 0;
       if (address.isPresent()) {
         try {
           HeartbeatReport heartbeat = control.heartbeat(address.get());
+          said = Math.max(said, heartbeat.leaseMillis());
+          try {
+            String answer = control.fence(address.get(), abandonEpoch);
+            targetChecks.put(id, new TargetCheck(check.key(), check.promoteEpoch(), check.leaseFrom(), true));
+            HeartbeatReport after = control.heartbeat(address.get());
+            if (!after.isPrimary()) {
+              LOG.infof("DirkCluster %s: fenced the abandoned hand-over's target %s at epoch %d (it was %s at epoch "
+                  + "%d): a promote of the hand-over still on its way is refused: %s", name, target, abandonEpoch,
+                  heartbeat.role(), heartbeat.epoch(), answer);
+              return Optional.empty();
+            }
+          } catch (Exception refused) {
+            // A member image without dirk fence epoch: the fence alone, and the lease waited out below.
+            LOG.debugf("DirkCluster %s: %s did not take a fence at epoch %d: %s", name, target, abandonEpoch,
+                refused.getMessage());
+          }
           if (HeartbeatReport.PRIMARY.equals(heartbeat.role())) {
             String answer = control.fence(address.get());
             LOG.warnf("DirkCluster %s: fenced %s, which took the abandoned hand-over's promote (epoch %d): %s", name,
@@ -1407,9 +1453,19 @@ public class FailoverCoordinator {
               e.getMessage());
         }
       }
+      if (oldPrimary.isPresent()) {
+        try {
+          said = Math.max(said, control.heartbeat(oldPrimary.get()).leaseMillis());
+        } catch (Exception e) {
+          LOG.debugf("DirkCluster %s: no lease read from %s: %s", name, oldPrimary.get().id(), e.getMessage());
+        }
+      }
+      if (said > 0) {
+        leases.merge(id, said, Math::max);
+      }
       Duration lease = Duration.ofMillis(leases.getOrDefault(id, DEFAULT_PRIMARY_LEASE.toMillis()));
       Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
-      Duration left = Duration.between(Instant.now(), check.leaseFrom().plus(lease).plus(margin));
+      Duration left = Duration.ofNanos(check.leaseFrom() + lease.toNanos() + margin.toNanos() - System.nanoTime());
       if (left.compareTo(Duration.ofMillis(5)) <= 0) {
         return Optional.empty();
       }
@@ -1429,8 +1485,8 @@ public class FailoverCoordinator {
     /** Waits (bounded) until the target holds every record of the fenced old primary. */
     private boolean caughtUp(MemberAddress target, MemberAddress old) throws Exception {
       long goal = control.heartbeat(old).lsn();
-      Instant deadline = Instant.now().plus(CATCH_UP_WAIT);
-      while (Instant.now().isBefore(deadline)) {
+      long deadline = System.nanoTime() + CATCH_UP_WAIT.toNanos();
+      while (System.nanoTime() - deadline < 0) {
         HeartbeatReport heartbeat = control.heartbeat(target);
         if (heartbeat.lsn() >= goal) {
           return true;

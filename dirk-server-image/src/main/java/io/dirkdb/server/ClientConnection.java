@@ -27,7 +27,9 @@ final class ClientConnection implements Runnable {
     private final Runnable onClose;
     private final Session session = new Session();
     /** Accepted past --max-connections: only heartbeats, replication and control requests. */
-    private final boolean reservedSlot;
+    private boolean reservedSlot;
+    /** Takes, for this connection on a reserved slot, the regular slot of a stranger: true when it did. */
+    private final java.util.function.BooleanSupplier takeRegularSlot;
     /** The authentication and idle deadlines, enforced by the server's reaper. */
     private final ConnectionDeadlines.Watch deadlines;
     /** What the connection's {@code dirk auth} granted; null before (every role when authentication is off). */
@@ -43,8 +45,10 @@ final class ClientConnection implements Runnable {
     private final FailedAuthentications failedAuthentications = new FailedAuthentications();
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
-            ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
+            ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose,
+            java.util.function.BooleanSupplier takeRegularSlot) {
         this.reservedSlot = reservedSlot;
+        this.takeRegularSlot = takeRegularSlot;
         this.deadlines = deadlines;
         this.metrics = metrics;
         this.socket = socket;
@@ -169,6 +173,9 @@ final class ClientConnection implements Runnable {
                 throw new DirkException("authentication required");
             }
             throw e;
+        }
+        if (reservedSlot && !(statement instanceof ControlStatement) && role != null && takeRegularSlot.getAsBoolean()) {
+            reservedSlot = false; // an authenticated client's statement, on a regular slot a stranger held
         }
         if (reservedSlot && !(statement instanceof ControlStatement)) {
             throw new ClosingRefusal("too many connections (limit " + settings.maxConnections()

@@ -3,6 +3,7 @@ package io.dirkdb.server;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
 import io.dirkdb.engine.Session;
+import io.dirkdb.protocol.AddressAuthenticationThrottle;
 import io.dirkdb.protocol.ConnectionDeadlines;
 import io.dirkdb.protocol.FailedAuthentications;
 import io.dirkdb.protocol.ReplyWriter;
@@ -43,10 +44,13 @@ final class ClientConnection implements Runnable {
     private long lastAnswerNanos;
     /** Failed {@code dirk auth} attempts on this connection, each answered later than the one before. */
     private final FailedAuthentications failedAuthentications = new FailedAuthentications();
+    /** Failed {@code dirk auth} attempts by client address, across the member's connections. */
+    private final AddressAuthenticationThrottle addressThrottle;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
             ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose,
-            java.util.function.BooleanSupplier takeRegularSlot) {
+            java.util.function.BooleanSupplier takeRegularSlot, AddressAuthenticationThrottle addressThrottle) {
+        this.addressThrottle = addressThrottle;
         this.reservedSlot = reservedSlot;
         this.takeRegularSlot = takeRegularSlot;
         this.deadlines = deadlines;
@@ -228,9 +232,23 @@ final class ClientConnection implements Runnable {
             role = AccessRole.ADMINISTRATION;
             return "authenticated (this member needs no password)";
         }
+        java.net.InetAddress from = socket.getInetAddress();
+        String refused;
+        try {
+            refused = addressThrottle.awaitTurn(from);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClosingRefusal("the server is shutting down");
+        }
+        if (refused != null) {
+            LOG.log(System.Logger.Level.WARNING, "closing the connection of {0} unevaluated: {1} failed dirk auth "
+                    + "attempts from its address", socket.getRemoteSocketAddress(), addressThrottle.failures(from));
+            throw new ClosingRefusal(refused);
+        }
         AccessRole granted = credentials.grant(offered);
         role = granted;
         if (granted == null) {
+            addressThrottle.failed(from);
             String closing;
             try {
                 closing = failedAuthentications.failed();
@@ -245,6 +263,7 @@ final class ClientConnection implements Runnable {
             }
             throw new DirkException("authentication failed");
         }
+        addressThrottle.succeeded(from);
         // The single-password setup answers as it always did; with roles, the answer names the one granted.
         return credentials.singlePassword() ? "authenticated" : "authenticated as " + granted.wireName();
     }

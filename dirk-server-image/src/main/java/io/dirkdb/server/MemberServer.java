@@ -1,6 +1,7 @@
 package io.dirkdb.server;
 
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.AddressAuthenticationThrottle;
 import io.dirkdb.protocol.ConnectionDeadlines;
 import io.dirkdb.protocol.ListeningSocket;
 import io.dirkdb.protocol.ReplyWriter;
@@ -53,6 +54,8 @@ public final class MemberServer implements AutoCloseable {
     private final ConnectionDeadlines deadlines;
     private final AtomicInteger activeConnections = new AtomicInteger();
     private final InFlightStatements inFlight = new InFlightStatements();
+    /** Password guessing from one address, across its connections. */
+    private final AddressAuthenticationThrottle addressThrottle = new AddressAuthenticationThrottle();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread acceptor;
     private final ServerMetrics metrics;
@@ -240,7 +243,7 @@ public final class MemberServer implements AutoCloseable {
             return;
         }
         new ClientConnection(secured, member, settings, inFlight, metrics, reservedSlot, watch, ended,
-                () -> takeRegularSlotFromAStranger(socket, watch)).run();
+                () -> takeRegularSlotFromAStranger(socket, watch), addressThrottle).run();
     }
 
     /**

@@ -531,9 +531,8 @@ public final class Replicator implements ReplicationLink {
             throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
                     + " were sent on this stream");
         }
-        if (secondary.addressCheckDue().get() != 0) {
-            checkAddressAgain(secondary);
-        }
+        // A stream whose address checks out now confirms what it acknowledged before as well.
+        boolean confirmsFromNow = secondary.addressCheckDue().get() != 0 && checkAddressAgain(secondary);
         // Heard from no earlier than the frame this acknowledgement answers was sent (it carries no time itself).
         long answeredSentAt = secondary.frames().answered();
         if (answeredSentAt != 0) {
@@ -550,14 +549,15 @@ public final class Replicator implements ReplicationLink {
         if (!secondary.confirms()) {
             return; // an outsider's acknowledgements confirm nothing, not even for reads
         }
+        long held = Math.max(lsn, previous);
         if (secondary.servesState(member.state())) {
-            confirmedForReads.accumulateAndGet(lsn, Math::max);
+            confirmedForReads.accumulateAndGet(held, Math::max);
         }
-        if (lsn > previous) {
+        if (lsn > previous || confirmsFromNow) {
             synchronized (progress) {
                 progress.notifyAll();
             }
-            claimAcknowledged(lsn, System.nanoTime());
+            claimAcknowledged(held, System.nanoTime());
         }
     }
 
@@ -565,16 +565,17 @@ public final class Replicator implements ReplicationLink {
      * Checks again, at most once a second, the source of a stream naming a member whose configured host did not
      * resolve: once it resolves, the stream confirms (from one of its addresses) or is closed (from elsewhere).
      *
+     * @return true when the stream confirms from now on (its address checked out just now)
      * @throws IOException when the stream comes from elsewhere (the stream is then closed)
      */
-    private void checkAddressAgain(ConnectedSecondary secondary) throws IOException {
+    private boolean checkAddressAgain(ConnectedSecondary secondary) throws IOException {
         long due = secondary.addressCheckDue().get();
         long now = System.nanoTime();
         if (due == 0 || now - due < 0 || !secondary.addressCheckDue().compareAndSet(due, now + 1_000_000_000L)) {
-            return;
+            return false;
         }
         if (member.streamAddressUncheckable(secondary.peerId()) != null) {
-            return;
+            return false;
         }
         String elsewhere = member.streamFromElsewhere(secondary.peerId(), secondary.socket().getInetAddress());
         if (elsewhere != null) {
@@ -582,9 +583,11 @@ public final class Replicator implements ReplicationLink {
             throw new IOException(elsewhere);
         }
         secondary.addressCheckDue().set(0);
-        secondary.confirming().set(member.streamConfirms(secondary.peerId()));
+        boolean confirms = member.streamConfirms(secondary.peerId());
+        secondary.confirming().set(confirms);
         LOG.log(Level.INFO, "the stream from {0} comes from an address of member {1}: it confirms writes now",
                 secondary.address(), secondary.peerId());
+        return confirms;
     }
 
     /**

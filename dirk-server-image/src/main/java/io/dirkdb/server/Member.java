@@ -64,6 +64,8 @@ public final class Member implements AutoCloseable {
     private final Object leaseLock = new Object();
     /** The members of its configuration that {@code dirk follow} and {@code dirk resync} may name; null: any (standalone). */
     private volatile List<Peer> clusterMembers;
+    /** Resolves the configured members' hosts (the system's resolver; a test's stands for a changing cluster DNS). */
+    private volatile PeerAddresses.Resolver peerResolver = PeerAddresses.SYSTEM;
 
     /**
      * A member of the configuration that {@code dirk follow} and {@code dirk resync} may name.
@@ -334,6 +336,11 @@ public final class Member implements AutoCloseable {
         clusterMembers = List.copyOf(members);
     }
 
+    /** Resolves the configured members' hosts with {@code resolver} from now on (tests). */
+    public void resolvePeersWith(PeerAddresses.Resolver resolver) {
+        peerResolver = resolver;
+    }
+
     /**
      * Refuses an address that is not a member of the configuration (the rule: {@link PeerAddresses#names}).
      */
@@ -343,7 +350,7 @@ public final class Member implements AutoCloseable {
             return; // standalone: today's behaviour; a missing host is refused by the request itself
         }
         for (Peer member : members) {
-            if (member.takes(port) && PeerAddresses.names(host, member.host(), PeerAddresses.SYSTEM)) {
+            if (member.takes(port) && PeerAddresses.names(host, member.host(), peerResolver)) {
                 return;
             }
         }
@@ -491,7 +498,7 @@ public final class Member implements AutoCloseable {
      */
     public String streamFromElsewhere(String instanceId, java.net.InetAddress source) {
         String host = configuredHost(instanceId);
-        return host == null ? null : PeerAddresses.streamFromElsewhere(instanceId, host, source, PeerAddresses.SYSTEM);
+        return host == null ? null : PeerAddresses.streamFromElsewhere(instanceId, host, source, peerResolver);
     }
 
     /**
@@ -501,7 +508,7 @@ public final class Member implements AutoCloseable {
      */
     public String streamAddressUncheckable(String instanceId) {
         String host = configuredHost(instanceId);
-        if (host == null || !PeerAddresses.SYSTEM.resolve(host).isEmpty()) {
+        if (host == null || !peerResolver.resolve(host).isEmpty()) {
             return null;
         }
         return "the configuration places member " + instanceId + " at " + host + ", which does not resolve now,"

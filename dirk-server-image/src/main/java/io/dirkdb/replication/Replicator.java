@@ -7,6 +7,7 @@ import io.dirkdb.engine.Engine;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberState;
+import io.dirkdb.server.PeerAddresses;
 import io.dirkdb.server.ReplicationLink;
 import io.dirkdb.server.Role;
 import io.dirkdb.sql.ControlStatement;
@@ -705,6 +706,14 @@ public final class Replicator implements ReplicationLink {
             // Only the member's own address may speak for it: a stream naming a member confirms sync writes.
             LOG.log(Level.WARNING, "refused a stream from {0}: {1}", peer, elsewhere);
             refuse(out, "memberAddress", elsewhere);
+            return;
+        }
+        String uncertified = peerId == null ? null
+                : PeerAddresses.certificateNotFor(peerId, member.configuredHost(peerId), socket);
+        if (uncertified != null) {
+            // With mutual TLS, a member's certificate names it: another certificate of the CA does not speak for it.
+            LOG.log(Level.WARNING, "refused a stream from {0}: {1}", peer, uncertified);
+            refuse(out, "memberCertificate", uncertified);
             return;
         }
         if (request.knownEpoch() > state.highestEpochSeen()) {

@@ -73,7 +73,7 @@ public final class AddressAuthenticationThrottle {
             if (failures == null || failures.count < FREE_FAILURES) {
                 return null;
             }
-            long turn = Math.max(now, failures.nextTurnNanos);
+            long turn = failures.nextTurnNanos - now > 0 ? failures.nextTurnNanos : now; // nanoTime may be negative
             wait = turn - now;
             if (wait > TimeUnit.MILLISECONDS.toNanos(MAX_WAIT_MILLIS)) {
                 return "authentication refused: too many failed dirk auth attempts from " + address.getHostAddress()
@@ -95,6 +95,7 @@ public final class AddressAuthenticationThrottle {
         Failures failures = current(address, now);
         if (failures == null) {
             failures = new Failures();
+            failures.nextTurnNanos = now;
             addresses.put(address, failures);
         }
         failures.count++;

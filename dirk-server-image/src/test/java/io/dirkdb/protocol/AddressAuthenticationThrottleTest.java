@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /** The per-address count of failed {@code dirk auth} attempts: its limit, its memory and its bounds. */
 class AddressAuthenticationThrottleTest {
-    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+    private final AtomicLong now = new AtomicLong(-5_000_000_000L); // System.nanoTime may be negative
     private final AtomicLong slept = new AtomicLong();
     private final AddressAuthenticationThrottle throttle = new AddressAuthenticationThrottle(now::get, slept::addAndGet, 3);
 

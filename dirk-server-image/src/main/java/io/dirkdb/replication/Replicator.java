@@ -575,10 +575,11 @@ public final class Replicator implements ReplicationLink {
         if (due == 0 || now - due < 0 || !secondary.addressCheckDue().compareAndSet(due, now + 1_000_000_000L)) {
             return false;
         }
-        if (member.streamAddressUncheckable(secondary.peerId()) != null) {
+        Member.StreamSource source = member.checkStreamSource(secondary.peerId(), secondary.socket().getInetAddress());
+        if (source.uncheckable() != null) {
             return false;
         }
-        String elsewhere = member.streamFromElsewhere(secondary.peerId(), secondary.socket().getInetAddress());
+        String elsewhere = source.elsewhere();
         if (elsewhere != null) {
             LOG.log(Level.WARNING, "closed the stream from {0}: {1}", secondary.address(), elsewhere);
             throw new IOException(elsewhere);
@@ -701,7 +702,10 @@ public final class Replicator implements ReplicationLink {
             return;
         }
         String peerId = member.configuredHost(request.memberId()) != null ? request.memberId() : null;
-        String elsewhere = peerId == null ? null : member.streamFromElsewhere(peerId, socket.getInetAddress());
+        // One resolution decides both: a host that starts resolving between two would leave the stream unchecked.
+        Member.StreamSource source = peerId == null ? new Member.StreamSource(null, null)
+                : member.checkStreamSource(peerId, socket.getInetAddress());
+        String elsewhere = source.elsewhere();
         if (elsewhere != null) {
             // Only the member's own address may speak for it: a stream naming a member confirms sync writes.
             LOG.log(Level.WARNING, "refused a stream from {0}: {1}", peer, elsewhere);
@@ -761,7 +765,7 @@ public final class Replicator implements ReplicationLink {
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         boolean confirms = member.streamConfirms(request.memberId());
-        String uncheckable = peerId == null ? null : member.streamAddressUncheckable(peerId);
+        String uncheckable = source.uncheckable();
         if (uncheckable != null) {
             // Anyone with the password could name a member whose address is unknown now: it gets the log, not a vote.
             confirms = false;

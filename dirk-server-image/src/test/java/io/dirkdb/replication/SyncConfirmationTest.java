@@ -219,6 +219,26 @@ class SyncConfirmationTest extends ReplicaSetFixture {
     }
 
     /**
+     * The member resolved the host twice while taking a stream: once for the address check (before its answer), once
+     * to know whether the source was checked. A host that started resolving between the two (here: elsewhere) left
+     * the stream taken unchecked and confirming, never checked again.
+     */
+    @Test
+    void streamOpenedWhileTheHostStartsResolvingElsewhereIsCheckedAndClosed() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofMillis(700)));
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0);
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        Set<InetAddress> elsewhere = Set.of(InetAddress.getByName("127.0.0.9"));
+        m1.member().resolvePeersWith(host -> !host.equals("m2.dirk-members.prod.svc") ? PeerAddresses.SYSTEM.resolve(host)
+                : lookups.getAndIncrement() == 0 ? Set.of() : elsewhere); // the first lookup only finds nothing
+        m1.member().limitPeersTo(List.of(new Member.Peer("m2.dirk-members.prod.svc", 3948, "m2")));
+        openAcknowledgingEverything(InetAddress.getByName("127.0.0.1"), "dirk stream 0 0 0 member 'm2';");
+        Thread acknowledging = ackers.get(ackers.size() - 1); // ends when the member closes the stream
+        await().atMost(Duration.ofSeconds(10)).until(() -> !acknowledging.isAlive());
+        assertThat(members.execute("m1", "manamboara tahiry forged").errorMessage()).contains("no secondary confirmed it");
+    }
+
+    /**
      * When config.json lists the other members without a port, the lease still counts only them: a stream from
      * outside the configuration, acknowledging every keepalive, keeps no lease of a primary that hears from no
      * member and no supervisor.

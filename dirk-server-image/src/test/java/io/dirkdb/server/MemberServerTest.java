@@ -449,6 +449,8 @@ class MemberServerTest {
         }
         // The operator's connection turns stranger: a wrong password drops its role (and buys no time).
         assertThat(operator.ask("dirk auth 'wrong';")).contains("authentication failed");
+        // Once this is answered the member has counted the failure (its answer may arrive a moment before that).
+        assertThat(operator.ask("dirk heartbeat;")).contains("\"role\"");
         RawClient newcomer = connect(server); // takes the stranger's reserved slot
         newcomer.socket().setSoTimeout(5000);
         assertThat(operator.reply()).as("the evicted stranger is told so at once, not at its deadline")

@@ -679,6 +679,17 @@ public final class Member implements AutoCloseable {
             node.put("storageFailure", storageFailure);
         }
         node.put("historyId", current.historyId());
+        io.dirkdb.engine.MemoryStatus memory = database.memory();
+        if (memory != null) {
+            node.put("dataBytes", memory.dataBytes());
+            node.put("heapUsed", memory.heapUsed());
+            node.put("heapMax", memory.heapMax());
+            node.put("heapLimit", memory.limitBytes());
+            node.put("memoryPressure", memory.pressure() != null);
+            if (memory.pressure() != null) {
+                node.put("memoryError", memory.pressure());
+            }
+        }
         String waiting = bootstrapWait;
         if (waiting != null) {
             node.put("bootstrap", waiting);

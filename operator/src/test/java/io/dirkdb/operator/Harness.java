@@ -37,6 +37,13 @@ final class Harness {
         "namespace", namespace, "message", message));
   }
 
+  /** Makes the API server answer the operator's {@code verb} on {@code apiGroup/resource} in {@code namespace} late. */
+  static void delay(KubernetesClient client, String verb, String apiGroup, String resource, String namespace,
+      long delayMillis) {
+    client.raw(url(client, FAULTS), "POST", Map.of("verb", verb, "apiGroup", apiGroup, "resource", resource,
+        "namespace", namespace, "delayMillis", delayMillis));
+  }
+
   /** Starts a fresh log of the operator's requests (replacing any earlier one). */
   static void logRequests(KubernetesClient client) {
     client.raw(url(client, REQUESTS), "POST", Map.of());

@@ -49,8 +49,9 @@ import java.util.function.Supplier;
 
 /**
  * The kubelet of a DirkCluster with real members: makes the pods of its StatefulSets, starts a real
- * DirkDB member for each on its own loopback address (127.0.0.2, 127.0.0.3, ...) and an ephemeral
- * port, which the pod declares as its container port {@code sql} and its IP; runs the commands of
+ * DirkDB member for each on its own loopback address (127.0.0.2, 127.0.0.3, ...) and a port (an ephemeral
+ * one in process, for a process member the port its pod name keeps, standing in for 3948), which the pod
+ * declares as its container port {@code sql} and its IP; runs the commands of
  * the resync Jobs the operator creates and reports their outcome; runs a real routing proxy.
  */
 final class LiveCluster implements AutoCloseable {
@@ -106,6 +107,8 @@ final class LiveCluster implements AutoCloseable {
   private final Map<String, String> podAdminPasswords = new ConcurrentHashMap<>();
   /** Each member pod's password files as they were when the pod started: a container restart keeps them. */
   private final Map<String, List<Path>> podPasswords = new ConcurrentHashMap<>();
+  /** The databases of in-process members, by pod, for tests that change their limits. */
+  private final Map<String, EngineDatabase> inProcessDatabases = new ConcurrentHashMap<>();
   /** Proxy pods started by {@link #startProxyPod}, closed with the cluster. */
   private final List<ProxyPod> proxyPods = new CopyOnWriteArrayList<>();
 
@@ -141,7 +144,10 @@ final class LiveCluster implements AutoCloseable {
   /** Set when members read the config.json their pods mount ({@link #startManagedFromExample}). */
   private ConfigMapVolumes configVolumes;
   private MemberListWatcher proxyConfigWatch;
-  /** Each member pod's port for its life: the test network's stand-in for port 3948 on the pod's own IP. */
+  /**
+   * Each member pod's port, kept by every pod of that name (process members and those reading the mounted
+   * config.json): the test network's stand-in for port 3948 on the pod's own IP.
+   */
   private final Map<String, Integer> podPorts = new ConcurrentHashMap<>();
   private final List<String> memberStarts = new CopyOnWriteArrayList<>();
   private final List<String> startFailures = new CopyOnWriteArrayList<>();
@@ -605,7 +611,7 @@ final class LiveCluster implements AutoCloseable {
       }
       String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
       TestHosts.map(stableName(podName), host); // what the cluster's DNS would answer for the headless Service
-      LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(podName, role, host, 0, directory, follow)
+      LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(podName, role, host, directory, follow)
           : startInProcess(podName, role, host, 0, directory, follow);
       members.put(podName, live);
       // The pod declares the member's port (the test's members share loopback, not 3948) and runs at its address.
@@ -787,7 +793,7 @@ final class LiveCluster implements AutoCloseable {
     String host = "127.0.0." + (NEXT_ADDRESS.getAndIncrement() % 250 + 2);
     TestHosts.map(stableName(pod), host); // what the cluster's DNS would answer for the headless Service
     Path directory = root.resolve(pod);
-    LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(pod, role, host, 0, directory, follow)
+    LiveMember live = runtime == MemberRuntime.PROCESS ? startProcess(pod, role, host, directory, follow)
         : startInProcess(pod, role, host, 0, directory, follow);
     members.put(pod, live);
     createPod(live);
@@ -797,22 +803,33 @@ final class LiveCluster implements AutoCloseable {
     return live;
   }
 
-  private LiveMember startProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
-    // config.json names the other pods by stable name, as the operator's does; their ports are the harness's own.
-    List<String> others = io.dirkdb.operator.dependent.ClusterNaming.memberNames(client
-            .resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).require())
-        .stream().filter(p -> !p.equals(pod)).map(this::stableName).toList();
+  /**
+   * A member as {@code dirk server} in a process of its own, on its pod's port ({@link #podPort}: the same for
+   * every pod of that name, as 3948 is in a cluster), its config.json listing every other member of the cluster
+   * at its stable name and pod port, as the operator's does: after any pod's restart, on a new IP, the others
+   * still reach it where their config.json says.
+   */
+  private LiveMember startProcess(String pod, Role role, String host, Path directory, LiveMember follow) {
+    Map<String, Integer> others = new TreeMap<>();
+    for (String other : io.dirkdb.operator.dependent.ClusterNaming.memberNames(client
+        .resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).require())) {
+      if (!other.equals(pod)) {
+        others.put(stableName(other), podPort(other));
+      }
+    }
+    if (follow != null) {
+      others.putIfAbsent(stableName(follow.pod()), follow.port()); // a pod the spec no longer counts, still primary
+    }
     // The primary by its stable name too, never its IP.
-    MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, port, directory,
-        podPasswordFiles(pod), others,
-        replication.mode().wireName(), follow == null ? null : stableName(follow.pod()),
-        follow == null ? 0 : follow.port());
+    MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, podPort(pod), directory,
+        podPasswordFiles(pod), others, replication.mode().wireName(), follow == null ? null : stableName(follow.pod()));
     return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate,
         process.httpPort(), process::alive);
   }
 
   private LiveMember startInProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
     EngineDatabase database = EngineDatabase.open(directory);
+    inProcessDatabases.put(pod, database);
     // The peers config.json lists: an empty member asks them before it may begin a history of its own.
     List<io.dirkdb.heartbeat.MemberAddress> peers = members.values().stream().filter(m -> !m.pod().equals(pod))
         .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), stableName(m.pod()), m.port())).toList();
@@ -870,6 +887,11 @@ final class LiveCluster implements AutoCloseable {
     members.get(pod).stop().run();
   }
 
+  /** Gives the in-process member of {@code pod} a {@code --max-heap-share} of this JVM's heap, as its flag would. */
+  void limitMemory(String pod, double maxHeapShare) {
+    inProcessDatabases.get(pod).engine().limitMemory(io.dirkdb.engine.MemoryLimit.ofHeapShare(maxHeapShare));
+  }
+
   /** Restarts a stopped member with the same data directory on the same address and port. */
   LiveMember restartInPlace(String pod) {
     LiveMember old = members.get(pod);
@@ -884,21 +906,17 @@ final class LiveCluster implements AutoCloseable {
       return live;
     }
     LiveMember live = runtime == MemberRuntime.PROCESS
-        ? startProcess(pod, Role.SECONDARY, old.host(), old.port(), old.directory(), null)
+        ? startProcess(pod, Role.SECONDARY, old.host(), old.directory(), null)
         : startInProcess(pod, Role.SECONDARY, old.host(), old.port(), old.directory(), null);
     members.put(pod, live);
     return live;
   }
 
   /**
-   * Deletes the DirkCluster as {@code kubectl delete} with garbage collection would (its member pods and
-   * children go; the members' volumes stay, and so does the credentials Secret, whose password the members
-   * were started with), then creates it again with the same spec and restarts every member on its retained
-   * data directory, as the new StatefulSets would. The members in {@code wiped} come back on an empty volume.
+   * {@code kubectl delete dirkcluster} with the garbage collection the mock server lacks: every member stops,
+   * the DirkCluster goes, and so do its pods and children except the credentials Secret and the volumes.
    */
-  void recreateOverRetainedVolumes(Set<String> wiped) throws IOException {
-    var old = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace)
-        .withName(name).require();
+  void deleteWithItsPods() {
     members.values().forEach(m -> m.stop().run());
     client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace).withName(name).delete();
     client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/instance", name).delete();
@@ -913,6 +931,18 @@ final class LiveCluster implements AutoCloseable {
     await(() -> client.pods().inNamespace(namespace).list().getItems().isEmpty()
         && client.apps().statefulSets().inNamespace(namespace).list().getItems().isEmpty());
     jobsSeen.clear();
+  }
+
+  /**
+   * Deletes the DirkCluster as {@code kubectl delete} with garbage collection would (its member pods and
+   * children go; the members' volumes stay, and so does the credentials Secret, whose password the members
+   * were started with), then creates it again with the same spec and restarts every member on its retained
+   * data directory, as the new StatefulSets would. The members in {@code wiped} come back on an empty volume.
+   */
+  void recreateOverRetainedVolumes(Set<String> wiped) throws IOException {
+    var old = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(namespace)
+        .withName(name).require();
+    deleteWithItsPods();
     for (String pod : wiped) {
       try (var files = Files.walk(members.get(pod).directory())) {
         for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,33 +46,29 @@ final class MemberProcess implements AutoCloseable {
   }
 
   /**
-   * Starts member {@code pod} on {@code host:port} (0: any free port) with the data in {@code directory}, and
-   * {@code passwordFiles}: application, replication, administration, then optionally a rotation's previous ones.
-   * A secondary whose data directory holds no role yet follows {@code primaryHost:primaryPort}, as
-   * the config.json the operator mounts tells it; {@code primaryHost} null starts it on its own.
+   * Starts member {@code pod} on {@code host:port} with the data in {@code directory}, and {@code passwordFiles}:
+   * application, replication, administration, then optionally a rotation's previous ones. Its config.json lists
+   * {@code otherMembers} (stable name to port), as the operator's lists every member at port 3948; a secondary
+   * whose data directory holds no role yet follows {@code primaryHost} (one of them), the config's MASTER;
+   * {@code primaryHost} null starts it on its own.
    */
   static MemberProcess start(String pod, boolean primary, String host, int port, Path directory, List<Path> passwordFiles,
-      List<String> otherMembers, String replicationMode, String primaryHost, int primaryPort) {
+      Map<String, Integer> otherMembers, String replicationMode, String primaryHost) {
+    if (primaryHost != null && !otherMembers.containsKey(primaryHost)) {
+      throw new IllegalArgumentException("the primary to follow, " + primaryHost + ", is not a member: " + otherMembers);
+    }
     try {
       Path config = directory.resolveSibling(pod + "-config.json");
       StringBuilder instances = new StringBuilder("""
           {"id": "%s", "role": "%s", "host": "%s", "port": %d}""".formatted(pod, primary ? "MASTER" : "REPLICA", host,
           port));
-      // Every member under its pod name, as the operator's config.json lists them (a primary takes a stream
-      // as its member's, confirming sync writes, only when the name it announces is listed).
-      boolean primaryListed = false;
-      for (String other : otherMembers) {
-        boolean followed = other.equals(primaryHost);
-        primaryListed |= followed;
-        // Port 0: theirs are chosen at start (as --port 0 does), so dirk follow and dirk resync may name any.
+      // Every member under its pod name and stable name, as the operator's config.json lists them (a primary takes
+      // a stream as its member's only when the name it announces is listed; dirk follow and dirk resync name only
+      // listed members, at their listed port).
+      for (Map.Entry<String, Integer> other : new java.util.TreeMap<>(otherMembers).entrySet()) {
         instances.append(",\n").append("""
-            {"id": "%s", "role": "%s", "host": "%s", "port": %d}""".formatted(podOf(other),
-            followed ? "MASTER" : "REPLICA", other, followed ? primaryPort : 0));
-      }
-      if (primaryHost != null && !primaryListed) {
-        instances.append(",\n").append("""
-            {"id": "%s", "role": "MASTER", "host": "%s", "port": %d}""".formatted(podOf(primaryHost), primaryHost,
-            primaryPort));
+            {"id": "%s", "role": "%s", "host": "%s", "port": %d}""".formatted(podOf(other.getKey()),
+            other.getKey().equals(primaryHost) ? "MASTER" : "REPLICA", other.getKey(), other.getValue()));
       }
       Files.writeString(config, """
           {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}

@@ -138,9 +138,6 @@ class PlannedOperationsTest {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled("open (harness): a process member's config.json lists the followed primary with "
-      + "the port it had at the member's start; after the roll the primary listens on a new port and the member's "
-      + "configured-member check refuses dirk follow to it (on a cluster the port is always 3948)")
   void aRollingUpdateWithATargetPrimaryEndsWithTheTargetAsPrimary() throws Exception {
     String ns = "planned-roll-target";
     try (LiveCluster live = startCluster(ns, spec -> spec.setTargetPrimary(SECONDARY_1))) {

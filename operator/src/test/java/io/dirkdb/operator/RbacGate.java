@@ -51,8 +51,11 @@ final class RbacGate extends Dispatcher {
   /** The operator's requests since a test asked for a log (null: none kept), as {@link ApiRequest#toString()}. */
   private volatile List<String> requestLog;
 
-  /** A request kind refused on purpose: {@code verb} of {@code apiGroup/resource} in {@code namespace}. */
-  record Fault(String verb, String apiGroup, String resource, String namespace, String message) {
+  /**
+   * A request kind refused on purpose: {@code verb} of {@code apiGroup/resource} in {@code namespace}; with
+   * {@code delayMillis} above 0, answered as usual but that late instead (a slow API server).
+   */
+  record Fault(String verb, String apiGroup, String resource, String namespace, String message, long delayMillis) {
 
     boolean matches(ApiRequest request) {
       return verb.equals(request.verb()) && apiGroup.equals(request.apiGroup())
@@ -81,8 +84,11 @@ final class RbacGate extends Dispatcher {
     if (log != null && request.getHeader(PROBE_HEADER) == null) {
       log.add(api.toString());
     }
+    long delayMillis = 0;
     for (Fault fault : faults) {
-      if (fault.matches(api)) {
+      if (fault.matches(api) && fault.delayMillis() > 0) {
+        delayMillis = Math.max(delayMillis, fault.delayMillis());
+      } else if (fault.matches(api)) {
         return status(403, "Forbidden", fault.message(), api);
       }
     }
@@ -113,7 +119,8 @@ final class RbacGate extends Dispatcher {
         return rulesReview(request);
       }
     }
-    return next.dispatch(request);
+    MockResponse response = next.dispatch(request);
+    return delayMillis > 0 ? response.setBodyDelay(delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS) : response;
   }
 
   @Override
@@ -213,7 +220,7 @@ final class RbacGate extends Dispatcher {
       if (path.startsWith(Harness.FAULTS) && method.equals("POST")) {
         JsonNode f = JSON.readTree(body(request));
         faults.add(new Fault(f.path("verb").asText(), f.path("apiGroup").asText(), f.path("resource").asText(),
-            f.path("namespace").asText(), f.path("message").asText()));
+            f.path("namespace").asText(), f.path("message").asText(), f.path("delayMillis").asLong(0)));
         return json(201, f);
       }
       if (path.startsWith(Harness.FAULTS) && method.equals("DELETE")) {

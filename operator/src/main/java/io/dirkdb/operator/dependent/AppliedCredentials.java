@@ -102,6 +102,11 @@ public final class AppliedCredentials {
         ClusterCredentials.of(secret));
   }
 
+  /** Forgets a deleted cluster's applied passwords ({@code key}: namespace/name/uid). */
+  static void forget(String key) {
+    APPLIED.remove(key);
+  }
+
   /** The credentials hash a pod template carries, null when none. */
   public static String hashOf(PodTemplateSpec template) {
     return Optional.ofNullable(template).map(PodTemplateSpec::getMetadata).map(ObjectMeta::getAnnotations)

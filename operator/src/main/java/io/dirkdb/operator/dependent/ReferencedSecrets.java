@@ -119,6 +119,17 @@ public final class ReferencedSecrets {
     return userSecret(ClusterNaming.credentialsSecret(cluster));
   }
 
+  /** By uid: a cluster deleted and made again under its name starts with nothing remembered. */
+  private static String appliedKey(DirkCluster cluster) {
+    return key(cluster.getMetadata().getNamespace(), cluster.getMetadata().getName()) + "/"
+        + cluster.getMetadata().getUid();
+  }
+
+  /** Forgets the passwords a deleted cluster's pods were last made for. */
+  public static void forget(DirkCluster cluster) {
+    AppliedCredentials.forget(appliedKey(cluster));
+  }
+
   /** Whether the pods follow the credentials Secret this pass, and the operator's own passwords (once per pass). */
   public synchronized AppliedCredentials.Decision applied() {
     if (decision == null) {
@@ -129,10 +140,7 @@ public final class ReferencedSecrets {
               .filter(d -> ClusterNaming.proxy(cluster).equals(d.getMetadata().getName()))
               .map(d -> AppliedCredentials.hashOf(d.getSpec().getTemplate())).filter(java.util.Objects::nonNull)
               .findFirst().orElse(null));
-      // By uid: a cluster deleted and made again under its name starts with nothing remembered.
-      String id = key(cluster.getMetadata().getNamespace(), cluster.getMetadata().getName()) + "/"
-          + cluster.getMetadata().getUid();
-      decision = AppliedCredentials.decide(id,
+      decision = AppliedCredentials.decide(appliedKey(cluster),
           ClusterNaming.credentialsSecret(cluster), credentials(), templateHash);
     }
     return decision;

@@ -100,6 +100,8 @@ public class FailoverCoordinator {
   /** How long one reconcile waits for a switchover target to catch up before it looks again later. */
   private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
   private static final Duration RECHECK = Duration.ofSeconds(1);
+  /** The longest a cluster without member pods waits for a look of its own (a pod that appears is news anyway). */
+  static final Duration RECHECK_WITHOUT_PODS_MAX = Duration.ofSeconds(30);
   private static final int CONTROL_TIMEOUT_MILLIS = 2000;
 
   private final HeartbeatProber prober;
@@ -111,6 +113,10 @@ public class FailoverCoordinator {
   private final Map<ResourceID, Attempt> attempts = new ConcurrentHashMap<>();
   /** The history id of each cluster's primary, from its heartbeats (promote and follow name it). */
   private final Map<ResourceID, String> histories = new ConcurrentHashMap<>();
+  /** Passes in a row that found none of a cluster's member pods: their rechecks back off. */
+  private final Map<ResourceID, Integer> passesWithoutPods = new ConcurrentHashMap<>();
+  /** The uid each cluster had at its last pass: one made again under its name inherits nothing of the old one. */
+  private final Map<ResourceID, String> uids = new ConcurrentHashMap<>();
 
   /**
    * The lease a member has when its heartbeat does not say one: {@code dirk server --primary-lease-ms}'s
@@ -167,6 +173,14 @@ public class FailoverCoordinator {
 
   public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods, ReferencedSecrets secrets) {
     ResourceID id = ResourceID.fromResource(cached);
+    String uid = cached.getMetadata().getUid();
+    String previousUid = uid == null ? null : uids.put(id, uid);
+    if (previousUid != null && !previousUid.equals(uid)) {
+      // Its deletion was missed, or a pass of the old one ran on after it: the new one starts afresh.
+      prober.forget(id);
+      forget(id);
+      uids.put(id, uid);
+    }
     FailoverSpec spec = cached.getSpec().getFailover();
     // The passwords the members run on (those of the Secret unless its pods are held on the previous ones).
     ClusterCredentials credentials = secrets.applied().credentials();
@@ -176,7 +190,14 @@ public class FailoverCoordinator {
     prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values(), tls, credentials);
 
     // The informer's copy may predate our own last status write; failover decisions read the stored one.
-    DirkCluster cluster = images.apply(Optional.ofNullable(client.resource(cached).get()).orElse(cached));
+    DirkCluster stored = client.resource(cached).get();
+    if (stored == null) {
+      // Deleted while this pass ran: its deletion may have stopped the probes before the watch above restarted them.
+      prober.forget(id);
+      forget(id);
+      return new Outcome(cached, pods, Optional.empty());
+    }
+    DirkCluster cluster = images.apply(stored);
     // The same member control as the local supervisor's; its connections live for this pass only.
     try (MemberControl control = new NetworkMemberControl(CONTROL_TIMEOUT_MILLIS, CONTROL_TIMEOUT_MILLIS,
         credentials.administration(), credentials.fallbacks(),
@@ -185,9 +206,43 @@ public class FailoverCoordinator {
       MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),
           cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary());
       Pass pass = new Pass(id, client, cluster, pods, results, roles, control);
-      Optional<Duration> recheck = pass.run(id);
+      Optional<Duration> recheck = backOffWithoutPods(id, pods, pass.cluster, pass.run(id));
       return new Outcome(pass.cluster, pass.currentPods(), recheck);
     }
+  }
+
+  /**
+   * A cluster without member pods (just created, or all its pods gone) has nothing to probe, label or fail over,
+   * and a pod that appears is an event of its own: its safety-net recheck doubles from 1 s up to
+   * {@link #RECHECK_WITHOUT_PODS_MAX} instead of running every second. A cluster with pods, or with a failover
+   * in progress, keeps its rechecks as they are.
+   */
+  private Optional<Duration> backOffWithoutPods(ResourceID id, List<Pod> pods, DirkCluster cluster,
+      Optional<Duration> recheck) {
+    FailoverRecord record = cluster.getStatus() == null ? null : cluster.getStatus().getLastFailover();
+    if (!pods.isEmpty() || recheck.isEmpty() || record != null && record.inProgress()) {
+      passesWithoutPods.remove(id);
+      return recheck;
+    }
+    int passes = passesWithoutPods.merge(id, 1, Integer::sum);
+    Duration backOff = RECHECK.multipliedBy(1L << Math.min(passes - 1, 10));
+    if (backOff.compareTo(RECHECK_WITHOUT_PODS_MAX) > 0) {
+      backOff = RECHECK_WITHOUT_PODS_MAX;
+    }
+    return Optional.of(recheck.get().compareTo(backOff) > 0 ? recheck.get() : backOff);
+  }
+
+  /**
+   * Forgets a deleted cluster: what its failovers learnt in memory would otherwise stay for good, and judge a
+   * cluster made again under its name (a blocked failover's Degraded phase, a lost primary's clock, a history).
+   */
+  public void forget(ResourceID id) {
+    lostSince.remove(id);
+    blocked.remove(id);
+    attempts.remove(id);
+    histories.remove(id);
+    passesWithoutPods.remove(id);
+    uids.remove(id);
   }
 
   /** Adds the prober's figures (epoch, LSN, lag, misses) to the members of a status about to be written. */
@@ -206,6 +261,13 @@ public class FailoverCoordinator {
         member.setLsn(result.last().lsn());
         // Lag as the operator sees it: records the primary has that this member has not.
         member.setLag(primaryLsn < 0 ? null : Math.max(0L, primaryLsn - result.last().lsn()));
+        HeartbeatReport.Memory memory = result.last().memory();
+        if (memory != null) {
+          member.setDataBytes(memory.dataBytes());
+          member.setHeapLimitBytes(memory.heapLimit());
+          member.setHeapMaxBytes(memory.heapMax());
+          member.setMemoryError(memory.pressure());
+        }
       }
     }
     if (blocked.containsKey(ResourceID.fromResource(cluster)) && status.getPhase() != ClusterPhase.FailingOver) {

@@ -6,10 +6,12 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.ResourceEventAware;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Turns the prober's news into reconciliations of the cluster concerned, and stops the probes of a
- * deleted cluster (and removes the operator's copies of its TLS files). It holds no secondary resources: the picture stays in the prober.
+ * deleted cluster (and removes the operator's copies of its TLS files, and what else it remembers of it). It
+ * holds no secondary resources: the picture stays in the prober.
  */
 public class HeartbeatEventSource extends AbstractEventSource<ProbeResult, DirkCluster>
     implements ResourceEventAware<DirkCluster> {
@@ -17,10 +19,17 @@ public class HeartbeatEventSource extends AbstractEventSource<ProbeResult, DirkC
   public static final String NAME = "member-heartbeats";
 
   private final HeartbeatProber prober;
+  private final Consumer<DirkCluster> onDeleted;
 
   public HeartbeatEventSource(HeartbeatProber prober) {
+    this(prober, cluster -> {});
+  }
+
+  /** As above; {@code onDeleted} also forgets what else the operator keeps in memory about a deleted cluster. */
+  public HeartbeatEventSource(HeartbeatProber prober, Consumer<DirkCluster> onDeleted) {
     super(ProbeResult.class, NAME);
     this.prober = prober;
+    this.onDeleted = onDeleted;
   }
 
   @Override
@@ -44,5 +53,6 @@ public class HeartbeatEventSource extends AbstractEventSource<ProbeResult, DirkC
   public void onResourceDeleted(DirkCluster cluster) {
     prober.forget(ResourceID.fromResource(cluster));
     ClusterTls.removeDeleted(cluster, ClusterTls.defaultRoot()); // its copies hold a private key
+    onDeleted.accept(cluster);
   }
 }

@@ -239,6 +239,11 @@ public class HeartbeatProber {
 
   private record LeaseHolder(String member, long epoch) {}
 
+  /** Whether the members of {@code cluster} are probed. */
+  public boolean watches(ResourceID cluster) {
+    return clusters.containsKey(cluster);
+  }
+
   public int watchedClusters() {
     return clusters.size();
   }
@@ -367,7 +372,8 @@ public class HeartbeatProber {
         if (r.last() != null) {
           HeartbeatReport h = r.last();
           signature.append('|').append(h.role()).append('|').append(h.epoch()).append('|').append(h.ready())
-              .append('|').append(h.diverged()).append('|').append(h.needsResync()).append('|').append(h.following());
+              .append('|').append(h.diverged()).append('|').append(h.needsResync()).append('|').append(h.following())
+              .append('|').append(h.memory() != null && h.memory().pressure() != null);
           lsns += h.lsn();
         }
         signature.append(';');

@@ -117,11 +117,15 @@ public final class ServerBenchmark {
                 out.println("cold start-up: the server process did not start");
                 return;
             }
+            com.fasterxml.jackson.databind.JsonNode heartbeat;
             try (DirkConnection connection = DirkConnection.open("127.0.0.1", Integer.parseInt(listening.group(1)))) {
-                check(connection.execute("dirk heartbeat"));
+                heartbeat = HEARTBEAT_JSON.readTree(check(connection.execute("dirk heartbeat")).messageText());
             }
-            out.printf(Locale.ROOT, "cold start-up of a new JVM on %d rows: accepting connections after %.2f s%n",
-                    settings.startupRows(), (System.nanoTime() - started) / 1e9);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            out.printf(Locale.ROOT, "cold start-up of a new JVM on %d rows: accepting connections after %.2f s, heap "
+                            + "in use %d MiB (garbage included) of %d MiB, data estimate %d MiB%n",
+                    settings.startupRows(), seconds, heartbeat.path("heapUsed").asLong() >> 20,
+                    heartbeat.path("heapMax").asLong() >> 20, heartbeat.path("dataBytes").asLong() >> 20);
         } finally {
             server.destroy(); // SIGTERM: a clean stop
             if (!server.waitFor(60, TimeUnit.SECONDS)) {
@@ -129,6 +133,9 @@ public final class ServerBenchmark {
             }
         }
     }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper HEARTBEAT_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static MemberServer startEmbedded(Settings settings, Path dataDirectory) throws IOException {
         EngineDatabase database = EngineDatabase.open(dataDirectory);
@@ -289,8 +296,9 @@ public final class ServerBenchmark {
             double seconds = (System.nanoTime() - started) / 1e9;
             System.gc();
             long heapUsed = memory.getHeapMemoryUsage().getUsed() - heapBefore;
-            out.printf(Locale.ROOT, "start-up on %d rows: accepting connections after %.2f s, heap used %d MiB%n",
-                    settings.startupRows(), seconds, Math.max(0, heapUsed) >> 20);
+            out.printf(Locale.ROOT, "start-up on %d rows: accepting connections after %.2f s, heap used %d MiB after a "
+                            + "full GC, data estimate %d MiB%n", settings.startupRows(), seconds,
+                    Math.max(0, heapUsed) >> 20, server.member().database().memory().dataBytes() >> 20);
         } finally {
             server.close();
         }

@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.dirkdb.engine.MemoryLimit;
 import io.dirkdb.engine.StatementLimits;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -152,6 +153,11 @@ public final class ServerCommand implements Callable<Integer> {
             description = "how long one statement may run (default: ${DEFAULT-VALUE})")
     long statementTimeoutMillis;
 
+    @Option(names = "--max-heap-share", paramLabel = "SHARE", defaultValue = "0.8",
+            description = "share of the heap (above 0, at most 1) the data may take, by the member's estimate, before it "
+                    + "refuses writes that add data (reads, deletes and drops go on) (default: ${DEFAULT-VALUE})")
+    double maxHeapShare;
+
     @Option(names = "--shutdown-grace-seconds", paramLabel = "SECONDS", defaultValue = "10",
             description = "on SIGTERM, how long statements in flight may take to finish (default: ${DEFAULT-VALUE})")
     int shutdownGraceSeconds;
@@ -190,6 +196,7 @@ public final class ServerCommand implements Callable<Integer> {
             Files.createDirectories(plan.dataDirectory);
             EngineDatabase database = EngineDatabase.open(plan.dataDirectory);
             database.engine().limitStatements(plan.statementLimits);
+            database.engine().limitMemory(MemoryLimit.ofHeapShare(maxHeapShare));
             Member member;
             try {
                 member = Member.start(plan.memberId, database, plan.dataDirectory, plan.role, plan.bootstrap);
@@ -308,6 +315,10 @@ public final class ServerCommand implements Callable<Integer> {
         OptionChecks.atLeastOne("dirk server: --statement-max-rows", statementMaxRows);
         OptionChecks.atLeastOne("dirk server: --statement-max-bytes", statementMaxBytes);
         OptionChecks.atLeastOne("dirk server: --statement-timeout-ms", statementTimeoutMillis);
+        if (!(maxHeapShare > 0 && maxHeapShare <= 1)) {
+            throw new DirkException("dirk server: --max-heap-share must be above 0 and at most 1 (0.8: 80% of the heap), got "
+                    + maxHeapShare);
+        }
         if (idleTimeoutSeconds < 0 || reservedConnections < 0) {
             throw new DirkException("dirk server: --idle-timeout-seconds and --reserved-connections must be 0 or more");
         }

@@ -12,6 +12,37 @@ final class Catalog {
         return databases.get(name);
     }
 
+    /**
+     * The estimated heap of every database: rows, built indexes and schema objects. It sums the tables'
+     * own counts (kept up to date by each change), so it costs one step per table, never a walk of rows.
+     */
+    long dataBytes() {
+        long bytes = 0;
+        for (Database database : databases.values()) {
+            bytes += DataSizes.SCHEMA_OBJECT * (1L + database.domains.size() + database.views.size());
+            for (Table table : database.tables.values()) {
+                bytes += table.estimatedBytes();
+            }
+        }
+        return bytes;
+    }
+
+    /**
+     * How much a validated {@code change} would add to {@link #dataBytes()}: positive for rows and schema objects
+     * added or grown, zero or negative for deletes, drops and updates that shrink rows.
+     */
+    long growth(Change change) {
+        if (change instanceof Change.Insert c) {
+            return requireTable(c.database(), c.table()).growthOfInsert(c.rows());
+        } else if (change instanceof Change.Update c) {
+            return requireTable(c.database(), c.table()).growthOfUpdate(c.rowIds(), c.rows());
+        } else if (change instanceof Change.CreateDatabase || change instanceof Change.CreateTable
+                || change instanceof Change.CreateDomain || change instanceof Change.CreateView) {
+            return DataSizes.SCHEMA_OBJECT;
+        }
+        return 0;
+    }
+
     void apply(Change change) {
         if (change instanceof Change.CreateDatabase c) {
             databases.put(c.database(), new Database(c.database()));

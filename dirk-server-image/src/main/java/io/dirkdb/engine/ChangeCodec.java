@@ -300,7 +300,7 @@ final class ChangeCodec {
                 long rowId = 0;
                 for (int r = 0; r < rows; r++) {
                     rowId += in.varint();
-                    table.rows.put(rowId, readRow(in));
+                    table.restore(rowId, readRow(in));
                 }
                 table.nextRowId = nextRowId;
                 database.tables.put(table.name, table);

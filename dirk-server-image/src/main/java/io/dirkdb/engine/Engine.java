@@ -64,6 +64,14 @@ public final class Engine implements AutoCloseable {
     private volatile long recordsSinceCheckpoint;
     private volatile long bytesSinceCheckpoint;
     private volatile StatementLimits limits = StatementLimits.DEFAULTS;
+    private volatile MemoryLimit memoryLimit = MemoryLimit.ofHeapShare(MemoryLimit.DEFAULT_MAX_HEAP_SHARE);
+    /** The catalog's {@link Catalog#dataBytes()}, published after every change for readers without the lock. */
+    private volatile long dataBytes;
+    /** The last refusal for memory, until a later change succeeds; null when none. */
+    private volatile String memoryRefusal;
+    private final java.util.concurrent.atomic.AtomicLong memoryRefusals = new java.util.concurrent.atomic.AtomicLong();
+    /** The number of the last full collection before data was last freed: its heap figure is stale. */
+    private volatile long staleFullCollection;
     private boolean closed;
 
     /** Opens a journal; storage replays into the engine's state machine while it opens. */
@@ -76,6 +84,8 @@ public final class Engine implements AutoCloseable {
         this.journal = opener.open(machine);
         this.appliedLsn = journal.lastLsn();
         this.epoch = Math.max(1, journal.lastEpoch());
+        // Recovery replays every record without a memory check: a member over its limit comes up, then refuses writes.
+        this.dataBytes = catalog.dataBytes();
         this.checkpointer = background ? Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "dirk-checkpoint");
             thread.setDaemon(true);
@@ -225,6 +235,15 @@ public final class Engine implements AutoCloseable {
             if (plan.change() == null) {
                 return new Result.Message(plan.message());
             }
+            long growth = catalog.growth(plan.change());
+            if (growth > 0) {
+                String refusal = memoryLimit.refusal(dataBytes, growth, staleFullCollection);
+                if (refusal != null) {
+                    memoryRefusal = refusal;
+                    memoryRefusals.incrementAndGet();
+                    throw new DirkException(refusal);
+                }
+            }
             byte[] payload = ChangeCodec.encode(plan.change());
             long changeLimit = Math.min(limits.maxBytes(), Storage.MAX_RECORD_PAYLOAD_BYTES);
             if (payload.length > changeLimit) {
@@ -237,6 +256,7 @@ public final class Engine implements AutoCloseable {
                 throw storageFailed(e);
             }
             catalog.apply(plan.change());
+            publishDataBytes();
             appliedLsn = lsn;
             session.recordWrite(lsn);
             recordsSinceCheckpoint++;
@@ -345,6 +365,39 @@ public final class Engine implements AutoCloseable {
         this.limits = java.util.Objects.requireNonNull(limits, "limits");
     }
 
+    /** Sets the share of the heap past which writes that add data are refused (and a secondary stops following). */
+    public void limitMemory(MemoryLimit limit) {
+        this.memoryLimit = java.util.Objects.requireNonNull(limit, "limit");
+    }
+
+    /**
+     * The estimated heap of the data, the JVM's heap figures and whether writes that add data are refused now
+     * (the data is at its limit, or the last write or replicated record was refused for memory and nothing
+     * changed since). Cheap, lock-free: heartbeats and metrics ask it.
+     */
+    public MemoryStatus memory() {
+        MemoryLimit limit = memoryLimit;
+        long data = dataBytes;
+        String pressure = memoryRefusal; // the last refusal says most (a secondary's names its record)
+        if (pressure == null) {
+            pressure = limit.pressure(data, staleFullCollection);
+        }
+        return new MemoryStatus(data, java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
+                limit.lastFullCollection().heapAfter(), limit.heapMax(), limit.limitBytes(), limit.maxHeapShare(), pressure,
+                memoryRefusals.get());
+    }
+
+    /** After a change (under the write lock): the new data estimate; a change that freed data ends a refusal. */
+    private void publishDataBytes() {
+        long before = dataBytes;
+        dataBytes = catalog.dataBytes();
+        memoryRefusal = null;
+        if (dataBytes < before) {
+            // The heap left by the last full collection still counts what was just freed.
+            staleFullCollection = memoryLimit.lastFullCollection().number();
+        }
+    }
+
     /** The LSN of the last record applied (0 when none). */
     public long lastLsn() {
         return appliedLsn;
@@ -414,12 +467,25 @@ public final class Engine implements AutoCloseable {
                 throw new DirkException("log record " + record.lsn() + " from the primary cannot be applied: "
                         + e.getMessage(), e);
             }
+            // Never dropped: refused whole before it is logged, so the follower retries it from this LSN.
+            long growth = catalog.growth(change);
+            if (growth > 0) {
+                String refusal = memoryLimit.replicationRefusal(dataBytes, growth, record.lsn());
+                if (refusal != null) {
+                    if (memoryRefusal == null) {
+                        memoryRefusals.incrementAndGet();
+                    }
+                    memoryRefusal = refusal;
+                    throw new DirkException(refusal);
+                }
+            }
             try {
                 journal.appendReplicated(record);
             } catch (IOException | RuntimeException e) {
                 throw storageFailed(e);
             }
             catalog.apply(change);
+            publishDataBytes();
             appliedLsn = record.lsn();
             epoch = Math.max(epoch, record.epoch());
             recordsSinceCheckpoint++;
@@ -456,6 +522,7 @@ public final class Engine implements AutoCloseable {
         lock.writeLock().lock();
         try {
             journal.installSnapshot(shipped);
+            publishDataBytes();
             appliedLsn = journal.lastLsn();
             epoch = Math.max(epoch, journal.lastEpoch());
             // The whole state and log were replaced by a checked snapshot on a fresh log: nothing of the failure is left.
@@ -485,6 +552,7 @@ public final class Engine implements AutoCloseable {
         lock.writeLock().lock();
         try {
             journal.truncateAfter(lsn);
+            publishDataBytes();
             appliedLsn = journal.lastLsn();
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cutting the log back to LSN " + lsn + " failed", e);

@@ -28,6 +28,8 @@ final class Table {
     final Map<Long, Object[]> rows;
     long nextRowId = 1;
     private final Map<Integer, HashIndex> indexes = new ConcurrentHashMap<>();
+    /** The estimated heap of the rows ({@link DataSizes#row}), kept up to date by every change. */
+    private long rowBytes;
 
     Table(String name, List<Column> columns) {
         this(name, columns, 0);
@@ -49,8 +51,39 @@ final class Table {
         return -1;
     }
 
+    /** The estimated heap the table takes: its rows and the entries of the indexes built so far. */
+    long estimatedBytes() {
+        return DataSizes.SCHEMA_OBJECT + rowBytes + (long) indexes.size() * rows.size() * DataSizes.INDEX_ENTRY;
+    }
+
+    /** How much {@code rows} would add to {@link #estimatedBytes()} as new rows. */
+    long growthOfInsert(List<Object[]> added) {
+        long bytes = 0;
+        for (Object[] row : added) {
+            bytes += DataSizes.row(row) + (long) indexes.size() * DataSizes.INDEX_ENTRY;
+        }
+        return bytes;
+    }
+
+    /** How much replacing the rows {@code rowIds} by {@code replacements} would add (negative: it frees). */
+    long growthOfUpdate(long[] rowIds, List<Object[]> replacements) {
+        long bytes = 0;
+        for (int i = 0; i < rowIds.length; i++) {
+            Object[] old = rows.get(rowIds[i]);
+            bytes += DataSizes.row(replacements.get(i)) - (old == null ? 0 : DataSizes.row(old));
+        }
+        return bytes;
+    }
+
+    /** Adds a row read from a snapshot (no index exists yet). */
+    void restore(long rowId, Object[] row) {
+        rows.put(rowId, row);
+        rowBytes += DataSizes.row(row);
+    }
+
     void insert(long rowId, Object[] row) {
         rows.put(rowId, row);
+        rowBytes += DataSizes.row(row);
         nextRowId = Math.max(nextRowId, rowId + 1);
         for (Map.Entry<Integer, HashIndex> index : indexes.entrySet()) {
             index.getValue().add(row[index.getKey()], rowId);
@@ -62,6 +95,7 @@ final class Table {
         if (old == null) {
             throw new IllegalStateException("update of missing row " + rowId + " in " + name);
         }
+        rowBytes += DataSizes.row(row) - DataSizes.row(old);
         for (Map.Entry<Integer, HashIndex> index : indexes.entrySet()) {
             int column = index.getKey();
             if (!java.util.Objects.equals(old[column], row[column])) {
@@ -76,6 +110,7 @@ final class Table {
         if (old == null) {
             throw new IllegalStateException("delete of missing row " + rowId + " in " + name);
         }
+        rowBytes -= DataSizes.row(old);
         for (Map.Entry<Integer, HashIndex> index : indexes.entrySet()) {
             index.getValue().remove(old[index.getKey()], rowId);
         }

@@ -19,15 +19,34 @@ import java.util.Locale;
  * @param leaseMillis a primary's lease: it acknowledges writes only this long after it was last heard from (0: none)
  * @param storageFailure why its log could not be written (a full disk...): it serves nothing until a restart or a
  *                       resync; null while its storage works
+ * @param memory its data and heap figures; null when it does not say (a member older than them)
  */
 public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
                               boolean needsResync, String following, String historyId, long leaseMillis,
-                              String storageFailure) {
+                              String storageFailure, Memory memory) {
     public static final String PRIMARY = "primary";
     public static final String SECONDARY = "secondary";
     public static final String FENCED = "fenced";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * A member's memory as its heartbeat tells it.
+     *
+     * @param dataBytes the estimated heap its data takes
+     * @param heapUsed  the heap in use, garbage included
+     * @param heapMax   its JVM's maximum heap
+     * @param heapLimit the data past which it refuses writes that add data ({@code --max-heap-share} of heapMax)
+     * @param pressure  why it refuses writes that add data now (or, a secondary, stopped following), else null
+     */
+    public record Memory(long dataBytes, long heapUsed, long heapMax, long heapLimit, String pressure) {}
+
+    /** A report that does not tell memory figures. */
+    public HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
+                           boolean needsResync, String following, String historyId, long leaseMillis,
+                           String storageFailure) {
+        this(role, epoch, lsn, ready, diverged, needsResync, following, historyId, leaseMillis, storageFailure, null);
+    }
 
     /** A report of a member whose storage works. */
     public HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
@@ -82,7 +101,11 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, 
                 node.path("primary").isTextual() ? node.path("primary").asText() : null,
                 node.path("historyId").isTextual() ? node.path("historyId").asText() : null,
                 Math.max(0, node.path("leaseMs").asLong(0)),
-                node.path("storageFailure").isTextual() ? node.path("storageFailure").asText() : null);
+                node.path("storageFailure").isTextual() ? node.path("storageFailure").asText() : null,
+                node.has("dataBytes") ? new Memory(node.path("dataBytes").asLong(), node.path("heapUsed").asLong(),
+                        node.path("heapMax").asLong(), node.path("heapLimit").asLong(),
+                        node.path("memoryPressure").asBoolean(false) ? node.path("memoryError").asText("memory pressure")
+                                : null) : null);
     }
 
     private static String abbreviate(String text) {

@@ -51,6 +51,11 @@ public interface Database extends AutoCloseable {
         return null;
     }
 
+    /** The data's estimated heap, the JVM's heap figures and whether writes are refused for memory; null: unknown. */
+    default io.dirkdb.engine.MemoryStatus memory() {
+        return null;
+    }
+
     /** Flushes and closes; statements already running finish first. */
     @Override
     void close();

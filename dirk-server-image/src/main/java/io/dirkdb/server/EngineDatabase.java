@@ -86,6 +86,11 @@ public final class EngineDatabase implements Database {
     }
 
     @Override
+    public io.dirkdb.engine.MemoryStatus memory() {
+        return engine.memory();
+    }
+
+    @Override
     public void close() {
         engine.close();
     }

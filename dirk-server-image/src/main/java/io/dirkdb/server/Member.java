@@ -631,7 +631,10 @@ public final class Member implements AutoCloseable {
             return new Result.Message(heartbeat());
         }
         if (statement instanceof ControlStatement.Promote promote) {
-            return new Result.Message(promote(promote.epoch(), historyIdOrNull(promote.historyId())));
+            // Like a renewal, its lease counts from the previous answer on its connection: a promote the
+            // supervisor gave up on and that arrives late gives no lease beyond what the supervisor waits out.
+            return new Result.Message(promote(promote.epoch(), historyIdOrNull(promote.historyId()),
+                    previousAnswerNanos != 0 ? previousAnswerNanos : System.nanoTime()));
         }
         if (statement instanceof ControlStatement.Fence) {
             return new Result.Message(fence());
@@ -669,6 +672,17 @@ public final class Member implements AutoCloseable {
             node.put("storageFailure", storageFailure);
         }
         node.put("historyId", current.historyId());
+        io.dirkdb.engine.MemoryStatus memory = database.memory();
+        if (memory != null) {
+            node.put("dataBytes", memory.dataBytes());
+            node.put("heapUsed", memory.heapUsed());
+            node.put("heapMax", memory.heapMax());
+            node.put("heapLimit", memory.limitBytes());
+            node.put("memoryPressure", memory.pressure() != null);
+            if (memory.pressure() != null) {
+                node.put("memoryError", memory.pressure());
+            }
+        }
         String waiting = bootstrapWait;
         if (waiting != null) {
             node.put("bootstrap", waiting);
@@ -699,6 +713,14 @@ public final class Member implements AutoCloseable {
      * empty member waiting to start a history is thereby told it is the bootstrap member.
      */
     public synchronized String promote(long epoch, String historyId) {
+        return promote(epoch, historyId, System.nanoTime());
+    }
+
+    /**
+     * As {@link #promote(long, String)}, sent no earlier than {@code leaseSinceNanos} (a {@link System#nanoTime()}
+     * stamp): the primary lease it starts with runs from there, so one read a lease after that starts expired.
+     */
+    public synchronized String promote(long epoch, String historyId, long leaseSinceNanos) {
         MemberState current = state;
         checkSameHistory("dirk promote", historyId);
         if (epoch <= current.highestEpochSeen()) {
@@ -715,7 +737,7 @@ public final class Member implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "member {0} was promoted while empty: it starts history {1}", id, history);
             bootstrapWait = null;
         }
-        renewLease("its promotion"); // a promotion comes from the supervisor
+        renewLease("its promotion", leaseSinceNanos); // a promotion comes from the supervisor
         database.recordHistory(history);
         // Following stops (and its last batch lands) before the first client write is let in.
         replication.roleChanged(next);

@@ -2,6 +2,7 @@ package io.dirkdb.server;
 
 import io.dirkdb.sql.StatementKind;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumMap;
@@ -33,6 +34,25 @@ final class ServerMetrics {
             Gauge.builder("dirk.member.role", member, m -> m.state().role() == role ? 1 : 0).tag("role", role.wireName())
                     .description("1 for the role this member has now").register(registry);
         }
+        if (member.database().memory() != null) {
+            registerMemory(registry, member);
+        }
+    }
+
+    private static void registerMemory(MeterRegistry registry, Member member) {
+        Gauge.builder("dirk.member.data.bytes", member, m -> m.database().memory().dataBytes()).baseUnit("bytes")
+                .description("estimated heap taken by the data (rows, indexes, schema)").register(registry);
+        Gauge.builder("dirk.member.heap.used.bytes", member, m -> m.database().memory().heapUsed()).baseUnit("bytes")
+                .description("heap in use now, garbage included").register(registry);
+        Gauge.builder("dirk.member.heap.max.bytes", member, m -> m.database().memory().heapMax()).baseUnit("bytes")
+                .description("the JVM's maximum heap").register(registry);
+        Gauge.builder("dirk.member.heap.limit.bytes", member, m -> m.database().memory().limitBytes()).baseUnit("bytes")
+                .description("data past which writes that add data are refused (--max-heap-share of the heap)")
+                .register(registry);
+        Gauge.builder("dirk.member.memory.pressure", member, m -> m.database().memory().pressure() == null ? 0 : 1)
+                .description("1 while writes that add data are refused for memory").register(registry);
+        FunctionCounter.builder("dirk.member.writes.refused.memory", member, m -> m.database().memory().refusedWrites())
+                .description("writes (and replicated records) refused for memory").register(registry);
     }
 
     void statement(StatementKind kind) {

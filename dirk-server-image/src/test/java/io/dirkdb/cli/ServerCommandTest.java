@@ -199,6 +199,14 @@ class ServerCommandTest {
     }
 
     @Test
+    void aHeapShareOutsideZeroToOneIsAConfigError() {
+        for (String share : new String[] {"0", "1.5", "-0.2"}) {
+            assertThat(run(Map.of(), "--data-dir", directory.toString(), "--max-heap-share", share)).as(share).isEqualTo(2);
+        }
+        assertThat(err.toString()).contains("--max-heap-share must be above 0 and at most 1 (0.8: 80% of the heap), got 1.5");
+    }
+
+    @Test
     void historyIdThatIsNoUuidIsAConfigError() {
         assertThat(run(Map.of(), "--data-dir", directory.toString(), "--history-id", "prod")).isEqualTo(2);
         assertThat(err.toString()).contains("a history id is a UUID").contains("'prod'");

@@ -35,8 +35,13 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code dirk server --port <port> <args>} (0: any free port) and waits until it accepts connections. */
     public static ServerProcess start(Path logDirectory, int listenPort, String... args) throws Exception {
+        return start(logDirectory, "512m", listenPort, args);
+    }
+
+    /** As {@link #start(Path, int, String...)} in a JVM whose maximum heap is {@code maxHeap} (its -Xmx). */
+    public static ServerProcess start(Path logDirectory, String maxHeap, int listenPort, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "server",
+                "-Xmx" + maxHeap, "-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "server",
                 "--host", "127.0.0.1", "--port", Integer.toString(listenPort)));
         command.addAll(List.of(args));
         Files.createDirectories(logDirectory);
@@ -120,6 +125,10 @@ public final class ServerProcess implements AutoCloseable {
         if (kill.waitFor() != 0) {
             throw new IOException("kill -" + signal + " " + process.pid() + " failed");
         }
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public String log() throws IOException {

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -113,6 +114,23 @@ class ChangesTest {
 
   private static String credentialsHash(Map<String, String> annotations) {
     return annotations == null ? null : annotations.get("dirkdb.io/credentials-hash");
+  }
+
+  @Test
+  void aMemberHeapShareReachesTheMembersCommandOnlyOnceSet() {
+    String ns = "change-heap-share";
+    startBasicCluster(ns);
+    assertThat(memberArgs(ns, "demo-primary")).doesNotContain("--max-heap-share");
+    edit(ns, c -> c.getSpec().getResources().setMemberMaxHeapShare(0.6));
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(memberArgs(ns, "demo-primary")).containsSubsequence("--max-heap-share", "0.6");
+      assertThat(memberArgs(ns, "demo-secondary")).containsSubsequence("--max-heap-share", "0.6");
+    });
+  }
+
+  private List<String> memberArgs(String ns, String statefulSet) {
+    return client.apps().statefulSets().inNamespace(ns).withName(statefulSet).require().getSpec().getTemplate().getSpec()
+        .getContainers().get(0).getArgs();
   }
 
   @Test

@@ -107,6 +107,8 @@ final class LiveCluster implements AutoCloseable {
   private final Map<String, String> podAdminPasswords = new ConcurrentHashMap<>();
   /** Each member pod's password files as they were when the pod started: a container restart keeps them. */
   private final Map<String, List<Path>> podPasswords = new ConcurrentHashMap<>();
+  /** The databases of in-process members, by pod, for tests that change their limits. */
+  private final Map<String, EngineDatabase> inProcessDatabases = new ConcurrentHashMap<>();
   /** Proxy pods started by {@link #startProxyPod}, closed with the cluster. */
   private final List<ProxyPod> proxyPods = new CopyOnWriteArrayList<>();
 
@@ -827,6 +829,7 @@ final class LiveCluster implements AutoCloseable {
 
   private LiveMember startInProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {
     EngineDatabase database = EngineDatabase.open(directory);
+    inProcessDatabases.put(pod, database);
     // The peers config.json lists: an empty member asks them before it may begin a history of its own.
     List<io.dirkdb.heartbeat.MemberAddress> peers = members.values().stream().filter(m -> !m.pod().equals(pod))
         .map(m -> new io.dirkdb.heartbeat.MemberAddress(m.pod(), stableName(m.pod()), m.port())).toList();
@@ -882,6 +885,11 @@ final class LiveCluster implements AutoCloseable {
    */
   void kill(String pod) {
     members.get(pod).stop().run();
+  }
+
+  /** Gives the in-process member of {@code pod} a {@code --max-heap-share} of this JVM's heap, as its flag would. */
+  void limitMemory(String pod, double maxHeapShare) {
+    inProcessDatabases.get(pod).engine().limitMemory(io.dirkdb.engine.MemoryLimit.ofHeapShare(maxHeapShare));
   }
 
   /** Restarts a stopped member with the same data directory on the same address and port. */

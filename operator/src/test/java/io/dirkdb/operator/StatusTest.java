@@ -126,6 +126,74 @@ class StatusTest {
         .extracting(MemberStatus::getRole).containsExactly(null, "fenced"));
   }
 
+  @Test
+  void aMemberRefusingWritesForLackOfMemoryIsAConditionAndAWarningEvent() throws Exception {
+    String ns = "status-memory";
+    try (LiveCluster live = LiveCluster.start(client, ns, "demo", ReplicationMode.ASYNC, 1, spec -> {})) {
+      try (var connection = live.connect("demo-primary-0")) {
+        LiveCluster.check(connection.execute("manamboara tahiry shop"));
+      }
+      // The heartbeats' figures reach status.members[].
+      await().atMost(PATIENCE).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getMembers()).allSatisfy(m -> {
+          assertThat(m.getDataBytes()).as(m.getName()).isPositive();
+          assertThat(m.getHeapMaxBytes()).isEqualTo(Runtime.getRuntime().maxMemory());
+          assertThat(m.getHeapLimitBytes()).isEqualTo((long) (0.8 * Runtime.getRuntime().maxMemory()));
+          assertThat(m.getMemoryError()).isNull();
+        });
+        assertThat(c.getStatus().condition("MemoryPressure")).hasValueSatisfying(cond -> {
+          assertThat(cond.getStatus()).isEqualTo("False");
+          assertThat(cond.getReason()).isEqualTo("WithinLimits");
+        });
+      });
+
+      // A share of the heap too small for any more data: writes that add data are refused, reads go on.
+      live.limitMemory("demo-primary-0", 1e-9);
+      try (var connection = live.connect("demo-primary-0")) {
+        assertThat(connection.execute("manamboara tahiry other").errorMessage())
+            .contains("this member refuses writes that add data");
+        LiveCluster.check(connection.execute("asehoy ny tahiry"));
+      }
+      await().atMost(PATIENCE).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        MemberStatus primary = c.getStatus().getMembers().get(0);
+        assertThat(primary.getName()).isEqualTo("demo-primary-0");
+        assertThat(primary.getMemoryError()).contains("refuses writes that add data");
+        assertThat(c.getStatus().condition("MemoryPressure")).hasValueSatisfying(cond -> {
+          assertThat(cond.getStatus()).isEqualTo("True");
+          assertThat(cond.getReason()).isEqualTo("WritesRefused");
+          assertThat(cond.getMessage()).startsWith("demo-primary-0: this member refuses writes that add data");
+        });
+        assertThat(warnings(ns, "MemoryPressure")).singleElement().satisfies(message -> assertThat(message)
+            .contains("member demo-primary-0 refuses writes that add data").contains("spec.resources.members"));
+      });
+      // Not a reason to fail over or to call the cluster not ready.
+      assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo("demo-primary-0");
+      assertThat(cluster(ns).getStatus().getPhase()).isEqualTo(ClusterPhase.Ready);
+
+      // Given room again, the next write goes in and the condition clears, without another Event.
+      live.limitMemory("demo-primary-0", 0.8);
+      try (var connection = live.connect("demo-primary-0")) {
+        LiveCluster.check(connection.execute("manamboara tahiry other"));
+      }
+      await().atMost(PATIENCE).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        assertThat(c.getStatus().getMembers().get(0).getMemoryError()).isNull();
+        assertThat(c.getStatus().condition("MemoryPressure")).hasValueSatisfying(
+            cond -> assertThat(cond.getStatus()).isEqualTo("False"));
+      });
+      assertThat(warnings(ns, "MemoryPressure")).hasSize(1);
+    }
+  }
+
+  private java.util.List<String> warnings(String ns, String reason) {
+    return client.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> e.getInvolvedObject() != null && "demo".equals(e.getInvolvedObject().getName()))
+        .filter(e -> "Warning".equals(e.getType()) && reason.equals(e.getReason()))
+        .map(io.fabric8.kubernetes.api.model.Event::getMessage).toList();
+  }
+
   /** Evaluates each printer column of the CRD the API server holds against the stored DirkCluster. */
   private Map<String, String> printerColumns(DirkCluster cluster) {
     JsonNode tree = new ObjectMapper().valueToTree(client.getKubernetesSerialization().convertValue(cluster, Map.class));

@@ -136,6 +136,10 @@ public final class MemberStatefulSets {
         "--host", "0.0.0.0",
         "--port", String.valueOf(ClusterNaming.MEMBER_PORT),
         "--http-port", String.valueOf(ClusterNaming.MEMBER_HTTP_PORT)));
+    Double share = cluster.getSpec().getResources().getMemberMaxHeapShare();
+    if (share != null) { // unset: no flag, so clusters made before the field do not roll
+      args.addAll(List.of("--max-heap-share", String.valueOf(share)));
+    }
     args.addAll(PodDefaults.memberTlsArgs(cluster));
     return args;
   }

@@ -372,7 +372,8 @@ public class HeartbeatProber {
         if (r.last() != null) {
           HeartbeatReport h = r.last();
           signature.append('|').append(h.role()).append('|').append(h.epoch()).append('|').append(h.ready())
-              .append('|').append(h.diverged()).append('|').append(h.needsResync()).append('|').append(h.following());
+              .append('|').append(h.diverged()).append('|').append(h.needsResync()).append('|').append(h.following())
+              .append('|').append(h.memory() != null && h.memory().pressure() != null);
           lsns += h.lsn();
         }
         signature.append(';');

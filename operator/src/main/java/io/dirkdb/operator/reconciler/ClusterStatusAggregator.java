@@ -45,6 +45,10 @@ public final class ClusterStatusAggregator {
         member.setEpoch(before.getEpoch());
         member.setLsn(before.getLsn());
         member.setLag(before.getLag());
+        member.setDataBytes(before.getDataBytes());
+        member.setHeapLimitBytes(before.getHeapLimitBytes());
+        member.setHeapMaxBytes(before.getHeapMaxBytes());
+        member.setMemoryError(before.getMemoryError());
       }
       members.add(member);
       if (podReady) {

@@ -2,6 +2,7 @@ package io.dirkdb.operator.reconciler;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
+import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.dependent.AppliedCredentials;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.ConfigMapDependent;
@@ -156,6 +157,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       LOG.infof("DirkCluster %s: phase %s, %s members ready", id, status.getPhase(), status.getReadyMembers());
     }
     reportChildren(context, stored, status, failed);
+    reportMemory(context, stored, status);
     reportCredentials(context, stored, status, secrets.applied());
     UpdateControl<DirkCluster> update = Objects.equals(stored.getMetadata().getResourceVersion(),
         cluster.getMetadata().getResourceVersion()) ? patchIfChanged(stored, status)
@@ -243,6 +245,37 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       LOG.warnf("DirkCluster %s/%s: %s", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(),
           applied.message());
       ClusterEvents.warning(context.getClient(), cluster, applied.reason(), applied.message());
+    }
+  }
+
+  /**
+   * Sets the MemoryPressure condition from the members' last heartbeats; a member that starts refusing writes for
+   * lack of heap is also a Warning Event (once per member until it recovers, not once per refused write).
+   */
+  private static void reportMemory(Context<DirkCluster> context, DirkCluster cluster, DirkClusterStatus status) {
+    Long generation = cluster.getMetadata().getGeneration();
+    List<MemberStatus> pressed = status.getMembers() == null ? List.of()
+        : status.getMembers().stream().filter(m -> m.getMemoryError() != null).toList();
+    if (pressed.isEmpty()) {
+      status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_MEMORY_PRESSURE, false,
+          "WithinLimits", "every member's data is within its share of the heap (--max-heap-share)", generation));
+      return;
+    }
+    String message = pressed.stream().map(m -> m.getName() + ": " + m.getMemoryError())
+        .collect(java.util.stream.Collectors.joining("; "));
+    status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_MEMORY_PRESSURE, true,
+        "WritesRefused", message, generation));
+    java.util.Set<String> before = cluster.getStatus() == null || cluster.getStatus().getMembers() == null
+        ? java.util.Set.of() : cluster.getStatus().getMembers().stream().filter(m -> m.getMemoryError() != null)
+            .map(MemberStatus::getName).collect(java.util.stream.Collectors.toSet());
+    for (MemberStatus member : pressed) {
+      if (!before.contains(member.getName())) {
+        String news = "member " + member.getName() + " refuses writes that add data for lack of memory (reads, deletes "
+            + "and drops go on): " + member.getMemoryError() + ". Raise spec.resources.members' memory limit (the "
+            + "heap is half of it) or delete data";
+        LOG.warnf("DirkCluster %s/%s: %s", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), news);
+        ClusterEvents.warning(context.getClient(), cluster, DirkClusterStatus.CONDITION_MEMORY_PRESSURE, news);
+      }
     }
   }
 

@@ -62,6 +62,11 @@ public final class DirkClusterValidator {
       violations.add(new SpecViolation("spec.proxy.port", "PortReservedForHealth",
           DirkClusterRules.PORTS_AVOID_HEALTH_MESSAGE));
     }
+    Double share = spec.getResources().getMemberMaxHeapShare();
+    if (share != null && !(share > 0 && share <= 1)) {
+      violations.add(new SpecViolation("spec.resources.memberMaxHeapShare", "HeapShareOutOfRange",
+          "spec.resources.memberMaxHeapShare must be above 0 and at most 1 (0.8: 80% of the heap), got " + share));
+    }
     FailoverSpec failover = spec.getFailover();
     if (failover.isEnabled() && (long) failover.getHeartbeatIntervalMs() * failover.getFailureThreshold() > 60_000) {
       violations.add(new SpecViolation("spec.failover.failureThreshold", "FailoverDetectionTooSlow",

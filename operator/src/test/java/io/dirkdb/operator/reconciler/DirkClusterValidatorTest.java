@@ -47,6 +47,19 @@ class DirkClusterValidatorTest {
   }
 
   @Test
+  void aMemberHeapShareOutsideZeroToOneIsRejected() {
+    DirkCluster cluster = cluster();
+    cluster.getSpec().getResources().setMemberMaxHeapShare(0.6);
+    assertThat(validator.validate(cluster)).isEmpty();
+    cluster.getSpec().getResources().setMemberMaxHeapShare(1.0);
+    assertThat(validator.validate(cluster)).isEmpty();
+    for (double share : new double[] {0, -0.5, 1.2}) {
+      cluster.getSpec().getResources().setMemberMaxHeapShare(share);
+      assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("HeapShareOutOfRange");
+    }
+  }
+
+  @Test
   void targetPrimaryMustBeADesiredMember() {
     DirkCluster cluster = cluster();
     cluster.getSpec().setTargetPrimary("demo-secondary-0");

@@ -22,6 +22,8 @@ public class DirkClusterStatus {
   public static final String CONDITION_RESYNCING = "Resyncing";
   /** False when the operator could not create or update a child (names it and the API server's answer). */
   public static final String CONDITION_CHILDREN_RECONCILED = "ChildrenReconciled";
+  /** True while a member refuses writes that add data (or a secondary stopped following) for lack of heap. */
+  public static final String CONDITION_MEMORY_PRESSURE = "MemoryPressure";
 
   @JsonPropertyDescription("Pending, Creating, Ready, Degraded, FailingOver, Resyncing or Failed.")
   private ClusterPhase phase;

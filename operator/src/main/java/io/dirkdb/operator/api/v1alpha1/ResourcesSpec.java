@@ -2,6 +2,8 @@ package io.dirkdb.operator.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 
 /**
@@ -21,10 +23,18 @@ public class ResourcesSpec {
   @JsonPropertyDescription("Requests and limits of the cache sidecar (default: requests cpu 50m and memory 256Mi, memory limit 256Mi; the heap is half the memory limit).")
   private ResourceRequirements cache;
 
+  @JsonPropertyDescription("Share of a member's heap (above 0, at most 1) its data may take, by the member's estimate, "
+      + "before it refuses writes that add data (reads, deletes and drops go on); unset: the member's default, 0.8.")
+  @Min(value = 0, inclusive = false)
+  @Max(1)
+  private Double memberMaxHeapShare;
+
   public ResourceRequirements getMembers() { return members; }
   public void setMembers(ResourceRequirements members) { this.members = members; }
   public ResourceRequirements getProxy() { return proxy; }
   public void setProxy(ResourceRequirements proxy) { this.proxy = proxy; }
   public ResourceRequirements getCache() { return cache; }
   public void setCache(ResourceRequirements cache) { this.cache = cache; }
+  public Double getMemberMaxHeapShare() { return memberMaxHeapShare; }
+  public void setMemberMaxHeapShare(Double memberMaxHeapShare) { this.memberMaxHeapShare = memberMaxHeapShare; }
 }

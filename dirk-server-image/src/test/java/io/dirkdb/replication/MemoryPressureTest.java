@@ -1,0 +1,110 @@
+package io.dirkdb.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dirkdb.engine.MemoryLimit;
+import io.dirkdb.http.HealthHttpServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Memory figures in heartbeats and /metrics, and a secondary that runs out of room while it follows. */
+class MemoryPressureTest extends ReplicaSetFixture {
+    private HealthHttpServer http;
+
+    @AfterEach
+    void stopHttp() {
+        if (http != null) {
+            http.close();
+        }
+    }
+
+    private void createShop() throws Exception {
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        try (var connection = members.connect("m1")) {
+            ok(connection.execute("ampiasao shop"));
+            ok(connection.execute("manamboara tabilao item (id ISA(null,null), name LAHATSORATRA(null,null))"));
+        }
+    }
+
+    private void insert(int from, int to) throws Exception {
+        try (var connection = members.connect("m1")) {
+            ok(connection.execute("ampiasao shop"));
+            for (int i = from; i < to; i++) {
+                ok(connection.execute("manampia ao@ item (id, name) sanda (" + i + ", '" + "n".repeat(200) + "')"));
+            }
+        }
+    }
+
+    @Test
+    void heartbeatAndMetricsTellDataHeapAndPressure() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        ReplicaSet.Node primary = members.startPrimary("m1");
+        http = HealthHttpServer.start("127.0.0.1", 0, primary.registry(), primary.server()::readiness);
+        createShop();
+        insert(0, 20);
+        JsonNode beat = members.heartbeat("m1");
+        long dataBytes = beat.path("dataBytes").asLong();
+        assertThat(dataBytes).isGreaterThan(20 * 200);
+        assertThat(beat.path("heapMax").asLong()).isEqualTo(Runtime.getRuntime().maxMemory());
+        assertThat(beat.path("heapLimit").asLong()).isEqualTo((long) (0.8 * Runtime.getRuntime().maxMemory()));
+        assertThat(beat.path("heapUsed").asLong()).isPositive();
+        assertThat(beat.path("memoryPressure").asBoolean()).isFalse();
+        assertThat(beat.has("memoryError")).isFalse();
+
+        primary.database().engine().limitMemory(MemoryLimit.ofHeap(0.5, dataBytes));
+        try (var connection = members.connect("m1")) {
+            ok(connection.execute("ampiasao shop"));
+            assertThat(connection.execute("manampia ao@ item (id) sanda (99)").errorMessage())
+                    .contains("refuses writes that add data");
+            assertThat(connection.execute("alaivo count(*) ao@ item").isError()).isFalse();
+        }
+        beat = members.heartbeat("m1");
+        assertThat(beat.path("memoryPressure").asBoolean()).isTrue();
+        assertThat(beat.path("memoryError").asText()).contains("--max-heap-share 0.5");
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + http.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.body())
+                .containsPattern("dirk_member_data_bytes [1-9]")
+                .containsPattern("dirk_member_heap_used_bytes [1-9]")
+                .containsPattern("dirk_member_heap_max_bytes [1-9]")
+                .contains("dirk_member_heap_limit_bytes " + (double) (dataBytes / 2))
+                .contains("dirk_member_memory_pressure 1.0")
+                .containsPattern("dirk_member_writes_refused_memory_total [1-9]");
+        // Reads and control requests go on; the member stays ready.
+        assertThat(primary.server().readiness().ready()).isTrue();
+    }
+
+    @Test
+    void aSecondaryOutOfRoomStopsFollowingSaysWhyAndCatchesUpOnceItHasRoom() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        ReplicaSet.Node secondary = members.startSecondary("m2", "m1");
+        createShop();
+        insert(0, 10);
+        awaitLsn("m2", 12);
+        long room = members.heartbeat("m2").path("dataBytes").asLong();
+        // Its stop line (halfway between the share and the whole heap) is just above what it holds.
+        secondary.database().engine().limitMemory(MemoryLimit.ofHeap(0.5, room * 4 / 3 + 100));
+        insert(10, 20);
+        await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m2").path("memoryPressure").asBoolean());
+        JsonNode beat = members.heartbeat("m2");
+        assertThat(beat.path("lsn").asLong()).isEqualTo(12);
+        assertThat(beat.path("memoryError").asText()).contains("this secondary stopped following before log record 13");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !members.heartbeat("m2").path("streaming").asBoolean()
+                && members.heartbeat("m2").path("replicationError").asText().contains("log record 13"));
+        assertThat(secondary.server().readiness().ready()).isFalse();
+
+        secondary.database().engine().limitMemory(MemoryLimit.ofHeap(0.8, Runtime.getRuntime().maxMemory()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> members.heartbeat("m2").path("lsn").asLong() == 22);
+        await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m2").path("streaming").asBoolean());
+        assertThat(members.contents("m2")).isEqualTo(members.contents("m1"));
+        assertThat(members.heartbeat("m2").path("memoryPressure").asBoolean()).isFalse();
+    }
+}

@@ -41,10 +41,17 @@ final class ProxySession implements RelayServer.Session {
     /** Failed {@code dirk auth} attempts of this client, each answered later; the fifth closes the connection. */
     private final io.dirkdb.protocol.FailedAuthentications failedAuthentications = new io.dirkdb.protocol.FailedAuthentications();
     private boolean closeAfterReply;
+    /** The client's address (null until told). */
+    private java.net.InetAddress clientAddress;
 
     ProxySession(RoutingProxy proxy) {
         this.proxy = proxy;
         this.authenticated = proxy.settings().password() == null;
+    }
+
+    @Override
+    public void clientAddress(java.net.InetAddress address) {
+        clientAddress = address;
     }
 
     @Override
@@ -108,15 +115,34 @@ final class ProxySession implements RelayServer.Session {
             authenticated = true;
             return ReplyWriter.encodeMessage("authenticated (this proxy needs no password)");
         }
+        if (clientAddress != null) {
+            String refused;
+            try {
+                refused = proxy.addressThrottle().awaitTurn(clientAddress);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                refused = "the proxy is shutting down";
+            }
+            if (refused != null) {
+                closeAfterReply = true;
+                return ReplyWriter.encodeError(refused);
+            }
+        }
         String previous = proxy.settings().previousPassword();
         // Both compared, each in constant time, so timing tells nothing of which matched.
         boolean current = offered != null && RoutingProxy.sameSecret(offered, expected);
         boolean old = offered != null && previous != null && RoutingProxy.sameSecret(offered, previous);
         if (current | old) {
+            if (clientAddress != null) {
+                proxy.addressThrottle().succeeded(clientAddress);
+            }
             authenticated = true;
             return ReplyWriter.encodeMessage("authenticated");
         }
         authenticated = false;
+        if (clientAddress != null) {
+            proxy.addressThrottle().failed(clientAddress);
+        }
         String closing;
         try {
             closing = failedAuthentications.failed();

@@ -66,6 +66,8 @@ public final class Member implements AutoCloseable {
     private final Object leaseLock = new Object();
     /** The members of its configuration that {@code dirk follow} and {@code dirk resync} may name; null: any (standalone). */
     private volatile List<Peer> clusterMembers;
+    /** Resolves the configured members' hosts (the system's resolver; a test's stands for a changing cluster DNS). */
+    private volatile PeerAddresses.Resolver peerResolver = PeerAddresses.SYSTEM;
 
     /**
      * A member of the configuration that {@code dirk follow} and {@code dirk resync} may name.
@@ -336,6 +338,11 @@ public final class Member implements AutoCloseable {
         clusterMembers = List.copyOf(members);
     }
 
+    /** Resolves the configured members' hosts with {@code resolver} from now on (tests). */
+    public void resolvePeersWith(PeerAddresses.Resolver resolver) {
+        peerResolver = resolver;
+    }
+
     /**
      * Refuses an address that is not a member of the configuration (the rule: {@link PeerAddresses#names}).
      */
@@ -345,7 +352,7 @@ public final class Member implements AutoCloseable {
             return; // standalone: today's behaviour; a missing host is refused by the request itself
         }
         for (Peer member : members) {
-            if (member.takes(port) && PeerAddresses.names(host, member.host(), PeerAddresses.SYSTEM)) {
+            if (member.takes(port) && PeerAddresses.names(host, member.host(), peerResolver)) {
                 return;
             }
         }
@@ -489,26 +496,29 @@ public final class Member implements AutoCloseable {
     }
 
     /**
-     * Why a stream naming {@code instanceId} (another member of its configuration) cannot come from {@code source}:
-     * null when the source is an address of that member's configured host, or when the host does not resolve now.
+     * What a stream naming {@code instanceId} (another member of its configuration) coming from {@code source} is,
+     * from one resolution of that member's configured host (two could disagree, and a stream found unresolvable by
+     * one and checked by neither would confirm writes unchecked).
+     *
+     * @param elsewhere   why it cannot come from that member: its source is none of the host's addresses; else null
+     * @param uncheckable why its source cannot be checked now: the host does not resolve (its pod is gone, or the
+     *                    cluster DNS is down); else null
      */
-    public String streamFromElsewhere(String instanceId, java.net.InetAddress source) {
-        String host = configuredHost(instanceId);
-        return host == null ? null : PeerAddresses.streamFromElsewhere(instanceId, host, source, PeerAddresses.SYSTEM);
+    public record StreamSource(String elsewhere, String uncheckable) {
     }
 
-    /**
-     * Why the source of a stream naming {@code instanceId} (another member of its configuration) cannot be checked
-     * now: its configured host does not resolve (its pod is gone, or the cluster DNS is down). Null when it
-     * resolves, or when {@code instanceId} names no member.
-     */
-    public String streamAddressUncheckable(String instanceId) {
+    /** Checks a stream's source against its member's configured host (see {@link StreamSource}). */
+    public StreamSource checkStreamSource(String instanceId, java.net.InetAddress source) {
         String host = configuredHost(instanceId);
-        if (host == null || !PeerAddresses.SYSTEM.resolve(host).isEmpty()) {
-            return null;
+        if (host == null) {
+            return new StreamSource(null, null);
         }
-        return "the configuration places member " + instanceId + " at " + host + ", which does not resolve now,"
-                + " so the stream's source cannot be checked";
+        java.util.Set<java.net.InetAddress> addresses = peerResolver.resolve(host);
+        if (addresses.isEmpty()) {
+            return new StreamSource(null, "the configuration places member " + instanceId + " at " + host
+                    + ", which does not resolve now, so the stream's source cannot be checked");
+        }
+        return new StreamSource(PeerAddresses.streamFromElsewhere(instanceId, host, source, name -> addresses), null);
     }
 
     /** Why an empty primary takes no writes yet, or null. */

@@ -61,7 +61,12 @@ class PausedPrimaryLeaseProcessTest {
                 "--id", "m1", "--data-dir", directory.resolve("m1").toString(),
                 "--primary-lease-ms", Integer.toString(LEASE_MILLIS))) {
             // m2 never runs: a promotion tells the empty m1 it starts the history.
-            assertThat(execute(port, "dirk promote 2").errorMessage()).isNull();
+            // As a supervisor does: an answer on the connection before the promote, which starts the lease from it
+            // (a promote that is the first request on its connection starts expired).
+            try (DirkConnection supervisor = DirkConnection.open("127.0.0.1", port, 5_000)) {
+                assertThat(supervisor.execute("dirk heartbeat").errorMessage()).isNull();
+                assertThat(supervisor.execute("dirk promote 2").errorMessage()).isNull();
+            }
             assertThat(execute(port, "manamboara tahiry shop").errorMessage()).isNull();
 
             // The secondary m2 (played by the test) acknowledges every frame, as a follower does.

@@ -610,4 +610,43 @@ class MemberServerTest {
                     .doesNotContain("too many connections");
         }
     }
+
+    /**
+     * Review r-12: whether a newcomer gets a regular or a reserved slot is decided by the count of open connections,
+     * not by the regular slots held. An operator's connection that arrived while the regular slot was taken stays on
+     * a reserved slot; once the regular slot's client leaves, the next application lands on a reserved slot too and
+     * its statements are refused as "too many connections" while no one holds the regular slot (no stranger holds it
+     * either, so takeRegularSlotFromAStranger has nothing to take).
+     */
+    @Test
+    void applicationIsServedWhenTheRegularSlotIsFreeWhileAnOperatorHoldsAReservedOne() throws Exception {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret").withMaxConnections(1)
+                .withReservedConnections(1).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(60)), Role.PRIMARY);
+        RawClient first = connect(server);
+        first.socket().setSoTimeout(5000);
+        assertThat(first.ask("dirk auth 'secret';")).contains("authenticated");
+        assertThat(first.ask("say hello;")).doesNotContain("too many connections");
+        RawClient operator = connect(server); // past the limit: the reserved slot
+        operator.socket().setSoTimeout(5000);
+        assertThat(operator.ask("dirk auth 'secret';")).contains("authenticated");
+        first.close();
+        String last = null;
+        long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() < until) {
+            try (RawClient application = new RawClient(server.address())) {
+                application.socket().setSoTimeout(3000);
+                assertThat(application.ask("dirk auth 'secret';")).contains("authenticated");
+                last = application.ask("say hello;");
+                if (!last.contains("too many connections")) {
+                    break;
+                }
+            } catch (java.io.IOException e) {
+                last = e.toString();
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+        }
+        assertThat(last).as("an application's statement once the only regular slot is free").doesNotContain(
+                "too many connections");
+        assertThat(operator.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
+    }
 }

@@ -649,4 +649,42 @@ class MemberServerTest {
                 "too many connections");
         assertThat(operator.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
     }
+
+    /**
+     * Review r-12: during a password rotation a proxy (or any client given the new and the old password) tries its
+     * first password, and on failure the other one, on each new connection (UpstreamConnection does so). After a
+     * failover its pool reconnects at once, from one address: the first attempts all fail within the 50 ms their
+     * answers wait, past the 10 free failures of the address, and the right passwords that follow then wait their
+     * turn, the later ones refused unevaluated ("try again in a minute"). The proxy is locked out of the new primary
+     * by its own correct credentials.
+     */
+    @Test
+    void proxyReconnectingItsPoolThroughAPasswordRotationIsNotLockedOut() throws Exception {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret")
+                .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60)), Role.PRIMARY);
+        int pool = 64;
+        List<CompletableFuture<String>> connections = new ArrayList<>();
+        for (int i = 0; i < pool; i++) {
+            RawClient backend = connect(server);
+            backend.socket().setSoTimeout(15_000);
+            connections.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    String first = backend.ask("dirk auth 'the-other-password';");
+                    return first.contains("authenticated") && !first.contains("failed") ? first
+                            : backend.ask("dirk auth 'secret';");
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            }, java.util.concurrent.Executors.newSingleThreadExecutor()));
+        }
+        List<String> refused = new ArrayList<>();
+        for (CompletableFuture<String> connection : connections) {
+            String answer = connection.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            if (!answer.contains("authenticated") || answer.contains("refused") || answer.contains("failed")) {
+                refused.add(answer);
+            }
+        }
+        assertThat(refused).as("connections of %d that the right password, sent second, did not authenticate", pool)
+                .isEmpty();
+    }
 }

@@ -687,4 +687,45 @@ class MemberServerTest {
         assertThat(refused).as("connections of %d that the right password, sent second, did not authenticate", pool)
                 .isEmpty();
     }
+
+    /**
+     * Review r-12: a connection whose first request is a {@code dirk auth} waiting its turn in the address throttle
+     * (up to 5 s) is busy and has completed no request, so it is never evictable, and it counts as one "in its grace"
+     * that admits newcomers past the reserved slots. A guesser past its free failures books spaced turns on as many
+     * connections as there are slots: for up to 5 s no slot can be taken from it, and the supervisor, from another
+     * address with the right password, is refused at the door. Here 14 failures space the turns 1.6 s apart.
+     */
+    @Test
+    void guessesWaitingTheirTurnDoNotLockTheSupervisorOutOfTheReservedSlots() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MemberServer server = MemberServer.start(Member.start("m1", new FakeDatabase(), dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withPassword("secret").withMaxConnections(2).withReservedConnections(1)
+                        .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60)), registry);
+        toClose.add(server);
+        java.util.function.IntSupplier open = () -> (int) registry.get("dirk.server.connections").gauge().value();
+        for (int burnt = 0; burnt < 14; ) { // the guesser's free failures, and four more
+            try (RawClient guesser = new RawClient(server.address())) {
+                guesser.socket().setSoTimeout(10_000);
+                for (int i = 0; i < 4 && burnt < 14; i++, burnt++) {
+                    assertThat(guesser.ask("dirk auth 'guess';")).contains("authentication failed");
+                }
+            }
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> open.getAsInt() == 0);
+        List<RawClient> waiting = new ArrayList<>();
+        for (int i = 0; i < 4; i++) { // both regular slots, the reserved one, one admitted while "in grace"
+            RawClient guesser = connect(server);
+            guesser.send("dirk auth 'guess';");
+            waiting.add(guesser);
+            int expected = i + 1;
+            await().atMost(Duration.ofSeconds(2)).until(() -> open.getAsInt() == expected);
+        }
+        try (RawClient supervisor = new RawClient(server.address(),
+                java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 2}))) {
+            supervisor.socket().setSoTimeout(3000);
+            assertThat(supervisor.ask("dirk auth 'secret';"))
+                    .as("the supervisor, from another address, while four guesses wait their turns").contains(
+                            "authenticated").doesNotContain("too many connections");
+        }
+    }
 }

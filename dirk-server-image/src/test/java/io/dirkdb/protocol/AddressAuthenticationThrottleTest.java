@@ -89,4 +89,55 @@ class AddressAuthenticationThrottleTest {
         throttle.succeeded(rotating);
         assertThat(throttle.failures(rotating)).isEqualTo(1);
     }
+
+    /**
+     * Review r-12: the table is least-recently-seen with a fixed capacity, so a guesser rotating over one address
+     * more than it holds (4097 addresses: a /20 of IPv4, a sliver of any IPv6 /64) has each entry evicted before it
+     * comes round again: no address ever reaches its free failures, and every guess is evaluated at once.
+     */
+    @Test
+    void guessingFromMoreAddressesThanTheTableHoldsIsThrottledAllTheSame() throws Exception {
+        AddressAuthenticationThrottle production = new AddressAuthenticationThrottle(now::get, slept::addAndGet,
+                AddressAuthenticationThrottle.CAPACITY);
+        int addresses = AddressAuthenticationThrottle.CAPACITY + 1;
+        int evaluatedAtOnce = 0;
+        int refused = 0;
+        for (int round = 0; round < 3 * AddressAuthenticationThrottle.FREE_FAILURES; round++) {
+            for (int a = 0; a < addresses; a++) {
+                InetAddress from = InetAddress.getByAddress(new byte[] {10, 1, (byte) (a >> 8), (byte) a});
+                slept.set(0);
+                String refusal = production.awaitTurn(from);
+                if (refusal != null) {
+                    refused++;
+                    continue;
+                }
+                if (slept.get() == 0) {
+                    evaluatedAtOnce++;
+                }
+                production.failed(from);
+                now.addAndGet(TimeUnit.MICROSECONDS.toNanos(10)); // 100,000 guesses a second
+            }
+        }
+        assertThat(evaluatedAtOnce + refused).isEqualTo(addresses * 3 * AddressAuthenticationThrottle.FREE_FAILURES);
+        assertThat(evaluatedAtOnce)
+                .as("guesses evaluated without any wait, of %d, from %d addresses in %d rounds",
+                        addresses * 3 * AddressAuthenticationThrottle.FREE_FAILURES, addresses,
+                        3 * AddressAuthenticationThrottle.FREE_FAILURES)
+                .isLessThanOrEqualTo(addresses * AddressAuthenticationThrottle.FREE_FAILURES + addresses);
+    }
+
+    /**
+     * Review r-12: one attacker that has burnt its free failures and already waits its turns evicts its own entry by
+     * failing once from each of as many other addresses as the table holds (here 3), and starts afresh.
+     */
+    @Test
+    void aThrottledAddressKeepsItsCountWhenOtherAddressesFailOnce() throws Exception {
+        InetAddress guesser = address(1);
+        fail(guesser, 40);
+        for (int i = 2; i <= 4; i++) {
+            fail(address(i), 1);
+        }
+        assertThat(throttle.failures(guesser)).as("the guesser's failures after three single ones elsewhere")
+                .isEqualTo(40);
+    }
 }

@@ -22,6 +22,10 @@ public final class ConnectionDeadlines implements AutoCloseable {
     private final ConnectionTimeouts timeouts;
     private final Set<Watch> watched = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService reaper;
+    /** Writes closing words (a client may never read them), each bounded by a hard close on the reaper. */
+    private final java.util.concurrent.ThreadPoolExecutor closingWords;
+    /** How long a closing word may take before the socket is closed under it. */
+    static final long CLOSING_WORD_MILLIS = 1_000;
 
     /** @param threadName the reaper thread's name */
     public ConnectionDeadlines(String threadName, ConnectionTimeouts timeouts) {
@@ -34,6 +38,12 @@ public final class ConnectionDeadlines implements AutoCloseable {
         long shortest = timeouts.idle().isZero() ? timeouts.authentication().toMillis()
                 : Math.min(timeouts.authentication().toMillis(), timeouts.idle().toMillis());
         long period = Math.max(50, Math.min(1000, shortest / 4));
+        this.closingWords = new java.util.concurrent.ThreadPoolExecutor(0, 4, 10, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(256), task -> {
+                    Thread thread = new Thread(task, threadName + "-closing");
+                    thread.setDaemon(true);
+                    return thread;
+                });
         reaper.scheduleWithFixedDelay(this::closeOverdue, period, period, TimeUnit.MILLISECONDS);
     }
 
@@ -70,6 +80,7 @@ public final class ConnectionDeadlines implements AutoCloseable {
     @Override
     public void close() {
         reaper.shutdownNow();
+        closingWords.shutdownNow();
     }
 
     /** The deadline state of one connection. */
@@ -211,25 +222,41 @@ public final class ConnectionDeadlines implements AutoCloseable {
             }
         }
 
-        /** Tells the client why, then closes the socket (its reading thread then ends the session). */
+        /**
+         * Frees the slot, then tells the client why and closes the socket. The closing word is written on a thread of
+         * its own and the socket is closed after {@link #CLOSING_WORD_MILLIS} ms whatever happens: a client that
+         * never reads (its send buffer full) would otherwise block the reaper or the eviction thread for good.
+         */
         void expire(String reason) {
             LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
             watched.remove(this);
-            try {
-                if (writingSinceNanos != NOT_WRITING) {
-                    throw new IOException("a reply is half written and blocked: closing without a word");
-                }
-                Socket talk = talking;
-                if (talk == null) {
-                    // A TLS write now would join the unfinished handshake and block the reaper.
-                    throw new IOException("the TLS handshake is not finished: closing without a word");
-                }
-                talk.getOutputStream().write(ReplyWriter.encodeError(reason));
-                talk.getOutputStream().flush();
-            } catch (IOException e) {
-                // the client is gone already
-            }
             beforeClosing.run();
+            // A half-written reply is blocked already; a TLS write now would join an unfinished handshake.
+            Socket talk = writingSinceNanos == NOT_WRITING ? talking : null;
+            if (talk == null) {
+                closeSocket();
+                return;
+            }
+            try {
+                java.util.concurrent.ScheduledFuture<?> hardClose = reaper.schedule(this::closeSocket,
+                        CLOSING_WORD_MILLIS, TimeUnit.MILLISECONDS);
+                closingWords.execute(() -> {
+                    try {
+                        talk.getOutputStream().write(ReplyWriter.encodeError(reason));
+                        talk.getOutputStream().flush();
+                    } catch (IOException e) {
+                        // the client is gone already, or the hard close came first
+                    } finally {
+                        closeSocket();
+                        hardClose.cancel(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                closeSocket(); // stopping, or too many closing words pending: closed without a word
+            }
+        }
+
+        private void closeSocket() {
             try {
                 socket.close();
             } catch (IOException e) {

@@ -55,6 +55,13 @@ final class ProxySession implements RelayServer.Session {
     }
 
     @Override
+    public void close() {
+        if (!authenticated && clientAddress != null && failedAuthentications.count() > 0) {
+            proxy.addressThrottle().failed(clientAddress); // its first failure, held until now
+        }
+    }
+
+    @Override
     public boolean closeAfterReply() {
         return closeAfterReply;
     }
@@ -116,15 +123,9 @@ final class ProxySession implements RelayServer.Session {
             return ReplyWriter.encodeMessage("authenticated (this proxy needs no password)");
         }
         if (clientAddress != null) {
-            String refused;
-            try {
-                refused = proxy.addressThrottle().awaitTurn(clientAddress);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                refused = "the proxy is shutting down";
-            }
+            String refused = proxy.addressThrottle().checkTurn(clientAddress); // answered at once, unchecked
             if (refused != null) {
-                closeAfterReply = true;
+                authenticated = false;
                 return ReplyWriter.encodeError(refused);
             }
         }
@@ -140,7 +141,9 @@ final class ProxySession implements RelayServer.Session {
             return ReplyWriter.encodeMessage("authenticated");
         }
         authenticated = false;
-        if (clientAddress != null) {
+        // A connection's first failure is charged to its address only if the connection never authenticates (see
+        // close): a client trying a rotation's old password, then the new one, is never counted.
+        if (clientAddress != null && failedAuthentications.count() > 0) {
             proxy.addressThrottle().failed(clientAddress);
         }
         String closing;

@@ -715,12 +715,14 @@ class MemberServerTest {
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> open.getAsInt() == 0);
         List<RawClient> waiting = new ArrayList<>();
-        for (int i = 0; i < 4; i++) { // both regular slots, the reserved one, one admitted while "in grace"
+        for (int i = 0; i < 4; i++) { // both regular slots, the reserved one, and one more guess
             RawClient guesser = connect(server);
             guesser.send("dirk auth 'guess';");
             waiting.add(guesser);
-            int expected = i + 1;
-            await().atMost(Duration.ofSeconds(2)).until(() -> open.getAsInt() == expected);
+            // A guess waiting its turn is evictable: the fourth takes the third's reserved slot (or, if the third's
+            // request is not read yet, is admitted beside it while that one's grace runs).
+            int expected = Math.min(i + 1, 3);
+            await().atMost(Duration.ofSeconds(2)).until(() -> open.getAsInt() >= expected);
         }
         try (RawClient supervisor = new RawClient(server.address(),
                 java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 2}))) {

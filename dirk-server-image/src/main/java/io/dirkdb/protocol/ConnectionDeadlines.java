@@ -90,7 +90,8 @@ public final class ConnectionDeadlines implements AutoCloseable {
         private volatile Socket talking;
         private volatile boolean authenticated;
         private volatile boolean requested;
-        private final long acceptedNanos = System.nanoTime();
+        /** When its grace started: on accepting it, or once its TLS handshake is done (see {@link #evictable}). */
+        private volatile long graceFromNanos = System.nanoTime();
         /** When the last request was answered (or the connection accepted): deadlines count from here. */
         private volatile long lastActivityNanos = System.nanoTime();
         private volatile boolean busy;
@@ -117,6 +118,7 @@ public final class ConnectionDeadlines implements AutoCloseable {
 
         /** The TLS handshake is done: closing words now go through {@code secured}. */
         public void secured(Socket secured) {
+            graceFromNanos = System.nanoTime();
             talking = secured;
         }
 
@@ -189,11 +191,14 @@ public final class ConnectionDeadlines implements AutoCloseable {
         /**
          * Whether a newcomer may take this connection's slot: it has not authenticated and either completed a
          * request without authenticating (a stranger's heartbeat) or has had {@code graceNanos} to send its
-         * {@code dirk auth}. A connection opened a moment ago (a supervisor's or a secondary's, its
+         * {@code dirk auth} (counted from the end of its TLS handshake, if any). A connection opened a moment ago (a supervisor's or a secondary's, its
          * authentication on its way) is never evicted before it had the chance.
          */
         public boolean evictable(long nowNanos, long graceNanos) {
-            return !authenticated && (requested || !busy && nowNanos - acceptedNanos >= graceNanos);
+            // A TLS connection still in its handshake has had no chance to send anything: its grace has not started
+            // (the authentication deadline bounds the handshake).
+            return !authenticated && (requested
+                    || !busy && talking != null && nowNanos - graceFromNanos >= graceNanos);
         }
 
         /** When it last did something that counts (see {@link #requestAnswered(boolean, boolean)}), or was accepted. */

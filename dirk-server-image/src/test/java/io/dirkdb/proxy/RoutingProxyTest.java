@@ -400,6 +400,18 @@ class RoutingProxyTest {
         assertThat(servedBy(client.execute("alaivo * ao@ t"))).isEqualTo("m1");
     }
 
+    @Test
+    void aMalformedQueryGetsTheMembersErrorAndTheSessionGoesOn() throws Exception {
+        cluster = LoopbackCluster.start(1, null);
+        startProxy(ProxySettings.loopback(cluster.addresses));
+        DirkConnection client = client();
+
+        Reply reply = client.execute("alaivo * ao@");
+
+        assertThat(reply.isError()).isTrue();
+        assertThat(servedBy(client.execute("alaivo * ao@ t"))).isEqualTo("m1");
+    }
+
     /** A member that answers heartbeats as a primary and drops the connection on anything else. */
     private static final class DyingMember implements AutoCloseable {
         private final ServerSocket server = new ServerSocket();

@@ -236,17 +236,24 @@ public final class ConnectionDeadlines implements AutoCloseable {
             LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
             watched.remove(this);
             beforeClosing.run();
-            // A half-written reply is blocked already; a TLS write now would join an unfinished handshake.
-            Socket talk = writingSinceNanos == NOT_WRITING ? talking : null;
+            Socket talk = talking;
             if (talk == null) {
-                closeSocket();
+                closeSocket(); // a TLS write now would join an unfinished handshake
                 return;
             }
             try {
                 java.util.concurrent.ScheduledFuture<?> hardClose = reaper.schedule(this::closeSocket,
                         CLOSING_WORD_MILLIS, TimeUnit.MILLISECONDS);
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSING_WORD_MILLIS);
                 closingWords.execute(() -> {
                     try {
+                        // A reply being written goes out whole first (just answered, or blocked: then no word).
+                        while (writingSinceNanos != NOT_WRITING) {
+                            if (System.nanoTime() - until > 0) {
+                                return;
+                            }
+                            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                        }
                         talk.getOutputStream().write(ReplyWriter.encodeError(reason));
                         talk.getOutputStream().flush();
                     } catch (IOException e) {

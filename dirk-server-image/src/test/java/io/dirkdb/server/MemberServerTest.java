@@ -637,8 +637,11 @@ class MemberServerTest {
         while (System.nanoTime() < until) {
             try (RawClient application = new RawClient(server.address())) {
                 application.socket().setSoTimeout(3000);
-                assertThat(application.ask("dirk auth 'secret';")).contains("authenticated");
-                last = application.ask("say hello;");
+                // Refused at the door until the member has noticed the first client's close: asked again.
+                last = application.ask("dirk auth 'secret';");
+                if (last.contains("authenticated")) {
+                    last = application.ask("say hello;");
+                }
                 if (!last.contains("too many connections")) {
                     break;
                 }
@@ -648,7 +651,7 @@ class MemberServerTest {
             java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
         }
         assertThat(last).as("an application's statement once the only regular slot is free").doesNotContain(
-                "too many connections");
+                "too many connections").doesNotContain("authentication");
         assertThat(operator.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
     }
 

@@ -200,6 +200,17 @@ public final class ConnectionDeadlines implements AutoCloseable {
             expire(reason);
         }
 
+        /** Closes the connection now without a word (frees its slot first, as {@link #evict} does). */
+        public void closeWithoutAWord() {
+            watched.remove(this);
+            beforeClosing.run();
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // closed already
+            }
+        }
+
         /** Tells the client why, then closes the socket (its reading thread then ends the session). */
         void expire(String reason) {
             LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);

@@ -47,6 +47,10 @@ public final class RelayServer implements AutoCloseable {
             return true;
         }
 
+        /** Told the client's address before its first request (password guessing is also counted by address). */
+        default void clientAddress(java.net.InetAddress address) {
+        }
+
         /** True once the reply just answered is the last one: the connection is then closed (password guessing). */
         default boolean closeAfterReply() {
             return false;
@@ -164,6 +168,7 @@ public final class RelayServer implements AutoCloseable {
                 ConnectionDeadlines.Watch watch = deadlines.watch(raw, session.authenticated(), tls != null);
                 // The TLS handshake runs here, under the authentication deadline.
                 Socket socket = SecureSockets.accept(tls, raw, watch)) {
+            session.clientAddress(raw.getInetAddress());
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
             new RequestScanner(maxRequestBytes).readRequests(in, request -> {

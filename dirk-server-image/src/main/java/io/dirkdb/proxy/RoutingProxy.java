@@ -42,6 +42,9 @@ public final class RoutingProxy implements AutoCloseable {
     private final Counter writesWithoutPrimary;
     private final MeterRegistry registry;
     private final Map<String, Meter> memberGauges = new HashMap<>();
+    /** Password guessing from one client address, across its connections. */
+    private final io.dirkdb.protocol.AddressAuthenticationThrottle addressThrottle =
+            new io.dirkdb.protocol.AddressAuthenticationThrottle();
 
     private RoutingProxy(ProxySettings settings, RelayTls tls, MeterRegistry registry, String memberPassword)
             throws IOException {
@@ -137,6 +140,10 @@ public final class RoutingProxy implements AutoCloseable {
             registry.remove(entry.getValue());
             return true;
         });
+    }
+
+    io.dirkdb.protocol.AddressAuthenticationThrottle addressThrottle() {
+        return addressThrottle;
     }
 
     public ProxySettings settings() {

@@ -7,6 +7,7 @@ import io.dirkdb.engine.Engine;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.server.Member;
 import io.dirkdb.server.MemberState;
+import io.dirkdb.server.PeerAddresses;
 import io.dirkdb.server.ReplicationLink;
 import io.dirkdb.server.Role;
 import io.dirkdb.sql.ControlStatement;
@@ -531,9 +532,8 @@ public final class Replicator implements ReplicationLink {
             throw new IOException("acknowledged LSN " + lsn + " but only the records up to LSN " + sent
                     + " were sent on this stream");
         }
-        if (secondary.addressCheckDue().get() != 0) {
-            checkAddressAgain(secondary);
-        }
+        // A stream whose address checks out now confirms what it acknowledged before as well.
+        boolean confirmsFromNow = secondary.addressCheckDue().get() != 0 && checkAddressAgain(secondary);
         // Heard from no earlier than the frame this acknowledgement answers was sent (it carries no time itself).
         long answeredSentAt = secondary.frames().answered();
         if (answeredSentAt != 0) {
@@ -550,14 +550,15 @@ public final class Replicator implements ReplicationLink {
         if (!secondary.confirms()) {
             return; // an outsider's acknowledgements confirm nothing, not even for reads
         }
+        long held = Math.max(lsn, previous);
         if (secondary.servesState(member.state())) {
-            confirmedForReads.accumulateAndGet(lsn, Math::max);
+            confirmedForReads.accumulateAndGet(held, Math::max);
         }
-        if (lsn > previous) {
+        if (lsn > previous || confirmsFromNow) {
             synchronized (progress) {
                 progress.notifyAll();
             }
-            claimAcknowledged(lsn, System.nanoTime());
+            claimAcknowledged(held, System.nanoTime());
         }
     }
 
@@ -565,26 +566,30 @@ public final class Replicator implements ReplicationLink {
      * Checks again, at most once a second, the source of a stream naming a member whose configured host did not
      * resolve: once it resolves, the stream confirms (from one of its addresses) or is closed (from elsewhere).
      *
+     * @return true when the stream confirms from now on (its address checked out just now)
      * @throws IOException when the stream comes from elsewhere (the stream is then closed)
      */
-    private void checkAddressAgain(ConnectedSecondary secondary) throws IOException {
+    private boolean checkAddressAgain(ConnectedSecondary secondary) throws IOException {
         long due = secondary.addressCheckDue().get();
         long now = System.nanoTime();
         if (due == 0 || now - due < 0 || !secondary.addressCheckDue().compareAndSet(due, now + 1_000_000_000L)) {
-            return;
+            return false;
         }
-        if (member.streamAddressUncheckable(secondary.peerId()) != null) {
-            return;
+        Member.StreamSource source = member.checkStreamSource(secondary.peerId(), secondary.socket().getInetAddress());
+        if (source.uncheckable() != null) {
+            return false;
         }
-        String elsewhere = member.streamFromElsewhere(secondary.peerId(), secondary.socket().getInetAddress());
+        String elsewhere = source.elsewhere();
         if (elsewhere != null) {
             LOG.log(Level.WARNING, "closed the stream from {0}: {1}", secondary.address(), elsewhere);
             throw new IOException(elsewhere);
         }
         secondary.addressCheckDue().set(0);
-        secondary.confirming().set(member.streamConfirms(secondary.peerId()));
+        boolean confirms = member.streamConfirms(secondary.peerId());
+        secondary.confirming().set(confirms);
         LOG.log(Level.INFO, "the stream from {0} comes from an address of member {1}: it confirms writes now",
                 secondary.address(), secondary.peerId());
+        return confirms;
     }
 
     /**
@@ -697,11 +702,22 @@ public final class Replicator implements ReplicationLink {
             return;
         }
         String peerId = member.configuredHost(request.memberId()) != null ? request.memberId() : null;
-        String elsewhere = peerId == null ? null : member.streamFromElsewhere(peerId, socket.getInetAddress());
+        // One resolution decides both: a host that starts resolving between two would leave the stream unchecked.
+        Member.StreamSource source = peerId == null ? new Member.StreamSource(null, null)
+                : member.checkStreamSource(peerId, socket.getInetAddress());
+        String elsewhere = source.elsewhere();
         if (elsewhere != null) {
             // Only the member's own address may speak for it: a stream naming a member confirms sync writes.
             LOG.log(Level.WARNING, "refused a stream from {0}: {1}", peer, elsewhere);
             refuse(out, "memberAddress", elsewhere);
+            return;
+        }
+        String uncertified = peerId == null ? null
+                : PeerAddresses.certificateNotFor(peerId, member.configuredHost(peerId), socket);
+        if (uncertified != null) {
+            // With mutual TLS, a member's certificate names it: another certificate of the CA does not speak for it.
+            LOG.log(Level.WARNING, "refused a stream from {0}: {1}", peer, uncertified);
+            refuse(out, "memberCertificate", uncertified);
             return;
         }
         if (request.knownEpoch() > state.highestEpochSeen()) {
@@ -749,7 +765,7 @@ public final class Replicator implements ReplicationLink {
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         boolean confirms = member.streamConfirms(request.memberId());
-        String uncheckable = peerId == null ? null : member.streamAddressUncheckable(peerId);
+        String uncheckable = source.uncheckable();
         if (uncheckable != null) {
             // Anyone with the password could name a member whose address is unknown now: it gets the log, not a vote.
             confirms = false;

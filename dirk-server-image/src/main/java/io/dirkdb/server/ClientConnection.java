@@ -3,6 +3,7 @@ package io.dirkdb.server;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
 import io.dirkdb.engine.Session;
+import io.dirkdb.protocol.AddressAuthenticationThrottle;
 import io.dirkdb.protocol.ConnectionDeadlines;
 import io.dirkdb.protocol.FailedAuthentications;
 import io.dirkdb.protocol.ReplyWriter;
@@ -27,7 +28,9 @@ final class ClientConnection implements Runnable {
     private final Runnable onClose;
     private final Session session = new Session();
     /** Accepted past --max-connections: only heartbeats, replication and control requests. */
-    private final boolean reservedSlot;
+    private boolean reservedSlot;
+    /** Takes, for this connection on a reserved slot, the regular slot of a stranger: true when it did. */
+    private final java.util.function.BooleanSupplier takeRegularSlot;
     /** The authentication and idle deadlines, enforced by the server's reaper. */
     private final ConnectionDeadlines.Watch deadlines;
     /** What the connection's {@code dirk auth} granted; null before (every role when authentication is off). */
@@ -41,10 +44,15 @@ final class ClientConnection implements Runnable {
     private long lastAnswerNanos;
     /** Failed {@code dirk auth} attempts on this connection, each answered later than the one before. */
     private final FailedAuthentications failedAuthentications = new FailedAuthentications();
+    /** Failed {@code dirk auth} attempts by client address, across the member's connections. */
+    private final AddressAuthenticationThrottle addressThrottle;
 
     ClientConnection(Socket socket, Member member, ServerSettings settings, InFlightStatements inFlight,
-            ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose) {
+            ServerMetrics metrics, boolean reservedSlot, ConnectionDeadlines.Watch deadlines, Runnable onClose,
+            java.util.function.BooleanSupplier takeRegularSlot, AddressAuthenticationThrottle addressThrottle) {
+        this.addressThrottle = addressThrottle;
         this.reservedSlot = reservedSlot;
+        this.takeRegularSlot = takeRegularSlot;
         this.deadlines = deadlines;
         this.metrics = metrics;
         this.socket = socket;
@@ -170,6 +178,9 @@ final class ClientConnection implements Runnable {
             }
             throw e;
         }
+        if (reservedSlot && !(statement instanceof ControlStatement) && role != null && takeRegularSlot.getAsBoolean()) {
+            reservedSlot = false; // an authenticated client's statement, on a regular slot a stranger held
+        }
         if (reservedSlot && !(statement instanceof ControlStatement)) {
             throw new ClosingRefusal("too many connections (limit " + settings.maxConnections()
                     + "); this connection holds a slot kept for heartbeats, replication and control requests");
@@ -221,9 +232,23 @@ final class ClientConnection implements Runnable {
             role = AccessRole.ADMINISTRATION;
             return "authenticated (this member needs no password)";
         }
+        java.net.InetAddress from = socket.getInetAddress();
+        String refused;
+        try {
+            refused = addressThrottle.awaitTurn(from);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClosingRefusal("the server is shutting down");
+        }
+        if (refused != null) {
+            LOG.log(System.Logger.Level.WARNING, "closing the connection of {0} unevaluated: {1} failed dirk auth "
+                    + "attempts from its address", socket.getRemoteSocketAddress(), addressThrottle.failures(from));
+            throw new ClosingRefusal(refused);
+        }
         AccessRole granted = credentials.grant(offered);
         role = granted;
         if (granted == null) {
+            addressThrottle.failed(from);
             String closing;
             try {
                 closing = failedAuthentications.failed();
@@ -238,6 +263,7 @@ final class ClientConnection implements Runnable {
             }
             throw new DirkException("authentication failed");
         }
+        addressThrottle.succeeded(from);
         // The single-password setup answers as it always did; with roles, the answer names the one granted.
         return credentials.singlePassword() ? "authenticated" : "authenticated as " + granted.wireName();
     }

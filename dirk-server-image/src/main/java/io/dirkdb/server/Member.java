@@ -64,6 +64,8 @@ public final class Member implements AutoCloseable {
     private final Object leaseLock = new Object();
     /** The members of its configuration that {@code dirk follow} and {@code dirk resync} may name; null: any (standalone). */
     private volatile List<Peer> clusterMembers;
+    /** Resolves the configured members' hosts (the system's resolver; a test's stands for a changing cluster DNS). */
+    private volatile PeerAddresses.Resolver peerResolver = PeerAddresses.SYSTEM;
 
     /**
      * A member of the configuration that {@code dirk follow} and {@code dirk resync} may name.
@@ -334,6 +336,11 @@ public final class Member implements AutoCloseable {
         clusterMembers = List.copyOf(members);
     }
 
+    /** Resolves the configured members' hosts with {@code resolver} from now on (tests). */
+    public void resolvePeersWith(PeerAddresses.Resolver resolver) {
+        peerResolver = resolver;
+    }
+
     /**
      * Refuses an address that is not a member of the configuration (the rule: {@link PeerAddresses#names}).
      */
@@ -343,7 +350,7 @@ public final class Member implements AutoCloseable {
             return; // standalone: today's behaviour; a missing host is refused by the request itself
         }
         for (Peer member : members) {
-            if (member.takes(port) && PeerAddresses.names(host, member.host(), PeerAddresses.SYSTEM)) {
+            if (member.takes(port) && PeerAddresses.names(host, member.host(), peerResolver)) {
                 return;
             }
         }
@@ -486,26 +493,29 @@ public final class Member implements AutoCloseable {
     }
 
     /**
-     * Why a stream naming {@code instanceId} (another member of its configuration) cannot come from {@code source}:
-     * null when the source is an address of that member's configured host, or when the host does not resolve now.
+     * What a stream naming {@code instanceId} (another member of its configuration) coming from {@code source} is,
+     * from one resolution of that member's configured host (two could disagree, and a stream found unresolvable by
+     * one and checked by neither would confirm writes unchecked).
+     *
+     * @param elsewhere   why it cannot come from that member: its source is none of the host's addresses; else null
+     * @param uncheckable why its source cannot be checked now: the host does not resolve (its pod is gone, or the
+     *                    cluster DNS is down); else null
      */
-    public String streamFromElsewhere(String instanceId, java.net.InetAddress source) {
-        String host = configuredHost(instanceId);
-        return host == null ? null : PeerAddresses.streamFromElsewhere(instanceId, host, source, PeerAddresses.SYSTEM);
+    public record StreamSource(String elsewhere, String uncheckable) {
     }
 
-    /**
-     * Why the source of a stream naming {@code instanceId} (another member of its configuration) cannot be checked
-     * now: its configured host does not resolve (its pod is gone, or the cluster DNS is down). Null when it
-     * resolves, or when {@code instanceId} names no member.
-     */
-    public String streamAddressUncheckable(String instanceId) {
+    /** Checks a stream's source against its member's configured host (see {@link StreamSource}). */
+    public StreamSource checkStreamSource(String instanceId, java.net.InetAddress source) {
         String host = configuredHost(instanceId);
-        if (host == null || !PeerAddresses.SYSTEM.resolve(host).isEmpty()) {
-            return null;
+        if (host == null) {
+            return new StreamSource(null, null);
         }
-        return "the configuration places member " + instanceId + " at " + host + ", which does not resolve now,"
-                + " so the stream's source cannot be checked";
+        java.util.Set<java.net.InetAddress> addresses = peerResolver.resolve(host);
+        if (addresses.isEmpty()) {
+            return new StreamSource(null, "the configuration places member " + instanceId + " at " + host
+                    + ", which does not resolve now, so the stream's source cannot be checked");
+        }
+        return new StreamSource(PeerAddresses.streamFromElsewhere(instanceId, host, source, name -> addresses), null);
     }
 
     /** Why an empty primary takes no writes yet, or null. */
@@ -631,7 +641,10 @@ public final class Member implements AutoCloseable {
             return new Result.Message(heartbeat());
         }
         if (statement instanceof ControlStatement.Promote promote) {
-            return new Result.Message(promote(promote.epoch(), historyIdOrNull(promote.historyId())));
+            // Like a renewal, its lease counts from the previous answer on its connection: a promote the
+            // supervisor gave up on and that arrives late gives no lease beyond what the supervisor waits out.
+            return new Result.Message(promote(promote.epoch(), historyIdOrNull(promote.historyId()),
+                    previousAnswerNanos != 0 ? previousAnswerNanos : System.nanoTime()));
         }
         if (statement instanceof ControlStatement.Fence) {
             return new Result.Message(fence());
@@ -710,6 +723,14 @@ public final class Member implements AutoCloseable {
      * empty member waiting to start a history is thereby told it is the bootstrap member.
      */
     public synchronized String promote(long epoch, String historyId) {
+        return promote(epoch, historyId, System.nanoTime());
+    }
+
+    /**
+     * As {@link #promote(long, String)}, sent no earlier than {@code leaseSinceNanos} (a {@link System#nanoTime()}
+     * stamp): the primary lease it starts with runs from there, so one read a lease after that starts expired.
+     */
+    public synchronized String promote(long epoch, String historyId, long leaseSinceNanos) {
         MemberState current = state;
         checkSameHistory("dirk promote", historyId);
         if (epoch <= current.highestEpochSeen()) {
@@ -726,7 +747,7 @@ public final class Member implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "member {0} was promoted while empty: it starts history {1}", id, history);
             bootstrapWait = null;
         }
-        renewLease("its promotion"); // a promotion comes from the supervisor
+        renewLease("its promotion", leaseSinceNanos); // a promotion comes from the supervisor
         database.recordHistory(history);
         // Following stops (and its last batch lands) before the first client write is let in.
         replication.roleChanged(next);

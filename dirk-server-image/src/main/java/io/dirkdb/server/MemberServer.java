@@ -1,6 +1,7 @@
 package io.dirkdb.server;
 
 import io.dirkdb.http.HealthHttpServer;
+import io.dirkdb.protocol.AddressAuthenticationThrottle;
 import io.dirkdb.protocol.ConnectionDeadlines;
 import io.dirkdb.protocol.ListeningSocket;
 import io.dirkdb.protocol.ReplyWriter;
@@ -40,27 +41,36 @@ public final class MemberServer implements AutoCloseable {
     private final ServerSocket serverSocket;
     private final ExecutorService connectionThreads;
     private final ExecutorService rejectionThread;
+    /** Closes evicted strangers: on a thread of its own, so an eviction never waits behind slow refusals. */
+    private final ExecutorService evictionThread;
     private final Set<Socket> openSockets = ConcurrentHashMap.newKeySet();
     /** The connections on reserved slots (past maxConnections), with their deadlines (which know who authenticated). */
     private final Map<Socket, ConnectionDeadlines.Watch> reservedSlots = new ConcurrentHashMap<>();
+    /** The connections on regular slots (up to maxConnections), with their deadlines. */
+    private final Map<Socket, ConnectionDeadlines.Watch> regularSlots = new ConcurrentHashMap<>();
+    /** Held while a slot changes hands (the accept loop admitting, a connection taking a regular slot). */
+    private final Object slotTable = new Object();
     /** Closes connections past their authentication or idle deadline. */
     private final ConnectionDeadlines deadlines;
     private final AtomicInteger activeConnections = new AtomicInteger();
     private final InFlightStatements inFlight = new InFlightStatements();
+    /** Password guessing from one address, across its connections. */
+    private final AddressAuthenticationThrottle addressThrottle = new AddressAuthenticationThrottle();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread acceptor;
     private final ServerMetrics metrics;
     private boolean closing; // guarded by this
 
-    private MemberServer(Member member, ServerSettings settings, ServerSocket serverSocket, MeterRegistry registry) {
+    private MemberServer(Member member, ServerSettings settings, ServerSocket serverSocket, MeterRegistry registry,
+            int refusalQueueCapacity) {
         this.member = member;
         this.metrics = new ServerMetrics(registry, member, activeConnections);
         this.settings = settings;
         this.serverSocket = serverSocket;
         AtomicLong threadNumber = new AtomicLong();
-        // Twice the reserved slots: a stranger evicted from one (takeReservedSlotFromAStranger) keeps its thread
-        // until it has ended, while the newcomer already has one.
-        this.connectionThreads = new ThreadPoolExecutor(0, settings.maxConnections() + 2 * settings.reservedConnections(),
+        // Three times the reserved slots: the reserved ones, as many newcomers admitted while strangers' grace runs
+        // (admitPastTheReservedSlots), and strangers evicted from them, which keep their thread until they have ended.
+        this.connectionThreads = new ThreadPoolExecutor(0, settings.maxConnections() + 3 * settings.reservedConnections(),
                 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> {
                     Thread thread = new Thread(task, "dirk-connection-" + threadNumber.incrementAndGet());
@@ -68,13 +78,23 @@ public final class MemberServer implements AutoCloseable {
                     return thread;
                 });
         this.rejectionThread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(1024), task -> {
+                new LinkedBlockingQueue<>(refusalQueueCapacity), task -> {
                     Thread thread = new Thread(task, "dirk-reject");
                     thread.setDaemon(true);
                     return thread;
                 }, (task, pool) -> {
                     if (task instanceof Refusal refusal) {
                         closeQuietly(refusal.socket()); // the queue is full: closed without a word, never leaked
+                    }
+                });
+        this.evictionThread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(Math.max(16, 4 * settings.reservedConnections())), task -> {
+                    Thread thread = new Thread(task, "dirk-evict");
+                    thread.setDaemon(true);
+                    return thread;
+                }, (task, pool) -> {
+                    if (task instanceof Eviction eviction) {
+                        eviction.stranger().closeWithoutAWord(); // the queue is full: its slot is freed all the same
                     }
                 });
         this.acceptor = new Thread(this::acceptLoop, "dirk-accept");
@@ -88,11 +108,17 @@ public final class MemberServer implements AutoCloseable {
 
     /** As {@link #start(Member, ServerSettings)}, recording the member's meters in {@code registry}. */
     public static MemberServer start(Member member, ServerSettings settings, MeterRegistry registry) throws IOException {
+        return start(member, settings, registry, 1024);
+    }
+
+    /** As above, with at most {@code refusalQueueCapacity} refusals waiting for the one thread that answers them. */
+    static MemberServer start(Member member, ServerSettings settings, MeterRegistry registry, int refusalQueueCapacity)
+            throws IOException {
         if (settings.tls() != null) {
             settings.tls().check(); // unreadable certificate files stop the start, with their names
         }
         ServerSocket socket = ListeningSocket.bind(settings.host(), settings.port());
-        MemberServer server = new MemberServer(member, settings, socket, registry);
+        MemberServer server = new MemberServer(member, settings, socket, registry, refusalQueueCapacity);
         server.acceptor.start();
         return server;
     }
@@ -162,26 +188,30 @@ public final class MemberServer implements AutoCloseable {
                 closeQuietly(socket);
                 continue;
             }
-            int open = activeConnections.incrementAndGet();
-            if (open > settings.maxConnections() + settings.reservedConnections() && !takeReservedSlotFromAStranger(open)) {
-                activeConnections.decrementAndGet();
-                metrics.refusedConnection();
-                rejectionThread.execute(new Refusal(socket));
-                continue;
-            }
-            // Past the limit, a connection may still carry heartbeats, replication and control requests:
-            // idle or slow clients never lock the operator and the secondaries out.
-            boolean reservedSlot = open > settings.maxConnections();
-            openSockets.add(socket);
             ConnectionDeadlines.Watch watch = deadlines.watch(socket, !settings.credentials().required(),
                     settings.tls() != null);
-            if (reservedSlot) {
-                reservedSlots.put(socket, watch);
+            boolean reservedSlot;
+            synchronized (slotTable) {
+                int open = activeConnections.incrementAndGet();
+                if (open > settings.maxConnections() + settings.reservedConnections()
+                        && !admitPastTheReservedSlots(open)) {
+                    activeConnections.decrementAndGet();
+                    watch.close();
+                    metrics.refusedConnection();
+                    rejectionThread.execute(new Refusal(socket));
+                    continue;
+                }
+                // Past the limit, a connection may still carry heartbeats, replication and control requests:
+                // idle or slow clients never lock the operator and the secondaries out.
+                reservedSlot = open > settings.maxConnections();
+                (reservedSlot ? reservedSlots : regularSlots).put(socket, watch);
             }
+            openSockets.add(socket);
             AtomicBoolean released = new AtomicBoolean();
             Runnable ended = () -> {
                 if (released.compareAndSet(false, true)) { // once: by the deadline's close or the thread's end
                     reservedSlots.remove(socket);
+                    regularSlots.remove(socket);
                     openSockets.remove(socket);
                     watch.close();
                     activeConnections.decrementAndGet();
@@ -191,10 +221,7 @@ public final class MemberServer implements AutoCloseable {
             try {
                 connectionThreads.execute(() -> serve(socket, reservedSlot, watch, ended));
             } catch (RuntimeException e) { // rejected: the pool is shut down
-                reservedSlots.remove(socket);
-                openSockets.remove(socket);
-                watch.close();
-                activeConnections.decrementAndGet();
+                ended.run();
                 closeQuietly(socket);
             }
         }
@@ -215,43 +242,96 @@ public final class MemberServer implements AutoCloseable {
             ended.run();
             return;
         }
-        new ClientConnection(secured, member, settings, inFlight, metrics, reservedSlot, watch, ended).run();
+        new ClientConnection(secured, member, settings, inFlight, metrics, reservedSlot, watch, ended,
+                () -> takeRegularSlotFromAStranger(socket, watch), addressThrottle).run();
     }
 
     /**
-     * Every slot is taken: when the member asks a password, a connection that holds a reserved slot without
-     * having authenticated (anyone may send a plain heartbeat) gives it up to the newcomer, so strangers
-     * cannot lock out the supervisor, the secondaries and the operator the reserved slots are kept for. The
-     * most idle stranger goes first; a connection that has sent nothing yet keeps its slot for
-     * {@link #evictionGraceNanos()}, so strangers arriving continuously cannot evict a member's connection
-     * before its {@code dirk auth} arrives.
+     * Every slot is taken: when the member asks a password, a connection past the limit that has not authenticated
+     * (anyone may send a plain heartbeat) gives its slot up to the newcomer, so strangers cannot lock out the
+     * supervisor, the secondaries and the operator the reserved slots are kept for. The most idle stranger goes
+     * first; a connection that has sent nothing yet keeps its slot for {@link #evictionGraceNanos()}, so strangers
+     * arriving continuously cannot evict a member's connection before its {@code dirk auth} arrives. While such a
+     * connection's grace runs, the newcomer is admitted all the same, up to as many again as there are reserved
+     * slots: a stranger reopening its silent connections within the grace would otherwise hold the reserved slots
+     * for good.
      *
-     * @return true when a slot was freed for the newcomer (the evicted connection is counted until its socket closes)
+     * @return true when the newcomer may stay (an evicted connection is counted until its socket closes)
      */
-    private boolean takeReservedSlotFromAStranger(int open) {
-        if (!settings.credentials().required()
-                || open > settings.maxConnections() + 2 * settings.reservedConnections()) {
+    private boolean admitPastTheReservedSlots(int open) {
+        int reserved = settings.reservedConnections();
+        if (!settings.credentials().required() || open > settings.maxConnections() + 3 * reserved) {
             // No password, or as many evicted strangers still ending as there are reserved slots: refuse.
             return false;
         }
         long now = System.nanoTime();
         long grace = evictionGraceNanos();
+        Map.Entry<Socket, ConnectionDeadlines.Watch> stranger = mostIdleStranger(reservedSlots, now, grace);
+        if (stranger != null && reservedSlots.remove(stranger.getKey(), stranger.getValue())) {
+            evict(stranger.getValue(), "this unauthenticated connection held a slot kept for authenticated members "
+                    + "and operators, and gives it up to a newcomer");
+            return true;
+        }
+        if (open > settings.maxConnections() + 2 * reserved) {
+            return false;
+        }
+        // A connection in its grace may be a member's about to authenticate, or a stranger's that never will.
+        return reservedSlots.values().stream().anyMatch(held -> !held.authenticated() && !held.evictable(now, grace));
+    }
+
+    /**
+     * An authenticated connection on a reserved slot sends a statement: it takes the regular slot of the most idle
+     * connection that has not authenticated after its grace (a stranger pinging plain heartbeats holds a regular
+     * slot otherwise for as long as it pings), which is closed.
+     *
+     * @return true when the connection now holds a regular slot
+     */
+    private boolean takeRegularSlotFromAStranger(Socket socket, ConnectionDeadlines.Watch watch) {
+        if (!settings.credentials().required()) {
+            return false;
+        }
+        synchronized (slotTable) {
+            Map.Entry<Socket, ConnectionDeadlines.Watch> stranger = mostIdleStranger(regularSlots, System.nanoTime(),
+                    evictionGraceNanos());
+            if (stranger == null || !reservedSlots.remove(socket, watch)) {
+                return false;
+            }
+            if (!regularSlots.remove(stranger.getKey(), stranger.getValue())) {
+                reservedSlots.put(socket, watch);
+                return false;
+            }
+            regularSlots.put(socket, watch);
+            evict(stranger.getValue(), "this unauthenticated connection held a slot an authenticated client needs, "
+                    + "and gives it up");
+        }
+        return true;
+    }
+
+    /** The most idle connection of {@code slots} that may be evicted (see {@link ConnectionDeadlines.Watch#evictable}), or null. */
+    private static Map.Entry<Socket, ConnectionDeadlines.Watch> mostIdleStranger(
+            Map<Socket, ConnectionDeadlines.Watch> slots, long now, long grace) {
         Map.Entry<Socket, ConnectionDeadlines.Watch> mostIdle = null;
-        for (Map.Entry<Socket, ConnectionDeadlines.Watch> held : reservedSlots.entrySet()) {
+        for (Map.Entry<Socket, ConnectionDeadlines.Watch> held : slots.entrySet()) {
             if (held.getValue().evictable(now, grace) && (mostIdle == null
                     || held.getValue().lastActivityNanos() - mostIdle.getValue().lastActivityNanos() < 0)) {
                 mostIdle = held;
             }
         }
-        if (mostIdle == null || !reservedSlots.remove(mostIdle.getKey(), mostIdle.getValue())) {
-            return false;
+        return mostIdle;
+    }
+
+    /** Closes a stranger that gave up its slot, telling it why, on the eviction thread (it may read nothing). */
+    private void evict(ConnectionDeadlines.Watch stranger, String why) {
+        evictionThread.execute(new Eviction(stranger, "too many connections (limit " + settings.maxConnections()
+                + "); " + why + "; closing the connection"));
+    }
+
+    /** An evicted connection to close on the eviction thread; closed without a word when its queue is full. */
+    private record Eviction(ConnectionDeadlines.Watch stranger, String reason) implements Runnable {
+        @Override
+        public void run() {
+            stranger.evict(reason);
         }
-        ConnectionDeadlines.Watch stranger = mostIdle.getValue();
-        // On the rejection thread: a client that reads nothing must not block the accept loop.
-        rejectionThread.execute(() -> stranger.evict("too many connections (limit " + settings.maxConnections()
-                + "); this unauthenticated connection held a slot kept for authenticated members and "
-                + "operators, and gives it up to a newcomer; closing the connection"));
-        return true;
     }
 
     /** How long a connection that has sent nothing keeps a reserved slot: a quarter of the authentication deadline, at most 1 s. */
@@ -346,6 +426,7 @@ public final class MemberServer implements AutoCloseable {
         }
         connectionThreads.shutdown();
         rejectionThread.shutdownNow();
+        evictionThread.shutdownNow();
         deadlines.close();
         try {
             connectionThreads.awaitTermination(5, TimeUnit.SECONDS);

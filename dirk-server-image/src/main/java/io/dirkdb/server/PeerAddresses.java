@@ -48,6 +48,72 @@ public final class PeerAddresses {
     }
 
     /**
+     * Why a stream naming member {@code memberId}, configured at {@code configuredHost}, cannot be that member's with
+     * the client certificate it presented on {@code socket}: none of the certificate's subject alternative names
+     * covers that host (a DNS name equal to it, or a wildcard for its first label; an IP address equal to a literal
+     * host). Null when one does, or when no client certificate was asked (plain TCP, or TLS without mutual TLS).
+     */
+    public static String certificateNotFor(String memberId, String configuredHost, java.net.Socket socket) {
+        if (!(socket instanceof javax.net.ssl.SSLSocket ssl)) {
+            return null;
+        }
+        java.security.cert.Certificate[] chain;
+        try {
+            chain = ssl.getSession().getPeerCertificates();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null; // no client certificate asked
+        }
+        if (chain.length == 0 || !(chain[0] instanceof java.security.cert.X509Certificate leaf)) {
+            return null;
+        }
+        Set<String> names = new TreeSet<>();
+        try {
+            java.util.Collection<java.util.List<?>> alternatives = leaf.getSubjectAlternativeNames();
+            if (alternatives != null) {
+                for (java.util.List<?> alternative : alternatives) {
+                    Object type = alternative.get(0);
+                    if ((Integer.valueOf(2).equals(type) || Integer.valueOf(7).equals(type))
+                            && alternative.get(1) instanceof String name) {
+                        names.add(name);
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            // no readable names: covers nothing
+        }
+        for (String name : names) {
+            if (covers(name, configuredHost)) {
+                return null;
+            }
+        }
+        return "the stream names member " + memberId + ", which the configuration places at " + configuredHost
+                + ", but its client certificate is for " + (names.isEmpty() ? "no name" : String.join(", ", names))
+                + "; with mutual TLS a member streams with a certificate for its configured host";
+    }
+
+    private static boolean covers(String certificateName, String host) {
+        String name = canonical(certificateName);
+        String wanted = canonical(host);
+        if (isAddressLiteral(name) || isAddressLiteral(wanted)) {
+            try {
+                return isAddressLiteral(name) && isAddressLiteral(wanted)
+                        && InetAddress.getByName(name).equals(InetAddress.getByName(wanted)); // literals: no lookup
+            } catch (UnknownHostException e) {
+                return false;
+            }
+        }
+        if (name.startsWith("*.")) {
+            int dot = wanted.indexOf('.');
+            return dot > 0 && wanted.substring(dot + 1).equals(name.substring(2));
+        }
+        return name.equals(wanted);
+    }
+
+    private static boolean isAddressLiteral(String host) {
+        return host.matches("[0-9.]+") || host.contains(":");
+    }
+
+    /**
      * Whether {@code requested} (a host named in {@code dirk follow} or {@code dirk resync}) names the member
      * configured at {@code memberHost}: the same name (case and a final dot aside), or a name or address that
      * resolves only to addresses of that member. A name with one address of the member and another one elsewhere

@@ -381,6 +381,23 @@ class RoutingProxyTest {
         assertThat(servedBy(fresh.execute("alaivo * ao@ t"))).isEqualTo("m1");
     }
 
+    /** Before, the proxy counted failures per connection only: a client reconnecting every four guesses guessed on. */
+    @Test
+    void manyConnectionsGuessingFromOneAddressAreRefusedWhileAnotherAddressAuthenticates() throws Exception {
+        cluster = LoopbackCluster.start(1, "s3cret");
+        startProxy(ProxySettings.loopback(cluster.addresses).withPassword("s3cret"));
+        int refused = io.dirkdb.testing.PasswordGuessers.guessUntilRefused(
+                new java.net.InetSocketAddress("127.0.0.1", proxy.port()), 12,
+                "too many failed dirk auth attempts from 127.0.0.1", Duration.ofSeconds(20));
+        assertThat(refused).as("guesses from 127.0.0.1 on 12 connections at once, reconnecting every 4").isPositive();
+        try (RawClient other = new RawClient(new java.net.InetSocketAddress("127.0.0.1", proxy.port()),
+                java.net.InetAddress.getByName("127.0.0.2"))) {
+            other.socket().setSoTimeout(1_000); // answered at once: another address's failures are not its own
+            assertThat(other.ask("dirk auth 'typo';")).contains("authentication failed").doesNotContain("too many");
+            assertThat(other.ask("dirk auth 's3cret';")).contains("authenticated");
+        }
+    }
+
     @Test
     void midRotationTheProxyTakesBothPasswordsAndReachesMembersStillOnThePreviousOne() throws Exception {
         cluster = LoopbackCluster.start(2, "app-old");
@@ -405,6 +422,18 @@ class RoutingProxyTest {
         DirkConnection client = client();
 
         Reply reply = client.execute("alaivoxyz * ao@ t");
+
+        assertThat(reply.isError()).isTrue();
+        assertThat(servedBy(client.execute("alaivo * ao@ t"))).isEqualTo("m1");
+    }
+
+    @Test
+    void aMalformedQueryGetsTheMembersErrorAndTheSessionGoesOn() throws Exception {
+        cluster = LoopbackCluster.start(1, null);
+        startProxy(ProxySettings.loopback(cluster.addresses));
+        DirkConnection client = client();
+
+        Reply reply = client.execute("alaivo * ao@");
 
         assertThat(reply.isError()).isTrue();
         assertThat(servedBy(client.execute("alaivo * ao@ t"))).isEqualTo("m1");

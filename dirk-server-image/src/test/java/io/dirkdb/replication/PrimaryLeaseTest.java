@@ -173,6 +173,35 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         }
     }
 
+    /**
+     * Issue 11 review: a promote whose answer the supervisor gave up on (a slow link) may still arrive later;
+     * the supervisor then gives the role to another member once the lease it can count from the promote's
+     * sending has run out. So a promotion's lease counts, like a renewal's, from the member's previous answer
+     * on its connection: one read a lease after that answer makes a primary that acknowledges nothing until
+     * its supervisor renews it. Before, the lease ran from the promote's arrival.
+     */
+    @Test
+    void promoteReadALeaseAfterThePreviousAnswerOnItsConnectionLeavesTheLeaseExpired() throws IOException {
+        startPrimaryWithTable();
+        members.node("m1").member().useLease(LEASE);
+        members.startSecondary("m2", "m1");
+        members.node("m2").member().useLease(LEASE);
+        await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m2").path("streaming").asBoolean());
+        ok(members.execute("m1", "dirk fence"));
+        try (DirkConnection supervisor = members.connect("m2")) {
+            ok(supervisor.execute("dirk heartbeat"));
+            // The promote "held on the link" for longer than the lease after that answer.
+            await().pollDelay(LEASE.plusMillis(200)).atMost(LEASE.multipliedBy(3)).until(() -> true);
+            ok(supervisor.execute("dirk promote 2"));
+            assertThat(members.heartbeat("m2").path("role").asText()).isEqualTo("primary");
+            assertThat(members.heartbeat("m2").path("leaseExpired").asBoolean()).isTrue();
+            assertThat(write("m2", 1).errorMessage()).contains("primary lease expired");
+            // The supervisor's renewal after an answer within the lease makes it writable.
+            ok(supervisor.execute("dirk heartbeat lease 2"));
+            ok(write("m2", 2));
+        }
+    }
+
     /** A renewal that is the first request on its connection has no answer to count from: it renews nothing. */
     @Test
     void renewalWithoutAnEarlierAnswerOnItsConnectionRenewsNothing() throws IOException {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
 import io.dirkdb.server.Member;
+import io.dirkdb.server.PeerAddresses;
 import io.dirkdb.server.Role;
 import java.io.EOFException;
 import java.io.IOException;
@@ -15,7 +16,10 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -162,6 +166,76 @@ class SyncConfirmationTest extends ReplicaSetFixture {
         assertThat(write.errorMessage()).as("a stream from 127.0.0.1 speaking for m2, whose host does not resolve now")
                 .isNotNull().contains("no secondary confirmed it");
         assertThat(members.heartbeat("m1").path("ackedLsn").asLong()).isZero();
+    }
+
+    /**
+     * The other half of the rule above: once the member's host resolves again, the stream's source is checked on its
+     * next acknowledgement (once a second) and, coming from an address of that host, it confirms. Its earlier
+     * acknowledgements count too: a write it had already acknowledged while unchecked is acknowledged to its client
+     * then, not at the sync timeout (here 30 s).
+     */
+    @Test
+    void streamOfAMemberWhoseHostResolvesAgainConfirmsOnceItsAddressChecksOut() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofSeconds(30)));
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0);
+        AtomicReference<Set<InetAddress>> clusterDns = new AtomicReference<>(Set.of()); // m2's pod is gone
+        m1.member().resolvePeersWith(host -> host.equals("m2.dirk-members.prod.svc") ? clusterDns.get()
+                : PeerAddresses.SYSTEM.resolve(host));
+        m1.member().limitPeersTo(List.of(new Member.Peer("m2.dirk-members.prod.svc", 3948, "m2")));
+        openAcknowledgingEverything(InetAddress.getByName("127.0.0.1"), "dirk stream 0 0 0 member 'm2';");
+
+        CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> {
+            try {
+                return members.execute("m1", "manamboara tahiry back");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        // Shipped and acknowledged at once by the stream, which confirms nothing while m2's host does not resolve.
+        await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m1").path("lsn").asLong() > 0);
+        long written = members.heartbeat("m1").path("lsn").asLong();
+        await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> !write.isDone());
+
+        clusterDns.set(Set.of(InetAddress.getByName("127.0.0.1"))); // m2 is back, at the stream's address
+        Reply reply = write.get(10, TimeUnit.SECONDS);
+        assertThat(reply.isError()).as("the write, once m2's address checks out: %s", reply.errorMessage()).isFalse();
+        assertThat(members.heartbeat("m1").path("ackedLsn").asLong()).isGreaterThanOrEqualTo(written);
+    }
+
+    /** And once the host resolves elsewhere, the stream that spoke for that member is closed. */
+    @Test
+    void streamOfAMemberWhoseHostResolvesElsewhereIsClosedOnceItIsChecked() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofMillis(700)));
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0);
+        AtomicReference<Set<InetAddress>> clusterDns = new AtomicReference<>(Set.of());
+        m1.member().resolvePeersWith(host -> host.equals("m2.dirk-members.prod.svc") ? clusterDns.get()
+                : PeerAddresses.SYSTEM.resolve(host));
+        m1.member().limitPeersTo(List.of(new Member.Peer("m2.dirk-members.prod.svc", 3948, "m2")));
+        openAcknowledgingEverything(InetAddress.getByName("127.0.0.1"), "dirk stream 0 0 0 member 'm2';");
+        Thread acknowledging = ackers.get(ackers.size() - 1); // ends when the member closes the stream
+        clusterDns.set(Set.of(InetAddress.getByName("127.0.0.9")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !acknowledging.isAlive());
+        assertThat(members.execute("m1", "manamboara tahiry forged").errorMessage()).contains("no secondary confirmed it");
+    }
+
+    /**
+     * The member resolved the host twice while taking a stream: once for the address check (before its answer), once
+     * to know whether the source was checked. A host that started resolving between the two (here: elsewhere) left
+     * the stream taken unchecked and confirming, never checked again.
+     */
+    @Test
+    void streamOpenedWhileTheHostStartsResolvingElsewhereIsCheckedAndClosed() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofMillis(700)));
+        ReplicaSet.Node m1 = members.start("m1", Role.PRIMARY, null, 0);
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        Set<InetAddress> elsewhere = Set.of(InetAddress.getByName("127.0.0.9"));
+        m1.member().resolvePeersWith(host -> !host.equals("m2.dirk-members.prod.svc") ? PeerAddresses.SYSTEM.resolve(host)
+                : lookups.getAndIncrement() == 0 ? Set.of() : elsewhere); // the first lookup only finds nothing
+        m1.member().limitPeersTo(List.of(new Member.Peer("m2.dirk-members.prod.svc", 3948, "m2")));
+        openAcknowledgingEverything(InetAddress.getByName("127.0.0.1"), "dirk stream 0 0 0 member 'm2';");
+        Thread acknowledging = ackers.get(ackers.size() - 1); // ends when the member closes the stream
+        await().atMost(Duration.ofSeconds(10)).until(() -> !acknowledging.isAlive());
+        assertThat(members.execute("m1", "manamboara tahiry forged").errorMessage()).contains("no secondary confirmed it");
     }
 
     /**

@@ -79,4 +79,24 @@ class AuthenticationThrottleTest {
             assertThat(client.authenticate("right-password").messageText()).isEqualTo("authenticated");
         }
     }
+
+    /**
+     * Before, the limit was per connection only: a client reconnecting every four guesses guessed on, from as many
+     * connections at once as the member admits, each failure slowed only on its own connection.
+     */
+    @Test
+    void manyConnectionsGuessingFromOneAddressAreRefusedWhileAnotherAddressIsServed() throws Exception {
+        start();
+        int refused = io.dirkdb.testing.PasswordGuessers.guessUntilRefused(
+                new java.net.InetSocketAddress("127.0.0.1", server.port()), 12,
+                "too many failed dirk auth attempts from 127.0.0.1", java.time.Duration.ofSeconds(20));
+        assertThat(refused).as("guesses from 127.0.0.1 on 12 connections at once, reconnecting every 4").isPositive();
+
+        try (io.dirkdb.testing.RawClient other = new io.dirkdb.testing.RawClient(
+                new java.net.InetSocketAddress("127.0.0.1", server.port()), java.net.InetAddress.getByName("127.0.0.2"))) {
+            other.socket().setSoTimeout(1_000); // answered at once: another address's failures are not its own
+            assertThat(other.ask("dirk auth 'typo';")).contains("authentication failed").doesNotContain("too many");
+            assertThat(other.ask("dirk auth 'right-password';")).contains("authenticated");
+        }
+    }
 }

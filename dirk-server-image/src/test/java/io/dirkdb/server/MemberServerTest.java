@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -378,15 +377,20 @@ class MemberServerTest {
         evicted.socket().setSoTimeout(5000);
         assertThat(evicted.reply()).contains("gives it up to a newcomer");
         assertThat(evicted.socket().getInputStream().read()).isEqualTo(-1);
-        RawClient late = connect(server); // a moment later, before the supervisor's dirk auth
+        // A moment later, before the supervisor's dirk auth: admitted past the reserved slots while the supervisor's
+        // grace runs (before, it was refused, and so was a supervisor arriving while a stranger's grace ran).
+        RawClient late = connect(server);
         late.socket().setSoTimeout(5000);
-        assertThat(late.ask("dirk heartbeat;")).contains("too many connections");
+        assertThat(late.ask("dirk heartbeat;")).contains("\"role\"");
         supervisor.socket().setSoTimeout(5000);
         assertThat(supervisor.ask("dirk auth 'secret';")).contains("authenticated");
         assertThat(supervisor.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
     }
 
-    /** The grace is short: a silent stranger cannot hold a reserved slot past it (a quarter of 1 s here). */
+    /**
+     * The grace is short: a silent stranger cannot hold a reserved slot past it (a quarter of 1 s here), even once
+     * the newcomers admitted while its grace ran (here an operator's connection) fill the room past the reserved slots.
+     */
     @Test
     void silentConnectionGivesUpItsReservedSlotOnceItHadTimeToAuthenticate() throws IOException {
         MemberServer server = start(ServerSettings.loopback(0).withPassword("secret").withMaxConnections(2)
@@ -396,6 +400,9 @@ class MemberServerTest {
         }
         RawClient silent = connect(server); // the reserved slot, and never a word
         silent.socket().setSoTimeout(5000);
+        RawClient operator = connect(server); // admitted while the silent one's grace runs
+        operator.socket().setSoTimeout(5000);
+        assertThat(operator.ask("dirk auth 'secret';")).contains("authenticated");
         await().atMost(Duration.ofMillis(900)).pollInterval(Duration.ofMillis(50)).until(() -> {
             try (RawClient supervisor = new RawClient(server.address())) {
                 supervisor.socket().setSoTimeout(2000);
@@ -403,6 +410,56 @@ class MemberServerTest {
             }
         });
         assertThat(silent.reply()).contains("gives it up to a newcomer");
+    }
+
+    /**
+     * Evictions were queued behind refusals on the one refusing thread, and dropped when its queue was full: the
+     * evicted stranger, already out of the slot table, then kept its socket (until its deadline, forever for one that
+     * pings heartbeats) while the newcomer was admitted. Here the refusal queue holds one refusal, and clients that
+     * drip bytes keep the refusing thread busy for a second each.
+     */
+    @Test
+    void strangerEvictedWhileRefusalsQueueUpIsClosedAtOnce() throws Exception {
+        database = new FakeDatabase();
+        MemberServer server = MemberServer.start(Member.start("m1", database, dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withPassword("secret").withMaxConnections(1).withReservedConnections(1)
+                        .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(60)), new SimpleMeterRegistry(), 1);
+        toClose.add(server);
+        RawClient application = connect(server);
+        assertThat(application.ask("dirk auth 'secret';")).contains("authenticated");
+        RawClient operator = connect(server); // the reserved slot
+        operator.socket().setSoTimeout(5000);
+        assertThat(operator.ask("dirk auth 'secret';")).contains("authenticated");
+        List<Thread> drippers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) { // refused: one answered (a second each), one queued, one closed at once
+            RawClient refused = connect(server);
+            Thread dripper = new Thread(() -> {
+                try {
+                    for (int n = 0; n < 30; n++) {
+                        refused.send("x");
+                        Thread.sleep(100);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // closed by the member
+                }
+            }, "dripper-" + i);
+            dripper.setDaemon(true);
+            dripper.start();
+            drippers.add(dripper);
+        }
+        // The operator's connection turns stranger: a wrong password drops its role (and buys no time).
+        assertThat(operator.ask("dirk auth 'wrong';")).contains("authentication failed");
+        // Once this is answered the member has counted the failure (its answer may arrive a moment before that).
+        assertThat(operator.ask("dirk heartbeat;")).contains("\"role\"");
+        RawClient newcomer = connect(server); // takes the stranger's reserved slot
+        newcomer.socket().setSoTimeout(5000);
+        assertThat(operator.reply()).as("the evicted stranger is told so at once, not at its deadline")
+                .contains("gives it up to a newcomer");
+        assertThat(newcomer.ask("dirk auth 'secret';")).contains("authenticated");
+        for (Thread dripper : drippers) {
+            dripper.interrupt();
+            dripper.join(5_000);
+        }
     }
 
     @Test
@@ -465,8 +522,6 @@ class MemberServerTest {
      * meanwhile finds no evictable stranger and is refused, so the lease is not renewed and streams do not start.
      */
     @Test
-    @Disabled("open: a stranger reopening its silent connection within the eviction grace always holds a fresh "
-            + "one; the fix needs admission of a newcomer past the reserved slots while the others' grace runs")
     void strangerCyclingSilentConnectionsWithinTheGraceDoesNotLockTheSupervisorOut() throws Exception {
         MemberServer server = MemberServer.start(Member.start("m1", new FakeDatabase(), dataDirectory, Role.PRIMARY),
                 ServerSettings.loopback(0).withPassword("secret").withMaxConnections(1).withReservedConnections(1)
@@ -530,8 +585,6 @@ class MemberServerTest {
      * its statements are refused. Here the authentication timeout is 1 s and the strangers stay for 3.
      */
     @Test
-    @Disabled("open: a plain dirk heartbeat restarts an unauthenticated connection's deadline (for passwordless "
-            + "probers), so pinging strangers keep regular slots; needs a cap on that restart or their eviction")
     void strangersPingingHeartbeatsWithoutAPasswordDoNotLockApplicationsOut() throws Exception {
         MemberServer server = MemberServer.start(Member.start("m1", new FakeDatabase(), dataDirectory, Role.PRIMARY),
                 ServerSettings.loopback(0).withPassword("secret").withMaxConnections(2).withReservedConnections(1)

@@ -14,7 +14,15 @@ public final class RawClient implements AutoCloseable {
     private final ReplyReader replies;
 
     public RawClient(InetSocketAddress address) throws IOException {
+        this(address, null);
+    }
+
+    /** Connects from {@code local} (null: any), e.g. 127.0.0.2 to be another client address on loopback. */
+    public RawClient(InetSocketAddress address, java.net.InetAddress local) throws IOException {
         socket = new Socket();
+        if (local != null) {
+            socket.bind(new InetSocketAddress(local, 0));
+        }
         socket.setTcpNoDelay(true);
         socket.connect(address, 5000);
         socket.setSoTimeout(30_000);

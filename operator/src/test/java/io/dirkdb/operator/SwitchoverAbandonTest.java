@@ -204,6 +204,88 @@ class SwitchoverAbandonTest {
     }
   }
 
+  @Test
+  void aSwitchoverWhoseLiveTargetNeverTakesThePromoteIsAbandonedWithOneWritablePrimary() throws Exception {
+    String ns = "switchover-promote-ignored";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY)));
+      // The target answers heartbeats, fences and follows, but its promote never reaches it (a member that
+      // ignores it, as the operator sees it): the switchover must not wait for it without bound.
+      ControlRelay target = live.relay(SECONDARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> target.connections() > 0);
+      target.drop("dirk promote");
+      setTargetPrimary(ns, SECONDARY);
+
+      // The switchover timeout is 20 s in tests; a promote attempt takes up to the 2 s control timeout.
+      await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        FailoverRecord record = c.getStatus().getLastFailover();
+        assertThat(record).isNotNull();
+        assertThat(record.getStep()).as("status: %s", record).isEqualTo("Abandoned");
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+        assertThat(c.getStatus().condition("FailingOver")).hasValueSatisfying(cond -> {
+          assertThat(cond.getStatus()).isEqualTo("False");
+          assertThat(cond.getReason()).isEqualTo("SwitchoverAbandoned");
+        });
+        assertThat(c.getStatus().condition("TargetPrimaryEligible")).hasValueSatisfying(cond -> {
+          assertThat(cond.getStatus()).isEqualTo("False");
+          assertThat(cond.getReason()).isEqualTo("PromotionTimedOut");
+          assertThat(cond.getMessage()).contains(SECONDARY);
+        });
+        assertThat(role(ns, PRIMARY)).isEqualTo("primary");
+        assertThat(eventReasons(ns)).contains("SwitchoverAbandoned");
+      });
+      assertThat(target.controlStatements()).anySatisfy(s -> assertThat(s.toLowerCase()).startsWith("dirk promote 2"));
+      // One primary: the old one, at an epoch above the one the target may have taken, and it takes writes.
+      assertThat(heartbeat(live, SECONDARY).isPrimary()).isFalse();
+      HeartbeatReport old = heartbeat(live, PRIMARY);
+      assertThat(old.isPrimary()).isTrue();
+      assertThat(old.epoch()).isEqualTo(cluster(ns).getStatus().getLastFailover().getEpoch()).isGreaterThan(2L);
+      FailoverTest.writeRows(live, PRIMARY, 4, 6);
+      await().atMost(Duration.ofSeconds(10)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY)));
+    }
+  }
+
+  @Test
+  void aSwitchoverAbandonedAfterItsTargetTookThePromoteNeverLeavesTwoWritablePrimaries() throws Exception {
+    String ns = "switchover-abandon-one-writable";
+    // Members with a primary lease longer than the operator takes to abandon (promote attempts of 2 s each, then
+    // failureThreshold misses), so an overlap would show: the target's promote arrives after the operator gave
+    // up on it, then the operator hears nothing more from the target and abandons.
+    Duration lease = Duration.ofSeconds(15);
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {},
+        LiveCluster.MemberRuntime.IN_PROCESS, lease)) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      ControlRelay target = live.relay(SECONDARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> target.connections() > 0);
+      target.delay(Duration.ofMillis(2500), "dirk promote");
+      try (WritablePrimaries watch = new WritablePrimaries(live, SECONDARY, PRIMARY)) {
+        setTargetPrimary(ns, SECONDARY);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> target
+            .controlStatements().stream().anyMatch(s -> s.toLowerCase().startsWith("dirk promote")));
+        // Between the operator's timeout (2 s) and the promote's arrival (2.5 s): a deliberate window.
+        Thread.sleep(2200);
+        target.drop("dirk heartbeat", "dirk fence", "dirk follow", "dirk promote", "dirk auth");
+        await().atMost(Duration.ofSeconds(10)).until(() -> heartbeat(live, SECONDARY).isPrimary());
+        long targetEpoch = heartbeat(live, SECONDARY).epoch();
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+          assertThat(cluster(ns).getStatus().getLastFailover().getStep()).isEqualTo("Abandoned");
+          assertThat(heartbeat(live, PRIMARY).isPrimary()).isTrue();
+        });
+        assertThat(heartbeat(live, PRIMARY).epoch()).isGreaterThan(targetEpoch);
+        // The old primary takes writes again once the operator renews its lease.
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+            .untilAsserted(() -> FailoverTest.writeRows(live, PRIMARY, 4, 4));
+        await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(1)).until(() -> true);
+        assertThat(watch.rounds()).isPositive();
+        assertThat(watch.overlaps()).as("instants at which %s (promoted at epoch %d, cut off from the operator) and "
+            + "%s (given the role back) both took writes", SECONDARY, targetEpoch, PRIMARY).isEmpty();
+      }
+    }
+  }
+
   // ---- helpers
 
   private void setTargetPrimary(String ns, String target) {

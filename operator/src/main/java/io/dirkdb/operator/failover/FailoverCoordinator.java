@@ -84,6 +84,8 @@ public class FailoverCoordinator {
   static final String TARGET_LOST = "TargetLost";
   static final String FENCE_TIMED_OUT = "FenceTimedOut";
   static final String CATCH_UP_TIMED_OUT = "CatchUpTimedOut";
+  /** A target that answers but did not take its promote (refused, unanswered, or still not primary after it). */
+  static final String PROMOTION_TIMED_OUT = "PromotionTimedOut";
   private static final List<String> STEPS = List.of(STEP_STARTED, STEP_FENCED, STEP_PROMOTING, STEP_PROMOTED,
       STEP_COMPLETED);
   static final String REASON_SWITCHOVER = "Switchover";
@@ -97,6 +99,12 @@ public class FailoverCoordinator {
    * the target against it or give it the role back, so the rest is a failover, by the failover's rules.
    */
   static final String REASON_PRIMARY_LOST_IN_HAND_OVER = "PrimaryLostInHandOver";
+  /**
+   * A planned hand-over: the primary answers {@code fenced} outside any operation of the operator (someone ran
+   * {@code dirk fence;} on it, or it fenced itself) for {@code failoverDelaySeconds}. Its role goes to the best
+   * secondary once that one holds its whole log, or back to it when no secondary may take over.
+   */
+  static final String REASON_PRIMARY_FENCED = "PrimaryFenced";
   /** How long one reconcile waits for a switchover target to catch up before it looks again later. */
   private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
   private static final Duration RECHECK = Duration.ofSeconds(1);
@@ -113,6 +121,29 @@ public class FailoverCoordinator {
   private final Map<ResourceID, Attempt> attempts = new ConcurrentHashMap<>();
   /** The history id of each cluster's primary, from its heartbeats (promote and follow name it). */
   private final Map<ResourceID, String> histories = new ConcurrentHashMap<>();
+  /** When each cluster's primary was first seen answering fenced outside any operation (in memory, as lostSince). */
+  private final Map<ResourceID, Instant> fencedSince = new ConcurrentHashMap<>();
+  /** The last promote this operator sent to a hand-over's target, per cluster, and when that attempt ended. */
+  private final Map<ResourceID, PromoteSent> promotesSent = new ConcurrentHashMap<>();
+  /** An abandoned hand-over whose target may hold a promote: settled before the old primary takes writes again. */
+  private final Map<ResourceID, TargetCheck> targetChecks = new ConcurrentHashMap<>();
+  /** The longest primary lease any member of each cluster reported (a target never heard as primary has the same). */
+  private final Map<ResourceID, Long> leases = new ConcurrentHashMap<>();
+
+  /**
+   * A promote sent to {@code member} at {@code epoch}; {@code endedAt} is when its call returned or failed: the
+   * member's previous answer on that connection came before, so a promote arriving however late holds a lease
+   * that counts from no later than that (see README, "Primary lease").
+   */
+  private record PromoteSent(String member, long epoch, Instant endedAt) {}
+
+  /**
+   * What an abandoning hand-over (key {@code target@epoch}) must settle before the old primary may take writes:
+   * the target may be primary at up to {@code promoteEpoch} with a lease counting from {@code leaseFrom}; null
+   * leaseFrom when no promote can have been sent or the target is settled. {@code fenced}: the target had taken
+   * the promote and this operator fenced it.
+   */
+  private record TargetCheck(String key, long promoteEpoch, Instant leaseFrom, boolean fenced) {}
   /** Passes in a row that found none of a cluster's member pods: their rechecks back off. */
   private final Map<ResourceID, Integer> passesWithoutPods = new ConcurrentHashMap<>();
   /** The uid each cluster had at its last pass: one made again under its name inherits nothing of the old one. */
@@ -203,6 +234,12 @@ public class FailoverCoordinator {
         credentials.administration(), credentials.fallbacks(),
         (MemberAddress member) -> tls == null ? null : tls.forMember(member))) {
       Map<String, ProbeResult> results = prober.results(id);
+      results.values().stream().map(ProbeResult::last).filter(java.util.Objects::nonNull)
+          .mapToLong(HeartbeatReport::leaseMillis).max().ifPresent(ms -> {
+            if (ms > 0) {
+              leases.merge(id, ms, Math::max);
+            }
+          });
       MemberRoles roles = MemberRoles.of(results, knownEpoch(cluster),
           cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary());
       Pass pass = new Pass(id, client, cluster, pods, results, roles, control);
@@ -243,6 +280,10 @@ public class FailoverCoordinator {
     histories.remove(id);
     passesWithoutPods.remove(id);
     uids.remove(id);
+    fencedSince.remove(id);
+    promotesSent.remove(id);
+    targetChecks.remove(id);
+    leases.remove(id);
   }
 
   /** Adds the prober's figures (epoch, LSN, lag, misses) to the members of a status about to be written. */
@@ -402,6 +443,14 @@ public class FailoverCoordinator {
                 + " (LSN " + promote.lsn() + ") at epoch " + promote.newEpoch());
       }
       lostSince.remove(id);
+      if (spec.isEnabled() && established && answersFenced(primary)) {
+        Optional<Duration> replaced = replaceFencedPrimary(primary, policy);
+        if (replaced != null) {
+          return replaced;
+        }
+      } else {
+        fencedSince.remove(id);
+      }
       if (blocked.remove(id) != null) {
         setCondition(false, "PrimaryAvailable", "the primary " + primary + " answers again");
       }
@@ -447,6 +496,62 @@ public class FailoverCoordinator {
       int threshold = cluster.getSpec().getFailover().getFailureThreshold();
       return results.entrySet().stream().filter(e -> e.getValue().last() == null && e.getValue().missed() < threshold)
           .map(Map.Entry::getKey).toList();
+    }
+
+    /**
+     * The named primary answers {@code fenced} (and ready) from a pod not being deleted, with no failover or
+     * switchover in progress: nobody takes writes, and no loss rule sees it, since it answers.
+     */
+    private boolean answersFenced(String primary) {
+      Pod pod = pods.get(primary);
+      ProbeResult result = results.get(primary);
+      return pod != null && pod.getMetadata().getDeletionTimestamp() == null && result != null && result.answering()
+          && result.last().ready() && HeartbeatReport.FENCED.equals(result.last().role());
+    }
+
+    /**
+     * A primary fenced outside any operation (by hand, or by itself) for {@code failoverDelaySeconds}: like a
+     * deleted primary, it is handed over by the switchover's steps (it is fenced already and still ships its
+     * log, so the target catches up to its last LSN and it follows the new primary, no resync) to the secondary
+     * the failover election picks; when none may take over, it takes the role back itself at a new epoch, as
+     * an abandoned switchover gives it back. Returns null when a fresh heartbeat says it is no longer fenced.
+     */
+    private Optional<Duration> replaceFencedPrimary(String primary, FailoverPolicy policy) {
+      Instant since = fencedSince.computeIfAbsent(id, k -> Instant.now());
+      Duration fencedFor = Duration.between(since, Instant.now());
+      if (!policy.delayElapsed(fencedFor)) {
+        return Optional.of(Duration.ofSeconds(cluster.getSpec().getFailover().getFailoverDelaySeconds())
+            .minus(fencedFor).plusMillis(50));
+      }
+      // The prober's answer may be older than a promotion: act only on a fresh one.
+      Optional<MemberAddress> address = endpoint(primary);
+      HeartbeatReport fresh;
+      try {
+        fresh = address.isPresent() ? control.heartbeat(address.get()) : null;
+      } catch (Exception e) {
+        fresh = null;
+      }
+      if (fresh == null) {
+        return Optional.of(RECHECK); // silent now: the loss rules decide
+      }
+      if (!(fresh.ready() && HeartbeatReport.FENCED.equals(fresh.role()))) {
+        fencedSince.remove(id);
+        return null;
+      }
+      fencedSince.remove(id);
+      String what = "the primary " + primary + " answers fenced (epoch " + fresh.epoch() + ", LSN " + fresh.lsn()
+          + ") outside any failover or switchover (someone ran dirk fence on it, or it fenced itself)";
+      List<MemberObservation> others = pods.keySet().stream().filter(n -> !n.equals(primary))
+          .map(n -> observe(n, false)).toList();
+      Election election = policy.elect(others, highestEpochSeen());
+      if (election instanceof Election.Promote promote) {
+        return start(primary, promote.member(), promote.newEpoch(), REASON_PRIMARY_FENCED, what
+            + "; handing the primary role over to " + promote.member() + " (LSN " + promote.lsn() + ") at epoch "
+            + promote.newEpoch() + " once it holds the whole log");
+      }
+      long epoch = highestEpochSeen() + 1;
+      return start(primary, primary, epoch, REASON_PRIMARY_FENCED, what + " and no secondary may take over ("
+          + ((Election.NoSafeCandidate) election).reason() + "); it takes the primary role back at epoch " + epoch);
     }
 
     /** The primary's pod has a deletionTimestamp while its member still answers as primary. */
@@ -752,9 +857,11 @@ public class FailoverCoordinator {
         HeartbeatReport heartbeat = control.heartbeat(candidate.get());
         if (!(heartbeat.isPrimary() && heartbeat.epoch() >= epoch)) {
           if (switchover && oldPrimary.isPresent() && !caughtUp(candidate.get(), oldPrimary.get())) {
-            if (handOverOverdue(record) && !promoteMayHaveBeenSent(record)) {
-              return abandonSwitchover(record, oldPrimary, CATCH_UP_TIMED_OUT, to + " did not reach the last LSN of "
-                  + "the fenced " + from + " within " + handOverTimeout.toSeconds() + " s of the start");
+            if (handOverOverdue(record)) {
+              // After a promote attempt the abandon settles the target first (it may hold that promote).
+              return abandonSwitchover(record, oldPrimary, promoteMayHaveBeenSent(record) ? PROMOTION_TIMED_OUT
+                  : CATCH_UP_TIMED_OUT, to + " did not reach the last LSN of the fenced " + from + " within "
+                  + handOverTimeout.toSeconds() + " s of the start");
             }
             return Optional.of(RECHECK);
           }
@@ -765,7 +872,18 @@ public class FailoverCoordinator {
           // Recorded before it is sent: an operator that loses the answer, or restarts, knows this member
           // may be primary at this epoch, and gives any other candidate a higher one.
           advance(record, STEP_PROMOTING);
-          control.promote(candidate.get(), epoch, history);
+          try {
+            control.promote(candidate.get(), epoch, history);
+          } finally {
+            promotesSent.put(id, new PromoteSent(to, epoch, Instant.now()));
+          }
+          // An answer is not the role: a member that says it took the promote but still answers otherwise is no
+          // primary, and labelling it one would leave the cluster with none taking writes.
+          HeartbeatReport promoted = control.heartbeat(candidate.get());
+          if (!(promoted.isPrimary() && promoted.epoch() >= epoch)) {
+            throw new IllegalStateException(to + " answered its promote but answers " + promoted.role()
+                + " at epoch " + promoted.epoch());
+          }
         }
       } catch (Exception e) {
         LOG.warnf("DirkCluster %s: could not promote %s at epoch %d yet: %s", name, to, epoch, e.getMessage());
@@ -773,9 +891,16 @@ public class FailoverCoordinator {
           return switchover ? abandonSwitchover(record, oldPrimary, TARGET_LOST, to + " stopped answering before its "
               + "promotion") : reelect(record);
         }
+        if (switchover && handOverOverdue(record)) {
+          // A live target that refuses or ignores its promote: the hand-over is bounded like its fence and catch-up.
+          return abandonSwitchover(record, oldPrimary, PROMOTION_TIMED_OUT, to + " did not take its promotion to "
+              + "epoch " + epoch + " within "
+              + handOverTimeout.toSeconds() + " s of the start (" + e.getMessage() + ")");
+        }
         return Optional.of(RECHECK);
       }
       attempts.remove(id);
+      promotesSent.remove(id);
       prober.holdPrimary(id, to, epoch);
       relabel(to, ClusterNaming.ROLE_PRIMARY);
       advance(record, STEP_PROMOTED);
@@ -804,7 +929,7 @@ public class FailoverCoordinator {
       status.setPhase(ClusterPhase.Degraded); // the aggregator makes it Ready once every member is
       long millis = Duration.between(Instant.parse(record.getStartedAt()), Instant.now()).toMillis();
       String message = (switchover ? "switchover" : "failover") + " done: " + to + " is primary at epoch " + epoch
-          + (from == null ? "" : " (was " + from + ")");
+          + (from == null ? "" : to.equals(from) ? " (again)" : " (was " + from + ")");
       setCondition(false, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
       writeStatus();
       LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);
@@ -1046,7 +1171,7 @@ public class FailoverCoordinator {
     /** A hand-over asked for or planned by the operator, run with the switchover's care (the old primary follows). */
     private static boolean planned(String reason) {
       return REASON_SWITCHOVER.equals(reason) || REASON_PRIMARY_POD_DELETED.equals(reason)
-          || REASON_ROLLING_UPDATE.equals(reason);
+          || REASON_ROLLING_UPDATE.equals(reason) || REASON_PRIMARY_FENCED.equals(reason);
     }
 
     /** A promote to the record's candidate at the record's epoch may have been sent (and taken). */
@@ -1169,18 +1294,38 @@ public class FailoverCoordinator {
       String from = record.getFromPrimary();
       String target = record.getToPrimary();
       if (!STEP_ABANDONING.equals(record.getStep())) {
+        boolean promoteSent = promoteMayHaveBeenSent(record) && !target.equals(from);
+        long promoteEpoch = record.getEpoch();
         if (promoteMayHaveBeenSent(record)) {
           record.setEpoch(Math.max(record.getEpoch(), highestEpochSeen()) + 1);
         }
         record.setStep(STEP_ABANDONING);
         status().setLastFailover(record);
         setCondition(true, why, message + "; giving the primary role back to " + from + " at epoch "
-            + record.getEpoch());
+            + record.getEpoch() + (promoteSent ? " once " + target + ", which may hold the promote, is fenced or its "
+            + "lease has run out" : ""));
         writeStatus();
         LOG.warnf("DirkCluster %s: hand-over to %s abandoned: %s; %s takes the primary role back at epoch %d", name,
             target, message, from, record.getEpoch());
+        PromoteSent sent = promotesSent.get(id);
+        Instant leaseFrom = !promoteSent ? null
+            : sent != null && sent.member().equals(target) && sent.epoch() == promoteEpoch ? sent.endedAt()
+            : Instant.now();
+        targetChecks.put(id, new TargetCheck(target + "@" + record.getEpoch(), promoteEpoch, leaseFrom, false));
       }
       long epoch = record.getEpoch();
+      String checkKey = target + "@" + epoch;
+      // A restarted operator cannot know whether a promote was sent, nor when: it assumes one was, just now.
+      TargetCheck check = targetChecks.compute(id, (k, c) -> c != null && c.key().equals(checkKey) ? c
+          : new TargetCheck(checkKey, epoch - 1, target.equals(from) ? null : Instant.now(), false));
+      if (check.leaseFrom() != null) {
+        Optional<Duration> wait = settleTarget(target, check);
+        if (wait.isPresent()) {
+          return wait;
+        }
+        check = targetChecks.get(id);
+        targetChecks.put(id, new TargetCheck(checkKey, check.promoteEpoch(), null, check.fenced()));
+      }
       if (oldPrimary.isEmpty()) {
         return Optional.of(RECHECK);
       }
@@ -1194,15 +1339,29 @@ public class FailoverCoordinator {
         return Optional.of(RECHECK);
       }
       attempts.remove(id);
+      promotesSent.remove(id);
       prober.holdPrimary(id, from, epoch);
       relabel(from, ClusterNaming.ROLE_PRIMARY);
+      boolean targetFenced = check.fenced();
+      if (targetFenced) {
+        // It took the promote and was fenced: it follows the old primary again (a resync if it took writes).
+        endpoint(target).ifPresent(e -> {
+          try {
+            control.follow(e, MemberAddresses.stable(cluster, oldPrimary.get()), clusterHistory(from));
+          } catch (Exception ex) {
+            LOG.infof("DirkCluster %s: %s will be pointed at %s later: %s", name, target, from, ex.getMessage());
+          }
+        });
+      }
+      targetChecks.remove(id);
       var recorded = status().condition(DirkClusterStatus.CONDITION_FAILOVER)
           .filter(c -> "True".equals(c.getStatus()));
       String reason = recorded.map(io.fabric8.kubernetes.api.model.Condition::getReason).orElse(TARGET_LOST);
       String because = recorded.map(io.fabric8.kubernetes.api.model.Condition::getMessage)
           .map(m -> m.replaceFirst("; giving the primary role back to .*$", "")).orElse("it could not be completed");
       String done = (REASON_SWITCHOVER.equals(record.getReason()) ? "switchover" : "hand-over (" + record.getReason()
-          + ")") + " to " + target + " abandoned: " + because + "; " + from + " is primary again at epoch " + epoch;
+          + ")") + " to " + target + " abandoned: " + because + "; " + from + " is primary again at epoch " + epoch
+          + (targetFenced ? " (" + target + ", which had taken the promote, was fenced first)" : "");
       record.setCompletedAt(now());
       record.setStep(STEP_ABANDONED);
       record.setToPrimary(from);
@@ -1219,6 +1378,45 @@ public class FailoverCoordinator {
       LOG.warnf("DirkCluster %s: %s", name, done);
       ClusterEvents.warning(client, cluster, "SwitchoverAbandoned", done);
       return Optional.of(RECHECK);
+    }
+
+    /**
+     * Whether the abandoned hand-over's target may still take writes. Empty once it cannot: it answered as primary
+     * at the promote's epoch or above and took a fence (a promote still on its way is then refused: its epoch is
+     * not above what the member has seen), or the lease a promote sent at the last attempt can hold has run out
+     * (that attempt's end + the lease + a probe timeout; a promote counts its lease from the member's previous
+     * answer on its connection, which came before). Else when to look again. A target answering as primary is
+     * fenced in any case, so it stops taking writes at once.
+     */
+    private Optional<Duration> settleTarget(String target, TargetCheck check) {
+      Optional<MemberAddress> address = endpoint(target);
+      if (address.isPresent()) {
+        try {
+          HeartbeatReport heartbeat = control.heartbeat(address.get());
+          if (HeartbeatReport.PRIMARY.equals(heartbeat.role())) {
+            String answer = control.fence(address.get());
+            LOG.warnf("DirkCluster %s: fenced %s, which took the abandoned hand-over's promote (epoch %d): %s", name,
+                target, heartbeat.epoch(), answer);
+            targetChecks.put(id, new TargetCheck(check.key(), check.promoteEpoch(), check.leaseFrom(), true));
+            if (heartbeat.epoch() >= check.promoteEpoch()) {
+              return Optional.empty();
+            }
+          }
+        } catch (Exception e) {
+          LOG.debugf("DirkCluster %s: the abandoned hand-over's target %s does not answer: %s", name, target,
+              e.getMessage());
+        }
+      }
+      Duration lease = Duration.ofMillis(leases.getOrDefault(id, DEFAULT_PRIMARY_LEASE.toMillis()));
+      Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
+      Duration left = Duration.between(Instant.now(), check.leaseFrom().plus(lease).plus(margin));
+      if (left.compareTo(Duration.ofMillis(5)) <= 0) {
+        return Optional.empty();
+      }
+      LOG.infof("DirkCluster %s: %s may hold the abandoned hand-over's promote: waiting %d ms for its lease (%d ms + "
+          + "%d ms) to run out before %s takes writes again", name, target, left.toMillis(), lease.toMillis(),
+          margin.toMillis(), status().getLastFailover().getFromPrimary());
+      return Optional.of(left.compareTo(RECHECK) < 0 ? left : RECHECK);
     }
 
     private FailoverPolicy policy(FailoverSpec spec) {

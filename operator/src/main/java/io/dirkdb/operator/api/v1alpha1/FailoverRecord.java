@@ -22,10 +22,10 @@ public class FailoverRecord {
   @JsonPropertyDescription("Epoch of the new primary.")
   private Long epoch;
 
-  @JsonPropertyDescription("Why: e.g. PrimaryUnreachable, PodNotReady, Switchover.")
+  @JsonPropertyDescription("Why: e.g. PrimaryUnreachable, PodNotReady, Switchover, PrimaryFenced.")
   private String reason;
 
-  @JsonPropertyDescription("Last step done: Started, Fenced, Promoting (a promote may have reached the candidate), Promoted, Completed; or Abandoning then Abandoned: a switchover that could not reach its promotion (target lost, fence or catch-up timed out) gives the role back to the old primary.")
+  @JsonPropertyDescription("Last step done: Started, Fenced, Promoting (a promote may have reached the candidate), Promoted, Completed; or Abandoning then Abandoned: a switchover that could not reach its promotion (target lost, fence, catch-up or promotion timed out) gives the role back to the old primary.")
   private String step;
 
   @JsonPropertyDescription("metadata.generation of the spec when it started (a switchover answers that spec).")

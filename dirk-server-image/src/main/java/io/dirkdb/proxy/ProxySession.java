@@ -254,9 +254,12 @@ final class ProxySession implements RelayServer.Session {
                 // Our view was stale (the member stepped down since its last heartbeat): nothing was
                 // applied, so look again and send it to the primary there is now.
                 proxy.prober().probeAllNow();
-                if (!proxy.table().writeTarget().equals(primary)) {
-                    continue;
+                if (proxy.table().writeTarget().equals(primary)) {
+                    // Its heartbeat still says primary: a fence refuses writes before its role says fenced
+                    // (its logged writes drain meanwhile). Try again after the next heartbeat, until the wait ends.
+                    awaitNextHeartbeat(deadline);
                 }
+                continue;
             }
             if (!reply.isError()) {
                 writes.recordWrite(System.nanoTime());
@@ -266,6 +269,18 @@ final class ProxySession implements RelayServer.Session {
                 }
             }
             return reply.frames();
+        }
+    }
+
+    /** Waits for the next heartbeat answer the proxy records, at most one heartbeat interval and never past {@code deadline}. */
+    private void awaitNextHeartbeat(long deadline) {
+        long waitMillis = Math.min(proxy.settings().heartbeatIntervalMillis(),
+                TimeUnit.NANOSECONDS.toMillis(Math.max(0, deadline - System.nanoTime())));
+        try {
+            proxy.table().awaitNextRecord(Math.max(1, waitMillis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DirkException("the proxy is stopping");
         }
     }
 

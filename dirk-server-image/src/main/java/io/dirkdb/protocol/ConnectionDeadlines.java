@@ -22,6 +22,10 @@ public final class ConnectionDeadlines implements AutoCloseable {
     private final ConnectionTimeouts timeouts;
     private final Set<Watch> watched = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService reaper;
+    /** Writes closing words (a client may never read them), each bounded by a hard close on the reaper. */
+    private final java.util.concurrent.ThreadPoolExecutor closingWords;
+    /** How long a closing word may take before the socket is closed under it. */
+    static final long CLOSING_WORD_MILLIS = 1_000;
 
     /** @param threadName the reaper thread's name */
     public ConnectionDeadlines(String threadName, ConnectionTimeouts timeouts) {
@@ -34,6 +38,12 @@ public final class ConnectionDeadlines implements AutoCloseable {
         long shortest = timeouts.idle().isZero() ? timeouts.authentication().toMillis()
                 : Math.min(timeouts.authentication().toMillis(), timeouts.idle().toMillis());
         long period = Math.max(50, Math.min(1000, shortest / 4));
+        this.closingWords = new java.util.concurrent.ThreadPoolExecutor(0, 4, 10, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(256), task -> {
+                    Thread thread = new Thread(task, threadName + "-closing");
+                    thread.setDaemon(true);
+                    return thread;
+                });
         reaper.scheduleWithFixedDelay(this::closeOverdue, period, period, TimeUnit.MILLISECONDS);
     }
 
@@ -70,6 +80,7 @@ public final class ConnectionDeadlines implements AutoCloseable {
     @Override
     public void close() {
         reaper.shutdownNow();
+        closingWords.shutdownNow();
     }
 
     /** The deadline state of one connection. */
@@ -79,7 +90,8 @@ public final class ConnectionDeadlines implements AutoCloseable {
         private volatile Socket talking;
         private volatile boolean authenticated;
         private volatile boolean requested;
-        private final long acceptedNanos = System.nanoTime();
+        /** When its grace started: on accepting it, or once its TLS handshake is done (see {@link #evictable}). */
+        private volatile long graceFromNanos = System.nanoTime();
         /** When the last request was answered (or the connection accepted): deadlines count from here. */
         private volatile long lastActivityNanos = System.nanoTime();
         private volatile boolean busy;
@@ -106,6 +118,7 @@ public final class ConnectionDeadlines implements AutoCloseable {
 
         /** The TLS handshake is done: closing words now go through {@code secured}. */
         public void secured(Socket secured) {
+            graceFromNanos = System.nanoTime();
             talking = secured;
         }
 
@@ -178,11 +191,14 @@ public final class ConnectionDeadlines implements AutoCloseable {
         /**
          * Whether a newcomer may take this connection's slot: it has not authenticated and either completed a
          * request without authenticating (a stranger's heartbeat) or has had {@code graceNanos} to send its
-         * {@code dirk auth}. A connection opened a moment ago (a supervisor's or a secondary's, its
+         * {@code dirk auth} (counted from the end of its TLS handshake, if any). A connection opened a moment ago (a supervisor's or a secondary's, its
          * authentication on its way) is never evicted before it had the chance.
          */
         public boolean evictable(long nowNanos, long graceNanos) {
-            return !authenticated && (requested || !busy && nowNanos - acceptedNanos >= graceNanos);
+            // A TLS connection still in its handshake has had no chance to send anything: its grace has not started
+            // (the authentication deadline bounds the handshake).
+            return !authenticated && (requested
+                    || !busy && talking != null && nowNanos - graceFromNanos >= graceNanos);
         }
 
         /** When it last did something that counts (see {@link #requestAnswered(boolean, boolean)}), or was accepted. */
@@ -211,25 +227,48 @@ public final class ConnectionDeadlines implements AutoCloseable {
             }
         }
 
-        /** Tells the client why, then closes the socket (its reading thread then ends the session). */
+        /**
+         * Frees the slot, then tells the client why and closes the socket. The closing word is written on a thread of
+         * its own and the socket is closed after {@link #CLOSING_WORD_MILLIS} ms whatever happens: a client that
+         * never reads (its send buffer full) would otherwise block the reaper or the eviction thread for good.
+         */
         void expire(String reason) {
             LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", socket.getRemoteSocketAddress(), reason);
             watched.remove(this);
-            try {
-                if (writingSinceNanos != NOT_WRITING) {
-                    throw new IOException("a reply is half written and blocked: closing without a word");
-                }
-                Socket talk = talking;
-                if (talk == null) {
-                    // A TLS write now would join the unfinished handshake and block the reaper.
-                    throw new IOException("the TLS handshake is not finished: closing without a word");
-                }
-                talk.getOutputStream().write(ReplyWriter.encodeError(reason));
-                talk.getOutputStream().flush();
-            } catch (IOException e) {
-                // the client is gone already
-            }
             beforeClosing.run();
+            Socket talk = talking;
+            if (talk == null) {
+                closeSocket(); // a TLS write now would join an unfinished handshake
+                return;
+            }
+            try {
+                java.util.concurrent.ScheduledFuture<?> hardClose = reaper.schedule(this::closeSocket,
+                        CLOSING_WORD_MILLIS, TimeUnit.MILLISECONDS);
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSING_WORD_MILLIS);
+                closingWords.execute(() -> {
+                    try {
+                        // A reply being written goes out whole first (just answered, or blocked: then no word).
+                        while (writingSinceNanos != NOT_WRITING) {
+                            if (System.nanoTime() - until > 0) {
+                                return;
+                            }
+                            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                        }
+                        talk.getOutputStream().write(ReplyWriter.encodeError(reason));
+                        talk.getOutputStream().flush();
+                    } catch (IOException e) {
+                        // the client is gone already, or the hard close came first
+                    } finally {
+                        closeSocket();
+                        hardClose.cancel(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                closeSocket(); // stopping, or too many closing words pending: closed without a word
+            }
+        }
+
+        private void closeSocket() {
             try {
                 socket.close();
             } catch (IOException e) {

@@ -159,6 +159,11 @@ public final class BackendTable {
         }
     }
 
+    /** Waits up to {@code waitMillis} for the next heartbeat answer or miss to be recorded (or the members to change). */
+    public synchronized void awaitNextRecord(long waitMillis) throws InterruptedException {
+        TimeUnit.MILLISECONDS.timedWait(this, waitMillis);
+    }
+
     /** The member the next read of this session goes to, or empty when no member can serve it. */
     public Optional<MemberAddress> readTarget(ReadYourWrites session) {
         Routing now = routing;

@@ -59,6 +59,13 @@ final class ProxySession implements RelayServer.Session {
     }
 
     @Override
+    public void close() {
+        if (!authenticated && clientAddress != null && failedAuthentications.count() > 0) {
+            proxy.addressThrottle().failed(clientAddress); // its first failure, held until now
+        }
+    }
+
+    @Override
     public boolean closeAfterReply() {
         return closeAfterReply;
     }
@@ -140,15 +147,9 @@ final class ProxySession implements RelayServer.Session {
             return ReplyWriter.encodeMessage("authenticated (this proxy needs no password)");
         }
         if (clientAddress != null) {
-            String refused;
-            try {
-                refused = proxy.addressThrottle().awaitTurn(clientAddress);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                refused = "the proxy is shutting down";
-            }
+            String refused = proxy.addressThrottle().checkTurn(clientAddress); // answered at once, unchecked
             if (refused != null) {
-                closeAfterReply = true;
+                authenticated = false;
                 return ReplyWriter.encodeError(refused);
             }
         }
@@ -164,7 +165,9 @@ final class ProxySession implements RelayServer.Session {
             return ReplyWriter.encodeMessage("authenticated");
         }
         authenticated = false;
-        if (clientAddress != null) {
+        // A connection's first failure is charged to its address only if the connection never authenticates (see
+        // close): a client trying a rotation's old password, then the new one, is never counted.
+        if (clientAddress != null && failedAuthentications.count() > 0) {
             proxy.addressThrottle().failed(clientAddress);
         }
         String closing;
@@ -251,9 +254,12 @@ final class ProxySession implements RelayServer.Session {
                 // Our view was stale (the member stepped down since its last heartbeat): nothing was
                 // applied, so look again and send it to the primary there is now.
                 proxy.prober().probeAllNow();
-                if (!proxy.table().writeTarget().equals(primary)) {
-                    continue;
+                if (proxy.table().writeTarget().equals(primary)) {
+                    // Its heartbeat still says primary: a fence refuses writes before its role says fenced
+                    // (its logged writes drain meanwhile). Try again after the next heartbeat, until the wait ends.
+                    awaitNextHeartbeat(deadline);
                 }
+                continue;
             }
             if (!reply.isError()) {
                 writes.recordWrite(System.nanoTime());
@@ -263,6 +269,18 @@ final class ProxySession implements RelayServer.Session {
                 }
             }
             return reply.frames();
+        }
+    }
+
+    /** Waits for the next heartbeat answer the proxy records, at most one heartbeat interval and never past {@code deadline}. */
+    private void awaitNextHeartbeat(long deadline) {
+        long waitMillis = Math.min(proxy.settings().heartbeatIntervalMillis(),
+                TimeUnit.NANOSECONDS.toMillis(Math.max(0, deadline - System.nanoTime())));
+        try {
+            proxy.table().awaitNextRecord(Math.max(1, waitMillis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DirkException("the proxy is stopping");
         }
     }
 

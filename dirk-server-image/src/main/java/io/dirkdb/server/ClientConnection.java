@@ -88,6 +88,9 @@ final class ClientConnection implements Runnable {
             // The client went away or the server is stopping: nothing to answer.
             LOG.log(System.Logger.Level.DEBUG, "connection ended: {0}", e.toString());
         } finally {
+            if (role == null && failedAuthentications.count() > 0) {
+                addressThrottle.failed(socket.getInetAddress()); // its first failure, held until now
+            }
             onClose.run();
         }
     }
@@ -235,22 +238,22 @@ final class ClientConnection implements Runnable {
             return "authenticated (this member needs no password)";
         }
         java.net.InetAddress from = socket.getInetAddress();
-        String refused;
-        try {
-            refused = addressThrottle.awaitTurn(from);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ClosingRefusal("the server is shutting down");
-        }
+        String refused = addressThrottle.checkTurn(from);
         if (refused != null) {
-            LOG.log(System.Logger.Level.WARNING, "closing the connection of {0} unevaluated: {1} failed dirk auth "
-                    + "attempts from its address", socket.getRemoteSocketAddress(), addressThrottle.failures(from));
-            throw new ClosingRefusal(refused);
+            // Answered at once: a connection never waits its address's turn holding a slot. It may stay open.
+            LOG.log(System.Logger.Level.DEBUG, "{0}: dirk auth not checked ({1} failed attempts from its address)",
+                    socket.getRemoteSocketAddress(), addressThrottle.failures(from));
+            role = null;
+            throw new DirkException(refused);
         }
         AccessRole granted = credentials.grant(offered);
         role = granted;
         if (granted == null) {
-            addressThrottle.failed(from);
+            // A connection's first failure is charged to its address only if the connection never authenticates
+            // (see run): a client trying a rotation's old password, then the new one, is never counted.
+            if (failedAuthentications.count() > 0) {
+                addressThrottle.failed(from);
+            }
             String closing;
             try {
                 closing = failedAuthentications.failed();

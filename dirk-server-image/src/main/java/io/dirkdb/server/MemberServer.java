@@ -193,7 +193,10 @@ public final class MemberServer implements AutoCloseable {
             boolean reservedSlot;
             synchronized (slotTable) {
                 int open = activeConnections.incrementAndGet();
-                if (open > settings.maxConnections() + settings.reservedConnections()
+                // The regular slots held decide, not the open connections: an operator's long-lived connection on a
+                // reserved slot must not shrink the applications' share.
+                boolean regularFree = regularSlots.size() < settings.maxConnections();
+                if (!regularFree && open > settings.maxConnections() + settings.reservedConnections()
                         && !admitPastTheReservedSlots(open)) {
                     activeConnections.decrementAndGet();
                     watch.close();
@@ -203,7 +206,7 @@ public final class MemberServer implements AutoCloseable {
                 }
                 // Past the limit, a connection may still carry heartbeats, replication and control requests:
                 // idle or slow clients never lock the operator and the secondaries out.
-                reservedSlot = open > settings.maxConnections();
+                reservedSlot = !regularFree;
                 (reservedSlot ? reservedSlots : regularSlots).put(socket, watch);
             }
             openSockets.add(socket);
@@ -280,17 +283,21 @@ public final class MemberServer implements AutoCloseable {
     }
 
     /**
-     * An authenticated connection on a reserved slot sends a statement: it takes the regular slot of the most idle
+     * An authenticated connection on a reserved slot sends a statement: it takes a free regular slot, else the regular slot of the most idle
      * connection that has not authenticated after its grace (a stranger pinging plain heartbeats holds a regular
      * slot otherwise for as long as it pings), which is closed.
      *
      * @return true when the connection now holds a regular slot
      */
     private boolean takeRegularSlotFromAStranger(Socket socket, ConnectionDeadlines.Watch watch) {
-        if (!settings.credentials().required()) {
-            return false;
-        }
         synchronized (slotTable) {
+            if (regularSlots.size() < settings.maxConnections() && reservedSlots.remove(socket, watch)) {
+                regularSlots.put(socket, watch); // a regular slot is free: no one need be evicted
+                return true;
+            }
+            if (!settings.credentials().required()) {
+                return false;
+            }
             Map.Entry<Socket, ConnectionDeadlines.Watch> stranger = mostIdleStranger(regularSlots, System.nanoTime(),
                     evictionGraceNanos());
             if (stranger == null || !reservedSlots.remove(socket, watch)) {

@@ -50,8 +50,8 @@ public final class PeerAddresses {
     /**
      * Why a stream naming member {@code memberId}, configured at {@code configuredHost}, cannot be that member's with
      * the client certificate it presented on {@code socket}: none of the certificate's subject alternative names
-     * covers that host (a DNS name equal to it, or a wildcard for its first label; an IP address equal to a literal
-     * host). Null when one does, or when no client certificate was asked (plain TCP, or TLS without mutual TLS).
+     * covers that host (a host written as an IP address only by an iPAddress SAN of that address; a name only by a dNSName SAN equal to it, or a wildcard for its first label; never the one by the other).
+     * Null when one does, or when no client certificate was asked (plain TCP, or TLS without mutual TLS).
      */
     public static String certificateNotFor(String memberId, String configuredHost, java.net.Socket socket) {
         if (!(socket instanceof javax.net.ssl.SSLSocket ssl)) {
@@ -67,6 +67,7 @@ public final class PeerAddresses {
             return null;
         }
         Set<String> names = new TreeSet<>();
+        boolean covered = false;
         try {
             java.util.Collection<java.util.List<?>> alternatives = leaf.getSubjectAlternativeNames();
             if (alternatives != null) {
@@ -75,32 +76,41 @@ public final class PeerAddresses {
                     if ((Integer.valueOf(2).equals(type) || Integer.valueOf(7).equals(type))
                             && alternative.get(1) instanceof String name) {
                         names.add(name);
+                        covered |= Integer.valueOf(7).equals(type) ? coversAddress(name, configuredHost)
+                                : coversName(name, configuredHost);
                     }
                 }
             }
         } catch (java.security.cert.CertificateParsingException e) {
             // no readable names: covers nothing
         }
-        for (String name : names) {
-            if (covers(name, configuredHost)) {
-                return null;
-            }
+        if (covered) {
+            return null;
         }
         return "the stream names member " + memberId + ", which the configuration places at " + configuredHost
                 + ", but its client certificate is for " + (names.isEmpty() ? "no name" : String.join(", ", names))
                 + "; with mutual TLS a member streams with a certificate for its configured host";
     }
 
-    private static boolean covers(String certificateName, String host) {
+    /** An iPAddress SAN covers only a host written as that address (RFC 6125: never a DNS name, never shorthand). */
+    private static boolean coversAddress(String certificateAddress, String host) {
+        String wanted = canonical(host);
+        if (!isAddressLiteral(wanted)) {
+            return false;
+        }
+        try {
+            return InetAddress.getByName(certificateAddress).equals(InetAddress.getByName(wanted)); // literals: no lookup
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** A dNSName SAN covers only a host written as a name: equal, or matched by a wildcard for its first label. */
+    private static boolean coversName(String certificateName, String host) {
         String name = canonical(certificateName);
         String wanted = canonical(host);
-        if (isAddressLiteral(name) || isAddressLiteral(wanted)) {
-            try {
-                return isAddressLiteral(name) && isAddressLiteral(wanted)
-                        && InetAddress.getByName(name).equals(InetAddress.getByName(wanted)); // literals: no lookup
-            } catch (UnknownHostException e) {
-                return false;
-            }
+        if (isAddressLiteral(wanted)) {
+            return false; // a DNS name made of digits and dots ("127.1") is not an address
         }
         if (name.startsWith("*.")) {
             int dot = wanted.indexOf('.');
@@ -109,8 +119,9 @@ public final class PeerAddresses {
         return name.equals(wanted);
     }
 
+    /** A dotted-quad IPv4 address or an IPv6 address, as a member's configured host is written. */
     private static boolean isAddressLiteral(String host) {
-        return host.matches("[0-9.]+") || host.contains(":");
+        return host.matches("(\\d{1,3}\\.){3}\\d{1,3}") || host.contains(":");
     }
 
     /**

@@ -11,8 +11,7 @@ import org.junit.jupiter.api.Test;
 /** The per-address count of failed {@code dirk auth} attempts: its limit, its memory and its bounds. */
 class AddressAuthenticationThrottleTest {
     private final AtomicLong now = new AtomicLong(-5_000_000_000L); // System.nanoTime may be negative
-    private final AtomicLong slept = new AtomicLong();
-    private final AddressAuthenticationThrottle throttle = new AddressAuthenticationThrottle(now::get, slept::addAndGet, 3);
+    private final AddressAuthenticationThrottle throttle = new AddressAuthenticationThrottle(now::get, 3);
 
     private static InetAddress address(int last) throws UnknownHostException {
         return InetAddress.getByAddress(new byte[] {10, 0, 0, (byte) last});
@@ -25,41 +24,33 @@ class AddressAuthenticationThrottleTest {
     }
 
     @Test
-    void turnsPastTheFreeFailuresAreSpacedAndOneTooFarAwayIsRefused() throws Exception {
+    void anAttemptBeforeItsAddressesTurnIsRefusedAtOnceUnchecked() throws Exception {
         InetAddress guesser = address(1);
         fail(guesser, AddressAuthenticationThrottle.FREE_FAILURES - 1);
-        assertThat(throttle.awaitTurn(guesser)).isNull();
+        assertThat(throttle.checkTurn(guesser)).isNull();
         throttle.failed(guesser);
-        // Connections asking at the same moment: each turn is reserved later than the one before, until one is
-        // too far away.
-        String refusal = null;
-        int turns = 0;
-        while (refusal == null && turns < 100) {
-            slept.set(0);
-            refusal = throttle.awaitTurn(guesser);
-            turns++;
-        }
-        assertThat(turns).isGreaterThan(2);
-        assertThat(refusal).contains("too many failed dirk auth attempts from 10.0.0.1");
-        slept.set(0);
-        assertThat(throttle.awaitTurn(address(2))).as("another address").isNull();
-        assertThat(slept.get()).isZero();
+        assertThat(throttle.checkTurn(guesser)).as("the first turn is now").isNull();
+        // Connections asking at the same moment: the next is refused at once, without any wait.
+        assertThat(throttle.checkTurn(guesser)).contains("too many failed dirk auth attempts from 10.0.0.1")
+                .contains("not checked").contains("retry after 100 ms");
+        assertThat(throttle.checkTurn(address(2))).as("another address").isNull();
     }
 
     @Test
     void theSpacingDoublesWithEachFailurePastTheFreeOnes() throws Exception {
         InetAddress guesser = address(1);
         fail(guesser, AddressAuthenticationThrottle.FREE_FAILURES);
-        assertThat(throttle.awaitTurn(guesser)).isNull(); // the first turn is now
-        assertThat(throttle.awaitTurn(guesser)).isNull();
-        assertThat(slept.get()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
+        assertThat(throttle.checkTurn(guesser)).isNull(); // the first turn is now
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(99));
+        assertThat(throttle.checkTurn(guesser)).as("1 ms early: the turn moves a spacing after it")
+                .contains("retry after 100 ms");
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(100));
+        assertThat(throttle.checkTurn(guesser)).as("retried when told").isNull();
 
         InetAddress another = address(2);
         fail(another, AddressAuthenticationThrottle.FREE_FAILURES + 1);
-        slept.set(0);
-        assertThat(throttle.awaitTurn(another)).isNull();
-        assertThat(throttle.awaitTurn(another)).isNull();
-        assertThat(slept.get()).as("one failure more: twice the spacing").isEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
+        assertThat(throttle.checkTurn(another)).isNull();
+        assertThat(throttle.checkTurn(another)).as("one failure more: twice the spacing").contains("retry after 200 ms");
     }
 
     @Test
@@ -69,17 +60,20 @@ class AddressAuthenticationThrottleTest {
         assertThat(throttle.failures(guesser)).isEqualTo(20);
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(AddressAuthenticationThrottle.MEMORY_MILLIS + 1));
         assertThat(throttle.failures(guesser)).isZero();
-        assertThat(throttle.awaitTurn(guesser)).isNull();
+        assertThat(throttle.checkTurn(guesser)).isNull();
     }
 
     @Test
-    void atMostTheCapacityOfAddressesIsKeptTheLeastRecentlySeenGoingFirst() throws Exception {
+    void atMostTheCapacityOfAddressesIsKeptTheOthersSharingOneCount() throws Exception {
         for (int i = 1; i <= 10; i++) {
             fail(address(i), 1);
         }
         assertThat(throttle.size()).isEqualTo(3);
-        assertThat(throttle.failures(address(10))).isEqualTo(1);
-        assertThat(throttle.failures(address(1))).isZero();
+        assertThat(throttle.failures(address(1))).as("kept").isEqualTo(1);
+        assertThat(throttle.failures(address(10))).as("the shared count of the seven without an entry").isEqualTo(7);
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(AddressAuthenticationThrottle.MEMORY_MILLIS + 1));
+        fail(address(10), 1);
+        assertThat(throttle.failures(address(10))).as("an entry of its own once the others are forgotten").isEqualTo(1);
     }
 
     @Test
@@ -88,5 +82,53 @@ class AddressAuthenticationThrottleTest {
         fail(rotating, 3);
         throttle.succeeded(rotating);
         assertThat(throttle.failures(rotating)).isEqualTo(1);
+    }
+
+    /**
+     * Review r-12: the table is least-recently-seen with a fixed capacity, so a guesser rotating over one address
+     * more than it holds (4097 addresses: a /20 of IPv4, a sliver of any IPv6 /64) has each entry evicted before it
+     * comes round again: no address ever reaches its free failures, and every guess is evaluated at once.
+     */
+    @Test
+    void guessingFromMoreAddressesThanTheTableHoldsIsThrottledAllTheSame() throws Exception {
+        AddressAuthenticationThrottle production = new AddressAuthenticationThrottle(now::get,
+                AddressAuthenticationThrottle.CAPACITY);
+        int addresses = AddressAuthenticationThrottle.CAPACITY + 1;
+        int evaluatedAtOnce = 0;
+        int refused = 0;
+        for (int round = 0; round < 3 * AddressAuthenticationThrottle.FREE_FAILURES; round++) {
+            for (int a = 0; a < addresses; a++) {
+                InetAddress from = InetAddress.getByAddress(new byte[] {10, 1, (byte) (a >> 8), (byte) a});
+                String refusal = production.checkTurn(from); // never waits: evaluated at once or refused
+                if (refusal != null) {
+                    refused++;
+                    continue;
+                }
+                evaluatedAtOnce++;
+                production.failed(from);
+                now.addAndGet(TimeUnit.MICROSECONDS.toNanos(10)); // 100,000 guesses a second
+            }
+        }
+        assertThat(evaluatedAtOnce + refused).isEqualTo(addresses * 3 * AddressAuthenticationThrottle.FREE_FAILURES);
+        assertThat(evaluatedAtOnce)
+                .as("guesses evaluated without any wait, of %d, from %d addresses in %d rounds",
+                        addresses * 3 * AddressAuthenticationThrottle.FREE_FAILURES, addresses,
+                        3 * AddressAuthenticationThrottle.FREE_FAILURES)
+                .isLessThanOrEqualTo(addresses * AddressAuthenticationThrottle.FREE_FAILURES + addresses);
+    }
+
+    /**
+     * Review r-12: one attacker that has burnt its free failures and already waits its turns evicts its own entry by
+     * failing once from each of as many other addresses as the table holds (here 3), and starts afresh.
+     */
+    @Test
+    void aThrottledAddressKeepsItsCountWhenOtherAddressesFailOnce() throws Exception {
+        InetAddress guesser = address(1);
+        fail(guesser, 40);
+        for (int i = 2; i <= 4; i++) {
+            fail(address(i), 1);
+        }
+        assertThat(throttle.failures(guesser)).as("the guesser's failures after three single ones elsewhere")
+                .isEqualTo(40);
     }
 }

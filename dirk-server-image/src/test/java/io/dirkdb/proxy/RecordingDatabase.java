@@ -26,6 +26,8 @@ public final class RecordingDatabase implements Database {
     private final Set<String> databases;
     private final AtomicLong lsn = new AtomicLong();
     private final List<Executed> executed = new CopyOnWriteArrayList<>();
+    /** Why writes are refused now, or null: a test's stand-in for a member's engine refusing writes. */
+    private volatile String writeRefusal;
 
     public RecordingDatabase(String memberId, Set<String> databases) {
         this.memberId = memberId;
@@ -46,6 +48,9 @@ public final class RecordingDatabase implements Database {
             session.useDatabase(use.database());
             return new Result.Message("Ny tahiry : " + use.database() + " dia miasa ankehitriny");
         }
+        if (writeRefusal != null && statement.kind() == StatementKind.WRITE) {
+            throw new DirkException(writeRefusal);
+        }
         executed.add(new Executed(statement.kind(), session.currentDatabase(),
                 statement.kind() == StatementKind.READ ? statement.readTables() : statement.writtenTables()));
         if (statement.readTables().contains("missing")) {
@@ -57,6 +62,14 @@ public final class RecordingDatabase implements Database {
         }
         lsn.incrementAndGet();
         return new Result.Message("Tafinditra ny fiovana ny tabilao");
+    }
+
+    /**
+     * From now on writes are refused with {@code reason} (null: taken again) whatever the member's role, as a
+     * fencing member's engine refuses them while its role still says primary (its writes drain).
+     */
+    public void refuseWritesWith(String reason) {
+        writeRefusal = reason;
     }
 
     public List<Executed> executed() {

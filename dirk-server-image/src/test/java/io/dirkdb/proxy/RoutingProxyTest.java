@@ -154,6 +154,33 @@ class RoutingProxyTest {
     }
 
     @Test
+    void aWriteRefusedByAFencingPrimaryWhoseHeartbeatStillSaysPrimaryWaitsForTheNewPrimary() throws Exception {
+        // A fence refuses writes first and says fenced in its heartbeat only once its logged writes drained:
+        // in between, the proxy's fresh probe still says primary. The refusal applied nothing: the write waits.
+        cluster = LoopbackCluster.start(2, null);
+        startProxy(ProxySettings.loopback(cluster.addresses).withWriteWaitMillis(10_000));
+        cluster.database("m1").refuseWritesWith("this member is fenced (epoch 1): writes go to the primary");
+        DirkConnection client = client();
+
+        CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.execute("manampia ao@ t (id) sanda (1)");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await("the write m1 refused waits for a primary").pollDelay(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(2)).until(() -> !write.isDone());
+        cluster.control("m1", "dirk fence", null);
+        cluster.control("m2", "dirk promote 2", null);
+
+        Reply reply = write.get(15, TimeUnit.SECONDS);
+        assertThat(reply.isError()).as(reply.messageText()).isFalse();
+        assertThat(cluster.database("m2").countOf(StatementKind.WRITE)).isEqualTo(1);
+        assertThat(cluster.database("m1").countOf(StatementKind.WRITE)).isZero();
+    }
+
+    @Test
     void readsSpreadRoundRobinOverTheMembers() throws Exception {
         cluster = LoopbackCluster.start(3, null);
         startProxy(ProxySettings.loopback(cluster.addresses));

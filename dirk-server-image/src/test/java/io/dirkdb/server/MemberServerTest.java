@@ -612,4 +612,127 @@ class MemberServerTest {
                     .doesNotContain("too many connections");
         }
     }
+
+    /**
+     * Review r-12: whether a newcomer gets a regular or a reserved slot is decided by the count of open connections,
+     * not by the regular slots held. An operator's connection that arrived while the regular slot was taken stays on
+     * a reserved slot; once the regular slot's client leaves, the next application lands on a reserved slot too and
+     * its statements are refused as "too many connections" while no one holds the regular slot (no stranger holds it
+     * either, so takeRegularSlotFromAStranger has nothing to take).
+     */
+    @Test
+    void applicationIsServedWhenTheRegularSlotIsFreeWhileAnOperatorHoldsAReservedOne() throws Exception {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret").withMaxConnections(1)
+                .withReservedConnections(1).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(60)), Role.PRIMARY);
+        RawClient first = connect(server);
+        first.socket().setSoTimeout(5000);
+        assertThat(first.ask("dirk auth 'secret';")).contains("authenticated");
+        assertThat(first.ask("say hello;")).doesNotContain("too many connections");
+        RawClient operator = connect(server); // past the limit: the reserved slot
+        operator.socket().setSoTimeout(5000);
+        assertThat(operator.ask("dirk auth 'secret';")).contains("authenticated");
+        first.close();
+        String last = null;
+        long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() < until) {
+            try (RawClient application = new RawClient(server.address())) {
+                application.socket().setSoTimeout(3000);
+                // Refused at the door until the member has noticed the first client's close: asked again.
+                last = application.ask("dirk auth 'secret';");
+                if (last.contains("authenticated")) {
+                    last = application.ask("say hello;");
+                }
+                if (!last.contains("too many connections")) {
+                    break;
+                }
+            } catch (java.io.IOException e) {
+                last = e.toString();
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+        }
+        assertThat(last).as("an application's statement once the only regular slot is free").doesNotContain(
+                "too many connections").doesNotContain("authentication");
+        assertThat(operator.ask("dirk heartbeat;")).contains("\"role\":\"primary\"");
+    }
+
+    /**
+     * Review r-12: during a password rotation a proxy (or any client given the new and the old password) tries its
+     * first password, and on failure the other one, on each new connection (UpstreamConnection does so). After a
+     * failover its pool reconnects at once, from one address: the first attempts all fail within the 50 ms their
+     * answers wait, past the 10 free failures of the address, and the right passwords that follow then wait their
+     * turn, the later ones refused unevaluated ("try again in a minute"). The proxy is locked out of the new primary
+     * by its own correct credentials.
+     */
+    @Test
+    void proxyReconnectingItsPoolThroughAPasswordRotationIsNotLockedOut() throws Exception {
+        MemberServer server = start(ServerSettings.loopback(0).withPassword("secret")
+                .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60)), Role.PRIMARY);
+        int pool = 64;
+        List<CompletableFuture<String>> connections = new ArrayList<>();
+        for (int i = 0; i < pool; i++) {
+            RawClient backend = connect(server);
+            backend.socket().setSoTimeout(15_000);
+            connections.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    String first = backend.ask("dirk auth 'the-other-password';");
+                    return first.contains("authenticated") && !first.contains("failed") ? first
+                            : backend.ask("dirk auth 'secret';");
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            }, java.util.concurrent.Executors.newSingleThreadExecutor()));
+        }
+        List<String> refused = new ArrayList<>();
+        for (CompletableFuture<String> connection : connections) {
+            String answer = connection.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            if (!answer.contains("authenticated") || answer.contains("refused") || answer.contains("failed")) {
+                refused.add(answer);
+            }
+        }
+        assertThat(refused).as("connections of %d that the right password, sent second, did not authenticate", pool)
+                .isEmpty();
+    }
+
+    /**
+     * Review r-12: a connection whose first request is a {@code dirk auth} waiting its turn in the address throttle
+     * (up to 5 s) is busy and has completed no request, so it is never evictable, and it counts as one "in its grace"
+     * that admits newcomers past the reserved slots. A guesser past its free failures books spaced turns on as many
+     * connections as there are slots: for up to 5 s no slot can be taken from it, and the supervisor, from another
+     * address with the right password, is refused at the door. Here 14 failures space the turns 1.6 s apart.
+     */
+    @Test
+    void guessesWaitingTheirTurnDoNotLockTheSupervisorOutOfTheReservedSlots() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MemberServer server = MemberServer.start(Member.start("m1", new FakeDatabase(), dataDirectory, Role.PRIMARY),
+                ServerSettings.loopback(0).withPassword("secret").withMaxConnections(2).withReservedConnections(1)
+                        .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60)), registry);
+        toClose.add(server);
+        java.util.function.IntSupplier open = () -> (int) registry.get("dirk.server.connections").gauge().value();
+        for (int burnt = 0; burnt < 14; ) { // the guesser's free failures, and four more
+            try (RawClient guesser = new RawClient(server.address())) {
+                guesser.socket().setSoTimeout(10_000);
+                for (int i = 0; i < 4 && burnt < 14; i++, burnt++) {
+                    assertThat(guesser.ask("dirk auth 'guess';")).contains("authentication failed");
+                }
+            }
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> open.getAsInt() == 0);
+        List<RawClient> waiting = new ArrayList<>();
+        for (int i = 0; i < 4; i++) { // both regular slots, the reserved one, and one more guess
+            RawClient guesser = connect(server);
+            guesser.send("dirk auth 'guess';");
+            waiting.add(guesser);
+            // A guess waiting its turn is evictable: the fourth takes the third's reserved slot (or, if the third's
+            // request is not read yet, is admitted beside it while that one's grace runs).
+            int expected = Math.min(i + 1, 3);
+            await().atMost(Duration.ofSeconds(2)).until(() -> open.getAsInt() >= expected);
+        }
+        try (RawClient supervisor = new RawClient(server.address(),
+                java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 2}))) {
+            supervisor.socket().setSoTimeout(3000);
+            assertThat(supervisor.ask("dirk auth 'secret';"))
+                    .as("the supervisor, from another address, while four guesses wait their turns").contains(
+                            "authenticated").doesNotContain("too many connections");
+        }
+    }
 }

@@ -20,6 +20,12 @@ public final class ContinuousWriter implements AutoCloseable {
     /** A write the proxy acknowledged: its number and {@link System#nanoTime()} of its send and its answer. */
     public record Ack(long number, long sentNanos, long ackedNanos) {}
 
+    /** A write (or the connection it needed) that failed: its number, when it failed, and what the client got. */
+    public record Failure(long number, long failedNanos, String error) {}
+
+    /** Failures kept with their message; past this many only the count grows. */
+    private static final int KEPT_FAILURES = 1000;
+
     private final String host;
     private final int port;
     private final String password;
@@ -30,6 +36,7 @@ public final class ContinuousWriter implements AutoCloseable {
     private final AtomicLong failures = new AtomicLong();
     private final AtomicReference<String> lastError = new AtomicReference<>();
     private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Failure> failed = new ConcurrentLinkedQueue<>();
     private final Thread thread;
 
     /** @param setup statements run on every new connection (e.g. {@code ampiasao d}) */
@@ -55,27 +62,33 @@ public final class ContinuousWriter implements AutoCloseable {
     private void writeUntilStopped() {
         DirkConnection connection = null;
         while (running.get()) {
+            long number = -1;
             try {
                 if (connection == null) {
                     connection = connect();
                 }
-                long number = next.getAndIncrement();
+                number = next.getAndIncrement();
                 long sent = System.nanoTime();
                 Reply reply = connection.execute(statement.apply(number));
                 if (reply.isError()) {
-                    failures.incrementAndGet();
-                    lastError.set(reply.errorMessage());
+                    fail(number, reply.errorMessage());
                 } else {
                     acks.add(new Ack(number, sent, System.nanoTime()));
                 }
             } catch (IOException | RuntimeException e) {
-                failures.incrementAndGet();
-                lastError.set(String.valueOf(e));
+                fail(number, String.valueOf(e));
                 closeQuietly(connection);
                 connection = null;
             }
         }
         closeQuietly(connection);
+    }
+
+    private void fail(long number, String error) {
+        if (failures.incrementAndGet() <= KEPT_FAILURES) {
+            failed.add(new Failure(number, System.nanoTime(), error));
+        }
+        lastError.set(error);
     }
 
     private DirkConnection connect() throws IOException {
@@ -121,6 +134,27 @@ public final class ContinuousWriter implements AutoCloseable {
     /** What the last failed write or connection attempt said, for a test's failure message. */
     public String lastError() {
         return lastError.get();
+    }
+
+    /** The first failures with what the client got (write number -1: the connection or its setup failed). */
+    public List<Failure> failed() {
+        return List.copyOf(failed);
+    }
+
+    /**
+     * Each distinct error with how many writes got it, most frequent first, for a test's failure message:
+     * e.g. {@code 52 x "member ... failed during the request (connection refused)"}.
+     */
+    public String failureSummary() {
+        java.util.Map<String, Long> counts = new java.util.LinkedHashMap<>();
+        for (Failure f : failed) {
+            counts.merge(f.error(), 1L, Long::sum);
+        }
+        StringBuilder summary = new StringBuilder();
+        counts.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> summary.append(summary.length() == 0 ? "" : "; ").append(e.getValue()).append(" x \"")
+                        .append(e.getKey()).append('"'));
+        return summary.length() == 0 ? "none" : summary.toString();
     }
 
     /** The first write sent after {@code nanos} that was acknowledged, if any. */

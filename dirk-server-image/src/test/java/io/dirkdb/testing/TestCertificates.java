@@ -53,7 +53,9 @@ public final class TestCertificates {
             KeyPair leafKeys = keyPair(keyAlgorithm);
             ByteArrayOutputStream alternatives = new ByteArrayOutputStream();
             for (String alternative : names) {
-                if (alternative.matches("[0-9.]+") || alternative.contains(":")) {
+                if (alternative.startsWith("dns:")) { // a DNS name written as given, even digits and dots
+                    alternatives.writeBytes(tagged(0x82, alternative.substring(4).getBytes(StandardCharsets.US_ASCII)));
+                } else if (alternative.matches("[0-9.]+") || alternative.contains(":")) {
                     try {
                         alternatives.writeBytes(tagged(0x87, InetAddress.getByName(alternative).getAddress()));
                     } catch (IOException e) {

@@ -802,6 +802,11 @@ class FailoverTest {
       return writer.failures();
     }
 
+    /** Each error the failed writes got, with how many got it, for an assertion's message. */
+    String failureSummary() {
+      return writer.failureSummary();
+    }
+
     /** The longest time between two acknowledgements in a row: how long writes stalled. */
     long longestPauseMillis() {
       List<Long> acked = writer.acks().stream().map(ContinuousWriter.Ack::ackedNanos).sorted().toList();

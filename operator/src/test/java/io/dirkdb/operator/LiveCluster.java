@@ -1248,12 +1248,37 @@ final class LiveCluster implements AutoCloseable {
         // Every member goes, whatever failed before: a process member left behind would outlive the build.
         relays.forEach(ControlRelay::close);
         members.values().forEach(m -> m.stop().run());
+        keepLogs();
         deleteTree(root); // the members' volumes, passwords and job output: nothing outlives the test
       }
     }
     if (!addressedByIp.isEmpty()) {
       throw new AssertionError("members were told to reach peers by IP, which changes when a pod restarts: "
           + addressedByIp);
+    }
+  }
+
+  /**
+   * With DIRK_TEST_KEEP_LOGS=dir in the environment, the process members' standard error and config.json files
+   * are copied to {@code dir/<namespace>-<millis>/} before the cluster's files are removed, to read after a failed
+   * run (the proxy, the operator and the test kubelet log to the test's own output).
+   */
+  private void keepLogs() {
+    String keep = System.getenv("DIRK_TEST_KEEP_LOGS");
+    if (keep == null || keep.isBlank()) {
+      return;
+    }
+    Path target = Path.of(keep).resolve(namespace + "-" + System.currentTimeMillis());
+    try (var paths = Files.walk(root)) {
+      for (Path path : paths.filter(Files::isRegularFile)
+          .filter(p -> p.toString().endsWith(".log") || p.toString().endsWith(".json")).toList()) {
+        Path copy = target.resolve(root.relativize(path));
+        Files.createDirectories(copy.getParent());
+        Files.copy(path, copy);
+      }
+      System.err.println("test kubelet: member logs kept in " + target);
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("test kubelet: could not keep the member logs in " + target + ": " + e);
     }
   }
 

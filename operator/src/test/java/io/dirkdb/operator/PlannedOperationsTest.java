@@ -90,7 +90,8 @@ class PlannedOperationsTest {
             + " acknowledged writes %d ms; failed writes %d%n", Duration.ofNanos(handedOver - deletedAt).toMillis(),
             longestPause, writer.failures());
 
-        assertThat(writer.failures()).as("writes that failed through the proxy").isZero();
+        assertThat(writer.failures()).as("writes that failed through the proxy: %s", writer.failureSummary())
+            .isZero();
         assertThat(ids(live, promoted)).containsAll(writer.acked());
         // Its log was a prefix of the new primary's: it rejoined by following, not by a resync.
         assertThat(client.batch().v1().jobs().inNamespace(ns).list().getItems()).isEmpty();
@@ -129,7 +130,8 @@ class PlannedOperationsTest {
         FailoverRecord record = cluster(ns).getStatus().getLastFailover();
         assertThat(record.getReason()).isEqualTo("RollingUpdate");
         assertThat(record.getFromPrimary()).isEqualTo(SECONDARY_1);
-        assertThat(writer.failures()).as("writes that failed through the proxy").isZero();
+        assertThat(writer.failures()).as("writes that failed through the proxy: %s", writer.failureSummary())
+            .isZero();
         assertThat(lost(live, writer)).as("acknowledged writes missing from the new primary").isEmpty();
         assertThat(eventReasons(ns)).contains("RollingUpdate", "RollingUpdateCompleted")
             .doesNotContain("FailoverStarted");
@@ -191,7 +193,8 @@ class PlannedOperationsTest {
         assertThat(cluster(ns).getStatus().getLastFailover().getFromPrimary()).isEqualTo(PRIMARY);
         writer.awaitAcks(writer.acked().size() + 20);
         writer.stop();
-        assertThat(writer.failures()).as("writes that failed through the proxy").isZero();
+        assertThat(writer.failures()).as("writes that failed through the proxy: %s", writer.failureSummary())
+            .isZero();
         assertThat(lost(live, writer)).as("acknowledged writes missing on the primary").isEmpty();
         assertThat(primaries.most()).as("members answering primary at once, sampled every 20 ms").isEqualTo(1);
       }

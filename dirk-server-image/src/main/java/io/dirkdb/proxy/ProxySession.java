@@ -5,6 +5,7 @@ import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.RawReply;
 import io.dirkdb.protocol.ReplyWriter;
 import io.dirkdb.protocol.Request;
+import io.dirkdb.protocol.WriteRefusals;
 import io.dirkdb.sql.ControlStatement;
 import io.dirkdb.sql.Parser;
 import io.dirkdb.sql.SqlStatement;
@@ -33,8 +34,6 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 final class ProxySession implements RelayServer.Session {
-    /** How a member that is not (or no longer) primary refuses a write; nothing was applied then. */
-    private static final String NOT_PRIMARY_REFUSAL = "writes go to the primary";
     /** The first word of every query ({@code SELECT}). */
     private static final String QUERY_WORD = "alaivo";
 
@@ -249,8 +248,15 @@ final class ProxySession implements RelayServer.Session {
                 throw new DirkException("no primary available after " + waitMillis + " ms");
             }
             RawReply reply = runOn(primary.get(), text, statement);
-            if (reply.isError() && UpstreamConnection.messageOf(reply).contains(NOT_PRIMARY_REFUSAL)
-                    && deadline - System.nanoTime() > 0) {
+            String refusal = reply.isError() ? UpstreamConnection.messageOf(reply) : null;
+            if (refusal != null && WriteRefusals.appliedNothing(refusal) && deadline - System.nanoTime() > 0) {
+                if (WriteRefusals.passing(refusal)) {
+                    // The primary refused before applying anything, for a while: its lease ran out (the supervisor
+                    // or a secondary renews it, or another member is promoted) or, empty, it still waits to hear
+                    // its peers. Try again after the next heartbeat, until the wait ends.
+                    awaitNextHeartbeat(deadline);
+                    continue;
+                }
                 // Our view was stale (the member stepped down since its last heartbeat): nothing was
                 // applied, so look again and send it to the primary there is now.
                 proxy.prober().probeAllNow();

@@ -171,7 +171,7 @@ public final class Member implements AutoCloseable {
             member.renewLease("the start of a new history");
         }
         if (waitForPeers) {
-            member.bootstrapWait = "empty primary: waiting for " + names(bootstrap.peers())
+            member.bootstrapWait = io.dirkdb.protocol.WriteRefusals.EMPTY_PRIMARY_WAITING + names(bootstrap.peers())
                     + " to answer, to be sure none of them holds data before it starts a new history";
             database.refuseWrites(member.bootstrapWait);
             Thread thread = new Thread(member::awaitBootstrap, "dirk-bootstrap");
@@ -241,7 +241,7 @@ public final class Member implements AutoCloseable {
                 }
                 synchronized (this) {
                     if (bootstrapWait != null) {
-                        bootstrapWait = "empty primary: waiting for " + String.join(", ", silent)
+                        bootstrapWait = io.dirkdb.protocol.WriteRefusals.EMPTY_PRIMARY_WAITING + String.join(", ", silent)
                                 + " to answer, to be sure none of them holds data before it starts a new history";
                         database.refuseWrites(bootstrapWait);
                     }
@@ -410,7 +410,7 @@ public final class Member implements AutoCloseable {
         if (leaseEverRenewed && silent <= lease) {
             return null;
         }
-        String expired = "primary lease expired: not heard from the supervisor or any secondary "
+        String expired = io.dirkdb.protocol.WriteRefusals.LEASE_EXPIRED + ": not heard from the supervisor or any secondary "
                 + (leaseEverRenewed ? "for " + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(silent) + " ms"
                 : leasePromotedUnrenewed ? "since its promotion" : "since it started") + " (lease " + leaseMillis() + " ms); another member may be promoted";
         if (!leaseReportedExpired) {
@@ -431,7 +431,7 @@ public final class Member implements AutoCloseable {
         String expired = leaseExpiry();
         if (expired != null) {
             throw new DirkException(expired + "; the write (LSN " + lsn + ") is durable on this member but not "
-                    + "acknowledged: its outcome is unknown");
+                    + "acknowledged: " + io.dirkdb.protocol.WriteRefusals.OUTCOME_UNKNOWN);
         }
     }
 
@@ -865,7 +865,7 @@ public final class Member implements AutoCloseable {
 
     static String refusal(MemberState state) {
         String what = state.role() == Role.FENCED ? "fenced" : "a " + state.role().wireName();
-        return "this member is " + what + " (epoch " + state.epoch() + "): writes go to the primary";
+        return "this member is " + what + " (epoch " + state.epoch() + "): " + io.dirkdb.protocol.WriteRefusals.NOT_PRIMARY;
     }
 
     private void save(MemberState next) {

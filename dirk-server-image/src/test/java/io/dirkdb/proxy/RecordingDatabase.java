@@ -28,6 +28,7 @@ public final class RecordingDatabase implements Database {
     private final List<Executed> executed = new CopyOnWriteArrayList<>();
     /** Why writes are refused now, or null: a test's stand-in for a member's engine refusing writes. */
     private volatile String writeRefusal;
+    private final java.util.concurrent.atomic.AtomicInteger refusedWrites = new java.util.concurrent.atomic.AtomicInteger();
 
     public RecordingDatabase(String memberId, Set<String> databases) {
         this.memberId = memberId;
@@ -48,8 +49,10 @@ public final class RecordingDatabase implements Database {
             session.useDatabase(use.database());
             return new Result.Message("Ny tahiry : " + use.database() + " dia miasa ankehitriny");
         }
-        if (writeRefusal != null && statement.kind() == StatementKind.WRITE) {
-            throw new DirkException(writeRefusal);
+        String refusal = writeRefusal;
+        if (refusal != null && statement.kind() == StatementKind.WRITE) {
+            refusedWrites.incrementAndGet();
+            throw new DirkException(refusal);
         }
         executed.add(new Executed(statement.kind(), session.currentDatabase(),
                 statement.kind() == StatementKind.READ ? statement.readTables() : statement.writtenTables()));
@@ -70,6 +73,11 @@ public final class RecordingDatabase implements Database {
      */
     public void refuseWritesWith(String reason) {
         writeRefusal = reason;
+    }
+
+    /** How many writes this member refused (see {@link #refuseWritesWith}). */
+    public int refusedWrites() {
+        return refusedWrites.get();
     }
 
     public List<Executed> executed() {

@@ -7,6 +7,7 @@ import io.dirkdb.client.DirkConnection;
 import io.dirkdb.engine.Result;
 import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.protocol.Reply;
+import io.dirkdb.protocol.WriteRefusals;
 import io.dirkdb.sql.StatementKind;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -178,6 +179,77 @@ class RoutingProxyTest {
         assertThat(reply.isError()).as(reply.messageText()).isFalse();
         assertThat(cluster.database("m2").countOf(StatementKind.WRITE)).isEqualTo(1);
         assertThat(cluster.database("m1").countOf(StatementKind.WRITE)).isZero();
+    }
+
+    @Test
+    void aWriteRefusedByAPrimaryWhoseLeaseRanOutIsSentAgainOnceTheLeaseIsRenewed() throws Exception {
+        // The supervisor's renewal came late (an operator restart, a pause): the primary refuses writes before
+        // applying anything until it is heard from again. The write waits for that instead of failing.
+        cluster = LoopbackCluster.start(2, null);
+        startProxy(ProxySettings.loopback(cluster.addresses).withWriteWaitMillis(10_000));
+        RecordingDatabase m1 = cluster.database("m1");
+        m1.refuseWritesWith(WriteRefusals.LEASE_EXPIRED + ": not heard from the supervisor or any secondary for 2127 ms"
+                + " (lease 2000 ms); another member may be promoted");
+        DirkConnection client = client();
+
+        CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.execute("manampia ao@ t (id) sanda (1)");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await("the refused write is sent again, not answered").atMost(Duration.ofSeconds(5))
+                .until(() -> m1.refusedWrites() >= 2 && !write.isDone());
+        m1.refuseWritesWith(null); // renewed
+
+        Reply reply = write.get(15, TimeUnit.SECONDS);
+        assertThat(reply.isError()).as(reply.messageText()).isFalse();
+        assertThat(m1.countOf(StatementKind.WRITE)).isEqualTo(1);
+    }
+
+    @Test
+    void aWriteRefusedByAnEmptyPrimaryStillWaitingForItsPeersIsSentAgainOnceItStarts() throws Exception {
+        cluster = LoopbackCluster.start(2, null);
+        startProxy(ProxySettings.loopback(cluster.addresses).withWriteWaitMillis(10_000));
+        RecordingDatabase m1 = cluster.database("m1");
+        m1.refuseWritesWith(WriteRefusals.EMPTY_PRIMARY_WAITING + "m2 (127.0.0.1:1) to answer, to be sure none of them "
+                + "holds data before it starts a new history");
+        DirkConnection client = client();
+
+        CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.execute("manampia ao@ t (id) sanda (1)");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await("the refused write is sent again, not answered").atMost(Duration.ofSeconds(5))
+                .until(() -> m1.refusedWrites() >= 2 && !write.isDone());
+        m1.refuseWritesWith(null); // its peers answered: it starts the history
+
+        Reply reply = write.get(15, TimeUnit.SECONDS);
+        assertThat(reply.isError()).as(reply.messageText()).isFalse();
+        assertThat(m1.countOf(StatementKind.WRITE)).isEqualTo(1);
+    }
+
+    @Test
+    void aWriteWhoseOutcomeIsUnknownIsAnsweredAtOnceAndNeverSentAgain() throws Exception {
+        // The lease ran out after the write was logged: it may yet commit, so sending it again could apply it twice.
+        cluster = LoopbackCluster.start(2, null);
+        startProxy(ProxySettings.loopback(cluster.addresses).withWriteWaitMillis(10_000));
+        RecordingDatabase m1 = cluster.database("m1");
+        String refusal = WriteRefusals.LEASE_EXPIRED + ": not heard from the supervisor or any secondary for 2127 ms"
+                + " (lease 2000 ms); another member may be promoted; the write (LSN 7) is durable on this member but"
+                + " not acknowledged: " + WriteRefusals.OUTCOME_UNKNOWN;
+        m1.refuseWritesWith(refusal);
+        DirkConnection client = client();
+
+        Reply reply = client.execute("manampia ao@ t (id) sanda (1)");
+
+        assertThat(reply.isError()).isTrue();
+        assertThat(reply.errorMessage()).isEqualTo(refusal);
+        assertThat(m1.refusedWrites()).isEqualTo(1);
     }
 
     @Test

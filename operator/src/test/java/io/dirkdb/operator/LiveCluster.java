@@ -405,7 +405,9 @@ final class LiveCluster implements AutoCloseable {
           .withPorts(new ContainerPortBuilder().withName("sql").withContainerPort(live.port()).build())
           .endContainer().endSpec()
           .build()));
-      Kubelet.setRunning(client, namespace, podName, host, true);
+      // Ready only once /health/ready says so, as the kubelet's readiness probe decides: an empty primary still
+      // waiting to hear its peers refuses writes and is not ready (the container loop probes it again).
+      Kubelet.setRunning(client, namespace, podName, host, readyByProbe(live));
     } catch (RuntimeException e) {
       // A real kubelet would restart the container (CrashLoopBackOff); the next pass starts it again.
       startFailures.add(podName + ": " + e.getMessage());

@@ -128,6 +128,23 @@ class ChangesTest {
     });
   }
 
+  @Test
+  void theMembersPrimaryLeaseIsThreeHeartbeatIntervalsAndFollowsTheInterval() {
+    // The probes renew the lease every interval, each renewal dated at the answer before it: a lease of only
+    // two intervals (the member's 2000 ms default with 1000 ms probes) ran out at the slightest delay.
+    String ns = "change-lease";
+    startBasicCluster(ns);
+    assertThat(memberArgs(ns, "demo-primary")).containsSubsequence("--primary-lease-ms", "3000");
+    edit(ns, c -> c.getSpec().getFailover().setHeartbeatIntervalMs(2500));
+    await().atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(memberArgs(ns, "demo-primary")).containsSubsequence("--primary-lease-ms", "7500");
+      assertThat(memberArgs(ns, "demo-secondary")).containsSubsequence("--primary-lease-ms", "7500");
+    });
+    edit(ns, c -> c.getSpec().getFailover().setHeartbeatIntervalMs(200));
+    await().atMost(PATIENCE).untilAsserted(() ->
+        assertThat(memberArgs(ns, "demo-primary")).containsSubsequence("--primary-lease-ms", "2000"));
+  }
+
   private List<String> memberArgs(String ns, String statefulSet) {
     return client.apps().statefulSets().inNamespace(ns).withName(statefulSet).require().getSpec().getTemplate().getSpec()
         .getContainers().get(0).getArgs();

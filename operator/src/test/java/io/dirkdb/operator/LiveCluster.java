@@ -395,7 +395,7 @@ final class LiveCluster implements AutoCloseable {
       Path config = configVolumes.mount(podName);
       Path directory = root.resolve(podName);
       MemberProcess process = MemberProcess.startFromConfig(podName, host, podPort(podName), directory,
-          podPasswordFiles(podName), config);
+          podPasswordFiles(podName), config, MemberProcess.behaviourFlags(pod.getSpec().getContainers().get(0).getArgs()));
       LiveMember live = new LiveMember(podName, host, process.port(), directory, process::close, process::terminate,
           process.httpPort(), process::alive);
       members.put(podName, live);
@@ -898,9 +898,11 @@ final class LiveCluster implements AutoCloseable {
   LiveMember restartInPlace(String pod) {
     LiveMember old = members.get(pod);
     if (configVolumes != null) { // a container restart reads the same mounted config.json
+      Pod running = client.pods().inNamespace(namespace).withName(pod).get();
       MemberProcess process = MemberProcess.startFromConfig(pod, old.host(), old.port(), old.directory(),
           podPasswords.getOrDefault(pod, List.of(passwordFile, replicationPasswordFile, adminPasswordFile)),
-          configVolumes.mount(pod));
+          configVolumes.mount(pod), running == null ? List.of()
+              : MemberProcess.behaviourFlags(running.getSpec().getContainers().get(0).getArgs()));
       LiveMember live = new LiveMember(pod, old.host(), process.port(), old.directory(), process::close,
           process::terminate, process.httpPort(), process::alive);
       members.put(pod, live);

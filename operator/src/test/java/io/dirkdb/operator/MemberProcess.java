@@ -90,12 +90,26 @@ final class MemberProcess implements AutoCloseable {
    * mounts (role, primary to follow, peers and replication mode come from there), on {@code host:port}.
    */
   static MemberProcess startFromConfig(String pod, String host, int port, Path directory, List<Path> passwordFiles,
-      Path config) {
-    return launch(pod, host, port, directory, passwordFiles, config);
+      Path config, List<String> podFlags) {
+    return launch(pod, host, port, directory, passwordFiles, config, podFlags);
+  }
+
+  /**
+   * The flags of a member container's {@code dirk server} command that say how the member behaves rather than
+   * where it runs (its lease, its heap share): a process member takes them from its pod, as the container does.
+   */
+  static List<String> behaviourFlags(List<String> containerArgs) {
+    List<String> flags = new ArrayList<>();
+    for (int i = 0; containerArgs != null && i + 1 < containerArgs.size(); i++) {
+      if (List.of("--primary-lease-ms", "--max-heap-share").contains(containerArgs.get(i))) {
+        flags.addAll(List.of(containerArgs.get(i), containerArgs.get(i + 1)));
+      }
+    }
+    return flags;
   }
 
   private static MemberProcess launch(String pod, String host, int port, Path directory, List<Path> passwordFiles,
-      Path config) {
+      Path config, List<String> podFlags) {
     try {
       List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
@@ -106,6 +120,7 @@ final class MemberProcess implements AutoCloseable {
           "--replication-password-file", passwordFiles.get(1).toString(),
           "--admin-password-file", passwordFiles.get(2).toString(),
           "--sync-timeout-ms", "3000", "--shutdown-grace-seconds", "1", "--http-port", "0"));
+      command.addAll(podFlags);
       // A rotation's previous passwords, when the pod's Secret has them (index 3 to 5; null: absent).
       List<String> previousFlags = List.of("--previous-password-file", "--previous-replication-password-file",
           "--previous-admin-password-file");

@@ -129,13 +129,25 @@ public final class MemberStatefulSets {
     return command;
   }
 
+  /**
+   * The primary lease the members hold ({@code dirk server --primary-lease-ms}): three heartbeat intervals, and no
+   * less than the member's default of 2000 ms. The probes renew it every interval, each renewal counting from the
+   * answer before it (up to an interval old), so a lease of two intervals would run out at the slightest delay;
+   * the third is the delay a probe may take (a pause of the operator, a slow API server) without the primary
+   * refusing writes. A failover from a primary the operator cannot reach waits out this lease.
+   */
+  public static long primaryLeaseMillis(DirkCluster cluster) {
+    return Math.max(2000L, 3L * cluster.getSpec().getFailover().getHeartbeatIntervalMs());
+  }
+
   static List<String> serverArgs(DirkCluster cluster) {
     List<String> args = new ArrayList<>(List.of("server",
         "--config", PodDefaults.CONFIG_PATH,
         "--data-dir", ClusterConfigRenderer.DATA_DIRECTORY,
         "--host", "0.0.0.0",
         "--port", String.valueOf(ClusterNaming.MEMBER_PORT),
-        "--http-port", String.valueOf(ClusterNaming.MEMBER_HTTP_PORT)));
+        "--http-port", String.valueOf(ClusterNaming.MEMBER_HTTP_PORT),
+        "--primary-lease-ms", String.valueOf(primaryLeaseMillis(cluster))));
     Double share = cluster.getSpec().getResources().getMemberMaxHeapShare();
     if (share != null) { // unset: no flag, so clusters made before the field do not roll
       args.addAll(List.of("--max-heap-share", String.valueOf(share)));

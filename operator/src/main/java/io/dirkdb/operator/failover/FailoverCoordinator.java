@@ -909,6 +909,7 @@ public class FailoverCoordinator {
         }
         return Optional.of(RECHECK);
       }
+      renewPromotedLease(candidate.get(), epoch);
       attempts.remove(id);
       promotesSent.remove(id);
       prober.holdPrimary(id, to, epoch);
@@ -945,6 +946,21 @@ public class FailoverCoordinator {
       LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);
       ClusterEvents.normal(client, cluster, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
       return Optional.of(RECHECK);
+    }
+
+    /**
+     * Renews the lease of the member just confirmed primary at {@code epoch}, on the connection whose last answer
+     * (the confirmation) came after its promotion: a promote's lease counts from an answer before it, and the
+     * prober's first renewal may come a whole round later, so without this the new primary could stop taking
+     * writes for a moment when nobody else renews it (a secondary down, as in a rolling update).
+     */
+    private void renewPromotedLease(MemberAddress primary, long epoch) {
+      try {
+        control.heartbeat(primary, epoch);
+      } catch (java.io.IOException | RuntimeException e) {
+        LOG.debugf("DirkCluster %s: no lease renewal for %s after its promotion (the prober renews it): %s", name,
+            primary.id(), e.getMessage());
+      }
     }
 
     /** The record's candidate already answers as primary of its epoch (an operator restarted after the promotion). */

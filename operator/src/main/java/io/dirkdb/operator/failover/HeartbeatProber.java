@@ -415,12 +415,12 @@ public class HeartbeatProber {
      */
     void probe(long heldEpoch) {
       try {
-        // The held primary, if it answered the last probe as primary at that very epoch, has its lease renewed
-        // (dirk heartbeat lease E): the lease runs out once probes stop reaching it, so an isolated primary stops
-        // acknowledging writes on its own.
+        // The held primary has its lease renewed (dirk heartbeat lease E) by every probe after one it answered:
+        // the lease runs out once probes stop reaching it, so an isolated primary stops acknowledging writes on its
+        // own. The member renews only if it is primary at E itself, so a member just promoted to E is renewed by
+        // the first probe after the coordinator holds it, not one round later (the lease a promote gives is short).
         HeartbeatReport previous = last;
-        long leaseEpoch = heldEpoch >= 0 && missed.get() == 0 && previous != null && previous.isPrimary()
-            && previous.epoch() == heldEpoch ? heldEpoch : -1;
+        long leaseEpoch = heldEpoch >= 0 && missed.get() == 0 && previous != null ? heldEpoch : -1;
         if (leaseEpoch >= 0) {
           leaseSentAt = Instant.now();
         }

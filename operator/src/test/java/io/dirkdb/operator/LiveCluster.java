@@ -824,9 +824,18 @@ final class LiveCluster implements AutoCloseable {
     }
     // The primary by its stable name too, never its IP.
     MemberProcess process = MemberProcess.start(pod, role == Role.PRIMARY, host, podPort(pod), directory,
-        podPasswordFiles(pod), others, replication.mode().wireName(), follow == null ? null : stableName(follow.pod()));
+        podPasswordFiles(pod), others, replication.mode().wireName(), follow == null ? null : stableName(follow.pod()),
+        templateFlags(pod));
     return new LiveMember(pod, host, process.port(), directory, process::close, process::terminate,
         process.httpPort(), process::alive);
+  }
+
+  /** The behaviour flags (lease, heap share) of the member command in the StatefulSet template of {@code pod}. */
+  private List<String> templateFlags(String pod) {
+    StatefulSet sts = client.apps().statefulSets().inNamespace(namespace).withName(pod.substring(0, pod.lastIndexOf('-')))
+        .get();
+    return sts == null ? List.of()
+        : MemberProcess.behaviourFlags(sts.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
   }
 
   private LiveMember startInProcess(String pod, Role role, String host, int port, Path directory, LiveMember follow) {

@@ -53,7 +53,7 @@ final class MemberProcess implements AutoCloseable {
    * {@code primaryHost} null starts it on its own.
    */
   static MemberProcess start(String pod, boolean primary, String host, int port, Path directory, List<Path> passwordFiles,
-      Map<String, Integer> otherMembers, String replicationMode, String primaryHost) {
+      Map<String, Integer> otherMembers, String replicationMode, String primaryHost, List<String> podFlags) {
     if (primaryHost != null && !otherMembers.containsKey(primaryHost)) {
       throw new IllegalArgumentException("the primary to follow, " + primaryHost + ", is not a member: " + otherMembers);
     }
@@ -73,7 +73,7 @@ final class MemberProcess implements AutoCloseable {
       Files.writeString(config, """
           {"configVersion": 1, "instances": [%s], "replication": {"mode": "%s"}}
           """.formatted(instances, replicationMode));
-      return launch(pod, host, port, directory, passwordFiles, config);
+      return launch(pod, host, port, directory, passwordFiles, config, podFlags);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

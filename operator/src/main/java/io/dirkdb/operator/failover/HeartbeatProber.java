@@ -239,6 +239,8 @@ public class HeartbeatProber {
 
   private record LeaseHolder(String member, long epoch) {}
 
+  private record ProbeAnswer(HeartbeatReport report, long at) {}
+
   /** Whether the members of {@code cluster} are probed. */
   public boolean watches(ResourceID cluster) {
     return clusters.containsKey(cluster);
@@ -314,7 +316,7 @@ public class HeartbeatProber {
         }
         ClusterTls current = tls;
         return new MemberProbe(endpoint, connect.open(endpoint, timeoutMillis,
-            current == null ? null : current.forMember(endpoint), credentials));
+            current == null ? null : current.forMember(endpoint), credentials), nanoTime);
       }));
     }
 
@@ -396,14 +398,19 @@ public class HeartbeatProber {
     final AtomicBoolean inFlight = new AtomicBoolean();
     final AtomicInteger missed = new AtomicInteger();
     volatile HeartbeatReport last;
+    /** The last answer with when it arrived (the prober's nanoTime), read together; null before the first. */
+    volatile ProbeAnswer answer;
     /** When the probe in flight was sent (the prober's nanoTime), 0 while none is or it is still queued. */
     volatile long sentAt;
     /** Whether the tick already counted the probe in flight as missed. */
     volatile boolean lateCounted;
 
-    MemberProbe(MemberAddress endpoint, Heartbeats heartbeat) {
+    final LongSupplier clock;
+
+    MemberProbe(MemberAddress endpoint, Heartbeats heartbeat, LongSupplier clock) {
       this.endpoint = endpoint;
       this.heartbeat = heartbeat;
+      this.clock = clock;
     }
 
     /** When a lease renewal was last sent (wall clock), null before the first. */
@@ -424,7 +431,9 @@ public class HeartbeatProber {
         if (leaseEpoch >= 0) {
           leaseSentAt = Instant.now();
         }
-        last = heartbeat.probe(leaseEpoch);
+        HeartbeatReport report = heartbeat.probe(leaseEpoch);
+        answer = new ProbeAnswer(report, clock.getAsLong());
+        last = report;
         missed.set(0);
       } catch (Exception e) {
         // A probe already counted late by the tick is one miss, not two.
@@ -435,7 +444,9 @@ public class HeartbeatProber {
     }
 
     ProbeResult result() {
-      return new ProbeResult(endpoint, missed.get(), last);
+      ProbeAnswer known = answer;
+      return known == null ? new ProbeResult(endpoint, missed.get(), null)
+          : new ProbeResult(endpoint, missed.get(), known.report(), known.at());
     }
 
     void close() {

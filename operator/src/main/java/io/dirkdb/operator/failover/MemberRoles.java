@@ -108,12 +108,18 @@ public record MemberRoles(Map<String, ProbeResult> results, long currentEpoch, O
     return r != null && r.answering() && r.last().isPrimary() && r.last().epoch() == epoch;
   }
 
+  /**
+   * Empty while another member holds data, by answers that say so: the data holder's answer did not come after the
+   * empty one. An empty answer older than the data (the primary probed just before the first writes of a new
+   * history, its secondary just after) says nothing; the member's next answer decides.
+   */
   private static boolean emptyOverData(Map<String, ProbeResult> results, String member) {
     ProbeResult r = results.get(member);
     if (r == null || r.last() == null || r.last().lsn() > 0) {
       return false;
     }
     return results.entrySet().stream()
-        .anyMatch(e -> !e.getKey().equals(member) && e.getValue().last() != null && e.getValue().last().lsn() > 0);
+        .anyMatch(e -> !e.getKey().equals(member) && e.getValue().last() != null && e.getValue().last().lsn() > 0
+            && !r.answeredBefore(e.getValue()));
   }
 }

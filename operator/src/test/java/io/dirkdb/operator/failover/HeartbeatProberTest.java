@@ -156,6 +156,20 @@ class HeartbeatProberTest {
     assertThat(leaseEpochs).endsWith(-1L);
   }
 
+  @Test
+  void aResultSaysWhenItsAnswerArrived() {
+    hang = false;
+    HeartbeatProber prober = prober(Runnable::run);
+    assertThat(prober.results(CLUSTER).get(MEMBER.id()).answeredAt()).isZero();
+    round();
+    long first = prober.results(CLUSTER).get(MEMBER.id()).answeredAt();
+    assertThat(first).isEqualTo(clock.get());
+    round();
+    ProbeResult second = prober.results(CLUSTER).get(MEMBER.id());
+    assertThat(second.answeredAt()).isEqualTo(clock.get()).isGreaterThan(first);
+    assertThat(new ProbeResult(MEMBER, 0, second.last(), first).answeredBefore(second)).isTrue();
+  }
+
   private HeartbeatProber prober(Executor probes) {
     HeartbeatProber prober = new HeartbeatProber(ticker, probes, clock::get, (endpoint, timeout, tls) -> heartbeats);
     prober.watch(CLUSTER, INTERVAL_MS, List.of(MEMBER));

@@ -103,6 +103,35 @@ class MemberRolesTest {
     assertThat(MemberRoles.of(results, 0, null).bootstrapCandidate(List.of(P, S0, S1))).isEmpty();
   }
 
+  @Test
+  void aPrimaryWhoseEmptyAnswerCameBeforeItsSecondarysFirstDataIsStillThePrimary() {
+    // One probe round: the primary answered just before the first writes of its new history, its secondary just
+    // after them. Read as "empty over data", this started a PrimaryLostItsData failover of a healthy primary.
+    Map<String, ProbeResult> results = new LinkedHashMap<>();
+    results.put(P, answeredAt(answer(P, "primary", 1, 0), 1_000));
+    results.put(S0, answeredAt(answer(S0, "secondary", 1, 5), 1_200));
+    MemberRoles roles = MemberRoles.of(results, 1, P);
+    assertThat(roles.emptyOverData(P)).isFalse();
+    assertThat(roles.primary()).contains(P);
+    assertThat(roles.label(P, "primary")).contains("primary");
+    assertThat(roles.falsePrimary(P)).isFalse();
+  }
+
+  @Test
+  void anEmptyAnswerAfterAnotherMembersDataSaysThePrimaryLostIt() {
+    Map<String, ProbeResult> results = new LinkedHashMap<>();
+    results.put(P, answeredAt(answer(P, "primary", 1, 0), 1_300)); // still empty after the secondary showed data
+    results.put(S0, answeredAt(answer(S0, "secondary", 1, 5), 1_200));
+    MemberRoles roles = MemberRoles.of(results, 1, P);
+    assertThat(roles.emptyOverData(P)).isTrue();
+    assertThat(roles.primary()).isEmpty();
+    assertThat(roles.falsePrimary(P)).isTrue();
+  }
+
+  private static ProbeResult answeredAt(ProbeResult result, long nanos) {
+    return new ProbeResult(result.endpoint(), result.missed(), result.last(), nanos);
+  }
+
   private static ProbeResult answer(String member, String role, long epoch, long lsn) {
     return new ProbeResult(new MemberAddress(member, "10.0.0.1", 3948), 0, new HeartbeatReport(role, epoch, lsn, true));
   }

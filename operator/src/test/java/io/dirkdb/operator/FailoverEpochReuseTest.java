@@ -67,6 +67,45 @@ class FailoverEpochReuseTest {
     }
   }
 
+  @Test
+  void aLiveCandidateThatNeverTakesItsPromoteIsGivenUpForAnotherAtAHigherEpoch() throws Exception {
+    // The candidate answers every heartbeat but its promote never arrives (cut by its relay): before, the failover
+    // sent it again every few seconds for good, the cluster without a primary.
+    String ns = "failover-promote-refused";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 2, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 5);
+      ControlRelay s0 = live.relay(SECONDARY);
+      ControlRelay s1 = live.relay(SECONDARY_1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> s0.connections() > 0 && s1.connections() > 0);
+      s0.holdPromotions(true);
+      s1.holdPromotions(true);
+
+      live.kill(PRIMARY);
+      await().atMost(Duration.ofSeconds(30)).until(() -> s0.promotionsCut() + s1.promotionsCut() > 0);
+      boolean firstIsS0 = s0.promotionsCut() > 0;
+      String first = firstIsS0 ? SECONDARY : SECONDARY_1;
+      String other = firstIsS0 ? SECONDARY_1 : SECONDARY;
+      (firstIsS0 ? s1 : s0).holdPromotions(false);
+      long firstEpoch = client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require().getStatus()
+          .getLastFailover().getEpoch();
+
+      await().atMost(Duration.ofSeconds(60)).until(() -> heartbeat(live, other).isPrimary());
+      DirkCluster c = client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
+      assertThat(heartbeat(live, other).epoch()).as("status: %s", c.getStatus().getLastFailover())
+          .isGreaterThan(firstEpoch);
+      assertThat(heartbeat(live, first).isPrimary()).as("the candidate given up").isFalse();
+      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        DirkCluster now = client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
+        assertThat(now.getStatus().getCurrentPrimary()).isEqualTo(other);
+        assertThat(now.getStatus().getLastFailover().getStep()).isEqualTo("Completed");
+      });
+      try (DirkConnection conn = live.connect(other)) {
+        assertThat(conn.execute("ampiasao shop").isError()).isFalse();
+        assertThat(conn.execute("manampia ao@ item (id) sanda (100)").isError()).isFalse();
+      }
+    }
+  }
+
   static HeartbeatReport heartbeat(LiveCluster live, String pod) throws IOException {
     try (DirkConnection conn = live.connect(pod)) {
       return HeartbeatReport.parse(conn.execute("dirk heartbeat").messageText());

@@ -140,6 +140,16 @@ public class FailoverCoordinator {
    */
   private record PromoteSent(String member, long epoch, long endedNanos) {}
 
+  /** Per cluster: the failover candidate ({@code member@epoch}) refusing its promote, and since when (nanoTime). */
+  private final Map<ResourceID, Map.Entry<String, Long>> promoteRefusals = new ConcurrentHashMap<>();
+  /** Per cluster: members given up as candidates of the failover under way (they refused or were lost). */
+  private final Map<ResourceID, java.util.Set<String>> givenUpCandidates = new ConcurrentHashMap<>();
+  /**
+   * How long a failover keeps sending its promote to a live candidate that refuses it (or answers otherwise)
+   * before it gives that candidate up for another; a planned hand-over is bounded by its own timeout instead.
+   */
+  static final Duration PROMOTE_REFUSAL_LIMIT = Duration.ofSeconds(10);
+
   /** {@code primary} was first seen answering fenced at {@code nanos} ({@link System#nanoTime()}). */
   private record FencedSince(String primary, long nanos) {}
 
@@ -289,6 +299,8 @@ public class FailoverCoordinator {
     uids.remove(id);
     fencedSince.remove(id);
     promotesSent.remove(id);
+    promoteRefusals.remove(id);
+    givenUpCandidates.remove(id);
     targetChecks.remove(id);
     leases.remove(id);
   }
@@ -899,7 +911,18 @@ public class FailoverCoordinator {
         LOG.warnf("DirkCluster %s: could not promote %s at epoch %d yet: %s", name, to, epoch, e.getMessage());
         if (candidateLost(to)) {
           return switchover ? abandonSwitchover(record, oldPrimary, TARGET_LOST, to + " stopped answering before its "
-              + "promotion") : reelect(record);
+              + "promotion") : reelect(record, to + " was lost before its promotion");
+        }
+        if (!switchover) {
+          String key = to + "@" + epoch;
+          Map.Entry<String, Long> since = promoteRefusals.compute(id, (k, v) -> v != null && v.getKey().equals(key) ? v
+              : Map.entry(key, System.nanoTime()));
+          if (System.nanoTime() - since.getValue() >= PROMOTE_REFUSAL_LIMIT.toNanos()) {
+            // A live candidate that refuses its promote (an epoch it has seen, another history, a fault) must not
+            // keep the cluster without a primary for good: another member is elected, if one may be.
+            return reelect(record, to + " did not take its promotion to epoch " + epoch + " within "
+                + PROMOTE_REFUSAL_LIMIT.toSeconds() + " s (" + e.getMessage() + ")");
+          }
         }
         if (switchover && handOverOverdue(record)) {
           // A live target that refuses or ignores its promote: the hand-over is bounded like its fence and catch-up.
@@ -912,6 +935,8 @@ public class FailoverCoordinator {
       renewPromotedLease(candidate.get(), epoch);
       attempts.remove(id);
       promotesSent.remove(id);
+      promoteRefusals.remove(id);
+      givenUpCandidates.remove(id);
       prober.holdPrimary(id, to, epoch);
       relabel(to, ClusterNaming.ROLE_PRIMARY);
       advance(record, STEP_PROMOTED);
@@ -997,6 +1022,11 @@ public class FailoverCoordinator {
       long epoch = record.getEpoch();
       for (int look = 0; look < 2; look++) {
         observations = readCandidates(from, attempt, history, "PrimaryLostItsData".equals(record.getReason()));
+        // A candidate given up (it refused its promote) is no candidate, but what it holds still counts: seen as
+        // not running, the election never picks it and never assumes it holds less than it may.
+        java.util.Set<String> givenUp = givenUpCandidates.getOrDefault(id, java.util.Set.of());
+        observations = observations.stream().map(o -> givenUp.contains(o.member()) ? new MemberObservation(o.member(),
+            false, o.missedHeartbeats(), o.role(), o.epoch(), o.lsn(), o.diverged()) : o).toList();
         if (attempt.fence != null) {
           // The fenced old primary said what it acknowledged, and acknowledges nothing more: a silent secondary
           // can hold no acknowledged write beyond that, so only a candidate holding it is required.
@@ -1263,29 +1293,69 @@ public class FailoverCoordinator {
     }
 
     /** A failover whose candidate died before its promotion elects another one, with a higher epoch. */
-    private Optional<Duration> reelect(FailoverRecord record) {
+    /**
+     * Gives up the record's candidate ({@code why}: lost, or refusing its promote) and elects another among the
+     * members that are neither the old primary nor given up. A candidate that may hold the promote (the record
+     * reached Promoting) is settled first: fenced at the new epoch when it answers (a promote still on its way is
+     * then refused), else its promote's lease is waited out, so it cannot take writes next to the new primary.
+     * With nobody else to elect, the failover is blocked (FailoverBlocked) and the same candidate is tried again.
+     */
+    private Optional<Duration> reelect(FailoverRecord record, String why) {
       FailoverSpec spec = cluster.getSpec().getFailover();
       FailoverPolicy policy = policy(spec);
+      String former = record.getToPrimary();
+      java.util.Set<String> givenUp = givenUpCandidates.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet());
       List<MemberObservation> others = pods.keySet().stream()
-          .filter(n -> !n.equals(record.getFromPrimary()) && !n.equals(record.getToPrimary()))
+          .filter(n -> !n.equals(record.getFromPrimary()) && !n.equals(former) && !givenUp.contains(n))
           .map(n -> observe(n, false)).toList();
       Election election = policy.elect(others, Math.max(highestEpochSeen(), record.getEpoch()));
-      if (election instanceof Election.Promote promote) {
-        String message = "candidate " + record.getToPrimary() + " was lost before its promotion; promoting "
-            + promote.member() + " at epoch " + promote.newEpoch() + " instead";
-        record.setToPrimary(promote.member());
-        record.setEpoch(promote.newEpoch());
-        status().setLastFailover(record);
-        setCondition(true, "FailoverStarted", message);
-        writeStatus();
-        LOG.warnf("DirkCluster %s: %s", name, message);
-        ClusterEvents.warning(client, cluster, "FailoverStarted", message);
-        return resume(record);
+      if (!(election instanceof Election.Promote promote)) {
+        block(id, "failover of " + record.getFromPrimary() + ": " + why + ", and no other member may replace it: "
+            + ((Election.NoSafeCandidate) election).reason());
+        promoteRefusals.remove(id); // its promote is tried again, and given up again after the same limit
+        return Optional.of(RECHECK);
       }
-      String why = ((Election.NoSafeCandidate) election).reason();
-      LOG.warnf("DirkCluster %s: failover candidate %s lost and no other may replace it: %s", name,
-          record.getToPrimary(), why);
-      return Optional.of(RECHECK);
+      if (promoteMayHaveBeenSent(record)) {
+        Optional<Duration> wait = settleFormerCandidate(record, former, promote.newEpoch());
+        if (wait.isPresent()) {
+          return wait;
+        }
+      }
+      givenUp.add(former);
+      promoteRefusals.remove(id);
+      String message = why + "; promoting " + promote.member() + " at epoch " + promote.newEpoch() + " instead";
+      record.setToPrimary(promote.member());
+      record.setEpoch(promote.newEpoch());
+      status().setLastFailover(record);
+      blocked.remove(id);
+      setCondition(true, "FailoverStarted", message);
+      writeStatus();
+      LOG.warnf("DirkCluster %s: %s", name, message);
+      ClusterEvents.warning(client, cluster, "FailoverCandidateChanged", message);
+      return resume(record);
+    }
+
+    /**
+     * Empty once {@code former}, which may hold the record's promote, can no longer take writes: it took
+     * {@code dirk fence epoch E} at the new candidate's epoch, or the lease its promote can hold ran out (from the
+     * end of this operator's promote attempt, or from now when this operator sent none it knows of); else when
+     * to look again.
+     */
+    private Optional<Duration> settleFormerCandidate(FailoverRecord record, String former, long newEpoch) {
+      String key = "former:" + former + "@" + record.getEpoch();
+      PromoteSent sent = promotesSent.get(id);
+      long from = sent != null && sent.member().equals(former) && sent.epoch() == record.getEpoch() ? sent.endedNanos()
+          : System.nanoTime();
+      TargetCheck check = targetChecks.compute(id, (k, c) -> c != null && c.key().equals(key) ? c
+          : new TargetCheck(key, record.getEpoch(), from, false));
+      if (check.fenced()) {
+        return Optional.empty();
+      }
+      Optional<Duration> wait = settleTarget(former, check, Optional.empty(), newEpoch);
+      if (wait.isEmpty()) {
+        targetChecks.remove(id);
+      }
+      return wait;
     }
 
     /** A planned hand-over started {@code dirk.operator.switchover.timeout-seconds} ago or more. */
@@ -1445,8 +1515,8 @@ public class FailoverCoordinator {
             targetChecks.put(id, new TargetCheck(check.key(), check.promoteEpoch(), check.leaseFrom(), true));
             HeartbeatReport after = control.heartbeat(address.get());
             if (!after.isPrimary()) {
-              LOG.infof("DirkCluster %s: fenced the abandoned hand-over's target %s at epoch %d (it was %s at epoch "
-                  + "%d): a promote of the hand-over still on its way is refused: %s", name, target, abandonEpoch,
+              LOG.infof("DirkCluster %s: fenced %s, given up as the target of a hand-over or failover, at epoch %d (it "
+                  + "was %s at epoch %d): a promote still on its way to it is refused: %s", name, target, abandonEpoch,
                   heartbeat.role(), heartbeat.epoch(), answer);
               return Optional.empty();
             }
@@ -1457,7 +1527,7 @@ public class FailoverCoordinator {
           }
           if (HeartbeatReport.PRIMARY.equals(heartbeat.role())) {
             String answer = control.fence(address.get());
-            LOG.warnf("DirkCluster %s: fenced %s, which took the abandoned hand-over's promote (epoch %d): %s", name,
+            LOG.warnf("DirkCluster %s: fenced %s, which took a promote it was given up for (epoch %d): %s", name,
                 target, heartbeat.epoch(), answer);
             targetChecks.put(id, new TargetCheck(check.key(), check.promoteEpoch(), check.leaseFrom(), true));
             if (heartbeat.epoch() >= check.promoteEpoch()) {
@@ -1465,7 +1535,7 @@ public class FailoverCoordinator {
             }
           }
         } catch (Exception e) {
-          LOG.debugf("DirkCluster %s: the abandoned hand-over's target %s does not answer: %s", name, target,
+          LOG.debugf("DirkCluster %s: %s, given up as a target, does not answer: %s", name, target,
               e.getMessage());
         }
       }
@@ -1485,9 +1555,9 @@ public class FailoverCoordinator {
       if (left.compareTo(Duration.ofMillis(5)) <= 0) {
         return Optional.empty();
       }
-      LOG.infof("DirkCluster %s: %s may hold the abandoned hand-over's promote: waiting %d ms for its lease (%d ms + "
-          + "%d ms) to run out before %s takes writes again", name, target, left.toMillis(), lease.toMillis(),
-          margin.toMillis(), status().getLastFailover().getFromPrimary());
+      LOG.infof("DirkCluster %s: %s may hold a promote it was given up for: waiting %d ms for its lease (%d ms + "
+          + "%d ms) to run out before another member takes writes", name, target, left.toMillis(), lease.toMillis(),
+          margin.toMillis());
       return Optional.of(left.compareTo(RECHECK) < 0 ? left : RECHECK);
     }
 

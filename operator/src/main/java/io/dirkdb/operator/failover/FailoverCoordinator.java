@@ -180,7 +180,10 @@ public class FailoverCoordinator {
     final String key;
     boolean oldPrimaryFenced;
     FenceReport fence;
-    final Map<String, Instant> detached = new LinkedHashMap<>();
+    /** When this operator began the attempt (nanoTime: a step of the wall clock must not shorten a lease wait). */
+    final long createdNanos = System.nanoTime();
+    /** The secondaries detached, each with when (nanoTime). */
+    final Map<String, Long> detached = new LinkedHashMap<>();
     final java.util.Set<String> detachFailed = new java.util.HashSet<>();
     String leaseWaitLogged;
 
@@ -188,8 +191,9 @@ public class FailoverCoordinator {
       this.key = key;
     }
 
-    Instant lastDetach() {
-      return detached.values().stream().max(Instant::compareTo).orElse(null);
+    /** When the last secondary was detached (nanoTime), or {@code createdNanos} before any. */
+    long lastDetachNanos() {
+      return detached.values().stream().reduce(createdNanos, (a, b) -> b - a > 0 ? b : a);
     }
   }
 
@@ -1080,20 +1084,19 @@ public class FailoverCoordinator {
       if (!attempt.oldPrimaryFenced && pods.containsKey(from)) {
         // Not fenced: it may still be acknowledging, until its lease runs out (counted from the last renewal
         // it can have had: the operator's, or a secondary's ack before that secondary was detached).
+        // Counted on the monotonic clock from this operator's own start of the attempt (no earlier than the
+        // failover's start, which a previous operator may have recorded), its last renewal and its last detach.
         ProbeResult last = results.get(from);
-        Duration lease = last != null && last.last() != null && last.last().leaseMillis() > 0
-            ? Duration.ofMillis(last.last().leaseMillis()) : DEFAULT_PRIMARY_LEASE;
+        long said = last != null && last.last() != null ? last.last().leaseMillis() : 0;
+        Duration lease = Duration.ofMillis(Math.max(said > 0 ? said : DEFAULT_PRIMARY_LEASE.toMillis(),
+            leases.getOrDefault(id, 0L)));
         Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
-        Instant base = Instant.parse(record.getStartedAt());
-        Optional<Instant> renewed = prober.lastLeaseRenewal(id, from);
-        if (renewed.isPresent() && renewed.get().isAfter(base)) {
-          base = renewed.get();
+        long base = attempt.lastDetachNanos();
+        java.util.OptionalLong renewed = prober.lastLeaseRenewalNanos(id, from);
+        if (renewed.isPresent() && renewed.getAsLong() - base > 0) {
+          base = renewed.getAsLong();
         }
-        if (attempt.lastDetach() != null && attempt.lastDetach().isAfter(base)) {
-          base = attempt.lastDetach();
-        }
-        Instant safeAt = base.plus(lease).plus(margin);
-        Duration left = Duration.between(Instant.now(), safeAt);
+        Duration left = Duration.ofNanos(base + lease.toNanos() + margin.toNanos() - System.nanoTime());
         if (left.compareTo(Duration.ofMillis(5)) > 0) {
           String message = "waiting " + left.toMillis() + " ms for the lease of " + from + " (" + lease.toMillis()
               + " ms + " + margin.toMillis() + " ms) to run out before promoting " + record.getToPrimary()
@@ -1138,7 +1141,7 @@ public class FailoverCoordinator {
                 && ClusterNaming.ROLE_SECONDARY.equals(RoleLabels.role(pod));
             if (heartbeat.isSecondary() || (detachedBefore && !attempt.detached.containsKey(member))) {
               String answer = control.fence(address.get());
-              attempt.detached.put(member, Instant.now());
+              attempt.detached.put(member, System.nanoTime());
               attempt.detachFailed.remove(member);
               LOG.infof("DirkCluster %s: detached %s from %s before electing: %s", name, member, from, answer);
               heartbeat = control.heartbeat(address.get());
@@ -1192,7 +1195,7 @@ public class FailoverCoordinator {
           }
         }
         control.fence(address.get());
-        attempt.detached.put(member, Instant.now());
+        attempt.detached.put(member, System.nanoTime());
         return reached;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

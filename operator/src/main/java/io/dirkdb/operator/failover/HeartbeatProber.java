@@ -10,7 +10,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -225,11 +224,15 @@ public class HeartbeatProber {
     }
   }
 
-  /** When the probes last sent {@code member} a lease renewal; empty when never (in this operator). */
-  public Optional<Instant> lastLeaseRenewal(ResourceID cluster, String member) {
+  /**
+   * When the probes last sent {@code member} a lease renewal, on the prober's monotonic clock ({@link System#nanoTime()}
+   * in the operator); empty when never (in this operator).
+   */
+  public java.util.OptionalLong lastLeaseRenewalNanos(ResourceID cluster, String member) {
     ClusterProbes probes = clusters.get(cluster);
     MemberProbe probe = probes == null ? null : probes.members.get(member);
-    return probe == null ? Optional.empty() : Optional.ofNullable(probe.leaseSentAt);
+    Long sent = probe == null ? null : probe.leaseSentNanos;
+    return sent == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(sent);
   }
 
   /** The probe timeout of a cluster's heartbeats: a renewal may reach its member this late. */
@@ -239,7 +242,7 @@ public class HeartbeatProber {
 
   private record LeaseHolder(String member, long epoch) {}
 
-  private record ProbeAnswer(HeartbeatReport report, long at) {}
+  private record ProbeAnswer(HeartbeatReport report, long at, long dataSince) {}
 
   /** Whether the members of {@code cluster} are probed. */
   public boolean watches(ResourceID cluster) {
@@ -398,7 +401,10 @@ public class HeartbeatProber {
     final AtomicBoolean inFlight = new AtomicBoolean();
     final AtomicInteger missed = new AtomicInteger();
     volatile HeartbeatReport last;
-    /** The last answer with when it arrived (the prober's nanoTime), read together; null before the first. */
+    /**
+     * The last answer with when it arrived and since when the answers show data (the prober's nanoTime), read
+     * together; null before the first.
+     */
     volatile ProbeAnswer answer;
     /** When the probe in flight was sent (the prober's nanoTime), 0 while none is or it is still queued. */
     volatile long sentAt;
@@ -413,8 +419,8 @@ public class HeartbeatProber {
       this.clock = clock;
     }
 
-    /** When a lease renewal was last sent (wall clock), null before the first. */
-    volatile Instant leaseSentAt;
+    /** When a lease renewal was last sent (the prober's nanoTime), null before the first. */
+    volatile Long leaseSentNanos;
 
     /**
      * Only ever one at a time (the in-flight flag), as a {@link HeartbeatProbe} needs. {@code heldEpoch}: the
@@ -429,10 +435,13 @@ public class HeartbeatProber {
         HeartbeatReport previous = last;
         long leaseEpoch = heldEpoch >= 0 && missed.get() == 0 && previous != null ? heldEpoch : -1;
         if (leaseEpoch >= 0) {
-          leaseSentAt = Instant.now();
+          leaseSentNanos = clock.getAsLong();
         }
         HeartbeatReport report = heartbeat.probe(leaseEpoch);
-        answer = new ProbeAnswer(report, clock.getAsLong());
+        long now = clock.getAsLong();
+        ProbeAnswer before = answer;
+        long dataSince = report.lsn() <= 0 ? 0 : before != null && before.dataSince() != 0 ? before.dataSince() : now;
+        answer = new ProbeAnswer(report, now, dataSince);
         last = report;
         missed.set(0);
       } catch (Exception e) {
@@ -446,7 +455,7 @@ public class HeartbeatProber {
     ProbeResult result() {
       ProbeAnswer known = answer;
       return known == null ? new ProbeResult(endpoint, missed.get(), null)
-          : new ProbeResult(endpoint, missed.get(), known.report(), known.at());
+          : new ProbeResult(endpoint, missed.get(), known.report(), known.at(), known.dataSince());
     }
 
     void close() {

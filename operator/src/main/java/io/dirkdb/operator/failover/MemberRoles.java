@@ -109,9 +109,9 @@ public record MemberRoles(Map<String, ProbeResult> results, long currentEpoch, O
   }
 
   /**
-   * Empty while another member holds data, by answers that say so: the data holder's answer did not come after the
-   * empty one. An empty answer older than the data (the primary probed just before the first writes of a new
-   * history, its secondary just after) says nothing; the member's next answer decides.
+   * Empty while another member holds data, by answers that say so: the other member showed data already before the
+   * empty answer arrived. An empty answer older than the other's first data (the primary probed just before the
+   * first writes of a new history, its secondary just after) says nothing; the member's next answer decides.
    */
   private static boolean emptyOverData(Map<String, ProbeResult> results, String member) {
     ProbeResult r = results.get(member);
@@ -120,6 +120,6 @@ public record MemberRoles(Map<String, ProbeResult> results, long currentEpoch, O
     }
     return results.entrySet().stream()
         .anyMatch(e -> !e.getKey().equals(member) && e.getValue().last() != null && e.getValue().last().lsn() > 0
-            && !r.answeredBefore(e.getValue()));
+            && !e.getValue().showedDataOnlyAfter(r));
   }
 }

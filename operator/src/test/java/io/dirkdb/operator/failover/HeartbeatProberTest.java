@@ -150,7 +150,7 @@ class HeartbeatProberTest {
     prober.holdPrimary(CLUSTER, MEMBER.id(), 1);
     round();
     assertThat(leaseEpochs).endsWith(1L);
-    assertThat(prober.lastLeaseRenewal(CLUSTER, MEMBER.id())).isPresent();
+    assertThat(prober.lastLeaseRenewalNanos(CLUSTER, MEMBER.id())).isPresent();
     prober.holdPrimary(CLUSTER, null, 0); // a failover began: nobody is renewed
     round();
     assertThat(leaseEpochs).endsWith(-1L);
@@ -167,7 +167,11 @@ class HeartbeatProberTest {
     round();
     ProbeResult second = prober.results(CLUSTER).get(MEMBER.id());
     assertThat(second.answeredAt()).isEqualTo(clock.get()).isGreaterThan(first);
-    assertThat(new ProbeResult(MEMBER, 0, second.last(), first).answeredBefore(second)).isTrue();
+    // It shows data (LSN above 0) since its first answer: an empty answer of another member before that says
+    // nothing of what it held then.
+    assertThat(second.dataSince()).isEqualTo(first);
+    assertThat(second.showedDataOnlyAfter(new ProbeResult(MEMBER, 0, second.last(), first - 1, 0))).isTrue();
+    assertThat(second.showedDataOnlyAfter(new ProbeResult(MEMBER, 0, second.last(), first, 0))).isFalse();
   }
 
   private HeartbeatProber prober(Executor probes) {

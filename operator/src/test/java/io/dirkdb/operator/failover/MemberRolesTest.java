@@ -108,8 +108,8 @@ class MemberRolesTest {
     // One probe round: the primary answered just before the first writes of its new history, its secondary just
     // after them. Read as "empty over data", this started a PrimaryLostItsData failover of a healthy primary.
     Map<String, ProbeResult> results = new LinkedHashMap<>();
-    results.put(P, answeredAt(answer(P, "primary", 1, 0), 1_000));
-    results.put(S0, answeredAt(answer(S0, "secondary", 1, 5), 1_200));
+    results.put(P, answeredAt(answer(P, "primary", 1, 0), 1_000, 0));
+    results.put(S0, answeredAt(answer(S0, "secondary", 1, 5), 1_200, 1_200));
     MemberRoles roles = MemberRoles.of(results, 1, P);
     assertThat(roles.emptyOverData(P)).isFalse();
     assertThat(roles.primary()).contains(P);
@@ -120,16 +120,28 @@ class MemberRolesTest {
   @Test
   void anEmptyAnswerAfterAnotherMembersDataSaysThePrimaryLostIt() {
     Map<String, ProbeResult> results = new LinkedHashMap<>();
-    results.put(P, answeredAt(answer(P, "primary", 1, 0), 1_300)); // still empty after the secondary showed data
-    results.put(S0, answeredAt(answer(S0, "secondary", 1, 5), 1_200));
+    results.put(P, answeredAt(answer(P, "primary", 1, 0), 1_300, 0)); // still empty after the secondary showed data
+    results.put(S0, answeredAt(answer(S0, "secondary", 1, 5), 1_200, 1_200));
     MemberRoles roles = MemberRoles.of(results, 1, P);
     assertThat(roles.emptyOverData(P)).isTrue();
     assertThat(roles.primary()).isEmpty();
     assertThat(roles.falsePrimary(P)).isTrue();
   }
 
-  private static ProbeResult answeredAt(ProbeResult result, long nanos) {
-    return new ProbeResult(result.endpoint(), result.missed(), result.last(), nanos);
+  @Test
+  void anEmptyPrimaryProbedBeforeItsSecondaryInEveryRoundStillLostItsData() {
+    // The prober asks the members in the same order every round: the empty primary's latest answer is always a
+    // little older than the secondary's latest. What counts is that the secondary showed data long before.
+    Map<String, ProbeResult> results = new LinkedHashMap<>();
+    results.put(P, answeredAt(answer(P, "primary", 1, 0), 5_000, 0));
+    results.put(S0, answeredAt(answer(S0, "secondary", 1, 5), 5_010, 1_010));
+    MemberRoles roles = MemberRoles.of(results, 0, null);
+    assertThat(roles.emptyOverData(P)).isTrue();
+    assertThat(roles.primary()).isEmpty();
+  }
+
+  private static ProbeResult answeredAt(ProbeResult result, long nanos, long dataSince) {
+    return new ProbeResult(result.endpoint(), result.missed(), result.last(), nanos, dataSince);
   }
 
   private static ProbeResult answer(String member, String role, long epoch, long lsn) {

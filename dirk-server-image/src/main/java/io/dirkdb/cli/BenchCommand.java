@@ -87,7 +87,13 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String secret = Passwords.givenOrEnvironment(password, System.getenv());
+        String secret;
+        try {
+            secret = Passwords.givenOrEnvironment(password, System.getenv());
+        } catch (io.dirkdb.DirkException e) {
+            System.err.println("dirk bench: " + e.getMessage());
+            return ExitCodes.CONFIG;
+        }
         if (inserts < 1 || connections < 1 || lookupRows < 1 || lookups < 1 || lookupConnections < 1 || startupRows < 0
                 || seconds < 1 || warmUpSeconds < 0 || (keys != null && keys < 1)) {
             System.err.println("dirk bench: counts must be positive");

@@ -88,6 +88,13 @@ public final class ClientCommand implements Callable<Integer> {
             stderr.println(e.getMessage());
             return ExitCodes.CONFIG;
         }
+        String secret;
+        try {
+            secret = Passwords.givenOrEnvironment(password, environment);
+        } catch (DirkException e) {
+            stderr.println("dirk client: " + e.getMessage());
+            return ExitCodes.CONFIG;
+        }
         DirkConnection connection;
         try {
             connection = DirkConnection.open(tls, host, port);
@@ -96,7 +103,6 @@ public final class ClientCommand implements Callable<Integer> {
             return EXIT_CANNOT_CONNECT;
         }
         try (ClientSession session = new ClientSession(connection)) {
-            String secret = Passwords.givenOrEnvironment(password, environment);
             if (secret != null) {
                 Reply reply = session.authenticate(secret);
                 if (reply.isError()) {

@@ -102,9 +102,20 @@ final class Passwords {
         return fallbacks;
     }
 
-    /** The password given on the command line, else of the environment; null for none or an empty one. */
+    /**
+     * The password given on the command line, else of {@code $DIRK_PASSWORD}; null when neither gives one.
+     *
+     * @throws DirkException when the one given is empty, or the variable is set but empty: never read as "no
+     *                       password" (an empty Secret key, a typo in a script would otherwise connect without one)
+     */
     static String givenOrEnvironment(String given, Map<String, String> environment) {
-        String password = given != null ? given : environment.get(ENVIRONMENT_VARIABLE);
-        return password == null || password.isEmpty() ? null : password;
+        if (given != null) {
+            if (given.isBlank()) {
+                throw new DirkException("--password is empty: give the password, or leave the option out to use $"
+                        + ENVIRONMENT_VARIABLE);
+            }
+            return given;
+        }
+        return fromEnvironment(environment, ENVIRONMENT_VARIABLE);
     }
 }

@@ -128,6 +128,17 @@ class ClientCommandTest {
     }
 
     @Test
+    void anEmptyPasswordVariableIsABadConfigurationNotNoPassword() throws IOException {
+        // An empty Secret key or a script's typo: connecting without a password would hide it behind
+        // "authentication required" (or, on a member without one, write unauthenticated).
+        start(ServerSettings.loopback(0));
+        String[] target = {"127.0.0.1", String.valueOf(server.port())};
+        assertThat(client("put a;", Map.of("DIRK_PASSWORD", ""), target)).isEqualTo(2);
+        assertThat(err()).contains("$DIRK_PASSWORD is set but empty");
+        assertThat(database.writes).isEmpty();
+    }
+
+    @Test
     void unreachableServerIsExitCode2() throws IOException {
         int freePort;
         try (ServerSocket probe = new ServerSocket(0)) {

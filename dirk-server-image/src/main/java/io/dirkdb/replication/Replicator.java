@@ -221,10 +221,10 @@ public final class Replicator implements ReplicationLink {
                 closeQuietly(entry.getValue().socket());
             }
         }
+        boolean promotedSecondary = lastState != null && lastState.role() == Role.SECONDARY
+                && state.role() == Role.PRIMARY;
         if (lastState == null || lastState.role() != state.role() || lastState.epoch() != state.epoch()) {
             // A secondary promoted holds only records its primary made durable first: two members have them.
-            boolean promotedSecondary = lastState != null && lastState.role() == Role.SECONDARY
-                    && state.role() == Role.PRIMARY;
             confirmedForReads.set(promotedSecondary ? storage.durableLsn() : 0);
             if (state.role() == Role.PRIMARY) {
                 highestWriteAnswering.accumulateAndGet(storage.durableLsn(), Math::max);
@@ -253,6 +253,12 @@ public final class Replicator implements ReplicationLink {
             }
             follower.stop();
             follower = null;
+        }
+        if (promotedSecondary) {
+            // Its follower has stopped and its last batch landed (perhaps after the raise above, not yet durable
+            // then): every record in the log came from its old primary, none is a write of its own still being
+            // answered, so a fence right after the promotion has none to wait for.
+            highestWriteAnswering.accumulateAndGet(storage.lastLsn(), Math::max);
         }
         if (follows && !resyncRunning()) {
             follower = new LogFollower(state.primaryHost(), state.primaryPort(), member, engine, storage, settings,

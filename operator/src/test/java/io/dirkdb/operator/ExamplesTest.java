@@ -57,7 +57,8 @@ class ExamplesTest {
       Container member = sts.getSpec().getTemplate().getSpec().getContainers().get(0);
       assertThat(member.getImage()).isEqualTo("dirkdb/dirk:0.1.0");
       assertThat(member.getArgs()).containsExactly("server", "--config", "/etc/dirk/config.json",
-          "--data-dir", "/var/lib/dirk/data", "--host", "0.0.0.0", "--port", "3948", "--http-port", "8080");
+          "--data-dir", "/var/lib/dirk/data", "--host", "0.0.0.0", "--port", "3948", "--http-port", "8080",
+          "--primary-lease-ms", "3000"); // three heartbeat intervals (the default, 1000 ms)
       assertThat(member.getEnv()).extracting(EnvVar::getName)
           .containsExactly("DIRK_INSTANCE_ID", "DIRK_PASSWORD", "DIRK_REPLICATION_PASSWORD", "DIRK_ADMIN_PASSWORD",
               "JAVA_TOOL_OPTIONS", "DIRK_PREVIOUS_PASSWORD", "DIRK_PREVIOUS_REPLICATION_PASSWORD",

@@ -15,7 +15,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,7 +46,6 @@ class LeaseFallbackReviewTest {
    * still wait out the lease the pod was started with (6000 ms here) before promoting the secondary.
    */
   @Test
-  @Disabled("review: the lease wait falls back to 2000 ms while members hold 3 x interval; both primaries took writes for ~1.5 s")
   void anOperatorThatNeverHeardTheOldPrimaryWaitsOutTheLeaseItsPodWasStartedWith() throws Exception {
     String ns = "review-lease-fallback";
     Duration lease = Duration.ofMillis(3L * INTERVAL_MS); // what MemberStatefulSets renders for this interval

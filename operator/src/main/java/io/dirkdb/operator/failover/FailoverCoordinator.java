@@ -157,9 +157,8 @@ public class FailoverCoordinator {
   private final Map<ResourceID, String> uids = new ConcurrentHashMap<>();
 
   /**
-   * The lease a member has when its heartbeat does not say one: {@code dirk server --primary-lease-ms}'s
-   * default. The operator waits it out (plus a probe timeout) before promoting past a primary it could
-   * not fence.
+   * {@code dirk server --primary-lease-ms}'s default: the least lease a member may hold. When no heartbeat said a
+   * member's lease, the operator waits out the one its pod was started with, never less than this.
    */
   static final Duration DEFAULT_PRIMARY_LEASE = Duration.ofMillis(2000);
   /** How long one reconcile lets the best candidate catch up from the fenced old primary. */
@@ -963,6 +962,28 @@ public class FailoverCoordinator {
       }
     }
 
+    /**
+     * The lease {@code member} holds when no heartbeat of it said one (an operator restarted while it was cut off):
+     * the {@code --primary-lease-ms} its pod was started with, and no less than this spec renders (a pod not rolled
+     * yet) nor than the member's default. Never the default alone: members start with three heartbeat intervals.
+     */
+    private Duration startedLease(String member) {
+      long millis = Math.max(DEFAULT_PRIMARY_LEASE.toMillis(), MemberStatefulSets.primaryLeaseMillis(cluster));
+      Pod pod = pods.get(member);
+      List<String> args = pod == null || pod.getSpec() == null || pod.getSpec().getContainers().isEmpty() ? List.of()
+          : pod.getSpec().getContainers().get(0).getArgs();
+      for (int i = 0; args != null && i + 1 < args.size(); i++) {
+        if ("--primary-lease-ms".equals(args.get(i))) {
+          try {
+            millis = Math.max(millis, Long.parseLong(args.get(i + 1)));
+          } catch (NumberFormatException e) {
+            LOG.debugf("DirkCluster %s: %s has an unreadable --primary-lease-ms %s", name, member, args.get(i + 1));
+          }
+        }
+      }
+      return Duration.ofMillis(millis);
+    }
+
     /** The record's candidate already answers as primary of its epoch (an operator restarted after the promotion). */
     private boolean alreadyPromoted(FailoverRecord record) {
       Optional<MemberAddress> candidate = endpoint(record.getToPrimary());
@@ -1052,7 +1073,7 @@ public class FailoverCoordinator {
         // it can have had: the operator's, or a secondary's ack before that secondary was detached).
         ProbeResult last = results.get(from);
         Duration lease = last != null && last.last() != null && last.last().leaseMillis() > 0
-            ? Duration.ofMillis(last.last().leaseMillis()) : DEFAULT_PRIMARY_LEASE;
+            ? Duration.ofMillis(last.last().leaseMillis()) : startedLease(from);
         Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
         Instant base = Instant.parse(record.getStartedAt());
         Optional<Instant> renewed = prober.lastLeaseRenewal(id, from);
@@ -1479,7 +1500,7 @@ public class FailoverCoordinator {
       if (said > 0) {
         leases.merge(id, said, Math::max);
       }
-      Duration lease = Duration.ofMillis(leases.getOrDefault(id, DEFAULT_PRIMARY_LEASE.toMillis()));
+      Duration lease = Duration.ofMillis(leases.getOrDefault(id, startedLease(target).toMillis()));
       Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
       Duration left = Duration.ofNanos(check.leaseFrom() + lease.toNanos() + margin.toNanos() - System.nanoTime());
       if (left.compareTo(Duration.ofMillis(5)) <= 0) {

@@ -15,7 +15,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,7 +86,6 @@ class LeaseFallbackReviewTest {
    * 3 x 3000 ms it does not, and both take writes.
    */
   @Test
-  @Disabled("review: a candidate lost after its promote keeps a 3 x interval lease the re-election does not wait out")
   void aCandidateLostAfterItsPromoteIsWaitedOutBeforeAnotherIsPromoted() throws Exception {
     String ns = "review-reelect-lease";
     int interval = 3000;

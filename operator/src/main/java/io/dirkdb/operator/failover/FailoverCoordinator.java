@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -878,6 +879,10 @@ public class FailoverCoordinator {
             throw new IllegalStateException(to + " holds history " + heartbeat.historyId() + ", not the cluster's "
                 + history);
           }
+          Optional<Duration> settling = settleEarlierCandidate(to, epoch);
+          if (settling.isPresent()) {
+            return settling;
+          }
           // Recorded before it is sent: an operator that loses the answer, or restarts, knows this member
           // may be primary at this epoch, and gives any other candidate a higher one.
           advance(record, STEP_PROMOTING);
@@ -984,6 +989,62 @@ public class FailoverCoordinator {
       return Duration.ofMillis(millis);
     }
 
+    /**
+     * The record's candidate is being replaced while a promote may have reached it: remembered as sent now unless
+     * this operator knows when it sent it (a restarted one does not), so {@link #settleEarlierCandidate} waits out
+     * the lease it may hold.
+     */
+    private void rememberEarlierPromote(FailoverRecord record) {
+      PromoteSent known = promotesSent.get(id);
+      if (known == null || !known.member().equals(record.getToPrimary())) {
+        promotesSent.put(id, new PromoteSent(record.getToPrimary(), record.getEpoch(), System.nanoTime()));
+      }
+    }
+
+    /**
+     * An earlier candidate of this failover, whose promote may have landed (its answer lost, then silent), may be
+     * primary at its epoch with the lease that promote gave it, three heartbeat intervals, which outlasts the few
+     * control timeouts its replacement's election takes. Before another member {@code to} is promoted it is
+     * fenced at {@code epoch} (a fencing token: a promote still on its way is refused) or, silent, its lease is
+     * waited out from the end of that promote attempt (+ a probe timeout), as an abandoned hand-over's target is.
+     * Empty once it is settled, else when to look again.
+     */
+    private Optional<Duration> settleEarlierCandidate(String to, long epoch) {
+      PromoteSent earlier = promotesSent.get(id);
+      if (earlier == null || earlier.member().equals(to)) {
+        return Optional.empty();
+      }
+      Optional<MemberAddress> address = endpoint(earlier.member());
+      if (address.isPresent()) {
+        try {
+          String answer = control.fence(address.get(), epoch);
+          LOG.infof("DirkCluster %s: fenced the earlier candidate %s at epoch %d before promoting %s: %s", name,
+              earlier.member(), epoch, to, answer);
+          promotesSent.remove(id);
+          return Optional.empty();
+        } catch (Exception e) {
+          LOG.debugf("DirkCluster %s: the earlier candidate %s did not take a fence: %s", name, earlier.member(),
+              e.getMessage());
+        }
+      }
+      long leaseMillis = startedLease(earlier.member()).toMillis();
+      ProbeResult probed = results.get(earlier.member());
+      if (probed != null && probed.last() != null) {
+        leaseMillis = Math.max(leaseMillis, probed.last().leaseMillis());
+      }
+      Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
+      Duration left = Duration.ofNanos(earlier.endedNanos() + TimeUnit.MILLISECONDS.toNanos(leaseMillis)
+          + margin.toNanos() - System.nanoTime());
+      if (left.compareTo(Duration.ofMillis(5)) > 0) {
+        LOG.infof("DirkCluster %s: %s may hold a promote to epoch %d: waiting %d ms for its lease (%d ms + %d ms) to "
+            + "run out before promoting %s", name, earlier.member(), earlier.epoch(), left.toMillis(), leaseMillis,
+            margin.toMillis(), to);
+        return Optional.of(left.compareTo(RECHECK) < 0 ? left : RECHECK);
+      }
+      promotesSent.remove(id);
+      return Optional.empty();
+    }
+
     /** The record's candidate already answers as primary of its epoch (an operator restarted after the promotion). */
     private boolean alreadyPromoted(FailoverRecord record) {
       Optional<MemberAddress> candidate = endpoint(record.getToPrimary());
@@ -1054,6 +1115,7 @@ public class FailoverCoordinator {
         // The record's candidate may be primary at the record's epoch (its answer lost, then silent): two
         // primaries at one epoch could not be told apart, so the new candidate gets a higher one.
         epoch = Math.max(epoch, record.getEpoch() + 1);
+        rememberEarlierPromote(record);
       }
       if (!promote.member().equals(record.getToPrimary()) || epoch != record.getEpoch()) {
         String message = "after fencing " + from + (acknowledged < 0 ? "" : " (acknowledged up to LSN "
@@ -1292,6 +1354,9 @@ public class FailoverCoordinator {
           .map(n -> observe(n, false)).toList();
       Election election = policy.elect(others, Math.max(highestEpochSeen(), record.getEpoch()));
       if (election instanceof Election.Promote promote) {
+        if (promoteMayHaveBeenSent(record)) {
+          rememberEarlierPromote(record);
+        }
         String message = "candidate " + record.getToPrimary() + " was lost before its promotion; promoting "
             + promote.member() + " at epoch " + promote.newEpoch() + " instead";
         record.setToPrimary(promote.member());

@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -167,9 +168,8 @@ public class FailoverCoordinator {
   private final Map<ResourceID, String> uids = new ConcurrentHashMap<>();
 
   /**
-   * The lease a member has when its heartbeat does not say one: {@code dirk server --primary-lease-ms}'s
-   * default. The operator waits it out (plus a probe timeout) before promoting past a primary it could
-   * not fence.
+   * {@code dirk server --primary-lease-ms}'s default: the least lease a member may hold. When no heartbeat said a
+   * member's lease, the operator waits out the one its pod was started with, never less than this.
    */
   static final Duration DEFAULT_PRIMARY_LEASE = Duration.ofMillis(2000);
   /** How long one reconcile lets the best candidate catch up from the fenced old primary. */
@@ -895,6 +895,10 @@ public class FailoverCoordinator {
             throw new IllegalStateException(to + " holds history " + heartbeat.historyId() + ", not the cluster's "
                 + history);
           }
+          Optional<Duration> settling = settleEarlierCandidate(to, epoch);
+          if (settling.isPresent()) {
+            return settling;
+          }
           // Recorded before it is sent: an operator that loses the answer, or restarts, knows this member
           // may be primary at this epoch, and gives any other candidate a higher one.
           advance(record, STEP_PROMOTING);
@@ -992,6 +996,84 @@ public class FailoverCoordinator {
       }
     }
 
+    /**
+     * The lease {@code member} holds when no heartbeat of it said one (an operator restarted while it was cut off):
+     * the {@code --primary-lease-ms} its pod was started with, and no less than this spec renders (a pod not rolled
+     * yet) nor than the member's default. Never the default alone: members start with three heartbeat intervals.
+     */
+    private Duration startedLease(String member) {
+      long millis = Math.max(DEFAULT_PRIMARY_LEASE.toMillis(), MemberStatefulSets.primaryLeaseMillis(cluster));
+      Pod pod = pods.get(member);
+      List<String> args = pod == null || pod.getSpec() == null || pod.getSpec().getContainers().isEmpty() ? List.of()
+          : pod.getSpec().getContainers().get(0).getArgs();
+      for (int i = 0; args != null && i + 1 < args.size(); i++) {
+        if ("--primary-lease-ms".equals(args.get(i))) {
+          try {
+            millis = Math.max(millis, Long.parseLong(args.get(i + 1)));
+          } catch (NumberFormatException e) {
+            LOG.debugf("DirkCluster %s: %s has an unreadable --primary-lease-ms %s", name, member, args.get(i + 1));
+          }
+        }
+      }
+      return Duration.ofMillis(millis);
+    }
+
+    /**
+     * The record's candidate is being replaced while a promote may have reached it: remembered as sent now unless
+     * this operator knows when it sent it (a restarted one does not), so {@link #settleEarlierCandidate} waits out
+     * the lease it may hold.
+     */
+    private void rememberEarlierPromote(FailoverRecord record) {
+      PromoteSent known = promotesSent.get(id);
+      if (known == null || !known.member().equals(record.getToPrimary())) {
+        promotesSent.put(id, new PromoteSent(record.getToPrimary(), record.getEpoch(), System.nanoTime()));
+      }
+    }
+
+    /**
+     * An earlier candidate of this failover, whose promote may have landed (its answer lost, then silent), may be
+     * primary at its epoch with the lease that promote gave it, three heartbeat intervals, which outlasts the few
+     * control timeouts its replacement's election takes. Before another member {@code to} is promoted it is
+     * fenced at {@code epoch} (a fencing token: a promote still on its way is refused) or, silent, its lease is
+     * waited out from the end of that promote attempt (+ a probe timeout), as an abandoned hand-over's target is.
+     * Empty once it is settled, else when to look again.
+     */
+    private Optional<Duration> settleEarlierCandidate(String to, long epoch) {
+      PromoteSent earlier = promotesSent.get(id);
+      if (earlier == null || earlier.member().equals(to)) {
+        return Optional.empty();
+      }
+      Optional<MemberAddress> address = endpoint(earlier.member());
+      if (address.isPresent()) {
+        try {
+          String answer = control.fence(address.get(), epoch);
+          LOG.infof("DirkCluster %s: fenced the earlier candidate %s at epoch %d before promoting %s: %s", name,
+              earlier.member(), epoch, to, answer);
+          promotesSent.remove(id);
+          return Optional.empty();
+        } catch (Exception e) {
+          LOG.debugf("DirkCluster %s: the earlier candidate %s did not take a fence: %s", name, earlier.member(),
+              e.getMessage());
+        }
+      }
+      long leaseMillis = startedLease(earlier.member()).toMillis();
+      ProbeResult probed = results.get(earlier.member());
+      if (probed != null && probed.last() != null) {
+        leaseMillis = Math.max(leaseMillis, probed.last().leaseMillis());
+      }
+      Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
+      Duration left = Duration.ofNanos(earlier.endedNanos() + TimeUnit.MILLISECONDS.toNanos(leaseMillis)
+          + margin.toNanos() - System.nanoTime());
+      if (left.compareTo(Duration.ofMillis(5)) > 0) {
+        LOG.infof("DirkCluster %s: %s may hold a promote to epoch %d: waiting %d ms for its lease (%d ms + %d ms) to "
+            + "run out before promoting %s", name, earlier.member(), earlier.epoch(), left.toMillis(), leaseMillis,
+            margin.toMillis(), to);
+        return Optional.of(left.compareTo(RECHECK) < 0 ? left : RECHECK);
+      }
+      promotesSent.remove(id);
+      return Optional.empty();
+    }
+
     /** The record's candidate already answers as primary of its epoch (an operator restarted after the promotion). */
     private boolean alreadyPromoted(FailoverRecord record) {
       Optional<MemberAddress> candidate = endpoint(record.getToPrimary());
@@ -1067,6 +1149,7 @@ public class FailoverCoordinator {
         // The record's candidate may be primary at the record's epoch (its answer lost, then silent): two
         // primaries at one epoch could not be told apart, so the new candidate gets a higher one.
         epoch = Math.max(epoch, record.getEpoch() + 1);
+        rememberEarlierPromote(record);
       }
       if (!promote.member().equals(record.getToPrimary()) || epoch != record.getEpoch()) {
         String message = "after fencing " + from + (acknowledged < 0 ? "" : " (acknowledged up to LSN "
@@ -1088,7 +1171,7 @@ public class FailoverCoordinator {
         // failover's start, which a previous operator may have recorded), its last renewal and its last detach.
         ProbeResult last = results.get(from);
         long said = last != null && last.last() != null ? last.last().leaseMillis() : 0;
-        Duration lease = Duration.ofMillis(Math.max(said > 0 ? said : DEFAULT_PRIMARY_LEASE.toMillis(),
+        Duration lease = Duration.ofMillis(Math.max(said > 0 ? said : startedLease(from).toMillis(),
             leases.getOrDefault(id, 0L)));
         Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
         long base = attempt.lastDetachNanos();
@@ -1552,7 +1635,7 @@ public class FailoverCoordinator {
       if (said > 0) {
         leases.merge(id, said, Math::max);
       }
-      Duration lease = Duration.ofMillis(leases.getOrDefault(id, DEFAULT_PRIMARY_LEASE.toMillis()));
+      Duration lease = Duration.ofMillis(leases.getOrDefault(id, startedLease(target).toMillis()));
       Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
       Duration left = Duration.ofNanos(check.leaseFrom() + lease.toNanos() + margin.toNanos() - System.nanoTime());
       if (left.compareTo(Duration.ofMillis(5)) <= 0) {

@@ -29,6 +29,8 @@ import io.dirkdb.testing.RawClient;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class RoutingProxyTest {
     private LoopbackCluster cluster;
@@ -163,13 +165,7 @@ class RoutingProxyTest {
         cluster.database("m1").refuseWritesWith("this member is fenced (epoch 1): writes go to the primary");
         DirkConnection client = client();
 
-        CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> {
-            try {
-                return client.execute("manampia ao@ t (id) sanda (1)");
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Reply> write = executeAsync(client, "manampia ao@ t (id) sanda (1)");
         await("the write m1 refused waits for a primary").pollDelay(Duration.ofMillis(300))
                 .atMost(Duration.ofSeconds(2)).until(() -> !write.isDone());
         cluster.control("m1", "dirk fence", null);
@@ -181,52 +177,31 @@ class RoutingProxyTest {
         assertThat(cluster.database("m1").countOf(StatementKind.WRITE)).isZero();
     }
 
-    @Test
-    void aWriteRefusedByAPrimaryWhoseLeaseRanOutIsSentAgainOnceTheLeaseIsRenewed() throws Exception {
-        // The supervisor's renewal came late (an operator restart, a pause): the primary refuses writes before
-        // applying anything until it is heard from again. The write waits for that instead of failing.
-        cluster = LoopbackCluster.start(2, null);
-        startProxy(ProxySettings.loopback(cluster.addresses).withWriteWaitMillis(10_000));
-        RecordingDatabase m1 = cluster.database("m1");
-        m1.refuseWritesWith(WriteRefusals.LEASE_EXPIRED + ": not heard from the supervisor or any secondary for 2127 ms"
-                + " (lease 2000 ms); another member may be promoted");
-        DirkConnection client = client();
-
-        CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> {
-            try {
-                return client.execute("manampia ao@ t (id) sanda (1)");
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        await("the refused write is sent again, not answered").atMost(Duration.ofSeconds(5))
-                .until(() -> m1.refusedWrites() >= 2 && !write.isDone());
-        m1.refuseWritesWith(null); // renewed
-
-        Reply reply = write.get(15, TimeUnit.SECONDS);
-        assertThat(reply.isError()).as(reply.messageText()).isFalse();
-        assertThat(m1.countOf(StatementKind.WRITE)).isEqualTo(1);
+    /** How a primary refuses a write for a while, before applying anything. */
+    static List<String> passingRefusals() {
+        return List.of(
+                // The supervisor's renewal came late (an operator restart, a pause): refused until heard from again.
+                WriteRefusals.LEASE_EXPIRED + ": not heard from the supervisor or any secondary for 2127 ms (lease 2000 ms);"
+                        + " another member may be promoted",
+                // A new cluster's empty primary, until its peers answered that none holds data.
+                WriteRefusals.EMPTY_PRIMARY_WAITING + "m2 (127.0.0.1:1) to answer, to be sure none of them holds data "
+                        + "before it starts a new history");
     }
 
-    @Test
-    void aWriteRefusedByAnEmptyPrimaryStillWaitingForItsPeersIsSentAgainOnceItStarts() throws Exception {
+    @ParameterizedTest
+    @MethodSource("passingRefusals")
+    void aWriteRefusedForAWhileBeforeAnythingWasAppliedIsSentAgainOnceThePrimaryTakesWrites(String refusal)
+            throws Exception {
         cluster = LoopbackCluster.start(2, null);
         startProxy(ProxySettings.loopback(cluster.addresses).withWriteWaitMillis(10_000));
         RecordingDatabase m1 = cluster.database("m1");
-        m1.refuseWritesWith(WriteRefusals.EMPTY_PRIMARY_WAITING + "m2 (127.0.0.1:1) to answer, to be sure none of them "
-                + "holds data before it starts a new history");
+        m1.refuseWritesWith(refusal);
         DirkConnection client = client();
 
-        CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> {
-            try {
-                return client.execute("manampia ao@ t (id) sanda (1)");
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Reply> write = executeAsync(client, "manampia ao@ t (id) sanda (1)");
         await("the refused write is sent again, not answered").atMost(Duration.ofSeconds(5))
                 .until(() -> m1.refusedWrites() >= 2 && !write.isDone());
-        m1.refuseWritesWith(null); // its peers answered: it starts the history
+        m1.refuseWritesWith(null); // renewed, or its peers answered
 
         Reply reply = write.get(15, TimeUnit.SECONDS);
         assertThat(reply.isError()).as(reply.messageText()).isFalse();
@@ -393,13 +368,7 @@ class RoutingProxyTest {
         startProxy(ProxySettings.loopback(cluster.addresses).withWriteWaitMillis(10_000));
         DirkConnection client = client();
 
-        CompletableFuture<Reply> write = CompletableFuture.supplyAsync(() -> {
-            try {
-                return client.execute("manampia ao@ t (id) sanda (1)");
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Reply> write = executeAsync(client, "manampia ao@ t (id) sanda (1)");
         await().pollDelay(Duration.ofMillis(200)).until(() -> !write.isDone());
         cluster.control("m2", "dirk promote 2", null);
 
@@ -608,5 +577,16 @@ class RoutingProxyTest {
         }
 
         assertThat(IdleClients.closingReason(silent, Duration.ofSeconds(10))).contains("idle for more than 1 s");
+    }
+
+    /** Sends {@code statement} on {@code client} from another thread: its reply, once it comes. */
+    private static CompletableFuture<Reply> executeAsync(DirkConnection client, String statement) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.execute(statement);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 }

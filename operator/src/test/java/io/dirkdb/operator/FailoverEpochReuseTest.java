@@ -134,7 +134,6 @@ class FailoverEpochReuseTest {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled("review: a given-up candidate holding the most is never tried again; sync blocks for good")
   void aGivenUpCandidateHoldingMoreThanTheOthersIsTriedAgainInSyncMode() throws Exception {
     // Sync mode: demo-secondary-1 is down while the primary acknowledges rows 6 to 10 (demo-secondary-0 holds
     // them), then the primary is lost and demo-secondary-1 comes back behind. demo-secondary-0 is the only member

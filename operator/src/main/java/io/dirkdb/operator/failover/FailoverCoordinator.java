@@ -1145,9 +1145,13 @@ public class FailoverCoordinator {
         }
       }
       if (election instanceof Election.NoSafeCandidate none) {
+        // Members given up as candidates were left out (or counted silent): with nobody else to elect they are
+        // candidates again, else the failover would stay blocked for good while one of them holds the data.
+        java.util.Set<String> givenUp = givenUpCandidates.remove(id);
         block(id, "failover of " + from + " after its fence"
             + (acknowledged < 0 ? "" : " (it acknowledged writes up to LSN " + acknowledged + ")") + ": "
-            + none.reason());
+            + none.reason() + (givenUp == null || givenUp.isEmpty() ? ""
+            : "; " + String.join(", ", givenUp) + ", given up before, may be elected again"));
         return Optional.of(RECHECK);
       }
       Election.Promote promote = (Election.Promote) election;

@@ -106,6 +106,63 @@ class FailoverEpochReuseTest {
     }
   }
 
+  @Test
+  void aCandidateGivenUpInSyncModeDoesNotBlockAnEquallyCompleteMemberForGood() throws Exception {
+    // Sync mode, the old primary killed (never fenced): the candidate answers every heartbeat with the same log as
+    // the other secondary but never gets its promote. Given up after 10 s, it must not then count as a silent
+    // member that "may hold the newest acknowledged writes": its log is known and no longer than the other's.
+    String ns = "failover-promote-refused-sync";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 2, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 5);
+      ControlRelay s0 = live.relay(SECONDARY);
+      ControlRelay s1 = live.relay(SECONDARY_1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> s0.connections() > 0 && s1.connections() > 0);
+      s0.holdPromotions(true);
+      s1.holdPromotions(true);
+
+      live.kill(PRIMARY);
+      await().atMost(Duration.ofSeconds(30)).until(() -> s0.promotionsCut() + s1.promotionsCut() > 0);
+      boolean firstIsS0 = s0.promotionsCut() > 0;
+      String other = firstIsS0 ? SECONDARY_1 : SECONDARY;
+      (firstIsS0 ? s1 : s0).holdPromotions(false);
+
+      await().atMost(Duration.ofSeconds(60)).until(() -> heartbeat(live, other).isPrimary());
+      try (DirkConnection conn = live.connect(other)) {
+        assertThat(conn.execute("ampiasao shop").isError()).as("the data is there").isFalse();
+      }
+    }
+  }
+
+  @Test
+  void aGivenUpCandidateHoldingMoreThanTheOthersIsTriedAgainInSyncMode() throws Exception {
+    // Sync mode: demo-secondary-1 is down while the primary acknowledges rows 6 to 10 (demo-secondary-0 holds
+    // them), then the primary is lost and demo-secondary-1 comes back behind. demo-secondary-0 is the only member
+    // holding the acknowledged rows and is slow to take its promote: given up after 10 s, the failover must still
+    // end with it as primary once it takes one, not stay blocked for good with nobody writable.
+    String ns = "failover-promote-refused-ahead";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 2, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 5);
+      ControlRelay s0 = live.relay(SECONDARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> s0.connections() > 0);
+      live.holdRestarts(SECONDARY_1, true);
+      live.kill(SECONDARY_1);
+      FailoverTest.writeRows(live, PRIMARY, 6, 10);
+      s0.holdPromotions(true);
+      live.holdRestarts(PRIMARY, true);
+      live.kill(PRIMARY);
+      live.restartInPlace(SECONDARY_1); // back, behind: the primary it followed is gone
+      await().atMost(Duration.ofSeconds(30)).until(() -> s0.promotionsCut() > 0);
+      // Given up: the record names the member behind.
+      await().atMost(Duration.ofSeconds(40)).until(() -> SECONDARY_1.equals(client.resources(DirkCluster.class)
+          .inNamespace(ns).withName(NAME).require().getStatus().getLastFailover().getToPrimary()));
+      s0.holdPromotions(false);
+
+      await().atMost(Duration.ofSeconds(60)).until(() -> heartbeat(live, SECONDARY).isPrimary());
+      assertThat(heartbeat(live, SECONDARY_1).isPrimary()).as("the member behind").isFalse();
+      assertThat(heartbeat(live, SECONDARY).lsn()).isGreaterThan(heartbeat(live, SECONDARY_1).lsn());
+    }
+  }
+
   static HeartbeatReport heartbeat(LiveCluster live, String pod) throws IOException {
     try (DirkConnection conn = live.connect(pod)) {
       return HeartbeatReport.parse(conn.execute("dirk heartbeat").messageText());

@@ -1109,10 +1109,16 @@ public class FailoverCoordinator {
       for (int look = 0; look < 2; look++) {
         observations = readCandidates(from, attempt, history, "PrimaryLostItsData".equals(record.getReason()));
         // A candidate given up (it refused its promote) is no candidate, but what it holds still counts: seen as
-        // not running, the election never picks it and never assumes it holds less than it may.
+        // not running, the election never picks it and never assumes it holds less than it may. One that answers
+        // with a log no longer than another answering candidate's holds nothing that one lacks: it is left out,
+        // or sync mode would count it silent and block the failover for good (it is never tried again).
         java.util.Set<String> givenUp = givenUpCandidates.getOrDefault(id, java.util.Set.of());
-        observations = observations.stream().map(o -> givenUp.contains(o.member()) ? new MemberObservation(o.member(),
-            false, o.missedHeartbeats(), o.role(), o.epoch(), o.lsn(), o.diverged()) : o).toList();
+        long bestOther = observations.stream().filter(o -> !givenUp.contains(o.member()) && o.answering()
+            && !o.diverged()).mapToLong(MemberObservation::lsn).max().orElse(-1);
+        observations = observations.stream()
+            .filter(o -> !(givenUp.contains(o.member()) && o.answering() && !o.diverged() && o.lsn() <= bestOther))
+            .map(o -> givenUp.contains(o.member()) ? new MemberObservation(o.member(), false, o.missedHeartbeats(),
+                o.role(), o.epoch(), o.lsn(), o.diverged()) : o).toList();
         if (attempt.fence != null) {
           // The fenced old primary said what it acknowledged, and acknowledges nothing more: a silent secondary
           // can hold no acknowledged write beyond that, so only a candidate holding it is required.
@@ -1139,9 +1145,13 @@ public class FailoverCoordinator {
         }
       }
       if (election instanceof Election.NoSafeCandidate none) {
+        // Members given up as candidates were left out (or counted silent): with nobody else to elect they are
+        // candidates again, else the failover would stay blocked for good while one of them holds the data.
+        java.util.Set<String> givenUp = givenUpCandidates.remove(id);
         block(id, "failover of " + from + " after its fence"
             + (acknowledged < 0 ? "" : " (it acknowledged writes up to LSN " + acknowledged + ")") + ": "
-            + none.reason());
+            + none.reason() + (givenUp == null || givenUp.isEmpty() ? ""
+            : "; " + String.join(", ", givenUp) + ", given up before, may be elected again"));
         return Optional.of(RECHECK);
       }
       Election.Promote promote = (Election.Promote) election;

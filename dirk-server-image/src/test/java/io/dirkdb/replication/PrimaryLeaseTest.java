@@ -258,6 +258,19 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
         assertThat(members.heartbeat("m2").path("epoch").asLong()).isEqualTo(4);
     }
 
+    /** A fencing epoch out of range (a poisoned or mistyped one) is refused, and the member is left as it was. */
+    @Test
+    void fenceAtAnEpochOutOfRangeIsRefusedAndChangesNothing() throws IOException {
+        startPrimaryWithTable();
+        Reply poisoned = members.execute("m1", "dirk fence epoch 9223372036854775807");
+        assertThat(poisoned.isError()).as("%s", poisoned).isTrue();
+        assertThat(poisoned.errorMessage()).contains("out of range");
+        assertThat(members.execute("m1", "dirk fence epoch x").isError()).isTrue();
+        assertThat(members.heartbeat("m1").path("role").asText()).isEqualTo("primary");
+        ok(members.execute("m1", "dirk fence epoch 5"));
+        assertThat(members.heartbeat("m1").path("role").asText()).isEqualTo("fenced");
+    }
+
     /** A renewal that is the first request on its connection has no answer to count from: it renews nothing. */
     @Test
     void renewalWithoutAnEarlierAnswerOnItsConnectionRenewsNothing() throws IOException {

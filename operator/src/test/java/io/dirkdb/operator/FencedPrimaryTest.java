@@ -121,6 +121,53 @@ class FencedPrimaryTest {
     }
   }
 
+  @Test
+  void aFailoverBlockedAfterItFencedThePrimaryGivesTheRoleBackToItOnceItAnswers() throws Exception {
+    String ns = "fenced-by-blocked-failover";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      ControlRelay primaryRelay = live.relay(PRIMARY);
+      ControlRelay secondaryRelay = live.relay(SECONDARY);
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> primaryRelay.connections() > 0 && secondaryRelay.connections() > 0);
+      // The secondary never takes its detach, so once the old primary is fenced nobody may be elected; and the
+      // operator stops hearing the primary (lost), though its fence still reaches it.
+      secondaryRelay.drop("dirk fence");
+      primaryRelay.drop("dirk heartbeat");
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverBlocked");
+        assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
+        assertThat(heartbeat(live, SECONDARY).role()).isEqualTo("secondary");
+      });
+
+      // Heard again: fenced, holding every write it acknowledged, with nobody else to take over. Left fenced,
+      // the cluster would take no writes until the secondary could be detached.
+      primaryRelay.drop();
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        FailoverRecord record = c.getStatus().getLastFailover();
+        assertThat(record.getStep()).as("status: %s", record).isEqualTo("Completed");
+        assertThat(record.getToPrimary()).isEqualTo(PRIMARY);
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+        assertThat(role(ns, PRIMARY)).isEqualTo("primary");
+        assertThat(eventReasons(ns)).contains("FailoverCandidateChanged", "FailoverCompleted");
+      });
+      HeartbeatReport back = heartbeat(live, PRIMARY);
+      assertThat(back.isPrimary()).isTrue();
+      assertThat(back.epoch()).isGreaterThan(1L);
+      // Sync: each write waits for the secondary, which follows the primary at its new epoch.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        HeartbeatReport secondary = heartbeat(live, SECONDARY);
+        assertThat(secondary.role()).isEqualTo("secondary");
+        assertThat(secondary.epoch()).isEqualTo(back.epoch());
+      });
+      FailoverTest.writeRows(live, PRIMARY, 4, 6);
+      assertThat(ids(live, PRIMARY)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(ids(live, SECONDARY)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L));
+    }
+  }
+
   private DirkCluster cluster(String ns) {
     return client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
   }

@@ -1101,6 +1101,9 @@ public class FailoverCoordinator {
     private Optional<Duration> electAfterFence(FailoverRecord record, Attempt attempt,
         Optional<MemberAddress> oldPrimary, String history) {
       String from = record.getFromPrimary();
+      if (from != null && from.equals(record.getToPrimary())) {
+        return null; // given back to the fenced old primary (below): a promote to it may have been sent
+      }
       FailoverPolicy policy = policy(cluster.getSpec().getFailover());
       long acknowledged = attempt.fence == null ? -1 : attempt.fence.acknowledgedLsn();
       Election election = null;
@@ -1137,14 +1140,20 @@ public class FailoverCoordinator {
           break;
         }
         if (!catchUp(behind.member(), oldPrimary.get(), acknowledged, history, attempt)) {
-          block(id, "failover of " + from + ": the fenced old primary acknowledged writes up to LSN " + acknowledged
-              + " but the best candidate, " + behind.member() + ", holds LSN " + behind.lsn() + " and did not catch "
-              + "up from it within " + ACKNOWLEDGED_CATCH_UP_WAIT.toSeconds() + " s; promoting it would lose "
-              + "acknowledged writes");
+          String why = "the best candidate, " + behind.member() + ", holds LSN " + behind.lsn() + " and did not catch "
+              + "up to the LSN " + acknowledged + " the fenced old primary acknowledged within "
+              + ACKNOWLEDGED_CATCH_UP_WAIT.toSeconds() + " s; promoting it would lose acknowledged writes";
+          if (giveBackToFencedOldPrimary(record, attempt, oldPrimary, history, why)) {
+            return null;
+          }
+          block(id, "failover of " + from + ": " + why);
           return Optional.of(RECHECK);
         }
       }
       if (election instanceof Election.NoSafeCandidate none) {
+        if (giveBackToFencedOldPrimary(record, attempt, oldPrimary, history, none.reason())) {
+          return null;
+        }
         // Members given up as candidates were left out (or counted silent): with nobody else to elect they are
         // candidates again, else the failover would stay blocked for good while one of them holds the data.
         java.util.Set<String> givenUp = givenUpCandidates.remove(id);
@@ -1204,6 +1213,53 @@ public class FailoverCoordinator {
         }
       }
       return null;
+    }
+
+    /**
+     * After the fence nobody may take over ({@code why}), yet the fenced old primary answers, intact, holding every
+     * write it acknowledged: left fenced, the cluster would take no writes until a secondary could be elected. It
+     * takes the role back at a new epoch instead, as a primary fenced by hand with no secondary to take over does,
+     * and the record names it as the candidate from then on. Only while this failover has sent no promote (no other
+     * member can be primary at any of its epochs) and the old primary's data is not what was lost. Returns whether
+     * the record now names the old primary.
+     */
+    private boolean giveBackToFencedOldPrimary(FailoverRecord record, Attempt attempt,
+        Optional<MemberAddress> oldPrimary, String history, String why) {
+      String from = record.getFromPrimary();
+      Pod pod = pods.get(from);
+      if (attempt.fence == null || oldPrimary.isEmpty() || pod == null
+          || pod.getMetadata().getDeletionTimestamp() != null || "PrimaryLostItsData".equals(record.getReason())
+          || promoteMayHaveBeenSent(record) || promotesSent.containsKey(id)
+          || !givenUpCandidates.getOrDefault(id, java.util.Set.of()).isEmpty()) {
+        return false;
+      }
+      HeartbeatReport heartbeat;
+      try {
+        heartbeat = control.heartbeat(oldPrimary.get());
+      } catch (Exception e) {
+        LOG.debugf("DirkCluster %s: the fenced %s does not answer, so it cannot take the role back: %s", name, from,
+            e.getMessage());
+        return false;
+      }
+      boolean otherHistory = history != null && heartbeat.historyId() != null && !history.equals(heartbeat.historyId());
+      if (!HeartbeatReport.FENCED.equals(heartbeat.role()) || heartbeat.diverged() || heartbeat.needsResync()
+          || otherHistory || heartbeat.lsn() < attempt.fence.acknowledgedLsn()) {
+        return false;
+      }
+      long epoch = Math.max(record.getEpoch(), Math.max(highestEpochSeen(), heartbeat.epoch()) + 1);
+      String message = "failover of " + from + " after its fence: " + why + "; " + from + ", fenced, answering and "
+          + "holding every write it acknowledged (LSN " + attempt.fence.acknowledgedLsn() + "), takes the primary "
+          + "role back at epoch " + epoch;
+      record.setToPrimary(from);
+      record.setEpoch(epoch);
+      status().setLastFailover(record);
+      status().setPhase(ClusterPhase.FailingOver);
+      blocked.remove(id);
+      setCondition(true, "FailoverStarted", message);
+      writeStatus();
+      LOG.warnf("DirkCluster %s: %s", name, message);
+      ClusterEvents.warning(client, cluster, "FailoverCandidateChanged", message);
+      return true;
     }
 
     /**

@@ -50,6 +50,12 @@ public final class Member implements AutoCloseable {
     private final Database database;
     private final Path dataDirectory; // null: state kept in memory only (tests)
     private volatile MemberState state;
+    /**
+     * A fence of this primary is under way: writes are refused and the ones logged drain (up to {@link #FENCE_DRAIN})
+     * before the role changes. Heartbeats say {@code fenced} meanwhile: it takes no writes, and a proxy or supervisor
+     * must not send it any.
+     */
+    private volatile boolean fencing;
     private volatile boolean ready = true;
     private volatile ReplicationLink replication = ReplicationLink.NONE;
     private final Bootstrap bootstrap;
@@ -675,9 +681,11 @@ public final class Member implements AutoCloseable {
     /** The heartbeat answer: one line of JSON with id, role, epoch, last LSN and readiness. */
     public String heartbeat() {
         MemberState current = state;
+        // A fence under way refuses writes already, though the role changes only once its writes drained.
+        boolean draining = fencing && current.role() == Role.PRIMARY;
         ObjectNode node = JSON.createObjectNode();
         node.put("id", id);
-        node.put("role", current.role().wireName());
+        node.put("role", draining ? Role.FENCED.wireName() : current.role().wireName());
         node.put("epoch", current.epoch());
         node.put("lsn", database.lastLsn());
         String storageFailure = database.storageFailure();
@@ -705,7 +713,7 @@ public final class Member implements AutoCloseable {
             // Whatever the role: a supervisor that must wait out a lease another member may hold learns its length.
             node.put("leaseMs", leaseMillis());
         }
-        if (current.role() == Role.PRIMARY && leaseNanos > 0) {
+        if (current.role() == Role.PRIMARY && !draining && leaseNanos > 0) {
             String expired = leaseExpiry();
             node.put("leaseExpired", expired != null);
             if (expired != null) {
@@ -792,14 +800,19 @@ public final class Member implements AutoCloseable {
             highest = seenEpoch;
         }
         MemberState next = current.with(Role.FENCED, current.epoch(), highest, null, 0);
-        // Refuse first: no write may be acknowledged after the fence is.
-        database.refuseWrites(refusal(next));
-        if (current.role() == Role.PRIMARY) {
-            // A clean hand-over: the writes already logged get their confirmation (bounded) instead of
-            // "outcome unknown"; none is acknowledged after the fence, whose figures include them.
-            replication.drainWrites(database.lastLsn(), FENCE_DRAIN);
+        fencing = current.role() == Role.PRIMARY;
+        try {
+            // Refuse first: no write may be acknowledged after the fence is.
+            database.refuseWrites(refusal(next));
+            if (current.role() == Role.PRIMARY) {
+                // A clean hand-over: the writes already logged get their confirmation (bounded) instead of
+                // "outcome unknown"; none is acknowledged after the fence, whose figures include them.
+                replication.drainWrites(database.lastLsn(), FENCE_DRAIN);
+            }
+            state = next;
+        } finally {
+            fencing = false;
         }
-        state = next;
         save(next);
         // Returns once no acknowledgement decided under the old role is pending: the figures below are final.
         replication.roleChanged(next);

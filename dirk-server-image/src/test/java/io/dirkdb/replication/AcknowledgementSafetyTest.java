@@ -99,6 +99,31 @@ class AcknowledgementSafetyTest extends ReplicaSetFixture {
     }
 
     @Test
+    void aPrimaryWhoseFenceIsDrainingWritesAnswersFencedToHeartbeats() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC).withSyncTimeout(Duration.ofSeconds(20)));
+        members.startPrimary("m1");
+        try (PeerChannel peer = openStream("m1", "dirk stream 0 0 0;");
+             ReplicationFrames.FrameReader frames = new ReplicationFrames.FrameReader(peer.in)) {
+            CompletableFuture<Reply> waiting = CompletableFuture.supplyAsync(() -> execute("m1", "manamboara tahiry late"));
+            receiveUpTo(frames, 1);
+            // The write is logged and shipped, never acknowledged: the fence lets it drain for up to 1 s.
+            CompletableFuture<String> fence = CompletableFuture.supplyAsync(() -> members.node("m1").member().fence());
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                String error = members.execute("m1", "manamboara tahiry refused").errorMessage();
+                return error != null && error.contains("fenced");
+            });
+            String role = members.heartbeat("m1").path("role").asText();
+            boolean drained = fence.isDone();
+            assertThat(drained).as("the fence still drains (else this test shows nothing)").isFalse();
+            assertThat(role).as("a member refusing writes under a fence is no primary to send writes to")
+                    .isEqualTo("fenced");
+            assertThat(fence.get(5, TimeUnit.SECONDS)).startsWith("fenced");
+            assertThat(waiting.get(5, TimeUnit.SECONDS).errorMessage()).contains("outcome unknown");
+        }
+        assertThat(members.heartbeat("m1").path("role").asText()).isEqualTo("fenced");
+    }
+
+    @Test
     void fencedMemberStillServesItsFinalLogForCatchUp() throws Exception {
         // What a switchover needs: the target catches up from the fenced old primary before its promotion.
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));

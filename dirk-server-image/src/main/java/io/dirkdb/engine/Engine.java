@@ -371,6 +371,14 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * Why a snapshot whose source holds {@code sourceDataBytes} of data (its estimate) cannot be installed here, for
+     * want of heap; null when it can.
+     */
+    public String resyncRefusal(long sourceDataBytes) {
+        return memoryLimit.resyncRefusal(sourceDataBytes);
+    }
+
+    /**
      * The estimated heap of the data, the JVM's heap figures and whether writes that add data are refused now
      * (the data is at its limit, or the last write or replicated record was refused for memory and nothing
      * changed since). Cheap, lock-free: heartbeats and metrics ask it.

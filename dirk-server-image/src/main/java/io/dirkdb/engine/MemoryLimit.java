@@ -118,6 +118,20 @@ public final class MemoryLimit {
                 + "it resumes";
     }
 
+    /**
+     * Why a resync bringing a snapshot of {@code dataBytes} (its source's estimate of its data) cannot be installed
+     * here, or null: past what a secondary applies, the install would run out of heap half-way.
+     */
+    String resyncRefusal(long dataBytes) {
+        long limit = replicationLimitBytes();
+        if (dataBytes <= limit) {
+            return null;
+        }
+        return "its data takes an estimated " + size(dataBytes) + ", more than this member has room for: "
+                + size(limit) + " (halfway between --max-heap-share " + trim(maxHeapShare) + " and the whole "
+                + size(heapMax) + " heap). Give this member as much memory as its source (a larger heap), then resync it";
+    }
+
     private static final String WHAT_TO_DO = "Reads, deletes and drops go on. Delete data, or give the member more "
             + "memory (a larger container memory limit or -Xmx), or raise --max-heap-share";
 

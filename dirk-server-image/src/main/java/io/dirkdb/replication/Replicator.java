@@ -962,7 +962,10 @@ public final class Replicator implements ReplicationLink {
             try (file) {
                 ObjectNode header = PeerChannel.JSON.createObjectNode().put("lsn", snapshot.lsn())
                         .put("epoch", snapshot.epoch()).put("size", snapshot.size()).put("deflate", deflate)
-                        .put("historyId", member.state().historyId());
+                        .put("historyId", member.state().historyId())
+                        // What its state takes in memory now (the snapshot and the log after it): a receiver
+                        // without the room for it refuses before it replaces anything.
+                        .put("dataBytes", engine.memory().dataBytes());
                 out.write(ReplyWriter.encodeMessage(header.toString()));
                 out.flush();
                 Deflater deflater = deflate ? new Deflater(Deflater.BEST_SPEED) : null;

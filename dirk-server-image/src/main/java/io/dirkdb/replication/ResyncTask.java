@@ -127,6 +127,11 @@ final class ResyncTask {
                         ? "it does not say which history it belongs to; this member belongs to history " + own
                         : member.otherHistory(theirs)));
             }
+            String noRoom = header.has("dataBytes") ? engine.resyncRefusal(header.path("dataBytes").asLong()) : null;
+            if (noRoom != null) {
+                // Installing it would run out of heap half-way, this member's own data already dropped.
+                throw new DirkException("refusing to resync from " + host + ":" + port + ": " + noRoom);
+            }
             member.observeEpoch(header.path("epoch").asLong());
             if (theirs != null) {
                 member.adoptHistory(theirs);

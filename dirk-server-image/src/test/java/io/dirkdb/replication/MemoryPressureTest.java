@@ -43,6 +43,37 @@ class MemoryPressureTest extends ReplicaSetFixture {
     }
 
     @Test
+    void aResyncFromAMemberHoldingMoreDataThanThisOneHasRoomForIsRefusedBeforeAnythingIsReplaced() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        createShop();
+        long before = members.heartbeat("m1").path("lsn").asLong();
+        awaitLsn("m2", before);
+        // m2's heap is far smaller than m1's data: it stops following before the rows below.
+        members.node("m2").database().engine().limitMemory(MemoryLimit.ofHeap(0.5, 16 * 1024));
+        insert(0, 200);
+        members.node("m1").database().engine().checkpoint();
+        long sourceData = members.heartbeat("m1").path("dataBytes").asLong();
+        assertThat(sourceData).isGreaterThan(32 * 1024);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                members.heartbeat("m2").path("replicationError").asText().contains("stopped following"));
+        long kept = members.heartbeat("m2").path("lsn").asLong();
+
+        // Installing m1's snapshot would take more heap than m2 has (a real member dies of OutOfMemoryError
+        // half-way, its old data already gone): refused at once, with the figures, and nothing replaced.
+        ok(members.execute("m2", "dirk resync '" + members.node("m1").host() + "' " + members.node("m1").port()));
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                members.heartbeat("m2").path("resync").path("phase").asText().equals("failed"));
+        JsonNode beat = members.heartbeat("m2");
+        assertThat(beat.path("resync").path("error").asText())
+                .contains("refusing to resync").contains("more than this member has room for")
+                .contains("--max-heap-share");
+        assertThat(beat.path("lsn").asLong()).isEqualTo(kept);
+        assertThat(beat.path("resync").path("bytes").asLong()).as("bytes of the snapshot read").isZero();
+    }
+
+    @Test
     void heartbeatAndMetricsTellDataHeapAndPressure() throws Exception {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
         ReplicaSet.Node primary = members.startPrimary("m1");

@@ -91,6 +91,12 @@ final class ControlRelay implements AutoCloseable {
     cutAfter = statement.toLowerCase(java.util.Locale.ROOT);
   }
 
+  /** Ends a {@link #cutAfter} cut: chunks towards the member pass again (connections already broken stay so). */
+  void heal() {
+    cutAfter = null;
+    cut = false;
+  }
+
   /** {@code dirk promote}, {@code follow}, {@code fence} and {@code resync} statements seen, in order. */
   List<String> controlStatements() {
     return List.copyOf(controlStatements);

@@ -168,6 +168,49 @@ class FencedPrimaryTest {
     }
   }
 
+  /**
+   * Review of the give-back: its promote reaches the old primary but the answer is lost (the confirming heartbeat
+   * is swallowed, as on the slow link that made it look lost). The next pass keys its Attempt on the new epoch,
+   * fences the old primary again (now the primary at that epoch), and then sends the same epoch again, which a
+   * member refuses for good once it has seen it: nobody takes writes though the old primary holds everything.
+   */
+  @Test
+  void aGiveBackWhosePromoteAnswerIsLostStillEndsWithTheOldPrimaryWritable() throws Exception {
+    String ns = "give-back-answer-lost";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      ControlRelay primaryRelay = live.relay(PRIMARY);
+      ControlRelay secondaryRelay = live.relay(SECONDARY);
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> primaryRelay.connections() > 0 && secondaryRelay.connections() > 0);
+      secondaryRelay.drop("dirk fence");
+      primaryRelay.drop("dirk heartbeat");
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverBlocked");
+        assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
+      });
+
+      // The give-back's promote lands; everything after it towards the old primary is lost until healed.
+      primaryRelay.cutAfter("dirk promote");
+      primaryRelay.drop();
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+          .until(() -> heartbeat(live, PRIMARY).isPrimary());
+      primaryRelay.heal();
+
+      await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        FailoverRecord record = c.getStatus().getLastFailover();
+        HeartbeatReport now = heartbeat(live, PRIMARY);
+        assertThat(now.isPrimary()).as("%s answers %s at epoch %d; record %s; statements to it %s", PRIMARY,
+            now.role(), now.epoch(), record, primaryRelay.controlStatements()).isTrue();
+        assertThat(record.getStep()).as("status: %s", record).isEqualTo("Completed");
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+      });
+      FailoverTest.writeRows(live, PRIMARY, 4, 6);
+      assertThat(ids(live, PRIMARY)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    }
+  }
+
   private DirkCluster cluster(String ns) {
     return client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
   }

@@ -43,6 +43,8 @@ final class ControlRelay implements AutoCloseable {
   /** Once a chunk holding this statement passed, every later chunk towards the member is swallowed. */
   private volatile String cutAfter;
   private volatile boolean cut;
+  /** Chunks swallowed by a {@link #cutAfter} cut. */
+  private final AtomicInteger cutChunks = new AtomicInteger();
   /** The control statements (promote, follow, fence, resync) that passed towards the member, as sent. */
   private final List<String> controlStatements = new CopyOnWriteArrayList<>();
 
@@ -97,6 +99,11 @@ final class ControlRelay implements AutoCloseable {
     cut = false;
   }
 
+  /** Chunks a {@link #cutAfter} cut swallowed so far. */
+  int cutChunks() {
+    return cutChunks.get();
+  }
+
   /** {@code dirk promote}, {@code follow}, {@code fence} and {@code resync} statements seen, in order. */
   List<String> controlStatements() {
     return List.copyOf(controlStatements);
@@ -143,7 +150,11 @@ final class ControlRelay implements AutoCloseable {
             while (control.find()) {
               controlStatements.add(control.group());
             }
-            if (cut || dropped.stream().anyMatch(lower::contains)) {
+            if (cut) {
+              cutChunks.incrementAndGet();
+              continue; // never arrives
+            }
+            if (dropped.stream().anyMatch(lower::contains)) {
               continue; // never arrives
             }
             String last = cutAfter;

@@ -37,6 +37,9 @@ class FencedPrimaryTest {
   @ClusterAdmin
   KubernetesClient client;
 
+  @Inject
+  io.dirkdb.operator.failover.HeartbeatProber prober;
+
   @Test
   void aPrimaryFencedByHandIsHandedOverWithoutLosingAcknowledgedWrites() throws Exception {
     String ns = "fenced-by-hand";
@@ -194,7 +197,9 @@ class FencedPrimaryTest {
       primaryRelay.cutAfter("dirk promote");
       primaryRelay.drop();
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
-          .until(() -> heartbeat(live, PRIMARY).isPrimary());
+          .until(() -> heartbeat(live, PRIMARY).isPrimary() && heartbeat(live, PRIMARY).epoch() > 1);
+      // The promote's answer went back; what the operator sent next (its confirming heartbeat) is swallowed.
+      await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> primaryRelay.cutChunks() > 0);
       primaryRelay.heal();
 
       await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
@@ -204,6 +209,59 @@ class FencedPrimaryTest {
         assertThat(now.isPrimary()).as("%s answers %s at epoch %d; record %s; statements to it %s", PRIMARY,
             now.role(), now.epoch(), record, primaryRelay.controlStatements()).isTrue();
         assertThat(record.getStep()).as("status: %s", record).isEqualTo("Completed");
+        assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+      });
+      FailoverTest.writeRows(live, PRIMARY, 4, 6);
+      assertThat(ids(live, PRIMARY)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    }
+  }
+
+  /**
+   * Review of the give-back: its promote lands and its confirmation is lost, while the prober does hear the old
+   * primary (so it is not given up as lost). The next pass keys its Attempt on the give-back's epoch, so it fences
+   * the old primary again (now primary at that epoch) before anything else, then sends the same epoch, which the
+   * member refuses for good: after PROMOTE_REFUSAL_LIMIT the old primary is given up, and nobody takes writes.
+   */
+  @Test
+  void aGiveBackPromotedButUnconfirmedIsNotFencedAgainByTheNextPass() throws Exception {
+    String ns = "give-back-refenced";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      ControlRelay primaryRelay = live.relay(PRIMARY);
+      ControlRelay secondaryRelay = live.relay(SECONDARY);
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> primaryRelay.connections() > 0 && secondaryRelay.connections() > 0);
+      secondaryRelay.drop("dirk fence");
+      // Lost, and not fenced yet: the failover is blocked without a fence answer, so it cannot give back.
+      primaryRelay.drop("dirk heartbeat", "dirk fence");
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverBlocked"));
+      // Heard again by the prober (its fence still lost), so the next passes see it answering.
+      primaryRelay.drop("dirk fence");
+      io.javaoperatorsdk.operator.processing.event.ResourceID id =
+          io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(cluster(ns));
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        var r = prober.results(id).get(PRIMARY);
+        return r != null && r.answering() && r.missed() == 0;
+      });
+      // Now the fence lands and the failover gives the role back; the confirmation of its promote is lost.
+      primaryRelay.cutAfter("dirk promote");
+      primaryRelay.drop();
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+          .until(() -> heartbeat(live, PRIMARY).isPrimary() && heartbeat(live, PRIMARY).epoch() > 1);
+      // The promote's answer went back; what the operator sent next (its confirming heartbeat) is swallowed.
+      await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> primaryRelay.cutChunks() > 0);
+      primaryRelay.heal();
+      long promotedAt = heartbeat(live, PRIMARY).epoch();
+
+      await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
+        DirkCluster c = cluster(ns);
+        FailoverRecord record = c.getStatus().getLastFailover();
+        HeartbeatReport now = heartbeat(live, PRIMARY);
+        assertThat(now.isPrimary()).as("%s (promoted at epoch %d) answers %s at epoch %d; record %s/%s@%d; "
+            + "statements to it %s", PRIMARY, promotedAt, now.role(), now.epoch(), record.getStep(),
+            record.getToPrimary(), record.getEpoch(), primaryRelay.controlStatements()).isTrue();
+        assertThat(record.getStep()).isEqualTo("Completed");
         assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
       });
       FailoverTest.writeRows(live, PRIMARY, 4, 6);

@@ -1,0 +1,137 @@
+package io.dirkdb.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dirkdb.client.DirkConnection;
+import io.dirkdb.heartbeat.HeartbeatReport;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
+import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
+import io.dirkdb.operator.failover.FailoverCoordinator;
+import io.dirkdb.operator.failover.HeartbeatProber;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.quarkus.arc.ClientProxy;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Review of the give-back to a fenced old primary: its guard is "the failover's record is before Promoting", but a
+ * hand-over whose target may hold a late promote, turned into a failover when its old primary went silent, has its
+ * step set back to Started. A restarted operator (no memory of the promote it sent) then gives the role back to
+ * the old primary while the target is still primary at its epoch with the lease its promote gave it.
+ */
+@QuarkusTest
+class GiveBackReviewTest {
+
+  static final String NAME = "demo";
+  static final String PRIMARY = "demo-primary-0";
+  static final String SECONDARY = "demo-secondary-0";
+
+  @Inject
+  @ClusterAdmin
+  KubernetesClient client;
+
+  @Inject
+  Operator operator;
+
+  @Inject
+  HeartbeatProber prober;
+
+  @Inject
+  FailoverCoordinator coordinator;
+
+  @Test
+  void aGiveBackNeverLetsTheOldPrimaryTakeWritesNextToAHandOverTargetHoldingALatePromote() throws Exception {
+    String ns = "review-give-back-late-promote";
+    Duration lease = Duration.ofSeconds(60);
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {},
+        LiveCluster.MemberRuntime.IN_PROCESS, lease)) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      ControlRelay target = live.relay(SECONDARY);
+      ControlRelay old = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> target.connections() > 0 && old.connections() > 0);
+      target.delay(Duration.ofMillis(2500), "dirk promote");
+      try (WritablePrimaries watch = new WritablePrimaries(live, SECONDARY, PRIMARY)) {
+        setTargetPrimary(ns, SECONDARY);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> target
+            .controlStatements().stream().anyMatch(s -> s.toLowerCase().startsWith("dirk promote")));
+        // Between the operator's timeout (2 s) and the promote's arrival (2.5 s), as SwitchoverAbandonTest does.
+        Thread.sleep(2200);
+        target.drop("dirk heartbeat", "dirk fence", "dirk follow", "dirk promote", "dirk auth");
+        await().atMost(Duration.ofSeconds(10)).until(() -> heartbeat(live, SECONDARY).isPrimary());
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
+          FailoverRecord record = cluster(ns).getStatus().getLastFailover();
+          return record != null && "Abandoning".equals(record.getStep());
+        });
+        // The old primary goes silent while the abandon waits out the target's lease: the hand-over becomes a
+        // failover, and its step goes back to Started.
+        old.drop("dirk heartbeat");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
+          FailoverRecord record = cluster(ns).getStatus().getLastFailover();
+          return "PrimaryLostInHandOver".equals(record.getReason());
+        });
+        restartForgettingEverything();
+        old.drop();
+
+        // Whatever the operator does, the target must not take writes next to the old primary: wait until the
+        // target's promote lease has run out (or it was fenced), then look at what the watch saw.
+        await().atMost(lease.plusSeconds(30)).until(() ->
+            !heartbeat(live, SECONDARY).isPrimary() || leaseExpired(live, SECONDARY));
+        FailoverRecord record = cluster(ns).getStatus().getLastFailover();
+        assertThat(watch.rounds()).isPositive();
+        assertThat(watch.overlaps()).as("instants at which %s (late promote) and %s (record %s/%s@%d %s) both took "
+            + "writes", SECONDARY, PRIMARY, record.getStep(), record.getToPrimary(), record.getEpoch(),
+            record.getReason()).isEmpty();
+      }
+    }
+  }
+
+  /** As {@link OperatorRestart#restartAsANewProcess}, and the coordinator's in-memory maps emptied too. */
+  private void restartForgettingEverything() throws ReflectiveOperationException {
+    OperatorRestart.stopLikeAPodDeletion(operator);
+    try {
+      Object real = ClientProxy.unwrap(coordinator);
+      for (Field field : FailoverCoordinator.class.getDeclaredFields()) {
+        if (Map.class.isAssignableFrom(field.getType()) && !java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+          field.setAccessible(true);
+          ((Map<?, ?>) field.get(real)).clear();
+        }
+      }
+      client.resources(DirkCluster.class).inAnyNamespace().list().getItems()
+          .forEach(c -> prober.forget(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(c)));
+      FailoverTest.expireOperatorLease(client);
+    } finally {
+      operator.start();
+    }
+  }
+
+  private static boolean leaseExpired(LiveCluster live, String pod) throws IOException {
+    try (DirkConnection c = live.connect(pod)) {
+      return c.execute("dirk heartbeat").messageText().contains("\"leaseExpired\":true");
+    }
+  }
+
+  private void setTargetPrimary(String ns, String target) {
+    Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
+      c.getSpec().setTargetPrimary(target);
+      return c;
+    }));
+  }
+
+  private DirkCluster cluster(String ns) {
+    return client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
+  }
+
+  private static HeartbeatReport heartbeat(LiveCluster live, String pod) throws IOException {
+    try (DirkConnection c = live.connect(pod)) {
+      return HeartbeatReport.parse(c.execute("dirk heartbeat").messageText());
+    }
+  }
+}

@@ -830,6 +830,10 @@ public class FailoverCoordinator {
       String attemptKey = from + "@" + epoch;
       Attempt attempt = attempts.compute(id, (k, a) -> a != null && a.key.equals(attemptKey) ? a
           : new Attempt(attemptKey));
+      if (!switchover && from != null && from.equals(record.getToPrimary()) && oldPrimary.isPresent()
+          && !attempt.oldPrimaryFenced) {
+        checkGivenBackOldPrimary(record, oldPrimary.get(), attempt);
+      }
       if (oldPrimary.isPresent() && !attempt.oldPrimaryFenced) {
         try {
           String answer = control.fence(oldPrimary.get());
@@ -1216,6 +1220,34 @@ public class FailoverCoordinator {
     }
 
     /**
+     * A failover that gave the role back to its old primary, seen by a new attempt (the promote's answer was lost,
+     * the operator restarted, a status write failed): once it took the promote, fencing it again would undo it,
+     * and the same epoch would then be refused for good. A primary at the record's epoch is kept as it is; one
+     * that answers another role at that epoch or above (it took the promote, then a fence) gets a higher epoch.
+     */
+    private void checkGivenBackOldPrimary(FailoverRecord record, MemberAddress oldPrimary, Attempt attempt) {
+      HeartbeatReport now;
+      try {
+        now = control.heartbeat(oldPrimary);
+      } catch (Exception e) {
+        return; // silent: the fence below fails too, and the candidate is given up once lost
+      }
+      if (now.isPrimary() && now.epoch() >= record.getEpoch()) {
+        attempt.oldPrimaryFenced = true; // nothing to fence: it is the primary this failover makes
+        return;
+      }
+      if (now.epoch() >= record.getEpoch()) {
+        long next = Math.max(now.epoch(), highestEpochSeen()) + 1;
+        LOG.warnf("DirkCluster %s: %s, given the primary role back at epoch %d, answers %s at epoch %d: it is "
+            + "promoted at epoch %d instead", name, record.getFromPrimary(), record.getEpoch(), now.role(), now.epoch(),
+            next);
+        record.setEpoch(next);
+        status().setLastFailover(record);
+        writeStatus();
+      }
+    }
+
+    /**
      * After the fence nobody may take over ({@code why}), yet the fenced old primary answers, intact, holding every
      * write it acknowledged: left fenced, the cluster would take no writes until a secondary could be elected. It
      * takes the role back at a new epoch instead, as a primary fenced by hand with no secondary to take over does,
@@ -1227,10 +1259,16 @@ public class FailoverCoordinator {
         Optional<MemberAddress> oldPrimary, String history, String why) {
       String from = record.getFromPrimary();
       Pod pod = pods.get(from);
+      ProbeResult heard = results.get(from);
+      // A hand-over turned failover (PrimaryLostInHandOver) went back to step Started after its abandon: its target
+      // may hold a late promote though the record no longer says so. And only an old primary the prober hears
+      // again: one still counted missing would be given up as lost at the first hitch, or lost again at once.
       if (attempt.fence == null || oldPrimary.isEmpty() || pod == null
           || pod.getMetadata().getDeletionTimestamp() != null || "PrimaryLostItsData".equals(record.getReason())
+          || REASON_PRIMARY_LOST_IN_HAND_OVER.equals(record.getReason())
           || promoteMayHaveBeenSent(record) || promotesSent.containsKey(id)
-          || !givenUpCandidates.getOrDefault(id, java.util.Set.of()).isEmpty()) {
+          || !givenUpCandidates.getOrDefault(id, java.util.Set.of()).isEmpty()
+          || heard == null || !heard.answering()) {
         return false;
       }
       HeartbeatReport heartbeat;

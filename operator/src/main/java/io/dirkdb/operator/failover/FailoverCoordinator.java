@@ -1060,7 +1060,8 @@ public class FailoverCoordinator {
               e.getMessage());
         }
       }
-      long leaseMillis = startedLease(earlier.member()).toMillis();
+      // The longest lease any member has said too: a restarted operator may never have heard the earlier candidate.
+      long leaseMillis = Math.max(startedLease(earlier.member()).toMillis(), leases.getOrDefault(id, 0L));
       ProbeResult probed = results.get(earlier.member());
       if (probed != null && probed.last() != null) {
         leaseMillis = Math.max(leaseMillis, probed.last().leaseMillis());
@@ -1472,8 +1473,11 @@ public class FailoverCoordinator {
           + record.getToPrimary() + " (" + describe(observe(from, true)) + "); failing over from it instead";
       record.setReason(REASON_PRIMARY_LOST_IN_HAND_OVER);
       if (STEP_ABANDONING.equals(record.getStep())) {
-        // Its epoch already stands above any promote the target may have taken: the election starts there.
-        record.setStep(STEP_STARTED);
+        // Its epoch already stands above any promote the target may have taken: the election starts there. The
+        // target may hold such a promote (a late one, its answer lost): the step stays Promoting, so that an
+        // election picking another member first settles the target (fenced at the new epoch, or its lease waited
+        // out), this operator or a restarted one alike.
+        record.setStep(STEP_PROMOTING);
       }
       status().setLastFailover(record);
       setCondition(true, "FailoverStarted", message);

@@ -306,8 +306,7 @@ public final class MemberServer implements AutoCloseable {
         }
         long now = System.nanoTime();
         long grace = evictionGraceNanos();
-        Map<InetAddress, List<Map.Entry<Socket, ConnectionDeadlines.Watch>>> waiting =
-                new HashMap<>();
+        Map<InetAddress, List<Map.Entry<Socket, ConnectionDeadlines.Watch>>> waiting = new HashMap<>();
         for (Map.Entry<Socket, ConnectionDeadlines.Watch> held : reservedSlots.entrySet()) {
             if (held.getValue().awaitingAuthentication(now, grace)) {
                 waiting.computeIfAbsent(held.getKey().getInetAddress(), any -> new ArrayList<>()).add(held);

@@ -130,6 +130,12 @@ public final class ServerCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     int reservedConnections;
 
+    @Option(names = "--max-unauthenticated-per-address", paramLabel = "N", defaultValue = "0",
+            description = "connections from one client address that may wait to authenticate on the slots past "
+                    + "--max-connections at once; a newer one takes the oldest one's slot; 0: half of "
+                    + "--reserved-connections, at least 1 (default: ${DEFAULT-VALUE})")
+    int maxUnauthenticatedPerAddress;
+
     @Option(names = "--authentication-timeout-seconds", paramLabel = "SECONDS", defaultValue = "10",
             description = "a connection that has not authenticated (or sent a first request) within this long "
                     + "of its last answer is closed (default: ${DEFAULT-VALUE})")
@@ -319,8 +325,9 @@ public final class ServerCommand implements Callable<Integer> {
             throw new DirkException("dirk server: --max-heap-share must be above 0 and at most 1 (0.8: 80% of the heap), got "
                     + maxHeapShare);
         }
-        if (idleTimeoutSeconds < 0 || reservedConnections < 0) {
-            throw new DirkException("dirk server: --idle-timeout-seconds and --reserved-connections must be 0 or more");
+        if (idleTimeoutSeconds < 0 || reservedConnections < 0 || maxUnauthenticatedPerAddress < 0) {
+            throw new DirkException("dirk server: --idle-timeout-seconds, --reserved-connections and "
+                    + "--max-unauthenticated-per-address must be 0 or more");
         }
         Role role = instance == null || instance.role() == ClusterConfig.InstanceRole.MASTER
                 ? Role.PRIMARY : Role.SECONDARY;
@@ -336,7 +343,8 @@ public final class ServerCommand implements Callable<Integer> {
                                 Passwords.PREVIOUS_ADMIN_ENVIRONMENT_VARIABLE));
         ServerSettings settings = new ServerSettings(listenHost, listenPort, credentials, maxConnections, maxRequestBytes,
                 Shutdown.grace(shutdownGraceSeconds), Duration.ofSeconds(authenticationTimeoutSeconds),
-                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections, tls.settings("dirk server"));
+                Duration.ofSeconds(idleTimeoutSeconds), reservedConnections, tls.settings("dirk server"),
+                maxUnauthenticatedPerAddress);
         String modeName = replicationMode != null ? replicationMode
                 : cluster != null && cluster.replication() != null ? cluster.replication().modeName() : "async";
         ReplicationMode mode;

@@ -2,6 +2,7 @@ package io.dirkdb.protocol;
 
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -17,8 +18,10 @@ import java.util.function.LongSupplier;
  * then the new one, is never counted. An address is forgotten {@link #MEMORY_MILLIS} ms after its last failure. At
  * most {@link #CAPACITY} addresses are kept: an address that fails while the table is full (and none of its entries
  * has been forgotten) is not given an entry of its own, since evicting one would let a guesser rotating over more
- * addresses than that, or a throttled address flushing its own entry, start afresh; such addresses share one count,
- * throttled as one address (a global budget while the table is full).
+ * addresses than that, or a throttled address flushing its own entry, start afresh. It is counted with its network
+ * instead, a /24 (IPv4) or /64 (IPv6), of which as many are kept; past them, with its wider network, a /16 or /48,
+ * likewise; past those, with every other such address in one count (a global budget). A spray of addresses then
+ * throttles its own networks, not a client elsewhere that never failed.
  */
 public final class AddressAuthenticationThrottle {
     public static final int FREE_FAILURES = 10;
@@ -32,7 +35,10 @@ public final class AddressAuthenticationThrottle {
     private final int capacity;
     /** By address, least recently seen first; guarded by this. */
     private final LinkedHashMap<InetAddress, Failures> addresses = new LinkedHashMap<>(16, 0.75f, true);
-    /** The shared count of the addresses that failed while the table was full; null when none is remembered. */
+    /** The counts of the networks of addresses that failed while their table was full: /24 or /64, then /16 or /48. */
+    private final List<LinkedHashMap<Network, Failures>> networks = List.of(new LinkedHashMap<>(16, 0.75f, true),
+            new LinkedHashMap<>(16, 0.75f, true));
+    /** The shared count of the addresses that failed while every table was full; null when none is remembered. */
     private Failures overflow;
 
     public AddressAuthenticationThrottle() {
@@ -44,12 +50,44 @@ public final class AddressAuthenticationThrottle {
         this.capacity = capacity;
     }
 
-    /** The failures of one address: how many since it was last forgotten, when the last was, its next turn. */
+    /** Failures of an address (or network): how many since it was last forgotten, when the last was, its next turn. */
     private static final class Failures {
+        /** Whom the count is held against, as a refusal names it. */
+        final String source;
         int count;
         long lastFailureNanos;
         long nextTurnNanos;
+
+        Failures(String source, long now) {
+            this.source = source;
+            this.nextTurnNanos = now;
+        }
     }
+
+    /** The network of {@code prefixLength} bits an address belongs to. */
+    private record Network(InetAddress base, int prefixLength) {
+        static Network of(InetAddress address, int level) {
+            byte[] bytes = address.getAddress();
+            int prefixLength = bytes.length == 4 ? IPV4_PREFIXES[level] : IPV6_PREFIXES[level];
+            for (int bit = prefixLength; bit < bytes.length * 8; bit++) {
+                bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+            }
+            try {
+                return new Network(InetAddress.getByAddress(bytes), prefixLength);
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalStateException("an address of " + bytes.length + " bytes", e);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return base.getHostAddress() + "/" + prefixLength;
+        }
+    }
+
+    /** The prefix lengths of the networks an address is counted with once the tables before are full. */
+    private static final int[] IPV4_PREFIXES = {24, 16};
+    private static final int[] IPV6_PREFIXES = {64, 48};
 
     /**
      * Whether an attempt of {@code address} may be evaluated now (taking the address's turn if it has to wait turns).
@@ -74,7 +112,7 @@ public final class AddressAuthenticationThrottle {
                 failures.nextTurnNanos = now + spacing;
             }
             long retryMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(failures.nextTurnNanos - now));
-            return "authentication failed: too many failed dirk auth attempts from " + address.getHostAddress()
+            return "authentication failed: too many failed dirk auth attempts from " + failures.source
                     + ", so this attempt was not checked; retry after " + retryMillis + " ms";
         }
     }
@@ -82,14 +120,28 @@ public final class AddressAuthenticationThrottle {
     /** Records a failed attempt of {@code address}. */
     public synchronized void failed(InetAddress address) {
         long now = clock.getAsLong();
-        Failures failures = addresses.get(address) != null ? current(address, now) : null;
+        Failures failures = addresses.get(address);
+        if (failures != null && forgotten(failures, now)) {
+            addresses.remove(address);
+            failures = null;
+        }
         if (failures == null) {
-            failures = newEntry(address, now);
+            failures = newEntry(addresses, capacity, address, address.getHostAddress(), now);
+        }
+        for (int level = 0; failures == null && level < networks.size(); level++) {
+            Network network = Network.of(address, level);
+            failures = networks.get(level).get(network);
+            if (failures != null && forgotten(failures, now)) {
+                networks.get(level).remove(network);
+                failures = null;
+            }
+            if (failures == null) {
+                failures = newEntry(networks.get(level), capacity, network, network.toString(), now);
+            }
         }
         if (failures == null) {
             if (overflow == null || forgotten(overflow, now)) {
-                overflow = new Failures();
-                overflow.nextTurnNanos = now;
+                overflow = new Failures("addresses of more networks than this member tracks", now);
             }
             failures = overflow;
         }
@@ -104,12 +156,12 @@ public final class AddressAuthenticationThrottle {
      */
     public synchronized void succeeded(InetAddress address) {
         Failures failures = current(address, clock.getAsLong());
-        if (failures != null && failures != overflow) { // the shared count is not a client's to forgive
+        if (failures != null && failures == addresses.get(address)) { // a network's count is not a client's to forgive
             failures.count = Math.max(0, failures.count - FORGIVEN_BY_SUCCESS);
         }
     }
 
-    /** Failed attempts held against {@code address} (its own, or the shared count of addresses without an entry). */
+    /** Failed attempts held against {@code address} (its own, or its network's, or the count shared past them). */
     public synchronized int failures(InetAddress address) {
         Failures failures = current(address, clock.getAsLong());
         return failures == null ? 0 : failures.count;
@@ -120,12 +172,20 @@ public final class AddressAuthenticationThrottle {
         return addresses.size();
     }
 
-    /** The count held against {@code address}: its own entry, else the shared one while it is remembered. */
+    /** The count held against {@code address}: its own, else its network's, else the shared one, while remembered. */
     private Failures current(InetAddress address, long now) {
         Failures failures = addresses.get(address);
         if (failures != null && forgotten(failures, now)) {
             addresses.remove(address);
             failures = null;
+        }
+        for (int level = 0; failures == null && level < networks.size(); level++) {
+            Network network = Network.of(address, level);
+            failures = networks.get(level).get(network);
+            if (failures != null && forgotten(failures, now)) {
+                networks.get(level).remove(network);
+                failures = null;
+            }
         }
         if (failures != null) {
             return failures;
@@ -141,17 +201,17 @@ public final class AddressAuthenticationThrottle {
                 && now - failures.nextTurnNanos > 0;
     }
 
-    /** A new entry for {@code address}, or null when the table is full even of entries not yet forgotten. */
-    private Failures newEntry(InetAddress address, long now) {
-        if (addresses.size() >= capacity) {
-            addresses.values().removeIf(failures -> forgotten(failures, now));
+    /** A new entry for {@code key} in {@code table}, or null when it is full even of entries not yet forgotten. */
+    private static <K> Failures newEntry(LinkedHashMap<K, Failures> table, int capacity, K key, String source,
+            long now) {
+        if (table.size() >= capacity) {
+            table.values().removeIf(failures -> forgotten(failures, now));
         }
-        if (addresses.size() >= capacity) {
+        if (table.size() >= capacity) {
             return null;
         }
-        Failures failures = new Failures();
-        failures.nextTurnNanos = now;
-        addresses.put(address, failures);
+        Failures failures = new Failures(source, now);
+        table.put(key, failures);
         return failures;
     }
 }

@@ -201,6 +201,20 @@ public final class ConnectionDeadlines implements AutoCloseable {
                     || !busy && talking != null && nowNanos - graceFromNanos >= graceNanos);
         }
 
+        /**
+         * Whether it has not authenticated and may not be evicted yet (see {@link #evictable}): silent within its
+         * grace, in its TLS handshake, or answering its first request. Such a connection holds its slot against every
+         * newcomer, so the server bounds how many one client address may have.
+         */
+        public boolean awaitingAuthentication(long nowNanos, long graceNanos) {
+            return !authenticated && !evictable(nowNanos, graceNanos);
+        }
+
+        /** Whether a whole request arrived and is being answered. */
+        public boolean answering() {
+            return busy;
+        }
+
         /** When it last did something that counts (see {@link #requestAnswered(boolean, boolean)}), or was accepted. */
         public long lastActivityNanos() {
             return lastActivityNanos;

@@ -10,11 +10,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -197,7 +201,8 @@ public final class MemberServer implements AutoCloseable {
                 // reserved slot must not shrink the applications' share.
                 boolean regularFree = regularSlots.size() < settings.maxConnections();
                 if (!regularFree && open > settings.maxConnections() + settings.reservedConnections()
-                        && !admitPastTheReservedSlots(open)) {
+                        && !admitPastTheReservedSlots(open)
+                        && !takeSlotPastAnAddressShare(socket.getInetAddress(), open)) {
                     activeConnections.decrementAndGet();
                     watch.close();
                     metrics.refusedConnection();
@@ -280,6 +285,60 @@ public final class MemberServer implements AutoCloseable {
         }
         // A connection in its grace may be a member's about to authenticate, or a stranger's that never will.
         return reservedSlots.values().stream().anyMatch(held -> !held.authenticated() && !held.evictable(now, grace));
+    }
+
+    /**
+     * The room past the regular slots is full of connections in their grace: when the member asks a password, a
+     * newcomer whose address waits to authenticate on fewer than {@link ServerSettings#unauthenticatedPerAddress()}
+     * of those slots takes the slot of the oldest silent connection of the address past that share by the most. A
+     * stranger reopening silent connections within the grace from one address fills the reserved slots and the room
+     * admitted past them otherwise, and the supervisor, the secondaries and the probers coming from other addresses
+     * are refused. An address within its share is never evicted in its grace, and neither is any connection while
+     * no one from another address needs the room (a client behind the same address as a stranger competes with it
+     * as before, see {@link #admitPastTheReservedSlots}).
+     *
+     * @return true when the newcomer may stay
+     */
+    private boolean takeSlotPastAnAddressShare(InetAddress address, int open) {
+        if (!settings.credentials().required()
+                || open > settings.maxConnections() + 3 * settings.reservedConnections()) {
+            return false;
+        }
+        long now = System.nanoTime();
+        long grace = evictionGraceNanos();
+        Map<InetAddress, List<Map.Entry<Socket, ConnectionDeadlines.Watch>>> waiting = new HashMap<>();
+        for (Map.Entry<Socket, ConnectionDeadlines.Watch> held : reservedSlots.entrySet()) {
+            if (held.getValue().awaitingAuthentication(now, grace)) {
+                waiting.computeIfAbsent(held.getKey().getInetAddress(), any -> new ArrayList<>()).add(held);
+            }
+        }
+        int share = settings.unauthenticatedPerAddress();
+        if (waiting.getOrDefault(address, List.of()).size() >= share) {
+            return false; // the newcomer's own address holds its share: it waits its turn
+        }
+        List<Map.Entry<Socket, ConnectionDeadlines.Watch>> mostPast = null;
+        for (List<Map.Entry<Socket, ConnectionDeadlines.Watch>> ofOneAddress : waiting.values()) {
+            if (ofOneAddress.size() > share && (mostPast == null || ofOneAddress.size() > mostPast.size())) {
+                mostPast = ofOneAddress;
+            }
+        }
+        if (mostPast == null) {
+            return false;
+        }
+        Map.Entry<Socket, ConnectionDeadlines.Watch> oldest = null;
+        for (Map.Entry<Socket, ConnectionDeadlines.Watch> held : mostPast) {
+            if (!held.getValue().answering() && (oldest == null
+                    || held.getValue().lastActivityNanos() - oldest.getValue().lastActivityNanos() < 0)) {
+                oldest = held;
+            }
+        }
+        if (oldest == null || !reservedSlots.remove(oldest.getKey(), oldest.getValue())) {
+            return false;
+        }
+        evict(oldest.getValue(), "this connection from " + oldest.getKey().getInetAddress().getHostAddress()
+                + " sent nothing yet, one of more than " + share + " from one address waiting to authenticate past the "
+                + "limit, and gives its slot up to a newcomer from another address");
+        return true;
     }
 
     /**

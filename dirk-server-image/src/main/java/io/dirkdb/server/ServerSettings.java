@@ -17,10 +17,13 @@ import java.time.Duration;
  * @param reservedConnections slots past {@code maxConnections} kept for heartbeats, replication and
  *                            control requests ({@code dirk ...}): a statement there is refused
  * @param tls the listener's TLS (only TLS is then accepted), or null for plain TCP
+ * @param maxUnauthenticatedPerAddress how many connections from one client address may wait to authenticate on the
+ *                                     slots past {@code maxConnections} at once; 0: half the reserved slots (see
+ *                                     {@link #unauthenticatedPerAddress()})
  */
 public record ServerSettings(String host, int port, Credentials credentials, int maxConnections, int maxRequestBytes,
         Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections,
-        TlsSettings tls) {
+        TlsSettings tls, int maxUnauthenticatedPerAddress) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3948;
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
@@ -41,6 +44,17 @@ public record ServerSettings(String host, int port, Credentials credentials, int
         if (reservedConnections < 0) {
             throw new IllegalArgumentException("reserved connections must not be negative");
         }
+        if (maxUnauthenticatedPerAddress < 0) {
+            throw new IllegalArgumentException("max unauthenticated connections per address must not be negative");
+        }
+    }
+
+    /** With the default share of one address (half the reserved slots). */
+    public ServerSettings(String host, int port, Credentials credentials, int maxConnections, int maxRequestBytes,
+            Duration shutdownGrace, Duration authenticationTimeout, Duration idleTimeout, int reservedConnections,
+            TlsSettings tls) {
+        this(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace, authenticationTimeout,
+                idleTimeout, reservedConnections, tls, 0);
     }
 
     /** Plain TCP. */
@@ -69,7 +83,7 @@ public record ServerSettings(String host, int port, Credentials credentials, int
 
     public ServerSettings withPassword(String newPassword) {
         return new ServerSettings(host, port, Credentials.single(newPassword), maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections, tls);
+                authenticationTimeout, idleTimeout, reservedConnections, tls, maxUnauthenticatedPerAddress);
     }
 
     /** The application password (null: authentication off); alone, it grants every role. */
@@ -79,32 +93,48 @@ public record ServerSettings(String host, int port, Credentials credentials, int
 
     public ServerSettings withCredentials(Credentials newCredentials) {
         return new ServerSettings(host, port, newCredentials, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections, tls);
+                authenticationTimeout, idleTimeout, reservedConnections, tls, maxUnauthenticatedPerAddress);
     }
 
     public ServerSettings withMaxConnections(int limit) {
         return new ServerSettings(host, port, credentials, limit, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections, tls);
+                authenticationTimeout, idleTimeout, reservedConnections, tls, maxUnauthenticatedPerAddress);
     }
 
     public ServerSettings withMaxRequestBytes(int limit) {
         return new ServerSettings(host, port, credentials, maxConnections, limit, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections, tls);
+                authenticationTimeout, idleTimeout, reservedConnections, tls, maxUnauthenticatedPerAddress);
     }
 
     public ServerSettings withTimeouts(Duration authentication, Duration idle) {
         return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
-                authentication, idle, reservedConnections, tls);
+                authentication, idle, reservedConnections, tls, maxUnauthenticatedPerAddress);
     }
 
     public ServerSettings withReservedConnections(int reserved) {
         return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reserved, tls);
+                authenticationTimeout, idleTimeout, reserved, tls, maxUnauthenticatedPerAddress);
     }
 
     /** Accepts only TLS with these settings (null: plain TCP). */
     public ServerSettings withTls(TlsSettings newTls) {
         return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
-                authenticationTimeout, idleTimeout, reservedConnections, newTls);
+                authenticationTimeout, idleTimeout, reservedConnections, newTls, maxUnauthenticatedPerAddress);
+    }
+
+    /** See {@link #unauthenticatedPerAddress()}; 0: the default. */
+    public ServerSettings withMaxUnauthenticatedPerAddress(int limit) {
+        return new ServerSettings(host, port, credentials, maxConnections, maxRequestBytes, shutdownGrace,
+                authenticationTimeout, idleTimeout, reservedConnections, tls, limit);
+    }
+
+    /**
+     * How many connections from one client address may hold slots past {@code maxConnections} while they wait to
+     * authenticate (silent, within their grace): the setting, else half the reserved slots rounded up, at least 1, so a
+     * stranger on one address leaves the room past the limit (twice the reserved slots) mostly to the others.
+     */
+    public int unauthenticatedPerAddress() {
+        return maxUnauthenticatedPerAddress > 0 ? maxUnauthenticatedPerAddress
+                : Math.max(1, (reservedConnections + 1) / 2);
     }
 }

@@ -107,9 +107,17 @@ class ServerCommandTest {
         assertThat(plan.settings().maxConnections()).isEqualTo(256);
         assertThat(plan.settings().maxRequestBytes()).isEqualTo(1 << 20);
         assertThat(plan.settings().reservedConnections()).isEqualTo(8);
+        assertThat(plan.settings().unauthenticatedPerAddress()).isEqualTo(4);
         assertThat(plan.settings().authenticationTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
         assertThat(plan.settings().idleTimeout()).isEqualTo(java.time.Duration.ofHours(1));
         assertThat(plan.statementLimits()).isEqualTo(io.dirkdb.engine.StatementLimits.DEFAULTS);
+    }
+
+    @Test
+    void unauthenticatedShareOfOneAddressComesFromItsFlag() {
+        ServerCommand.Plan plan = plan(Map.of(), "--data-dir", directory.toString(), "--reserved-connections", "2",
+                "--max-unauthenticated-per-address", "3");
+        assertThat(plan.settings().unauthenticatedPerAddress()).isEqualTo(3);
     }
 
     @Test
@@ -118,6 +126,7 @@ class ServerCommandTest {
                 "--authentication-timeout-seconds", "3", "--idle-timeout-seconds", "0", "--statement-max-rows", "10",
                 "--statement-max-bytes", "2048", "--statement-timeout-ms", "1500");
         assertThat(plan.settings().reservedConnections()).isEqualTo(2);
+        assertThat(plan.settings().unauthenticatedPerAddress()).isEqualTo(1);
         assertThat(plan.settings().authenticationTimeout()).isEqualTo(java.time.Duration.ofSeconds(3));
         assertThat(plan.settings().idleTimeout()).isZero();
         assertThat(plan.statementLimits()).isEqualTo(new io.dirkdb.engine.StatementLimits(10, 2048,

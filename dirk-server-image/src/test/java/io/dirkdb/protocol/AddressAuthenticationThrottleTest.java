@@ -64,13 +64,13 @@ class AddressAuthenticationThrottleTest {
     }
 
     @Test
-    void atMostTheCapacityOfAddressesIsKeptTheOthersSharingOneCount() throws Exception {
+    void atMostTheCapacityOfAddressesIsKeptTheOthersSharingTheirNetworksCount() throws Exception {
         for (int i = 1; i <= 10; i++) {
             fail(address(i), 1);
         }
         assertThat(throttle.size()).isEqualTo(3);
         assertThat(throttle.failures(address(1))).as("kept").isEqualTo(1);
-        assertThat(throttle.failures(address(10))).as("the shared count of the seven without an entry").isEqualTo(7);
+        assertThat(throttle.failures(address(10))).as("the count of 10.0.0.0/24, shared by the seven without an entry").isEqualTo(7);
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(AddressAuthenticationThrottle.MEMORY_MILLIS + 1));
         fail(address(10), 1);
         assertThat(throttle.failures(address(10))).as("an entry of its own once the others are forgotten").isEqualTo(1);
@@ -130,5 +130,74 @@ class AddressAuthenticationThrottleTest {
         }
         assertThat(throttle.failures(guesser)).as("the guesser's failures after three single ones elsewhere")
                 .isEqualTo(40);
+    }
+
+    private static InetAddress ip(String literal) throws UnknownHostException {
+        return InetAddress.getByName(literal);
+    }
+
+    /**
+     * Review 12: a guesser spraying failures from more addresses than the table holds made every address without
+     * an entry share one throttled count, a client that never failed included: its right password was then refused
+     * unchecked ("retry after ...") until the spray's entries were forgotten.
+     */
+    @Test
+    void aNewAddressOfAnotherNetworkIsNotThrottledWhileASprayFillsTheTable() throws Exception {
+        for (int i = 1; i <= 50; i++) {
+            fail(address(i), 1); // 10.0.0.0/24
+        }
+        assertThat(throttle.checkTurn(address(51))).as("the spray's turn").isNull();
+        assertThat(throttle.checkTurn(ip("192.168.7.5"))).as("an address of another network that never failed")
+                .isNull();
+        assertThat(throttle.failures(ip("192.168.7.5"))).isZero();
+        assertThat(throttle.checkTurn(address(52))).as("the spray's network waits its turns")
+                .contains("too many failed dirk auth attempts from 10.0.0.0/24");
+    }
+
+    @Test
+    void anIpv6SprayOverOneSlash64IsThrottledAsOneNetwork() throws Exception {
+        for (int i = 1; i <= 50; i++) {
+            fail(ip("2001:db8:0:1::" + Integer.toHexString(i)), 1);
+        }
+        assertThat(throttle.checkTurn(ip("2001:db8:0:1::fffe"))).isNull(); // the spray's turn
+        assertThat(throttle.checkTurn(ip("2001:db8:0:2::1"))).as("another /64").isNull();
+        assertThat(throttle.checkTurn(ip("2001:db8:0:1::ffff"))).contains("from 2001:db8:0:1:0:0:0:0/64");
+    }
+
+    /**
+     * Past as many networks as the table holds, failing addresses count by their wider network (/16, /48); past as
+     * many of those, they share one count, the last resort.
+     */
+    @Test
+    void aSprayOverMoreNetworksThanTheTableHoldsCountsByTheWiderNetworkThenAsOne() throws Exception {
+        for (int network = 1; network <= 4; network++) {
+            for (int i = 1; i <= 15; i++) {
+                fail(InetAddress.getByAddress(new byte[] {10, 0, (byte) network, (byte) i}), 1);
+            }
+        }
+        assertThat(throttle.failures(ip("10.0.1.200"))).as("the first /24 past the addresses kept").isEqualTo(12);
+        assertThat(throttle.failures(ip("10.0.4.200"))).as("the fourth /24, counted in 10.0.0.0/16").isEqualTo(15);
+        assertThat(throttle.checkTurn(ip("10.0.4.200"))).isNull(); // its first turn
+        assertThat(throttle.checkTurn(ip("10.0.9.1"))).contains("from 10.0.0.0/16");
+        assertThat(throttle.checkTurn(ip("10.1.0.1"))).as("another /16").isNull();
+        for (int network = 1; network <= 4; network++) {
+            fail(InetAddress.getByAddress(new byte[] {(byte) (20 + network), 0, 0, 1}), 3);
+        }
+        assertThat(throttle.failures(ip("22.0.0.9"))).as("the third /16 kept").isEqualTo(3);
+        assertThat(throttle.failures(ip("24.0.0.9"))).as("past three /16 networks too: the shared count")
+                .isEqualTo(6);
+    }
+
+    /** Once the table has room again, a failing address of a network with a count gets an entry of its own. */
+    @Test
+    void anAddressOfACountedNetworkGetsAnEntryOfItsOwnOnceTheTableHasRoom() throws Exception {
+        for (int i = 1; i <= 20; i++) {
+            fail(address(i), 1);
+        }
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(AddressAuthenticationThrottle.MEMORY_MILLIS + 1));
+        assertThat(throttle.failures(address(30))).as("the network's count, forgotten").isZero();
+        throttle.failed(address(30));
+        assertThat(throttle.failures(address(30))).isEqualTo(1);
+        assertThat(throttle.size()).isEqualTo(1);
     }
 }

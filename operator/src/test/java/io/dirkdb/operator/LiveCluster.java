@@ -903,6 +903,27 @@ final class LiveCluster implements AutoCloseable {
     inProcessDatabases.get(pod).engine().limitMemory(io.dirkdb.engine.MemoryLimit.ofHeapShare(maxHeapShare));
   }
 
+  /**
+   * The member of {@code pod} dies and its container comes back at once on the same address and port, but on an
+   * empty volume (a node's local disk lost, a PersistentVolume replaced): it answers again, holding nothing.
+   */
+  void restartInPlaceOnAnEmptyVolume(String pod) throws IOException {
+    holdRestarts(pod, true);
+    try {
+      kill(pod);
+      try (var files = Files.walk(members.get(pod).directory())) {
+        for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          if (!file.equals(members.get(pod).directory())) {
+            Files.delete(file);
+          }
+        }
+      }
+      restartInPlace(pod);
+    } finally {
+      holdRestarts(pod, false);
+    }
+  }
+
   /** Restarts a stopped member with the same data directory on the same address and port. */
   LiveMember restartInPlace(String pod) {
     LiveMember old = members.get(pod);

@@ -150,6 +150,67 @@ class GiveBackSecondReviewTest {
     }
   }
 
+  /**
+   * Not of this branch, the same hole in the older give-back (an abandoned switchover): the Abandoning step
+   * promotes the old primary without looking at what it holds. Its fence and the promote giving it the role back
+   * are lost; it comes back on an empty volume; the promote then makes the empty member primary (labelled, the
+   * hand-over Abandoned), and it takes a client's write, so it never counts as back on an empty volume: the
+   * cluster serves no rows while the target holds them all.
+   */
+  @Test
+  void anAbandonedSwitchoverNeverGivesTheRoleBackToAnOldPrimaryThatCameBackEmpty() throws Exception {
+    String ns = "abandon-came-back-empty";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> ids(live, SECONDARY).equals(Set.of(1L, 2L, 3L)));
+      long acknowledged = heartbeat(live, PRIMARY).lsn();
+      ControlRelay relay = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> relay.connections() > 0);
+      relay.drop("dirk fence", "dirk promote");
+      Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
+        c.getSpec().setTargetPrimary(SECONDARY);
+        return c;
+      }));
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> {
+        FailoverRecord record = cluster(ns).getStatus().getLastFailover();
+        return record != null && "Abandoning".equals(record.getStep());
+      });
+      live.restartInPlaceOnAnEmptyVolume(PRIMARY);
+      java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread writer = new Thread(() -> {
+        while (writing.get()) {
+          try (DirkConnection c = live.connect(PRIMARY)) {
+            c.execute("manamboara tahiry audit");
+          } catch (IOException | RuntimeException e) {
+            // refused, or restarting: tried again
+          }
+          try {
+            Thread.sleep(20); // a client's pace, not a wait for a condition
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "client-writer");
+      writer.start();
+      try {
+        relay.drop();
+        // A primary holding less than the LSN the rows were acknowledged at serves a cluster without them.
+        await().during(Duration.ofSeconds(25)).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+            .untilAsserted(() -> {
+              HeartbeatReport now = heartbeat(live, PRIMARY);
+              assertThat(now.isPrimary() && now.lsn() < acknowledged)
+                  .as("%s answers primary at epoch %d holding LSN %d, %s; rows on %s: %s; jobs %s", PRIMARY,
+                      now.epoch(), now.lsn(), ids(live, PRIMARY), SECONDARY, ids(live, SECONDARY), live.jobLog())
+                  .isFalse();
+              assertThat(ids(live, SECONDARY)).containsExactly(1L, 2L, 3L);
+            });
+      } finally {
+        writing.set(false);
+        writer.join(5000);
+      }
+    }
+  }
+
   private DirkCluster cluster(String ns) {
     return client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).require();
   }

@@ -372,10 +372,10 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Why a snapshot whose source holds {@code sourceDataBytes} of data (its estimate) cannot be installed here, for
-     * want of heap; null when it can.
+     * want of heap (it is decoded while this member's own data is still held); null when it can.
      */
     public String resyncRefusal(long sourceDataBytes) {
-        return memoryLimit.resyncRefusal(sourceDataBytes);
+        return memoryLimit.resyncRefusal(dataBytes, sourceDataBytes);
     }
 
     /**

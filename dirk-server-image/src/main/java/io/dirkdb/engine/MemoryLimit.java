@@ -119,17 +119,21 @@ public final class MemoryLimit {
     }
 
     /**
-     * Why a resync bringing a snapshot of {@code dataBytes} (its source's estimate of its data) cannot be installed
-     * here, or null: past what a secondary applies, the install would run out of heap half-way.
+     * Why a resync bringing a snapshot of {@code sourceDataBytes} (its source's estimate of its data) cannot be
+     * installed here, or null: the snapshot is decoded while this member's own {@code ownDataBytes} are still held,
+     * so both must fit below what a secondary applies, or the install runs out of heap half-way.
      */
-    String resyncRefusal(long dataBytes) {
+    String resyncRefusal(long ownDataBytes, long sourceDataBytes) {
         long limit = replicationLimitBytes();
-        if (dataBytes <= limit) {
+        if (sourceDataBytes + ownDataBytes <= limit) {
             return null;
         }
-        return "its data takes an estimated " + size(dataBytes) + ", more than this member has room for: "
-                + size(limit) + " (halfway between --max-heap-share " + trim(maxHeapShare) + " and the whole "
-                + size(heapMax) + " heap). Give this member as much memory as its source (a larger heap), then resync it";
+        return "its data takes an estimated " + size(sourceDataBytes) + (ownDataBytes > 0 ? " and this member's own "
+                + size(ownDataBytes) + " stay in memory until the copy is installed, " : ", ")
+                + "more than this member has room for: " + size(limit) + " (halfway between --max-heap-share "
+                + trim(maxHeapShare) + " and the whole " + size(heapMax) + " heap). Give this member more memory (a "
+                + "larger heap)" + (ownDataBytes > 0 ? ", or start it on an empty data directory," : "")
+                + " then resync it";
     }
 
     private static final String WHAT_TO_DO = "Reads, deletes and drops go on. Delete data, or give the member more "

@@ -114,6 +114,53 @@ class GiveBackReviewTest {
     }
   }
 
+  /**
+   * A failover's candidate takes its promote late (its answer lost) and then falls silent; the next pass's election
+   * picks the other secondary. An operator restarted while the silent candidate's promote lease still runs knows
+   * nothing of that promote unless the failover's record does: the other secondary must not take writes before the
+   * first one's lease has run out.
+   */
+  @Test
+  void anOperatorRestartedDuringACandidateChangeNeverPromotesNextToTheFormerCandidateHoldingALatePromote()
+      throws Exception {
+    String ns = "review-candidate-change-restart";
+    Duration lease = Duration.ofSeconds(20);
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 2, spec -> {},
+        LiveCluster.MemberRuntime.IN_PROCESS, lease)) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> live.contents(SECONDARY).equals(live.contents(PRIMARY))
+          && live.contents(SECONDARY_1).equals(live.contents(PRIMARY)));
+      ControlRelay first = live.relay(SECONDARY);
+      ControlRelay old = live.relay(PRIMARY);
+      await().atMost(Duration.ofSeconds(10)).until(() -> first.connections() > 0 && old.connections() > 0);
+      first.delay(Duration.ofMillis(2500), "dirk promote");
+      try (WritablePrimaries watch = new WritablePrimaries(live, SECONDARY, SECONDARY_1)) {
+        // The operator stops hearing the primary (lost), though its fence reaches it: no lease to wait out.
+        old.drop("dirk heartbeat");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> first
+            .controlStatements().stream().anyMatch(s -> s.toLowerCase().startsWith("dirk promote")));
+        // Between the operator's timeout (2 s) and the promote's arrival (2.5 s): the promote lands, its answer
+        // does not, and the candidate says nothing more to the operator.
+        Thread.sleep(2200);
+        first.drop("dirk heartbeat", "dirk fence", "dirk follow", "dirk promote", "dirk auth");
+        await().atMost(Duration.ofSeconds(10)).until(() -> heartbeat(live, SECONDARY).isPrimary());
+        // Restarted once the record names the other secondary (the operator that wrote it may still be waiting
+        // out the first one's lease in memory).
+        await().atMost(lease.plusSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() ->
+            SECONDARY_1.equals(cluster(ns).getStatus().getLastFailover().getToPrimary()));
+        restartForgettingEverything();
+
+        await().atMost(lease.plusSeconds(30)).until(() ->
+            !heartbeat(live, SECONDARY).isPrimary() || leaseExpired(live, SECONDARY));
+        await().atMost(Duration.ofSeconds(30)).until(() -> heartbeat(live, SECONDARY_1).isPrimary());
+        FailoverRecord record = cluster(ns).getStatus().getLastFailover();
+        assertThat(watch.rounds()).isPositive();
+        assertThat(watch.overlaps()).as("instants at which %s (late promote) and %s both took writes (record "
+            + "%s/%s@%d)", SECONDARY, SECONDARY_1, record.getStep(), record.getToPrimary(), record.getEpoch()).isEmpty();
+      }
+    }
+  }
+
   /** As {@link OperatorRestart#restartAsANewProcess}, and the coordinator's in-memory maps emptied too. */
   private void restartForgettingEverything() throws ReflectiveOperationException {
     OperatorRestart.stopLikeAPodDeletion(operator);

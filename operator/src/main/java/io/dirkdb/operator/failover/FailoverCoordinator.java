@@ -832,7 +832,10 @@ public class FailoverCoordinator {
           : new Attempt(attemptKey));
       if (!switchover && from != null && from.equals(record.getToPrimary()) && oldPrimary.isPresent()
           && !attempt.oldPrimaryFenced) {
-        checkGivenBackOldPrimary(record, oldPrimary.get(), attempt);
+        Optional<Duration> next = checkGivenBackOldPrimary(record, oldPrimary.get(), attempt, history);
+        if (next != null) {
+          return next;
+        }
       }
       if (oldPrimary.isPresent() && !attempt.oldPrimaryFenced) {
         try {
@@ -1171,9 +1174,15 @@ public class FailoverCoordinator {
       Election.Promote promote = (Election.Promote) election;
       if (!promote.member().equals(record.getToPrimary()) && promoteMayHaveBeenSent(record)) {
         // The record's candidate may be primary at the record's epoch (its answer lost, then silent): two
-        // primaries at one epoch could not be told apart, so the new candidate gets a higher one.
+        // primaries at one epoch could not be told apart, so the new candidate gets a higher one. And it is
+        // settled (fenced at that epoch, or its lease waited out) before the record names another candidate: an
+        // operator restarted after that write would know nothing of the promote it may hold.
         epoch = Math.max(epoch, record.getEpoch() + 1);
         rememberEarlierPromote(record);
+        Optional<Duration> settling = settleEarlierCandidate(promote.member(), epoch);
+        if (settling.isPresent()) {
+          return settling;
+        }
       }
       if (!promote.member().equals(record.getToPrimary()) || epoch != record.getEpoch()) {
         String message = "after fencing " + from + (acknowledged < 0 ? "" : " (acknowledged up to LSN "
@@ -1222,30 +1231,41 @@ public class FailoverCoordinator {
 
     /**
      * A failover that gave the role back to its old primary, seen by a new attempt (the promote's answer was lost,
-     * the operator restarted, a status write failed): once it took the promote, fencing it again would undo it,
-     * and the same epoch would then be refused for good. A primary at the record's epoch is kept as it is; one
-     * that answers another role at that epoch or above (it took the promote, then a fence) gets a higher epoch.
+     * the operator restarted, a status write failed). An old primary that no longer holds the cluster's data (back
+     * on an empty volume, another history, a shorter log than it acknowledged) is no candidate any more: another
+     * member is elected, or the failover is blocked. Once it took the promote, fencing it again would undo it, and
+     * the same epoch would then be refused for good: a primary at the record's epoch is kept as it is; one that
+     * answers another role at that epoch or above (it took the promote, then a fence) gets a higher epoch. Returns
+     * null to go on with the promote, else when to look again.
      */
-    private void checkGivenBackOldPrimary(FailoverRecord record, MemberAddress oldPrimary, Attempt attempt) {
+    private Optional<Duration> checkGivenBackOldPrimary(FailoverRecord record, MemberAddress oldPrimary,
+        Attempt attempt, String history) {
+      String from = record.getFromPrimary();
       HeartbeatReport now;
       try {
         now = control.heartbeat(oldPrimary);
       } catch (Exception e) {
-        return; // silent: the fence below fails too, and the candidate is given up once lost
+        return null; // silent: the fence below fails too, and the candidate is given up once lost
+      }
+      boolean sameHistory = now.historyId() != null && (history == null || history.equals(now.historyId()));
+      long acknowledged = attempt.fence == null ? 0 : attempt.fence.acknowledgedLsn();
+      if (!sameHistory || now.lsn() == 0 || now.lsn() < acknowledged) {
+        return reelect(record, from + ", given the primary role back at epoch " + record.getEpoch() + ", now answers "
+            + "without the data it held (history " + now.historyId() + ", LSN " + now.lsn() + ")");
       }
       if (now.isPrimary() && now.epoch() >= record.getEpoch()) {
         attempt.oldPrimaryFenced = true; // nothing to fence: it is the primary this failover makes
-        return;
+        return null;
       }
       if (now.epoch() >= record.getEpoch()) {
         long next = Math.max(now.epoch(), highestEpochSeen()) + 1;
         LOG.warnf("DirkCluster %s: %s, given the primary role back at epoch %d, answers %s at epoch %d: it is "
-            + "promoted at epoch %d instead", name, record.getFromPrimary(), record.getEpoch(), now.role(), now.epoch(),
-            next);
+            + "promoted at epoch %d instead", name, from, record.getEpoch(), now.role(), now.epoch(), next);
         record.setEpoch(next);
         status().setLastFailover(record);
         writeStatus();
       }
+      return null;
     }
 
     /**
@@ -1281,8 +1301,9 @@ public class FailoverCoordinator {
         return false;
       }
       boolean otherHistory = history != null && heartbeat.historyId() != null && !history.equals(heartbeat.historyId());
-      if (!HeartbeatReport.FENCED.equals(heartbeat.role()) || heartbeat.diverged() || heartbeat.needsResync()
-          || otherHistory || heartbeat.lsn() < attempt.fence.acknowledgedLsn()) {
+      if (!HeartbeatReport.FENCED.equals(heartbeat.role()) || !heartbeat.ready() || heartbeat.diverged()
+          || heartbeat.needsResync() || otherHistory || heartbeat.historyId() == null || heartbeat.lsn() == 0
+          || heartbeat.lsn() < attempt.fence.acknowledgedLsn()) {
         return false;
       }
       long epoch = Math.max(record.getEpoch(), Math.max(highestEpochSeen(), heartbeat.epoch()) + 1);

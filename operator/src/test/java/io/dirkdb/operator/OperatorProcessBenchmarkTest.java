@@ -112,6 +112,13 @@ class OperatorProcessBenchmarkTest {
       await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(100)).until(() ->
           client.leases().inNamespace("dirk-operator").withName("dirk-operator-lease").get() != null);
       long idle = residentMiB(operator.pid());
+      String nmt = String.join(" ", jvm) + " " + env.getOrDefault("JAVA_TOOL_OPTIONS", "");
+      if (nmt.contains("NativeMemoryTracking")) {
+        // What the operator holds before any cluster, to set against the same after the 100 (a full GC each).
+        jcmd(operator.pid(), Path.of("target", "bench-operator-" + index + "-idle-histogram.txt"), "GC.class_histogram");
+        jcmd(operator.pid(), Path.of("target", "bench-operator-" + index + "-idle-nmt.txt"),
+            "VM.native_memory", "summary", "scale=KB");
+      }
 
       String ns = "bench-process";
       long start = System.nanoTime();
@@ -126,7 +133,6 @@ class OperatorProcessBenchmarkTest {
       long done = (System.nanoTime() - start) / 1_000_000;
       long loaded = residentMiB(operator.pid());
       long threads = procStatus(operator.pid(), "Threads:");
-      String nmt = String.join(" ", jvm) + " " + env.getOrDefault("JAVA_TOOL_OPTIONS", "");
       if (nmt.contains("NativeMemoryTracking")) {
         printNativeMemory(operator.pid(), index);
       }

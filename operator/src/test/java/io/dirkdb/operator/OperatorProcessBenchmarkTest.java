@@ -8,18 +8,23 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -27,10 +32,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The operator's own footprint: the packaged operator runs as its own process against a mock API
  * server in this JVM, reconciles 100 DirkClusters, and its resident memory is read from /proc; then
- * single clusters are created one at a time and the time until every child of each exists is timed.
- * Needs the operator packaged with the test profile's build settings (no server-side apply):
- * ./mvnw -pl operator package -DskipTests -Dquarkus.profile=test -Dquarkus.package.output-directory=bench-app
- * then ./mvnw -pl operator test -Pbench -Dtest=OperatorProcessBenchmarkTest.
+ * single clusters are created one at a time and the time until every child of each exists (seen by watches)
+ * is timed. Needs the operator packaged with the test profile's build settings (no server-side apply):
+ * ./mvnw -o -pl operator -am package -DskipTests -Dquarkus.profile=test -Dquarkus.package.output-directory=bench-app
+ * then ./mvnw -o -pl operator -am test -Pbench -Dtest=OperatorProcessBenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false.
  *
  * <p>By default the operator runs as the chart's Deployment runs it: JAVA_TOOL_OPTIONS from
  * {@code javaOptions} and MALLOC_ARENA_MAX from {@code mallocArenaMax} of the chart's values.yaml.
@@ -180,8 +185,8 @@ class OperatorProcessBenchmarkTest {
   private static final class ChildArrivals implements AutoCloseable {
     private final KubernetesClient client;
     private final String namespace;
-    private final Map<String, Long> seen = new java.util.concurrent.ConcurrentHashMap<>();
-    private final List<io.fabric8.kubernetes.client.Watch> watches = new ArrayList<>();
+    private final Map<String, Long> seen = new ConcurrentHashMap<>();
+    private final List<Watch> watches = new ArrayList<>();
 
     ChildArrivals(KubernetesClient client, String namespace) {
       this.client = client;
@@ -195,8 +200,8 @@ class OperatorProcessBenchmarkTest {
       watches.add(client.serviceAccounts().inNamespace(namespace).watch(watcher()));
     }
 
-    private <T extends HasMetadata> io.fabric8.kubernetes.client.Watcher<T> watcher() {
-      return new io.fabric8.kubernetes.client.Watcher<>() {
+    private <T extends HasMetadata> Watcher<T> watcher() {
+      return new Watcher<>() {
         @Override
         public void eventReceived(Action action, T child) {
           long now = System.nanoTime();
@@ -211,7 +216,7 @@ class OperatorProcessBenchmarkTest {
         }
 
         @Override
-        public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {
+        public void onClose(WatcherException cause) {
         }
       };
     }
@@ -244,7 +249,7 @@ class OperatorProcessBenchmarkTest {
 
     @Override
     public void close() {
-      watches.forEach(io.fabric8.kubernetes.client.Watch::close);
+      watches.forEach(Watch::close);
     }
   }
 
@@ -263,7 +268,7 @@ class OperatorProcessBenchmarkTest {
     jcmd(pid, Path.of("target", "bench-operator-" + index + "-heap.txt"), "GC.heap_info");
     jcmd(pid, out, "VM.native_memory", "summary", "scale=KB");
     Files.copy(Path.of("/proc", String.valueOf(pid), "smaps"), Path.of("target", "bench-operator-" + index + "-smaps.txt"),
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        StandardCopyOption.REPLACE_EXISTING);
     jcmd(pid, Path.of("target", "bench-operator-" + index + "-codecache.txt"), "Compiler.codecache");
     jcmd(pid, Path.of("target", "bench-operator-" + index + "-histogram.txt"), "GC.class_histogram");
     for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {

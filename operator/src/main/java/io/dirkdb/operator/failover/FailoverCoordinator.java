@@ -1281,9 +1281,10 @@ public class FailoverCoordinator {
       String from = record.getFromPrimary();
       Pod pod = pods.get(from);
       ProbeResult heard = results.get(from);
-      // A hand-over turned failover (PrimaryLostInHandOver) went back to step Started after its abandon: its target
-      // may hold a late promote though the record no longer says so. And only an old primary the prober hears
-      // again: one still counted missing would be given up as lost at the first hitch, or lost again at once.
+      // A hand-over turned failover (PrimaryLostInHandOver): its target may hold a late promote (its step stays at
+      // Promoting for that, and a record written by an older operator may say Started). And only an old primary the
+      // prober hears again: one still counted missing would be given up as lost at the first hitch, or lost again
+      // at once.
       if (attempt.fence == null || oldPrimary.isEmpty() || pod == null
           || pod.getMetadata().getDeletionTimestamp() != null || "PrimaryLostItsData".equals(record.getReason())
           || REASON_PRIMARY_LOST_IN_HAND_OVER.equals(record.getReason())

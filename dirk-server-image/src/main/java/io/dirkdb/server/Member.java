@@ -752,13 +752,6 @@ public final class Member implements AutoCloseable {
     public synchronized String promote(long epoch, String historyId, long leaseSinceNanos) {
         MemberState current = state;
         checkSameHistory("dirk promote", historyId);
-        if (historyId != null && current.historyId() == null && database.lastLsn() == 0) {
-            // Back on an empty volume, say: made primary of that history, it would serve none of its rows and its
-            // peers, found diverged from it, would be rebuilt from it.
-            throw new DirkException("cannot promote into history " + historyId + ": this member (" + id
-                    + ") holds no data and belongs to no history (an empty data directory), so it has none of that "
-                    + "history's records");
-        }
         if (epoch <= current.highestEpochSeen()) {
             throw new DirkException("cannot promote to epoch " + epoch + ": this member has already seen epoch "
                     + current.highestEpochSeen() + " (the new epoch must be higher)");

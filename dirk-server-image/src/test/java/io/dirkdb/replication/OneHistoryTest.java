@@ -144,21 +144,6 @@ class OneHistoryTest extends ReplicaSetFixture {
     }
 
     @Test
-    void anEmptyMemberOfNoHistoryRefusesAPromoteIntoOne() throws IOException {
-        String history = members.heartbeat("m1").path("historyId").asText();
-        int port = members.node("m2").port();
-        members.stop("m2");
-        FileTrees.delete(members.node("m2").directory());
-        // Back on an empty volume, following nobody yet: it holds none of the history's records.
-        members.start("m2", Role.SECONDARY, null, port);
-        assertThat(members.heartbeat("m2").path("historyId").isNull()).isTrue();
-        assertThat(members.execute("m2", "dirk promote 2 history '" + history + "'").errorMessage())
-                .contains("holds no data").contains(history);
-        assertThat(members.heartbeat("m2").path("role").asText()).isNotEqualTo("primary");
-        assertThat(members.heartbeat("m2").path("historyId").isNull()).isTrue();
-    }
-
-    @Test
     void memberRestartsInItsHistory() throws IOException {
         String history = members.heartbeat("m1").path("historyId").asText();
         members.stop("m2");

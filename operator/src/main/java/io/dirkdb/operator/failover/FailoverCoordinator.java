@@ -902,6 +902,15 @@ public class FailoverCoordinator {
             throw new IllegalStateException(to + " holds history " + heartbeat.historyId() + ", not the cluster's "
                 + history);
           }
+          if (emptyWhileOthersHoldData(to, heartbeat)) {
+            // Back on an empty volume since it was chosen: promoted, it would serve none of the rows, and the
+            // members holding them, found diverged from it, would be rebuilt from it.
+            String why = to + " answers with no data and no history (an empty volume) while other members hold data";
+            if (to.equals(from)) {
+              return reelect(record, why);
+            }
+            throw new IllegalStateException(why);
+          }
           Optional<Duration> settling = settleEarlierCandidate(to, epoch);
           if (settling.isPresent()) {
             return settling;
@@ -1266,6 +1275,12 @@ public class FailoverCoordinator {
         writeStatus();
       }
       return null;
+    }
+
+    /** {@code member} answers empty and of no history while another member's last answer showed data. */
+    private boolean emptyWhileOthersHoldData(String member, HeartbeatReport heartbeat) {
+      return heartbeat.lsn() == 0 && heartbeat.historyId() == null && results.entrySet().stream()
+          .anyMatch(e -> !e.getKey().equals(member) && e.getValue().last() != null && e.getValue().last().lsn() > 0);
     }
 
     /**
@@ -1658,6 +1673,12 @@ public class FailoverCoordinator {
             targetChecks.computeIfPresent(id, (k, c) -> new TargetCheck(target + "@" + next, c.promoteEpoch(),
                 c.leaseFrom(), c.fenced()));
             epoch = next;
+          }
+          if (emptyWhileOthersHoldData(from, heartbeat)) {
+            // Back on an empty volume: the role is not given back to it (a person decides, see the condition).
+            LOG.warnf("DirkCluster %s: %s answers with no data and no history (an empty volume) while other members "
+                + "hold data: the primary role is not given back to it", name, from);
+            return Optional.of(RECHECK);
           }
           control.promote(oldPrimary.get(), epoch, clusterHistory(from));
         }

@@ -12,13 +12,10 @@ import io.dirkdb.operator.failover.FailoverCoordinator;
 import io.dirkdb.operator.failover.HeartbeatProber;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.quarkus.arc.ClientProxy;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,7 +71,7 @@ class AbandonAfterRestartReviewTest {
           return record != null && "Abandoning".equals(record.getStep());
         });
         // The operator's pod is replaced: a new process, with none of the old one's memory.
-        restartForgettingEverything();
+        OperatorRestart.restartForgettingEverything(operator, client, prober, coordinator);
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
           assertThat(cluster(ns).getStatus().getLastFailover().getStep()).isEqualTo("Abandoned");
@@ -84,37 +81,12 @@ class AbandonAfterRestartReviewTest {
             .untilAsserted(() -> FailoverTest.writeRows(live, PRIMARY, 4, 4));
         // Let the target's lease run out whatever happened, so an overlap would be seen in full.
         await().atMost(Duration.ofSeconds(30)).until(() -> {
-          return !heartbeat(live, SECONDARY).isPrimary() || leaseExpired(live, SECONDARY);
+          return !heartbeat(live, SECONDARY).isPrimary() || live.leaseExpired(SECONDARY);
         });
         assertThat(watch.rounds()).isPositive();
         assertThat(watch.overlaps()).as("instants at which %s (late promote, 15 s lease) and %s (given the role "
             + "back by a restarted operator) both took writes", SECONDARY, PRIMARY).isEmpty();
       }
-    }
-  }
-
-  /** As {@link OperatorRestart#restartAsANewProcess}, and the coordinator's in-memory maps emptied too. */
-  private void restartForgettingEverything() throws ReflectiveOperationException {
-    OperatorRestart.stopLikeAPodDeletion(operator);
-    try {
-      Object real = ClientProxy.unwrap(coordinator);
-      for (Field field : FailoverCoordinator.class.getDeclaredFields()) {
-        if (Map.class.isAssignableFrom(field.getType()) && !java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
-          field.setAccessible(true);
-          ((Map<?, ?>) field.get(real)).clear();
-        }
-      }
-      client.resources(DirkCluster.class).inAnyNamespace().list().getItems()
-          .forEach(c -> prober.forget(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(c)));
-      FailoverTest.expireOperatorLease(client);
-    } finally {
-      operator.start();
-    }
-  }
-
-  private static boolean leaseExpired(LiveCluster live, String pod) throws IOException {
-    try (DirkConnection c = live.connect(pod)) {
-      return c.execute("dirk heartbeat").messageText().contains("\"leaseExpired\":true");
     }
   }
 

@@ -129,19 +129,7 @@ class FencedPrimaryTest {
     String ns = "fenced-by-blocked-failover";
     try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 1, spec -> {})) {
       FailoverTest.writeRows(live, PRIMARY, 1, 3);
-      ControlRelay primaryRelay = live.relay(PRIMARY);
-      ControlRelay secondaryRelay = live.relay(SECONDARY);
-      await().atMost(Duration.ofSeconds(5))
-          .until(() -> primaryRelay.connections() > 0 && secondaryRelay.connections() > 0);
-      // The secondary never takes its detach, so once the old primary is fenced nobody may be elected; and the
-      // operator stops hearing the primary (lost), though its fence still reaches it.
-      secondaryRelay.drop("dirk fence");
-      primaryRelay.drop("dirk heartbeat");
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-        assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverBlocked");
-        assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
-        assertThat(heartbeat(live, SECONDARY).role()).isEqualTo("secondary");
-      });
+      ControlRelay primaryRelay = blockTheFailoverAfterItsFence(live, () -> eventReasons(ns)).primary();
 
       // Heard again: fenced, holding every write it acknowledged, with nobody else to take over. Left fenced,
       // the cluster would take no writes until the secondary could be detached.
@@ -182,16 +170,7 @@ class FencedPrimaryTest {
     String ns = "give-back-answer-lost";
     try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 1, spec -> {})) {
       FailoverTest.writeRows(live, PRIMARY, 1, 3);
-      ControlRelay primaryRelay = live.relay(PRIMARY);
-      ControlRelay secondaryRelay = live.relay(SECONDARY);
-      await().atMost(Duration.ofSeconds(5))
-          .until(() -> primaryRelay.connections() > 0 && secondaryRelay.connections() > 0);
-      secondaryRelay.drop("dirk fence");
-      primaryRelay.drop("dirk heartbeat");
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-        assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverBlocked");
-        assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
-      });
+      ControlRelay primaryRelay = blockTheFailoverAfterItsFence(live, () -> eventReasons(ns)).primary();
 
       // The give-back's promote lands; everything after it towards the old primary is lost until healed.
       primaryRelay.cutAfter("dirk promote");
@@ -267,6 +246,31 @@ class FencedPrimaryTest {
       FailoverTest.writeRows(live, PRIMARY, 4, 6);
       assertThat(ids(live, PRIMARY)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
     }
+  }
+
+  /** The relays in front of the primary and the secondary of a two-member cluster. */
+  record Relays(ControlRelay primary, ControlRelay secondary) {}
+
+  /**
+   * Blocks the failover of {@link #PRIMARY} after its fence: relays in front of both members, the secondary never
+   * takes its detach (so nobody may be elected once the old primary is fenced), and the operator stops hearing the
+   * primary (lost), though its fence still reaches it. Returns once the failover is blocked and the old primary
+   * answers fenced, with the relays (the primary's still swallowing heartbeats).
+   */
+  static Relays blockTheFailoverAfterItsFence(LiveCluster live, java.util.concurrent.Callable<List<String>> events)
+      throws IOException {
+    ControlRelay primaryRelay = live.relay(PRIMARY);
+    ControlRelay secondaryRelay = live.relay(SECONDARY);
+    await().atMost(Duration.ofSeconds(5))
+        .until(() -> primaryRelay.connections() > 0 && secondaryRelay.connections() > 0);
+    secondaryRelay.drop("dirk fence");
+    primaryRelay.drop("dirk heartbeat");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(events.call()).contains("FailoverStarted", "FailoverBlocked");
+      assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
+      assertThat(heartbeat(live, SECONDARY).role()).isEqualTo("secondary");
+    });
+    return new Relays(primaryRelay, secondaryRelay);
   }
 
   private DirkCluster cluster(String ns) {

@@ -12,13 +12,10 @@ import io.dirkdb.operator.failover.FailoverCoordinator;
 import io.dirkdb.operator.failover.HeartbeatProber;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.quarkus.arc.ClientProxy;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -98,13 +95,13 @@ class GiveBackReviewTest {
           FailoverRecord record = cluster(ns).getStatus().getLastFailover();
           return "PrimaryLostInHandOver".equals(record.getReason());
         });
-        restartForgettingEverything();
+        OperatorRestart.restartForgettingEverything(operator, client, prober, coordinator);
         old.drop();
 
         // Whatever the operator does, the target must not take writes next to the old primary: wait until the
         // target's promote lease has run out (or it was fenced), then look at what the watch saw.
         await().atMost(lease.plusSeconds(30)).until(() ->
-            !heartbeat(live, SECONDARY).isPrimary() || leaseExpired(live, SECONDARY));
+            !heartbeat(live, SECONDARY).isPrimary() || live.leaseExpired(SECONDARY));
         FailoverRecord record = cluster(ns).getStatus().getLastFailover();
         assertThat(watch.rounds()).isPositive();
         assertThat(watch.overlaps()).as("instants at which %s (late promote) and another member took writes "
@@ -148,41 +145,16 @@ class GiveBackReviewTest {
         // out the first one's lease in memory).
         await().atMost(lease.plusSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() ->
             SECONDARY_1.equals(cluster(ns).getStatus().getLastFailover().getToPrimary()));
-        restartForgettingEverything();
+        OperatorRestart.restartForgettingEverything(operator, client, prober, coordinator);
 
         await().atMost(lease.plusSeconds(30)).until(() ->
-            !heartbeat(live, SECONDARY).isPrimary() || leaseExpired(live, SECONDARY));
+            !heartbeat(live, SECONDARY).isPrimary() || live.leaseExpired(SECONDARY));
         await().atMost(Duration.ofSeconds(30)).until(() -> heartbeat(live, SECONDARY_1).isPrimary());
         FailoverRecord record = cluster(ns).getStatus().getLastFailover();
         assertThat(watch.rounds()).isPositive();
         assertThat(watch.overlaps()).as("instants at which %s (late promote) and %s both took writes (record "
             + "%s/%s@%d)", SECONDARY, SECONDARY_1, record.getStep(), record.getToPrimary(), record.getEpoch()).isEmpty();
       }
-    }
-  }
-
-  /** As {@link OperatorRestart#restartAsANewProcess}, and the coordinator's in-memory maps emptied too. */
-  private void restartForgettingEverything() throws ReflectiveOperationException {
-    OperatorRestart.stopLikeAPodDeletion(operator);
-    try {
-      Object real = ClientProxy.unwrap(coordinator);
-      for (Field field : FailoverCoordinator.class.getDeclaredFields()) {
-        if (Map.class.isAssignableFrom(field.getType()) && !java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
-          field.setAccessible(true);
-          ((Map<?, ?>) field.get(real)).clear();
-        }
-      }
-      client.resources(DirkCluster.class).inAnyNamespace().list().getItems()
-          .forEach(c -> prober.forget(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(c)));
-      FailoverTest.expireOperatorLease(client);
-    } finally {
-      operator.start();
-    }
-  }
-
-  private static boolean leaseExpired(LiveCluster live, String pod) throws IOException {
-    try (DirkConnection c = live.connect(pod)) {
-      return c.execute("dirk heartbeat").messageText().contains("\"leaseExpired\":true");
     }
   }
 

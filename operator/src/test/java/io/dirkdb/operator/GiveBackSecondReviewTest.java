@@ -48,17 +48,9 @@ class GiveBackSecondReviewTest {
     try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.SYNC, 1, spec -> {})) {
       FailoverTest.writeRows(live, PRIMARY, 1, 3);
       long acknowledged = heartbeat(live, PRIMARY).lsn();
-      ControlRelay primaryRelay = live.relay(PRIMARY);
-      ControlRelay secondaryRelay = live.relay(SECONDARY);
-      await().atMost(Duration.ofSeconds(5))
-          .until(() -> primaryRelay.connections() > 0 && secondaryRelay.connections() > 0);
       // As FencedPrimaryTest: the secondary never takes its detach, the primary is lost but takes its fence.
-      secondaryRelay.drop("dirk fence");
-      primaryRelay.drop("dirk heartbeat");
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-        assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverBlocked");
-        assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
-      });
+      ControlRelay primaryRelay =
+          FencedPrimaryTest.blockTheFailoverAfterItsFence(live, () -> eventReasons(ns)).primary();
 
       // Heard again: the role is given back to it; its promote is lost on the way.
       primaryRelay.drop("dirk promote");
@@ -104,16 +96,8 @@ class GiveBackSecondReviewTest {
     try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
       FailoverTest.writeRows(live, PRIMARY, 1, 3);
       await().atMost(Duration.ofSeconds(10)).until(() -> ids(live, SECONDARY).equals(Set.of(1L, 2L, 3L)));
-      ControlRelay primaryRelay = live.relay(PRIMARY);
-      ControlRelay secondaryRelay = live.relay(SECONDARY);
-      await().atMost(Duration.ofSeconds(5))
-          .until(() -> primaryRelay.connections() > 0 && secondaryRelay.connections() > 0);
-      secondaryRelay.drop("dirk fence");
-      primaryRelay.drop("dirk heartbeat");
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-        assertThat(eventReasons(ns)).contains("FailoverStarted", "FailoverBlocked");
-        assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
-      });
+      ControlRelay primaryRelay =
+          FencedPrimaryTest.blockTheFailoverAfterItsFence(live, () -> eventReasons(ns)).primary();
       primaryRelay.drop("dirk promote");
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
         FailoverRecord record = cluster(ns).getStatus().getLastFailover();

@@ -69,7 +69,7 @@ class LeaseFallbackReviewTest {
         });
         // Let the old primary's lease run out whatever happened, so an overlap would be seen in full.
         await().atMost(Duration.ofSeconds(20)).until(() -> !heartbeat(live, PRIMARY).isPrimary()
-            || leaseExpired(live, PRIMARY));
+            || live.leaseExpired(PRIMARY));
         assertThat(watch.rounds()).isPositive();
         assertThat(watch.overlaps()).as("instants at which %s (cut off, %d ms lease renewed by its secondary until "
             + "its detach) and %s (promoted by an operator that never heard %s) both took writes", PRIMARY,
@@ -125,18 +125,12 @@ class LeaseFallbackReviewTest {
           return h.isPrimary() && h.epoch() >= 3;
         });
         await().atMost(Duration.ofSeconds(20)).until(() -> !heartbeat(live, first[0]).isPrimary()
-            || leaseExpired(live, first[0]));
+            || live.leaseExpired(first[0]));
         assertThat(heartbeat(live, first[0]).epoch()).as("the lost candidate took its promote").isEqualTo(2L);
         assertThat(watch.rounds()).isPositive();
         assertThat(watch.overlaps()).as("instants at which %s (took its promote at epoch 2, then cut off) and %s "
             + "(promoted at epoch 3 in its place) both took writes", first[0], other).isEmpty();
       }
-    }
-  }
-
-  private static boolean leaseExpired(LiveCluster live, String pod) throws IOException {
-    try (DirkConnection c = live.connect(pod)) {
-      return c.execute("dirk heartbeat").messageText().contains("\"leaseExpired\":true");
     }
   }
 

@@ -1125,6 +1125,13 @@ final class LiveCluster implements AutoCloseable {
     return connection;
   }
 
+  /** Whether {@code pod}'s member says its primary lease ran out (it takes no writes until renewed). */
+  boolean leaseExpired(String pod) throws IOException {
+    try (DirkConnection c = connect(pod)) {
+      return c.execute("dirk heartbeat").messageText().contains("\"leaseExpired\":true");
+    }
+  }
+
   DirkConnection connect(String pod) throws IOException {
     LiveMember member = members.get(pod);
     DirkConnection connection = DirkConnection.open(member.host(), member.port());

@@ -82,4 +82,27 @@ final class OperatorRestart {
       operator.start(); // whatever happens, the tests after this one need a running operator
     }
   }
+
+  /**
+   * As {@link #restartAsANewProcess} with no time away, and the failover coordinator's in-memory maps emptied too
+   * (the promotes it sent, the candidates it gave up, the leases it heard): a new process knows only the status.
+   */
+  static void restartForgettingEverything(Operator operator, KubernetesClient client, HeartbeatProber prober,
+      io.dirkdb.operator.failover.FailoverCoordinator coordinator) throws ReflectiveOperationException {
+    stopLikeAPodDeletion(operator);
+    try {
+      Object real = io.quarkus.arc.ClientProxy.unwrap(coordinator);
+      for (Field field : io.dirkdb.operator.failover.FailoverCoordinator.class.getDeclaredFields()) {
+        if (Map.class.isAssignableFrom(field.getType()) && !java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+          field.setAccessible(true);
+          ((Map<?, ?>) field.get(real)).clear();
+        }
+      }
+      client.resources(DirkCluster.class).inAnyNamespace().list().getItems()
+          .forEach(c -> prober.forget(ResourceID.fromResource(c)));
+      FailoverTest.expireOperatorLease(client);
+    } finally {
+      operator.start();
+    }
+  }
 }

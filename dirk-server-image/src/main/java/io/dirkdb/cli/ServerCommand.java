@@ -132,8 +132,10 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--max-unauthenticated-per-address", paramLabel = "N", defaultValue = "0",
             description = "connections from one client address that may wait to authenticate on the slots past "
-                    + "--max-connections at once; a newer one takes the oldest one's slot; 0: half of "
-                    + "--reserved-connections, at least 1 (default: ${DEFAULT-VALUE})")
+                    + "--max-connections and hold them against newcomers from other addresses; once that room is "
+                    + "full, a newcomer from another address takes the slot of the oldest silent connection of the "
+                    + "address furthest past it; 0: half of --reserved-connections, at least 1 (default: "
+                    + "${DEFAULT-VALUE})")
     int maxUnauthenticatedPerAddress;
 
     @Option(names = "--authentication-timeout-seconds", paramLabel = "SECONDS", defaultValue = "10",

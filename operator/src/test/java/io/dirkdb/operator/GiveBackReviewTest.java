@@ -61,12 +61,12 @@ class GiveBackReviewTest {
 
   /**
    * A switchover to {@code demo-secondary-0} whose promote arrives after the operator gave up waiting for it (so
-   * the target is primary at epoch 2 with a 60 s lease); the old primary goes silent while the abandon waits out
+   * the target is primary at epoch 2 with a 30 s lease); the old primary goes silent while the abandon waits out
    * that lease, so the hand-over becomes a failover; then the operator restarts with no memory. Whatever it does
    * next, no other member may take writes while the target still holds its lease.
    */
   private void handOverTurnedFailoverThenRestart(String ns, int secondaries) throws Exception {
-    Duration lease = Duration.ofSeconds(60);
+    Duration lease = Duration.ofSeconds(30);
     try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, secondaries, spec -> {},
         LiveCluster.MemberRuntime.IN_PROCESS, lease)) {
       FailoverTest.writeRows(live, PRIMARY, 1, 3);
@@ -97,6 +97,8 @@ class GiveBackReviewTest {
         });
         OperatorRestart.restartForgettingEverything(operator, client, prober, coordinator);
         old.drop();
+        // The scenario holds only if the operator came back while the target's late promote still ran.
+        assertThat(live.leaseExpired(SECONDARY)).as("the target's lease ran out before the operator restarted").isFalse();
 
         // Whatever the operator does, the target must not take writes next to the old primary: wait until the
         // target's promote lease has run out (or it was fenced), then look at what the watch saw.

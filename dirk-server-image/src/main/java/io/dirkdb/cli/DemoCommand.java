@@ -24,9 +24,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code dirk demo}: the whole topology on one machine, with automatic failover and a shell. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Starts the original's topology on 127.0.0.1: m1 primary (3948), proxy (3949), m2 secondary",
-                "(3950), cache (3951), a supervisor doing heartbeats and automatic failover, HTTP health and metrics",
-                "ports, and a client shell on the cache. miala, Ctrl-D or Ctrl-C at an empty prompt stops it all."})
+        description = {"Starts the original's topology on 127.0.0.1, each piece a process of its own: m1 primary (3948),",
+                "proxy (3949), m2 secondary (3950), cache (3951); a supervisor doing heartbeats and automatic failover,",
+                "which starts a killed piece again; HTTP health and metrics ports, and a client shell on the cache.",
+                "miala, Ctrl-D or Ctrl-C at an empty prompt stops it all."})
 public final class DemoCommand implements Callable<Integer> {
 
     @Spec
@@ -153,18 +154,20 @@ public final class DemoCommand implements Callable<Integer> {
         for (Piece piece : Piece.values()) {
             String role = cluster.role(piece);
             int http = cluster.httpPort(piece);
-            out.printf("  %-26s %s:%d%s%n", piece.label + (role == null ? "" : " (" + role + ")"), DemoCluster.HOST,
-                    cluster.port(piece), http < 0 ? "" : "   http://" + DemoCluster.HOST + ":" + http + "/health/ready");
+            out.printf("  %-26s %s:%d   pid %-8d%s%n", piece.label + (role == null ? "" : " (" + role + ")"),
+                    DemoCluster.HOST, cluster.port(piece), cluster.pid(piece),
+                    http < 0 ? "" : "http://" + DemoCluster.HOST + ":" + http + "/health/ready");
         }
+        out.println("  each piece is a process of its own: `kill -9` the primary's pid and the supervisor fails over;");
+        out.println("  the demo starts a killed piece again and it rejoins. `dirk heartbeat;` shows every member.");
         SupervisorSettings watch = plan.supervisor();
         out.println("  supervisor: heartbeat every " + watch.heartbeatIntervalMillis() + " ms, failover after "
                 + watch.failureThreshold() + " missed, " + watch.mode().wireName() + " replication");
         out.println("  config: " + cluster.configFile());
         out.println("  member passwords: " + cluster.credentialsDirectory() + "/{application,replication,administration}"
                 + " (the proxy and cache take clients without one)");
-        if (logFile != null) {
-            out.println("  log: " + logFile);
-        }
+        out.println("  logs: " + (logFile == null ? "" : logFile + " (supervisor), ") + cluster.logDirectory()
+                + "/{m1,proxy,m2,cache}.log");
         out.flush();
     }
 

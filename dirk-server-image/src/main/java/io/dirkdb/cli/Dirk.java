@@ -22,7 +22,31 @@ public final class Dirk implements Runnable {
                 && System.getProperty("sun.net.inetaddr.ttl") == null) {
             java.security.Security.setProperty("networkaddress.cache.ttl", "5");
         }
+        exitWithParent(System.getenv(DemoCluster.PARENT_PID_VARIABLE));
         System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * A piece started by {@code dirk demo} stops (cleanly, as on SIGTERM) when the demo's process is gone, however it
+     * went: a {@code kill -9} of the demo must not leave members holding its ports and data directories.
+     */
+    private static void exitWithParent(String pid) {
+        if (pid == null || pid.isBlank()) {
+            return;
+        }
+        long parent;
+        try {
+            parent = Long.parseLong(pid.strip());
+        } catch (NumberFormatException e) {
+            System.err.println("dirk: $" + DemoCluster.PARENT_PID_VARIABLE + " is not a process id: " + pid);
+            System.exit(ExitCodes.CONFIG);
+            return;
+        }
+        java.util.Optional<ProcessHandle> handle = ProcessHandle.of(parent);
+        if (handle.isEmpty()) {
+            System.exit(ExitCodes.OK); // already gone: nobody to serve
+        }
+        handle.get().onExit().thenRun(() -> System.exit(ExitCodes.OK));
     }
 
     /** The command tree, for tests that run a command in-process. */

@@ -60,6 +60,11 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "password sent to members with `dirk auth` and required from clients (else $DIRK_PASSWORD; default: none)")
     Path passwordFile;
 
+    @Option(names = "--member-password-file", paramLabel = "FILE",
+            description = "password sent to members with `dirk auth` when clients give another one or none (as `dirk demo` "
+                    + "does on loopback; default: the --password-file one)")
+    Path memberPasswordFile;
+
     @Option(names = "--previous-password-file", paramLabel = "FILE",
             description = "during a rotation, file holding the previous application password: accepted from clients, "
                     + "and tried toward a member that refuses the current one (else $DIRK_PREVIOUS_PASSWORD)")
@@ -101,17 +106,20 @@ public final class ProxyCommand implements Callable<Integer> {
         ProxySettings settings;
         Path configFile;
         RelayTls tls;
+        String memberPassword;
         try {
             configFile = configFile();
             settings = settings();
             tls = limits.tls("dirk proxy");
+            memberPassword = memberPasswordFile == null ? settings.password()
+                    : Passwords.fromFileOrEnvironment(memberPasswordFile, Map.of());
         } catch (DirkException | IllegalArgumentException e) {
             return ExitCodes.fail(err, "dirk proxy: " + e.getMessage(), ExitCodes.CONFIG);
         }
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         RoutingProxy proxy;
         try {
-            proxy = RoutingProxy.start(settings, tls, registry);
+            proxy = RoutingProxy.start(settings, tls, registry, memberPassword);
         } catch (IOException e) {
             return ExitCodes.fail(err, "dirk proxy: cannot listen on " + settings.host() + ":" + settings.port() + ": "
                     + e.getMessage(), ExitCodes.FAILURE);

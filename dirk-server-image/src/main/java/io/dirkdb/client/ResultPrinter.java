@@ -10,9 +10,34 @@ public final class ResultPrinter {
 
     public static String render(Result result) {
         if (result instanceof Result.Message message) {
-            return message.text() + "\n";
+            return message.text() + "\n" + membersTable(message.text());
         }
         return renderTable((Result.Relation) result);
+    }
+
+    /**
+     * A proxy's answer to {@code dirk heartbeat;} (its view of the cluster as JSON) is followed by the members as a
+     * table, so a person sees who is primary at which epoch and how far each log reaches; empty for any other text.
+     */
+    static String membersTable(String text) {
+        if (!text.startsWith("{\"role\":\"proxy\"")) {
+            return "";
+        }
+        com.fasterxml.jackson.databind.JsonNode view;
+        try {
+            view = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+        List<List<Object>> rows = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode member : view.path("members")) {
+            rows.add(java.util.Arrays.asList(member.path("id").asText(), member.path("role").asText("?"),
+                    member.has("epoch") ? member.path("epoch").asLong() : null,
+                    member.has("lsn") ? member.path("lsn").asLong() : null, member.path("health").asText()));
+        }
+        List<Result.Column> columns = java.util.stream.Stream.of("member", "role", "epoch", "lsn", "health")
+                .map(name -> new Result.Column(name, "")).toList();
+        return renderTable(new Result.Relation("members", columns, rows));
     }
 
     static String renderTable(Result.Relation relation) {

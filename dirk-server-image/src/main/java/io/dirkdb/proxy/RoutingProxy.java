@@ -107,6 +107,12 @@ public final class RoutingProxy implements AutoCloseable {
         return new RoutingProxy(settings, RelayTls.PLAIN, registry, memberPassword);
     }
 
+    /** As above, with TLS toward clients and/or toward the members. */
+    public static RoutingProxy start(ProxySettings settings, RelayTls tls, MeterRegistry registry, String memberPassword)
+            throws IOException {
+        return new RoutingProxy(settings, tls, registry, memberPassword);
+    }
+
     public int port() {
         return server.port();
     }

@@ -78,6 +78,26 @@ final class DemoProcess implements AutoCloseable {
         return clientPort;
     }
 
+    /** The demo's own process id. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** The process id the demo printed for a piece ("m1", "proxy", "m2", "cache") when it started. */
+    long pidOf(String piece) {
+        return Long.parseLong(pieceLine(piece).replaceAll("^.*\\bpid (\\d+).*$", "$1"));
+    }
+
+    /** The port the demo printed for a piece when it started. */
+    int portOf(String piece) {
+        return Integer.parseInt(pieceLine(piece).replaceAll("^.*?127\\.0\\.0\\.1:(\\d+).*$", "$1"));
+    }
+
+    private String pieceLine(String piece) {
+        return output.stream().filter(line -> line.strip().startsWith(piece + " ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("dirk demo printed no line for " + piece + ": " + output));
+    }
+
     /** Everything printed on standard output so far. */
     List<String> output() {
         return output;

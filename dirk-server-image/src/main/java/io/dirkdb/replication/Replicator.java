@@ -56,7 +56,7 @@ public final class Replicator implements ReplicationLink {
     static final long KEEPALIVE_MILLIS = 500;
     /**
      * A checkpoint keeps the log a secondary still needs, up to this many bytes behind the snapshot;
-     * past that it is deleted and that secondary needs a resync (README, "Replication").
+     * past that it is deleted and that secondary needs a resync (docs/replication-protocol.md).
      */
     public static final long RETAINED_LOG_CAP_BYTES = 1L << 30;
     /** A secondary whose stream closed is still kept the log it needs for this long (a restart, a network blip). */

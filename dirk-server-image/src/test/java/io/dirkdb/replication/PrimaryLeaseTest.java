@@ -143,7 +143,7 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
     /**
      * Review 12: the supervisor's probe keeps its connection, so each renewal counts from the answer to the
      * previous round, one probe period earlier: a renewal gives only lease - period, and the lease lapses
-     * between renewals whenever 2 x period > lease. README's own advice for Kubernetes (primaryLeaseMs <
+     * between renewals whenever 2 x period > lease. docs/reference-dirk.md's advice for Kubernetes (primaryLeaseMs <
      * heartbeatIntervalMs x (failureThreshold - 1), i.e. lease < 2 x interval with the default threshold)
      * makes that so on every round: a primary renewed only by its supervisor (a peer down) refuses writes
      * with "primary lease expired" part of every period. Here: lease 600 ms, a renewal every 400 ms.
@@ -452,7 +452,7 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
     }
 
     /**
-     * README "Primary lease": "promotion time >= last renewal sent + leaseMs + heartbeat timeout". The member counts
+     * docs/reference-dirk.md, "Primary lease": "promotion time >= last renewal sent + leaseMs + heartbeat timeout". The member counts
      * the renewal from its previous answer on the connection, and on a new connection the probe makes up to three
      * round trips after the supervisor stamped the renewal as sent (dirk auth, dirk heartbeat, dirk heartbeat
      * lease E), each allowed a whole timeout. With a slow path toward the member (800 ms per request, timeout
@@ -584,7 +584,7 @@ class PrimaryLeaseTest extends ReplicaSetFixture {
     }
 
     /**
-     * README "Primary lease": a paused primary must not acknowledge after another member was promoted, and a
+     * docs/reference-dirk.md, "Primary lease": a paused primary must not acknowledge after another member was promoted, and a
      * supervisor promotes at "last detach + leaseMs + heartbeat timeout". The supervisor's renewals count from
      * the member's previous answer, but a secondary's acks counted from when the primary read them (review 12b). Acks queued toward a
      * primary that reads nothing (paused by SIGSTOP, a long GC; here a relay holds them) and read after the

@@ -53,12 +53,12 @@ class ExamplesTest {
   }
 
   @Test
-  void everyExampleExplainsItselfAndIsInTheReadme() throws IOException {
-    String guide = Files.readString(KubeTools.repoRoot().resolve("README.md"));
+  void everyExampleExplainsItselfAndIsInTheGettingStartedGuide() throws IOException {
+    String guide = Files.readString(KubeTools.repoRoot().resolve("docs/getting-started.md"));
     for (String example : EXAMPLES) {
       List<String> lines = Files.readAllLines(example(example));
       assertThat(lines.get(0)).as("first line of %s names it and says what it is", example).startsWith("# " + example + ": ");
-      assertThat(guide).as("README.md lists %s", example).contains("examples/" + example);
+      assertThat(guide).as("docs/getting-started.md lists %s", example).contains("examples/" + example);
     }
   }
 

@@ -75,7 +75,7 @@ class ChangesTest {
 
   @Test
   void aRotatedPasswordSecretRollsTheMembersAndTheProxyAndStaysAsTheUserWroteIt() {
-    // A rotation (README, "Rotating the password"): the old passwords go under previous-*, the new ones under the
+    // A rotation (docs/reference-operator.md, "Rotating the password"): the old passwords go under previous-*, the new ones under the
     // main keys, in one edit. The pods read passwords at start, so the operator rolls them: the hash of the
     // passwords in the pod templates changes (the members are then replaced by role, the proxy by its own
     // RollingUpdate), and the Secret stays exactly as the user wrote it.

@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * A user rotates every password of a running 3-member sync cluster as the README's "Rotating the password"
+ * A user rotates every password of a running 3-member sync cluster as docs/reference-operator.md's "Rotating the password"
  * says, on the strict harness, while an application writes through the proxy without pause: the Secret named by
  * spec.auth.secretName edited in place (previous- keys with the old values, new values in the main keys), the
  * members rolled by role, the proxy Deployment's pods replaced (the application moving to each new proxy pod and

@@ -170,7 +170,7 @@ public final class LocalSupervisor implements AutoCloseable {
         Map<Tracked, Object> outcomes = new LinkedHashMap<>();
         for (Tracked member : targets) {
             // Only the primary that answered the last probe is renewed: after a miss, the lease runs out
-            // (the inequality in README "Primary lease": the supervisor promotes only after it has).
+            // (the inequality in docs/reference-dirk.md, "Primary lease": the supervisor promotes only after it has).
             // Only a member that said primary holds a lease: a renewal sent to the fenced one renews nothing, and
             // counting it would push the promotion's lease wait back for as long as it answers.
             long leaseEpoch = member.address.id().equals(currentPrimary) && member.answering()

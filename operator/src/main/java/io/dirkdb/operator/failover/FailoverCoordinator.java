@@ -137,7 +137,7 @@ public class FailoverCoordinator {
   /**
    * A promote sent to {@code member} at {@code epoch}; {@code endedAt} is when its call returned or failed: the
    * member's previous answer on that connection came before, so a promote arriving however late holds a lease
-   * that counts from no later than that (see README, "Primary lease").
+   * that counts from no later than that (see docs/reference-dirk.md, "Primary lease").
    */
   private record PromoteSent(String member, long epoch, long endedNanos) {}
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Review of issue 11: the README's rotation ("change the Secret, or point auth.secretName at a new one, then
+ * Review of issue 11: the rotation in docs/reference-operator.md ("change the Secret, or point auth.secretName at a new one, then
  * restart every pod") has a window where the Secret holds the new passwords and the running members the old
  * ones. A heartbeat needs no password, yet the prober counts a member that refuses the new password as a
  * missed heartbeat: a healthy primary is "lost" and the coordinator starts a failover (fencing it by label).

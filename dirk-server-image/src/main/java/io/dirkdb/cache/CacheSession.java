@@ -65,20 +65,14 @@ final class CacheSession implements RelayServer.Session {
             // The upstream answers with its own error; nothing of it is cached.
             return forward(text).frames();
         }
-        switch (statement.kind()) {
-            case READ:
-                return read(text, statement.readTables());
-            case WRITE:
-                return write(text, statement.writtenTables());
-            case SCHEMA:
-                return schemaChange(text, statement);
-            case USE:
-                return use(text, ((SqlStatement.Use) statement).database());
-            case CONTROL:
-                return control(text, statement);
-            default:
-                throw new IllegalStateException("unknown statement kind " + statement.kind());
-        }
+        // A switch expression: a new StatementKind does not compile until its caching is decided here.
+        return switch (statement.kind()) {
+            case READ -> read(text, statement.readTables());
+            case WRITE -> write(text, statement.writtenTables());
+            case SCHEMA -> schemaChange(text, statement);
+            case USE -> use(text, ((SqlStatement.Use) statement).database());
+            case CONTROL -> control(text, statement);
+        };
     }
 
     private byte[] read(String text, Set<String> readTables) {

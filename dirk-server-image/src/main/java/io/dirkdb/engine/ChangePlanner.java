@@ -106,28 +106,31 @@ final class ChangePlanner {
 
     private static Plan planDrop(Database database, SqlStatement.Drop drop) {
         String name = drop.name();
-        switch (drop.objectKind()) {
-            case TABLE:
+        // A switch expression over the enum: a new ObjectKind does not compile until it is listed here.
+        return switch (drop.objectKind()) {
+            case TABLE -> {
                 if (!database.tables.containsKey(name)) {
                     if (database.views.containsKey(name)) {
                         throw new DirkException(Messages.dropViewAsTable(name));
                     }
                     throw new DirkException(Messages.tableMissing(name, database.name));
                 }
-                return new Plan(new Change.DropTable(database.name, name), Messages.dropped("tabilao", name));
-            case DOMAIN:
+                yield new Plan(new Change.DropTable(database.name, name), Messages.dropped("tabilao", name));
+            }
+            case DOMAIN -> {
                 if (!database.domains.containsKey(name)) {
                     throw new DirkException(Messages.domainMissing(name, database.name));
                 }
-                return new Plan(new Change.DropDomain(database.name, name), Messages.dropped("efitra", name));
-            case VIEW:
+                yield new Plan(new Change.DropDomain(database.name, name), Messages.dropped("efitra", name));
+            }
+            case VIEW -> {
                 if (!database.views.containsKey(name)) {
                     throw new DirkException(Messages.viewMissing(name, database.name));
                 }
-                return new Plan(new Change.DropView(database.name, name), Messages.dropped("jery", name));
-            default:
-                throw new IllegalArgumentException(drop.toString());
-        }
+                yield new Plan(new Change.DropView(database.name, name), Messages.dropped("jery", name));
+            }
+            case DATABASE -> throw new IllegalArgumentException("a dropped database is planned before its tables: " + drop);
+        };
     }
 
     private static Table writableTable(Database database, String name) {

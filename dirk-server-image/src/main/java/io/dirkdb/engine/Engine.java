@@ -190,17 +190,13 @@ public final class Engine implements AutoCloseable {
 
     private Result read(Session session, SqlStatement statement) {
         if (statement instanceof SqlStatement.Show show) {
-            List<String> names = new ArrayList<>();
-            if (show.objectKind() == SqlStatement.ObjectKind.DATABASE) {
-                names.addAll(catalog.databases.keySet());
-            } else {
-                Database database = ChangePlanner.currentDatabase(catalog, session.currentDatabase());
-                switch (show.objectKind()) {
-                    case TABLE -> names.addAll(database.tables.keySet());
-                    case DOMAIN -> names.addAll(database.domains.keySet());
-                    default -> names.addAll(database.views.keySet());
-                }
-            }
+            // A switch expression over the enum: a new ObjectKind does not compile until it is listed here.
+            List<String> names = new ArrayList<>(switch (show.objectKind()) {
+                case DATABASE -> catalog.databases.keySet();
+                case TABLE -> ChangePlanner.currentDatabase(catalog, session.currentDatabase()).tables.keySet();
+                case DOMAIN -> ChangePlanner.currentDatabase(catalog, session.currentDatabase()).domains.keySet();
+                case VIEW -> ChangePlanner.currentDatabase(catalog, session.currentDatabase()).views.keySet();
+            });
             List<List<Object>> rows = new ArrayList<>();
             for (String name : names) {
                 rows.add(List.of(name));

@@ -104,25 +104,29 @@ final class ProxySession implements RelayServer.Session {
         if (!authenticated && !(statement instanceof ControlStatement.Heartbeat)) {
             return ReplyWriter.encodeError("authentication required");
         }
-        switch (statement.kind()) {
-            case CONTROL:
+        // A switch expression: a new StatementKind does not compile until its routing is decided here.
+        return switch (statement.kind()) {
+            case CONTROL -> {
                 proxy.count(RoutingProxy.Traffic.CONTROL);
-                return control((ControlStatement) statement);
-            case USE:
+                yield control((ControlStatement) statement);
+            }
+            case USE -> {
                 proxy.count(RoutingProxy.Traffic.USE);
-                return use(text, ((SqlStatement.Use) statement).database());
-            case READ:
+                yield use(text, ((SqlStatement.Use) statement).database());
+            }
+            case READ -> {
                 proxy.count(RoutingProxy.Traffic.READ);
-                return read(text, statement);
-            case WRITE:
+                yield read(text, statement);
+            }
+            case WRITE -> {
                 proxy.count(RoutingProxy.Traffic.WRITE);
-                return write(text, statement);
-            case SCHEMA:
+                yield write(text, statement);
+            }
+            case SCHEMA -> {
                 proxy.count(RoutingProxy.Traffic.SCHEMA);
-                return write(text, statement);
-            default:
-                throw new IllegalStateException("unknown statement kind " + statement.kind());
-        }
+                yield write(text, statement);
+            }
+        };
     }
 
     /**

@@ -173,10 +173,10 @@ public final class Parser {
         expectWord("manamboara");
         ObjectKind kind = objectKind();
         String name = identifier("a " + kind.word + " name");
-        switch (kind) {
-            case DATABASE:
-                return new SqlStatement.CreateDatabase(name);
-            case TABLE: {
+        // A switch expression over the enum: a new ObjectKind does not compile until its creation is parsed here.
+        return switch (kind) {
+            case DATABASE -> new SqlStatement.CreateDatabase(name);
+            case TABLE -> {
                 expectSymbol("(");
                 List<SqlStatement.ColumnDefinition> columns = new ArrayList<>();
                 do {
@@ -184,24 +184,24 @@ public final class Parser {
                     columns.add(new SqlStatement.ColumnDefinition(column, type()));
                 } while (acceptSymbol(","));
                 expectSymbol(")");
-                return new SqlStatement.CreateTable(name, columns);
+                yield new SqlStatement.CreateTable(name, columns);
             }
-            case DOMAIN: {
+            case DOMAIN -> {
                 expectSymbol("(");
                 TypeSpec type = type();
                 expectSymbol(")");
-                return new SqlStatement.CreateDomain(name, type);
+                yield new SqlStatement.CreateDomain(name, type);
             }
-            default: {
+            case VIEW -> {
                 if (!acceptSymbol("@")) {
                     acceptClause("antso");
                 }
                 int start = peek().start();
                 Query query = query();
                 String queryText = text.substring(start, previous().end());
-                return new SqlStatement.CreateView(name, query, queryText);
+                yield new SqlStatement.CreateView(name, query, queryText);
             }
-        }
+        };
     }
 
     private SqlStatement drop() {

@@ -215,6 +215,13 @@ final class LogFollower {
         if (theirHistory != null && history == null) {
             member.adoptHistory(theirHistory); // the log matched (or is empty): this member's data is of that history
         }
+        // Version 1 is what a member says nothing about (its request leaves the clause out, so it can stream from
+        // members older than the clause); a primary that answers a version this member does not read is not followed.
+        long protocol = hello.path("protocol").asLong(1);
+        if (protocol != ReplicationFrames.PROTOCOL_VERSION) {
+            throw new IOException("the primary answers stream protocol " + protocol + "; this member reads version "
+                    + ReplicationFrames.PROTOCOL_VERSION);
+        }
         long primaryEpoch = hello.path("epoch").asLong();
         member.observeEpoch(primaryEpoch);
         primaryLastLsn = hello.path("lastLsn").asLong();

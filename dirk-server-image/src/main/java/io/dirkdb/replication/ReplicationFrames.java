@@ -20,6 +20,12 @@ import java.util.zip.Inflater;
  * what earlier ones taught the compressor (table and column names, repeated values).
  */
 final class ReplicationFrames {
+    /**
+     * The stream protocol this member speaks (the handshake and the frames below, docs/replication-protocol.md). A
+     * secondary names the newest it reads ({@code protocol N}, 1 when left out); the primary answers with the one it
+     * will speak, the lower of the two, so a rolling upgrade can add frames only both ends know.
+     */
+    static final int PROTOCOL_VERSION = 1;
     static final byte BATCH = 'B';
     static final byte KEEPALIVE = 'K';
     static final byte ACK = 'A';

@@ -767,7 +767,8 @@ public final class Replicator implements ReplicationLink {
         // so the newer of two streams of one member is known however their threads interleave below.
         long id = connectionIds.incrementAndGet();
         ObjectNode hello = PeerChannel.JSON.createObjectNode().put("streaming", true).put("epoch", state.epoch())
-                .put("lastLsn", end).put("historyId", history);
+                .put("lastLsn", end).put("historyId", history)
+                .put("protocol", Math.min(request.protocol(), ReplicationFrames.PROTOCOL_VERSION));
         out.write(ReplyWriter.encodeMessage(hello.toString()));
         out.flush();
         boolean confirms = member.streamConfirms(request.memberId());
@@ -937,7 +938,8 @@ public final class Replicator implements ReplicationLink {
 
     private void refuse(DataOutputStream out, String why, String reason) throws IOException {
         ObjectNode node = PeerChannel.JSON.createObjectNode().put("refused", why).put("reason", reason)
-                .put("epoch", member.state().highestEpochSeen()).put("historyId", member.state().historyId());
+                .put("epoch", member.state().highestEpochSeen()).put("historyId", member.state().historyId())
+                .put("protocol", ReplicationFrames.PROTOCOL_VERSION);
         out.write(ReplyWriter.encodeMessage(node.toString()));
         out.flush();
     }

@@ -14,9 +14,9 @@ import java.util.Set;
  *   dirk fence;                     -- step down: refuse writes until promoted again
  *   dirk fence epoch 9;             -- the same, and take epoch 9 as seen: a promote to epoch 9 or below is refused
  *   dirk follow 'host' 3948 [history 'id']; -- become a secondary streaming from that primary
- *   dirk stream 120 3 4 [history 'id'] [member 'm2']; -- (secondaries) stream the log after LSN 120, whose epoch
- *                                   --   is 3; the caller has seen epoch 4, holds that history and is instance m2
- *                                   --   of the configuration; the connection turns binary
+ *   dirk stream 120 3 4 [history 'id'] [member 'm2'] [protocol 1]; -- (secondaries) stream the log after LSN 120,
+ *                                   --   whose epoch is 3; the caller has seen epoch 4, holds that history, is instance
+ *                                   --   m2 of the configuration and reads stream protocol 1; the connection turns binary
  *   dirk snapshot [deflate];        -- (resync) ship the latest snapshot, deflated if asked; the connection turns binary
  *   dirk resync 'host' 3948 [deflate]; -- rebuild this member from that member's snapshot and log, then follow it
  * </pre>
@@ -78,8 +78,10 @@ public sealed interface ControlStatement extends Statement {
      *                       checks its own record there has the same one
      * @param knownEpoch     the highest epoch the secondary has seen; a member of a lower epoch refuses to serve it
      * @param historyId      the secondary's history, or null when it has none yet (empty, or data of an old format)
+     * @param protocol       the newest stream protocol version the secondary reads ({@code protocol N}; 1 when left
+     *                       out): the serving member answers with the version it will speak, never a newer one
      */
-    record Stream(long fromLsn, long epochAtFromLsn, long knownEpoch, String historyId, String memberId)
+    record Stream(long fromLsn, long epochAtFromLsn, long knownEpoch, String historyId, String memberId, int protocol)
             implements ControlStatement {
         public Stream(long fromLsn, long epochAtFromLsn, long knownEpoch) {
             this(fromLsn, epochAtFromLsn, knownEpoch, null, null);
@@ -87,6 +89,10 @@ public sealed interface ControlStatement extends Statement {
 
         public Stream(long fromLsn, long epochAtFromLsn, long knownEpoch, String historyId) {
             this(fromLsn, epochAtFromLsn, knownEpoch, historyId, null);
+        }
+
+        public Stream(long fromLsn, long epochAtFromLsn, long knownEpoch, String historyId, String memberId) {
+            this(fromLsn, epochAtFromLsn, knownEpoch, historyId, memberId, 1);
         }
     }
 

@@ -128,7 +128,11 @@ public final class Parser {
                     }
                     memberId = (String) id.value();
                 }
-                yield new ControlStatement.Stream(fromLsn, epochAtFromLsn, knownEpoch, history, memberId);
+                long protocol = acceptWord("protocol") ? integer("a stream protocol version") : 1;
+                if (protocol < 1 || protocol > Integer.MAX_VALUE) {
+                    throw new DirkException("dirk stream: protocol versions start at 1, got " + protocol);
+                }
+                yield new ControlStatement.Stream(fromLsn, epochAtFromLsn, knownEpoch, history, memberId, (int) protocol);
             }
             case "snapshot" -> new ControlStatement.Snapshot(acceptWord("deflate"));
             case "resync" -> {

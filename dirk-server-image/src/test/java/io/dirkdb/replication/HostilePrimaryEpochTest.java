@@ -19,6 +19,17 @@ class HostilePrimaryEpochTest extends ReplicaSetFixture {
 
     @Test
     void secondaryRefusesAPrimaryEpochBeyondTheBound() throws Exception {
+        followAHostilePrimaryAnswering("{\"streaming\":true,\"epoch\":9223372036854775807,\"lastLsn\":0}",
+                "out of range");
+    }
+
+    @Test
+    void secondaryDoesNotFollowAPrimaryAnsweringAStreamProtocolItDoesNotRead() throws Exception {
+        followAHostilePrimaryAnswering("{\"streaming\":true,\"epoch\":1,\"lastLsn\":0,\"protocol\":9}",
+                "answers stream protocol 9; this member reads version 1");
+    }
+
+    private void followAHostilePrimaryAnswering(String hello, String expectedError) throws Exception {
         members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
         try (ServerSocket hostile = new ServerSocket()) {
             hostile.bind(new InetSocketAddress("127.0.0.30", 0));
@@ -29,8 +40,7 @@ class HostilePrimaryEpochTest extends ReplicaSetFixture {
                         for (int b = in.read(); b >= 0 && b != ';'; b = in.read()) {
                             // read the dirk stream request
                         }
-                        socket.getOutputStream().write(ReplyWriter.encodeMessage(
-                                "{\"streaming\":true,\"epoch\":9223372036854775807,\"lastLsn\":0}"));
+                        socket.getOutputStream().write(ReplyWriter.encodeMessage(hello));
                         socket.getOutputStream().flush();
                         in.read(); // hold the connection until the member drops it
                     } catch (IOException e) {
@@ -44,7 +54,7 @@ class HostilePrimaryEpochTest extends ReplicaSetFixture {
             ReplicaSet.Node m2 = members.start("m2", Role.SECONDARY, null, 0);
             m2.member().follow("127.0.0.30", hostile.getLocalPort());
             await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m2").path("replicationError")
-                    .asText().contains("out of range"));
+                    .asText().contains(expectedError));
             assertThat(m2.member().state().highestEpochSeen()).isZero();
             assertThat(MemberState.load(m2.directory()).highestEpochSeen()).isZero();
             ok(members.execute("m2", "dirk promote 1"));

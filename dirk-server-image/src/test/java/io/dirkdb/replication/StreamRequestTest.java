@@ -35,6 +35,19 @@ class StreamRequestTest extends ReplicaSetFixture {
     }
 
     @Test
+    void aRequestNamingNoProtocolIsAnsweredInVersionOne() throws IOException {
+        assertThat(streamAnswer("dirk stream 2 1;").path("protocol").asInt()).isEqualTo(1);
+        assertThat(streamAnswer("dirk stream 9 1;").path("protocol").asInt()).as("a refusal says it too").isEqualTo(1);
+    }
+
+    @Test
+    void aSecondaryReadingANewerProtocolIsAnsweredInTheOneThisMemberSpeaks() throws IOException {
+        JsonNode answer = streamAnswer("dirk stream 2 1 1 protocol 7;");
+        assertThat(answer.path("streaming").asBoolean()).isTrue();
+        assertThat(answer.path("protocol").asInt()).isEqualTo(ReplicationFrames.PROTOCOL_VERSION);
+    }
+
+    @Test
     void secondaryAheadOfThePrimaryHasDiverged() throws IOException {
         JsonNode answer = streamAnswer("dirk stream 9 1;");
         assertThat(answer.path("refused").asText()).isEqualTo("diverged");

@@ -45,6 +45,14 @@ class ParserTest {
     }
 
     @Test
+    void streamRequestNamesTheProtocolItReadsFromVersionOne() {
+        assertThat(((ControlStatement.Stream) Parser.parse("dirk stream 3 1 2 member 'm2' protocol 2")).protocol()).isEqualTo(2);
+        assertThat(((ControlStatement.Stream) Parser.parse("dirk stream 3 1")).protocol()).isEqualTo(1);
+        assertThatThrownBy(() -> Parser.parse("dirk stream 3 1 protocol 0"))
+                .hasMessage("dirk stream: protocol versions start at 1, got 0");
+    }
+
+    @Test
     void keywordsMatchWholeWordsOnly() {
         assertThatThrownBy(() -> Parser.parse("alaivoxyz * ao@ t"))
                 .isInstanceOf(DirkException.class).hasMessageContaining("alaivoxyz");

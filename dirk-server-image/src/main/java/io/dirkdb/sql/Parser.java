@@ -94,7 +94,7 @@ public final class Parser {
             case "havaozy" -> update();
             case "fafao" -> delete();
             default -> throw new DirkException("unknown statement starting with " + first.describe()
-                    + "; expected alaivo, manampia, havaozy, fafao, manamboara, ravao, asehoy or ampiasao");
+                    + "; expected " + StatementCatalog.either(StatementCatalog.firstWords()));
         };
     }
 
@@ -228,7 +228,8 @@ public final class Parser {
                 return kind;
             }
         }
-        throw new DirkException("expected tahiry, tabilao, efitra or jery but found " + token.describe());
+        throw new DirkException("expected " + StatementCatalog.either(java.util.Arrays.stream(ObjectKind.values())
+                .map(kind -> kind.word).toList()) + " but found " + token.describe());
     }
 
     private SqlStatement insert() {

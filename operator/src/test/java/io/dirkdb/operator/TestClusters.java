@@ -36,17 +36,32 @@ final class TestClusters {
     return client.resources(DirkCluster.class).inNamespace(namespace).resource(cluster).create();
   }
 
-  /** Every object of the kinds the operator makes, in a namespace. */
+  /**
+   * Every object of the kinds the operator makes, in a namespace: the resource types of the reconciler's workflow
+   * dependents, read from its annotation, so a new child kind is covered without being listed here.
+   */
   static List<HasMetadata> children(KubernetesClient client, String namespace) {
     List<HasMetadata> all = new ArrayList<>();
-    all.addAll(client.apps().statefulSets().inNamespace(namespace).list().getItems());
-    all.addAll(client.apps().deployments().inNamespace(namespace).list().getItems());
-    all.addAll(client.services().inNamespace(namespace).list().getItems());
-    all.addAll(client.configMaps().inNamespace(namespace).list().getItems());
-    all.addAll(client.secrets().inNamespace(namespace).list().getItems());
-    all.addAll(client.policy().v1().podDisruptionBudget().inNamespace(namespace).list().getItems());
-    all.addAll(client.serviceAccounts().inNamespace(namespace).list().getItems());
+    for (Class<? extends HasMetadata> kind : childKinds()) {
+      all.addAll(client.resources(kind).inNamespace(namespace).list().getItems());
+    }
     return all;
+  }
+
+  /** The resource types of the workflow's dependents (each {@code XxxDependent extends ...DependentResource<R, P>}). */
+  @SuppressWarnings("unchecked")
+  static java.util.Set<Class<? extends HasMetadata>> childKinds() {
+    java.util.Set<Class<? extends HasMetadata>> kinds = new java.util.LinkedHashSet<>();
+    for (io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent dependent
+        : io.dirkdb.operator.reconciler.DirkClusterReconciler.class
+            .getAnnotation(io.javaoperatorsdk.operator.api.reconciler.Workflow.class).dependents()) {
+      java.lang.reflect.Type parent = dependent.type().getGenericSuperclass();
+      if (!(parent instanceof java.lang.reflect.ParameterizedType parameterized)) {
+        throw new IllegalStateException(dependent.type() + " does not name its resource type in its superclass");
+      }
+      kinds.add((Class<? extends HasMetadata>) parameterized.getActualTypeArguments()[0]);
+    }
+    return kinds;
   }
 
   static List<String> childKeys(KubernetesClient client, String namespace) {

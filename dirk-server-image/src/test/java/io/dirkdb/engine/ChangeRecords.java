@@ -4,6 +4,11 @@ package io.dirkdb.engine;
 public final class ChangeRecords {
     private ChangeRecords() {}
 
+    /** The payload of {@code manamboara tahiry name}, as a primary logs it. */
+    public static byte[] createDatabase(String name) {
+        return ChangeCodec.encode(new Change.CreateDatabase(name));
+    }
+
     /** A view nested {@code depth} parentheses deep, as an older version could have logged it. */
     public static byte[] nestedView(String database, String view, int depth) {
         String text = "alaivo * ao@ t #rehefa " + "(".repeat(depth) + "x = 1" + ")".repeat(depth);

@@ -56,8 +56,12 @@ final class DemoCluster implements AutoCloseable {
     /** How long a piece may take to listen after its start (a cold JVM on a busy machine). */
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
-    /** A piece that died is started again after this; doubled (up to 10 s) while it keeps dying within a minute. */
-    private static final Duration RESTART_PAUSE = Duration.ofSeconds(1);
+    /**
+     * A piece that died is started again after this; doubled (up to 40 s) while it keeps dying within a minute. Longer
+     * than the supervisor takes to fail over with the default settings (three missed 500 ms heartbeats, then the
+     * promotion), so a killed primary comes back to find a new one rather than racing it.
+     */
+    private static final Duration RESTART_PAUSE = Duration.ofSeconds(5);
 
     /** One piece of the demo, in the order of the original's ports: m1 3948, proxy 3949, m2 3950, cache 3951. */
     enum Piece {
@@ -253,7 +257,7 @@ final class DemoCluster implements AutoCloseable {
         }
         boolean quickDeath = System.nanoTime() - child.startedNanos < TimeUnit.MINUTES.toNanos(1);
         child.pause = quickDeath && child.restarts > 0
-                ? Duration.ofMillis(Math.min(10_000, child.pause.toMillis() * 2)) : RESTART_PAUSE;
+                ? Duration.ofMillis(Math.min(40_000, child.pause.toMillis() * 2)) : RESTART_PAUSE;
         LOG.log(Level.WARNING, "{0} (pid {1}) exited with code {2}; starting it again in {3} ms (its output: {4})",
                 child.piece.label, Long.toString(process.pid()), process.exitValue(), child.pause.toMillis(), child.log);
         restarts.schedule(() -> {

@@ -163,4 +163,19 @@ class BackupRestoreTest extends ReplicaSetFixture {
         assertThatThrownBy(() -> new BaseBackup(new MemberAccess(endpoints, "wrong", List.of(), null), repo).take())
                 .hasMessageContaining("no primary among the members").hasMessageContaining("password");
     }
+
+    @Test
+    void aFailedBackupExitsOneWithItsReasonInTheTerminationMessage() throws Exception {
+        Path message = root.resolve("termination-log");
+        String[] backup = dirk("backup", "--members", "127.0.0.1:1", "--repository", root.resolve("repo").toString(),
+                "--termination-message-path", message.toString());
+        assertThat(backup[0]).isEqualTo("1");
+        assertThat(backup[2]).startsWith("dirk backup: no primary among the members: 127.0.0.1:1 does not answer");
+        JsonNode error = new ObjectMapper().readTree(Files.readString(message));
+        assertThat(error.path("error").asText()).startsWith("no primary among the members");
+        assertThat(Files.exists(root.resolve("repo"))).isFalse();
+        String[] usage = dirk("backup", "--repository", root.resolve("repo").toString());
+        assertThat(usage[0]).isEqualTo("2");
+        assertThat(usage[2]).contains("--members is required");
+    }
 }

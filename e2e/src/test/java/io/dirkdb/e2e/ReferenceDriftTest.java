@@ -43,10 +43,12 @@ class ReferenceDriftTest {
           if (option.usageHelp() || option.versionHelp()) {
             continue;
           }
-          // The TLS options every connecting command shares are documented once, in the TLS section.
-          String shared = option.longestName().contains("tls") ? section(reference, "TLS") : null;
-          if (!section.contains("`" + option.longestName())
-              && (shared == null || !shared.contains("`" + option.longestName()))) {
+          // Options a group of commands shares are documented once: in the section around the command's
+          // (the backup commands' repository and member flags), or, for TLS, in the TLS section.
+          String around = enclosingSection(reference, "`" + name);
+          String tls = option.longestName().contains("tls") ? section(reference, "TLS") : "";
+          String flag = "`" + option.longestName();
+          if (!section.contains(flag) && !around.contains(flag) && !tls.contains(flag)) {
             missing.add(name + " " + option.longestName());
           }
         }
@@ -55,6 +57,33 @@ class ReferenceDriftTest {
     for (Map.Entry<String, CommandLine> sub : command.getSubcommands().entrySet()) {
       check(sub.getValue(), reference, missing);
     }
+  }
+
+  /** The section one level above the heading that starts with {@code start} ("" when there is none). */
+  private static String enclosingSection(String page, String start) {
+    String[] lines = page.split("\n", -1);
+    int found = -1;
+    for (int i = 0; i < lines.length && found < 0; i++) {
+      if (lines[i].startsWith("#") && lines[i].indexOf(' ') > 0) {
+        String heading = lines[i].substring(lines[i].indexOf(' ') + 1);
+        if (heading.equals(start) || heading.startsWith(start + "`") || heading.startsWith(start + " ")) {
+          found = i;
+        }
+      }
+    }
+    if (found < 0) {
+      return "";
+    }
+    int level = lines[found].indexOf(' ');
+    for (int i = found - 1; i >= 0; i--) {
+      int parentLevel = lines[i].startsWith("#") ? lines[i].indexOf(' ') : -1;
+      if (parentLevel > 0 && parentLevel < level) {
+        String parent = lines[i].substring(parentLevel + 1);
+        String text = section(page, parent);
+        return text == null ? "" : text;
+      }
+    }
+    return "";
   }
 
   /** The text from the heading that starts with {@code start} to the next heading of the same or a higher level. */

@@ -6,7 +6,7 @@ public final class ChangeRecords {
 
     /** The payload of {@code manamboara tahiry name}, as a primary logs it. */
     public static byte[] createDatabase(String name) {
-        return ChangeCodec.encode(new Change.CreateDatabase(name));
+        return ChangeCodec.encode(new Change.CreateDatabase(name), System.currentTimeMillis());
     }
 
     /** A view nested {@code depth} parentheses deep, as an older version could have logged it. */

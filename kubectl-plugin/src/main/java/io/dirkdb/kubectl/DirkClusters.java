@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -118,17 +119,26 @@ final class DirkClusters {
     }
   }
 
-  /** Sets (or, with a null value, removes) one annotation by a JSON merge patch. */
+  /**
+   * Sets (or, with a null value, removes) one annotation by a JSON patch (RFC 6902) built from the cluster as read,
+   * so that removing an annotation already gone changes nothing.
+   */
   static void annotate(KubernetesClient client, GenericKubernetesResource cluster, String key, String value) {
-    ObjectNode patch = JsonNodeFactory.instance.objectNode();
-    ObjectNode annotations = patch.putObject("metadata").putObject("annotations");
+    Map<String, String> annotations = cluster.getMetadata().getAnnotations();
+    ArrayNode patch = JsonNodeFactory.instance.arrayNode();
+    String path = "/metadata/annotations/" + key.replace("~", "~0").replace("/", "~1");
     if (value == null) {
-      annotations.putNull(key);
+      if (annotations == null || !annotations.containsKey(key)) {
+        return;
+      }
+      patch.addObject().put("op", "remove").put("path", path);
+    } else if (annotations == null) {
+      patch.addObject().put("op", "add").put("path", "/metadata/annotations").putObject("value").put(key, value);
     } else {
-      annotations.put(key, value);
+      patch.addObject().put("op", "add").put("path", path).put("value", value);
     }
     resource(client, cluster.getMetadata().getNamespace(), cluster.getMetadata().getName())
-        .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+        .patch(PatchContext.of(PatchType.JSON), patch.toString());
   }
 
   /** Sets spec.targetPrimary by a JSON merge patch. */

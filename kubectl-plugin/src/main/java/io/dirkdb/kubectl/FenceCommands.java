@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.util.Set;
 import picocli.CommandLine;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,14 +17,6 @@ final class FenceCommands {
 
   private FenceCommands() {}
 
-  static final class Target {
-    @Parameters(index = "0", paramLabel = "MEMBER", description = "Pod name of the member.")
-    String member;
-
-    @Option(names = "--all", required = true, description = "Every member of the cluster.")
-    boolean all;
-  }
-
   abstract static class Edit implements Runnable {
     @CommandLine.ParentCommand
     KubectlDirk root;
@@ -36,15 +27,21 @@ final class FenceCommands {
     @Parameters(index = "0", paramLabel = "NAME", description = "The DirkCluster.")
     String name;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Target target;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "MEMBER", description = "Pod name of the member.")
+    String named;
+
+    @Option(names = "--all", description = "Every member of the cluster (instead of MEMBER).")
+    boolean all;
 
     @Override
     public void run() {
       PrintWriter out = spec.commandLine().getOut();
       try (KubernetesClient client = root.client()) {
         GenericKubernetesResource cluster = DirkClusters.get(client, root.namespace(client), name);
-        String member = target.all ? DirkClusters.ALL_MEMBERS : DirkClusters.member(cluster, target.member);
+        if (all == (named != null)) {
+          throw new UserError("name one MEMBER of " + name + ", or give --all (not both)");
+        }
+        String member = all ? DirkClusters.ALL_MEMBERS : DirkClusters.member(cluster, named);
         Set<String> fenced = DirkClusters.fencedMembers(cluster);
         String said = edit(cluster, fenced, member);
         DirkClusters.annotate(client, cluster, DirkClusters.FENCED_MEMBERS,

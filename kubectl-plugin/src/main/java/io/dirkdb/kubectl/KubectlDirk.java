@@ -60,6 +60,12 @@ public final class KubectlDirk implements Runnable {
       PrintWriter err = cmd.getErr();
       if (e instanceof UserError) {
         err.println("error: " + e.getMessage());
+      } else if (e instanceof KubernetesClientException k && k.getCode() == 0) {
+        Throwable cause = k;
+        while (cause.getCause() != null) {
+          cause = cause.getCause();
+        }
+        err.println("error: cannot reach the Kubernetes API (" + cause.getMessage() + "); check --context and KUBECONFIG");
       } else if (e instanceof KubernetesClientException k) {
         err.println("error: the Kubernetes API answered " + (k.getCode() > 0 ? k.getCode() + ": " : "")
             + (k.getStatus() != null && k.getStatus().getMessage() != null ? k.getStatus().getMessage() : k.getMessage()));

@@ -540,6 +540,14 @@ public class FailoverCoordinator {
      * an abandoned switchover gives it back. Returns null when a fresh heartbeat says it is no longer fenced.
      */
     private Optional<Duration> replaceFencedPrimary(String primary, FailoverPolicy policy) {
+      if (UserFences.released(id, primary)) {
+        // The user fenced it as primary and unfenced it: it is meant to serve again, not to be handed over.
+        UserFences.settled(id, primary);
+        fencedSince.remove(id);
+        long epoch = highestEpochSeen() + 1;
+        return start(primary, primary, epoch, REASON_PRIMARY_FENCED, "the primary " + primary + " was unfenced by "
+            + "the user (" + UserFences.ANNOTATION + "); it takes the primary role back at epoch " + epoch);
+      }
       FencedSince since = fencedSince.compute(id, (k, f) -> f != null && f.primary().equals(primary) ? f
           : new FencedSince(primary, System.nanoTime()));
       Duration fencedFor = Duration.ofNanos(System.nanoTime() - since.nanos());

@@ -95,6 +95,16 @@ public final class UserFences {
     });
   }
 
+  /**
+   * Hibernation ended: the primary, fenced before its pod stopped, comes back fenced; it takes its role back at a
+   * new epoch rather than handing it over.
+   */
+  public static void wake(ResourceID id, String primary) {
+    if (primary != null) {
+      RELEASED_PRIMARIES.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(primary);
+    }
+  }
+
   public static void forget(ResourceID id) {
     HELD.remove(id);
     RELEASED_PRIMARIES.remove(id);

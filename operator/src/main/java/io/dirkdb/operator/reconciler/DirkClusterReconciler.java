@@ -1,5 +1,6 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
@@ -166,6 +167,9 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
         .toList();
+    if (!hibernated && cluster.getStatus() != null && cluster.getStatus().getPhase() == ClusterPhase.Hibernated) {
+      UserFences.wake(ResourceID.fromResource(cluster), primary);
+    }
     FailoverCoordinator.Outcome roles;
     if (hibernated || primary != null && userFenced.contains(primary)) {
       // No failover, give-back or rejoin while the user stops the primary: that stop is deliberate.

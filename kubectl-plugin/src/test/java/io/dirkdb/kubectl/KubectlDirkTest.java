@@ -110,6 +110,16 @@ class KubectlDirkTest {
   }
 
   @Test
+  void theNamespaceFlagWorksBeforeTheCommandAsKubectlPassesIt() {
+    Run status = run("-n", NS, "status", "demo");
+
+    assertThat(status.exit()).as(status.err()).isZero();
+    assertThat(status.out()).contains("demo-primary-0");
+    assertThat(run("--namespace=elsewhere", "status", "demo").err())
+        .contains("no DirkCluster \"demo\" in namespace \"elsewhere\"");
+  }
+
+  @Test
   void statusOfAnUnknownClusterIsAClearError() {
     Run status = run("status", "nope", "-n", NS);
 

@@ -52,9 +52,10 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
 {{- define "dirk-operator.clusterRules" -}}
 # DirkClusters: the primary resource, watched; status written by patch only, each failover step's
 # patch carrying the resourceVersion it read (a concurrent writer gets 409).
+# patch: only to remove the dirkdb.io/resync annotation once its resync Job exists (so it runs once).
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkclusters"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkclusters/status"]
   verbs: ["patch"]

@@ -77,9 +77,11 @@ final class OperatorPermissions {
 
   static final List<Permission> ALL = List.of(
       new Permission("dirkdb.io", "dirkclusters",
-          and(uses("implements Reconciler<DirkCluster>", "list", "watch"),
-              uses("client\\.resource\\(cached\\)\\.get\\(\\)", "get")), Scope.WATCHED_NAMESPACES,
-          "DirkClusterReconciler: the controller's informer; FailoverCoordinator reads the stored cluster", null),
+          and(and(uses("implements Reconciler<DirkCluster>", "list", "watch"),
+              uses("client\\.resource\\(cached\\)\\.get\\(\\)", "get")),
+              uses("resources\\(DirkCluster\\.class\\)[^;]*\\.patch\\(", "patch")), Scope.WATCHED_NAMESPACES,
+          "DirkClusterReconciler: the controller's informer; FailoverCoordinator reads the stored cluster; "
+              + "ResyncRequest removes the dirkdb.io/resync annotation it served", null),
       new Permission("dirkdb.io", "dirkclusters/status",
           uses("patchStatus|subresource\\(\"status\"\\)\\s*\\.patch\\(", "patch"), Scope.WATCHED_NAMESPACES,
           "DirkClusterReconciler: UpdateControl.patchStatus, ErrorStatusUpdateControl.patchStatus; StatusPatch: the "

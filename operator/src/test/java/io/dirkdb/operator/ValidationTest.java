@@ -63,7 +63,7 @@ class ValidationTest {
     // No schema default: an unset image is the operator's default, which the chart sets (DIRK_DEFAULT_IMAGE).
     assertThat(props.at("/image/default").isMissingNode()).isTrue();
     assertThat(texts(version.at("/schema/openAPIV3Schema/properties/status/properties/phase/enum")))
-        .containsExactlyInAnyOrder("Pending", "Creating", "Ready", "Degraded", "FailingOver", "Resyncing", "Failed");
+        .containsExactlyInAnyOrder("Pending", "Creating", "Ready", "Degraded", "FailingOver", "Resyncing", "Hibernated", "Failed");
 
     List<String> specRules = new ArrayList<>();
     spec.get("x-kubernetes-validations").forEach(r -> specRules.add(r.get("rule").asText() + " => " + r.get("message").asText()));

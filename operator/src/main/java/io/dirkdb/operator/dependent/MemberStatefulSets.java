@@ -1,5 +1,7 @@
 package io.dirkdb.operator.dependent;
 
+import io.dirkdb.operator.reconciler.ClusterAnnotations;
+
 import java.util.ArrayList;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -60,7 +62,9 @@ public final class MemberStatefulSets {
         // The operator replaces the pods itself, by role: secondaries first, then a switchover, then the old primary.
         .withNewUpdateStrategy().withType(ON_DELETE).endUpdateStrategy()
         .withNewPersistentVolumeClaimRetentionPolicy()
-        .withWhenScaled(storage.isDeleteClaimOnScaleDown() ? "Delete" : "Retain")
+        // Hibernation scales to zero to wake on the same volumes: never a claim deleted by that scale-down.
+        .withWhenScaled(storage.isDeleteClaimOnScaleDown() && !ClusterAnnotations.hibernated(cluster) ? "Delete"
+            : "Retain")
         .withWhenDeleted("Retain")
         .endPersistentVolumeClaimRetentionPolicy()
         .withNewSelector().withMatchLabels(selector).endSelector()

@@ -1,5 +1,7 @@
 package io.dirkdb.operator.dependent;
 
+import io.dirkdb.operator.reconciler.ClusterAnnotations;
+
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
@@ -21,7 +23,8 @@ public class PrimaryStatefulSetDependent extends CRUDKubernetesDependentResource
 
   @Override
   protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
-    return MemberStatefulSets.build(cluster, ClusterNaming.primaryStatefulSet(cluster), 1, cluster.getSpec().getImage(),
+    return MemberStatefulSets.build(cluster, ClusterNaming.primaryStatefulSet(cluster),
+        ClusterAnnotations.hibernated(cluster) ? 0 : 1, cluster.getSpec().getImage(),
         ReferencedSecrets.of(cluster, context).podCredentialsHash(context.getSecondaryResourcesAsStream(StatefulSet.class)
             .filter(s -> ClusterNaming.primaryStatefulSet(cluster).equals(s.getMetadata().getName()))
             .map(s -> AppliedCredentials.hashOf(s.getSpec().getTemplate())).findFirst().orElse(null)));

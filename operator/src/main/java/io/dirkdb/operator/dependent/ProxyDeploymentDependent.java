@@ -1,5 +1,7 @@
 package io.dirkdb.operator.dependent;
 
+import io.dirkdb.operator.reconciler.ClusterAnnotations;
+
 import io.dirkdb.operator.api.v1alpha1.CacheSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
@@ -56,7 +58,7 @@ public class ProxyDeploymentDependent extends CRUDKubernetesDependentResource<De
         .withLabels(ClusterNaming.labels(cluster, ClusterNaming.COMPONENT_PROXY))
         .endMetadata()
         .withNewSpec()
-        .withReplicas(spec.getProxy().getReplicas())
+        .withReplicas(ClusterAnnotations.hibernated(cluster) ? 0 : spec.getProxy().getReplicas())
         .withNewSelector().withMatchLabels(ClusterNaming.proxySelector(cluster)).endSelector()
         // Never below the asked number of proxies while rolling: clients keep a route.
         .withNewStrategy().withType("RollingUpdate")

@@ -1,5 +1,7 @@
 package io.dirkdb.operator.dependent;
 
+import io.dirkdb.operator.reconciler.ClusterAnnotations;
+
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
@@ -18,7 +20,7 @@ public class SecondaryStatefulSetDependent extends CRUDKubernetesDependentResour
   @Override
   protected StatefulSet desired(DirkCluster cluster, Context<DirkCluster> context) {
     return MemberStatefulSets.build(cluster, ClusterNaming.secondaryStatefulSet(cluster),
-        cluster.getSpec().getSecondaries(), cluster.getSpec().getImage(),
+        ClusterAnnotations.hibernated(cluster) ? 0 : cluster.getSpec().getSecondaries(), cluster.getSpec().getImage(),
         ReferencedSecrets.of(cluster, context).podCredentialsHash(context.getSecondaryResourcesAsStream(StatefulSet.class)
             .filter(s -> ClusterNaming.secondaryStatefulSet(cluster).equals(s.getMetadata().getName()))
             .map(s -> AppliedCredentials.hashOf(s.getSpec().getTemplate())).findFirst().orElse(null)));

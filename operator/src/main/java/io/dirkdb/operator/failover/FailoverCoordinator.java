@@ -420,7 +420,7 @@ public class FailoverCoordinator {
           || (status.getMembers() != null && status.getMembers().stream()
               .anyMatch(m -> m.getName().equals(primary) && m.getEpoch() != null));
       boolean established = heardOnce && status.getPhase() != null && status.getPhase() != ClusterPhase.Pending
-          && status.getPhase() != ClusterPhase.Creating;
+          && status.getPhase() != ClusterPhase.Creating && status.getPhase() != ClusterPhase.Hibernated;
       MemberObservation primaryObservation = observe(primary, true);
       boolean lostItsData = roles.falsePrimary(primary) && roles.emptyOverData(primary);
       if (lostItsData) {
@@ -466,7 +466,8 @@ public class FailoverCoordinator {
                 + " (LSN " + promote.lsn() + ") at epoch " + promote.newEpoch());
       }
       lostSince.remove(id);
-      if (spec.isEnabled() && established && answersFenced(primary)) {
+      // A primary the user fenced (or hibernation did) and released takes its role back, even on its way up.
+      if ((spec.isEnabled() && established || UserFences.released(id, primary)) && answersFenced(primary)) {
         Optional<Duration> replaced = replaceFencedPrimary(primary, policy);
         if (replaced != null) {
           return replaced;
@@ -540,6 +541,15 @@ public class FailoverCoordinator {
      * an abandoned switchover gives it back. Returns null when a fresh heartbeat says it is no longer fenced.
      */
     private Optional<Duration> replaceFencedPrimary(String primary, FailoverPolicy policy) {
+      if (UserFences.released(id, primary)) {
+        // The user fenced it as primary and unfenced it: it is meant to serve again, not to be handed over.
+        UserFences.settled(id, primary);
+        fencedSince.remove(id);
+        long epoch = highestEpochSeen() + 1;
+        return start(primary, primary, epoch, REASON_PRIMARY_FENCED, "the primary " + primary + " was fenced by "
+            + "the user (" + UserFences.ANNOTATION + " or hibernation) and is released; it takes the primary role back "
+            + "at epoch " + epoch);
+      }
       FencedSince since = fencedSince.compute(id, (k, f) -> f != null && f.primary().equals(primary) ? f
           : new FencedSince(primary, System.nanoTime()));
       Duration fencedFor = Duration.ofNanos(System.nanoTime() - since.nanos());

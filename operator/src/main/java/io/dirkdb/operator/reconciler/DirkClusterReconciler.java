@@ -1,5 +1,6 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
@@ -21,6 +22,8 @@ import io.dirkdb.operator.failover.FailoverCoordinator;
 import io.dirkdb.operator.failover.HeartbeatEventSource;
 import io.dirkdb.operator.failover.HeartbeatProber;
 import io.dirkdb.operator.failover.StatusPatch;
+import io.dirkdb.operator.failover.UserFences;
+import io.dirkdb.operator.resync.ResyncRequest;
 import io.dirkdb.operator.resync.ResyncJobs;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -58,7 +61,9 @@ import org.jboss.logging.Logger;
 // Dependents of one kind share one informer (one cache, one watch); each finds its object by name.
 // Pods come after what they mount, read and run as: the ConfigMap, the generated Secret (ready once it
 // exists; a user's Secret is not waited for) and the ServiceAccount.
-@ControllerConfiguration(name = DirkClusterReconciler.NAME)
+// Generation-aware by its own filter, so that the annotations it honours (no new generation) start a pass too.
+@ControllerConfiguration(name = DirkClusterReconciler.NAME, generationAwareEventProcessing = false,
+    informer = @io.javaoperatorsdk.operator.api.config.informer.Informer(onUpdateFilter = SpecOrAnnotationChange.class))
 @Workflow(explicitInvocation = true, dependents = {
     @Dependent(name = "service-account", type = ServiceAccountDependent.class),
     @Dependent(name = "credentials", type = CredentialsSecretDependent.class,
@@ -93,6 +98,8 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
   @Inject
   ImageDefaults images;
 
+  private final UserFences userFences = new UserFences();
+
   @Override
   public List<EventSource<?, DirkCluster>> prepareEventSources(EventSourceContext<DirkCluster> context) {
     // Member pods are made by the StatefulSets, not owned by the DirkCluster: map them back by label.
@@ -113,6 +120,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     return List.of(new InformerEventSource<>(config, context), new InformerEventSource<>(jobs, context),
         ReferencedSecrets.eventSource(context), new HeartbeatEventSource(prober, deleted -> {
           failover.forget(ResourceID.fromResource(deleted));
+          UserFences.forget(ResourceID.fromResource(deleted));
           ReferencedSecrets.forget(deleted);
         }));
   }
@@ -121,6 +129,10 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
   public UpdateControl<DirkCluster> reconcile(DirkCluster cluster, Context<DirkCluster> context) {
     String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
     images.apply(cluster); // the SDK hands each pass its own copy: the user's spec is not changed
+    if (ClusterAnnotations.paused(cluster)) {
+      // Held by the user: no child, label, member or failover step; only the condition says so.
+      return patchIfChanged(cluster, HeldReconciliation.paused(context.getClient(), cluster));
+    }
 
     List<SpecViolation> violations = new ArrayList<>(validator.validate(cluster));
     if (violations.isEmpty()) {
@@ -140,19 +152,62 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     }
 
     ReferencedSecrets secrets = ReferencedSecrets.startPass(cluster, context); // each read once, from the caches
+    // Members the user holds fenced (or, hibernating, the primary) are fenced before the StatefulSets shrink.
+    boolean hibernated = ClusterAnnotations.hibernated(cluster);
+    Set<String> userFenced = ClusterAnnotations.fencedMembers(cluster);
+    List<Pod> cachedPods = context.getSecondaryResourcesAsStream(Pod.class)
+        .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
+        .toList();
+    String primary = ClusterStatusAggregator.currentPrimary(cluster);
+    List<String> fenceProblems = userFences.hold(context.getClient(), cluster, cachedPods, secrets,
+        !hibernated ? userFenced : primary == null ? Set.copyOf(ClusterNaming.memberNames(cluster)) : Set.of(primary),
+        !hibernated);
     List<ChildFailures.Failure> failed = reconcileChildren(context);
 
     List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
         .toList();
-    FailoverCoordinator.Outcome roles = failover.reconcile(context.getClient(), cluster, memberPods, secrets);
+    if (!hibernated && cluster.getStatus() != null && cluster.getStatus().getPhase() == ClusterPhase.Hibernated) {
+      UserFences.wake(ResourceID.fromResource(cluster), primary);
+    }
+    FailoverCoordinator.Outcome roles;
+    if (hibernated || primary != null && userFenced.contains(primary)) {
+      // No failover, give-back or rejoin while the user stops the primary: that stop is deliberate.
+      roles = new FailoverCoordinator.Outcome(cluster, freshPods(context, memberPods),
+          Optional.of(Duration.ofSeconds(5)));
+    } else {
+      // The failover steps never see a member the user fenced: none promotes, rejoins or unfences it.
+      List<Pod> held = freshPods(context, memberPods.stream()
+          .filter(p -> userFenced.contains(p.getMetadata().getName())).toList());
+      roles = failover.reconcile(context.getClient(), cluster, memberPods.stream()
+          .filter(p -> !userFenced.contains(p.getMetadata().getName())).toList(), secrets);
+      if (!held.isEmpty()) {
+        List<Pod> all = new ArrayList<>(roles.pods());
+        all.addAll(held);
+        roles = new FailoverCoordinator.Outcome(roles.cluster(), all, roles.recheckAfter());
+      }
+    }
     DirkCluster stored = roles.cluster(); // its status may have been written by the failover steps
     memberPods = roles.pods();
+    List<Pod> podsNow = memberPods;
+    Optional<ResyncRequest.Outcome> resync = hibernated ? Optional.empty() : ClusterAnnotations.resyncRequest(cluster)
+        .flatMap(member -> ResyncRequest.serve(context.getClient(), stored, podsNow, member));
+    resync.ifPresent(r -> {
+      if (r.refusal() != null) {
+        ClusterEvents.warning(context.getClient(), stored, "ResyncRequestRefused", r.refusal());
+      } else {
+        ClusterEvents.normal(context.getClient(), stored, "ResyncRequested", "resync Job " + r.job() + " created as "
+            + ResyncRequest.ANNOTATION + " asked");
+      }
+    });
     var proxy = context.getSecondaryResourcesAsStream(Deployment.class)
         .filter(d -> ClusterNaming.proxy(cluster).equals(d.getMetadata().getName()))
         .findFirst();
     DirkClusterStatus status = ClusterStatusAggregator.observed(stored, memberPods, proxy);
     failover.describeMembers(stored, status);
+    HeldReconciliation.notPaused(context.getClient(), stored, status);
+    HeldReconciliation.fenced(context.getClient(), stored, status, hibernated ? Set.of() : userFenced, fenceProblems);
+    HeldReconciliation.hibernation(context.getClient(), stored, status, memberPods, fenceProblems);
     if (stored.getStatus() == null || stored.getStatus().getPhase() != status.getPhase()) {
       LOG.infof("DirkCluster %s: phase %s, %s members ready", id, status.getPhase(), status.getReadyMembers());
     }
@@ -169,6 +224,25 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     }
     recheck.ifPresent(after -> update.rescheduleAfter(after.toMillis()));
     return update;
+  }
+
+  /**
+   * The pods as stored now when the user's fences relabelled some this pass (the cache may not have the labels yet),
+   * else as cached.
+   */
+  private static List<Pod> freshPods(Context<DirkCluster> context, List<Pod> pods) {
+    if (pods.isEmpty()) {
+      return pods;
+    }
+    List<Pod> fresh = new ArrayList<>();
+    for (Pod pod : pods) {
+      Pod now = context.getClient().pods().inNamespace(pod.getMetadata().getNamespace())
+          .withName(pod.getMetadata().getName()).get();
+      if (now != null) {
+        fresh.add(now);
+      }
+    }
+    return fresh;
   }
 
   @Override

@@ -14,6 +14,8 @@ public enum ClusterPhase {
   FailingOver,
   /** A member is being rebuilt from the primary by a resync Job. */
   Resyncing,
+  /** The dirkdb.io/hibernation annotation is on: the primary fenced, every pod scaled to zero, volumes kept. */
+  Hibernated,
   /** The spec is invalid or the operator cannot act on it; see the conditions. */
   Failed
 }

@@ -25,7 +25,7 @@ public class DirkClusterStatus {
   /** True while a member refuses writes that add data (or a secondary stopped following) for lack of heap. */
   public static final String CONDITION_MEMORY_PRESSURE = "MemoryPressure";
 
-  @JsonPropertyDescription("Pending, Creating, Ready, Degraded, FailingOver, Resyncing or Failed.")
+  @JsonPropertyDescription("Pending, Creating, Ready, Degraded, FailingOver, Resyncing, Hibernated or Failed.")
   private ClusterPhase phase;
 
   @JsonPropertyDescription("Pod name of the member that is primary now.")

@@ -1,0 +1,101 @@
+package io.dirkdb.operator.reconciler;
+
+import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.List;
+import java.util.Set;
+import org.jboss.logging.Logger;
+
+/**
+ * The status of a cluster the user holds back by annotation: paused reconciliation, hibernation, fenced members.
+ * Each is a condition (True while it holds, False once lifted) and an Event when it starts and ends.
+ */
+final class HeldReconciliation {
+
+  static final String CONDITION_PAUSED = "ReconciliationPaused";
+  static final String CONDITION_HIBERNATED = "Hibernated";
+  static final String CONDITION_FENCED = "FencedByUser";
+  private static final Logger LOG = Logger.getLogger(HeldReconciliation.class);
+
+  private HeldReconciliation() {}
+
+  /** The status of a paused cluster: as it was, with ReconciliationPaused=True (nothing else is looked at). */
+  static DirkClusterStatus paused(KubernetesClient client, DirkCluster cluster) {
+    DirkClusterStatus status = cluster.getStatus() == null ? new DirkClusterStatus()
+        : Serialization.clone(cluster.getStatus());
+    String message = "the annotation " + ClusterAnnotations.RECONCILIATION + "=paused holds every change, failover "
+        + "included; remove it to resume (kubectl dirk resume " + cluster.getMetadata().getName() + ")";
+    set(client, cluster, status, CONDITION_PAUSED, true, "PausedByUser", message, "ReconciliationPaused");
+    return status;
+  }
+
+  /** Records that a paused cluster is reconciled again. */
+  static void notPaused(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status) {
+    if (wasTrue(cluster, CONDITION_PAUSED)) {
+      set(client, cluster, status, CONDITION_PAUSED, false, "Reconciling", "reconciliation resumed",
+          "ReconciliationResumed");
+    }
+  }
+
+  /** Phase Hibernated and the Hibernated condition, or the condition lifted once the annotation is gone. */
+  static void hibernation(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status, List<Pod> memberPods,
+      List<String> fenceProblems) {
+    if (!ClusterAnnotations.hibernated(cluster)) {
+      if (wasTrue(cluster, CONDITION_HIBERNATED)) {
+        set(client, cluster, status, CONDITION_HIBERNATED, false, "Awake", "hibernation ended; the pods start on "
+            + "their volumes", "HibernationEnded");
+      }
+      return;
+    }
+    status.setPhase(ClusterPhase.Hibernated);
+    String message = memberPods.isEmpty() ? "every pod is stopped, volumes kept; set " + ClusterAnnotations.HIBERNATION
+        + "=off (or remove it) to wake the cluster"
+        : "fenced; " + memberPods.size() + " member pods still stopping"
+            + (fenceProblems.isEmpty() ? "" : " (not fenced: " + String.join("; ", fenceProblems) + ")");
+    set(client, cluster, status, CONDITION_HIBERNATED, true, "HibernatedByUser", message, "Hibernating");
+  }
+
+  /** The FencedByUser condition: who is held fenced, and whether the primary is (then no failover either). */
+  static void fenced(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status, Set<String> fenced,
+      List<String> problems) {
+    if (fenced.isEmpty()) {
+      if (wasTrue(cluster, CONDITION_FENCED)) {
+        set(client, cluster, status, CONDITION_FENCED, false, "NoneFenced", "no member is fenced by "
+            + ClusterAnnotations.FENCED_MEMBERS, "MembersUnfenced");
+      }
+      return;
+    }
+    String primary = status.getCurrentPrimary();
+    String message = "fenced by " + ClusterAnnotations.FENCED_MEMBERS + ": " + String.join(", ", fenced)
+        + (primary != null && fenced.contains(primary) ? "; the primary is among them: no member takes writes and "
+            + "no failover runs until it is unfenced" : "")
+        + (ClusterAnnotations.fencedMembersMalformed(cluster) ? " (the annotation is not a JSON list of pod names, "
+            + "so every member is held)" : "")
+        + (problems.isEmpty() ? "" : "; not reached: " + String.join("; ", problems));
+    set(client, cluster, status, CONDITION_FENCED, true, "FencedByUser", message, "MembersFenced");
+  }
+
+  private static boolean wasTrue(DirkCluster cluster, String type) {
+    return cluster.getStatus() != null && cluster.getStatus().condition(type)
+        .filter(c -> "True".equals(c.getStatus())).isPresent();
+  }
+
+  /** Sets the condition; a change of its status or message is also a Normal Event and a log line. */
+  private static void set(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status, String type,
+      boolean value, String reason, String message, String eventReason) {
+    Condition before = cluster.getStatus() == null ? null : cluster.getStatus().condition(type).orElse(null);
+    status.setConditions(Conditions.set(status.getConditions(), type, value, reason, message,
+        cluster.getMetadata().getGeneration()));
+    if (before == null || !(value ? "True" : "False").equals(before.getStatus())
+        || !message.equals(before.getMessage())) {
+      LOG.infof("DirkCluster %s/%s: %s", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(),
+          message);
+      ClusterEvents.normal(client, cluster, eventReason, message);
+    }
+  }
+}

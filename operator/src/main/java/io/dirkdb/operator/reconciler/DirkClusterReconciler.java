@@ -3,6 +3,8 @@ package io.dirkdb.operator.reconciler;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
+import io.dirkdb.operator.backup.BackupChildren;
+import io.dirkdb.operator.backup.BackupMetrics;
 import io.dirkdb.operator.dependent.AppliedCredentials;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.ConfigMapDependent;
@@ -93,6 +95,9 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
   @Inject
   ImageDefaults images;
 
+  @Inject
+  BackupMetrics backupMetrics;
+
   @Override
   public List<EventSource<?, DirkCluster>> prepareEventSources(EventSourceContext<DirkCluster> context) {
     // Member pods are made by the StatefulSets, not owned by the DirkCluster: map them back by label.
@@ -140,7 +145,11 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     }
 
     ReferencedSecrets secrets = ReferencedSecrets.startPass(cluster, context); // each read once, from the caches
-    List<ChildFailures.Failure> failed = reconcileChildren(context);
+    List<ChildFailures.Failure> failed = new ArrayList<>(reconcileChildren(context));
+    BackupChildren.Outcome backups = BackupChildren.reconcile(context.getClient(), cluster);
+    backups.failures().forEach(f -> failed.add(new ChildFailures.Failure(f.kind(), f.name(), f.error())));
+    backups.lastScheduledSuccess().ifPresent(at -> backupMetrics.completed(cluster.getMetadata().getNamespace(),
+        cluster.getMetadata().getName(), at));
 
     List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))

@@ -196,9 +196,9 @@ class BackupPodsTest {
       assertThat(secretRef(c, "AWS_ACCESS_KEY_ID")).isEqualTo("s3-keys/ACCESS_KEY_ID");
     });
     assertThat(StatefulSetsForTests.secondary(cluster).getSpec().getTemplate().getSpec().getInitContainers())
-        .as("secondaries join the restored primary by resync").isEmpty();
+        .as("secondaries join the restored primary by resync").isNullOrEmpty();
     cluster.getSpec().setBootstrap(null);
-    assertThat(StatefulSetsForTests.primary(cluster).getSpec().getTemplate().getSpec().getInitContainers()).isEmpty();
+    assertThat(StatefulSetsForTests.primary(cluster).getSpec().getTemplate().getSpec().getInitContainers()).isNullOrEmpty();
   }
 
   @Test

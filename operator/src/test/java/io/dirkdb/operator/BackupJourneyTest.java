@@ -114,7 +114,7 @@ class BackupJourneyTest {
     HttpResponse<String> scraped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics.toURI()).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(scraped.body()).containsPattern("dirk_backup_last_success_timestamp_seconds\\{[^}]*cluster=\"shop\"[^}]*"
-        + "namespace=\"" + ns + "\"[^}]*} 1\\.7813[0-9.]*E9");
+        + "namespace=\"" + ns + "\"[^}]*} 1\\.796662803E9"); // 2026-12-07T17:00:03Z
   }
 
   @Test

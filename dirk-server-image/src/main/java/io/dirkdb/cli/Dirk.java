@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "dirk", mixinStandardHelpOptions = true, version = "dirk 0.1.0",
         description = "DirkDB: server, client and cluster tools.",
         subcommands = {ServerCommand.class, ClientCommand.class, BenchCommand.class, ProxyCommand.class,
-                CacheCommand.class, ResyncCommand.class, StepDownCommand.class, DemoCommand.class})
+                CacheCommand.class, ResyncCommand.class, StepDownCommand.class, DemoCommand.class,
+                BackupCommand.class, RestoreCommand.class, ArchiveCommand.class})
 public final class Dirk implements Runnable {
 
     public static void main(String[] args) {

@@ -22,7 +22,9 @@ import java.util.Map;
  * a second.
  */
 final class ChangeCodec {
-    static final int PAYLOAD_VERSION = 1;
+    /** Version 2 adds the commit time; version 1 payloads (no time) are still read. */
+    static final int PAYLOAD_VERSION = 2;
+    static final int PAYLOAD_VERSION_WITHOUT_TIME = 1;
     static final int SNAPSHOT_MAGIC = 0x44534E50; // "DSNP"
     static final int SNAPSHOT_END = 0x454E4421; // "END!"
     static final int SNAPSHOT_VERSION = 1;
@@ -56,11 +58,13 @@ final class ChangeCodec {
 
     // ------------------------------------------------------------------ log payloads
 
-    static byte[] encode(Change change) {
+    /** A version 2 payload: {@code committedAtMillis} is the primary's commit time (epoch milliseconds). */
+    static byte[] encode(Change change, long committedAtMillis) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
         Writer out = new Writer(bytes);
         try {
             out.varint(PAYLOAD_VERSION);
+            out.varint(committedAtMillis);
             writeChange(out, change);
             out.flush();
         } catch (IOException e) {
@@ -72,10 +76,29 @@ final class ChangeCodec {
     static Change decode(byte[] payload) throws IOException {
         Reader in = new Reader(new ByteArrayInputStream(payload));
         long version = in.varint();
-        if (version != PAYLOAD_VERSION) {
+        if (version == PAYLOAD_VERSION) {
+            in.varint(); // the commit time: for restores to a point in time, not for the catalog
+        } else if (version != PAYLOAD_VERSION_WITHOUT_TIME) {
             throw new IOException("unknown log payload version " + version);
         }
         return readChange(in);
+    }
+
+    /**
+     * The commit time (epoch milliseconds) a payload carries, or -1 for a version 1 payload, which has none.
+     *
+     * @throws IOException if the payload is not one this version reads
+     */
+    static long commitTime(byte[] payload) throws IOException {
+        Reader in = new Reader(new ByteArrayInputStream(payload));
+        long version = in.varint();
+        if (version == PAYLOAD_VERSION_WITHOUT_TIME) {
+            return -1;
+        }
+        if (version != PAYLOAD_VERSION) {
+            throw new IOException("unknown log payload version " + version);
+        }
+        return in.varint();
     }
 
     private static void writeChange(Writer out, Change change) throws IOException {

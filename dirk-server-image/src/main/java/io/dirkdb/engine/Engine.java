@@ -58,6 +58,8 @@ public final class Engine implements AutoCloseable {
     // Guarded by lock (written under the write lock).
     private Catalog catalog = new Catalog();
     private volatile long appliedLsn;
+    /** The newest commit time logged or replayed (epoch millis): a new record's is never earlier. Guarded by lock. */
+    private long lastCommitMillis;
     private volatile long epoch = 1;
     private volatile String writeRefusal;
     private volatile String storageFailure;
@@ -244,7 +246,9 @@ public final class Engine implements AutoCloseable {
                     throw new DirkException(refusal);
                 }
             }
-            byte[] payload = ChangeCodec.encode(plan.change());
+            // Taken under the write lock and never going backwards, so commit times follow the log's order.
+            lastCommitMillis = Math.max(lastCommitMillis, System.currentTimeMillis());
+            byte[] payload = ChangeCodec.encode(plan.change(), lastCommitMillis);
             long changeLimit = Math.min(limits.maxBytes(), Storage.MAX_RECORD_PAYLOAD_BYTES);
             if (payload.length > changeLimit) {
                 // Refused before anything is logged or applied: the member goes on taking writes.
@@ -496,12 +500,32 @@ public final class Engine implements AutoCloseable {
             publishDataBytes();
             appliedLsn = record.lsn();
             epoch = Math.max(epoch, record.epoch());
+            noteCommitTime(record.payload());
             recordsSinceCheckpoint++;
             bytesSinceCheckpoint += record.payload().length;
         } finally {
             lock.writeLock().unlock();
         }
         maybeCheckpoint();
+    }
+
+    /**
+     * The commit time a log record's payload carries (epoch milliseconds, the primary's clock), or -1 for a
+     * payload written before commit times were recorded. For restores to a point in time.
+     *
+     * @throws IOException if the payload is not one this version reads
+     */
+    public static long commitTimeMillis(byte[] payload) throws IOException {
+        return ChangeCodec.commitTime(payload);
+    }
+
+    /** A record replayed or received keeps later commit times from going below its own (a clock set back, a failover). */
+    private void noteCommitTime(byte[] payload) {
+        try {
+            lastCommitMillis = Math.max(lastCommitMillis, ChangeCodec.commitTime(payload));
+        } catch (IOException e) {
+            // decoded just before: cannot happen
+        }
     }
 
     /** Blocks until every record up to {@code lsn} is on disk (for acknowledging replicated records). */
@@ -646,6 +670,7 @@ public final class Engine implements AutoCloseable {
             }
             appliedLsn = record.lsn();
             epoch = Math.max(epoch, record.epoch());
+            noteCommitTime(record.payload());
         }
 
         @Override

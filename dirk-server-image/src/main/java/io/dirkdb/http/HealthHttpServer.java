@@ -229,7 +229,7 @@ public final class HealthHttpServer implements AutoCloseable {
         boolean head0 = method.equals("HEAD");
         return switch (path) {
             case "/health/live" -> verdict(liveness, "live", "not live", head0);
-            case "/health/ready" -> verdict(readiness, "ready", "not ready", head0);
+            case "/health", "/health/ready" -> verdict(readiness, "ready", "not ready", head0);
             case "/metrics" -> answer(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape(), head0);
             default -> answer(404, "text/plain", "not found: try /health/live, /health/ready, /metrics\n", head0);
         };

@@ -773,6 +773,20 @@ public final class Storage implements AutoCloseable {
         }
     }
 
+    /**
+     * A shipped snapshot (the bytes of a snapshot file, as {@code dirk snapshot} sends them) with its header
+     * rewritten to say history {@code historyId}; the content and its checksum are passed on unchanged. A
+     * restore uses it so the data it builds starts a new history. The header's own checksum is checked first.
+     */
+    public static InputStream snapshotOfHistory(InputStream shipped, String historyId) throws IOException {
+        Objects.requireNonNull(historyId, "historyId");
+        Snapshots.Header header = Snapshots.readHeader(shipped, "the snapshot");
+        ByteBuffer rewritten = Snapshots.encodeHeader(header.withHistory(historyId).withHeaderBytes(Snapshots.HEADER_BYTES));
+        byte[] bytes = new byte[rewritten.remaining()];
+        rewritten.get(bytes);
+        return new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(bytes), shipped);
+    }
+
     /** The snapshot recovery would start from, to ship to a secondary being rebuilt. */
     public Optional<SnapshotFile> latestSnapshot() {
         return Optional.ofNullable(latestSnapshot);

@@ -7,6 +7,6 @@ public final class ChangeRecords {
     /** A view nested {@code depth} parentheses deep, as an older version could have logged it. */
     public static byte[] nestedView(String database, String view, int depth) {
         String text = "alaivo * ao@ t #rehefa " + "(".repeat(depth) + "x = 1" + ")".repeat(depth);
-        return ChangeCodec.encode(new Change.CreateView(database, view, text));
+        return ChangeCodec.encode(new Change.CreateView(database, view, text), System.currentTimeMillis());
     }
 }

@@ -1,0 +1,104 @@
+package io.dirkdb.backup;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Listing and pruning a repository ({@code dirk backup list}, {@code dirk backup prune}). */
+public final class Backups {
+    private Backups() {}
+
+    /** The complete backups, oldest first, and lines describing the archived log per history. */
+    public record Listing(List<Manifest> backups, List<String> archiveSummary) {}
+
+    public static Listing list(Repository repository) throws IOException {
+        Catalog catalog = Catalog.read(repository);
+        List<Manifest> backups = new ArrayList<>(catalog.backups);
+        backups.sort(Comparator.comparing(Manifest::backupId));
+        Map<String, long[]> perHistory = new HashMap<>();
+        for (Layout.ChunkName chunk : catalog.chunks) {
+            long[] span = perHistory.computeIfAbsent(chunk.historyId(), k -> new long[] {Long.MAX_VALUE, 0, 0, 0});
+            span[0] = Math.min(span[0], chunk.firstLsn());
+            span[1] = Math.max(span[1], chunk.lastLsn());
+            span[2]++;
+            span[3] += chunk.size();
+        }
+        List<String> lines = new ArrayList<>();
+        for (Map.Entry<String, long[]> history : perHistory.entrySet()) {
+            long[] span = history.getValue();
+            ArchiveStatus status = ArchiveStatus.read(repository, history.getKey());
+            lines.add(String.format(Locale.ROOT, "archived log of history %s: LSN %d..%d in %d chunks, %,d bytes%s",
+                    history.getKey(), span[0], span[1], span[2], span[3], status == null ? ""
+                            : ", complete up to " + Instant.ofEpochMilli(status.completeUntilMillis())));
+        }
+        for (String id : catalog.incomplete) {
+            lines.add("incomplete backup " + id + " (no manifest: interrupted; ignored, removed by prune)");
+        }
+        return new Listing(backups, lines);
+    }
+
+    /**
+     * Deletes the backups beyond both limits (a null limit does not hold any back; the newest complete backup is
+     * always kept), the archived chunks no kept backup needs, and interrupted backups older than the newest complete
+     * one. Returns the deleted object names.
+     */
+    public static List<String> prune(Repository repository, Integer keepLast, Duration maxAge, boolean dryRun)
+            throws IOException {
+        Catalog catalog = Catalog.read(repository);
+        List<Manifest> backups = new ArrayList<>(catalog.backups);
+        backups.sort(Comparator.comparing(Manifest::backupId));
+        Set<String> doomed = new HashSet<>();
+        Instant now = Instant.now();
+        for (int i = 0; i < backups.size() - 1; i++) { // never the newest
+            Manifest backup = backups.get(i);
+            boolean beyondCount = keepLast == null || backups.size() - i > keepLast;
+            boolean beyondAge = maxAge == null || Instant.parse(backup.completedAt()).isBefore(now.minus(maxAge));
+            if ((keepLast != null || maxAge != null) && beyondCount && beyondAge) {
+                doomed.add(backup.backupId());
+            }
+        }
+        List<String> deleted = new ArrayList<>();
+        String newest = backups.isEmpty() ? null : backups.get(backups.size() - 1).backupId();
+        Map<String, Long> keptFrom = new HashMap<>(); // per history: the lowest endLsn of a kept backup
+        for (Manifest backup : backups) {
+            if (!doomed.contains(backup.backupId())) {
+                keptFrom.merge(backup.historyId(), backup.endLsn(), Math::min);
+            }
+        }
+        for (Repository.Entry entry : catalog.entries) {
+            String id = Layout.backupIdOf(entry.name());
+            boolean delete;
+            if (id != null) {
+                boolean leftover = catalog.incomplete.contains(id) && newest != null && id.compareTo(newest) < 0;
+                delete = doomed.contains(id) || leftover;
+            } else {
+                Layout.ChunkName chunk = Layout.parseChunk(entry);
+                if (chunk == null) {
+                    continue; // status.json and anything else stays
+                }
+                Long from = keptFrom.get(chunk.historyId());
+                delete = !backups.isEmpty() && (from == null || chunk.lastLsn() <= from);
+            }
+            if (delete) {
+                deleted.add(entry.name());
+            }
+        }
+        // Manifests go first, so a backup is never seen complete with objects missing.
+        deleted.sort(Comparator.comparing((String name) -> name.endsWith("/" + Layout.MANIFEST) ? 0 : 1)
+                .thenComparing(Comparator.naturalOrder()));
+        if (!dryRun) {
+            for (String name : deleted) {
+                repository.delete(name);
+            }
+        }
+        return deleted;
+    }
+}

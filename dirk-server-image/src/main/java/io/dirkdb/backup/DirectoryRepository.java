@@ -1,0 +1,108 @@
+package io.dirkdb.backup;
+
+import io.dirkdb.storage.AtomicFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** A repository in a directory (a mounted volume): each object is a file, written aside, fsynced and renamed. */
+public final class DirectoryRepository implements Repository {
+    private static final String TEMPORARY_SUFFIX = ".partial";
+    private final Path root;
+
+    public DirectoryRepository(Path root) throws IOException {
+        this.root = root.toAbsolutePath().normalize();
+        Files.createDirectories(this.root);
+    }
+
+    private Path resolve(String name) throws IOException {
+        Path file = root.resolve(name).normalize();
+        if (!file.startsWith(root) || name.isEmpty()) {
+            throw new IOException("object name " + name + " leaves the repository");
+        }
+        return file;
+    }
+
+    @Override
+    public void put(String name, Path source) throws IOException {
+        Path target = resolve(name);
+        Files.createDirectories(target.getParent());
+        Path partial = target.resolveSibling(target.getFileName() + TEMPORARY_SUFFIX);
+        Files.copy(source, partial, StandardCopyOption.REPLACE_EXISTING);
+        publish(partial, target);
+    }
+
+    @Override
+    public void put(String name, byte[] bytes) throws IOException {
+        Path target = resolve(name);
+        Files.createDirectories(target.getParent());
+        Path partial = target.resolveSibling(target.getFileName() + TEMPORARY_SUFFIX);
+        Files.write(partial, bytes);
+        publish(partial, target);
+    }
+
+    private static void publish(Path partial, Path target) throws IOException {
+        try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFile.syncDirectory(target.getParent());
+    }
+
+    @Override
+    public InputStream get(String name) throws IOException {
+        Path file = resolve(name);
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(name);
+        }
+        return Files.newInputStream(file);
+    }
+
+    @Override
+    public List<Entry> list(String prefix) throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (!Files.isRegularFile(file) || file.getFileName().toString().endsWith(TEMPORARY_SUFFIX)) {
+                    continue;
+                }
+                String name = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+                if (name.startsWith(prefix)) {
+                    entries.add(new Entry(name, Files.size(file)));
+                }
+            }
+        }
+        entries.sort(java.util.Comparator.comparing(Entry::name));
+        return entries;
+    }
+
+    @Override
+    public void delete(String name) throws IOException {
+        Path file = resolve(name);
+        Files.deleteIfExists(file);
+        // Leaves no empty directories behind a pruned backup.
+        for (Path dir = file.getParent(); dir != null && !dir.equals(root); dir = dir.getParent()) {
+            try (Stream<Path> left = Files.list(dir)) {
+                if (left.findAny().isPresent()) {
+                    break;
+                }
+            } catch (NoSuchFileException e) {
+                continue;
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return root.toString();
+    }
+}

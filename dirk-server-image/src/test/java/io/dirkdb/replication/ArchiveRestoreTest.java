@@ -1,0 +1,231 @@
+package io.dirkdb.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.dirkdb.backup.Archiver;
+import io.dirkdb.backup.DirectoryRepository;
+import io.dirkdb.backup.MemberAccess;
+import io.dirkdb.backup.Repository;
+import io.dirkdb.backup.Restore;
+import io.dirkdb.server.Role;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Continuous archiving from real members and restores from it: latest, to a time, and the refusals. */
+class ArchiveRestoreTest extends ReplicaSetFixture {
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<Archiver> archivers = new ArrayList<>();
+
+    @AfterEach
+    void stopArchivers() throws InterruptedException {
+        archivers.forEach(Archiver::stop);
+        for (Thread thread : threads) {
+            thread.join(20_000);
+        }
+    }
+
+    void startPair() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        try (var client = members.connect("m1")) {
+            ok(client.execute("manamboara tahiry shop"));
+            ok(client.execute("ampiasao shop"));
+            ok(client.execute(BackupRestoreTest.TABLE));
+        }
+    }
+
+    MemberAccess access(String... ids) {
+        List<ResyncTool.Endpoint> endpoints = new ArrayList<>();
+        for (String id : ids) {
+            endpoints.add(new ResyncTool.Endpoint(members.node(id).host(), members.node(id).port()));
+        }
+        return new MemberAccess(endpoints, null, List.of(), null);
+    }
+
+    Archiver startArchiver(Repository repo, String... ids) throws IOException {
+        Archiver archiver = new Archiver(access(ids), repo, Duration.ofMillis(200), 1 << 20, new SimpleMeterRegistry());
+        Thread thread = new Thread(archiver::run, "test-archiver");
+        thread.setDaemon(true);
+        thread.start();
+        archivers.add(archiver);
+        threads.add(thread);
+        return archiver;
+    }
+
+    void insert(String member, int from, int to) throws Exception {
+        try (var client = members.connect(member)) {
+            ok(client.execute("ampiasao shop"));
+            for (int i = from; i <= to; i++) {
+                ok(client.execute("manampia ao@ item (id, name) sanda (" + i + ", 'row" + i + "')"));
+            }
+        }
+    }
+
+    void awaitArchived(Archiver archiver, String member) throws IOException {
+        long lsn = members.heartbeat(member).path("lsn").asLong();
+        long epoch = members.heartbeat(member).path("epoch").asLong();
+        // The epoch too: after a failover, the old branch may reach as far as the new primary's log.
+        await().atMost(Duration.ofSeconds(20)).until(() -> archiver.archivedLsn() >= lsn && archiver.archivedEpoch() >= epoch);
+    }
+
+    List<List<Object>> restoreAndRead(Repository repo, Restore.Target target, String id) throws Exception {
+        new Restore(repo, line -> { }).run(null, target, root.resolve(id), null);
+        members.start(id, Role.PRIMARY, null, 0);
+        return members.rows(id, "shop", "alaivo * ao@ item");
+    }
+
+    @Test
+    void archiveUnderContinuousWritesRestoresEveryAcknowledgedWrite() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1", "m2");
+        // Writes go on while the archiver takes its first base backup and streams.
+        AtomicInteger acknowledged = new AtomicInteger();
+        Thread writer = new Thread(() -> {
+            try (var client = members.connect("m1")) {
+                ok(client.execute("ampiasao shop"));
+                for (int i = 1; i <= 300; i++) {
+                    ok(client.execute("manampia ao@ item (id, name) sanda (" + i + ", 'row" + i + "')"));
+                    acknowledged.set(i);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        writer.join(60_000);
+        assertThat(acknowledged.get()).isEqualTo(300);
+        awaitArchived(archiver, "m1");
+        // Several chunks, each behind the base backup the archiver took itself.
+        assertThat(repo.list("wal/")).hasSizeGreaterThan(1);
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 300));
+    }
+
+    @Test
+    void restoreToATimeHoldsExactlyTheWritesCommittedUpToIt() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && archiver.archiving());
+        insert("m1", 1, 10);
+        Instant between = Instant.now();
+        await().until(() -> Instant.now().toEpochMilli() > between.toEpochMilli()); // the next commit is strictly later
+        insert("m1", 11, 20);
+        awaitArchived(archiver, "m1");
+        assertThat(restoreAndRead(repo, new Restore.Target(null, between), "r1")).isEqualTo(BackupRestoreTest.rows(1, 10));
+        // A time past what is archived is refused while the archive is not known complete up to it.
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null,
+                new Restore.Target(null, Instant.now().plusSeconds(3600)), root.resolve("r2"), null))
+                .hasMessageContaining("beyond what the repository holds");
+    }
+
+    @Test
+    void damagedOrMissingObjectsAreRefusedAndAnInterruptedRestoreRunsAgain() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && archiver.archiving());
+        for (int i = 1; i <= 6; i++) {
+            insert("m1", i * 10 - 9, i * 10);
+            long lsn = members.heartbeat("m1").path("lsn").asLong();
+            await().atMost(Duration.ofSeconds(20)).until(() -> archiver.archivedLsn() >= lsn); // one chunk per batch
+        }
+        archiver.stop();
+        List<Repository.Entry> chunks = repo.list("wal/").stream().filter(e -> e.name().endsWith(".chunk")).toList();
+        assertThat(chunks.size()).isGreaterThanOrEqualTo(6);
+        Path repoDir = root.resolve("repo");
+
+        // A repository whose reads fail half-way: the restore is interrupted, nothing looks like data, a re-run works.
+        AtomicInteger reads = new AtomicInteger();
+        Repository failing = new Repository() {
+            public void put(String name, Path file) throws IOException { repo.put(name, file); }
+            public void put(String name, byte[] bytes) throws IOException { repo.put(name, bytes); }
+            public InputStream get(String name) throws IOException {
+                if (name.endsWith(".chunk") && name.startsWith("wal/") && reads.incrementAndGet() == 3) {
+                    throw new IOException("connection reset (injected)");
+                }
+                return repo.get(name);
+            }
+            public List<Entry> list(String prefix) throws IOException { return repo.list(prefix); }
+            public void delete(String name) throws IOException { repo.delete(name); }
+            public String describe() { return "failing " + repo.describe(); }
+        };
+        assertThatThrownBy(() -> new Restore(failing, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null))
+                .hasMessageContaining("injected");
+        assertThat(Files.exists(root.resolve("r1"))).isFalse();
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 60));
+
+        // A flipped byte in a middle chunk.
+        Path middle = repoDir.resolve(chunks.get(chunks.size() / 2).name());
+        byte[] bytes = Files.readAllBytes(middle);
+        bytes[bytes.length - 3] ^= 0x40;
+        Files.write(middle, bytes);
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r2"), null))
+                .hasMessageContaining("is damaged").hasMessageContaining(chunks.get(chunks.size() / 2).name());
+        assertThat(Files.exists(root.resolve("r2"))).isFalse();
+        // The same chunk gone: a gap.
+        Files.delete(middle);
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r2"), null))
+                .hasMessageContaining("gap");
+        // A truncated snapshot object.
+        Path snapshot;
+        try (Stream<Path> files = Files.walk(repoDir.resolve("backups"))) {
+            snapshot = files.filter(f -> f.getFileName().toString().equals("snapshot.snap")).findFirst().orElseThrow();
+        }
+        byte[] whole = Files.readAllBytes(snapshot);
+        Files.write(snapshot, java.util.Arrays.copyOf(whole, whole.length / 2));
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, new Restore.Target(1L << 40, null),
+                root.resolve("r2"), null)).hasMessageContaining("snapshot.snap is damaged");
+        assertThat(Files.exists(root.resolve("r2"))).isFalse();
+    }
+
+    @Test
+    void archivingFollowsAFailoverAndTheRestoreHoldsTheNewPrimarysHistory() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1", "m2");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && archiver.archiving());
+        insert("m1", 1, 30);
+        awaitLsn("m2", members.heartbeat("m1").path("lsn").asLong());
+        members.stop("m1");
+        ok(members.execute("m2", "dirk promote 2"));
+        insert("m2", 31, 50);
+        awaitArchived(archiver, "m2");
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 50));
+    }
+
+    @Test
+    void afterAFailoverThatLostArchivedRecordsTheRestoreFollowsTheSurvivingHistory() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1", "m2");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && archiver.archiving());
+        insert("m1", 1, 30);
+        awaitLsn("m2", members.heartbeat("m1").path("lsn").asLong());
+        awaitArchived(archiver, "m1");
+        ok(members.execute("m2", "dirk fence")); // m2 stops following: what m1 writes now only the archive gets
+        insert("m1", 31, 40);
+        awaitArchived(archiver, "m1");
+        members.stop("m1");
+        ok(members.execute("m2", "dirk promote 2"));
+        insert("m2", 141, 150);
+        awaitArchived(archiver, "m2");
+        List<List<Object>> expected = new ArrayList<>(BackupRestoreTest.rows(1, 30));
+        expected.addAll(BackupRestoreTest.rows(141, 150));
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(expected);
+    }
+}

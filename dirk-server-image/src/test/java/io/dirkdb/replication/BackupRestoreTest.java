@@ -1,0 +1,150 @@
+package io.dirkdb.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dirkdb.backup.BaseBackup;
+import io.dirkdb.backup.DirectoryRepository;
+import io.dirkdb.backup.Manifest;
+import io.dirkdb.backup.MemberAccess;
+import io.dirkdb.backup.Repository;
+import io.dirkdb.backup.Restore;
+import io.dirkdb.cli.Dirk;
+import io.dirkdb.server.MemberState;
+import io.dirkdb.server.Role;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Base backups of real members, restored with {@code dirk restore} into data directories real members open. */
+class BackupRestoreTest extends ReplicaSetFixture {
+
+    static final String TABLE = "manamboara tabilao item(id ISA(null,null), name LAHATSORATRA(null,null))";
+
+    void startPair() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        try (var client = members.connect("m1")) {
+            ok(client.execute("ampiasao shop"));
+            ok(client.execute(TABLE));
+        }
+    }
+
+    void insert(String member, int from, int to) throws Exception {
+        try (var client = members.connect(member)) {
+            ok(client.execute("ampiasao shop"));
+            for (int i = from; i <= to; i++) {
+                ok(client.execute("manampia ao@ item (id, name) sanda (" + i + ", 'row" + i + "')"));
+            }
+        }
+    }
+
+    MemberAccess access(String... ids) {
+        List<ResyncTool.Endpoint> endpoints = new ArrayList<>();
+        for (String id : ids) {
+            endpoints.add(new ResyncTool.Endpoint(members.node(id).host(), members.node(id).port()));
+        }
+        return new MemberAccess(endpoints, null, List.of(), null);
+    }
+
+    static List<List<Object>> rows(int from, int to) {
+        List<List<Object>> rows = new ArrayList<>();
+        for (int i = from; i <= to; i++) {
+            rows.add(List.of((long) i, "row" + i));
+        }
+        return rows;
+    }
+
+    /** Runs a dirk command in-process; returns its exit code, stdout and stderr. */
+    static String[] dirk(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Dirk.commandLine().execute(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    }
+
+    @Test
+    void backupOfASecondaryRestoresToAPrimaryOfANewHistoryThatASecondMemberJoins() throws Exception {
+        startPair();
+        insert("m1", 1, 50);
+        awaitLsn("m2", members.heartbeat("m1").path("lsn").asLong());
+        Path repo = root.resolve("repo");
+        String m1 = members.node("m1").host() + ":" + members.node("m1").port();
+        String m2 = members.node("m2").host() + ":" + members.node("m2").port();
+        Path message = root.resolve("termination-log");
+        String[] backup = dirk("backup", "--members", m1 + "," + m2, "--repository", repo.toUri().toString(),
+                "--termination-message-path", message.toString());
+        assertThat(backup[0]).as(backup[2]).isEqualTo("0");
+        JsonNode summary = new ObjectMapper().readTree(backup[1].strip());
+        assertThat(summary.path("member").asText()).isEqualTo(m2); // a caught-up secondary, not the primary
+        assertThat(summary.path("endLsn").asLong()).isEqualTo(members.heartbeat("m1").path("lsn").asLong());
+        assertThat(summary.path("historyId").asText()).isEqualTo(members.heartbeat("m1").path("historyId").asText());
+        assertThat(new ObjectMapper().readTree(Files.readString(message))).isEqualTo(summary);
+        insert("m1", 51, 60); // after the backup: not in it
+
+        String[] list = dirk("backup", "list", "--repository", repo.toString());
+        assertThat(list[1]).contains(summary.path("backupId").asText());
+
+        Path restored = root.resolve("r1");
+        String[] restore = dirk("restore", "--repository", repo.toString(), "--data-dir", restored.toString());
+        assertThat(restore[0]).as(restore[2]).isEqualTo("0");
+        MemberState state = MemberState.load(restored);
+        assertThat(state.role()).isEqualTo(Role.PRIMARY);
+        assertThat(state.historyId()).isNotEqualTo(summary.path("historyId").asText());
+        assertThat(Files.exists(root.resolve("r1.restoring"))).isFalse();
+
+        members.start("r1", Role.PRIMARY, null, 0);
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(rows(1, 50));
+        assertThat(members.heartbeat("r1").path("historyId").asText()).isEqualTo(state.historyId());
+        insert("r1", 51, 55); // takes writes as a primary
+        members.start("r2", Role.SECONDARY, null, 0);
+        ok(members.execute("r2", "dirk resync '" + members.node("r1").host() + "' " + members.node("r1").port()));
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() ->
+                assertThat(members.rows("r2", "shop", "alaivo * ao@ item")).isEqualTo(rows(1, 55)));
+
+        String[] again = dirk("restore", "--repository", repo.toString(), "--data-dir", restored.toString());
+        assertThat(again[0]).isEqualTo("1");
+        assertThat(again[2]).contains("already holds a member's data");
+        String[] ifEmpty = dirk("restore", "--repository", repo.toString(), "--data-dir", restored.toString(), "--if-empty");
+        assertThat(ifEmpty[0]).isEqualTo("0");
+    }
+
+    @Test
+    void restoreRefusesTargetsBeforeTheOldestBackupOrBeyondTheRepository() throws Exception {
+        startPair();
+        insert("m1", 1, 20);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Manifest manifest = new BaseBackup(access("m1"), repo).take();
+        assertThat(manifest.member()).isEqualTo(members.node("m1").host() + ":" + members.node("m1").port());
+        long end = manifest.endLsn();
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, new Restore.Target(end - 5, null),
+                root.resolve("r1"), null)).hasMessageContaining("is before the oldest backup");
+        new Restore(repo, line -> { }).run(null, new Restore.Target(end, null), root.resolve("r1"), null);
+        members.start("r1", Role.PRIMARY, null, 0);
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(rows(1, 20));
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, new Restore.Target(end + 1, null),
+                root.resolve("r2"), null)).hasMessageContaining("beyond what the repository holds");
+        assertThat(Files.exists(root.resolve("r2"))).isFalse();
+    }
+}

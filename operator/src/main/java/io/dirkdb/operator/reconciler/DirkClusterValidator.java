@@ -105,7 +105,7 @@ public final class DirkClusterValidator {
     if (retention != null && retention.getMaxAge() != null
         && !retention.getMaxAge().matches(DirkClusterRules.RETENTION_AGE_PATTERN)) {
       violations.add(new SpecViolation("spec.backup.retention.maxAge", "RetentionInvalid",
-          "spec.backup.retention.maxAge must be a number of days or hours, like 30d or 12h, got '"
+          "spec.backup.retention.maxAge must be a number of days, hours or minutes, like 30d, 12h or 90m, got '"
               + retention.getMaxAge() + "'"));
     }
   }

@@ -66,8 +66,8 @@ public final class DirkClusterRules {
   /** Five cron fields or a macro; the fields' ranges are checked by the operator ({@code CronSchedule}). */
   public static final String CRON_PATTERN =
       "^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|[0-9*/,?A-Za-z-]+( +[0-9*/,?A-Za-z-]+){4})$";
-  /** dirk backup prune --max-age: days or hours. */
-  public static final String RETENTION_AGE_PATTERN = "^[1-9][0-9]*[dh]$";
+  /** dirk backup prune --max-age: days, hours or minutes. */
+  public static final String RETENTION_AGE_PATTERN = "^[1-9][0-9]*[dhm]$";
   public static final String RFC3339_PATTERN =
       "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$";
 

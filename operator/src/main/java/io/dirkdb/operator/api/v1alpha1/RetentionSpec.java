@@ -16,7 +16,7 @@ public class RetentionSpec {
   @Min(1)
   private Integer keepLast;
 
-  @JsonPropertyDescription("Keep base backups younger than this, a number of days or hours: 30d, 12h"
+  @JsonPropertyDescription("Keep base backups younger than this, a number of days, hours or minutes: 30d, 12h, 90m"
       + " (dirk backup prune --max-age).")
   @Pattern(DirkClusterRules.RETENTION_AGE_PATTERN)
   private String maxAge;

@@ -40,6 +40,16 @@ final class JobController {
   private final KubernetesClient client;
   private final String namespace;
   private final Path logs;
+  /** What the pod's network and kubelet change in the container's args and environment (opt-in: resync Jobs get neither). */
+  private java.util.function.UnaryOperator<List<String>> argsOnTestNetwork = args -> args;
+  private boolean podEnvironment;
+
+  /** Runs the pods with the environment their containers declare (Secret keys resolved) and their args rewritten. */
+  JobController asPod(java.util.function.UnaryOperator<List<String>> argsOnTestNetwork) {
+    this.argsOnTestNetwork = argsOnTestNetwork;
+    this.podEnvironment = true;
+    return this;
+  }
 
   JobController(KubernetesClient client, String namespace, Path logs) {
     this.client = client;
@@ -105,7 +115,7 @@ final class JobController {
     String podName = job.getMetadata().getName() + "-" + attempt;
     Path terminationLog = logs.resolve(podName + ".termination-log");
     String messagePath = container.getTerminationMessagePath();
-    for (String arg : container.getArgs()) {
+    for (String arg : argsOnTestNetwork.apply(container.getArgs())) {
       command.add(messagePath != null && arg.equals(messagePath) ? terminationLog.toString() : arg);
     }
     command.addAll(extraArgs);
@@ -113,7 +123,11 @@ final class JobController {
       Files.createDirectories(logs);
       Files.deleteIfExists(terminationLog);
       Path log = logs.resolve(podName + ".log");
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      if (podEnvironment) {
+        builder.environment().putAll(PodEnvironment.of(client, namespace, container));
+      }
+      Process process = builder.start();
       RUNNING.add(process);
       int exit;
       try {
@@ -139,6 +153,55 @@ final class JobController {
       Thread.currentThread().interrupt();
       return 137;
     }
+  }
+
+  /** Runs {@code dirk <args>} in a JVM of its own with {@code env} added, its output to {@code log}; its exit code. */
+  static int runDirk(List<String> args, java.util.Map<String, String> env, Path log, java.time.Duration timeout) {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+    command.addAll(TestHosts.jvmOptions());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk"));
+    command.addAll(args);
+    try {
+      Files.createDirectories(log.getParent());
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().putAll(env);
+      Process process = builder.start();
+      RUNNING.add(process);
+      try {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          process.destroyForcibly().waitFor();
+          return 137;
+        }
+        return process.exitValue();
+      } finally {
+        RUNNING.remove(process);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 137;
+    }
+  }
+
+  /**
+   * Starts {@code dirk <args>} with {@code env} as a long-running pod would (the archiver); the caller stops it. The
+   * process dies with the test JVM at the latest.
+   */
+  static Process startDirk(List<String> args, java.util.Map<String, String> env, Path log) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+    command.addAll(TestHosts.jvmOptions());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk"));
+    command.addAll(args);
+    Files.createDirectories(log.getParent());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    RUNNING.add(process);
+    process.onExit().thenRun(() -> RUNNING.remove(process));
+    return process;
   }
 
   /**

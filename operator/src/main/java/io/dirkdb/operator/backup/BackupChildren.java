@@ -2,6 +2,7 @@ package io.dirkdb.operator.backup;
 
 import io.dirkdb.operator.api.v1alpha1.BackupSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.dependent.AppliedCredentials;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
@@ -34,6 +35,15 @@ public final class BackupChildren {
   private BackupChildren() {}
 
   public static Outcome reconcile(KubernetesClient client, DirkCluster cluster) {
+    return reconcile(client, cluster, current -> null);
+  }
+
+  /**
+   * @param credentialsHash the credentials hash for the archiver's pod template, given the one it carries now (null
+   *     for none): a changed password restarts the archiver, as it rolls the members
+   */
+  public static Outcome reconcile(KubernetesClient client, DirkCluster cluster,
+      java.util.function.UnaryOperator<String> credentialsHash) {
     List<Failure> failures = new ArrayList<>();
     BackupSpec backup = cluster.getSpec().getBackup();
     String ns = cluster.getMetadata().getNamespace();
@@ -59,7 +69,8 @@ public final class BackupChildren {
     try {
       Deployment existing = client.apps().deployments().inNamespace(ns).withName(BackupPods.archiver(cluster)).get();
       if (backup != null && backup.isArchiving()) {
-        Deployment desired = hashed(BackupPods.archiverDeployment(cluster));
+        Deployment desired = hashed(BackupPods.archiverDeployment(cluster, credentialsHash.apply(
+            existing == null ? null : AppliedCredentials.hashOf(existing.getSpec().getTemplate()))));
         if (existing == null) {
           client.apps().deployments().inNamespace(ns).resource(desired).create();
         } else if (changed(existing, desired)) {

@@ -323,6 +323,11 @@ public final class BackupPods {
    * while {@code /health} answers.
    */
   public static Deployment archiverDeployment(DirkCluster cluster) {
+    return archiverDeployment(cluster, null);
+  }
+
+  /** As above, its pod template annotated with the credentials' hash (null: none), so a rotation restarts it. */
+  public static Deployment archiverDeployment(DirkCluster cluster, String credentialsHash) {
     Map<String, String> labels = ClusterNaming.labels(cluster, COMPONENT_ARCHIVER);
     Map<String, String> selector = new LinkedHashMap<>(labels);
     selector.remove(ClusterNaming.LABEL_MANAGED_BY);
@@ -340,7 +345,8 @@ public final class BackupPods {
         .withNewSelector().withMatchLabels(selector).endSelector()
         .withNewStrategy().withType("Recreate").endStrategy()
         .withNewTemplate()
-        .withNewMetadata().withLabels(labels).endMetadata()
+        .withNewMetadata().withLabels(labels).withAnnotations(PodDefaults.credentialsAnnotations(credentialsHash))
+        .endMetadata()
         .withNewSpec()
         .withServiceAccountName(ClusterNaming.serviceAccount(cluster))
         .withAutomountServiceAccountToken(false)

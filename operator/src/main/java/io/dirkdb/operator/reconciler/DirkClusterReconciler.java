@@ -146,7 +146,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
 
     ReferencedSecrets secrets = ReferencedSecrets.startPass(cluster, context); // each read once, from the caches
     List<ChildFailures.Failure> failed = new ArrayList<>(reconcileChildren(context));
-    BackupChildren.Outcome backups = BackupChildren.reconcile(context.getClient(), cluster);
+    BackupChildren.Outcome backups = BackupChildren.reconcile(context.getClient(), cluster, secrets::podCredentialsHash);
     backups.failures().forEach(f -> failed.add(new ChildFailures.Failure(f.kind(), f.name(), f.error())));
     backups.lastScheduledSuccess().ifPresent(at -> backupMetrics.completed(cluster.getMetadata().getNamespace(),
         cluster.getMetadata().getName(), at));

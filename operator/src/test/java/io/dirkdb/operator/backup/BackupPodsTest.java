@@ -171,6 +171,17 @@ class BackupPodsTest {
   }
 
   @Test
+  void aPasswordRotationRestartsTheArchiverAsItRollsTheMembers() {
+    DirkCluster cluster = cluster("demo");
+    assertThat(BackupPods.archiverDeployment(cluster, "hash-1").getSpec().getTemplate().getMetadata().getAnnotations())
+        .containsEntry(PodDefaults.CREDENTIALS_HASH_ANNOTATION, "hash-1");
+    assertThat(BackupChildren.hashed(BackupPods.archiverDeployment(cluster, "hash-1")).getMetadata().getAnnotations())
+        .as("another credentials hash is another desired object: the archiver is rewritten")
+        .isNotEqualTo(BackupChildren.hashed(BackupPods.archiverDeployment(cluster, "hash-2")).getMetadata()
+            .getAnnotations());
+  }
+
+  @Test
   void recoveryRestoresOnlyIntoThePrimarysDataDirectoryAndOnlyWhenItIsEmpty() {
     DirkCluster cluster = cluster("restored");
     cluster.getSpec().setBackup(null);

@@ -333,8 +333,12 @@ final class LiveCluster implements AutoCloseable {
     adjust.accept(cluster);
     String name = cluster.getMetadata().getName();
     TestClusters.create(client, ns, cluster);
-    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name,
-        io.dirkdb.operator.dependent.ClusterNaming.generatesSecret(cluster)));
+    List<String> children = new ArrayList<>(List.of(TestClusters.standardChildren(name,
+        io.dirkdb.operator.dependent.ClusterNaming.generatesSecret(cluster))));
+    if (cluster.getSpec().getBackup() != null && cluster.getSpec().getBackup().isArchiving()) {
+      children.add("Deployment/" + name + "-archiver"); // the test runs its pod itself, if it wants one
+    }
+    TestClusters.awaitChildren(client, ns, children.toArray(String[]::new));
     var mode = cluster.getSpec().getReplication().getMode() == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
         ? ReplicationMode.SYNC : ReplicationMode.ASYNC;
     LiveCluster live = new LiveCluster(client, ns, name, mode, MemberRuntime.PROCESS);
@@ -1238,7 +1242,10 @@ final class LiveCluster implements AutoCloseable {
       return;
     }
     try {
-      for (Job job : client.batch().v1().jobs().inNamespace(namespace).list().getItems()) {
+      // Resync Jobs only: a test runs a backup Job itself, with its pod's environment.
+      for (Job job : client.batch().v1().jobs().inNamespace(namespace)
+          .withLabel(io.dirkdb.operator.dependent.ClusterNaming.LABEL_COMPONENT,
+              io.dirkdb.operator.resync.ResyncJobs.COMPONENT_RESYNC).list().getItems()) {
         String jobName = job.getMetadata().getName();
         if (!jobsSeen.add(jobName)) {
           continue;

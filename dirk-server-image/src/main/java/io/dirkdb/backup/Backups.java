@@ -95,9 +95,7 @@ public final class Backups {
         deleted.sort(Comparator.comparing((String name) -> name.endsWith("/" + Layout.MANIFEST) ? 0 : 1)
                 .thenComparing(Comparator.naturalOrder()));
         if (!dryRun) {
-            for (String name : deleted) {
-                repository.delete(name);
-            }
+            repository.deleteAll(deleted);
         }
         return deleted;
     }

@@ -18,9 +18,9 @@ public final class DirectoryRepository implements Repository {
     private static final String TEMPORARY_SUFFIX = ".partial";
     private final Path root;
 
-    public DirectoryRepository(Path root) throws IOException {
+    /** The directory is created by the first object stored, not by reading (a mistyped path stays absent). */
+    public DirectoryRepository(Path root) {
         this.root = root.toAbsolutePath().normalize();
-        Files.createDirectories(this.root);
     }
 
     private Path resolve(String name) throws IOException {
@@ -69,6 +69,9 @@ public final class DirectoryRepository implements Repository {
     @Override
     public List<Entry> list(String prefix) throws IOException {
         List<Entry> entries = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return entries;
+        }
         try (Stream<Path> files = Files.walk(root)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 if (!Files.isRegularFile(file) || file.getFileName().toString().endsWith(TEMPORARY_SUFFIX)) {

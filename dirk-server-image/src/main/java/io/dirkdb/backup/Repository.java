@@ -34,6 +34,13 @@ public interface Repository extends AutoCloseable {
     /** Deletes object {@code name}; nothing happens if it is not there. */
     void delete(String name) throws IOException;
 
+    /** Deletes every object of {@code names}, in that order (a store may batch them). */
+    default void deleteAll(List<String> names) throws IOException {
+        for (String name : names) {
+            delete(name);
+        }
+    }
+
     /** Where this repository is, for messages (no credentials). */
     String describe();
 

@@ -349,6 +349,7 @@ public final class Restore {
                     .thenComparing(Comparator.comparingLong(Layout.ChunkName::createdMillis).reversed()));
             boolean advanced = false;
             for (Layout.ChunkName chunk : candidates) {
+                LOG.log(Level.DEBUG, "fetching {0}", chunk.name());
                 Path file = fetch(chunk.name(), chunk.size(), chunk.sha256(), work);
                 Position next = applyChunk(engine, file, chunk.name(), backup.historyId(), position, target);
                 Files.deleteIfExists(file);

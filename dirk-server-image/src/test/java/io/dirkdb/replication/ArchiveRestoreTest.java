@@ -228,4 +228,31 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
         expected.addAll(BackupRestoreTest.rows(141, 150));
         assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(expected);
     }
+
+    @Test
+    void writesAcknowledgedButNotArchivedWhenTheArchiverIsKilledAreArchivedAfterItsRestart() throws Exception {
+        startPair();
+        Path repoDir = root.resolve("repo");
+        Repository repo = new DirectoryRepository(repoDir);
+        String m1 = members.node("m1").host() + ":" + members.node("m1").port();
+        // A real `dirk archive` process, flushing rarely, so what it received is only in its memory when it dies.
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "archive", "--members", m1,
+                "--repository", repoDir.toString(), "--flush-seconds", "600");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(root.resolve("archive.log").toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> !repo.list("backups/").isEmpty());
+            insert("m1", 1, 40); // acknowledged; streamed to the archiver, not stored
+            long end = members.heartbeat("m1").path("lsn").asLong();
+            assertThat(repo.list("wal/").stream().filter(e -> e.name().endsWith(".chunk"))).isEmpty();
+            process.destroyForcibly().waitFor();
+            assertThat(repo.list("wal/").stream().filter(e -> e.name().endsWith(".chunk"))).isEmpty();
+            Archiver archiver = startArchiver(repo, "m1");
+            await().atMost(Duration.ofSeconds(20)).until(() -> archiver.archivedLsn() >= end);
+        } finally {
+            process.destroyForcibly().waitFor();
+        }
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 40));
+    }
 }

@@ -155,6 +155,12 @@ final class JobController {
     }
   }
 
+  /** A process of the test that must not outlive the test JVM. */
+  static void killWithTestJvm(Process process) {
+    RUNNING.add(process);
+    process.onExit().thenRun(() -> RUNNING.remove(process));
+  }
+
   /** Runs {@code dirk <args>} in a JVM of its own with {@code env} added, its output to {@code log}; its exit code. */
   static int runDirk(List<String> args, java.util.Map<String, String> env, Path log, java.time.Duration timeout) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

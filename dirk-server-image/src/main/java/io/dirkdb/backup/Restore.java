@@ -120,6 +120,17 @@ public final class Restore {
             BaseBackup.deleteTree(staging);
         }
         Files.createDirectories(staging);
+        try {
+            return build(catalog, backup, target, history, staging, data);
+        } catch (IOException | RuntimeException e) {
+            // A refusal or failure leaves nothing behind; a killed restore leaves the staging directory to the next run.
+            BaseBackup.deleteTree(staging);
+            throw e;
+        }
+    }
+
+    private Outcome build(Catalog catalog, Manifest backup, Target target, String history, Path staging, Path data)
+            throws IOException {
         Path work = Files.createTempDirectory("dirk-restore-");
         Position position;
         try (Engine engine = Engine.open(staging)) {

@@ -167,7 +167,13 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
         assertThatThrownBy(() -> new Restore(failing, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null))
                 .hasMessageContaining("injected");
         assertThat(Files.exists(root.resolve("r1"))).isFalse();
+        assertThat(Files.exists(root.resolve("r1.restoring"))).isFalse();
+        // A restore killed half-way leaves its staging directory (here: data files of a partial build); a re-run replaces it.
+        Files.createDirectories(root.resolve("r1.restoring/wal"));
+        Files.write(root.resolve("r1.restoring/wal/00000000000000000001.log"), new byte[] {1, 2, 3});
+        Files.write(root.resolve("r1.restoring/member.json"), "{".getBytes());
         assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 60));
+        assertThat(Files.exists(root.resolve("r1.restoring"))).isFalse();
 
         // A flipped byte in a middle chunk.
         Path middle = repoDir.resolve(chunks.get(chunks.size() / 2).name());

@@ -147,4 +147,35 @@ class BackupRestoreTest extends ReplicaSetFixture {
                 root.resolve("r2"), null)).hasMessageContaining("beyond what the repository holds");
         assertThat(Files.exists(root.resolve("r2"))).isFalse();
     }
+
+    @Test
+    void theReplicationCredentialIsEnoughToBackUpAndAWrongOneIsRefusedClearly() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC).withPeerPassword("repl-pw"))
+                .withCredentials(new io.dirkdb.server.Credentials("app-pw", "repl-pw", "admin-pw"));
+        members.startPrimary("m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        List<ResyncTool.Endpoint> endpoints = List.of(new ResyncTool.Endpoint(members.node("m1").host(), members.node("m1").port()));
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Manifest manifest = new BaseBackup(new MemberAccess(endpoints, "repl-pw", List.of(), null), repo).take();
+        assertThat(manifest.endLsn()).isEqualTo(1);
+        assertThatThrownBy(() -> new BaseBackup(new MemberAccess(endpoints, "app-pw", List.of(), null), repo).take())
+                .hasMessageContaining("needs the replication credential");
+        assertThatThrownBy(() -> new BaseBackup(new MemberAccess(endpoints, "wrong", List.of(), null), repo).take())
+                .hasMessageContaining("no primary among the members").hasMessageContaining("password");
+    }
+
+    @Test
+    void aFailedBackupExitsOneWithItsReasonInTheTerminationMessage() throws Exception {
+        Path message = root.resolve("termination-log");
+        String[] backup = dirk("backup", "--members", "127.0.0.1:1", "--repository", root.resolve("repo").toString(),
+                "--termination-message-path", message.toString());
+        assertThat(backup[0]).isEqualTo("1");
+        assertThat(backup[2]).startsWith("dirk backup: no primary among the members: 127.0.0.1:1 does not answer");
+        JsonNode error = new ObjectMapper().readTree(Files.readString(message));
+        assertThat(error.path("error").asText()).startsWith("no primary among the members");
+        assertThat(Files.exists(root.resolve("repo"))).isFalse();
+        String[] usage = dirk("backup", "--repository", root.resolve("repo").toString());
+        assertThat(usage[0]).isEqualTo("2");
+        assertThat(usage[2]).contains("--members is required");
+    }
 }

@@ -129,4 +129,55 @@ class S3BackupTest extends ReplicaSetFixture {
         assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r7"), null))
                 .hasMessageContaining("is missing");
     }
+
+    /** Runs {@code dirk ARGS} in a child process with {@code environment}; returns exit code, stdout and stderr. */
+    private String[] dirkProcess(Map<String, String> environment, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        java.nio.file.Path err = java.nio.file.Files.createTempFile(root, "err", ".txt");
+        Process process = builder.redirectError(err.toFile()).start();
+        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+        return new String[] {Integer.toString(process.exitValue()), out, java.nio.file.Files.readString(err)};
+    }
+
+    @Test
+    void theCommandsTakeTheirS3SettingsAndCredentialsFromTheEnvironment() throws Exception {
+        s3 = S3ProxyServer.start(root.resolve("s3"), "backups");
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
+        members.startPrimary("m1");
+        try (var client = members.connect("m1")) {
+            ok(client.execute("manamboara tahiry shop"));
+            ok(client.execute("ampiasao shop"));
+            ok(client.execute(BackupRestoreTest.TABLE));
+        }
+        insert(1, 5);
+        Map<String, String> environment = Map.of("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY, "DIRK_S3_ENDPOINT", s3.endpoint(),
+                "DIRK_S3_PATH_STYLE", "true", "DIRK_S3_REGION", "eu-west-3");
+        String member = members.node("m1").host() + ":" + members.node("m1").port();
+        String[] backup = dirkProcess(environment, "backup", "--members", member, "--repository", "s3://backups/cli");
+        assertThat(backup[0]).as(backup[2]).isEqualTo("0");
+        assertThat(backup[1]).contains("\"endLsn\":7"); // the database, the table, five rows
+        assertThat(backup[2]).doesNotContain("SLF4J");
+        String[] list = dirkProcess(environment, "backup", "list", "--repository", "s3://backups/cli", "--json");
+        assertThat(list[0]).as(list[2]).isEqualTo("0");
+        assertThat(list[1].strip().lines()).hasSize(1);
+        String[] restore = dirkProcess(environment, "restore", "--repository", "s3://backups/cli", "--data-dir",
+                root.resolve("r1").toString());
+        assertThat(restore[0]).as(restore[2]).isEqualTo("0");
+        members.start("r1", Role.PRIMARY, null, 0);
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(BackupRestoreTest.rows(1, 5));
+        // Wrong credentials: one clear line, exit 1.
+        Map<String, String> wrong = new java.util.HashMap<>(environment);
+        wrong.put("AWS_SECRET_ACCESS_KEY", "not-the-secret");
+        String[] refused = dirkProcess(wrong, "backup", "list", "--repository", "s3://backups/cli");
+        assertThat(refused[0]).isEqualTo("1");
+        assertThat(refused[2]).startsWith("dirk backup list: listing backups/* in s3://backups/cli/");
+    }
 }

@@ -64,10 +64,30 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkclusters/finalizers"]
   verbs: ["update"]
-# The children the operator creates and keeps in line by server-side apply.
+# DirkBackups: watched; status written by patch only; their Jobs carry an owner reference with
+# blockOwnerDeletion to them.
+- apiGroups: ["dirkdb.io"]
+  resources: ["dirkbackups"]
+  verbs: ["list", "watch"]
+- apiGroups: ["dirkdb.io"]
+  resources: ["dirkbackups/status"]
+  verbs: ["patch"]
+- apiGroups: ["dirkdb.io"]
+  resources: ["dirkbackups/finalizers"]
+  verbs: ["update"]
+# The children the operator creates and keeps in line by server-side apply. The archiver Deployment
+# (spec.backup.archiving) is rewritten by PUT when its spec changes and deleted when archiving is turned off.
 - apiGroups: ["apps"]
-  resources: ["statefulsets", "deployments"]
+  resources: ["statefulsets"]
   verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+# The scheduled backups' CronJob (spec.backup.schedule): read, created, rewritten by PUT when its spec
+# changes, deleted when the schedule is removed.
+- apiGroups: ["batch"]
+  resources: ["cronjobs"]
+  verbs: ["get", "create", "update", "delete"]
 - apiGroups: [""]
   resources: ["services", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch"]
@@ -88,11 +108,13 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "update", "patch"]
 # Member pods: watched for readiness, relabelled dirkdb.io/role=primary|secondary|fenced, and deleted
-# one at a time by a rolling update (the member StatefulSets use OnDelete).
+# one at a time by a rolling update (the member StatefulSets use OnDelete); a backup Job's pods are
+# listed for the result in their termination message.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch", "patch", "delete"]
-# Resync Jobs that rebuild a member from the primary: annotated once reported, removed by their TTL.
+# Resync Jobs that rebuild a member from the primary: annotated once reported, removed by their TTL;
+# DirkBackups' Jobs (one each, read back from their pods' termination messages).
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "patch"]

@@ -30,7 +30,8 @@ class ChartRbacTest {
 
   /** Kubernetes kinds by the names the operator's code uses for them (Fabric8 classes and DSL calls). */
   private static final Map<String, String> KIND_BY_CODE_NAME = Map.ofEntries(
-      Map.entry("DirkCluster", "dirkdb.io/dirkclusters"),
+      Map.entry("DirkCluster", "dirkdb.io/dirkclusters"), Map.entry("DirkBackup", "dirkdb.io/dirkbackups"),
+      Map.entry("cronjobs", "batch/cronjobs"),
       Map.entry("StatefulSet", "apps/statefulsets"), Map.entry("statefulSets", "apps/statefulsets"),
       Map.entry("Deployment", "apps/deployments"), Map.entry("deployments", "apps/deployments"),
       Map.entry("Service", "core/services"), Map.entry("services", "core/services"),
@@ -53,7 +54,7 @@ class ChartRbacTest {
       Pattern.compile("client\\(\\)\\.(pods|secrets|configMaps|services|serviceAccounts|leases)\\(\\)"),
       Pattern.compile("client\\.(pods|secrets|configMaps|services|serviceAccounts|leases)\\(\\)"),
       Pattern.compile("\\.apps\\(\\)\\.(statefulSets|deployments)\\(\\)"),
-      Pattern.compile("\\.batch\\(\\)\\.v1\\(\\)\\.(jobs)\\(\\)"),
+      Pattern.compile("\\.batch\\(\\)\\.v1\\(\\)\\.(jobs|cronjobs)\\(\\)"),
       Pattern.compile("\\.policy\\(\\)\\.v1\\(\\)\\.(podDisruptionBudget)\\(\\)"),
       Pattern.compile("\\.(v1\\(\\)\\.events)\\(\\)"),
       Pattern.compile("\\.(events\\(\\)\\.v1\\(\\)\\.events)\\(\\)"));

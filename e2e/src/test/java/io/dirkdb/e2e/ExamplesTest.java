@@ -18,9 +18,11 @@ import org.junit.jupiter.api.Test;
  */
 class ExamplesTest {
 
-  private static final List<String> EXAMPLES = List.of("basic.yaml", "ha-sync.yaml", "no-cache.yaml", "with-auth.yaml");
+  private static final List<String> EXAMPLES = List.of("basic.yaml", "ha-sync.yaml", "no-cache.yaml", "with-auth.yaml",
+      "backup-s3.yaml", "recovery.yaml");
 
   private final CrdSchema schema = CrdSchema.load(KubeTools.repoRoot().resolve("crds/dirkclusters.dirkdb.io-v1.yml"));
+  private final CrdSchema backupSchema = CrdSchema.load(KubeTools.repoRoot().resolve("crds/dirkbackups.dirkdb.io-v1.yml"));
 
   @Test
   void examplesAreTheDocumentedSet() throws IOException {
@@ -33,8 +35,29 @@ class ExamplesTest {
   void everyExampleIsADirkClusterTheApiServerAccepts() {
     for (String example : EXAMPLES) {
       JsonNode resource = Manifests.read(example(example));
+      assertThat(resource.path("kind").asText()).as("the first document of %s", example).isEqualTo("DirkCluster");
       assertThat(schema.validate(resource)).as(example).isEmpty();
     }
+  }
+
+  @Test
+  void everyDocumentOfEveryExampleIsOneTheApiServerAccepts() throws IOException {
+    for (String example : EXAMPLES) {
+      for (JsonNode document : Manifests.parse(Files.readString(example(example))).all()) {
+        String kind = document.path("kind").asText();
+        assertThat(kind).as("a kind of %s", example).isIn("DirkCluster", "DirkBackup");
+        CrdSchema of = kind.equals("DirkBackup") ? backupSchema : schema;
+        assertThat(of.validate(document)).as(example + " " + kind).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void backupSchemaRefusesADirkBackupWithoutItsCluster() {
+    var backup = (ObjectNode) Manifests.parse("apiVersion: dirkdb.io/v1alpha1\nkind: DirkBackup\nmetadata:\n  name: b\n"
+        + "spec:\n  clustr: demo\n").all().get(0);
+    assertThat(backupSchema.validate(backup)).anySatisfy(p -> assertThat(p).contains("cluster"))
+        .anySatisfy(p -> assertThat(p).startsWith("spec.clustr: unknown field"));
   }
 
   @Test

@@ -89,10 +89,23 @@ final class OperatorPermissions {
       new Permission("dirkdb.io", "dirkclusters/finalizers", uses("withBlockOwnerDeletion\\(true\\)", "update"),
           Scope.WATCHED_NAMESPACES, "ClusterNaming.controllerReference: blockOwnerDeletion=true needs it where "
               + "OwnerReferencesPermissionEnforcement is on", null),
+      new Permission("dirkdb.io", "dirkbackups", uses("implements Reconciler<DirkBackup>", "list", "watch"),
+          Scope.WATCHED_NAMESPACES, "DirkBackupReconciler: the controller's informer", null),
+      new Permission("dirkdb.io", "dirkbackups/status", uses("UpdateControl\\.patchStatus\\(backup\\)", "patch"),
+          Scope.WATCHED_NAMESPACES, "DirkBackupReconciler: UpdateControl.patchStatus", null),
+      new Permission("dirkdb.io", "dirkbackups/finalizers", uses("ownerReference\\(DirkBackup[^}]*withBlockOwnerDeletion\\(true\\)",
+          "update"), Scope.WATCHED_NAMESPACES, "BackupPods.ownerReference: a backup Job's owner reference to its "
+              + "DirkBackup has blockOwnerDeletion=true", null),
       new Permission("apps", "statefulsets", applied("StatefulSet"), Scope.WATCHED_NAMESPACES,
           "PrimaryStatefulSetDependent, SecondaryStatefulSetDependent", null),
-      new Permission("apps", "deployments", applied("Deployment"), Scope.WATCHED_NAMESPACES,
-          "ProxyDeploymentDependent", null),
+      new Permission("apps", "deployments", and(applied("Deployment"),
+          and(uses("deployments\\(\\)[^;]*\\.update\\(\\)", "update"), uses("deployments\\(\\)[^;]*\\.delete\\(\\)", "delete"))),
+          Scope.WATCHED_NAMESPACES, "ProxyDeploymentDependent; BackupChildren: the archiver Deployment, rewritten by PUT "
+              + "when its spec changes, deleted when archiving is turned off", null),
+      new Permission("batch", "cronjobs", and(uses("cronjobs\\(\\)[^;]*\\.get\\(\\)", "get"),
+          and(uses("cronjobs\\(\\)[^;]*\\.create\\(\\)", "create"),
+              and(uses("cronjobs\\(\\)[^;]*\\.update\\(\\)", "update"), uses("cronjobs\\(\\)[^;]*\\.delete\\(\\)", "delete")))),
+          Scope.WATCHED_NAMESPACES, "BackupChildren: the scheduled backups' CronJob <name>-backup", null),
       new Permission("", "services", applied("Service"), Scope.WATCHED_NAMESPACES,
           "MembersServiceDependent, PrimaryServiceDependent, ProxyServiceDependent", null),
       new Permission("", "configmaps",
@@ -145,12 +158,19 @@ final class OperatorPermissions {
       new CodeCall("CRUDKubernetesDependentResource<Secret,|Updater<Secret,", "", "secrets", "update",
           "JOSDK rewrites a Secret by PUT: it never server-side applies Secrets"),
       new CodeCall("secrets\\(\\)[^;]*\\.patch\\(", "", "secrets", "patch", "a patch of a Secret"),
-      new CodeCall("jobs\\(\\)[^;]*\\.delete\\(", "batch", "jobs", "delete", "a Job deleted"),
+      new CodeCall("(?<!cron)jobs\\(\\)[^;]*\\.delete\\(", "batch", "jobs", "delete", "a Job deleted"),
       new CodeCall("pods\\(\\)[^;]*\\.delete\\(", "", "pods", "delete", "a pod deleted"),
       new CodeCall("pods\\(\\)[^;]*\\.(update|replace)\\(", "", "pods", "update", "a PUT of a pod"),
       new CodeCall("statefulSets\\(\\)[^;]*\\.(update|replace)\\(", "apps", "statefulsets", "update",
           "a PUT of a StatefulSet"),
-      new CodeCall("statefulSets\\(\\)[^;]*\\.delete\\(", "apps", "statefulsets", "delete", "a StatefulSet deleted"));
+      new CodeCall("statefulSets\\(\\)[^;]*\\.delete\\(", "apps", "statefulsets", "delete", "a StatefulSet deleted"),
+      new CodeCall("deployments\\(\\)[^;]*\\.(update|replace)\\(", "apps", "deployments", "update",
+          "a PUT of a Deployment"),
+      new CodeCall("deployments\\(\\)[^;]*\\.delete\\(", "apps", "deployments", "delete", "a Deployment deleted"),
+      new CodeCall("cronjobs\\(\\)[^;]*\\.(update|replace)\\(", "batch", "cronjobs", "update", "a PUT of a CronJob"),
+      new CodeCall("cronjobs\\(\\)[^;]*\\.delete\\(", "batch", "cronjobs", "delete", "a CronJob deleted"),
+      new CodeCall("Reconciler<DirkBackup>[\\s\\S]*patchStatus", "dirkdb.io", "dirkbackups/status", "patch",
+          "a patch of a DirkBackup's status"));
 
   private OperatorPermissions() {}
 

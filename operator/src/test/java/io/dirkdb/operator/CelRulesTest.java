@@ -75,7 +75,7 @@ class CelRulesTest {
   record Rule(String where, String expression, String message) {}
 
   @ParameterizedTest
-  @ValueSource(strings = {"basic.yaml", "ha-sync.yaml", "no-cache.yaml", "with-auth.yaml"})
+  @ValueSource(strings = {"basic.yaml", "ha-sync.yaml", "no-cache.yaml", "with-auth.yaml", "recovery.yaml"})
   void everyExamplePassesEveryRule(String example) throws Exception {
     DirkCluster cluster = SERIALIZATION.unmarshal(Files.readString(TestClusters.EXAMPLES.resolve(example)), DirkCluster.class);
     assertThat(brokenRules(cluster)).isEmpty();
@@ -142,6 +142,40 @@ class CelRulesTest {
     cluster.getSpec().getStorage().setSize("1000Mi");
     assertThat(new DirkClusterValidator().validateStorageUnchanged(cluster, existing)).extracting(SpecViolation::reason)
         .containsExactly("StorageFixed");
+  }
+
+  @Test
+  void aRecoveryToBothAnLsnAndATimeBreaksTheRecoveryRuleInCelAndInJava() throws Exception {
+    JsonNode spec = schema().at("/properties/spec/properties");
+    Rule rule = rule("recovery", spec.at("/bootstrap/properties/recovery/x-kubernetes-validations/0"));
+    assertThat(rule.expression()).isEqualTo(DirkClusterRules.ONE_RECOVERY_TARGET);
+    Map<String, Object> lsn = Map.of("repository", "s3://b/x", "targetLsn", 5L);
+    Map<String, Object> time = Map.of("repository", "s3://b/x", "targetTime", "2026-12-07T17:00:00Z");
+    Map<String, Object> both = Map.of("repository", "s3://b/x", "targetLsn", 5L, "targetTime", "2026-12-07T17:00:00Z");
+    assertThat(eval(rule, lsn, null)).isTrue();
+    assertThat(eval(rule, time, null)).isTrue();
+    assertThat(eval(rule, Map.of("repository", "s3://b/x"), null)).isTrue();
+    assertThat(eval(rule, both, null)).isFalse();
+
+    DirkCluster cluster = SERIALIZATION.unmarshal(Files.readString(TestClusters.EXAMPLES.resolve("recovery.yaml")),
+        DirkCluster.class);
+    cluster.getSpec().recovery().setTargetLsn(5L);
+    assertThat(new DirkClusterValidator().validate(cluster)).extracting(SpecViolation::message)
+        .containsExactly(rule.message());
+  }
+
+  @Test
+  void bootstrapCannotChangeOnceTheClusterExists() throws Exception {
+    Rule rule = rule("bootstrap", schema().at("/properties/spec/properties/bootstrap/x-kubernetes-validations/0"));
+    Map<String, Object> old = Map.of("recovery", Map.of("repository", "s3://b/x"));
+    assertThat(eval(rule, old, old)).isTrue();
+    assertThat(eval(rule, Map.of("recovery", Map.of("repository", "s3://b/y")), old)).isFalse();
+  }
+
+  private static JsonNode schema() throws Exception {
+    return new ObjectMapper(new YAMLFactory())
+        .readTree(Files.readString(Path.of("..", "crds", "dirkclusters.dirkdb.io-v1.yml")))
+        .at("/spec/versions/0/schema/openAPIV3Schema");
   }
 
   /** Messages of the rules the cluster breaks, evaluated at their place in the schema. */

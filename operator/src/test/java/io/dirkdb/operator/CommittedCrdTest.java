@@ -11,12 +11,19 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class CommittedCrdTest {
 
-  static final String FILE = "dirkclusters.dirkdb.io-v1.yml";
-  static final Path GENERATED = Path.of("target", "kubernetes", FILE);
-  static final Path COMMITTED = Path.of("..", "crds", FILE);
+  static final java.util.List<String> FILES = java.util.List.of("dirkclusters.dirkdb.io-v1.yml",
+      "dirkbackups.dirkdb.io-v1.yml");
 
   @Test
-  void committedCrdEqualsGeneratedCrd() throws Exception {
+  void committedCrdsEqualGeneratedCrds() throws Exception {
+    for (String file : FILES) {
+      committedCrdEqualsGeneratedCrd(file);
+    }
+  }
+
+  private static void committedCrdEqualsGeneratedCrd(String FILE) throws Exception {
+    Path GENERATED = Path.of("target", "kubernetes", FILE);
+    Path COMMITTED = Path.of("..", "crds", FILE);
     // The Quarkus boot of this test generated the CRD from io.dirkdb.operator.api.v1alpha1.
     assertThat(GENERATED).exists();
     assertThat(COMMITTED).exists();

@@ -172,6 +172,55 @@ class ExamplesTest {
         .isNullOrEmpty();
   }
 
+  @Test
+  void backupExampleMakesAHardenedCronJobAndArchiverAndItsDirkBackupRunsAJob() throws Exception {
+    String ns = "example-backed";
+    String[] documents = java.nio.file.Files.readString(TestClusters.EXAMPLES.resolve("backup-s3.yaml"))
+        .split("(?m)^---$");
+    assertThat(documents).hasSize(2);
+    DirkCluster cluster = TestClusters.create(client, ns, client.getKubernetesSerialization().unmarshal(documents[0],
+        DirkCluster.class));
+    var backup = client.getKubernetesSerialization().unmarshal(documents[1],
+        io.dirkdb.operator.api.v1alpha1.DirkBackup.class);
+    assertThat(backup.getSpec().getCluster()).isEqualTo("backed");
+    backup.getMetadata().setNamespace(ns);
+    client.resource(backup).create();
+    List<String> children = new java.util.ArrayList<>(List.of(standardChildren("backed", true)));
+    children.add("Deployment/backed-archiver");
+    awaitChildren(client, ns, children.toArray(String[]::new));
+    assertEveryChildOwnedAndLabelled(ns, cluster);
+
+    var cronJob = org.awaitility.Awaitility.await().atMost(TestClusters.PATIENCE).until(() -> client.batch().v1()
+        .cronjobs().inNamespace(ns).withName("backed-backup").get(), c -> c != null);
+    assertThat(cronJob.getSpec().getSchedule()).isEqualTo("0 3 * * *");
+    PodSpec scheduled = cronJob.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
+    assertHardened(scheduled);
+    assertThat(scheduled.getInitContainers()).singleElement().satisfies(c -> assertThat(c.getArgs())
+        .contains("--repository", "s3://dirk-backups/backed", "--s3-endpoint", "https://minio.storage.svc:9000"));
+    assertThat(scheduled.getContainers().get(0).getArgs()).contains("prune", "--keep-last", "7", "--max-age", "30d");
+    assertHardened(deployment(ns, "backed-archiver").getSpec().getTemplate().getSpec());
+    var job = org.awaitility.Awaitility.await().atMost(TestClusters.PATIENCE).until(() -> client.batch().v1().jobs()
+        .inNamespace(ns).withLabel("dirkdb.io/backup", "backed-before-upgrade").list().getItems(), l -> l.size() == 1);
+    assertHardened(job.get(0).getSpec().getTemplate().getSpec());
+  }
+
+  @Test
+  void recoveryExampleRestoresInThePrimarysPodOnly() {
+    String ns = "example-restored";
+    DirkCluster cluster = TestClusters.create(client, ns, TestClusters.example(client, "recovery.yaml"));
+    awaitChildren(client, ns, standardChildren("restored", true));
+    assertEveryChildOwnedAndLabelled(ns, cluster);
+    PodSpec primary = statefulSet(ns, "restored-primary").getSpec().getTemplate().getSpec();
+    assertThat(primary.getInitContainers()).singleElement().satisfies(c -> {
+      assertThat(c.getArgs()).containsSubsequence("restore", "--repository", "s3://dirk-backups/backed",
+          "--target-time", "2026-12-07T17:00:00Z", "--if-empty");
+      assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+      assertThat(c.getSecurityContext().getRunAsNonRoot()).isTrue();
+    });
+    assertThat(statefulSet(ns, "restored-secondary").getSpec().getTemplate().getSpec().getInitContainers())
+        .isNullOrEmpty();
+  }
+
   private void assertEveryChildOwnedAndLabelled(String ns, DirkCluster cluster) {
     DirkCluster stored = client.resources(DirkCluster.class).inNamespace(ns).withName(cluster.getMetadata().getName())
         .require();

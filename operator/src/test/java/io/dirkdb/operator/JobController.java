@@ -1,5 +1,8 @@
 package io.dirkdb.operator;
 
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
@@ -37,6 +40,16 @@ final class JobController {
   private final KubernetesClient client;
   private final String namespace;
   private final Path logs;
+  /** What the pod's network and kubelet change in the container's args and environment (opt-in: resync Jobs get neither). */
+  private java.util.function.UnaryOperator<List<String>> argsOnTestNetwork = args -> args;
+  private boolean podEnvironment;
+
+  /** Runs the pods with the environment their containers declare (Secret keys resolved) and their args rewritten. */
+  JobController asPod(java.util.function.UnaryOperator<List<String>> argsOnTestNetwork) {
+    this.argsOnTestNetwork = argsOnTestNetwork;
+    this.podEnvironment = true;
+    return this;
+  }
 
   JobController(KubernetesClient client, String namespace, Path logs) {
     this.client = client;
@@ -87,21 +100,82 @@ final class JobController {
     }
   }
 
-  /** One pod of the Job: {@code dirk <args>} in a JVM of its own; its exit code. */
+  /**
+   * One pod of the Job: {@code dirk <args>} in a JVM of its own; its exit code. The container's
+   * {@code terminationMessagePath} (e.g. {@code /dev/termination-log} in its args) is a file of the test, and the
+   * pod {@code <job>-<attempt>} is recorded with the container's terminated state and that file as its message, as
+   * the kubelet does (the log's tail instead, for {@code FallbackToLogsOnError} with an empty file and a failure).
+   */
   private int runPod(Job job, List<String> extraArgs, long deadlineSeconds, int attempt) {
+    Container container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
     command.addAll(TestHosts.jvmOptions()); // the members' stable names resolve in the Job's pod as in the test JVM
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk"));
-    command.addAll(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
+    String podName = job.getMetadata().getName() + "-" + attempt;
+    Path terminationLog = logs.resolve(podName + ".termination-log");
+    String messagePath = container.getTerminationMessagePath();
+    for (String arg : argsOnTestNetwork.apply(container.getArgs())) {
+      command.add(messagePath != null && arg.equals(messagePath) ? terminationLog.toString() : arg);
+    }
     command.addAll(extraArgs);
     try {
       Files.createDirectories(logs);
-      Path log = logs.resolve(job.getMetadata().getName() + "-" + attempt + ".log");
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Files.deleteIfExists(terminationLog);
+      Path log = logs.resolve(podName + ".log");
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      if (podEnvironment) {
+        builder.environment().putAll(PodEnvironment.of(client, namespace, container));
+      }
+      Process process = builder.start();
       RUNNING.add(process);
+      int exit;
       try {
         if (!process.waitFor(deadlineSeconds, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor();
+          exit = 137;
+        } else {
+          exit = process.exitValue();
+        }
+      } finally {
+        RUNNING.remove(process);
+      }
+      String message = Files.exists(terminationLog) ? clip(Files.readString(terminationLog), 4096) : "";
+      if (message.isEmpty() && exit != 0 && "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy())) {
+        List<String> lines = Files.readAllLines(log);
+        message = clip(String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size())), 2048);
+      }
+      recordPod(job, podName, container.getName(), exit, message.isEmpty() ? null : message);
+      return exit;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 137;
+    }
+  }
+
+  /** A process of the test that must not outlive the test JVM. */
+  static void killWithTestJvm(Process process) {
+    RUNNING.add(process);
+    process.onExit().thenRun(() -> RUNNING.remove(process));
+  }
+
+  /** Runs {@code dirk <args>} in a JVM of its own with {@code env} added, its output to {@code log}; its exit code. */
+  static int runDirk(List<String> args, java.util.Map<String, String> env, Path log, java.time.Duration timeout) {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+    command.addAll(TestHosts.jvmOptions());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk"));
+    command.addAll(args);
+    try {
+      Files.createDirectories(log.getParent());
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().putAll(env);
+      Process process = builder.start();
+      RUNNING.add(process);
+      try {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
           process.destroyForcibly().waitFor();
           return 137;
         }
@@ -115,6 +189,74 @@ final class JobController {
       Thread.currentThread().interrupt();
       return 137;
     }
+  }
+
+  /**
+   * Starts {@code dirk <args>} with {@code env} as a long-running pod would (the archiver); the caller stops it. The
+   * process dies with the test JVM at the latest.
+   */
+  static Process startDirk(List<String> args, java.util.Map<String, String> env, Path log) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx192m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+    command.addAll(TestHosts.jvmOptions());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk"));
+    command.addAll(args);
+    Files.createDirectories(log.getParent());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    RUNNING.add(process);
+    process.onExit().thenRun(() -> RUNNING.remove(process));
+    return process;
+  }
+
+  /**
+   * Plays the Job's one pod without running it: the pod ends with {@code exitCode} and {@code terminationMessage}
+   * (null: none), and the Job succeeds or fails as the real controller records it (backoff limit 0).
+   */
+  void finish(Job job, int exitCode, String terminationMessage) {
+    String name = job.getMetadata().getName();
+    recordPod(job, name + "-0", job.getSpec().getTemplate().getSpec().getContainers().get(0).getName(), exitCode,
+        terminationMessage);
+    String now = Instant.now().toString();
+    if (exitCode == 0) {
+      writeStatus(name, j -> j.withNewStatus().withActive(0).withSucceeded(1).withFailed(0).withStartTime(now)
+          .withCompletionTime(now).withConditions(new JobConditionBuilder().withType("Complete").withStatus("True")
+              .withLastTransitionTime(now).build())
+          .endStatus());
+    } else {
+      writeStatus(name, j -> j.withNewStatus().withActive(0).withSucceeded(0).withFailed(1).withStartTime(now)
+          .withConditions(new JobConditionBuilder().withType("Failed").withStatus("True")
+              .withReason("BackoffLimitExceeded").withMessage("Job has reached the specified backoff limit")
+              .withLastTransitionTime(now).build())
+          .endStatus());
+    }
+  }
+
+  /** The pod of a Job's attempt, ended: labelled as the Job controller labels it, its container terminated. */
+  private void recordPod(Job job, String podName, String containerName, int exitCode, String message) {
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName(podName).withNamespace(namespace)
+        .addToLabels(job.getSpec().getTemplate().getMetadata().getLabels())
+        .addToLabels("job-name", job.getMetadata().getName())
+        .addToLabels("batch.kubernetes.io/job-name", job.getMetadata().getName())
+        .withCreationTimestamp(Instant.now().toString())
+        .endMetadata()
+        .withSpec(job.getSpec().getTemplate().getSpec())
+        .build();
+    client.pods().inNamespace(namespace).resource(pod).create();
+    Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(podName).editStatus(p -> new PodBuilder(p)
+        .withNewStatus().withPhase(exitCode == 0 ? "Succeeded" : "Failed")
+        .addNewContainerStatus().withName(containerName).withReady(false).withRestartCount(0)
+        .withNewState().withNewTerminated().withExitCode(exitCode).withReason(exitCode == 0 ? "Completed" : "Error")
+        .withMessage(message).endTerminated().endState()
+        .endContainerStatus()
+        .endStatus().build()));
+  }
+
+  private static String clip(String text, int bytes) {
+    byte[] raw = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return raw.length <= bytes ? text : new String(raw, 0, bytes, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private void writeStatus(String name, java.util.function.UnaryOperator<JobBuilder> status) {

@@ -333,8 +333,12 @@ final class LiveCluster implements AutoCloseable {
     adjust.accept(cluster);
     String name = cluster.getMetadata().getName();
     TestClusters.create(client, ns, cluster);
-    TestClusters.awaitChildren(client, ns, TestClusters.standardChildren(name,
-        io.dirkdb.operator.dependent.ClusterNaming.generatesSecret(cluster)));
+    List<String> children = new ArrayList<>(List.of(TestClusters.standardChildren(name,
+        io.dirkdb.operator.dependent.ClusterNaming.generatesSecret(cluster))));
+    if (cluster.getSpec().getBackup() != null && cluster.getSpec().getBackup().isArchiving()) {
+      children.add("Deployment/" + name + "-archiver"); // the test runs its pod itself, if it wants one
+    }
+    TestClusters.awaitChildren(client, ns, children.toArray(String[]::new));
     var mode = cluster.getSpec().getReplication().getMode() == io.dirkdb.operator.api.v1alpha1.ReplicationMode.SYNC
         ? ReplicationMode.SYNC : ReplicationMode.ASYNC;
     LiveCluster live = new LiveCluster(client, ns, name, mode, MemberRuntime.PROCESS);
@@ -376,6 +380,19 @@ final class LiveCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * A {@code --members} list of stable names at the members' port 3948 as the test network has it: each member's
+   * port is the one its pod got here (the names resolve by {@link TestHosts}).
+   */
+  String membersOnTestNetwork(String members) {
+    return java.util.Arrays.stream(members.split(","))
+        .map(m -> {
+          String host = m.substring(0, m.lastIndexOf(':'));
+          return host + ":" + podPort(host.substring(0, host.indexOf('.')));
+        })
+        .collect(java.util.stream.Collectors.joining(","));
+  }
+
   private int podPort(String pod) {
     return podPorts.computeIfAbsent(pod, p -> {
       try (var socket = new java.net.ServerSocket(0)) {
@@ -394,6 +411,7 @@ final class LiveCluster implements AutoCloseable {
       TestHosts.map(stableName(podName), host);
       Path config = configVolumes.mount(podName);
       Path directory = root.resolve(podName);
+      runInitContainers(pod, directory);
       MemberProcess process = MemberProcess.startFromConfig(podName, host, podPort(podName), directory,
           podPasswordFiles(podName), config, MemberProcess.behaviourFlags(pod.getSpec().getContainers().get(0).getArgs()));
       LiveMember live = new LiveMember(podName, host, process.port(), directory, process::close, process::terminate,
@@ -414,6 +432,33 @@ final class LiveCluster implements AutoCloseable {
       System.err.println("test kubelet: starting " + podName + " failed: " + e);
     } finally {
       podsInHand.remove(podName);
+    }
+  }
+
+  /**
+   * The pod's init containers, in order, each to its end before the member starts (the {@code dirk restore} of a
+   * recovery): {@code dirk <args>} with the member's data directory for {@code /var/lib/dirk/data} and the
+   * environment the kubelet would give it. A failure stops the pod's start, as {@code Init:Error}.
+   */
+  private void runInitContainers(Pod pod, Path directory) {
+    List<io.fabric8.kubernetes.api.model.Container> inits = pod.getSpec().getInitContainers();
+    for (int i = 0; inits != null && i < inits.size(); i++) {
+      io.fabric8.kubernetes.api.model.Container init = inits.get(i);
+      List<String> args = init.getArgs().stream()
+          .map(a -> a.equals(io.dirkdb.operator.dependent.ClusterConfigRenderer.DATA_DIRECTORY) ? directory.toString() : a)
+          .toList();
+      Path log = root.resolve(pod.getMetadata().getName() + "-init-" + init.getName() + "-" + System.nanoTime() + ".log");
+      int exit = JobController.runDirk(args, PodEnvironment.of(client, namespace, init), log, Duration.ofMinutes(5));
+      if (exit != 0) {
+        String tail;
+        try {
+          List<String> lines = Files.readAllLines(log);
+          tail = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        } catch (IOException e) {
+          tail = e.toString();
+        }
+        throw new IllegalStateException("init container " + init.getName() + " exited " + exit + ": " + tail);
+      }
     }
   }
 
@@ -1197,7 +1242,10 @@ final class LiveCluster implements AutoCloseable {
       return;
     }
     try {
-      for (Job job : client.batch().v1().jobs().inNamespace(namespace).list().getItems()) {
+      // Resync Jobs only: a test runs a backup Job itself, with its pod's environment.
+      for (Job job : client.batch().v1().jobs().inNamespace(namespace)
+          .withLabel(io.dirkdb.operator.dependent.ClusterNaming.LABEL_COMPONENT,
+              io.dirkdb.operator.resync.ResyncJobs.COMPONENT_RESYNC).list().getItems()) {
         String jobName = job.getMetadata().getName();
         if (!jobsSeen.add(jobName)) {
           continue;

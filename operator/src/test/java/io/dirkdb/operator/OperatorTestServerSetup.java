@@ -28,6 +28,7 @@ public class OperatorTestServerSetup implements Consumer<KubernetesServer> {
   public void accept(KubernetesServer server) {
     Path repo = Path.of("..").toAbsolutePath().normalize();
     installCrd(server, repo.resolve("crds/dirkclusters.dirkdb.io-v1.yml"));
+    installCrd(server, repo.resolve("crds/dirkbackups.dirkdb.io-v1.yml"));
     ChartRbac rbac = null;
     String reason = null;
     Path helm = ChartRbac.findHelm(repo);

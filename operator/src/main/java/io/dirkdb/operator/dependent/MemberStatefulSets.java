@@ -81,6 +81,9 @@ public final class MemberStatefulSets {
         .withNodeSelector(PodDefaults.nodeSelector(cluster))
         .withTolerations(spec.getScheduling() == null ? null : spec.getScheduling().getTolerations())
         .withAffinity(PodDefaults.memberAffinity(cluster))
+        // A cluster made from a backup: the first primary restores it before its member starts (a no-op on data).
+        .withInitContainers(name.equals(ClusterNaming.primaryStatefulSet(cluster)) && spec.recovery() != null
+            ? List.of(io.dirkdb.operator.backup.BackupPods.restoreInitContainer(cluster)) : null)
         .withContainers(new ContainerBuilder()
             .withName(CONTAINER)
             .withImage(image)

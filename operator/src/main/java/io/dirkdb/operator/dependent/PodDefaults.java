@@ -106,7 +106,7 @@ public final class PodDefaults {
     return new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue(JAVA_TOOL_OPTIONS).build();
   }
 
-  static Probe httpProbe(String path, int port, int periodSeconds, int failureThreshold) {
+  public static Probe httpProbe(String path, int port, int periodSeconds, int failureThreshold) {
     return new ProbeBuilder()
         .withNewHttpGet().withPath(path).withPort(new IntOrString(port)).endHttpGet()
         .withPeriodSeconds(periodSeconds)

@@ -2,6 +2,7 @@ package io.dirkdb.operator.reconciler;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -10,7 +11,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
-/** Kubernetes Events about a DirkCluster, for what a user must see in {@code kubectl describe}. */
+/** Kubernetes Events about a DirkCluster or a DirkBackup, for what a user must see in {@code kubectl describe}. */
 public final class ClusterEvents {
 
   private static final Logger LOG = Logger.getLogger(ClusterEvents.class);
@@ -18,17 +19,17 @@ public final class ClusterEvents {
 
   private ClusterEvents() {}
 
-  public static void warning(KubernetesClient client, DirkCluster cluster, String reason, String message) {
+  public static void warning(KubernetesClient client, HasMetadata cluster, String reason, String message) {
     record(client, cluster, "Warning", reason, message);
   }
 
   /** An Event of type Normal: something a user may want to see happened as planned. */
-  public static void normal(KubernetesClient client, DirkCluster cluster, String reason, String message) {
+  public static void normal(KubernetesClient client, HasMetadata cluster, String reason, String message) {
     record(client, cluster, "Normal", reason, message);
   }
 
   /** @param type Normal or Warning */
-  public static void record(KubernetesClient client, DirkCluster cluster, String type, String reason, String message) {
+  public static void record(KubernetesClient client, HasMetadata cluster, String type, String reason, String message) {
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     Event event = new EventBuilder()
         .withNewMetadata()

@@ -4,6 +4,8 @@ import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
+import io.dirkdb.operator.backup.BackupChildren;
+import io.dirkdb.operator.backup.BackupMetrics;
 import io.dirkdb.operator.dependent.AppliedCredentials;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.ConfigMapDependent;
@@ -100,6 +102,9 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
 
   private final UserFences userFences = new UserFences();
 
+  @Inject
+  BackupMetrics backupMetrics;
+
   @Override
   public List<EventSource<?, DirkCluster>> prepareEventSources(EventSourceContext<DirkCluster> context) {
     // Member pods are made by the StatefulSets, not owned by the DirkCluster: map them back by label.
@@ -162,7 +167,11 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     List<String> fenceProblems = userFences.hold(context.getClient(), cluster, cachedPods, secrets,
         !hibernated ? userFenced : primary == null ? Set.copyOf(ClusterNaming.memberNames(cluster)) : Set.of(primary),
         !hibernated);
-    List<ChildFailures.Failure> failed = reconcileChildren(context);
+    List<ChildFailures.Failure> failed = new ArrayList<>(reconcileChildren(context));
+    BackupChildren.Outcome backups = BackupChildren.reconcile(context.getClient(), cluster, secrets::podCredentialsHash);
+    backups.failures().forEach(f -> failed.add(new ChildFailures.Failure(f.kind(), f.name(), f.error())));
+    backups.lastScheduledSuccess().ifPresent(at -> backupMetrics.completed(cluster.getMetadata().getNamespace(),
+        cluster.getMetadata().getName(), at));
 
     List<Pod> memberPods = context.getSecondaryResourcesAsStream(Pod.class)
         .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))

@@ -1,6 +1,11 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.BackupRepositorySpec;
+import io.dirkdb.operator.api.v1alpha1.BackupSpec;
 import io.dirkdb.operator.api.v1alpha1.CacheSpec;
+import io.dirkdb.operator.api.v1alpha1.RecoverySpec;
+import io.dirkdb.operator.api.v1alpha1.RetentionSpec;
+import io.dirkdb.operator.backup.CronSchedule;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterRules;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
@@ -77,7 +82,65 @@ public final class DirkClusterValidator {
       violations.add(new SpecViolation("spec.targetPrimary", "TargetPrimaryNotMember",
           DirkClusterRules.TARGET_PRIMARY_IS_MEMBER_MESSAGE));
     }
+    if (spec.getBackup() != null) {
+      validateBackup(spec.getBackup(), violations);
+    }
+    if (spec.recovery() != null) {
+      validateRecovery(spec.recovery(), violations);
+    }
     return violations;
+  }
+
+  private static void validateBackup(BackupSpec backup, List<SpecViolation> violations) {
+    validateRepository("spec.backup", backup, violations);
+    if (backup.getSchedule() != null) {
+      CronSchedule.problem(backup.getSchedule()).ifPresent(problem -> violations.add(
+          new SpecViolation("spec.backup.schedule", "BackupScheduleInvalid", "spec.backup.schedule " + problem)));
+    }
+    RetentionSpec retention = backup.getRetention();
+    if (retention != null && retention.getKeepLast() != null && retention.getKeepLast() < 1) {
+      violations.add(new SpecViolation("spec.backup.retention.keepLast", "RetentionInvalid",
+          "spec.backup.retention.keepLast must be 1 or more: the newest backup is always kept"));
+    }
+    if (retention != null && retention.getMaxAge() != null
+        && !retention.getMaxAge().matches(DirkClusterRules.RETENTION_AGE_PATTERN)) {
+      violations.add(new SpecViolation("spec.backup.retention.maxAge", "RetentionInvalid",
+          "spec.backup.retention.maxAge must be a number of days, hours or minutes, like 30d, 12h or 90m, got '"
+              + retention.getMaxAge() + "'"));
+    }
+  }
+
+  private static void validateRecovery(RecoverySpec recovery, List<SpecViolation> violations) {
+    validateRepository("spec.bootstrap.recovery", recovery, violations);
+    if (recovery.getTargetLsn() != null && recovery.getTargetTime() != null) {
+      violations.add(new SpecViolation("spec.bootstrap.recovery.targetTime", "RecoveryTargetAmbiguous",
+          DirkClusterRules.ONE_RECOVERY_TARGET_MESSAGE));
+    }
+    if (recovery.getTargetLsn() != null && recovery.getTargetLsn() < 0) {
+      violations.add(new SpecViolation("spec.bootstrap.recovery.targetLsn", "RecoveryTargetInvalid",
+          "spec.bootstrap.recovery.targetLsn must be 0 or more"));
+    }
+    if (recovery.getTargetTime() != null) {
+      try {
+        java.time.OffsetDateTime.parse(recovery.getTargetTime());
+      } catch (java.time.format.DateTimeParseException e) {
+        violations.add(new SpecViolation("spec.bootstrap.recovery.targetTime", "RecoveryTargetInvalid",
+            "spec.bootstrap.recovery.targetTime must be an RFC 3339 time like 2026-12-07T17:00:00Z, got '"
+                + recovery.getTargetTime() + "'"));
+      }
+    }
+  }
+
+  private static void validateRepository(String path, BackupRepositorySpec repository, List<SpecViolation> violations) {
+    String url = repository.getRepository();
+    if (url == null || url.isBlank()) {
+      violations.add(new SpecViolation(path + ".repository", "BackupRepositoryMissing",
+          path + ".repository is required: the s3://BUCKET/PREFIX where the backups are"));
+    } else if (!url.matches(DirkClusterRules.S3_REPOSITORY_PATTERN)) {
+      violations.add(new SpecViolation(path + ".repository", "BackupRepositoryInvalid",
+          path + ".repository must be s3://BUCKET/PREFIX, got '" + url + "': the operator supports S3 repositories"
+              + " only (a directory would need one volume shared by the backup Jobs, the archiver and the restore)"));
+    }
   }
 
   /**

@@ -93,4 +93,62 @@ class DirkClusterValidatorTest {
     cluster.setMetadata(new ObjectMetaBuilder().withName("demo").withNamespace("ns").build());
     return cluster;
   }
+
+  @Test
+  void aRecoveryWithBothTargetLsnAndTargetTimeIsRefused() {
+    DirkCluster cluster = cluster();
+    var recovery = new io.dirkdb.operator.api.v1alpha1.RecoverySpec();
+    recovery.setRepository("s3://bucket/demo");
+    recovery.setTargetLsn(10L);
+    var bootstrap = new io.dirkdb.operator.api.v1alpha1.BootstrapSpec();
+    bootstrap.setRecovery(recovery);
+    cluster.getSpec().setBootstrap(bootstrap);
+    assertThat(validator.validate(cluster)).isEmpty();
+    recovery.setTargetTime("2026-12-07T17:00:00Z");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("RecoveryTargetAmbiguous");
+    recovery.setTargetLsn(null);
+    recovery.setTargetTime("yesterday");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("RecoveryTargetInvalid");
+  }
+
+  @Test
+  void aBackupOrRecoveryWithoutAnS3RepositoryIsRefused() {
+    DirkCluster cluster = cluster();
+    var backup = new io.dirkdb.operator.api.v1alpha1.BackupSpec();
+    cluster.getSpec().setBackup(backup);
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("BackupRepositoryMissing");
+    backup.setRepository("file:///backups/demo");
+    assertThat(validator.validate(cluster)).singleElement().satisfies(v -> {
+      assertThat(v.reason()).isEqualTo("BackupRepositoryInvalid");
+      assertThat(v.message()).contains("S3 repositories only");
+    });
+    backup.setRepository("s3://bucket");
+    assertThat(validator.validate(cluster)).isEmpty();
+    var recovery = new io.dirkdb.operator.api.v1alpha1.RecoverySpec();
+    var bootstrap = new io.dirkdb.operator.api.v1alpha1.BootstrapSpec();
+    bootstrap.setRecovery(recovery);
+    cluster.getSpec().setBootstrap(bootstrap);
+    assertThat(validator.validate(cluster)).singleElement()
+        .satisfies(v -> assertThat(v.field()).isEqualTo("spec.bootstrap.recovery.repository"));
+  }
+
+  @Test
+  void anInvalidCronScheduleOrRetentionIsASpecError() {
+    DirkCluster cluster = cluster();
+    var backup = new io.dirkdb.operator.api.v1alpha1.BackupSpec();
+    backup.setRepository("s3://bucket/demo");
+    backup.setSchedule("0 25 * * *");
+    cluster.getSpec().setBackup(backup);
+    assertThat(validator.validate(cluster)).singleElement().satisfies(v -> {
+      assertThat(v.reason()).isEqualTo("BackupScheduleInvalid");
+      assertThat(v.message()).contains("hour field '25'");
+    });
+    backup.setSchedule("@daily");
+    var retention = new io.dirkdb.operator.api.v1alpha1.RetentionSpec();
+    retention.setMaxAge("30 days");
+    retention.setKeepLast(0);
+    backup.setRetention(retention);
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason)
+        .containsExactly("RetentionInvalid", "RetentionInvalid");
+  }
 }

@@ -61,5 +61,24 @@ public final class DirkClusterRules {
       + " lower-case letters, digits or '-', starting with a letter: the StatefulSets, pods, Services and"
       + " resync Jobs named after it must fit in 63 characters";
 
+  /** An S3 repository: a bucket name as S3 allows it, then an optional prefix. */
+  public static final String S3_REPOSITORY_PATTERN = "^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\\S*)?$";
+  /** Five cron fields or a macro; the fields' ranges are checked by the operator ({@code CronSchedule}). */
+  public static final String CRON_PATTERN =
+      "^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|[0-9*/,?A-Za-z-]+( +[0-9*/,?A-Za-z-]+){4})$";
+  /** dirk backup prune --max-age: days, hours or minutes. */
+  public static final String RETENTION_AGE_PATTERN = "^[1-9][0-9]*[dhm]$";
+  public static final String RFC3339_PATTERN =
+      "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$";
+
+  public static final String ONE_RECOVERY_TARGET = "!(has(self.targetLsn) && has(self.targetTime))";
+  public static final String ONE_RECOVERY_TARGET_MESSAGE =
+      "bootstrap.recovery takes targetLsn or targetTime, not both: a restore stops at one point";
+
+  /** A transition rule on spec.bootstrap: how the data started is history, not something to change. */
+  public static final String BOOTSTRAP_FIXED = "self == oldSelf";
+  public static final String BOOTSTRAP_FIXED_MESSAGE =
+      "bootstrap cannot change once the cluster exists: it only says how the cluster's data started";
+
   private DirkClusterRules() {}
 }

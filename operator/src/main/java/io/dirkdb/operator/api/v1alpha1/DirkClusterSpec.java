@@ -84,6 +84,15 @@ public class DirkClusterSpec {
   @Size(max = 63)
   private String targetPrimary;
 
+  @JsonPropertyDescription("Backups of the cluster to an S3 repository: scheduled base backups with retention, and"
+      + " continuous archiving of the log; DirkBackup resources take one on demand. Unset: no backups.")
+  private BackupSpec backup;
+
+  @JsonPropertyDescription("How the cluster's data starts; unset: empty. Fixed once the cluster exists.")
+  @ValidationRule(value = DirkClusterRules.BOOTSTRAP_FIXED, message = DirkClusterRules.BOOTSTRAP_FIXED_MESSAGE,
+      reason = "FieldValueForbidden")
+  private BootstrapSpec bootstrap;
+
   public String getImage() { return image; }
   public void setImage(String image) { this.image = image; }
   public ImagePullPolicy getImagePullPolicy() { return imagePullPolicy; }
@@ -110,6 +119,12 @@ public class DirkClusterSpec {
   public boolean tlsEnabled() { return tls != null && tls.getSecretName() != null; }
   public SchedulingSpec getScheduling() { return scheduling; }
   public void setScheduling(SchedulingSpec scheduling) { this.scheduling = scheduling; }
+  public BackupSpec getBackup() { return backup; }
+  public void setBackup(BackupSpec backup) { this.backup = backup; }
+  public BootstrapSpec getBootstrap() { return bootstrap; }
+  public void setBootstrap(BootstrapSpec bootstrap) { this.bootstrap = bootstrap; }
+  /** The recovery the cluster starts from, or null. */
+  public RecoverySpec recovery() { return bootstrap == null ? null : bootstrap.getRecovery(); }
   public String getTargetPrimary() { return targetPrimary; }
   public void setTargetPrimary(String targetPrimary) { this.targetPrimary = targetPrimary; }
 }

@@ -13,7 +13,7 @@ import java.util.List;
  */
 public class PrinterColumnOrder implements CRDPostProcessor {
 
-  static final List<String> ORDER = List.of("Phase", "Primary", "Ready", "Age");
+  static final List<String> ORDER = List.of("Cluster", "Phase", "Primary", "Ready", "Backup", "Age");
 
   @Override
   public HasMetadata process(HasMetadata crd, String crdSpecVersion) {

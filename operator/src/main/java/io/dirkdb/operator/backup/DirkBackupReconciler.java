@@ -1,0 +1,241 @@
+package io.dirkdb.operator.backup;
+
+import io.dirkdb.operator.api.v1alpha1.BackupPhase;
+import io.dirkdb.operator.api.v1alpha1.DirkBackup;
+import io.dirkdb.operator.api.v1alpha1.DirkBackupStatus;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.reconciler.ClusterEvents;
+import io.dirkdb.operator.reconciler.DirkClusterValidator;
+import io.dirkdb.operator.reconciler.ImageDefaults;
+import io.dirkdb.operator.reconciler.SpecViolation;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * Takes the on-demand backup a DirkBackup asks for: one Job running {@code dirk backup} against the cluster's
+ * members and {@code spec.backup} repository, then the result from the Job's pod (its container's termination
+ * message) into the DirkBackup's status, with an Event. A finished DirkBackup is never run again.
+ */
+@ControllerConfiguration(name = DirkBackupReconciler.NAME)
+public class DirkBackupReconciler implements Reconciler<DirkBackup> {
+
+  /** Controller name, as in {@code quarkus.operator-sdk.controllers.dirkbackup.namespaces}. */
+  public static final String NAME = "dirkbackup";
+  /** The label Kubernetes' Job controller puts on a Job's pods. */
+  static final String JOB_NAME_LABEL = "job-name";
+  static final String SELECTOR = ClusterNaming.MANAGED_SELECTOR + "," + ClusterNaming.LABEL_COMPONENT + "="
+      + BackupPods.COMPONENT_BACKUP;
+  private static final Logger LOG = Logger.getLogger(DirkBackupReconciler.class);
+
+  private final DirkClusterValidator validator = new DirkClusterValidator();
+
+  @Inject
+  ImageDefaults images;
+
+  @Inject
+  BackupMetrics metrics;
+
+  @Override
+  public List<EventSource<?, DirkBackup>> prepareEventSources(EventSourceContext<DirkBackup> context) {
+    // The backup Jobs carry an owner reference to their DirkBackup: the informer maps them back by it.
+    var jobs = InformerEventSourceConfiguration.from(Job.class, DirkBackup.class)
+        .withName("backup-jobs")
+        .withLabelSelector(SELECTOR)
+        .build();
+    return List.of(new InformerEventSource<>(jobs, context));
+  }
+
+  @Override
+  public UpdateControl<DirkBackup> reconcile(DirkBackup backup, Context<DirkBackup> context) {
+    DirkBackupStatus before = backup.getStatus();
+    if (before != null && before.finished()) {
+      if (before.getPhase() == BackupPhase.Completed) { // after an operator restart too
+        metrics.completed(backup.getMetadata().getNamespace(), backup.getSpec().getCluster(), completedAt(before));
+      }
+      return UpdateControl.noUpdate();
+    }
+    DirkBackupStatus status = before == null ? new DirkBackupStatus()
+        : Serialization.clone(before);
+    KubernetesClient client = context.getClient();
+    String ns = backup.getMetadata().getNamespace();
+    String jobName = BackupPods.job(backup);
+    // The cache may not hold a Job created a moment ago: ask the API server before making another.
+    Job job = context.getSecondaryResource(Job.class)
+        .orElseGet(() -> client.batch().v1().jobs().inNamespace(ns).withName(jobName).get());
+    if (job == null) {
+      if (status.getJob() != null) {
+        fail(client, backup, status, null, "the backup Job " + status.getJob() + " was deleted before it finished");
+      } else {
+        start(client, backup, status, jobName);
+      }
+    } else if (succeeded(job) || failed(job)) {
+      finish(client, backup, status, job);
+    } else {
+      status.setJob(jobName);
+      status.setPhase(BackupPhase.Running);
+    }
+    return patchIfChanged(backup, before, status);
+  }
+
+  private void start(KubernetesClient client, DirkBackup backup, DirkBackupStatus status, String jobName) {
+    String ns = backup.getMetadata().getNamespace();
+    String clusterName = backup.getSpec().getCluster();
+    DirkCluster cluster = clusterName == null ? null
+        : client.resources(DirkCluster.class).inNamespace(ns).withName(clusterName).get();
+    if (cluster == null) {
+      fail(client, backup, status, null, "DirkCluster " + clusterName + " does not exist in namespace " + ns);
+      return;
+    }
+    images.apply(cluster);
+    List<SpecViolation> violations = validator.validate(cluster);
+    if (cluster.getSpec() != null && cluster.getSpec().getBackup() == null) {
+      fail(client, backup, status, cluster, "DirkCluster " + clusterName
+          + " has no spec.backup: set its repository (spec.backup.repository) to take backups");
+      return;
+    }
+    if (!violations.isEmpty()) {
+      fail(client, backup, status, cluster, "DirkCluster " + clusterName + " has an invalid spec: "
+          + violations.get(0).message());
+      return;
+    }
+    client.batch().v1().jobs().inNamespace(ns).resource(BackupPods.backupJob(cluster, backup)).create();
+    status.setPhase(BackupPhase.Running);
+    status.setJob(jobName);
+    status.setStartedAt(now());
+    LOG.infof("DirkBackup %s/%s: Job %s backs up DirkCluster %s", ns, backup.getMetadata().getName(), jobName,
+        clusterName);
+    ClusterEvents.normal(client, backup, "BackupStarted", "Job " + jobName + " takes a base backup of DirkCluster "
+        + clusterName + " into " + cluster.getSpec().getBackup().getRepository());
+  }
+
+  private void finish(KubernetesClient client, DirkBackup backup, DirkBackupStatus status, Job job) {
+    String ns = backup.getMetadata().getNamespace();
+    status.setJob(job.getMetadata().getName());
+    Optional<ContainerStateTerminated> terminated = terminatedBackupContainer(client, ns, job.getMetadata().getName());
+    boolean succeeded = succeeded(job);
+    BackupResult result = BackupResult.of(terminated.map(ContainerStateTerminated::getMessage).orElse(null),
+        succeeded && terminated.map(t -> Objects.equals(t.getExitCode(), 0)).orElse(true));
+    if (!succeeded && terminated.isEmpty()) {
+      // No pod to read (killed at the deadline, or gone): the Job's own condition says why.
+      result = new BackupResult(null, "the backup Job failed" + condition(job, "Failed")
+          .map(c -> ": " + c.getReason() + (c.getMessage() == null ? "" : " (" + c.getMessage() + ")")).orElse("")
+          + "; no pod of it told more");
+    }
+    if (!result.succeeded()) {
+      fail(client, backup, status, null, result.error());
+      return;
+    }
+    DirkBackupStatus fields = result.fields();
+    status.setPhase(BackupPhase.Completed);
+    status.setBackupId(fields.getBackupId());
+    status.setHistoryId(fields.getHistoryId());
+    status.setStartLsn(fields.getStartLsn());
+    status.setEndLsn(fields.getEndLsn());
+    status.setEpoch(fields.getEpoch());
+    status.setBytes(fields.getBytes());
+    status.setMember(fields.getMember());
+    if (fields.getStartedAt() != null) {
+      status.setStartedAt(fields.getStartedAt());
+    }
+    status.setCompletedAt(fields.getCompletedAt() != null ? fields.getCompletedAt() : now());
+    status.setError(null);
+    metrics.completed(ns, backup.getSpec().getCluster(), completedAt(status));
+    String message = "base backup " + fields.getBackupId() + " of DirkCluster " + backup.getSpec().getCluster()
+        + " completed: LSN " + fields.getStartLsn() + " to " + fields.getEndLsn()
+        + (fields.getBytes() == null ? "" : ", " + fields.getBytes() + " bytes");
+    LOG.infof("DirkBackup %s/%s: %s", ns, backup.getMetadata().getName(), message);
+    ClusterEvents.normal(client, backup, "BackupCompleted", message);
+  }
+
+  /** Failed for good: the status says why and a Warning Event on the DirkBackup (and its cluster) says it too. */
+  private static void fail(KubernetesClient client, DirkBackup backup, DirkBackupStatus status, DirkCluster cluster,
+      String error) {
+    status.setPhase(BackupPhase.Failed);
+    status.setError(error);
+    status.setCompletedAt(now());
+    String ns = backup.getMetadata().getNamespace();
+    LOG.warnf("DirkBackup %s/%s failed: %s", ns, backup.getMetadata().getName(), error);
+    ClusterEvents.warning(client, backup, "BackupFailed", error);
+    DirkCluster owner = cluster != null ? cluster : client.resources(DirkCluster.class).inNamespace(ns)
+        .withName(backup.getSpec().getCluster()).get();
+    if (owner != null) {
+      ClusterEvents.warning(client, owner, "BackupFailed", "DirkBackup " + backup.getMetadata().getName() + ": " + error);
+    }
+  }
+
+  /** The backup container's end in the Job's newest pod that has one. */
+  private static Optional<ContainerStateTerminated> terminatedBackupContainer(KubernetesClient client, String ns,
+      String job) {
+    List<Pod> pods = client.pods().inNamespace(ns).withLabel(JOB_NAME_LABEL, job).list().getItems();
+    return pods.stream()
+        .sorted(Comparator.comparing((Pod p) -> Optional.ofNullable(p.getMetadata().getCreationTimestamp()).orElse(""))
+            .reversed())
+        .map(p -> p.getStatus() == null || p.getStatus().getContainerStatuses() == null ? null
+            : p.getStatus().getContainerStatuses().stream()
+                .filter(c -> BackupPods.BACKUP_CONTAINER.equals(c.getName()))
+                .map(ContainerStatus::getState)
+                .filter(s -> s != null && s.getTerminated() != null)
+                .map(s -> s.getTerminated()).findFirst().orElse(null))
+        .filter(Objects::nonNull)
+        .findFirst();
+  }
+
+  private static UpdateControl<DirkBackup> patchIfChanged(DirkBackup backup, DirkBackupStatus before,
+      DirkBackupStatus after) {
+    if (before != null && Serialization.asJson(before).equals(Serialization.asJson(after))) {
+      return UpdateControl.noUpdate();
+    }
+    backup.setStatus(after);
+    return UpdateControl.patchStatus(backup);
+  }
+
+  private static Instant completedAt(DirkBackupStatus status) {
+    try {
+      return status.getCompletedAt() == null ? Instant.now() : Instant.parse(status.getCompletedAt());
+    } catch (java.time.format.DateTimeParseException e) {
+      return Instant.now();
+    }
+  }
+
+  private static String now() {
+    return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+
+  static boolean succeeded(Job job) {
+    return job.getStatus() != null && job.getStatus().getSucceeded() != null && job.getStatus().getSucceeded() > 0;
+  }
+
+  static boolean failed(Job job) {
+    return condition(job, "Failed").isPresent();
+  }
+
+  private static Optional<JobCondition> condition(Job job, String type) {
+    if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return job.getStatus().getConditions().stream()
+        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus())).findFirst();
+  }
+}

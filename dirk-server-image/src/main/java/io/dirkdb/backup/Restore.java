@@ -376,7 +376,11 @@ public final class Restore {
         }
         if (!position.stopped) {
             long at = position.lsn;
-            long furthest = chunks.stream().mapToLong(Layout.ChunkName::lastLsn).max().orElse(0);
+            long epoch = position.epoch;
+            // Records after ours on our branch have our epoch or a later one: a chunk ending in an earlier epoch is a
+            // branch a failover lost, however far it reaches, and no gap.
+            long furthest = chunks.stream().filter(c -> c.lastEpoch() >= epoch).mapToLong(Layout.ChunkName::lastLsn)
+                    .max().orElse(0);
             if (furthest > at) {
                 throw new BackupException("the archived log has a gap: no archived chunk of history " + backup.historyId()
                         + " continues from LSN " + at + " (epoch " + position.epoch + "), though chunks reach LSN "

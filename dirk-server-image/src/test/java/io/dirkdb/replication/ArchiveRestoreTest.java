@@ -236,6 +236,27 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
     }
 
     @Test
+    void afterAFailoverThatLostMoreRecordsThanTheNewPrimaryWroteSinceTheRestoreToLatestIsNotRefusedAsAGap() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1", "m2");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && archiver.archiving());
+        insert("m1", 1, 30);
+        awaitLsn("m2", members.heartbeat("m1").path("lsn").asLong());
+        awaitArchived(archiver, "m1");
+        ok(members.execute("m2", "dirk fence"));
+        insert("m1", 31, 60); // archived, then lost: the lost branch reaches further than the new primary's log
+        awaitArchived(archiver, "m1");
+        members.stop("m1");
+        ok(members.execute("m2", "dirk promote 2"));
+        insert("m2", 141, 142);
+        awaitArchived(archiver, "m2");
+        List<List<Object>> expected = new ArrayList<>(BackupRestoreTest.rows(1, 30));
+        expected.addAll(BackupRestoreTest.rows(141, 142));
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(expected);
+    }
+
+    @Test
     void writesAcknowledgedButNotArchivedWhenTheArchiverIsKilledAreArchivedAfterItsRestart() throws Exception {
         startPair();
         Path repoDir = root.resolve("repo");

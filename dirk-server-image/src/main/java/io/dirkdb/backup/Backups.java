@@ -14,6 +14,9 @@ import java.util.Set;
 
 /** Listing and pruning a repository ({@code dirk backup list}, {@code dirk backup prune}). */
 public final class Backups {
+    /** An interrupted backup is removed only once it started this long ago: a younger one may still be written. */
+    static final Duration INCOMPLETE_GRACE = Duration.ofHours(24);
+
     private Backups() {}
 
     /** The complete backups, oldest first, and lines describing the archived log per history. */
@@ -40,7 +43,7 @@ public final class Backups {
                             : ", complete up to " + Instant.ofEpochMilli(status.completeUntilMillis())));
         }
         for (String id : catalog.incomplete) {
-            lines.add("incomplete backup " + id + " (no manifest: interrupted; ignored, removed by prune)");
+            lines.add("incomplete backup " + id + " (no manifest: being written or interrupted; ignored, removed by prune once a day old)");
         }
         return new Listing(backups, lines);
     }
@@ -77,7 +80,9 @@ public final class Backups {
             String id = Layout.backupIdOf(entry.name());
             boolean delete;
             if (id != null) {
-                boolean leftover = catalog.incomplete.contains(id) && newest != null && id.compareTo(newest) < 0;
+                Instant started = BaseBackup.startedAt(id);
+                boolean leftover = catalog.incomplete.contains(id) && newest != null && id.compareTo(newest) < 0
+                        && started != null && started.isBefore(now.minus(INCOMPLETE_GRACE));
                 delete = doomed.contains(id) || leftover;
             } else {
                 Layout.ChunkName chunk = Layout.parseChunk(entry);

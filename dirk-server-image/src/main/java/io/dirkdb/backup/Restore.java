@@ -97,6 +97,9 @@ public final class Restore {
      */
     public Outcome run(String backupId, Target target, Path dataDirectory, String newHistoryId) throws IOException {
         Path data = dataDirectory.toAbsolutePath().normalize();
+        if (Files.exists(data) && !Files.isDirectory(data)) {
+            throw new BackupException(data + " is not a directory; restore into an empty or new directory");
+        }
         if (holdsData(data)) {
             throw new BackupException(data + " already holds a member's data; restore into an empty or new directory "
                     + "(or use --if-empty to leave it as it is)");

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dirkdb.backup.Backups;
 import io.dirkdb.backup.BaseBackup;
 import io.dirkdb.backup.DirectoryRepository;
 import io.dirkdb.backup.Manifest;
@@ -16,12 +17,17 @@ import io.dirkdb.cli.Dirk;
 import io.dirkdb.server.MemberState;
 import io.dirkdb.server.Role;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -177,5 +183,92 @@ class BackupRestoreTest extends ReplicaSetFixture {
         String[] usage = dirk("backup", "--repository", root.resolve("repo").toString());
         assertThat(usage[0]).isEqualTo("2");
         assertThat(usage[2]).contains("--members is required");
+    }
+
+    @Test
+    void pruneLeavesABackupBeingWrittenByAnotherProcessEvenWhenANewerOneCompleted() throws Exception {
+        startPair();
+        insert("m1", 1, 20);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        // A slow backup: its objects are stored, its manifest waits (a big upload, a slow network).
+        CountDownLatch atManifest = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Repository slow = new Repository() {
+            public void put(String name, Path file) throws IOException { repo.put(name, file); }
+            public void put(String name, byte[] bytes) throws IOException {
+                if (name.endsWith("/manifest.json")) {
+                    atManifest.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IOException(e);
+                    }
+                }
+                repo.put(name, bytes);
+            }
+            public InputStream get(String name) throws IOException { return repo.get(name); }
+            public List<Entry> list(String prefix) throws IOException { return repo.list(prefix); }
+            public void delete(String name) throws IOException { repo.delete(name); }
+            public String describe() { return repo.describe(); }
+        };
+        CompletableFuture<Manifest> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new BaseBackup(access("m1", "m2"), slow).take();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> atManifest.getCount() == 0 || first.isDone());
+            assertThat(first).isNotDone();
+            long startedAfter = System.currentTimeMillis();
+            await().until(() -> System.currentTimeMillis() > startedAfter); // the second backup's id sorts later
+            new BaseBackup(access("m1"), repo).take(); // another process completes a newer backup
+            Backups.prune(repo, null, null, false); // and the nightly prune runs
+        } finally {
+            release.countDown();
+        }
+        Manifest slowBackup = first.get(30, TimeUnit.SECONDS);
+        new Restore(repo, line -> { }).run(slowBackup.backupId(), Restore.Target.LATEST, root.resolve("r1"), null);
+        members.start("r1", Role.PRIMARY, null, 0);
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(rows(1, 20));
+    }
+
+    @Test
+    void restoreRefusesADataDirectoryThatIsAFileAndLeavesTheFile() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        new BaseBackup(access("m1"), repo).take();
+        Path file = root.resolve("notes.txt");
+        Files.writeString(file, "not a data directory");
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, file, null))
+                .hasMessageContaining("is not a directory");
+        assertThat(Files.readString(file)).isEqualTo("not a data directory");
+        assertThat(Files.exists(root.resolve("notes.txt.restoring"))).isFalse();
+    }
+
+    @Test
+    void aBackupWhoseObjectsWereDeletedBeforeItsManifestFailsAndLeavesNoManifest() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        // A prune that does not know this backup is being written deletes its objects just before the manifest.
+        Repository pruned = new Repository() {
+            public void put(String name, Path file) throws IOException { repo.put(name, file); }
+            public void put(String name, byte[] bytes) throws IOException {
+                if (name.endsWith("/manifest.json")) {
+                    repo.delete(name.replace("manifest.json", "snapshot.snap"));
+                }
+                repo.put(name, bytes);
+            }
+            public InputStream get(String name) throws IOException { return repo.get(name); }
+            public List<Entry> list(String prefix) throws IOException { return repo.list(prefix); }
+            public void delete(String name) throws IOException { repo.delete(name); }
+            public String describe() { return repo.describe(); }
+        };
+        assertThatThrownBy(() -> new BaseBackup(access("m1"), pruned).take())
+                .hasMessageContaining("were deleted").hasMessageContaining("it is not stored");
+        assertThat(Backups.list(repo).backups()).isEmpty();
     }
 }

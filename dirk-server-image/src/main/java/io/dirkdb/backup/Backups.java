@@ -41,11 +41,47 @@ public final class Backups {
             lines.add(String.format(Locale.ROOT, "archived log of history %s: LSN %d..%d in %d chunks, %,d bytes%s",
                     history.getKey(), span[0], span[1], span[2], span[3], status == null ? ""
                             : ", complete up to " + Instant.ofEpochMilli(status.completeUntilMillis())));
+            for (long[] gap : gaps(catalog, history.getKey())) {
+                lines.add(String.format(Locale.ROOT, "  gap in history %s: LSN %d..%d is in no chunk (the primary no "
+                        + "longer held that log when archiving resumed); no restore can stop there", history.getKey(),
+                        gap[0], gap[1]));
+            }
         }
         for (String id : catalog.incomplete) {
             lines.add("incomplete backup " + id + " (no manifest: being written or interrupted; ignored, removed by prune once a day old)");
         }
         return new Listing(backups, lines);
+    }
+
+    /**
+     * The LSN ranges of {@code historyId} a restore cannot stop in: after the oldest backup's end, held by no archived
+     * chunk, before a later chunk or backup end (where the archiver resumed with a new base backup).
+     */
+    static List<long[]> gaps(Catalog catalog, String historyId) {
+        List<long[]> spans = new ArrayList<>(); // [first, last] a restore can stop at
+        for (Layout.ChunkName chunk : catalog.chunks(historyId)) {
+            if (chunk.firstLsn() <= chunk.lastLsn()) {
+                spans.add(new long[] {chunk.firstLsn(), chunk.lastLsn()});
+            }
+        }
+        for (Manifest backup : catalog.backups) {
+            if (backup.historyId().equals(historyId)) {
+                spans.add(new long[] {backup.endLsn(), backup.endLsn()});
+            }
+        }
+        long oldestEnd = catalog.backups.stream().filter(b -> b.historyId().equals(historyId))
+                .mapToLong(Manifest::endLsn).min().orElse(Long.MAX_VALUE);
+        spans.removeIf(span -> span[1] < oldestEnd);
+        spans.sort(Comparator.comparingLong(span -> span[0]));
+        List<long[]> gaps = new ArrayList<>();
+        long reach = -1;
+        for (long[] span : spans) {
+            if (reach >= 0 && span[0] > reach + 1) {
+                gaps.add(new long[] {reach + 1, span[0] - 1});
+            }
+            reach = Math.max(reach, span[1]);
+        }
+        return gaps;
     }
 
     /**

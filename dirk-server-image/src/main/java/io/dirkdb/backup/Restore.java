@@ -384,11 +384,15 @@ public final class Restore {
             // branch a failover lost, however far it reaches, and no gap.
             long furthest = chunks.stream().filter(c -> c.lastEpoch() >= epoch).mapToLong(Layout.ChunkName::lastLsn)
                     .max().orElse(0);
+            // A later base backup of this history (the archiver took one when the primary no longer had the log).
+            furthest = Math.max(furthest, catalog.backups.stream().filter(b -> b.historyId().equals(backup.historyId())
+                    && b.endEpoch() >= epoch).mapToLong(Manifest::endLsn).max().orElse(0));
             if (furthest > at) {
                 throw new BackupException("the archived log has a gap: no archived chunk of history " + backup.historyId()
-                        + " continues from LSN " + at + " (epoch " + position.epoch + "), though chunks reach LSN "
-                        + furthest + "; a chunk is missing from " + repository.describe() + " (restore to a target at or "
-                        + "before LSN " + at + " to use what is there)");
+                        + " continues from LSN " + at + " (epoch " + position.epoch + "), though the archive reaches LSN "
+                        + furthest + "; a chunk is missing from " + repository.describe() + ", or the primary no longer "
+                        + "held that log when archiving resumed (dirk backup list shows such gaps); restore to a target "
+                        + "at or before LSN " + at + ", or after the next backup");
             }
         }
         return position;

@@ -271,4 +271,13 @@ class BackupRestoreTest extends ReplicaSetFixture {
                 .hasMessageContaining("were deleted").hasMessageContaining("it is not stored");
         assertThat(Backups.list(repo).backups()).isEmpty();
     }
+
+    @Test
+    void repositoryUrlsWithoutABucketOrWithARelativeFilePathAreRefusedWithASentence() {
+        for (String url : List.of("s3://", "s3:///prefix", "file://relative/repo", "file:relative", "s3://bucket name/x")) {
+            assertThatThrownBy(() -> io.dirkdb.backup.Repositories.open(url, null, java.util.Map.of()))
+                    .as(url).isInstanceOf(io.dirkdb.backup.BackupException.class)
+                    .hasMessageStartingWith("the repository " + url + " ");
+        }
+    }
 }

@@ -47,6 +47,9 @@ public final class Backups {
                         gap[0], gap[1]));
             }
         }
+        for (Map.Entry<String, String> damaged : catalog.damaged.entrySet()) {
+            lines.add("damaged backup " + damaged.getKey() + " (" + damaged.getValue() + "; ignored, kept by prune)");
+        }
         for (String id : catalog.incomplete) {
             lines.add("incomplete backup " + id + " (no manifest: being written or interrupted; ignored, removed by prune once a day old)");
         }

@@ -172,6 +172,9 @@ public final class Restore {
         if (catalog.backups.isEmpty()) {
             throw new BackupException("the repository " + repository.describe() + " holds no complete base backup");
         }
+        if (backupId != null && catalog.damaged.containsKey(backupId)) {
+            throw new BackupException("backup " + backupId + " is damaged: " + catalog.damaged.get(backupId));
+        }
         if (backupId != null && !backupId.equals("latest")) {
             Manifest named = catalog.backups.stream().filter(b -> b.backupId().equals(backupId)).findFirst()
                     .orElseThrow(() -> new BackupException("the repository holds no complete backup " + backupId

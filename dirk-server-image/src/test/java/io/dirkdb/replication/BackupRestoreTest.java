@@ -280,4 +280,27 @@ class BackupRestoreTest extends ReplicaSetFixture {
                     .hasMessageStartingWith("the repository " + url + " ");
         }
     }
+
+    @Test
+    void aDamagedManifestIsListedAndSkippedWhileTheOtherBackupsStillRestore() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Manifest good = new BaseBackup(access("m1"), repo).take();
+        String garbled = "29991231T000000.000Z-00000000000000000009";
+        String copied = "29991231T000000.001Z-00000000000000000009";
+        repo.put("backups/" + garbled + "/manifest.json", "{\"format\":1,\"backupId\":".getBytes(StandardCharsets.UTF_8));
+        try (InputStream in = repo.get("backups/" + good.backupId() + "/manifest.json")) {
+            repo.put("backups/" + copied + "/manifest.json", in.readAllBytes()); // names another backup's objects
+        }
+        assertThat(Backups.list(repo).backups()).extracting(Manifest::backupId).containsExactly(good.backupId());
+        assertThat(String.join("\n", Backups.list(repo).archiveSummary()))
+                .contains("damaged backup " + garbled).contains("damaged backup " + copied);
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(garbled, Restore.Target.LATEST, root.resolve("r2"), null))
+                .hasMessageContaining("backup " + garbled + " is damaged");
+        assertThat(Backups.prune(repo, 1, null, false)).isEmpty();
+        new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null);
+        members.start("r1", Role.PRIMARY, null, 0);
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(rows(1, 5));
+    }
 }

@@ -303,4 +303,26 @@ class BackupRestoreTest extends ReplicaSetFixture {
         members.start("r1", Role.PRIMARY, null, 0);
         assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(rows(1, 5));
     }
+
+    @Test
+    void aBackupIsNotTakenFromASecondaryStillFollowingADeposedPrimary() throws Exception {
+        startPair();
+        members.startSecondary("m3", "m1");
+        insert("m1", 1, 5);
+        long forkedAt = members.heartbeat("m1").path("lsn").asLong();
+        awaitLsn("m2", forkedAt);
+        awaitLsn("m3", forkedAt);
+        ok(members.execute("m3", "dirk promote 2")); // m1 has not heard of it yet: m2 still follows m1
+        insert("m1", 6, 10); // lost: the new primary never had them
+        awaitLsn("m2", members.heartbeat("m1").path("lsn").asLong());
+        insert("m3", 106, 107);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Manifest manifest = new BaseBackup(access("m1", "m2", "m3"), repo).take();
+        assertThat(manifest.member()).isEqualTo(members.node("m3").host() + ":" + members.node("m3").port());
+        new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null);
+        members.start("r1", Role.PRIMARY, null, 0);
+        List<List<Object>> expected = new ArrayList<>(rows(1, 5));
+        expected.addAll(rows(106, 107));
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(expected);
+    }
 }

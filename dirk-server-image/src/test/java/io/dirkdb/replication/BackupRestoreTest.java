@@ -324,5 +324,10 @@ class BackupRestoreTest extends ReplicaSetFixture {
         List<List<Object>> expected = new ArrayList<>(rows(1, 5));
         expected.addAll(rows(106, 107));
         assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(expected);
+        // A secondary of the new primary is at its epoch: backups come from it again, not from the primary.
+        members.startSecondary("m4", "m3");
+        awaitLsn("m4", members.heartbeat("m3").path("lsn").asLong());
+        Manifest fromSecondary = new BaseBackup(access("m3", "m4"), repo).take();
+        assertThat(fromSecondary.member()).isEqualTo(members.node("m4").host() + ":" + members.node("m4").port());
     }
 }

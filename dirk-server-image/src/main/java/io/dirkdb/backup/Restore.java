@@ -243,7 +243,8 @@ public final class Restore {
                 throw new BackupException("backup " + backup.backupId() + "'s " + Manifest.SNAPSHOT + " is damaged: "
                         + e.getMessage() + "; nothing was restored", e);
             }
-            counted.transferTo(OutputStream.nullOutputStream());
+            // The rest (normally nothing), up to one byte past the stored size: a longer object is damaged.
+            BaseBackup.copy(counted, OutputStream.nullOutputStream(), Math.max(0, object.size() - read[0]) + 1);
         }
         String actual = HexFormat.of().formatHex(sha.digest());
         if (read[0] != object.size() || !actual.equals(object.sha256())) {

@@ -370,4 +370,43 @@ class BackupRestoreTest extends ReplicaSetFixture {
         assertThat(served[0]).isLessThan(limit);
         assertThat(Files.exists(root.resolve("r1"))).isFalse();
     }
+
+    @Test
+    void aSnapshotObjectFollowedByEndlessBytesIsRefusedWithoutReadingThemAll() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        new BaseBackup(access("m1"), repo).take();
+        long limit = 64L << 20;
+        long[] served = new long[1];
+        Repository trailing = new Repository() {
+            public void put(String name, Path file) throws IOException { repo.put(name, file); }
+            public void put(String name, byte[] bytes) throws IOException { repo.put(name, bytes); }
+            public InputStream get(String name) throws IOException {
+                if (!name.endsWith("/snapshot.snap")) {
+                    return repo.get(name);
+                }
+                return new java.io.SequenceInputStream(repo.get(name), new InputStream() {
+                    public int read() throws IOException {
+                        byte[] one = new byte[1];
+                        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                    }
+                    public int read(byte[] buffer, int offset, int length) throws IOException {
+                        if (served[0] >= limit) {
+                            throw new IOException("served " + limit + " bytes after the snapshot");
+                        }
+                        served[0] += length;
+                        return length;
+                    }
+                });
+            }
+            public List<Entry> list(String prefix) throws IOException { return repo.list(prefix); }
+            public void delete(String name) throws IOException { repo.delete(name); }
+            public String describe() { return repo.describe(); }
+        };
+        assertThatThrownBy(() -> new Restore(trailing, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null))
+                .hasMessageContaining("snapshot.snap is damaged");
+        assertThat(served[0]).isLessThan(limit);
+        assertThat(Files.exists(root.resolve("r1"))).isFalse();
+    }
 }

@@ -141,7 +141,7 @@ public final class Restore {
             position = new Position(backup.startLsn(), backup.startEpoch(), -1, 0);
             Path log = fetch(Layout.backupObject(backup.backupId(), Manifest.LOG), backup.object(Manifest.LOG).size(),
                     backup.object(Manifest.LOG).sha256(), work);
-            position = applyChunk(engine, log, "backup " + backup.backupId() + "'s " + Manifest.LOG, backup.historyId(),
+            position = applyChunk(engine, log, null, "backup " + backup.backupId() + "'s " + Manifest.LOG, backup.historyId(),
                     position, target);
             Files.deleteIfExists(log);
             if (position.lsn < backup.endLsn() && !position.stopped) {
@@ -305,10 +305,18 @@ public final class Restore {
      *
      * @return the new position, or null if the chunk does not continue from {@code position} (another branch)
      */
-    private Position applyChunk(Engine engine, Path file, String source, String historyId, Position position,
-                                Target target) throws IOException {
+    private Position applyChunk(Engine engine, Path file, Layout.ChunkName named, String source, String historyId,
+                                Position position, Target target) throws IOException {
         try (LogChunk.Reader reader = new LogChunk.Reader(Files.newInputStream(file), source)) {
             LogChunk.Header header = reader.header();
+            // The walk chose the chunk by its name: a name that does not say what the chunk holds is refused.
+            if (named != null && (!header.historyId().equals(named.historyId()) || header.firstLsn() != named.firstLsn()
+                    || header.lastLsn() != named.lastLsn() || header.afterEpoch() != named.afterEpoch())) {
+                throw new BackupException(source + " is damaged: its name says history " + named.historyId() + ", LSN "
+                        + named.firstLsn() + ".." + named.lastLsn() + " after epoch " + named.afterEpoch()
+                        + ", but it holds history " + header.historyId() + ", LSN " + header.firstLsn() + ".."
+                        + header.lastLsn() + " after epoch " + header.afterEpoch());
+            }
             if (!header.historyId().equals(historyId)) {
                 throw new BackupException(source + " belongs to history " + header.historyId() + ", not " + historyId);
             }
@@ -375,7 +383,7 @@ public final class Restore {
             for (Layout.ChunkName chunk : candidates) {
                 LOG.log(Level.DEBUG, "fetching {0}", chunk.name());
                 Path file = fetch(chunk.name(), chunk.size(), chunk.sha256(), work);
-                Position next = applyChunk(engine, file, chunk.name(), backup.historyId(), position, target);
+                Position next = applyChunk(engine, file, chunk, chunk.name(), backup.historyId(), position, target);
                 Files.deleteIfExists(file);
                 if (next != null) {
                     position = next;

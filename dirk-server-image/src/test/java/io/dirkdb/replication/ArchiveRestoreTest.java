@@ -292,6 +292,31 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
     }
 
     @Test
+    void aChunkWhoseNameLiesAboutItsRangeIsRefused() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && archiver.archiving());
+        for (int i = 1; i <= 3; i++) {
+            insert("m1", i * 10 - 9, i * 10);
+            long lsn = members.heartbeat("m1").path("lsn").asLong();
+            await().atMost(Duration.ofSeconds(20)).until(() -> archiver.archivedLsn() >= lsn); // one chunk per batch
+        }
+        archiver.stop();
+        List<Repository.Entry> chunks = repo.list("wal/").stream().filter(e -> e.name().endsWith(".chunk")).toList();
+        assertThat(chunks.size()).isGreaterThanOrEqualTo(3);
+        // The first chunk renamed to claim one more record than it holds (its SHA-256 still matches its content).
+        Path first = root.resolve("repo").resolve(chunks.get(0).name());
+        String name = first.getFileName().toString();
+        String[] parts = name.split("-", 3);
+        String lying = parts[0] + "-" + String.format("%020d", Long.parseLong(parts[1]) + 1) + "-" + parts[2];
+        Files.move(first, first.resolveSibling(lying));
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null))
+                .hasMessageContaining("is damaged: its name says");
+        assertThat(Files.exists(root.resolve("r1"))).isFalse();
+    }
+
+    @Test
     void writesAcknowledgedButNotArchivedWhenTheArchiverIsKilledAreArchivedAfterItsRestart() throws Exception {
         startPair();
         Path repoDir = root.resolve("repo");

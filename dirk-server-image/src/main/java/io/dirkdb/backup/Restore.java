@@ -113,6 +113,13 @@ public final class Restore {
         }
         Catalog catalog = Catalog.read(repository);
         Manifest backup = choose(catalog, backupId, target);
+        if (newHistoryId != null && (catalog.backups.stream().anyMatch(b -> b.historyId().equals(newHistoryId))
+                || catalog.chunks.stream().anyMatch(c -> c.historyId().equals(newHistoryId)))) {
+            // The restored member would share a history with the cluster it came from: it could join that cluster,
+            // and its archive would mix with the old one's.
+            throw new BackupException("the repository already holds history " + newHistoryId + "; a restore starts a new "
+                    + "history: give --history-id a new UUID, or leave it out");
+        }
         String history = newHistoryId != null ? newHistoryId : UUID.randomUUID().toString();
         progress.println("restoring backup " + backup.backupId() + " (history " + backup.historyId() + ", LSN "
                 + backup.startLsn() + " to " + backup.endLsn() + ") up to " + target + " into " + data

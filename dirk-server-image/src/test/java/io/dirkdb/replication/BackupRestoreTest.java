@@ -409,4 +409,17 @@ class BackupRestoreTest extends ReplicaSetFixture {
         assertThat(served[0]).isLessThan(limit);
         assertThat(Files.exists(root.resolve("r1"))).isFalse();
     }
+
+    @Test
+    void restoreRefusesAHistoryIdTheRepositoryAlreadyHolds() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Manifest manifest = new BaseBackup(access("m1"), repo).take();
+        // Reusing the source cluster's id would let the restored member join it, and mix its archive into the old one.
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"),
+                manifest.historyId())).hasMessageContaining("already holds history " + manifest.historyId());
+        assertThat(Files.exists(root.resolve("r1"))).isFalse();
+        assertThat(Files.exists(root.resolve("r1.restoring"))).isFalse();
+    }
 }

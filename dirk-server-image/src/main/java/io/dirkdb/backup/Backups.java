@@ -14,6 +14,9 @@ import java.util.Set;
 
 /** Listing and pruning a repository ({@code dirk backup list}, {@code dirk backup prune}). */
 public final class Backups {
+    /** An interrupted backup is removed only once it started this long ago: a younger one may still be written. */
+    static final Duration INCOMPLETE_GRACE = Duration.ofHours(24);
+
     private Backups() {}
 
     /** The complete backups, oldest first, and lines describing the archived log per history. */
@@ -38,11 +41,50 @@ public final class Backups {
             lines.add(String.format(Locale.ROOT, "archived log of history %s: LSN %d..%d in %d chunks, %,d bytes%s",
                     history.getKey(), span[0], span[1], span[2], span[3], status == null ? ""
                             : ", complete up to " + Instant.ofEpochMilli(status.completeUntilMillis())));
+            for (long[] gap : gaps(catalog, history.getKey())) {
+                lines.add(String.format(Locale.ROOT, "  gap in history %s: LSN %d..%d is in no chunk (the primary no "
+                        + "longer held that log when archiving resumed); no restore can stop there", history.getKey(),
+                        gap[0], gap[1]));
+            }
+        }
+        for (Map.Entry<String, String> damaged : catalog.damaged.entrySet()) {
+            lines.add("damaged backup " + damaged.getKey() + " (" + damaged.getValue() + "; ignored, kept by prune)");
         }
         for (String id : catalog.incomplete) {
-            lines.add("incomplete backup " + id + " (no manifest: interrupted; ignored, removed by prune)");
+            lines.add("incomplete backup " + id + " (no manifest: being written or interrupted; ignored, removed by prune once a day old)");
         }
         return new Listing(backups, lines);
+    }
+
+    /**
+     * The LSN ranges of {@code historyId} a restore cannot stop in: after the oldest backup's end, held by no archived
+     * chunk, before a later chunk or backup end (where the archiver resumed with a new base backup).
+     */
+    static List<long[]> gaps(Catalog catalog, String historyId) {
+        List<long[]> spans = new ArrayList<>(); // [first, last] a restore can stop at
+        for (Layout.ChunkName chunk : catalog.chunks(historyId)) {
+            if (chunk.firstLsn() <= chunk.lastLsn()) {
+                spans.add(new long[] {chunk.firstLsn(), chunk.lastLsn()});
+            }
+        }
+        for (Manifest backup : catalog.backups) {
+            if (backup.historyId().equals(historyId)) {
+                spans.add(new long[] {backup.endLsn(), backup.endLsn()});
+            }
+        }
+        long oldestEnd = catalog.backups.stream().filter(b -> b.historyId().equals(historyId))
+                .mapToLong(Manifest::endLsn).min().orElse(Long.MAX_VALUE);
+        spans.removeIf(span -> span[1] < oldestEnd);
+        spans.sort(Comparator.comparingLong(span -> span[0]));
+        List<long[]> gaps = new ArrayList<>();
+        long reach = -1;
+        for (long[] span : spans) {
+            if (reach >= 0 && span[0] > reach + 1) {
+                gaps.add(new long[] {reach + 1, span[0] - 1});
+            }
+            reach = Math.max(reach, span[1]);
+        }
+        return gaps;
     }
 
     /**
@@ -77,7 +119,9 @@ public final class Backups {
             String id = Layout.backupIdOf(entry.name());
             boolean delete;
             if (id != null) {
-                boolean leftover = catalog.incomplete.contains(id) && newest != null && id.compareTo(newest) < 0;
+                Instant started = BaseBackup.startedAt(id);
+                boolean leftover = catalog.incomplete.contains(id) && newest != null && id.compareTo(newest) < 0
+                        && started != null && started.isBefore(now.minus(INCOMPLETE_GRACE));
                 delete = doomed.contains(id) || leftover;
             } else {
                 Layout.ChunkName chunk = Layout.parseChunk(entry);

@@ -33,6 +33,16 @@ public final class BaseBackup {
     private final MemberAccess access;
     private final Repository repository;
 
+    /** When the backup {@code backupId} started (its id begins with it), or null for an id this tool did not make. */
+    static Instant startedAt(String backupId) {
+        int dash = backupId.indexOf('-');
+        try {
+            return Instant.from(ID_TIME.parse(dash < 0 ? backupId : backupId.substring(0, dash)));
+        } catch (java.time.DateTimeException e) {
+            return null;
+        }
+    }
+
     public BaseBackup(MemberAccess access, Repository repository) {
         this.access = access;
         this.repository = repository;
@@ -126,6 +136,16 @@ public final class BaseBackup {
                     List.of(new Manifest.StoredObject(Manifest.SNAPSHOT, snapshotSize, snapshotSha),
                             new Manifest.StoredObject(Manifest.LOG, log.size(), log.sha256())));
             repository.put(Layout.backupObject(backupId, Layout.MANIFEST), manifest.toBytes());
+            // A prune that took this backup for an interrupted one may have deleted its objects meanwhile: then it is
+            // not stored, whatever the manifest says.
+            List<String> stored = repository.list(Layout.backupObject(backupId, "")).stream().map(Repository.Entry::name)
+                    .toList();
+            if (!stored.contains(Layout.backupObject(backupId, Manifest.SNAPSHOT))
+                    || !stored.contains(Layout.backupObject(backupId, Manifest.LOG))) {
+                repository.delete(Layout.backupObject(backupId, Layout.MANIFEST));
+                throw new BackupException("backup " + backupId + "'s objects were deleted from " + repository.describe()
+                        + " while it was written (a prune running meanwhile?); it is not stored: run it again");
+            }
             LOG.log(Level.INFO, "base backup {0} from {1}: snapshot at LSN {2}, log to LSN {3}, {4} bytes", backupId,
                     source.endpoint(), String.valueOf(startLsn), String.valueOf(endLsn), String.valueOf(manifest.bytes()));
             return manifest;

@@ -12,6 +12,8 @@ final class Catalog {
     final List<Manifest> backups = new ArrayList<>();
     /** Backup ids with objects but no manifest: interrupted backups, ignored, removed by prune. */
     final Set<String> incomplete = new TreeSet<>();
+    /** Backup ids whose manifest cannot be read or does not describe them, with why: ignored, kept, listed. */
+    final java.util.Map<String, String> damaged = new java.util.TreeMap<>();
     final List<Layout.ChunkName> chunks = new ArrayList<>();
     final List<Repository.Entry> entries;
 
@@ -39,11 +41,21 @@ final class Catalog {
             }
         }
         for (String id : complete) {
+            // One damaged manifest must not stop the archiver, or every restore and prune of the repository.
+            Manifest manifest;
             try (InputStream in = repository.get(Layout.backupObject(id, Layout.MANIFEST))) {
-                catalog.backups.add(Manifest.read(in));
-            } catch (IOException e) {
-                throw new BackupException("the manifest of backup " + id + " in " + repository.describe()
-                        + " cannot be read: " + e.getMessage(), e);
+                manifest = Manifest.read(in);
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                catalog.damaged.put(id, "its manifest is not valid JSON: " + e.getOriginalMessage());
+                continue;
+            }
+            String problem = manifest.backupId() == null || !manifest.backupId().equals(id) ? "its manifest names backup "
+                    + manifest.backupId() : manifest.historyId() == null ? "its manifest names no history"
+                    : manifest.objects() == null ? "its manifest lists no objects" : null;
+            if (problem != null) {
+                catalog.damaged.put(id, problem);
+            } else {
+                catalog.backups.add(manifest);
             }
         }
         ids.removeAll(complete);

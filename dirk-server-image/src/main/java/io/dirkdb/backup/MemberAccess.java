@@ -85,7 +85,7 @@ public record MemberAccess(List<Endpoint> members, String password, List<String>
         return best;
     }
 
-    /** Where a base backup is taken: a ready, caught-up secondary of the primary's history, else the primary. */
+    /** Where a base backup is taken: a ready, caught-up secondary of the primary's history and epoch, else the primary. */
     public Observed backupSource() throws BackupException {
         List<Observed> observed = observeAll();
         Observed primary = primary(observed);
@@ -98,6 +98,8 @@ public record MemberAccess(List<Endpoint> members, String password, List<String>
             if (member.answered() && member.role().equals("secondary") && beat.path("ready").asBoolean()
                     && beat.path("streaming").asBoolean() && beat.path("lagLsn").asLong() == 0
                     && primary.historyId() != null && primary.historyId().equals(member.historyId())
+                    // At a lower epoch it may follow a deposed primary whose last writes the cluster has lost.
+                    && member.epoch() == primary.epoch()
                     && (best == null || member.lsn() > best.lsn())) {
                 best = member;
             }

@@ -16,7 +16,7 @@ public final class Repositories {
             throw new BackupException("--repository is required: s3://BUCKET/PREFIX, file:///PATH or an absolute path");
         }
         if (url.startsWith("s3://")) {
-            URI uri = URI.create(url);
+            URI uri = parse(url, "s3://BUCKET/PREFIX");
             String bucket = uri.getHost();
             if (bucket == null || bucket.isEmpty()) {
                 throw new BackupException("the repository " + url + " names no bucket: write s3://BUCKET/PREFIX");
@@ -26,7 +26,11 @@ public final class Repositories {
         }
         Path path;
         if (url.startsWith("file:")) {
-            path = Path.of(URI.create(url));
+            URI uri = parse(url, "file:///ABSOLUTE/PATH");
+            if (uri.isOpaque() || uri.getRawAuthority() != null || uri.getPath() == null || !uri.getPath().startsWith("/")) {
+                throw new BackupException("the repository " + url + " is not an absolute file URL: write file:///ABSOLUTE/PATH");
+            }
+            path = Path.of(uri);
         } else {
             path = Path.of(url);
             if (!path.isAbsolute()) {
@@ -34,5 +38,13 @@ public final class Repositories {
             }
         }
         return new DirectoryRepository(path);
+    }
+
+    private static URI parse(String url, String form) throws BackupException {
+        try {
+            return new URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw new BackupException("the repository " + url + " is not a valid URL (" + e.getReason() + "): write " + form);
+        }
     }
 }

@@ -97,6 +97,9 @@ public final class Restore {
      */
     public Outcome run(String backupId, Target target, Path dataDirectory, String newHistoryId) throws IOException {
         Path data = dataDirectory.toAbsolutePath().normalize();
+        if (Files.exists(data) && !Files.isDirectory(data)) {
+            throw new BackupException(data + " is not a directory; restore into an empty or new directory");
+        }
         if (holdsData(data)) {
             throw new BackupException(data + " already holds a member's data; restore into an empty or new directory "
                     + "(or use --if-empty to leave it as it is)");
@@ -110,6 +113,13 @@ public final class Restore {
         }
         Catalog catalog = Catalog.read(repository);
         Manifest backup = choose(catalog, backupId, target);
+        if (newHistoryId != null && (catalog.backups.stream().anyMatch(b -> b.historyId().equals(newHistoryId))
+                || catalog.chunks.stream().anyMatch(c -> c.historyId().equals(newHistoryId)))) {
+            // The restored member would share a history with the cluster it came from: it could join that cluster,
+            // and its archive would mix with the old one's.
+            throw new BackupException("the repository already holds history " + newHistoryId + "; a restore starts a new "
+                    + "history: give --history-id a new UUID, or leave it out");
+        }
         String history = newHistoryId != null ? newHistoryId : UUID.randomUUID().toString();
         progress.println("restoring backup " + backup.backupId() + " (history " + backup.historyId() + ", LSN "
                 + backup.startLsn() + " to " + backup.endLsn() + ") up to " + target + " into " + data
@@ -138,7 +148,7 @@ public final class Restore {
             position = new Position(backup.startLsn(), backup.startEpoch(), -1, 0);
             Path log = fetch(Layout.backupObject(backup.backupId(), Manifest.LOG), backup.object(Manifest.LOG).size(),
                     backup.object(Manifest.LOG).sha256(), work);
-            position = applyChunk(engine, log, "backup " + backup.backupId() + "'s " + Manifest.LOG, backup.historyId(),
+            position = applyChunk(engine, log, null, "backup " + backup.backupId() + "'s " + Manifest.LOG, backup.historyId(),
                     position, target);
             Files.deleteIfExists(log);
             if (position.lsn < backup.endLsn() && !position.stopped) {
@@ -168,6 +178,9 @@ public final class Restore {
     private Manifest choose(Catalog catalog, String backupId, Target target) throws BackupException {
         if (catalog.backups.isEmpty()) {
             throw new BackupException("the repository " + repository.describe() + " holds no complete base backup");
+        }
+        if (backupId != null && catalog.damaged.containsKey(backupId)) {
+            throw new BackupException("backup " + backupId + " is damaged: " + catalog.damaged.get(backupId));
         }
         if (backupId != null && !backupId.equals("latest")) {
             Manifest named = catalog.backups.stream().filter(b -> b.backupId().equals(backupId)).findFirst()
@@ -237,7 +250,8 @@ public final class Restore {
                 throw new BackupException("backup " + backup.backupId() + "'s " + Manifest.SNAPSHOT + " is damaged: "
                         + e.getMessage() + "; nothing was restored", e);
             }
-            counted.transferTo(OutputStream.nullOutputStream());
+            // The rest (normally nothing), up to one byte past the stored size: a longer object is damaged.
+            BaseBackup.copy(counted, OutputStream.nullOutputStream(), Math.max(0, object.size() - read[0]) + 1);
         }
         String actual = HexFormat.of().formatHex(sha.digest());
         if (read[0] != object.size() || !actual.equals(object.sha256())) {
@@ -259,8 +273,14 @@ public final class Restore {
     private Path fetch(String name, long size, String sha256, Path work) throws IOException {
         Path file = work.resolve(name.replace('/', '_'));
         MessageDigest sha = LogChunk.sha256();
-        try (InputStream in = new DigestInputStream(open(name), sha)) {
-            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        long copied;
+        try (InputStream in = new DigestInputStream(open(name), sha);
+             OutputStream out = Files.newOutputStream(file)) {
+            copied = BaseBackup.copy(in, out, size + 1); // one byte more tells a larger object, without reading it all
+        }
+        if (copied > size) {
+            throw new BackupException("the object " + name + " is damaged: it holds more than the " + size
+                    + " bytes that were stored; nothing was restored");
         }
         String actual = HexFormat.of().formatHex(sha.digest());
         long actualSize = Files.size(file);
@@ -292,10 +312,18 @@ public final class Restore {
      *
      * @return the new position, or null if the chunk does not continue from {@code position} (another branch)
      */
-    private Position applyChunk(Engine engine, Path file, String source, String historyId, Position position,
-                                Target target) throws IOException {
+    private Position applyChunk(Engine engine, Path file, Layout.ChunkName named, String source, String historyId,
+                                Position position, Target target) throws IOException {
         try (LogChunk.Reader reader = new LogChunk.Reader(Files.newInputStream(file), source)) {
             LogChunk.Header header = reader.header();
+            // The walk chose the chunk by its name: a name that does not say what the chunk holds is refused.
+            if (named != null && (!header.historyId().equals(named.historyId()) || header.firstLsn() != named.firstLsn()
+                    || header.lastLsn() != named.lastLsn() || header.afterEpoch() != named.afterEpoch())) {
+                throw new BackupException(source + " is damaged: its name says history " + named.historyId() + ", LSN "
+                        + named.firstLsn() + ".." + named.lastLsn() + " after epoch " + named.afterEpoch()
+                        + ", but it holds history " + header.historyId() + ", LSN " + header.firstLsn() + ".."
+                        + header.lastLsn() + " after epoch " + header.afterEpoch());
+            }
             if (!header.historyId().equals(historyId)) {
                 throw new BackupException(source + " belongs to history " + header.historyId() + ", not " + historyId);
             }
@@ -362,7 +390,7 @@ public final class Restore {
             for (Layout.ChunkName chunk : candidates) {
                 LOG.log(Level.DEBUG, "fetching {0}", chunk.name());
                 Path file = fetch(chunk.name(), chunk.size(), chunk.sha256(), work);
-                Position next = applyChunk(engine, file, chunk.name(), backup.historyId(), position, target);
+                Position next = applyChunk(engine, file, chunk, chunk.name(), backup.historyId(), position, target);
                 Files.deleteIfExists(file);
                 if (next != null) {
                     position = next;
@@ -376,12 +404,20 @@ public final class Restore {
         }
         if (!position.stopped) {
             long at = position.lsn;
-            long furthest = chunks.stream().mapToLong(Layout.ChunkName::lastLsn).max().orElse(0);
+            long epoch = position.epoch;
+            // Records after ours on our branch have our epoch or a later one: a chunk ending in an earlier epoch is a
+            // branch a failover lost, however far it reaches, and no gap.
+            long furthest = chunks.stream().filter(c -> c.lastEpoch() >= epoch).mapToLong(Layout.ChunkName::lastLsn)
+                    .max().orElse(0);
+            // A later base backup of this history (the archiver took one when the primary no longer had the log).
+            furthest = Math.max(furthest, catalog.backups.stream().filter(b -> b.historyId().equals(backup.historyId())
+                    && b.endEpoch() >= epoch).mapToLong(Manifest::endLsn).max().orElse(0));
             if (furthest > at) {
                 throw new BackupException("the archived log has a gap: no archived chunk of history " + backup.historyId()
-                        + " continues from LSN " + at + " (epoch " + position.epoch + "), though chunks reach LSN "
-                        + furthest + "; a chunk is missing from " + repository.describe() + " (restore to a target at or "
-                        + "before LSN " + at + " to use what is there)");
+                        + " continues from LSN " + at + " (epoch " + position.epoch + "), though the archive reaches LSN "
+                        + furthest + "; a chunk is missing from " + repository.describe() + ", or the primary no longer "
+                        + "held that log when archiving resumed (dirk backup list shows such gaps); restore to a target "
+                        + "at or before LSN " + at + ", or after the next backup");
             }
         }
         return position;

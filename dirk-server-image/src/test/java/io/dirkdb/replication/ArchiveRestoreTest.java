@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.dirkdb.backup.Archiver;
+import io.dirkdb.backup.Backups;
 import io.dirkdb.backup.DirectoryRepository;
 import io.dirkdb.backup.MemberAccess;
 import io.dirkdb.backup.Repository;
@@ -233,6 +234,86 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
         List<List<Object>> expected = new ArrayList<>(BackupRestoreTest.rows(1, 30));
         expected.addAll(BackupRestoreTest.rows(141, 150));
         assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(expected);
+    }
+
+    @Test
+    void afterAFailoverThatLostMoreRecordsThanTheNewPrimaryWroteSinceTheRestoreToLatestIsNotRefusedAsAGap() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1", "m2");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && archiver.archiving());
+        insert("m1", 1, 30);
+        awaitLsn("m2", members.heartbeat("m1").path("lsn").asLong());
+        awaitArchived(archiver, "m1");
+        ok(members.execute("m2", "dirk fence"));
+        insert("m1", 31, 60); // archived, then lost: the lost branch reaches further than the new primary's log
+        awaitArchived(archiver, "m1");
+        members.stop("m1");
+        ok(members.execute("m2", "dirk promote 2"));
+        insert("m2", 141, 142);
+        awaitArchived(archiver, "m2");
+        List<List<Object>> expected = new ArrayList<>(BackupRestoreTest.rows(1, 30));
+        expected.addAll(BackupRestoreTest.rows(141, 142));
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(expected);
+    }
+
+    @Test
+    void whenThePrimaryCutTheLogTheArchiverWasMissingListShowsTheGapAndRestoreRefusesTargetsInIt() throws Exception {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC)).withSegmentBytes(1024);
+        members.startPrimary("m1"); // alone, small segments: its checkpoint keeps no log for anyone
+        try (var client = members.connect("m1")) {
+            ok(client.execute("manamboara tahiry shop"));
+            ok(client.execute("ampiasao shop"));
+            ok(client.execute(BackupRestoreTest.TABLE));
+        }
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver first = startArchiver(repo, "m1");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && first.archiving());
+        insert("m1", 1, 10);
+        awaitArchived(first, "m1");
+        long archivedEnd = members.heartbeat("m1").path("lsn").asLong();
+        first.stop();
+        threads.get(0).join(20_000);
+        insert("m1", 11, 60); // never archived: the checkpoint drops them from the log
+        long inGap = members.heartbeat("m1").path("lsn").asLong() - 3;
+        members.stop("m1");
+        members.restart("m1"); // forgets the archiver's stream, which a checkpoint would keep the log for
+        members.node("m1").database().engine().checkpoint();
+        insert("m1", 61, 65);
+        Archiver second = startArchiver(repo, "m1");
+        awaitArchived(second, "m1");
+        assertThat(Backups.list(repo).backups()).hasSize(2); // the second archiver had to take a new base backup
+
+        assertThat(String.join("\n", Backups.list(repo).archiveSummary()))
+                .contains("gap").contains("LSN " + (archivedEnd + 1) + "..");
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, new Restore.Target(inGap, null),
+                root.resolve("r2"), null)).hasMessageContaining("gap");
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 65));
+    }
+
+    @Test
+    void aChunkWhoseNameLiesAboutItsRangeIsRefused() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, "m1");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !repo.list("backups/").isEmpty() && archiver.archiving());
+        for (int i = 1; i <= 3; i++) {
+            insert("m1", i * 10 - 9, i * 10);
+            long lsn = members.heartbeat("m1").path("lsn").asLong();
+            await().atMost(Duration.ofSeconds(20)).until(() -> archiver.archivedLsn() >= lsn); // one chunk per batch
+        }
+        archiver.stop();
+        List<Repository.Entry> chunks = repo.list("wal/").stream().filter(e -> e.name().endsWith(".chunk")).toList();
+        assertThat(chunks.size()).isGreaterThanOrEqualTo(3);
+        // The first chunk renamed to claim one more record than it holds (its SHA-256 still matches its content).
+        Path first = root.resolve("repo").resolve(chunks.get(0).name());
+        String name = first.getFileName().toString();
+        String[] parts = name.split("-", 3);
+        String lying = parts[0] + "-" + String.format("%020d", Long.parseLong(parts[1]) + 1) + "-" + parts[2];
+        Files.move(first, first.resolveSibling(lying));
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null))
+                .hasMessageContaining("is damaged: its name says");
+        assertThat(Files.exists(root.resolve("r1"))).isFalse();
     }
 
     @Test

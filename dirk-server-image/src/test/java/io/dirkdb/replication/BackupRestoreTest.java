@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dirkdb.backup.Backups;
 import io.dirkdb.backup.BaseBackup;
 import io.dirkdb.backup.DirectoryRepository;
 import io.dirkdb.backup.Manifest;
@@ -16,12 +17,17 @@ import io.dirkdb.cli.Dirk;
 import io.dirkdb.server.MemberState;
 import io.dirkdb.server.Role;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -177,5 +183,243 @@ class BackupRestoreTest extends ReplicaSetFixture {
         String[] usage = dirk("backup", "--repository", root.resolve("repo").toString());
         assertThat(usage[0]).isEqualTo("2");
         assertThat(usage[2]).contains("--members is required");
+    }
+
+    @Test
+    void pruneLeavesABackupBeingWrittenByAnotherProcessEvenWhenANewerOneCompleted() throws Exception {
+        startPair();
+        insert("m1", 1, 20);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        // A slow backup: its objects are stored, its manifest waits (a big upload, a slow network).
+        CountDownLatch atManifest = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Repository slow = new Repository() {
+            public void put(String name, Path file) throws IOException { repo.put(name, file); }
+            public void put(String name, byte[] bytes) throws IOException {
+                if (name.endsWith("/manifest.json")) {
+                    atManifest.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IOException(e);
+                    }
+                }
+                repo.put(name, bytes);
+            }
+            public InputStream get(String name) throws IOException { return repo.get(name); }
+            public List<Entry> list(String prefix) throws IOException { return repo.list(prefix); }
+            public void delete(String name) throws IOException { repo.delete(name); }
+            public String describe() { return repo.describe(); }
+        };
+        CompletableFuture<Manifest> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new BaseBackup(access("m1", "m2"), slow).take();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> atManifest.getCount() == 0 || first.isDone());
+            assertThat(first).isNotDone();
+            long startedAfter = System.currentTimeMillis();
+            await().until(() -> System.currentTimeMillis() > startedAfter); // the second backup's id sorts later
+            new BaseBackup(access("m1"), repo).take(); // another process completes a newer backup
+            Backups.prune(repo, null, null, false); // and the nightly prune runs
+        } finally {
+            release.countDown();
+        }
+        Manifest slowBackup = first.get(30, TimeUnit.SECONDS);
+        new Restore(repo, line -> { }).run(slowBackup.backupId(), Restore.Target.LATEST, root.resolve("r1"), null);
+        members.start("r1", Role.PRIMARY, null, 0);
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(rows(1, 20));
+    }
+
+    @Test
+    void restoreRefusesADataDirectoryThatIsAFileAndLeavesTheFile() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        new BaseBackup(access("m1"), repo).take();
+        Path file = root.resolve("notes.txt");
+        Files.writeString(file, "not a data directory");
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, file, null))
+                .hasMessageContaining("is not a directory");
+        assertThat(Files.readString(file)).isEqualTo("not a data directory");
+        assertThat(Files.exists(root.resolve("notes.txt.restoring"))).isFalse();
+    }
+
+    @Test
+    void aBackupWhoseObjectsWereDeletedBeforeItsManifestFailsAndLeavesNoManifest() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        // A prune that does not know this backup is being written deletes its objects just before the manifest.
+        Repository pruned = new Repository() {
+            public void put(String name, Path file) throws IOException { repo.put(name, file); }
+            public void put(String name, byte[] bytes) throws IOException {
+                if (name.endsWith("/manifest.json")) {
+                    repo.delete(name.replace("manifest.json", "snapshot.snap"));
+                }
+                repo.put(name, bytes);
+            }
+            public InputStream get(String name) throws IOException { return repo.get(name); }
+            public List<Entry> list(String prefix) throws IOException { return repo.list(prefix); }
+            public void delete(String name) throws IOException { repo.delete(name); }
+            public String describe() { return repo.describe(); }
+        };
+        assertThatThrownBy(() -> new BaseBackup(access("m1"), pruned).take())
+                .hasMessageContaining("were deleted").hasMessageContaining("it is not stored");
+        assertThat(Backups.list(repo).backups()).isEmpty();
+    }
+
+    @Test
+    void repositoryUrlsWithoutABucketOrWithARelativeFilePathAreRefusedWithASentence() {
+        for (String url : List.of("s3://", "s3:///prefix", "file://relative/repo", "file:relative", "s3://bucket name/x")) {
+            assertThatThrownBy(() -> io.dirkdb.backup.Repositories.open(url, null, java.util.Map.of()))
+                    .as(url).isInstanceOf(io.dirkdb.backup.BackupException.class)
+                    .hasMessageStartingWith("the repository " + url + " ");
+        }
+    }
+
+    @Test
+    void aDamagedManifestIsListedAndSkippedWhileTheOtherBackupsStillRestore() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Manifest good = new BaseBackup(access("m1"), repo).take();
+        String garbled = "29991231T000000.000Z-00000000000000000009";
+        String copied = "29991231T000000.001Z-00000000000000000009";
+        repo.put("backups/" + garbled + "/manifest.json", "{\"format\":1,\"backupId\":".getBytes(StandardCharsets.UTF_8));
+        try (InputStream in = repo.get("backups/" + good.backupId() + "/manifest.json")) {
+            repo.put("backups/" + copied + "/manifest.json", in.readAllBytes()); // names another backup's objects
+        }
+        assertThat(Backups.list(repo).backups()).extracting(Manifest::backupId).containsExactly(good.backupId());
+        assertThat(String.join("\n", Backups.list(repo).archiveSummary()))
+                .contains("damaged backup " + garbled).contains("damaged backup " + copied);
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(garbled, Restore.Target.LATEST, root.resolve("r2"), null))
+                .hasMessageContaining("backup " + garbled + " is damaged");
+        assertThat(Backups.prune(repo, 1, null, false)).isEmpty();
+        new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null);
+        members.start("r1", Role.PRIMARY, null, 0);
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(rows(1, 5));
+    }
+
+    @Test
+    void aBackupIsNotTakenFromASecondaryStillFollowingADeposedPrimary() throws Exception {
+        startPair();
+        members.startSecondary("m3", "m1");
+        insert("m1", 1, 5);
+        long forkedAt = members.heartbeat("m1").path("lsn").asLong();
+        awaitLsn("m2", forkedAt);
+        awaitLsn("m3", forkedAt);
+        ok(members.execute("m3", "dirk promote 2")); // m1 has not heard of it yet: m2 still follows m1
+        insert("m1", 6, 10); // lost: the new primary never had them
+        awaitLsn("m2", members.heartbeat("m1").path("lsn").asLong());
+        insert("m3", 106, 107);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Manifest manifest = new BaseBackup(access("m1", "m2", "m3"), repo).take();
+        assertThat(manifest.member()).isEqualTo(members.node("m3").host() + ":" + members.node("m3").port());
+        new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null);
+        members.start("r1", Role.PRIMARY, null, 0);
+        List<List<Object>> expected = new ArrayList<>(rows(1, 5));
+        expected.addAll(rows(106, 107));
+        assertThat(members.rows("r1", "shop", "alaivo * ao@ item")).isEqualTo(expected);
+        // A secondary of the new primary is at its epoch: backups come from it again, not from the primary.
+        members.startSecondary("m4", "m3");
+        awaitLsn("m4", members.heartbeat("m3").path("lsn").asLong());
+        Manifest fromSecondary = new BaseBackup(access("m3", "m4"), repo).take();
+        assertThat(fromSecondary.member()).isEqualTo(members.node("m4").host() + ":" + members.node("m4").port());
+    }
+
+    @Test
+    void anObjectLargerThanItsManifestSaysIsRefusedWithoutReadingItAll() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        new BaseBackup(access("m1"), repo).take();
+        long limit = 64L << 20;
+        long[] served = new long[1];
+        // Its log.chunk never ends (a wrong object, a hostile store): the restore must stop at the size it expects.
+        Repository endless = new Repository() {
+            public void put(String name, Path file) throws IOException { repo.put(name, file); }
+            public void put(String name, byte[] bytes) throws IOException { repo.put(name, bytes); }
+            public InputStream get(String name) throws IOException {
+                if (!name.endsWith("/log.chunk")) {
+                    return repo.get(name);
+                }
+                return new InputStream() {
+                    public int read() throws IOException {
+                        byte[] one = new byte[1];
+                        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                    }
+                    public int read(byte[] buffer, int offset, int length) throws IOException {
+                        if (served[0] >= limit) {
+                            throw new IOException("served " + limit + " bytes of a never-ending object");
+                        }
+                        served[0] += length;
+                        return length;
+                    }
+                };
+            }
+            public List<Entry> list(String prefix) throws IOException { return repo.list(prefix); }
+            public void delete(String name) throws IOException { repo.delete(name); }
+            public String describe() { return repo.describe(); }
+        };
+        assertThatThrownBy(() -> new Restore(endless, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null))
+                .hasMessageContaining("is damaged").hasMessageContaining("more than");
+        assertThat(served[0]).isLessThan(limit);
+        assertThat(Files.exists(root.resolve("r1"))).isFalse();
+    }
+
+    @Test
+    void aSnapshotObjectFollowedByEndlessBytesIsRefusedWithoutReadingThemAll() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        new BaseBackup(access("m1"), repo).take();
+        long limit = 64L << 20;
+        long[] served = new long[1];
+        Repository trailing = new Repository() {
+            public void put(String name, Path file) throws IOException { repo.put(name, file); }
+            public void put(String name, byte[] bytes) throws IOException { repo.put(name, bytes); }
+            public InputStream get(String name) throws IOException {
+                if (!name.endsWith("/snapshot.snap")) {
+                    return repo.get(name);
+                }
+                return new java.io.SequenceInputStream(repo.get(name), new InputStream() {
+                    public int read() throws IOException {
+                        byte[] one = new byte[1];
+                        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                    }
+                    public int read(byte[] buffer, int offset, int length) throws IOException {
+                        if (served[0] >= limit) {
+                            throw new IOException("served " + limit + " bytes after the snapshot");
+                        }
+                        served[0] += length;
+                        return length;
+                    }
+                });
+            }
+            public List<Entry> list(String prefix) throws IOException { return repo.list(prefix); }
+            public void delete(String name) throws IOException { repo.delete(name); }
+            public String describe() { return repo.describe(); }
+        };
+        assertThatThrownBy(() -> new Restore(trailing, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"), null))
+                .hasMessageContaining("snapshot.snap is damaged");
+        assertThat(served[0]).isLessThan(limit);
+        assertThat(Files.exists(root.resolve("r1"))).isFalse();
+    }
+
+    @Test
+    void restoreRefusesAHistoryIdTheRepositoryAlreadyHolds() throws Exception {
+        startPair();
+        insert("m1", 1, 5);
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Manifest manifest = new BaseBackup(access("m1"), repo).take();
+        // Reusing the source cluster's id would let the restored member join it, and mix its archive into the old one.
+        assertThatThrownBy(() -> new Restore(repo, line -> { }).run(null, Restore.Target.LATEST, root.resolve("r1"),
+                manifest.historyId())).hasMessageContaining("already holds history " + manifest.historyId());
+        assertThat(Files.exists(root.resolve("r1"))).isFalse();
+        assertThat(Files.exists(root.resolve("r1.restoring"))).isFalse();
     }
 }

@@ -219,6 +219,30 @@ class UserAnnotationsTest {
     }
   }
 
+  @Test
+  void aResyncRequestForAUserFencedMemberIsRefusedAndTheMemberStaysFencedWithItsData() throws Exception {
+    String ns = "annotations-resync-fenced";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ids(live, SECONDARY)).hasSize(3));
+      annotate(ns, "dirkdb.io/fenced-members", "[\"" + SECONDARY + "\"]");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(heartbeat(live, SECONDARY).role())
+          .isEqualTo("fenced"));
+
+      // A person fenced it, e.g. to look at its data: a resync would wipe it and make it follow the primary.
+      annotate(ns, "dirkdb.io/resync", SECONDARY);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(cluster(ns).getMetadata().getAnnotations()).doesNotContainKey("dirkdb.io/resync");
+        assertThat(eventReasons(ns)).contains("ResyncRequestRefused");
+      });
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        assertThat(jobs(ns)).isEmpty();
+        assertThat(live.jobLog()).isEmpty();
+        assertThat(heartbeat(live, SECONDARY).role()).isEqualTo("fenced");
+      });
+    }
+  }
+
   // ---- helpers
 
   private void annotate(String ns, String key, String value) {

@@ -243,6 +243,33 @@ class UserAnnotationsTest {
     }
   }
 
+  @Test
+  void aPrimaryUnfencedWhileTheOperatorForgotItsFencesTakesItsRoleBackWithFailoverDisabled() throws Exception {
+    String ns = "annotations-unfence-after-restart";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1,
+        spec -> spec.getFailover().setEnabled(false))) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 2);
+      long epoch = heartbeat(live, PRIMARY).epoch();
+      annotate(ns, "dirkdb.io/fenced-members", "[\"" + PRIMARY + "\"]");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
+        assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
+      });
+
+      // What an operator restart loses: the fences it held in memory; the annotation is removed meanwhile.
+      io.dirkdb.operator.failover.UserFences.forget(io.javaoperatorsdk.operator.processing.event.ResourceID
+          .fromResource(cluster(ns)));
+      annotate(ns, "dirkdb.io/fenced-members", null);
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        HeartbeatReport back = heartbeat(live, PRIMARY);
+        assertThat(back.isPrimary()).as("the unfenced primary takes writes again").isTrue();
+        assertThat(back.epoch()).isGreaterThan(epoch);
+        assertThat(heartbeat(live, SECONDARY).isPrimary()).isFalse();
+      });
+      FailoverTest.writeRows(live, PRIMARY, 3, 3);
+    }
+  }
+
   // ---- helpers
 
   private void annotate(String ns, String key, String value) {

@@ -644,7 +644,8 @@ public class FailoverCoordinator {
       List<Pod> stored = client.pods().inNamespace(namespace).withLabels(ClusterNaming.memberSelector(cluster)).list()
           .getItems();
       int expected = 1 + cluster.getSpec().getSecondaries();
-      RollingUpdate.Step step = RollingUpdate.next(stored, statefulSets, expected, primary, results);
+      RollingUpdate.Step step = RollingUpdate.next(stored, statefulSets, expected, primary, results,
+          io.dirkdb.operator.reconciler.ClusterAnnotations.fencedMembers(cluster));
       if (step instanceof RollingUpdate.Step.Done) {
         if (rolling) {
           setCondition(CONDITION_ROLLING_UPDATE, false, "RolledOut", "every member pod runs its current template");

@@ -39,6 +39,15 @@ class UserAnnotationsTest {
   @ClusterAdmin
   KubernetesClient client;
 
+  @Inject
+  io.javaoperatorsdk.operator.Operator operator;
+
+  @Inject
+  io.dirkdb.operator.failover.HeartbeatProber prober;
+
+  @Inject
+  io.dirkdb.operator.failover.FailoverCoordinator coordinator;
+
   @Test
   void aPausedClusterIgnoresASpecChangeAndAPrimaryKillUntilResumed() throws Exception {
     String ns = "annotations-paused";
@@ -267,6 +276,28 @@ class UserAnnotationsTest {
         assertThat(heartbeat(live, SECONDARY).isPrimary()).isFalse();
       });
       FailoverTest.writeRows(live, PRIMARY, 3, 3);
+    }
+  }
+
+  @Test
+  void aPausedClusterKeepsItsPrimaryWritableAcrossAnOperatorRestart() throws Exception {
+    String ns = "annotations-paused-restart";
+    // No secondary: only the operator's probes renew the primary's lease (2 s here).
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 0, spec -> {},
+        LiveCluster.MemberRuntime.IN_PROCESS, Duration.ofSeconds(2))) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 2);
+      annotate(ns, "dirkdb.io/reconciliation", "paused");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(cluster(ns).getStatus()
+          .condition("ReconciliationPaused")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True")));
+
+      OperatorRestart.restartForgettingEverything(operator, client, prober, coordinator);
+      // Several leases long: pausing the operator must not stop the primary acknowledging writes.
+      await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(live.leaseExpired(PRIMARY)).as("the paused cluster's primary lease ran out").isFalse();
+        assertThat(heartbeat(live, PRIMARY).isPrimary()).isTrue();
+      });
+      FailoverTest.writeRows(live, PRIMARY, 3, 3);
+      assertThat(ids(live, PRIMARY)).containsExactly(1L, 2L, 3L);
     }
   }
 

@@ -301,6 +301,25 @@ class UserAnnotationsTest {
     }
   }
 
+  @Test
+  void aHibernationAnnotationWithAnUnknownValueIsSaidInTheStatusAndAnEventAndChangesNothing() throws Exception {
+    String ns = "annotations-hibernate-typo";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      annotate(ns, "dirkdb.io/hibernation", "true");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(cluster(ns).getStatus().condition("Hibernated")).hasValueSatisfying(c -> {
+          assertThat(c.getStatus()).isEqualTo("False");
+          assertThat(c.getReason()).isEqualTo("InvalidValue");
+          assertThat(c.getMessage()).contains("\"true\"").contains("\"on\"");
+        });
+        assertThat(eventReasons(ns)).contains("HibernationValueInvalid");
+      });
+      assertThat(cluster(ns).getStatus().getPhase()).isEqualTo(ClusterPhase.Ready);
+      assertThat(client.apps().statefulSets().inNamespace(ns).list().getItems())
+          .allSatisfy(s -> assertThat(s.getSpec().getReplicas()).isPositive());
+    }
+  }
+
   // ---- helpers
 
   private void annotate(String ns, String key, String value) {

@@ -39,6 +39,15 @@ class UserAnnotationsTest {
   @ClusterAdmin
   KubernetesClient client;
 
+  @Inject
+  io.javaoperatorsdk.operator.Operator operator;
+
+  @Inject
+  io.dirkdb.operator.failover.HeartbeatProber prober;
+
+  @Inject
+  io.dirkdb.operator.failover.FailoverCoordinator coordinator;
+
   @Test
   void aPausedClusterIgnoresASpecChangeAndAPrimaryKillUntilResumed() throws Exception {
     String ns = "annotations-paused";
@@ -216,6 +225,98 @@ class UserAnnotationsTest {
         assertThat(eventReasons(ns)).contains("ResyncRequestRefused");
       });
       assertThat(jobs(ns)).hasSize(1);
+    }
+  }
+
+  @Test
+  void aResyncRequestForAUserFencedMemberIsRefusedAndTheMemberStaysFencedWithItsData() throws Exception {
+    String ns = "annotations-resync-fenced";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 3);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ids(live, SECONDARY)).hasSize(3));
+      annotate(ns, "dirkdb.io/fenced-members", "[\"" + SECONDARY + "\"]");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(heartbeat(live, SECONDARY).role())
+          .isEqualTo("fenced"));
+
+      // A person fenced it, e.g. to look at its data: a resync would wipe it and make it follow the primary.
+      annotate(ns, "dirkdb.io/resync", SECONDARY);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(cluster(ns).getMetadata().getAnnotations()).doesNotContainKey("dirkdb.io/resync");
+        assertThat(eventReasons(ns)).contains("ResyncRequestRefused");
+      });
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        assertThat(jobs(ns)).isEmpty();
+        assertThat(live.jobLog()).isEmpty();
+        assertThat(heartbeat(live, SECONDARY).role()).isEqualTo("fenced");
+      });
+    }
+  }
+
+  @Test
+  void aPrimaryUnfencedWhileTheOperatorForgotItsFencesTakesItsRoleBackWithFailoverDisabled() throws Exception {
+    String ns = "annotations-unfence-after-restart";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1,
+        spec -> spec.getFailover().setEnabled(false))) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 2);
+      long epoch = heartbeat(live, PRIMARY).epoch();
+      annotate(ns, "dirkdb.io/fenced-members", "[\"" + PRIMARY + "\"]");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(heartbeat(live, PRIMARY).role()).isEqualTo("fenced");
+        assertThat(role(ns, PRIMARY)).isEqualTo("fenced");
+      });
+
+      // What an operator restart loses: the fences it held in memory; the annotation is removed meanwhile.
+      io.dirkdb.operator.failover.UserFences.forget(io.javaoperatorsdk.operator.processing.event.ResourceID
+          .fromResource(cluster(ns)));
+      annotate(ns, "dirkdb.io/fenced-members", null);
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        HeartbeatReport back = heartbeat(live, PRIMARY);
+        assertThat(back.isPrimary()).as("the unfenced primary takes writes again").isTrue();
+        assertThat(back.epoch()).isGreaterThan(epoch);
+        assertThat(heartbeat(live, SECONDARY).isPrimary()).isFalse();
+      });
+      FailoverTest.writeRows(live, PRIMARY, 3, 3);
+    }
+  }
+
+  @Test
+  void aPausedClusterKeepsItsPrimaryWritableAcrossAnOperatorRestart() throws Exception {
+    String ns = "annotations-paused-restart";
+    // No secondary: only the operator's probes renew the primary's lease (2 s here).
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 0, spec -> {},
+        LiveCluster.MemberRuntime.IN_PROCESS, Duration.ofSeconds(2))) {
+      FailoverTest.writeRows(live, PRIMARY, 1, 2);
+      annotate(ns, "dirkdb.io/reconciliation", "paused");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(cluster(ns).getStatus()
+          .condition("ReconciliationPaused")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True")));
+
+      OperatorRestart.restartForgettingEverything(operator, client, prober, coordinator);
+      // Several leases long: pausing the operator must not stop the primary acknowledging writes.
+      await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(live.leaseExpired(PRIMARY)).as("the paused cluster's primary lease ran out").isFalse();
+        assertThat(heartbeat(live, PRIMARY).isPrimary()).isTrue();
+      });
+      FailoverTest.writeRows(live, PRIMARY, 3, 3);
+      assertThat(ids(live, PRIMARY)).containsExactly(1L, 2L, 3L);
+    }
+  }
+
+  @Test
+  void aHibernationAnnotationWithAnUnknownValueIsSaidInTheStatusAndAnEventAndChangesNothing() throws Exception {
+    String ns = "annotations-hibernate-typo";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      annotate(ns, "dirkdb.io/hibernation", "true");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertThat(cluster(ns).getStatus().condition("Hibernated")).hasValueSatisfying(c -> {
+          assertThat(c.getStatus()).isEqualTo("False");
+          assertThat(c.getReason()).isEqualTo("InvalidValue");
+          assertThat(c.getMessage()).contains("\"true\"").contains("\"on\"");
+        });
+        assertThat(eventReasons(ns)).contains("HibernationValueInvalid");
+      });
+      assertThat(cluster(ns).getStatus().getPhase()).isEqualTo(ClusterPhase.Ready);
+      assertThat(client.apps().statefulSets().inNamespace(ns).list().getItems())
+          .allSatisfy(s -> assertThat(s.getSpec().getReplicas()).isPositive());
     }
   }
 

@@ -223,6 +223,28 @@ public class FailoverCoordinator {
    */
   public record Outcome(DirkCluster cluster, List<Pod> pods, Optional<Duration> recheckAfter) {}
 
+  /**
+   * A paused cluster: the probes go on and renew the lease of the named primary while it answers primary at the
+   * highest epoch heard, else it would stop acknowledging writes (a restarted operator starts no probe otherwise);
+   * nothing else is decided. Returns when to look again.
+   */
+  public Duration probeWhilePaused(DirkCluster cluster, List<Pod> pods, ReferencedSecrets secrets) {
+    ResourceID id = ResourceID.fromResource(cluster);
+    FailoverSpec spec = cluster.getSpec().getFailover();
+    Map<String, MemberAddress> endpoints = new LinkedHashMap<>();
+    pods.forEach(p -> MemberAddresses.of(p).ifPresent(e -> endpoints.put(e.id(), e)));
+    prober.watch(id, spec.getHeartbeatIntervalMs(), endpoints.values(), ClusterTls.of(cluster, secrets.tls(), tlsRoot),
+        secrets.applied().credentials());
+    Map<String, ProbeResult> results = prober.results(id);
+    String named = cluster.getStatus() == null ? null : cluster.getStatus().getCurrentPrimary();
+    long highest = results.values().stream().map(ProbeResult::last).filter(java.util.Objects::nonNull)
+        .mapToLong(HeartbeatReport::epoch).max().orElse(-1);
+    HeartbeatReport primary = named == null || results.get(named) == null ? null : results.get(named).last();
+    boolean renewable = primary != null && primary.isPrimary() && primary.epoch() == highest;
+    prober.holdPrimary(id, renewable ? named : null, highest);
+    return RECHECK.multipliedBy(5);
+  }
+
   public Outcome reconcile(KubernetesClient client, DirkCluster cached, List<Pod> pods, ReferencedSecrets secrets) {
     ResourceID id = ResourceID.fromResource(cached);
     String uid = cached.getMetadata().getUid();
@@ -644,7 +666,8 @@ public class FailoverCoordinator {
       List<Pod> stored = client.pods().inNamespace(namespace).withLabels(ClusterNaming.memberSelector(cluster)).list()
           .getItems();
       int expected = 1 + cluster.getSpec().getSecondaries();
-      RollingUpdate.Step step = RollingUpdate.next(stored, statefulSets, expected, primary, results);
+      RollingUpdate.Step step = RollingUpdate.next(stored, statefulSets, expected, primary, results,
+          io.dirkdb.operator.reconciler.ClusterAnnotations.fencedMembers(cluster));
       if (step instanceof RollingUpdate.Step.Done) {
         if (rolling) {
           setCondition(CONDITION_ROLLING_UPDATE, false, "RolledOut", "every member pod runs its current template");

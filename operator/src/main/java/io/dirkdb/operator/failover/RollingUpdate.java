@@ -49,6 +49,17 @@ public final class RollingUpdate {
   }
 
   /**
+   * The next step, the members in {@code heldByUser} (the dirkdb.io/fenced-members annotation) left out.
+   */
+  public static Step next(List<Pod> pods, List<StatefulSet> statefulSets, int expectedMembers, String primary,
+      Map<String, ProbeResult> results, java.util.Set<String> heldByUser) {
+    // A member the user fences (not Ready, answering fenced) is not replaced, waited for or handed the primary
+    // role: the roll goes on without it, and rolls it once it is unfenced.
+    List<Pod> rolled = pods.stream().filter(p -> !heldByUser.contains(p.getMetadata().getName())).toList();
+    return next(rolled, statefulSets, expectedMembers - (pods.size() - rolled.size()), primary, results);
+  }
+
+  /**
    * @param pods the member pods as the API server has them
    * @param statefulSets the member StatefulSets
    * @param expectedMembers how many member pods the spec asks for

@@ -10,6 +10,8 @@ import io.dirkdb.replication.supervisor.MemberControl;
 import io.dirkdb.replication.supervisor.NetworkMemberControl;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +33,11 @@ import org.jboss.logging.Logger;
 public final class UserFences {
 
   public static final String ANNOTATION = "dirkdb.io/fenced-members";
+  /**
+   * On a member pod the annotation's fence holds: what an operator restarted (its memory of {@link #HELD} gone) reads
+   * to release a member that left the list meanwhile, else a primary unfenced then would stay fenced.
+   */
+  public static final String POD_ANNOTATION = "dirkdb.io/fenced-by-user";
   private static final Logger LOG = Logger.getLogger(UserFences.class);
   private static final int CONTROL_TIMEOUT_MILLIS = 2000;
   /** Per cluster: the members fenced by the user at the last pass, and the primaries released since. */
@@ -49,8 +56,18 @@ public final class UserFences {
     ResourceID id = ResourceID.fromResource(cluster);
     // Hibernation's fences end with the pods; only the annotation's are released one by one.
     Set<String> before = byAnnotation ? HELD.put(id, Set.copyOf(members)) : null;
+    if (byAnnotation && before == null) {
+      before = pods.stream().filter(UserFences::markedFenced).map(p -> p.getMetadata().getName())
+          .collect(java.util.stream.Collectors.toSet());
+    }
     if (before != null) {
-      before.stream().filter(m -> !members.contains(m)).forEach(m -> release(client, cluster, pods, secrets, m));
+      for (String member : before) {
+        if (!members.contains(member)) {
+          release(client, cluster, pods, secrets, member);
+        }
+      }
+      pods.stream().filter(p -> !members.contains(p.getMetadata().getName())).filter(UserFences::markedFenced)
+          .forEach(p -> mark(client, p, false));
     }
     List<String> problems = new ArrayList<>();
     if (members.isEmpty()) {
@@ -76,6 +93,9 @@ public final class UserFences {
           problems.add(member + ": " + e.getMessage());
         }
         RoleLabels.set(client, pod, ClusterNaming.ROLE_FENCED);
+        if (byAnnotation && !markedFenced(pod)) {
+          mark(client, pod, true);
+        }
       }
     }
     return problems;
@@ -131,6 +151,23 @@ public final class UserFences {
     } catch (Exception e) {
       LOG.infof("DirkCluster %s: %s could not be pointed at %s after its unfence (%s); the rejoin steps will",
           id, member, primary, e.getMessage());
+    }
+  }
+
+  private static boolean markedFenced(Pod pod) {
+    Map<String, String> annotations = pod.getMetadata().getAnnotations();
+    return annotations != null && "true".equals(annotations.get(POD_ANNOTATION));
+  }
+
+  private static void mark(KubernetesClient client, Pod pod, boolean fenced) {
+    String patch = "{\"metadata\":{\"annotations\":{\"" + POD_ANNOTATION + "\":" + (fenced ? "\"true\"" : "null")
+        + "}}}";
+    try {
+      client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+    } catch (Exception e) {
+      LOG.infof("member %s: annotation %s not %s (%s); the next pass tries again", pod.getMetadata().getName(),
+          POD_ANNOTATION, fenced ? "set" : "removed", e.getMessage());
     }
   }
 

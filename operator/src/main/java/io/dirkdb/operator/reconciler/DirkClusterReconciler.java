@@ -136,7 +136,17 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     images.apply(cluster); // the SDK hands each pass its own copy: the user's spec is not changed
     if (ClusterAnnotations.paused(cluster)) {
       // Held by the user: no child, label, member or failover step; only the condition says so.
-      return patchIfChanged(cluster, HeldReconciliation.paused(context.getClient(), cluster));
+      // The probes go on, renewing the primary's lease: a pause must not stop it acknowledging writes.
+      Duration recheck = Duration.ofSeconds(5);
+      try {
+        recheck = failover.probeWhilePaused(cluster, context.getSecondaryResourcesAsStream(Pod.class)
+            .filter(p -> cluster.getMetadata().getName().equals(p.getMetadata().getLabels().get(ClusterNaming.LABEL_INSTANCE)))
+            .toList(), ReferencedSecrets.startPass(cluster, context));
+      } catch (RuntimeException e) {
+        LOG.warnf(e, "DirkCluster %s: paused, and its members could not be probed", id);
+      }
+      return patchIfChanged(cluster, HeldReconciliation.paused(context.getClient(), cluster))
+          .rescheduleAfter(recheck.toMillis());
     }
 
     List<SpecViolation> violations = new ArrayList<>(validator.validate(cluster));

@@ -46,6 +46,20 @@ final class HeldReconciliation {
   static void hibernation(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status, List<Pod> memberPods,
       List<String> fenceProblems) {
     if (!ClusterAnnotations.hibernated(cluster)) {
+      String value = ClusterAnnotations.value(cluster, ClusterAnnotations.HIBERNATION);
+      if (value != null && !value.isBlank() && !"off".equalsIgnoreCase(value.trim())) {
+        // A typo must not pass unseen: the user believes the cluster hibernates while it runs.
+        String message = "the annotation " + ClusterAnnotations.HIBERNATION + " is \"" + value + "\", which the operator"
+            + " does not know: only \"on\" hibernates the cluster, \"off\" (or no annotation) runs it; it keeps running";
+        Condition before = cluster.getStatus() == null ? null
+            : cluster.getStatus().condition(CONDITION_HIBERNATED).orElse(null);
+        status.setConditions(Conditions.set(status.getConditions(), CONDITION_HIBERNATED, false, "InvalidValue",
+            message, cluster.getMetadata().getGeneration()));
+        if (before == null || !message.equals(before.getMessage())) {
+          ClusterEvents.warning(client, cluster, "HibernationValueInvalid", message);
+        }
+        return;
+      }
       if (wasTrue(cluster, CONDITION_HIBERNATED)) {
         set(client, cluster, status, CONDITION_HIBERNATED, false, "Awake", "hibernation ended; the pods start on "
             + "their volumes", "HibernationEnded");

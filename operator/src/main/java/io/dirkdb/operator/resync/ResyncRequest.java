@@ -4,6 +4,7 @@ import io.dirkdb.heartbeat.MemberAddress;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.failover.MemberAddresses;
+import io.dirkdb.operator.reconciler.ClusterAnnotations;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -38,6 +39,12 @@ public final class ResyncRequest {
     if (member.equals(primary)) {
       return Optional.of(done(client, cluster, null, "resync asked by " + ANNOTATION + " for " + member + ", the "
           + "primary: only a secondary is rebuilt from the primary; switch over first"));
+    }
+    if (ClusterAnnotations.fencedMembers(cluster).contains(member)) {
+      // A resync wipes the member and makes it follow the primary: a user's fence (often kept to look at the data)
+      // is never lifted that way.
+      return Optional.of(done(client, cluster, null, "resync asked by " + ANNOTATION + " for " + member + ", which "
+          + "is fenced by " + ClusterAnnotations.FENCED_MEMBERS + ": unfence it first"));
     }
     String namespace = cluster.getMetadata().getNamespace();
     List<Job> jobs = client.batch().v1().jobs().inNamespace(namespace)

@@ -64,6 +64,31 @@ class RollingUpdateTest {
         .isEqualTo(new RollingUpdate.Step.Done());
   }
 
+  @Test
+  void aMemberFencedByTheUserIsNeitherReplacedNorWaitedForNorHandedThePrimaryRole() {
+    // demo-secondary-0 is fenced by dirkdb.io/fenced-members: not Ready, answering fenced, highest LSN.
+    Map<String, ProbeResult> results = results("demo-primary-0", 1000, "demo-secondary-0", 1000,
+        "demo-secondary-1", 990);
+    results.put("demo-secondary-0", new ProbeResult(new MemberAddress("demo-secondary-0", "10.0.0.1", 3948), 0,
+        new HeartbeatReport("fenced", 2, 1000, true)));
+    java.util.Set<String> held = java.util.Set.of("demo-secondary-0");
+    List<Pod> outdatedHeld = List.of(pod("demo-primary-0", "old-p", true), pod("demo-secondary-0", "old-s", false),
+        pod("demo-secondary-1", "old-s", true));
+    assertThat(RollingUpdate.next(outdatedHeld, SETS, 3, "demo-primary-0", results, held))
+        .isEqualTo(new RollingUpdate.Step.DeletePod("demo-secondary-1",
+            "replacing secondary demo-secondary-1 with the new template"));
+    List<Pod> onlyThePrimary = List.of(pod("demo-primary-0", "old-p", true), pod("demo-secondary-0", "new-s", false),
+        pod("demo-secondary-1", "new-s", true));
+    assertThat(RollingUpdate.next(onlyThePrimary, SETS, 3, "demo-primary-0", results, held))
+        .isInstanceOfSatisfying(RollingUpdate.Step.Switchover.class,
+            s -> assertThat(s.target()).isEqualTo("demo-secondary-1"));
+    // Only the held member is outdated: the roll is done for now; it is rolled once it is unfenced.
+    List<Pod> onlyTheHeld = List.of(pod("demo-primary-0", "new-p", true), pod("demo-secondary-0", "old-s", false),
+        pod("demo-secondary-1", "new-s", true));
+    assertThat(RollingUpdate.next(onlyTheHeld, SETS, 3, "demo-primary-0", results, held))
+        .isEqualTo(new RollingUpdate.Step.Done());
+  }
+
   private static StatefulSet sts(String name, String updateRevision) {
     return new StatefulSetBuilder().withNewMetadata().withName(name).endMetadata()
         .withNewStatus().withUpdateRevision(updateRevision).endStatus().build();

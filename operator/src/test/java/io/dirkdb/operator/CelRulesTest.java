@@ -1,5 +1,6 @@
 package io.dirkdb.operator;
 
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -141,7 +142,7 @@ class CelRulesTest {
     assertThat(new DirkClusterValidator().validateStorageUnchanged(cluster, existing)).isEmpty();
     cluster.getSpec().getStorage().setSize("1000Mi");
     assertThat(new DirkClusterValidator().validateStorageUnchanged(cluster, existing)).extracting(SpecViolation::reason)
-        .containsExactly("StorageFixed");
+        .containsExactly(Reason.StorageFixed);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.dirkdb.operator.backup;
 
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.dirkdb.operator.api.v1alpha1.BackupPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkBackup;
 import io.dirkdb.operator.api.v1alpha1.DirkBackupStatus;
@@ -126,7 +127,7 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     status.setStartedAt(now());
     LOG.infof("DirkBackup %s/%s: Job %s backs up DirkCluster %s", ns, backup.getMetadata().getName(), jobName,
         clusterName);
-    ClusterEvents.normal(client, backup, "BackupStarted", "Job " + jobName + " takes a base backup of DirkCluster "
+    ClusterEvents.normal(client, backup, Reason.BackupStarted, "Job " + jobName + " takes a base backup of DirkCluster "
         + clusterName + " into " + cluster.getSpec().getBackup().getRepository());
   }
 
@@ -166,7 +167,7 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
         + " completed: LSN " + fields.getStartLsn() + " to " + fields.getEndLsn()
         + (fields.getBytes() == null ? "" : ", " + fields.getBytes() + " bytes");
     LOG.infof("DirkBackup %s/%s: %s", ns, backup.getMetadata().getName(), message);
-    ClusterEvents.normal(client, backup, "BackupCompleted", message);
+    ClusterEvents.normal(client, backup, Reason.BackupCompleted, message);
   }
 
   /** Failed for good: the status says why and a Warning Event on the DirkBackup (and its cluster) says it too. */
@@ -177,11 +178,11 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     status.setCompletedAt(now());
     String ns = backup.getMetadata().getNamespace();
     LOG.warnf("DirkBackup %s/%s failed: %s", ns, backup.getMetadata().getName(), error);
-    ClusterEvents.warning(client, backup, "BackupFailed", error);
+    ClusterEvents.warning(client, backup, Reason.BackupFailed, error);
     DirkCluster owner = cluster != null ? cluster : client.resources(DirkCluster.class).inNamespace(ns)
         .withName(backup.getSpec().getCluster()).get();
     if (owner != null) {
-      ClusterEvents.warning(client, owner, "BackupFailed", "DirkBackup " + backup.getMetadata().getName() + ": " + error);
+      ClusterEvents.warning(client, owner, Reason.BackupFailed, "DirkBackup " + backup.getMetadata().getName() + ": " + error);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.dirkdb.operator.dependent;
 
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -23,12 +24,6 @@ import org.jboss.logging.Logger;
  */
 public final class AppliedCredentials {
 
-  /** Condition type: False while the pods are held on their passwords, with why. */
-  public static final String CONDITION = "CredentialsApplied";
-  public static final String REASON_APPLIED = "Applied";
-  public static final String REASON_SECRET_MISSING = "CredentialsSecretMissing";
-  public static final String REASON_NEEDS_PREVIOUS = "RotationNeedsPreviousPassword";
-
   private static final Logger LOG = Logger.getLogger(AppliedCredentials.class);
   /** namespace/name/uid to the Secret (pod keys only) the templates were last made for (a few hundred bytes each). */
   private static final Map<String, Secret> APPLIED = new ConcurrentHashMap<>();
@@ -43,7 +38,7 @@ public final class AppliedCredentials {
    * @param message     a sentence for the condition and the Event
    * @param credentials the passwords the operator uses for its control statements and lease renewals
    */
-  public record Decision(boolean hold, String reason, String message, ClusterCredentials credentials) {
+  public record Decision(boolean hold, Reason reason, String message, ClusterCredentials credentials) {
 
     /** The hash a pod template gets, given the one it carries now (null for a child not made yet). */
     public String hash(Secret secret, String current) {
@@ -64,7 +59,7 @@ public final class AppliedCredentials {
   static Decision decide(String key, String secretName, Secret secret, String templateHash) {
     Secret applied = APPLIED.get(key);
     if (secret == null) {
-      return new Decision(true, REASON_SECRET_MISSING, "Secret " + secretName + " does not exist: the pods keep the "
+      return new Decision(true, Reason.CredentialsSecretMissing, "Secret " + secretName + " does not exist: the pods keep the "
           + "passwords they run on and are not rolled until it is back",
           applied == null ? ClusterCredentials.NONE : ClusterCredentials.of(applied));
     }
@@ -91,7 +86,7 @@ public final class AppliedCredentials {
             .toList()) + " holding the password the members run on: the pods are not rolled (they keep the current "
             + "passwords) until the Secret has those previous- keys with the old values, as in \"Rotating the "
             + "password\"";
-        return new Decision(true, REASON_NEEDS_PREVIOUS, message, new ClusterCredentials(runningOn.administration(),
+        return new Decision(true, Reason.RotationNeedsPreviousPassword, message, new ClusterCredentials(runningOn.administration(),
             runningOn.application(), ClusterCredentials.of(secret).administration()));
       }
     }

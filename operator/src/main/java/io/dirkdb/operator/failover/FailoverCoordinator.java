@@ -1,5 +1,7 @@
 package io.dirkdb.operator.failover;
 
+import io.dirkdb.operator.api.v1alpha1.ConditionType;
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
@@ -81,31 +83,8 @@ public class FailoverCoordinator {
    */
   static final String STEP_ABANDONING = "Abandoning";
   static final String STEP_ABANDONED = "Abandoned";
-  /** Why a switchover was abandoned (the TargetPrimaryEligible condition's reason). */
-  static final String TARGET_LOST = "TargetLost";
-  static final String FENCE_TIMED_OUT = "FenceTimedOut";
-  static final String CATCH_UP_TIMED_OUT = "CatchUpTimedOut";
-  /** A target that answers but did not take its promote (refused, unanswered, or still not primary after it). */
-  static final String PROMOTION_TIMED_OUT = "PromotionTimedOut";
   private static final List<String> STEPS = List.of(STEP_STARTED, STEP_FENCED, STEP_PROMOTING, STEP_PROMOTED,
       STEP_COMPLETED);
-  static final String REASON_SWITCHOVER = "Switchover";
-  /** A planned hand-over: the primary's pod is being deleted (kubectl delete pod, a node drain) and still answers. */
-  static final String REASON_PRIMARY_POD_DELETED = "PrimaryPodDeleted";
-  /** A planned hand-over: a rolling update replaces the primary's pod once every secondary runs the new template. */
-  static final String REASON_ROLLING_UPDATE = "RollingUpdate";
-  static final String CONDITION_ROLLING_UPDATE = "RollingUpdate";
-  /**
-   * A planned hand-over whose old primary stopped answering before the target's promotion: nobody can check
-   * the target against it or give it the role back, so the rest is a failover, by the failover's rules.
-   */
-  static final String REASON_PRIMARY_LOST_IN_HAND_OVER = "PrimaryLostInHandOver";
-  /**
-   * A planned hand-over: the primary answers {@code fenced} outside any operation of the operator (someone ran
-   * {@code dirk fence;} on it, or it fenced itself) for {@code failoverDelaySeconds}. Its role goes to the best
-   * secondary once that one holds its whole log, or back to it when no secondary may take over.
-   */
-  static final String REASON_PRIMARY_FENCED = "PrimaryFenced";
   /** How long one reconcile waits for a switchover target to catch up before it looks again later. */
   private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(5);
   private static final Duration RECHECK = Duration.ofSeconds(1);
@@ -428,7 +407,7 @@ public class FailoverCoordinator {
         LOG.infof("DirkCluster %s: %s", name, message);
         status.setCurrentPrimary(answering.get());
         writeStatus();
-        ClusterEvents.normal(client, cluster, "PrimaryFound", message);
+        ClusterEvents.normal(client, cluster, Reason.PrimaryFound, message);
       }
       String primary = status().getCurrentPrimary();
       FailoverSpec spec = cluster.getSpec().getFailover();
@@ -468,8 +447,8 @@ public class FailoverCoordinator {
         if (!policy.delayElapsed(lostFor)) {
           return Optional.of(Duration.ofSeconds(spec.getFailoverDelaySeconds()).minus(lostFor).plusMillis(50));
         }
-        String reason = lostItsData ? "PrimaryLostItsData"
-            : primaryObservation.running() ? "PrimaryUnreachable" : "PrimaryPodNotReady";
+        Reason reason = lostItsData ? Reason.PrimaryLostItsData
+            : primaryObservation.running() ? Reason.PrimaryUnreachable : Reason.PrimaryPodNotReady;
         // Behind a primary that came back empty, a secondary holding the data reports its log as diverged
         // from it: that says nothing against it, so it stays a candidate.
         List<MemberObservation> others = pods.keySet().stream().filter(n -> !n.equals(primary))
@@ -498,7 +477,7 @@ public class FailoverCoordinator {
         fencedSince.remove(id);
       }
       if (blocked.remove(id) != null) {
-        setCondition(false, "PrimaryAvailable", "the primary " + primary + " answers again");
+        setCondition(false, Reason.PrimaryAvailable, "the primary " + primary + " answers again");
       }
       // A rolling update first: a switchover to spec.targetPrimary waits until the roll is over, or the two
       // would hand the role back and forth while the target still runs the old template.
@@ -568,7 +547,7 @@ public class FailoverCoordinator {
         UserFences.settled(id, primary);
         fencedSince.remove(id);
         long epoch = highestEpochSeen() + 1;
-        return start(primary, primary, epoch, REASON_PRIMARY_FENCED, "the primary " + primary + " was fenced by "
+        return start(primary, primary, epoch, Reason.PrimaryFenced, "the primary " + primary + " was fenced by "
             + "the user (" + UserFences.ANNOTATION + " or hibernation) and is released; it takes the primary role back "
             + "at epoch " + epoch);
       }
@@ -601,12 +580,12 @@ public class FailoverCoordinator {
           .map(n -> observe(n, false)).toList();
       Election election = policy.elect(others, highestEpochSeen());
       if (election instanceof Election.Promote promote) {
-        return start(primary, promote.member(), promote.newEpoch(), REASON_PRIMARY_FENCED, what
+        return start(primary, promote.member(), promote.newEpoch(), Reason.PrimaryFenced, what
             + "; handing the primary role over to " + promote.member() + " (LSN " + promote.lsn() + ") at epoch "
             + promote.newEpoch() + " once it holds the whole log");
       }
       long epoch = highestEpochSeen() + 1;
-      return start(primary, primary, epoch, REASON_PRIMARY_FENCED, what + " and no secondary may take over ("
+      return start(primary, primary, epoch, Reason.PrimaryFenced, what + " and no secondary may take over ("
           + ((Election.NoSafeCandidate) election).reason() + "); it takes the primary role back at epoch " + epoch);
     }
 
@@ -630,7 +609,7 @@ public class FailoverCoordinator {
       if (!(policy.elect(others, highestEpochSeen()) instanceof Election.Promote promote)) {
         return null;
       }
-      return start(primary, promote.member(), promote.newEpoch(), REASON_PRIMARY_POD_DELETED,
+      return start(primary, promote.member(), promote.newEpoch(), Reason.PrimaryPodDeleted,
           "the primary's pod " + primary + " is being deleted; handing the primary role over to " + promote.member()
               + " (LSN " + promote.lsn() + ") at epoch " + promote.newEpoch() + " before it stops");
     }
@@ -657,7 +636,7 @@ public class FailoverCoordinator {
       if (!observed) {
         return Optional.of(RECHECK);
       }
-      boolean rolling = status().condition(CONDITION_ROLLING_UPDATE).filter(c -> "True".equals(c.getStatus()))
+      boolean rolling = status().condition(ConditionType.RollingUpdate).filter(c -> "True".equals(c.getStatus()))
           .isPresent();
       if (!rolling && pods.values().stream().noneMatch(p -> RollingUpdate.outdated(p, statefulSets))) {
         return Optional.empty();
@@ -670,42 +649,42 @@ public class FailoverCoordinator {
           io.dirkdb.operator.reconciler.ClusterAnnotations.fencedMembers(cluster));
       if (step instanceof RollingUpdate.Step.Done) {
         if (rolling) {
-          setCondition(CONDITION_ROLLING_UPDATE, false, "RolledOut", "every member pod runs its current template");
+          setCondition(ConditionType.RollingUpdate, false, Reason.RolledOut, "every member pod runs its current template");
           writeStatus();
-          ClusterEvents.normal(client, cluster, "RollingUpdateCompleted", "every member pod runs its current template");
+          ClusterEvents.normal(client, cluster, Reason.RollingUpdateCompleted, "every member pod runs its current template");
         }
         return Optional.empty();
       }
       if (step instanceof RollingUpdate.Step.Wait wait) {
-        recordRoll("Waiting", "rolling update waits: " + wait.reason());
+        recordRoll(Reason.Waiting, "rolling update waits: " + wait.reason());
         return Optional.of(RECHECK);
       }
       if (step instanceof RollingUpdate.Step.DeletePod delete) {
-        recordRoll("ReplacingPod", delete.reason());
+        recordRoll(Reason.ReplacingPod, delete.reason());
         LOG.infof("DirkCluster %s: rolling update: %s", name, delete.reason());
-        ClusterEvents.normal(client, cluster, "RollingUpdate", delete.reason());
+        ClusterEvents.normal(client, cluster, Reason.RollingUpdate, delete.reason());
         client.pods().inNamespace(namespace).withName(delete.pod()).delete();
         return Optional.of(RECHECK);
       }
       RollingUpdate.Step.Switchover handover = (RollingUpdate.Step.Switchover) step;
-      if (abandonedAtThisGeneration(REASON_ROLLING_UPDATE)) {
+      if (abandonedAtThisGeneration(Reason.RollingUpdate)) {
         // Each try takes the primary out of its Service until it ends: a person decides when to try again.
-        recordRoll("Waiting", "rolling update waits: the hand-over of the primary " + primary + " was abandoned ("
+        recordRoll(Reason.Waiting, "rolling update waits: the hand-over of the primary " + primary + " was abandoned ("
             + abandonedBecause() + "); delete the pod " + primary + " or change the spec to go on");
         return Optional.of(RECHECK.multipliedBy(5));
       }
-      recordRoll("SwitchingOver", handover.reason());
-      start(primary, handover.target(), highestEpochSeen() + 1, REASON_ROLLING_UPDATE, handover.reason());
+      recordRoll(Reason.SwitchingOver, handover.reason());
+      start(primary, handover.target(), highestEpochSeen() + 1, Reason.RollingUpdate, handover.reason());
       return null;
     }
 
     /** Records the step a rolling update has reached, once per change. */
-    private void recordRoll(String reason, String message) {
-      boolean same = status().condition(CONDITION_ROLLING_UPDATE)
-          .filter(c -> "True".equals(c.getStatus()) && reason.equals(c.getReason()) && message.equals(c.getMessage()))
+    private void recordRoll(Reason reason, String message) {
+      boolean same = status().condition(ConditionType.RollingUpdate)
+          .filter(c -> "True".equals(c.getStatus()) && reason.is(c.getReason()) && message.equals(c.getMessage()))
           .isPresent();
       if (!same) {
-        setCondition(CONDITION_ROLLING_UPDATE, true, reason, message);
+        setCondition(ConditionType.RollingUpdate, true, reason, message);
         writeStatus();
       }
     }
@@ -744,7 +723,7 @@ public class FailoverCoordinator {
       String falsePrimary = members.stream().filter(roles::falsePrimary).findFirst().orElse(null);
       long epoch = Math.max(roles.currentEpoch(), highestEpochSeen()) + 1;
       ProbeResult chosen = results.get(candidate.get());
-      return start(falsePrimary, candidate.get(), epoch, "NoPrimaryAnswers", "no member answers as the primary"
+      return start(falsePrimary, candidate.get(), epoch, Reason.NoPrimaryAnswers, "no member answers as the primary"
           + (falsePrimary == null ? "" : " (" + falsePrimary + " claims it with an empty log)") + "; promoting "
           + candidate.get() + " (epoch " + chosen.last().epoch() + ", LSN " + chosen.last().lsn() + ") at epoch "
           + epoch);
@@ -758,15 +737,15 @@ public class FailoverCoordinator {
       // (a rolling update, a deleted pod) the target is primary again once it can be.
       boolean answeredByFailover = last != null && !planned(last.getReason())
           && java.util.Objects.equals(last.getGeneration(), cluster.getMetadata().getGeneration());
-      if (target != null && !target.isBlank() && !target.equals(primary) && abandonedAtThisGeneration(REASON_SWITCHOVER)) {
+      if (target != null && !target.isBlank() && !target.equals(primary) && abandonedAtThisGeneration(Reason.Switchover)) {
         // TargetPrimaryEligible=False says why; each try takes the primary out of its Service until it ends, so
         // it is not retried on its own: a spec change asks again.
         return null;
       }
       if (target == null || target.isBlank() || target.equals(primary) || answeredByFailover) {
-        if (status().condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)
+        if (status().condition(ConditionType.TargetPrimaryEligible)
             .filter(c -> "False".equals(c.getStatus())).isPresent()) {
-          setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, true, "NoSwitchoverPending",
+          setCondition(ConditionType.TargetPrimaryEligible, true, Reason.NoSwitchoverPending,
               "no switchover is pending");
           writeStatus();
         }
@@ -774,18 +753,18 @@ public class FailoverCoordinator {
       }
       String problem = ineligible(target, primary);
       if (problem != null) {
-        boolean known = status().condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)
+        boolean known = status().condition(ConditionType.TargetPrimaryEligible)
             .filter(c -> "False".equals(c.getStatus()) && problem.equals(c.getMessage())).isPresent();
         if (!known) {
-          setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, false, "TargetNotEligible", problem);
+          setCondition(ConditionType.TargetPrimaryEligible, false, Reason.TargetNotEligible, problem);
           writeStatus();
-          ClusterEvents.warning(client, cluster, "SwitchoverBlocked", problem);
+          ClusterEvents.warning(client, cluster, Reason.SwitchoverBlocked, problem);
         }
         return Optional.of(RECHECK.multipliedBy(5));
       }
-      setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, true, "TargetEligible",
+      setCondition(ConditionType.TargetPrimaryEligible, true, Reason.TargetEligible,
           target + " can take over from " + primary);
-      return start(primary, target, highestEpochSeen() + 1, REASON_SWITCHOVER,
+      return start(primary, target, highestEpochSeen() + 1, Reason.Switchover,
           "switchover asked by spec.targetPrimary: handing " + primary + " over to " + target);
     }
 
@@ -820,7 +799,7 @@ public class FailoverCoordinator {
       return null;
     }
 
-    private Optional<Duration> start(String from, String to, long epoch, String reason, String message) {
+    private Optional<Duration> start(String from, String to, long epoch, Reason reason, String message) {
       // A fenced primary's clock belongs to the picture before this operation, not to the next primary.
       fencedSince.remove(id);
       FailoverRecord record = new FailoverRecord();
@@ -828,18 +807,18 @@ public class FailoverCoordinator {
       record.setFromPrimary(from);
       record.setToPrimary(to);
       record.setEpoch(epoch);
-      record.setReason(reason);
+      record.setReason(reason.name());
       record.setStep(STEP_STARTED);
       record.setGeneration(cluster.getMetadata().getGeneration());
       DirkClusterStatus status = status();
       status.setLastFailover(record);
       status.setPhase(ClusterPhase.FailingOver);
-      boolean switchover = planned(reason);
-      setCondition(true, switchover ? "SwitchoverStarted" : "FailoverStarted", message);
+      boolean switchover = planned(reason.name());
+      setCondition(true, switchover ? Reason.SwitchoverStarted : Reason.FailoverStarted, message);
       writeStatus(); // before anything moves: a restarted operator resumes from here
       LOG.infof("DirkCluster %s: %s", name, message);
       ClusterEvents.record(client, cluster, switchover ? "Normal" : "Warning",
-          switchover ? "SwitchoverStarted" : "FailoverStarted", message);
+          switchover ? Reason.SwitchoverStarted : Reason.FailoverStarted, message);
       return resume(record);
     }
 
@@ -883,7 +862,7 @@ public class FailoverCoordinator {
               || candidateLost(from);
           if (switchover && !stopping) {
             if (handOverOverdue(record)) {
-              return abandonSwitchover(record, oldPrimary, FENCE_TIMED_OUT, from + " could not be fenced within "
+              return abandonSwitchover(record, oldPrimary, Reason.FenceTimedOut, from + " could not be fenced within "
                   + handOverTimeout.toSeconds() + " s of the start (" + e.getMessage() + ")");
             }
             LOG.warnf("DirkCluster %s: switchover waits: %s could not be fenced: %s", name, from, e.getMessage());
@@ -903,7 +882,7 @@ public class FailoverCoordinator {
       }
       advance(record, STEP_FENCED);
       // A bootstrap has no old primary whose writes a stale picture could lose: its candidate stands.
-      if (!switchover && !"NoPrimaryAnswers".equals(record.getReason()) && !alreadyPromoted(record)) {
+      if (!switchover && !Reason.NoPrimaryAnswers.is(record.getReason()) && !alreadyPromoted(record)) {
         // Figures read before the fence are stale: detach the secondaries from the old primary, read them
         // again, and elect from what they hold now.
         Optional<Duration> wait = electAfterFence(record, attempt, oldPrimary, history);
@@ -925,8 +904,8 @@ public class FailoverCoordinator {
           if (switchover && oldPrimary.isPresent() && !caughtUp(candidate.get(), oldPrimary.get())) {
             if (handOverOverdue(record)) {
               // After a promote attempt the abandon settles the target first (it may hold that promote).
-              return abandonSwitchover(record, oldPrimary, promoteMayHaveBeenSent(record) ? PROMOTION_TIMED_OUT
-                  : CATCH_UP_TIMED_OUT, to + " did not reach the last LSN of the fenced " + from + " within "
+              return abandonSwitchover(record, oldPrimary, promoteMayHaveBeenSent(record) ? Reason.PromotionTimedOut
+                  : Reason.CatchUpTimedOut, to + " did not reach the last LSN of the fenced " + from + " within "
                   + handOverTimeout.toSeconds() + " s of the start");
             }
             return Optional.of(RECHECK);
@@ -967,7 +946,7 @@ public class FailoverCoordinator {
       } catch (Exception e) {
         LOG.warnf("DirkCluster %s: could not promote %s at epoch %d yet: %s", name, to, epoch, e.getMessage());
         if (candidateLost(to)) {
-          return switchover ? abandonSwitchover(record, oldPrimary, TARGET_LOST, to + " stopped answering before its "
+          return switchover ? abandonSwitchover(record, oldPrimary, Reason.TargetLost, to + " stopped answering before its "
               + "promotion") : reelect(record, to + " was lost before its promotion");
         }
         if (!switchover) {
@@ -983,7 +962,7 @@ public class FailoverCoordinator {
         }
         if (switchover && handOverOverdue(record)) {
           // A live target that refuses or ignores its promote: the hand-over is bounded like its fence and catch-up.
-          return abandonSwitchover(record, oldPrimary, PROMOTION_TIMED_OUT, to + " did not take its promotion to "
+          return abandonSwitchover(record, oldPrimary, Reason.PromotionTimedOut, to + " did not take its promotion to "
               + "epoch " + epoch + " within "
               + handOverTimeout.toSeconds() + " s of the start (" + e.getMessage() + ")");
         }
@@ -1023,10 +1002,10 @@ public class FailoverCoordinator {
       long millis = Duration.between(Instant.parse(record.getStartedAt()), Instant.now()).toMillis();
       String message = (switchover ? "switchover" : "failover") + " done: " + to + " is primary at epoch " + epoch
           + (from == null ? "" : to.equals(from) ? " (again)" : " (was " + from + ")");
-      setCondition(false, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
+      setCondition(false, switchover ? Reason.SwitchoverCompleted : Reason.FailoverCompleted, message);
       writeStatus();
       LOG.infof("DirkCluster %s: %s, %d ms after it started", name, message, millis);
-      ClusterEvents.normal(client, cluster, switchover ? "SwitchoverCompleted" : "FailoverCompleted", message);
+      ClusterEvents.normal(client, cluster, switchover ? Reason.SwitchoverCompleted : Reason.FailoverCompleted, message);
       return Optional.of(RECHECK);
     }
 
@@ -1160,7 +1139,7 @@ public class FailoverCoordinator {
       List<MemberObservation> observations = List.of();
       long epoch = record.getEpoch();
       for (int look = 0; look < 2; look++) {
-        observations = readCandidates(from, attempt, history, "PrimaryLostItsData".equals(record.getReason()));
+        observations = readCandidates(from, attempt, history, Reason.PrimaryLostItsData.is(record.getReason()));
         // A candidate given up (it refused its promote) is no candidate, but what it holds still counts: seen as
         // not running, the election never picks it and never assumes it holds less than it may. One that answers
         // with a log no longer than another answering candidate's holds nothing that one lacks: it is left out,
@@ -1233,10 +1212,10 @@ public class FailoverCoordinator {
         record.setToPrimary(promote.member());
         record.setEpoch(epoch);
         status().setLastFailover(record);
-        setCondition(true, "FailoverStarted", message);
+        setCondition(true, Reason.FailoverStarted, message);
         writeStatus();
         LOG.infof("DirkCluster %s: %s", name, message);
-        ClusterEvents.normal(client, cluster, "FailoverCandidateChanged", message);
+        ClusterEvents.normal(client, cluster, Reason.FailoverCandidateChanged, message);
       }
       blocked.remove(id);
       if (!attempt.oldPrimaryFenced && pods.containsKey(from)) {
@@ -1262,7 +1241,7 @@ public class FailoverCoordinator {
           if (!record.getToPrimary().equals(attempt.leaseWaitLogged)) {
             attempt.leaseWaitLogged = record.getToPrimary();
             LOG.infof("DirkCluster %s: %s", name, message);
-            setCondition(true, "WaitingForLease", message);
+            setCondition(true, Reason.WaitingForLease, message);
             writeStatus();
           }
           return Optional.of(left);
@@ -1334,8 +1313,8 @@ public class FailoverCoordinator {
       // prober hears again: one still counted missing would be given up as lost at the first hitch, or lost again
       // at once.
       if (attempt.fence == null || oldPrimary.isEmpty() || pod == null
-          || pod.getMetadata().getDeletionTimestamp() != null || "PrimaryLostItsData".equals(record.getReason())
-          || REASON_PRIMARY_LOST_IN_HAND_OVER.equals(record.getReason())
+          || pod.getMetadata().getDeletionTimestamp() != null || Reason.PrimaryLostItsData.is(record.getReason())
+          || Reason.PrimaryLostInHandOver.is(record.getReason())
           || promoteMayHaveBeenSent(record) || promotesSent.containsKey(id)
           || !givenUpCandidates.getOrDefault(id, java.util.Set.of()).isEmpty()
           || heard == null || !heard.answering()) {
@@ -1364,10 +1343,10 @@ public class FailoverCoordinator {
       status().setLastFailover(record);
       status().setPhase(ClusterPhase.FailingOver);
       blocked.remove(id);
-      setCondition(true, "FailoverStarted", message);
+      setCondition(true, Reason.FailoverStarted, message);
       writeStatus();
       LOG.warnf("DirkCluster %s: %s", name, message);
-      ClusterEvents.warning(client, cluster, "FailoverCandidateChanged", message);
+      ClusterEvents.warning(client, cluster, Reason.FailoverCandidateChanged, message);
       return true;
     }
 
@@ -1471,7 +1450,7 @@ public class FailoverCoordinator {
      */
     private String clusterHistory(String oldPrimary) {
       FailoverRecord record = status().getLastFailover();
-      boolean bootstrap = record != null && "NoPrimaryAnswers".equals(record.getReason());
+      boolean bootstrap = record != null && Reason.NoPrimaryAnswers.is(record.getReason());
       if (!bootstrap && histories.get(id) != null) {
         return histories.get(id);
       }
@@ -1487,8 +1466,8 @@ public class FailoverCoordinator {
 
     /** A hand-over asked for or planned by the operator, run with the switchover's care (the old primary follows). */
     private static boolean planned(String reason) {
-      return REASON_SWITCHOVER.equals(reason) || REASON_PRIMARY_POD_DELETED.equals(reason)
-          || REASON_ROLLING_UPDATE.equals(reason) || REASON_PRIMARY_FENCED.equals(reason);
+      return Reason.Switchover.is(reason) || Reason.PrimaryPodDeleted.is(reason)
+          || Reason.RollingUpdate.is(reason) || Reason.PrimaryFenced.is(reason);
     }
 
     /** A promote to the record's candidate at the record's epoch may have been sent (and taken). */
@@ -1537,11 +1516,11 @@ public class FailoverCoordinator {
      */
     private void failOverFromSilentOldPrimary(FailoverRecord record) {
       String from = record.getFromPrimary();
-      String what = REASON_SWITCHOVER.equals(record.getReason()) ? "switchover"
+      String what = Reason.Switchover.is(record.getReason()) ? "switchover"
           : "hand-over (" + record.getReason() + ")";
       String message = "the old primary " + from + " stopped answering during the " + what + " to "
           + record.getToPrimary() + " (" + describe(observe(from, true)) + "); failing over from it instead";
-      record.setReason(REASON_PRIMARY_LOST_IN_HAND_OVER);
+      record.setReason(Reason.PrimaryLostInHandOver.name());
       if (STEP_ABANDONING.equals(record.getStep())) {
         // Its epoch already stands above any promote the target may have taken: the election starts there. The
         // target may hold such a promote (a late one, its answer lost): the step stays Promoting, so that an
@@ -1550,10 +1529,10 @@ public class FailoverCoordinator {
         record.setStep(STEP_PROMOTING);
       }
       status().setLastFailover(record);
-      setCondition(true, "FailoverStarted", message);
+      setCondition(true, Reason.FailoverStarted, message);
       writeStatus();
       LOG.warnf("DirkCluster %s: %s", name, message);
-      ClusterEvents.warning(client, cluster, "FailoverStarted", message);
+      ClusterEvents.warning(client, cluster, Reason.FailoverStarted, message);
     }
 
     /** A failover whose candidate died before its promotion elects another one, with a higher epoch. */
@@ -1592,10 +1571,10 @@ public class FailoverCoordinator {
       record.setEpoch(promote.newEpoch());
       status().setLastFailover(record);
       blocked.remove(id);
-      setCondition(true, "FailoverStarted", message);
+      setCondition(true, Reason.FailoverStarted, message);
       writeStatus();
       LOG.warnf("DirkCluster %s: %s", name, message);
-      ClusterEvents.warning(client, cluster, "FailoverCandidateChanged", message);
+      ClusterEvents.warning(client, cluster, Reason.FailoverCandidateChanged, message);
       return resume(record);
     }
 
@@ -1629,15 +1608,15 @@ public class FailoverCoordinator {
     }
 
     /** The last hand-over for {@code reason} was abandoned and the spec has not changed since it started. */
-    private boolean abandonedAtThisGeneration(String reason) {
+    private boolean abandonedAtThisGeneration(Reason reason) {
       FailoverRecord last = status().getLastFailover();
-      return last != null && STEP_ABANDONED.equals(last.getStep()) && reason.equals(last.getReason())
+      return last != null && STEP_ABANDONED.equals(last.getStep()) && reason.is(last.getReason())
           && java.util.Objects.equals(last.getGeneration(), cluster.getMetadata().getGeneration());
     }
 
     /** Why the last hand-over was abandoned, as its FailingOver condition says. */
     private String abandonedBecause() {
-      return status().condition(DirkClusterStatus.CONDITION_FAILOVER)
+      return status().condition(ConditionType.FailingOver)
           .map(io.fabric8.kubernetes.api.model.Condition::getMessage).orElse("see the FailingOver condition");
     }
 
@@ -1650,7 +1629,7 @@ public class FailoverCoordinator {
      * {@code why} and {@code message} are null when resuming a recorded Abandoning step.
      */
     private Optional<Duration> abandonSwitchover(FailoverRecord record, Optional<MemberAddress> oldPrimary,
-        String why, String message) {
+        Reason why, String message) {
       String from = record.getFromPrimary();
       String target = record.getToPrimary();
       if (!STEP_ABANDONING.equals(record.getStep())) {
@@ -1735,12 +1714,13 @@ public class FailoverCoordinator {
         });
       }
       targetChecks.remove(id);
-      var recorded = status().condition(DirkClusterStatus.CONDITION_FAILOVER)
+      var recorded = status().condition(ConditionType.FailingOver)
           .filter(c -> "True".equals(c.getStatus()));
-      String reason = recorded.map(io.fabric8.kubernetes.api.model.Condition::getReason).orElse(TARGET_LOST);
+      Reason reason = Reason.of(recorded.map(io.fabric8.kubernetes.api.model.Condition::getReason).orElse(null),
+          Reason.TargetLost);
       String because = recorded.map(io.fabric8.kubernetes.api.model.Condition::getMessage)
           .map(m -> m.replaceFirst("; giving the primary role back to .*$", "")).orElse("it could not be completed");
-      String done = (REASON_SWITCHOVER.equals(record.getReason()) ? "switchover" : "hand-over (" + record.getReason()
+      String done = (Reason.Switchover.is(record.getReason()) ? "switchover" : "hand-over (" + record.getReason()
           + ")") + " to " + target + " abandoned: " + because + "; " + from + " is primary again at epoch " + epoch
           + (targetFenced ? " (" + target + ", which had taken the promote, was fenced first)" : "");
       record.setCompletedAt(now());
@@ -1750,14 +1730,14 @@ public class FailoverCoordinator {
       status.setLastFailover(record);
       status.setCurrentPrimary(from);
       status.setPhase(ClusterPhase.Degraded);
-      setCondition(false, "SwitchoverAbandoned", done);
-      if (REASON_SWITCHOVER.equals(record.getReason())) {
-        setCondition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE, false, reason, done
-            + (TARGET_LOST.equals(reason) ? "" : "; change spec.targetPrimary (or any of the spec) to try again"));
+      setCondition(false, Reason.SwitchoverAbandoned, done);
+      if (Reason.Switchover.is(record.getReason())) {
+        setCondition(ConditionType.TargetPrimaryEligible, false, reason, done
+            + (reason == Reason.TargetLost ? "" : "; change spec.targetPrimary (or any of the spec) to try again"));
       }
       writeStatus();
       LOG.warnf("DirkCluster %s: %s", name, done);
-      ClusterEvents.warning(client, cluster, "SwitchoverAbandoned", done);
+      ClusterEvents.warning(client, cluster, Reason.SwitchoverAbandoned, done);
       return Optional.of(RECHECK);
     }
 
@@ -1864,30 +1844,30 @@ public class FailoverCoordinator {
       }
       ResyncCoordinator.Outcome outcome = ResyncCoordinator.reconcile(client, cluster, currentPods(), results,
           endpoint.get(), result.last().epoch(), control, resyncFirstBackoff);
-      boolean wasResyncing = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
+      boolean wasResyncing = status().condition(ConditionType.Resyncing)
           .filter(c -> "True".equals(c.getStatus())).isPresent();
       if (!outcome.refused().isEmpty()) {
         String message = String.join("; ", outcome.refused());
-        boolean same = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
-            .filter(c -> "ResyncJobRefused".equals(c.getReason()) && message.equals(c.getMessage())).isPresent();
+        boolean same = status().condition(ConditionType.Resyncing)
+            .filter(c -> Reason.ResyncJobRefused.is(c.getReason()) && message.equals(c.getMessage())).isPresent();
         if (!same) {
-          ClusterEvents.warning(client, cluster, "ResyncJobRefused", message
+          ClusterEvents.warning(client, cluster, Reason.ResyncJobRefused, message
               + ". Grant the operator's ServiceAccount create on jobs.batch or raise the namespace's quota; retried");
-          setCondition(DirkClusterStatus.CONDITION_RESYNCING, false, "ResyncJobRefused", message);
+          setCondition(ConditionType.Resyncing, false, Reason.ResyncJobRefused, message);
           status().setPhase(ClusterPhase.Degraded);
           writeStatus();
         }
       } else if (!outcome.running().isEmpty()) {
         String message = "resync Job running: " + String.join(", ", outcome.running());
-        boolean same = status().condition(DirkClusterStatus.CONDITION_RESYNCING)
+        boolean same = status().condition(ConditionType.Resyncing)
             .filter(c -> "True".equals(c.getStatus()) && message.equals(c.getMessage())).isPresent();
         if (!same) {
-          setCondition(DirkClusterStatus.CONDITION_RESYNCING, true, "ResyncJobRunning", message);
+          setCondition(ConditionType.Resyncing, true, Reason.ResyncJobRunning, message);
           status().setPhase(ClusterPhase.Resyncing);
           writeStatus();
         }
       } else if (wasResyncing) {
-        setCondition(DirkClusterStatus.CONDITION_RESYNCING, false, "NoResync", "no member is being rebuilt");
+        setCondition(ConditionType.Resyncing, false, Reason.NoResync, "no member is being rebuilt");
         if (status().getPhase() == ClusterPhase.Resyncing) {
           status().setPhase(ClusterPhase.Degraded);
         }
@@ -1904,9 +1884,9 @@ public class FailoverCoordinator {
       String previous = blocked.put(id, key);
       if (!key.equals(previous)) {
         LOG.warnf("DirkCluster %s: failover blocked: %s", name, why);
-        ClusterEvents.warning(client, cluster, "FailoverBlocked", why
+        ClusterEvents.warning(client, cluster, Reason.FailoverBlocked, why
             + ". Bring the missing member back, or set spec.failover.allowDataLoss=true to promote anyway");
-        setCondition(false, "FailoverBlocked", why);
+        setCondition(false, Reason.FailoverBlocked, why);
         status().setPhase(ClusterPhase.Degraded);
         writeStatus();
       }
@@ -1996,11 +1976,11 @@ public class FailoverCoordinator {
       return cluster.getStatus();
     }
 
-    private void setCondition(boolean inProgress, String reason, String message) {
-      setCondition(DirkClusterStatus.CONDITION_FAILOVER, inProgress, reason, message);
+    private void setCondition(boolean inProgress, Reason reason, String message) {
+      setCondition(ConditionType.FailingOver, inProgress, reason, message);
     }
 
-    private void setCondition(String type, boolean value, String reason, String message) {
+    private void setCondition(ConditionType type, boolean value, Reason reason, String message) {
       status().setConditions(Conditions.set(status().getConditions(), type, value, reason, message,
           cluster.getMetadata().getGeneration()));
     }

@@ -16,7 +16,6 @@ import java.util.stream.Collectors;
  */
 final class ChildFailures {
 
-  static final String REASON = "ChildNotApplied";
   /** How soon a failed child is tried again. */
   static final Duration RETRY = Duration.ofSeconds(10);
 

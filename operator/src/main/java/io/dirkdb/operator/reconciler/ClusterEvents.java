@@ -1,6 +1,6 @@
 package io.dirkdb.operator.reconciler;
 
-import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.EventBuilder;
@@ -19,17 +19,17 @@ public final class ClusterEvents {
 
   private ClusterEvents() {}
 
-  public static void warning(KubernetesClient client, HasMetadata cluster, String reason, String message) {
+  public static void warning(KubernetesClient client, HasMetadata cluster, Reason reason, String message) {
     record(client, cluster, "Warning", reason, message);
   }
 
   /** An Event of type Normal: something a user may want to see happened as planned. */
-  public static void normal(KubernetesClient client, HasMetadata cluster, String reason, String message) {
+  public static void normal(KubernetesClient client, HasMetadata cluster, Reason reason, String message) {
     record(client, cluster, "Normal", reason, message);
   }
 
   /** @param type Normal or Warning */
-  public static void record(KubernetesClient client, HasMetadata cluster, String type, String reason, String message) {
+  public static void record(KubernetesClient client, HasMetadata cluster, String type, Reason reason, String message) {
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     Event event = new EventBuilder()
         .withNewMetadata()
@@ -45,7 +45,7 @@ public final class ClusterEvents {
         .withResourceVersion(cluster.getMetadata().getResourceVersion())
         .endInvolvedObject()
         .withType(type)
-        .withReason(reason)
+        .withReason(reason.name())
         .withMessage(message)
         .withNewSource().withComponent(SOURCE).endSource()
         .withReportingComponent(SOURCE)

@@ -1,5 +1,7 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.ConditionType;
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
@@ -67,30 +69,30 @@ public final class ClusterStatusAggregator {
     boolean primaryLabelled = members.stream()
         .anyMatch(m -> m.getName().equals(status.getCurrentPrimary()) && ClusterNaming.ROLE_PRIMARY.equals(m.getRole()));
 
-    String reason;
+    Reason reason;
     String message;
     boolean allReady = false;
     if (ready < desired) {
-      reason = "MembersNotReady";
+      reason = Reason.MembersNotReady;
       message = ready + " of " + desired + " members ready";
     } else if (status.getCurrentPrimary() == null) {
-      reason = "PrimaryUnknown";
+      reason = Reason.PrimaryUnknown;
       message = "no member answers heartbeats as the primary yet";
     } else if (!primaryLabelled) {
-      reason = "PrimaryNotLabelled";
+      reason = Reason.PrimaryNotLabelled;
       message = "member " + status.getCurrentPrimary() + " is not labelled " + ClusterNaming.LABEL_ROLE + "=primary yet";
     } else if (proxyReady < proxyWanted) {
-      reason = "ProxyNotReady";
+      reason = Reason.ProxyNotReady;
       message = proxyReady + " of " + proxyWanted + " proxy pods ready";
     } else {
-      reason = "AllReady";
+      reason = Reason.AllReady;
       message = desired + " members and " + proxyWanted + " proxy pods ready";
       allReady = true;
     }
     status.setPhase(phase(previous.getPhase(), allReady, podsByName.isEmpty()));
     List<Condition> conditions = Conditions.set(previous.getConditions(),
-        DirkClusterStatus.CONDITION_SPEC_VALID, true, "Valid", "the spec passed every rule", generation);
-    status.setConditions(Conditions.set(conditions, DirkClusterStatus.CONDITION_READY, allReady, reason, message,
+        ConditionType.SpecValid, true, Reason.Valid, "the spec passed every rule", generation);
+    status.setConditions(Conditions.set(conditions, ConditionType.Ready, allReady, reason, message,
         generation));
     return status;
   }
@@ -108,8 +110,8 @@ public final class ClusterStatusAggregator {
     status.setPhase(ClusterPhase.Failed);
     String message = describe(violations);
     List<Condition> conditions = Conditions.set(previous.getConditions(),
-        DirkClusterStatus.CONDITION_SPEC_VALID, false, violations.get(0).reason(), message, generation);
-    status.setConditions(Conditions.set(conditions, DirkClusterStatus.CONDITION_READY, false, "InvalidSpec",
+        ConditionType.SpecValid, false, violations.get(0).reason(), message, generation);
+    status.setConditions(Conditions.set(conditions, ConditionType.Ready, false, Reason.InvalidSpec,
         "the spec is invalid; no child was created or changed: " + message, generation));
     return status;
   }

@@ -1,5 +1,7 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.ConditionType;
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import java.time.Instant;
@@ -12,14 +14,15 @@ public final class Conditions {
 
   private Conditions() {}
 
-  public static List<Condition> set(List<Condition> previous, String type, boolean status, String reason, String message,
+  public static List<Condition> set(List<Condition> previous, ConditionType type, boolean status, Reason reason,
+      String message,
       Long generation) {
     List<Condition> result = new ArrayList<>();
     String statusText = status ? "True" : "False";
     Condition old = null;
     if (previous != null) {
       for (Condition c : previous) {
-        if (type.equals(c.getType())) {
+        if (type.name().equals(c.getType())) {
           old = c;
         } else {
           result.add(c);
@@ -30,9 +33,9 @@ public final class Conditions {
         ? old.getLastTransitionTime()
         : Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     result.add(new ConditionBuilder()
-        .withType(type)
+        .withType(type.name())
         .withStatus(statusText)
-        .withReason(reason)
+        .withReason(reason.name())
         .withMessage(message)
         .withObservedGeneration(generation)
         .withLastTransitionTime(transition)

@@ -1,5 +1,7 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.ConditionType;
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
@@ -213,9 +215,9 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
         .flatMap(member -> ResyncRequest.serve(context.getClient(), stored, podsNow, member));
     resync.ifPresent(r -> {
       if (r.refusal() != null) {
-        ClusterEvents.warning(context.getClient(), stored, "ResyncRequestRefused", r.refusal());
+        ClusterEvents.warning(context.getClient(), stored, Reason.ResyncRequestRefused, r.refusal());
       } else {
-        ClusterEvents.normal(context.getClient(), stored, "ResyncRequested", "resync Job " + r.job() + " created as "
+        ClusterEvents.normal(context.getClient(), stored, Reason.ResyncRequested, "resync Job " + r.job() + " created as "
             + ResyncRequest.ANNOTATION + " asked");
       }
     });
@@ -271,8 +273,8 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
         cluster.getMetadata().getName());
     DirkClusterStatus status = cluster.getStatus() == null ? new DirkClusterStatus() : cluster.getStatus();
     // The exception's text stays in the log; the status says what happened and where to look.
-    status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_READY, false,
-        "ReconcileError", "the operator could not apply the spec (" + e.getClass().getSimpleName()
+    status.setConditions(Conditions.set(status.getConditions(), ConditionType.Ready, false,
+        Reason.ReconcileError, "the operator could not apply the spec (" + e.getClass().getSimpleName()
             + "); it retries; see the operator log", cluster.getMetadata().getGeneration()));
     cluster.setStatus(status);
     return ErrorStatusUpdateControl.patchStatus(cluster);
@@ -302,19 +304,19 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       List<ChildFailures.Failure> failed) {
     Long generation = cluster.getMetadata().getGeneration();
     if (failed.isEmpty()) {
-      status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_CHILDREN_RECONCILED, true,
-          "AllApplied", "every child resource is as the spec wants", generation));
+      status.setConditions(Conditions.set(status.getConditions(), ConditionType.ChildrenReconciled, true,
+          Reason.AllApplied, "every child resource is as the spec wants", generation));
       return;
     }
     String message = ChildFailures.describe(failed);
     String previous = cluster.getStatus() == null ? null : cluster.getStatus()
-        .condition(DirkClusterStatus.CONDITION_CHILDREN_RECONCILED).map(Condition::getMessage).orElse(null);
-    status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_CHILDREN_RECONCILED, false,
-        ChildFailures.REASON, message, generation));
+        .condition(ConditionType.ChildrenReconciled).map(Condition::getMessage).orElse(null);
+    status.setConditions(Conditions.set(status.getConditions(), ConditionType.ChildrenReconciled, false,
+        Reason.ChildNotApplied, message, generation));
     if (!message.equals(previous)) {
       String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
       failed.forEach(f -> LOG.warnf(f.error(), "DirkCluster %s: %s", id, f.describe()));
-      ClusterEvents.warning(context.getClient(), cluster, ChildFailures.REASON, message);
+      ClusterEvents.warning(context.getClient(), cluster, Reason.ChildNotApplied, message);
     }
   }
 
@@ -326,13 +328,13 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       AppliedCredentials.Decision applied) {
     Long generation = cluster.getMetadata().getGeneration();
     if (applied.reason() == null) {
-      status.setConditions(Conditions.set(status.getConditions(), AppliedCredentials.CONDITION, true,
-          AppliedCredentials.REASON_APPLIED, applied.message(), generation));
+      status.setConditions(Conditions.set(status.getConditions(), ConditionType.CredentialsApplied, true,
+          Reason.Applied, applied.message(), generation));
       return;
     }
     String previous = cluster.getStatus() == null ? null : cluster.getStatus()
-        .condition(AppliedCredentials.CONDITION).map(Condition::getMessage).orElse(null);
-    status.setConditions(Conditions.set(status.getConditions(), AppliedCredentials.CONDITION, false, applied.reason(),
+        .condition(ConditionType.CredentialsApplied).map(Condition::getMessage).orElse(null);
+    status.setConditions(Conditions.set(status.getConditions(), ConditionType.CredentialsApplied, false, applied.reason(),
         applied.message(), generation));
     if (!applied.message().equals(previous)) {
       LOG.warnf("DirkCluster %s/%s: %s", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(),
@@ -350,14 +352,14 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     List<MemberStatus> pressed = status.getMembers() == null ? List.of()
         : status.getMembers().stream().filter(m -> m.getMemoryError() != null).toList();
     if (pressed.isEmpty()) {
-      status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_MEMORY_PRESSURE, false,
-          "WithinLimits", "every member's data is within its share of the heap (--max-heap-share)", generation));
+      status.setConditions(Conditions.set(status.getConditions(), ConditionType.MemoryPressure, false,
+          Reason.WithinLimits, "every member's data is within its share of the heap (--max-heap-share)", generation));
       return;
     }
     String message = pressed.stream().map(m -> m.getName() + ": " + m.getMemoryError())
         .collect(java.util.stream.Collectors.joining("; "));
-    status.setConditions(Conditions.set(status.getConditions(), DirkClusterStatus.CONDITION_MEMORY_PRESSURE, true,
-        "WritesRefused", message, generation));
+    status.setConditions(Conditions.set(status.getConditions(), ConditionType.MemoryPressure, true,
+        Reason.WritesRefused, message, generation));
     java.util.Set<String> before = cluster.getStatus() == null || cluster.getStatus().getMembers() == null
         ? java.util.Set.of() : cluster.getStatus().getMembers().stream().filter(m -> m.getMemoryError() != null)
             .map(MemberStatus::getName).collect(java.util.stream.Collectors.toSet());
@@ -367,7 +369,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
             + "and drops go on): " + member.getMemoryError() + ". Raise spec.resources.members' memory limit (the "
             + "heap is half of it) or delete data";
         LOG.warnf("DirkCluster %s/%s: %s", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), news);
-        ClusterEvents.warning(context.getClient(), cluster, DirkClusterStatus.CONDITION_MEMORY_PRESSURE, news);
+        ClusterEvents.warning(context.getClient(), cluster, Reason.MemoryPressure, news);
       }
     }
   }
@@ -376,8 +378,8 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     if (before == null) {
       return false;
     }
-    var old = before.condition(DirkClusterStatus.CONDITION_SPEC_VALID);
-    var now = after.condition(DirkClusterStatus.CONDITION_SPEC_VALID);
+    var old = before.condition(ConditionType.SpecValid);
+    var now = after.condition(ConditionType.SpecValid);
     return old.isPresent() && now.isPresent() && Objects.equals(old.map(Condition::getStatus), now.map(Condition::getStatus))
         && Objects.equals(old.map(Condition::getMessage), now.map(Condition::getMessage));
   }

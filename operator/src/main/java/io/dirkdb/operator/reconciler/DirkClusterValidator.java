@@ -1,5 +1,6 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.dirkdb.operator.api.v1alpha1.BackupRepositorySpec;
 import io.dirkdb.operator.api.v1alpha1.BackupSpec;
 import io.dirkdb.operator.api.v1alpha1.CacheSpec;
@@ -33,53 +34,53 @@ public final class DirkClusterValidator {
     String name = cluster.getMetadata() == null ? null : cluster.getMetadata().getName();
     if (name != null && (name.length() > DirkClusterRules.MAX_NAME_LENGTH
         || !name.matches("^[a-z]([-a-z0-9]*[a-z0-9])?$"))) {
-      violations.add(new SpecViolation("metadata.name", "ClusterNameInvalid", DirkClusterRules.NAME_FITS_MESSAGE));
+      violations.add(new SpecViolation("metadata.name", Reason.ClusterNameInvalid, DirkClusterRules.NAME_FITS_MESSAGE));
     }
     if (spec == null) {
-      violations.add(new SpecViolation("spec", "SpecMissing", "the DirkCluster has no spec"));
+      violations.add(new SpecViolation("spec", Reason.SpecMissing, "the DirkCluster has no spec"));
       return violations;
     }
     if (spec.getProxy() == null || spec.getCache() == null || spec.getReplication() == null
         || spec.getFailover() == null || spec.getStorage() == null || spec.getResources() == null
         || spec.getReplication().getMode() == null) {
-      violations.add(new SpecViolation("spec", "SectionNull",
+      violations.add(new SpecViolation("spec", Reason.SectionNull,
           "spec sections proxy, cache, replication, failover, storage and resources must not be null; omit them for defaults"));
       return violations;
     }
     if (spec.getSecondaries() < 0 || spec.getSecondaries() > DirkClusterSpec.MAX_SECONDARIES) {
-      violations.add(new SpecViolation("spec.secondaries", "SecondariesOutOfRange",
+      violations.add(new SpecViolation("spec.secondaries", Reason.SecondariesOutOfRange,
           "spec.secondaries must be between 0 and " + DirkClusterSpec.MAX_SECONDARIES));
     }
     if (spec.getImage() != null && spec.getImage().isBlank()) { // unset: the operator's default image
-      violations.add(new SpecViolation("spec.image", "ImageMissing", "spec.image must name a container image"));
+      violations.add(new SpecViolation("spec.image", Reason.ImageMissing, "spec.image must name a container image"));
     }
 
     if (spec.getReplication().getMode() == ReplicationMode.SYNC && spec.getSecondaries() < 1) {
-      violations.add(new SpecViolation("spec.secondaries", "SyncNeedsSecondary",
+      violations.add(new SpecViolation("spec.secondaries", Reason.SyncNeedsSecondary,
           DirkClusterRules.SYNC_NEEDS_SECONDARY_MESSAGE));
     }
     CacheSpec cache = spec.getCache();
     int proxyPort = spec.getProxy().getPort();
     if (cache.isEnabled() && cache.getPort() == proxyPort) {
-      violations.add(new SpecViolation("spec.cache.port", "CachePortClash", DirkClusterRules.CACHE_PORT_DIFFERS_MESSAGE));
+      violations.add(new SpecViolation("spec.cache.port", Reason.CachePortClash, DirkClusterRules.CACHE_PORT_DIFFERS_MESSAGE));
     }
     if (isHealthPort(proxyPort) || (cache.isEnabled() && isHealthPort(cache.getPort()))) {
-      violations.add(new SpecViolation("spec.proxy.port", "PortReservedForHealth",
+      violations.add(new SpecViolation("spec.proxy.port", Reason.PortReservedForHealth,
           DirkClusterRules.PORTS_AVOID_HEALTH_MESSAGE));
     }
     Double share = spec.getResources().getMemberMaxHeapShare();
     if (share != null && !(share > 0 && share <= 1)) {
-      violations.add(new SpecViolation("spec.resources.memberMaxHeapShare", "HeapShareOutOfRange",
+      violations.add(new SpecViolation("spec.resources.memberMaxHeapShare", Reason.HeapShareOutOfRange,
           "spec.resources.memberMaxHeapShare must be above 0 and at most 1 (0.8: 80% of the heap), got " + share));
     }
     FailoverSpec failover = spec.getFailover();
     if (failover.isEnabled() && (long) failover.getHeartbeatIntervalMs() * failover.getFailureThreshold() > 60_000) {
-      violations.add(new SpecViolation("spec.failover.failureThreshold", "FailoverDetectionTooSlow",
+      violations.add(new SpecViolation("spec.failover.failureThreshold", Reason.FailoverDetectionTooSlow,
           DirkClusterRules.FAILOVER_DETECTION_BOUNDED_MESSAGE));
     }
     String target = spec.getTargetPrimary();
     if (target != null && !ClusterNaming.memberNames(cluster).contains(target)) {
-      violations.add(new SpecViolation("spec.targetPrimary", "TargetPrimaryNotMember",
+      violations.add(new SpecViolation("spec.targetPrimary", Reason.TargetPrimaryNotMember,
           DirkClusterRules.TARGET_PRIMARY_IS_MEMBER_MESSAGE));
     }
     if (spec.getBackup() != null) {
@@ -95,16 +96,16 @@ public final class DirkClusterValidator {
     validateRepository("spec.backup", backup, violations);
     if (backup.getSchedule() != null) {
       CronSchedule.problem(backup.getSchedule()).ifPresent(problem -> violations.add(
-          new SpecViolation("spec.backup.schedule", "BackupScheduleInvalid", "spec.backup.schedule " + problem)));
+          new SpecViolation("spec.backup.schedule", Reason.BackupScheduleInvalid, "spec.backup.schedule " + problem)));
     }
     RetentionSpec retention = backup.getRetention();
     if (retention != null && retention.getKeepLast() != null && retention.getKeepLast() < 1) {
-      violations.add(new SpecViolation("spec.backup.retention.keepLast", "RetentionInvalid",
+      violations.add(new SpecViolation("spec.backup.retention.keepLast", Reason.RetentionInvalid,
           "spec.backup.retention.keepLast must be 1 or more: the newest backup is always kept"));
     }
     if (retention != null && retention.getMaxAge() != null
         && !retention.getMaxAge().matches(DirkClusterRules.RETENTION_AGE_PATTERN)) {
-      violations.add(new SpecViolation("spec.backup.retention.maxAge", "RetentionInvalid",
+      violations.add(new SpecViolation("spec.backup.retention.maxAge", Reason.RetentionInvalid,
           "spec.backup.retention.maxAge must be a number of days, hours or minutes, like 30d, 12h or 90m, got '"
               + retention.getMaxAge() + "'"));
     }
@@ -113,18 +114,18 @@ public final class DirkClusterValidator {
   private static void validateRecovery(RecoverySpec recovery, List<SpecViolation> violations) {
     validateRepository("spec.bootstrap.recovery", recovery, violations);
     if (recovery.getTargetLsn() != null && recovery.getTargetTime() != null) {
-      violations.add(new SpecViolation("spec.bootstrap.recovery.targetTime", "RecoveryTargetAmbiguous",
+      violations.add(new SpecViolation("spec.bootstrap.recovery.targetTime", Reason.RecoveryTargetAmbiguous,
           DirkClusterRules.ONE_RECOVERY_TARGET_MESSAGE));
     }
     if (recovery.getTargetLsn() != null && recovery.getTargetLsn() < 0) {
-      violations.add(new SpecViolation("spec.bootstrap.recovery.targetLsn", "RecoveryTargetInvalid",
+      violations.add(new SpecViolation("spec.bootstrap.recovery.targetLsn", Reason.RecoveryTargetInvalid,
           "spec.bootstrap.recovery.targetLsn must be 0 or more"));
     }
     if (recovery.getTargetTime() != null) {
       try {
         java.time.OffsetDateTime.parse(recovery.getTargetTime());
       } catch (java.time.format.DateTimeParseException e) {
-        violations.add(new SpecViolation("spec.bootstrap.recovery.targetTime", "RecoveryTargetInvalid",
+        violations.add(new SpecViolation("spec.bootstrap.recovery.targetTime", Reason.RecoveryTargetInvalid,
             "spec.bootstrap.recovery.targetTime must be an RFC 3339 time like 2026-12-07T17:00:00Z, got '"
                 + recovery.getTargetTime() + "'"));
       }
@@ -134,10 +135,10 @@ public final class DirkClusterValidator {
   private static void validateRepository(String path, BackupRepositorySpec repository, List<SpecViolation> violations) {
     String url = repository.getRepository();
     if (url == null || url.isBlank()) {
-      violations.add(new SpecViolation(path + ".repository", "BackupRepositoryMissing",
+      violations.add(new SpecViolation(path + ".repository", Reason.BackupRepositoryMissing,
           path + ".repository is required: the s3://BUCKET/PREFIX where the backups are"));
     } else if (!url.matches(DirkClusterRules.S3_REPOSITORY_PATTERN)) {
-      violations.add(new SpecViolation(path + ".repository", "BackupRepositoryInvalid",
+      violations.add(new SpecViolation(path + ".repository", Reason.BackupRepositoryInvalid,
           path + ".repository must be s3://BUCKET/PREFIX, got '" + url + "': the operator supports S3 repositories"
               + " only (a directory would need one volume shared by the backup Jobs, the archiver and the restore)"));
     }
@@ -159,7 +160,7 @@ public final class DirkClusterValidator {
     boolean sizeChanged = existingSize != null && !existingSize.equals(new Quantity(storage.getSize()));
     boolean classChanged = !Objects.equals(claim.getStorageClassName(), storage.getStorageClassName());
     if (sizeChanged || classChanged) {
-      return List.of(new SpecViolation("spec.storage", "StorageFixed", DirkClusterRules.STORAGE_FIXED_MESSAGE));
+      return List.of(new SpecViolation("spec.storage", Reason.StorageFixed, DirkClusterRules.STORAGE_FIXED_MESSAGE));
     }
     return List.of();
   }

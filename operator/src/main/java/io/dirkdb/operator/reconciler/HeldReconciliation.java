@@ -1,5 +1,7 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.ConditionType;
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
@@ -16,10 +18,6 @@ import org.jboss.logging.Logger;
  * Each is a condition (True while it holds, False once lifted) and an Event when it starts and ends.
  */
 final class HeldReconciliation {
-
-  static final String CONDITION_PAUSED = "ReconciliationPaused";
-  static final String CONDITION_HIBERNATED = "Hibernated";
-  static final String CONDITION_FENCED = "FencedByUser";
   private static final Logger LOG = Logger.getLogger(HeldReconciliation.class);
 
   private HeldReconciliation() {}
@@ -30,15 +28,15 @@ final class HeldReconciliation {
         : Serialization.clone(cluster.getStatus());
     String message = "the annotation " + ClusterAnnotations.RECONCILIATION + "=paused holds every change, failover "
         + "included; remove it to resume (kubectl dirk resume " + cluster.getMetadata().getName() + ")";
-    set(client, cluster, status, CONDITION_PAUSED, true, "PausedByUser", message, "ReconciliationPaused");
+    set(client, cluster, status, ConditionType.ReconciliationPaused, true, Reason.PausedByUser, message, Reason.ReconciliationPaused);
     return status;
   }
 
   /** Records that a paused cluster is reconciled again. */
   static void notPaused(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status) {
-    if (wasTrue(cluster, CONDITION_PAUSED)) {
-      set(client, cluster, status, CONDITION_PAUSED, false, "Reconciling", "reconciliation resumed",
-          "ReconciliationResumed");
+    if (wasTrue(cluster, ConditionType.ReconciliationPaused)) {
+      set(client, cluster, status, ConditionType.ReconciliationPaused, false, Reason.Reconciling, "reconciliation resumed",
+          Reason.ReconciliationResumed);
     }
   }
 
@@ -52,17 +50,17 @@ final class HeldReconciliation {
         String message = "the annotation " + ClusterAnnotations.HIBERNATION + " is \"" + value + "\", which the operator"
             + " does not know: only \"on\" hibernates the cluster, \"off\" (or no annotation) runs it; it keeps running";
         Condition before = cluster.getStatus() == null ? null
-            : cluster.getStatus().condition(CONDITION_HIBERNATED).orElse(null);
-        status.setConditions(Conditions.set(status.getConditions(), CONDITION_HIBERNATED, false, "InvalidValue",
+            : cluster.getStatus().condition(ConditionType.Hibernated).orElse(null);
+        status.setConditions(Conditions.set(status.getConditions(), ConditionType.Hibernated, false, Reason.InvalidValue,
             message, cluster.getMetadata().getGeneration()));
         if (before == null || !message.equals(before.getMessage())) {
-          ClusterEvents.warning(client, cluster, "HibernationValueInvalid", message);
+          ClusterEvents.warning(client, cluster, Reason.HibernationValueInvalid, message);
         }
         return;
       }
-      if (wasTrue(cluster, CONDITION_HIBERNATED)) {
-        set(client, cluster, status, CONDITION_HIBERNATED, false, "Awake", "hibernation ended; the pods start on "
-            + "their volumes", "HibernationEnded");
+      if (wasTrue(cluster, ConditionType.Hibernated)) {
+        set(client, cluster, status, ConditionType.Hibernated, false, Reason.Awake, "hibernation ended; the pods start on "
+            + "their volumes", Reason.HibernationEnded);
       }
       return;
     }
@@ -71,16 +69,16 @@ final class HeldReconciliation {
         + "=off (or remove it) to wake the cluster"
         : "fenced; " + memberPods.size() + " member pods still stopping"
             + (fenceProblems.isEmpty() ? "" : " (not fenced: " + String.join("; ", fenceProblems) + ")");
-    set(client, cluster, status, CONDITION_HIBERNATED, true, "HibernatedByUser", message, "Hibernating");
+    set(client, cluster, status, ConditionType.Hibernated, true, Reason.HibernatedByUser, message, Reason.Hibernating);
   }
 
   /** The FencedByUser condition: who is held fenced, and whether the primary is (then no failover either). */
   static void fenced(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status, Set<String> fenced,
       List<String> problems) {
     if (fenced.isEmpty()) {
-      if (wasTrue(cluster, CONDITION_FENCED)) {
-        set(client, cluster, status, CONDITION_FENCED, false, "NoneFenced", "no member is fenced by "
-            + ClusterAnnotations.FENCED_MEMBERS, "MembersUnfenced");
+      if (wasTrue(cluster, ConditionType.FencedByUser)) {
+        set(client, cluster, status, ConditionType.FencedByUser, false, Reason.NoneFenced, "no member is fenced by "
+            + ClusterAnnotations.FENCED_MEMBERS, Reason.MembersUnfenced);
       }
       return;
     }
@@ -91,17 +89,17 @@ final class HeldReconciliation {
         + (ClusterAnnotations.fencedMembersMalformed(cluster) ? " (the annotation is not a JSON list of pod names, "
             + "so every member is held)" : "")
         + (problems.isEmpty() ? "" : "; not reached: " + String.join("; ", problems));
-    set(client, cluster, status, CONDITION_FENCED, true, "FencedByUser", message, "MembersFenced");
+    set(client, cluster, status, ConditionType.FencedByUser, true, Reason.FencedByUser, message, Reason.MembersFenced);
   }
 
-  private static boolean wasTrue(DirkCluster cluster, String type) {
+  private static boolean wasTrue(DirkCluster cluster, ConditionType type) {
     return cluster.getStatus() != null && cluster.getStatus().condition(type)
         .filter(c -> "True".equals(c.getStatus())).isPresent();
   }
 
   /** Sets the condition; a change of its status or message is also a Normal Event and a log line. */
-  private static void set(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status, String type,
-      boolean value, String reason, String message, String eventReason) {
+  private static void set(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status, ConditionType type,
+      boolean value, Reason reason, String message, Reason eventReason) {
     Condition before = cluster.getStatus() == null ? null : cluster.getStatus().condition(type).orElse(null);
     status.setConditions(Conditions.set(status.getConditions(), type, value, reason, message,
         cluster.getMetadata().getGeneration()));

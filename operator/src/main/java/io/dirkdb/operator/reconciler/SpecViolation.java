@@ -1,5 +1,7 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.Reason;
+
 /**
  * One broken rule of a DirkCluster spec.
  *
@@ -7,4 +9,4 @@ package io.dirkdb.operator.reconciler;
  * @param reason a CamelCase reason for the condition and the Event, e.g. {@code SyncNeedsSecondary}
  * @param message what is wrong and how to fix it, for a person
  */
-public record SpecViolation(String field, String reason, String message) {}
+public record SpecViolation(String field, Reason reason, String message) {}

@@ -1,5 +1,6 @@
 package io.dirkdb.operator.resync;
 
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.heartbeat.HeartbeatReport;
@@ -156,7 +157,7 @@ public final class ResyncCoordinator {
           : "it was fenced by a failover";
       LOG.infof("%s/%s: resync of %s by Job %s: %s", namespace, cluster.getMetadata().getName(), member,
           job.getMetadata().getName(), why);
-      ClusterEvents.normal(client, cluster, "ResyncStarted", "rebuilding " + member + " from " + primary.id()
+      ClusterEvents.normal(client, cluster, Reason.ResyncStarted, "rebuilding " + member + " from " + primary.id()
           + " by Job " + job.getMetadata().getName() + ": " + why);
     }
     return new Outcome(running, recheck, refused);
@@ -191,10 +192,10 @@ public final class ResyncCoordinator {
     }
     String name = job.getMetadata().getName();
     if (ResyncJobs.succeeded(job)) {
-      ClusterEvents.normal(client, cluster, "ResyncSucceeded", member + " was rebuilt by Job " + name
+      ClusterEvents.normal(client, cluster, Reason.ResyncSucceeded, member + " was rebuilt by Job " + name
           + " and follows the primary again");
     } else {
-      ClusterEvents.warning(client, cluster, "ResyncFailed", "Job " + name + " could not rebuild " + member
+      ClusterEvents.warning(client, cluster, Reason.ResyncFailed, "Job " + name + " could not rebuild " + member
           + "; the operator retries with backoff; see the Job's logs (kubectl logs job/" + name + ")");
     }
     try {

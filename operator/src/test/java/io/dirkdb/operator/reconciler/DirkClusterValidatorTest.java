@@ -1,5 +1,6 @@
 package io.dirkdb.operator.reconciler;
 
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
@@ -23,9 +24,9 @@ class DirkClusterValidatorTest {
     cluster.getMetadata().setName("a".repeat(42));
     assertThat(validator.validate(cluster)).isEmpty();
     cluster.getMetadata().setName("a".repeat(43));
-    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("ClusterNameInvalid");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.ClusterNameInvalid);
     cluster.getMetadata().setName("1demo");
-    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("ClusterNameInvalid");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.ClusterNameInvalid);
   }
 
   @Test
@@ -34,14 +35,14 @@ class DirkClusterValidatorTest {
     cluster.getSpec().getReplication().setMode(ReplicationMode.SYNC);
     assertThat(validator.validate(cluster)).isEmpty();
     cluster.getSpec().setSecondaries(0);
-    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("SyncNeedsSecondary");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.SyncNeedsSecondary);
   }
 
   @Test
   void cachePortClashCountsOnlyWhileTheCacheRuns() {
     DirkCluster cluster = cluster();
     cluster.getSpec().getCache().setPort(3949);
-    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("CachePortClash");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.CachePortClash);
     cluster.getSpec().getCache().setEnabled(false);
     assertThat(validator.validate(cluster)).isEmpty();
   }
@@ -55,7 +56,7 @@ class DirkClusterValidatorTest {
     assertThat(validator.validate(cluster)).isEmpty();
     for (double share : new double[] {0, -0.5, 1.2}) {
       cluster.getSpec().getResources().setMemberMaxHeapShare(share);
-      assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("HeapShareOutOfRange");
+      assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.HeapShareOutOfRange);
     }
   }
 
@@ -78,14 +79,14 @@ class DirkClusterValidatorTest {
     cluster.getSpec().getProxy().setPort(8081);
     cluster.getSpec().getFailover().setHeartbeatIntervalMs(60_000);
     assertThat(validator.validate(cluster)).extracting(SpecViolation::reason)
-        .containsExactly("SyncNeedsSecondary", "PortReservedForHealth", "FailoverDetectionTooSlow");
+        .containsExactly(Reason.SyncNeedsSecondary, Reason.PortReservedForHealth, Reason.FailoverDetectionTooSlow);
   }
 
   @Test
   void nullSectionIsReportedInsteadOfFailingLater() {
     DirkCluster cluster = cluster();
     cluster.getSpec().setCache(null);
-    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("SectionNull");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.SectionNull);
   }
 
   private static DirkCluster cluster() {
@@ -105,10 +106,10 @@ class DirkClusterValidatorTest {
     cluster.getSpec().setBootstrap(bootstrap);
     assertThat(validator.validate(cluster)).isEmpty();
     recovery.setTargetTime("2026-12-07T17:00:00Z");
-    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("RecoveryTargetAmbiguous");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.RecoveryTargetAmbiguous);
     recovery.setTargetLsn(null);
     recovery.setTargetTime("yesterday");
-    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("RecoveryTargetInvalid");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.RecoveryTargetInvalid);
   }
 
   @Test
@@ -116,10 +117,10 @@ class DirkClusterValidatorTest {
     DirkCluster cluster = cluster();
     var backup = new io.dirkdb.operator.api.v1alpha1.BackupSpec();
     cluster.getSpec().setBackup(backup);
-    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly("BackupRepositoryMissing");
+    assertThat(validator.validate(cluster)).extracting(SpecViolation::reason).containsExactly(Reason.BackupRepositoryMissing);
     backup.setRepository("file:///backups/demo");
     assertThat(validator.validate(cluster)).singleElement().satisfies(v -> {
-      assertThat(v.reason()).isEqualTo("BackupRepositoryInvalid");
+      assertThat(v.reason()).isEqualTo(Reason.BackupRepositoryInvalid);
       assertThat(v.message()).contains("S3 repositories only");
     });
     backup.setRepository("s3://bucket");
@@ -140,7 +141,7 @@ class DirkClusterValidatorTest {
     backup.setSchedule("0 25 * * *");
     cluster.getSpec().setBackup(backup);
     assertThat(validator.validate(cluster)).singleElement().satisfies(v -> {
-      assertThat(v.reason()).isEqualTo("BackupScheduleInvalid");
+      assertThat(v.reason()).isEqualTo(Reason.BackupScheduleInvalid);
       assertThat(v.message()).contains("hour field '25'");
     });
     backup.setSchedule("@daily");
@@ -149,6 +150,6 @@ class DirkClusterValidatorTest {
     retention.setKeepLast(0);
     backup.setRetention(retention);
     assertThat(validator.validate(cluster)).extracting(SpecViolation::reason)
-        .containsExactly("RetentionInvalid", "RetentionInvalid");
+        .containsExactly(Reason.RetentionInvalid, Reason.RetentionInvalid);
   }
 }

@@ -12,19 +12,6 @@ import java.util.Optional;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class DirkClusterStatus {
 
-  public static final String CONDITION_READY = "Ready";
-  public static final String CONDITION_SPEC_VALID = "SpecValid";
-  /** True while a failover or switchover runs; False with the reason it ended or was blocked. */
-  public static final String CONDITION_FAILOVER = "FailingOver";
-  /** False when spec.targetPrimary names a member that cannot take over now, with why. */
-  public static final String CONDITION_TARGET_PRIMARY_ELIGIBLE = "TargetPrimaryEligible";
-  /** True while a resync Job rebuilds a member; its message names the Job. */
-  public static final String CONDITION_RESYNCING = "Resyncing";
-  /** False when the operator could not create or update a child (names it and the API server's answer). */
-  public static final String CONDITION_CHILDREN_RECONCILED = "ChildrenReconciled";
-  /** True while a member refuses writes that add data (or a secondary stopped following) for lack of heap. */
-  public static final String CONDITION_MEMORY_PRESSURE = "MemoryPressure";
-
   @JsonPropertyDescription("Pending, Creating, Ready, Degraded, FailingOver, Resyncing, Hibernated or Failed.")
   private ClusterPhase phase;
 
@@ -50,6 +37,12 @@ public class DirkClusterStatus {
   @JsonPropertyDescription("metadata.generation of the spec this status describes.")
   private Long observedGeneration;
 
+  /** The condition of this type, if the status has one. */
+  public Optional<Condition> condition(ConditionType type) {
+    return condition(type.name());
+  }
+
+  /** The condition of this type, if the status has one (for readers of a stored status; the operator names a {@link ConditionType}). */
   public Optional<Condition> condition(String type) {
     return conditions == null ? Optional.empty() : conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
   }

@@ -14,8 +14,8 @@ import io.dirkdb.operator.dependent.ReferencedSecrets;
 import io.dirkdb.operator.dependent.ClusterNaming;
 import io.dirkdb.operator.dependent.MemberStatefulSets;
 import io.dirkdb.operator.reconciler.ClusterEvents;
+import io.dirkdb.operator.reconciler.StatusWriter;
 import io.dirkdb.operator.reconciler.ClusterStatusAggregator;
-import io.dirkdb.operator.reconciler.Conditions;
 import io.dirkdb.operator.reconciler.ImageDefaults;
 import io.dirkdb.operator.resync.ResyncCoordinator;
 import io.dirkdb.heartbeat.FenceReport;
@@ -320,23 +320,20 @@ public class FailoverCoordinator {
       if (result == null) {
         continue;
       }
-      member.setMissedHeartbeats(result.missed());
-      if (result.last() != null) {
-        member.setEpoch(result.last().epoch());
-        member.setLsn(result.last().lsn());
+      if (result.last() == null) {
+        StatusWriter.heartbeat(member, result.missed(), null, null, null);
+      } else {
         // Lag as the operator sees it: records the primary has that this member has not.
-        member.setLag(primaryLsn < 0 ? null : Math.max(0L, primaryLsn - result.last().lsn()));
+        StatusWriter.heartbeat(member, result.missed(), result.last().epoch(), result.last().lsn(),
+            primaryLsn < 0 ? null : Math.max(0L, primaryLsn - result.last().lsn()));
         HeartbeatReport.Memory memory = result.last().memory();
         if (memory != null) {
-          member.setDataBytes(memory.dataBytes());
-          member.setHeapLimitBytes(memory.heapLimit());
-          member.setHeapMaxBytes(memory.heapMax());
-          member.setMemoryError(memory.pressure());
+          StatusWriter.memory(member, memory.dataBytes(), memory.heapLimit(), memory.heapMax(), memory.pressure());
         }
       }
     }
     if (blocked.containsKey(ResourceID.fromResource(cluster)) && status.getPhase() != ClusterPhase.FailingOver) {
-      status.setPhase(ClusterPhase.Degraded);
+      StatusWriter.failoverBlocked(status);
     }
   }
 
@@ -405,7 +402,7 @@ public class FailoverCoordinator {
         String message = answering.get() + " answers as primary at epoch " + roles.currentEpoch()
             + (named == null ? "" : " (the status named " + named + ")");
         LOG.infof("DirkCluster %s: %s", name, message);
-        status.setCurrentPrimary(answering.get());
+        StatusWriter.primaryAnswers(status, answering.get());
         writeStatus();
         ClusterEvents.normal(client, cluster, Reason.PrimaryFound, message);
       }
@@ -811,8 +808,7 @@ public class FailoverCoordinator {
       record.setStep(STEP_STARTED);
       record.setGeneration(cluster.getMetadata().getGeneration());
       DirkClusterStatus status = status();
-      status.setLastFailover(record);
-      status.setPhase(ClusterPhase.FailingOver);
+      StatusWriter.failoverStarted(status, record);
       boolean switchover = planned(reason.name());
       setCondition(true, switchover ? Reason.SwitchoverStarted : Reason.FailoverStarted, message);
       writeStatus(); // before anything moves: a restarted operator resumes from here
@@ -996,9 +992,7 @@ public class FailoverCoordinator {
       DirkClusterStatus status = status();
       record.setCompletedAt(now());
       record.setStep(STEP_COMPLETED);
-      status.setLastFailover(record);
-      status.setCurrentPrimary(to);
-      status.setPhase(ClusterPhase.Degraded); // the aggregator makes it Ready once every member is
+      StatusWriter.failoverEnded(status, record, to); // observation makes it Ready once every member is
       long millis = Duration.between(Instant.parse(record.getStartedAt()), Instant.now()).toMillis();
       String message = (switchover ? "switchover" : "failover") + " done: " + to + " is primary at epoch " + epoch
           + (from == null ? "" : to.equals(from) ? " (again)" : " (was " + from + ")");
@@ -1211,7 +1205,7 @@ public class FailoverCoordinator {
             + promote.lsn() + "): promoting it at epoch " + epoch + " instead of " + record.getToPrimary();
         record.setToPrimary(promote.member());
         record.setEpoch(epoch);
-        status().setLastFailover(record);
+        StatusWriter.failoverStep(status(), record);
         setCondition(true, Reason.FailoverStarted, message);
         writeStatus();
         LOG.infof("DirkCluster %s: %s", name, message);
@@ -1283,7 +1277,7 @@ public class FailoverCoordinator {
         LOG.warnf("DirkCluster %s: %s, given the primary role back at epoch %d, answers %s at epoch %d: it is "
             + "promoted at epoch %d instead", name, from, record.getEpoch(), now.role(), now.epoch(), next);
         record.setEpoch(next);
-        status().setLastFailover(record);
+        StatusWriter.failoverStep(status(), record);
         writeStatus();
       }
       return null;
@@ -1340,8 +1334,7 @@ public class FailoverCoordinator {
           + "role back at epoch " + epoch;
       record.setToPrimary(from);
       record.setEpoch(epoch);
-      status().setLastFailover(record);
-      status().setPhase(ClusterPhase.FailingOver);
+      StatusWriter.failoverStarted(status(), record);
       blocked.remove(id);
       setCondition(true, Reason.FailoverStarted, message);
       writeStatus();
@@ -1479,7 +1472,7 @@ public class FailoverCoordinator {
     private void advance(FailoverRecord record, String step) {
       if (STEPS.indexOf(step) > STEPS.indexOf(record.getStep())) {
         record.setStep(step);
-        status().setLastFailover(record);
+        StatusWriter.failoverStep(status(), record);
         writeStatus();
       }
     }
@@ -1528,7 +1521,7 @@ public class FailoverCoordinator {
         // out), this operator or a restarted one alike.
         record.setStep(STEP_PROMOTING);
       }
-      status().setLastFailover(record);
+      StatusWriter.failoverStep(status(), record);
       setCondition(true, Reason.FailoverStarted, message);
       writeStatus();
       LOG.warnf("DirkCluster %s: %s", name, message);
@@ -1569,7 +1562,7 @@ public class FailoverCoordinator {
       String message = why + "; promoting " + promote.member() + " at epoch " + promote.newEpoch() + " instead";
       record.setToPrimary(promote.member());
       record.setEpoch(promote.newEpoch());
-      status().setLastFailover(record);
+      StatusWriter.failoverStep(status(), record);
       blocked.remove(id);
       setCondition(true, Reason.FailoverStarted, message);
       writeStatus();
@@ -1639,7 +1632,7 @@ public class FailoverCoordinator {
           record.setEpoch(Math.max(record.getEpoch(), highestEpochSeen()) + 1);
         }
         record.setStep(STEP_ABANDONING);
-        status().setLastFailover(record);
+        StatusWriter.failoverStep(status(), record);
         setCondition(true, why, message + "; giving the primary role back to " + from + " at epoch "
             + record.getEpoch() + (promoteSent ? " once " + target + ", which may hold the promote, is fenced or its "
             + "lease has run out" : ""));
@@ -1680,7 +1673,7 @@ public class FailoverCoordinator {
             LOG.warnf("DirkCluster %s: %s answers %s at epoch %d, the give-back's epoch or above: it takes the primary "
                 + "role back at epoch %d instead", name, from, heartbeat.role(), heartbeat.epoch(), next);
             record.setEpoch(next);
-            status().setLastFailover(record);
+            StatusWriter.failoverStep(status(), record);
             writeStatus();
             targetChecks.computeIfPresent(id, (k, c) -> new TargetCheck(target + "@" + next, c.promoteEpoch(),
                 c.leaseFrom(), c.fenced()));
@@ -1727,9 +1720,7 @@ public class FailoverCoordinator {
       record.setStep(STEP_ABANDONED);
       record.setToPrimary(from);
       DirkClusterStatus status = status();
-      status.setLastFailover(record);
-      status.setCurrentPrimary(from);
-      status.setPhase(ClusterPhase.Degraded);
+      StatusWriter.failoverEnded(status, record, from); // observation makes it Ready once every member is
       setCondition(false, Reason.SwitchoverAbandoned, done);
       if (Reason.Switchover.is(record.getReason())) {
         setCondition(ConditionType.TargetPrimaryEligible, false, reason, done
@@ -1854,7 +1845,7 @@ public class FailoverCoordinator {
           ClusterEvents.warning(client, cluster, Reason.ResyncJobRefused, message
               + ". Grant the operator's ServiceAccount create on jobs.batch or raise the namespace's quota; retried");
           setCondition(ConditionType.Resyncing, false, Reason.ResyncJobRefused, message);
-          status().setPhase(ClusterPhase.Degraded);
+          StatusWriter.resyncRefused(status());
           writeStatus();
         }
       } else if (!outcome.running().isEmpty()) {
@@ -1863,14 +1854,12 @@ public class FailoverCoordinator {
             .filter(c -> "True".equals(c.getStatus()) && message.equals(c.getMessage())).isPresent();
         if (!same) {
           setCondition(ConditionType.Resyncing, true, Reason.ResyncJobRunning, message);
-          status().setPhase(ClusterPhase.Resyncing);
+          StatusWriter.resyncing(status());
           writeStatus();
         }
       } else if (wasResyncing) {
         setCondition(ConditionType.Resyncing, false, Reason.NoResync, "no member is being rebuilt");
-        if (status().getPhase() == ClusterPhase.Resyncing) {
-          status().setPhase(ClusterPhase.Degraded);
-        }
+        StatusWriter.resyncEnded(status());
         writeStatus();
       }
       // Reload labels the resync pass may have moved.
@@ -1887,7 +1876,7 @@ public class FailoverCoordinator {
         ClusterEvents.warning(client, cluster, Reason.FailoverBlocked, why
             + ". Bring the missing member back, or set spec.failover.allowDataLoss=true to promote anyway");
         setCondition(false, Reason.FailoverBlocked, why);
-        status().setPhase(ClusterPhase.Degraded);
+        StatusWriter.failoverBlocked(status());
         writeStatus();
       }
     }
@@ -1981,8 +1970,7 @@ public class FailoverCoordinator {
     }
 
     private void setCondition(ConditionType type, boolean value, Reason reason, String message) {
-      status().setConditions(Conditions.set(status().getConditions(), type, value, reason, message,
-          cluster.getMetadata().getGeneration()));
+      StatusWriter.condition(status(), type, value, reason, message, cluster.getMetadata().getGeneration());
     }
 
     /**

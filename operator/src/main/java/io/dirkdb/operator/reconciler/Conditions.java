@@ -9,12 +9,12 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Sets conditions the Kubernetes way: lastTransitionTime moves only when the status flips. */
-public final class Conditions {
+/** Sets conditions the Kubernetes way (lastTransitionTime moves only when the status flips), for StatusWriter. */
+final class Conditions {
 
   private Conditions() {}
 
-  public static List<Condition> set(List<Condition> previous, ConditionType type, boolean status, Reason reason,
+  static List<Condition> set(List<Condition> previous, ConditionType type, boolean status, Reason reason,
       String message,
       Long generation) {
     List<Condition> result = new ArrayList<>();

@@ -273,9 +273,9 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
         cluster.getMetadata().getName());
     DirkClusterStatus status = cluster.getStatus() == null ? new DirkClusterStatus() : cluster.getStatus();
     // The exception's text stays in the log; the status says what happened and where to look.
-    status.setConditions(Conditions.set(status.getConditions(), ConditionType.Ready, false,
+    StatusWriter.condition(status, ConditionType.Ready, false,
         Reason.ReconcileError, "the operator could not apply the spec (" + e.getClass().getSimpleName()
-            + "); it retries; see the operator log", cluster.getMetadata().getGeneration()));
+            + "); it retries; see the operator log", cluster.getMetadata().getGeneration());
     cluster.setStatus(status);
     return ErrorStatusUpdateControl.patchStatus(cluster);
   }
@@ -304,15 +304,15 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       List<ChildFailures.Failure> failed) {
     Long generation = cluster.getMetadata().getGeneration();
     if (failed.isEmpty()) {
-      status.setConditions(Conditions.set(status.getConditions(), ConditionType.ChildrenReconciled, true,
-          Reason.AllApplied, "every child resource is as the spec wants", generation));
+      StatusWriter.condition(status, ConditionType.ChildrenReconciled, true,
+          Reason.AllApplied, "every child resource is as the spec wants", generation);
       return;
     }
     String message = ChildFailures.describe(failed);
     String previous = cluster.getStatus() == null ? null : cluster.getStatus()
         .condition(ConditionType.ChildrenReconciled).map(Condition::getMessage).orElse(null);
-    status.setConditions(Conditions.set(status.getConditions(), ConditionType.ChildrenReconciled, false,
-        Reason.ChildNotApplied, message, generation));
+    StatusWriter.condition(status, ConditionType.ChildrenReconciled, false,
+        Reason.ChildNotApplied, message, generation);
     if (!message.equals(previous)) {
       String id = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
       failed.forEach(f -> LOG.warnf(f.error(), "DirkCluster %s: %s", id, f.describe()));
@@ -328,14 +328,14 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
       AppliedCredentials.Decision applied) {
     Long generation = cluster.getMetadata().getGeneration();
     if (applied.reason() == null) {
-      status.setConditions(Conditions.set(status.getConditions(), ConditionType.CredentialsApplied, true,
-          Reason.Applied, applied.message(), generation));
+      StatusWriter.condition(status, ConditionType.CredentialsApplied, true,
+          Reason.Applied, applied.message(), generation);
       return;
     }
     String previous = cluster.getStatus() == null ? null : cluster.getStatus()
         .condition(ConditionType.CredentialsApplied).map(Condition::getMessage).orElse(null);
-    status.setConditions(Conditions.set(status.getConditions(), ConditionType.CredentialsApplied, false, applied.reason(),
-        applied.message(), generation));
+    StatusWriter.condition(status, ConditionType.CredentialsApplied, false, applied.reason(),
+        applied.message(), generation);
     if (!applied.message().equals(previous)) {
       LOG.warnf("DirkCluster %s/%s: %s", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(),
           applied.message());
@@ -352,14 +352,14 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     List<MemberStatus> pressed = status.getMembers() == null ? List.of()
         : status.getMembers().stream().filter(m -> m.getMemoryError() != null).toList();
     if (pressed.isEmpty()) {
-      status.setConditions(Conditions.set(status.getConditions(), ConditionType.MemoryPressure, false,
-          Reason.WithinLimits, "every member's data is within its share of the heap (--max-heap-share)", generation));
+      StatusWriter.condition(status, ConditionType.MemoryPressure, false,
+          Reason.WithinLimits, "every member's data is within its share of the heap (--max-heap-share)", generation);
       return;
     }
     String message = pressed.stream().map(m -> m.getName() + ": " + m.getMemoryError())
         .collect(java.util.stream.Collectors.joining("; "));
-    status.setConditions(Conditions.set(status.getConditions(), ConditionType.MemoryPressure, true,
-        Reason.WritesRefused, message, generation));
+    StatusWriter.condition(status, ConditionType.MemoryPressure, true,
+        Reason.WritesRefused, message, generation);
     java.util.Set<String> before = cluster.getStatus() == null || cluster.getStatus().getMembers() == null
         ? java.util.Set.of() : cluster.getStatus().getMembers().stream().filter(m -> m.getMemoryError() != null)
             .map(MemberStatus::getName).collect(java.util.stream.Collectors.toSet());

@@ -51,8 +51,8 @@ final class HeldReconciliation {
             + " does not know: only \"on\" hibernates the cluster, \"off\" (or no annotation) runs it; it keeps running";
         Condition before = cluster.getStatus() == null ? null
             : cluster.getStatus().condition(ConditionType.Hibernated).orElse(null);
-        status.setConditions(Conditions.set(status.getConditions(), ConditionType.Hibernated, false, Reason.InvalidValue,
-            message, cluster.getMetadata().getGeneration()));
+        StatusWriter.condition(status, ConditionType.Hibernated, false, Reason.InvalidValue,
+            message, cluster.getMetadata().getGeneration());
         if (before == null || !message.equals(before.getMessage())) {
           ClusterEvents.warning(client, cluster, Reason.HibernationValueInvalid, message);
         }
@@ -64,7 +64,7 @@ final class HeldReconciliation {
       }
       return;
     }
-    status.setPhase(ClusterPhase.Hibernated);
+    StatusWriter.hibernated(status);
     String message = memberPods.isEmpty() ? "every pod is stopped, volumes kept; set " + ClusterAnnotations.HIBERNATION
         + "=off (or remove it) to wake the cluster"
         : "fenced; " + memberPods.size() + " member pods still stopping"
@@ -101,8 +101,8 @@ final class HeldReconciliation {
   private static void set(KubernetesClient client, DirkCluster cluster, DirkClusterStatus status, ConditionType type,
       boolean value, Reason reason, String message, Reason eventReason) {
     Condition before = cluster.getStatus() == null ? null : cluster.getStatus().condition(type).orElse(null);
-    status.setConditions(Conditions.set(status.getConditions(), type, value, reason, message,
-        cluster.getMetadata().getGeneration()));
+    StatusWriter.condition(status, type, value, reason, message,
+        cluster.getMetadata().getGeneration());
     if (before == null || !(value ? "True" : "False").equals(before.getStatus())
         || !message.equals(before.getMessage())) {
       LOG.infof("DirkCluster %s/%s: %s", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(),

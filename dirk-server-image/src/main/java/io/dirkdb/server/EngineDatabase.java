@@ -8,7 +8,7 @@ import io.dirkdb.sql.Statement;
 import java.nio.file.Path;
 
 /** The real thing: the DirkDB parser and the durable engine of a data directory. */
-public final class EngineDatabase implements Database {
+public final class EngineDatabase implements MemberDatabase {
     private final Engine engine;
 
     private EngineDatabase(Engine engine) {

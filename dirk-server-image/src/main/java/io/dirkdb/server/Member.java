@@ -47,7 +47,7 @@ public final class Member implements AutoCloseable {
     }
 
     private final String id;
-    private final Database database;
+    private final MemberDatabase database;
     private final Path dataDirectory; // null: state kept in memory only (tests)
     private volatile MemberState state;
     /**
@@ -104,7 +104,7 @@ public final class Member implements AutoCloseable {
         }
     }
 
-    private Member(String id, Database database, Path dataDirectory, MemberState state, Bootstrap bootstrap) {
+    private Member(String id, MemberDatabase database, Path dataDirectory, MemberState state, Bootstrap bootstrap) {
         this.id = id;
         this.database = database;
         this.dataDirectory = dataDirectory;
@@ -117,16 +117,16 @@ public final class Member implements AutoCloseable {
      * {@code configuredRole}, which only decides the start of a fresh directory. A member alone
      * (no peers) that starts empty as primary starts a new history.
      */
-    public static Member start(String id, Database database, Path dataDirectory, Role configuredRole) {
+    public static Member start(String id, MemberDatabase database, Path dataDirectory, Role configuredRole) {
         return start(id, database, dataDirectory, configuredRole, Bootstrap.ALONE);
     }
 
     /**
-     * As {@link #start(String, Database, Path, Role)}; an empty primary with {@code bootstrap.peers()}
+     * As {@link #start(String, MemberDatabase, Path, Role)}; an empty primary with {@code bootstrap.peers()}
      * takes no write until all of them answered without data (then it starts the history), and
      * fences itself if one of them holds data: it never starts a second history over theirs.
      */
-    public static Member start(String id, Database database, Path dataDirectory, Role configuredRole,
+    public static Member start(String id, MemberDatabase database, Path dataDirectory, Role configuredRole,
                                Bootstrap bootstrap) {
         MemberState state = dataDirectory == null ? null : MemberState.load(dataDirectory);
         if (state == null) {
@@ -536,7 +536,7 @@ public final class Member implements AutoCloseable {
         return id;
     }
 
-    public Database database() {
+    public MemberDatabase database() {
         return database;
     }
 

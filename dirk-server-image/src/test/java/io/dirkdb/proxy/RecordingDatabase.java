@@ -3,7 +3,7 @@ package io.dirkdb.proxy;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
 import io.dirkdb.engine.Session;
-import io.dirkdb.server.Database;
+import io.dirkdb.server.MemberDatabase;
 import io.dirkdb.sql.Parser;
 import io.dirkdb.sql.SqlStatement;
 import io.dirkdb.sql.Statement;
@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * naming the member and the session's database, counts the writes it gets (each adds one to its
  * LSN), and knows the databases given to it. Routing tests need nothing more.
  */
-public final class RecordingDatabase implements Database {
+public final class RecordingDatabase implements MemberDatabase {
     /** One statement that reached this member: its kind and the database its session was on. */
     public record Executed(StatementKind kind, String database, Set<String> tables) {}
 

@@ -6,7 +6,6 @@ import io.dirkdb.protocol.Request;
 import io.dirkdb.protocol.RequestScanner;
 import io.dirkdb.testing.RawClient;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;

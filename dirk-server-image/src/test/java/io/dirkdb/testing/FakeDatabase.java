@@ -3,7 +3,7 @@ package io.dirkdb.testing;
 import io.dirkdb.DirkException;
 import io.dirkdb.engine.Result;
 import io.dirkdb.engine.Session;
-import io.dirkdb.server.Database;
+import io.dirkdb.server.MemberDatabase;
 import io.dirkdb.sql.ControlStatement;
 import io.dirkdb.sql.Statement;
 import io.dirkdb.sql.StatementKind;
@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * write), {@code use D}, {@code boom} (an internal failure), {@code slow MILLIS} (a slow write),
  * and the {@code dirk ...} control statements.
  */
-public final class FakeDatabase implements Database {
+public final class FakeDatabase implements MemberDatabase {
     public record FakeStatement(StatementKind kind, String verb, String argument) implements Statement {
         @Override
         public Set<String> readTables() {

@@ -21,7 +21,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.List;
 
 /**
  * Makes certificate authorities and certificates for tests in-process, with the JDK alone: a

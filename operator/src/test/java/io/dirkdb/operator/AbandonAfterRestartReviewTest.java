@@ -9,7 +9,7 @@ import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.dirkdb.operator.failover.FailoverCoordinator;
-import io.dirkdb.operator.failover.HeartbeatProber;
+import io.dirkdb.operator.failover.ClusterProber;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.test.junit.QuarkusTest;
@@ -38,7 +38,7 @@ class AbandonAfterRestartReviewTest {
   Operator operator;
 
   @Inject
-  HeartbeatProber prober;
+  ClusterProber prober;
 
   @Inject
   FailoverCoordinator coordinator;

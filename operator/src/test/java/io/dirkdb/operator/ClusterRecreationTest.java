@@ -7,7 +7,7 @@ import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterSpec;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
-import io.dirkdb.operator.failover.HeartbeatProber;
+import io.dirkdb.operator.failover.ClusterProber;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -32,7 +32,7 @@ class ClusterRecreationTest {
   KubernetesClient client;
 
   @Inject
-  HeartbeatProber prober;
+  ClusterProber prober;
 
   @Test
   void aClusterMadeAgainUnderItsNameIsNotDegradedByTheDeletedOnesBlockedFailover() throws Exception {

@@ -1,7 +1,5 @@
 package io.dirkdb.operator;
 
-import static io.dirkdb.operator.TestClusters.awaitChildren;
-import static io.dirkdb.operator.TestClusters.standardChildren;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -38,7 +38,7 @@ class FencedPrimaryTest {
   KubernetesClient client;
 
   @Inject
-  io.dirkdb.operator.failover.HeartbeatProber prober;
+  io.dirkdb.operator.failover.ClusterProber prober;
 
   @Test
   void aPrimaryFencedByHandIsHandedOverWithoutLosingAcknowledgedWrites() throws Exception {

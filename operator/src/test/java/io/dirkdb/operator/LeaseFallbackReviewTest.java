@@ -8,7 +8,7 @@ import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.dirkdb.operator.dependent.MemberStatefulSets;
-import io.dirkdb.operator.failover.HeartbeatProber;
+import io.dirkdb.operator.failover.ClusterProber;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.test.junit.QuarkusTest;
@@ -39,7 +39,7 @@ class LeaseFallbackReviewTest {
   Operator operator;
 
   @Inject
-  HeartbeatProber prober;
+  ClusterProber prober;
 
   /**
    * The primary is cut off from the operator only (its secondary still streams from it and renews its lease), and

@@ -3,7 +3,7 @@ package io.dirkdb.operator;
 import static org.awaitility.Awaitility.await;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
-import io.dirkdb.operator.failover.HeartbeatProber;
+import io.dirkdb.operator.failover.ClusterProber;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RegisteredController;
@@ -67,7 +67,7 @@ final class OperatorRestart {
    * Stops the operator as {@link #stopLikeAPodDeletion} does, forgets what its probes learnt (a new process has heard no member
    * yet), waits {@code away} with no operator, dates its Lease back and starts it again.
    */
-  static void restartAsANewProcess(Operator operator, KubernetesClient client, HeartbeatProber prober,
+  static void restartAsANewProcess(Operator operator, KubernetesClient client, ClusterProber prober,
       Duration away) {
     stopLikeAPodDeletion(operator);
     try {
@@ -87,7 +87,7 @@ final class OperatorRestart {
    * As {@link #restartAsANewProcess} with no time away, and the failover coordinator's in-memory maps emptied too
    * (the promotes it sent, the candidates it gave up, the leases it heard): a new process knows only the status.
    */
-  static void restartForgettingEverything(Operator operator, KubernetesClient client, HeartbeatProber prober,
+  static void restartForgettingEverything(Operator operator, KubernetesClient client, ClusterProber prober,
       io.dirkdb.operator.failover.FailoverCoordinator coordinator) throws ReflectiveOperationException {
     stopLikeAPodDeletion(operator);
     try {

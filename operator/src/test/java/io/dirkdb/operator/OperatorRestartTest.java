@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
-import io.dirkdb.operator.failover.HeartbeatProber;
+import io.dirkdb.operator.failover.ClusterProber;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -41,7 +41,7 @@ class OperatorRestartTest {
   Operator operator;
 
   @Inject
-  HeartbeatProber prober;
+  ClusterProber prober;
 
   /**
    * A primary whose readiness probe fails (a busy node) but which answers heartbeats is not lost. A new

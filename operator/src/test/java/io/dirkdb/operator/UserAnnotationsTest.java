@@ -43,7 +43,7 @@ class UserAnnotationsTest {
   io.javaoperatorsdk.operator.Operator operator;
 
   @Inject
-  io.dirkdb.operator.failover.HeartbeatProber prober;
+  io.dirkdb.operator.failover.ClusterProber prober;
 
   @Inject
   io.dirkdb.operator.failover.FailoverCoordinator coordinator;

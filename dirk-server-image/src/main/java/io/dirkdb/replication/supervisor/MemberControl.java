@@ -1,6 +1,5 @@
 package io.dirkdb.replication.supervisor;
 
-import io.dirkdb.DirkException;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.heartbeat.MemberAddress;
 import java.io.IOException;

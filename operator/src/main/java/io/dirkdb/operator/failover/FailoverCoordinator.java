@@ -33,7 +33,6 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -92,7 +91,7 @@ public class FailoverCoordinator {
   static final Duration RECHECK_WITHOUT_PODS_MAX = Duration.ofSeconds(30);
   private static final int CONTROL_TIMEOUT_MILLIS = 2000;
 
-  private final HeartbeatProber prober;
+  private final ClusterProber prober;
   /** When each cluster's primary was first seen lost (in memory: a restarted operator waits the delay again). */
   private final Map<ResourceID, Long> lostSince = new ConcurrentHashMap<>();
   /** The last blocked reason reported per cluster, so a blocked failover is one Event, not one per pass. */
@@ -187,7 +186,7 @@ public class FailoverCoordinator {
   private final Path tlsRoot = ClusterTls.defaultRoot();
 
   @Inject
-  public FailoverCoordinator(HeartbeatProber prober, ImageDefaults images,
+  public FailoverCoordinator(ClusterProber prober, ImageDefaults images,
       @ConfigProperty(name = "dirk.operator.resync.first-backoff-seconds", defaultValue = "10") int resyncBackoffSeconds,
       @ConfigProperty(name = "dirk.operator.switchover.timeout-seconds", defaultValue = "30") int handOverTimeoutSeconds) {
     this.prober = prober;
@@ -1084,7 +1083,7 @@ public class FailoverCoordinator {
       if (probed != null && probed.last() != null) {
         leaseMillis = Math.max(leaseMillis, probed.last().leaseMillis());
       }
-      Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
+      Duration margin = ClusterProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
       Duration left = Duration.ofNanos(earlier.endedNanos() + TimeUnit.MILLISECONDS.toNanos(leaseMillis)
           + margin.toNanos() - System.nanoTime());
       if (left.compareTo(Duration.ofMillis(5)) > 0) {
@@ -1221,7 +1220,7 @@ public class FailoverCoordinator {
         long said = last != null && last.last() != null ? last.last().leaseMillis() : 0;
         Duration lease = Duration.ofMillis(Math.max(said > 0 ? said : startedLease(from).toMillis(),
             leases.getOrDefault(id, 0L)));
-        Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
+        Duration margin = ClusterProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
         long base = attempt.lastDetachNanos();
         java.util.OptionalLong renewed = prober.lastLeaseRenewalNanos(id, from);
         if (renewed.isPresent() && renewed.getAsLong() - base > 0) {
@@ -1791,7 +1790,7 @@ public class FailoverCoordinator {
         leases.merge(id, said, Math::max);
       }
       Duration lease = Duration.ofMillis(leases.getOrDefault(id, startedLease(target).toMillis()));
-      Duration margin = HeartbeatProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
+      Duration margin = ClusterProber.probeTimeout(cluster.getSpec().getFailover().getHeartbeatIntervalMs());
       Duration left = Duration.ofNanos(check.leaseFrom() + lease.toNanos() + margin.toNanos() - System.nanoTime());
       if (left.compareTo(Duration.ofMillis(5)) <= 0) {
         return Optional.empty();

@@ -18,15 +18,15 @@ public class HeartbeatEventSource extends AbstractEventSource<ProbeResult, DirkC
 
   public static final String NAME = "member-heartbeats";
 
-  private final HeartbeatProber prober;
+  private final ClusterProber prober;
   private final Consumer<DirkCluster> onDeleted;
 
-  public HeartbeatEventSource(HeartbeatProber prober) {
+  public HeartbeatEventSource(ClusterProber prober) {
     this(prober, cluster -> {});
   }
 
   /** As above; {@code onDeleted} also forgets what else the operator keeps in memory about a deleted cluster. */
-  public HeartbeatEventSource(HeartbeatProber prober, Consumer<DirkCluster> onDeleted) {
+  public HeartbeatEventSource(ClusterProber prober, Consumer<DirkCluster> onDeleted) {
     super(ProbeResult.class, NAME);
     this.prober = prober;
     this.onDeleted = onDeleted;

@@ -2,12 +2,10 @@ package io.dirkdb.operator.reconciler;
 
 import io.dirkdb.operator.api.v1alpha1.ConditionType;
 import io.dirkdb.operator.api.v1alpha1.Reason;
-import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.dependent.ClusterNaming;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.util.ArrayList;

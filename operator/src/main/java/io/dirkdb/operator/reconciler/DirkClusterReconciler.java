@@ -24,7 +24,7 @@ import io.dirkdb.operator.dependent.SecondaryStatefulSetDependent;
 import io.dirkdb.operator.dependent.ServiceAccountDependent;
 import io.dirkdb.operator.failover.FailoverCoordinator;
 import io.dirkdb.operator.failover.HeartbeatEventSource;
-import io.dirkdb.operator.failover.HeartbeatProber;
+import io.dirkdb.operator.failover.ClusterProber;
 import io.dirkdb.operator.failover.StatusPatch;
 import io.dirkdb.operator.failover.UserFences;
 import io.dirkdb.operator.resync.ResyncRequest;
@@ -94,7 +94,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
   private final DirkClusterValidator validator = new DirkClusterValidator();
 
   @Inject
-  HeartbeatProber prober;
+  ClusterProber prober;
 
   @Inject
   FailoverCoordinator failover;

@@ -2,7 +2,6 @@ package io.dirkdb.operator.reconciler;
 
 import io.dirkdb.operator.api.v1alpha1.ConditionType;
 import io.dirkdb.operator.api.v1alpha1.Reason;
-import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.fabric8.kubernetes.api.model.Condition;

@@ -32,7 +32,7 @@ class RotatedPasswordProbeTest {
   Path root;
 
   private MemberServer server;
-  private HeartbeatProber prober;
+  private ClusterProber prober;
 
   @AfterEach
   void stop() {
@@ -55,7 +55,7 @@ class RotatedPasswordProbeTest {
       assertThat(plain.probe(-1).isPrimary()).isTrue();
     }
 
-    prober = new HeartbeatProber(2);
+    prober = new ClusterProber(2);
     ResourceID id = new ResourceID("demo", "ns");
     // The Secret was changed (or auth.secretName pointed at a new one): the operator reads the new passwords.
     prober.watch(id, 200, List.of(member), null, new ClusterCredentials("admin-new", "app-new"));

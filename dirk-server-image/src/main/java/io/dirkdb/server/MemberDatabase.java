@@ -8,7 +8,7 @@ import io.dirkdb.sql.Statement;
  * What the server needs from the language and the engine. Production uses
  * {@link EngineDatabase}; tests of the network layer may plug in a small fake.
  */
-public interface Database extends AutoCloseable {
+public interface MemberDatabase extends AutoCloseable {
 
     /** @throws io.dirkdb.DirkException when the text is not a valid statement */
     Statement parse(String text);

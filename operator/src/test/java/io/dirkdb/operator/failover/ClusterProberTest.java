@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The prober's miss accounting on a clock, rounds and probe threads the test drives. */
-class HeartbeatProberTest {
+class ClusterProberTest {
 
   static final int INTERVAL_MS = 1000;
   static final long INTERVAL = TimeUnit.MILLISECONDS.toNanos(INTERVAL_MS);
@@ -33,7 +33,7 @@ class HeartbeatProberTest {
   final AtomicInteger answered = new AtomicInteger();
   volatile boolean hang = true;
 
-  final HeartbeatProber.Ticker ticker = new HeartbeatProber.Ticker() {
+  final ClusterProber.Ticker ticker = new ClusterProber.Ticker() {
     @Override
     public Runnable every(long intervalMillis, Runnable round) {
       rounds.add(round);
@@ -47,7 +47,7 @@ class HeartbeatProberTest {
   /** The lease epoch each probe carried (-1: no renewal). */
   final List<Long> leaseEpochs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  final HeartbeatProber.Heartbeats heartbeats = new HeartbeatProber.Heartbeats() {
+  final ClusterProber.Heartbeats heartbeats = new ClusterProber.Heartbeats() {
     @Override
     public HeartbeatReport probe(long leaseEpoch) throws Exception {
       leaseEpochs.add(leaseEpoch);
@@ -72,7 +72,7 @@ class HeartbeatProberTest {
   @Test
   void aProbeStillQueuedBehindBusyThreadsCountsNoMiss() {
     List<Runnable> queued = new ArrayList<>();
-    HeartbeatProber prober = prober(queued::add); // every probe thread busy: nothing ever starts
+    ClusterProber prober = prober(queued::add); // every probe thread busy: nothing ever starts
     for (int i = 0; i < 10; i++) {
       round();
     }
@@ -82,7 +82,7 @@ class HeartbeatProberTest {
 
   @Test
   void aProbeSentAndUnansweredCountsOneMissPerIntervalFromWhenItWasSent() throws Exception {
-    HeartbeatProber prober = prober(runInThread());
+    ClusterProber prober = prober(runInThread());
     round();
     assertThat(sent.await(5, TimeUnit.SECONDS)).isTrue();
     round();
@@ -95,7 +95,7 @@ class HeartbeatProberTest {
   @Test
   void aProbeSentLateIsMeasuredFromItsSendingNotFromItsRound() {
     List<Runnable> queued = new ArrayList<>();
-    HeartbeatProber prober = prober(queued::add);
+    ClusterProber prober = prober(queued::add);
     round();
     round();
     round(); // queued for two intervals behind other clusters' probes
@@ -107,7 +107,7 @@ class HeartbeatProberTest {
 
   @Test
   void roundsThatRanLateOrBunchedUpAfterAPauseCountNoMiss() throws Exception {
-    HeartbeatProber prober = prober(runInThread());
+    ClusterProber prober = prober(runInThread());
     round();
     assertThat(sent.await(5, TimeUnit.SECONDS)).isTrue();
     // The operator stalls for 3 intervals (a GC pause, a starved node): the late round and the
@@ -123,7 +123,7 @@ class HeartbeatProberTest {
 
   @Test
   void anAnswerClearsTheMisses() throws Exception {
-    HeartbeatProber prober = prober(runInThread());
+    ClusterProber prober = prober(runInThread());
     round();
     assertThat(sent.await(5, TimeUnit.SECONDS)).isTrue();
     round();
@@ -140,7 +140,7 @@ class HeartbeatProberTest {
   @Test
   void onlyTheMemberHeldForPrimaryHasItsLeaseRenewedAndFromTheFirstProbeAfterItIsHeld() {
     hang = false;
-    HeartbeatProber prober = prober(Runnable::run);
+    ClusterProber prober = prober(Runnable::run);
     round();
     round(); // it said primary at epoch 1, but nobody holds it for primary: an old primary back from a partition
     assertThat(leaseEpochs).containsExactly(-1L, -1L);
@@ -159,7 +159,7 @@ class HeartbeatProberTest {
   @Test
   void aResultSaysWhenItsAnswerArrived() {
     hang = false;
-    HeartbeatProber prober = prober(Runnable::run);
+    ClusterProber prober = prober(Runnable::run);
     assertThat(prober.results(CLUSTER).get(MEMBER.id()).answeredAt()).isZero();
     round();
     long first = prober.results(CLUSTER).get(MEMBER.id()).answeredAt();
@@ -174,8 +174,8 @@ class HeartbeatProberTest {
     assertThat(second.showedDataOnlyAfter(new ProbeResult(MEMBER, 0, second.last(), first, 0))).isFalse();
   }
 
-  private HeartbeatProber prober(Executor probes) {
-    HeartbeatProber prober = new HeartbeatProber(ticker, probes, clock::get, (endpoint, timeout, tls) -> heartbeats);
+  private ClusterProber prober(Executor probes) {
+    ClusterProber prober = new ClusterProber(ticker, probes, clock::get, (endpoint, timeout, tls) -> heartbeats);
     prober.watch(CLUSTER, INTERVAL_MS, List.of(MEMBER));
     clock.addAndGet(-INTERVAL); // the first round() below is the first round
     return prober;
@@ -195,7 +195,7 @@ class HeartbeatProberTest {
     };
   }
 
-  private static int missed(HeartbeatProber prober) {
+  private static int missed(ClusterProber prober) {
     return prober.results(CLUSTER).get(MEMBER.id()).missed();
   }
 }

@@ -14,7 +14,6 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -47,9 +46,9 @@ import org.jboss.logging.Logger;
  * replica probes nothing.
  */
 @ApplicationScoped
-public class HeartbeatProber {
+public class ClusterProber {
 
-  private static final Logger LOG = Logger.getLogger(HeartbeatProber.class);
+  private static final Logger LOG = Logger.getLogger(ClusterProber.class);
   /** An LSN-only change is reported at most this often, so a busy cluster does not rewrite its status per write. */
   private static final long LSN_REPORT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -87,7 +86,7 @@ public class HeartbeatProber {
   private volatile Consumer<ResourceID> listener = id -> {};
 
   @Inject
-  public HeartbeatProber(@ConfigProperty(name = "dirk.operator.prober.threads", defaultValue = "8") int threads) {
+  public ClusterProber(@ConfigProperty(name = "dirk.operator.prober.threads", defaultValue = "8") int threads) {
     this(scheduledTicker(), pool(threads), System::nanoTime, new Connector() {
       @Override
       public Heartbeats open(MemberAddress endpoint, int timeoutMillis, TlsSettings tls) {
@@ -116,7 +115,7 @@ public class HeartbeatProber {
   }
 
   /** For tests: the rounds, the probe threads, the clock and the member connections are the caller's. */
-  HeartbeatProber(Ticker ticks, Executor probes, LongSupplier nanoTime,
+  ClusterProber(Ticker ticks, Executor probes, LongSupplier nanoTime,
       Connector connect) {
     this.ticks = ticks;
     this.probes = probes;

@@ -71,8 +71,13 @@ class GettingStartedDemoTest {
 
     List<String> tail;
     try (Running demo = Running.start(work, DEMO)) {
-      await("the shell's prompt").atMost(Duration.ofMinutes(4))
-          .until(() -> demo.output.stream().anyMatch(l -> l.startsWith("Connected to 127.0.0.1:3951.")));
+      try {
+        await("the shell's prompt").atMost(Duration.ofMinutes(4))
+            .until(() -> demo.output.stream().anyMatch(l -> l.startsWith("Connected to 127.0.0.1:3951.")));
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        fail("./dirk demo opened no shell within 4 minutes; its output:\n" + joined(demo.output) + "\nits errors:\n"
+            + Files.readString(demo.errors));
+      }
       assertThat(normalized(banner(demo.output))).as("the demo's first lines, as the page shows them")
           .isEqualTo(normalized(page.demoBanner()));
       Map<String, Long> pids = pids(demo.output);
@@ -253,10 +258,12 @@ class GettingStartedDemoTest {
   private static final class Running implements AutoCloseable {
     final Process process;
     final List<String> output = new CopyOnWriteArrayList<>();
+    final Path errors;
     private final OutputStream input;
 
-    private Running(Process process) {
+    private Running(Process process, Path errors) {
       this.process = process;
+      this.errors = errors;
       this.input = process.getOutputStream();
       Thread reader = new Thread(() -> {
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
@@ -273,8 +280,10 @@ class GettingStartedDemoTest {
       reader.start();
     }
 
+    /** Its standard error goes to a file beside: a terminal library's notices there are not the page's output. */
     static Running start(Path directory, String command) throws IOException {
-      return new Running(bash(directory, "exec " + command).redirectErrorStream(true).start());
+      Path errors = Files.createTempFile(directory, "stderr-", ".log");
+      return new Running(bash(directory, "exec " + command).redirectError(errors.toFile()).start(), errors);
     }
 
     void type(String line) {

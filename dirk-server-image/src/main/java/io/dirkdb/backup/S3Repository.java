@@ -2,7 +2,9 @@ package io.dirkdb.backup;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,14 +12,17 @@ import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * A repository in an S3 bucket under a prefix (AWS S3, MinIO, Ceph, s3proxy, ...). An object becomes visible only once
@@ -30,12 +35,22 @@ final class S3Repository implements Repository {
     private final String prefix; // "" or ending with "/"
     private final String description;
     private volatile boolean batchDeletes = true;
+    /** Files larger than a part go up in parts (S3 takes at most 5 GiB in one PUT, and a failed PUT starts over). */
+    private final long partBytes;
 
-    private S3Repository(S3Client client, String bucket, String prefix, String description) {
+    /** Default part size of multipart uploads; S3's minimum is 5 MiB (but for the last part), its maximum 5 GiB. */
+    static final long DEFAULT_PART_MIB = 64;
+    static final long MIN_PART_MIB = 5;
+    static final long MAX_PART_MIB = 5 * 1024;
+    /** S3 takes at most 10,000 parts: a larger file gets larger parts. */
+    static final int MAX_PARTS = 10_000;
+
+    private S3Repository(S3Client client, String bucket, String prefix, String description, long partBytes) {
         this.client = client;
         this.bucket = bucket;
         this.prefix = prefix;
         this.description = description;
+        this.partBytes = partBytes;
     }
 
     static Repository open(String bucket, String prefix, Repositories.S3Settings settings, Map<String, String> environment)
@@ -48,6 +63,7 @@ final class S3Repository implements Repository {
         if (region == null) {
             region = "us-east-1";
         }
+        long partBytes = partMib(environment.get("DIRK_S3_PART_MB")) << 20;
         boolean pathStyle = settings.pathStyle() != null ? settings.pathStyle()
                 : "true".equalsIgnoreCase(environment.getOrDefault("DIRK_S3_PATH_STYLE", "").strip());
         try {
@@ -62,10 +78,27 @@ final class S3Repository implements Repository {
             }
             String normalized = prefix.isEmpty() ? "" : prefix + "/";
             return new S3Repository(builder.build(), bucket, normalized,
-                    "s3://" + bucket + "/" + normalized + (endpoint != null ? " at " + endpoint : ""));
+                    "s3://" + bucket + "/" + normalized + (endpoint != null ? " at " + endpoint : ""), partBytes);
         } catch (SdkException | IllegalArgumentException e) {
             throw new BackupException("cannot use the S3 repository s3://" + bucket + "/" + prefix + ": " + e.getMessage(), e);
         }
+    }
+
+    private static long partMib(String setting) throws BackupException {
+        String text = blankToNull(setting);
+        if (text == null) {
+            return DEFAULT_PART_MIB;
+        }
+        try {
+            long mib = Long.parseLong(text);
+            if (mib >= MIN_PART_MIB && mib <= MAX_PART_MIB) {
+                return mib;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new BackupException("DIRK_S3_PART_MB=" + text + " is not a part size S3 takes: a whole number of MiB from "
+                + MIN_PART_MIB + " to " + MAX_PART_MIB + " (default " + DEFAULT_PART_MIB + ")");
     }
 
     private static String blankToNull(String text) {
@@ -78,10 +111,100 @@ final class S3Repository implements Repository {
 
     @Override
     public void put(String name, Path file) throws IOException {
+        long size = Files.size(file);
+        long part = Math.max(partBytes, (size + MAX_PARTS - 1) / MAX_PARTS);
+        if (size <= part) {
+            try {
+                client.putObject(b -> b.bucket(bucket).key(prefix + name), RequestBody.fromFile(file));
+            } catch (SdkException e) {
+                throw failure("storing", name, e);
+            }
+            return;
+        }
+        putInParts(name, file, size, part);
+    }
+
+    /**
+     * A multipart upload: the object appears only once every part is in and the upload is completed, so a reader never
+     * sees part of it; a failed upload is aborted, so its parts do not linger (and cost) in the bucket. Each part is read
+     * from the file again if the SDK retries it.
+     */
+    private void putInParts(String name, Path file, long size, long part) throws IOException {
+        String key = prefix + name;
+        String uploadId;
         try {
-            client.putObject(b -> b.bucket(bucket).key(prefix + name), RequestBody.fromFile(file));
+            uploadId = client.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
         } catch (SdkException e) {
-            throw failure("storing", name, e);
+            throw failure("starting the upload of", name, e);
+        }
+        try {
+            List<CompletedPart> parts = new ArrayList<>();
+            int number = 1;
+            for (long offset = 0; offset < size; offset += part, number++) {
+                long from = offset;
+                long length = Math.min(part, size - offset);
+                int partNumber = number;
+                ContentStreamProvider content = () -> {
+                    try {
+                        InputStream in = Files.newInputStream(file);
+                        in.skipNBytes(from);
+                        return new LimitedInputStream(in, length);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                };
+                UploadPartResponse uploaded = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                        .partNumber(partNumber).contentLength(length),
+                        RequestBody.fromContentProvider(content, length, "application/octet-stream"));
+                parts.add(CompletedPart.builder().partNumber(partNumber).eTag(uploaded.eTag()).build());
+            }
+            client.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                    .multipartUpload(m -> m.parts(parts)));
+        } catch (SdkException | UncheckedIOException e) {
+            try {
+                client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+            } catch (SdkException abort) {
+                e.addSuppressed(abort);
+            }
+            if (e instanceof UncheckedIOException io) {
+                throw new BackupException("storing " + name + " in " + description + " failed: reading " + file + ": "
+                        + io.getCause().getMessage(), io.getCause());
+            }
+            throw failure("storing", name, (SdkException) e);
+        }
+    }
+
+    /** The first {@code remaining} bytes of a stream: one part of a file. */
+    private static final class LimitedInputStream extends java.io.FilterInputStream {
+        private long remaining;
+
+        LimitedInputStream(InputStream in, long remaining) {
+            super(in);
+            this.remaining = remaining;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int b = super.read();
+            if (b >= 0) {
+                remaining--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int n = super.read(buffer, offset, (int) Math.min(length, remaining));
+            if (n > 0) {
+                remaining -= n;
+            }
+            return n;
         }
     }
 

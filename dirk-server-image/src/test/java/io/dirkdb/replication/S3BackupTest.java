@@ -180,4 +180,40 @@ class S3BackupTest extends ReplicaSetFixture {
         assertThat(refused[0]).isEqualTo("1");
         assertThat(refused[2]).startsWith("dirk backup list: listing backups/* in s3://backups/cli/");
     }
+
+    @Test
+    void aFileLargerThanAPartGoesUpInPartsAndReadsBackWholeWithNoUploadLeftOpen() throws Exception {
+        s3 = S3ProxyServer.start(root.resolve("s3"), "backups");
+        java.nio.file.Path file = root.resolve("big.bin");
+        byte[] data = new byte[12 * 1024 * 1024 + 1]; // 5 + 5 + 2 MiB and a byte
+        new java.util.Random(7).nextBytes(data);
+        java.nio.file.Files.write(file, data);
+        try (Repository repo = Repositories.open("s3://backups/parts", new Repositories.S3Settings(s3.endpoint(), null,
+                true), Map.of("DIRK_S3_PART_MB", "5"))) {
+            repo.put("base/big.bin", file);
+            assertThat(repo.list("base/")).extracting(Repository.Entry::size).containsExactly((long) data.length);
+            try (java.io.InputStream in = repo.get("base/big.bin")) {
+                assertThat(in.readAllBytes()).isEqualTo(data);
+            }
+        }
+        try (software.amazon.awssdk.services.s3.S3Client raw = software.amazon.awssdk.services.s3.S3Client.builder()
+                .httpClientBuilder(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder())
+                .endpointOverride(java.net.URI.create(s3.endpoint())).forcePathStyle(true)
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1).build()) {
+            // A multipart object's ETag ends with its part count; a single PUT's does not.
+            assertThat(raw.headObject(b -> b.bucket("backups").key("parts/base/big.bin")).eTag()).endsWith("-3\"");
+            assertThat(raw.listMultipartUploads(b -> b.bucket("backups")).uploads()).as("uploads left open").isEmpty();
+        }
+    }
+
+    @Test
+    void aPartSizeS3DoesNotTakeIsRefusedWithTheRangeItTakes() throws Exception {
+        s3 = S3ProxyServer.start(root.resolve("s3"), "backups");
+        for (String size : List.of("1", "6000", "big")) {
+            assertThatThrownBy(() -> Repositories.open("s3://backups/parts", new Repositories.S3Settings(s3.endpoint(),
+                    null, true), Map.of("DIRK_S3_PART_MB", size)))
+                    .hasMessageContaining("DIRK_S3_PART_MB=" + size + " is not a part size S3 takes")
+                    .hasMessageContaining("from 5 to 5120");
+        }
+    }
 }

@@ -59,7 +59,10 @@ class ReferenceDriftTest {
     }
   }
 
-  /** The section one level above the heading that starts with {@code start} ("" when there is none). */
+  /**
+   * The section one level above the heading that starts with {@code start}, when that is a group of a few commands
+   * (level 3 or deeper: "Backups", `dirk bench`); "" when there is none or it is one of the page's top sections.
+   */
   private static String enclosingSection(String page, String start) {
     String[] lines = page.split("\n", -1);
     int found = -1;
@@ -78,6 +81,10 @@ class ReferenceDriftTest {
     for (int i = found - 1; i >= 0; i--) {
       int parentLevel = lines[i].startsWith("#") ? lines[i].indexOf(' ') : -1;
       if (parentLevel > 0 && parentLevel < level) {
+        if (parentLevel <= 2) {
+          // A page's top sections hold many commands: an option documented under another command is not this one's.
+          return "";
+        }
         String parent = lines[i].substring(parentLevel + 1);
         String text = section(page, parent);
         return text == null ? "" : text;

@@ -14,9 +14,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code kubectl dirk client NAME}: port-forwards a free local port to a ready proxy pod of the cluster and runs
@@ -26,60 +24,47 @@ import picocli.CommandLine.Parameters;
 @Command(name = "client", description = "Open the DirkDB client on the cluster through a port-forward to its proxy, "
     + "authenticated with the cluster's password (runs `dirk` from the PATH; without it, keeps the port-forward open "
     + "and prints the command).")
-final class ClientCommand implements Runnable {
+final class ClientCommand extends ClusterCommand {
 
   static final String DEFAULT_SECRET_SUFFIX = "-credentials";
 
-  @CommandLine.ParentCommand
-  KubectlDirk root;
-
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Parameters(index = "0", paramLabel = "NAME", description = "The DirkCluster.")
-  String name;
-
   @Override
-  public void run() {
-    PrintWriter out = spec.commandLine().getOut();
-    try (KubernetesClient client = root.client()) {
-      String namespace = root.namespace(client);
-      GenericKubernetesResource cluster = DirkClusters.get(client, namespace, name);
-      Guards.refuseWhilePausedOrHibernated(cluster, "serve clients");
-      JsonNode clusterSpec = DirkClusters.tree(cluster).path("spec");
-      String password = password(client, namespace, clusterSpec);
-      int port = clusterSpec.path("proxy").path("port").asInt(3949);
-      Pod proxy = readyProxyPod(client, namespace);
-      try (LocalPortForward forward = client.pods().inNamespace(namespace).withName(proxy.getMetadata().getName())
-          .portForward(port)) {
-        int local = forward.getLocalPort();
-        String tls = clusterSpec.path("tls").isMissingNode() || clusterSpec.path("tls").isNull() ? ""
-            : " (the cluster has spec.tls: add the client's --tls options)";
-        File dirk = onPath("dirk");
-        if (dirk == null) {
-          out.println("Forwarding 127.0.0.1:" + local + " to " + proxy.getMetadata().getName() + ":" + port
-              + "; `dirk` is not on the PATH, so connect with" + tls + ":");
-          out.println("  DIRK_PASSWORD=<the \"password\" key of Secret " + secretName(clusterSpec) + "> dirk client 127.0.0.1 "
-              + local);
-          out.println("Press Ctrl-C to stop the port-forward.");
-          out.flush();
-          new CountDownLatch(1).await();
-          return;
-        }
-        out.println("Connected through 127.0.0.1:" + local + " to " + proxy.getMetadata().getName() + tls);
+  void run(KubernetesClient client, String namespace, PrintWriter out) {
+    GenericKubernetesResource cluster = DirkClusters.get(client, namespace, name);
+    Guards.refuseWhilePausedOrHibernated(cluster, "serve clients");
+    JsonNode clusterSpec = DirkClusters.tree(cluster).path("spec");
+    String password = password(client, namespace, clusterSpec);
+    int port = clusterSpec.path("proxy").path("port").asInt(3949);
+    Pod proxy = readyProxyPod(client, namespace);
+    try (LocalPortForward forward = client.pods().inNamespace(namespace).withName(proxy.getMetadata().getName())
+        .portForward(port)) {
+      int local = forward.getLocalPort();
+      String tls = clusterSpec.path("tls").isMissingNode() || clusterSpec.path("tls").isNull() ? ""
+          : " (the cluster has spec.tls: add the client's --tls options)";
+      File dirk = onPath("dirk");
+      if (dirk == null) {
+        out.println("Forwarding 127.0.0.1:" + local + " to " + proxy.getMetadata().getName() + ":" + port
+            + "; `dirk` is not on the PATH, so connect with" + tls + ":");
+        out.println("  DIRK_PASSWORD=<the \"password\" key of Secret " + secretName(clusterSpec) + "> dirk client 127.0.0.1 "
+            + local);
+        out.println("Press Ctrl-C to stop the port-forward.");
         out.flush();
-        ProcessBuilder shell = new ProcessBuilder(dirk.getPath(), "client", "127.0.0.1", String.valueOf(local))
-            .inheritIO();
-        shell.environment().put("DIRK_PASSWORD", password);
-        int exit = shell.start().waitFor();
-        if (exit != 0) {
-          spec.commandLine().setExecutionResult(exit);
-        }
-      } catch (IOException e) {
-        throw new UserError("could not run the client: " + e.getMessage());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        new CountDownLatch(1).await();
+        return;
       }
+      out.println("Connected through 127.0.0.1:" + local + " to " + proxy.getMetadata().getName() + tls);
+      out.flush();
+      ProcessBuilder shell = new ProcessBuilder(dirk.getPath(), "client", "127.0.0.1", String.valueOf(local))
+          .inheritIO();
+      shell.environment().put("DIRK_PASSWORD", password);
+      int exit = shell.start().waitFor();
+      if (exit != 0) {
+        spec.commandLine().setExecutionResult(exit);
+      }
+    } catch (IOException e) {
+      throw new UserError("could not run the client: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.util.Set;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -17,16 +16,7 @@ final class FenceCommands {
 
   private FenceCommands() {}
 
-  abstract static class Edit implements Runnable {
-    @CommandLine.ParentCommand
-    KubectlDirk root;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The DirkCluster.")
-    String name;
-
+  abstract static class Edit extends ClusterCommand {
     @Parameters(index = "1", arity = "0..1", paramLabel = "MEMBER", description = "Pod name of the member.")
     String named;
 
@@ -34,21 +24,17 @@ final class FenceCommands {
     boolean all;
 
     @Override
-    public void run() {
-      PrintWriter out = spec.commandLine().getOut();
-      try (KubernetesClient client = root.client()) {
-        GenericKubernetesResource cluster = DirkClusters.get(client, root.namespace(client), name);
-        if (all == (named != null)) {
-          throw new UserError("name one MEMBER of " + name + ", or give --all (not both)");
-        }
-        String member = all ? DirkClusters.ALL_MEMBERS : DirkClusters.member(cluster, named);
-        Set<String> fenced = DirkClusters.fencedMembers(cluster);
-        String said = edit(cluster, fenced, member);
-        DirkClusters.annotate(client, cluster, DirkClusters.FENCED_MEMBERS,
-            fenced.isEmpty() ? null : DirkClusters.fencedValue(fenced));
-        out.println(said);
+    void run(KubernetesClient client, String namespace, PrintWriter out) {
+      GenericKubernetesResource cluster = DirkClusters.get(client, namespace, name);
+      if (all == (named != null)) {
+        throw new UserError("name one MEMBER of " + name + ", or give --all (not both)");
       }
-      out.flush();
+      String member = all ? DirkClusters.ALL_MEMBERS : DirkClusters.member(cluster, named);
+      Set<String> fenced = DirkClusters.fencedMembers(cluster);
+      String said = edit(cluster, fenced, member);
+      DirkClusters.annotate(client, cluster, DirkClusters.FENCED_MEMBERS,
+          fenced.isEmpty() ? null : DirkClusters.fencedValue(fenced));
+      out.println(said);
     }
 
     /** Changes {@code fenced} and returns what was done, in a sentence. */

@@ -14,24 +14,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code kubectl dirk logs NAME}: the logs of every pod of the cluster, each line prefixed with pod/container. */
 @Command(name = "logs", description = "Print the logs of every pod of the cluster (members, proxy, resync Jobs), "
     + "each line prefixed with pod/container.")
-final class LogsCommand implements Runnable {
-
-  @CommandLine.ParentCommand
-  KubectlDirk root;
-
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Parameters(index = "0", paramLabel = "NAME", description = "The DirkCluster.")
-  String name;
+final class LogsCommand extends ClusterCommand {
 
   @Option(names = {"-f", "--follow"}, description = "Keep streaming new lines until interrupted.")
   boolean follow;
@@ -41,10 +30,8 @@ final class LogsCommand implements Runnable {
   int tail;
 
   @Override
-  public void run() {
-    PrintWriter out = spec.commandLine().getOut();
-    try (KubernetesClient client = root.client()) {
-      String namespace = root.namespace(client);
+  void run(KubernetesClient client, String namespace, PrintWriter out) {
+    try {
       DirkClusters.get(client, namespace, name);
       List<Pod> pods = client.pods().inNamespace(namespace).withLabels(DirkClusters.selector(name)).list().getItems()
           .stream().sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList();
@@ -92,6 +79,5 @@ final class LogsCommand implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    out.flush();
   }
 }

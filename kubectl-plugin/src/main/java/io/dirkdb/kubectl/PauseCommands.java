@@ -3,40 +3,25 @@ package io.dirkdb.kubectl;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code pause} and {@code resume}: set or remove {@code dirkdb.io/reconciliation: paused}. */
 final class PauseCommands {
 
   private PauseCommands() {}
 
-  abstract static class Switch implements Runnable {
-    @CommandLine.ParentCommand
-    KubectlDirk root;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The DirkCluster.")
-    String name;
-
+  abstract static class Switch extends ClusterCommand {
     abstract boolean pause();
 
     @Override
-    public void run() {
-      PrintWriter out = spec.commandLine().getOut();
-      try (KubernetesClient client = root.client()) {
-        GenericKubernetesResource cluster = DirkClusters.get(client, root.namespace(client), name);
-        DirkClusters.annotate(client, cluster, DirkClusters.RECONCILIATION,
-            pause() ? DirkClusters.RECONCILIATION_PAUSED : null);
-        out.println(pause()
-            ? "reconciliation of " + name + " paused: the operator changes nothing of it, and does not fail over, "
-                + "until kubectl dirk resume " + name
-            : "reconciliation of " + name + " resumed");
-      }
-      out.flush();
+    void run(KubernetesClient client, String namespace, PrintWriter out) {
+      GenericKubernetesResource cluster = DirkClusters.get(client, namespace, name);
+      DirkClusters.annotate(client, cluster, DirkClusters.RECONCILIATION,
+          pause() ? DirkClusters.RECONCILIATION_PAUSED : null);
+      out.println(pause()
+          ? "reconciliation of " + name + " paused: the operator changes nothing of it, and does not fail over, "
+              + "until kubectl dirk resume " + name
+          : "reconciliation of " + name + " resumed");
     }
   }
 

@@ -7,7 +7,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,18 +17,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "promote", description = "Switch the primary role over to MEMBER (sets spec.targetPrimary) and wait "
     + "until the cluster is Ready with it as primary.")
-final class PromoteCommand implements Runnable {
+final class PromoteCommand extends ClusterCommand {
 
   static final Duration POLL = Duration.ofMillis(500);
-
-  @CommandLine.ParentCommand
-  KubectlDirk root;
-
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Parameters(index = "0", paramLabel = "NAME", description = "The DirkCluster.")
-  String name;
 
   @Parameters(index = "1", paramLabel = "MEMBER", description = "Pod name of the member to promote, e.g. demo-secondary-0.")
   String member;
@@ -39,31 +29,27 @@ final class PromoteCommand implements Runnable {
   long timeoutSeconds;
 
   @Override
-  public void run() {
-    PrintWriter out = spec.commandLine().getOut();
-    try (KubernetesClient client = root.client()) {
-      String namespace = root.namespace(client);
-      GenericKubernetesResource cluster = DirkClusters.get(client, namespace, name);
-      DirkClusters.member(cluster, member);
-      Guards.refuseWhilePausedOrHibernated(cluster, "promote");
-      if (DirkClusters.fencedMembers(cluster).contains(member)
-          || DirkClusters.fencedMembers(cluster).contains(DirkClusters.ALL_MEMBERS)) {
-        throw new UserError(member + " is fenced (annotation " + DirkClusters.FENCED_MEMBERS + "); unfence it first: "
-            + "kubectl dirk unfence " + name + " " + member);
-      }
-      JsonNode tree = DirkClusters.tree(cluster);
-      if (member.equals(tree.path("status").path("currentPrimary").asText())
-          && member.equals(tree.path("spec").path("targetPrimary").asText(member))) {
-        out.println(member + " is already the primary of " + name);
-        out.flush();
-        return;
-      }
-      DirkClusters.setTargetPrimary(client, cluster, member);
-      out.println("spec.targetPrimary of " + name + " set to " + member);
+  void run(KubernetesClient client, String namespace, PrintWriter out) {
+    GenericKubernetesResource cluster = DirkClusters.get(client, namespace, name);
+    DirkClusters.member(cluster, member);
+    Guards.refuseWhilePausedOrHibernated(cluster, "promote");
+    if (DirkClusters.fencedMembers(cluster).contains(member)
+        || DirkClusters.fencedMembers(cluster).contains(DirkClusters.ALL_MEMBERS)) {
+      throw new UserError(member + " is fenced (annotation " + DirkClusters.FENCED_MEMBERS + "); unfence it first: "
+          + "kubectl dirk unfence " + name + " " + member);
+    }
+    JsonNode tree = DirkClusters.tree(cluster);
+    if (member.equals(tree.path("status").path("currentPrimary").asText())
+        && member.equals(tree.path("spec").path("targetPrimary").asText(member))) {
+      out.println(member + " is already the primary of " + name);
       out.flush();
-      if (timeoutSeconds > 0) {
-        await(client, namespace, out);
-      }
+      return;
+    }
+    DirkClusters.setTargetPrimary(client, cluster, member);
+    out.println("spec.targetPrimary of " + name + " set to " + member);
+    out.flush();
+    if (timeoutSeconds > 0) {
+      await(client, namespace, out);
     }
   }
 

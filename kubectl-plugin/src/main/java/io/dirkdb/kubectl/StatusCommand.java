@@ -8,35 +8,19 @@ import java.io.PrintWriter;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code kubectl dirk status NAME}: the cluster, its members, its last failover and its resync Jobs at a glance. */
 @Command(name = "status", description = "Show a cluster's phase, primary, members (role, epoch, LSN, lag, readiness), "
     + "last failover, operator annotations and resync Jobs.")
-final class StatusCommand implements Runnable {
-
-  @CommandLine.ParentCommand
-  KubectlDirk root;
-
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Parameters(index = "0", paramLabel = "NAME", description = "The DirkCluster.")
-  String name;
+final class StatusCommand extends ClusterCommand {
 
   @Override
-  public void run() {
-    PrintWriter out = spec.commandLine().getOut();
-    try (KubernetesClient client = root.client()) {
-      String namespace = root.namespace(client);
-      GenericKubernetesResource cluster = DirkClusters.get(client, namespace, name);
-      List<Job> jobs = client.batch().v1().jobs().inNamespace(namespace)
-          .withLabels(DirkClusters.selector(name)).list().getItems();
-      print(out, cluster, jobs);
-    }
-    out.flush();
+  void run(KubernetesClient client, String namespace, PrintWriter out) {
+    GenericKubernetesResource cluster = DirkClusters.get(client, namespace, name);
+    List<Job> jobs = client.batch().v1().jobs().inNamespace(namespace)
+        .withLabels(DirkClusters.selector(name)).list().getItems();
+    print(out, cluster, jobs);
   }
 
   static void print(PrintWriter out, GenericKubernetesResource cluster, List<Job> jobs) {

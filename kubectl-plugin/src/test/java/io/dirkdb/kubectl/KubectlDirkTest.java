@@ -294,6 +294,52 @@ class KubectlDirkTest {
   }
 
   @Test
+  void logsPrintsEveryContainerOfEveryPodOfTheClusterPrefixedAndOnlyThisClusters() {
+    pod("demo-primary-0", "demo", "member", "dirk");
+    pod("demo-proxy-7c9", "demo", "proxy", "proxy", "cache");
+    pod("other-primary-0", "other", "member", "dirk");
+    String base = "/api/v1/namespaces/" + NS + "/pods/";
+    server.expect().get().withPath(base + "demo-primary-0/log?pretty=false&container=dirk")
+        .andReturn(200, "member started\nprimary at epoch 4\n").always();
+    server.expect().get().withPath(base + "demo-proxy-7c9/log?pretty=false&container=proxy")
+        .andReturn(200, "proxy listening on 3949\n").always();
+    server.expect().get().withPath(base + "demo-proxy-7c9/log?pretty=false&container=cache")
+        .andReturn(200, "cache listening on 3951\n").always();
+    server.expect().get().withPath(base + "demo-proxy-7c9/log?pretty=false&container=cache&tailLines=1")
+        .andReturn(200, "cache listening on 3951\n").always();
+    server.expect().get().withPath(base + "demo-primary-0/log?pretty=false&container=dirk&tailLines=1")
+        .andReturn(200, "primary at epoch 4\n").always();
+    server.expect().get().withPath(base + "demo-proxy-7c9/log?pretty=false&container=proxy&tailLines=1")
+        .andReturn(200, "proxy listening on 3949\n").always();
+
+    Run logs = run("logs", "demo", "-n", NS);
+
+    assertThat(logs.exit()).as(logs.err()).isZero();
+    assertThat(logs.out().lines()).containsExactly(
+        "demo-primary-0/dirk member started",
+        "demo-primary-0/dirk primary at epoch 4",
+        "demo-proxy-7c9/proxy proxy listening on 3949",
+        "demo-proxy-7c9/cache cache listening on 3951");
+
+    Run tail = run("logs", "demo", "--tail", "1", "-n", NS);
+    assertThat(tail.exit()).as(tail.err()).isZero();
+    assertThat(tail.out().lines()).containsExactly(
+        "demo-primary-0/dirk primary at epoch 4",
+        "demo-proxy-7c9/proxy proxy listening on 3949",
+        "demo-proxy-7c9/cache cache listening on 3951");
+  }
+
+  private void pod(String name, String cluster, String component, String... containers) {
+    var spec = new io.fabric8.kubernetes.api.model.PodSpecBuilder();
+    for (String container : containers) {
+      spec.addNewContainer().withName(container).withImage("dirkdb/dirk:0.1.0").endContainer();
+    }
+    client.pods().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata()
+        .withName(name).addToLabels(DirkClusters.selector(cluster)).addToLabels(DirkClusters.LABEL_COMPONENT, component)
+        .endMetadata().withSpec(spec.build()).build()).create();
+  }
+
+  @Test
   void logsOfAClusterWithoutPodsSaysSo() {
     Run logs = run("logs", "demo", "-n", NS);
 

@@ -11,6 +11,7 @@ import io.dirkdb.operator.api.v1alpha1.DirkBackup;
 import io.dirkdb.operator.api.v1alpha1.DirkBackupSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.RecoverySpec;
+import io.dirkdb.operator.backup.RestoreReport;
 import io.dirkdb.operator.api.v1alpha1.S3Spec;
 import io.dirkdb.operator.api.v1alpha1.BackupRepositorySpec;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -134,8 +135,59 @@ class BackupRecoveryJourneyTest {
         assertThat(restored.startFailures()).isEmpty();
         DirkCluster again = client.resources(DirkCluster.class).inNamespace(restoredNs).withName("again").get();
         assertThat(again.getStatus().getCurrentPrimary()).isEqualTo("again-primary-0");
+        await().atMost(TestClusters.PATIENCE).untilAsserted(() -> {
+          assertThat(client.resources(DirkCluster.class).inNamespace(restoredNs).withName("again").require().getStatus()
+              .condition(RestoreReport.CONDITION)).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("True");
+                assertThat(c.getReason()).isEqualTo(RestoreReport.REASON_COMPLETED);
+                assertThat(c.getMessage()).contains("again-primary-0", "the latest backup");
+              });
+          assertThat(events(restoredNs, RestoreReport.REASON_COMPLETED)).hasSize(1);
+        });
       }
     }
+  }
+
+  @Test
+  void aRecoveryFromARepositoryWithoutBackupsSaysWhyInItsStatusAndOneEventAndTheClusterIsNotReady(@TempDir Path root)
+      throws Exception {
+    String ns = "backup-recovery-empty";
+    try (S3TestServer s3 = S3TestServer.start(root.resolve("s3"), "backups")) {
+      client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("s3-keys")
+          .endMetadata().addToStringData("ACCESS_KEY_ID", S3TestServer.ACCESS_KEY)
+          .addToStringData("SECRET_ACCESS_KEY", S3TestServer.SECRET_KEY).build()).create();
+      try (LiveCluster restored = LiveCluster.startManagedFromExample(client, ns, "basic.yaml", Duration.ofSeconds(1),
+          c -> {
+            c.getMetadata().setName("empty");
+            RecoverySpec recovery = new RecoverySpec();
+            repository(recovery, s3);
+            BootstrapSpec bootstrap = new BootstrapSpec();
+            bootstrap.setRecovery(recovery);
+            c.getSpec().setBootstrap(bootstrap);
+          }, false)) {
+        // dirk restore runs in a JVM of its own per attempt: seconds each on a loaded machine.
+        await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
+          DirkCluster cluster = client.resources(DirkCluster.class).inNamespace(ns).withName("empty").require();
+          assertThat(cluster.getStatus().condition(RestoreReport.CONDITION)).hasValueSatisfying(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo(RestoreReport.REASON_FAILED);
+            assertThat(c.getMessage()).contains("dirk restore in empty-primary-0 exited 1: ",
+                "holds no complete base backup", "attempts").doesNotContain("Picked up", "\n");
+          });
+          assertThat(cluster.getStatus().getPhase()).isNotEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
+        });
+        // The kubelet keeps trying; the same error is one Event, not one per attempt.
+        List<io.fabric8.kubernetes.api.model.Event> failed = events(ns, RestoreReport.REASON_FAILED);
+        assertThat(failed).hasSize(1);
+        assertThat(failed.get(0).getType()).isEqualTo("Warning");
+        assertThat(failed.get(0).getMessage()).contains("holds no complete base backup");
+      }
+    }
+  }
+
+  private List<io.fabric8.kubernetes.api.model.Event> events(String ns, String reason) {
+    return client.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> reason.equals(e.getReason())).toList();
   }
 
   private static void repository(BackupRepositorySpec repository, S3TestServer s3) {

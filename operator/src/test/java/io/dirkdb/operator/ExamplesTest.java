@@ -51,6 +51,8 @@ class ExamplesTest {
           .doesNotContainKey("dirkdb.io/role");
       assertThat(sts.getSpec().getVolumeClaimTemplates()).singleElement().satisfies(pvc -> {
         assertThat(pvc.getMetadata().getName()).isEqualTo("data");
+        // docs/getting-started.md removes the volumes with `kubectl delete pvc -l app.kubernetes.io/instance=demo`.
+        assertThat(pvc.getMetadata().getLabels()).containsEntry("app.kubernetes.io/instance", "demo");
         assertThat(pvc.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("1Gi");
       });
       assertThat(sts.getSpec().getPersistentVolumeClaimRetentionPolicy().getWhenScaled()).isEqualTo("Retain");

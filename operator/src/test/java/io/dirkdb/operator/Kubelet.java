@@ -66,6 +66,8 @@ final class Kubelet {
         .withPhase("Running")
         .withPodIP(podIP)
         .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False").build())
+        // What its init containers did stays, as the kubelet keeps it (the restore of a recovery).
+        .withInitContainerStatuses(pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses())
         .endStatus()
         .build()));
   }

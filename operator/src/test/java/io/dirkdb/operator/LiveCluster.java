@@ -329,6 +329,13 @@ final class LiveCluster implements AutoCloseable {
   /** As above, with the example changed by {@code adjust} before it is applied (e.g. its auth.secretName). */
   static LiveCluster startManagedFromExample(KubernetesClient client, String ns, String file, Duration configSync,
       java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkCluster> adjust) throws IOException {
+    return startManagedFromExample(client, ns, file, configSync, adjust, true);
+  }
+
+  /** As above; with {@code awaitReady} false it returns once the children exist (a cluster that cannot start). */
+  static LiveCluster startManagedFromExample(KubernetesClient client, String ns, String file, Duration configSync,
+      java.util.function.Consumer<io.dirkdb.operator.api.v1alpha1.DirkCluster> adjust, boolean awaitReady)
+      throws IOException {
     io.dirkdb.operator.api.v1alpha1.DirkCluster cluster = TestClusters.example(client, file);
     adjust.accept(cluster);
     String name = cluster.getMetadata().getName();
@@ -348,6 +355,9 @@ final class LiveCluster implements AutoCloseable {
       live.kubeletWork = Executors.newFixedThreadPool(4);
       live.controllers = Executors.newSingleThreadScheduledExecutor();
       live.controllers.scheduleWithFixedDelay(live::controllerPass, 0, 100, TimeUnit.MILLISECONDS);
+      if (!awaitReady) {
+        return live;
+      }
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
         var c = client.resources(io.dirkdb.operator.api.v1alpha1.DirkCluster.class).inNamespace(ns).withName(name)
             .require();
@@ -429,7 +439,8 @@ final class LiveCluster implements AutoCloseable {
     } catch (RuntimeException e) {
       // A real kubelet would restart the container (CrashLoopBackOff); the next pass starts it again.
       startFailures.add(podName + ": " + e.getMessage());
-      System.err.println("test kubelet: starting " + podName + " failed: " + e);
+      System.err.println("test kubelet: starting " + podName + " failed: " + e
+          + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
     } finally {
       podsInHand.remove(podName);
     }
@@ -449,17 +460,45 @@ final class LiveCluster implements AutoCloseable {
           .toList();
       Path log = root.resolve(pod.getMetadata().getName() + "-init-" + init.getName() + "-" + System.nanoTime() + ".log");
       int exit = JobController.runDirk(args, PodEnvironment.of(client, namespace, init), log, Duration.ofMinutes(5));
+      String tail;
+      try {
+        List<String> lines = Files.readAllLines(log);
+        tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size()));
+      } catch (IOException e) {
+        tail = e.toString();
+      }
+      recordInitStatus(pod, init, exit, tail);
       if (exit != 0) {
-        String tail;
-        try {
-          List<String> lines = Files.readAllLines(log);
-          tail = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
-        } catch (IOException e) {
-          tail = e.toString();
-        }
         throw new IllegalStateException("init container " + init.getName() + " exited " + exit + ": " + tail);
       }
     }
+  }
+
+  /**
+   * What the kubelet writes of an init container that ended: {@code state.terminated} with its exit code, the one
+   * before it in {@code lastState}, the restart count, and with {@code FallbackToLogsOnError} the log's last lines as
+   * the message of a failure.
+   */
+  private void recordInitStatus(Pod pod, io.fabric8.kubernetes.api.model.Container init, int exit, String logTail) {
+    boolean logsOnError = "FallbackToLogsOnError".equals(init.getTerminationMessagePolicy());
+    Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(pod.getMetadata().getName())
+        .editStatus(p -> {
+          List<io.fabric8.kubernetes.api.model.ContainerStatus> statuses = new ArrayList<>(
+              p.getStatus() == null || p.getStatus().getInitContainerStatuses() == null ? List.of()
+                  : p.getStatus().getInitContainerStatuses());
+          io.fabric8.kubernetes.api.model.ContainerStatus before = statuses.stream()
+              .filter(s -> init.getName().equals(s.getName())).findFirst().orElse(null);
+          statuses.remove(before);
+          var terminated = new io.fabric8.kubernetes.api.model.ContainerStateTerminatedBuilder().withExitCode(exit)
+              .withReason(exit == 0 ? "Completed" : "Error").withMessage(exit != 0 && logsOnError ? logTail : null)
+              .build();
+          statuses.add(new io.fabric8.kubernetes.api.model.ContainerStatusBuilder().withName(init.getName())
+              .withImage(init.getImage()).withReady(exit == 0)
+              .withRestartCount(before == null ? 0 : before.getRestartCount() + 1)
+              .withLastState(before == null ? null : before.getState())
+              .withNewState().withTerminated(terminated).endState().build());
+          return new PodBuilder(p).editOrNewStatus().withInitContainerStatuses(statuses).endStatus().build();
+        }));
   }
 
   /**
@@ -672,7 +711,8 @@ final class LiveCluster implements AutoCloseable {
         proxy.replaceMembers(proxyMembers());
       }
     } catch (RuntimeException e) {
-      System.err.println("test kubelet: starting " + podName + " failed: " + e);
+      System.err.println("test kubelet: starting " + podName + " failed: " + e
+          + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
     } finally {
       podsInHand.remove(podName);
     }

@@ -7,6 +7,7 @@ import io.dirkdb.client.DirkConnection;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.fabric8.kubernetes.api.model.Event;
@@ -159,6 +160,29 @@ class UserAnnotationsTest {
         assertThat(follower.following()).isEqualTo(live.stableAddress(SECONDARY_1));
       });
       assertThat(ids(live, SECONDARY)).containsExactly(1L, 2L, 3L);
+    }
+  }
+
+  @Test
+  void aSwitchoverToAUserFencedMemberSaysItIsFencedAndWhatToDoInsteadOfThatItIsNoMember() throws Exception {
+    String ns = "annotations-fenced-target";
+    try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, 1, spec -> {})) {
+      annotate(ns, "dirkdb.io/fenced-members", "[\"" + SECONDARY + "\"]");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(role(ns, SECONDARY)).isEqualTo("fenced"));
+
+      Kubelet.retryOnConflict(() -> client.resources(DirkCluster.class).inNamespace(ns).withName(NAME).edit(c -> {
+        c.getSpec().setTargetPrimary(SECONDARY);
+        return c;
+      }));
+
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(cluster(ns).getStatus()
+          .condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)).hasValueSatisfying(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getMessage()).contains(SECONDARY + " is fenced by the user", "kubectl dirk unfence " + NAME + " "
+                + SECONDARY).doesNotContain("not a member");
+          }));
+      assertThat(cluster(ns).getStatus().getCurrentPrimary()).isEqualTo(PRIMARY);
+      assertThat(heartbeat(live, PRIMARY).isPrimary()).as("the primary keeps its role").isTrue();
     }
   }
 

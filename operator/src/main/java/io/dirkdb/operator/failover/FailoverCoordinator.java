@@ -765,6 +765,12 @@ public class FailoverCoordinator {
     }
 
     private String ineligible(String target, String primary) {
+      if (io.dirkdb.operator.reconciler.ClusterAnnotations.fencedMembers(cluster).contains(target)) {
+        // Its pod is left out of failover decisions while the user's fence holds: say so, not "no member".
+        return "spec.targetPrimary " + target + " is fenced by the user (" + UserFences.ANNOTATION
+            + "); unfence it first (kubectl dirk unfence " + cluster.getMetadata().getName() + " " + target
+            + ") or name another member";
+      }
       if (!pods.containsKey(target)) {
         return "spec.targetPrimary " + target + " is not a member of this cluster (members: "
             + String.join(", ", pods.keySet()) + ")";

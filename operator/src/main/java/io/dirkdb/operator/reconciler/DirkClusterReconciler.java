@@ -7,6 +7,7 @@ import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.MemberStatus;
 import io.dirkdb.operator.backup.BackupChildren;
+import io.dirkdb.operator.backup.RestoreReport;
 import io.dirkdb.operator.backup.BackupMetrics;
 import io.dirkdb.operator.dependent.AppliedCredentials;
 import io.dirkdb.operator.dependent.ClusterNaming;
@@ -235,6 +236,7 @@ public class DirkClusterReconciler implements Reconciler<DirkCluster> {
     reportChildren(context, stored, status, failed);
     reportMemory(context, stored, status);
     reportCredentials(context, stored, status, secrets.applied());
+    RestoreReport.report(context.getClient(), stored, status, memberPods);
     UpdateControl<DirkCluster> update = Objects.equals(stored.getMetadata().getResourceVersion(),
         cluster.getMetadata().getResourceVersion()) ? patchIfChanged(stored, status)
         : writeIfChanged(context, stored, status);

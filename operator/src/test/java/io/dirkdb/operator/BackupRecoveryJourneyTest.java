@@ -139,10 +139,10 @@ class BackupRecoveryJourneyTest {
           assertThat(client.resources(DirkCluster.class).inNamespace(restoredNs).withName("again").require().getStatus()
               .condition(RestoreReport.CONDITION)).hasValueSatisfying(c -> {
                 assertThat(c.getStatus()).isEqualTo("True");
-                assertThat(c.getReason()).isEqualTo(RestoreReport.REASON_COMPLETED);
+                assertThat(c.getReason()).isEqualTo(RestoreReport.REASON_COMPLETED.name());
                 assertThat(c.getMessage()).contains("again-primary-0", "the latest backup");
               });
-          assertThat(events(restoredNs, RestoreReport.REASON_COMPLETED)).hasSize(1);
+          assertThat(events(restoredNs, RestoreReport.REASON_COMPLETED.name())).hasSize(1);
         });
       }
     }
@@ -170,14 +170,14 @@ class BackupRecoveryJourneyTest {
           DirkCluster cluster = client.resources(DirkCluster.class).inNamespace(ns).withName("empty").require();
           assertThat(cluster.getStatus().condition(RestoreReport.CONDITION)).hasValueSatisfying(c -> {
             assertThat(c.getStatus()).isEqualTo("False");
-            assertThat(c.getReason()).isEqualTo(RestoreReport.REASON_FAILED);
+            assertThat(c.getReason()).isEqualTo(RestoreReport.REASON_FAILED.name());
             assertThat(c.getMessage()).contains("dirk restore in empty-primary-0 exited 1: ",
                 "holds no complete base backup", "attempts").doesNotContain("Picked up", "\n");
           });
           assertThat(cluster.getStatus().getPhase()).isNotEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
         });
         // The kubelet keeps trying; the same error is one Event, not one per attempt.
-        List<io.fabric8.kubernetes.api.model.Event> failed = events(ns, RestoreReport.REASON_FAILED);
+        List<io.fabric8.kubernetes.api.model.Event> failed = events(ns, RestoreReport.REASON_FAILED.name());
         assertThat(failed).hasSize(1);
         assertThat(failed.get(0).getType()).isEqualTo("Warning");
         assertThat(failed.get(0).getMessage()).contains("holds no complete base backup");

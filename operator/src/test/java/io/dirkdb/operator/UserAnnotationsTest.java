@@ -7,7 +7,6 @@ import io.dirkdb.client.DirkConnection;
 import io.dirkdb.heartbeat.HeartbeatReport;
 import io.dirkdb.operator.api.v1alpha1.ClusterPhase;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
-import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
 import io.dirkdb.operator.api.v1alpha1.FailoverRecord;
 import io.dirkdb.operator.api.v1alpha1.ReplicationMode;
 import io.fabric8.kubernetes.api.model.Event;
@@ -176,7 +175,7 @@ class UserAnnotationsTest {
       }));
 
       await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(cluster(ns).getStatus()
-          .condition(DirkClusterStatus.CONDITION_TARGET_PRIMARY_ELIGIBLE)).hasValueSatisfying(c -> {
+          .condition(io.dirkdb.operator.api.v1alpha1.ConditionType.TargetPrimaryEligible)).hasValueSatisfying(c -> {
             assertThat(c.getStatus()).isEqualTo("False");
             assertThat(c.getMessage()).contains(SECONDARY + " is fenced by the user", "kubectl dirk unfence " + NAME + " "
                 + SECONDARY).doesNotContain("not a member");

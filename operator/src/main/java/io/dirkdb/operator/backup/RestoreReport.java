@@ -1,10 +1,12 @@
 package io.dirkdb.operator.backup;
 
+import io.dirkdb.operator.api.v1alpha1.ConditionType;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
+import io.dirkdb.operator.api.v1alpha1.Reason;
 import io.dirkdb.operator.api.v1alpha1.RecoverySpec;
 import io.dirkdb.operator.reconciler.ClusterEvents;
-import io.dirkdb.operator.reconciler.Conditions;
+import io.dirkdb.operator.reconciler.StatusWriter;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -20,10 +22,10 @@ import java.util.Optional;
  * Once True it stays True: a restarted pod's {@code --if-empty} restore finds data and does nothing.
  */
 public final class RestoreReport {
-  public static final String CONDITION = "Restored";
-  public static final String REASON_RESTORING = "Restoring";
-  public static final String REASON_COMPLETED = "RestoreCompleted";
-  public static final String REASON_FAILED = "RestoreFailed";
+  public static final ConditionType CONDITION = ConditionType.Restored;
+  public static final Reason REASON_RESTORING = Reason.Restoring;
+  public static final Reason REASON_COMPLETED = Reason.RestoreCompleted;
+  public static final Reason REASON_FAILED = Reason.RestoreFailed;
   /** The termination message is the log's tail (up to 80 lines, 2 KiB): enough, but not all of it, for a status. */
   private static final int MESSAGE_CHARS = 600;
 
@@ -105,7 +107,7 @@ public final class RestoreReport {
     return text.length() <= MESSAGE_CHARS ? text : "..." + text.substring(text.length() - MESSAGE_CHARS);
   }
 
-  private static void set(DirkClusterStatus status, boolean ok, String reason, String message, Long generation) {
-    status.setConditions(Conditions.set(status.getConditions(), CONDITION, ok, reason, message, generation));
+  private static void set(DirkClusterStatus status, boolean ok, Reason reason, String message, Long generation) {
+    StatusWriter.condition(status, CONDITION, ok, reason, message, generation);
   }
 }

@@ -28,5 +28,7 @@ public enum ConditionType {
   /** True while the annotation dirkdb.io/hibernation=on holds the cluster stopped. */
   Hibernated,
   /** True while the annotation dirkdb.io/fenced-members holds members fenced. */
-  FencedByUser
+  FencedByUser,
+  /** A cluster made by spec.bootstrap.recovery: True once its primary's data is restored, False while or why not. */
+  Restored
 }

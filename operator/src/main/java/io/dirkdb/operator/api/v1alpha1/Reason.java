@@ -113,7 +113,12 @@ public enum Reason {
   // Backups (Events on the DirkBackup and its DirkCluster)
   BackupStarted,
   BackupCompleted,
-  BackupFailed;
+  BackupFailed,
+
+  // Restore of a cluster made by spec.bootstrap.recovery (condition Restored, Events)
+  Restoring,
+  RestoreCompleted,
+  RestoreFailed;
 
   /** Whether {@code wire} (a reason read back from a stored status) is this reason. */
   public boolean is(String wire) {

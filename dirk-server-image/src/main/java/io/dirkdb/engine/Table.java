@@ -6,15 +6,14 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A table's definition and rows. Rows are kept by row id in insertion order; row ids only grow,
- * so ascending ids are insertion order. Changes happen only under the engine's write lock;
+ * A table's definition and rows. Rows are kept by row id in insertion order ({@link RowMap}); row
+ * ids only grow, so ascending ids are insertion order. Changes happen only under the engine's write lock;
  * readers share the read lock, and may build an equality index concurrently (see {@link #index}).
  */
 final class Table {
@@ -25,7 +24,7 @@ final class Table {
 
     final String name;
     final List<Column> columns;
-    final Map<Long, Object[]> rows;
+    final RowMap rows;
     long nextRowId = 1;
     private final Map<Integer, HashIndex> indexes = new ConcurrentHashMap<>();
     /** The estimated heap of the rows ({@link DataSizes#row}), kept up to date by every change. */
@@ -39,7 +38,7 @@ final class Table {
     Table(String name, List<Column> columns, int expectedRows) {
         this.name = name;
         this.columns = List.copyOf(columns);
-        this.rows = new LinkedHashMap<>(Math.max(16, (int) Math.min(1 << 30, expectedRows * 4L / 3 + 1)));
+        this.rows = new RowMap(expectedRows);
     }
 
     int columnIndex(String column) {

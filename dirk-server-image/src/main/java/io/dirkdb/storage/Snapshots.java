@@ -10,6 +10,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.zip.CRC32C;
 
 /** The on-disk layout of snapshot files (see docs/storage-format.md). */
@@ -125,8 +127,11 @@ final class Snapshots {
      * belongs, checking it on the way, then has {@code machine} decode it into a state kept aside.
      * Returns the temporary file, what it holds and the decoded state, not in use yet. Decoding
      * comes after the checksum held and before anything is replaced, so a snapshot that fails
-     * either changes nothing. (Decoding on another thread while the bytes arrive was measured
-     * slower on two busy cores, so it is not done.)
+     * either changes nothing. The fsync of the file runs on a thread of its own while the content
+     * is decoded from the page cache (the disk waits and the CPU decodes at once); both have ended,
+     * and the fsync succeeded, before this returns. (Decoding on another thread while the bytes
+     * arrive was measured slower on two busy cores, and would decode bytes not checked yet, so it
+     * is not done.)
      */
     static ShippedSnapshot receive(Path dir, InputStream shipped, StateMachine machine, String ownHistory)
             throws IOException {
@@ -139,7 +144,11 @@ final class Snapshots {
         Header header = (read.historyId() == null ? read.withHistory(ownHistory) : read)
                 .withHeaderBytes(HEADER_BYTES);
         Path target = dir.resolve(fileName(header.lsn()));
-        Path tmp = AtomicFile.writeTemporary(target, channel -> {
+        Files.createDirectories(dir);
+        Path tmp = AtomicFile.temporaryFor(target);
+        StateMachine.DecodedSnapshot decoded;
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING)) {
             AtomicFile.writeFully(channel, encodeHeader(header));
             // One pass: each chunk is checksummed and written as it arrives, in large writes.
             CRC32C crc = new CRC32C();
@@ -159,17 +168,55 @@ final class Snapshots {
             if ((int) crc.getValue() != header.contentChecksum()) {
                 throw new CorruptLogException("the shipped snapshot fails its checksum (damaged in transit?)");
             }
-        });
-        SnapshotFile received = describe(target, header);
-        StateMachine.DecodedSnapshot decoded;
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.READ)) {
-            channel.position(HEADER_BYTES); // just written: read back from the page cache
-            decoded = machine.decodeSnapshot(new BoundedInput(Channels.newInputStream(channel), header.contentLength()));
-        } catch (IOException | RuntimeException e) {
+            FutureTask<Void> durable = new FutureTask<>(() -> {
+                channel.force(true);
+                return null;
+            });
+            Thread syncing = new Thread(durable, "dirk-snapshot-fsync");
+            syncing.setDaemon(true);
+            syncing.start();
+            try {
+                channel.position(HEADER_BYTES); // just written: read back from the page cache
+                decoded = machine.decodeSnapshot(new BoundedInput(Channels.newInputStream(channel), header.contentLength()));
+            } catch (IOException | RuntimeException | Error e) {
+                try {
+                    awaitForce(durable, tmp); // the channel is closed next: let the fsync end first
+                } catch (IOException alsoFailed) {
+                    e.addSuppressed(alsoFailed);
+                }
+                throw e;
+            }
+            awaitForce(durable, tmp);
+        } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        return new ShippedSnapshot(tmp, target, received, decoded);
+        return new ShippedSnapshot(tmp, target, describe(target, header), decoded);
+    }
+
+    /** Waits for the fsync of a received snapshot; its failure is this receive's. */
+    private static void awaitForce(FutureTask<Void> durable, Path file) throws IOException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    durable.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the channel is still in use by the fsync: wait for it to end
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof IOException io) {
+                        throw io;
+                    }
+                    throw new IOException("fsync of " + file + " failed: " + cause, cause);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** A received snapshot, durable under its temporary name, and its content decoded but not in use yet. */

@@ -434,14 +434,17 @@ public final class Storage implements AutoCloseable {
     }
 
     private void deleteSnapshotsFrom(long lsn) throws IOException {
+        boolean deleted = false;
         try (Stream<Path> files = Files.list(snapshotDirectory)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 if (Snapshots.lsnOf(file) >= lsn) {
-                    Files.deleteIfExists(file);
+                    deleted |= Files.deleteIfExists(file);
                 }
             }
         }
-        AtomicFile.syncDirectory(snapshotDirectory);
+        if (deleted) {
+            AtomicFile.syncDirectory(snapshotDirectory); // nothing deleted (an empty member): nothing to make durable
+        }
     }
 
     private void deleteSnapshotsOtherThan(SnapshotFile keep) throws IOException {

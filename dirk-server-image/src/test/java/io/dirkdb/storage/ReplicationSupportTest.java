@@ -174,6 +174,51 @@ class ReplicationSupportTest {
     }
 
     @Test
+    void shippedSnapshotItsMachineCannotDecodeChangesNothingAndLeavesNoFile() throws IOException {
+        RecordingMachine primaryMachine = new RecordingMachine();
+        RecordingMachine kept = new RecordingMachine();
+        // Reads the whole content (the fsync of the file runs meanwhile), then fails as a damaged catalog would.
+        StateMachine refusing = new StateMachine() {
+            @Override
+            public void apply(LogRecord record) {
+                kept.apply(record);
+            }
+
+            @Override
+            public void writeSnapshot(java.io.OutputStream out) throws IOException {
+                kept.writeSnapshot(out);
+            }
+
+            @Override
+            public void readSnapshot(InputStream in) throws IOException {
+                kept.readSnapshot(in);
+            }
+
+            @Override
+            public DecodedSnapshot decodeSnapshot(InputStream in) throws IOException {
+                in.readAllBytes();
+                throw new IOException("cannot decode this catalog");
+            }
+        };
+        try (Storage primary = Storage.open(primaryDir, primaryMachine);
+             Storage secondary = Storage.open(secondaryDir, refusing)) {
+            write(primary, primaryMachine, 1, "p1");
+            primary.checkpoint(1, 1, primaryMachine::writeSnapshot);
+            write(secondary, kept, 1, "mine");
+
+            try (InputStream in = Files.newInputStream(primary.latestSnapshot().orElseThrow().path())) {
+                assertThatThrownBy(() -> secondary.installSnapshot(in)).hasMessageContaining("cannot decode");
+            }
+            assertThat(kept.payloads).containsExactly("mine");
+            assertThat(secondary.lastLsn()).isEqualTo(1);
+            assertThat(secondary.append(1, bytes("still writable"))).isEqualTo(2);
+            try (var files = Files.list(secondaryDir.resolve(Storage.SNAPSHOT_DIR))) {
+                assertThat(files.filter(AtomicFile::isTemporary)).isEmpty();
+            }
+        }
+    }
+
+    @Test
     void shippedSnapshotOlderThanTheSecondarysOwnReplacesItToo() throws IOException {
         RecordingMachine primaryMachine = new RecordingMachine();
         RecordingMachine secondaryMachine = new RecordingMachine();

@@ -286,7 +286,10 @@ public final class BackupPods {
         .build();
   }
 
-  /** CronJob {@code <name>-backup}: one backup at a time, a missed run not made up more than 10 minutes late. */
+  /**
+   * CronJob {@code <name>-backup}: one backup at a time, a missed run not made up more than 10 minutes late;
+   * {@code suspend} (a hibernated cluster) starts no Job until it is lifted.
+   */
   public static CronJob cronJob(DirkCluster cluster, boolean suspend) {
     Map<String, String> labels = ClusterNaming.labels(cluster, COMPONENT_BACKUP);
     return new CronJobBuilder()
@@ -328,6 +331,11 @@ public final class BackupPods {
 
   /** As above, its pod template annotated with the credentials' hash (null: none), so a rotation restarts it. */
   public static Deployment archiverDeployment(DirkCluster cluster, String credentialsHash) {
+    return archiverDeployment(cluster, credentialsHash, true);
+  }
+
+  /** As above; not {@code running} (a hibernated cluster): zero replicas, the Deployment kept as it is otherwise. */
+  public static Deployment archiverDeployment(DirkCluster cluster, String credentialsHash, boolean running) {
     Map<String, String> labels = ClusterNaming.labels(cluster, COMPONENT_ARCHIVER);
     Map<String, String> selector = new LinkedHashMap<>(labels);
     selector.remove(ClusterNaming.LABEL_MANAGED_BY);
@@ -341,7 +349,7 @@ public final class BackupPods {
         .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .endMetadata()
         .withNewSpec()
-        .withReplicas(1)
+        .withReplicas(running ? 1 : 0)
         .withNewSelector().withMatchLabels(selector).endSelector()
         .withNewStrategy().withType("Recreate").endStrategy()
         .withNewTemplate()

@@ -5,6 +5,7 @@ import io.dirkdb.operator.api.v1alpha1.DirkBackup;
 import io.dirkdb.operator.api.v1alpha1.DirkBackupStatus;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.reconciler.ClusterAnnotations;
 import io.dirkdb.operator.reconciler.ClusterEvents;
 import io.dirkdb.operator.reconciler.DirkClusterValidator;
 import io.dirkdb.operator.reconciler.ImageDefaults;
@@ -118,6 +119,14 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     if (!violations.isEmpty()) {
       fail(client, backup, status, cluster, "DirkCluster " + clusterName + " has an invalid spec: "
           + violations.get(0).message());
+      return;
+    }
+    if (ClusterAnnotations.hibernated(cluster)) {
+      // Every member is stopped: a Job could only fail, later and less clearly. Not kept waiting either: a backup
+      // starting whenever the cluster wakes is one nobody timed.
+      fail(client, backup, status, cluster, "DirkCluster " + clusterName + " is hibernated ("
+          + ClusterAnnotations.HIBERNATION + ": on): no member runs to back up; wake it (kubectl dirk hibernate off "
+          + clusterName + ") and ask again");
       return;
     }
     client.batch().v1().jobs().inNamespace(ns).resource(BackupPods.backupJob(cluster, backup)).create();

@@ -203,6 +203,10 @@ class BackupJourneyTest {
     cluster.getSpec().getBackup().setArchiving(true);
     TestClusters.create(client, ns, cluster);
     awaitBackupChildren(ns, false, 1);
+    // The operator's first status write done before the test edits the cluster: the mock server can drop a status
+    // patch racing an edit of a cluster that has no status yet (the client then waits out its 10 s timeout).
+    await().atMost(TestClusters.PATIENCE).until(() -> client.resources(DirkCluster.class).inNamespace(ns)
+        .withName("shop").get().getStatus() != null);
 
     annotate(ns, "shop", "dirkdb.io/hibernation", "on");
     awaitBackupChildren(ns, true, 0);
@@ -221,6 +225,10 @@ class BackupJourneyTest {
     cluster.getSpec().getBackup().setArchiving(true);
     TestClusters.create(client, ns, cluster);
     awaitBackupChildren(ns, false, 1);
+    // The operator's first status write done before the test edits the cluster: the mock server can drop a status
+    // patch racing an edit of a cluster that has no status yet (the client then waits out its 10 s timeout).
+    await().atMost(TestClusters.PATIENCE).until(() -> client.resources(DirkCluster.class).inNamespace(ns)
+        .withName("shop").get().getStatus() != null);
 
     annotate(ns, "shop", "dirkdb.io/reconciliation", "paused");
     await().atMost(TestClusters.PATIENCE).until(() -> java.util.Optional.ofNullable(client.resources(DirkCluster.class)

@@ -65,10 +65,10 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
   resources: ["dirkclusters/finalizers"]
   verbs: ["update"]
 # DirkBackups: watched; status written by patch only; their Jobs carry an owner reference with
-# blockOwnerDeletion to them.
+# blockOwnerDeletion to them. create: the DirkBackup of each Job the backup CronJob starts (once per Job).
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkbackups"]
-  verbs: ["list", "watch"]
+  verbs: ["list", "watch", "create"]
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkbackups/status"]
   verbs: ["patch"]
@@ -114,7 +114,9 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
   resources: ["pods"]
   verbs: ["get", "list", "watch", "patch", "delete"]
 # Resync Jobs that rebuild a member from the primary: annotated once reported, removed by their TTL;
-# DirkBackups' Jobs (one each, read back from their pods' termination messages).
+# DirkBackups' Jobs (one each, read back from their pods' termination messages); the backup CronJob's
+# Jobs, watched by their label dirkdb.io/scheduled-backup and annotated dirkdb.io/backup-recorded once
+# their DirkBackup is made.
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "patch"]

@@ -89,8 +89,10 @@ final class OperatorPermissions {
       new Permission("dirkdb.io", "dirkclusters/finalizers", uses("withBlockOwnerDeletion\\(true\\)", "update"),
           Scope.WATCHED_NAMESPACES, "ClusterNaming.controllerReference: blockOwnerDeletion=true needs it where "
               + "OwnerReferencesPermissionEnforcement is on", null),
-      new Permission("dirkdb.io", "dirkbackups", uses("implements Reconciler<DirkBackup>", "list", "watch"),
-          Scope.WATCHED_NAMESPACES, "DirkBackupReconciler: the controller's informer", null),
+      new Permission("dirkdb.io", "dirkbackups", and(uses("implements Reconciler<DirkBackup>", "list", "watch"),
+          uses("resources\\(DirkBackup\\.class\\)[^;]*\\.create\\(\\)", "create")),
+          Scope.WATCHED_NAMESPACES, "DirkBackupReconciler: the controller's informer; ScheduledBackupReconciler: the "
+              + "DirkBackup of each Job the backup CronJob starts", null),
       new Permission("dirkdb.io", "dirkbackups/status", uses("UpdateControl\\.patchStatus\\(backup\\)", "patch"),
           Scope.WATCHED_NAMESPACES, "DirkBackupReconciler: UpdateControl.patchStatus", null),
       new Permission("dirkdb.io", "dirkbackups/finalizers", uses("ownerReference\\(DirkBackup[^}]*withBlockOwnerDeletion\\(true\\)",
@@ -136,7 +138,9 @@ final class OperatorPermissions {
           and(uses("InformerEventSourceConfiguration\\.from\\(Job\\.class", "get", "list", "watch"),
               and(uses("jobs\\(\\)[^;]*\\.create\\(\\)", "create"), uses("jobs\\(\\)[^;]*\\.patch\\(", "patch"))),
           Scope.WATCHED_NAMESPACES, "resync Jobs (io.dirkdb.operator.resync): created, watched, annotated once reported; "
-              + "finished Jobs go by ttlSecondsAfterFinished, never deleted by the operator", null),
+              + "finished Jobs go by ttlSecondsAfterFinished, never deleted by the operator; ScheduledBackupReconciler: "
+              + "the backup CronJob's Jobs, watched and annotated dirkdb.io/backup-recorded (edit: get, then patch)",
+          null),
       new Permission("", "events", uses("\\.v1\\(\\)\\.events\\(\\)[^;]*\\.create\\(\\)", "create"),
           Scope.WATCHED_NAMESPACES, "ClusterEvents.record: client.v1().events()", null),
       new Permission("events.k8s.io", "events", uses("\\.events\\(\\)\\.v1\\(\\)", "create"),

@@ -195,6 +195,95 @@ class BackupJourneyTest {
   }
 
   @Test
+  void whileHibernatedTheCronJobIsSuspendedAndTheArchiverScaledToZeroAndBothComeBackOnWaking() {
+    String ns = "backup-hibernated";
+    DirkCluster cluster = cluster("shop", true);
+    cluster.getSpec().getBackup().setSchedule("0 3 * * *");
+    cluster.getSpec().getBackup().setArchiving(true);
+    TestClusters.create(client, ns, cluster);
+    awaitBackupChildren(ns, false, 1);
+    // The operator's first status write done before the test edits the cluster: the mock server can drop a status
+    // patch racing an edit of a cluster that has no status yet (the client then waits out its 10 s timeout).
+    await().atMost(TestClusters.PATIENCE).until(() -> client.resources(DirkCluster.class).inNamespace(ns)
+        .withName("shop").get().getStatus() != null);
+
+    annotate(ns, "shop", "dirkdb.io/hibernation", "on");
+    awaitBackupChildren(ns, true, 0);
+    assertThat(client.batch().v1().cronjobs().inNamespace(ns).withName("shop-backup").get().getSpec().getSchedule())
+        .as("kept with its settings, not deleted").isEqualTo("0 3 * * *");
+
+    annotate(ns, "shop", "dirkdb.io/hibernation", "off");
+    awaitBackupChildren(ns, false, 1);
+  }
+
+  @Test
+  void whilePausedHibernationChangesNeitherTheCronJobNorTheArchiverUntilResumed() {
+    String ns = "backup-paused-hibernated";
+    DirkCluster cluster = cluster("shop", true);
+    cluster.getSpec().getBackup().setSchedule("0 3 * * *");
+    cluster.getSpec().getBackup().setArchiving(true);
+    TestClusters.create(client, ns, cluster);
+    awaitBackupChildren(ns, false, 1);
+    // The operator's first status write done before the test edits the cluster: the mock server can drop a status
+    // patch racing an edit of a cluster that has no status yet (the client then waits out its 10 s timeout).
+    await().atMost(TestClusters.PATIENCE).until(() -> client.resources(DirkCluster.class).inNamespace(ns)
+        .withName("shop").get().getStatus() != null);
+
+    annotate(ns, "shop", "dirkdb.io/reconciliation", "paused");
+    await().atMost(TestClusters.PATIENCE).until(() -> java.util.Optional.ofNullable(client.resources(DirkCluster.class)
+        .inNamespace(ns).withName("shop").get().getStatus()).flatMap(s -> s.condition("ReconciliationPaused"))
+        .filter(c -> "True".equals(c.getStatus())).isPresent());
+    annotate(ns, "shop", "dirkdb.io/hibernation", "on");
+    await().during(java.time.Duration.ofSeconds(3)).atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
+      assertThat(client.batch().v1().cronjobs().inNamespace(ns).withName("shop-backup").get().getSpec().getSuspend())
+          .isFalse();
+      assertThat(client.apps().deployments().inNamespace(ns).withName("shop-archiver").get().getSpec().getReplicas())
+          .isEqualTo(1);
+    });
+
+    annotate(ns, "shop", "dirkdb.io/reconciliation", null);
+    awaitBackupChildren(ns, true, 0);
+  }
+
+  @Test
+  void aDirkBackupOfAHibernatedClusterFailsAtOnceSayingSoWithoutAJob() {
+    String ns = "backup-of-hibernated";
+    DirkCluster cluster = cluster("shop", true);
+    cluster.getMetadata().setAnnotations(new java.util.HashMap<>(java.util.Map.of("dirkdb.io/hibernation", "on")));
+    TestClusters.create(client, ns, cluster);
+    requestBackup(ns, "while-asleep", "shop");
+    DirkBackup failed = awaitPhase(ns, "while-asleep", BackupPhase.Failed);
+    assertThat(failed.getStatus().getError()).isEqualTo("DirkCluster shop is hibernated (dirkdb.io/hibernation: on):"
+        + " no member runs to back up; wake it (kubectl dirk hibernate off shop) and ask again");
+    await().atMost(TestClusters.PATIENCE).until(() -> !events(ns, "while-asleep", "BackupFailed").isEmpty());
+    assertThat(client.batch().v1().jobs().inNamespace(ns).list().getItems()).isEmpty();
+  }
+
+  private void awaitBackupChildren(String ns, boolean suspended, int archivers) {
+    await().atMost(TestClusters.PATIENCE).untilAsserted(() -> {
+      CronJob cronJob = client.batch().v1().cronjobs().inNamespace(ns).withName("shop-backup").get();
+      assertThat(cronJob).isNotNull();
+      assertThat(cronJob.getSpec().getSuspend()).isEqualTo(suspended);
+      Deployment archiver = client.apps().deployments().inNamespace(ns).withName("shop-archiver").get();
+      assertThat(archiver).isNotNull();
+      assertThat(archiver.getSpec().getReplicas()).isEqualTo(archivers);
+    });
+  }
+
+  private void annotate(String ns, String name, String key, String value) {
+    editCluster(ns, name, c -> {
+      if (c.getMetadata().getAnnotations() == null) {
+        c.getMetadata().setAnnotations(new java.util.HashMap<>());
+      }
+      if (value == null) {
+        c.getMetadata().getAnnotations().remove(key);
+      } else {
+        c.getMetadata().getAnnotations().put(key, value);
+      }
+    });
+  }
+
+  @Test
   void anInvalidScheduleIsASpecErrorAndNoCronJobIsMade() {
     String ns = "backup-bad-cron";
     DirkCluster cluster = cluster("shop", true);

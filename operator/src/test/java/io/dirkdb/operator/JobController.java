@@ -233,6 +233,56 @@ final class JobController {
     }
   }
 
+  /**
+   * Plays the one pod of a scheduled backup's Job (CronJob {@code <name>-backup}): its init container {@code backup}
+   * ends with {@code backupExit} and {@code backupMessage}, then (if the backup succeeded) its container {@code prune}
+   * with {@code pruneExit}; the Job succeeds when both did.
+   */
+  void finishScheduled(Job job, int backupExit, String backupMessage, int pruneExit) {
+    String name = job.getMetadata().getName();
+    String podName = name + "-0";
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName(podName).withNamespace(namespace)
+        .addToLabels(job.getSpec().getTemplate().getMetadata().getLabels())
+        .addToLabels("job-name", name)
+        .addToLabels("batch.kubernetes.io/job-name", name)
+        .withCreationTimestamp(Instant.now().toString())
+        .endMetadata()
+        .withSpec(job.getSpec().getTemplate().getSpec())
+        .build();
+    client.pods().inNamespace(namespace).resource(pod).create();
+    boolean succeeded = backupExit == 0 && pruneExit == 0;
+    Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(podName).editStatus(p -> {
+      var status = new PodBuilder(p).withNewStatus().withPhase(succeeded ? "Succeeded" : "Failed")
+          .addNewInitContainerStatus().withName(job.getSpec().getTemplate().getSpec().getInitContainers().get(0)
+              .getName()).withReady(false).withRestartCount(0)
+          .withNewState().withNewTerminated().withExitCode(backupExit).withReason(backupExit == 0 ? "Completed" : "Error")
+          .withMessage(backupMessage).endTerminated().endState()
+          .endInitContainerStatus();
+      if (backupExit == 0) {
+        status.addNewContainerStatus().withName(job.getSpec().getTemplate().getSpec().getContainers().get(0).getName())
+            .withReady(false).withRestartCount(0)
+            .withNewState().withNewTerminated().withExitCode(pruneExit).withReason(pruneExit == 0 ? "Completed" : "Error")
+            .endTerminated().endState()
+            .endContainerStatus();
+      }
+      return status.endStatus().build();
+    }));
+    String now = Instant.now().toString();
+    if (succeeded) {
+      writeStatus(name, j -> j.withNewStatus().withActive(0).withSucceeded(1).withFailed(0).withStartTime(now)
+          .withCompletionTime(now).withConditions(new JobConditionBuilder().withType("Complete").withStatus("True")
+              .withLastTransitionTime(now).build())
+          .endStatus());
+    } else {
+      writeStatus(name, j -> j.withNewStatus().withActive(0).withSucceeded(0).withFailed(1).withStartTime(now)
+          .withConditions(new JobConditionBuilder().withType("Failed").withStatus("True")
+              .withReason("BackoffLimitExceeded").withMessage("Job has reached the specified backoff limit")
+              .withLastTransitionTime(now).build())
+          .endStatus());
+    }
+  }
+
   /** The pod of a Job's attempt, ended: labelled as the Job controller labels it, its container terminated. */
   private void recordPod(Job job, String podName, String containerName, int exitCode, String message) {
     Pod pod = new PodBuilder()

@@ -3,6 +3,7 @@ package io.dirkdb.operator.backup;
 import io.dirkdb.operator.api.v1alpha1.BackupSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.AppliedCredentials;
+import io.dirkdb.operator.reconciler.ClusterAnnotations;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
@@ -19,7 +20,10 @@ import java.util.Optional;
  * The backup children of a DirkCluster, kept as {@code spec.backup} says: CronJob {@code <name>-backup} while a
  * schedule is set, Deployment {@code <name>-archiver} while archiving is on, neither otherwise. Each is created,
  * rewritten (PUT) only when what the operator wants of it changed (a hash of it in an annotation), and deleted
- * once no longer wanted, if it is this cluster's.
+ * once no longer wanted, if it is this cluster's. While the cluster is hibernated ({@code dirkdb.io/hibernation: on})
+ * both are kept, with their settings and history, but held: the CronJob suspended, the archiver at zero replicas,
+ * since every member is stopped and a backup or the log shipping could only fail; waking resumes them. (A paused
+ * cluster's reconciliation does not come here: they stay as they are.)
  */
 public final class BackupChildren {
 
@@ -48,10 +52,11 @@ public final class BackupChildren {
     BackupSpec backup = cluster.getSpec().getBackup();
     String ns = cluster.getMetadata().getNamespace();
     Optional<Instant> lastSuccess = Optional.empty();
+    boolean hibernated = ClusterAnnotations.hibernated(cluster);
     try {
       CronJob existing = client.batch().v1().cronjobs().inNamespace(ns).withName(BackupPods.cronJob(cluster)).get();
       if (backup != null && backup.getSchedule() != null) {
-        CronJob desired = hashed(BackupPods.cronJob(cluster, false));
+        CronJob desired = hashed(BackupPods.cronJob(cluster, hibernated));
         if (existing == null) {
           client.batch().v1().cronjobs().inNamespace(ns).resource(desired).create();
         } else if (changed(existing, desired)) {
@@ -70,7 +75,7 @@ public final class BackupChildren {
       Deployment existing = client.apps().deployments().inNamespace(ns).withName(BackupPods.archiver(cluster)).get();
       if (backup != null && backup.isArchiving()) {
         Deployment desired = hashed(BackupPods.archiverDeployment(cluster, credentialsHash.apply(
-            existing == null ? null : AppliedCredentials.hashOf(existing.getSpec().getTemplate()))));
+            existing == null ? null : AppliedCredentials.hashOf(existing.getSpec().getTemplate())), !hibernated));
         if (existing == null) {
           client.apps().deployments().inNamespace(ns).resource(desired).create();
         } else if (changed(existing, desired)) {

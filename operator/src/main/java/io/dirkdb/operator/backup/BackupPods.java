@@ -51,6 +51,11 @@ public final class BackupPods {
   public static final String COMPONENT_ARCHIVER = "archiver";
   /** The DirkBackup a backup Job is for (its name may be too long for a label: the owner reference says it too). */
   public static final String LABEL_BACKUP = "dirkdb.io/backup";
+  /**
+   * On the Jobs of CronJob {@code <name>-backup} (its jobTemplate), the cluster's name: the operator watches them by
+   * it and gives each a DirkBackup ({@link ScheduledBackupReconciler}).
+   */
+  public static final String LABEL_SCHEDULED_BACKUP = "dirkdb.io/scheduled-backup";
   public static final String BACKUP_CONTAINER = "backup";
   public static final String PRUNE_CONTAINER = "prune";
   public static final String ARCHIVER_CONTAINER = "archive";
@@ -286,9 +291,15 @@ public final class BackupPods {
         .build();
   }
 
-  /** CronJob {@code <name>-backup}: one backup at a time, a missed run not made up more than 10 minutes late. */
+  /**
+   * CronJob {@code <name>-backup}: one backup at a time, a missed run not made up more than 10 minutes late;
+   * {@code suspend} (a hibernated cluster) starts no Job until it is lifted. Its Jobs carry
+   * {@link #LABEL_SCHEDULED_BACKUP}, by which each gets its DirkBackup.
+   */
   public static CronJob cronJob(DirkCluster cluster, boolean suspend) {
     Map<String, String> labels = ClusterNaming.labels(cluster, COMPONENT_BACKUP);
+    Map<String, String> jobLabels = new LinkedHashMap<>(labels);
+    jobLabels.put(LABEL_SCHEDULED_BACKUP, cluster.getMetadata().getName());
     return new CronJobBuilder()
         .withNewMetadata()
         .withName(cronJob(cluster))
@@ -304,7 +315,7 @@ public final class BackupPods {
         .withSuccessfulJobsHistoryLimit(3)
         .withFailedJobsHistoryLimit(3)
         .withNewJobTemplate()
-        .withNewMetadata().withLabels(labels).endMetadata()
+        .withNewMetadata().withLabels(jobLabels).endMetadata()
         .withNewSpec()
         .withBackoffLimit(1)
         .withActiveDeadlineSeconds(BACKUP_DEADLINE_SECONDS)
@@ -328,6 +339,11 @@ public final class BackupPods {
 
   /** As above, its pod template annotated with the credentials' hash (null: none), so a rotation restarts it. */
   public static Deployment archiverDeployment(DirkCluster cluster, String credentialsHash) {
+    return archiverDeployment(cluster, credentialsHash, true);
+  }
+
+  /** As above; not {@code running} (a hibernated cluster): zero replicas, the Deployment kept as it is otherwise. */
+  public static Deployment archiverDeployment(DirkCluster cluster, String credentialsHash, boolean running) {
     Map<String, String> labels = ClusterNaming.labels(cluster, COMPONENT_ARCHIVER);
     Map<String, String> selector = new LinkedHashMap<>(labels);
     selector.remove(ClusterNaming.LABEL_MANAGED_BY);
@@ -341,7 +357,7 @@ public final class BackupPods {
         .withOwnerReferences(ClusterNaming.controllerReference(cluster))
         .endMetadata()
         .withNewSpec()
-        .withReplicas(1)
+        .withReplicas(running ? 1 : 0)
         .withNewSelector().withMatchLabels(selector).endSelector()
         .withNewStrategy().withType("Recreate").endStrategy()
         .withNewTemplate()

@@ -6,6 +6,7 @@ import io.dirkdb.operator.api.v1alpha1.DirkBackup;
 import io.dirkdb.operator.api.v1alpha1.DirkBackupStatus;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.dependent.ClusterNaming;
+import io.dirkdb.operator.reconciler.ClusterAnnotations;
 import io.dirkdb.operator.reconciler.ClusterEvents;
 import io.dirkdb.operator.reconciler.DirkClusterValidator;
 import io.dirkdb.operator.reconciler.ImageDefaults;
@@ -23,7 +24,10 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import jakarta.inject.Inject;
 import java.time.Instant;
@@ -32,12 +36,15 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
  * Takes the on-demand backup a DirkBackup asks for: one Job running {@code dirk backup} against the cluster's
  * members and {@code spec.backup} repository, then the result from the Job's pod (its container's termination
- * message) into the DirkBackup's status, with an Event. A finished DirkBackup is never run again.
+ * message) into the DirkBackup's status, with an Event. A finished DirkBackup is never run again. The DirkBackup of
+ * a scheduled backup (annotated {@link ScheduledBackupReconciler#SCHEDULED_JOB}) adopts the CronJob's Job instead of
+ * making one, and is reported the same way.
  */
 @ControllerConfiguration(name = DirkBackupReconciler.NAME)
 public class DirkBackupReconciler implements Reconciler<DirkBackup> {
@@ -60,10 +67,19 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
 
   @Override
   public List<EventSource<?, DirkBackup>> prepareEventSources(EventSourceContext<DirkBackup> context) {
-    // The backup Jobs carry an owner reference to their DirkBackup: the informer maps them back by it.
+    // The on-demand backup Jobs carry an owner reference to their DirkBackup: the informer maps them back by it. A
+    // scheduled Job's DirkBackup has the Job's name.
+    SecondaryToPrimaryMapper<Job> owners = Mappers.fromOwnerReferences(DirkBackup.class);
     var jobs = InformerEventSourceConfiguration.from(Job.class, DirkBackup.class)
         .withName("backup-jobs")
         .withLabelSelector(SELECTOR)
+        .withSecondaryToPrimaryMapper(job -> {
+          var labels = job.getMetadata().getLabels();
+          if (labels != null && labels.containsKey(BackupPods.LABEL_SCHEDULED_BACKUP)) {
+            return Set.of(ResourceID.fromResource(job));
+          }
+          return owners.toPrimaryResourceIDs(job);
+        })
         .build();
     return List.of(new InformerEventSource<>(jobs, context));
   }
@@ -81,12 +97,17 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
         : Serialization.clone(before);
     KubernetesClient client = context.getClient();
     String ns = backup.getMetadata().getNamespace();
-    String jobName = BackupPods.job(backup);
+    String scheduledJob = scheduledJob(backup);
+    String jobName = scheduledJob != null ? scheduledJob : BackupPods.job(backup);
     // The cache may not hold a Job created a moment ago: ask the API server before making another.
     Job job = context.getSecondaryResource(Job.class)
+        .filter(j -> jobName.equals(j.getMetadata().getName()))
         .orElseGet(() -> client.batch().v1().jobs().inNamespace(ns).withName(jobName).get());
     if (job == null) {
-      if (status.getJob() != null) {
+      if (scheduledJob != null) {
+        fail(client, backup, status, null, "the scheduled backup Job " + scheduledJob + " no longer exists"
+            + (status.getJob() == null ? "" : ": it was deleted before it finished"));
+      } else if (status.getJob() != null) {
         fail(client, backup, status, null, "the backup Job " + status.getJob() + " was deleted before it finished");
       } else {
         start(client, backup, status, jobName);
@@ -94,10 +115,35 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     } else if (succeeded(job) || failed(job)) {
       finish(client, backup, status, job);
     } else {
+      if (status.getJob() == null && scheduledJob != null) {
+        adopt(client, backup, status, job);
+      }
       status.setJob(jobName);
       status.setPhase(BackupPhase.Running);
     }
     return patchIfChanged(backup, before, status);
+  }
+
+  /** The Job a scheduled backup's DirkBackup reports, or null for an on-demand one. */
+  static String scheduledJob(DirkBackup backup) {
+    var annotations = backup.getMetadata().getAnnotations();
+    String job = annotations == null ? null : annotations.get(ScheduledBackupReconciler.SCHEDULED_JOB);
+    return job == null || job.isBlank() ? null : job;
+  }
+
+  /** A running Job of the backup CronJob, now this DirkBackup's: said as an on-demand backup's start is. */
+  private static void adopt(KubernetesClient client, DirkBackup backup, DirkBackupStatus status, Job job) {
+    String name = job.getMetadata().getName();
+    status.setStartedAt(job.getStatus() != null && job.getStatus().getStartTime() != null
+        ? job.getStatus().getStartTime() : job.getMetadata().getCreationTimestamp() != null
+            ? job.getMetadata().getCreationTimestamp() : now());
+    String cronJob = job.getMetadata().getOwnerReferences() == null ? null : job.getMetadata().getOwnerReferences()
+        .stream().filter(o -> "CronJob".equals(o.getKind())).map(o -> o.getName()).findFirst().orElse(null);
+    LOG.infof("DirkBackup %s/%s: reports scheduled Job %s", backup.getMetadata().getNamespace(),
+        backup.getMetadata().getName(), name);
+    ClusterEvents.normal(client, backup, Reason.BackupStarted, "Job " + name
+        + (cronJob == null ? "" : " of CronJob " + cronJob) + " takes a scheduled base backup of DirkCluster "
+        + backup.getSpec().getCluster());
   }
 
   private void start(KubernetesClient client, DirkBackup backup, DirkBackupStatus status, String jobName) {
@@ -121,6 +167,14 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
           + violations.get(0).message());
       return;
     }
+    if (ClusterAnnotations.hibernated(cluster)) {
+      // Every member is stopped: a Job could only fail, later and less clearly. Not kept waiting either: a backup
+      // starting whenever the cluster wakes is one nobody timed.
+      fail(client, backup, status, cluster, "DirkCluster " + clusterName + " is hibernated ("
+          + ClusterAnnotations.HIBERNATION + ": on): no member runs to back up; wake it (kubectl dirk hibernate off "
+          + clusterName + ") and ask again");
+      return;
+    }
     client.batch().v1().jobs().inNamespace(ns).resource(BackupPods.backupJob(cluster, backup)).create();
     status.setPhase(BackupPhase.Running);
     status.setJob(jobName);
@@ -134,10 +188,15 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
   private void finish(KubernetesClient client, DirkBackup backup, DirkBackupStatus status, Job job) {
     String ns = backup.getMetadata().getNamespace();
     status.setJob(job.getMetadata().getName());
-    Optional<ContainerStateTerminated> terminated = terminatedBackupContainer(client, ns, job.getMetadata().getName());
+    Optional<BackupEnd> end = terminatedBackupContainer(client, ns, job.getMetadata().getName());
+    Optional<ContainerStateTerminated> terminated = end.map(BackupEnd::backup);
     boolean succeeded = succeeded(job);
+    // A scheduled Job runs the prune after the backup (the backup an init container): a failed prune fails the Job,
+    // not the backup, which is in the repository.
+    boolean pruneFailed = !succeeded && end.map(e -> e.beforePrune() && Objects.equals(e.backup().getExitCode(), 0))
+        .orElse(false);
     BackupResult result = BackupResult.of(terminated.map(ContainerStateTerminated::getMessage).orElse(null),
-        succeeded && terminated.map(t -> Objects.equals(t.getExitCode(), 0)).orElse(true));
+        (succeeded || pruneFailed) && terminated.map(t -> Objects.equals(t.getExitCode(), 0)).orElse(true));
     if (!succeeded && terminated.isEmpty()) {
       // No pod to read (killed at the deadline, or gone): the Job's own condition says why.
       result = new BackupResult(null, "the backup Job failed" + condition(job, "Failed")
@@ -168,6 +227,14 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
         + (fields.getBytes() == null ? "" : ", " + fields.getBytes() + " bytes");
     LOG.infof("DirkBackup %s/%s: %s", ns, backup.getMetadata().getName(), message);
     ClusterEvents.normal(client, backup, Reason.BackupCompleted, message);
+    if (pruneFailed) {
+      String prune = "the backup completed but its retention's prune failed"
+          + end.flatMap(BackupEnd::prune).map(t -> " (exit " + t.getExitCode() + (t.getMessage() == null ? ""
+              : ": " + BackupResult.of(t.getMessage(), false).error()) + ")").orElse("")
+          + "; older backups beyond spec.backup.retention stay until a prune succeeds; see the Job's pod log";
+      LOG.warnf("DirkBackup %s/%s: %s", ns, backup.getMetadata().getName(), prune);
+      ClusterEvents.warning(client, backup, Reason.BackupPruneFailed, prune);
+    }
   }
 
   /** Failed for good: the status says why and a Warning Event on the DirkBackup (and its cluster) says it too. */
@@ -186,21 +253,43 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     }
   }
 
-  /** The backup container's end in the Job's newest pod that has one. */
-  private static Optional<ContainerStateTerminated> terminatedBackupContainer(KubernetesClient client, String ns,
-      String job) {
+  /**
+   * How the backup container ended in a pod: {@code beforePrune} when it is the init container of a scheduled Job's
+   * pod, {@code prune} the end of the prune container that followed it, if any.
+   */
+  private record BackupEnd(ContainerStateTerminated backup, boolean beforePrune,
+      Optional<ContainerStateTerminated> prune) {}
+
+  /** The backup container's end in the Job's newest pod that has one (a container, or a scheduled Job's init one). */
+  private static Optional<BackupEnd> terminatedBackupContainer(KubernetesClient client, String ns, String job) {
     List<Pod> pods = client.pods().inNamespace(ns).withLabel(JOB_NAME_LABEL, job).list().getItems();
     return pods.stream()
         .sorted(Comparator.comparing((Pod p) -> Optional.ofNullable(p.getMetadata().getCreationTimestamp()).orElse(""))
             .reversed())
-        .map(p -> p.getStatus() == null || p.getStatus().getContainerStatuses() == null ? null
-            : p.getStatus().getContainerStatuses().stream()
-                .filter(c -> BackupPods.BACKUP_CONTAINER.equals(c.getName()))
-                .map(ContainerStatus::getState)
-                .filter(s -> s != null && s.getTerminated() != null)
-                .map(s -> s.getTerminated()).findFirst().orElse(null))
+        .map(p -> {
+          if (p.getStatus() == null) {
+            return null;
+          }
+          Optional<ContainerStateTerminated> main = terminated(p.getStatus().getContainerStatuses(),
+              BackupPods.BACKUP_CONTAINER);
+          if (main.isPresent()) {
+            return new BackupEnd(main.get(), false, Optional.empty());
+          }
+          return terminated(p.getStatus().getInitContainerStatuses(), BackupPods.BACKUP_CONTAINER)
+              .map(t -> new BackupEnd(t, true, terminated(p.getStatus().getContainerStatuses(),
+                  BackupPods.PRUNE_CONTAINER)))
+              .orElse(null);
+        })
         .filter(Objects::nonNull)
         .findFirst();
+  }
+
+  private static Optional<ContainerStateTerminated> terminated(List<ContainerStatus> statuses, String container) {
+    return statuses == null ? Optional.empty() : statuses.stream()
+        .filter(c -> container.equals(c.getName()))
+        .map(ContainerStatus::getState)
+        .filter(s -> s != null && s.getTerminated() != null)
+        .map(s -> s.getTerminated()).findFirst();
   }
 
   private static UpdateControl<DirkBackup> patchIfChanged(DirkBackup backup, DirkBackupStatus before,

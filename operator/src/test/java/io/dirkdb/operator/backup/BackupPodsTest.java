@@ -182,6 +182,23 @@ class BackupPodsTest {
   }
 
   @Test
+  void aHibernatedClustersArchiverHasNoReplicaAndItsCronJobIsSuspendedBothOtherwiseUnchanged() {
+    DirkCluster cluster = cluster("demo");
+    Deployment running = BackupPods.archiverDeployment(cluster, "hash-1", true);
+    Deployment held = BackupPods.archiverDeployment(cluster, "hash-1", false);
+    assertThat(running.getSpec().getReplicas()).isEqualTo(1);
+    assertThat(held.getSpec().getReplicas()).isZero();
+    assertThat(held.getSpec().getTemplate()).isEqualTo(running.getSpec().getTemplate());
+    assertThat(BackupChildren.hashed(held).getMetadata().getAnnotations())
+        .as("another desired object: the archiver is rewritten on hibernating and on waking")
+        .isNotEqualTo(BackupChildren.hashed(running).getMetadata().getAnnotations());
+    CronJob suspended = BackupPods.cronJob(cluster, true);
+    assertThat(suspended.getSpec().getSuspend()).isTrue();
+    assertThat(suspended.getSpec().getJobTemplate()).isEqualTo(BackupPods.cronJob(cluster, false).getSpec()
+        .getJobTemplate());
+  }
+
+  @Test
   void recoveryRestoresOnlyIntoThePrimarysDataDirectoryAndOnlyWhenItIsEmpty() {
     DirkCluster cluster = cluster("restored");
     cluster.getSpec().setBackup(null);

@@ -114,6 +114,7 @@ public enum Reason {
   BackupStarted,
   BackupCompleted,
   BackupFailed,
+  BackupPruneFailed,
 
   // Restore of a cluster made by spec.bootstrap.recovery (condition Restored, Events)
   Restoring,

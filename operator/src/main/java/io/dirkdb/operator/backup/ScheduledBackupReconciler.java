@@ -1,0 +1,90 @@
+package io.dirkdb.operator.backup;
+
+import io.dirkdb.operator.api.v1alpha1.DirkBackup;
+import io.dirkdb.operator.api.v1alpha1.DirkBackupSpec;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.net.HttpURLConnection;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * Gives every Job of a backup CronJob ({@code <name>-backup}, its Jobs labelled
+ * {@link BackupPods#LABEL_SCHEDULED_BACKUP}) a DirkBackup named after the Job, so scheduled backups are listed,
+ * reported and alerted on as on-demand ones are: the {@link DirkBackupReconciler} adopts the Job (it makes none) and
+ * writes the status and Events from it. The DirkBackup is owned by the Job, so the CronJob's history limits remove
+ * both together.
+ *
+ * <p>Once made, the Job is annotated {@link #RECORDED} and never given another: a DirkBackup the user deleted stays
+ * deleted. Jobs started while the operator was away are seen on its informer's first list and get theirs then.
+ */
+@ControllerConfiguration(name = ScheduledBackupReconciler.NAME,
+    informer = @Informer(labelSelector = BackupPods.LABEL_SCHEDULED_BACKUP))
+public class ScheduledBackupReconciler implements Reconciler<Job> {
+
+  /** Controller name, as in {@code quarkus.operator-sdk.controllers.scheduledbackup.namespaces}. */
+  public static final String NAME = "scheduledbackup";
+  /** On the DirkBackup of a scheduled backup. */
+  public static final String LABEL_SCHEDULED = "dirkdb.io/scheduled";
+  /** On the DirkBackup of a scheduled backup: the Job it reports (the DirkBackupReconciler adopts it). */
+  public static final String SCHEDULED_JOB = "dirkdb.io/scheduled-job";
+  /** On a scheduled Job once its DirkBackup was made: the DirkBackup's name. */
+  public static final String RECORDED = "dirkdb.io/backup-recorded";
+  private static final Logger LOG = Logger.getLogger(ScheduledBackupReconciler.class);
+
+  @Override
+  public UpdateControl<Job> reconcile(Job job, Context<Job> context) {
+    var annotations = job.getMetadata().getAnnotations();
+    String cluster = job.getMetadata().getLabels() == null ? null
+        : job.getMetadata().getLabels().get(BackupPods.LABEL_SCHEDULED_BACKUP);
+    if (cluster == null || cluster.isBlank() || annotations != null && annotations.containsKey(RECORDED)) {
+      return UpdateControl.noUpdate();
+    }
+    KubernetesClient client = context.getClient();
+    String ns = job.getMetadata().getNamespace();
+    String name = job.getMetadata().getName();
+    try {
+      client.resources(DirkBackup.class).inNamespace(ns).resource(backupOf(job, cluster)).create();
+      LOG.infof("Job %s/%s of CronJob %s-backup: DirkBackup %s made to report it", ns, name, cluster, name);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+        throw e; // retried by the SDK
+      }
+      // Made by an earlier pass whose annotation did not land, or a user's DirkBackup of that name: left as it is.
+      LOG.debugf("DirkBackup %s/%s exists already", ns, name);
+    }
+    client.batch().v1().jobs().inNamespace(ns).withName(name)
+        .edit(j -> new JobBuilder(j).editMetadata().addToAnnotations(RECORDED, name).endMetadata().build());
+    return UpdateControl.noUpdate();
+  }
+
+  /** The DirkBackup of a scheduled Job: named after it, owned by it, pointing at it. */
+  static DirkBackup backupOf(Job job, String cluster) {
+    DirkBackup backup = new DirkBackup();
+    backup.setMetadata(new ObjectMetaBuilder()
+        .withName(job.getMetadata().getName())
+        .withNamespace(job.getMetadata().getNamespace())
+        .withLabels(Map.of(LABEL_SCHEDULED, "true"))
+        .withAnnotations(Map.of(SCHEDULED_JOB, job.getMetadata().getName()))
+        .withOwnerReferences(new OwnerReferenceBuilder()
+            .withApiVersion("batch/v1")
+            .withKind("Job")
+            .withName(job.getMetadata().getName())
+            .withUid(job.getMetadata().getUid())
+            .build())
+        .build());
+    DirkBackupSpec spec = new DirkBackupSpec();
+    spec.setCluster(cluster);
+    backup.setSpec(spec);
+    return backup;
+  }
+}

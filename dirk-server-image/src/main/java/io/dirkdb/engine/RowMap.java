@@ -5,6 +5,7 @@ import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.ConcurrentModificationException;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -15,7 +16,8 @@ import java.util.Set;
  * parallel arrays, ids and rows, looked up by binary search, instead of a map entry and a boxed id
  * per row: a table of a million rows is a few arrays the garbage collector moves as blocks, which
  * makes loading a snapshot (a resync, a restart) and holding the rows cheaper. A removed row leaves
- * a hole until holes outnumber rows, then the arrays are compacted. Not thread-safe: changed under
+ * a hole until holes outnumber rows, then the arrays are compacted (and shrunk when mostly empty).
+ * Adding or removing a row while walking the rows fails the walk, as a LinkedHashMap's did. Not thread-safe: changed under
  * the engine's write lock, read under its read lock.
  */
 final class RowMap extends AbstractMap<Long, Object[]> {
@@ -25,6 +27,8 @@ final class RowMap extends AbstractMap<Long, Object[]> {
     private int end;
     /** Rows held (slots used minus holes). */
     private int size;
+    /** Counts adds and removes (not replacements), so an iterator fails fast as a LinkedHashMap's did. */
+    private int modCount;
 
     RowMap(int expectedRows) {
         int capacity = Math.max(16, expectedRows);
@@ -75,6 +79,7 @@ final class RowMap extends AbstractMap<Long, Object[]> {
             rows[slot] = row;
             if (old == null) {
                 size++; // refills a hole
+                modCount++;
             }
             return old;
         }
@@ -87,6 +92,7 @@ final class RowMap extends AbstractMap<Long, Object[]> {
         rows[at] = row;
         end++;
         size++;
+        modCount++;
         return null;
     }
 
@@ -96,6 +102,7 @@ final class RowMap extends AbstractMap<Long, Object[]> {
         rows[end] = row;
         end++;
         size++;
+        modCount++;
     }
 
     private void grow() {
@@ -119,6 +126,7 @@ final class RowMap extends AbstractMap<Long, Object[]> {
         Object[] old = rows[slot];
         rows[slot] = null;
         size--;
+        modCount++;
         if (end - size > 64 && end - size > size) {
             compact();
         }
@@ -135,6 +143,12 @@ final class RowMap extends AbstractMap<Long, Object[]> {
         }
         Arrays.fill(rows, kept, end, null);
         end = kept;
+        if (ids.length > 64 && kept < ids.length / 4) {
+            // Give back the slots of rows deleted long ago: the memory estimate counts only rows held.
+            int capacity = Math.max(16, kept * 2);
+            ids = Arrays.copyOf(ids, capacity);
+            rows = Arrays.copyOf(rows, capacity);
+        }
     }
 
     @Override
@@ -142,6 +156,7 @@ final class RowMap extends AbstractMap<Long, Object[]> {
         Arrays.fill(rows, 0, end, null);
         end = 0;
         size = 0;
+        modCount++;
     }
 
     @Override
@@ -187,6 +202,7 @@ final class RowMap extends AbstractMap<Long, Object[]> {
     /** Walks the slots that hold a row, in id order. */
     private abstract class Slots<T> implements Iterator<T> {
         private int next = skipHoles(0);
+        private final int expectedModCount = modCount;
 
         abstract T at(int slot);
 
@@ -204,6 +220,9 @@ final class RowMap extends AbstractMap<Long, Object[]> {
 
         @Override
         public T next() {
+            if (modCount != expectedModCount) {
+                throw new ConcurrentModificationException("the rows changed while they were walked");
+            }
             if (next >= end) {
                 throw new NoSuchElementException();
             }

@@ -25,42 +25,62 @@ class GettingStartedCoverageTest {
   private static final String K3S = "K3sEndToEndTest#primaryPodLossPromotesASecondaryAndKeepsEveryAcknowledgedRow";
   private static final String OPERATOR_BASIC = "ExamplesTest#basicExampleMakesEveryChildOwnedAndLabelled";
 
-  /** A command of the Kubernetes half, and the tests (Class#method) or files that run or check what it relies on. */
-  private record Exercised(Pattern command, List<String> by) {
-    Exercised(String regex, String... by) {
-      this(Pattern.compile(regex), List.of(by));
+  /**
+   * A command of the Kubernetes half, how it is exercised (printed with the table: run, or only the names it relies on
+   * checked), and the tests (Class#method) or files that do it.
+   */
+  private record Exercised(Pattern command, String how, List<String> by) {
+    Exercised(String regex, String how, String... by) {
+      this(Pattern.compile(regex), how, List.of(by));
     }
   }
 
+  private static final String NOT_RUN = "not run: needs an API server";
+
   private static final List<Exercised> ELSEWHERE = List.of(
-      new Exercised("^\\.ci/install-kube-tools\\.sh$", ".ci/run"),
+      new Exercised("^\\.ci/install-kube-tools\\.sh$", "run by CI before the build", ".ci/run"),
       new Exercised("^\\./mvnw -B package -Pimages -DskipTests -Djib\\.goal=dockerBuild .*",
+          "run by CI where Docker runs; the images are checked and used by the K3s journey",
           ".ci/run", "ContainerImagesTest#", K3S),
       new Exercised("^kind load docker-image dirkdb/dirk:\\S+ dirkdb/dirk-operator:\\S+$",
+          "image names checked here, not run (no kind); the K3s journey imports the same images",
           "GettingStartedCoverageTest#theImagesTheQuickStartLoadsAreTheOnesTheBuildMakes", K3S),
       new Exercised("^helm install dirk-operator \\./helm/dirk-operator --namespace dirk-system --create-namespace$",
+          "run here as a client-side dry run; installed for real by the K3s journey",
           "GettingStartedCoverageTest#theQuickStartsHelmInstallRendersTheDeploymentItWaitsFor", K3S),
       new Exercised("^kubectl -n dirk-system rollout status deployment/dirk-operator$",
+          "only the Deployment's name and namespace checked here; " + NOT_RUN,
           "GettingStartedCoverageTest#theQuickStartsHelmInstallRendersTheDeploymentItWaitsFor"),
       new Exercised("^kubectl apply -f examples/basic\\.yaml$",
+          "applied on the mock API server by the operator's tests and on K3s by the journey",
           "ExamplesTest#everyExampleIsADirkClusterTheApiServerAccepts", OPERATOR_BASIC, K3S),
       new Exercised("^kubectl get (dirkclusters|dirk)$",
+          "names and columns checked here, " + NOT_RUN + "; the K3s journey gets the same resource",
           "GettingStartedCoverageTest#theCrdAnswersToTheNamesAndColumnsThePageShows", K3S),
-      new Exercised("^kubectl port-forward svc/demo-proxy 3949$", OPERATOR_BASIC, K3S),
+      new Exercised("^kubectl port-forward svc/demo-proxy 3949$",
+          "the Service the operator makes checked on the mock API server; the K3s journey connects through it",
+          OPERATOR_BASIC, K3S),
       new Exercised("^export DIRK_PASSWORD=\\$\\(kubectl get secret demo-credentials .*jsonpath='\\{\\.data\\.password\\}'.*",
+          "the Secret checked on the mock API server; DIRK_PASSWORD used by the demo test; K3s journey reads it",
           OPERATOR_BASIC, "GettingStartedDemoTest#", K3S),
       new Exercised("^kubectl delete pod demo-primary-0$",
+          "a pod deleted by the planned-operations test (mock API server) and by the K3s journey",
           "PlannedOperationsTest#deletingThePrimaryPodHandsOverWithoutFailedWritesAndItReturnsAsSecondary", K3S),
-      new Exercised("^kubectl delete dirkcluster demo$", OPERATOR_BASIC),
-      new Exercised("^kubectl delete pvc -l app\\.kubernetes\\.io/instance=demo$", OPERATOR_BASIC),
+      new Exercised("^kubectl delete dirkcluster demo$",
+          "the owner references that make it delete the children checked on the mock API server, not run",
+          OPERATOR_BASIC),
+      new Exercised("^kubectl delete pvc -l app\\.kubernetes\\.io/instance=demo$",
+          "only the label checked, on the mock API server; " + NOT_RUN, OPERATOR_BASIC),
       new Exercised("^helm uninstall dirk-operator -n dirk-system$",
+          "only the release name and namespace checked here; " + NOT_RUN,
           "GettingStartedCoverageTest#theQuickStartsHelmInstallRendersTheDeploymentItWaitsFor"),
-      new Exercised("^kubectl delete crd dirkclusters\\.dirkdb\\.io$",
+      new Exercised("^kubectl delete crd dirkclusters\\.dirkdb\\.io$", "only the CRD's name checked here; " + NOT_RUN,
           "GettingStartedCoverageTest#theCrdAnswersToTheNamesAndColumnsThePageShows"),
       new Exercised("^kubectl create secret generic dirk-admin --from-literal=password=\\.\\.\\.$",
+          "the Secret's use checked on the mock API server, not run",
           "ExamplesTest#withAuthExampleUsesTheNamedSecretAndGeneratesNone"),
       // What the demo's supervisor sends (the page describes it; a reader does not type it).
-      new Exercised("^dirk (promote \\d+|follow 'host' port);$",
+      new Exercised("^dirk (promote \\d+|follow 'host' port);$", "sent by the supervisor in its unit test",
           "LocalSupervisorTest#lostPrimaryIsFencedThenBestSecondaryPromotedThenOthersRepointed"));
 
   @Test
@@ -71,25 +91,42 @@ class GettingStartedCoverageTest {
     assertThat(page.statements()).as("statements found on the page").isNotEmpty();
     List<String> unexercised = new ArrayList<>();
     List<Exercised> used = new ArrayList<>();
+    StringBuilder table = new StringBuilder("Commands on " + page.file() + " and how each is exercised:\n");
     for (String command : page.commands()) {
       String withPid = command.replaceAll("^kill -9 \\d+$", GettingStartedDemoTest.KILL);
       if (GettingStartedDemoTest.RUNS.contains(withPid)) {
+        table.append(String.format("  %-60s run as written by GettingStartedDemoTest%n", abbreviated(command)));
         continue;
       }
       List<Exercised> matching = ELSEWHERE.stream().filter(e -> e.command().matcher(command).matches()).toList();
       if (matching.isEmpty()) {
         unexercised.add(command);
+        table.append(String.format("  %-60s NOT EXERCISED%n", abbreviated(command)));
+      }
+      for (Exercised entry : matching) {
+        table.append(String.format("  %-60s %s (%s)%n", abbreviated(command), entry.how(),
+            String.join(", ", entry.by())));
       }
       used.addAll(matching);
     }
+    System.out.print(table);
     assertThat(unexercised).as("commands on %s that no test runs: run them in GettingStartedDemoTest, or name the "
         + "test that exercises them in GettingStartedCoverageTest", page.file()).isEmpty();
     assertThat(ELSEWHERE).as("entries for commands no longer on the page").allMatch(used::contains);
     for (Exercised entry : ELSEWHERE) {
+      assertThat(entry.how()).as("how %s is exercised", entry.command()).isNotBlank();
       for (String evidence : entry.by()) {
         assertThat(exists(evidence)).as("%s, named for %s", evidence, entry.command()).isTrue();
       }
     }
+  }
+
+  @Test
+  void aCommandWithoutItsPromptInABlockWithoutALanguageIsStillACommand() {
+    GettingStartedPage page = GettingStartedPage.parse(Path.of("page.md"), List.of("```", "./dirk demo --no-shell",
+        "kubectl get dirk   # the short name", "helm list -A", "NAME   PHASE", "dirk demo ready: client port 3951",
+        "```"));
+    assertThat(page.commands()).containsExactly("./dirk demo --no-shell", "kubectl get dirk", "helm list -A");
   }
 
   @Test
@@ -135,6 +172,10 @@ class GettingStartedCoverageTest {
     String comment = Files.readAllLines(GettingStartedPage.FILE).stream()
         .filter(l -> l.startsWith("# 1. Build both images")).findFirst().orElseThrow();
     assertThat(comment).contains("dirkdb/dirk:" + version, "dirkdb/dirk-operator:" + version);
+  }
+
+  private static String abbreviated(String command) {
+    return command.length() <= 60 ? command : command.substring(0, 57) + "...";
   }
 
   private static Stream<JsonNode> documents(String yaml) throws IOException {

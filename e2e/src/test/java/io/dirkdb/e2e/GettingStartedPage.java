@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 
 /**
  * What a reader of docs/getting-started.md types: the commands of its {@code bash} blocks, the {@code $ } lines of
- * its other blocks, the commands quoted inline in its prose, and the statements of its {@code dirk> } lines.
+ * its other blocks and, in blocks without a language, the lines that start with {@code ./}, {@code kubectl } or
+ * {@code helm }, the commands quoted inline in its prose, and the statements of its {@code dirk> } lines.
  */
 record GettingStartedPage(Path file, List<String> commands, List<String> statements, List<String> demoBanner) {
 
@@ -21,12 +22,17 @@ record GettingStartedPage(Path file, List<String> commands, List<String> stateme
   /** Inline code that a reader runs, as opposed to names of things (`dirk server`, `FailoverPolicy`, ...). */
   private static final Pattern INLINE_COMMAND = Pattern.compile(
       "^(\\./dirk( |$)|\\./mvnw|\\.ci/|kubectl |helm |kind |kill |tail |export |DIRK_PASSWORD=)");
+  /** A command written without {@code $ } in a block without a language. */
+  private static final Pattern BARE_COMMAND = Pattern.compile("^(\\./|kubectl |helm )");
   /** A control statement quoted inline: `dirk fence;`. */
   private static final Pattern INLINE_STATEMENT = Pattern.compile("^dirk [a-z]+[^`]*;$");
   private static final Pattern CODE_SPAN = Pattern.compile("`([^`]+)`");
 
   static GettingStartedPage read() throws IOException {
-    List<String> lines = Files.readAllLines(FILE);
+    return parse(FILE, Files.readAllLines(FILE));
+  }
+
+  static GettingStartedPage parse(Path file, List<String> lines) {
     Set<String> commands = new LinkedHashSet<>();
     List<String> statements = new ArrayList<>();
     List<String> banner = new ArrayList<>();
@@ -55,6 +61,9 @@ record GettingStartedPage(Path file, List<String> commands, List<String> stateme
         String command = withoutComment(line.substring(2));
         commands.add(command);
         inBanner = command.equals("./dirk demo");
+      } else if (fence.isEmpty() && BARE_COMMAND.matcher(line).find()) {
+        commands.add(withoutComment(line)); // a command without its `$ ` is still one a reader types
+        inBanner = false;
       } else if (line.startsWith("dirk> ")) {
         statements.add(line.substring("dirk> ".length()).trim());
         inBanner = false;
@@ -62,7 +71,7 @@ record GettingStartedPage(Path file, List<String> commands, List<String> stateme
         banner.add(line);
       }
     }
-    return new GettingStartedPage(FILE, List.copyOf(commands), List.copyOf(statements), List.copyOf(banner));
+    return new GettingStartedPage(file, List.copyOf(commands), List.copyOf(statements), List.copyOf(banner));
   }
 
   private static String withoutComment(String line) {

@@ -137,40 +137,89 @@ final class S3Repository implements Repository {
         } catch (SdkException e) {
             throw failure("starting the upload of", name, e);
         }
+        boolean completed = false;
         try {
             List<CompletedPart> parts = new ArrayList<>();
             int number = 1;
             for (long offset = 0; offset < size; offset += part, number++) {
-                long from = offset;
                 long length = Math.min(part, size - offset);
                 int partNumber = number;
-                ContentStreamProvider content = () -> {
-                    try {
-                        InputStream in = Files.newInputStream(file);
-                        in.skipNBytes(from);
-                        return new LimitedInputStream(in, length);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                };
-                UploadPartResponse uploaded = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-                        .partNumber(partNumber).contentLength(length),
-                        RequestBody.fromContentProvider(content, length, "application/octet-stream"));
-                parts.add(CompletedPart.builder().partNumber(partNumber).eTag(uploaded.eTag()).build());
+                try (PartStreams content = new PartStreams(file, offset, length)) {
+                    UploadPartResponse uploaded = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                            .partNumber(partNumber).contentLength(length),
+                            RequestBody.fromContentProvider(content, length, "application/octet-stream"));
+                    parts.add(CompletedPart.builder().partNumber(partNumber).eTag(uploaded.eTag()).build());
+                }
             }
             client.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
                     .multipartUpload(m -> m.parts(parts)));
-        } catch (SdkException | UncheckedIOException e) {
+            completed = true;
+        } catch (SdkException e) {
+            throw failure("storing", name, e);
+        } catch (UncheckedIOException e) {
+            throw new BackupException("storing " + name + " in " + description + " failed: reading " + file + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        } finally {
+            if (!completed) {
+                // Whatever ended it (an SDK error, a read error, anything else), its parts must not linger. A process
+                // killed here leaves them: a bucket lifecycle rule AbortIncompleteMultipartUpload cleans those.
+                try {
+                    client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+                } catch (RuntimeException abort) {
+                    System.getLogger(S3Repository.class.getName()).log(System.Logger.Level.WARNING,
+                            "could not abort the upload of " + name + " (" + uploadId + "): " + abort.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * One part of a file, as a new stream each time the SDK asks (a retry re-reads the part from its start); the
+     * stream handed out before is closed then, and the last one when the part is done.
+     */
+    private static final class PartStreams implements ContentStreamProvider, AutoCloseable {
+        private final Path file;
+        private final long offset;
+        private final long length;
+        private InputStream current;
+
+        PartStreams(Path file, long offset, long length) {
+            this.file = file;
+            this.offset = offset;
+            this.length = length;
+        }
+
+        @Override
+        public synchronized InputStream newStream() {
+            close();
+            InputStream in = null;
             try {
-                client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
-            } catch (SdkException abort) {
-                e.addSuppressed(abort);
+                in = Files.newInputStream(file);
+                in.skipNBytes(offset);
+                current = new LimitedInputStream(in, length);
+                return current;
+            } catch (IOException e) {
+                if (in != null) {
+                    try {
+                        in.close();
+                    } catch (IOException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+                throw new UncheckedIOException(e);
             }
-            if (e instanceof UncheckedIOException io) {
-                throw new BackupException("storing " + name + " in " + description + " failed: reading " + file + ": "
-                        + io.getCause().getMessage(), io.getCause());
+        }
+
+        @Override
+        public synchronized void close() {
+            if (current != null) {
+                try {
+                    current.close();
+                } catch (IOException e) {
+                    // a read-only file: nothing to lose
+                }
+                current = null;
             }
-            throw failure("storing", name, (SdkException) e);
         }
     }
 

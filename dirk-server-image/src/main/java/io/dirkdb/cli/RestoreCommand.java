@@ -51,6 +51,12 @@ public final class RestoreCommand implements Callable<Integer> {
             + "(for an init container that runs on every pod start)")
     boolean ifEmpty;
 
+    @Option(names = "--termination-message-path", paramLabel = "FILE",
+            description = "also write the one-line JSON result to this file (Kubernetes: /dev/termination-log): "
+                    + "{\"restored\":true,...}, {\"restored\":false,\"reason\":...} with --if-empty on data, or "
+                    + "{\"error\":...}")
+    Path terminationMessagePath;
+
     @Option(names = "--history-id", paramLabel = "UUID",
             description = "the history id of the restored data (default: a new random one)")
     String historyId;
@@ -95,21 +101,44 @@ public final class RestoreCommand implements Callable<Integer> {
         try {
             if (ifEmpty && Restore.holdsData(dataDir)) {
                 System.out.println(dataDir + " already holds a member's data: nothing restored (--if-empty)");
+                terminate(JSON.createObjectNode().put("restored", false)
+                        .put("reason", dataDir + " already holds a member's data").toString());
                 return ExitCodes.OK;
             }
             try (Repository repo = repository.open(environment)) {
                 Restore.Outcome outcome = new Restore(repo, System.err::println)
                         .run(backupId, new Restore.Target(targetLsn, time), dataDir, history);
-                System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                String result = JSON.createObjectNode()
                         .put("backupId", outcome.backupId()).put("historyId", outcome.historyId())
                         .put("lsn", outcome.lastLsn()).put("epoch", outcome.lastEpoch())
                         .put("lastCommit", outcome.lastCommitMillis() > 0 ? Instant.ofEpochMilli(outcome.lastCommitMillis()).toString() : null)
-                        .put("dataDir", outcome.dataDirectory().toString()).toString());
+                        .put("dataDir", outcome.dataDirectory().toString()).toString();
+                System.out.println(result);
+                terminate(((com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(result)).put("restored", true)
+                        .toString());
                 return ExitCodes.OK;
             }
         } catch (IOException | RuntimeException e) {
-            System.err.println("dirk restore: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            System.err.println("dirk restore: " + message);
+            String line = message.replace('\n', ' ');
+            terminate(JSON.createObjectNode().put("error", line.length() > 3000 ? line.substring(0, 3000) + "..." : line)
+                    .toString());
             return ExitCodes.FAILURE;
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** The result for whoever started this restore (a kubelet reads the file as the container's termination message). */
+    private void terminate(String json) {
+        if (terminationMessagePath == null) {
+            return;
+        }
+        try {
+            java.nio.file.Files.writeString(terminationMessagePath, json, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            System.err.println("dirk restore: cannot write " + terminationMessagePath + ": " + e.getMessage());
         }
     }
 }

@@ -172,7 +172,7 @@ class BackupRecoveryJourneyTest {
             assertThat(c.getStatus()).isEqualTo("False");
             assertThat(c.getReason()).isEqualTo(RestoreReport.REASON_FAILED.name());
             assertThat(c.getMessage()).contains("dirk restore in empty-primary-0 exited 1: ",
-                "holds no complete base backup", "attempts").doesNotContain("Picked up", "\n");
+                "holds no complete base backup", "the kubelet tries again").doesNotContain("Picked up", "\n");
           });
           assertThat(cluster.getStatus().getPhase()).isNotEqualTo(io.dirkdb.operator.api.v1alpha1.ClusterPhase.Ready);
         });

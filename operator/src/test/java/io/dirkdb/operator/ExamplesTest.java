@@ -215,7 +215,8 @@ class ExamplesTest {
     PodSpec primary = statefulSet(ns, "restored-primary").getSpec().getTemplate().getSpec();
     assertThat(primary.getInitContainers()).singleElement().satisfies(c -> {
       assertThat(c.getArgs()).containsSubsequence("restore", "--repository", "s3://dirk-backups/backed",
-          "--target-time", "2026-12-07T17:00:00Z", "--if-empty");
+          "--target-time", "2026-12-07T17:00:00Z", "--if-empty",
+          "--termination-message-path", "/dev/termination-log");
       assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
       assertThat(c.getSecurityContext().getRunAsNonRoot()).isTrue();
     });

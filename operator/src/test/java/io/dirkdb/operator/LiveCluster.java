@@ -455,15 +455,22 @@ final class LiveCluster implements AutoCloseable {
     List<io.fabric8.kubernetes.api.model.Container> inits = pod.getSpec().getInitContainers();
     for (int i = 0; inits != null && i < inits.size(); i++) {
       io.fabric8.kubernetes.api.model.Container init = inits.get(i);
+      String stamp = pod.getMetadata().getName() + "-init-" + init.getName() + "-" + System.nanoTime();
+      // The container's terminationMessagePath, as the kubelet mounts it: a file of the test.
+      Path terminationLog = root.resolve(stamp + ".termination-log");
       List<String> args = init.getArgs().stream()
-          .map(a -> a.equals(io.dirkdb.operator.dependent.ClusterConfigRenderer.DATA_DIRECTORY) ? directory.toString() : a)
+          .map(a -> a.equals(io.dirkdb.operator.dependent.ClusterConfigRenderer.DATA_DIRECTORY) ? directory.toString()
+              : a.equals(io.dirkdb.operator.backup.BackupPods.TERMINATION_LOG) ? terminationLog.toString() : a)
           .toList();
-      Path log = root.resolve(pod.getMetadata().getName() + "-init-" + init.getName() + "-" + System.nanoTime() + ".log");
+      Path log = root.resolve(stamp + ".log");
       int exit = JobController.runDirk(args, PodEnvironment.of(client, namespace, init), log, Duration.ofMinutes(5));
       String tail;
       try {
+        String written = Files.exists(terminationLog) ? Files.readString(terminationLog).strip() : "";
         List<String> lines = Files.readAllLines(log);
-        tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size()));
+        // The kubelet's rule: the file's text if any, else (FallbackToLogsOnError, a failure) the log's last lines.
+        tail = !written.isEmpty() ? written : exit == 0 ? null
+            : String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size()));
       } catch (IOException e) {
         tail = e.toString();
       }
@@ -476,11 +483,12 @@ final class LiveCluster implements AutoCloseable {
 
   /**
    * What the kubelet writes of an init container that ended: {@code state.terminated} with its exit code, the one
-   * before it in {@code lastState}, the restart count, and with {@code FallbackToLogsOnError} the log's last lines as
-   * the message of a failure.
+   * before it in {@code lastState}, the restart count, and its termination message (the file it wrote, else with
+   * {@code FallbackToLogsOnError} the log's last lines of a failure).
    */
-  private void recordInitStatus(Pod pod, io.fabric8.kubernetes.api.model.Container init, int exit, String logTail) {
-    boolean logsOnError = "FallbackToLogsOnError".equals(init.getTerminationMessagePolicy());
+  private void recordInitStatus(Pod pod, io.fabric8.kubernetes.api.model.Container init, int exit,
+      String terminationMessage) {
+
     Kubelet.retryOnConflict(() -> client.pods().inNamespace(namespace).withName(pod.getMetadata().getName())
         .editStatus(p -> {
           List<io.fabric8.kubernetes.api.model.ContainerStatus> statuses = new ArrayList<>(
@@ -490,7 +498,7 @@ final class LiveCluster implements AutoCloseable {
               .filter(s -> init.getName().equals(s.getName())).findFirst().orElse(null);
           statuses.remove(before);
           var terminated = new io.fabric8.kubernetes.api.model.ContainerStateTerminatedBuilder().withExitCode(exit)
-              .withReason(exit == 0 ? "Completed" : "Error").withMessage(exit != 0 && logsOnError ? logTail : null)
+              .withReason(exit == 0 ? "Completed" : "Error").withMessage(terminationMessage)
               .build();
           statuses.add(new io.fabric8.kubernetes.api.model.ContainerStatusBuilder().withName(init.getName())
               .withImage(init.getImage()).withReady(exit == 0)

@@ -197,6 +197,8 @@ public final class BackupPods {
       args.addAll(List.of("--target-time", recovery.getTargetTime()));
     }
     args.add("--if-empty");
+    // What it did (restored, nothing to do, or the error) as one JSON line, for RestoreReport.
+    args.addAll(List.of("--termination-message-path", TERMINATION_LOG));
     return args;
   }
 

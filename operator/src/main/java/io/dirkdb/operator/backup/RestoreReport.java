@@ -1,5 +1,7 @@
 package io.dirkdb.operator.backup;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dirkdb.operator.api.v1alpha1.ConditionType;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.DirkClusterStatus;
@@ -26,6 +28,7 @@ public final class RestoreReport {
   public static final Reason REASON_RESTORING = Reason.Restoring;
   public static final Reason REASON_COMPLETED = Reason.RestoreCompleted;
   public static final Reason REASON_FAILED = Reason.RestoreFailed;
+  public static final Reason REASON_SKIPPED = Reason.RestoreSkipped;
   /** The termination message is the log's tail (up to 80 lines, 2 KiB): enough, but not all of it, for a status. */
   private static final int MESSAGE_CHARS = 600;
 
@@ -56,7 +59,25 @@ public final class RestoreReport {
     String pod = restore.get().pod();
     ContainerStateTerminated ended = init.getState() == null ? null : init.getState().getTerminated();
     if (ended != null && Integer.valueOf(0).equals(ended.getExitCode())) {
-      String message = "the primary's data was restored in " + pod + " (" + source + ")";
+      JsonNode result = result(ended.getMessage());
+      if (result.path("restored").isBoolean() && !result.path("restored").asBoolean()) {
+        // --if-empty found data: a pod restarted after a restore this operator did not see end, or a volume kept from
+        // an earlier cluster of this name. Either way nothing came from the backup now: say so, and what to do.
+        String message = "nothing was restored in " + pod + " from " + source + ": "
+            + result.path("reason").asText("its volume already holds a member's data")
+            + " (a pod restarted after its restore, or a volume kept from an earlier cluster named "
+            + cluster.getMetadata().getName() + "; to restore, delete this DirkCluster and its volume claims and create"
+            + " it again)";
+        boolean said = previous.filter(c -> REASON_SKIPPED.name().equals(c.getReason())).isPresent();
+        set(status, false, REASON_SKIPPED, message, generation);
+        if (!said) {
+          ClusterEvents.warning(client, cluster, REASON_SKIPPED, message);
+        }
+        return;
+      }
+      String message = "the primary's data was restored in " + pod + " (" + source
+          + (result.hasNonNull("lsn") ? ", to LSN " + result.path("lsn").asLong() : "")
+          + (result.hasNonNull("lastCommit") ? ", last commit " + result.path("lastCommit").asText() : "") + ")";
       set(status, true, REASON_COMPLETED, message, generation);
       ClusterEvents.normal(client, cluster, REASON_COMPLETED, message);
       return;
@@ -67,16 +88,44 @@ public final class RestoreReport {
       set(status, false, REASON_RESTORING, "dirk restore is running in " + pod + " (" + source + ")", generation);
       return;
     }
-    String error = "dirk restore in " + pod + " exited " + failed.getExitCode() + ": " + tail(failed.getMessage());
-    int attempts = (init.getRestartCount() == null ? 0 : init.getRestartCount()) + (ended != null ? 1 : 0);
-    String message = error + " (" + Math.max(attempts, 1) + (attempts > 1 ? " attempts" : " attempt")
-        + "; the kubelet tries again; fix the recovery source, or delete this DirkCluster and its volumes and create it"
-        + " again)";
+    // The same error on every retry is one condition and one Event: no attempt count, no log timestamps in it.
+    String error = "dirk restore in " + pod + " exited " + failed.getExitCode() + ": " + error(failed.getMessage());
+    String message = error + " (the kubelet tries again; fix the recovery source, or delete this DirkCluster and its"
+        + " volume claims and create it again)";
     boolean newError = previous.map(Condition::getMessage).filter(m -> m.startsWith(error + " (")).isEmpty();
     set(status, false, REASON_FAILED, message, generation);
     if (newError) {
       ClusterEvents.warning(client, cluster, REASON_FAILED, error);
     }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The JSON line dirk restore wrote as its termination message, or a missing node (an older image, the logs). */
+  private static JsonNode result(String message) {
+    if (message == null || !message.strip().startsWith("{")) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+    try {
+      return JSON.readTree(message.strip());
+    } catch (java.io.IOException e) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+  }
+
+  /** What went wrong: dirk restore's {"error":...}, else its last "dirk restore:" log line, else the log's tail. */
+  private static String error(String message) {
+    JsonNode result = result(message);
+    if (result.hasNonNull("error")) {
+      return tail(result.path("error").asText());
+    }
+    if (message != null) {
+      List<String> said = message.lines().map(String::strip).filter(l -> l.startsWith("dirk restore:")).toList();
+      if (!said.isEmpty()) {
+        return tail(said.get(said.size() - 1).substring("dirk restore:".length()).strip());
+      }
+    }
+    return tail(message);
   }
 
   private record Restore(String pod, ContainerStatus status) {}

@@ -215,7 +215,8 @@ class BackupPodsTest {
     assertThat(primary.getInitContainers()).singleElement().satisfies(c -> {
       assertThat(c.getName()).isEqualTo("restore");
       assertThat(c.getArgs()).containsExactly("restore", "--repository", "s3://bucket/prod/demo",
-          "--data-dir", "/var/lib/dirk/data", "--backup", "20261207T170000Z-1", "--target-lsn", "1234", "--if-empty");
+          "--data-dir", "/var/lib/dirk/data", "--backup", "20261207T170000Z-1", "--target-lsn", "1234", "--if-empty",
+          "--termination-message-path", "/dev/termination-log");
       assertThat(c.getVolumeMounts()).anySatisfy(m -> {
         assertThat(m.getName()).isEqualTo("data");
         assertThat(m.getMountPath()).isEqualTo("/var/lib/dirk");

@@ -119,7 +119,8 @@ public enum Reason {
   // Restore of a cluster made by spec.bootstrap.recovery (condition Restored, Events)
   Restoring,
   RestoreCompleted,
-  RestoreFailed;
+  RestoreFailed,
+  RestoreSkipped;
 
   /** Whether {@code wire} (a reason read back from a stored status) is this reason. */
   public boolean is(String wire) {

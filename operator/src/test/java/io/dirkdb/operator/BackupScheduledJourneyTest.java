@@ -162,10 +162,12 @@ class BackupScheduledJourneyTest {
     Job job = scheduleJob(awaitCronJob(ns), "shop-backup-29420220");
     awaitPhase(ns, "shop-backup-29420220", BackupPhase.Running);
 
-    new JobController(client, ns, logs).finishScheduled(job, 0, RESULT, 1);
+    new JobController(client, ns, logs).finishScheduled(job, 0, RESULT, 1, "{\"pruned\":[]}");
     DirkBackup done = awaitPhase(ns, "shop-backup-29420220", BackupPhase.Completed);
     assertThat(done.getStatus().getBackupId()).as("the backup is in the repository").isEqualTo("20261208-shop-3");
-    await().atMost(TestClusters.PATIENCE).until(() -> !events(ns, "shop-backup-29420220", "BackupPruneFailed").isEmpty());
+    await().atMost(TestClusters.PATIENCE).untilAsserted(() -> assertThat(events(ns, "shop-backup-29420220",
+        "BackupPruneFailed")).singleElement().satisfies(e -> assertThat(e.getMessage())
+            .contains("dirk backup prune exited 1: {\"pruned\":[]}").doesNotContain("dirk backup failed")));
   }
 
   @Test

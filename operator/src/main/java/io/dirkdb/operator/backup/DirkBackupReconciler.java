@@ -229,8 +229,8 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     ClusterEvents.normal(client, backup, Reason.BackupCompleted, message);
     if (pruneFailed) {
       String prune = "the backup completed but its retention's prune failed"
-          + end.flatMap(BackupEnd::prune).map(t -> " (exit " + t.getExitCode() + (t.getMessage() == null ? ""
-              : ": " + BackupResult.of(t.getMessage(), false).error()) + ")").orElse("")
+          + end.flatMap(BackupEnd::prune).map(t -> " (" + BackupResult.pruneError(t.getExitCode(), t.getMessage())
+              + ")").orElse("")
           + "; older backups beyond spec.backup.retention stay until a prune succeeds; see the Job's pod log";
       LOG.warnf("DirkBackup %s/%s: %s", ns, backup.getMetadata().getName(), prune);
       ClusterEvents.warning(client, backup, Reason.BackupPruneFailed, prune);

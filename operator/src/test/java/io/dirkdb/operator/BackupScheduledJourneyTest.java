@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.dirkdb.operator.api.v1alpha1.BackupPhase;
 import io.dirkdb.operator.api.v1alpha1.BackupSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkBackup;
+import io.dirkdb.operator.api.v1alpha1.DirkBackupSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.RetentionSpec;
 import io.dirkdb.operator.api.v1alpha1.S3Spec;
@@ -23,6 +24,7 @@ import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -204,5 +206,43 @@ class BackupScheduledJourneyTest {
     DirkBackup done = awaitPhase(ns, "shop-backup-29420340", BackupPhase.Completed);
     assertThat(done.getStatus().getBackupId()).isEqualTo("20261208-shop-3");
     await().atMost(TestClusters.PATIENCE).until(() -> !events(ns, "shop-backup-29420340", "BackupCompleted").isEmpty());
+  }
+
+  /** A Job with the CronJob's labels and template, owned as {@code owner} says (null: by nothing). */
+  private Job forgeJob(CronJob cronJob, String name, String ownerName, String ownerUid) {
+    var metadata = new JobBuilder().withNewMetadata().withName(name).withNamespace(cronJob.getMetadata().getNamespace())
+        .withLabels(cronJob.getSpec().getJobTemplate().getMetadata().getLabels());
+    if (ownerName != null) {
+      metadata.withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("batch/v1").withKind("CronJob")
+          .withName(ownerName).withUid(ownerUid).withController(true).build());
+    }
+    Job job = metadata.endMetadata().withSpec(cronJob.getSpec().getJobTemplate().getSpec()).build();
+    return client.batch().v1().jobs().inNamespace(cronJob.getMetadata().getNamespace()).resource(job).create();
+  }
+
+  @Test
+  void aJobWithTheLabelThatTheClustersCronJobDidNotMakeGetsNoDirkBackupAndWarnsNobody() {
+    String ns = "scheduled-forged";
+    TestClusters.create(client, ns, cluster("shop"));
+    CronJob cronJob = awaitCronJob(ns);
+    // Anyone who may create Jobs can copy the label: no owner, a CronJob of that name with another uid, another
+    // CronJob of the cluster's name pattern that the cluster does not own.
+    client.batch().v1().cronjobs().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder()
+        .withNewMetadata().withName("other-backup").withNamespace(ns).endMetadata()
+        .withSpec(cronJob.getSpec()).build()).create();
+    CronJob other = client.batch().v1().cronjobs().inNamespace(ns).withName("other-backup").get();
+    forgeJob(cronJob, "forged-unowned", null, null);
+    forgeJob(cronJob, "forged-wrong-uid", "shop-backup", "00000000-0000-0000-0000-000000000000");
+    forgeJob(cronJob, "forged-other-cronjob", "other-backup", other.getMetadata().getUid());
+    scheduleJob(cronJob, "shop-backup-29420400");
+    awaitPhase(ns, "shop-backup-29420400", BackupPhase.Running);
+
+    for (String forged : List.of("forged-unowned", "forged-wrong-uid", "forged-other-cronjob")) {
+      client.batch().v1().jobs().inNamespace(ns).withName(forged).delete();
+    }
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      assertThat(backups(ns)).extracting(b -> b.getMetadata().getName()).containsExactly("shop-backup-29420400");
+      assertThat(events(ns, "shop", "BackupFailed")).isEmpty();
+    });
   }
 }

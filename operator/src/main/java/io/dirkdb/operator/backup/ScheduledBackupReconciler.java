@@ -2,8 +2,11 @@ package io.dirkdb.operator.backup;
 
 import io.dirkdb.operator.api.v1alpha1.DirkBackup;
 import io.dirkdb.operator.api.v1alpha1.DirkBackupSpec;
+import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -14,7 +17,9 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.net.HttpURLConnection;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jboss.logging.Logger;
 
 /**
@@ -52,6 +57,14 @@ public class ScheduledBackupReconciler implements Reconciler<Job> {
     KubernetesClient client = context.getClient();
     String ns = job.getMetadata().getNamespace();
     String name = job.getMetadata().getName();
+    // The label is only a hint anyone who may make Jobs can copy: the Job counts only when the cluster's own CronJob
+    // made it (kubectl create job --from=cronjob/... sets that owner too).
+    DirkCluster owner = clusterOf(client, job, cluster);
+    if (owner == null) {
+      LOG.debugf("Job %s/%s has label %s=%s but is not a Job of that DirkCluster's CronJob %s-backup: ignored", ns,
+          name, BackupPods.LABEL_SCHEDULED_BACKUP, cluster, cluster);
+      return UpdateControl.noUpdate();
+    }
     try {
       client.resources(DirkBackup.class).inNamespace(ns).resource(backupOf(job, cluster)).create();
       LOG.infof("Job %s/%s of CronJob %s-backup: DirkBackup %s made to report it", ns, name, cluster, name);
@@ -65,6 +78,34 @@ public class ScheduledBackupReconciler implements Reconciler<Job> {
     client.batch().v1().jobs().inNamespace(ns).withName(name)
         .edit(j -> new JobBuilder(j).editMetadata().addToAnnotations(RECORDED, name).endMetadata().build());
     return UpdateControl.noUpdate();
+  }
+
+  /**
+   * The DirkCluster {@code cluster} when the Job's controller is its CronJob {@code <cluster>-backup} in the same
+   * namespace (by uid) and that CronJob's controller is the DirkCluster (by uid); null for any other Job.
+   */
+  static DirkCluster clusterOf(KubernetesClient client, Job job, String cluster) {
+    String ns = job.getMetadata().getNamespace();
+    OwnerReference cronJobRef = controller(job.getMetadata().getOwnerReferences());
+    if (cronJobRef == null || !"CronJob".equals(cronJobRef.getKind())
+        || !(cluster + "-backup").equals(cronJobRef.getName())) {
+      return null;
+    }
+    CronJob cronJob = client.batch().v1().cronjobs().inNamespace(ns).withName(cronJobRef.getName()).get();
+    if (cronJob == null || !Objects.equals(cronJob.getMetadata().getUid(), cronJobRef.getUid())) {
+      return null;
+    }
+    OwnerReference clusterRef = controller(cronJob.getMetadata().getOwnerReferences());
+    if (clusterRef == null || !"DirkCluster".equals(clusterRef.getKind()) || !cluster.equals(clusterRef.getName())) {
+      return null;
+    }
+    DirkCluster owner = client.resources(DirkCluster.class).inNamespace(ns).withName(cluster).get();
+    return owner != null && Objects.equals(owner.getMetadata().getUid(), clusterRef.getUid()) ? owner : null;
+  }
+
+  private static OwnerReference controller(List<OwnerReference> references) {
+    return references == null ? null : references.stream()
+        .filter(o -> Boolean.TRUE.equals(o.getController()) && o.getUid() != null).findFirst().orElse(null);
   }
 
   /** The DirkBackup of a scheduled Job: named after it, owned by it, pointing at it. */

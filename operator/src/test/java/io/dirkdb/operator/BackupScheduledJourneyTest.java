@@ -208,6 +208,15 @@ class BackupScheduledJourneyTest {
     await().atMost(TestClusters.PATIENCE).until(() -> !events(ns, "shop-backup-29420340", "BackupCompleted").isEmpty());
   }
 
+  private DirkBackup requestBackup(String ns, String name, Map<String, String> annotations) {
+    DirkBackup backup = new DirkBackup();
+    backup.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).withAnnotations(annotations).build());
+    DirkBackupSpec spec = new DirkBackupSpec();
+    spec.setCluster("shop");
+    backup.setSpec(spec);
+    return client.resources(DirkBackup.class).inNamespace(ns).resource(backup).create();
+  }
+
   /** A Job with the CronJob's labels and template, owned as {@code owner} says (null: by nothing). */
   private Job forgeJob(CronJob cronJob, String name, String ownerName, String ownerUid) {
     var metadata = new JobBuilder().withNewMetadata().withName(name).withNamespace(cronJob.getMetadata().getNamespace())
@@ -244,5 +253,28 @@ class BackupScheduledJourneyTest {
       assertThat(backups(ns)).extracting(b -> b.getMetadata().getName()).containsExactly("shop-backup-29420400");
       assertThat(events(ns, "shop", "BackupFailed")).isEmpty();
     });
+  }
+
+  @Test
+  void aDirkBackupAnnotatedWithAJobItDoesNotOwnIsAnOrdinaryOnDemandBackup() {
+    String ns = "scheduled-annotation-forged";
+    TestClusters.create(client, ns, cluster("shop"));
+    scheduleJob(awaitCronJob(ns), "shop-backup-29420460");
+    awaitPhase(ns, "shop-backup-29420460", BackupPhase.Running);
+
+    // Another name pointing at the scheduled Job; its own name with no Job owning it.
+    requestBackup(ns, "mine", Map.of("dirkdb.io/scheduled-job", "shop-backup-29420460"));
+    requestBackup(ns, "shop-backup-29420999", Map.of("dirkdb.io/scheduled-job", "shop-backup-29420999"));
+    for (String name : List.of("mine", "shop-backup-29420999")) {
+      DirkBackup running = awaitPhase(ns, name, BackupPhase.Running);
+      assertThat(running.getStatus().getJob()).as(name).isNotEqualTo("shop-backup-29420460").isNotEqualTo(name);
+      Job own = client.batch().v1().jobs().inNamespace(ns).withName(running.getStatus().getJob()).get();
+      assertThat(own.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+        assertThat(o.getKind()).isEqualTo("DirkBackup");
+        assertThat(o.getUid()).isEqualTo(running.getMetadata().getUid());
+      });
+    }
+    assertThat(events(ns, "mine", "BackupStarted")).noneSatisfy(e -> assertThat(e.getMessage())
+        .contains("shop-backup-29420460"));
   }
 }

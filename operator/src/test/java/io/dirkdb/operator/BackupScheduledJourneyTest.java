@@ -277,4 +277,34 @@ class BackupScheduledJourneyTest {
     assertThat(events(ns, "mine", "BackupStarted")).noneSatisfy(e -> assertThat(e.getMessage())
         .contains("shop-backup-29420460"));
   }
+
+  @Test
+  void aUsersDirkBackupNamedLikeAScheduledJobStillFinishesAndTheClusterIsWarnedOnce(@TempDir Path logs) {
+    String ns = "scheduled-name-taken";
+    TestClusters.create(client, ns, cluster("shop"));
+    CronJob cronJob = awaitCronJob(ns);
+    requestBackup(ns, "shop-backup-29420520", Map.of());
+    DirkBackup mine = awaitPhase(ns, "shop-backup-29420520", BackupPhase.Running);
+    Job own = client.batch().v1().jobs().inNamespace(ns).withName(mine.getStatus().getJob()).get();
+
+    Job scheduled = scheduleJob(cronJob, "shop-backup-29420520");
+    await().atMost(TestClusters.PATIENCE).until(() -> !events(ns, "shop", "ScheduledBackupNameTaken").isEmpty());
+    JobController jobs = new JobController(client, ns, logs);
+    jobs.finish(own, 0, RESULT);
+    DirkBackup done = awaitPhase(ns, "shop-backup-29420520", BackupPhase.Completed);
+    assertThat(done.getStatus().getJob()).isEqualTo(own.getMetadata().getName());
+    assertThat(done.getMetadata().getAnnotations()).doesNotContainKey("dirkdb.io/scheduled-job");
+    jobs.finishScheduled(scheduled, 0, RESULT, 0);
+    client.batch().v1().jobs().inNamespace(ns).withName("shop-backup-29420520")
+        .edit(j -> new JobBuilder(j).editMetadata().addToLabels("touched", "yes").endMetadata().build());
+
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      assertThat(events(ns, "shop", "ScheduledBackupNameTaken")).singleElement().satisfies(e -> {
+        assertThat(e.getType()).isEqualTo("Warning");
+        assertThat(e.getMessage()).contains("shop-backup-29420520");
+      });
+      assertThat(client.resources(DirkBackup.class).inNamespace(ns).withName("shop-backup-29420520").get().getStatus()
+          .getPhase()).isEqualTo(BackupPhase.Completed);
+    });
+  }
 }

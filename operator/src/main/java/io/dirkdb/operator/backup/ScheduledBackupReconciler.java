@@ -3,6 +3,8 @@ package io.dirkdb.operator.backup;
 import io.dirkdb.operator.api.v1alpha1.DirkBackup;
 import io.dirkdb.operator.api.v1alpha1.DirkBackupSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
+import io.dirkdb.operator.api.v1alpha1.Reason;
+import io.dirkdb.operator.reconciler.ClusterEvents;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -42,6 +44,11 @@ public class ScheduledBackupReconciler implements Reconciler<Job> {
   public static final String LABEL_SCHEDULED = "dirkdb.io/scheduled";
   /** On the DirkBackup of a scheduled backup: the Job it reports (the DirkBackupReconciler adopts it). */
   public static final String SCHEDULED_JOB = "dirkdb.io/scheduled-job";
+  /**
+   * On a scheduled Job that gets no DirkBackup because one of its name that is not the operator's exists (a user's):
+   * that name. Warned about once (Event {@code ScheduledBackupNameTaken} on the DirkCluster), not looked at again.
+   */
+  public static final String NAME_TAKEN = "dirkdb.io/backup-name-taken";
   /** On a scheduled Job once its DirkBackup was made: the DirkBackup's name. */
   public static final String RECORDED = "dirkdb.io/backup-recorded";
   private static final Logger LOG = Logger.getLogger(ScheduledBackupReconciler.class);
@@ -51,7 +58,8 @@ public class ScheduledBackupReconciler implements Reconciler<Job> {
     var annotations = job.getMetadata().getAnnotations();
     String cluster = job.getMetadata().getLabels() == null ? null
         : job.getMetadata().getLabels().get(BackupPods.LABEL_SCHEDULED_BACKUP);
-    if (cluster == null || cluster.isBlank() || annotations != null && annotations.containsKey(RECORDED)) {
+    if (cluster == null || cluster.isBlank()
+        || annotations != null && (annotations.containsKey(RECORDED) || annotations.containsKey(NAME_TAKEN))) {
       return UpdateControl.noUpdate();
     }
     KubernetesClient client = context.getClient();
@@ -72,7 +80,22 @@ public class ScheduledBackupReconciler implements Reconciler<Job> {
       if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
         throw e; // retried by the SDK
       }
-      // Made by an earlier pass whose annotation did not land, or a user's DirkBackup of that name: left as it is.
+      DirkBackup existing = client.resources(DirkBackup.class).inNamespace(ns).withName(name).get();
+      if (existing == null) {
+        throw e; // deleted since: the SDK retries and makes it
+      }
+      if (!job.getMetadata().getUid().equals(DirkBackupReconciler.scheduledJobUid(existing))) {
+        // A DirkBackup of that name that is not this Job's (a user's): left as it is, the run goes unreported.
+        String message = "Job " + name + " of CronJob " + cluster + "-backup takes a scheduled backup but gets no"
+            + " DirkBackup: DirkBackup " + name + " exists already and is not the operator's; the run's result is in"
+            + " the Job's pod log and in dirk backup list (do not name DirkBackups <cluster>-backup-<number>)";
+        LOG.warnf("%s/%s: %s", ns, cluster, message);
+        ClusterEvents.warning(client, owner, Reason.ScheduledBackupNameTaken, message);
+        client.batch().v1().jobs().inNamespace(ns).withName(name)
+            .edit(j -> new JobBuilder(j).editMetadata().addToAnnotations(NAME_TAKEN, name).endMetadata().build());
+        return UpdateControl.noUpdate();
+      }
+      // Made by an earlier pass whose annotation did not land.
       LOG.debugf("DirkBackup %s/%s exists already", ns, name);
     }
     client.batch().v1().jobs().inNamespace(ns).withName(name)

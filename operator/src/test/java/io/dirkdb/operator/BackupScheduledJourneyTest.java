@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.dirkdb.operator.api.v1alpha1.BackupPhase;
 import io.dirkdb.operator.api.v1alpha1.BackupSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkBackup;
+import io.dirkdb.operator.api.v1alpha1.DirkBackupSpec;
 import io.dirkdb.operator.api.v1alpha1.DirkCluster;
 import io.dirkdb.operator.api.v1alpha1.RetentionSpec;
 import io.dirkdb.operator.api.v1alpha1.S3Spec;
@@ -23,6 +24,7 @@ import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -162,10 +164,12 @@ class BackupScheduledJourneyTest {
     Job job = scheduleJob(awaitCronJob(ns), "shop-backup-29420220");
     awaitPhase(ns, "shop-backup-29420220", BackupPhase.Running);
 
-    new JobController(client, ns, logs).finishScheduled(job, 0, RESULT, 1);
+    new JobController(client, ns, logs).finishScheduled(job, 0, RESULT, 1, "{\"pruned\":[]}");
     DirkBackup done = awaitPhase(ns, "shop-backup-29420220", BackupPhase.Completed);
     assertThat(done.getStatus().getBackupId()).as("the backup is in the repository").isEqualTo("20261208-shop-3");
-    await().atMost(TestClusters.PATIENCE).until(() -> !events(ns, "shop-backup-29420220", "BackupPruneFailed").isEmpty());
+    await().atMost(TestClusters.PATIENCE).untilAsserted(() -> assertThat(events(ns, "shop-backup-29420220",
+        "BackupPruneFailed")).singleElement().satisfies(e -> assertThat(e.getMessage())
+            .contains("dirk backup prune exited 1: {\"pruned\":[]}").doesNotContain("dirk backup failed")));
   }
 
   @Test
@@ -202,5 +206,105 @@ class BackupScheduledJourneyTest {
     DirkBackup done = awaitPhase(ns, "shop-backup-29420340", BackupPhase.Completed);
     assertThat(done.getStatus().getBackupId()).isEqualTo("20261208-shop-3");
     await().atMost(TestClusters.PATIENCE).until(() -> !events(ns, "shop-backup-29420340", "BackupCompleted").isEmpty());
+  }
+
+  private DirkBackup requestBackup(String ns, String name, Map<String, String> annotations) {
+    DirkBackup backup = new DirkBackup();
+    backup.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).withAnnotations(annotations).build());
+    DirkBackupSpec spec = new DirkBackupSpec();
+    spec.setCluster("shop");
+    backup.setSpec(spec);
+    return client.resources(DirkBackup.class).inNamespace(ns).resource(backup).create();
+  }
+
+  /** A Job with the CronJob's labels and template, owned as {@code owner} says (null: by nothing). */
+  private Job forgeJob(CronJob cronJob, String name, String ownerName, String ownerUid) {
+    var metadata = new JobBuilder().withNewMetadata().withName(name).withNamespace(cronJob.getMetadata().getNamespace())
+        .withLabels(cronJob.getSpec().getJobTemplate().getMetadata().getLabels());
+    if (ownerName != null) {
+      metadata.withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("batch/v1").withKind("CronJob")
+          .withName(ownerName).withUid(ownerUid).withController(true).build());
+    }
+    Job job = metadata.endMetadata().withSpec(cronJob.getSpec().getJobTemplate().getSpec()).build();
+    return client.batch().v1().jobs().inNamespace(cronJob.getMetadata().getNamespace()).resource(job).create();
+  }
+
+  @Test
+  void aJobWithTheLabelThatTheClustersCronJobDidNotMakeGetsNoDirkBackupAndWarnsNobody() {
+    String ns = "scheduled-forged";
+    TestClusters.create(client, ns, cluster("shop"));
+    CronJob cronJob = awaitCronJob(ns);
+    // Anyone who may create Jobs can copy the label: no owner, a CronJob of that name with another uid, another
+    // CronJob of the cluster's name pattern that the cluster does not own.
+    client.batch().v1().cronjobs().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder()
+        .withNewMetadata().withName("other-backup").withNamespace(ns).endMetadata()
+        .withSpec(cronJob.getSpec()).build()).create();
+    CronJob other = client.batch().v1().cronjobs().inNamespace(ns).withName("other-backup").get();
+    forgeJob(cronJob, "forged-unowned", null, null);
+    forgeJob(cronJob, "forged-wrong-uid", "shop-backup", "00000000-0000-0000-0000-000000000000");
+    forgeJob(cronJob, "forged-other-cronjob", "other-backup", other.getMetadata().getUid());
+    scheduleJob(cronJob, "shop-backup-29420400");
+    awaitPhase(ns, "shop-backup-29420400", BackupPhase.Running);
+
+    for (String forged : List.of("forged-unowned", "forged-wrong-uid", "forged-other-cronjob")) {
+      client.batch().v1().jobs().inNamespace(ns).withName(forged).delete();
+    }
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      assertThat(backups(ns)).extracting(b -> b.getMetadata().getName()).containsExactly("shop-backup-29420400");
+      assertThat(events(ns, "shop", "BackupFailed")).isEmpty();
+    });
+  }
+
+  @Test
+  void aDirkBackupAnnotatedWithAJobItDoesNotOwnIsAnOrdinaryOnDemandBackup() {
+    String ns = "scheduled-annotation-forged";
+    TestClusters.create(client, ns, cluster("shop"));
+    scheduleJob(awaitCronJob(ns), "shop-backup-29420460");
+    awaitPhase(ns, "shop-backup-29420460", BackupPhase.Running);
+
+    // Another name pointing at the scheduled Job; its own name with no Job owning it.
+    requestBackup(ns, "mine", Map.of("dirkdb.io/scheduled-job", "shop-backup-29420460"));
+    requestBackup(ns, "shop-backup-29420999", Map.of("dirkdb.io/scheduled-job", "shop-backup-29420999"));
+    for (String name : List.of("mine", "shop-backup-29420999")) {
+      DirkBackup running = awaitPhase(ns, name, BackupPhase.Running);
+      assertThat(running.getStatus().getJob()).as(name).isNotEqualTo("shop-backup-29420460").isNotEqualTo(name);
+      Job own = client.batch().v1().jobs().inNamespace(ns).withName(running.getStatus().getJob()).get();
+      assertThat(own.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+        assertThat(o.getKind()).isEqualTo("DirkBackup");
+        assertThat(o.getUid()).isEqualTo(running.getMetadata().getUid());
+      });
+    }
+    assertThat(events(ns, "mine", "BackupStarted")).noneSatisfy(e -> assertThat(e.getMessage())
+        .contains("shop-backup-29420460"));
+  }
+
+  @Test
+  void aUsersDirkBackupNamedLikeAScheduledJobStillFinishesAndTheClusterIsWarnedOnce(@TempDir Path logs) {
+    String ns = "scheduled-name-taken";
+    TestClusters.create(client, ns, cluster("shop"));
+    CronJob cronJob = awaitCronJob(ns);
+    requestBackup(ns, "shop-backup-29420520", Map.of());
+    DirkBackup mine = awaitPhase(ns, "shop-backup-29420520", BackupPhase.Running);
+    Job own = client.batch().v1().jobs().inNamespace(ns).withName(mine.getStatus().getJob()).get();
+
+    Job scheduled = scheduleJob(cronJob, "shop-backup-29420520");
+    await().atMost(TestClusters.PATIENCE).until(() -> !events(ns, "shop", "ScheduledBackupNameTaken").isEmpty());
+    JobController jobs = new JobController(client, ns, logs);
+    jobs.finish(own, 0, RESULT);
+    DirkBackup done = awaitPhase(ns, "shop-backup-29420520", BackupPhase.Completed);
+    assertThat(done.getStatus().getJob()).isEqualTo(own.getMetadata().getName());
+    assertThat(done.getMetadata().getAnnotations()).doesNotContainKey("dirkdb.io/scheduled-job");
+    jobs.finishScheduled(scheduled, 0, RESULT, 0);
+    client.batch().v1().jobs().inNamespace(ns).withName("shop-backup-29420520")
+        .edit(j -> new JobBuilder(j).editMetadata().addToLabels("touched", "yes").endMetadata().build());
+
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      assertThat(events(ns, "shop", "ScheduledBackupNameTaken")).singleElement().satisfies(e -> {
+        assertThat(e.getType()).isEqualTo("Warning");
+        assertThat(e.getMessage()).contains("shop-backup-29420520");
+      });
+      assertThat(client.resources(DirkBackup.class).inNamespace(ns).withName("shop-backup-29420520").get().getStatus()
+          .getPhase()).isEqualTo(BackupPhase.Completed);
+    });
   }
 }

@@ -239,6 +239,11 @@ final class JobController {
    * with {@code pruneExit}; the Job succeeds when both did.
    */
   void finishScheduled(Job job, int backupExit, String backupMessage, int pruneExit) {
+    finishScheduled(job, backupExit, backupMessage, pruneExit, null);
+  }
+
+  /** As {@link #finishScheduled(Job, int, String, int)}, the prune container ending with {@code pruneMessage}. */
+  void finishScheduled(Job job, int backupExit, String backupMessage, int pruneExit, String pruneMessage) {
     String name = job.getMetadata().getName();
     String podName = name + "-0";
     Pod pod = new PodBuilder()
@@ -263,7 +268,7 @@ final class JobController {
         status.addNewContainerStatus().withName(job.getSpec().getTemplate().getSpec().getContainers().get(0).getName())
             .withReady(false).withRestartCount(0)
             .withNewState().withNewTerminated().withExitCode(pruneExit).withReason(pruneExit == 0 ? "Completed" : "Error")
-            .endTerminated().endState()
+            .withMessage(pruneMessage).endTerminated().endState()
             .endContainerStatus();
       }
       return status.endStatus().build();

@@ -63,6 +63,27 @@ public record BackupResult(DirkBackupStatus fields, String error) {
     return new BackupResult(fields, null);
   }
 
+  /**
+   * How a scheduled Job's prune container that exited {@code exitCode} with this termination message (null: none) is
+   * worded: as the prune, never as the backup (which succeeded before it).
+   */
+  public static String pruneError(Integer exitCode, String message) {
+    String head = "dirk backup prune exited " + exitCode;
+    if (message == null || message.isBlank()) {
+      return head + " without a message";
+    }
+    String error = null;
+    try {
+      JsonNode node = JSON.readTree(message.trim());
+      if (node != null && node.isObject() && node.hasNonNull("error")) {
+        error = node.get("error").asText();
+      }
+    } catch (IOException e) {
+      // not JSON: its last line is the message
+    }
+    return head + ": " + clip(lastLine(error != null ? error : message));
+  }
+
   private static String text(JsonNode node, String field) {
     return node.hasNonNull(field) ? node.get(field).asText() : null;
   }

@@ -13,6 +13,7 @@ import io.dirkdb.operator.reconciler.ImageDefaults;
 import io.dirkdb.operator.reconciler.SpecViolation;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
@@ -37,6 +38,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.jboss.logging.Logger;
 
 /**
@@ -99,11 +101,19 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     String ns = backup.getMetadata().getNamespace();
     String scheduledJob = scheduledJob(backup);
     String jobName = scheduledJob != null ? scheduledJob : BackupPods.job(backup);
+    // Only the Job this DirkBackup owns (on demand) or is owned by (scheduled), by name and uid: a scheduled Job of
+    // the same name as an on-demand DirkBackup maps to it too, and a Job anyone made may carry the name.
+    String jobUid = scheduledJob != null ? scheduledJobUid(backup) : null;
+    Predicate<Job> ours = j -> jobName.equals(j.getMetadata().getName()) && (scheduledJob != null
+        ? jobUid.equals(j.getMetadata().getUid()) : ownedBy(j, backup.getMetadata().getUid()));
     // The cache may not hold a Job created a moment ago: ask the API server before making another.
-    Job job = context.getSecondaryResource(Job.class)
-        .filter(j -> jobName.equals(j.getMetadata().getName()))
+    Job found = context.getSecondaryResources(Job.class).stream().filter(ours).findFirst()
         .orElseGet(() -> client.batch().v1().jobs().inNamespace(ns).withName(jobName).get());
-    if (job == null) {
+    Job job = found == null || ours.test(found) ? found : null;
+    if (found != null && job == null && scheduledJob == null && status.getJob() == null) {
+      fail(client, backup, status, null, "a Job named " + jobName + " exists that this DirkBackup does not own: the"
+          + " backup Job cannot be made; delete that Job and make the DirkBackup again");
+    } else if (job == null) {
       if (scheduledJob != null) {
         fail(client, backup, status, null, "the scheduled backup Job " + scheduledJob + " no longer exists"
             + (status.getJob() == null ? "" : ": it was deleted before it finished"));
@@ -124,11 +134,33 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     return patchIfChanged(backup, before, status);
   }
 
-  /** The Job a scheduled backup's DirkBackup reports, or null for an on-demand one. */
+  /**
+   * The Job a scheduled backup's DirkBackup reports, or null for an on-demand one. Scheduled only as the operator
+   * makes it: annotated {@link ScheduledBackupReconciler#SCHEDULED_JOB} with its own name and owned by the Job of that
+   * name (a uid); any other DirkBackup, annotated or not, is an on-demand backup of its {@code spec.cluster}, so the
+   * annotation cannot make one report (adopt) a Job that is not its own.
+   */
   static String scheduledJob(DirkBackup backup) {
+    return scheduledJobUid(backup) == null ? null : backup.getMetadata().getName();
+  }
+
+  /** The uid of the Job a scheduled backup's DirkBackup reports (see {@link #scheduledJob}), or null. */
+  static String scheduledJobUid(DirkBackup backup) {
     var annotations = backup.getMetadata().getAnnotations();
+    String name = backup.getMetadata().getName();
     String job = annotations == null ? null : annotations.get(ScheduledBackupReconciler.SCHEDULED_JOB);
-    return job == null || job.isBlank() ? null : job;
+    if (job == null || !job.equals(name) || backup.getMetadata().getOwnerReferences() == null) {
+      return null;
+    }
+    return backup.getMetadata().getOwnerReferences().stream()
+        .filter(o -> "Job".equals(o.getKind()) && name.equals(o.getName()) && o.getUid() != null
+            && !o.getUid().isBlank())
+        .map(OwnerReference::getUid).findFirst().orElse(null);
+  }
+
+  private static boolean ownedBy(Job job, String uid) {
+    return uid != null && job.getMetadata().getOwnerReferences() != null && job.getMetadata().getOwnerReferences()
+        .stream().anyMatch(o -> uid.equals(o.getUid()));
   }
 
   /** A running Job of the backup CronJob, now this DirkBackup's: said as an on-demand backup's start is. */
@@ -229,8 +261,8 @@ public class DirkBackupReconciler implements Reconciler<DirkBackup> {
     ClusterEvents.normal(client, backup, Reason.BackupCompleted, message);
     if (pruneFailed) {
       String prune = "the backup completed but its retention's prune failed"
-          + end.flatMap(BackupEnd::prune).map(t -> " (exit " + t.getExitCode() + (t.getMessage() == null ? ""
-              : ": " + BackupResult.of(t.getMessage(), false).error()) + ")").orElse("")
+          + end.flatMap(BackupEnd::prune).map(t -> " (" + BackupResult.pruneError(t.getExitCode(), t.getMessage())
+              + ")").orElse("")
           + "; older backups beyond spec.backup.retention stay until a prune succeeds; see the Job's pod log";
       LOG.warnf("DirkBackup %s/%s: %s", ns, backup.getMetadata().getName(), prune);
       ClusterEvents.warning(client, backup, Reason.BackupPruneFailed, prune);

@@ -53,4 +53,15 @@ class BackupResultTest {
     BackupResult result = BackupResult.of("{\"error\":\"" + "x".repeat(5000) + "\"}", false);
     assertThat(result.error()).hasSizeLessThanOrEqualTo(BackupResult.MAX_ERROR + 3);
   }
+
+  @Test
+  void aFailedPruneIsWordedAsThePruneNotAsTheBackup() {
+    assertThat(BackupResult.pruneError(1, "{\"error\":\"cannot list s3://backups/shop: 403 AccessDenied\"}"))
+        .isEqualTo("dirk backup prune exited 1: cannot list s3://backups/shop: 403 AccessDenied");
+    assertThat(BackupResult.pruneError(2, "Exception in thread main\njava.net.UnknownHostException: s3.local\n"))
+        .isEqualTo("dirk backup prune exited 2: java.net.UnknownHostException: s3.local");
+    assertThat(BackupResult.pruneError(1, null)).isEqualTo("dirk backup prune exited 1 without a message");
+    assertThat(BackupResult.pruneError(1, "{\"pruned\":[]}")).isEqualTo("dirk backup prune exited 1: {\"pruned\":[]}")
+        .doesNotContain("dirk backup failed");
+  }
 }

@@ -115,6 +115,7 @@ public enum Reason {
   BackupCompleted,
   BackupFailed,
   BackupPruneFailed,
+  ScheduledBackupNameTaken,
 
   // Restore of a cluster made by spec.bootstrap.recovery (condition Restored, Events)
   Restoring,

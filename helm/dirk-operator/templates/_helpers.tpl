@@ -65,10 +65,11 @@ these rules (operator/src/test/java/io/dirkdb/operator/RbacGate.java) and fail o
   resources: ["dirkclusters/finalizers"]
   verbs: ["update"]
 # DirkBackups: watched; status written by patch only; their Jobs carry an owner reference with
-# blockOwnerDeletion to them. create: the DirkBackup of each Job the backup CronJob starts (once per Job).
+# blockOwnerDeletion to them. create: the DirkBackup of each Job the backup CronJob starts (once per Job);
+# get: the one already of that name when create answers 409 (ours, or a user's that takes the name).
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkbackups"]
-  verbs: ["list", "watch", "create"]
+  verbs: ["get", "list", "watch", "create"]
 - apiGroups: ["dirkdb.io"]
   resources: ["dirkbackups/status"]
   verbs: ["patch"]

@@ -89,8 +89,9 @@ final class OperatorPermissions {
       new Permission("dirkdb.io", "dirkclusters/finalizers", uses("withBlockOwnerDeletion\\(true\\)", "update"),
           Scope.WATCHED_NAMESPACES, "ClusterNaming.controllerReference: blockOwnerDeletion=true needs it where "
               + "OwnerReferencesPermissionEnforcement is on", null),
-      new Permission("dirkdb.io", "dirkbackups", and(uses("implements Reconciler<DirkBackup>", "list", "watch"),
+      new Permission("dirkdb.io", "dirkbackups", and(and(uses("implements Reconciler<DirkBackup>", "list", "watch"),
           uses("resources\\(DirkBackup\\.class\\)[^;]*\\.create\\(\\)", "create")),
+          uses("resources\\(DirkBackup\\.class\\)[^;]*\\.withName\\([^;]*\\)\\.get\\(\\)", "get")),
           Scope.WATCHED_NAMESPACES, "DirkBackupReconciler: the controller's informer; ScheduledBackupReconciler: the "
               + "DirkBackup of each Job the backup CronJob starts", null),
       new Permission("dirkdb.io", "dirkbackups/status", uses("UpdateControl\\.patchStatus\\(backup\\)", "patch"),

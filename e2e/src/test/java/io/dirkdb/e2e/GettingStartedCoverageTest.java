@@ -201,7 +201,7 @@ class GettingStartedCoverageTest {
     }
     String type = evidence.substring(0, evidence.indexOf('#'));
     String method = evidence.substring(evidence.indexOf('#') + 1);
-    try (Stream<Path> files = Stream.of("dirk-server-image", "operator", "kubectl-plugin", "e2e")
+    try (Stream<Path> files = Stream.of("dirk-common", "dirk-server-image", "operator", "kubectl-plugin", "e2e")
         .map(m -> root.resolve(m).resolve("src/test/java")).filter(Files::isDirectory)
         .flatMap(GettingStartedCoverageTest::walk)) {
       return files.filter(f -> f.getFileName().toString().equals(type + ".java")).anyMatch(f -> {

@@ -164,8 +164,9 @@ class GettingStartedDemoTest {
   }
 
   /**
-   * {@code ./dirk} builds the data plane when a source is newer than dirk-server-image/target/dirk.jar: in a test that
-   * would be a Maven build inside this one. The jar must be there and current; then the script only runs it.
+   * {@code ./dirk} builds the data plane when a source (its own or dirk-common's) is newer than
+   * dirk-server-image/target/dirk.jar: in a test that would be a Maven build inside this one. The jar must be there
+   * and current; then the script only runs it.
    */
   private static void requireFreshDataPlaneJar() throws IOException {
     Path module = KubeTools.repoRoot().resolve("dirk-server-image");
@@ -175,9 +176,13 @@ class GettingStartedDemoTest {
       reason = jar + " is missing";
     } else {
       java.nio.file.attribute.FileTime built = Files.getLastModifiedTime(jar);
-      List<Path> sources = new ArrayList<>(List.of(module.resolve("pom.xml"))); // what the dirk script compares
-      try (java.util.stream.Stream<Path> files = Files.walk(module.resolve("src/main"))) {
-        files.filter(Files::isRegularFile).forEach(sources::add);
+      // What the dirk script compares: the data plane's and dirk-common's (its lib/dirk-common jar) pom and sources.
+      Path common = KubeTools.repoRoot().resolve("dirk-common");
+      List<Path> sources = new ArrayList<>(List.of(module.resolve("pom.xml"), common.resolve("pom.xml")));
+      for (Path main : List.of(module.resolve("src/main"), common.resolve("src/main"))) {
+        try (java.util.stream.Stream<Path> files = Files.walk(main)) {
+          files.filter(Files::isRegularFile).forEach(sources::add);
+        }
       }
       for (Path source : sources) {
         if (Files.getLastModifiedTime(source).compareTo(built) > 0) {

@@ -217,7 +217,7 @@ class SwitchoverAbandonTest {
       target.drop("dirk promote");
       setTargetPrimary(ns, SECONDARY);
 
-      // The switchover timeout is 20 s in tests; a promote attempt takes up to the 2 s control timeout.
+      // The switchover timeout is 12 s in tests; a promote attempt takes up to the 2 s control timeout.
       await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> {
         DirkCluster c = cluster(ns);
         FailoverRecord record = c.getStatus().getLastFailover();

@@ -68,6 +68,25 @@ public final class ServerBenchmark {
         measureInserts("ins1", 1);
         measureInserts("insn", settings.insertConnections());
         measureLookups();
+        measureScans();
+    }
+
+    /**
+     * Full scans of the lookup table on one connection, with a condition no index answers and no row meets: what
+     * walking every row costs the engine, without the reply's size.
+     */
+    private void measureScans() throws Exception {
+        int rows = settings.lookupRows();
+        long scans = Math.max(5, Math.min(1000, 5_000_000L / Math.max(1, rows)));
+        Rate rate = run(1, new Budget(scans, null, java.time.Duration.ZERO), (connection, worker, i) -> {
+            Reply reply = check(connection.execute("alaivo v #ao@ look #rehefa id < 0"));
+            if (!(reply.result() instanceof Result.Relation relation) || !relation.rows().isEmpty()) {
+                throw new IllegalStateException("a scan for no row returned rows");
+            }
+        });
+        out.printf(Locale.ROOT, "full scans of %d rows (a condition no index answers), 1 connection: %d in %.2f s = "
+                + "%.1f/s, %.0f rows/s%n", rows, rate.operations(), rate.seconds(), rate.perSecond(),
+                rate.perSecond() * rows);
     }
 
     /**

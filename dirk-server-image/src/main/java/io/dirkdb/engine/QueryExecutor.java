@@ -132,12 +132,7 @@ final class QueryExecutor {
             Table table = table(tableSource.name());
             String origin = tableSource.alias() != null ? tableSource.alias() : table.name;
             List<Col> columns = tableColumns(table, origin);
-            Collection<Map.Entry<Long, Object[]>> candidates = schemaOnly ? List.of()
-                    : candidates(table, origin, select.where());
-            List<Object[]> rows = new ArrayList<>(candidates.size());
-            for (Map.Entry<Long, Object[]> entry : candidates) {
-                rows.add(entry.getValue());
-            }
+            List<Object[]> rows = schemaOnly ? new ArrayList<>() : candidateRows(table, origin, select.where());
             source = new Rows(table.name, columns, rows);
         } else {
             source = source(select.from());
@@ -418,6 +413,30 @@ final class QueryExecutor {
      * otherwise every row is a candidate. The caller still applies the whole condition.
      */
     Collection<Map.Entry<Long, Object[]>> candidates(Table table, String origin, Expression where) {
+        Collection<Long> ids = indexedIds(table, origin, where);
+        return ids == null ? table.rows.entrySet() // read only: callers iterate, under the engine's lock
+                : table.rowsWithIds(ids);
+    }
+
+    /**
+     * The rows of {@link #candidates}, without their ids: a scan of the whole table walks its rows and makes no
+     * object per row (an entry with a boxed id for each would be most of a scan's garbage).
+     */
+    List<Object[]> candidateRows(Table table, String origin, Expression where) {
+        Collection<Long> ids = indexedIds(table, origin, where);
+        if (ids == null) {
+            return new ArrayList<>(table.rows.values());
+        }
+        List<Map.Entry<Long, Object[]>> found = table.rowsWithIds(ids);
+        List<Object[]> rows = new ArrayList<>(found.size());
+        for (Map.Entry<Long, Object[]> entry : found) {
+            rows.add(entry.getValue());
+        }
+        return rows;
+    }
+
+    /** The ids the equality index gives for a conjunct {@code column = constant} of {@code where}; null: scan all. */
+    private Collection<Long> indexedIds(Table table, String origin, Expression where) {
         if (where != null && table.rows.size() >= Table.INDEX_THRESHOLD) {
             for (Expression conjunct : conjuncts(where, new ArrayList<>())) {
                 if (!(conjunct instanceof Expression.Binary binary)
@@ -453,10 +472,10 @@ final class QueryExecutor {
                     both.addAll(hashIndex.lookup(Values.tryParseDate(text)));
                     ids = both;
                 }
-                return table.rowsWithIds(ids);
+                return ids;
             }
         }
-        return table.rows.entrySet(); // read only: callers iterate, under the engine's lock
+        return null;
     }
 
     private static List<Expression> conjuncts(Expression expression, List<Expression> into) {

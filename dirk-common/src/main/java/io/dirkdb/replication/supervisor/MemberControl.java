@@ -25,6 +25,15 @@ public interface MemberControl extends AutoCloseable {
     String fence(MemberAddress member) throws IOException;
 
     /**
+     * {@code dirk fence hold;}: as {@link #fence}, a held fence (the user's or hibernation's) that no hand-over ends, so
+     * the member's {@code dirk step-down} lets it stop at once. A member too old to know it gets the plain fence. A
+     * control that cannot send it fences plainly.
+     */
+    default String fenceHeld(MemberAddress member) throws IOException {
+        return fence(member);
+    }
+
+    /**
      * {@code dirk fence epoch N;}: as {@link #fence}, and the member takes {@code epoch} as seen, so a promote to that
      * epoch or below (one still on its way) is refused. A control that cannot send it throws: nothing is fenced.
      */

@@ -80,6 +80,25 @@ public final class NetworkMemberControl implements MemberControl {
         return run(member, "dirk fence;");
     }
 
+    /**
+     * The word a member older than {@code dirk fence hold} stops at: it parses the whole request before running any, so
+     * such an answer means nothing was fenced.
+     */
+    static final String OLD_MEMBER_REFUSES_HOLD = "expected the end of the statement but found 'hold'";
+
+    @Override
+    public String fenceHeld(MemberAddress member) throws IOException {
+        try {
+            return run(member, "dirk fence hold;");
+        } catch (DirkException e) {
+            if (e.getMessage() == null || !e.getMessage().contains(OLD_MEMBER_REFUSES_HOLD)) {
+                throw e;
+            }
+            // A rolling upgrade: the user's fence matters more than its step-down's shortcut.
+            return run(member, "dirk fence;");
+        }
+    }
+
     @Override
     public String fence(MemberAddress member, long epoch) throws IOException {
         return run(member, "dirk fence epoch " + epoch + ";");

@@ -88,14 +88,25 @@ public final class NetworkMemberControl implements MemberControl {
 
     @Override
     public String fenceHeld(MemberAddress member) throws IOException {
+        java.util.Optional<String> held = held(member);
+        // A member older than held fences (a rolling upgrade): the user's fence matters more than its step-down's shortcut.
+        return held.isPresent() ? held.get() : run(member, "dirk fence;");
+    }
+
+    @Override
+    public boolean holdFence(MemberAddress member) throws IOException {
+        return held(member).isPresent();
+    }
+
+    /** {@code dirk fence hold;}'s answer; empty when the member is too old to know it (nothing was fenced). */
+    private java.util.Optional<String> held(MemberAddress member) throws IOException {
         try {
-            return run(member, "dirk fence hold;");
+            return java.util.Optional.of(run(member, "dirk fence hold;"));
         } catch (DirkException e) {
             if (e.getMessage() == null || !e.getMessage().contains(OLD_MEMBER_REFUSES_HOLD)) {
                 throw e;
             }
-            // A rolling upgrade: the user's fence matters more than its step-down's shortcut.
-            return run(member, "dirk fence;");
+            return java.util.Optional.empty();
         }
     }
 

@@ -53,4 +53,25 @@ class NetworkMemberControlTest {
         }
         assertThat(server.member().state().role()).isEqualTo(Role.FENCED);
     }
+
+    @Test
+    void aMemberFencedPlainlyIsMadeHeldAndOneTooOldKeepsItsFence() throws Exception {
+        MemberAddress member = start(EngineDatabase.inMemory());
+        try (NetworkMemberControl control = new NetworkMemberControl(2000, 2000, null)) {
+            control.fence(member); // a hand-over's fence, or one from before a restart
+            assertThat(control.heartbeat(member).isHeldFenced()).isFalse();
+            assertThat(control.holdFence(member)).isTrue();
+            assertThat(control.heartbeat(member).isHeldFenced()).isTrue();
+        }
+        server.close();
+
+        FakeDatabase old = new FakeDatabase();
+        old.refusesHeldFences = true;
+        member = start(old);
+        try (NetworkMemberControl control = new NetworkMemberControl(2000, 2000, null)) {
+            control.fence(member);
+            assertThat(control.holdFence(member)).isFalse();
+            assertThat(control.heartbeat(member).role()).isEqualTo(HeartbeatReport.FENCED);
+        }
+    }
 }

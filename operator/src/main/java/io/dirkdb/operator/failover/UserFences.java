@@ -92,8 +92,8 @@ public final class UserFences {
             LOG.infof("DirkCluster %s: %s fenced as the user asked: %s", id, member, answer);
           } else if (!heartbeat.isHeldFenced()) {
             // Fenced already, by a hand-over or before a restart (a member forgets its fence was held): held now.
-            // A member too old to know held fences is fenced plainly again, which changes nothing.
-            control.fenceHeld(address.get());
+            // A member too old to know held fences keeps its plain fence (its pod's stop waits out the hand-over).
+            control.holdFence(address.get());
           }
         } catch (Exception e) {
           problems.add(member + ": " + e.getMessage());

@@ -20,10 +20,12 @@ import java.util.Locale;
  * @param storageFailure why its log could not be written (a full disk...): it serves nothing until a restart or a
  *                       resync; null while its storage works
  * @param memory its data and heap figures; null when it does not say (a member older than them)
+ * @param fenceHeld a fenced member's fence is a held one (the user's or hibernation's, {@code dirk fence hold}): no
+ *                  hand-over will end it; false for a hand-over's fence, another role, or a member too old to say
  */
 public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
                               boolean needsResync, String following, String historyId, long leaseMillis,
-                              String storageFailure, Memory memory) {
+                              String storageFailure, Memory memory, boolean fenceHeld) {
     public static final String PRIMARY = "primary";
     public static final String SECONDARY = "secondary";
     public static final String FENCED = "fenced";
@@ -40,6 +42,14 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, 
      * @param pressure  why it refuses writes that add data now (or, a secondary, stopped following), else null
      */
     public record Memory(long dataBytes, long heapUsed, long heapMax, long heapLimit, String pressure) {}
+
+    /** A report that does not say its fence is held. */
+    public HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
+                           boolean needsResync, String following, String historyId, long leaseMillis,
+                           String storageFailure, Memory memory) {
+        this(role, epoch, lsn, ready, diverged, needsResync, following, historyId, leaseMillis, storageFailure, memory,
+                false);
+    }
 
     /** A report that does not tell memory figures. */
     public HeartbeatReport(String role, long epoch, long lsn, boolean ready, boolean diverged,
@@ -69,6 +79,11 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, 
         return ready && PRIMARY.equals(role);
     }
 
+    /** Fenced with a held fence (the user's or hibernation's): it waits for no hand-over. */
+    public boolean isHeldFenced() {
+        return fenceHeld && FENCED.equals(role);
+    }
+
     /** Its log cannot continue from its primary's: a {@code dirk resync} must rebuild it. */
     public boolean mustResync() {
         return diverged || needsResync;
@@ -81,7 +96,8 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, 
     /**
      * Parses the one-line JSON message of a heartbeat reply, e.g.
      * {@code {"id":"m1","role":"primary","epoch":3,"lsn":120,"ready":true}}; the replication fields
-     * {@code "diverged"}, {@code "needsResync"} and {@code "primary"} are read when present.
+     * {@code "diverged"}, {@code "needsResync"} and {@code "primary"} are read when present, and so is
+     * {@code "fenceHeld"} (absent, from a member older than it: not held).
      *
      * @throws DirkException when the text is not such a message
      */
@@ -105,7 +121,8 @@ public record HeartbeatReport(String role, long epoch, long lsn, boolean ready, 
                 node.has("dataBytes") ? new Memory(node.path("dataBytes").asLong(), node.path("heapUsed").asLong(),
                         node.path("heapMax").asLong(), node.path("heapLimit").asLong(),
                         node.path("memoryPressure").asBoolean(false) ? node.path("memoryError").asText("memory pressure")
-                                : null) : null);
+                                : null) : null,
+                node.path("fenceHeld").asBoolean(false));
     }
 
     private static String abbreviate(String text) {

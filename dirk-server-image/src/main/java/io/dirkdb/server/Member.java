@@ -56,6 +56,13 @@ public final class Member implements AutoCloseable {
      * must not send it any.
      */
     private volatile boolean fencing;
+    /**
+     * The fence is a held one ({@code dirk fence hold}: the user's or hibernation's), not a hand-over's: no promote or
+     * follow is on its way, so {@code dirk step-down} need not wait for one. Meaningful while fenced; a promote, a follow
+     * or a plain fence ends it. Written before {@link #state} (and read after it) so a heartbeat never says a member
+     * just promoted is held. Not saved: after a restart the operator sends the held fence again.
+     */
+    private volatile boolean fenceHeld;
     private volatile boolean ready = true;
     private volatile ReplicationLink replication = ReplicationLink.NONE;
     private final Bootstrap bootstrap;
@@ -288,6 +295,7 @@ public final class Member implements AutoCloseable {
         bootstrapWait = "this member is empty and " + holder + ": it does not start another history; make it follow "
                 + "the current primary (dirk follow) or rebuild it from it (dirk resync)";
         database.refuseWrites(bootstrapWait);
+        fenceHeld = false;
         state = next;
         save(next);
         replication.roleChanged(next);
@@ -602,6 +610,7 @@ public final class Member implements AutoCloseable {
         MemberState next = current.with(Role.FENCED, current.epoch(), Math.max(higherEpoch,
                 current.highestEpochSeen()), null, 0);
         database.refuseWrites(refusal(next));
+        fenceHeld = false;
         state = next;
         save(next);
         replication.roleChanged(next);
@@ -657,7 +666,7 @@ public final class Member implements AutoCloseable {
                     previousAnswerNanos != 0 ? previousAnswerNanos : NO_LEASE));
         }
         if (statement instanceof ControlStatement.Fence fence) {
-            return new Result.Message(fence.epoch() < 0 ? fence() : fence(fence.epoch()));
+            return new Result.Message(fence(fence.epoch(), fence.hold()));
         }
         if (statement instanceof ControlStatement.Follow follow) {
             checkClusterMember("dirk follow", follow.host(), follow.port());
@@ -694,6 +703,10 @@ public final class Member implements AutoCloseable {
             node.put("storageFailure", storageFailure);
         }
         node.put("historyId", current.historyId());
+        if (current.role() == Role.FENCED || draining) {
+            // Read after state: a promote or follow clears it before changing state.
+            node.put("fenceHeld", fenceHeld);
+        }
         io.dirkdb.engine.MemoryStatus memory = database.memory();
         if (memory != null) {
             node.put("dataBytes", memory.dataBytes());
@@ -761,6 +774,7 @@ public final class Member implements AutoCloseable {
                 : historyId != null ? historyId : bootstrap.historyId() != null ? bootstrap.historyId() : newHistoryId();
         MemberState next = current.with(Role.PRIMARY, epoch, epoch, null, 0).withHistory(history);
         save(next);
+        fenceHeld = false;
         state = next;
         if (bootstrapWait != null) {
             LOG.log(System.Logger.Level.INFO, "member {0} was promoted while empty: it starts history {1}", id, history);
@@ -792,7 +806,15 @@ public final class Member implements AutoCloseable {
      * As {@link #fence()}, and takes {@code seenEpoch} (when above the highest seen) as seen: a promote to that epoch
      * or below, one still on its way from a supervisor that gave it up, is refused (a fencing token).
      */
-    public synchronized String fence(long seenEpoch) {
+    public String fence(long seenEpoch) {
+        return fence(seenEpoch, false);
+    }
+
+    /**
+     * As {@link #fence(long)}; {@code hold}: a held fence (the user's or hibernation's), which no hand-over ends, so
+     * the heartbeat says {@code "fenceHeld":true} until a promote, a follow or a plain fence.
+     */
+    public synchronized String fence(long seenEpoch, boolean hold) {
         MemberState current = state;
         long highest = current.highestEpochSeen();
         if (seenEpoch > highest) {
@@ -809,6 +831,7 @@ public final class Member implements AutoCloseable {
                 // "outcome unknown"; none is acknowledged after the fence, whose figures include them.
                 replication.drainWrites(database.lastLsn(), FENCE_DRAIN);
             }
+            fenceHeld = hold;
             state = next;
         } finally {
             fencing = false;
@@ -835,6 +858,7 @@ public final class Member implements AutoCloseable {
         bootstrapWait = null;
         MemberState next = current.with(Role.SECONDARY, current.epoch(), current.highestEpochSeen(), host, port);
         database.refuseWrites(refusal(next));
+        fenceHeld = false;
         state = next;
         save(next);
         replication.roleChanged(next);

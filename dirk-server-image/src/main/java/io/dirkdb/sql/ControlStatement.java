@@ -13,6 +13,8 @@ import java.util.Set;
  *   dirk promote 7 [history 'id'];  -- become primary with epoch 7 (must exceed any seen, by at most 1,000,000)
  *   dirk fence;                     -- step down: refuse writes until promoted again
  *   dirk fence epoch 9;             -- the same, and take epoch 9 as seen: a promote to epoch 9 or below is refused
+ *   dirk fence [epoch 9] hold;      -- the same, a held fence (the user's, hibernation's): no hand-over will end it, so
+ *                                   --   dirk step-down does not wait for one; its heartbeat says "fenceHeld":true
  *   dirk follow 'host' 3948 [history 'id']; -- become a secondary streaming from that primary
  *   dirk stream 120 3 4 [history 'id'] [member 'm2'] [protocol 1]; -- (secondaries) stream the log after LSN 120,
  *                                   --   whose epoch is 3; the caller has seen epoch 4, holds that history, is instance
@@ -57,10 +59,18 @@ public sealed interface ControlStatement extends Statement {
         }
     }
 
-    /** @param epoch an epoch the member takes as seen (a later promote must exceed it), or -1 */
-    record Fence(long epoch) implements ControlStatement {
+    /**
+     * @param epoch an epoch the member takes as seen (a later promote must exceed it), or -1
+     * @param hold  a held fence (the user's or hibernation's), not a hand-over's: until a promote or a follow ends it,
+     *              the member's heartbeat says so and {@code dirk step-down} lets it stop at once
+     */
+    record Fence(long epoch, boolean hold) implements ControlStatement {
         public Fence() {
             this(-1);
+        }
+
+        public Fence(long epoch) {
+            this(epoch, false);
         }
     }
 

@@ -104,7 +104,10 @@ public final class Parser {
         String word = verb.type() == Token.Type.WORD ? verb.text().toLowerCase(Locale.ROOT) : "";
         return switch (word) {
             case "heartbeat" -> new ControlStatement.Heartbeat(acceptWord("lease") ? integer("the primary's epoch") : -1);
-            case "fence" -> new ControlStatement.Fence(acceptWord("epoch") ? integer("an epoch") : -1);
+            case "fence" -> {
+                long epoch = acceptWord("epoch") ? integer("an epoch") : -1;
+                yield new ControlStatement.Fence(epoch, acceptWord("hold"));
+            }
             case "auth" -> new ControlStatement.Auth(string("a password"));
             case "promote" -> new ControlStatement.Promote(integer("an epoch"), historyClause());
             case "follow" -> {

@@ -168,6 +168,17 @@ class BackendTableTest {
     }
 
     @Test
+    void aHeldFenceIsReadFromTheHeartbeatAndAnOlderMemberSayingNothingIsNotHeld() {
+        assertThat(HeartbeatReport.parse("{\"role\":\"fenced\",\"epoch\":3,\"lsn\":9,\"fenceHeld\":true}")
+                .isHeldFenced()).isTrue();
+        assertThat(HeartbeatReport.parse("{\"role\":\"fenced\",\"epoch\":3,\"lsn\":9,\"fenceHeld\":false}")
+                .isHeldFenced()).isFalse();
+        HeartbeatReport old = HeartbeatReport.parse("{\"role\":\"fenced\",\"epoch\":3,\"lsn\":9}");
+        assertThat(old.fenceHeld()).isFalse();
+        assertThat(old).isEqualTo(new HeartbeatReport("fenced", 3, 9, true));
+    }
+
+    @Test
     void aChangeOfMembersKeepsWhatKeptMembersSaidAndDropsTheOthers() {
         table.recordHeartbeat(m1, primary(1, 10), 1);
         table.recordHeartbeat(m2, secondary(1, 10), 1);

@@ -50,7 +50,7 @@ class ControlAccessTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dirk fence", "dirk promote 9", "dirk follow '127.0.0.9' 3948", "dirk resync '127.0.0.9' 3948",
+    @ValueSource(strings = {"dirk fence", "dirk fence hold", "dirk promote 9", "dirk follow '127.0.0.9' 3948", "dirk resync '127.0.0.9' 3948",
             "dirk stream 0 0 1", "dirk snapshot", "dirk heartbeat lease 1"})
     void applicationCredentialCannotSendControlRequests(String request) throws IOException {
         start(THREE, Role.PRIMARY);
@@ -68,7 +68,7 @@ class ControlAccessTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dirk fence", "dirk promote 9", "dirk follow '127.0.0.9' 3948", "dirk resync '127.0.0.9' 3948",
+    @ValueSource(strings = {"dirk fence", "dirk fence hold", "dirk promote 9", "dirk follow '127.0.0.9' 3948", "dirk resync '127.0.0.9' 3948",
             "dirk heartbeat lease 1", "manamboara tahiry shop"})
     void replicationCredentialCannotPromoteFenceFollowOrRunSql(String request) throws IOException {
         start(THREE, Role.PRIMARY);

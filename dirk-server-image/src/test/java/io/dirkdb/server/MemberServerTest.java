@@ -146,6 +146,28 @@ class MemberServerTest {
     }
 
     @Test
+    void aHeldFenceIsSaidInTheHeartbeatUntilAFollowOrAPromoteOrAPlainFence() throws IOException {
+        RawClient client = connect(start());
+        assertThat(client.ask("dirk heartbeat;")).doesNotContain("fenceHeld");
+        assertThat(client.ask("dirk fence hold;")).isEqualTo("RESULT_MESSAGE\nfenced at epoch 1: writes are refused; "
+                + "log ends at LSN 0, acknowledged up to LSN 0\nEND\n");
+        assertThat(client.ask("put after;")).contains("this member is fenced (epoch 1)");
+        assertThat(client.ask("dirk heartbeat;")).contains("\"role\":\"fenced\"", "\"fenceHeld\":true");
+        assertThat(client.ask("dirk fence;")).startsWith("RESULT_MESSAGE\nfenced at epoch 1");
+        assertThat(client.ask("dirk heartbeat;")).contains("\"role\":\"fenced\"", "\"fenceHeld\":false");
+
+        client.ask("dirk fence hold;");
+        assertThat(client.ask("dirk promote 2;")).isEqualTo("RESULT_MESSAGE\nprimary at epoch 2\nEND\n");
+        assertThat(client.ask("dirk heartbeat;")).doesNotContain("fenceHeld");
+        client.ask("dirk fence hold;");
+        assertThat(client.ask("dirk follow '127.0.0.9' 3948;")).startsWith("RESULT_MESSAGE\nsecondary at epoch 2");
+        assertThat(client.ask("dirk heartbeat;")).doesNotContain("fenceHeld");
+        // A fence after that is a hand-over's again.
+        client.ask("dirk fence;");
+        assertThat(client.ask("dirk heartbeat;")).contains("\"fenceHeld\":false");
+    }
+
+    @Test
     void promoteWithALowerEpochIsRefused() throws IOException {
         RawClient client = connect(start());
         client.ask("dirk promote 5;");

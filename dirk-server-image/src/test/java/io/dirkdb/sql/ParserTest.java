@@ -223,6 +223,13 @@ class ParserTest {
         assertThat(Parser.parse("dirk auth 'secret'")).isEqualTo(new ControlStatement.Auth("secret"));
         assertThat(Parser.parse("dirk promote 7")).isEqualTo(new ControlStatement.Promote(7));
         assertThat(Parser.parse("DIRK fence")).isEqualTo(new ControlStatement.Fence());
+        assertThat(Parser.parse("dirk fence hold;")).isEqualTo(new ControlStatement.Fence(-1, true));
+        assertThat(Parser.parse("dirk fence epoch 9 HOLD")).isEqualTo(new ControlStatement.Fence(9, true));
+        assertThat(Parser.parse("dirk fence epoch 9")).isEqualTo(new ControlStatement.Fence(9, false));
+        assertThatThrownBy(() -> Parser.parse("dirk fence hold epoch 9")).isInstanceOf(DirkException.class)
+                .hasMessage("expected the end of the statement but found 'epoch' at position 17");
+        assertThatThrownBy(() -> Parser.parse("dirk fence held")).isInstanceOf(DirkException.class)
+                .hasMessage("expected the end of the statement but found 'held' at position 12");
         assertThat(Parser.parse("dirk follow 'db-0.members' 3948")).isEqualTo(new ControlStatement.Follow("db-0.members", 3948));
         assertThat(Parser.parse("dirk heartbeat").kind()).isEqualTo(StatementKind.CONTROL);
     }

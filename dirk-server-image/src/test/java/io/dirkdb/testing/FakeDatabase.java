@@ -39,6 +39,8 @@ public final class FakeDatabase implements MemberDatabase {
     private static final Pattern PROMOTE = Pattern.compile("dirk\\s+promote\\s+(-?\\d+)");
     private static final Pattern FOLLOW = Pattern.compile("dirk\\s+follow\\s+'([^']*)'\\s+(\\d+)");
 
+    /** Plays a member older than {@code dirk fence hold}, which refuses the word. */
+    public volatile boolean refusesHeldFences;
     public final List<String> writes = new CopyOnWriteArrayList<>();
     private final AtomicLong lsn = new AtomicLong();
     private volatile String refusal;
@@ -53,6 +55,12 @@ public final class FakeDatabase implements MemberDatabase {
         }
         if (t.equals("dirk fence")) {
             return new ControlStatement.Fence();
+        }
+        if (t.equals("dirk fence hold")) {
+            if (refusesHeldFences) { // what a member older than the word answered (its parser's message)
+                throw new DirkException("expected the end of the statement but found 'hold' at position 12");
+            }
+            return new ControlStatement.Fence(-1, true);
         }
         Matcher m = AUTH.matcher(t);
         if (m.matches()) {

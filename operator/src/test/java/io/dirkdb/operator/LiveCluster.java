@@ -130,6 +130,8 @@ final class LiveCluster implements AutoCloseable {
   private java.util.concurrent.ExecutorService kubeletWork;
   private final Set<String> podsInHand = ConcurrentHashMap.newKeySet();
   private final List<String> preStopLog = new CopyOnWriteArrayList<>();
+  /** What each preStop hook printed, as {@code pod: output}. */
+  private final List<String> preStopOutput = new CopyOnWriteArrayList<>();
   private volatile boolean podStartsHeld;
   /** The primary lease of in-process members (zero: none). */
   private volatile Duration inProcessLease = Duration.ZERO;
@@ -779,8 +781,10 @@ final class LiveCluster implements AutoCloseable {
     // The pod's $DIRK_ADMIN_PASSWORD, as the Secret was when the pod started.
     args.addAll(List.of("--host", live.host(), "--password",
         podAdminPasswords.getOrDefault(pod.getMetadata().getName(), adminPassword)));
-    CompletableFuture<Integer> hook = CompletableFuture.supplyAsync(
-        () -> Dirk.commandLine().execute(args.toArray(String[]::new)));
+    java.io.StringWriter output = new java.io.StringWriter();
+    picocli.CommandLine dirk = Dirk.commandLine();
+    dirk.setOut(new java.io.PrintWriter(output, true));
+    CompletableFuture<Integer> hook = CompletableFuture.supplyAsync(() -> dirk.execute(args.toArray(String[]::new)));
     String outcome;
     try {
       outcome = "exit " + hook.get(grace.toMillis(), TimeUnit.MILLISECONDS);
@@ -789,6 +793,7 @@ final class LiveCluster implements AutoCloseable {
     } catch (Exception e) {
       outcome = "failed: " + e;
     }
+    preStopOutput.add(pod.getMetadata().getName() + ": " + output.toString().strip());
     preStopLog.add(pod.getMetadata().getName() + " " + String.join(" ", command.subList(1, command.size())) + " -> "
         + outcome);
   }
@@ -801,6 +806,11 @@ final class LiveCluster implements AutoCloseable {
   /** The preStop hooks the kubelet ran: pod, command, outcome. */
   List<String> preStopLog() {
     return List.copyOf(preStopLog);
+  }
+
+  /** What the preStop hooks the kubelet ran printed: {@code pod: output}. */
+  List<String> preStopOutput() {
+    return List.copyOf(preStopOutput);
   }
 
   /** Members running now, by pod. */

@@ -194,8 +194,9 @@ class UserAnnotationsTest {
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ids(live, SECONDARY)).hasSize(4));
 
       annotate(ns, "dirkdb.io/hibernation", "on");
-      // The fenced primary's preStop hook (dirk step-down) waits its --handover-seconds (30 s) for a hand-over.
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      // Hibernation's fence is a held one: the members' preStop hook (dirk step-down) waits for no hand-over (its
+      // --handover-seconds is 30 s), so every pod is gone well before that.
+      await().atMost(Duration.ofSeconds(25)).untilAsserted(() -> {
         DirkCluster c = cluster(ns);
         assertThat(c.getStatus().getPhase()).isEqualTo(ClusterPhase.Hibernated);
         assertThat(memberPods(ns)).isEmpty();
@@ -205,6 +206,9 @@ class UserAnnotationsTest {
         assertThat(c.getStatus().condition("Hibernated")).hasValueSatisfying(h -> assertThat(h.getMessage())
             .contains("every pod is stopped"));
       });
+      assertThat(live.preStopOutput()).anySatisfy(line -> assertThat(line).startsWith(PRIMARY + ": ")
+          .contains("fenced at epoch 1 by a held fence", "it may stop"));
+      assertThat(live.preStopOutput()).noneSatisfy(line -> assertThat(line).contains("still fenced after"));
       // No failover while every member is gone.
       await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
         assertThat(cluster(ns).getStatus().getLastFailover()).isNull();

@@ -25,6 +25,24 @@ public interface MemberControl extends AutoCloseable {
     String fence(MemberAddress member) throws IOException;
 
     /**
+     * {@code dirk fence hold;}: as {@link #fence}, a held fence (the user's or hibernation's) that no hand-over ends, so
+     * the member's {@code dirk step-down} lets it stop at once. A member too old to know it gets the plain fence. A
+     * control that cannot send it fences plainly.
+     */
+    default String fenceHeld(MemberAddress member) throws IOException {
+        return fence(member);
+    }
+
+    /**
+     * {@code dirk fence hold;} to a member fenced already (by a hand-over, or before a restart: a member forgets that its
+     * fence was held), whose fence becomes a held one. False when the member is too old to know held fences (it refused
+     * the request, fencing nothing again) or the control cannot send it: its fence stays as it was.
+     */
+    default boolean holdFence(MemberAddress member) throws IOException {
+        return false;
+    }
+
+    /**
      * {@code dirk fence epoch N;}: as {@link #fence}, and the member takes {@code epoch} as seen, so a promote to that
      * epoch or below (one still on its way) is refused. A control that cannot send it throws: nothing is fenced.
      */

@@ -80,6 +80,36 @@ public final class NetworkMemberControl implements MemberControl {
         return run(member, "dirk fence;");
     }
 
+    /**
+     * The word a member older than {@code dirk fence hold} stops at: it parses the whole request before running any, so
+     * such an answer means nothing was fenced.
+     */
+    static final String OLD_MEMBER_REFUSES_HOLD = "expected the end of the statement but found 'hold'";
+
+    @Override
+    public String fenceHeld(MemberAddress member) throws IOException {
+        java.util.Optional<String> held = held(member);
+        // A member older than held fences (a rolling upgrade): the user's fence matters more than its step-down's shortcut.
+        return held.isPresent() ? held.get() : run(member, "dirk fence;");
+    }
+
+    @Override
+    public boolean holdFence(MemberAddress member) throws IOException {
+        return held(member).isPresent();
+    }
+
+    /** {@code dirk fence hold;}'s answer; empty when the member is too old to know it (nothing was fenced). */
+    private java.util.Optional<String> held(MemberAddress member) throws IOException {
+        try {
+            return java.util.Optional.of(run(member, "dirk fence hold;"));
+        } catch (DirkException e) {
+            if (e.getMessage() == null || !e.getMessage().contains(OLD_MEMBER_REFUSES_HOLD)) {
+                throw e;
+            }
+            return java.util.Optional.empty();
+        }
+    }
+
     @Override
     public String fence(MemberAddress member, long epoch) throws IOException {
         return run(member, "dirk fence epoch " + epoch + ";");

@@ -25,8 +25,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Members a person fenced (the {@code dirkdb.io/fenced-members} annotation, or hibernation): each is sent
- * {@code dirk fence} until it answers fenced and is labelled {@code fenced} (no Service selects it). The failover
- * steps never see such a member, so nothing promotes it, gives it a role back or unfences it. When it leaves the
+ * {@code dirk fence hold} (a held fence: its {@code dirk step-down} waits for no hand-over; a member older than that
+ * word gets {@code dirk fence}) until it answers fenced and held, and is labelled {@code fenced} (no Service selects
+ * it). The failover steps never see such a member, so nothing promotes it, gives it a role back or unfences it. When it leaves the
  * list, a former primary is promoted again at a new epoch by the fenced-primary rules ({@link #released}) and a
  * secondary is told to follow the primary again.
  */
@@ -86,8 +87,13 @@ public final class UserFences {
         try {
           HeartbeatReport heartbeat = control.heartbeat(address.get());
           if (!HeartbeatReport.FENCED.equals(heartbeat.role())) {
-            String answer = control.fence(address.get());
+            // Held: its preStop hook (dirk step-down) waits for no hand-over, so hibernation stops it at once.
+            String answer = control.fenceHeld(address.get());
             LOG.infof("DirkCluster %s: %s fenced as the user asked: %s", id, member, answer);
+          } else if (!heartbeat.isHeldFenced()) {
+            // Fenced already, by a hand-over or before a restart (a member forgets its fence was held): held now.
+            // A member too old to know held fences keeps its plain fence (its pod's stop waits out the hand-over).
+            control.holdFence(address.get());
           }
         } catch (Exception e) {
           problems.add(member + ": " + e.getMessage());

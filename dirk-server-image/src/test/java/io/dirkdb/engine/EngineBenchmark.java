@@ -12,7 +12,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Prints in-process figures of the engine alone (no network, no fsync): statement overhead
  * for inserts and point lookups, and snapshot size and timings for a million rows. Run with
- * {@code java -cp dirk-server-image/target/classes:dirk-server-image/target/test-classes io.dirkdb.engine.EngineBenchmark}.
+ * {@code java -cp dirk-common/target/classes:dirk-server-image/target/classes:dirk-server-image/target/test-classes io.dirkdb.engine.EngineBenchmark}
+ * after {@code ./mvnw -o -q -pl dirk-server-image -am test-compile} (the engine's result model is in dirk-common).
  * With a directory argument it also measures durable single-row inserts (fsync, group commit)
  * in a fresh data directory there.
  */

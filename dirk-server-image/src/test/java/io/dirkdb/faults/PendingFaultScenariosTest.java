@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Fault runs of issue 12, judged by the same checker as the short run: those tagged pending break a
  * promise on today's code, and each test's comment says what the checker reported before its fix. Run with
- * {@code ./mvnw -o -pl dirk-server-image test -Dtest=PendingFaultScenariosTest -Ddirk.faults.pending=true}.
+ * {@code ./mvnw -o -pl dirk-server-image -am test -Dsurefire.failIfNoSpecifiedTests=false -Dtest=PendingFaultScenariosTest -Ddirk.faults.pending=true}.
  */
 class PendingFaultScenariosTest {
     private static String namespacesMissing;

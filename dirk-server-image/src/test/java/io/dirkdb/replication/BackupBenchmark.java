@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Backup and restore throughput next to {@code cp -r} of the data directory, and the archive lag under 1,000 writes/s.
- * Prints figures, asserts nothing: {@code ./mvnw -o -B -pl dirk-server-image test -Dtest=BackupBenchmark -Ddirk.bench=true}
+ * Prints figures, asserts nothing: {@code ./mvnw -o -B -pl dirk-server-image -am test -Dsurefire.failIfNoSpecifiedTests=false -Dtest=BackupBenchmark -Ddirk.bench=true}
  * (rows: -Ddirk.bench.rows=N, default 300,000).
  */
 class BackupBenchmark extends ReplicaSetFixture {

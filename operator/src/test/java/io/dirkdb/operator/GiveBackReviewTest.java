@@ -61,14 +61,12 @@ class GiveBackReviewTest {
 
   /**
    * A switchover to {@code demo-secondary-0} whose promote arrives after the operator gave up waiting for it (so
-   * the target is primary at epoch 2 with a 20 s lease); the old primary goes silent while the abandon waits out
+   * the target is primary at epoch 2 with a 30 s lease); the old primary goes silent while the abandon waits out
    * that lease, so the hand-over becomes a failover; then the operator restarts with no memory. Whatever it does
    * next, no other member may take writes while the target still holds its lease.
    */
   private void handOverTurnedFailoverThenRestart(String ns, int secondaries) throws Exception {
-    // Long enough to still run when the operator restarts, about 12 s after the switchover started (the promote's
-    // four 2 s timeouts, then four missed heartbeats of the old primary), which the test checks below.
-    Duration lease = Duration.ofSeconds(20);
+    Duration lease = Duration.ofSeconds(30);
     try (LiveCluster live = LiveCluster.start(client, ns, NAME, ReplicationMode.ASYNC, secondaries, spec -> {},
         LiveCluster.MemberRuntime.IN_PROCESS, lease)) {
       FailoverTest.writeRows(live, PRIMARY, 1, 3);

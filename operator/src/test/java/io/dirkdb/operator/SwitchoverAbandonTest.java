@@ -154,7 +154,9 @@ class SwitchoverAbandonTest {
         assertThat(c.getStatus().getCurrentPrimary()).isEqualTo(SECONDARY);
         assertThat(role(ns, SECONDARY)).isEqualTo("primary");
         assertThat(role(ns, PRIMARY)).isNotEqualTo("primary");
-        assertThat(eventReasons(ns)).contains("SwitchoverStarted", "FailoverStarted", "FailoverCompleted");
+        assertThat(eventReasons(ns)).contains("SwitchoverStarted", "FailoverStarted", "FailoverCompleted")
+            .as("a failover by the lost old primary, not one after a switchover abandoned by its timeout")
+            .doesNotContain("SwitchoverAbandoned");
       });
       assertThat(relay.controlStatements()).anySatisfy(s -> assertThat(s.toLowerCase()).startsWith("dirk fence"));
       HeartbeatReport promoted = heartbeat(live, SECONDARY);
@@ -217,7 +219,7 @@ class SwitchoverAbandonTest {
       target.drop("dirk promote");
       setTargetPrimary(ns, SECONDARY);
 
-      // The switchover timeout is 12 s in tests; a promote attempt takes up to the 2 s control timeout.
+      // The switchover timeout is 16 s in tests; a promote attempt takes up to the 2 s control timeout.
       await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> {
         DirkCluster c = cluster(ns);
         FailoverRecord record = c.getStatus().getLastFailover();

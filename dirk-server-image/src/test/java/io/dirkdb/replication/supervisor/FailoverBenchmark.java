@@ -13,9 +13,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Prints the failover gap: from the SIGKILL of the primary member's process to the first write sent
  * after it that the proxy acknowledges, with the local supervisor at heartbeat 500 ms and threshold
- * 3 (the defaults), median and max over 5 runs. Run from dirk-server-image after test-compile:
- * {@code java -cp target/classes:target/test-classes:$(cat target/cp.txt) io.dirkdb.replication.supervisor.FailoverBenchmark [runs] [work-dir]}
- * where target/cp.txt comes from {@code ../mvnw -q -o dependency:build-classpath -Dmdep.outputFile=target/cp.txt}.
+ * 3 (the defaults), median and max over 5 runs. After {@code ./mvnw -o -q -pl dirk-server-image -am install -DskipTests}
+ * (dirk-common into ~/.m2, the tests compiled) and, in dirk-server-image,
+ * {@code ../mvnw -q -o dependency:build-classpath -Dmdep.outputFile=target/cp.txt}, run from dirk-server-image:
+ * {@code java -cp target/classes:target/test-classes:$(cat target/cp.txt) io.dirkdb.replication.supervisor.FailoverBenchmark [runs] [work-dir]}.
  */
 public final class FailoverBenchmark {
     private FailoverBenchmark() {}

@@ -7,8 +7,10 @@
 #
 #   .ci/build-test-base-image.sh [amd64|arm64]     prints the tarball's path on its last line
 #
-# Cached in $DIRK_IMAGE_CACHE (default .tools/images of this checkout): a second run with the same
-# script and architecture reuses the tarball (and re-imports it into podman only if podman lost it).
+# Cached in $DIRK_IMAGE_CACHE (default ~/.cache/dirk/images, shared by the checkouts of this machine, as
+# ~/.m2 is): a second run with the same script and architecture, from any checkout, reuses the tarball
+# (and re-imports it into podman only if podman lost it). The tarball and its key are replaced by renames,
+# the key last, so a run beside another never takes a half-written tarball.
 # An architecture other than the host's is unpacked with debootstrap --foreign (packages are not
 # configured, which a JRE does not need); running it needs qemu-user-static's binfmt handlers.
 set -euo pipefail
@@ -26,7 +28,7 @@ if [ -z "$mirror" ]; then
 fi
 mirror=${mirror:-http://deb.debian.org/debian}
 
-cache=${DIRK_IMAGE_CACHE:-$PWD/.tools/images}
+cache=${DIRK_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dirk/images}
 mkdir -p "$cache"
 image=localhost/dirk-test-base:$arch
 tarball=$cache/dirk-test-base-$arch.tar
@@ -88,9 +90,11 @@ tar -C "$rootfs" --one-file-system -c . | podman import -q --arch "$arch" --os l
   --change "ENV LANG=C.UTF-8" \
   --change "LABEL io.dirkdb.test-base=$key" \
   - "$image" >&2
-rm -f "$tarball"
-podman save -q --format docker-archive -o "$tarball" "$image"
-echo "$key" >"$tarball.key"
+rm -f "$tarball.key"
+podman save -q --format docker-archive -o "$tarball.$$" "$image"
+mv -f "$tarball.$$" "$tarball"
+echo "$key" >"$tarball.key.$$"
+mv -f "$tarball.key.$$" "$tarball.key"
 end=$(date +%s)
 echo "base image $image: built in $((end - start)) s (debootstrap $((fetched - start)) s), $(du -h "$tarball" | cut -f1) tarball" >&2
 echo "$tarball"

@@ -404,13 +404,43 @@ final class DemoCluster implements AutoCloseable {
         if (!piece.member()) {
             return null;
         }
-        try (DirkConnection member = DirkConnection.open(HOST, port(piece), 2000)) {
-            Reply reply = member.execute("dirk heartbeat");
-            HeartbeatReport report = HeartbeatReport.parse(reply.messageText());
-            return report.role() + ", epoch " + report.epoch();
+        HeartbeatReport report = heartbeat(piece);
+        return report == null ? "not answering" : report.role() + ", epoch " + report.epoch();
+    }
+
+    private HeartbeatReport heartbeat(Piece member) {
+        try (DirkConnection connection = DirkConnection.open(HOST, port(member), 2000)) {
+            Reply reply = connection.execute("dirk heartbeat");
+            return HeartbeatReport.parse(reply.messageText());
         } catch (IOException | RuntimeException e) {
-            return "not answering";
+            return null;
         }
+    }
+
+    /**
+     * Waits until the members have settled: one of them primary, and the other a secondary that follows it at its
+     * epoch. Until the supervisor has told it to follow, a member that has just started says epoch 0 (or, on a later
+     * start, the epoch it had before), which the banner would show.
+     *
+     * @return whether they settled within {@code millis}
+     */
+    boolean awaitSettled(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        do {
+            HeartbeatReport first = heartbeat(Piece.M1);
+            HeartbeatReport second = heartbeat(Piece.M2);
+            if (first != null && second != null
+                    && (settled(first, second) || settled(second, first))) {
+                return true;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        return false;
+    }
+
+    private static boolean settled(HeartbeatReport primary, HeartbeatReport secondary) {
+        return primary.isPrimary() && HeartbeatReport.SECONDARY.equals(secondary.role())
+                && secondary.following() != null && secondary.epoch() == primary.epoch();
     }
 
     LocalSupervisor supervisor() {

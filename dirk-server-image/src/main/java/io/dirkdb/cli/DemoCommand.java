@@ -119,6 +119,12 @@ public final class DemoCommand implements Callable<Integer> {
             cluster.close();
             return ExitCodes.OK;
         });
+        try {
+            // The banner shows each member's role and epoch: once they have settled, not the moment they listen.
+            cluster.awaitSettled(plan.writeWaitMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         describe(cluster, plan, out, noShell ? null : logFile);
         try {
             if (!cluster.awaitWritable(plan.writeWaitMillis())) {

@@ -42,6 +42,8 @@ final class LogFollower {
     private volatile boolean stopped;
     private volatile PeerChannel channel;
     private volatile boolean streaming;
+    /** Whether the current connection attempt got to stream (only the follower's thread reads and writes it). */
+    private boolean attemptStreamed;
     private volatile Refusal refusal;
     private volatile String problem;
     private volatile long primaryLastLsn;
@@ -122,9 +124,9 @@ final class LogFollower {
     private void run() {
         long backoff = FIRST_BACKOFF_MILLIS;
         while (!stopped) {
-            boolean streamed = false;
+            attemptStreamed = false;
             try {
-                streamed = followOnce();
+                followOnce();
             } catch (RefusedException e) {
                 refusal = e.refusal;
                 problem = e.getMessage();
@@ -164,7 +166,9 @@ final class LogFollower {
             if (stopped) {
                 return;
             }
-            backoff = streamed ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, settings.maxBackoff().toMillis());
+            // A stream that got going and then broke (a fence, a promotion, a restart: it ends with an error, never
+            // a return) starts the backoff over: only attempts that never streamed, in a row, wait longer each time.
+            backoff = attemptStreamed ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, settings.maxBackoff().toMillis());
             try {
                 synchronized (this) {
                     if (!stopped) {
@@ -177,13 +181,13 @@ final class LogFollower {
         }
     }
 
-    /** One connection: returns true if it got to stream before it ended. */
-    private boolean followOnce() throws IOException {
+    /** One connection, until it ends; {@link #attemptStreamed} says whether it got to stream. */
+    private void followOnce() throws IOException {
         PeerChannel peer = PeerChannel.open(settings.peerTls(), settings.sourceAddress(), host, port, settings.peerPassword(),
                 settings.fallbackPasswords(), READ_TIMEOUT_MILLIS);
         channel = peer;
         if (stopped) {
-            return false;
+            return;
         }
         long fromLsn = storage.lastLsn();
         long epochAtFromLsn = storage.lastEpoch();
@@ -228,6 +232,7 @@ final class LogFollower {
         refusal = null;
         problem = null;
         streaming = true;
+        attemptStreamed = true;
         LOG.log(Level.INFO, "streaming from {0} (epoch {1}) after LSN {2}", primary(), String.valueOf(primaryEpoch),
                 String.valueOf(fromLsn));
         try (ReplicationFrames.FrameReader frames = new ReplicationFrames.FrameReader(peer.in)) {
@@ -241,7 +246,6 @@ final class LogFollower {
                 }
             }
         }
-        return true;
     }
 
     private void apply(ReplicationFrames.Batch batch, PeerChannel peer) throws IOException {

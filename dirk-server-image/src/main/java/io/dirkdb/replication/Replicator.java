@@ -371,7 +371,11 @@ public final class Replicator implements ReplicationLink {
         synchronized (progress) {
             while (writesAnswering.get() > 0 || highestWriteAnswering.get() < logEnd) {
                 if (settings.mode() == ReplicationMode.SYNC && !anySecondaryConfirms(member.state())) {
-                    return; // no secondary that confirms streams: no write waiting for one can finish, none may wait
+                    // No secondary that confirms streams: no write waiting for one can finish, none may wait.
+                    LOG.log(Level.INFO, "fence: no secondary that confirms streams ({0}); the writes still "
+                            + "unanswered (answered up to LSN {1}, log at LSN {2}) learn that their outcome is unknown",
+                            streamCounts(), highestWriteAnswering.get(), logEnd);
+                    return;
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -385,6 +389,8 @@ public final class Replicator implements ReplicationLink {
                     TimeUnit.NANOSECONDS.timedWait(progress, Math.min(left, TimeUnit.MILLISECONDS.toNanos(20)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    LOG.log(Level.WARNING, "fence: interrupted while writes were still unanswered (answered up to "
+                            + "LSN {0}, log at LSN {1})", highestWriteAnswering.get(), logEnd);
                     return;
                 }
             }
@@ -804,7 +810,7 @@ public final class Replicator implements ReplicationLink {
             // A checkpoint removed what the reader needed next, or a resync replaced this log: the secondary reconnects.
             LOG.log(Level.WARNING, "stopped shipping to {0}: {1}", peer, e.getMessage());
         } catch (IOException e) {
-            LOG.log(Level.DEBUG, "stream to {0} ended: {1}", peer, e.toString());
+            LOG.log(Level.INFO, "stream to {0} ended: {1}", peer, e.toString());
         } finally {
             secondaries.remove(id);
             disconnected(secondary);

@@ -35,6 +35,7 @@ public final class Archiver {
     private final Duration flush;
     private final long maxChunkBytes;
     private final Path staging;
+    private final ArchiverLease lease;
 
     private volatile boolean stopped;
     private volatile LogSource current;
@@ -43,19 +44,33 @@ public final class Archiver {
     private volatile long archivedEpoch;
     private volatile long memberLastLsn;
     private volatile long behindSince; // 0: caught up
+    private volatile long progressAt; // System.nanoTime() of its last streamed frame or base backup
     private volatile String primary = "";
     private volatile String problem = "starting";
     private Counter chunks;
     private Counter divergences;
     private Counter baseBackups;
 
-    /** @param registry where its meters go (README "dirk archive") */
+    /** The time to live of the repository's archiver lease unless told otherwise. */
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(20);
+
+    /** An archiver whose repository lease lasts {@link #DEFAULT_LEASE}. */
     public Archiver(MemberAccess access, Repository repository, Duration flush, long maxChunkBytes, MeterRegistry registry)
             throws IOException {
+        this(access, repository, flush, maxChunkBytes, registry, DEFAULT_LEASE);
+    }
+
+    /**
+     * @param registry where its meters go (README "dirk archive")
+     * @param leaseTtl how long its repository lease lasts without renewal (another archiver takes over after it)
+     */
+    public Archiver(MemberAccess access, Repository repository, Duration flush, long maxChunkBytes, MeterRegistry registry,
+                    Duration leaseTtl) throws IOException {
         this.access = access;
         this.repository = repository;
         this.flush = flush;
         this.maxChunkBytes = maxChunkBytes;
+        this.lease = new ArchiverLease(repository, leaseTtl);
         this.staging = Files.createTempDirectory("dirk-archive-");
         register(registry);
     }
@@ -76,6 +91,14 @@ public final class Archiver {
                 .register(registry);
         baseBackups = Counter.builder("dirk_archive_base_backups_total")
                 .description("base backups the archiver took itself").register(registry);
+        Gauge.builder("dirk_archive_lease_held", this, a -> a.lease.held() ? 1 : 0)
+                .description("1 while this archiver holds the repository's archiver lease (0: it waits as a standby)")
+                .register(registry);
+    }
+
+    /** Whether this archiver holds the repository's archiver lease (else it waits for it). */
+    public boolean leaseHeld() {
+        return lease.held();
     }
 
     public boolean archiving() {
@@ -100,12 +123,84 @@ public final class Archiver {
         return since == 0 ? 0 : (System.currentTimeMillis() - since) / 1000.0;
     }
 
-    /** Archives until {@link #stop()}. */
+    /** Archives until {@link #stop()}; while another archiver holds the repository's lease, waits for it. */
     public void run() {
+        java.util.concurrent.ScheduledExecutorService renewer = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(task -> {
+                    Thread thread = new Thread(task, "dirk-archive-lease");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        // Renewed beside the work, so a long base backup or a blocked read never lets it lapse.
+        long every = Math.max(1, lease.renewInterval().toMillis());
+        renewer.scheduleWithFixedDelay(this::renewLease, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try {
+            archive();
+        } finally {
+            renewer.shutdownNow();
+            lease.release();
+            BaseBackup.deleteTree(staging);
+        }
+    }
+
+    private void renewLease() {
+        if (!lease.taken()) {
+            return;
+        }
+        try {
+            lease.renew();
+        } catch (ArchiverLease.Lost lost) {
+            LOG.log(Level.WARNING, "archive: {0}", lost.getMessage());
+            LogSource source = current;
+            if (source != null) {
+                source.close(); // the stream ends; what it received is not stored (the holder stores it)
+            }
+        } catch (IOException | RuntimeException e) {
+            // Held until its time to live runs out; then the archiver stops storing (Archiver.stream checks).
+            LOG.log(Level.WARNING, "archive: could not renew the repository''s archiver lease: {0}", e.getMessage());
+        }
+    }
+
+    private void archive() {
         long backoff = FIRST_BACKOFF_MILLIS;
+        String waitingFor = null;
+        progressAt = System.nanoTime();
+        long sitOutUntil = 0;
         while (!stopped) {
             boolean streamed = false;
             try {
+                if (lease.taken() && System.nanoTime() - progressAt > 3 * lease.ttl().toNanos()) {
+                    // A holder that cannot archive (members unreachable from here) leaves the repository to a standby
+                    // that may: it gives the lease up and stays out of it for a lease's time.
+                    LOG.log(Level.WARNING, "archive: not archiving for {0} s: giving the repository''s archiver lease up "
+                            + "for another archiver", lease.ttl().multipliedBy(3).toSeconds());
+                    lease.release();
+                    sitOutUntil = System.nanoTime() + lease.ttl().toNanos() + lease.ttl().toNanos();
+                    problem = "standby: gave the repository's archiver lease up after not archiving for "
+                            + lease.ttl().multipliedBy(3).toSeconds() + " s (" + problem + ")";
+                }
+                if (!lease.taken() && System.nanoTime() - sitOutUntil < 0) {
+                    pause(lease.renewInterval().toMillis());
+                    continue;
+                }
+                String waiting = takeOrRenewLease();
+                if (waiting != null) {
+                    if (!waiting.equals(waitingFor)) {
+                        LOG.log(Level.INFO, "archive: standby: {0}", waiting);
+                    }
+                    waitingFor = waiting;
+                    problem = "standby: " + waiting;
+                    pause(lease.renewInterval().toMillis());
+                    continue;
+                }
+                if (waitingFor != null) {
+                    LOG.log(Level.INFO, "archive: took the repository''s archiver lease");
+                    waitingFor = null;
+                    progressAt = System.nanoTime();
+                }
+                if (stopped) {
+                    break;
+                }
                 streamed = once();
             } catch (IOException | RuntimeException e) {
                 if (stopped) {
@@ -122,12 +217,45 @@ public final class Archiver {
                     try {
                         wait(backoff);
                     } catch (InterruptedException e) {
-                        return;
+                        break;
                     }
                 }
             }
         }
-        BaseBackup.deleteTree(staging);
+    }
+
+    /** Whether this archiver holds the lease, asked of the repository just now (for the last store of a stream). */
+    private boolean stillHeld() {
+        if (!lease.taken()) {
+            return false;
+        }
+        try {
+            lease.renew();
+        } catch (ArchiverLease.Lost lost) {
+            LOG.log(Level.WARNING, "archive: {0}", lost.getMessage());
+            return false;
+        } catch (IOException e) {
+            // Not renewed now: held while its last write is younger than its time to live.
+        }
+        return lease.held();
+    }
+
+    /** Null when this archiver holds the lease (held already, or taken just now), else why it waits. */
+    private String takeOrRenewLease() throws IOException {
+        return lease.held() ? null : lease.tryAcquire();
+    }
+
+    private void pause(long millis) {
+        synchronized (this) {
+            if (!stopped) {
+                try {
+                    wait(millis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    stopped = true;
+                }
+            }
+        }
     }
 
     /** Stops: what was received and not yet stored is stored first when the stream ends. */
@@ -204,6 +332,7 @@ public final class Archiver {
 
     private void takeBaseBackup() throws IOException {
         Manifest manifest = new BaseBackup(access, repository).take();
+        progressAt = System.nanoTime();
         baseBackups.increment();
         LOG.log(Level.INFO, "archive: base backup {0} taken (LSN {1} to {2}); archiving from its end", manifest.backupId(),
                 String.valueOf(manifest.startLsn()), String.valueOf(manifest.endLsn()));
@@ -238,6 +367,11 @@ public final class Archiver {
         try {
             while (!stopped) {
                 LogSource.Received received = source.next();
+                progressAt = System.nanoTime();
+                if (!lease.held()) {
+                    // Lost to another archiver, or not renewed within its time to live: nothing more is stored.
+                    throw new BackupException("this archiver no longer holds the repository's archiver lease");
+                }
                 long now = System.currentTimeMillis();
                 for (LogRecord record : received.records()) {
                     pending.add(record, now);
@@ -259,9 +393,10 @@ public final class Archiver {
                 }
             }
         } finally {
-            // The stream ended (a failover, a restart, a stop): what arrived is stored, whichever branch it is on.
+            // The stream ended (a failover, a restart, a stop): what arrived is stored, whichever branch it is on,
+            // unless another archiver took the lease (it stores those records itself).
             try {
-                if (pending.writer.count() > 0) {
+                if (pending.writer.count() > 0 && stillHeld()) {
                     pending.store();
                 }
             } finally {

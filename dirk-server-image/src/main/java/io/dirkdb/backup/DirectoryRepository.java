@@ -35,7 +35,7 @@ public final class DirectoryRepository implements Repository {
     public void put(String name, Path source) throws IOException {
         Path target = resolve(name);
         Files.createDirectories(target.getParent());
-        Path partial = target.resolveSibling(target.getFileName() + TEMPORARY_SUFFIX);
+        Path partial = partial(target);
         Files.copy(source, partial, StandardCopyOption.REPLACE_EXISTING);
         publish(partial, target);
     }
@@ -44,9 +44,14 @@ public final class DirectoryRepository implements Repository {
     public void put(String name, byte[] bytes) throws IOException {
         Path target = resolve(name);
         Files.createDirectories(target.getParent());
-        Path partial = target.resolveSibling(target.getFileName() + TEMPORARY_SUFFIX);
+        Path partial = partial(target);
         Files.write(partial, bytes);
         publish(partial, target);
+    }
+
+    /** A temporary name of its own for each write: two writers of one object (two archivers) never mix bytes. */
+    private static Path partial(Path target) {
+        return target.resolveSibling(target.getFileName() + "." + java.util.UUID.randomUUID() + TEMPORARY_SUFFIX);
     }
 
     private static void publish(Path partial, Path target) throws IOException {

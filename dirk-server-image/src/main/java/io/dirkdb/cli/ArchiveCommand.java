@@ -43,8 +43,14 @@ public final class ArchiveCommand implements Callable<Integer> {
             description = "store a chunk once it holds N MiB (default: ${DEFAULT-VALUE})")
     int chunkMib;
 
+    @Option(names = "--lease-seconds", paramLabel = "S", defaultValue = "20",
+            description = {"one archiver per repository: this one holds the repository's lease (archiver-lease.json),",
+                    "writes it again every S/3 seconds, and another archiver of the repository waits as a standby until",
+                    "it goes S seconds unchanged or is released at a clean stop; 2 to 86400 (default: ${DEFAULT-VALUE})"})
+    double leaseSeconds;
+
     @Option(names = "--http-port", paramLabel = "PORT",
-            description = "serve /metrics (Prometheus) and /health (200 while archiving) on this port")
+            description = "serve /metrics (Prometheus) and /health (200 while archiving, 503 as a standby) on this port")
     Integer httpPort;
 
     @Option(names = "--http-host", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
@@ -53,14 +59,16 @@ public final class ArchiveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (flushSeconds <= 0 || chunkMib < 1) {
-            System.err.println("dirk archive: --flush-seconds and --chunk-mib must be positive");
+        if (!(flushSeconds > 0) || chunkMib < 1 || !(leaseSeconds >= 2 && leaseSeconds <= 86_400)) {
+            System.err.println("dirk archive: --flush-seconds and --chunk-mib must be positive, --lease-seconds from 2 to "
+                    + "86400");
             return ExitCodes.CONFIG;
         }
         PrometheusMeterRegistry registry = HealthHttpServer.newRegistry();
         try (Repository repo = repository.open(environment)) {
             Archiver archiver = new Archiver(members.access("dirk archive", environment), repo,
-                    Duration.ofMillis((long) (flushSeconds * 1000)), (long) chunkMib << 20, registry);
+                    Duration.ofMillis((long) (flushSeconds * 1000)), (long) chunkMib << 20, registry,
+                    Duration.ofMillis((long) (leaseSeconds * 1000)));
             HealthHttpServer http = null;
             if (httpPort != null) {
                 http = HealthHttpServer.start(httpHost, httpPort, registry, () -> archiver.archiving()

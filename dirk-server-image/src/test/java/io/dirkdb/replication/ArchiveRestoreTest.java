@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.dirkdb.backup.Archiver;
+import io.dirkdb.backup.ArchiverLease;
 import io.dirkdb.backup.Backups;
 import io.dirkdb.backup.DirectoryRepository;
 import io.dirkdb.backup.MemberAccess;
@@ -58,7 +59,12 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
     }
 
     Archiver startArchiver(Repository repo, String... ids) throws IOException {
-        Archiver archiver = new Archiver(access(ids), repo, Duration.ofMillis(200), 1 << 20, new SimpleMeterRegistry());
+        return startArchiver(repo, Archiver.DEFAULT_LEASE, ids);
+    }
+
+    Archiver startArchiver(Repository repo, Duration lease, String... ids) throws IOException {
+        Archiver archiver = new Archiver(access(ids), repo, Duration.ofMillis(200), 1 << 20, new SimpleMeterRegistry(),
+                lease);
         Thread thread = new Thread(archiver::run, "test-archiver");
         thread.setDaemon(true);
         thread.start();
@@ -94,7 +100,8 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
         startPair();
         Repository repo = new DirectoryRepository(root.resolve("repo"));
         Archiver archiver = startArchiver(repo, "m1", "m2");
-        // Writes go on while the archiver takes its first base backup and streams.
+        // Writes go on while the archiver takes its first base backup and streams (once it holds the lease).
+        await().atMost(Duration.ofSeconds(10)).until(archiver::leaseHeld);
         AtomicInteger acknowledged = new AtomicInteger();
         Thread writer = new Thread(() -> {
             try (var client = members.connect("m1")) {
@@ -325,7 +332,7 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
         // A real `dirk archive` process, flushing rarely, so what it received is only in its memory when it dies.
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), "io.dirkdb.cli.Dirk", "archive", "--members", m1,
-                "--repository", repoDir.toString(), "--flush-seconds", "600");
+                "--repository", repoDir.toString(), "--flush-seconds", "600", "--lease-seconds", "2");
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(root.resolve("archive.log").toFile()).start();
         try {
@@ -335,11 +342,97 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
             assertThat(repo.list("wal/").stream().filter(e -> e.name().endsWith(".chunk"))).isEmpty();
             process.destroyForcibly().waitFor();
             assertThat(repo.list("wal/").stream().filter(e -> e.name().endsWith(".chunk"))).isEmpty();
-            Archiver archiver = startArchiver(repo, "m1");
+            // Its lease was not released: the next archiver takes it once it has gone 2 s unchanged.
+            assertThat(repo.list(ArchiverLease.NAME)).hasSize(1);
+            Archiver archiver = startArchiver(repo, Duration.ofSeconds(2), "m1");
             await().atMost(Duration.ofSeconds(20)).until(() -> archiver.archivedLsn() >= end);
         } finally {
             process.destroyForcibly().waitFor();
         }
         assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 40));
+    }
+    /**
+     * One archiver per repository: a second one started on it waits as a standby (it stores nothing, its health
+     * says why) for as long as the first renews its lease, and takes over as soon as the first stops cleanly.
+     */
+    @Test
+    void aSecondArchiverOfTheRepositoryWaitsAsAStandbyAndTakesOverWhenTheFirstStops() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver first = startArchiver(repo, Duration.ofSeconds(3), "m1", "m2");
+        await().atMost(Duration.ofSeconds(20)).until(first::archiving);
+        Archiver second = startArchiver(repo, Duration.ofSeconds(3), "m1", "m2");
+        insert("m1", 1, 20);
+        awaitArchived(first, "m1");
+        // Half as long again as the lease: the first renews it, so the second never takes it.
+        await().during(Duration.ofMillis(4500)).atMost(Duration.ofSeconds(7)).until(() -> !second.archiving()
+                && !second.leaseHeld() && first.leaseHeld());
+        assertThat(second.problem()).startsWith("standby: the repository's archiver lease is held by another archiver");
+
+        first.stop();
+        await().atMost(Duration.ofSeconds(10)).until(second::archiving);
+        insert("m1", 21, 40);
+        awaitArchived(second, "m1");
+        assertThat(chunkRangesOverlap(repo)).as("chunks of the same records stored by both").isFalse();
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 40));
+    }
+
+    /**
+     * An archiver that finds another's lease in the repository at a renewal (two started at once, or one paused
+     * past its lease) stops storing and waits; once that lease goes unrenewed for its time to live, it takes the
+     * lease back and archives what it missed.
+     */
+    @Test
+    void anArchiverWhoseLeaseAnotherTookStopsAndTakesItBackOnceThatLeaseRunsOut() throws Exception {
+        startPair();
+        Repository repo = new DirectoryRepository(root.resolve("repo"));
+        Archiver archiver = startArchiver(repo, Duration.ofSeconds(2), "m1", "m2");
+        await().atMost(Duration.ofSeconds(20)).until(archiver::archiving);
+        insert("m1", 1, 10);
+        awaitArchived(archiver, "m1");
+        byte[] intruder = "{\"holder\":\"intruder\",\"host\":\"elsewhere\",\"renewal\":1,\"ttlMillis\":4000}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        // Put again until the archiver has seen it (a renewal under way may write over the first put); the same
+        // bytes each time, so the lease stays unchanged for the archiver's clock.
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            repo.put(ArchiverLease.NAME, intruder);
+            return !archiver.leaseHeld() && !archiver.archiving() && archiver.problem().startsWith("standby");
+        });
+        assertThat(archiver.problem()).contains("on elsewhere");
+        long chunks = chunkCount(repo);
+        insert("m1", 11, 30); // while the intruder holds the lease: streamed by nobody, stored by nobody
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
+                .until(() -> !archiver.archiving() && chunkCount(repo) == chunks);
+        await().atMost(Duration.ofSeconds(15)).until(archiver::archiving);
+        awaitArchived(archiver, "m1");
+        assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 30));
+    }
+
+    private static long chunkCount(Repository repo) throws IOException {
+        return repo.list("wal/").stream().filter(e -> e.name().endsWith(".chunk")).count();
+    }
+
+    /** Whether two stored chunks of one history hold a record in common (names: wal/HISTORY/FIRST-LAST-...). */
+    private static boolean chunkRangesOverlap(Repository repo) throws IOException {
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile("wal/([^/]+)/(\\d{20})-(\\d{20})-.*\\.chunk");
+        List<long[]> ranges = new ArrayList<>();
+        List<String> histories = new ArrayList<>();
+        for (Repository.Entry entry : repo.list("wal/")) {
+            java.util.regex.Matcher m = name.matcher(entry.name());
+            if (m.matches()) {
+                histories.add(m.group(1));
+                ranges.add(new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
+            }
+        }
+        assertThat(histories).as("chunks stored").isNotEmpty();
+        for (int i = 0; i < ranges.size(); i++) {
+            for (int k = i + 1; k < ranges.size(); k++) {
+                if (histories.get(i).equals(histories.get(k)) && ranges.get(i)[0] <= ranges.get(k)[1]
+                        && ranges.get(k)[0] <= ranges.get(i)[1]) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 }

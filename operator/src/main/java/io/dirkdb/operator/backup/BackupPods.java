@@ -332,8 +332,8 @@ public final class BackupPods {
   }
 
   /**
-   * Deployment {@code <name>-archiver}: one {@code dirk archive} (Recreate: never two shipping the same log), live
-   * while {@code /health} answers.
+   * Deployment {@code <name>-archiver}: one {@code dirk archive} (Recreate: never two shipping the same log; the
+   * repository's archiver lease keeps any other archiver of it waiting), live while it runs, ready while it archives.
    */
   public static Deployment archiverDeployment(DirkCluster cluster) {
     return archiverDeployment(cluster, null);
@@ -381,7 +381,9 @@ public final class BackupPods {
         .withArgs(archiveArgs(cluster))
         .withEnv(env)
         .withPorts(new ContainerPortBuilder().withName("http").withContainerPort(ARCHIVER_HTTP_PORT).build())
-        .withLivenessProbe(PodDefaults.httpProbe("/health", ARCHIVER_HTTP_PORT, 10, 6))
+        // Live while it runs: a standby (another archiver holds the repository's lease) or one waiting for a
+        // primary is not helped by a restart; readiness says whether it archives.
+        .withLivenessProbe(PodDefaults.httpProbe("/health/live", ARCHIVER_HTTP_PORT, 10, 6))
         .withReadinessProbe(PodDefaults.httpProbe("/health", ARCHIVER_HTTP_PORT, 5, 2))
         .withResources(resources(cluster))
         .withSecurityContext(PodDefaults.containerSecurityContext())

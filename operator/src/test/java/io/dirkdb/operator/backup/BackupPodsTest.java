@@ -161,7 +161,8 @@ class BackupPodsTest {
     assertThat(c.getArgs()).containsExactly("archive", "--members", MEMBERS, "--repository", "s3://bucket/prod/demo",
         "--s3-endpoint", "http://127.0.0.1:9000", "--s3-region", "eu-west-1", "--s3-path-style", "--http-port", "8080",
         "--tls-ca", "/etc/dirk/tls/ca.crt", "--tls-cert", "/etc/dirk/tls/tls.crt", "--tls-key", "/etc/dirk/tls/tls.key");
-    assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health");
+    assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/live");
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health");
     assertThat(c.getSecurityContext()).isEqualTo(PodDefaults.containerSecurityContext());
     assertThat(secretRef(c, "DIRK_REPLICATION_PASSWORD")).isEqualTo("demo-credentials/replication-password");
     assertThat(secretRef(c, "AWS_SECRET_ACCESS_KEY")).isEqualTo("s3-keys/SECRET_ACCESS_KEY");

@@ -133,13 +133,16 @@ public final class Archiver {
                 });
         // Renewed beside the work, so a long base backup or a blocked read never lets it lapse.
         long every = Math.max(1, lease.renewInterval().toMillis());
-        renewer.scheduleWithFixedDelay(this::renewLease, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+        renewer.scheduleAtFixedRate(this::renewLease, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
         try {
             archive();
         } finally {
             renewer.shutdownNow();
-            lease.release();
-            BaseBackup.deleteTree(staging);
+            try {
+                lease.release();
+            } finally {
+                BaseBackup.deleteTree(staging);
+            }
         }
     }
 
@@ -165,24 +168,31 @@ public final class Archiver {
         long backoff = FIRST_BACKOFF_MILLIS;
         String waitingFor = null;
         progressAt = System.nanoTime();
+        boolean sittingOut = false;
         long sitOutUntil = 0;
         while (!stopped) {
             boolean streamed = false;
             try {
                 if (lease.taken() && System.nanoTime() - progressAt > 3 * lease.ttl().toNanos()) {
                     // A holder that cannot archive (members unreachable from here) leaves the repository to a standby
-                    // that may: it gives the lease up and stays out of it for a lease's time.
-                    LOG.log(Level.WARNING, "archive: not archiving for {0} s: giving the repository''s archiver lease up "
-                            + "for another archiver", lease.ttl().multipliedBy(3).toSeconds());
+                    // that may: it gives the lease up and stays out of it for twice a lease's time.
+                    String idle = String.format(java.util.Locale.ROOT, "%.1f", lease.ttl().toMillis() * 3 / 1000.0);
+                    LOG.log(Level.WARNING, "archive: no frame from a primary and no base backup for {0} s: giving the "
+                            + "repository''s archiver lease up for another archiver", idle);
                     lease.release();
-                    sitOutUntil = System.nanoTime() + lease.ttl().toNanos() + lease.ttl().toNanos();
-                    problem = "standby: gave the repository's archiver lease up after not archiving for "
-                            + lease.ttl().multipliedBy(3).toSeconds() + " s (" + problem + ")";
+                    sittingOut = true;
+                    sitOutUntil = System.nanoTime() + 2 * lease.ttl().toNanos();
+                    problem = "standby: gave the repository's archiver lease up after " + idle + " s without archiving ("
+                            + (problem == null ? "no reason known" : problem) + ")";
                 }
-                if (!lease.taken() && System.nanoTime() - sitOutUntil < 0) {
-                    pause(lease.renewInterval().toMillis());
-                    continue;
+                if (sittingOut) {
+                    if (System.nanoTime() - sitOutUntil < 0) {
+                        pause(lease.renewInterval().toMillis());
+                        continue;
+                    }
+                    sittingOut = false;
                 }
+                boolean hadIt = lease.taken();
                 String waiting = takeOrRenewLease();
                 if (waiting != null) {
                     if (!waiting.equals(waitingFor)) {
@@ -193,10 +203,13 @@ public final class Archiver {
                     pause(lease.renewInterval().toMillis());
                     continue;
                 }
+                if (!hadIt) {
+                    // Newly taken: its time without progress counts from now.
+                    progressAt = System.nanoTime();
+                }
                 if (waitingFor != null) {
                     LOG.log(Level.INFO, "archive: took the repository''s archiver lease");
                     waitingFor = null;
-                    progressAt = System.nanoTime();
                 }
                 if (stopped) {
                     break;
@@ -234,7 +247,7 @@ public final class Archiver {
         } catch (ArchiverLease.Lost lost) {
             LOG.log(Level.WARNING, "archive: {0}", lost.getMessage());
             return false;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             // Not renewed now: held while its last write is younger than its time to live.
         }
         return lease.held();

@@ -18,13 +18,15 @@ import java.util.function.LongSupplier;
  * lease over only once it has seen it unchanged for the holder's {@code ttlMillis} by its own clock, so the
  * archivers' clocks need not agree; a holder that stops cleanly deletes it, and the next one takes it at its next
  * look. A repository offers no compare-and-set (S3 and a directory alike): after writing the lease an archiver
- * reads it back after a pause, and of two that wrote at once the later write wins. One that took the lease too
- * late for that check is found at the holder's next renewal, after which the holder stores nothing more: in that
- * race, and only then, two archivers may store chunks of the same records (a restore takes each record once).
+ * reads it back after a pause (on taking it, and on renewing one that had run out), and of two that wrote at
+ * once the later write wins. One whose write landed after the other's read-back is found at the next renewal,
+ * after which it stores nothing more: in such races two archivers may store chunks of the same records for up to
+ * a third of a lease (a restore takes each record once). Base backups the archiver takes are not held back.
  */
 public final class ArchiverLease {
     /** The lease object, at the top of the repository. */
     public static final String NAME = "archiver-lease.json";
+    private static final String UNREADABLE = "unreadable:";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The lease as stored. */
@@ -44,8 +46,10 @@ public final class ArchiverLease {
     private final String host;
     private final LongSupplier nanos;
     private long renewal;
-    private boolean held;
-    private long heldUntilNanos; // held only until then unless renewed: a standby may take over after it
+    // Written under this object's lock (which the repository I/O runs under); read without it, so a metrics scrape
+    // or the archiving thread never waits for a renewal's I/O.
+    private volatile boolean held;
+    private volatile long heldUntilNanos; // held only until then unless renewed: a standby may take over after it
     private Held seen; // the other holder's lease as last read, and when it last changed
     private long seenChangedNanos;
 
@@ -77,7 +81,7 @@ public final class ArchiverLease {
     }
 
     /** Whether this archiver took the lease and has not found it lost since (its time to live may have run out). */
-    synchronized boolean taken() {
+    boolean taken() {
         return held;
     }
 
@@ -94,7 +98,7 @@ public final class ArchiverLease {
      * Whether this archiver holds the lease now: it took it, and its last write of the lease is younger than the
      * time to live (a standby counts that time from when it saw the write, which is no earlier than its start).
      */
-    public synchronized boolean held() {
+    public boolean held() {
         return held && nanos.getAsLong() - heldUntilNanos < 0;
     }
 
@@ -122,7 +126,7 @@ public final class ArchiverLease {
         long writing = nanos.getAsLong();
         write();
         // Of two archivers that wrote at once, the later write stands: read back once both have landed.
-        pause(Math.min(1_000, Math.max(Math.min(500, ttl.toMillis() / 2), ttl.toMillis() / 10)));
+        pause(readBackMillis());
         Held after = read();
         if (after == null || !after.holder().equals(holder)) {
             held = false;
@@ -144,14 +148,33 @@ public final class ArchiverLease {
      */
     public synchronized void renew() throws IOException {
         long writing = nanos.getAsLong();
+        boolean lapsed = writing - heldUntilNanos >= 0; // a standby may have taken it meanwhile
         Held current = read();
+        if (current != null && current.holder().startsWith(UNREADABLE)) {
+            throw new IOException("the repository's archiver lease could not be read (not an archiver's lease)");
+        }
         if (current == null || !current.holder().equals(holder)) {
             held = false;
             throw new Lost("another archiver (on " + (current == null ? "no host: the lease was deleted" : current.host())
                     + ") holds the repository's archiver lease now; this one stops archiving until it is free");
         }
         write();
+        if (lapsed) {
+            // Its write may have landed over a standby's takeover: read back, as when taking it.
+            pause(readBackMillis());
+            Held after = read();
+            if (after == null || !after.holder().equals(holder)) {
+                held = false;
+                throw new Lost("another archiver (on " + (after == null ? "an unknown host" : after.host())
+                        + ") took the repository's archiver lease while this one's had run out; this one stops "
+                        + "archiving until it is free");
+            }
+        }
         heldUntilNanos = writing + ttl.toNanos();
+    }
+
+    private long readBackMillis() {
+        return Math.min(1_000, Math.max(Math.min(500, ttl.toMillis() / 2), ttl.toMillis() / 10));
     }
 
     /** Deletes the lease if this archiver holds it, so the next archiver takes it at once. */
@@ -173,12 +196,23 @@ public final class ArchiverLease {
     }
 
     private Held read() throws IOException {
+        byte[] bytes;
         try (InputStream in = repository.get(NAME)) {
-            Held lease = JSON.readValue(in, Held.class);
-            return lease.holder() == null ? null : lease;
-        } catch (NoSuchFileException | com.fasterxml.jackson.core.JacksonException e) {
-            return null; // none, or not one an archiver wrote: free
+            bytes = in.readAllBytes();
+        } catch (NoSuchFileException e) {
+            return null; // free
         }
+        try {
+            Held lease = JSON.readValue(bytes, Held.class);
+            if (lease.holder() != null) {
+                return lease;
+            }
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            // below
+        }
+        // Not an archiver's lease (or a read cut short): held by nobody known, as long as it stays the same for a
+        // lease's time; a holder takes a read like this for a failed read, not for a lost lease.
+        return new Held(UNREADABLE + java.util.Arrays.hashCode(bytes), "an unknown host", 0, ttl.toMillis());
     }
 
     private static void pause(long millis) throws IOException {

@@ -36,8 +36,13 @@ public final class DirectoryRepository implements Repository {
         Path target = resolve(name);
         Files.createDirectories(target.getParent());
         Path partial = partial(target);
-        Files.copy(source, partial, StandardCopyOption.REPLACE_EXISTING);
-        publish(partial, target);
+        try {
+            Files.copy(source, partial, StandardCopyOption.REPLACE_EXISTING);
+            publish(partial, target);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(partial); // not left behind by a failed write (a full disk, an interrupt)
+            throw e;
+        }
     }
 
     @Override
@@ -45,8 +50,13 @@ public final class DirectoryRepository implements Repository {
         Path target = resolve(name);
         Files.createDirectories(target.getParent());
         Path partial = partial(target);
-        Files.write(partial, bytes);
-        publish(partial, target);
+        try {
+            Files.write(partial, bytes);
+            publish(partial, target);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(partial);
+            throw e;
+        }
     }
 
     /** A temporary name of its own for each write: two writers of one object (two archivers) never mix bytes. */
@@ -77,17 +87,28 @@ public final class DirectoryRepository implements Repository {
         if (!Files.isDirectory(root)) {
             return entries;
         }
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                if (!Files.isRegularFile(file) || file.getFileName().toString().endsWith(TEMPORARY_SUFFIX)) {
-                    continue;
+        // Objects come and go while it walks (an archiver renews its lease, stores a chunk, a prune deletes): one
+        // gone between the directory's listing and its attributes is simply not listed.
+        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && !file.getFileName().toString().endsWith(TEMPORARY_SUFFIX)) {
+                    String name = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+                    if (name.startsWith(prefix)) {
+                        entries.add(new Entry(name, attrs.size()));
+                    }
                 }
-                String name = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
-                if (name.startsWith(prefix)) {
-                    entries.add(new Entry(name, Files.size(file)));
-                }
+                return java.nio.file.FileVisitResult.CONTINUE;
             }
-        }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
         entries.sort(java.util.Comparator.comparing(Entry::name));
         return entries;
     }

@@ -345,6 +345,8 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
             // Its lease was not released: the next archiver takes it once it has gone 2 s unchanged.
             assertThat(repo.list(ArchiverLease.NAME)).hasSize(1);
             Archiver archiver = startArchiver(repo, Duration.ofSeconds(2), "m1");
+            // It waits: the killed archiver's lease is taken over only once it has gone 2 s unchanged.
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> !archiver.leaseHeld());
             await().atMost(Duration.ofSeconds(20)).until(() -> archiver.archivedLsn() >= end);
         } finally {
             process.destroyForcibly().waitFor();
@@ -359,13 +361,13 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
     void aSecondArchiverOfTheRepositoryWaitsAsAStandbyAndTakesOverWhenTheFirstStops() throws Exception {
         startPair();
         Repository repo = new DirectoryRepository(root.resolve("repo"));
-        Archiver first = startArchiver(repo, Duration.ofSeconds(3), "m1", "m2");
+        Archiver first = startArchiver(repo, Duration.ofSeconds(5), "m1", "m2");
         await().atMost(Duration.ofSeconds(20)).until(first::archiving);
-        Archiver second = startArchiver(repo, Duration.ofSeconds(3), "m1", "m2");
+        Archiver second = startArchiver(repo, Duration.ofSeconds(5), "m1", "m2");
         insert("m1", 1, 20);
         awaitArchived(first, "m1");
-        // Half as long again as the lease: the first renews it, so the second never takes it.
-        await().during(Duration.ofMillis(4500)).atMost(Duration.ofSeconds(7)).until(() -> !second.archiving()
+        // Longer than the lease: the first renews it, so the second never takes it.
+        await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(9)).until(() -> !second.archiving()
                 && !second.leaseHeld() && first.leaseHeld());
         assertThat(second.problem()).startsWith("standby: the repository's archiver lease is held by another archiver");
 
@@ -390,7 +392,7 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
         await().atMost(Duration.ofSeconds(20)).until(archiver::archiving);
         insert("m1", 1, 10);
         awaitArchived(archiver, "m1");
-        byte[] intruder = "{\"holder\":\"intruder\",\"host\":\"elsewhere\",\"renewal\":1,\"ttlMillis\":4000}"
+        byte[] intruder = "{\"holder\":\"intruder\",\"host\":\"elsewhere\",\"renewal\":1,\"ttlMillis\":8000}"
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         // Put again until the archiver has seen it (a renewal under way may write over the first put); the same
         // bytes each time, so the lease stays unchanged for the archiver's clock.
@@ -403,7 +405,7 @@ class ArchiveRestoreTest extends ReplicaSetFixture {
         insert("m1", 11, 30); // while the intruder holds the lease: streamed by nobody, stored by nobody
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
                 .until(() -> !archiver.archiving() && chunkCount(repo) == chunks);
-        await().atMost(Duration.ofSeconds(15)).until(archiver::archiving);
+        await().atMost(Duration.ofSeconds(20)).until(archiver::archiving);
         awaitArchived(archiver, "m1");
         assertThat(restoreAndRead(repo, Restore.Target.LATEST, "r1")).isEqualTo(BackupRestoreTest.rows(1, 30));
     }

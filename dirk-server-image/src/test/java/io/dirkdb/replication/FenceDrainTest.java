@@ -23,6 +23,18 @@ class FenceDrainTest extends ReplicaSetFixture {
         }
     }
 
+    /** m1 primary and m2 its secondary, in {@code mode}, with database shop and its table t made on m1. */
+    private void startShopPair(ReplicationMode mode) throws IOException {
+        members = new ReplicaSet(root, ReplicationSettings.defaults(mode));
+        members.startPrimary("m1");
+        members.startSecondary("m2", "m1");
+        ok(members.execute("m1", "manamboara tahiry shop"));
+        try (DirkConnection connection = members.connect("m1")) {
+            ok(connection.execute("ampiasao shop"));
+            ok(connection.execute("manamboara tabilao t (id ISA(null,null))"));
+        }
+    }
+
     private long fence(String id) {
         String answer = members.node(id).member().fence();
         return FenceReport.parse(answer).orElseThrow().acknowledgedLsn();
@@ -36,14 +48,7 @@ class FenceDrainTest extends ReplicaSetFixture {
      */
     @Test
     void fenceAfterAPromotionAndAWriteWaitsForNoPhantomWrite() throws IOException {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC));
-        members.startPrimary("m1");
-        members.startSecondary("m2", "m1");
-        ok(members.execute("m1", "manamboara tahiry shop"));
-        try (DirkConnection connection = members.connect("m1")) {
-            ok(connection.execute("ampiasao shop"));
-            ok(connection.execute("manamboara tabilao t (id ISA(null,null))"));
-        }
+        startShopPair(ReplicationMode.SYNC);
         write("m1", 1);
         long end = members.heartbeat("m1").path("lsn").asLong();
         awaitLsn("m2", end);
@@ -75,14 +80,7 @@ class FenceDrainTest extends ReplicaSetFixture {
      */
     @Test
     void fenceRightAfterAPromotionDuringStreamingWaitsForNoPhantomWrite() throws Exception {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.ASYNC));
-        members.startPrimary("m1");
-        members.startSecondary("m2", "m1");
-        ok(members.execute("m1", "manamboara tahiry shop"));
-        try (DirkConnection connection = members.connect("m1")) {
-            ok(connection.execute("ampiasao shop"));
-            ok(connection.execute("manamboara tabilao t (id ISA(null,null))"));
-        }
+        startShopPair(ReplicationMode.ASYNC);
         await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m2").path("streaming").asBoolean());
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread writer = new Thread(() -> {
@@ -116,14 +114,7 @@ class FenceDrainTest extends ReplicaSetFixture {
      */
     @Test
     void fenceOfAPromotedMemberWithoutSecondariesWaitsForNoConfirmationThatCannotCome() throws Exception {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC));
-        members.startPrimary("m1");
-        members.startSecondary("m2", "m1");
-        ok(members.execute("m1", "manamboara tahiry shop"));
-        try (DirkConnection connection = members.connect("m1")) {
-            ok(connection.execute("ampiasao shop"));
-            ok(connection.execute("manamboara tabilao t (id ISA(null,null))"));
-        }
+        startShopPair(ReplicationMode.SYNC);
         long end = members.heartbeat("m1").path("lsn").asLong();
         awaitLsn("m2", end);
         fence("m1");
@@ -159,14 +150,7 @@ class FenceDrainTest extends ReplicaSetFixture {
      */
     @Test
     void fenceUnderContinuousSyncWritesTellsNoWriteItsOutcomeIsUnknown() throws Exception {
-        members = new ReplicaSet(root, ReplicationSettings.defaults(ReplicationMode.SYNC));
-        members.startPrimary("m1");
-        members.startSecondary("m2", "m1");
-        ok(members.execute("m1", "manamboara tahiry shop"));
-        try (DirkConnection connection = members.connect("m1")) {
-            ok(connection.execute("ampiasao shop"));
-            ok(connection.execute("manamboara tabilao t (id ISA(null,null))"));
-        }
+        startShopPair(ReplicationMode.SYNC);
         await().atMost(Duration.ofSeconds(10)).until(() -> members.heartbeat("m2").path("streaming").asBoolean());
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();

@@ -8,6 +8,7 @@ import io.dirkdb.server.Member;
 import io.dirkdb.storage.LogRecord;
 import io.dirkdb.storage.Storage;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -44,6 +45,9 @@ final class LogFollower {
     private volatile boolean streaming;
     /** Whether the current connection attempt got to stream (only the follower's thread reads and writes it). */
     private boolean attemptStreamed;
+    private long attemptStreamedAt;
+    private boolean attemptApplied; // the current attempt applied a batch (follower thread only)
+    private static final long STREAMED_LONG_ENOUGH_NANOS = TimeUnit.SECONDS.toNanos(1);
     private volatile Refusal refusal;
     private volatile String problem;
     private volatile long primaryLastLsn;
@@ -125,6 +129,7 @@ final class LogFollower {
         long backoff = FIRST_BACKOFF_MILLIS;
         while (!stopped) {
             attemptStreamed = false;
+            attemptApplied = false;
             try {
                 followOnce();
             } catch (RefusedException e) {
@@ -166,9 +171,13 @@ final class LogFollower {
             if (stopped) {
                 return;
             }
-            // A stream that got going and then broke (a fence, a promotion, a restart: it ends with an error, never
-            // a return) starts the backoff over: only attempts that never streamed, in a row, wait longer each time.
-            backoff = attemptStreamed ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, settings.maxBackoff().toMillis());
+            // A stream that got somewhere and then broke (a fence, a promotion, a restart: it ends with an error,
+            // never a return) starts the backoff over: it applied a batch, or ran a second. One that breaks as soon
+            // as it starts (a full disk here, a record it cannot apply, a primary that closes at once) counts as a
+            // failed attempt, so a fault that recurs does not retry every 100 ms.
+            boolean ranAWhile = attemptApplied
+                    || attemptStreamed && System.nanoTime() - attemptStreamedAt >= STREAMED_LONG_ENOUGH_NANOS;
+            backoff = ranAWhile ? FIRST_BACKOFF_MILLIS : Math.min(backoff * 2, settings.maxBackoff().toMillis());
             try {
                 synchronized (this) {
                     if (!stopped) {
@@ -233,6 +242,7 @@ final class LogFollower {
         problem = null;
         streaming = true;
         attemptStreamed = true;
+        attemptStreamedAt = System.nanoTime();
         LOG.log(Level.INFO, "streaming from {0} (epoch {1}) after LSN {2}", primary(), String.valueOf(primaryEpoch),
                 String.valueOf(fromLsn));
         try (ReplicationFrames.FrameReader frames = new ReplicationFrames.FrameReader(peer.in)) {
@@ -285,6 +295,7 @@ final class LogFollower {
         primaryLastLsn = Math.max(primaryLastLsn, batch.primaryLastLsn());
         metrics.received(batch.rawBytes(), batch.wireBytes());
         ReplicationFrames.writeAck(peer.out, last);
+        attemptApplied = true;
         onApplied.run();
     }
 

@@ -175,13 +175,14 @@ public final class Archiver {
             try {
                 if (lease.taken() && System.nanoTime() - progressAt > 3 * lease.ttl().toNanos()) {
                     // A holder that cannot archive (members unreachable from here) leaves the repository to a standby
-                    // that may: it gives the lease up and stays out of it for twice a lease's time.
+                    // that may: it gives the lease up and stays out of it until a standby has had a look (a third
+                    // of a lease and a second), then takes it again if it is still free.
                     String idle = String.format(java.util.Locale.ROOT, "%.1f", lease.ttl().toMillis() * 3 / 1000.0);
                     LOG.log(Level.WARNING, "archive: no frame from a primary and no base backup for {0} s: giving the "
                             + "repository''s archiver lease up for another archiver", idle);
                     lease.release();
                     sittingOut = true;
-                    sitOutUntil = System.nanoTime() + 2 * lease.ttl().toNanos();
+                    sitOutUntil = System.nanoTime() + lease.renewInterval().plusSeconds(1).toNanos();
                     problem = "standby: gave the repository's archiver lease up after " + idle + " s without archiving ("
                             + (problem == null ? "no reason known" : problem) + ")";
                 }

@@ -178,7 +178,7 @@ class FenceDrainTest extends ReplicaSetFixture {
         }
         try {
             long epoch = 1;
-            for (int round = 0; round < 30; round++) {
+            for (int round = 0; round < 10; round++) {
                 long before = acked.get();
                 await().atMost(Duration.ofSeconds(20)).until(() -> acked.get() >= before + 5);
                 fence("m1");
